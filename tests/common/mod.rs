@@ -1,0 +1,47 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The ggninja binary under test.
+pub fn ggninja() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ggninja"))
+}
+
+/// True when running under CI, where every external tool must be present.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some()
+}
+
+/// Returns the path of `tool` on PATH. Missing tools fail the test in CI
+/// (the CI script installs them) and skip it locally with a message.
+pub fn require_tool(tool: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(tool))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(!in_ci(), "{tool} is required in CI but is not installed");
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+/// Runs a command in `dir` and returns its output.
+pub fn run(dir: &Path, program: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NINJA_STATUS")
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()))
+}
+
+/// Text of stdout and stderr together, for assertions.
+pub fn text(out: &Output) -> String {
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    s.push_str(&String::from_utf8_lossy(&out.stderr));
+    s
+}
