@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The ggninja binary under test.
+/// The ggninja binary under test. `GGNINJA_BIN` overrides it, only so a
+/// harness can be checked against real ninja while it is being written.
 pub fn ggninja() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_ggninja"))
+    std::env::var_os("GGNINJA_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ggninja")))
 }
 
 /// True when running under CI, where every external tool must be present.
