@@ -1,1 +1,11 @@
+//! The build graph of a ninja manifest, and the evaluation of its variables.
 
+pub mod eval;
+mod graph;
+pub mod path;
+
+pub use eval::{EvalString, Part, Rule, RuleId, Scope, ScopeId, Scopes, ROOT_SCOPE};
+pub use graph::{
+    Build, CycleError, Escape, File, Graph, Link, Node, NodeId, Pool, PoolId, CONSOLE_POOL,
+    DEFAULT_POOL,
+};

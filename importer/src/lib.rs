@@ -1,1 +1,56 @@
+//! Parsers that turn build descriptions into a `ggninja_graph::Graph`:
+//! ninja manifests (`build.ninja`) and, later, `make -pn` output.
 
+pub mod depfile;
+pub mod dyndep;
+mod lexer;
+mod manifest;
+
+pub use lexer::{Lexer, Token};
+pub use manifest::io_message;
+
+use ggninja_graph::{Graph, ROOT_SCOPE};
+
+/// The ninja version we implement, as reported by `--version`.
+pub const VERSION: &str = "1.11.1";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `-w dupbuild=err` (the default) rather than `=warn`.
+    pub dupbuild_is_error: bool,
+    /// `-w phonycycle=err` rather than the default `=warn`.
+    pub phonycycle_is_error: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { dupbuild_is_error: true, phonycycle_is_error: false }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A formatted message: `file:line:col: what`, the line, and a caret.
+    #[error("{0}")]
+    Parse(String),
+}
+
+/// A loaded manifest and the warnings printed while loading it.
+pub struct Loaded {
+    pub graph: Graph,
+    pub warnings: Vec<String>,
+}
+
+/// Loads the manifest at `path` and everything it includes.
+pub fn load(path: &str, options: &Options) -> Result<Loaded, LoadError> {
+    let mut loader = manifest::Loader::new(options);
+    loader.load_file(path, ROOT_SCOPE, None)?;
+    Ok(Loaded { graph: loader.graph, warnings: loader.warnings })
+}
+
+/// Parses manifest text (for tests, fuzzing and benchmarks).
+pub fn parse_str(filename: &str, input: &[u8], options: &Options) -> Result<Loaded, LoadError> {
+    let mut loader = manifest::Loader::new(options);
+    loader.parse(filename, input, ROOT_SCOPE)?;
+    Ok(Loaded { graph: loader.graph, warnings: loader.warnings })
+}

@@ -1,0 +1,369 @@
+//! The build graph: files and build edges as nodes of one petgraph DAG.
+//!
+//! A file node links to the builds that read it (`Link::Input`); a build node
+//! links to the files it writes (`Link::Output`) and the files it validates.
+//! Builds also keep their inputs and outputs in manifest order, because `$in`
+//! and `$out` are ordered and petgraph's adjacency lists are not.
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+
+use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE};
+
+pub type NodeId = NodeIndex<u32>;
+pub type PoolId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Input,
+    Output,
+    Validation,
+}
+
+#[derive(Debug, Default)]
+pub struct File {
+    pub path: String,
+    /// The build that writes this file, if any.
+    pub in_build: Option<NodeId>,
+    /// A `.d`/deps-log dependency we made a phony build for.
+    pub generated_by_dep_loader: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Build {
+    pub rule: RuleId,
+    pub scope: ScopeId,
+    /// Build-level bindings, already evaluated. `None` means the build has no
+    /// block of its own, and (as in ninja) looks variables up in its file
+    /// scope before the rule.
+    pub bindings: Option<HashMap<String, String>>,
+    /// explicit, then implicit, then order-only inputs.
+    pub ins: Vec<NodeId>,
+    pub implicit_ins: usize,
+    pub order_only_ins: usize,
+    /// explicit, then implicit outputs.
+    pub outs: Vec<NodeId>,
+    pub implicit_outs: usize,
+    pub validations: Vec<NodeId>,
+    pub pool: PoolId,
+    pub dyndep: Option<NodeId>,
+    pub generated_by_dep_loader: bool,
+}
+
+impl Build {
+    pub fn explicit_ins(&self) -> &[NodeId] {
+        &self.ins[..self.ins.len() - self.implicit_ins - self.order_only_ins]
+    }
+    /// Inputs whose changes make the build dirty (all but order-only).
+    pub fn dirtying_ins(&self) -> &[NodeId] {
+        &self.ins[..self.ins.len() - self.order_only_ins]
+    }
+    pub fn is_order_only(&self, index: usize) -> bool {
+        index >= self.ins.len() - self.order_only_ins
+    }
+    pub fn explicit_outs(&self) -> &[NodeId] {
+        &self.outs[..self.outs.len() - self.implicit_outs]
+    }
+}
+
+#[derive(Debug)]
+pub enum Node {
+    File(File),
+    Build(Box<Build>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub name: String,
+    /// 0 means unlimited.
+    pub depth: usize,
+}
+
+pub const DEFAULT_POOL: PoolId = 0;
+pub const CONSOLE_POOL: PoolId = 1;
+
+/// A variable cycle such as `a = $b`, `b = $a` in a rule.
+#[derive(Debug, thiserror::Error)]
+#[error("cycle in rule variables: {0}")]
+pub struct CycleError(pub String);
+
+/// How `$in`/`$out` are spelled when a binding is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    Shell,
+    None,
+}
+
+#[derive(Debug)]
+pub struct Graph {
+    pub dag: DiGraph<Node, Link, u32>,
+    pub paths: HashMap<String, NodeId>,
+    pub scopes: Scopes,
+    pub pools: Vec<Pool>,
+    pub pool_names: HashMap<String, PoolId>,
+    pub defaults: Vec<NodeId>,
+    /// Builds in manifest order (ninja's `-t commands` and friends use it).
+    pub builds: Vec<NodeId>,
+}
+
+impl Default for Graph {
+    fn default() -> Self {
+        let pools = vec![
+            Pool { name: String::new(), depth: 0 },
+            Pool { name: "console".to_string(), depth: 1 },
+        ];
+        let pool_names = [(String::new(), DEFAULT_POOL), ("console".to_string(), CONSOLE_POOL)];
+        Graph {
+            dag: DiGraph::default(),
+            paths: HashMap::new(),
+            scopes: Scopes::default(),
+            pools,
+            pool_names: pool_names.into_iter().collect(),
+            defaults: Vec::new(),
+            builds: Vec::new(),
+        }
+    }
+}
+
+impl Graph {
+    /// The file node for an already canonical `path`, created if new.
+    pub fn file_id(&mut self, path: &str) -> NodeId {
+        if let Some(&id) = self.paths.get(path) {
+            return id;
+        }
+        let id = self.dag.add_node(Node::File(File {
+            path: path.to_string(),
+            ..File::default()
+        }));
+        self.paths.insert(path.to_string(), id);
+        id
+    }
+
+    pub fn lookup(&self, path: &str) -> Option<NodeId> {
+        self.paths.get(path).copied()
+    }
+
+    pub fn file(&self, id: NodeId) -> &File {
+        match &self.dag[id] {
+            Node::File(f) => f,
+            Node::Build(_) => unreachable!("node {id:?} is a build, not a file"),
+        }
+    }
+
+    pub fn file_mut(&mut self, id: NodeId) -> &mut File {
+        match &mut self.dag[id] {
+            Node::File(f) => f,
+            Node::Build(_) => unreachable!("node {id:?} is a build, not a file"),
+        }
+    }
+
+    pub fn build(&self, id: NodeId) -> &Build {
+        match &self.dag[id] {
+            Node::Build(b) => b,
+            Node::File(_) => unreachable!("node {id:?} is a file, not a build"),
+        }
+    }
+
+    pub fn build_mut(&mut self, id: NodeId) -> &mut Build {
+        match &mut self.dag[id] {
+            Node::Build(b) => b,
+            Node::File(_) => unreachable!("node {id:?} is a file, not a build"),
+        }
+    }
+
+    pub fn path(&self, id: NodeId) -> &str {
+        &self.file(id).path
+    }
+
+    /// Adds a build; outputs must not have a producer yet (the loader checks).
+    pub fn add_build(&mut self, build: Build) -> NodeId {
+        let ins = build.ins.clone();
+        let outs = build.outs.clone();
+        let validations = build.validations.clone();
+        let id = self.dag.add_node(Node::Build(Box::new(build)));
+        for i in ins {
+            self.dag.add_edge(i, id, Link::Input);
+        }
+        for o in outs {
+            self.dag.add_edge(id, o, Link::Output);
+            self.file_mut(o).in_build = Some(id);
+        }
+        for v in validations {
+            self.dag.add_edge(id, v, Link::Validation);
+        }
+        self.builds.push(id);
+        id
+    }
+
+    /// Inserts extra implicit inputs (from depfiles, the deps log or dyndep).
+    pub fn add_implicit_ins(&mut self, build: NodeId, new: &[NodeId]) {
+        for &n in new {
+            self.dag.add_edge(n, build, Link::Input);
+        }
+        let b = self.build_mut(build);
+        let at = b.ins.len() - b.order_only_ins;
+        b.ins.splice(at..at, new.iter().copied());
+        b.implicit_ins += new.len();
+    }
+
+    /// Appends implicit outputs (from dyndep).
+    pub fn add_implicit_outs(&mut self, build: NodeId, new: &[NodeId]) {
+        for &n in new {
+            self.dag.add_edge(build, n, Link::Output);
+            self.file_mut(n).in_build = Some(build);
+        }
+        let b = self.build_mut(build);
+        b.outs.extend_from_slice(new);
+        b.implicit_outs += new.len();
+    }
+
+    /// Builds that read `file`, including as order-only input.
+    pub fn consumers(&self, file: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.dag
+            .edges_directed(file, Direction::Outgoing)
+            .filter(|e| *e.weight() == Link::Input)
+            .map(|e| e.target())
+    }
+
+    /// Builds that name `file` as a validation.
+    pub fn validation_consumers(&self, file: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.dag
+            .edges_directed(file, Direction::Incoming)
+            .filter(|e| *e.weight() == Link::Validation)
+            .map(|e| e.source())
+    }
+
+    /// Gives a dep-loaded file a phony producer so that, if it goes missing,
+    /// its dependents rebuild instead of failing with "no known rule".
+    pub fn ensure_phony_producer(&mut self, file: NodeId) {
+        if self.file(file).in_build.is_some() {
+            return;
+        }
+        let build = Build {
+            rule: PHONY_RULE,
+            outs: vec![file],
+            generated_by_dep_loader: true,
+            ..Build::default()
+        };
+        let id = self.dag.add_node(Node::Build(Box::new(build)));
+        self.dag.add_edge(id, file, Link::Output);
+        let f = self.file_mut(file);
+        f.in_build = Some(id);
+        f.generated_by_dep_loader = true;
+    }
+
+    pub fn is_phony(&self, build: NodeId) -> bool {
+        self.build(build).rule == PHONY_RULE
+    }
+
+    pub fn rule_name(&self, build: NodeId) -> &str {
+        &self.scopes.rules[self.build(build).rule].name
+    }
+
+    /// Evaluates variable `var` for `build` exactly as ninja's EdgeEnv does.
+    pub fn binding(&self, build: NodeId, var: &str, escape: Escape) -> Result<String, CycleError> {
+        self.binding_of(self.build(build), var, escape)
+    }
+
+    /// `binding` for a build that need not be in the graph yet.
+    pub fn binding_of(&self, build: &Build, var: &str, escape: Escape) -> Result<String, CycleError> {
+        let mut stack = Vec::new();
+        self.lookup_var(build, var, escape, &mut stack)
+    }
+
+    /// A binding treated as a flag (`restat`, `generator`): set means non-empty.
+    pub fn binding_bool(&self, build: NodeId, var: &str) -> bool {
+        self.binding(build, var, Escape::Shell).map(|v| !v.is_empty()).unwrap_or(false)
+    }
+
+    /// The command, with `;rspfile=<content>` appended when `with_rsp` is set,
+    /// which is the string ninja hashes into the build log.
+    pub fn command(&self, build: NodeId, with_rsp: bool) -> Result<String, CycleError> {
+        let mut cmd = self.binding(build, "command", Escape::Shell)?;
+        if with_rsp {
+            let rsp = self.binding(build, "rspfile_content", Escape::Shell)?;
+            if !rsp.is_empty() {
+                cmd.push_str(";rspfile=");
+                cmd.push_str(&rsp);
+            }
+        }
+        Ok(cmd)
+    }
+
+    fn lookup_var(
+        &self,
+        b: &Build,
+        var: &str,
+        escape: Escape,
+        stack: &mut Vec<String>,
+    ) -> Result<String, CycleError> {
+        match var {
+            "in" => return Ok(self.path_list(b.explicit_ins(), ' ', escape)),
+            "in_newline" => return Ok(self.path_list(b.explicit_ins(), '\n', escape)),
+            "out" => return Ok(self.path_list(b.explicit_outs(), ' ', escape)),
+            _ => {}
+        }
+        if let Some(pos) = stack.iter().position(|v| v == var) {
+            let mut cycle: Vec<&str> = stack[pos..].iter().map(String::as_str).collect();
+            cycle.push(var);
+            return Err(CycleError(cycle.join(" -> ")));
+        }
+        let scope = &self.scopes.scopes[b.scope];
+        let own = match &b.bindings {
+            Some(own) => own.get(var),
+            None => scope.vars.get(var),
+        };
+        if let Some(v) = own {
+            return Ok(v.clone());
+        }
+        if let Some(eval) = self.scopes.rules[b.rule].bindings.get(var) {
+            stack.push(var.to_string());
+            let v = eval.evaluate_with(|v| self.lookup_var(b, v, escape, stack));
+            stack.pop();
+            return v;
+        }
+        let parent = if b.bindings.is_some() { Some(b.scope) } else { scope.parent };
+        Ok(parent
+            .and_then(|p| self.scopes.lookup(p, var))
+            .unwrap_or("")
+            .to_string())
+    }
+
+    fn path_list(&self, ids: &[NodeId], sep: char, escape: Escape) -> String {
+        let mut out = String::new();
+        for (i, &id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push(sep);
+            }
+            match escape {
+                Escape::Shell => shell_escape(self.path(id), &mut out),
+                Escape::None => out.push_str(self.path(id)),
+            }
+        }
+        out
+    }
+
+    /// Targets built when none are named: `default` statements, else the roots.
+    pub fn default_targets(&self) -> Vec<NodeId> {
+        if !self.defaults.is_empty() {
+            return self.defaults.clone();
+        }
+        self.roots()
+    }
+
+    /// Outputs that no build reads, in manifest order.
+    pub fn roots(&self) -> Vec<NodeId> {
+        let mut roots = Vec::new();
+        for &b in &self.builds {
+            for &o in &self.build(b).outs {
+                if self.consumers(o).next().is_none() {
+                    roots.push(o);
+                }
+            }
+        }
+        roots
+    }
+}

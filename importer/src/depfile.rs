@@ -1,0 +1,192 @@
+//! Make-style depfiles as gcc and clang write them (`-MD`), with the
+//! escaping rules ninja accepts.
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Depfile {
+    pub outs: Vec<String>,
+    pub ins: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DepfileError {
+    #[error("expected ':' in depfile")]
+    NoTarget,
+    #[error("inputs may not also have inputs")]
+    InputHasInputs,
+}
+
+fn is_plain(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"+,/_:.~()}{%=@[]!-".contains(&c) || c >= 0x80
+}
+
+/// How one scan step ended.
+enum Step {
+    More,
+    EndName,
+    EndRule,
+}
+
+pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
+    let mut dep = Depfile::default();
+    let mut i = 0;
+    let n = content.len();
+    let mut have_target = false;
+    let mut parsing_targets = true;
+    let mut poisoned = false;
+    while i < n {
+        let mut name: Vec<u8> = Vec::new();
+        let mut newline = false;
+        loop {
+            let (step, next) = scan(content, i, &mut name);
+            i = next;
+            match step {
+                Step::More => continue,
+                Step::EndName => break,
+                Step::EndRule => {
+                    newline = true;
+                    break;
+                }
+            }
+        }
+        let is_dependency = !parsing_targets;
+        if name.last() == Some(&b':') {
+            name.pop();
+            parsing_targets = false;
+            have_target = true;
+        }
+        if !name.is_empty() {
+            let piece = String::from_utf8_lossy(&name).into_owned();
+            if !dep.ins.contains(&piece) {
+                if is_dependency {
+                    if poisoned {
+                        return Err(DepfileError::InputHasInputs);
+                    }
+                    dep.ins.push(piece);
+                } else if !dep.outs.contains(&piece) {
+                    dep.outs.push(piece);
+                }
+            } else if !is_dependency {
+                poisoned = true;
+            }
+        }
+        if newline {
+            parsing_targets = true;
+            poisoned = false;
+        }
+    }
+    if !have_target {
+        return Err(DepfileError::NoTarget);
+    }
+    Ok(dep)
+}
+
+/// Scans one span starting at `i`, appending de-escaped bytes to `name`.
+fn scan(s: &[u8], i: usize, name: &mut Vec<u8>) -> (Step, usize) {
+    let n = s.len();
+    let at = |k: usize| if k < n { s[k] } else { 0 };
+    let c = at(i);
+    if i >= n || c == 0 {
+        return (Step::EndName, n);
+    }
+    if c == b'\\' {
+        let mut k = i;
+        while k < n && s[k] == b'\\' {
+            k += 1;
+        }
+        let slashes = k - i;
+        let next = at(k);
+        match next {
+            b' ' if slashes % 2 == 1 => {
+                name.extend(std::iter::repeat_n(b'\\', slashes / 2));
+                name.push(b' ');
+                return (Step::More, k + 1);
+            }
+            b' ' => {
+                name.extend(std::iter::repeat_n(b'\\', slashes));
+                return (Step::EndName, k + 1);
+            }
+            b'#' => {
+                name.extend(std::iter::repeat_n(b'\\', slashes - 1));
+                name.push(b'#');
+                return (Step::More, k + 1);
+            }
+            b':' => {
+                let after = at(k + 1);
+                if k + 1 >= n || matches!(after, 0 | b' ' | b'\r' | b'\n' | b'\t') {
+                    name.extend_from_slice(&s[i..=k]);
+                    let end = (k + 2).min(n);
+                    return (if after == b'\n' { Step::EndRule } else { Step::EndName }, end);
+                }
+                name.extend(std::iter::repeat_n(b'\\', slashes - 1));
+                name.push(b':');
+                return (Step::More, k + 1);
+            }
+            b'\n' if slashes == 1 => return (Step::EndName, k + 1),
+            b'\r' if slashes == 1 && at(k + 1) == b'\n' => return (Step::EndName, k + 2),
+            0 | b'\r' | b'\n' if k >= n || slashes == 1 => {
+                // A lone backslash at the end, or before a bare '\r'.
+                return (Step::EndName, k.max(i + 1));
+            }
+            _ => {
+                // Backslashes and one more byte, copied as they are.
+                let end = if matches!(next, 0 | b'\r' | b'\n') { k } else { k + 1 };
+                name.extend_from_slice(&s[i..end]);
+                return (Step::More, end);
+            }
+        }
+    }
+    if c == b'$' && at(i + 1) == b'$' {
+        name.push(b'$');
+        return (Step::More, i + 2);
+    }
+    if is_plain(c) {
+        let mut k = i;
+        while k < n && is_plain(s[k]) {
+            k += 1;
+        }
+        name.extend_from_slice(&s[i..k]);
+        return (Step::More, k);
+    }
+    if c == b'\n' {
+        return (Step::EndRule, i + 1);
+    }
+    if c == b'\r' && at(i + 1) == b'\n' {
+        return (Step::EndRule, i + 2);
+    }
+    (Step::EndName, i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Depfile {
+        parse(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn gcc_style() {
+        let d = p("build/ninja.o: ninja.cc ninja.h eval_env.h manifest_parser.h\n");
+        assert_eq!(d.outs, ["build/ninja.o"]);
+        assert_eq!(d.ins.len(), 4);
+    }
+
+    #[test]
+    fn continuations_and_escapes() {
+        let d = p("foo.o: \\\n  bar.h baz.h\\\n  a\\ b.h c\\#d.h $$e.h\n");
+        assert_eq!(d.ins, ["bar.h", "baz.h", "a b.h", "c#d.h", "$e.h"]);
+    }
+
+    #[test]
+    fn mp_phony_targets_are_skipped() {
+        let d = p("foo.o: foo.c bar.h\n\nbar.h:\n");
+        assert_eq!(d.outs, ["foo.o"]);
+        assert_eq!(d.ins, ["foo.c", "bar.h"]);
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(parse(b"foo bar\n"), Err(DepfileError::NoTarget));
+        assert_eq!(parse(b"a: b\nb: c\n"), Err(DepfileError::InputHasInputs));
+    }
+}

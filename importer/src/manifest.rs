@@ -1,0 +1,365 @@
+//! Reads a manifest (and its includes and subninjas) into a `Graph`,
+//! statement by statement, in the order and with the errors ninja has.
+
+use std::collections::HashMap;
+
+use ggninja_graph::path::canonicalize;
+use ggninja_graph::{Build, Escape, EvalString, Graph, Pool, Rule, ScopeId, DEFAULT_POOL};
+
+use crate::lexer::{Lexer, Token};
+use crate::{LoadError, Options, VERSION};
+
+pub struct Loader<'o> {
+    pub graph: Graph,
+    options: &'o Options,
+    pub warnings: Vec<String>,
+}
+
+impl<'o> Loader<'o> {
+    pub fn new(options: &'o Options) -> Self {
+        Loader { graph: Graph::default(), options, warnings: Vec::new() }
+    }
+
+    /// Loads `path` into `scope`; `parent` is the including file's lexer,
+    /// which an unreadable file's error points into.
+    pub fn load_file(
+        &mut self,
+        path: &str,
+        scope: ScopeId,
+        parent: Option<&Lexer>,
+    ) -> Result<(), LoadError> {
+        let contents = match std::fs::read(path) {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = format!("loading '{}': {}", path, io_message(&e));
+                return Err(LoadError::Parse(match parent {
+                    Some(lx) => lx.error(&msg),
+                    None => msg,
+                }));
+            }
+        };
+        self.parse(path, &contents, scope)
+    }
+
+    pub fn parse(&mut self, filename: &str, input: &[u8], scope: ScopeId) -> Result<(), LoadError> {
+        let mut lx = Lexer::new(filename, input);
+        FileParser { loader: self, lx: &mut lx, scope }.parse().map_err(LoadError::Parse)
+    }
+}
+
+/// The OS error text without Rust's " (os error N)" suffix, like strerror.
+pub fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+struct FileParser<'l, 'o, 'a, 'b> {
+    loader: &'l mut Loader<'o>,
+    lx: &'b mut Lexer<'a>,
+    scope: ScopeId,
+}
+
+impl FileParser<'_, '_, '_, '_> {
+    fn g(&mut self) -> &mut Graph {
+        &mut self.loader.graph
+    }
+
+    fn parse(&mut self) -> Result<(), String> {
+        loop {
+            match self.lx.read_token() {
+                Token::Pool => self.parse_pool()?,
+                Token::Build => self.parse_build()?,
+                Token::Rule => self.parse_rule()?,
+                Token::Default => self.parse_default()?,
+                Token::Ident => {
+                    self.lx.unread_token();
+                    let (name, value) = self.parse_let()?;
+                    let value = self.loader.graph.scopes.evaluate(self.scope, &value);
+                    if name == "ninja_required_version" {
+                        check_version(&value)?;
+                    }
+                    let scope = self.scope;
+                    self.g().scopes.scopes[scope].vars.insert(name, value);
+                }
+                Token::Include => self.parse_include(false)?,
+                Token::Subninja => self.parse_include(true)?,
+                Token::Error => return Err(self.lx.error(self.lx.describe_last_error())),
+                Token::Eof => return Ok(()),
+                Token::Newline => {}
+                t => return Err(self.lx.error(&format!("unexpected {}", t.name()))),
+            }
+        }
+    }
+
+    fn parse_let(&mut self) -> Result<(String, EvalString), String> {
+        let key = self.lx.read_ident().ok_or_else(|| self.lx.error("expected variable name"))?;
+        self.lx.expect(Token::Equals)?;
+        let value = self.lx.read_eval(false)?;
+        Ok((key, value))
+    }
+
+    fn parse_pool(&mut self) -> Result<(), String> {
+        let name = self.lx.read_ident().ok_or_else(|| self.lx.error("expected pool name"))?;
+        self.lx.expect(Token::Newline)?;
+        if self.loader.graph.pool_names.contains_key(&name) {
+            return Err(self.lx.error(&format!("duplicate pool '{name}'")));
+        }
+        let mut depth: Option<usize> = None;
+        while self.lx.peek_token(Token::Indent) {
+            let (key, value) = self.parse_let()?;
+            if key != "depth" {
+                return Err(self.lx.error(&format!("unexpected variable '{key}'")));
+            }
+            let text = self.loader.graph.scopes.evaluate(self.scope, &value);
+            let n = atol(&text);
+            if n < 0 {
+                return Err(self.lx.error("invalid pool depth"));
+            }
+            depth = Some(n as usize);
+        }
+        let depth = depth.ok_or_else(|| self.lx.error("expected 'depth =' line"))?;
+        let g = self.g();
+        g.pools.push(Pool { name: name.clone(), depth });
+        let id = g.pools.len() - 1;
+        g.pool_names.insert(name, id);
+        Ok(())
+    }
+
+    fn parse_rule(&mut self) -> Result<(), String> {
+        let name = self.lx.read_ident().ok_or_else(|| self.lx.error("expected rule name"))?;
+        self.lx.expect(Token::Newline)?;
+        if self.loader.graph.scopes.scopes[self.scope].rules.contains_key(&name) {
+            return Err(self.lx.error(&format!("duplicate rule '{name}'")));
+        }
+        let mut bindings = HashMap::new();
+        while self.lx.peek_token(Token::Indent) {
+            let (key, value) = self.parse_let()?;
+            if !ggninja_graph::eval::RULE_KEYS.contains(&key.as_str()) {
+                return Err(self.lx.error(&format!("unexpected variable '{key}'")));
+            }
+            bindings.insert(key, value);
+        }
+        let empty = |k: &str| bindings.get(k).is_none_or(EvalString::is_empty);
+        if empty("rspfile") != empty("rspfile_content") {
+            return Err(self.lx.error("rspfile and rspfile_content need to be both specified"));
+        }
+        if empty("command") {
+            return Err(self.lx.error("expected 'command =' line"));
+        }
+        let scope = self.scope;
+        let scopes = &mut self.g().scopes;
+        scopes.rules.push(Rule { name: name.clone(), bindings });
+        let id = scopes.rules.len() - 1;
+        scopes.scopes[scope].rules.insert(name, id);
+        Ok(())
+    }
+
+    fn parse_default(&mut self) -> Result<(), String> {
+        let mut eval = self.lx.read_eval(true)?;
+        if eval.is_empty() {
+            return Err(self.lx.error("expected target name"));
+        }
+        while !eval.is_empty() {
+            let path = self.loader.graph.scopes.evaluate(self.scope, &eval);
+            let path = canonicalize(&path).ok_or_else(|| self.lx.error("empty path"))?;
+            let node = self.loader.graph.lookup(&path);
+            let node = node.ok_or_else(|| self.lx.error(&format!("unknown target '{path}'")))?;
+            self.g().defaults.push(node);
+            eval = self.lx.read_eval(true)?;
+        }
+        self.lx.expect(Token::Newline)
+    }
+
+    fn read_paths(&mut self, into: &mut Vec<EvalString>) -> Result<usize, String> {
+        let mut n = 0;
+        loop {
+            let p = self.lx.read_eval(true)?;
+            if p.is_empty() {
+                return Ok(n);
+            }
+            into.push(p);
+            n += 1;
+        }
+    }
+
+    fn parse_build(&mut self) -> Result<(), String> {
+        let mut outs = Vec::new();
+        self.read_paths(&mut outs)?;
+        let mut implicit_outs = 0;
+        if self.lx.peek_token(Token::Pipe) {
+            implicit_outs = self.read_paths(&mut outs)?;
+        }
+        if outs.is_empty() {
+            return Err(self.lx.error("expected path"));
+        }
+        self.lx.expect(Token::Colon)?;
+        let rule_name =
+            self.lx.read_ident().ok_or_else(|| self.lx.error("expected build command name"))?;
+        let rule = self.loader.graph.scopes.find_rule(self.scope, &rule_name);
+        let rule =
+            rule.ok_or_else(|| self.lx.error(&format!("unknown build rule '{rule_name}'")))?;
+        let mut ins = Vec::new();
+        self.read_paths(&mut ins)?;
+        let mut implicit = 0;
+        if self.lx.peek_token(Token::Pipe) {
+            implicit = self.read_paths(&mut ins)?;
+        }
+        let mut order_only = 0;
+        if self.lx.peek_token(Token::Pipe2) {
+            order_only = self.read_paths(&mut ins)?;
+        }
+        let mut validations = Vec::new();
+        if self.lx.peek_token(Token::PipeAt) {
+            self.read_paths(&mut validations)?;
+        }
+        self.lx.expect(Token::Newline)?;
+
+        let mut bindings: Option<HashMap<String, String>> = None;
+        while self.lx.peek_token(Token::Indent) {
+            let (key, value) = self.parse_let()?;
+            let value = self.loader.graph.scopes.evaluate(self.scope, &value);
+            bindings.get_or_insert_with(HashMap::new).insert(key, value);
+        }
+        let scope = self.scope;
+        let mut build = Build { rule, scope, bindings, ..Build::default() };
+        // Like ninja, evaluate the pool before the edge has inputs or outputs.
+        let pool_name = self.loader.graph.binding_of(&build, "pool", Escape::Shell);
+        let pool_name = pool_name.map_err(|e| self.lx.error(&e.to_string()))?;
+        build.pool = DEFAULT_POOL;
+        if !pool_name.is_empty() {
+            build.pool = *self
+                .loader
+                .graph
+                .pool_names
+                .get(&pool_name)
+                .ok_or_else(|| self.lx.error(&format!("unknown pool name '{pool_name}'")))?;
+        }
+
+        let explicit_out_count = outs.len() - implicit_outs;
+        for (i, o) in outs.iter().enumerate() {
+            let path = eval_path(&self.loader.graph, self.lx, scope, build.bindings.as_ref(), o)?;
+            let id = self.g().file_id(&path);
+            if self.loader.graph.file(id).in_build.is_some() || build.outs.contains(&id) {
+                if self.loader.options.dupbuild_is_error {
+                    return Err(self.lx.error(&format!("multiple rules generate {path}")));
+                }
+                self.loader.warnings.push(format!(
+                    "multiple rules generate {path}. builds involving this target will not be correct; continuing anyway"
+                ));
+                if i >= explicit_out_count {
+                    implicit_outs -= 1;
+                }
+                continue;
+            }
+            build.outs.push(id);
+        }
+        if build.outs.is_empty() {
+            return Ok(());
+        }
+        build.implicit_outs = implicit_outs;
+        for i in &ins {
+            let path = eval_path(&self.loader.graph, self.lx, scope, build.bindings.as_ref(), i)?;
+            let id = self.g().file_id(&path);
+            build.ins.push(id);
+        }
+        build.implicit_ins = implicit;
+        build.order_only_ins = order_only;
+        for v in &validations {
+            let path = eval_path(&self.loader.graph, self.lx, scope, build.bindings.as_ref(), v)?;
+            let id = self.g().file_id(&path);
+            build.validations.push(id);
+        }
+        if !self.loader.options.phonycycle_is_error
+            && rule == ggninja_graph::eval::PHONY_RULE
+            && build.outs.len() == 1
+            && build.implicit_outs == 0
+            && build.implicit_ins == 0
+        {
+            let out = build.outs[0];
+            let before = build.ins.len();
+            build.ins.retain(|&i| i != out);
+            if build.ins.len() != before {
+                let removed = before - build.ins.len();
+                build.order_only_ins = build.order_only_ins.saturating_sub(removed);
+                let path = self.loader.graph.path(out).to_string();
+                self.loader.warnings.push(format!(
+                    "phony target '{path}' names itself as an input; ignoring [-w phonycycle=warn]"
+                ));
+            }
+        }
+        let dyndep = self.loader.graph.binding_of(&build, "dyndep", Escape::None);
+        let dyndep = dyndep.map_err(|e| self.lx.error(&e.to_string()))?;
+        if !dyndep.is_empty() {
+            let path = canonicalize(&dyndep).unwrap_or_default();
+            let id = self.g().file_id(&path);
+            if !build.ins.contains(&id) {
+                return Err(self.lx.error(&format!("dyndep '{path}' is not an input")));
+            }
+            build.dyndep = Some(id);
+        }
+        self.g().add_build(build);
+        Ok(())
+    }
+
+    fn parse_include(&mut self, new_scope: bool) -> Result<(), String> {
+        let eval = self.lx.read_eval(true)?;
+        let path = self.loader.graph.scopes.evaluate(self.scope, &eval);
+        let parent = self.scope;
+        let scope = if new_scope { self.g().scopes.new_child(parent) } else { parent };
+        match self.loader.load_file(&path, scope, Some(self.lx)) {
+            Ok(()) => {}
+            Err(LoadError::Parse(e)) => return Err(e),
+        }
+        self.lx.expect(Token::Newline)
+    }
+}
+
+/// A build's path: its own bindings, then the file scope, then canonicalized.
+fn eval_path(
+    g: &Graph,
+    lx: &Lexer,
+    scope: ScopeId,
+    own: Option<&HashMap<String, String>>,
+    e: &EvalString,
+) -> Result<String, String> {
+    let text = e
+        .evaluate_with::<()>(|v| {
+            let own = own.and_then(|b| b.get(v)).map(String::as_str);
+            Ok(own.or_else(|| g.scopes.lookup(scope, v)).unwrap_or("").to_string())
+        })
+        .unwrap_or_default();
+    canonicalize(&text).ok_or_else(|| lx.error("empty path"))
+}
+
+/// C's atol: leading digits with an optional sign, else 0.
+fn atol(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let n: i64 = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add((d - b'0') as i64));
+    if neg { -n } else { n }
+}
+
+fn major_minor(v: &str) -> (i64, i64) {
+    let mut it = v.split('.');
+    (atol(it.next().unwrap_or("")), atol(it.next().unwrap_or("")))
+}
+
+fn check_version(required: &str) -> Result<(), String> {
+    let (bin_major, bin_minor) = major_minor(VERSION);
+    let (file_major, file_minor) = major_minor(required);
+    if bin_major < file_major || (bin_major == file_major && bin_minor < file_minor) {
+        return Err(format!(
+            "ninja version ({VERSION}) incompatible with build file ninja_required_version version ({required})."
+        ));
+    }
+    Ok(())
+}
