@@ -1,1 +1,2 @@
-
+pub mod build_log;
+pub mod deps_log;
