@@ -1,1 +1,385 @@
-fn main() {}
+//! `ggninja`: a drop-in replacement for `ninja`.
+
+mod cli;
+mod tools;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use ggninja_executor::build_log::BuildLog;
+use ggninja_executor::deps_log::DepsLog;
+use ggninja_executor::status::{Status, Verbosity};
+use ggninja_executor::{process, BuildError, Builder, Config, Engine};
+use ggninja_graph::path::canonicalize;
+use ggninja_graph::NodeId;
+use ggninja_importer::Options;
+
+/// How a tool is run: before the manifest, after it, or after the logs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Flags,
+    Load,
+    Logs,
+}
+
+pub struct App {
+    pub prog: String,
+    pub config: Config,
+    pub parser: Options,
+    pub file: String,
+}
+
+impl App {
+    pub fn error(&self, msg: &str) {
+        eprintln!("{}: error: {msg}", self.prog);
+    }
+    pub fn warning(&self, msg: &str) {
+        eprintln!("{}: warning: {msg}", self.prog);
+    }
+    pub fn info(&self, msg: &str) {
+        println!("{}: {msg}", self.prog);
+    }
+}
+
+fn fatal(prog: &str, msg: &str) -> u8 {
+    eprintln!("{prog}: fatal: {msg}");
+    1
+}
+
+/// ninja's default -j: cores + 2 (3 on two cores, 2 on one).
+fn guess_parallelism() -> usize {
+    match std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+    {
+        0 | 1 => 2,
+        2 => 3,
+        n => n + 2,
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let prog = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ggninja".to_string());
+    ExitCode::from(real_main(prog, &args))
+}
+
+fn real_main(prog: String, args: &[String]) -> u8 {
+    let jobs = guess_parallelism();
+    let cli = match cli::parse(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{prog}: {}", e.render());
+            eprint!("{}", cli::usage(&prog, jobs));
+            return 1;
+        }
+    };
+    if cli.help {
+        eprint!("{}", cli::usage(&prog, jobs));
+        return 1;
+    }
+    if cli.version {
+        println!("{}", ggninja_importer::VERSION);
+        return 0;
+    }
+    let mut config = Config {
+        prog: prog.clone(),
+        parallelism: jobs,
+        failures_allowed: 1,
+        max_load: None,
+        dry_run: cli.dry_run,
+        verbosity: Verbosity::Normal,
+        explain: false,
+        keep_depfile: false,
+        keep_rsp: false,
+    };
+    let mut parser = Options::default();
+    for d in &cli.debug {
+        match d.as_str() {
+            "list" => {
+                println!(
+                    "debugging modes:\n  stats        print operation counts/timing info\n  explain      explain what caused a command to execute\n  keepdepfile  don't delete depfiles after they're read by ninja\n  keeprsp      don't delete @response files on success\nmultiple modes can be enabled via -d FOO -d BAR"
+                );
+                return 1;
+            }
+            "stats" | "nostatcache" => {}
+            "explain" => config.explain = true,
+            "keepdepfile" => config.keep_depfile = true,
+            "keeprsp" => config.keep_rsp = true,
+            other => {
+                let words = ["stats", "explain", "keepdepfile", "keeprsp", "nostatcache"];
+                let hint = tools::spellcheck(other, &words)
+                    .map(|s| format!(", did you mean '{s}'?"))
+                    .unwrap_or_default();
+                eprintln!("{prog}: error: unknown debug setting '{other}'{hint}");
+                return 1;
+            }
+        }
+    }
+    for w in &cli.warn {
+        match w.as_str() {
+            "list" => {
+                println!("warning flags:\n  phonycycle={{err,warn}}  phony build statement references itself");
+                return 1;
+            }
+            "dupbuild=err" => parser.dupbuild_is_error = true,
+            "dupbuild=warn" => parser.dupbuild_is_error = false,
+            "phonycycle=err" => parser.phonycycle_is_error = true,
+            "phonycycle=warn" => parser.phonycycle_is_error = false,
+            "depfilemulti=err" | "depfilemulti=warn" => {
+                eprintln!("{prog}: warning: deprecated warning 'depfilemulti'")
+            }
+            other => {
+                let words = [
+                    "dupbuild=err",
+                    "dupbuild=warn",
+                    "phonycycle=err",
+                    "phonycycle=warn",
+                ];
+                let hint = tools::spellcheck(other, &words)
+                    .map(|s| format!(", did you mean '{s}'?"))
+                    .unwrap_or_default();
+                eprintln!("{prog}: error: unknown warning flag '{other}'{hint}");
+                return 1;
+            }
+        }
+    }
+    if let Some(j) = &cli.jobs {
+        match j.parse::<i64>() {
+            Ok(0) => config.parallelism = usize::MAX,
+            Ok(n) if n > 0 => config.parallelism = n as usize,
+            _ => return fatal(&prog, "invalid -j parameter"),
+        }
+    }
+    if let Some(k) = &cli.keep_going {
+        match k.parse::<i64>() {
+            Ok(n) if n > 0 => config.failures_allowed = n as usize,
+            Ok(_) => config.failures_allowed = 0,
+            Err(_) => return fatal(&prog, "-k parameter not numeric; did you mean -k 0?"),
+        }
+    }
+    if let Some(l) = &cli.load {
+        match l.trim().parse::<f64>() {
+            Ok(v) => config.max_load = Some(v),
+            Err(_) => return fatal(&prog, "-l parameter not numeric: did you mean -l 0.0?"),
+        }
+    }
+    if cli.verbose {
+        config.verbosity = Verbosity::Verbose;
+    }
+    if cli.quiet {
+        config.verbosity = Verbosity::NoStatusUpdate;
+    }
+    let tool = match cli.tool.as_deref() {
+        Some("list") => {
+            tools::list();
+            return 0;
+        }
+        Some(name) => match tools::when(name) {
+            Some(w) => Some((name.to_string(), w)),
+            None => {
+                let hint = tools::spellcheck(name, tools::NAMES)
+                    .map(|s| format!(", did you mean '{s}'?"))
+                    .unwrap_or_default();
+                return fatal(&prog, &format!("unknown tool '{name}'{hint}"));
+            }
+        },
+        None => None,
+    };
+    if let Some(dir) = &cli.dir {
+        if tool.is_none() && config.verbosity != Verbosity::NoStatusUpdate {
+            println!("{prog}: Entering directory `{dir}'");
+        }
+        if let Err(e) = std::env::set_current_dir(dir) {
+            let msg = ggninja_executor::disk::io_message(&e);
+            return fatal(&prog, &format!("chdir to '{dir}' - {msg}"));
+        }
+    }
+    let app = App {
+        prog,
+        config,
+        parser,
+        file: cli.file.clone(),
+    };
+    if let Some((name, When::Flags)) = &tool {
+        return tools::run_after_flags(&app, name, &cli.tool_args);
+    }
+    process::install_signal_handlers();
+    for _cycle in 0..100 {
+        let loaded = match ggninja_importer::load(&app.file, &app.parser) {
+            Ok(l) => l,
+            Err(e) => {
+                app.error(&e.to_string());
+                return 1;
+            }
+        };
+        for w in &loaded.warnings {
+            app.warning(w);
+        }
+        if let Some((name, When::Load)) = &tool {
+            let mut engine = Engine::new(
+                loaded.graph,
+                BuildLog::default(),
+                DepsLog::default(),
+                app.config.clone(),
+            );
+            return tools::run(&app, &mut engine, name, &cli.tool_args);
+        }
+        let Some(mut engine) = open_logs(&app, loaded.graph) else {
+            return 1;
+        };
+        if let Some((name, When::Logs)) = &tool {
+            return tools::run(&app, &mut engine, name, &cli.tool_args);
+        }
+        match rebuild_manifest(&app, &mut engine) {
+            Ok(true) => {
+                if app.config.dry_run {
+                    return 0;
+                }
+                continue;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                app.error(&format!("rebuilding '{}': {e}", app.file));
+                return 1;
+            }
+        }
+        return run_build(&app, &mut engine, &cli.targets);
+    }
+    app.error(&format!(
+        "manifest '{}' still dirty after 100 tries, perhaps system time is not set",
+        app.file
+    ));
+    1
+}
+
+/// The directory that holds the logs, from the manifest's `builddir`.
+pub fn log_path(graph: &ggninja_graph::Graph, name: &str) -> String {
+    match graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
+        Some(dir) if !dir.is_empty() => format!("{dir}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// Loads both logs, recompacting them when they have grown too large.
+fn open_logs(app: &App, graph: ggninja_graph::Graph) -> Option<Engine> {
+    if let Some(dir) = graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
+        if !dir.is_empty() && !app.config.dry_run {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                let msg = ggninja_executor::disk::io_message(&e);
+                app.error(&format!("creating build directory {dir}: {msg}"));
+                return None;
+            }
+        }
+    }
+    let log_file = log_path(&graph, ".ninja_log");
+    let build_log = match BuildLog::load(Path::new(&log_file)) {
+        Ok((log, warning)) => {
+            if let Some(w) = warning {
+                app.warning(&w);
+            }
+            log
+        }
+        Err(e) => {
+            let msg = ggninja_executor::disk::io_message(&e);
+            app.error(&format!("loading build log {log_file}: {msg}"));
+            return None;
+        }
+    };
+    let deps_file = log_path(&graph, ".ninja_deps");
+    let deps_log = match DepsLog::load(Path::new(&deps_file)) {
+        Ok((log, warning)) => {
+            if let Some(w) = warning {
+                app.warning(&w);
+            }
+            log
+        }
+        Err(e) => {
+            let msg = ggninja_executor::disk::io_message(&e);
+            app.error(&format!("loading deps log {deps_file}: {msg}"));
+            return None;
+        }
+    };
+    let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
+    if !app.config.dry_run {
+        if let Err(e) = tools::recompact_if_needed(&mut engine, false) {
+            app.error(&e);
+            return None;
+        }
+    }
+    Some(engine)
+}
+
+fn new_status(app: &App) -> Result<Status, String> {
+    Status::new(app.config.verbosity, app.config.parallelism.min(1024)).map_err(|e| e.to_string())
+}
+
+/// Brings the manifest up to date first, as ninja does. Ok(true): it was
+/// rebuilt and must be loaded again.
+fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
+    let Some(path) = canonicalize(&app.file) else {
+        return Err("empty path".to_string());
+    };
+    let Some(node) = engine.graph.lookup(&path) else {
+        return Ok(false);
+    };
+    let status = new_status(app)?;
+    let mut builder = Builder::new(engine, status);
+    builder.add_target(node)?;
+    if builder.already_up_to_date() {
+        return Ok(false);
+    }
+    match builder.build() {
+        Ok(()) => {}
+        Err(BuildError::Stopped(msg)) | Err(BuildError::Setup(msg)) => return Err(msg),
+        Err(BuildError::Interrupted) => return Err("interrupted by user".to_string()),
+    }
+    if !engine.is_dirty(node) {
+        // A restat found the manifest unchanged: rescan from scratch.
+        engine.reset_states();
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
+    let targets: Vec<NodeId> = match tools::collect_targets(engine, args) {
+        Ok(t) => t,
+        Err(e) => {
+            app.error(&e);
+            return 1;
+        }
+    };
+    let status = match new_status(app) {
+        Ok(s) => s,
+        Err(e) => return fatal(&app.prog, &e),
+    };
+    let mut builder = Builder::new(engine, status);
+    for t in targets {
+        if let Err(e) = builder.add_target(t) {
+            app.error(&e);
+            return 1;
+        }
+    }
+    if builder.already_up_to_date() {
+        app.info("no work to do.");
+        return 0;
+    }
+    match builder.build() {
+        Ok(()) => 0,
+        Err(BuildError::Interrupted) => {
+            app.info("build stopped: interrupted by user.");
+            2
+        }
+        Err(e) => {
+            app.info(&e.to_string());
+            1
+        }
+    }
+}

@@ -63,7 +63,11 @@ impl BuildLog {
     /// Reads the log at `path`. A missing log is empty; a log of a version we
     /// do not know is discarded with a warning, as ninja does.
     pub fn load(path: &Path) -> io::Result<(BuildLog, Option<String>)> {
-        let mut log = BuildLog { path: path.to_path_buf(), version: WRITE_VERSION, ..Default::default() };
+        let mut log = BuildLog {
+            path: path.to_path_buf(),
+            version: WRITE_VERSION,
+            ..Default::default()
+        };
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((log, None)),
@@ -82,8 +86,15 @@ impl BuildLog {
                 version = parse_signature(&line);
                 if !(OLDEST_VERSION..=NEWEST_VERSION).contains(&version) {
                     let _ = std::fs::remove_file(path);
-                    let why = if version > NEWEST_VERSION { "too new" } else { "too old" };
-                    return Ok((log, Some(format!("build log version is {why}; starting over"))));
+                    let why = if version > NEWEST_VERSION {
+                        "too new"
+                    } else {
+                        "too old"
+                    };
+                    return Ok((
+                        log,
+                        Some(format!("build log version is {why}; starting over")),
+                    ));
                 }
                 continue;
             }
@@ -91,7 +102,9 @@ impl BuildLog {
                 break; // a torn last line from an interrupted write
             }
             line.pop();
-            let Some((output, entry)) = parse_line(&line) else { continue };
+            let Some((output, entry)) = parse_line(&line) else {
+                continue;
+            };
             total += 1;
             if log.entries.insert(output, entry).is_none() {
                 unique += 1;
@@ -125,7 +138,10 @@ impl BuildLog {
 
     fn open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let mut f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
             if f.metadata()?.len() == 0 {
                 writeln!(f, "# ninja log v{}", self.version)?;
             }
@@ -166,11 +182,15 @@ impl BuildLog {
         Ok(())
     }
 
-    /// Drops `output`'s entry from memory (used by `-t restat`'s rewrite).
-    pub fn set_mtime(&mut self, output: &str, mtime: i64) {
-        if let Some(e) = self.entries.get_mut(output) {
-            e.mtime = mtime;
+    /// Re-stats the outputs `selected` accepts, records their current
+    /// mtimes (0 when missing) and rewrites the log.
+    pub fn restat(&mut self, selected: impl Fn(&str) -> bool) -> io::Result<()> {
+        for (out, e) in self.entries.iter_mut() {
+            if selected(out) {
+                e.mtime = crate::disk::stat(out).map_err(io::Error::other)?;
+            }
         }
+        self.recompact(|_| false)
     }
 
     pub fn close(&mut self) {
@@ -187,7 +207,10 @@ fn parse_signature(line: &[u8]) -> u32 {
 }
 
 fn format_line(output: &str, e: &LogEntry) -> String {
-    format!("{}\t{}\t{}\t{}\t{:x}\n", e.start_ms, e.end_ms, e.mtime, output, e.hash)
+    format!(
+        "{}\t{}\t{}\t{}\t{:x}\n",
+        e.start_ms, e.end_ms, e.mtime, output, e.hash
+    )
 }
 
 fn parse_line(line: &[u8]) -> Option<(String, LogEntry)> {
@@ -202,7 +225,15 @@ fn parse_line(line: &[u8]) -> Option<(String, LogEntry)> {
     let output = String::from_utf8_lossy(fields.next()?).into_owned();
     let hash_text = std::str::from_utf8(fields.next()?).ok()?;
     let hash = u64::from_str_radix(hash_text.trim(), 16).unwrap_or(0);
-    Some((output, LogEntry { start_ms, end_ms, mtime, hash }))
+    Some((
+        output,
+        LogEntry {
+            start_ms,
+            end_ms,
+            mtime,
+            hash,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -215,10 +246,14 @@ mod tests {
         assert_eq!(murmur_hash_64a(b"touch out"), 0x8ea3cc54bdccad2c);
         assert_eq!(murmur_hash_64a(b"touch out2"), 0xc227b36dd6819128);
         // From the rapidhash.h that ninja 1.13 ships (log v7).
-        let v7 = BuildLog { version: 7, ..Default::default() };
+        let v7 = BuildLog {
+            version: 7,
+            ..Default::default()
+        };
         assert_eq!(v7.hash_command("touch out"), 0x97d3af5e46e1e935);
         assert_eq!(v7.hash_command(""), 0x5a6ef77074ebc84b);
-        let long = "a somewhat longer command line that exceeds forty eight bytes in length for sure";
+        let long =
+            "a somewhat longer command line that exceeds forty eight bytes in length for sure";
         assert_eq!(v7.hash_command(long), 0x18487a4aa11c532d);
     }
 
@@ -228,7 +263,12 @@ mod tests {
         let path = dir.path().join(".ninja_log");
         let (mut log, warn) = BuildLog::load(&path).unwrap();
         assert!(warn.is_none());
-        let e = LogEntry { start_ms: 1, end_ms: 5, mtime: 123, hash: log.hash_command("cc a.c") };
+        let e = LogEntry {
+            start_ms: 1,
+            end_ms: 5,
+            mtime: 123,
+            hash: log.hash_command("cc a.c"),
+        };
         for _ in 0..3 {
             log.record(&["a.o", "b.o"], &e).unwrap();
         }

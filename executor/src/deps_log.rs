@@ -29,7 +29,10 @@ pub struct DepsLog {
 impl DepsLog {
     /// Reads the log. A torn tail is cut off and reported as a warning.
     pub fn load(path: &Path) -> io::Result<(DepsLog, Option<String>)> {
-        let mut log = DepsLog { path: path.to_path_buf(), ..Default::default() };
+        let mut log = DepsLog {
+            path: path.to_path_buf(),
+            ..Default::default()
+        };
         let mut data = Vec::new();
         match File::open(path) {
             Ok(f) => BufReader::new(f).read_to_end(&mut data)?,
@@ -40,7 +43,11 @@ impl DepsLog {
             && data.starts_with(SIGNATURE)
             && u32_at(&data, SIGNATURE.len()) == VERSION;
         if !header_ok {
-            let version = if data.len() >= SIGNATURE.len() + 4 { u32_at(&data, SIGNATURE.len()) } else { 0 };
+            let version = if data.len() >= SIGNATURE.len() + 4 {
+                u32_at(&data, SIGNATURE.len())
+            } else {
+                0
+            };
             let _ = std::fs::remove_file(path);
             let why = if version == 1 {
                 "deps log version change; rebuilding"
@@ -72,13 +79,18 @@ impl DepsLog {
                 let out = u32_at(rec, 0);
                 let mtime = (u32_at(rec, 4) as u64 | ((u32_at(rec, 8) as u64) << 32)) as i64;
                 let ids: Vec<u32> = (12..size).step_by(4).map(|o| u32_at(rec, o)).collect();
-                if (out as usize) >= log.paths.len() || ids.iter().any(|&i| i as usize >= log.paths.len()) {
+                if (out as usize) >= log.paths.len()
+                    || ids.iter().any(|&i| i as usize >= log.paths.len())
+                {
                     pos = record_start;
                     torn = true;
                     break;
                 }
                 total += 1;
-                if log.deps[out as usize].replace(Deps { mtime, ids }).is_none() {
+                if log.deps[out as usize]
+                    .replace(Deps { mtime, ids })
+                    .is_none()
+                {
                     unique += 1;
                 }
             } else {
@@ -132,7 +144,10 @@ impl DepsLog {
 
     fn open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let mut f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
             if f.metadata()?.len() == 0 {
                 f.write_all(SIGNATURE)?;
                 f.write_all(&VERSION.to_le_bytes())?;
@@ -189,7 +204,10 @@ impl DepsLog {
         let old = std::mem::take(self);
         let tmp = old.path.with_extension("recompact");
         let _ = std::fs::remove_file(&tmp);
-        *self = DepsLog { path: tmp.clone(), ..Default::default() };
+        *self = DepsLog {
+            path: tmp.clone(),
+            ..Default::default()
+        };
         for (out, deps) in old.all() {
             if !is_live(out) {
                 continue;

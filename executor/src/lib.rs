@@ -1,2 +1,14 @@
+//! Running a build graph: dirty checking, the plan, local execution, and
+//! the logs that make the next build incremental.
+
+mod build;
 pub mod build_log;
 pub mod deps_log;
+pub mod disk;
+mod engine;
+pub mod process;
+mod scan;
+pub mod status;
+
+pub use build::{BuildError, Builder};
+pub use engine::{Config, Engine, NodeState};

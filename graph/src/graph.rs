@@ -112,10 +112,19 @@ pub struct Graph {
 impl Default for Graph {
     fn default() -> Self {
         let pools = vec![
-            Pool { name: String::new(), depth: 0 },
-            Pool { name: "console".to_string(), depth: 1 },
+            Pool {
+                name: String::new(),
+                depth: 0,
+            },
+            Pool {
+                name: "console".to_string(),
+                depth: 1,
+            },
         ];
-        let pool_names = [(String::new(), DEFAULT_POOL), ("console".to_string(), CONSOLE_POOL)];
+        let pool_names = [
+            (String::new(), DEFAULT_POOL),
+            ("console".to_string(), CONSOLE_POOL),
+        ];
         Graph {
             dag: DiGraph::default(),
             paths: HashMap::new(),
@@ -269,14 +278,21 @@ impl Graph {
     }
 
     /// `binding` for a build that need not be in the graph yet.
-    pub fn binding_of(&self, build: &Build, var: &str, escape: Escape) -> Result<String, CycleError> {
+    pub fn binding_of(
+        &self,
+        build: &Build,
+        var: &str,
+        escape: Escape,
+    ) -> Result<String, CycleError> {
         let mut stack = Vec::new();
         self.lookup_var(build, var, escape, &mut stack)
     }
 
     /// A binding treated as a flag (`restat`, `generator`): set means non-empty.
     pub fn binding_bool(&self, build: NodeId, var: &str) -> bool {
-        self.binding(build, var, Escape::Shell).map(|v| !v.is_empty()).unwrap_or(false)
+        self.binding(build, var, Escape::Shell)
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
     }
 
     /// The command, with `;rspfile=<content>` appended when `with_rsp` is set,
@@ -325,7 +341,11 @@ impl Graph {
             stack.pop();
             return v;
         }
-        let parent = if b.bindings.is_some() { Some(b.scope) } else { scope.parent };
+        let parent = if b.bindings.is_some() {
+            Some(b.scope)
+        } else {
+            scope.parent
+        };
         Ok(parent
             .and_then(|p| self.scopes.lookup(p, var))
             .unwrap_or("")

@@ -115,7 +115,14 @@ fn scan(s: &[u8], i: usize, name: &mut Vec<u8>) -> (Step, usize) {
                 if k + 1 >= n || matches!(after, 0 | b' ' | b'\r' | b'\n' | b'\t') {
                     name.extend_from_slice(&s[i..=k]);
                     let end = (k + 2).min(n);
-                    return (if after == b'\n' { Step::EndRule } else { Step::EndName }, end);
+                    return (
+                        if after == b'\n' {
+                            Step::EndRule
+                        } else {
+                            Step::EndName
+                        },
+                        end,
+                    );
                 }
                 name.extend(std::iter::repeat_n(b'\\', slashes - 1));
                 name.push(b':');
@@ -129,7 +136,11 @@ fn scan(s: &[u8], i: usize, name: &mut Vec<u8>) -> (Step, usize) {
             }
             _ => {
                 // Backslashes and one more byte, copied as they are.
-                let end = if matches!(next, 0 | b'\r' | b'\n') { k } else { k + 1 };
+                let end = if matches!(next, 0 | b'\r' | b'\n') {
+                    k
+                } else {
+                    k + 1
+                };
                 name.extend_from_slice(&s[i..end]);
                 return (Step::More, end);
             }

@@ -50,7 +50,9 @@ pub fn parse(graph: &Graph, filename: &str, input: &[u8]) -> Result<Vec<Dyndeps>
 }
 
 fn parse_let(lx: &mut Lexer) -> Result<(String, String), String> {
-    let key = lx.read_ident().ok_or_else(|| lx.error("expected variable name"))?;
+    let key = lx
+        .read_ident()
+        .ok_or_else(|| lx.error("expected variable name"))?;
     lx.expect(Token::Equals)?;
     let value = lx.read_eval(false)?;
     Ok((key, literal(&value)))
@@ -58,7 +60,8 @@ fn parse_let(lx: &mut Lexer) -> Result<(String, String), String> {
 
 /// Dyndep files have no variables of their own: references evaluate empty.
 fn literal(e: &ggninja_graph::EvalString) -> String {
-    e.evaluate_with::<()>(|_| Ok(String::new())).unwrap_or_default()
+    e.evaluate_with::<()>(|_| Ok(String::new()))
+        .unwrap_or_default()
 }
 
 fn parse_version(lx: &mut Lexer) -> Result<(), String> {
@@ -67,8 +70,14 @@ fn parse_version(lx: &mut Lexer) -> Result<(), String> {
         return Err(lx.error("expected 'ninja_dyndep_version = ...'"));
     }
     let mut parts = value.split('.');
-    let major = parts.next().and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
-    let minor = parts.next().and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
+    let major = parts
+        .next()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(0);
+    let minor = parts
+        .next()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(0);
     if major != 1 || minor != 0 {
         return Err(lx.error(&format!("unsupported 'ninja_dyndep_version = {value}'")));
     }
@@ -87,7 +96,10 @@ fn read_paths(lx: &mut Lexer) -> Result<Vec<String>, String> {
 }
 
 fn canonical(lx: &Lexer, paths: Vec<String>) -> Result<Vec<String>, String> {
-    paths.iter().map(|p| canonicalize(p).ok_or_else(|| lx.error("empty path"))).collect()
+    paths
+        .iter()
+        .map(|p| canonicalize(p).ok_or_else(|| lx.error("empty path")))
+        .collect()
 }
 
 fn parse_build(graph: &Graph, lx: &mut Lexer, seen: &[Dyndeps]) -> Result<Dyndeps, String> {

@@ -79,7 +79,12 @@ fn spaces0(i: &[u8]) -> Res<'_, &[u8]> {
 
 /// `[ ]*"#"[^\0\n]*"\n"`: comments must end in a newline, as in ninja.
 fn comment(i: &[u8]) -> Res<'_, &[u8]> {
-    recognize(tuple((spaces0, char('#'), take_till(|c| c == b'\n' || c == 0), char('\n'))))(i)
+    recognize(tuple((
+        spaces0,
+        char('#'),
+        take_till(|c| c == b'\n' || c == 0),
+        char('\n'),
+    )))(i)
 }
 
 fn varname(i: &[u8]) -> Res<'_, &[u8]> {
@@ -100,7 +105,10 @@ fn keyword_or_ident(word: &[u8]) -> Token {
 
 fn token(i: &[u8]) -> Res<'_, Token> {
     alt((
-        value(Token::Newline, tuple((spaces0, opt(char('\r')), char('\n')))),
+        value(
+            Token::Newline,
+            tuple((spaces0, opt(char('\r')), char('\n'))),
+        ),
         value(Token::Indent, take_while1(|c| c == b' ')),
         value(Token::PipeAt, tag("|@")),
         value(Token::Pipe2, tag("||")),
@@ -153,7 +161,12 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     pub fn new(filename: &'a str, input: &'a [u8]) -> Self {
-        Lexer { filename, input, pos: 0, last: 0 }
+        Lexer {
+            filename,
+            input,
+            pos: 0,
+            last: 0,
+        }
     }
 
     fn rest(&self) -> &'a [u8] {
@@ -216,7 +229,12 @@ impl<'a> Lexer<'a> {
         if got == want {
             return Ok(());
         }
-        Err(self.error(&format!("expected {}, got {}{}", want.name(), got.name(), want.hint())))
+        Err(self.error(&format!(
+            "expected {}, got {}{}",
+            want.name(),
+            got.name(),
+            want.hint()
+        )))
     }
 
     /// Reads a path (stops at space, `:`, `|` or newline) or, with
@@ -257,9 +275,7 @@ impl<'a> Lexer<'a> {
                     }
                     Err(_) => {
                         self.last = start;
-                        return Err(
-                            self.error("bad $-escape (literal $ must be written as $$)")
-                        );
+                        return Err(self.error("bad $-escape (literal $ must be written as $$)"));
                     }
                 },
                 None | Some(0) => {
@@ -291,7 +307,10 @@ impl<'a> Lexer<'a> {
     pub fn error(&self, message: &str) -> String {
         let before = &self.input[..self.last.min(self.input.len())];
         let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
-        let line_start = before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+        let line_start = before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
         let col = self.last - line_start;
         let mut out = format!("{}:{}:{}: {}\n", self.filename, line, col + 1, message);
         const TRUNCATE: usize = 72;

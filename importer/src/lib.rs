@@ -24,7 +24,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { dupbuild_is_error: true, phonycycle_is_error: false }
+        Options {
+            dupbuild_is_error: true,
+            phonycycle_is_error: false,
+        }
     }
 }
 
@@ -45,12 +48,18 @@ pub struct Loaded {
 pub fn load(path: &str, options: &Options) -> Result<Loaded, LoadError> {
     let mut loader = manifest::Loader::new(options);
     loader.load_file(path, ROOT_SCOPE, None)?;
-    Ok(Loaded { graph: loader.graph, warnings: loader.warnings })
+    Ok(Loaded {
+        graph: loader.graph,
+        warnings: loader.warnings,
+    })
 }
 
 /// Parses manifest text (for tests, fuzzing and benchmarks).
 pub fn parse_str(filename: &str, input: &[u8], options: &Options) -> Result<Loaded, LoadError> {
     let mut loader = manifest::Loader::new(options);
     loader.parse(filename, input, ROOT_SCOPE)?;
-    Ok(Loaded { graph: loader.graph, warnings: loader.warnings })
+    Ok(Loaded {
+        graph: loader.graph,
+        warnings: loader.warnings,
+    })
 }

@@ -17,7 +17,11 @@ pub struct Loader<'o> {
 
 impl<'o> Loader<'o> {
     pub fn new(options: &'o Options) -> Self {
-        Loader { graph: Graph::default(), options, warnings: Vec::new() }
+        Loader {
+            graph: Graph::default(),
+            options,
+            warnings: Vec::new(),
+        }
     }
 
     /// Loads `path` into `scope`; `parent` is the including file's lexer,
@@ -43,7 +47,13 @@ impl<'o> Loader<'o> {
 
     pub fn parse(&mut self, filename: &str, input: &[u8], scope: ScopeId) -> Result<(), LoadError> {
         let mut lx = Lexer::new(filename, input);
-        FileParser { loader: self, lx: &mut lx, scope }.parse().map_err(LoadError::Parse)
+        FileParser {
+            loader: self,
+            lx: &mut lx,
+            scope,
+        }
+        .parse()
+        .map_err(LoadError::Parse)
     }
 }
 
@@ -95,14 +105,20 @@ impl FileParser<'_, '_, '_, '_> {
     }
 
     fn parse_let(&mut self) -> Result<(String, EvalString), String> {
-        let key = self.lx.read_ident().ok_or_else(|| self.lx.error("expected variable name"))?;
+        let key = self
+            .lx
+            .read_ident()
+            .ok_or_else(|| self.lx.error("expected variable name"))?;
         self.lx.expect(Token::Equals)?;
         let value = self.lx.read_eval(false)?;
         Ok((key, value))
     }
 
     fn parse_pool(&mut self) -> Result<(), String> {
-        let name = self.lx.read_ident().ok_or_else(|| self.lx.error("expected pool name"))?;
+        let name = self
+            .lx
+            .read_ident()
+            .ok_or_else(|| self.lx.error("expected pool name"))?;
         self.lx.expect(Token::Newline)?;
         if self.loader.graph.pool_names.contains_key(&name) {
             return Err(self.lx.error(&format!("duplicate pool '{name}'")));
@@ -122,16 +138,25 @@ impl FileParser<'_, '_, '_, '_> {
         }
         let depth = depth.ok_or_else(|| self.lx.error("expected 'depth =' line"))?;
         let g = self.g();
-        g.pools.push(Pool { name: name.clone(), depth });
+        g.pools.push(Pool {
+            name: name.clone(),
+            depth,
+        });
         let id = g.pools.len() - 1;
         g.pool_names.insert(name, id);
         Ok(())
     }
 
     fn parse_rule(&mut self) -> Result<(), String> {
-        let name = self.lx.read_ident().ok_or_else(|| self.lx.error("expected rule name"))?;
+        let name = self
+            .lx
+            .read_ident()
+            .ok_or_else(|| self.lx.error("expected rule name"))?;
         self.lx.expect(Token::Newline)?;
-        if self.loader.graph.scopes.scopes[self.scope].rules.contains_key(&name) {
+        if self.loader.graph.scopes.scopes[self.scope]
+            .rules
+            .contains_key(&name)
+        {
             return Err(self.lx.error(&format!("duplicate rule '{name}'")));
         }
         let mut bindings = HashMap::new();
@@ -144,14 +169,19 @@ impl FileParser<'_, '_, '_, '_> {
         }
         let empty = |k: &str| bindings.get(k).is_none_or(EvalString::is_empty);
         if empty("rspfile") != empty("rspfile_content") {
-            return Err(self.lx.error("rspfile and rspfile_content need to be both specified"));
+            return Err(self
+                .lx
+                .error("rspfile and rspfile_content need to be both specified"));
         }
         if empty("command") {
             return Err(self.lx.error("expected 'command =' line"));
         }
         let scope = self.scope;
         let scopes = &mut self.g().scopes;
-        scopes.rules.push(Rule { name: name.clone(), bindings });
+        scopes.rules.push(Rule {
+            name: name.clone(),
+            bindings,
+        });
         let id = scopes.rules.len() - 1;
         scopes.scopes[scope].rules.insert(name, id);
         Ok(())
@@ -196,8 +226,10 @@ impl FileParser<'_, '_, '_, '_> {
             return Err(self.lx.error("expected path"));
         }
         self.lx.expect(Token::Colon)?;
-        let rule_name =
-            self.lx.read_ident().ok_or_else(|| self.lx.error("expected build command name"))?;
+        let rule_name = self
+            .lx
+            .read_ident()
+            .ok_or_else(|| self.lx.error("expected build command name"))?;
         let rule = self.loader.graph.scopes.find_rule(self.scope, &rule_name);
         let rule =
             rule.ok_or_else(|| self.lx.error(&format!("unknown build rule '{rule_name}'")))?;
@@ -224,7 +256,12 @@ impl FileParser<'_, '_, '_, '_> {
             bindings.get_or_insert_with(HashMap::new).insert(key, value);
         }
         let scope = self.scope;
-        let mut build = Build { rule, scope, bindings, ..Build::default() };
+        let mut build = Build {
+            rule,
+            scope,
+            bindings,
+            ..Build::default()
+        };
         // Like ninja, evaluate the pool before the edge has inputs or outputs.
         let pool_name = self.loader.graph.binding_of(&build, "pool", Escape::Shell);
         let pool_name = pool_name.map_err(|e| self.lx.error(&e.to_string()))?;
@@ -240,7 +277,13 @@ impl FileParser<'_, '_, '_, '_> {
 
         let explicit_out_count = outs.len() - implicit_outs;
         for (i, o) in outs.iter().enumerate() {
-            let path = eval_path(&self.loader.graph, self.lx, scope, build.bindings.as_ref(), o)?;
+            let path = eval_path(
+                &self.loader.graph,
+                self.lx,
+                scope,
+                build.bindings.as_ref(),
+                o,
+            )?;
             let id = self.g().file_id(&path);
             if self.loader.graph.file(id).in_build.is_some() || build.outs.contains(&id) {
                 if self.loader.options.dupbuild_is_error {
@@ -261,14 +304,26 @@ impl FileParser<'_, '_, '_, '_> {
         }
         build.implicit_outs = implicit_outs;
         for i in &ins {
-            let path = eval_path(&self.loader.graph, self.lx, scope, build.bindings.as_ref(), i)?;
+            let path = eval_path(
+                &self.loader.graph,
+                self.lx,
+                scope,
+                build.bindings.as_ref(),
+                i,
+            )?;
             let id = self.g().file_id(&path);
             build.ins.push(id);
         }
         build.implicit_ins = implicit;
         build.order_only_ins = order_only;
         for v in &validations {
-            let path = eval_path(&self.loader.graph, self.lx, scope, build.bindings.as_ref(), v)?;
+            let path = eval_path(
+                &self.loader.graph,
+                self.lx,
+                scope,
+                build.bindings.as_ref(),
+                v,
+            )?;
             let id = self.g().file_id(&path);
             build.validations.push(id);
         }
@@ -308,7 +363,11 @@ impl FileParser<'_, '_, '_, '_> {
         let eval = self.lx.read_eval(true)?;
         let path = self.loader.graph.scopes.evaluate(self.scope, &eval);
         let parent = self.scope;
-        let scope = if new_scope { self.g().scopes.new_child(parent) } else { parent };
+        let scope = if new_scope {
+            self.g().scopes.new_child(parent)
+        } else {
+            parent
+        };
         match self.loader.load_file(&path, scope, Some(self.lx)) {
             Ok(()) => {}
             Err(LoadError::Parse(e)) => return Err(e),
@@ -328,7 +387,10 @@ fn eval_path(
     let text = e
         .evaluate_with::<()>(|v| {
             let own = own.and_then(|b| b.get(v)).map(String::as_str);
-            Ok(own.or_else(|| g.scopes.lookup(scope, v)).unwrap_or("").to_string())
+            Ok(own
+                .or_else(|| g.scopes.lookup(scope, v))
+                .unwrap_or("")
+                .to_string())
         })
         .unwrap_or_default();
     canonicalize(&text).ok_or_else(|| lx.error("empty path"))
@@ -344,8 +406,14 @@ fn atol(s: &str) -> i64 {
     let n: i64 = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add((d - b'0') as i64));
-    if neg { -n } else { n }
+        .fold(0i64, |acc, d| {
+            acc.saturating_mul(10).saturating_add((d - b'0') as i64)
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
 }
 
 fn major_minor(v: &str) -> (i64, i64) {

@@ -1,0 +1,62 @@
+//! File system access with ninja's conventions: mtimes in nanoseconds,
+//! 0 for a missing file.
+
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// The mtime of `path` in ns since the epoch; 0 if it does not exist.
+pub fn stat(path: &str) -> Result<i64, String> {
+    match std::fs::metadata(path) {
+        Ok(m) => {
+            let t = m.mtime() * 1_000_000_000 + m.mtime_nsec();
+            // 0 means "missing" here, so a file really dated 0 reads as 1.
+            Ok(if t == 0 { 1 } else { t })
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(0)
+        }
+        Err(e) => Err(format!("stat({path}): {}", ggninja_graph_io(&e))),
+    }
+}
+
+fn ggninja_graph_io(e: &io::Error) -> String {
+    let s = e.to_string();
+    s.find(" (os error")
+        .map_or(s.clone(), |i| s[..i].to_string())
+}
+
+/// Creates the directory that will hold `path`.
+pub fn make_dirs_for(path: &str) -> io::Result<()> {
+    match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a file; a missing file reads as empty, as ninja treats depfiles.
+pub fn read_or_empty(path: &str) -> io::Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(d) => Ok(d),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a file: Ok(true) if removed, Ok(false) if it was not there.
+pub fn remove(path: &str) -> io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn io_message(e: &io::Error) -> String {
+    ggninja_graph_io(e)
+}

@@ -1,0 +1,183 @@
+//! The state of one build: the graph, per-node scan state, the two logs.
+
+use ggninja_graph::{Graph, NodeId};
+use ggninja_importer::dyndep;
+
+use crate::build_log::BuildLog;
+use crate::deps_log::DepsLog;
+use crate::status::Verbosity;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Program name for messages (`ninja`, `ggninja`).
+    pub prog: String,
+    pub parallelism: usize,
+    /// How many failures stop the build; 0 means never stop.
+    pub failures_allowed: usize,
+    pub max_load: Option<f64>,
+    pub dry_run: bool,
+    pub verbosity: Verbosity,
+    pub explain: bool,
+    pub keep_depfile: bool,
+    pub keep_rsp: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mark {
+    #[default]
+    None,
+    InStack,
+    Done,
+}
+
+/// What a build knows about one node. Files use the first fields, builds the rest.
+#[derive(Debug, Clone)]
+pub struct NodeState {
+    pub mtime: i64,
+    /// None until stat'ed.
+    pub exists: Option<bool>,
+    pub dirty: bool,
+    pub dyndep_pending: bool,
+    pub mark: Mark,
+    pub outputs_ready: bool,
+    pub deps_loaded: bool,
+    pub deps_missing: bool,
+    pub dyndep_restat: bool,
+    /// Filesystem time when the command started, recorded in the log.
+    pub command_start: i64,
+}
+
+impl Default for NodeState {
+    fn default() -> Self {
+        NodeState {
+            mtime: -1,
+            exists: None,
+            dirty: false,
+            dyndep_pending: false,
+            mark: Mark::None,
+            outputs_ready: false,
+            deps_loaded: false,
+            deps_missing: false,
+            dyndep_restat: false,
+            command_start: 0,
+        }
+    }
+}
+
+pub struct Engine {
+    pub graph: Graph,
+    pub nodes: Vec<NodeState>,
+    pub build_log: BuildLog,
+    pub deps_log: DepsLog,
+    pub config: Config,
+    /// Where `.ninja_lock` goes (in `builddir`).
+    pub lock_path: String,
+}
+
+impl Engine {
+    pub fn new(graph: Graph, build_log: BuildLog, deps_log: DepsLog, config: Config) -> Self {
+        let builddir = graph
+            .scopes
+            .lookup(ggninja_graph::ROOT_SCOPE, "builddir")
+            .unwrap_or("");
+        let lock_path = if builddir.is_empty() {
+            ".ninja_lock".to_string()
+        } else {
+            format!("{builddir}/.ninja_lock")
+        };
+        let mut e = Engine {
+            graph,
+            nodes: Vec::new(),
+            build_log,
+            deps_log,
+            config,
+            lock_path,
+        };
+        e.sync_states();
+        for &b in &e.graph.builds.clone() {
+            if let Some(dd) = e.graph.build(b).dyndep {
+                e.nodes[dd.index()].dyndep_pending = true;
+            }
+        }
+        e
+    }
+
+    /// Grows the state table after the graph gained nodes.
+    pub fn sync_states(&mut self) {
+        let n = self.graph.dag.node_count();
+        if self.nodes.len() < n {
+            self.nodes.resize(n, NodeState::default());
+        }
+    }
+
+    /// Forgets everything scanned, as before a fresh scan.
+    pub fn reset_states(&mut self) {
+        for st in &mut self.nodes {
+            let pending = st.dyndep_pending;
+            *st = NodeState {
+                dyndep_pending: pending,
+                ..NodeState::default()
+            };
+        }
+    }
+
+    pub fn is_dirty(&self, id: NodeId) -> bool {
+        self.nodes[id.index()].dirty
+    }
+
+    /// Loads the dyndep file `node` and applies it to the builds naming it.
+    pub fn load_dyndeps(&mut self, node: NodeId) -> Result<Vec<NodeId>, String> {
+        self.nodes[node.index()].dyndep_pending = false;
+        let path = self.graph.path(node).to_string();
+        self.explain(|| format!("loading dyndep file '{path}'"));
+        let content = std::fs::read(&path)
+            .map_err(|e| format!("loading '{path}': {}", crate::disk::io_message(&e)))?;
+        let entries = dyndep::parse(&self.graph, &path, &content)?;
+        let mut used = vec![false; entries.len()];
+        let users: Vec<NodeId> = self
+            .graph
+            .consumers(node)
+            .filter(|&b| self.graph.build(b).dyndep == Some(node))
+            .collect();
+        let mut touched = Vec::new();
+        for b in users {
+            let Some(k) = entries.iter().position(|d| d.build == Some(b)) else {
+                let out = self.graph.path(self.graph.build(b).outs[0]);
+                return Err(format!("'{out}' not mentioned in its dyndep file '{path}'"));
+            };
+            used[k] = true;
+            let d = &entries[k];
+            if d.restat {
+                self.sync_states();
+                self.nodes[b.index()].dyndep_restat = true;
+            }
+            let outs: Vec<NodeId> = d
+                .implicit_outs
+                .iter()
+                .map(|p| self.graph.file_id(p))
+                .collect();
+            for &o in &outs {
+                if self.graph.file(o).in_build.is_some() {
+                    return Err(format!("multiple rules generate {}", self.graph.path(o)));
+                }
+            }
+            self.graph.add_implicit_outs(b, &outs);
+            let ins: Vec<NodeId> = d
+                .implicit_ins
+                .iter()
+                .map(|p| self.graph.file_id(p))
+                .collect();
+            self.graph.add_implicit_ins(b, &ins);
+            self.sync_states();
+            touched.push(b);
+        }
+        if let Some(k) = used.iter().position(|u| !u) {
+            let b = entries[k].build.expect("parsed builds are known");
+            let out = self.graph.path(self.graph.build(b).outs[0]);
+            return Err(format!(
+                "dyndep file '{path}' mentions output '{out}' whose build statement does not have a dyndep binding for the file"
+            ));
+        }
+        Ok(touched)
+    }
+}

@@ -1,0 +1,167 @@
+//! Running commands: `/bin/sh -c`, stdout and stderr on one pipe, each child
+//! in its own process group so Ctrl-C reaches us and we forward it.
+//!
+//! One thread per running command blocks reading its pipe and waiting for it
+//! and reports on a channel. Builds block in `waitpid` and `read`, which rayon's
+//! work-stealing pool is not made for; plain threads cost nothing at -j sizes.
+
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    INTERRUPTED.store(sig, Ordering::SeqCst);
+}
+
+/// Catches SIGINT, SIGTERM and SIGHUP so a build can stop cleanly.
+pub fn install_signal_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is signal-safe.
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+/// The signal that interrupted us, if any.
+pub fn interrupted() -> Option<i32> {
+    match INTERRUPTED.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    Failure,
+    Interrupted,
+}
+
+pub struct Finished {
+    pub token: usize,
+    pub exit: Exit,
+    pub output: Vec<u8>,
+}
+
+/// The running commands.
+pub struct Runner {
+    tx: Sender<Finished>,
+    rx: Receiver<Finished>,
+    /// (token, pid, runs on the console)
+    running: Vec<(usize, u32, bool)>,
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        Runner {
+            tx,
+            rx,
+            running: Vec::new(),
+        }
+    }
+}
+
+impl Runner {
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    /// Starts `command`; `token` comes back with its result.
+    pub fn start(&mut self, token: usize, command: &str, console: bool) -> std::io::Result<()> {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c").arg(command);
+        let reader = if console {
+            None
+        } else {
+            let (reader, writer) = std::io::pipe()?;
+            cmd.stdin(Stdio::null())
+                .stdout(writer.try_clone()?)
+                .stderr(writer);
+            cmd.process_group(0);
+            Some(reader)
+        };
+        let mut child = cmd.spawn()?;
+        // Drop our copies of the pipe's write end (held inside `cmd`).
+        drop(cmd);
+        self.running.push((token, child.id(), console));
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            let mut output = Vec::new();
+            if let Some(mut r) = reader {
+                let _ = r.read_to_end(&mut output);
+            }
+            let exit = match child.wait() {
+                Ok(st) if st.success() => Exit::Success,
+                Ok(st) => match st.signal() {
+                    Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP) => Exit::Interrupted,
+                    _ => Exit::Failure,
+                },
+                Err(_) => Exit::Failure,
+            };
+            let _ = tx.send(Finished {
+                token,
+                exit,
+                output,
+            });
+        });
+        Ok(())
+    }
+
+    /// Waits for the next command to finish; `None` if we were interrupted.
+    pub fn wait(&mut self) -> Option<Finished> {
+        loop {
+            if interrupted().is_some() {
+                return None;
+            }
+            match self.rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(f) => {
+                    self.running.retain(|r| r.0 != f.token);
+                    return Some(f);
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    /// Interrupts every running command and waits for all of them to end.
+    /// Returns the tokens that were running.
+    pub fn abort(&mut self) -> Vec<usize> {
+        let sig = interrupted().unwrap_or(libc::SIGINT);
+        for &(_, pid, console) in &self.running {
+            if !console {
+                // SAFETY: plain kill(2) on the child's process group.
+                unsafe {
+                    libc::kill(-(pid as i32), sig);
+                }
+            }
+        }
+        let tokens: Vec<usize> = self.running.iter().map(|r| r.0).collect();
+        while !self.running.is_empty() {
+            match self.rx.recv() {
+                Ok(f) => self.running.retain(|r| r.0 != f.token),
+                Err(_) => break,
+            }
+        }
+        tokens
+    }
+}
+
+/// The 1-minute load average, for `-l`.
+pub fn load_average() -> f64 {
+    let mut avg = [0f64; 3];
+    // SAFETY: getloadavg writes at most 3 doubles into the array.
+    let n = unsafe { libc::getloadavg(avg.as_mut_ptr(), 3) };
+    if n < 1 {
+        -0.0
+    } else {
+        avg[0]
+    }
+}

@@ -1,0 +1,374 @@
+//! Dirty checking, exactly as ninja's DependencyScan: stat, load discovered
+//! deps, compare mtimes and the logged command hash.
+
+use std::collections::VecDeque;
+
+use ggninja_graph::path::canonicalize;
+use ggninja_graph::{Escape, NodeId};
+use ggninja_importer::depfile;
+
+use crate::disk;
+use crate::engine::{Engine, Mark};
+
+impl Engine {
+    pub(crate) fn explain(&self, msg: impl FnOnce() -> String) {
+        if self.config.explain {
+            eprintln!("{} explain: {}", self.config.prog, msg());
+        }
+    }
+
+    pub(crate) fn stat_if_necessary(&mut self, id: NodeId) -> Result<(), String> {
+        if self.nodes[id.index()].exists.is_some() {
+            return Ok(());
+        }
+        let mtime = disk::stat(self.graph.path(id))?;
+        let st = &mut self.nodes[id.index()];
+        st.mtime = mtime;
+        st.exists = Some(mtime != 0);
+        Ok(())
+    }
+
+    pub(crate) fn exists(&self, id: NodeId) -> bool {
+        self.nodes[id.index()].exists == Some(true)
+    }
+
+    pub(crate) fn mtime(&self, id: NodeId) -> i64 {
+        self.nodes[id.index()].mtime
+    }
+
+    /// Updates the dirty state of `node` and everything it depends on.
+    /// Validation nodes found on the way are appended to `validations`.
+    pub fn recompute_dirty(
+        &mut self,
+        node: NodeId,
+        validations: &mut Vec<NodeId>,
+    ) -> Result<(), String> {
+        let mut queue = VecDeque::from([node]);
+        while let Some(n) = queue.pop_front() {
+            let mut stack = Vec::new();
+            let mut found = Vec::new();
+            self.recompute_node_dirty(n, &mut stack, &mut found)?;
+            queue.extend(found.iter().copied());
+            validations.extend(found);
+        }
+        Ok(())
+    }
+
+    fn recompute_node_dirty(
+        &mut self,
+        node: NodeId,
+        stack: &mut Vec<NodeId>,
+        validations: &mut Vec<NodeId>,
+    ) -> Result<(), String> {
+        let Some(edge) = self.graph.file(node).in_build else {
+            if self.nodes[node.index()].exists.is_some() {
+                return Ok(());
+            }
+            self.stat_if_necessary(node)?;
+            let exists = self.exists(node);
+            if !exists {
+                self.explain(|| format!("{} has no in-edge and is missing", self.graph.path(node)));
+            }
+            self.nodes[node.index()].dirty = !exists;
+            return Ok(());
+        };
+        let e = edge.index();
+        if self.nodes[e].mark == Mark::Done {
+            return Ok(());
+        }
+        self.verify_dag(node, stack)?;
+        self.nodes[e].mark = Mark::InStack;
+        stack.push(node);
+        let mut dirty = false;
+        self.nodes[e].outputs_ready = true;
+        self.nodes[e].deps_missing = false;
+
+        if !self.nodes[e].deps_loaded {
+            if let Some(dd) = self.graph.build(edge).dyndep {
+                if self.nodes[dd.index()].dyndep_pending {
+                    self.recompute_node_dirty(dd, stack, validations)?;
+                    let ready = match self.graph.file(dd).in_build {
+                        None => true,
+                        Some(p) => self.nodes[p.index()].outputs_ready,
+                    };
+                    if ready {
+                        self.load_dyndeps(dd)?;
+                    }
+                }
+            }
+        }
+        for i in 0..self.graph.build(edge).outs.len() {
+            let o = self.graph.build(edge).outs[i];
+            self.stat_if_necessary(o)?;
+        }
+        if !self.nodes[e].deps_loaded {
+            self.nodes[e].deps_loaded = true;
+            if !self.load_deps(edge)? {
+                dirty = true;
+                self.nodes[e].deps_missing = true;
+            }
+        }
+        validations.extend(self.graph.build(edge).validations.iter().copied());
+
+        let mut most_recent: Option<NodeId> = None;
+        let mut i = 0;
+        while i < self.graph.build(edge).ins.len() {
+            let input = self.graph.build(edge).ins[i];
+            let order_only = self.graph.build(edge).is_order_only(i);
+            i += 1;
+            self.recompute_node_dirty(input, stack, validations)?;
+            if let Some(p) = self.graph.file(input).in_build {
+                if !self.nodes[p.index()].outputs_ready {
+                    self.nodes[e].outputs_ready = false;
+                }
+            }
+            if order_only {
+                continue;
+            }
+            if self.nodes[input.index()].dirty {
+                self.explain(|| format!("{} is dirty", self.graph.path(input)));
+                dirty = true;
+            } else if most_recent.is_none_or(|m| self.mtime(input) > self.mtime(m)) {
+                most_recent = Some(input);
+            }
+        }
+        if !dirty {
+            dirty = self.recompute_outputs_dirty(edge, most_recent)?;
+        }
+        if dirty {
+            for i in 0..self.graph.build(edge).outs.len() {
+                let o = self.graph.build(edge).outs[i];
+                self.nodes[o.index()].dirty = true;
+            }
+            let b = self.graph.build(edge);
+            if !(self.graph.is_phony(edge) && b.ins.is_empty()) {
+                self.nodes[e].outputs_ready = false;
+            }
+        }
+        self.nodes[e].mark = Mark::Done;
+        stack.pop();
+        Ok(())
+    }
+
+    fn verify_dag(&self, node: NodeId, stack: &mut [NodeId]) -> Result<(), String> {
+        let edge = self
+            .graph
+            .file(node)
+            .in_build
+            .expect("verify_dag on a built node");
+        if self.nodes[edge.index()].mark != Mark::InStack {
+            return Ok(());
+        }
+        let start = stack
+            .iter()
+            .position(|&n| self.graph.file(n).in_build == Some(edge))
+            .expect("edge in stack");
+        stack[start] = node;
+        let mut msg = String::from("dependency cycle: ");
+        for &n in &stack[start..] {
+            msg.push_str(self.graph.path(n));
+            msg.push_str(" -> ");
+        }
+        msg.push_str(self.graph.path(node));
+        let b = self.graph.build(edge);
+        if start + 1 == stack.len()
+            && self.graph.is_phony(edge)
+            && b.outs.len() == 1
+            && b.implicit_outs == 0
+            && b.implicit_ins == 0
+        {
+            msg.push_str(" [-w phonycycle=err]");
+        }
+        Err(msg)
+    }
+
+    /// Whether any output of `edge` is out of date given its newest input.
+    pub(crate) fn recompute_outputs_dirty(
+        &mut self,
+        edge: NodeId,
+        most_recent: Option<NodeId>,
+    ) -> Result<bool, String> {
+        let command = self.graph.command(edge, true).map_err(|e| e.to_string())?;
+        for i in 0..self.graph.build(edge).outs.len() {
+            let o = self.graph.build(edge).outs[i];
+            if self.recompute_output_dirty(edge, most_recent, &command, o) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn recompute_output_dirty(
+        &mut self,
+        edge: NodeId,
+        most_recent: Option<NodeId>,
+        command: &str,
+        output: NodeId,
+    ) -> bool {
+        let path = || self.graph.path(output).to_string();
+        if self.graph.is_phony(edge) {
+            if self.graph.build(edge).ins.is_empty() && !self.exists(output) {
+                self.explain(|| {
+                    format!(
+                        "output {} of phony edge with no inputs doesn't exist",
+                        path()
+                    )
+                });
+                return true;
+            }
+            if let Some(m) = most_recent {
+                if !self.exists(output) {
+                    let t = self.mtime(m);
+                    let st = &mut self.nodes[output.index()];
+                    st.mtime = st.mtime.max(t);
+                }
+            }
+            return false;
+        }
+        if !self.exists(output) {
+            self.explain(|| format!("output {} doesn't exist", path()));
+            return true;
+        }
+        let restat = self.restat(edge);
+        let entry = self.build_log.lookup(self.graph.path(output)).cloned();
+        let used_restat = restat && entry.is_some();
+        if let Some(m) = most_recent {
+            if !used_restat && self.mtime(output) < self.mtime(m) {
+                self.explain(|| {
+                    format!(
+                        "output {} older than most recent input {} ({} vs {})",
+                        path(),
+                        self.graph.path(m),
+                        self.mtime(output),
+                        self.mtime(m)
+                    )
+                });
+                return true;
+            }
+        }
+        let generator = self.graph.binding_bool(edge, "generator");
+        match entry {
+            Some(entry) => {
+                if !generator && self.build_log.hash_command(command) != entry.hash {
+                    self.explain(|| format!("command line changed for {}", path()));
+                    return true;
+                }
+                if let Some(m) = most_recent {
+                    if entry.mtime < self.mtime(m) {
+                        self.explain(|| {
+                            format!(
+                                "recorded mtime of {} older than most recent input {} ({} vs {})",
+                                path(),
+                                self.graph.path(m),
+                                entry.mtime,
+                                self.mtime(m)
+                            )
+                        });
+                        return true;
+                    }
+                }
+            }
+            None if !generator => {
+                self.explain(|| format!("command line not found in log for {}", path()));
+                return true;
+            }
+            None => {}
+        }
+        false
+    }
+
+    pub(crate) fn restat(&self, edge: NodeId) -> bool {
+        self.nodes[edge.index()].dyndep_restat || self.graph.binding_bool(edge, "restat")
+    }
+
+    /// Loads deps discovered by earlier runs. Ok(false): missing or stale,
+    /// so the edge must run to rediscover them.
+    fn load_deps(&mut self, edge: NodeId) -> Result<bool, String> {
+        let deps_type = self
+            .graph
+            .binding(edge, "deps", Escape::Shell)
+            .map_err(|e| e.to_string())?;
+        if !deps_type.is_empty() {
+            return Ok(self.load_deps_from_log(edge));
+        }
+        let depfile = self
+            .graph
+            .binding(edge, "depfile", Escape::None)
+            .map_err(|e| e.to_string())?;
+        if !depfile.is_empty() {
+            return self.load_depfile(edge, &depfile);
+        }
+        Ok(true)
+    }
+
+    fn load_deps_from_log(&mut self, edge: NodeId) -> bool {
+        let output = self.graph.build(edge).outs[0];
+        let out_path = self.graph.path(output).to_string();
+        let Some(deps) = self.deps_log.get(&out_path) else {
+            self.explain(|| format!("deps for '{out_path}' are missing"));
+            return false;
+        };
+        if self.mtime(output) > deps.mtime {
+            let (a, b) = (self.mtime(output), deps.mtime);
+            self.explain(|| format!("stored deps info out of date for '{out_path}' ({a} vs {b})"));
+            return false;
+        }
+        let paths: Vec<String> = deps
+            .ids
+            .iter()
+            .map(|&i| self.deps_log.path(i).to_string())
+            .collect();
+        self.add_discovered_deps(edge, &paths);
+        true
+    }
+
+    fn load_depfile(&mut self, edge: NodeId, path: &str) -> Result<bool, String> {
+        let content = disk::read_or_empty(path)
+            .map_err(|e| format!("loading '{path}': {}", disk::io_message(&e)))?;
+        if content.is_empty() {
+            self.explain(|| format!("depfile '{path}' is missing"));
+            return Ok(false);
+        }
+        let parsed = depfile::parse(&content).map_err(|e| format!("{path}: {e}"))?;
+        let outs: Vec<String> = parsed
+            .outs
+            .iter()
+            .map(|o| canonicalize(o).unwrap_or_default())
+            .collect();
+        let first = self.graph.build(edge).outs[0];
+        let first_path = self.graph.path(first).to_string();
+        if outs.first() != Some(&first_path) {
+            let got = outs.first().cloned().unwrap_or_default();
+            self.explain(|| {
+                format!("expected depfile '{path}' to mention '{first_path}', got '{got}'")
+            });
+            return Ok(false);
+        }
+        for o in &outs {
+            let declared = self
+                .graph
+                .build(edge)
+                .outs
+                .iter()
+                .any(|&n| self.graph.path(n) == o);
+            if !declared {
+                return Err(format!(
+                    "{path}: depfile mentions '{o}' as an output, but no such output was declared"
+                ));
+            }
+        }
+        let ins: Vec<String> = parsed.ins.iter().filter_map(|p| canonicalize(p)).collect();
+        self.add_discovered_deps(edge, &ins);
+        Ok(true)
+    }
+
+    /// Adds implicit inputs found by a depfile or the deps log.
+    fn add_discovered_deps(&mut self, edge: NodeId, paths: &[String]) {
+        let ids: Vec<NodeId> = paths.iter().map(|p| self.graph.file_id(p)).collect();
+        self.graph.add_implicit_ins(edge, &ids);
+        for &id in &ids {
+            self.graph.ensure_phony_producer(id);
+        }
+        self.sync_states();
+    }
+}
