@@ -11,10 +11,15 @@ use clap::Parser;
 )]
 pub struct Cli {
     /// change to DIR before doing anything else
-    #[arg(short = 'C', value_name = "DIR")]
+    #[arg(short = 'C', value_name = "DIR", allow_hyphen_values = true)]
     pub dir: Option<String>,
     /// specify input build file
-    #[arg(short = 'f', value_name = "FILE", default_value = "build.ninja")]
+    #[arg(
+        short = 'f',
+        value_name = "FILE",
+        default_value = "build.ninja",
+        allow_hyphen_values = true
+    )]
     pub file: String,
     #[arg(short = 'j', value_name = "N")]
     pub jobs: Option<String>,

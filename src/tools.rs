@@ -142,7 +142,7 @@ pub fn collect_target(e: &Engine, arg: &str) -> Result<NodeId, String> {
 pub fn collect_targets(e: &Engine, args: &[String]) -> Result<Vec<NodeId>, String> {
     if args.is_empty() {
         let defaults = e.graph.default_targets();
-        if defaults.is_empty() {
+        if defaults.is_empty() && !e.graph.builds.is_empty() {
             return Err("could not determine root nodes of build graph".to_string());
         }
         return Ok(defaults);

@@ -450,24 +450,11 @@ impl<'e> Builder<'e> {
         let console = self.e.graph.build(edge).pool == CONSOLE_POOL;
         self.status.edge_started(&desc, &cmd, console, start_ms);
         self.running.insert(edge, start_ms);
-        if self.e.config.dry_run {
-            self.dry_done.push_back(edge);
-            return Ok(());
-        }
-        let mut command_start = -1;
         for &o in &self.e.graph.build(edge).outs {
             let path = self.e.graph.path(o);
             disk::make_dirs_for(path)
                 .map_err(|e| format!("mkdir({path}): {}", disk::io_message(&e)))?;
-            if command_start == -1 {
-                let lock = &self.e.lock_path;
-                command_start = match std::fs::write(lock, b"") {
-                    Ok(()) => disk::stat(lock).unwrap_or(0),
-                    Err(_) => 0,
-                };
-            }
         }
-        self.e.nodes[edge.index()].command_start = command_start.max(0);
         let rspfile = self
             .e
             .graph
@@ -482,6 +469,11 @@ impl<'e> Builder<'e> {
             disk::make_dirs_for(&rspfile).ok();
             std::fs::write(&rspfile, content)
                 .map_err(|e| format!("writing {rspfile}: {}", disk::io_message(&e)))?;
+        }
+        // Like ninja, a dry run still makes directories and rspfiles.
+        if self.e.config.dry_run {
+            self.dry_done.push_back(edge);
+            return Ok(());
         }
         self.runner
             .start(edge.index(), &cmd, console)
@@ -500,7 +492,7 @@ impl<'e> Builder<'e> {
             .binding(edge, "deps", Escape::Shell)
             .map_err(|e| e.to_string())?;
         let mut deps_paths = Vec::new();
-        if !deps_type.is_empty() && !self.e.config.dry_run {
+        if !deps_type.is_empty() {
             match self.extract_deps(edge, &deps_type, &mut output) {
                 Ok(paths) => deps_paths = paths,
                 Err(msg) if success => {
@@ -538,33 +530,41 @@ impl<'e> Builder<'e> {
             return Ok(false);
         }
 
+        // The log records the newest output mtime, or, when a restat left
+        // outputs untouched, the newest input's (ninja 1.11's rule).
         let mut record_mtime = 0;
         if !self.e.config.dry_run {
             let restat = self.e.restat(edge);
-            let generator = self.e.graph.binding_bool(edge, "generator");
             let mut cleaned = false;
-            record_mtime = self.e.nodes[edge.index()].command_start;
-            if record_mtime == 0 || restat || generator {
-                let outs = self.e.graph.build(edge).outs.clone();
-                for o in outs {
-                    let new_mtime = disk::stat(self.e.graph.path(o))?;
-                    record_mtime = record_mtime.max(new_mtime);
-                    if self.e.mtime(o) == new_mtime && restat {
-                        self.clean_node(o)?;
-                        cleaned = true;
-                    }
+            let outs = self.e.graph.build(edge).outs.clone();
+            for o in outs {
+                let new_mtime = disk::stat(self.e.graph.path(o))?;
+                record_mtime = record_mtime.max(new_mtime);
+                if self.e.mtime(o) == new_mtime && restat {
+                    self.clean_node(o)?;
+                    cleaned = true;
                 }
             }
             if cleaned {
-                record_mtime = self.e.nodes[edge.index()].command_start;
+                let mut restat_mtime = 0;
+                let ins = self.e.graph.build(edge).dirtying_ins().to_vec();
+                for i in ins {
+                    restat_mtime = restat_mtime.max(disk::stat(self.e.graph.path(i))?);
+                }
+                let depfile = self
+                    .e
+                    .graph
+                    .binding(edge, "depfile", Escape::None)
+                    .unwrap_or_default();
+                if restat_mtime != 0 && deps_type.is_empty() && !depfile.is_empty() {
+                    restat_mtime = restat_mtime.max(disk::stat(&depfile)?);
+                }
                 self.status.set_total(self.command_edges);
+                record_mtime = restat_mtime;
             }
         }
         self.edge_finished(edge, true)?;
 
-        if self.e.config.dry_run {
-            return Ok(true);
-        }
         let rspfile = self
             .e
             .graph
@@ -572,6 +572,9 @@ impl<'e> Builder<'e> {
             .unwrap_or_default();
         if !rspfile.is_empty() && !self.e.config.keep_rsp {
             let _ = disk::remove(&rspfile);
+        }
+        if self.e.config.dry_run {
+            return Ok(true);
         }
         let hash_text = self
             .e

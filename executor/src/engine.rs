@@ -43,8 +43,6 @@ pub struct NodeState {
     pub deps_loaded: bool,
     pub deps_missing: bool,
     pub dyndep_restat: bool,
-    /// Filesystem time when the command started, recorded in the log.
-    pub command_start: i64,
 }
 
 impl Default for NodeState {
@@ -59,7 +57,6 @@ impl Default for NodeState {
             deps_loaded: false,
             deps_missing: false,
             dyndep_restat: false,
-            command_start: 0,
         }
     }
 }
@@ -70,28 +67,16 @@ pub struct Engine {
     pub build_log: BuildLog,
     pub deps_log: DepsLog,
     pub config: Config,
-    /// Where `.ninja_lock` goes (in `builddir`).
-    pub lock_path: String,
 }
 
 impl Engine {
     pub fn new(graph: Graph, build_log: BuildLog, deps_log: DepsLog, config: Config) -> Self {
-        let builddir = graph
-            .scopes
-            .lookup(ggninja_graph::ROOT_SCOPE, "builddir")
-            .unwrap_or("");
-        let lock_path = if builddir.is_empty() {
-            ".ninja_lock".to_string()
-        } else {
-            format!("{builddir}/.ninja_lock")
-        };
         let mut e = Engine {
             graph,
             nodes: Vec::new(),
             build_log,
             deps_log,
             config,
-            lock_path,
         };
         e.sync_states();
         for &b in &e.graph.builds.clone() {
@@ -157,8 +142,12 @@ impl Engine {
                 .map(|p| self.graph.file_id(p))
                 .collect();
             for &o in &outs {
-                if self.graph.file(o).in_build.is_some() {
-                    return Err(format!("multiple rules generate {}", self.graph.path(o)));
+                if let Some(old) = self.graph.file(o).in_build {
+                    // A producer guessed from a depfile gives way to the real one.
+                    if !self.graph.build(old).generated_by_dep_loader {
+                        return Err(format!("multiple rules generate {}", self.graph.path(o)));
+                    }
+                    self.graph.clear_dep_loader_outs(old);
                 }
             }
             self.graph.add_implicit_outs(b, &outs);

@@ -229,23 +229,34 @@ impl Engine {
             self.explain(|| format!("output {} doesn't exist", path()));
             return true;
         }
-        let restat = self.restat(edge);
-        let entry = self.build_log.lookup(self.graph.path(output)).cloned();
-        let used_restat = restat && entry.is_some();
+        let mut entry = None;
         if let Some(m) = most_recent {
-            if !used_restat && self.mtime(output) < self.mtime(m) {
-                self.explain(|| {
-                    format!(
-                        "output {} older than most recent input {} ({} vs {})",
-                        path(),
-                        self.graph.path(m),
-                        self.mtime(output),
-                        self.mtime(m)
-                    )
-                });
-                return true;
+            if self.mtime(output) < self.mtime(m) {
+                let mut output_mtime = self.mtime(output);
+                let mut used_restat = false;
+                if self.restat(edge) {
+                    if let Some(e) = self.build_log.lookup(self.graph.path(output)) {
+                        output_mtime = e.mtime;
+                        used_restat = true;
+                        entry = Some(e.clone());
+                    }
+                }
+                if output_mtime < self.mtime(m) {
+                    self.explain(|| {
+                        format!(
+                            "{}output {} older than most recent input {} ({} vs {})",
+                            if used_restat { "restat of " } else { "" },
+                            path(),
+                            self.graph.path(m),
+                            output_mtime,
+                            self.mtime(m)
+                        )
+                    });
+                    return true;
+                }
             }
         }
+        let entry = entry.or_else(|| self.build_log.lookup(self.graph.path(output)).cloned());
         let generator = self.graph.binding_bool(edge, "generator");
         match entry {
             Some(entry) => {

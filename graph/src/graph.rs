@@ -218,6 +218,23 @@ impl Graph {
         b.implicit_ins += new.len();
     }
 
+    /// Records `build` as a reader of `file` without making it an input.
+    pub fn add_stray_consumer(&mut self, file: NodeId, build: NodeId) {
+        self.dag.add_edge(file, build, Link::Input);
+    }
+
+    /// Takes the outputs away from a phony build the dep loader made, so a
+    /// real producer found later (dyndep) can replace it.
+    pub fn clear_dep_loader_outs(&mut self, build: NodeId) {
+        let outs = std::mem::take(&mut self.build_mut(build).outs);
+        for o in outs {
+            if let Some(e) = self.dag.find_edge(build, o) {
+                self.dag.remove_edge(e);
+            }
+            self.file_mut(o).in_build = None;
+        }
+    }
+
     /// Appends implicit outputs (from dyndep).
     pub fn add_implicit_outs(&mut self, build: NodeId, new: &[NodeId]) {
         for &n in new {

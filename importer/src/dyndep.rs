@@ -69,15 +69,7 @@ fn parse_version(lx: &mut Lexer) -> Result<(), String> {
     if name != "ninja_dyndep_version" {
         return Err(lx.error("expected 'ninja_dyndep_version = ...'"));
     }
-    let mut parts = value.split('.');
-    let major = parts
-        .next()
-        .and_then(|s| s.parse::<u32>().ok())
-        .unwrap_or(0);
-    let minor = parts
-        .next()
-        .and_then(|s| s.parse::<u32>().ok())
-        .unwrap_or(0);
+    let (major, minor) = crate::manifest::major_minor(&value);
     if major != 1 || minor != 0 {
         return Err(lx.error(&format!("unsupported 'ninja_dyndep_version = {value}'")));
     }

@@ -241,6 +241,8 @@ impl<'a> Lexer<'a> {
     /// `path == false`, a variable value (stops at newline).
     pub fn read_eval(&mut self, path: bool) -> Result<EvalString, String> {
         let mut eval = EvalString::default();
+        // Where the terminator starts: errors after this string point there.
+        let terminator;
         loop {
             let start = self.pos;
             let rest = self.rest();
@@ -252,18 +254,23 @@ impl<'a> Lexer<'a> {
             }
             match rest.first() {
                 Some(b'\n') => {
+                    terminator = self.pos;
                     if !path {
                         self.pos += 1;
                     }
                     break;
                 }
                 Some(b'\r') if rest.get(1) == Some(&b'\n') => {
+                    terminator = self.pos;
                     if !path {
                         self.pos += 2;
                     }
                     break;
                 }
-                Some(b' ' | b':' | b'|') => break,
+                Some(b' ' | b':' | b'|') => {
+                    terminator = self.pos;
+                    break;
+                }
                 Some(b'$') => match escape(rest) {
                     Ok((r, piece)) => {
                         match piece {
@@ -288,7 +295,7 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
-        self.last = self.pos;
+        self.last = terminator;
         if path {
             self.eat_whitespace();
         }
@@ -330,9 +337,8 @@ impl<'a> Lexer<'a> {
             out.push_str(&" ".repeat(col));
             out.push_str("^ near here");
         }
-        if out.ends_with('\n') {
-            out.pop();
-        }
+        // Without a context line ninja's message ends in a newline; keep it,
+        // since "build stopped: <error>." shows it.
         out
     }
 }

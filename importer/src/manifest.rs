@@ -327,6 +327,7 @@ impl FileParser<'_, '_, '_, '_> {
             let id = self.g().file_id(&path);
             build.validations.push(id);
         }
+        let mut self_input = None;
         if !self.loader.options.phonycycle_is_error
             && rule == ggninja_graph::eval::PHONY_RULE
             && build.outs.len() == 1
@@ -334,6 +335,7 @@ impl FileParser<'_, '_, '_, '_> {
             && build.implicit_ins == 0
         {
             let out = build.outs[0];
+            self_input = Some(out);
             let before = build.ins.len();
             build.ins.retain(|&i| i != out);
             if build.ins.len() != before {
@@ -355,7 +357,12 @@ impl FileParser<'_, '_, '_, '_> {
             }
             build.dyndep = Some(id);
         }
-        self.g().add_build(build);
+        let id = self.g().add_build(build);
+        if let Some(out) = self_input {
+            // ninja drops the input but keeps the node's out-edge, so the
+            // target is still not a root.
+            self.g().add_stray_consumer(out, id);
+        }
         Ok(())
     }
 
@@ -416,7 +423,7 @@ fn atol(s: &str) -> i64 {
     }
 }
 
-fn major_minor(v: &str) -> (i64, i64) {
+pub(crate) fn major_minor(v: &str) -> (i64, i64) {
     let mut it = v.split('.');
     (atol(it.next().unwrap_or("")), atol(it.next().unwrap_or("")))
 }
