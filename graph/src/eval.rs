@@ -1,6 +1,6 @@
 //! Variable scopes and the strings that refer to them (`$var`, `${var}`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// One piece of an unevaluated string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,9 @@ impl EvalString {
         &self,
         mut lookup: impl FnMut(&str) -> Result<String, E>,
     ) -> Result<String, E> {
+        if let [Part::Literal(s)] = self.parts.as_slice() {
+            return Ok(s.clone());
+        }
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -121,7 +124,7 @@ impl Default for Scopes {
             scopes: vec![root],
             rules: vec![Rule {
                 name: "phony".to_string(),
-                bindings: HashMap::new(),
+                bindings: HashMap::default(),
             }],
         }
     }

@@ -5,7 +5,7 @@
 //! Builds also keep their inputs and outputs in manifest order, because `$in`
 //! and `$out` are ordered and petgraph's adjacency lists are not.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -127,7 +127,7 @@ impl Default for Graph {
         ];
         Graph {
             dag: DiGraph::default(),
-            paths: HashMap::new(),
+            paths: HashMap::default(),
             scopes: Scopes::default(),
             pools,
             pool_names: pool_names.into_iter().collect(),

@@ -6,6 +6,24 @@ pub fn canonicalize(path: &str) -> Option<String> {
     if path.is_empty() {
         return None;
     }
+    if is_canonical(path) {
+        return Some(path.to_string());
+    }
+    Some(rewrite(path))
+}
+
+/// `canonicalize` for an owned string, reusing it when already canonical.
+pub fn canonicalize_owned(path: String) -> Option<String> {
+    if path.is_empty() {
+        return None;
+    }
+    if is_canonical(&path) {
+        return Some(path);
+    }
+    Some(rewrite(&path))
+}
+
+fn rewrite(path: &str) -> String {
     let absolute = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for comp in path.split('/') {
@@ -22,13 +40,34 @@ pub fn canonicalize(path: &str) -> Option<String> {
         }
     }
     let joined = parts.join("/");
-    Some(match (absolute, joined.is_empty()) {
+    match (absolute, joined.is_empty()) {
         // ninja turns "/" and "/foo/.." into "", a quirk kept for parity.
         (true, true) => String::new(),
         (true, false) => format!("/{joined}"),
         (false, true) => ".".to_string(),
         (false, false) => joined,
-    })
+    }
+}
+
+/// True when no component is empty, `.` or `..` (the common case, which
+/// then needs no rewriting).
+fn is_canonical(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let rest = bytes.strip_prefix(b"/").unwrap_or(bytes);
+    if rest.is_empty() {
+        return false;
+    }
+    // A component is bad when empty, "." or "..": check each at its end.
+    let mut start = 0;
+    for i in 0..=rest.len() {
+        if i == rest.len() || rest[i] == b'/' {
+            match &rest[start..i] {
+                b"" | b"." | b".." => return false,
+                _ => start = i + 1,
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]

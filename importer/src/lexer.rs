@@ -5,7 +5,7 @@
 //! place with the same message.
 
 use nom::branch::alt;
-use nom::bytes::complete::{is_not, tag, take_till, take_while, take_while1};
+use nom::bytes::complete::{tag, take_till, take_till1, take_while, take_while1};
 use nom::character::complete::char;
 use nom::combinator::{eof, opt, recognize, value};
 use nom::sequence::{delimited, pair, preceded, tuple};
@@ -151,6 +151,14 @@ fn escape(i: &[u8]) -> Res<'_, Piece<'_>> {
     )(i)
 }
 
+/// Manifest bytes as text; invalid UTF-8 is replaced rather than rejected.
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 pub struct Lexer<'a> {
     pub filename: &'a str,
     input: &'a [u8],
@@ -221,7 +229,7 @@ impl<'a> Lexer<'a> {
         let (rest, name) = varname(self.rest()).ok()?;
         self.advance_to(rest);
         self.eat_whitespace();
-        Some(String::from_utf8_lossy(name).into_owned())
+        Some(text_of(name).into_owned())
     }
 
     pub fn expect(&mut self, want: Token) -> Result<(), String> {
@@ -246,9 +254,14 @@ impl<'a> Lexer<'a> {
         loop {
             let start = self.pos;
             let rest = self.rest();
-            let stop: &[u8] = if path { b"$ :\r\n|\0" } else { b"$\r\n\0" };
-            if let Ok((r, text)) = is_not::<_, _, nom::error::Error<&[u8]>>(stop)(rest) {
-                eval.push_literal(&String::from_utf8_lossy(text));
+            let special = |c: u8| match c {
+                b'$' | b'\r' | b'\n' | 0 => true,
+                b' ' | b':' | b'|' => path,
+                _ => false,
+            };
+            let plain = take_till1::<_, _, nom::error::Error<&[u8]>>(special);
+            if let Ok((r, text)) = plain(rest) {
+                eval.push_literal(&text_of(text));
                 self.advance_to(r);
                 continue;
             }
@@ -274,8 +287,8 @@ impl<'a> Lexer<'a> {
                 Some(b'$') => match escape(rest) {
                     Ok((r, piece)) => {
                         match piece {
-                            Piece::Text(t) => eval.push_literal(&String::from_utf8_lossy(t)),
-                            Piece::Var(v) => eval.push_var(&String::from_utf8_lossy(v)),
+                            Piece::Text(t) => eval.push_literal(&text_of(t)),
+                            Piece::Var(v) => eval.push_var(&text_of(v)),
                             Piece::Skip => {}
                         }
                         self.advance_to(r);

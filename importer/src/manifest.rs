@@ -1,9 +1,9 @@
 //! Reads a manifest (and its includes and subninjas) into a `Graph`,
 //! statement by statement, in the order and with the errors ninja has.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use ggninja_graph::path::canonicalize;
+use ggninja_graph::path::{canonicalize, canonicalize_owned};
 use ggninja_graph::{Build, Escape, EvalString, Graph, Pool, Rule, ScopeId, DEFAULT_POOL};
 
 use crate::lexer::{Lexer, Token};
@@ -159,7 +159,7 @@ impl FileParser<'_, '_, '_, '_> {
         {
             return Err(self.lx.error(&format!("duplicate rule '{name}'")));
         }
-        let mut bindings = HashMap::new();
+        let mut bindings = HashMap::default();
         while self.lx.peek_token(Token::Indent) {
             let (key, value) = self.parse_let()?;
             if !ggninja_graph::eval::RULE_KEYS.contains(&key.as_str()) {
@@ -253,7 +253,9 @@ impl FileParser<'_, '_, '_, '_> {
         while self.lx.peek_token(Token::Indent) {
             let (key, value) = self.parse_let()?;
             let value = self.loader.graph.scopes.evaluate(self.scope, &value);
-            bindings.get_or_insert_with(HashMap::new).insert(key, value);
+            bindings
+                .get_or_insert_with(HashMap::default)
+                .insert(key, value);
         }
         let scope = self.scope;
         let mut build = Build {
@@ -400,7 +402,7 @@ fn eval_path(
                 .to_string())
         })
         .unwrap_or_default();
-    canonicalize(&text).ok_or_else(|| lx.error("empty path"))
+    canonicalize_owned(text).ok_or_else(|| lx.error("empty path"))
 }
 
 /// C's atol: leading digits with an optional sign, else 0.
