@@ -2,6 +2,7 @@
 //! runs them, following ninja's Plan and Builder.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::Path;
 
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{Escape, NodeId, CONSOLE_POOL};
@@ -46,6 +47,8 @@ pub struct Builder<'e> {
     /// Running edges and their start time in ms since the build started.
     running: HashMap<NodeId, u64>,
     dry_done: VecDeque<NodeId>,
+    /// Directories known to exist, so each is created (or checked) once.
+    made_dirs: std::collections::HashSet<String>,
 }
 
 impl<'e> Builder<'e> {
@@ -63,6 +66,7 @@ impl<'e> Builder<'e> {
             runner: Runner::default(),
             running: HashMap::new(),
             dry_done: VecDeque::new(),
+            made_dirs: Default::default(),
         }
     }
 
@@ -452,8 +456,15 @@ impl<'e> Builder<'e> {
         self.running.insert(edge, start_ms);
         for &o in &self.e.graph.build(edge).outs {
             let path = self.e.graph.path(o);
-            disk::make_dirs_for(path)
-                .map_err(|e| format!("mkdir({path}): {}", disk::io_message(&e)))?;
+            let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
+                continue;
+            };
+            if dir.is_empty() || self.made_dirs.contains(dir) {
+                continue;
+            }
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
+            self.made_dirs.insert(dir.to_string());
         }
         let rspfile = self
             .e

@@ -1,9 +1,8 @@
 //! Running commands: `/bin/sh -c`, stdout and stderr on one pipe, each child
 //! in its own process group so Ctrl-C reaches us and we forward it.
 //!
-//! One thread per running command blocks reading its pipe and waiting for it
-//! and reports on a channel. Builds block in `waitpid` and `read`, which rayon's
-//! work-stealing pool is not made for; plain threads cost nothing at -j sizes.
+//! Workers block in `read` and `waitpid`, which rayon's work-stealing pool
+//! is not made for; a few reused plain threads (at most -j) cost nothing.
 
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -49,10 +48,23 @@ pub struct Finished {
     pub output: Vec<u8>,
 }
 
-/// The running commands.
+/// A started child handed to a worker, which collects its output and status.
+struct Job {
+    token: usize,
+    child: std::process::Child,
+    reader: Option<std::io::PipeReader>,
+}
+
+/// The running commands. Children are spawned on the calling thread (so
+/// their pids are known at once for Ctrl-C); a pool of worker threads, grown
+/// to the peak number of concurrent commands and reused, blocks in `read`
+/// and `waitpid` for them.
 pub struct Runner {
     tx: Sender<Finished>,
     rx: Receiver<Finished>,
+    jobs: Sender<Job>,
+    job_rx: std::sync::Arc<std::sync::Mutex<Receiver<Job>>>,
+    workers: usize,
     /// (token, pid, runs on the console)
     running: Vec<(usize, u32, bool)>,
 }
@@ -60,11 +72,40 @@ pub struct Runner {
 impl Default for Runner {
     fn default() -> Self {
         let (tx, rx) = channel();
+        let (jobs, job_rx) = channel();
         Runner {
             tx,
             rx,
+            jobs,
+            job_rx: std::sync::Arc::new(std::sync::Mutex::new(job_rx)),
+            workers: 0,
             running: Vec::new(),
         }
+    }
+}
+
+fn collect(job: Job) -> Finished {
+    let Job {
+        token,
+        mut child,
+        reader,
+    } = job;
+    let mut output = Vec::new();
+    if let Some(mut r) = reader {
+        let _ = r.read_to_end(&mut output);
+    }
+    let exit = match child.wait() {
+        Ok(st) if st.success() => Exit::Success,
+        Ok(st) => match st.signal() {
+            Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP) => Exit::Interrupted,
+            _ => Exit::Failure,
+        },
+        Err(_) => Exit::Failure,
+    };
+    Finished {
+        token,
+        exit,
+        output,
     }
 }
 
@@ -87,31 +128,37 @@ impl Runner {
             cmd.process_group(0);
             Some(reader)
         };
-        let mut child = cmd.spawn()?;
+        let child = cmd.spawn()?;
         // Drop our copies of the pipe's write end (held inside `cmd`).
         drop(cmd);
         self.running.push((token, child.id(), console));
+        if self.running.len() > self.workers {
+            self.spawn_worker();
+        }
+        let job = Job {
+            token,
+            child,
+            reader,
+        };
+        self.jobs
+            .send(job)
+            .map_err(|_| std::io::Error::other("command workers are gone"))
+    }
+
+    fn spawn_worker(&mut self) {
+        self.workers += 1;
+        let jobs = std::sync::Arc::clone(&self.job_rx);
         let tx = self.tx.clone();
-        std::thread::spawn(move || {
-            let mut output = Vec::new();
-            if let Some(mut r) = reader {
-                let _ = r.read_to_end(&mut output);
-            }
-            let exit = match child.wait() {
-                Ok(st) if st.success() => Exit::Success,
-                Ok(st) => match st.signal() {
-                    Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP) => Exit::Interrupted,
-                    _ => Exit::Failure,
-                },
-                Err(_) => Exit::Failure,
+        std::thread::spawn(move || loop {
+            let job = match jobs.lock() {
+                Ok(rx) => rx.recv(),
+                Err(_) => return,
             };
-            let _ = tx.send(Finished {
-                token,
-                exit,
-                output,
-            });
+            let Ok(job) = job else { return };
+            if tx.send(collect(job)).is_err() {
+                return;
+            }
         });
-        Ok(())
     }
 
     /// Waits for the next command to finish; `None` if we were interrupted.

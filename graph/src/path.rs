@@ -57,17 +57,13 @@ fn is_canonical(path: &str) -> bool {
     if rest.is_empty() {
         return false;
     }
-    // A component is bad when empty, "." or "..": check each at its end.
-    let mut start = 0;
-    for i in 0..=rest.len() {
-        if i == rest.len() || rest[i] == b'/' {
-            match &rest[start..i] {
-                b"" | b"." | b".." => return false,
-                _ => start = i + 1,
-            }
-        }
-    }
-    true
+    // Check the component after the start and after every slash: not
+    // empty, ".", or "..". Only slashes need looking at, which memchr finds.
+    let bad_at = |i: usize| match &rest[i..] {
+        [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..] => true,
+        _ => false,
+    };
+    !bad_at(0) && !memchr::memchr_iter(b'/', rest).any(|i| bad_at(i + 1))
 }
 
 #[cfg(test)]
