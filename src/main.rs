@@ -108,7 +108,8 @@ fn real_main(prog: String, args: &[String]) -> u8 {
                 );
                 return 1;
             }
-            "stats" | "nostatcache" => {}
+            "stats" => ggninja_executor::metrics::enable(),
+            "nostatcache" => {}
             "explain" => config.explain = true,
             "keepdepfile" => config.keep_depfile = true,
             "keeprsp" => config.keep_rsp = true,
@@ -212,7 +213,10 @@ fn real_main(prog: String, args: &[String]) -> u8 {
     }
     process::install_signal_handlers();
     for _cycle in 0..100 {
-        let loaded = match ggninja_importer::load(&app.file, &app.parser) {
+        let parse_timer = ggninja_executor::metrics::time(".ninja parse");
+        let loaded = ggninja_importer::load(&app.file, &app.parser);
+        drop(parse_timer);
+        let loaded = match loaded {
             Ok(l) => l,
             Err(e) => {
                 app.error(&e.to_string());
@@ -255,6 +259,12 @@ fn real_main(prog: String, args: &[String]) -> u8 {
             }
         }
         let code = run_build(&app, &mut engine, &cli.targets);
+        if let Some(table) = ggninja_executor::metrics::report() {
+            print!(
+                "{table}\npath->node entries: {}\n",
+                engine.graph.paths.len()
+            );
+        }
         exit_without_freeing(engine);
         return code;
     }
@@ -292,7 +302,10 @@ fn open_logs(app: &App, graph: ggninja_graph::Graph) -> Option<Engine> {
         }
     }
     let log_file = log_path(&graph, ".ninja_log");
-    let build_log = match BuildLog::load(Path::new(&log_file)) {
+    let timer = ggninja_executor::metrics::time(".ninja_log load");
+    let build_log = BuildLog::load(Path::new(&log_file));
+    drop(timer);
+    let build_log = match build_log {
         Ok((log, warning)) => {
             if let Some(w) = warning {
                 app.warning(&w);
@@ -306,7 +319,10 @@ fn open_logs(app: &App, graph: ggninja_graph::Graph) -> Option<Engine> {
         }
     };
     let deps_file = log_path(&graph, ".ninja_deps");
-    let deps_log = match DepsLog::load(Path::new(&deps_file)) {
+    let timer = ggninja_executor::metrics::time(".ninja_deps load");
+    let deps_log = DepsLog::load(Path::new(&deps_file));
+    drop(timer);
+    let deps_log = match deps_log {
         Ok((log, warning)) => {
             if let Some(w) = warning {
                 app.warning(&w);

@@ -446,6 +446,7 @@ impl<'e> Builder<'e> {
     }
 
     fn start_edge(&mut self, edge: NodeId) -> Result<(), String> {
+        let _t = crate::metrics::time("StartEdge");
         if self.e.graph.is_phony(edge) {
             return Ok(());
         }
@@ -498,6 +499,7 @@ impl<'e> Builder<'e> {
         mut success: bool,
         mut output: Vec<u8>,
     ) -> Result<bool, String> {
+        let _t = crate::metrics::time("FinishCommand");
         let g = &self.e.graph;
         let deps_type = g
             .binding(edge, "deps", Escape::Shell)

@@ -6,6 +6,7 @@ pub mod build_log;
 pub mod deps_log;
 pub mod disk;
 mod engine;
+pub mod metrics;
 pub mod process;
 mod scan;
 pub mod status;

@@ -21,6 +21,7 @@ impl Engine {
         if self.nodes[id.index()].exists.is_some() {
             return Ok(());
         }
+        let _t = crate::metrics::time("node stat");
         let mtime = disk::stat(self.graph.path(id))?;
         let st = &mut self.nodes[id.index()];
         st.mtime = mtime;
@@ -334,6 +335,7 @@ impl Engine {
     }
 
     fn load_depfile(&mut self, edge: NodeId, path: &str) -> Result<bool, String> {
+        let _t = crate::metrics::time("depfile load");
         let content = disk::read_or_empty(path)
             .map_err(|e| format!("loading '{path}': {}", disk::io_message(&e)))?;
         if content.is_empty() {
