@@ -34,6 +34,12 @@ pub enum BuildError {
     Interrupted,
 }
 
+struct Running {
+    start_ms: u64,
+    desc: String,
+    cmd: String,
+}
+
 pub struct Builder<'e> {
     pub e: &'e mut Engine,
     pub status: Status,
@@ -44,8 +50,9 @@ pub struct Builder<'e> {
     pool_use: Vec<usize>,
     delayed: Vec<BTreeSet<NodeId>>,
     runner: Runner,
-    /// Running edges and their start time in ms since the build started.
-    running: HashMap<NodeId, u64>,
+    /// Running edges: start time in ms since the build started, and the
+    /// description and command, evaluated once for start and finish.
+    running: HashMap<NodeId, Running>,
     dry_done: VecDeque<NodeId>,
     /// Directories known to exist, so each is created (or checked) once.
     made_dirs: std::collections::HashSet<String>,
@@ -454,7 +461,6 @@ impl<'e> Builder<'e> {
         let (desc, cmd) = self.describe(edge);
         let console = self.e.graph.build(edge).pool == CONSOLE_POOL;
         self.status.edge_started(&desc, &cmd, console, start_ms);
-        self.running.insert(edge, start_ms);
         for &o in &self.e.graph.build(edge).outs {
             let path = self.e.graph.path(o);
             let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
@@ -483,13 +489,22 @@ impl<'e> Builder<'e> {
                 .map_err(|e| format!("writing {rspfile}: {}", disk::io_message(&e)))?;
         }
         // Like ninja, a dry run still makes directories and rspfiles.
-        if self.e.config.dry_run {
+        let started = if self.e.config.dry_run {
             self.dry_done.push_back(edge);
-            return Ok(());
-        }
-        self.runner
-            .start(edge.index(), &cmd, console)
-            .map_err(|_| format!("command '{cmd}' failed."))
+            Ok(())
+        } else {
+            self.runner.start(edge.index(), &cmd, console)
+        };
+        let started = started.map_err(|_| format!("command '{cmd}' failed."));
+        self.running.insert(
+            edge,
+            Running {
+                start_ms,
+                desc,
+                cmd,
+            },
+        );
+        started
     }
 
     /// Records a finished command. Ok(false) means the command failed.
@@ -518,9 +533,22 @@ impl<'e> Builder<'e> {
                 Err(_) => {}
             }
         }
-        let start_ms = self.running.remove(&edge).unwrap_or(0);
+        let Running {
+            start_ms,
+            desc,
+            cmd,
+        } = match self.running.remove(&edge) {
+            Some(r) => r,
+            None => {
+                let (desc, cmd) = self.describe(edge);
+                Running {
+                    start_ms: 0,
+                    desc,
+                    cmd,
+                }
+            }
+        };
         let end_ms = self.status.elapsed_ms();
-        let (desc, cmd) = self.describe(edge);
         let console = self.e.graph.build(edge).pool == CONSOLE_POOL;
         let failed_outs = (!success).then(|| {
             let g = &self.e.graph;

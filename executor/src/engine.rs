@@ -67,6 +67,8 @@ pub struct Engine {
     pub build_log: BuildLog,
     pub deps_log: DepsLog,
     pub config: Config,
+    /// Graph node of each deps-log path id, filled as deps are loaded.
+    pub(crate) deps_log_nodes: Vec<Option<NodeId>>,
 }
 
 impl Engine {
@@ -77,6 +79,7 @@ impl Engine {
             build_log,
             deps_log,
             config,
+            deps_log_nodes: Vec::new(),
         };
         e.sync_states();
         for &b in &e.graph.builds.clone() {

@@ -325,13 +325,25 @@ impl Engine {
             self.explain(|| format!("stored deps info out of date for '{out_path}' ({a} vs {b})"));
             return false;
         }
-        let paths: Vec<String> = deps
-            .ids
-            .iter()
-            .map(|&i| self.deps_log.path(i).to_string())
-            .collect();
-        self.add_discovered_deps(edge, &paths);
+        let ids = deps.ids.clone();
+        let nodes: Vec<NodeId> = ids.iter().map(|&i| self.deps_log_node(i)).collect();
+        self.add_discovered_deps(edge, &nodes);
         true
+    }
+
+    /// The graph node of a deps-log path id; each header is interned once,
+    /// however many outputs list it.
+    fn deps_log_node(&mut self, id: u32) -> NodeId {
+        let i = id as usize;
+        if i >= self.deps_log_nodes.len() {
+            self.deps_log_nodes.resize(i + 1, None);
+        }
+        if let Some(n) = self.deps_log_nodes[i] {
+            return n;
+        }
+        let n = self.graph.file_id(self.deps_log.path(id));
+        self.deps_log_nodes[i] = Some(n);
+        n
     }
 
     fn load_depfile(&mut self, edge: NodeId, path: &str) -> Result<bool, String> {
@@ -371,15 +383,15 @@ impl Engine {
             }
         }
         let ins: Vec<String> = parsed.ins.iter().filter_map(|p| canonicalize(p)).collect();
-        self.add_discovered_deps(edge, &ins);
+        let nodes: Vec<NodeId> = ins.iter().map(|p| self.graph.file_id(p)).collect();
+        self.add_discovered_deps(edge, &nodes);
         Ok(true)
     }
 
     /// Adds implicit inputs found by a depfile or the deps log.
-    fn add_discovered_deps(&mut self, edge: NodeId, paths: &[String]) {
-        let ids: Vec<NodeId> = paths.iter().map(|p| self.graph.file_id(p)).collect();
-        self.graph.add_implicit_ins(edge, &ids);
-        for &id in &ids {
+    fn add_discovered_deps(&mut self, edge: NodeId, ids: &[NodeId]) {
+        self.graph.add_implicit_ins(edge, ids);
+        for &id in ids {
             self.graph.ensure_phony_producer(id);
         }
         self.sync_states();

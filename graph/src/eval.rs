@@ -33,9 +33,9 @@ impl EvalString {
     }
 
     /// Evaluates against `lookup`, which resolves one variable name.
-    pub fn evaluate_with<E>(
-        &self,
-        mut lookup: impl FnMut(&str) -> Result<String, E>,
+    pub fn evaluate_with<'s, E>(
+        &'s self,
+        mut lookup: impl FnMut(&'s str) -> Result<String, E>,
     ) -> Result<String, E> {
         if let [Part::Literal(s)] = self.parts.as_slice() {
             return Ok(s.clone());

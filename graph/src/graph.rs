@@ -295,10 +295,10 @@ impl Graph {
     }
 
     /// `binding` for a build that need not be in the graph yet.
-    pub fn binding_of(
-        &self,
-        build: &Build,
-        var: &str,
+    pub fn binding_of<'a>(
+        &'a self,
+        build: &'a Build,
+        var: &'a str,
         escape: Escape,
     ) -> Result<String, CycleError> {
         let mut stack = Vec::new();
@@ -326,12 +326,12 @@ impl Graph {
         Ok(cmd)
     }
 
-    fn lookup_var(
-        &self,
-        b: &Build,
-        var: &str,
+    fn lookup_var<'a>(
+        &'a self,
+        b: &'a Build,
+        var: &'a str,
         escape: Escape,
-        stack: &mut Vec<String>,
+        stack: &mut Vec<&'a str>,
     ) -> Result<String, CycleError> {
         match var {
             "in" => return Ok(self.path_list(b.explicit_ins(), ' ', escape)),
@@ -339,8 +339,8 @@ impl Graph {
             "out" => return Ok(self.path_list(b.explicit_outs(), ' ', escape)),
             _ => {}
         }
-        if let Some(pos) = stack.iter().position(|v| v == var) {
-            let mut cycle: Vec<&str> = stack[pos..].iter().map(String::as_str).collect();
+        if let Some(pos) = stack.iter().position(|&v| v == var) {
+            let mut cycle: Vec<&str> = stack[pos..].to_vec();
             cycle.push(var);
             return Err(CycleError(cycle.join(" -> ")));
         }
@@ -353,7 +353,7 @@ impl Graph {
             return Ok(v.clone());
         }
         if let Some(eval) = self.scopes.rules[b.rule].bindings.get(var) {
-            stack.push(var.to_string());
+            stack.push(var);
             let v = eval.evaluate_with(|v| self.lookup_var(b, v, escape, stack));
             stack.pop();
             return v;
