@@ -617,11 +617,14 @@ impl<'e> Builder<'e> {
         if self.e.config.dry_run {
             return Ok(true);
         }
-        let hash_text = self
-            .e
-            .graph
-            .command(edge, true)
-            .map_err(|e| e.to_string())?;
+        // The logged hash covers the command plus rspfile content, as ninja's.
+        let mut hash_text = cmd;
+        let rsp = self.e.graph.binding(edge, "rspfile_content", Escape::Shell);
+        let rsp = rsp.map_err(|e| e.to_string())?;
+        if !rsp.is_empty() {
+            hash_text.push_str(";rspfile=");
+            hash_text.push_str(&rsp);
+        }
         let entry = LogEntry {
             start_ms: start_ms as i32,
             end_ms: end_ms as i32,

@@ -40,7 +40,16 @@ impl EvalString {
         if let [Part::Literal(s)] = self.parts.as_slice() {
             return Ok(s.clone());
         }
-        let mut out = String::new();
+        // Sized up front: growing the string showed up in build profiles.
+        let guess: usize = self
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.len(),
+                Part::Var(_) => 32,
+            })
+            .sum();
+        let mut out = String::with_capacity(guess);
         for part in &self.parts {
             match part {
                 Part::Literal(s) => out.push_str(s),

@@ -53,17 +53,24 @@ fn rewrite(path: &str) -> String {
 /// then needs no rewriting).
 fn is_canonical(path: &str) -> bool {
     let bytes = path.as_bytes();
-    let rest = bytes.strip_prefix(b"/").unwrap_or(bytes);
+    let absolute = bytes.first() == Some(&b'/');
+    let rest = if absolute { &bytes[1..] } else { bytes };
     if rest.is_empty() {
         return false;
     }
-    // Check the component after the start and after every slash: not
-    // empty, ".", or "..". Only slashes need looking at, which memchr finds.
-    let bad_at = |i: usize| match &rest[i..] {
-        [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] | [b'.', b'.'] | [b'.', b'.', b'/', ..] => true,
-        _ => false,
+    // Look at each component (after the start and after every slash, which
+    // memchr finds): empty and "." are never canonical; ".." only while
+    // everything before it in a relative path is ".." too.
+    let mut only_dotdots = !absolute;
+    let mut ok = |i: usize| match &rest[i..] {
+        [] | [b'/', ..] | [b'.'] | [b'.', b'/', ..] => false,
+        [b'.', b'.'] | [b'.', b'.', b'/', ..] => only_dotdots,
+        _ => {
+            only_dotdots = false;
+            true
+        }
     };
-    !bad_at(0) && !memchr::memchr_iter(b'/', rest).any(|i| bad_at(i + 1))
+    ok(0) && memchr::memchr_iter(b'/', rest).all(|i| ok(i + 1))
 }
 
 #[cfg(test)]
@@ -80,6 +87,9 @@ mod tests {
         assert_eq!(c("foo//bar").unwrap(), "foo/bar");
         assert_eq!(c("foo//.//..///bar").unwrap(), "bar");
         assert_eq!(c("../../foo/bar.h").unwrap(), "../../foo/bar.h");
+        assert_eq!(c("../a/../b").unwrap(), "../b");
+        assert_eq!(c("/../a").unwrap(), "/a");
+        assert_eq!(c("..").unwrap(), "..");
         assert_eq!(c("test/../../foo/bar.h").unwrap(), "../foo/bar.h");
         assert_eq!(c("foo/./.").unwrap(), "foo");
         assert_eq!(c("foo/bar/..").unwrap(), "foo");

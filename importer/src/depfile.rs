@@ -15,8 +15,27 @@ pub enum DepfileError {
     InputHasInputs,
 }
 
+/// Bytes that need no unescaping in a file name: `[a-zA-Z0-9+,/_:.~()}{%=@[]!-]`
+/// and everything non-ASCII.
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b >= 0x80;
+        c += 1;
+    }
+    let extra = b"+,/_:.~()}{%=@[]!-";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 fn is_plain(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"+,/_:.~()}{%=@[]!-".contains(&c) || c >= 0x80
+    PLAIN[c as usize]
 }
 
 /// How one scan step ended.
