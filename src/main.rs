@@ -185,7 +185,7 @@ fn real_main(prog: String, args: &[String]) -> u8 {
         Some(name) => match tools::when(name) {
             Some(w) => Some((name.to_string(), w)),
             None => {
-                let hint = tools::spellcheck(name, tools::NAMES)
+                let hint = tools::spellcheck(name, &tools::names())
                     .map(|s| format!(", did you mean '{s}'?"))
                     .unwrap_or_default();
                 return fatal(&prog, &format!("unknown tool '{name}'{hint}"));

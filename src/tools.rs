@@ -11,58 +11,70 @@ use ggninja_graph::{Escape, Graph, NodeId};
 
 use crate::{App, When};
 
-pub const NAMES: &[&str] = &[
-    "clean",
-    "commands",
-    "inputs",
-    "deps",
-    "graph",
-    "query",
-    "targets",
-    "compdb",
-    "recompact",
-    "restat",
-    "rules",
-    "cleandead",
-];
-
-const DESCRIPTIONS: &[(&str, &str)] = &[
-    ("clean", "clean built files"),
+/// Each tool, its description for `-t list`, and the phase it runs at.
+pub const TOOLS: &[(&str, &str, When)] = &[
+    ("clean", "clean built files", When::Load),
     (
         "commands",
         "list all commands required to rebuild given targets",
+        When::Load,
     ),
     (
         "inputs",
         "list all inputs required to rebuild given targets",
+        When::Load,
     ),
-    ("deps", "show dependencies stored in the deps log"),
-    ("graph", "output graphviz dot file for targets"),
-    ("query", "show inputs/outputs for a path"),
-    ("targets", "list targets by their rule or depth in the DAG"),
-    ("compdb", "dump JSON compilation database to stdout"),
-    ("recompact", "recompacts ninja-internal data structures"),
-    ("restat", "restats all outputs in the build log"),
-    ("rules", "list all rules"),
+    (
+        "deps",
+        "show dependencies stored in the deps log",
+        When::Logs,
+    ),
+    (
+        "missingdeps",
+        "check deps log dependencies on generated files",
+        When::Logs,
+    ),
+    ("graph", "output graphviz dot file for targets", When::Load),
+    ("query", "show inputs/outputs for a path", When::Logs),
+    (
+        "targets",
+        "list targets by their rule or depth in the DAG",
+        When::Load,
+    ),
+    (
+        "compdb",
+        "dump JSON compilation database to stdout",
+        When::Load,
+    ),
+    (
+        "recompact",
+        "recompacts ninja-internal data structures",
+        When::Load,
+    ),
+    (
+        "restat",
+        "restats all outputs in the build log",
+        When::Flags,
+    ),
+    ("rules", "list all rules", When::Load),
     (
         "cleandead",
         "clean built files that are no longer produced by the manifest",
+        When::Logs,
     ),
 ];
 
 pub fn when(name: &str) -> Option<When> {
-    Some(match name {
-        "restat" => When::Flags,
-        "clean" | "commands" | "inputs" | "graph" | "targets" | "compdb" | "recompact"
-        | "rules" => When::Load,
-        "deps" | "query" | "cleandead" => When::Logs,
-        _ => return None,
-    })
+    TOOLS.iter().find(|t| t.0 == name).map(|t| t.2)
+}
+
+pub fn names() -> Vec<&'static str> {
+    TOOLS.iter().map(|t| t.0).collect()
 }
 
 pub fn list() {
     println!("ninja subtools:");
-    for (name, desc) in DESCRIPTIONS {
+    for (name, desc, _) in TOOLS {
         println!("{name:>11}  {desc}");
     }
 }
@@ -99,13 +111,18 @@ pub fn spellcheck<'a>(word: &str, words: &[&'a str]) -> Option<&'a str> {
 
 /// Resolves a command-line target: canonical path, or `path^` for the
 /// first output of the first build that reads it.
-pub fn collect_target(e: &Engine, arg: &str) -> Result<NodeId, String> {
+pub fn collect_target(e: &mut Engine, arg: &str) -> Result<NodeId, String> {
     let Some(mut path) = canonicalize(arg) else {
         return Err("empty path".to_string());
     };
     let first_dependent = path.ends_with('^');
     if first_dependent {
         path.pop();
+    }
+    // Like ninja, the graph knows every path the deps log names.
+    if e.graph.lookup(&path).is_none() && e.deps_log.paths().contains(&path) {
+        e.graph.file_id(&path);
+        e.sync_states();
     }
     let g = &e.graph;
     let Some(node) = g.lookup(&path) else {
@@ -115,7 +132,8 @@ pub fn collect_target(e: &Engine, arg: &str) -> Result<NodeId, String> {
         } else if path == "help" {
             err.push_str(", did you mean 'ninja -h'?");
         } else {
-            let all: Vec<&str> = g.paths.keys().map(String::as_str).collect();
+            let mut all: Vec<&str> = g.paths.keys().map(String::as_str).collect();
+            all.extend(e.deps_log.paths().iter().map(String::as_str));
             if let Some(s) = spellcheck(&path, &all) {
                 err.push_str(&format!(", did you mean '{s}'?"));
             }
@@ -139,7 +157,7 @@ pub fn collect_target(e: &Engine, arg: &str) -> Result<NodeId, String> {
     Err(format!("'{path}' has no out edge"))
 }
 
-pub fn collect_targets(e: &Engine, args: &[String]) -> Result<Vec<NodeId>, String> {
+pub fn collect_targets(e: &mut Engine, args: &[String]) -> Result<Vec<NodeId>, String> {
     if args.is_empty() {
         let defaults = e.graph.default_targets();
         if defaults.is_empty() && !e.graph.builds.is_empty() {
@@ -151,7 +169,8 @@ pub fn collect_targets(e: &Engine, args: &[String]) -> Result<Vec<NodeId>, Strin
 }
 
 /// Splits getopt-style short flags off `args`; unknown flags are errors.
-fn flags(args: &[String], allowed: &str) -> Result<(BTreeSet<char>, Vec<String>), ()> {
+/// Unknown options print getopt's message for `tool`; `-h` prints nothing.
+fn flags(tool: &str, args: &[String], allowed: &str) -> Result<(BTreeSet<char>, Vec<String>), ()> {
     let mut set = BTreeSet::new();
     let mut rest = Vec::new();
     let mut only_positional = false;
@@ -165,7 +184,11 @@ fn flags(args: &[String], allowed: &str) -> Result<(BTreeSet<char>, Vec<String>)
             continue;
         }
         for c in a[1..].chars() {
-            if !allowed.contains(c) || c == 'h' {
+            if !allowed.contains(c) {
+                eprintln!("{tool}: invalid option -- '{c}'");
+                return Err(());
+            }
+            if c == 'h' {
                 return Err(());
             }
             set.insert(c);
@@ -187,6 +210,7 @@ pub fn run(app: &App, e: &mut Engine, name: &str, args: &[String]) -> u8 {
         "commands" => commands(app, e, args),
         "inputs" => inputs(app, e, args),
         "deps" => deps(app, e, args),
+        "missingdeps" => missingdeps(app, e, args),
         "graph" => graph(app, e, args),
         "query" => query(app, e, args),
         "targets" => targets(app, e, args),
@@ -289,7 +313,7 @@ fn atoi(s: &str) -> i64 {
 }
 
 fn commands(app: &App, e: &mut Engine, args: &[String]) -> u8 {
-    let Ok((opts, rest)) = flags(args, "hs") else {
+    let Ok((opts, rest)) = flags("commands", args, "hs") else {
         println!("usage: ninja -t commands [options] [targets]\n\noptions:\n  -s     only print the final command to build [target], not the whole chain");
         return 1;
     };
@@ -338,7 +362,7 @@ fn commands(app: &App, e: &mut Engine, args: &[String]) -> u8 {
 }
 
 fn inputs(app: &App, e: &mut Engine, args: &[String]) -> u8 {
-    let Ok((_, rest)) = flags(args, "h") else {
+    let Ok((_, rest)) = flags("restat", args, "h") else {
         println!("Usage '-t inputs [options] [targets]\n\nList all inputs used for a set of targets. Note that this includes\nexplicit, implicit and order-only inputs, but not validation ones.\n\nOptions:\n  -h, --help   Print this message.");
         return 1;
     };
@@ -429,6 +453,156 @@ fn deps(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     }
     print!("{out}");
     0
+}
+
+/// `-t missingdeps`: outputs whose recorded deps include a generated file
+/// that no path in the manifest orders before them.
+fn missingdeps(app: &App, e: &mut Engine, args: &[String]) -> u8 {
+    let nodes = match collect_targets(e, args) {
+        Ok(n) => n,
+        Err(err) => {
+            app.error(&err);
+            return 1;
+        }
+    };
+    let mut scan = MissingDeps::default();
+    for n in nodes {
+        scan.process(e, n);
+    }
+    let mut out = String::new();
+    for line in &scan.report {
+        out.push_str(line);
+    }
+    out.push_str(&format!("Processed {} nodes.\n", scan.seen.len()));
+    if scan.nodes_missing.is_empty() {
+        out.push_str("No missing dependencies on generated files found.\n");
+    } else {
+        out.push_str(&format!(
+            "Error: There are {} missing dependency paths.\n{} targets had depfile dependencies on {} distinct generated inputs (from {} rules)  without a non-depfile dep path to the generator.\nThere might be build flakiness if any of the targets listed above are built alone, or not late enough, in a clean output directory.\n",
+            scan.path_count,
+            scan.nodes_missing.len(),
+            scan.generated.len(),
+            scan.rules.len()
+        ));
+    }
+    print!("{out}");
+    if scan.nodes_missing.is_empty() {
+        0
+    } else {
+        3
+    }
+}
+
+#[derive(Default)]
+struct MissingDeps {
+    seen: HashSet<NodeId>,
+    report: Vec<String>,
+    path_count: usize,
+    nodes_missing: HashSet<NodeId>,
+    generated: HashSet<NodeId>,
+    rules: HashSet<String>,
+    /// (from build, to build) -> whether `to` depends on `from`.
+    paths: std::collections::HashMap<(NodeId, NodeId), bool>,
+}
+
+impl MissingDeps {
+    fn process(&mut self, e: &mut Engine, node: NodeId) {
+        let Some(b) = e.graph.file(node).in_build else {
+            return;
+        };
+        if !self.seen.insert(node) {
+            return;
+        }
+        for i in e.graph.build(b).ins.clone() {
+            self.process(e, i);
+        }
+        let deps_type = e
+            .graph
+            .binding(b, "deps", Escape::Shell)
+            .unwrap_or_default();
+        let deps: Vec<String> = if !deps_type.is_empty() {
+            match e.deps_log.get(e.graph.path(node)) {
+                Some(d) => d
+                    .ids
+                    .iter()
+                    .map(|&i| e.deps_log.path(i).to_string())
+                    .collect(),
+                None => return,
+            }
+        } else {
+            let depfile = e
+                .graph
+                .binding(b, "depfile", Escape::None)
+                .unwrap_or_default();
+            let content = if depfile.is_empty() {
+                Vec::new()
+            } else {
+                disk::read_or_empty(&depfile).unwrap_or_default()
+            };
+            match ggninja_importer::depfile::parse(&content) {
+                Ok(d) => d.ins.iter().filter_map(|p| canonicalize(p)).collect(),
+                Err(_) => return,
+            }
+        };
+        self.process_deps(e, node, b, &deps);
+    }
+
+    fn process_deps(&mut self, e: &Engine, node: NodeId, build: NodeId, deps: &[String]) {
+        let g = &e.graph;
+        let mut dep_builds = BTreeSet::new();
+        let mut producers = Vec::new();
+        for d in deps {
+            if d == "build.ninja" {
+                return;
+            }
+            let producer = g.lookup(d).and_then(|n| g.file(n).in_build);
+            producers.push(producer);
+            dep_builds.extend(producer);
+        }
+        let missing: Vec<NodeId> = dep_builds
+            .into_iter()
+            .filter(|&p| !self.path_exists(g, p, build))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let mut rule_names = BTreeSet::new();
+        for m in &missing {
+            for (d, p) in deps.iter().zip(&producers) {
+                if *p == Some(*m) {
+                    if let Some(n) = g.lookup(d) {
+                        self.generated.insert(n);
+                    }
+                    let rule = g.rule_name(*m).to_string();
+                    self.report.push(format!(
+                        "Missing dep: {} uses {d} (generated by {rule})\n",
+                        g.path(node)
+                    ));
+                    self.rules.insert(rule.clone());
+                    rule_names.insert(rule);
+                }
+            }
+        }
+        self.path_count += rule_names.len();
+        self.nodes_missing.insert(node);
+    }
+
+    fn path_exists(&mut self, g: &Graph, from: NodeId, to: NodeId) -> bool {
+        if let Some(&known) = self.paths.get(&(from, to)) {
+            return known;
+        }
+        let mut found = false;
+        for &i in &g.build(to).ins {
+            if let Some(p) = g.file(i).in_build {
+                if p == from || self.path_exists(g, from, p) {
+                    found = true;
+                    break;
+                }
+            }
+        }
+        self.paths.insert((from, to), found);
+        found
+    }
 }
 
 fn load_pending_dyndep(app: &App, e: &mut Engine, b: NodeId) {
@@ -586,7 +760,7 @@ fn json_escape(s: &str) -> String {
 }
 
 fn compdb(app: &App, e: &mut Engine, args: &[String]) -> u8 {
-    let Ok((opts, rules)) = flags(args, "hx") else {
+    let Ok((opts, rules)) = flags("compdb", args, "hx") else {
         println!("usage: ninja -t compdb [options] [rules]\n\noptions:\n  -x     expand @rspfile style response file invocations");
         return 1;
     };
@@ -726,7 +900,7 @@ fn recompact(app: &App, e: &mut Engine) -> u8 {
 /// `-t restat [outputs]`: refreshes the mtimes recorded in the log. Runs
 /// without a manifest, like ninja's, so missing files and logs are fine.
 fn restat(app: &App, args: &[String]) -> u8 {
-    let Ok((_, outputs)) = flags(args, "h") else {
+    let Ok((_, outputs)) = flags("restat", args, "h") else {
         println!("usage: ninja -t restat [outputs]");
         return 1;
     };
@@ -760,7 +934,7 @@ fn restat(app: &App, args: &[String]) -> u8 {
 }
 
 fn rules(e: &mut Engine, args: &[String]) -> u8 {
-    let Ok((opts, _)) = flags(args, "hd") else {
+    let Ok((opts, _)) = flags("rules", args, "hd") else {
         println!("usage: ninja -t rules [options]\n\noptions:\n  -d     also print the description of the rule\n  -h     print this message");
         return 1;
     };
@@ -868,7 +1042,7 @@ fn load_all_dyndeps(e: &mut Engine) {
 }
 
 fn clean(app: &App, e: &mut Engine, args: &[String]) -> u8 {
-    let Ok((opts, rest)) = flags(args, "hgr") else {
+    let Ok((opts, rest)) = flags("clean", args, "hgr") else {
         println!("usage: ninja -t clean [options] [targets]\n\noptions:\n  -g     also clean files marked as ninja generator output\n  -r     interpret targets as a list of rules to clean instead");
         return 1;
     };

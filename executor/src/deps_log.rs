@@ -126,6 +126,11 @@ impl DepsLog {
         self.deps[id as usize].as_ref()
     }
 
+    /// Every path the log names, outputs and their deps alike.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
+    }
+
     pub fn path(&self, id: u32) -> &str {
         &self.paths[id as usize]
     }

@@ -63,3 +63,21 @@ pub fn parse_str(filename: &str, input: &[u8], options: &Options) -> Result<Load
         warnings: loader.warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_cycles_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.ninja");
+        let b = dir.path().join("b.ninja");
+        std::fs::write(&a, format!("include {}\n", b.display())).unwrap();
+        std::fs::write(&b, format!("subninja {}\n", a.display())).unwrap();
+        let err = load(a.to_str().unwrap(), &Options::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("include cycle"), "{err}");
+    }
+}

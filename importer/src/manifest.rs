@@ -13,6 +13,9 @@ pub struct Loader<'o> {
     pub graph: Graph,
     options: &'o Options,
     pub warnings: Vec<String>,
+    /// Files being loaded, outermost first: a file that includes itself,
+    /// directly or not, would otherwise recurse until the stack overflows.
+    loading: Vec<String>,
 }
 
 impl<'o> Loader<'o> {
@@ -21,6 +24,7 @@ impl<'o> Loader<'o> {
             graph: Graph::default(),
             options,
             warnings: Vec::new(),
+            loading: Vec::new(),
         }
     }
 
@@ -32,6 +36,15 @@ impl<'o> Loader<'o> {
         scope: ScopeId,
         parent: Option<&Lexer>,
     ) -> Result<(), LoadError> {
+        if self.loading.iter().any(|p| p == path) {
+            let mut chain = self.loading.join(" -> ");
+            chain.push_str(&format!(" -> {path}"));
+            let msg = format!("loading '{path}': include cycle: {chain}");
+            return Err(LoadError::Parse(match parent {
+                Some(lx) => lx.error(&msg),
+                None => msg,
+            }));
+        }
         let contents = match std::fs::read(path) {
             Ok(c) => c,
             Err(e) => {
@@ -42,7 +55,10 @@ impl<'o> Loader<'o> {
                 }));
             }
         };
-        self.parse(path, &contents, scope)
+        self.loading.push(path.to_string());
+        let result = self.parse(path, &contents, scope);
+        self.loading.pop();
+        result
     }
 
     pub fn parse(&mut self, filename: &str, input: &[u8], scope: ScopeId) -> Result<(), LoadError> {
@@ -337,10 +353,10 @@ impl FileParser<'_, '_, '_, '_> {
             && build.implicit_ins == 0
         {
             let out = build.outs[0];
-            self_input = Some(out);
             let before = build.ins.len();
             build.ins.retain(|&i| i != out);
             if build.ins.len() != before {
+                self_input = Some(out);
                 let removed = before - build.ins.len();
                 build.order_only_ins = build.order_only_ins.saturating_sub(removed);
                 let path = self.loader.graph.path(out).to_string();

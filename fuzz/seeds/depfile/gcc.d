@@ -1,0 +1,2 @@
+build/foo.o: foo.c foo.h \
+  bar.h baz.h

@@ -1,0 +1,2 @@
+C\:\path\a.o: C:\src\a.c
+  C:\x\\ y.h

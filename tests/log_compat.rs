@@ -1,0 +1,381 @@
+//! `.ninja_log` / `.ninja_deps` compatibility: a tree built by ninja must be
+//! up to date for ggninja and vice versa, both must rebuild the same things
+//! after a header changes, and both must cope the same way with a log that
+//! needs recompaction and with a truncated deps log.
+//!
+//! Uses the manifest in `fixtures/tools`. Validate the harness against ninja:
+//!   GGNINJA_BIN=/usr/bin/ninja cargo test --test log_compat
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use common::{ggninja, require_tool, run};
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/tools")
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for entry in fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+fn newest_mtime(dir: &Path) -> SystemTime {
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let t = if entry.file_type().unwrap().is_dir() {
+            newest_mtime(&entry.path())
+        } else {
+            entry.metadata().unwrap().modified().unwrap()
+        };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+/// Makes `rel` strictly newer than every file in `dir` and waits until the
+/// clock is well past it, so that outputs written afterwards are newer.
+fn touch_newer(dir: &Path, rel: &str) {
+    let when = newest_mtime(dir) + Duration::from_millis(1);
+    while SystemTime::now() < when + Duration::from_millis(50) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let f = fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(rel))
+        .unwrap();
+    f.set_modified(when).unwrap();
+}
+
+/// Programs: (label, path). None when ninja or gcc is missing.
+fn programs() -> Option<(PathBuf, PathBuf)> {
+    let ninja = require_tool("ninja")?;
+    require_tool("gcc")?;
+    Some((ninja, ggninja()))
+}
+
+fn tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), dir.path());
+    dir
+}
+
+fn name(prog: &Path) -> String {
+    prog.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    /// Edge descriptions printed by the build (`[3/6] CC main.o` -> `CC main.o`).
+    fn built(&self) -> BTreeSet<String> {
+        self.stdout
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix('[')?
+                    .split_once("] ")
+                    .map(|(_, d)| d.to_string())
+            })
+            .collect()
+    }
+
+    fn no_work(&self) -> bool {
+        self.code == Some(0) && self.stdout.lines().any(|l| l.ends_with(": no work to do."))
+    }
+}
+
+fn build(dir: &Path, prog: &Path, extra: &[&str]) -> Outcome {
+    let mut args = vec!["-j1"];
+    args.extend_from_slice(extra);
+    args.push("all");
+    let out = run(dir, prog, &args);
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn build_ok(dir: &Path, prog: &Path) -> Outcome {
+    let o = build(dir, prog, &[]);
+    assert_eq!(
+        o.code,
+        Some(0),
+        "{} failed in {}:\n{}{}",
+        name(prog),
+        dir.display(),
+        o.stdout,
+        o.stderr
+    );
+    o
+}
+
+/// Asserts `checker` finds nothing to do in a tree built by `builder`,
+/// showing `-d explain` output when it does not.
+fn assert_no_work(dir: &Path, builder: &Path, checker: &Path, context: &str) {
+    let o = build(dir, checker, &["-d", "explain", "-n"]);
+    assert!(
+        o.no_work(),
+        "{context}: tree built by {}, {} should have no work to do, got exit {:?}:\n{}{}",
+        name(builder),
+        name(checker),
+        o.code,
+        o.stdout,
+        o.stderr
+    );
+}
+
+#[test]
+fn up_to_date_across_tools() {
+    let Some((ninja, gg)) = programs() else {
+        return;
+    };
+    for (builder, checker) in [(&ninja, &gg), (&gg, &ninja)] {
+        let t = tree();
+        build_ok(t.path(), builder);
+        assert_no_work(t.path(), builder, checker, "after a full build");
+        let o = build(t.path(), checker, &[]);
+        assert!(o.no_work(), "{}{}", o.stdout, o.stderr);
+        assert!(
+            o.stdout.contains("no work to do."),
+            "expected `no work to do.`: {}",
+            o.stdout
+        );
+    }
+}
+
+/// What touching src/util.h must rebuild (it is included by src/main.c and
+/// src/util.c, the latter compiled twice).
+fn header_rebuild_set() -> BTreeSet<String> {
+    [
+        "CC main.o",
+        "CC util.o",
+        "CC util_opt.o",
+        "AR libutil.a",
+        "LINK hello",
+        "STAMP dist.stamp",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn header_change_rebuilds_same_set_across_tools() {
+    let Some((ninja, gg)) = programs() else {
+        return;
+    };
+    let mut seen = Vec::new();
+    for (builder, rebuilder) in [(&ninja, &ninja), (&ninja, &gg), (&gg, &ninja), (&gg, &gg)] {
+        let t = tree();
+        build_ok(t.path(), builder);
+        touch_newer(t.path(), "src/util.h");
+        let o = build_ok(t.path(), rebuilder);
+        seen.push((name(builder), name(rebuilder), o.built()));
+        // And back: the first tool reads the logs the second one wrote.
+        assert_no_work(
+            t.path(),
+            rebuilder,
+            builder,
+            "after rebuilding for the header",
+        );
+        touch_newer(t.path(), "src/util.h");
+        let o = build_ok(t.path(), builder);
+        seen.push((name(rebuilder), name(builder), o.built()));
+        assert_no_work(
+            t.path(),
+            builder,
+            rebuilder,
+            "after the second header change",
+        );
+    }
+    let expected = header_rebuild_set();
+    let wrong: Vec<_> = seen.iter().filter(|s| s.2 != expected).collect();
+    assert!(
+        wrong.is_empty(),
+        "after touching src/util.h, expected {expected:?}; (logs from, rebuilt by, set) that differ: {wrong:#?}"
+    );
+}
+
+/// Parses a v5 `.ninja_log`: header and (output, hash) per line.
+fn read_log(dir: &Path) -> (String, Vec<(String, String)>) {
+    let text = fs::read_to_string(dir.join(".ninja_log")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let entries = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 5, "bad .ninja_log line {l:?}");
+            for n in &f[..3] {
+                n.parse::<u64>()
+                    .unwrap_or_else(|_| panic!("bad number in {l:?}"));
+            }
+            (f[3].to_string(), f[4].to_string())
+        })
+        .collect();
+    (header, entries)
+}
+
+/// Rewrites `.ninja_log` so each entry appears `copies` times with a wrong
+/// command hash before its real entry (the last one wins on load).
+fn inflate_log(dir: &Path, copies: usize) -> usize {
+    let path = dir.join(".ninja_log");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let real: Vec<&str> = lines.collect();
+    let mut out = format!("{header}\n");
+    for i in 0..copies {
+        for l in &real {
+            let f: Vec<&str> = l.split('\t').collect();
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{:x}\n",
+                i,
+                i + 1,
+                f[2],
+                f[3],
+                0xdead0000u64 + i as u64
+            ));
+        }
+    }
+    for l in &real {
+        out.push_str(l);
+        out.push('\n');
+    }
+    fs::write(&path, out).unwrap();
+    real.len() * (copies + 1)
+}
+
+#[test]
+fn duplicated_log_is_recompacted() {
+    let Some((ninja, gg)) = programs() else {
+        return;
+    };
+    let mut results = Vec::new();
+    for (builder, checker) in [(&ninja, &ninja), (&ninja, &gg), (&gg, &ninja), (&gg, &gg)] {
+        let t = tree();
+        build_ok(t.path(), builder);
+        let (header, before) = read_log(t.path());
+        assert_eq!(header, "# ninja log v5");
+        let unique: BTreeSet<_> = before.iter().cloned().collect();
+        assert_eq!(unique.len(), before.len(), "{before:?}");
+        let total = inflate_log(t.path(), 20);
+        assert!(total > 100 && total > 3 * unique.len());
+
+        let o = build(t.path(), checker, &[]);
+        let (header2, after) = read_log(t.path());
+        let after_set: BTreeSet<_> = after.iter().cloned().collect();
+        results.push((
+            name(builder),
+            name(checker),
+            o.no_work(),
+            header2.clone(),
+            after.len(),
+            after_set == unique,
+        ));
+        assert!(
+            o.no_work(),
+            "{} on an inflated log from {}: expected no work, got {:?}\n{}{}",
+            name(checker),
+            name(builder),
+            o.code,
+            o.stdout,
+            o.stderr
+        );
+        assert_eq!(header2, "# ninja log v5");
+        assert_eq!(
+            after.len(),
+            unique.len(),
+            "{} did not recompact a log of {total} entries ({} unique); log from {}",
+            name(checker),
+            unique.len(),
+            name(builder)
+        );
+        assert_eq!(after_set, unique, "recompaction kept the wrong entries");
+        // The other tool reads the recompacted log.
+        let other = if checker == &ninja { &gg } else { &ninja };
+        assert_no_work(t.path(), checker, other, "after recompaction");
+    }
+    eprintln!("{results:#?}");
+}
+
+/// Builds with `builder`, cuts the last `cut` bytes off `.ninja_deps` (in
+/// the middle of the last record) and builds again with `rebuilder`.
+fn truncated_deps(builder: &Path, rebuilder: &Path, cut: u64) -> (Outcome, tempfile::TempDir) {
+    let t = tree();
+    build_ok(t.path(), builder);
+    let path = t.path().join(".ninja_deps");
+    let len = fs::metadata(&path).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len - cut)
+        .unwrap();
+    (build(t.path(), rebuilder, &[]), t)
+}
+
+#[test]
+fn truncated_deps_log_recovers() {
+    let Some((ninja, gg)) = programs() else {
+        return;
+    };
+    for cut in [2, 7] {
+        let mut sets = Vec::new();
+        for (builder, rebuilder) in [(&ninja, &ninja), (&ninja, &gg), (&gg, &ninja), (&gg, &gg)] {
+            let (o, t) = truncated_deps(builder, rebuilder, cut);
+            let who = format!(
+                "deps log from {} cut by {cut} bytes, rebuilt by {}",
+                name(builder),
+                name(rebuilder)
+            );
+            assert_eq!(o.code, Some(0), "{who}: {}{}", o.stdout, o.stderr);
+            let warning = format!(
+                "{}: warning: premature end of file; recovering",
+                name(rebuilder)
+            );
+            assert!(
+                o.stderr.lines().any(|l| l == warning),
+                "{who}: expected `{warning}` on stderr, got:\n{}",
+                o.stderr
+            );
+            let built = o.built();
+            assert!(!built.is_empty(), "{who}: nothing rebuilt");
+            // The rebuild restored the deps: nothing left to do, for either tool.
+            assert_no_work(t.path(), rebuilder, builder, &who);
+            assert_no_work(t.path(), rebuilder, rebuilder, &who);
+            let deps = run(t.path(), rebuilder, &["-t", "deps"]);
+            let deps = String::from_utf8_lossy(&deps.stdout).into_owned();
+            for obj in ["main.o", "util.o", "util_opt.o"] {
+                assert!(
+                    deps.contains(&format!("{obj}: #deps ")) && !deps.contains("STALE"),
+                    "{who}: `-t deps` lacks a valid record for {obj}:\n{deps}"
+                );
+            }
+            sets.push((who, built));
+        }
+        // Whoever reads a given deps log must rebuild the same things; the
+        // two logs themselves may legitimately end with different records.
+        assert!(
+            sets[0].1 == sets[1].1 && sets[2].1 == sets[3].1,
+            "rebuilt sets differ for the same truncated log: {sets:#?}"
+        );
+    }
+}

@@ -1,0 +1,624 @@
+//! `-t` tools, `-n` and `-d explain`: ggninja against real ninja on the
+//! hand-written manifest in `fixtures/tools`.
+//!
+//! Every test copies the fixture into two temporary directories, builds one
+//! with ninja and the other with ggninja (`-j1`, so the build order and the
+//! logs are deterministic), runs the same command in both and compares exit
+//! status, stdout and stderr after normalising what legitimately differs:
+//! the directory, the program name in messages, mtimes, graphviz node ids.
+//!
+//! Validate the harness itself against ninja:
+//!   GGNINJA_BIN=/usr/bin/ninja cargo test --test tools_parity
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use common::{ggninja, require_tool, run};
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/tools")
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for entry in fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, as sorted relative paths.
+fn files(dir: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &entry.path(), out);
+            } else {
+                let rel = entry.path().strip_prefix(root).unwrap().to_owned();
+                out.insert(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Latest mtime of any file under `dir`.
+fn newest_mtime(dir: &Path) -> SystemTime {
+    files(dir)
+        .iter()
+        .map(|f| fs::metadata(dir.join(f)).unwrap().modified().unwrap())
+        .max()
+        .unwrap()
+}
+
+/// Makes `rel` strictly newer than every file in `dir`, and waits until the
+/// clock is well past that mtime so that anything written afterwards is
+/// newer still (file timestamps come from a coarse clock).
+fn touch_newer(dir: &Path, rel: &str) {
+    let when = newest_mtime(dir) + Duration::from_millis(1);
+    while SystemTime::now() < when + Duration::from_millis(50) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let f = fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(rel))
+        .unwrap();
+    f.set_modified(when).unwrap();
+}
+
+/// One copy of the fixture and the program that builds it.
+struct Side {
+    dir: tempfile::TempDir,
+    prog: PathBuf,
+}
+
+/// Normalised result of one invocation.
+#[derive(Debug, PartialEq, Eq)]
+struct Res {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Side {
+    fn new(prog: PathBuf) -> Side {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&fixture(), dir.path());
+        Side { dir, prog }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn name(&self) -> String {
+        self.prog
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Replaces the directory with `<ROOT>` and a leading program name
+    /// (`ggninja: error: ...`, `ggninja explain: ...`) with `ninja`.
+    fn normalize(&self, s: &str) -> String {
+        let root = self.path().to_string_lossy().into_owned();
+        let name = self.name();
+        s.replace(&root, "<ROOT>")
+            .lines()
+            .map(|l| match l.strip_prefix(&name) {
+                Some(rest) if rest.starts_with(':') || rest.starts_with(" explain:") => {
+                    format!("ninja{rest}")
+                }
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn run(&self, args: &[&str]) -> Res {
+        let out = run(self.path(), &self.prog, args);
+        Res {
+            code: out.status.code(),
+            stdout: self.normalize(&String::from_utf8_lossy(&out.stdout)),
+            stderr: self.normalize(&String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+
+    fn build(&self, args: &[&str]) {
+        let mut a = vec!["-j1"];
+        a.extend_from_slice(args);
+        let r = self.run(&a);
+        assert_eq!(r.code, Some(0), "{} {a:?} failed: {r:?}", self.name());
+    }
+}
+
+struct Pair {
+    ninja: Side,
+    gg: Side,
+    diffs: Vec<String>,
+}
+
+impl Pair {
+    /// Two fresh copies of the fixture, not built. None if a tool is missing.
+    fn fresh() -> Option<Pair> {
+        let ninja = require_tool("ninja")?;
+        require_tool("gcc")?;
+        Some(Pair {
+            ninja: Side::new(ninja),
+            gg: Side::new(ggninja()),
+            diffs: Vec::new(),
+        })
+    }
+
+    /// Two copies of the fixture, each fully built (`all`) by its program.
+    fn built() -> Option<Pair> {
+        let p = Pair::fresh()?;
+        p.ninja.build(&["all"]);
+        p.gg.build(&["all"]);
+        Some(p)
+    }
+
+    fn both(&self, f: impl Fn(&Side)) {
+        f(&self.ninja);
+        f(&self.gg);
+    }
+
+    /// Runs `args` in both trees, records a difference after applying `norm`
+    /// to both outputs, and returns both results.
+    fn compare_with(&mut self, args: &[&str], norm: impl Fn(&str) -> String) -> (Res, Res) {
+        let mut a = self.ninja.run(args);
+        let mut b = self.gg.run(args);
+        for r in [&mut a, &mut b] {
+            r.stdout = norm(&r.stdout);
+            r.stderr = norm(&r.stderr);
+        }
+        if a != b {
+            self.diffs.push(format!(
+                "`{}`:\n  ninja:   exit {:?}\n    stdout: {:?}\n    stderr: {:?}\n  \
+                 ggninja: exit {:?}\n    stdout: {:?}\n    stderr: {:?}",
+                args.join(" "),
+                a.code,
+                a.stdout,
+                a.stderr,
+                b.code,
+                b.stdout,
+                b.stderr
+            ));
+        }
+        (a, b)
+    }
+
+    fn compare(&mut self, args: &[&str]) -> (Res, Res) {
+        self.compare_with(args, |s| s.to_string())
+    }
+
+    fn compare_files(&mut self, what: &str) {
+        let a = files(self.ninja.path());
+        let b = files(self.gg.path());
+        if a != b {
+            self.diffs.push(format!(
+                "files left after `{what}`:\n  only with ninja:   {:?}\n  only with ggninja: {:?}",
+                a.difference(&b).collect::<Vec<_>>(),
+                b.difference(&a).collect::<Vec<_>>()
+            ));
+        }
+    }
+
+    fn note(&mut self, what: String) {
+        self.diffs.push(what);
+    }
+
+    fn finish(self) {
+        assert!(
+            self.diffs.is_empty(),
+            "{} difference(s) between ninja and ggninja:\n{}",
+            self.diffs.len(),
+            self.diffs.join("\n")
+        );
+    }
+}
+
+/// Replaces every run of ASCII digits that follows `prefix` with `N`.
+fn mask_after(s: &str, prefix: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(prefix) {
+        let end = i + prefix.len();
+        out.push_str(&rest[..end]);
+        rest = &rest[end..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            out.push('N');
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every run of digits replaced by `N`.
+fn mask_digits(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_digits = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('N');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    out
+}
+
+/// Graphviz output with each node id (a pointer in ninja: the quoted token
+/// opening a line, or following `-> `) replaced by the order of its first
+/// appearance.
+fn renumber_graph(s: &str) -> String {
+    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut id = |tok: &str| {
+        let n = ids.len();
+        format!("\"#{}\"", *ids.entry(tok.to_string()).or_insert(n))
+    };
+    let mut out = Vec::new();
+    for line in s.lines() {
+        let mut l = line.to_string();
+        if let Some(rest) = line.strip_prefix('"') {
+            if let Some(j) = rest.find('"') {
+                let first = id(&rest[..j]);
+                let mut after = rest[j + 1..].to_string();
+                if let Some(r2) = after.strip_prefix(" -> \"") {
+                    if let Some(k) = r2.find('"') {
+                        after = format!(" -> {}{}", id(&r2[..k]), &r2[k + 1..]);
+                    }
+                }
+                l = format!("{first}{after}");
+            }
+        }
+        out.push(l);
+    }
+    out.join("\n")
+}
+
+/// `.ninja_log` reduced to what must agree: the header, and per output the
+/// command hash and whether the recorded mtime is zero.
+type LogShape = (String, BTreeMap<String, (String, bool)>);
+
+fn log_shape(dir: &Path) -> Option<LogShape> {
+    let text = fs::read_to_string(dir.join(".ninja_log")).ok()?;
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("").to_string();
+    let mut entries = BTreeMap::new();
+    for l in lines {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(
+            f.len(),
+            5,
+            "bad .ninja_log line in {}: {l:?}",
+            dir.display()
+        );
+        entries.insert(f[3].to_string(), (f[4].to_string(), f[2] == "0"));
+    }
+    Some((header, entries))
+}
+
+fn compare_logs(p: &mut Pair, what: &str) {
+    let a = log_shape(p.ninja.path());
+    let b = log_shape(p.gg.path());
+    if a != b {
+        p.note(format!(
+            ".ninja_log after `{what}` (header, output -> (hash, mtime==0)):\n  ninja:   {a:?}\n  ggninja: {b:?}"
+        ));
+    }
+}
+
+#[test]
+fn full_build_output_matches() {
+    let Some(mut p) = Pair::fresh() else { return };
+    p.compare(&["-n", "-j1"]);
+    p.compare(&["-n", "-j1", "all"]);
+    p.compare(&["-j1", "all"]);
+    p.compare(&["-j1", "all"]);
+    p.compare_files("-j1 all");
+    p.finish();
+}
+
+/// Without a `default` statement the root nodes are built, phony ones
+/// included.
+#[test]
+fn roots_without_default_statement() {
+    let Some(mut p) = Pair::fresh() else { return };
+    p.both(|s| {
+        let path = s.path().join("build.ninja");
+        let text = fs::read_to_string(&path).unwrap();
+        let edited = text.replace("default dist.stamp\n", "");
+        assert_ne!(text, edited);
+        fs::write(&path, edited).unwrap();
+    });
+    let (a, _) = p.compare(&["-n", "-j1"]);
+    assert!(a.stdout.contains("COPY extra.txt"), "{a:?}");
+    p.compare(&["-t", "targets"]);
+    p.finish();
+}
+
+#[test]
+fn targets_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare(&["-t", "targets"]);
+    assert!(a.stdout.contains("all: phony"), "{a:?}");
+    p.compare(&["-t", "targets", "depth", "2"]);
+    p.compare(&["-t", "targets", "depth", "0"]);
+    p.compare(&["-t", "targets", "all"]);
+    p.compare(&["-t", "targets", "rule"]);
+    p.compare(&["-t", "targets", "rule", "cc"]);
+    p.compare(&["-t", "targets", "rule", "nosuchrule"]);
+    p.compare(&["-t", "targets", "bogus"]);
+    p.finish();
+}
+
+#[test]
+fn query_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare(&["-t", "query", "hello", "version.h", "data.out.sum", "all"]);
+    assert!(a.stdout.contains("validations:"), "{a:?}");
+    // A header known only from the deps log.
+    p.compare(&["-t", "query", "src/util.h"]);
+    p.compare(&["-t", "query", "main.o"]);
+    p.compare(&["-t", "query", "nosuchfile"]);
+    p.compare(&["-t", "query", "helo"]);
+    p.finish();
+}
+
+#[test]
+fn commands_and_inputs_tools() {
+    let Some(mut p) = Pair::built() else { return };
+    p.compare(&["-t", "commands"]);
+    p.compare(&["-t", "commands", "-s", "hello"]);
+    p.compare(&["-t", "commands", "hello"]);
+    p.compare(&["-t", "commands", "all"]);
+    p.compare(&["-t", "inputs", "hello"]);
+    p.compare(&["-t", "inputs", "dist.stamp"]);
+    p.compare(&["-t", "inputs", "all"]);
+    p.finish();
+}
+
+#[test]
+fn deps_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    let mask = |s: &str| mask_after(s, "deps mtime ");
+    let (a, _) = p.compare_with(&["-t", "deps"], mask);
+    assert!(a.stdout.contains("src/util.h"), "{a:?}");
+    p.compare_with(&["-t", "deps", "main.o"], mask);
+    p.compare_with(&["-t", "deps", "util.o", "hello"], mask);
+    // A header newer than the deps record makes it STALE.
+    p.both(|s| touch_newer(s.path(), "src/util.c"));
+    p.compare_with(&["-t", "deps", "util.o", "main.o"], mask);
+    p.finish();
+}
+
+#[test]
+fn rules_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    p.compare(&["-t", "rules"]);
+    p.compare(&["-t", "rules", "-d"]);
+    p.finish();
+}
+
+#[test]
+fn compdb_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare(&["-t", "compdb"]);
+    assert!(a.stdout.contains("\"directory\": \"<ROOT>\""), "{a:?}");
+    p.compare(&["-t", "compdb", "cc"]);
+    p.compare(&["-t", "compdb", "link", "nosuchrule"]);
+    p.compare(&["-t", "compdb", "-x", "link"]);
+    p.finish();
+}
+
+#[test]
+fn graph_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare_with(&["-t", "graph", "hello"], renumber_graph);
+    assert!(a.stdout.contains("[label=\"libutil.a\"]"), "{a:?}");
+    assert!(!a.stdout.contains("0x"), "ids not renumbered: {a:?}");
+    p.compare_with(&["-t", "graph", "dist.stamp"], renumber_graph);
+    p.compare_with(&["-t", "graph"], renumber_graph);
+    p.finish();
+}
+
+#[test]
+fn clean_target() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare(&["-t", "clean", "hello"]);
+    assert!(a.stdout.contains("Cleaning..."), "{a:?}");
+    p.compare_files("-t clean hello");
+    p.compare(&["-t", "clean", "hello"]);
+    p.finish();
+}
+
+#[test]
+fn clean_rule() {
+    let Some(mut p) = Pair::built() else { return };
+    p.compare(&["-t", "clean", "-r", "cc"]);
+    p.compare_files("-t clean -r cc");
+    p.compare(&["-t", "clean", "-r", "nosuchrule"]);
+    p.finish();
+}
+
+#[test]
+fn clean_all_and_generator() {
+    let Some(mut p) = Pair::built() else { return };
+    p.compare(&["-t", "clean"]);
+    p.compare_files("-t clean");
+    p.compare(&["-t", "clean", "-g"]);
+    p.compare_files("-t clean -g");
+    p.finish();
+}
+
+#[test]
+fn clean_dry_run_and_verbose() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare(&["-n", "-t", "clean", "dist.stamp"]);
+    assert!(a.stdout.contains("Cleaning..."), "{a:?}");
+    p.compare(&["-v", "-n", "-t", "clean", "dist.stamp"]);
+    p.compare_files("-n -t clean dist.stamp");
+    p.compare(&["-v", "-t", "clean", "dist.stamp"]);
+    p.compare_files("-v -t clean dist.stamp");
+    // `-n` is not an option of the clean tool.
+    p.compare(&["-t", "clean", "-n", "dist.stamp"]);
+    p.finish();
+}
+
+#[test]
+fn cleandead_after_removing_an_edge() {
+    let Some(mut p) = Pair::built() else { return };
+    p.both(|s| {
+        let path = s.path().join("build.ninja");
+        let text = fs::read_to_string(&path).unwrap();
+        let edited = text
+            .replace("build extra.txt: copy data.txt\n", "")
+            .replace(" extra.txt util_opt.o", " util_opt.o");
+        assert_ne!(text, edited);
+        fs::write(&path, edited).unwrap();
+    });
+    let (a, _) = p.compare(&["-t", "cleandead"]);
+    assert!(a.stdout.contains("Cleaning..."), "{a:?}");
+    p.compare_files("-t cleandead");
+    p.compare(&["-t", "cleandead"]);
+    p.compare(&["-j1", "all"]);
+    p.finish();
+}
+
+#[test]
+fn recompact_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    p.compare(&["-t", "recompact"]);
+    compare_logs(&mut p, "-t recompact");
+    p.compare_files("-t recompact");
+    p.compare_with(&["-t", "deps"], |s| mask_after(s, "deps mtime "));
+    p.compare(&["-j1", "all"]);
+    p.finish();
+}
+
+#[test]
+fn restat_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    p.both(|s| fs::remove_file(s.path().join("extra.txt")).unwrap());
+    let (a, _) = p.compare(&["-t", "restat", "extra.txt", "no/such/path"]);
+    assert_eq!(a.code, Some(0), "{a:?}");
+    compare_logs(&mut p, "-t restat extra.txt no/such/path");
+    p.compare(&["-t", "restat"]);
+    compare_logs(&mut p, "-t restat");
+    p.compare(&["-t", "restat", "missing-file"]);
+    p.compare(&["-j1", "-d", "explain", "all"]);
+    p.finish();
+}
+
+#[test]
+fn restat_without_log() {
+    let Some(mut p) = Pair::fresh() else { return };
+    let (a, _) = p.compare(&["-t", "restat"]);
+    assert_eq!(a.code, Some(0), "{a:?}");
+    p.compare_files("-t restat (no .ninja_log)");
+    compare_logs(&mut p, "-t restat (no .ninja_log)");
+    p.compare(&["-t", "restat", "hello"]);
+    p.finish();
+}
+
+#[test]
+fn list_tool() {
+    let Some(mut p) = Pair::fresh() else { return };
+    // `browse` (ninja's Python web UI) is the one tool ggninja does not
+    // have; every other line of the list must be ninja's.
+    let (a, _) = p.compare_with(&["-t", "list"], |s| {
+        s.lines()
+            .filter(|l| !l.trim_start().starts_with("browse "))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    assert!(a.stdout.contains("cleandead"), "{a:?}");
+    p.finish();
+}
+
+#[test]
+fn missingdeps_tool() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare(&["-t", "missingdeps"]);
+    assert_eq!(a.code, Some(0), "{a:?}");
+    p.compare(&["-t", "missingdeps", "hello"]);
+    p.finish();
+}
+
+#[test]
+fn errors() {
+    let Some(mut p) = Pair::built() else { return };
+    let (a, _) = p.compare(&["-t", "nosuch"]);
+    assert_eq!(a.code, Some(1), "{a:?}");
+    let (a, _) = p.compare(&["helo"]);
+    assert!(a.stderr.contains("did you mean 'hello'?"), "{a:?}");
+    p.compare(&["nothing-like-it"]);
+    let (a, _) = p.compare(&["-t", "query"]);
+    assert_eq!(a.code, Some(1), "{a:?}");
+    p.compare(&["-t", "inputs", "helo"]);
+    p.compare(&["-t", "commands", "helo"]);
+    p.compare(&["-t", "clean", "helo"]);
+    p.finish();
+}
+
+#[test]
+fn explain_after_touching_header() {
+    let Some(mut p) = Pair::built() else { return };
+    p.both(|s| touch_newer(s.path(), "src/util.h"));
+    let mut sets = Vec::new();
+    for s in [&p.ninja, &p.gg] {
+        let r = s.run(&["-d", "explain", "-j1", "all"]);
+        assert_eq!(r.code, Some(0), "{r:?}");
+        let explain: BTreeSet<String> = r
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("ninja explain:"))
+            .map(mask_digits)
+            .collect();
+        let built: BTreeSet<String> = r
+            .stdout
+            .lines()
+            .filter_map(|l| l.split_once("] ").map(|(_, d)| d.to_string()))
+            .collect();
+        sets.push((r.code, explain, built));
+    }
+    assert!(
+        sets[0].1.iter().any(|l| l.contains("src/util.h")),
+        "no explain line names the header: {:?}",
+        sets[0].1
+    );
+    assert!(sets[0].2.contains("CC util.o"), "{:?}", sets[0].2);
+    if sets[0] != sets[1] {
+        let (a, b) = (&sets[0], &sets[1]);
+        p.note(format!(
+            "`-d explain -j1 all` after touching src/util.h:\n  explain only with ninja:   {:?}\n  \
+             explain only with ggninja: {:?}\n  built by ninja: {:?}\n  built by ggninja: {:?}",
+            a.1.difference(&b.1).collect::<Vec<_>>(),
+            b.1.difference(&a.1).collect::<Vec<_>>(),
+            a.2,
+            b.2
+        ));
+    }
+    p.compare(&["-d", "explain", "-j1", "all"]);
+    p.finish();
+}
