@@ -1,0 +1,1 @@
+//! The dependency footprint of a build command: every file it can read.
