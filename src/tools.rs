@@ -6,8 +6,11 @@ use std::path::Path;
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
+use ggninja_graph::hash::{ContentHash, HashCache};
 use ggninja_graph::path::canonicalize;
+use ggninja_graph::thunk::{inputs_footprint, Entry, Roots, Source, ThunkBuilder};
 use ggninja_graph::{Escape, Graph, NodeId};
+use std::path::PathBuf;
 
 use crate::{App, When};
 
@@ -61,6 +64,16 @@ pub const TOOLS: &[(&str, &str, When)] = &[
         "cleandead",
         "clean built files that are no longer produced by the manifest",
         When::Logs,
+    ),
+    (
+        "thunks",
+        "print the thunk of each edge as JSON lines (ggninja)",
+        When::Load,
+    ),
+    (
+        "footprint",
+        "list one edge's inputs with their hashes and sizes (ggninja)",
+        When::Load,
     ),
 ];
 
@@ -211,6 +224,8 @@ pub fn run(app: &App, e: &mut Engine, name: &str, args: &[String]) -> u8 {
         "inputs" => inputs(app, e, args),
         "deps" => deps(app, e, args),
         "missingdeps" => missingdeps(app, e, args),
+        "thunks" => thunks(app, e, args),
+        "footprint" => footprint(app, e, args),
         "graph" => graph(app, e, args),
         "query" => query(app, e, args),
         "targets" => targets(app, e, args),
@@ -453,6 +468,125 @@ fn deps(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     }
     print!("{out}");
     0
+}
+
+/// Runs `f` with a thunk builder over `e`'s graph and the saved hash cache.
+fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let roots = Roots::detect(&cwd);
+    let cache_path = PathBuf::from(crate::log_path(&e.graph, ".ggninja_hashes"));
+    let cache = HashCache::load(&cache_path);
+    let scan = |g: &Graph, b: NodeId| inputs_footprint(g, b);
+    let mut builder = ThunkBuilder {
+        graph: &e.graph,
+        roots: &roots,
+        cache: &cache,
+        scan: &scan,
+        done: Default::default(),
+    };
+    let out = f(&mut builder);
+    // The cache only saves rehashing; failing to write it loses nothing.
+    let _ = cache.save(&cache_path);
+    out
+}
+
+/// `-t thunks [targets]`: one JSON object per line for each edge needed.
+fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
+    let nodes = match collect_targets(e, args) {
+        Ok(n) => n,
+        Err(err) => {
+            app.error(&err);
+            return 1;
+        }
+    };
+    let lines = with_thunks(e, |tb| {
+        let mut order = Vec::new();
+        let mut seen = HashSet::new();
+        let mut stack: Vec<NodeId> = nodes
+            .iter()
+            .filter_map(|&n| tb.graph.file(n).in_build)
+            .collect();
+        while let Some(b) = stack.pop() {
+            if !seen.insert(b) {
+                continue;
+            }
+            order.push(b);
+            stack.extend(
+                tb.graph
+                    .build(b)
+                    .ins
+                    .iter()
+                    .filter_map(|&i| tb.graph.file(i).in_build),
+            );
+        }
+        order.sort();
+        let mut lines = String::new();
+        for b in order {
+            if tb.graph.is_phony(b) {
+                continue;
+            }
+            tb.build(b);
+            let output = tb.graph.path(tb.graph.build(b).outs[0]);
+            let line = match &tb.done[&b] {
+                Entry::Thunk { hash, thunk } => {
+                    serde_json::json!({"output": output, "hash": hash.to_string(), "thunk": thunk})
+                }
+                Entry::LocalOnly(why) => serde_json::json!({"output": output, "local_only": why}),
+            };
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        lines
+    });
+    print!("{lines}");
+    0
+}
+
+/// `-t footprint TARGET`: the inputs of the edge that builds TARGET.
+fn footprint(app: &App, e: &mut Engine, args: &[String]) -> u8 {
+    let [target] = args else {
+        app.error("usage: ggninja -t footprint TARGET");
+        return 1;
+    };
+    let node = match collect_target(e, target) {
+        Ok(n) => n,
+        Err(err) => {
+            app.error(&err);
+            return 1;
+        }
+    };
+    let result = with_thunks(e, |tb| match tb.entry_for(node).cloned() {
+        None => Err(format!("'{target}' is not built by any command")),
+        Some(Entry::LocalOnly(why)) => Err(format!("'{target}' is local-only: {why}")),
+        Some(Entry::Thunk { hash, thunk }) => {
+            let mut out = format!(
+                "thunk {hash}\nprogram {} {}\n",
+                thunk.function.exe, thunk.function.exe_hash
+            );
+            for i in &thunk.inputs {
+                match &i.source {
+                    Source::Value { hash } => {
+                        let size = ContentHash::parse(hash).map(|h| h.size).unwrap_or(0);
+                        out.push_str(&format!("{hash} {size:>10} {}\n", i.path));
+                    }
+                    Source::Output { thunk, .. } => {
+                        out.push_str(&format!("{thunk} {:>10} {}\n", "output", i.path))
+                    }
+                }
+            }
+            Ok(out)
+        }
+    });
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            0
+        }
+        Err(err) => {
+            app.error(&err);
+            1
+        }
+    }
 }
 
 /// `-t missingdeps`: outputs whose recorded deps include a generated file

@@ -22,10 +22,6 @@ const MIN_CASES: usize = 250;
 /// Fewest cases that must actually run (not skipped): 281 measured.
 const MIN_RUN: usize = 240;
 
-/// Most tolerated disagreements between ninja and ggninja (see the report
-/// printed on failure for the list).
-const MAX_DISAGREEMENTS: usize = 0;
-
 fn field(summary: &str, key: &str) -> usize {
     summary
         .split_whitespace()
@@ -86,8 +82,8 @@ fn ninja_unit_test_cases_agree_with_ninja() {
         "only {run} cases ran (expected at least {MIN_RUN})"
     );
     assert!(
-        disagree <= MAX_DISAGREEMENTS,
-        "{disagree} cases disagree with ninja (allowed {MAX_DISAGREEMENTS}); details in {}",
+        disagree == 0,
+        "{disagree} cases disagree with ninja; details in {}",
         report.display()
     );
 }

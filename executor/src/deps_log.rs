@@ -69,7 +69,7 @@ impl DepsLog {
             let is_deps = header >> 31 != 0;
             let size = (header & 0x7fff_ffff) as usize;
             pos += 4;
-            if size > MAX_RECORD || pos + size > data.len() || size % 4 != 0 || size < 4 {
+            if size > MAX_RECORD || pos + size > data.len() || !size.is_multiple_of(4) || size < 4 {
                 pos = record_start;
                 torn = true;
                 break;

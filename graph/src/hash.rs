@@ -1,0 +1,227 @@
+//! Content hashes (SHA-256) with printable names, and a cache so that an
+//! unchanged file (same device, inode, size, mtime and ctime) is never read
+//! twice — hashing the toolchain on every build would cost seconds.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+/// What a hash names: a file's content (a value) or a thunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Value,
+    Thunk,
+}
+
+/// A content hash. Printed as gg prints them: a type letter (`V` or `T`),
+/// the SHA-256 digest in URL-safe base64, and the size as 8 hex digits, so
+/// a scheduler knows sizes without fetching anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContentHash {
+    pub kind: Kind,
+    pub digest: [u8; 32],
+    pub size: u64,
+}
+
+impl ContentHash {
+    pub fn of(kind: Kind, bytes: &[u8]) -> ContentHash {
+        ContentHash {
+            kind,
+            digest: Sha256::digest(bytes).into(),
+            size: bytes.len() as u64,
+        }
+    }
+
+    /// Parses the printed form.
+    pub fn parse(text: &str) -> Option<ContentHash> {
+        let kind = match text.as_bytes().first()? {
+            b'V' => Kind::Value,
+            b'T' => Kind::Thunk,
+            _ => return None,
+        };
+        let (b64, size) = text.get(1..44).zip(text.get(44..))?;
+        let bytes = URL_SAFE_NO_PAD.decode(b64).ok()?;
+        let digest: [u8; 32] = bytes.try_into().ok()?;
+        let size = u64::from_str_radix(size, 16).ok()?;
+        Some(ContentHash { kind, digest, size })
+    }
+}
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let letter = match self.kind {
+            Kind::Value => 'V',
+            Kind::Thunk => 'T',
+        };
+        write!(
+            f,
+            "{letter}{}{:08x}",
+            URL_SAFE_NO_PAD.encode(self.digest),
+            self.size
+        )
+    }
+}
+
+/// Identity of a file's current content as the file system reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileKey {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl FileKey {
+    fn of(meta: &std::fs::Metadata) -> FileKey {
+        FileKey {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+            ctime_ns: meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
+        }
+    }
+}
+
+/// Hashes of files by path, valid while their `FileKey` is unchanged.
+/// Shared between threads; saved to a text file between runs.
+#[derive(Default)]
+pub struct HashCache {
+    entries: Mutex<HashMap<PathBuf, (FileKey, ContentHash)>>,
+}
+
+impl HashCache {
+    /// Loads a cache written by `save`; a missing or damaged file gives an
+    /// empty cache (it only costs rehashing).
+    pub fn load(path: &Path) -> HashCache {
+        let cache = HashCache::default();
+        let Ok(file) = std::fs::File::open(path) else {
+            return cache;
+        };
+        let mut map = HashMap::new();
+        for line in io::BufReader::new(file).lines().map_while(Result::ok) {
+            let mut f = line.splitn(7, ' ');
+            let mut num = || f.next().and_then(|x| x.parse::<i128>().ok());
+            let (Some(dev), Some(ino), Some(size), Some(mtime_ns), Some(ctime_ns)) =
+                (num(), num(), num(), num(), num())
+            else {
+                continue;
+            };
+            let (Some(hash), Some(p)) = (f.next().and_then(ContentHash::parse), f.next()) else {
+                continue;
+            };
+            let key = FileKey {
+                dev: dev as u64,
+                ino: ino as u64,
+                size: size as u64,
+                mtime_ns,
+                ctime_ns,
+            };
+            map.insert(PathBuf::from(p), (key, hash));
+        }
+        *cache.entries.lock().expect("fresh mutex") = map;
+        cache
+    }
+
+    /// Writes the cache atomically (temp file + rename).
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let tmp = path.with_extension("tmp");
+        {
+            let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+            let map = self
+                .entries
+                .lock()
+                .map_err(|_| io::Error::other("hash cache poisoned"))?;
+            for (p, (k, h)) in map.iter() {
+                // Paths with newlines cannot be stored in this format; skip them.
+                let Some(p) = p.to_str().filter(|p| !p.contains('\n')) else {
+                    continue;
+                };
+                writeln!(
+                    out,
+                    "{} {} {} {} {} {h} {p}",
+                    k.dev, k.ino, k.size, k.mtime_ns, k.ctime_ns
+                )?;
+            }
+            out.flush()?;
+        }
+        std::fs::rename(tmp, path)
+    }
+
+    /// The hash of `path`'s content, read only when the file changed.
+    pub fn hash_file(&self, path: &Path) -> io::Result<ContentHash> {
+        let meta = std::fs::metadata(path)?;
+        let key = FileKey::of(&meta);
+        if let Ok(map) = self.entries.lock() {
+            if let Some((k, h)) = map.get(path) {
+                if *k == key {
+                    return Ok(*h);
+                }
+            }
+        }
+        let bytes = std::fs::read(path)?;
+        let hash = ContentHash::of(Kind::Value, &bytes);
+        // The file may have changed while we read it: only cache if not.
+        let after = FileKey::of(&std::fs::metadata(path)?);
+        if after == key {
+            if let Ok(mut map) = self.entries.lock() {
+                map.insert(path.to_path_buf(), (key, hash));
+            }
+        }
+        Ok(hash)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_form_round_trips() {
+        let h = ContentHash::of(Kind::Value, b"hello");
+        let text = h.to_string();
+        assert!(text.starts_with('V'));
+        assert_eq!(text.len(), 1 + 43 + 8);
+        assert!(text.ends_with("00000005"));
+        assert_eq!(ContentHash::parse(&text), Some(h));
+        let t = ContentHash::of(Kind::Thunk, b"hello");
+        assert_ne!(t.to_string(), text);
+        assert!(t.to_string().starts_with('T'));
+    }
+
+    #[test]
+    fn cache_rehashes_only_changed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.txt");
+        std::fs::write(&f, b"one").unwrap();
+        let cache = HashCache::default();
+        let h1 = cache.hash_file(&f).unwrap();
+        assert_eq!(h1, ContentHash::of(Kind::Value, b"one"));
+        let saved = dir.path().join("cache");
+        cache.save(&saved).unwrap();
+        let loaded = HashCache::load(&saved);
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded.hash_file(&f).unwrap(), h1);
+        std::fs::write(&f, b"two!").unwrap();
+        assert_eq!(
+            loaded.hash_file(&f).unwrap(),
+            ContentHash::of(Kind::Value, b"two!")
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! Thunks: each build edge as a hermetic, content-addressed function — the
+//! program and its argv and environment, every input named by content hash
+//! (or by the thunk that produces it), and the outputs it writes.
+//! See docs/thunks.md for the format and the path rules.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::hash::{ContentHash, HashCache, Kind};
+use crate::{Escape, Graph, NodeId};
+
+/// Where the build and source trees appear inside every thunk, whatever
+/// their real location, so identical edges hash alike on any machine.
+pub const BUILD_ROOT: &str = "/ggroot/build";
+pub const SOURCE_ROOT: &str = "/ggroot/src";
+
+/// The environment every thunk runs with; nothing else leaks in.
+pub const ENV: &[(&str, &str)] = &[("LANG", "C"), ("PATH", "/usr/bin:/bin")];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thunk {
+    pub function: Function,
+    /// Sorted by path.
+    pub inputs: Vec<Input>,
+    /// Sorted.
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    /// The program, by its (thunk-visible) path and content hash.
+    pub exe: String,
+    pub exe_hash: String,
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    /// Path inside the thunk's view of the file system.
+    pub path: String,
+    #[serde(flatten)]
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Source {
+    /// A file named by its content.
+    Value { hash: String },
+    /// An output of another thunk: linked thunks make a whole graph one
+    /// self-contained description.
+    Output { thunk: String, output: String },
+}
+
+impl Thunk {
+    /// The canonical serialization: JSON with fields in declaration order,
+    /// inputs and outputs sorted, env sorted by key.
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).expect("thunks always serialize")
+    }
+
+    pub fn hash(&self) -> ContentHash {
+        ContentHash::of(Kind::Thunk, self.canonical().as_bytes())
+    }
+}
+
+/// Maps real paths to the thunk's view and back.
+#[derive(Debug, Clone)]
+pub struct Roots {
+    /// Absolute build directory (where build.ninja is).
+    pub build: PathBuf,
+    /// Absolute source directory, when known.
+    pub source: Option<PathBuf>,
+}
+
+impl Roots {
+    /// The build dir is `cwd`; the source dir comes from CMake's cache
+    /// (`CMAKE_HOME_DIRECTORY`) when there is one.
+    pub fn detect(cwd: &Path) -> Roots {
+        let source = std::fs::read_to_string(cwd.join("CMakeCache.txt"))
+            .ok()
+            .and_then(|c| {
+                c.lines()
+                    .find_map(|l| l.strip_prefix("CMAKE_HOME_DIRECTORY:INTERNAL="))
+                    .map(PathBuf::from)
+            });
+        Roots {
+            build: cwd.to_path_buf(),
+            source,
+        }
+    }
+
+    /// A manifest path (relative to the build dir, or absolute) as a thunk sees it.
+    pub fn virtual_path(&self, path: &str) -> String {
+        let p = Path::new(path);
+        if p.is_relative() {
+            return format!("{BUILD_ROOT}/{path}");
+        }
+        self.rewrite(path)
+    }
+
+    /// Replaces real root prefixes inside any string (argv words, absolute
+    /// paths); the longer root first, since one may contain the other.
+    pub fn rewrite(&self, text: &str) -> String {
+        let mut pairs: Vec<(String, &str)> = vec![(self.build.display().to_string(), BUILD_ROOT)];
+        if let Some(s) = &self.source {
+            pairs.push((s.display().to_string(), SOURCE_ROOT));
+        }
+        pairs.sort_by_key(|(real, _)| std::cmp::Reverse(real.len()));
+        let mut out = text.to_string();
+        for (real, virt) in pairs {
+            if real.len() > 1 {
+                out = replace_prefixed(&out, &real, virt);
+            }
+        }
+        out
+    }
+
+    /// The real path of a thunk-visible one.
+    pub fn real_path(&self, virt: &str) -> PathBuf {
+        if let Some(rest) = virt.strip_prefix(BUILD_ROOT) {
+            return PathBuf::from(format!("{}{rest}", self.build.display()));
+        }
+        if let (Some(rest), Some(src)) = (virt.strip_prefix(SOURCE_ROOT), &self.source) {
+            return PathBuf::from(format!("{}{rest}", src.display()));
+        }
+        PathBuf::from(virt)
+    }
+}
+
+/// Replaces `real` where it is a whole path prefix (followed by `/`, a
+/// separator or the end), not inside a longer name.
+fn replace_prefixed(text: &str, real: &str, virt: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(real) {
+        let after = &rest[i + real.len()..];
+        let whole = after.is_empty() || after.starts_with(['/', ' ', '\'', '"', ':', ';', '=']);
+        out.push_str(&rest[..i]);
+        out.push_str(if whole { virt } else { real });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What an edge reads, as found by a footprint scanner: files relative to
+/// the build dir or absolute, plus the program it runs.
+pub struct Footprint {
+    pub program: PathBuf,
+    pub argv: Vec<String>,
+    pub files: Vec<String>,
+}
+
+/// A scanner gives an edge's footprint, or why it cannot be known.
+pub type Scan<'a> = dyn Fn(&Graph, NodeId) -> Result<Footprint, String> + Sync + 'a;
+
+/// One edge's thunk, or the reason it must run locally.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Thunk { hash: ContentHash, thunk: Thunk },
+    LocalOnly(String),
+}
+
+/// Builds the thunks of every non-phony edge needed for `targets`, linked
+/// to each other by hash, in dependency order.
+pub struct ThunkBuilder<'a> {
+    pub graph: &'a Graph,
+    pub roots: &'a Roots,
+    pub cache: &'a HashCache,
+    pub scan: &'a Scan<'a>,
+    pub done: HashMap<NodeId, Entry>,
+}
+
+impl ThunkBuilder<'_> {
+    /// Returns the entry of the build producing `node` (None for sources
+    /// and phony-only nodes).
+    pub fn entry_for(&mut self, node: NodeId) -> Option<&Entry> {
+        let b = self.graph.file(node).in_build?;
+        self.build(b);
+        self.done.get(&b)
+    }
+
+    /// Computes (and memoizes) the entry of build `b` and its producers.
+    pub fn build(&mut self, b: NodeId) {
+        if self.done.contains_key(&b) || self.graph.is_phony(b) {
+            return;
+        }
+        // Marked first, so a dependency cycle ends instead of recursing.
+        self.done
+            .insert(b, Entry::LocalOnly("dependency cycle".to_string()));
+        let entry = match (self.scan)(self.graph, b) {
+            Err(reason) => Entry::LocalOnly(reason),
+            Ok(fp) => self.thunk_of(b, fp),
+        };
+        self.done.insert(b, entry);
+    }
+
+    fn thunk_of(&mut self, b: NodeId, fp: Footprint) -> Entry {
+        let g = self.graph;
+        // Expand phony inputs to the files they stand for.
+        let mut files: Vec<String> = Vec::new();
+        for f in &fp.files {
+            self.expand_phony(f, &mut files, 0);
+        }
+        files.sort();
+        files.dedup();
+        // Link to producers; hash plain files in parallel.
+        let mut inputs = Vec::with_capacity(files.len());
+        let mut to_hash = Vec::new();
+        for f in files {
+            let produced = g
+                .lookup(&f)
+                .and_then(|n| g.file(n).in_build)
+                .filter(|&p| !g.is_phony(p) && !g.build(p).generated_by_dep_loader);
+            match produced {
+                Some(p) if p != b => {
+                    self.build(p);
+                    match &self.done[&p] {
+                        Entry::Thunk { hash, .. } => inputs.push(Input {
+                            path: self.roots.virtual_path(&f),
+                            source: Source::Output {
+                                thunk: hash.to_string(),
+                                output: self.roots.virtual_path(&f),
+                            },
+                        }),
+                        // A local-only producer's output is named by its content once built.
+                        Entry::LocalOnly(_) => to_hash.push(f),
+                    }
+                }
+                _ => to_hash.push(f),
+            }
+        }
+        let hashed: Vec<Result<Input, String>> = to_hash
+            .par_iter()
+            .map(|f| {
+                let real = if Path::new(f).is_relative() {
+                    self.roots.build.join(f)
+                } else {
+                    PathBuf::from(f)
+                };
+                let hash = self
+                    .cache
+                    .hash_file(&real)
+                    .map_err(|e| format!("input '{f}' cannot be read: {e}"))?;
+                Ok(Input {
+                    path: self.roots.virtual_path(f),
+                    source: Source::Value {
+                        hash: hash.to_string(),
+                    },
+                })
+            })
+            .collect();
+        for h in hashed {
+            match h {
+                Ok(i) => inputs.push(i),
+                Err(reason) => return Entry::LocalOnly(reason),
+            }
+        }
+        inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        let exe_hash = match self.cache.hash_file(&fp.program) {
+            Ok(h) => h.to_string(),
+            Err(e) => {
+                return Entry::LocalOnly(format!(
+                    "program '{}' cannot be read: {e}",
+                    fp.program.display()
+                ))
+            }
+        };
+        let mut outputs: Vec<String> = g
+            .build(b)
+            .outs
+            .iter()
+            .map(|&o| self.roots.virtual_path(g.path(o)))
+            .collect();
+        outputs.sort();
+        let thunk = Thunk {
+            function: Function {
+                exe: self.roots.rewrite(&fp.program.display().to_string()),
+                exe_hash,
+                argv: fp.argv.iter().map(|a| self.roots.rewrite(a)).collect(),
+                env: ENV
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+            inputs,
+            outputs,
+        };
+        Entry::Thunk {
+            hash: thunk.hash(),
+            thunk,
+        }
+    }
+
+    fn expand_phony(&self, path: &str, out: &mut Vec<String>, depth: usize) {
+        let g = self.graph;
+        let phony = g
+            .lookup(path)
+            .and_then(|n| g.file(n).in_build)
+            .filter(|&p| g.is_phony(p));
+        match phony {
+            Some(p) if depth < 64 && !g.build(p).generated_by_dep_loader => {
+                for &i in &g.build(p).ins {
+                    self.expand_phony(g.path(i), out, depth + 1);
+                }
+            }
+            _ => out.push(path.to_string()),
+        }
+    }
+}
+
+/// The footprint of edges we have no scanner for: all their inputs and
+/// the program, found on PATH. Shell syntax beyond plain words, or a
+/// depfile (headers unknown), makes the edge local-only.
+pub fn inputs_footprint(g: &Graph, b: NodeId) -> Result<Footprint, String> {
+    let command = g.command(b, false).map_err(|e| e.to_string())?;
+    let words = plain_words(&command).ok_or_else(|| "command uses shell syntax".to_string())?;
+    let has_deps = !g
+        .binding(b, "deps", Escape::Shell)
+        .unwrap_or_default()
+        .is_empty()
+        || !g
+            .binding(b, "depfile", Escape::None)
+            .unwrap_or_default()
+            .is_empty();
+    if has_deps {
+        return Err("reads headers that only a depfile names".to_string());
+    }
+    let program = which(words.first().ok_or("empty command")?)
+        .ok_or_else(|| format!("program '{}' not found on PATH", words[0]))?;
+    let files = g
+        .build(b)
+        .ins
+        .iter()
+        .map(|&i| g.path(i).to_string())
+        .collect();
+    Ok(Footprint {
+        program,
+        argv: words,
+        files,
+    })
+}
+
+/// Splits a command made only of plain or quoted words; None if it uses
+/// any other shell syntax (operators, redirections, substitutions).
+pub fn plain_words(command: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = command.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        ch => cur.push(ch),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => cur.push(chars.next()?),
+                        '$' | '`' => return None,
+                        ch => cur.push(ch),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                cur.push(chars.next()?);
+            }
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' | '*' | '?' | '[' | '~' | '#' => {
+                return None
+            }
+            ch => {
+                in_word = true;
+                cur.push(ch);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Some(words)
+}
+
+/// Resolves a program name on PATH (names with a slash are taken as given).
+pub fn which(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        return std::fs::canonicalize(program).ok();
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .and_then(|p| std::fs::canonicalize(p).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_shell_syntax() {
+        assert_eq!(
+            plain_words("cc -c 'a b.c' -o x\\ y.o").unwrap(),
+            ["cc", "-c", "a b.c", "-o", "x y.o"]
+        );
+        assert!(plain_words("cc a.c | tee log").is_none());
+        assert!(plain_words("cd x && make").is_none());
+        assert!(plain_words("echo $HOME").is_none());
+    }
+
+    #[test]
+    fn roots_rewrite_whole_prefixes_only() {
+        let r = Roots {
+            build: "/home/u/proj/build".into(),
+            source: Some("/home/u/proj".into()),
+        };
+        assert_eq!(r.virtual_path("obj/a.o"), "/ggroot/build/obj/a.o");
+        assert_eq!(r.rewrite("-I/home/u/proj/include"), "-I/ggroot/src/include");
+        assert_eq!(r.rewrite("/home/u/proj/build/gen.h"), "/ggroot/build/gen.h");
+        assert_eq!(r.rewrite("/home/u/project2/x"), "/home/u/project2/x");
+        assert_eq!(
+            r.real_path("/ggroot/src/a.c"),
+            PathBuf::from("/home/u/proj/a.c")
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! `-t thunks` and `-t footprint`: each edge as a content-addressed thunk.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ggninja, run, text};
+
+const MANIFEST: &str = "rule cp\n  command = cp $in $out\nrule up\n  command = tr a-z A-Z < $in > $out\n\
+build a.txt: cp src.txt\nbuild b.txt: cp a.txt\nbuild other.txt: cp other.src\nbuild c.txt: up b.txt\n\
+build all: phony b.txt c.txt other.txt\n";
+
+fn tree(dir: &Path) {
+    std::fs::write(dir.join("build.ninja"), MANIFEST).unwrap();
+    std::fs::write(dir.join("src.txt"), "hello\n").unwrap();
+    std::fs::write(dir.join("other.src"), "other\n").unwrap();
+}
+
+/// output -> (hash or "local:<reason>", whole JSON line)
+fn thunks(dir: &Path) -> std::collections::BTreeMap<String, (String, String)> {
+    let out = run(dir, &ggninja(), &["-t", "thunks"]);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let key = v["output"].as_str().unwrap().to_string();
+            let id = match v["hash"].as_str() {
+                Some(h) => h.to_string(),
+                None => format!("local:{}", v["local_only"].as_str().unwrap()),
+            };
+            (key, (id, l.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn identical_edges_hash_alike_in_any_directory() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    tree(a.path());
+    tree(b.path());
+    let (ta, tb) = (thunks(a.path()), thunks(b.path()));
+    assert_eq!(ta, tb, "thunks differ between two copies of one tree");
+    assert!(
+        !ta["a.txt"].1.contains(a.path().to_str().unwrap()),
+        "absolute path leaked: {}",
+        ta["a.txt"].1
+    );
+    assert!(ta["a.txt"].0.starts_with('T'));
+    // b.txt names a.txt by the thunk that makes it.
+    assert!(
+        ta["b.txt"]
+            .1
+            .contains(&format!("\"thunk\":\"{}\"", ta["a.txt"].0)),
+        "{}",
+        ta["b.txt"].1
+    );
+    // A shell redirection cannot be captured: local-only, with the reason.
+    assert_eq!(ta["c.txt"].0, "local:command uses shell syntax");
+}
+
+#[test]
+fn a_changed_input_changes_its_thunk_and_every_thunk_downstream() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    let before = thunks(dir.path());
+    std::fs::write(dir.path().join("src.txt"), "changed\n").unwrap();
+    let after = thunks(dir.path());
+    assert_ne!(before["a.txt"].0, after["a.txt"].0);
+    assert_ne!(
+        before["b.txt"].0, after["b.txt"].0,
+        "linked thunk did not change"
+    );
+    assert_eq!(
+        before["other.txt"].0, after["other.txt"].0,
+        "unrelated thunk changed"
+    );
+    assert!(
+        dir.path().join(".ggninja_hashes").exists(),
+        "hash cache not saved"
+    );
+}
+
+#[test]
+fn footprint_lists_inputs_with_hashes_and_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    let out = run(dir.path(), &ggninja(), &["-t", "footprint", "a.txt"]);
+    let s = text(&out);
+    assert!(out.status.success(), "{s}");
+    let line = s
+        .lines()
+        .find(|l| l.ends_with("/ggroot/build/src.txt"))
+        .unwrap_or_else(|| panic!("{s}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert!(fields[0].starts_with('V'), "{line}");
+    assert_eq!(fields[1], "6", "size of \"hello\\n\": {line}");
+    let out = run(dir.path(), &ggninja(), &["-t", "footprint", "c.txt"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("local-only: command uses shell syntax"),
+        "{}",
+        text(&out)
+    );
+}
