@@ -8,7 +8,7 @@ use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
 use ggninja_graph::hash::{ContentHash, HashCache};
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::thunk::{inputs_footprint, Entry, Roots, Source, ThunkBuilder};
+use ggninja_graph::thunk::{edge_footprint, Entry, Roots, Source, ThunkBuilder};
 use ggninja_graph::{Escape, Graph, NodeId};
 use std::path::PathBuf;
 
@@ -476,7 +476,8 @@ fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let roots = Roots::detect(&cwd);
     let cache_path = PathBuf::from(crate::log_path(&e.graph, ".ggninja_hashes"));
     let cache = HashCache::load(&cache_path);
-    let scan = |g: &Graph, b: NodeId| inputs_footprint(g, b);
+    let scanner = ggninja_footprint::Scanner::new();
+    let scan = |g: &Graph, b: NodeId| edge_footprint(&scanner, &cwd, g, b);
     let mut builder = ThunkBuilder {
         graph: &e.graph,
         roots: &roots,
@@ -571,6 +572,9 @@ fn footprint(app: &App, e: &mut Engine, args: &[String]) -> u8 {
                     }
                     Source::Output { thunk, .. } => {
                         out.push_str(&format!("{thunk} {:>10} {}\n", "output", i.path))
+                    }
+                    Source::Directory { .. } => {
+                        out.push_str(&format!("{:<52} {:>10} {}\n", "-", "directory", i.path))
                     }
                 }
             }

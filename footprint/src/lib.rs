@@ -1,1 +1,1193 @@
 //! The dependency footprint of a build command: every file it can read.
+//!
+//! A [`Scanner`] takes a shell command line as ninja would run it and returns
+//! a [`Footprint`]: the program, the source files named on the command line,
+//! every header the preprocessor could include (a superset: all `#if`
+//! branches are followed), the toolchain binaries and shared libraries, and
+//! the outputs. Commands whose footprint cannot be known without running them
+//! (shell pipelines, unreadable response files, ...) give [`LocalOnly`].
+//!
+//! ```no_run
+//! use ggninja_footprint::{Scanner, Kind};
+//! let scanner = Scanner::new();
+//! let fp = scanner.footprint("gcc -Iinclude -c src/a.c -o a.o", std::path::Path::new("/build")).unwrap();
+//! assert_eq!(fp.kind, Kind::Compile);
+//! for h in &fp.headers { println!("{}", h.display()); }
+//! ```
+//!
+//! How it works, per kind of command:
+//!
+//! * **Compile** (`gcc`, `g++`, `cc`, `c++`, `clang`, `clang++`, with any
+//!   target prefix or version suffix, optionally behind `ccache`/`sccache`/
+//!   `distcc`, with `-c`, `-S`, `-E`, `-M` or `-MM`): the include search chain
+//!   is rebuilt from `-iquote`, `-I`, `-isystem`, `-idirafter`, `--sysroot`
+//!   and the compiler's built-in directories (asked once per compiler,
+//!   language and relevant flags with `-E -v`), with GCC's duplicate-removal
+//!   rules. Every source and `-include`/`-imacros` file is scanned for
+//!   `#include`, `#include_next`, `#import` and `__has_include`, transitively
+//!   and in parallel; each file's directive list is cached by
+//!   (device, inode, size, mtime, ctime). A computed `#include MACRO` makes the
+//!   scanner also run the compiler's own `-M -MG` for that command and add
+//!   its list (counted by [`Scanner::fallbacks`]).
+//! * **Link** (the driver without `-c`, or `ld`): named objects and libraries,
+//!   `-l` libraries resolved through `-L` and the compiler's search dirs
+//!   (every `.so`/`.a` candidate in the first directory that has one;
+//!   linker scripts such as `libc.so` are followed), files passed with
+//!   `-Wl,`, the default libraries and crt files.
+//! * **Archive** (`ar`): the members and the existing archive.
+//! * **Other**: best effort only: the program, its interpreter if it is a
+//!   script, and the arguments (or `--opt=value` values) naming existing
+//!   files.
+//!
+//! For every kind, [`Footprint::toolchain`] has the program run, the
+//! sub-programs the driver runs (`cc1`/`cc1plus`, `as`, `collect2`, `ld`,
+//! `lto-wrapper`, found with `-print-prog-name`), the shared libraries each
+//! loads (`ldd`), symlink targets, and `/etc/ld.so.cache`.
+
+pub mod args;
+mod scan;
+mod shell;
+mod tools;
+
+pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
+pub use shell::{split_command, split_response_file};
+
+use args::{DriverArgs, Lang};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ffi::OsString;
+use std::hash::Hash;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+/// What kind of build step a command is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A compiler driver that compiles (`-c`, `-S`, `-E`, `-M`, `-MM`).
+    Compile,
+    /// A compiler driver that links, or `ld`.
+    Link,
+    /// `ar`.
+    Archive,
+    /// Any other program (footprint is best effort).
+    Other,
+}
+
+/// Every file a command may read, and the files it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Footprint {
+    /// What kind of step this is.
+    pub kind: Kind,
+    /// Absolute path of the program run (resolved on `$PATH`, launchers such
+    /// as `ccache` unwrapped).
+    pub executable: PathBuf,
+    /// Files named on the command line that it reads, as written (relative
+    /// to `cwd` or absolute): sources, objects, response files, linker
+    /// scripts, `-fplugin=`/`-specs=` files, and `-l` libraries as resolved.
+    pub sources: Vec<PathBuf>,
+    /// Every header the preprocessor can include, relative to `cwd` as found
+    /// through a relative `-I` dir or absolute (built-in dirs are reported
+    /// canonicalized).
+    pub headers: BTreeSet<PathBuf>,
+    /// The driver, its sub-programs, crt files, default libraries, and the
+    /// shared libraries they load (absolute).
+    pub toolchain: BTreeSet<PathBuf>,
+    /// Files written: `-o`, `-MF` (or the implied `.d` of `-MD`), the archive.
+    pub outputs: Vec<PathBuf>,
+}
+
+/// Why a command's footprint cannot be known; it must run locally.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("local only: {reason}")]
+pub struct LocalOnly {
+    /// Human-readable reason ("shell pipeline (|)", ...).
+    pub reason: String,
+}
+
+impl LocalOnly {
+    fn new(reason: impl Into<String>) -> LocalOnly {
+        LocalOnly {
+            reason: reason.into(),
+        }
+    }
+}
+
+type Memo<K, V> = Mutex<HashMap<K, Arc<OnceLock<V>>>>;
+
+fn memo<K: Eq + Hash, V: Clone>(m: &Memo<K, V>, k: K, f: impl FnOnce() -> V) -> V {
+    let cell = m.lock().unwrap().entry(k).or_default().clone();
+    cell.get_or_init(f).clone()
+}
+
+#[derive(Debug, Default)]
+struct BuiltinDirs {
+    quote: Vec<PathBuf>,
+    angle: Vec<PathBuf>,
+}
+
+#[derive(Debug, Default)]
+struct CompilerInfo {
+    /// Sub-program name → absolute path.
+    progs: HashMap<String, PathBuf>,
+    lib_dirs: Vec<PathBuf>,
+    crt: Vec<PathBuf>,
+    lto_plugin: Option<PathBuf>,
+}
+
+struct FileEntry {
+    stamp: (u64, i64, i64, i64, i64),
+    directives: Arc<Vec<Directive>>,
+}
+
+/// Computes footprints. Holds caches (file directive lists, compiler
+/// built-in dirs, toolchain closures); it is `Sync`, so one scanner can be
+/// shared by rayon threads. Caches are only of facts that are revalidated
+/// (file contents, keyed by inode and timestamps) or that do not change
+/// during a build (compiler configuration); file existence is never cached
+/// across calls, so headers generated between calls are seen.
+pub struct Scanner {
+    files: RwLock<HashMap<(u64, u64), FileEntry>>,
+    builtin: Memo<(PathBuf, &'static str, Vec<String>), Result<Arc<BuiltinDirs>, String>>,
+    compilers: Memo<(PathBuf, Vec<String>), Arc<CompilerInfo>>,
+    closures: Memo<PathBuf, Arc<Vec<PathBuf>>>,
+    ld_dirs: Memo<PathBuf, Arc<Vec<PathBuf>>>,
+    canon_dirs: RwLock<HashMap<PathBuf, PathBuf>>,
+    sys_exists: RwLock<HashMap<PathBuf, bool>>,
+    sys_files: RwLock<HashMap<PathBuf, Arc<Vec<Directive>>>>,
+    fallbacks: AtomicUsize,
+    files_parsed: AtomicUsize,
+}
+
+// The scanner is shared across rayon threads.
+const _: fn() = || {
+    fn check<T: Send + Sync>() {}
+    check::<Scanner>();
+};
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner::new()
+    }
+}
+
+/// Where a scanned file was found, which decides where `#include_next`
+/// continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Pos {
+    /// A source named on the command line.
+    Root,
+    /// Relative to the includer's directory (or cwd, for `-include`).
+    Local,
+    /// In the search chain at this index.
+    Chain(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    path: PathBuf,
+    pos: Pos,
+}
+
+/// The include search chain: quote-only dirs first, then from `angle_start`
+/// the dirs `<...>` includes search.
+struct Chain<'a> {
+    dirs: Vec<PathBuf>,
+    angle_start: usize,
+    /// The compiler's built-in dirs (canonical): assumed not to change.
+    sys: Vec<PathBuf>,
+    sys_exists: &'a RwLock<HashMap<PathBuf, bool>>,
+}
+
+impl Chain<'_> {
+    /// Whether `abs` is a regular file; answers for files under the
+    /// built-in dirs are cached for the life of the scanner.
+    fn exists(&self, abs: &Path) -> bool {
+        if !self.sys.iter().any(|d| abs.starts_with(d)) {
+            return is_file(abs);
+        }
+        if let Some(&e) = self.sys_exists.read().unwrap().get(abs) {
+            return e;
+        }
+        let e = is_file(abs);
+        self.sys_exists
+            .write()
+            .unwrap()
+            .insert(abs.to_path_buf(), e);
+        e
+    }
+}
+
+const LAUNCHERS: &[&str] = &["ccache", "sccache", "distcc", "icecc", "buildcache"];
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Whether a program name is a GCC/Clang driver: `gcc`, `g++`, `cc`, `c++`,
+/// `clang`, `clang++`, optionally with a `target-` prefix and `-version`
+/// suffix (`x86_64-linux-gnu-gcc-12`, `clang++-16`).
+pub fn is_compiler_name(name: &str) -> bool {
+    let mut n = name;
+    // strip a version suffix: -12, -12.2, 12 (gcc12 is unusual: only dashed)
+    if let Some(dash) = n.rfind('-') {
+        let suffix = &n[dash + 1..];
+        if !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            n = &n[..dash];
+        }
+    }
+    ["gcc", "g++", "cc", "c++", "clang", "clang++"]
+        .iter()
+        .any(|c| n == *c || (n.ends_with(c) && n[..n.len() - c.len()].ends_with('-')))
+}
+
+fn is_ar_name(name: &str) -> bool {
+    matches!(name, "ar" | "gcc-ar" | "llvm-ar")
+        || name.ends_with("-ar")
+        || name.starts_with("gcc-ar-")
+        || name.starts_with("llvm-ar-")
+}
+
+fn is_ld_name(name: &str) -> bool {
+    matches!(
+        name,
+        "ld" | "ld.bfd" | "ld.gold" | "ld.lld" | "lld" | "mold" | "ld.mold"
+    ) || name.ends_with("-ld")
+        || name.ends_with("-ld.bfd")
+        || name.ends_with("-ld.gold")
+}
+
+/// Removes `.` components (keeps `..`: symlinks make it meaningful).
+fn clean(p: PathBuf) -> PathBuf {
+    if !p.components().any(|c| matches!(c, Component::CurDir)) {
+        return p;
+    }
+    let c: PathBuf = p
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    if c.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        c
+    }
+}
+
+fn is_file(p: &Path) -> bool {
+    std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
+}
+
+impl Scanner {
+    /// A scanner with empty caches.
+    pub fn new() -> Scanner {
+        Scanner {
+            files: RwLock::new(HashMap::new()),
+            builtin: Mutex::default(),
+            compilers: Mutex::default(),
+            closures: Mutex::default(),
+            ld_dirs: Mutex::default(),
+            canon_dirs: RwLock::new(HashMap::new()),
+            sys_exists: RwLock::new(HashMap::new()),
+            sys_files: RwLock::new(HashMap::new()),
+            fallbacks: AtomicUsize::new(0),
+            files_parsed: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many commands needed the compiler's own `-M` output because of a
+    /// computed `#include MACRO`.
+    pub fn fallbacks(&self) -> usize {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
+    /// How many files have been read and parsed (cache misses).
+    pub fn files_parsed(&self) -> usize {
+        self.files_parsed.load(Ordering::Relaxed)
+    }
+
+    /// `command` is the shell command as ninja would run it (via `/bin/sh
+    /// -c`), `cwd` the build directory. Returns the footprint or why it
+    /// cannot be known.
+    pub fn footprint(&self, command: &str, cwd: &Path) -> Result<Footprint, LocalOnly> {
+        let mut words = split_command(command).map_err(LocalOnly::new)?;
+        while words.len() > 1
+            && LAUNCHERS.contains(&basename(&words[0]))
+            && !words[1].starts_with('-')
+        {
+            words.remove(0);
+        }
+        if LAUNCHERS.contains(&basename(&words[0])) {
+            return Err(LocalOnly::new(format!(
+                "launcher `{}` without a compiler",
+                words[0]
+            )));
+        }
+        let exe = tools::resolve_program(&words[0], cwd)
+            .ok_or_else(|| LocalOnly::new(format!("program not found: {}", words[0])))?;
+        let name = basename(&words[0]).to_string();
+        let mut rsp_files = Vec::new();
+        let args = expand_rsp(&words[1..], cwd, &mut rsp_files, 0)?;
+        let mut fp = Footprint {
+            kind: Kind::Other,
+            executable: exe.clone(),
+            sources: rsp_files.into_iter().map(PathBuf::from).collect(),
+            headers: BTreeSet::new(),
+            toolchain: BTreeSet::new(),
+            outputs: Vec::new(),
+        };
+        fp.toolchain.extend(self.closure(&exe).iter().cloned());
+        if Path::new("/etc/ld.so.cache").exists() {
+            fp.toolchain.insert("/etc/ld.so.cache".into());
+        }
+        if is_compiler_name(&name) {
+            self.driver(&mut fp, &name, &args, cwd)?;
+        } else if is_ar_name(&name) {
+            archive(&mut fp, &args, cwd)?;
+            add_bfd_plugins(&mut fp);
+        } else if is_ld_name(&name) {
+            self.linker(&mut fp, &args, cwd);
+            add_bfd_plugins(&mut fp);
+        } else {
+            if let Some(interp) = tools::shebang(&exe) {
+                fp.toolchain.extend(self.closure(&interp).iter().cloned());
+            }
+            for a in &args {
+                let cand = if a.starts_with('-') {
+                    a.split_once('=').map(|(_, v)| v)
+                } else {
+                    Some(a.as_str())
+                };
+                if let Some(c) = cand.filter(|c| !c.is_empty()) {
+                    if is_file(&cwd.join(c)) {
+                        fp.sources.push(c.into());
+                    }
+                }
+            }
+        }
+        Ok(fp)
+    }
+
+    /// The program, its canonical path, and its shared libraries.
+    fn closure(&self, prog: &Path) -> Arc<Vec<PathBuf>> {
+        memo(&self.closures, prog.to_path_buf(), || {
+            let mut v = Vec::new();
+            tools::with_canonical(prog, &mut v);
+            for lib in tools::ldd(prog) {
+                tools::with_canonical(&lib, &mut v);
+            }
+            Arc::new(v)
+        })
+    }
+
+    fn builtin_dirs(
+        &self,
+        compiler: &Path,
+        lang: &'static str,
+        flags: &[String],
+    ) -> Result<Arc<BuiltinDirs>, LocalOnly> {
+        memo(
+            &self.builtin,
+            (compiler.to_path_buf(), lang, flags.to_vec()),
+            || {
+                let mut a: Vec<String> = flags.to_vec();
+                a.extend(["-x", lang, "-E", "-v", "/dev/null"].map(String::from));
+                let (ok, _out, err) = tools::run(compiler, &a, Path::new("/"))?;
+                if !ok {
+                    return Err(format!(
+                        "`{} -E -v` failed: {}",
+                        compiler.display(),
+                        err.lines().last().unwrap_or("")
+                    ));
+                }
+                let mut b = BuiltinDirs::default();
+                let mut section = 0;
+                for line in err.lines() {
+                    if line.starts_with("#include \"...\" search starts here") {
+                        section = 1;
+                    } else if line.starts_with("#include <...> search starts here") {
+                        section = 2;
+                    } else if line.starts_with("End of search list") {
+                        section = 0;
+                    } else if section > 0 && line.starts_with(' ') {
+                        let d = line.trim().trim_end_matches(" (framework directory)");
+                        let d = std::fs::canonicalize(d).unwrap_or_else(|_| PathBuf::from(d));
+                        if section == 1 {
+                            b.quote.push(d)
+                        } else {
+                            b.angle.push(d)
+                        }
+                    }
+                }
+                Ok(Arc::new(b))
+            },
+        )
+        .map_err(LocalOnly::new)
+    }
+
+    fn compiler_info(&self, compiler: &Path, flags: &[String]) -> Arc<CompilerInfo> {
+        memo(
+            &self.compilers,
+            (compiler.to_path_buf(), flags.to_vec()),
+            || {
+                let q = |arg: String| -> Option<String> {
+                    let mut a = flags.to_vec();
+                    a.push(arg);
+                    let (ok, out, _) = tools::run(compiler, &a, Path::new("/")).ok()?;
+                    ok.then(|| out.trim().to_string()).filter(|s| !s.is_empty())
+                };
+                let progs = [
+                    "cc1",
+                    "cc1plus",
+                    "cc1obj",
+                    "cc1objplus",
+                    "as",
+                    "collect2",
+                    "ld",
+                    "lto-wrapper",
+                    "lto1",
+                ];
+                let found: Vec<(String, Option<PathBuf>)> = progs
+                    .par_iter()
+                    .map(|p| {
+                        let r = q(format!("-print-prog-name={p}")).and_then(|o| {
+                            if o.contains('/') {
+                                Some(PathBuf::from(o)).filter(|p| p.exists())
+                            } else {
+                                tools::resolve_program(&o, Path::new("/"))
+                            }
+                        });
+                        (p.to_string(), r)
+                    })
+                    .collect();
+                let mut info = CompilerInfo::default();
+                for (n, p) in found {
+                    if let Some(p) = p {
+                        info.progs.insert(n, p);
+                    }
+                }
+                if let Some(out) = q("-print-search-dirs".into()) {
+                    for line in out.lines() {
+                        if let Some(l) = line.strip_prefix("libraries: ") {
+                            for d in l.trim_start_matches('=').split(':') {
+                                let p = PathBuf::from(d);
+                                if p.is_dir() {
+                                    info.lib_dirs.push(p);
+                                }
+                            }
+                        }
+                    }
+                }
+                let files = [
+                    "crt1.o",
+                    "Scrt1.o",
+                    "rcrt1.o",
+                    "gcrt1.o",
+                    "crti.o",
+                    "crtn.o",
+                    "crtbegin.o",
+                    "crtbeginS.o",
+                    "crtbeginT.o",
+                    "crtend.o",
+                    "crtendS.o",
+                    "liblto_plugin.so",
+                ];
+                let found: Vec<(usize, Option<PathBuf>)> = files
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        (
+                            i,
+                            q(format!("-print-file-name={f}"))
+                                .map(PathBuf::from)
+                                .filter(|p| p.is_absolute() && p.exists()),
+                        )
+                    })
+                    .collect();
+                for (i, p) in found {
+                    if let Some(p) = p {
+                        if files[i] == "liblto_plugin.so" {
+                            info.lto_plugin = Some(p);
+                        } else {
+                            info.crt.push(p);
+                        }
+                    }
+                }
+                Arc::new(info)
+            },
+        )
+    }
+
+    fn driver(
+        &self,
+        fp: &mut Footprint,
+        name: &str,
+        args: &[String],
+        cwd: &Path,
+    ) -> Result<(), LocalOnly> {
+        let cxx = name.contains("++");
+        let d = args::parse_driver_args(args, cxx, cwd);
+        if d.modules {
+            return Err(LocalOnly::new("clang modules (implicit module maps)"));
+        }
+        fp.kind = if d.compile_only {
+            Kind::Compile
+        } else {
+            Kind::Link
+        };
+        fp.outputs.extend(d.outputs.iter().map(PathBuf::from));
+        fp.sources
+            .extend(d.sources.iter().map(|s| PathBuf::from(&s.0)));
+        fp.sources.extend(d.inputs.iter().map(PathBuf::from));
+        let info = self.compiler_info(&fp.executable, &d.query_flags);
+        let mut prog_names: Vec<&str> = Vec::new();
+
+        // Headers, per language.
+        let mut langs: Vec<Lang> = d
+            .sources
+            .iter()
+            .map(|s| s.1)
+            .filter(|l| l.preprocessed())
+            .collect();
+        langs.sort();
+        langs.dedup();
+        let mut computed = false;
+        for &lang in &langs {
+            let builtin = self.builtin_dirs(&fp.executable, lang.query_name(), &d.query_flags)?;
+            let chain = self.build_chain(&d, &builtin, cwd);
+            let mut roots = Vec::new();
+            for (s, l) in &d.sources {
+                if *l == lang {
+                    if !is_file(&cwd.join(s)) {
+                        return Err(LocalOnly::new(format!("source not found: {s}")));
+                    }
+                    roots.push(Node {
+                        path: clean(PathBuf::from(s)),
+                        pos: Pos::Root,
+                    });
+                }
+            }
+            let mut forced = Vec::new();
+            for f in &d.forced_includes {
+                let node = if is_file(&cwd.join(f)) {
+                    Some(Node {
+                        path: clean(PathBuf::from(f)),
+                        pos: Pos::Local,
+                    })
+                } else {
+                    chain_lookup(&chain, cwd, 0, f, None)
+                };
+                if let Some(n) = node {
+                    // A precompiled header next to it is used instead if valid.
+                    let gch = PathBuf::from(format!("{}.gch", n.path.display()));
+                    add_file_or_dir(&mut fp.headers, &gch, cwd);
+                    forced.push(n.path.clone());
+                    roots.push(n);
+                }
+            }
+            // The driver pre-includes glibc's stdc-predef.h from the system
+            // dirs (gone with -nostdinc, which removes them from the chain).
+            if let Some(n) = chain_lookup(&chain, cwd, 0, "stdc-predef.h", None) {
+                forced.push(n.path.clone());
+                roots.push(n);
+            }
+            let (found, comp) = self.scan(cwd, &chain, roots)?;
+            computed |= comp;
+            fp.headers.extend(forced);
+            fp.headers.extend(found);
+            prog_names.push(lang.cc1());
+        }
+        if computed {
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+            let mut a = d.fallback_args.clone();
+            a.extend(["-M", "-MG"].map(String::from));
+            let (ok, out, err) = tools::run(&fp.executable, &a, cwd).map_err(LocalOnly::new)?;
+            if !ok {
+                return Err(LocalOnly::new(format!(
+                    "computed #include and `-M` fallback failed: {}",
+                    err.lines().next().unwrap_or("")
+                )));
+            }
+            let srcs: HashSet<&str> = d.sources.iter().map(|s| s.0.as_str()).collect();
+            for dep in tools::parse_make_deps(&out) {
+                if !srcs.contains(dep.as_str()) && is_file(&cwd.join(&dep)) {
+                    fp.headers.insert(clean(PathBuf::from(dep)));
+                }
+            }
+        }
+        // Plain assembler sources still need `as`.
+        if d.sources.iter().any(|s| s.1 == Lang::Asm) || !langs.is_empty() {
+            if !d.no_assemble {
+                prog_names.push("as");
+            }
+        }
+        if fp.kind == Kind::Link {
+            prog_names.extend(["collect2", "ld", "lto-wrapper", "lto1"]);
+            if let Some(p) = &info.lto_plugin {
+                fp.toolchain.insert(p.clone());
+            }
+            if let Some(ld) = &d.fuse_ld {
+                let n = if ld.contains('/') {
+                    ld.clone()
+                } else {
+                    format!("ld.{ld}")
+                };
+                if let Some(p) = tools::resolve_program(&n, cwd) {
+                    fp.toolchain.extend(self.closure(&p).iter().cloned());
+                }
+            }
+            add_bfd_plugins(fp);
+            if !d.nostdlib && !d.nostartfiles {
+                fp.toolchain.extend(info.crt.iter().cloned());
+            }
+            let user_dirs: Vec<PathBuf> = d.lib_dirs.iter().map(PathBuf::from).collect();
+            let mut all_dirs = user_dirs.clone();
+            all_dirs.extend(info.lib_dirs.iter().cloned());
+            for l in &d.libs {
+                for p in find_lib(l, &all_dirs, cwd) {
+                    expand_linker_script(&p, &all_dirs, cwd, &mut fp.toolchain);
+                    fp.sources.push(p);
+                }
+            }
+            if !d.nostdlib && !d.nodefaultlibs {
+                let mut defaults = vec!["gcc", "gcc_s", "gcc_eh", "c"];
+                if cxx {
+                    defaults.extend(["stdc++", "m"]);
+                }
+                for l in defaults {
+                    for p in find_lib(l, &info.lib_dirs, cwd) {
+                        expand_linker_script(&p, &info.lib_dirs, cwd, &mut fp.toolchain);
+                        fp.toolchain.insert(p);
+                    }
+                }
+            }
+            for a in &d.linker_args {
+                if let Some(m) = a.strip_prefix("-Map=").or_else(|| a.strip_prefix("--Map=")) {
+                    fp.outputs.push(m.into());
+                    continue;
+                }
+                let v = a.split_once('=').map_or(a.as_str(), |(_, v)| v);
+                if !v.is_empty() && is_file(&cwd.join(v)) {
+                    fp.sources.push(v.into());
+                } else if let Some(r) = v.strip_prefix('@') {
+                    fp.sources.push(r.into());
+                }
+            }
+        }
+        for p in prog_names {
+            if let Some(path) = info.progs.get(p) {
+                fp.toolchain.extend(self.closure(path).iter().cloned());
+            }
+        }
+        Ok(())
+    }
+
+    fn canon_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
+        let abs = cwd.join(dir);
+        if let Some(c) = self.canon_dirs.read().unwrap().get(&abs) {
+            return Some(c.clone());
+        }
+        let c = std::fs::canonicalize(&abs).ok()?;
+        self.canon_dirs.write().unwrap().insert(abs, c.clone());
+        Some(c)
+    }
+
+    fn build_chain<'a>(&'a self, d: &DriverArgs, b: &BuiltinDirs, cwd: &Path) -> Chain<'a> {
+        let sysrooted = |s: &String| -> PathBuf {
+            let root = d.sysroot.clone().unwrap_or_default();
+            if let Some(r) = s.strip_prefix('=') {
+                PathBuf::from(format!("{root}{r}"))
+            } else if let Some(r) = s.strip_prefix("$SYSROOT") {
+                PathBuf::from(format!("{root}{r}"))
+            } else {
+                PathBuf::from(s)
+            }
+        };
+        let entries = |v: Vec<(PathBuf, bool)>| -> Vec<(PathBuf, PathBuf, bool)> {
+            v.into_iter()
+                .filter_map(|(p, sys)| {
+                    let c = self.canon_dir(&p, cwd)?;
+                    c.is_dir().then(|| (clean(p), c, sys))
+                })
+                .collect()
+        };
+        let mut quote = entries(
+            d.iquote
+                .iter()
+                .map(|s| (sysrooted(s), false))
+                .chain(b.quote.iter().map(|p| (p.clone(), true)))
+                .collect(),
+        );
+        let mut bracket = entries(
+            d.include_dirs
+                .iter()
+                .map(|s| (sysrooted(s), false))
+                .chain(d.isystem.iter().map(|s| (sysrooted(s), true)))
+                .chain(b.angle.iter().map(|p| (p.clone(), true)))
+                .chain(d.idirafter.iter().map(|s| (sysrooted(s), true)))
+                .collect(),
+        );
+        // GCC: a non-system dir that is also a system dir is dropped; later
+        // duplicates are dropped.
+        let system: HashSet<PathBuf> = bracket
+            .iter()
+            .filter(|e| e.2)
+            .map(|e| e.1.clone())
+            .collect();
+        let mut seen = HashSet::new();
+        bracket.retain(|e| (e.2 || !system.contains(&e.1)) && seen.insert(e.1.clone()));
+        let mut seen = HashSet::new();
+        quote.retain(|e| !system.contains(&e.1) && seen.insert(e.1.clone()));
+        let angle_start = quote.len();
+        let mut sys: Vec<PathBuf> = b.quote.iter().chain(&b.angle).cloned().collect();
+        // /usr/include holds the others: keep only the outermost prefixes.
+        sys.sort();
+        sys.dedup_by(|later, earlier| later.starts_with(&*earlier));
+        Chain {
+            dirs: quote.into_iter().chain(bracket).map(|e| e.0).collect(),
+            angle_start,
+            sys,
+            sys_exists: &self.sys_exists,
+        }
+    }
+
+    fn directives(&self, abs: &Path, chain: &Chain) -> Option<Arc<Vec<Directive>>> {
+        let sys = chain.sys.iter().any(|d| abs.starts_with(d));
+        if sys {
+            if let Some(d) = self.sys_files.read().unwrap().get(abs) {
+                return Some(d.clone());
+            }
+        }
+        let m = std::fs::metadata(abs).ok()?;
+        let key = (m.dev(), m.ino());
+        let stamp = (
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        );
+        if let Some(e) = self.files.read().unwrap().get(&key) {
+            if e.stamp == stamp {
+                return Some(e.directives.clone());
+            }
+        }
+        let text = std::fs::read(abs).ok()?;
+        self.files_parsed.fetch_add(1, Ordering::Relaxed);
+        let dirs = Arc::new(parse_directives(&text));
+        self.files.write().unwrap().insert(
+            key,
+            FileEntry {
+                stamp,
+                directives: dirs.clone(),
+            },
+        );
+        if sys {
+            self.sys_files
+                .write()
+                .unwrap()
+                .insert(abs.to_path_buf(), dirs.clone());
+        }
+        Some(dirs)
+    }
+
+    /// Transitively scans `roots`; returns the files found (not the roots)
+    /// and whether a computed include was seen.
+    fn scan(
+        &self,
+        cwd: &Path,
+        chain: &Chain,
+        roots: Vec<Node>,
+    ) -> Result<(Vec<PathBuf>, bool), LocalOnly> {
+        type Key = (PathBuf, OsString, Pos);
+        let lookups: RwLock<HashMap<(usize, String), Option<Node>>> = RwLock::new(HashMap::new());
+        let key_of = |n: &Node| -> Option<Key> {
+            let parent = n.path.parent().unwrap_or(Path::new(""));
+            Some((
+                self.canon_dir(parent, cwd)?,
+                n.path.file_name()?.to_owned(),
+                n.pos,
+            ))
+        };
+        let mut visited: HashSet<Key> = HashSet::new();
+        let mut frontier = Vec::new();
+        for r in roots {
+            if let Some(k) = key_of(&r) {
+                if visited.insert(k) {
+                    frontier.push(r);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        let mut computed = false;
+        while !frontier.is_empty() {
+            let results: Vec<Result<(Vec<(Node, Option<Key>)>, bool), LocalOnly>> = frontier
+                .par_iter()
+                .map(|n| {
+                    let Some(dirs) = self.directives(&cwd.join(&n.path), chain) else {
+                        if n.pos == Pos::Root {
+                            return Err(LocalOnly::new(format!(
+                                "cannot read source {}",
+                                n.path.display()
+                            )));
+                        }
+                        return Ok((Vec::new(), false));
+                    };
+                    let mut comp = false;
+                    let mut kids = Vec::new();
+                    for d in dirs.iter() {
+                        let (name, quoted) = match &d.target {
+                            IncludeTarget::Computed => {
+                                comp = true;
+                                continue;
+                            }
+                            IncludeTarget::Quoted(s) => (s, true),
+                            IncludeTarget::Angle(s) => (s, false),
+                        };
+                        if let Some(k) = resolve(chain, cwd, n, d.kind, name, quoted, &lookups) {
+                            let key = key_of(&k);
+                            kids.push((k, key));
+                        }
+                    }
+                    Ok((kids, comp))
+                })
+                .collect();
+            let mut next = Vec::new();
+            for r in results {
+                let (kids, comp) = r?;
+                computed |= comp;
+                for (k, key) in kids {
+                    if let Some(key) = key {
+                        if visited.insert(key) {
+                            found.push(k.path.clone());
+                            next.push(k);
+                        }
+                    }
+                }
+            }
+            frontier = next;
+        }
+        Ok((found, computed))
+    }
+
+    fn linker(&self, fp: &mut Footprint, args: &[String], cwd: &Path) {
+        fp.kind = Kind::Link;
+        const SEP: &[&str] = &[
+            "-o",
+            "-L",
+            "-l",
+            "-T",
+            "-e",
+            "-m",
+            "-h",
+            "-soname",
+            "-rpath",
+            "-rpath-link",
+            "-z",
+            "-Map",
+            "-u",
+            "-y",
+            "-Y",
+            "--version-script",
+            "--dynamic-list",
+            "-dynamic-linker",
+            "--dynamic-linker",
+            "-plugin",
+            "--plugin",
+            "-plugin-opt",
+            "--script",
+            "-R",
+            "-a",
+            "-A",
+            "-b",
+            "-f",
+            "-F",
+            "-G",
+            "-init",
+            "-fini",
+            "--entry",
+            "--output",
+            "--library",
+            "--library-path",
+        ];
+        let dirs = memo(&self.ld_dirs, fp.executable.clone(), || {
+            let mut v = Vec::new();
+            if let Ok((_, out, _)) =
+                tools::run(&fp.executable, &["--verbose".to_string()], Path::new("/"))
+            {
+                for part in out.split("SEARCH_DIR(\"").skip(1) {
+                    if let Some(end) = part.find('"') {
+                        let d = part[..end].trim_start_matches('=');
+                        if Path::new(d).is_dir() {
+                            v.push(PathBuf::from(d));
+                        }
+                    }
+                }
+            }
+            Arc::new(v)
+        });
+        let mut lib_dirs = Vec::new();
+        let mut libs = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            i += 1;
+            let (flag, val) = if SEP.contains(&a.as_str()) {
+                i += 1;
+                (a.as_str(), args.get(i - 1).cloned().unwrap_or_default())
+            } else if let Some((f, v)) = a.split_once('=').filter(|_| a.starts_with('-')) {
+                (f, v.to_string())
+            } else if a.starts_with("-L")
+                || a.starts_with("-l")
+                || a.starts_with("-o")
+                || a.starts_with("-T")
+            {
+                (&a[..2], a[2..].to_string())
+            } else {
+                (a.as_str(), String::new())
+            };
+            match flag {
+                "-o" | "--output" => fp.outputs.push(val.into()),
+                "-Map" => fp.outputs.push(val.into()),
+                "-L" | "--library-path" => lib_dirs.push(PathBuf::from(val)),
+                "-l" | "--library" => libs.push(val),
+                _ if !a.starts_with('-') => fp.sources.push(a.into()),
+                _ => {
+                    if !val.is_empty() && is_file(&cwd.join(&val)) {
+                        fp.sources.push(val.into());
+                    }
+                }
+            }
+        }
+        lib_dirs.extend(dirs.iter().cloned());
+        for l in libs {
+            for p in find_lib(&l, &lib_dirs, cwd) {
+                expand_linker_script(&p, &lib_dirs, cwd, &mut fp.toolchain);
+                fp.sources.push(p);
+            }
+        }
+    }
+}
+
+/// Finds `name` in the chain from index `start`.
+fn chain_lookup(
+    chain: &Chain,
+    cwd: &Path,
+    start: usize,
+    name: &str,
+    cache: Option<&RwLock<HashMap<(usize, String), Option<Node>>>>,
+) -> Option<Node> {
+    if let Some(c) = cache {
+        if let Some(r) = c.read().unwrap().get(&(start, name.to_string())) {
+            return r.clone();
+        }
+    }
+    let mut r = None;
+    for i in start..chain.dirs.len() {
+        let p = chain.dirs[i].join(name);
+        if chain.exists(&cwd.join(&p)) {
+            r = Some(Node {
+                path: clean(p),
+                pos: Pos::Chain(i),
+            });
+            break;
+        }
+    }
+    if let Some(c) = cache {
+        c.write()
+            .unwrap()
+            .insert((start, name.to_string()), r.clone());
+    }
+    r
+}
+
+fn resolve(
+    chain: &Chain,
+    cwd: &Path,
+    from: &Node,
+    kind: DirectiveKind,
+    name: &str,
+    quoted: bool,
+    cache: &RwLock<HashMap<(usize, String), Option<Node>>>,
+) -> Option<Node> {
+    if name.starts_with('/') {
+        return is_file(Path::new(name)).then(|| Node {
+            path: PathBuf::from(name),
+            pos: Pos::Local,
+        });
+    }
+    let next = matches!(
+        kind,
+        DirectiveKind::IncludeNext | DirectiveKind::HasIncludeNext
+    );
+    if next {
+        match from.pos {
+            Pos::Root => {}
+            Pos::Local => return chain_lookup(chain, cwd, 0, name, Some(cache)),
+            Pos::Chain(i) => return chain_lookup(chain, cwd, i + 1, name, Some(cache)),
+        }
+    }
+    if quoted {
+        let dir = from.path.parent().unwrap_or(Path::new(""));
+        let p = dir.join(name);
+        if chain.exists(&cwd.join(&p)) {
+            return Some(Node {
+                path: clean(p),
+                pos: Pos::Local,
+            });
+        }
+        chain_lookup(chain, cwd, 0, name, Some(cache))
+    } else {
+        chain_lookup(chain, cwd, chain.angle_start, name, Some(cache))
+    }
+}
+
+fn add_file_or_dir(set: &mut BTreeSet<PathBuf>, p: &Path, cwd: &Path) {
+    let abs = cwd.join(p);
+    if abs.is_file() {
+        set.insert(p.to_path_buf());
+    } else if abs.is_dir() {
+        if let Ok(rd) = std::fs::read_dir(&abs) {
+            for e in rd.flatten() {
+                if e.path().is_file() {
+                    set.insert(p.join(e.file_name()));
+                }
+            }
+        }
+    }
+}
+
+fn add_bfd_plugins(fp: &mut Footprint) {
+    let mut s = BTreeSet::new();
+    add_file_or_dir(&mut s, Path::new("/usr/lib/bfd-plugins"), Path::new("/"));
+    for p in s {
+        let mut v = Vec::new();
+        tools::with_canonical(&p, &mut v);
+        fp.toolchain.extend(v);
+    }
+}
+
+/// `-lname` candidates: every `libname.so`/`libname.a` in the first dir that
+/// has either (`-l:file` looks for `file`).
+fn find_lib(name: &str, dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
+    let cands: Vec<String> = match name.strip_prefix(':') {
+        Some(f) => vec![f.to_string()],
+        None => vec![format!("lib{name}.so"), format!("lib{name}.a")],
+    };
+    for d in dirs {
+        let hits: Vec<PathBuf> = cands
+            .iter()
+            .map(|c| d.join(c))
+            .filter(|p| is_file(&cwd.join(p)))
+            .collect();
+        if !hits.is_empty() {
+            return hits;
+        }
+    }
+    Vec::new()
+}
+
+/// If `lib` is a linker script (like glibc's `libc.so`), adds the files it names.
+fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut BTreeSet<PathBuf>) {
+    let Ok(text) = std::fs::read(cwd.join(lib)) else {
+        return;
+    };
+    if text.starts_with(b"\x7fELF")
+        || text.starts_with(b"!<arch>")
+        || text.starts_with(b"!<thin>")
+        || text.len() > 64 * 1024
+    {
+        return;
+    }
+    let text = String::from_utf8_lossy(&text);
+    for tok in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',') {
+        if tok.starts_with('/') && Path::new(tok).is_file() {
+            let mut v = Vec::new();
+            tools::with_canonical(Path::new(tok), &mut v);
+            out.extend(v);
+        } else if let Some(l) = tok.strip_prefix("-l") {
+            for p in find_lib(l, dirs, cwd) {
+                out.insert(cwd.join(p));
+            }
+        }
+    }
+}
+
+fn expand_rsp(
+    args: &[String],
+    cwd: &Path,
+    rsp: &mut Vec<String>,
+    depth: usize,
+) -> Result<Vec<String>, LocalOnly> {
+    let mut out = Vec::new();
+    for a in args {
+        if let Some(f) = a.strip_prefix('@') {
+            if depth > 8 {
+                return Err(LocalOnly::new("response files nested too deep"));
+            }
+            let text = std::fs::read_to_string(cwd.join(f))
+                .map_err(|e| LocalOnly::new(format!("unreadable response file {f}: {e}")))?;
+            rsp.push(f.to_string());
+            out.extend(expand_rsp(
+                &split_response_file(&text),
+                cwd,
+                rsp,
+                depth + 1,
+            )?);
+        } else {
+            out.push(a.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn archive(fp: &mut Footprint, args: &[String], cwd: &Path) -> Result<(), LocalOnly> {
+    fp.kind = Kind::Archive;
+    let mut i = 0;
+    let mut ops: Option<String> = None;
+    let mut rest = Vec::new();
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        if a == "--plugin" || a == "--target" || a == "--output" {
+            i += 1;
+        } else if a.starts_with("--") || (a.starts_with("-X") && ops.is_none()) {
+        } else if ops.is_none() {
+            ops = Some(a.trim_start_matches('-').to_string());
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    let ops = ops.ok_or_else(|| LocalOnly::new("ar without an operation"))?;
+    let mut rest = rest.into_iter();
+    if ops.contains(['a', 'b', 'i']) {
+        rest.next(); // relpos member name
+    }
+    if ops.contains('N') {
+        rest.next(); // count
+    }
+    let archive = rest
+        .next()
+        .ok_or_else(|| LocalOnly::new("ar without an archive"))?;
+    let members: Vec<String> = rest.collect();
+    let op = ops.chars().find(|c| "dmpqrstx".contains(*c)).unwrap_or('r');
+    match op {
+        'x' => {
+            if members.is_empty() {
+                return Err(LocalOnly::new("ar x extracts members not known in advance"));
+            }
+            fp.sources.push(archive.into());
+            fp.outputs.extend(members.into_iter().map(PathBuf::from));
+        }
+        't' | 'p' => fp.sources.push(archive.into()),
+        _ => {
+            // r/q/d/m/s update an existing archive in place.
+            if cwd.join(&archive).exists() {
+                fp.sources.push(PathBuf::from(&archive));
+            }
+            fp.sources.extend(members.into_iter().map(PathBuf::from));
+            fp.outputs.push(archive.into());
+        }
+    }
+    Ok(())
+}

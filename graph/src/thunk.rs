@@ -54,6 +54,9 @@ pub enum Source {
     /// An output of another thunk: linked thunks make a whole graph one
     /// self-contained description.
     Output { thunk: String, output: String },
+    /// A directory the command expects to exist (CMake names object
+    /// directories as inputs); it has no content to hash.
+    Directory { directory: bool },
 }
 
 impl Thunk {
@@ -243,6 +246,13 @@ impl ThunkBuilder<'_> {
                 } else {
                     PathBuf::from(f)
                 };
+                if real.is_dir() {
+                    let path = self.roots.virtual_path(f);
+                    return Ok(Input {
+                        path,
+                        source: Source::Directory { directory: true },
+                    });
+                }
                 let hash = self
                     .cache
                     .hash_file(&real)
@@ -312,6 +322,42 @@ impl ThunkBuilder<'_> {
             _ => out.push(path.to_string()),
         }
     }
+}
+
+/// An edge's footprint: compile, link and archive commands through the
+/// include scanner and toolchain discovery (plus the edge's manifest inputs,
+/// which name generated files before they exist); other commands through
+/// `inputs_footprint`. A command the scanner refuses stays local-only.
+pub fn edge_footprint(
+    scanner: &ggninja_footprint::Scanner,
+    cwd: &Path,
+    g: &Graph,
+    b: NodeId,
+) -> Result<Footprint, String> {
+    use ggninja_footprint::Kind;
+    let command = g.command(b, false).map_err(|e| e.to_string())?;
+    let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
+    if fp.kind == Kind::Other {
+        return inputs_footprint(g, b);
+    }
+    let argv = plain_words(&command).ok_or_else(|| "command uses shell syntax".to_string())?;
+    let mut files: Vec<String> = g
+        .build(b)
+        .ins
+        .iter()
+        .map(|&i| g.path(i).to_string())
+        .collect();
+    let scanned = fp.sources.iter().chain(&fp.headers).chain(&fp.toolchain);
+    files.extend(
+        scanned
+            .filter(|p| **p != fp.executable)
+            .map(|p| p.display().to_string()),
+    );
+    Ok(Footprint {
+        program: fp.executable,
+        argv,
+        files,
+    })
 }
 
 /// The footprint of edges we have no scanner for: all their inputs and

@@ -1,0 +1,217 @@
+//! The footprint against what gcc itself reports in its depfile.
+
+use ggninja_footprint::{Kind, Scanner};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn canon(cwd: &Path, p: &Path) -> PathBuf {
+    std::fs::canonicalize(cwd.join(p)).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Runs `command` (no shell features) in `cwd`, then compares the footprint
+/// with the depfile `dep.d`. Returns (gcc's headers, extra headers).
+fn check(command: &str, cwd: &Path) -> (BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
+    let words = ggninja_footprint::split_command(command).unwrap();
+    let st = Command::new(&words[0])
+        .args(&words[1..])
+        .current_dir(cwd)
+        .status()
+        .unwrap();
+    assert!(st.success(), "{command}");
+    let dep = std::fs::read_to_string(cwd.join("dep.d")).unwrap();
+    let scanner = Scanner::new();
+    let fp = scanner.footprint(command, cwd).unwrap();
+    assert_eq!(fp.kind, Kind::Compile);
+    assert!(fp.executable.is_absolute());
+    let sources: BTreeSet<PathBuf> = fp.sources.iter().map(|s| canon(cwd, s)).collect();
+    let ours: BTreeSet<PathBuf> = fp.headers.iter().map(|h| canon(cwd, h)).collect();
+    let joined = dep.replace("\\\n", " ");
+    let after_colon = joined.split_once(": ").unwrap().1;
+    let gcc: BTreeSet<PathBuf> = after_colon
+        .split_whitespace()
+        .map(|d| canon(cwd, Path::new(d)))
+        .collect();
+    let gcc_headers: BTreeSet<PathBuf> = gcc.difference(&sources).cloned().collect();
+    let missing: Vec<_> = gcc_headers.difference(&ours).collect();
+    assert!(missing.is_empty(), "missing from footprint: {missing:?}");
+    let extra: BTreeSet<PathBuf> = ours.difference(&gcc_headers).cloned().collect();
+    eprintln!(
+        "{command}\n  gcc: {} headers, footprint: {} headers, extra: {} ({:?}...)",
+        gcc_headers.len(),
+        ours.len(),
+        extra.len(),
+        extra.iter().take(5).collect::<Vec<_>>()
+    );
+    // The toolchain: driver, cc1/cc1plus, as, and their libraries.
+    let tc: Vec<String> = fp
+        .toolchain
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        tc.iter()
+            .any(|p| p.ends_with("/cc1") || p.ends_with("/cc1plus")),
+        "{tc:?}"
+    );
+    assert!(tc.iter().any(|p| p.ends_with("/as")), "{tc:?}");
+    assert!(tc.iter().any(|p| p.contains("libc.so")), "{tc:?}");
+    assert!(fp.outputs.iter().any(|o| o == Path::new("dep.d")));
+    // Rescanning hits the cache: no file is parsed again.
+    let parsed = scanner.files_parsed();
+    let again = scanner.footprint(command, cwd).unwrap();
+    assert_eq!(again, fp);
+    assert_eq!(scanner.files_parsed(), parsed);
+    (gcc_headers, extra)
+}
+
+#[test]
+fn c_file_matches_gcc_depfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "src/main.c",
+        r#"#include "local.h"
+#include "q.h"
+#include <a.h>
+#include <wrap.h>
+#if 0
+#include "never.h"
+#endif
+#define HDR "computed.h"
+#include HDR
+#if __has_include(<opt.h>)
+#include <opt.h>
+#endif
+#include <stdio.h>
+int main(void) { return LOCAL + Q + A + B + C + WRAP + COMPUTED + OPT + (int)sizeof(FILE*); }
+"#,
+    );
+    write(r, "src/local.h", "#pragma once\n#define LOCAL 1\n");
+    write(r, "src/never.h", "#include \"never2.h\"\n");
+    write(r, "src/never2.h", "\n");
+    write(
+        r,
+        "src/computed.h",
+        "#define COMPUTED 1\n#include \"computed_dep.h\"\n",
+    );
+    write(r, "src/computed_dep.h", "\n");
+    write(r, "qdir/q.h", "#define Q 1\n");
+    // -iquote must not serve <...>: this a.h is a decoy.
+    write(r, "qdir/a.h", "#error wrong a.h\n");
+    write(r, "inc1/a.h", "#include \"nested/b.h\"\n#define A 1\n");
+    write(r, "inc1/nested/b.h", "#include \"../c.h\"\n#define B 1\n");
+    write(r, "inc1/c.h", "#define C 1\n");
+    write(r, "inc1/wrap.h", "#include_next <wrap.h>\n");
+    write(r, "inc2/wrap.h", "#define WRAP 1\n");
+    write(r, "inc2/opt.h", "#define OPT 1\n");
+    std::fs::write(r.join("args.rsp"), "-I inc2\n").unwrap();
+    let (gcc, extra) = check(
+        "gcc -c -iquote qdir -I inc1 @args.rsp src/main.c -o main.o -MD -MF dep.d",
+        r,
+    );
+    let names: BTreeSet<String> = extra
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains("never.h") && names.contains("never2.h"),
+        "{names:?}"
+    );
+    assert!(!names.contains("a.h"), "decoy qdir/a.h must not be found");
+    assert!(gcc.iter().any(|p| p.ends_with("src/computed_dep.h")));
+    assert!(
+        gcc.iter().any(|p| p.ends_with("inc2/wrap.h"))
+            && gcc.iter().any(|p| p.ends_with("inc1/wrap.h"))
+    );
+    assert!(gcc.iter().any(|p| p.ends_with("stdio.h")));
+}
+
+#[test]
+fn cxx_file_matches_gcc_depfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "app.cc",
+        "#include <vector>\n#include <iostream>\n#include \"util.hh\"\nint main() { std::vector<int> v{1}; std::cout << v[0] << U; }\n",
+    );
+    write(
+        r,
+        "include/util.hh",
+        "#pragma once\n#include <string>\n#define U 1\n",
+    );
+    let (gcc, extra) = check(
+        "g++ -std=c++17 -O1 -Iinclude -c app.cc -o app.o -MD -MF dep.d",
+        r,
+    );
+    assert!(gcc.iter().any(|p| p.ends_with("vector")));
+    assert!(gcc.iter().any(|p| p.ends_with("iostream")));
+    assert!(
+        extra.len() < gcc.len() * 2,
+        "precision: {} extra for {} real",
+        extra.len(),
+        gcc.len()
+    );
+}
+
+#[test]
+fn link_and_archive_footprints() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "a.c", "int f(void){return 0;}\n");
+    write(r, "m.c", "int f(void); int main(void){return f();}\n");
+    let s = Scanner::new();
+    for c in [
+        "gcc -c a.c -o a.o",
+        "gcc -c m.c -o m.o",
+        "ar rcs libf.a a.o",
+    ] {
+        let w = ggninja_footprint::split_command(c).unwrap();
+        assert!(Command::new(&w[0])
+            .args(&w[1..])
+            .current_dir(r)
+            .status()
+            .unwrap()
+            .success());
+    }
+    let fp = s.footprint("gcc m.o -L. -lf -lm -o prog", r).unwrap();
+    assert_eq!(fp.kind, Kind::Link);
+    assert!(fp.sources.contains(&PathBuf::from("m.o")));
+    assert!(
+        fp.sources.contains(&PathBuf::from("./libf.a"))
+            || fp.sources.contains(&PathBuf::from("libf.a")),
+        "{:?}",
+        fp.sources
+    );
+    assert!(
+        fp.sources
+            .iter()
+            .any(|p| p.to_string_lossy().contains("libm.")),
+        "{:?}",
+        fp.sources
+    );
+    let tc: Vec<String> = fp
+        .toolchain
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "/collect2",
+        "/ld",
+        "crt1.o",
+        "crtbegin.o",
+        "libc.so.6",
+        "libc_nonshared.a",
+    ] {
+        assert!(tc.iter().any(|p| p.ends_with(want)), "{want} not in {tc:?}");
+    }
+    assert_eq!(fp.outputs, [PathBuf::from("prog")]);
+}
