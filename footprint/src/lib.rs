@@ -115,6 +115,15 @@ impl LocalOnly {
 }
 
 type Memo<K, V> = Mutex<HashMap<K, Arc<OnceLock<V>>>>;
+/// (compiler, language, flags that change its search dirs).
+type BuiltinKey = (PathBuf, &'static str, Vec<String>);
+/// Resolved lookups of (chain start, include name).
+type LookupCache = RwLock<HashMap<(usize, String), Option<Node>>>;
+/// A scanned file: (directory, name, where in the search chain it was found).
+type Key = (PathBuf, OsString, Pos);
+/// One frontier file's includes (with their cache keys) and whether any
+/// was computed.
+type Scanned = Result<(Vec<(Node, Option<Key>)>, bool), LocalOnly>;
 
 fn memo<K: Eq + Hash, V: Clone>(m: &Memo<K, V>, k: K, f: impl FnOnce() -> V) -> V {
     let cell = m.lock().unwrap().entry(k).or_default().clone();
@@ -149,7 +158,7 @@ struct FileEntry {
 /// across calls, so headers generated between calls are seen.
 pub struct Scanner {
     files: RwLock<HashMap<(u64, u64), FileEntry>>,
-    builtin: Memo<(PathBuf, &'static str, Vec<String>), Result<Arc<BuiltinDirs>, String>>,
+    builtin: Memo<BuiltinKey, Result<Arc<BuiltinDirs>, String>>,
     compilers: Memo<(PathBuf, Vec<String>), Arc<CompilerInfo>>,
     closures: Memo<PathBuf, Arc<Vec<PathBuf>>>,
     ld_dirs: Memo<PathBuf, Arc<Vec<PathBuf>>>,
@@ -616,10 +625,8 @@ impl Scanner {
             }
         }
         // Plain assembler sources still need `as`.
-        if d.sources.iter().any(|s| s.1 == Lang::Asm) || !langs.is_empty() {
-            if !d.no_assemble {
-                prog_names.push("as");
-            }
+        if (d.sources.iter().any(|s| s.1 == Lang::Asm) || !langs.is_empty()) && !d.no_assemble {
+            prog_names.push("as");
         }
         if fp.kind == Kind::Link {
             prog_names.extend(["collect2", "ld", "lto-wrapper", "lto1"]);
@@ -799,7 +806,6 @@ impl Scanner {
         chain: &Chain,
         roots: Vec<Node>,
     ) -> Result<(Vec<PathBuf>, bool), LocalOnly> {
-        type Key = (PathBuf, OsString, Pos);
         let lookups: RwLock<HashMap<(usize, String), Option<Node>>> = RwLock::new(HashMap::new());
         let key_of = |n: &Node| -> Option<Key> {
             let parent = n.path.parent().unwrap_or(Path::new(""));
@@ -821,7 +827,7 @@ impl Scanner {
         let mut found = Vec::new();
         let mut computed = false;
         while !frontier.is_empty() {
-            let results: Vec<Result<(Vec<(Node, Option<Key>)>, bool), LocalOnly>> = frontier
+            let results: Vec<Scanned> = frontier
                 .par_iter()
                 .map(|n| {
                     let Some(dirs) = self.directives(&cwd.join(&n.path), chain) else {
@@ -975,7 +981,7 @@ fn chain_lookup(
     cwd: &Path,
     start: usize,
     name: &str,
-    cache: Option<&RwLock<HashMap<(usize, String), Option<Node>>>>,
+    cache: Option<&LookupCache>,
 ) -> Option<Node> {
     if let Some(c) = cache {
         if let Some(r) = c.read().unwrap().get(&(start, name.to_string())) {
