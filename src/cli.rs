@@ -39,6 +39,12 @@ pub struct Cli {
     pub warn: Vec<String>,
     #[arg(long)]
     pub version: bool,
+    /// Reuse the outputs of identical commands from the store (thunks).
+    #[arg(long)]
+    pub cache: bool,
+    /// Where the store is [default: $GGNINJA_STORE or ~/.cache/ggninja/store].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<String>,
     #[arg(short = 'h', long = "help")]
     pub help: bool,
     pub targets: Vec<String>,
@@ -134,6 +140,10 @@ options:
   -t TOOL  run a subtool (use '-t list' to list subtools)
     terminates toplevel options; further flags are passed to the tool
   -w FLAG  adjust warnings (use '-w list' to list warnings)
+
+ggninja options:
+  --cache        reuse outputs of identical commands from the store (memoized thunks)
+  --store DIR    the store [default: $GGNINJA_STORE or ~/.cache/ggninja/store]
 ",
         v = ggninja_importer::VERSION
     )

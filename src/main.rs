@@ -24,6 +24,8 @@ pub enum When {
 
 pub struct App {
     pub prog: String,
+    /// `--cache`: the store to memoize in.
+    pub store: Option<std::path::PathBuf>,
     pub config: Config,
     pub parser: Options,
     pub file: String,
@@ -202,7 +204,14 @@ fn real_main(prog: String, args: &[String]) -> u8 {
             return fatal(&prog, &format!("chdir to '{dir}' - {msg}"));
         }
     }
+    let store = cli.cache.then(|| {
+        cli.store
+            .as_ref()
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(ggninja_executor::store::Store::default_root)
+    });
     let app = App {
+        store,
         prog,
         config,
         parser,
@@ -389,7 +398,15 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         Ok(s) => s,
         Err(e) => return fatal(&app.prog, &e),
     };
+    let hashes = std::path::PathBuf::from(log_path(&engine.graph, ".ggninja_hashes"));
     let mut builder = Builder::new(engine, status);
+    if let Some(store) = &app.store {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        match ggninja_executor::memo::Memoizer::open(store, &cwd, hashes) {
+            Ok(m) => builder.memo = Some(m),
+            Err(e) => app.warning(&format!("cache disabled: {}: {e}", store.display())),
+        }
+    }
     for t in targets {
         if let Err(e) = builder.add_target(t) {
             app.error(&e);
@@ -400,7 +417,11 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         app.info("no work to do.");
         return 0;
     }
-    match builder.build() {
+    let result = builder.build();
+    if let Some(m) = &builder.memo {
+        m.save_hashes();
+    }
+    match result {
         Ok(()) => 0,
         Err(BuildError::Interrupted) => {
             app.info("build stopped: interrupted by user.");

@@ -484,6 +484,7 @@ fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
         cache: &cache,
         scan: &scan,
         done: Default::default(),
+        link_outputs: true,
     };
     let out = f(&mut builder);
     // The cache only saves rehashing; failing to write it loses nothing.

@@ -8,9 +8,12 @@ use ggninja_graph::path::canonicalize;
 use ggninja_graph::{Escape, NodeId, CONSOLE_POOL};
 use ggninja_importer::depfile;
 
+use ggninja_graph::hash::ContentHash;
+
 use crate::build_log::LogEntry;
 use crate::disk;
 use crate::engine::{Engine, Mark};
+use crate::memo::Memoizer;
 use crate::process::{self, Exit, Runner};
 use crate::status::Status;
 
@@ -38,6 +41,8 @@ struct Running {
     start_ms: u64,
     desc: String,
     cmd: String,
+    /// The memo key, when the command really runs and its result is kept.
+    memo_key: Option<ContentHash>,
 }
 
 pub struct Builder<'e> {
@@ -53,7 +58,10 @@ pub struct Builder<'e> {
     /// Running edges: start time in ms since the build started, and the
     /// description and command, evaluated once for start and finish.
     running: HashMap<NodeId, Running>,
-    dry_done: VecDeque<NodeId>,
+    /// Edges done without a process: dry-run edges and memo hits.
+    settled: VecDeque<NodeId>,
+    /// Memoized execution (`--cache`), off when None.
+    pub memo: Option<Memoizer>,
     /// Directories known to exist, so each is created (or checked) once.
     made_dirs: std::collections::HashSet<String>,
 }
@@ -72,7 +80,8 @@ impl<'e> Builder<'e> {
             delayed: vec![BTreeSet::new(); pools],
             runner: Runner::default(),
             running: HashMap::new(),
-            dry_done: VecDeque::new(),
+            settled: VecDeque::new(),
+            memo: None,
             made_dirs: Default::default(),
         }
     }
@@ -401,14 +410,12 @@ impl<'e> Builder<'e> {
                 }
             }
             if pending > 0 {
-                let result = if self.e.config.dry_run {
-                    self.dry_done
-                        .pop_front()
-                        .map(|edge| (edge, Exit::Success, Vec::new()))
-                } else {
-                    self.runner
+                let result = match self.settled.pop_front() {
+                    Some(edge) => Some((edge, Exit::Success, Vec::new())),
+                    None => self
+                        .runner
                         .wait()
-                        .map(|f| (NodeId::new(f.token), f.exit, f.output))
+                        .map(|f| (NodeId::new(f.token), f.exit, f.output)),
                 };
                 let Some((edge, exit, output)) = result.filter(|r| r.1 != Exit::Interrupted) else {
                     self.cleanup();
@@ -488,9 +495,47 @@ impl<'e> Builder<'e> {
             std::fs::write(&rspfile, content)
                 .map_err(|e| format!("writing {rspfile}: {}", disk::io_message(&e)))?;
         }
+        let mut memo_key = None;
+        let memoizable =
+            !self.e.config.dry_run && !console && !self.e.graph.binding_bool(edge, "generator");
+        if let (true, Some(m)) = (memoizable, &self.memo) {
+            let out = || {
+                self.e
+                    .graph
+                    .path(self.e.graph.build(edge).outs[0])
+                    .to_string()
+            };
+            match m.key(&self.e.graph, edge) {
+                Ok(key) => match m.restore(&self.e.graph, edge, &key) {
+                    Ok(true) => {
+                        self.e.explain(|| {
+                            format!("reusing the outputs of thunk {key} for {}", out())
+                        });
+                        self.settled.push_back(edge);
+                        self.running.insert(
+                            edge,
+                            Running {
+                                start_ms,
+                                desc,
+                                cmd,
+                                memo_key: None,
+                            },
+                        );
+                        return Ok(());
+                    }
+                    Ok(false) => {
+                        self.e
+                            .explain(|| format!("thunk {key} for {} is not memoized", out()));
+                        memo_key = Some(key);
+                    }
+                    Err(err) => self.disable_memo(&err.to_string()),
+                },
+                Err(why) => self.e.explain(|| format!("{} runs locally: {why}", out())),
+            }
+        }
         // Like ninja, a dry run still makes directories and rspfiles.
         let started = if self.e.config.dry_run {
-            self.dry_done.push_back(edge);
+            self.settled.push_back(edge);
             Ok(())
         } else {
             self.runner.start(edge.index(), &cmd, console)
@@ -502,6 +547,7 @@ impl<'e> Builder<'e> {
                 start_ms,
                 desc,
                 cmd,
+                memo_key,
             },
         );
         started
@@ -515,6 +561,13 @@ impl<'e> Builder<'e> {
         mut output: Vec<u8>,
     ) -> Result<bool, String> {
         let _t = crate::metrics::time("FinishCommand");
+        // Keep the result before the depfile is read and deleted below.
+        let memo_key = self.running.get(&edge).and_then(|r| r.memo_key);
+        if let (true, Some(key), Some(m)) = (success, memo_key, &self.memo) {
+            if let Err(err) = m.record(&self.e.graph, edge, &key) {
+                self.disable_memo(&err.to_string());
+            }
+        }
         let g = &self.e.graph;
         let deps_type = g
             .binding(edge, "deps", Escape::Shell)
@@ -537,6 +590,7 @@ impl<'e> Builder<'e> {
             start_ms,
             desc,
             cmd,
+            ..
         } = match self.running.remove(&edge) {
             Some(r) => r,
             None => {
@@ -545,6 +599,7 @@ impl<'e> Builder<'e> {
                     start_ms: 0,
                     desc,
                     cmd,
+                    memo_key: None,
                 }
             }
         };
@@ -709,6 +764,15 @@ impl<'e> Builder<'e> {
                 Ok(ins)
             }
             other => Err(format!("unknown deps type '{other}'")),
+        }
+    }
+
+    /// Turns the cache off for the rest of the build: a broken store must
+    /// never fail or corrupt a build.
+    fn disable_memo(&mut self, err: &str) {
+        if self.memo.take().is_some() {
+            let msg = format!("{}: warning: cache disabled: {err}\n", self.e.config.prog);
+            self.status.printer.print_on_new_line(msg.as_bytes());
         }
     }
 

@@ -6,10 +6,12 @@ pub mod build_log;
 pub mod deps_log;
 pub mod disk;
 mod engine;
+pub mod memo;
 pub mod metrics;
 pub mod process;
 mod scan;
 pub mod status;
+pub mod store;
 
 pub use build::{BuildError, Builder};
 pub use engine::{Config, Engine, NodeState};

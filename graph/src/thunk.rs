@@ -123,6 +123,15 @@ impl Roots {
         out
     }
 
+    /// Undoes `rewrite` in a text (a depfile restored from the store).
+    pub fn unrewrite(&self, text: &str) -> String {
+        let mut out = text.replace(BUILD_ROOT, &self.build.display().to_string());
+        if let Some(s) = &self.source {
+            out = out.replace(SOURCE_ROOT, &s.display().to_string());
+        }
+        out
+    }
+
     /// The real path of a thunk-visible one.
     pub fn real_path(&self, virt: &str) -> PathBuf {
         if let Some(rest) = virt.strip_prefix(BUILD_ROOT) {
@@ -177,6 +186,10 @@ pub struct ThunkBuilder<'a> {
     pub cache: &'a HashCache,
     pub scan: &'a Scan<'a>,
     pub done: HashMap<NodeId, Entry>,
+    /// Name produced inputs by their producer's thunk (a self-contained
+    /// graph), or, when false, by their current content (the memo key: an
+    /// identical object from a changed source then still hits downstream).
+    pub link_outputs: bool,
 }
 
 impl ThunkBuilder<'_> {
@@ -221,7 +234,7 @@ impl ThunkBuilder<'_> {
                 .and_then(|n| g.file(n).in_build)
                 .filter(|&p| !g.is_phony(p) && !g.build(p).generated_by_dep_loader);
             match produced {
-                Some(p) if p != b => {
+                Some(p) if p != b && self.link_outputs => {
                     self.build(p);
                     match &self.done[&p] {
                         Entry::Thunk { hash, .. } => inputs.push(Input {
@@ -335,12 +348,13 @@ pub fn edge_footprint(
     b: NodeId,
 ) -> Result<Footprint, String> {
     use ggninja_footprint::Kind;
-    let command = g.command(b, false).map_err(|e| e.to_string())?;
-    let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
+    let full = g.command(b, false).map_err(|e| e.to_string())?;
+    let command = strip_noop_wrapper(&full);
+    let fp = scanner.footprint(command, cwd).map_err(|e| e.reason)?;
     if fp.kind == Kind::Other {
         return inputs_footprint(g, b);
     }
-    let argv = plain_words(&command).ok_or_else(|| "command uses shell syntax".to_string())?;
+    let argv = plain_words(command).ok_or_else(|| "command uses shell syntax".to_string())?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -358,6 +372,18 @@ pub fn edge_footprint(
         argv,
         files,
     })
+}
+
+/// CMake writes link commands as `: && CMD && :`; both `:` do nothing.
+fn strip_noop_wrapper(command: &str) -> &str {
+    let c = command.trim();
+    match c
+        .strip_prefix(": && ")
+        .and_then(|c| c.strip_suffix(" && :"))
+    {
+        Some(inner) => inner.trim(),
+        None => c,
+    }
 }
 
 /// The footprint of edges we have no scanner for: all their inputs and
