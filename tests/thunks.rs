@@ -57,7 +57,7 @@ fn identical_edges_hash_alike_in_any_directory() {
         ta["b.txt"].1
     );
     // A shell redirection cannot be captured: local-only, with the reason.
-    assert_eq!(ta["c.txt"].0, "local:command uses shell syntax");
+    assert_eq!(ta["c.txt"].0, "local:redirection");
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn footprint_lists_inputs_with_hashes_and_sizes() {
     let out = run(dir.path(), &ggninja(), &["-t", "footprint", "c.txt"]);
     assert!(!out.status.success());
     assert!(
-        text(&out).contains("local-only: command uses shell syntax"),
+        text(&out).contains("local-only: redirection"),
         "{}",
         text(&out)
     );
