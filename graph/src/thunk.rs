@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use ggninja_footprint::split_command;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -354,7 +355,7 @@ pub fn edge_footprint(
     if fp.kind == Kind::Other {
         return inputs_footprint(g, b);
     }
-    let argv = plain_words(command).ok_or_else(|| "command uses shell syntax".to_string())?;
+    let argv = split_command(command)?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -391,7 +392,7 @@ fn strip_noop_wrapper(command: &str) -> &str {
 /// depfile (headers unknown), makes the edge local-only.
 pub fn inputs_footprint(g: &Graph, b: NodeId) -> Result<Footprint, String> {
     let command = g.command(b, false).map_err(|e| e.to_string())?;
-    let words = plain_words(&command).ok_or_else(|| "command uses shell syntax".to_string())?;
+    let words = split_command(&command)?;
     let has_deps = !g
         .binding(b, "deps", Escape::Shell)
         .unwrap_or_default()
@@ -418,60 +419,6 @@ pub fn inputs_footprint(g: &Graph, b: NodeId) -> Result<Footprint, String> {
     })
 }
 
-/// Splits a command made only of plain or quoted words; None if it uses
-/// any other shell syntax (operators, redirections, substitutions).
-pub fn plain_words(command: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = command.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\n' => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        ch => cur.push(ch),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => cur.push(chars.next()?),
-                        '$' | '`' => return None,
-                        ch => cur.push(ch),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                cur.push(chars.next()?);
-            }
-            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' | '*' | '?' | '[' | '~' | '#' => {
-                return None
-            }
-            ch => {
-                in_word = true;
-                cur.push(ch);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Some(words)
-}
-
 /// Resolves a program name on PATH (names with a slash are taken as given).
 pub fn which(program: &str) -> Option<PathBuf> {
     if program.contains('/') {
@@ -487,17 +434,6 @@ pub fn which(program: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn words_and_shell_syntax() {
-        assert_eq!(
-            plain_words("cc -c 'a b.c' -o x\\ y.o").unwrap(),
-            ["cc", "-c", "a b.c", "-o", "x y.o"]
-        );
-        assert!(plain_words("cc a.c | tee log").is_none());
-        assert!(plain_words("cd x && make").is_none());
-        assert!(plain_words("echo $HOME").is_none());
-    }
 
     #[test]
     fn roots_rewrite_whole_prefixes_only() {

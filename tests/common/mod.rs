@@ -48,3 +48,17 @@ pub fn text(out: &Output) -> String {
     s.push_str(&String::from_utf8_lossy(&out.stderr));
     s
 }
+
+/// Copies a directory tree (a fixture into a temp dir).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
