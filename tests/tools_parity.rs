@@ -545,10 +545,11 @@ fn restat_without_log() {
 fn list_tool() {
     let Some(mut p) = Pair::fresh() else { return };
     // `browse` (ninja's Python web UI) is the one tool ggninja does not
-    // have; every other line of the list must be ninja's.
+    // have, and ggninja's own tools say "(ggninja)"; every other line of
+    // the list must be ninja's.
     let (a, _) = p.compare_with(&["-t", "list"], |s| {
         s.lines()
-            .filter(|l| !l.trim_start().starts_with("browse "))
+            .filter(|l| !l.trim_start().starts_with("browse ") && !l.ends_with("(ggninja)"))
             .map(|l| format!("{l}\n"))
             .collect()
     });
