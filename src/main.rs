@@ -299,6 +299,33 @@ pub fn log_path(graph: &ggninja_graph::Graph, name: &str) -> String {
     }
 }
 
+/// How a log is read: the log and an optional warning to print.
+type LogLoader<T> = fn(&Path) -> std::io::Result<(T, Option<String>)>;
+
+/// Loads one log, printing its warning; None (after the error) if it cannot be read.
+fn load_log<T>(app: &App, what: &'static str, file: &str, load: LogLoader<T>) -> Option<T> {
+    let timer = ggninja_executor::metrics::time(if what == "build log" {
+        ".ninja_log load"
+    } else {
+        ".ninja_deps load"
+    });
+    let loaded = load(Path::new(file));
+    drop(timer);
+    match loaded {
+        Ok((log, warning)) => {
+            if let Some(w) = warning {
+                app.warning(&w);
+            }
+            Some(log)
+        }
+        Err(e) => {
+            let msg = ggninja_executor::disk::io_message(&e);
+            app.error(&format!("loading {what} {file}: {msg}"));
+            None
+        }
+    }
+}
+
 /// Loads both logs, recompacting them when they have grown too large.
 fn open_logs(app: &App, graph: ggninja_graph::Graph) -> Option<Engine> {
     if let Some(dir) = graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
@@ -310,40 +337,18 @@ fn open_logs(app: &App, graph: ggninja_graph::Graph) -> Option<Engine> {
             }
         }
     }
-    let log_file = log_path(&graph, ".ninja_log");
-    let timer = ggninja_executor::metrics::time(".ninja_log load");
-    let build_log = BuildLog::load(Path::new(&log_file));
-    drop(timer);
-    let build_log = match build_log {
-        Ok((log, warning)) => {
-            if let Some(w) = warning {
-                app.warning(&w);
-            }
-            log
-        }
-        Err(e) => {
-            let msg = ggninja_executor::disk::io_message(&e);
-            app.error(&format!("loading build log {log_file}: {msg}"));
-            return None;
-        }
-    };
-    let deps_file = log_path(&graph, ".ninja_deps");
-    let timer = ggninja_executor::metrics::time(".ninja_deps load");
-    let deps_log = DepsLog::load(Path::new(&deps_file));
-    drop(timer);
-    let deps_log = match deps_log {
-        Ok((log, warning)) => {
-            if let Some(w) = warning {
-                app.warning(&w);
-            }
-            log
-        }
-        Err(e) => {
-            let msg = ggninja_executor::disk::io_message(&e);
-            app.error(&format!("loading deps log {deps_file}: {msg}"));
-            return None;
-        }
-    };
+    let build_log = load_log(
+        app,
+        "build log",
+        &log_path(&graph, ".ninja_log"),
+        BuildLog::load,
+    )?;
+    let deps_log = load_log(
+        app,
+        "deps log",
+        &log_path(&graph, ".ninja_deps"),
+        DepsLog::load,
+    )?;
     let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
     if !app.config.dry_run {
         if let Err(e) = tools::recompact_if_needed(&mut engine, false) {

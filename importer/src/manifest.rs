@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use ggninja_graph::path::{canonicalize, canonicalize_owned};
-use ggninja_graph::{Build, Escape, EvalString, Graph, Pool, Rule, ScopeId, DEFAULT_POOL};
+use ggninja_graph::{Build, Escape, EvalString, Graph, NodeId, Pool, Rule, ScopeId, DEFAULT_POOL};
 
 use crate::lexer::{Lexer, Token};
 use crate::{LoadError, Options, VERSION};
@@ -321,30 +321,10 @@ impl FileParser<'_, '_, '_, '_> {
             return Ok(());
         }
         build.implicit_outs = implicit_outs;
-        for i in &ins {
-            let path = eval_path(
-                &self.loader.graph,
-                self.lx,
-                scope,
-                build.bindings.as_ref(),
-                i,
-            )?;
-            let id = self.g().file_id(&path);
-            build.ins.push(id);
-        }
+        build.ins = self.intern_paths(scope, build.bindings.as_ref(), &ins)?;
         build.implicit_ins = implicit;
         build.order_only_ins = order_only;
-        for v in &validations {
-            let path = eval_path(
-                &self.loader.graph,
-                self.lx,
-                scope,
-                build.bindings.as_ref(),
-                v,
-            )?;
-            let id = self.g().file_id(&path);
-            build.validations.push(id);
-        }
+        build.validations = self.intern_paths(scope, build.bindings.as_ref(), &validations)?;
         let mut self_input = None;
         if !self.loader.options.phonycycle_is_error
             && rule == ggninja_graph::eval::PHONY_RULE
@@ -382,6 +362,21 @@ impl FileParser<'_, '_, '_, '_> {
             self.g().add_stray_consumer(out, id);
         }
         Ok(())
+    }
+
+    /// Evaluates a build's input or validation paths into graph nodes.
+    fn intern_paths(
+        &mut self,
+        scope: ScopeId,
+        bindings: Option<&HashMap<String, String>>,
+        paths: &[EvalString],
+    ) -> Result<Vec<NodeId>, String> {
+        let mut ids = Vec::with_capacity(paths.len());
+        for e in paths {
+            let path = eval_path(&self.loader.graph, self.lx, scope, bindings, e)?;
+            ids.push(self.g().file_id(&path));
+        }
+        Ok(ids)
     }
 
     fn parse_include(&mut self, new_scope: bool) -> Result<(), String> {
