@@ -23,6 +23,8 @@ fi
 PACKAGES=(
     # toolchain and the reference ninja
     cmake ninja-build gcc g++ libc6-dev make pkg-config python3
+    # --sandbox (tests/sandbox.rs) and the ccache comparison (bench/memo.sh)
+    bubblewrap ccache
     # Fortran compiler: tests/fortran_dyndep.rs (CMake's dyndep-based module scanning)
     gfortran
     # apt-get source / dpkg-source, and unpacking .tar.xz sources

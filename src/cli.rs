@@ -45,6 +45,9 @@ pub struct Cli {
     /// Where the store is [default: $GGNINJA_STORE or ~/.cache/ggninja/store].
     #[arg(long, value_name = "DIR")]
     pub store: Option<String>,
+    /// Run each thunk alone with its footprint, under the canonical root.
+    #[arg(long)]
+    pub sandbox: bool,
     #[arg(short = 'h', long = "help")]
     pub help: bool,
     pub targets: Vec<String>,

@@ -8,7 +8,10 @@ use std::process::ExitCode;
 
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
+use ggninja_executor::memo::Memoizer;
+use ggninja_executor::sandbox::Sandbox;
 use ggninja_executor::status::{Status, Verbosity};
+use ggninja_executor::thunks::Thunks;
 use ggninja_executor::{process, BuildError, Builder, Config, Engine};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::NodeId;
@@ -26,6 +29,8 @@ pub struct App {
     pub prog: String,
     /// `--cache`: the store to memoize in.
     pub store: Option<std::path::PathBuf>,
+    /// `--sandbox`: run thunks in a mount namespace holding their footprint.
+    pub sandbox: bool,
     pub config: Config,
     pub parser: Options,
     pub file: String,
@@ -212,6 +217,7 @@ fn real_main(prog: String, args: &[String]) -> u8 {
     });
     let app = App {
         store,
+        sandbox: cli.sandbox,
         prog,
         config,
         parser,
@@ -405,12 +411,22 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     };
     let hashes = std::path::PathBuf::from(log_path(&engine.graph, ".ggninja_hashes"));
     let mut builder = Builder::new(engine, status);
-    if let Some(store) = &app.store {
+    if app.store.is_some() || app.sandbox {
         let cwd = std::env::current_dir().unwrap_or_default();
-        match ggninja_executor::memo::Memoizer::open(store, &cwd, hashes) {
-            Ok(m) => builder.memo = Some(m),
-            Err(e) => app.warning(&format!("cache disabled: {}: {e}", store.display())),
+        let thunks = Thunks::open(&cwd, hashes);
+        if app.sandbox {
+            match Sandbox::open(thunks.roots.clone()) {
+                Ok(sb) => builder.sandbox = Some(sb),
+                Err(e) => return fatal(&app.prog, &e),
+            }
         }
+        if let Some(store) = &app.store {
+            match Memoizer::open(store, thunks.roots.clone()) {
+                Ok(m) => builder.memo = Some(m),
+                Err(e) => app.warning(&format!("cache disabled: {}: {e}", store.display())),
+            }
+        }
+        builder.thunks = Some(thunks);
     }
     for t in targets {
         if let Err(e) = builder.add_target(t) {
@@ -423,8 +439,11 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         return 0;
     }
     let result = builder.build();
-    if let Some(m) = &builder.memo {
-        m.save_hashes();
+    if let Some(t) = &builder.thunks {
+        t.save_hashes();
+    }
+    if let Some(sb) = &builder.sandbox {
+        sb.clear();
     }
     match result {
         Ok(()) => 0,

@@ -530,7 +530,7 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
             tb.build(b);
             let output = tb.graph.path(tb.graph.build(b).outs[0]);
             let line = match &tb.done[&b] {
-                Entry::Thunk { hash, thunk } => {
+                Entry::Thunk { hash, thunk, .. } => {
                     serde_json::json!({"output": output, "hash": hash.to_string(), "thunk": thunk})
                 }
                 Entry::LocalOnly(why) => serde_json::json!({"output": output, "local_only": why}),
@@ -560,7 +560,7 @@ fn footprint(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     let result = with_thunks(e, |tb| match tb.entry_for(node).cloned() {
         None => Err(format!("'{target}' is not built by any command")),
         Some(Entry::LocalOnly(why)) => Err(format!("'{target}' is local-only: {why}")),
-        Some(Entry::Thunk { hash, thunk }) => {
+        Some(Entry::Thunk { hash, thunk, .. }) => {
             let mut out = format!(
                 "thunk {hash}\nprogram {} {}\n",
                 thunk.function.exe, thunk.function.exe_hash

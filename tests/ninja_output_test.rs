@@ -10,34 +10,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use common::{ggninja, in_ci, require_tool, text};
+use common::{fetch_source, ggninja, require_tool, text};
 
 /// The number of test methods in ninja 1.11.1's misc/output_test.py.
 const EXPECTED_TESTS: usize = 8;
-
-fn fetch_source(name: &str) -> Option<PathBuf> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-source.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg(name)
-        .output()
-        .expect("running scripts/fetch-source.sh");
-    if !out.status.success() {
-        let msg = format!("fetching Debian source {name} failed:\n{}", text(&out));
-        assert!(!in_ci(), "{msg}");
-        eprintln!("skipping: {msg}");
-        return None;
-    }
-    let path = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()?
-        .to_string();
-    Some(PathBuf::from(path))
-}
 
 #[test]
 fn ninja_misc_output_test() {

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{ggninja, in_ci, require_tool, text};
+use common::{fetch_source, ggninja, require_tool, text};
 
 struct Project {
     /// Debian source package name.
@@ -164,33 +164,6 @@ fn jobs() -> String {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .to_string()
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs scripts/fetch-source.sh and returns the unpacked tree, or None
-/// (skip) when that is impossible outside CI.
-fn fetch_source(name: &str) -> Option<PathBuf> {
-    let script = repo_root().join("scripts/fetch-source.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg(name)
-        .output()
-        .expect("running scripts/fetch-source.sh");
-    if !out.status.success() {
-        let msg = format!("fetching Debian source {name} failed:\n{}", text(&out));
-        assert!(!in_ci(), "{msg}");
-        eprintln!("skipping: {msg}");
-        return None;
-    }
-    let path = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()?
-        .to_string();
-    Some(PathBuf::from(path))
 }
 
 fn check(out: &Output, what: &str) {

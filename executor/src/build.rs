@@ -15,7 +15,9 @@ use crate::disk;
 use crate::engine::{Engine, Mark};
 use crate::memo::Memoizer;
 use crate::process::{self, Exit, Runner};
+use crate::sandbox::Sandbox;
 use crate::status::Status;
+use crate::thunks::Thunks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
@@ -43,6 +45,8 @@ struct Running {
     cmd: String,
     /// The memo key, when the command really runs and its result is kept.
     memo_key: Option<ContentHash>,
+    /// Whether it runs in the sandbox (its outputs are collected from there).
+    sandboxed: bool,
 }
 
 pub struct Builder<'e> {
@@ -60,8 +64,12 @@ pub struct Builder<'e> {
     running: HashMap<NodeId, Running>,
     /// Edges done without a process: dry-run edges and memo hits.
     settled: VecDeque<NodeId>,
+    /// Edges as thunks, when memoizing or sandboxing.
+    pub thunks: Option<Thunks>,
     /// Memoized execution (`--cache`), off when None.
     pub memo: Option<Memoizer>,
+    /// Sandboxed execution (`--sandbox`), off when None.
+    pub sandbox: Option<Sandbox>,
     /// Directories known to exist, so each is created (or checked) once.
     made_dirs: std::collections::HashSet<String>,
 }
@@ -81,7 +89,9 @@ impl<'e> Builder<'e> {
             runner: Runner::default(),
             running: HashMap::new(),
             settled: VecDeque::new(),
+            thunks: None,
             memo: None,
+            sandbox: None,
             made_dirs: Default::default(),
         }
     }
@@ -496,49 +506,65 @@ impl<'e> Builder<'e> {
                 .map_err(|e| format!("writing {rspfile}: {}", disk::io_message(&e)))?;
         }
         let mut memo_key = None;
-        let memoizable =
+        let mut launch = None;
+        let hermetic =
             !self.e.config.dry_run && !console && !self.e.graph.binding_bool(edge, "generator");
-        if let (true, Some(m)) = (memoizable, &self.memo) {
-            let out = || {
-                self.e
-                    .graph
-                    .path(self.e.graph.build(edge).outs[0])
-                    .to_string()
-            };
-            match m.key(&self.e.graph, edge) {
-                Ok(key) => match m.restore(&self.e.graph, edge, &key) {
-                    Ok(true) => {
-                        self.e.explain(|| {
-                            format!("reusing the outputs of thunk {key} for {}", out())
-                        });
-                        self.settled.push_back(edge);
-                        self.running.insert(
-                            edge,
-                            Running {
-                                start_ms,
-                                desc,
-                                cmd,
-                                memo_key: None,
-                            },
-                        );
-                        return Ok(());
+        if let (true, Some(thunks)) = (hermetic, &self.thunks) {
+            let g = &self.e.graph;
+            let out = || g.path(g.build(edge).outs[0]).to_string();
+            match thunks.of(g, edge) {
+                Ok(t) => {
+                    let mut broken = None;
+                    if let Some(m) = &self.memo {
+                        let key = m.key(&t);
+                        match m.restore(g, edge, &key) {
+                            Ok(true) => {
+                                self.e.explain(|| {
+                                    format!("reusing the outputs of thunk {key} for {}", out())
+                                });
+                                self.settled.push_back(edge);
+                                self.running.insert(
+                                    edge,
+                                    Running {
+                                        start_ms,
+                                        desc,
+                                        cmd,
+                                        memo_key: None,
+                                        sandboxed: false,
+                                    },
+                                );
+                                return Ok(());
+                            }
+                            Ok(false) => {
+                                self.e.explain(|| {
+                                    format!("thunk {key} for {} is not memoized", out())
+                                });
+                                memo_key = Some(key);
+                            }
+                            Err(err) => broken = Some(err.to_string()),
+                        }
                     }
-                    Ok(false) => {
-                        self.e
-                            .explain(|| format!("thunk {key} for {} is not memoized", out()));
-                        memo_key = Some(key);
+                    if let Some(sb) = &self.sandbox {
+                        let prepared = sb.prepare(edge.index(), g, edge, &t.thunk);
+                        let prepared =
+                            prepared.map_err(|e| format!("sandbox for '{}': {}", out(), e))?;
+                        launch = Some(prepared);
                     }
-                    Err(err) => self.disable_memo(&err.to_string()),
-                },
+                    if let Some(err) = broken {
+                        self.disable_memo(&err);
+                    }
+                }
                 Err(why) => self.e.explain(|| format!("{} runs locally: {why}", out())),
             }
         }
+        let sandboxed = launch.is_some();
         // Like ninja, a dry run still makes directories and rspfiles.
         let started = if self.e.config.dry_run {
             self.settled.push_back(edge);
             Ok(())
         } else {
-            self.runner.start(edge.index(), &cmd, console)
+            let launch = launch.unwrap_or_else(|| process::shell(&cmd));
+            self.runner.start(edge.index(), launch, console)
         };
         let started = started.map_err(|_| format!("command '{cmd}' failed."));
         self.running.insert(
@@ -548,6 +574,7 @@ impl<'e> Builder<'e> {
                 desc,
                 cmd,
                 memo_key,
+                sandboxed,
             },
         );
         started
@@ -561,6 +588,17 @@ impl<'e> Builder<'e> {
         mut output: Vec<u8>,
     ) -> Result<bool, String> {
         let _t = crate::metrics::time("FinishCommand");
+        let sandboxed = self.running.get(&edge).is_some_and(|r| r.sandboxed);
+        if let (true, Some(sb)) = (sandboxed, &self.sandbox) {
+            if success {
+                let restat = self.e.restat(edge);
+                if let Err(e) = sb.collect(edge.index(), &self.e.graph, edge, restat) {
+                    output.extend_from_slice(format!("sandbox: {e}\n").as_bytes());
+                    success = false;
+                }
+            }
+            sb.discard(edge.index());
+        }
         // Keep the result before the depfile is read and deleted below.
         let memo_key = self.running.get(&edge).and_then(|r| r.memo_key);
         if let (true, Some(key), Some(m)) = (success, memo_key, &self.memo) {
@@ -600,6 +638,7 @@ impl<'e> Builder<'e> {
                     desc,
                     cmd,
                     memo_key: None,
+                    sandboxed: false,
                 }
             }
         };
@@ -782,6 +821,9 @@ impl<'e> Builder<'e> {
             return;
         }
         let tokens = self.runner.abort();
+        if let Some(sb) = &self.sandbox {
+            sb.clear();
+        }
         for t in tokens {
             let edge = NodeId::new(t);
             let depfile = self

@@ -9,9 +9,11 @@ mod engine;
 pub mod memo;
 pub mod metrics;
 pub mod process;
+pub mod sandbox;
 mod scan;
 pub mod status;
 pub mod store;
+pub mod thunks;
 
 pub use build::{BuildError, Builder};
 pub use engine::{Config, Engine, NodeState};

@@ -5,85 +5,40 @@
 
 use std::path::{Path, PathBuf};
 
-use ggninja_footprint::Scanner;
-use ggninja_graph::hash::{ContentHash, HashCache, Kind};
-use ggninja_graph::thunk::{edge_footprint, Entry, Roots, ThunkBuilder};
+use ggninja_graph::hash::{ContentHash, Kind};
+use ggninja_graph::thunk::Roots;
 use ggninja_graph::{Escape, Graph, NodeId};
 
 use std::os::unix::fs::PermissionsExt;
 
 use crate::store::{Memo, MemoOutput, Store};
+use crate::thunks::{produced, EdgeThunk};
 
 pub struct Memoizer {
     store: Store,
-    scanner: Scanner,
     roots: Roots,
-    hashes: HashCache,
-    hashes_path: PathBuf,
 }
 
 impl Memoizer {
-    /// `hashes_path` is the build dir's file hash cache.
-    pub fn open(
-        store_root: &Path,
-        build_dir: &Path,
-        hashes_path: PathBuf,
-    ) -> std::io::Result<Memoizer> {
+    pub fn open(store_root: &Path, roots: Roots) -> std::io::Result<Memoizer> {
         Ok(Memoizer {
             store: Store::open(store_root)?,
-            scanner: Scanner::new(),
-            roots: Roots::detect(build_dir),
-            hashes: HashCache::load(&hashes_path),
-            hashes_path,
+            roots,
         })
     }
 
-    /// The memo key of `b`: its thunk with every input named by content,
-    /// plus the real build and source roots. Commands do not run under the
-    /// canonical root yet, so outputs can embed these paths (debug info,
-    /// `__FILE__`); keying on them keeps a hit from another checkout from
-    /// restoring someone else's paths (ccache without `base_dir`).
-    /// Err: the edge is local-only, with the reason.
-    pub fn key(&self, g: &Graph, b: NodeId) -> Result<ContentHash, String> {
-        let cwd = self.roots.build.clone();
-        let scan = |g: &Graph, b: NodeId| edge_footprint(&self.scanner, &cwd, g, b);
-        let mut tb = ThunkBuilder {
-            graph: g,
-            roots: &self.roots,
-            cache: &self.hashes,
-            scan: &scan,
-            done: Default::default(),
-            link_outputs: false,
-        };
-        tb.build(b);
-        match tb.done.remove(&b) {
-            Some(Entry::Thunk { hash, .. }) => {
-                let source = self.roots.source.as_deref().unwrap_or(Path::new(""));
-                let key = format!(
-                    "{hash}\0{}\0{}",
-                    self.roots.build.display(),
-                    source.display()
-                );
-                Ok(ContentHash::of(Kind::Thunk, key.as_bytes()))
-            }
-            Some(Entry::LocalOnly(why)) => Err(why),
-            None => Err("phony".to_string()),
+    /// The memo key of an edge's thunk. Commands run at the real paths
+    /// (in the sandbox too), so their outputs can hold the real roots they
+    /// see (`__FILE__`, debug info, RUNPATH): those join the key, and a hit
+    /// never restores another checkout's paths (ccache without `base_dir`).
+    /// A command that sees no root shares its results across checkouts.
+    pub fn key(&self, t: &EdgeThunk) -> ContentHash {
+        let mut key = t.hash.to_string();
+        for root in &t.sees {
+            key.push('\0');
+            key.push_str(&root.display().to_string());
         }
-    }
-
-    /// The files an edge leaves behind: its outputs and its depfile.
-    fn produced(&self, g: &Graph, b: NodeId) -> Vec<String> {
-        let mut files: Vec<String> = g
-            .build(b)
-            .outs
-            .iter()
-            .map(|&o| g.path(o).to_string())
-            .collect();
-        let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
-        if !depfile.is_empty() {
-            files.push(depfile);
-        }
-        files
+        ContentHash::of(Kind::Thunk, key.as_bytes())
     }
 
     fn real(&self, path: &str) -> PathBuf {
@@ -134,7 +89,7 @@ impl Memoizer {
     pub fn record(&self, g: &Graph, b: NodeId, key: &ContentHash) -> std::io::Result<()> {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         let mut outputs = Vec::new();
-        for f in self.produced(g, b) {
+        for f in produced(g, b) {
             let real = self.real(&f);
             let (data, mode) =
                 match std::fs::read(&real).and_then(|d| Ok((d, std::fs::metadata(&real)?))) {
@@ -158,10 +113,5 @@ impl Memoizer {
             });
         }
         self.store.memo_put(key, &Memo { outputs })
-    }
-
-    /// Keeps the file hashes for the next build; losing them only costs time.
-    pub fn save_hashes(&self) {
-        let _ = self.hashes.save(&self.hashes_path);
     }
 }

@@ -114,10 +114,8 @@ impl Runner {
         self.running.len()
     }
 
-    /// Starts `command`; `token` comes back with its result.
-    pub fn start(&mut self, token: usize, command: &str, console: bool) -> std::io::Result<()> {
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c").arg(command);
+    /// Starts `cmd` (see `shell`); `token` comes back with its result.
+    pub fn start(&mut self, token: usize, mut cmd: Command, console: bool) -> std::io::Result<()> {
         let reader = if console {
             None
         } else {
@@ -211,4 +209,11 @@ pub fn load_average() -> f64 {
     } else {
         avg[0]
     }
+}
+
+/// A manifest command, run as ninja runs it.
+pub fn shell(command: &str) -> Command {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(command);
+    cmd
 }

@@ -62,6 +62,16 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+/// Compiler flags whose output records the working directory: debug info
+/// (`DW_AT_comp_dir`) and coverage or profile data (absolute `.gcda` paths).
+fn records_cwd(arg: &str) -> bool {
+    (arg.starts_with("-g") && arg != "-g0")
+        || arg == "--coverage"
+        || arg == "-fprofile-arcs"
+        || arg == "-ftest-coverage"
+        || arg.starts_with("-fprofile-generate")
+}
+
 /// What kind of build step a command is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -96,6 +106,10 @@ pub struct Footprint {
     pub toolchain: BTreeSet<PathBuf>,
     /// Files written: `-o`, `-MF` (or the implied `.d` of `-MD`), the archive.
     pub outputs: Vec<PathBuf>,
+    /// Whether the outputs can record the working directory: debug info
+    /// (`-g`) and coverage data name the compile directory; any program we
+    /// do not know may call getcwd.
+    pub embeds_cwd: bool,
 }
 
 /// Why a command's footprint cannot be known; it must run locally.
@@ -344,6 +358,7 @@ impl Scanner {
             headers: BTreeSet::new(),
             toolchain: BTreeSet::new(),
             outputs: Vec::new(),
+            embeds_cwd: false,
         };
         fp.toolchain.extend(self.closure(&exe).iter().cloned());
         if Path::new("/etc/ld.so.cache").exists() {
@@ -358,6 +373,7 @@ impl Scanner {
             self.linker(&mut fp, &args, cwd);
             add_bfd_plugins(&mut fp);
         } else {
+            fp.embeds_cwd = true;
             if let Some(interp) = tools::shebang(&exe) {
                 fp.toolchain.extend(self.closure(&interp).iter().cloned());
             }
@@ -544,6 +560,7 @@ impl Scanner {
         } else {
             Kind::Link
         };
+        fp.embeds_cwd = d.compile_only && args.iter().any(|a| records_cwd(a));
         fp.outputs.extend(d.outputs.iter().map(PathBuf::from));
         fp.sources
             .extend(d.sources.iter().map(|s| PathBuf::from(&s.0)));
@@ -629,7 +646,8 @@ impl Scanner {
             prog_names.push("as");
         }
         if fp.kind == Kind::Link {
-            prog_names.extend(["collect2", "ld", "lto-wrapper", "lto1"]);
+            // LTO objects are compiled again at link time (lto1, then as).
+            prog_names.extend(["collect2", "ld", "lto-wrapper", "lto1", "as"]);
             if let Some(p) = &info.lto_plugin {
                 fp.toolchain.insert(p.clone());
             }
@@ -1114,6 +1132,17 @@ fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut BTre
         } else if let Some(l) = tok.strip_prefix("-l") {
             for p in find_lib(l, dirs, cwd) {
                 out.insert(cwd.join(p));
+            }
+        } else if tok.starts_with("lib") && !tok.contains('/') {
+            // A bare name (`GROUP ( libgcc_s.so.1 -lgcc )`): ld looks in
+            // the current directory, then on the library search path.
+            let found = std::iter::once(cwd.join(tok))
+                .chain(dirs.iter().map(|d| cwd.join(d).join(tok)))
+                .find(|p| p.is_file());
+            if let Some(p) = found {
+                let mut v = Vec::new();
+                tools::with_canonical(&p, &mut v);
+                out.extend(v);
             }
         }
     }

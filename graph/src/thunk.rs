@@ -133,6 +133,20 @@ impl Roots {
         out
     }
 
+    /// The real roots a command run in place (not under the canonical root)
+    /// can put into its outputs: those its argv names (`-I/src/include`
+    /// becomes `__FILE__` strings and debug paths), and all of them when it
+    /// can record its working directory (ccache without `base_dir`).
+    pub fn seen_by(&self, argv: &[String], embeds_cwd: bool) -> Vec<PathBuf> {
+        let mut roots = vec![self.build.clone()];
+        roots.extend(self.source.clone());
+        roots.retain(|root| {
+            let real = root.display().to_string();
+            embeds_cwd || argv.iter().any(|a| replace_prefixed(a, &real, "") != *a)
+        });
+        roots
+    }
+
     /// The real path of a thunk-visible one.
     pub fn real_path(&self, virt: &str) -> PathBuf {
         if let Some(rest) = virt.strip_prefix(BUILD_ROOT) {
@@ -167,6 +181,8 @@ pub struct Footprint {
     pub program: PathBuf,
     pub argv: Vec<String>,
     pub files: Vec<String>,
+    /// The outputs may record the working directory (see footprint's).
+    pub embeds_cwd: bool,
 }
 
 /// A scanner gives an edge's footprint, or why it cannot be known.
@@ -175,7 +191,13 @@ pub type Scan<'a> = dyn Fn(&Graph, NodeId) -> Result<Footprint, String> + Sync +
 /// One edge's thunk, or the reason it must run locally.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    Thunk { hash: ContentHash, thunk: Thunk },
+    Thunk {
+        hash: ContentHash,
+        thunk: Thunk,
+        /// The real roots the command can see when run outside the
+        /// canonical root (see `Roots::seen_by`).
+        sees: Vec<PathBuf>,
+    },
     LocalOnly(String),
 }
 
@@ -302,6 +324,7 @@ impl ThunkBuilder<'_> {
             .map(|&o| self.roots.virtual_path(g.path(o)))
             .collect();
         outputs.sort();
+        let sees = self.roots.seen_by(&fp.argv, fp.embeds_cwd);
         let thunk = Thunk {
             function: Function {
                 exe: self.roots.rewrite(&fp.program.display().to_string()),
@@ -318,6 +341,7 @@ impl ThunkBuilder<'_> {
         Entry::Thunk {
             hash: thunk.hash(),
             thunk,
+            sees,
         }
     }
 
@@ -352,10 +376,10 @@ pub fn edge_footprint(
     let full = g.command(b, false).map_err(|e| e.to_string())?;
     let command = strip_noop_wrapper(&full);
     let fp = scanner.footprint(command, cwd).map_err(|e| e.reason)?;
-    if fp.kind == Kind::Other {
-        return inputs_footprint(g, b);
-    }
     let argv = split_command(command)?;
+    if fp.kind == Kind::Other {
+        return inputs_footprint(g, b, argv, fp);
+    }
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -372,6 +396,7 @@ pub fn edge_footprint(
         program: fp.executable,
         argv,
         files,
+        embeds_cwd: fp.embeds_cwd,
     })
 }
 
@@ -387,12 +412,15 @@ fn strip_noop_wrapper(command: &str) -> &str {
     }
 }
 
-/// The footprint of edges we have no scanner for: all their inputs and
-/// the program, found on PATH. Shell syntax beyond plain words, or a
-/// depfile (headers unknown), makes the edge local-only.
-pub fn inputs_footprint(g: &Graph, b: NodeId) -> Result<Footprint, String> {
-    let command = g.command(b, false).map_err(|e| e.to_string())?;
-    let words = split_command(&command)?;
+/// The footprint of edges we have no scanner for: all their inputs, the
+/// program and the shared libraries it loads (`tool`, as the scanner found
+/// them). A depfile (headers unknown) makes the edge local-only.
+fn inputs_footprint(
+    g: &Graph,
+    b: NodeId,
+    argv: Vec<String>,
+    tool: ggninja_footprint::Footprint,
+) -> Result<Footprint, String> {
     let has_deps = !g
         .binding(b, "deps", Escape::Shell)
         .unwrap_or_default()
@@ -404,31 +432,25 @@ pub fn inputs_footprint(g: &Graph, b: NodeId) -> Result<Footprint, String> {
     if has_deps {
         return Err("reads headers that only a depfile names".to_string());
     }
-    let program = which(words.first().ok_or("empty command")?)
-        .ok_or_else(|| format!("program '{}' not found on PATH", words[0]))?;
-    let files = g
+    let mut files: Vec<String> = g
         .build(b)
         .ins
         .iter()
         .map(|&i| g.path(i).to_string())
         .collect();
+    files.extend(
+        tool.toolchain
+            .iter()
+            .filter(|p| **p != tool.executable)
+            .map(|p| p.display().to_string()),
+    );
     Ok(Footprint {
-        program,
-        argv: words,
+        program: tool.executable,
+        argv,
         files,
+        // Any program may call getcwd.
+        embeds_cwd: true,
     })
-}
-
-/// Resolves a program name on PATH (names with a slash are taken as given).
-pub fn which(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
-        return std::fs::canonicalize(program).ok();
-    }
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-        .and_then(|p| std::fs::canonicalize(p).ok())
 }
 
 #[cfg(test)]
@@ -449,5 +471,36 @@ mod tests {
             r.real_path("/ggroot/src/a.c"),
             PathBuf::from("/home/u/proj/a.c")
         );
+    }
+
+    #[test]
+    fn seen_roots_are_those_named_or_all_with_cwd() {
+        let r = Roots {
+            build: "/home/u/proj/build".into(),
+            source: Some("/home/u/proj".into()),
+        };
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let compile = argv("cc -I/home/u/proj/include -c /home/u/proj/a.c -o a.o");
+        assert_eq!(
+            r.seen_by(&compile, false),
+            vec![PathBuf::from("/home/u/proj")]
+        );
+        let generated = argv("cc -I/home/u/proj/build/gen -c ../a.c -o a.o");
+        // The build dir is inside the source dir: naming one names both.
+        assert_eq!(r.seen_by(&generated, false).len(), 2);
+        let apart = Roots {
+            build: "/tmp/b".into(),
+            source: Some("/home/u/proj".into()),
+        };
+        let generated = argv("cc -I/tmp/b/gen -c ../a.c -o a.o");
+        assert_eq!(
+            apart.seen_by(&generated, false),
+            vec![PathBuf::from("/tmp/b")]
+        );
+        assert!(r.seen_by(&argv("ar qc lib.a a.o"), false).is_empty());
+        assert!(r
+            .seen_by(&argv("cc -I/home/u/project2 -c x.c"), false)
+            .is_empty());
+        assert_eq!(r.seen_by(&argv("ar qc lib.a a.o"), true).len(), 2);
     }
 }

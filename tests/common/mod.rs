@@ -62,3 +62,26 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs scripts/fetch-source.sh and returns the unpacked Debian source tree,
+/// or None (skip) when that is impossible outside CI.
+pub fn fetch_source(name: &str) -> Option<PathBuf> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-source.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg(name)
+        .output()
+        .expect("running scripts/fetch-source.sh");
+    if !out.status.success() {
+        let msg = format!("fetching Debian source {name} failed:\n{}", text(&out));
+        assert!(!in_ci(), "{msg}");
+        eprintln!("skipping: {msg}");
+        return None;
+    }
+    let path = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()?
+        .to_string();
+    Some(PathBuf::from(path))
+}

@@ -1,0 +1,78 @@
+//! Each edge as a thunk, for memoized and sandboxed execution: the
+//! footprint scanner, the roots, and the file hash cache a build keeps.
+
+use std::path::{Path, PathBuf};
+
+use ggninja_footprint::Scanner;
+use ggninja_graph::hash::{ContentHash, HashCache};
+use ggninja_graph::thunk::{edge_footprint, Entry, Roots, Thunk, ThunkBuilder};
+use ggninja_graph::{Escape, Graph, NodeId};
+
+pub struct Thunks {
+    scanner: Scanner,
+    pub roots: Roots,
+    hashes: HashCache,
+    hashes_path: PathBuf,
+}
+
+/// One edge's thunk, with every input named by its current content.
+pub struct EdgeThunk {
+    pub hash: ContentHash,
+    pub thunk: Thunk,
+    /// The real roots the command can see outside the canonical root.
+    pub sees: Vec<PathBuf>,
+}
+
+impl Thunks {
+    /// `hashes_path` is the build dir's file hash cache.
+    pub fn open(build_dir: &Path, hashes_path: PathBuf) -> Thunks {
+        Thunks {
+            scanner: Scanner::new(),
+            roots: Roots::detect(build_dir),
+            hashes: HashCache::load(&hashes_path),
+            hashes_path,
+        }
+    }
+
+    /// The thunk of `b`, or why it must run locally. Inputs are named by
+    /// content, not by their producers: an identical object from a changed
+    /// source then still hits downstream.
+    pub fn of(&self, g: &Graph, b: NodeId) -> Result<EdgeThunk, String> {
+        let cwd = self.roots.build.clone();
+        let scan = |g: &Graph, b: NodeId| edge_footprint(&self.scanner, &cwd, g, b);
+        let mut tb = ThunkBuilder {
+            graph: g,
+            roots: &self.roots,
+            cache: &self.hashes,
+            scan: &scan,
+            done: Default::default(),
+            link_outputs: false,
+        };
+        tb.build(b);
+        match tb.done.remove(&b) {
+            Some(Entry::Thunk { hash, thunk, sees }) => Ok(EdgeThunk { hash, thunk, sees }),
+            Some(Entry::LocalOnly(why)) => Err(why),
+            None => Err("phony".to_string()),
+        }
+    }
+
+    /// Keeps the file hashes for the next build; losing them only costs time.
+    pub fn save_hashes(&self) {
+        let _ = self.hashes.save(&self.hashes_path);
+    }
+}
+
+/// The files an edge leaves behind: its outputs and its depfile.
+pub(crate) fn produced(g: &Graph, b: NodeId) -> Vec<String> {
+    let mut files: Vec<String> = g
+        .build(b)
+        .outs
+        .iter()
+        .map(|&o| g.path(o).to_string())
+        .collect();
+    let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
+    if !depfile.is_empty() {
+        files.push(depfile);
+    }
+    files
+}
