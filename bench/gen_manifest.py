@@ -138,12 +138,34 @@ rule regen
 """
 
 
+def real_toolchain():
+    """TOOLCHAIN with plain-word commands of the real tools (--real-commands):
+    what thunks can describe, for `-t thunks` timing. Not meant to be built."""
+    subs = [
+        (": $cc -MMD", "$cc -MMD"), (": $cxx -MMD", "$cxx -MMD"),
+        (" && echo $out: $in $hdrs > $out.d && : > $out", ""),
+        (": $ar rcsD $arflags $out @$rspfile && : > $out", "$ar rcsD $arflags $out $in"),
+        (": $ld -shared $ldflags -o $out -Wl,-soname=$soname @$rspfile $libs && : > $out && : > $out.TOC",
+         "$ld -shared $ldflags -o $out -Wl,-soname=$soname $in $solibs $libs"),
+        (": $ld $ldflags -o $out -Wl,--start-group @$rspfile -Wl,--end-group $libs && : > $out",
+         "$ld $ldflags -o $out $in $libs"),
+        (": $python ../src/$script $args && : > $out", "$python ../src/$script $args"),
+    ]
+    text = TOOLCHAIN
+    for old, new in subs:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", help="directory to create the tree in")
     ap.add_argument("--edges", type=int, default=50000,
                     help="approximate number of build edges (default 50000)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--real-commands", action="store_true",
+                    help="plain commands of the real cc/c++/ar (for -t thunks), not shell no-ops")
     ap.add_argument("--force", action="store_true",
                     help="generate even if DIR is not empty")
     args = ap.parse_args()
@@ -272,7 +294,7 @@ def main():
             print("gen_manifest: %d/%d components" % (ci + 1, n_comp), file=sys.stderr)
 
     with open(os.path.join(out, "toolchain.ninja"), "w") as f:
-        f.write(TOOLCHAIN)
+        f.write(real_toolchain() if args.real_commands else TOOLCHAIN)
     with open(os.path.join(out, "build.ninja.d"), "w") as f:
         f.write("build.ninja: toolchain.ninja %s %s\n" % (" ".join(sub_files), " ".join(gn_files)))
 
@@ -280,10 +302,10 @@ def main():
         "# Synthetic Chromium-like build (bench/gen_manifest.py --edges %d --seed %d)" % (args.edges, args.seed),
         "ninja_required_version = 1.7.2",
         "",
-        "cc = clang",
-        "cxx = clang++",
+        "cc = %s" % ("cc" if args.real_commands else "clang"),
+        "cxx = %s" % ("c++" if args.real_commands else "clang++"),
         "ld = $cxx",
-        "ar = llvm-ar",
+        "ar = %s" % ("ar" if args.real_commands else "llvm-ar"),
         "python = python3",
         "",
         "pool link_pool",

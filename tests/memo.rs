@@ -18,6 +18,11 @@ struct Project {
 
 impl Project {
     fn new() -> Option<Project> {
+        Project::with_args(&[])
+    }
+
+    /// The fixture configured (with extra cmake `args`) in `build`.
+    fn with_args(args: &[&str]) -> Option<Project> {
         require_tool("cmake")?;
         let tmp = tempfile::tempdir().unwrap();
         let (src, build, store) = (
@@ -29,31 +34,42 @@ impl Project {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cmake-demo"),
             &src,
         );
-        let out = Command::new("cmake")
-            .args(["-G", "Ninja", "-S"])
-            .arg(&src)
-            .arg("-B")
-            .arg(&build)
-            .arg(format!("-DCMAKE_MAKE_PROGRAM={}", ggninja().display()))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "configure: {}", text(&out));
-        Some(Project {
+        let p = Project {
             _tmp: tmp,
             src,
             build,
             store,
-        })
+        };
+        p.configure(&p.build, args);
+        Some(p)
+    }
+
+    /// Configures the source tree into another build directory.
+    fn configure(&self, build: &Path, args: &[&str]) {
+        let out = Command::new("cmake")
+            .args(["-G", "Ninja", "-S"])
+            .arg(&self.src)
+            .arg("-B")
+            .arg(build)
+            .arg(format!("-DCMAKE_MAKE_PROGRAM={}", ggninja().display()))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "configure: {}", text(&out));
     }
 
     /// Runs ggninja with `--cache -d explain`; returns (ok, stdout+stderr).
     fn gg(&self, args: &[&str]) -> (bool, String) {
+        self.gg_in(&self.build, args)
+    }
+
+    fn gg_in(&self, build: &Path, args: &[&str]) -> (bool, String) {
         let out = Command::new(ggninja())
             .args(["--cache", "--store"])
             .arg(&self.store)
             .args(["-d", "explain"])
             .args(args)
-            .current_dir(&self.build)
+            .current_dir(build)
             .env("NINJA_STATUS", "")
             .output()
             .unwrap();
@@ -61,9 +77,13 @@ impl Project {
     }
 
     fn clean(&self) {
+        self.clean_in(&self.build);
+    }
+
+    fn clean_in(&self, build: &Path) {
         let out = Command::new(ggninja())
             .args(["-t", "clean"])
-            .current_dir(&self.build)
+            .current_dir(build)
             .output()
             .unwrap();
         assert!(out.status.success());
@@ -71,8 +91,12 @@ impl Project {
 
     /// Object files and executables with their contents.
     fn products(&self) -> Vec<(String, Vec<u8>)> {
+        self.products_in(&self.build)
+    }
+
+    fn products_in(&self, build: &Path) -> Vec<(String, Vec<u8>)> {
         let mut v = Vec::new();
-        let mut stack = vec![self.build.clone()];
+        let mut stack = vec![build.to_path_buf()];
         while let Some(d) = stack.pop() {
             for e in std::fs::read_dir(&d).unwrap() {
                 let p = e.unwrap().path();
@@ -84,7 +108,7 @@ impl Project {
                         .any(|n| p.ends_with(n))
                 {
                     v.push((
-                        p.strip_prefix(&self.build).unwrap().display().to_string(),
+                        p.strip_prefix(build).unwrap().display().to_string(),
                         std::fs::read(&p).unwrap(),
                     ));
                 }
@@ -95,10 +119,11 @@ impl Project {
     }
 
     fn ctest(&self) {
-        let out = Command::new("ctest")
-            .current_dir(&self.build)
-            .output()
-            .unwrap();
+        self.ctest_in(&self.build);
+    }
+
+    fn ctest_in(&self, build: &Path) {
+        let out = Command::new("ctest").current_dir(build).output().unwrap();
         assert!(out.status.success(), "ctest: {}", text(&out));
     }
 }
@@ -144,11 +169,13 @@ fn corrupt_objects_are_never_used() {
     let Some(p) = Project::new() else { return };
     assert!(p.gg(&[]).0);
     let good = p.products();
-    // Flip one byte of every stored object.
-    for e in std::fs::read_dir(p.store.join("objects")).unwrap() {
+    // Truncate every other stored object and flip a byte of the rest.
+    for (i, e) in std::fs::read_dir(p.store.join("objects")).unwrap().enumerate() {
         let path = e.unwrap().path();
         let mut data = std::fs::read(&path).unwrap();
-        if let Some(b) = data.first_mut() {
+        if i % 2 == 0 && data.len() > 1 {
+            data.truncate(data.len() / 2);
+        } else if let Some(b) = data.first_mut() {
             *b ^= 0xff;
         } else {
             data.push(1);
@@ -166,6 +193,25 @@ fn corrupt_objects_are_never_used() {
     assert_eq!(p.products(), good);
     p.ctest();
     // The rebuild stored good objects again.
+    p.clean();
+    let (ok, log) = p.gg(&[]);
+    assert!(ok && count(&log, "reusing the outputs") >= 16, "{log}");
+}
+
+/// Memo entries whose objects were pruned from the store: the commands
+/// run again and the entries are made good.
+#[test]
+fn a_memo_entry_without_its_objects_reruns() {
+    let Some(p) = Project::new() else { return };
+    assert!(p.gg(&[]).0);
+    let good = p.products();
+    std::fs::remove_dir_all(p.store.join("objects")).unwrap();
+    std::fs::create_dir(p.store.join("objects")).unwrap();
+    p.clean();
+    let (ok, log) = p.gg(&[]);
+    assert!(ok, "{log}");
+    assert_eq!(count(&log, "reusing the outputs"), 0, "{log}");
+    assert_eq!(p.products(), good);
     p.clean();
     let (ok, log) = p.gg(&[]);
     assert!(ok && count(&log, "reusing the outputs") >= 16, "{log}");
@@ -220,5 +266,118 @@ fn an_unusable_store_only_disables_the_cache() {
     let (ok, log) = p.gg(&[]);
     assert!(ok, "{log}");
     assert!(log.contains("cache disabled"), "{log}");
+    p.ctest();
+}
+
+/// A fresh build directory of the same source tree at another path: a
+/// command whose output could hold the build dir's path (it names it, as
+/// `-I<build>/generated` does, or records the cwd, as `-g` does) must run
+/// again; one that cannot (these links) is reused. Either way the outputs
+/// equal a normal build's in the new directory.
+#[test]
+fn another_build_dir_reuses_only_what_cannot_hold_its_path() {
+    let release = ["-DCMAKE_BUILD_TYPE=Release"];
+    let Some(p) = Project::with_args(&release) else {
+        return;
+    };
+    let Some(ninja) = require_tool("ninja") else {
+        return;
+    };
+    let (ok, first) = p.gg(&[]);
+    assert!(ok, "{first}");
+    let other = p.build.parent().unwrap().join("elsewhere/build2");
+    p.configure(&other, &release);
+    let (ok, log) = p.gg_in(&other, &[]);
+    assert!(ok, "{log}");
+    let compiles = log
+        .lines()
+        .filter(|l| l.contains(".o is not memoized"))
+        .count();
+    assert_eq!(
+        compiles, 16,
+        "every compile names the new build dir:\n{log}"
+    );
+    for exe in ["calc", "greet", "palette"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains("reusing the outputs") && l.ends_with(&format!(" for {exe}"))),
+            "the link of {exe} sees no path but ran again:\n{log}"
+        );
+    }
+    // shapeinfo's RUNPATH names the build dir.
+    assert!(
+        log.lines()
+            .any(|l| l.ends_with(" for shapeinfo is not memoized")),
+        "{log}"
+    );
+    let reused = p.products_in(&other);
+    p.ctest_in(&other);
+    p.clean_in(&other);
+    let out = Command::new(ninja).current_dir(&other).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(p.products_in(&other), reused, "differs from a normal build");
+}
+
+/// Runs ggninja --cache in the build dir under bubblewrap, with the store
+/// mounted as `store_mount` says (`--ro-bind` or a tiny tmpfs).
+fn gg_with_store_mount(p: &Project, store_mount: &[&str]) -> (bool, String) {
+    let out = Command::new("bwrap")
+        .args(["--dev-bind", "/", "/"])
+        .args(store_mount)
+        .arg("--")
+        .arg(ggninja())
+        .args(["--cache", "--store"])
+        .arg(&p.store)
+        .args(["-d", "explain"])
+        .current_dir(&p.build)
+        .env("NINJA_STATUS", "")
+        .output()
+        .unwrap();
+    (out.status.success(), text(&out))
+}
+
+/// A store on a full disk: nothing can be stored, the build still succeeds
+/// with the right outputs, it says why once, and no half object is left.
+#[test]
+fn a_full_store_only_stops_storing() {
+    let Some(p) = Project::new() else { return };
+    if require_tool("bwrap").is_none() {
+        return;
+    }
+    std::fs::create_dir_all(&p.store).unwrap();
+    let store = p.store.to_str().unwrap();
+    // 8 KiB: room for the directories, not for the objects.
+    let (ok, log) = gg_with_store_mount(&p, &["--size", "8192", "--tmpfs", store]);
+    assert!(ok, "{log}");
+    assert_eq!(count(&log, "results are no longer stored"), 1, "{log}");
+    assert_eq!(count(&log, "reusing the outputs"), 0, "{log}");
+    p.ctest();
+    // Nothing reached the real store (the tmpfs is gone) and the tree is
+    // complete: a plain build has nothing to do.
+    let (ok, again) = p.gg(&[]);
+    assert!(ok && again.contains("no work to do"), "{again}");
+}
+
+/// A read-only store (a shared CI cache): hits are still served.
+#[test]
+fn a_read_only_store_still_serves_hits() {
+    let Some(p) = Project::new() else { return };
+    if require_tool("bwrap").is_none() {
+        return;
+    }
+    let (ok, cold) = p.gg(&[]);
+    assert!(ok, "{cold}");
+    let built = p.products();
+    p.clean();
+    let store = p.store.to_str().unwrap();
+    let (ok, log) = gg_with_store_mount(&p, &["--ro-bind", store, store]);
+    assert!(ok, "{log}");
+    assert_eq!(
+        count(&log, "reusing the outputs"),
+        count(&cold, "is not memoized"),
+        "{log}"
+    );
+    assert!(!log.contains("warning"), "{log}");
+    assert_eq!(p.products(), built);
     p.ctest();
 }

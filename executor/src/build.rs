@@ -70,6 +70,8 @@ pub struct Builder<'e> {
     pub memo: Option<Memoizer>,
     /// Sandboxed execution (`--sandbox`), off when None.
     pub sandbox: Option<Sandbox>,
+    /// Storing a result failed (a full or read-only store): only look up.
+    memo_read_only: bool,
     /// Directories known to exist, so each is created (or checked) once.
     made_dirs: std::collections::HashSet<String>,
 }
@@ -92,6 +94,7 @@ impl<'e> Builder<'e> {
             thunks: None,
             memo: None,
             sandbox: None,
+            memo_read_only: false,
             made_dirs: Default::default(),
         }
     }
@@ -539,7 +542,7 @@ impl<'e> Builder<'e> {
                                 self.e.explain(|| {
                                     format!("thunk {key} for {} is not memoized", out())
                                 });
-                                memo_key = Some(key);
+                                memo_key = (!self.memo_read_only).then_some(key);
                             }
                             Err(err) => broken = Some(err.to_string()),
                         }
@@ -603,7 +606,15 @@ impl<'e> Builder<'e> {
         let memo_key = self.running.get(&edge).and_then(|r| r.memo_key);
         if let (true, Some(key), Some(m)) = (success, memo_key, &self.memo) {
             if let Err(err) = m.record(&self.e.graph, edge, &key) {
-                self.disable_memo(&err.to_string());
+                // A full or read-only store can still serve hits.
+                if !self.memo_read_only {
+                    self.memo_read_only = true;
+                    let msg = format!(
+                        "{}: warning: cache: results are no longer stored: {err}\n",
+                        self.e.config.prog
+                    );
+                    self.status.printer.print_on_new_line(msg.as_bytes());
+                }
             }
         }
         let g = &self.e.graph;

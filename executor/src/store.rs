@@ -59,13 +59,16 @@ impl Store {
     /// reader never sees half an object.
     fn write_atomic(dest: &Path, data: &[u8]) -> io::Result<()> {
         let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_data()?;
-        drop(f);
-        std::fs::rename(&tmp, dest).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            f.write_all(data)?;
+            f.sync_data()
+        });
+        // A full disk must not keep half an object around.
+        written
+            .and_then(|()| std::fs::rename(&tmp, dest))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
     }
 
     /// Stores `data` and returns its hash. An object already there is kept
