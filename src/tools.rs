@@ -501,7 +501,7 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
             return 1;
         }
     };
-    let lines = with_thunks(e, |tb| {
+    with_thunks(e, |tb| {
         let mut order = Vec::new();
         let mut seen = HashSet::new();
         let mut stack: Vec<NodeId> = nodes
@@ -522,26 +522,55 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
             );
         }
         order.sort();
-        let mut lines = String::new();
+        use std::io::Write;
+        tb.build_all(&order);
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
         for b in order {
             if tb.graph.is_phony(b) {
                 continue;
             }
-            tb.build(b);
             let output = tb.graph.path(tb.graph.build(b).outs[0]);
             let line = match &tb.done[&b] {
-                Entry::Thunk { hash, thunk, .. } => {
-                    serde_json::json!({"output": output, "hash": hash.to_string(), "thunk": thunk})
-                }
-                Entry::LocalOnly(why) => serde_json::json!({"output": output, "local_only": why}),
+                Entry::Thunk { hash, thunk, .. } => serde_json::to_writer(
+                    &mut out,
+                    &ThunkLine::Thunk {
+                        output,
+                        hash: hash.to_string(),
+                        thunk,
+                    },
+                ),
+                Entry::LocalOnly(why) => serde_json::to_writer(
+                    &mut out,
+                    &ThunkLine::LocalOnly {
+                        output,
+                        local_only: why,
+                    },
+                ),
             };
-            lines.push_str(&line.to_string());
-            lines.push('\n');
+            if line.is_err() || out.write_all(b"\n").is_err() {
+                // A closed pipe (`| head`): stop quietly.
+                return 0;
+            }
         }
-        lines
-    });
-    print!("{lines}");
-    0
+        let _ = out.flush();
+        0
+    })
+}
+
+/// One line of `-t thunks`.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ThunkLine<'a> {
+    Thunk {
+        output: &'a str,
+        hash: String,
+        thunk: &'a ggninja_graph::thunk::Thunk,
+    },
+    LocalOnly {
+        output: &'a str,
+        local_only: &'a str,
+    },
 }
 
 /// `-t footprint TARGET`: the inputs of the edge that builds TARGET.

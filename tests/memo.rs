@@ -170,7 +170,10 @@ fn corrupt_objects_are_never_used() {
     assert!(p.gg(&[]).0);
     let good = p.products();
     // Truncate every other stored object and flip a byte of the rest.
-    for (i, e) in std::fs::read_dir(p.store.join("objects")).unwrap().enumerate() {
+    for (i, e) in std::fs::read_dir(p.store.join("objects"))
+        .unwrap()
+        .enumerate()
+    {
         let path = e.unwrap().path();
         let mut data = std::fs::read(&path).unwrap();
         if i % 2 == 0 && data.len() > 1 {

@@ -175,6 +175,10 @@ pub struct Scanner {
     builtin: Memo<BuiltinKey, Result<Arc<BuiltinDirs>, String>>,
     compilers: Memo<(PathBuf, Vec<String>), Arc<CompilerInfo>>,
     closures: Memo<PathBuf, Arc<Vec<PathBuf>>>,
+    programs: Memo<String, Option<PathBuf>>,
+    /// The files the compiler's default libraries name (linker scripts such
+    /// as `libc.so`), per (library, search dirs).
+    default_libs: Memo<(PathBuf, Vec<PathBuf>), Arc<BTreeSet<PathBuf>>>,
     ld_dirs: Memo<PathBuf, Arc<Vec<PathBuf>>>,
     canon_dirs: RwLock<HashMap<PathBuf, PathBuf>>,
     sys_exists: RwLock<HashMap<PathBuf, bool>>,
@@ -309,6 +313,8 @@ impl Scanner {
             builtin: Mutex::default(),
             compilers: Mutex::default(),
             closures: Mutex::default(),
+            programs: Mutex::default(),
+            default_libs: Mutex::default(),
             ld_dirs: Mutex::default(),
             canon_dirs: RwLock::new(HashMap::new()),
             sys_exists: RwLock::new(HashMap::new()),
@@ -346,7 +352,8 @@ impl Scanner {
                 words[0]
             )));
         }
-        let exe = tools::resolve_program(&words[0], cwd)
+        let exe = self
+            .program(&words[0], cwd)
             .ok_or_else(|| LocalOnly::new(format!("program not found: {}", words[0])))?;
         let name = basename(&words[0]).to_string();
         let mut rsp_files = Vec::new();
@@ -391,6 +398,17 @@ impl Scanner {
             }
         }
         Ok(fp)
+    }
+
+    /// `name` resolved as the shell would; a bare name is looked up on PATH
+    /// once per process (every compile edge names the same compiler).
+    fn program(&self, name: &str, cwd: &Path) -> Option<PathBuf> {
+        if name.contains('/') {
+            return tools::resolve_program(name, cwd);
+        }
+        memo(&self.programs, name.to_string(), || {
+            tools::resolve_program(name, cwd)
+        })
     }
 
     /// The program, its canonical path, and its shared libraries.
@@ -681,7 +699,13 @@ impl Scanner {
                 }
                 for l in defaults {
                     for p in find_lib(l, &info.lib_dirs, cwd) {
-                        expand_linker_script(&p, &info.lib_dirs, cwd, &mut fp.toolchain);
+                        let key = (p.clone(), info.lib_dirs.clone());
+                        let named = memo(&self.default_libs, key, || {
+                            let mut named = BTreeSet::new();
+                            expand_linker_script(&p, &info.lib_dirs, cwd, &mut named);
+                            Arc::new(named)
+                        });
+                        fp.toolchain.extend(named.iter().cloned());
                         fp.toolchain.insert(p);
                     }
                 }

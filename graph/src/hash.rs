@@ -7,7 +7,7 @@ use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -96,6 +96,10 @@ impl FileKey {
 #[derive(Default)]
 pub struct HashCache {
     entries: Mutex<HashMap<PathBuf, (FileKey, ContentHash)>>,
+    /// System files (outside the build and source trees) already looked at
+    /// by this process: the toolchain and `/usr/include` do not change
+    /// during a build, so each is stat'ed once, not once per edge.
+    system: RwLock<HashMap<PathBuf, Option<ContentHash>>>,
 }
 
 impl HashCache {
@@ -158,12 +162,35 @@ impl HashCache {
 
     /// The hash of `path`'s content, read only when the file changed.
     pub fn hash_file(&self, path: &Path) -> io::Result<ContentHash> {
+        self.hash_path(path)?
+            .ok_or_else(|| io::Error::other("is a directory"))
+    }
+
+    /// Like `hash_path`, remembered for the life of the process (see
+    /// `system`).
+    pub fn hash_system(&self, path: &Path) -> io::Result<Option<ContentHash>> {
+        if let Some(h) = self.system.read().ok().and_then(|m| m.get(path).copied()) {
+            return Ok(h);
+        }
+        let h = self.hash_path(path)?;
+        if let Ok(mut m) = self.system.write() {
+            m.insert(path.to_path_buf(), h);
+        }
+        Ok(h)
+    }
+
+    /// The hash of a file's content (read only when the file changed), or
+    /// None for a directory.
+    pub fn hash_path(&self, path: &Path) -> io::Result<Option<ContentHash>> {
         let meta = std::fs::metadata(path)?;
+        if meta.is_dir() {
+            return Ok(None);
+        }
         let key = FileKey::of(&meta);
         if let Ok(map) = self.entries.lock() {
             if let Some((k, h)) = map.get(path) {
                 if *k == key {
-                    return Ok(*h);
+                    return Ok(Some(*h));
                 }
             }
         }
@@ -176,7 +203,7 @@ impl HashCache {
                 map.insert(path.to_path_buf(), (key, hash));
             }
         }
-        Ok(hash)
+        Ok(Some(hash))
     }
 
     pub fn len(&self) -> usize {

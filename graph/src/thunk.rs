@@ -215,6 +215,16 @@ pub struct ThunkBuilder<'a> {
     pub link_outputs: bool,
 }
 
+/// An edge's thunk before the thunks it links to are known.
+struct Draft {
+    function: Function,
+    inputs: Vec<Input>,
+    /// Inputs another edge produces: (thunk-visible path, producer).
+    links: Vec<(String, NodeId)>,
+    outputs: Vec<String>,
+    sees: Vec<PathBuf>,
+}
+
 impl ThunkBuilder<'_> {
     /// Returns the entry of the build producing `node` (None for sources
     /// and phony-only nodes).
@@ -226,97 +236,67 @@ impl ThunkBuilder<'_> {
 
     /// Computes (and memoizes) the entry of build `b` and its producers.
     pub fn build(&mut self, b: NodeId) {
-        if self.done.contains_key(&b) || self.graph.is_phony(b) {
-            return;
-        }
-        // Marked first, so a dependency cycle ends instead of recursing.
-        self.done
-            .insert(b, Entry::LocalOnly("dependency cycle".to_string()));
-        let entry = match (self.scan)(self.graph, b) {
-            Err(reason) => Entry::LocalOnly(reason),
-            Ok(fp) => self.thunk_of(b, fp),
-        };
-        self.done.insert(b, entry);
+        self.build_all(&[b]);
     }
 
-    fn thunk_of(&mut self, b: NodeId, fp: Footprint) -> Entry {
+    /// Computes the entries of `edges` and (when linking outputs) of every
+    /// edge they read from: footprints and input hashes for all of them in
+    /// parallel, then the thunk hashes in dependency order.
+    pub fn build_all(&mut self, edges: &[NodeId]) {
         let g = self.graph;
-        // Expand phony inputs to the files they stand for.
+        let mut drafts: HashMap<NodeId, Result<Draft, String>> = HashMap::new();
+        let mut wanted: Vec<NodeId> = edges.to_vec();
+        while !wanted.is_empty() {
+            wanted.retain(|b| !g.is_phony(*b) && !self.done.contains_key(b));
+            wanted.sort();
+            wanted.dedup();
+            wanted.retain(|b| !drafts.contains_key(b));
+            let made: Vec<(NodeId, Result<Draft, String>)> =
+                wanted.par_iter().map(|&b| (b, self.draft(b))).collect();
+            wanted = made
+                .iter()
+                .filter_map(|(_, d)| d.as_ref().ok())
+                .flat_map(|d| d.links.iter().map(|l| l.1))
+                .collect();
+            drafts.extend(made);
+        }
+        for &b in edges {
+            self.finish(b, &mut drafts);
+        }
+    }
+
+    /// The first phase for one edge: footprint, phony inputs expanded,
+    /// plain inputs hashed, produced inputs noted as links.
+    fn draft(&self, b: NodeId) -> Result<Draft, String> {
+        let g = self.graph;
+        let fp = (self.scan)(g, b)?;
         let mut files: Vec<String> = Vec::new();
         for f in &fp.files {
             self.expand_phony(f, &mut files, 0);
         }
         files.sort();
         files.dedup();
-        // Link to producers; hash plain files in parallel.
         let mut inputs = Vec::with_capacity(files.len());
-        let mut to_hash = Vec::new();
+        let mut links = Vec::new();
         for f in files {
-            let produced = g
+            let producer = g
                 .lookup(&f)
                 .and_then(|n| g.file(n).in_build)
                 .filter(|&p| !g.is_phony(p) && !g.build(p).generated_by_dep_loader);
-            match produced {
-                Some(p) if p != b && self.link_outputs => {
-                    self.build(p);
-                    match &self.done[&p] {
-                        Entry::Thunk { hash, .. } => inputs.push(Input {
-                            path: self.roots.virtual_path(&f),
-                            source: Source::Output {
-                                thunk: hash.to_string(),
-                                output: self.roots.virtual_path(&f),
-                            },
-                        }),
-                        // A local-only producer's output is named by its content once built.
-                        Entry::LocalOnly(_) => to_hash.push(f),
-                    }
-                }
-                _ => to_hash.push(f),
+            match producer {
+                // An edge's own outputs are made fresh, never read (`ar rcs`
+                // names its archive).
+                Some(p) if p == b => {}
+                Some(p) if self.link_outputs => links.push((self.roots.virtual_path(&f), p)),
+                _ => inputs.push(self.value_input(&f, producer.is_some())?),
             }
         }
-        let hashed: Vec<Result<Input, String>> = to_hash
-            .par_iter()
-            .map(|f| {
-                let real = if Path::new(f).is_relative() {
-                    self.roots.build.join(f)
-                } else {
-                    PathBuf::from(f)
-                };
-                if real.is_dir() {
-                    let path = self.roots.virtual_path(f);
-                    return Ok(Input {
-                        path,
-                        source: Source::Directory { directory: true },
-                    });
-                }
-                let hash = self
-                    .cache
-                    .hash_file(&real)
-                    .map_err(|e| format!("input '{f}' cannot be read: {e}"))?;
-                Ok(Input {
-                    path: self.roots.virtual_path(f),
-                    source: Source::Value {
-                        hash: hash.to_string(),
-                    },
-                })
-            })
-            .collect();
-        for h in hashed {
-            match h {
-                Ok(i) => inputs.push(i),
-                Err(reason) => return Entry::LocalOnly(reason),
-            }
-        }
-        inputs.sort_by(|a, b| a.path.cmp(&b.path));
-        let exe_hash = match self.cache.hash_file(&fp.program) {
-            Ok(h) => h.to_string(),
-            Err(e) => {
-                return Entry::LocalOnly(format!(
-                    "program '{}' cannot be read: {e}",
-                    fp.program.display()
-                ))
-            }
-        };
+        let exe_hash = self
+            .cache
+            .hash_system(&fp.program)
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("program '{}' cannot be read", fp.program.display()))?;
         let mut outputs: Vec<String> = g
             .build(b)
             .outs
@@ -324,11 +304,10 @@ impl ThunkBuilder<'_> {
             .map(|&o| self.roots.virtual_path(g.path(o)))
             .collect();
         outputs.sort();
-        let sees = self.roots.seen_by(&fp.argv, fp.embeds_cwd);
-        let thunk = Thunk {
+        Ok(Draft {
             function: Function {
                 exe: self.roots.rewrite(&fp.program.display().to_string()),
-                exe_hash,
+                exe_hash: exe_hash.to_string(),
                 argv: fp.argv.iter().map(|a| self.roots.rewrite(a)).collect(),
                 env: ENV
                     .iter()
@@ -336,12 +315,82 @@ impl ThunkBuilder<'_> {
                     .collect(),
             },
             inputs,
+            links,
             outputs,
+            sees: self.roots.seen_by(&fp.argv, fp.embeds_cwd),
+        })
+    }
+
+    /// A file named by its current content (or a directory). System files
+    /// that no edge writes are hashed once per process.
+    fn value_input(&self, f: &str, produced: bool) -> Result<Input, String> {
+        let virt = self.roots.virtual_path(f);
+        let hash = if Path::new(f).is_relative() {
+            self.cache.hash_path(&self.roots.build.join(f))
+        } else if virt == f && !produced {
+            self.cache.hash_system(Path::new(f))
+        } else {
+            self.cache.hash_path(Path::new(f))
+        };
+        let source = match hash {
+            Ok(Some(h)) => Source::Value {
+                hash: h.to_string(),
+            },
+            Ok(None) => Source::Directory { directory: true },
+            Err(e) => return Err(format!("input '{f}' cannot be read: {e}")),
+        };
+        Ok(Input { path: virt, source })
+    }
+
+    /// The second phase: links resolved to their producers' thunks (or, for
+    /// a local-only producer, to the content it left), then the hash.
+    fn finish(&mut self, b: NodeId, drafts: &mut HashMap<NodeId, Result<Draft, String>>) {
+        if self.done.contains_key(&b) || self.graph.is_phony(b) {
+            return;
+        }
+        // Marked first, so a dependency cycle ends instead of recursing.
+        self.done
+            .insert(b, Entry::LocalOnly("dependency cycle".to_string()));
+        let entry = match drafts.remove(&b) {
+            None => Entry::LocalOnly("dependency cycle".to_string()),
+            Some(Err(reason)) => Entry::LocalOnly(reason),
+            Some(Ok(draft)) => self.link(draft, drafts),
+        };
+        self.done.insert(b, entry);
+    }
+
+    fn link(&mut self, draft: Draft, drafts: &mut HashMap<NodeId, Result<Draft, String>>) -> Entry {
+        let mut inputs = draft.inputs;
+        for (virt, p) in draft.links {
+            self.finish(p, drafts);
+            let input = match &self.done[&p] {
+                Entry::Thunk { hash, .. } => Input {
+                    path: virt.clone(),
+                    source: Source::Output {
+                        thunk: hash.to_string(),
+                        output: virt,
+                    },
+                },
+                Entry::LocalOnly(_) => {
+                    let real = self.roots.real_path(&virt);
+                    match self.value_input(&real.display().to_string(), true) {
+                        Ok(i) => i,
+                        Err(reason) => return Entry::LocalOnly(reason),
+                    }
+                }
+            };
+            inputs.push(input);
+        }
+        inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        let thunk = Thunk {
+            function: draft.function,
+            inputs,
+            outputs: draft.outputs,
         };
         Entry::Thunk {
             hash: thunk.hash(),
             thunk,
-            sees,
+            sees: draft.sees,
         }
     }
 
