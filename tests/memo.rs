@@ -7,7 +7,7 @@ use common::copy_dir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ggninja, require_tool, text};
+use common::{ggninja, require_bwrap, require_tool, text};
 
 struct Project {
     _tmp: tempfile::TempDir,
@@ -344,7 +344,7 @@ fn gg_with_store_mount(p: &Project, store_mount: &[&str]) -> (bool, String) {
 #[test]
 fn a_full_store_only_stops_storing() {
     let Some(p) = Project::new() else { return };
-    if require_tool("bwrap").is_none() {
+    if require_bwrap().is_none() {
         return;
     }
     std::fs::create_dir_all(&p.store).unwrap();
@@ -365,7 +365,7 @@ fn a_full_store_only_stops_storing() {
 #[test]
 fn a_read_only_store_still_serves_hits() {
     let Some(p) = Project::new() else { return };
-    if require_tool("bwrap").is_none() {
+    if require_bwrap().is_none() {
         return;
     }
     let (ok, cold) = p.gg(&[]);

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{copy_dir, fetch_source, ggninja, require_tool, text};
+use common::{copy_dir, fetch_source, ggninja, require_bwrap, require_tool, text};
 
 /// `ggninja --sandbox -d explain` in `dir`.
 fn sandboxed(dir: &Path, extra: &[&str]) -> Output {
@@ -77,7 +77,7 @@ fn count(log: &str, needle: &str) -> usize {
 /// binary is byte-identical, and the tests pass.
 #[test]
 fn cmake_fixture_builds_identically_in_the_sandbox() {
-    if require_tool("cmake").is_none() || require_tool("bwrap").is_none() {
+    if require_tool("cmake").is_none() || require_bwrap().is_none() {
         return;
     }
     let Some(ninja) = require_tool("ninja") else {
@@ -129,7 +129,7 @@ fn cmake_fixture_builds_identically_in_the_sandbox() {
 /// as in ninja, and fails in the sandbox.
 #[test]
 fn an_undeclared_input_fails_in_the_sandbox() {
-    if require_tool("bwrap").is_none() {
+    if require_bwrap().is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -169,7 +169,7 @@ fn an_undeclared_input_fails_in_the_sandbox() {
 /// the ones ninja builds, and its own test suite passes.
 #[test]
 fn ninja_source_builds_in_the_sandbox() {
-    if require_tool("cmake").is_none() || require_tool("bwrap").is_none() {
+    if require_tool("cmake").is_none() || require_bwrap().is_none() {
         return;
     }
     let Some(ninja) = require_tool("ninja") else {

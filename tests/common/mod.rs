@@ -85,3 +85,21 @@ pub fn fetch_source(name: &str) -> Option<PathBuf> {
         .to_string();
     Some(PathBuf::from(path))
 }
+
+/// bubblewrap, when it is installed and can make namespaces here (some
+/// containers forbid them: the sandbox tests then say so and skip).
+pub fn require_bwrap() -> Option<PathBuf> {
+    let bwrap = require_tool("bwrap")?;
+    let probe = Command::new(&bwrap)
+        .args(["--ro-bind", "/", "/", "--unshare-all", "true"])
+        .output()
+        .ok()?;
+    if !probe.status.success() {
+        eprintln!(
+            "skipping: bwrap cannot make namespaces here: {}",
+            String::from_utf8_lossy(&probe.stderr).trim()
+        );
+        return None;
+    }
+    Some(bwrap)
+}
