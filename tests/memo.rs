@@ -384,3 +384,48 @@ fn a_read_only_store_still_serves_hits() {
     assert_eq!(p.products(), built);
     p.ctest();
 }
+
+/// Editing a header reruns exactly the compiles whose footprint holds it
+/// (`-t footprint`); every other compile stays as it was.
+#[test]
+fn a_header_edit_reruns_exactly_the_thunks_that_read_it() {
+    let Some(p) = Project::new() else { return };
+    assert!(p.gg(&[]).0);
+    let header = p.src.join("src/mathc/mathc.h");
+    let mut content = std::fs::read_to_string(&header).unwrap();
+    content.push_str("\n/* edited */\n");
+    std::fs::write(&header, content).unwrap();
+
+    let objects: Vec<String> = p
+        .products()
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.ends_with(".o"))
+        .collect();
+    assert_eq!(objects.len(), 16);
+    let mut expected = Vec::new();
+    for o in &objects {
+        let out = Command::new(ggninja())
+            .args(["-t", "footprint", o])
+            .current_dir(&p.build)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        if String::from_utf8_lossy(&out.stdout).contains("/src/mathc/mathc.h") {
+            expected.push(o.clone());
+        }
+    }
+    let (ok, log) = p.gg(&[]);
+    assert!(ok, "{log}");
+    let mut rerun: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.strip_suffix(" is not memoized"))
+        .filter_map(|l| l.rsplit_once(" for ").map(|(_, o)| o.to_string()))
+        .filter(|o| o.ends_with(".o"))
+        .collect();
+    rerun.sort();
+    expected.sort();
+    // mathc's four sources, calc.c and circle.cpp include it.
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    assert_eq!(rerun, expected, "{log}");
+}
