@@ -510,6 +510,7 @@ impl<'e> Builder<'e> {
         }
         let mut memo_key = None;
         let mut launch = None;
+        let mut hit = false;
         let hermetic =
             !self.e.config.dry_run && !console && !self.e.graph.binding_bool(edge, "generator");
         if let (true, Some(thunks)) = (hermetic, &self.thunks) {
@@ -525,18 +526,7 @@ impl<'e> Builder<'e> {
                                 self.e.explain(|| {
                                     format!("reusing the outputs of thunk {key} for {}", out())
                                 });
-                                self.settled.push_back(edge);
-                                self.running.insert(
-                                    edge,
-                                    Running {
-                                        start_ms,
-                                        desc,
-                                        cmd,
-                                        memo_key: None,
-                                        sandboxed: false,
-                                    },
-                                );
-                                return Ok(());
+                                hit = true;
                             }
                             Ok(false) => {
                                 self.e.explain(|| {
@@ -547,7 +537,7 @@ impl<'e> Builder<'e> {
                             Err(err) => broken = Some(err.to_string()),
                         }
                     }
-                    if let Some(sb) = &self.sandbox {
+                    if let (false, Some(sb)) = (hit, &self.sandbox) {
                         let prepared = sb.prepare(edge.index(), g, edge, &t.thunk);
                         let prepared =
                             prepared.map_err(|e| format!("sandbox for '{}': {}", out(), e))?;
@@ -561,8 +551,9 @@ impl<'e> Builder<'e> {
             }
         }
         let sandboxed = launch.is_some();
-        // Like ninja, a dry run still makes directories and rspfiles.
-        let started = if self.e.config.dry_run {
+        // Like ninja, a dry run still makes directories and rspfiles. It
+        // and a memo hit finish without a process.
+        let started = if self.e.config.dry_run || hit {
             self.settled.push_back(edge);
             Ok(())
         } else {
