@@ -8,7 +8,7 @@ use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
 use ggninja_graph::hash::{ContentHash, HashCache};
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::thunk::{edge_footprint, Entry, Roots, Source, ThunkBuilder};
+use ggninja_graph::thunk::{edge_footprint, Bundles, Entry, Roots, Source, ThunkBuilder};
 use ggninja_graph::{Escape, Graph, NodeId};
 use std::path::PathBuf;
 
@@ -478,10 +478,12 @@ fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let cache = HashCache::load(&cache_path);
     let scanner = ggninja_footprint::Scanner::new();
     let scan = |g: &Graph, b: NodeId| edge_footprint(&scanner, &cwd, g, b);
+    let bundles = Bundles::default();
     let mut builder = ThunkBuilder {
         graph: &e.graph,
         roots: &roots,
         cache: &cache,
+        bundles: &bundles,
         scan: &scan,
         done: Default::default(),
         link_outputs: true,
@@ -526,6 +528,16 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         tb.build_all(&order);
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
+        // Bundles first: a reader meets each before the thunks naming it.
+        for named in tb.bundles.all() {
+            let line = ThunkLine::Bundle {
+                bundle: named.hash.to_string(),
+                files: &named.bundle.files,
+            };
+            if serde_json::to_writer(&mut out, &line).is_err() || out.write_all(b"\n").is_err() {
+                return 0;
+            }
+        }
         for b in order {
             if tb.graph.is_phony(b) {
                 continue;
@@ -562,6 +574,10 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
 #[derive(serde::Serialize)]
 #[serde(untagged)]
 enum ThunkLine<'a> {
+    Bundle {
+        bundle: String,
+        files: &'a [ggninja_graph::thunk::BundleFile],
+    },
     Thunk {
         output: &'a str,
         hash: String,
@@ -589,16 +605,27 @@ fn footprint(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     let result = with_thunks(e, |tb| match tb.entry_for(node).cloned() {
         None => Err(format!("'{target}' is not built by any command")),
         Some(Entry::LocalOnly(why)) => Err(format!("'{target}' is local-only: {why}")),
-        Some(Entry::Thunk { hash, thunk, .. }) => {
+        Some(Entry::Thunk {
+            hash,
+            thunk,
+            bundle,
+            ..
+        }) => {
             let mut out = format!(
                 "thunk {hash}\nprogram {} {}\n",
                 thunk.function.exe, thunk.function.exe_hash
             );
+            let value = |out: &mut String, hash: &str, path: &str| {
+                let size = ContentHash::parse(hash).map(|h| h.size).unwrap_or(0);
+                out.push_str(&format!("{hash} {size:>10} {path}\n"));
+            };
             for i in &thunk.inputs {
                 match &i.source {
-                    Source::Value { hash } => {
-                        let size = ContentHash::parse(hash).map(|h| h.size).unwrap_or(0);
-                        out.push_str(&format!("{hash} {size:>10} {}\n", i.path));
+                    Source::Value { hash } => value(&mut out, hash, &i.path),
+                    Source::Bundle { .. } => {
+                        for f in bundle.iter().flat_map(|b| &b.bundle.files) {
+                            value(&mut out, &f.hash, &f.path);
+                        }
                     }
                     Source::Output { thunk, .. } => {
                         out.push_str(&format!("{thunk} {:>10} {}\n", "output", i.path))

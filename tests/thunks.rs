@@ -23,6 +23,8 @@ fn thunks(dir: &Path) -> std::collections::BTreeMap<String, (String, String)> {
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
+        // Bundle lines (shared toolchain files) have no output.
+        .filter(|l| !l.starts_with("{\"bundle\""))
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             let key = v["output"].as_str().unwrap().to_string();
@@ -58,6 +60,44 @@ fn identical_edges_hash_alike_in_any_directory() {
     );
     // A shell redirection cannot be captured: local-only, with the reason.
     assert_eq!(ta["c.txt"].0, "local:redirection");
+}
+
+/// `cp`'s shared libraries are one bundle, printed once before the thunks
+/// that name it, and `-t footprint` lists its files.
+#[test]
+fn toolchain_files_are_one_bundle_listed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    let out = run(dir.path(), &ggninja(), &["-t", "thunks"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bundles: Vec<&serde_json::Value> =
+        lines.iter().filter(|v| v.get("bundle").is_some()).collect();
+    assert_eq!(bundles.len(), 1, "{lines:?}");
+    let name = bundles[0]["bundle"].as_str().unwrap();
+    assert!(name.starts_with('V'));
+    let files = bundles[0]["files"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f["path"].as_str().unwrap().contains("libc.so")),
+        "{files:?}"
+    );
+    let a = lines.iter().find(|v| v["output"] == "a.txt").unwrap();
+    assert!(
+        a["thunk"]["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["bundle"] == name),
+        "{a}"
+    );
+    let fp = text(&run(dir.path(), &ggninja(), &["-t", "footprint", "a.txt"]));
+    assert!(fp.contains("libc.so"), "{fp}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use ggninja_graph::thunk::{Roots, Source, Thunk};
+use ggninja_graph::thunk::{NamedBundle, Roots, Source, Thunk};
 use ggninja_graph::{Escape, Graph, NodeId};
 
 use crate::thunks::produced;
@@ -54,7 +54,14 @@ impl Sandbox {
 
     /// Lays out the footprint of `thunk` for edge `b` and returns the
     /// command that runs it there.
-    pub fn prepare(&self, id: usize, g: &Graph, b: NodeId, thunk: &Thunk) -> io::Result<Command> {
+    pub fn prepare(
+        &self,
+        id: usize,
+        g: &Graph,
+        b: NodeId,
+        thunk: &Thunk,
+        bundle: Option<&NamedBundle>,
+    ) -> io::Result<Command> {
         let root = self.root(id);
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(inside(&root, &self.roots.build))?;
@@ -68,6 +75,11 @@ impl Sandbox {
             let real = self.roots.real_path(&input.path);
             match &input.source {
                 Source::Directory { .. } => std::fs::create_dir_all(inside(&root, &real))?,
+                Source::Bundle { .. } => {
+                    for f in bundle.iter().flat_map(|b| &b.bundle.files) {
+                        mirror(&root, Path::new(&f.path), &mut binds)?;
+                    }
+                }
                 _ => mirror(&root, &real, &mut binds)?,
             }
         }

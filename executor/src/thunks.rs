@@ -5,14 +5,18 @@ use std::path::{Path, PathBuf};
 
 use ggninja_footprint::Scanner;
 use ggninja_graph::hash::{ContentHash, HashCache};
-use ggninja_graph::thunk::{edge_footprint, Entry, Roots, Thunk, ThunkBuilder};
+use ggninja_graph::thunk::{
+    edge_footprint, Bundles, Entry, NamedBundle, Roots, Thunk, ThunkBuilder,
+};
 use ggninja_graph::{Escape, Graph, NodeId};
+use std::sync::Arc;
 
 pub struct Thunks {
     scanner: Scanner,
     pub roots: Roots,
     hashes: HashCache,
     hashes_path: PathBuf,
+    bundles: Bundles,
 }
 
 /// One edge's thunk, with every input named by its current content.
@@ -21,6 +25,8 @@ pub struct EdgeThunk {
     pub thunk: Thunk,
     /// The real roots the command can see outside the canonical root.
     pub sees: Vec<PathBuf>,
+    /// What its bundle input holds.
+    pub bundle: Option<Arc<NamedBundle>>,
 }
 
 impl Thunks {
@@ -31,6 +37,7 @@ impl Thunks {
             roots: Roots::detect(build_dir),
             hashes: HashCache::load(&hashes_path),
             hashes_path,
+            bundles: Bundles::default(),
         }
     }
 
@@ -44,13 +51,24 @@ impl Thunks {
             graph: g,
             roots: &self.roots,
             cache: &self.hashes,
+            bundles: &self.bundles,
             scan: &scan,
             done: Default::default(),
             link_outputs: false,
         };
         tb.build(b);
         match tb.done.remove(&b) {
-            Some(Entry::Thunk { hash, thunk, sees }) => Ok(EdgeThunk { hash, thunk, sees }),
+            Some(Entry::Thunk {
+                hash,
+                thunk,
+                sees,
+                bundle,
+            }) => Ok(EdgeThunk {
+                hash,
+                thunk,
+                sees,
+                bundle,
+            }),
             Some(Entry::LocalOnly(why)) => Err(why),
             None => Err("phony".to_string()),
         }

@@ -4,7 +4,9 @@
 //! See docs/thunks.md for the format and the path rules.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ggninja_footprint::split_command;
 use rayon::prelude::*;
@@ -58,6 +60,98 @@ pub enum Source {
     /// A directory the command expects to exist (CMake names object
     /// directories as inputs); it has no content to hash.
     Directory { directory: bool },
+    /// Every file of a bundle, at its own (absolute) path.
+    Bundle { bundle: String },
+}
+
+/// Files many thunks share (a compiler and everything it loads, ~50 files),
+/// listed once and named by the hash of the listing, so a thunk names them
+/// with one input instead of repeating them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// Sorted by path; absolute paths outside the build and source trees.
+    pub files: Vec<BundleFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleFile {
+    pub path: String,
+    pub hash: String,
+}
+
+/// A bundle with its name (a value hash over its canonical JSON).
+#[derive(Debug)]
+pub struct NamedBundle {
+    pub hash: ContentHash,
+    pub bundle: Bundle,
+}
+
+/// Bundles by a hash of their file lists (each bucket: list, bundle).
+type BundleMap = HashMap<u64, Vec<(Vec<PathBuf>, Arc<NamedBundle>)>>;
+
+/// The bundles made so far, found again by their file lists.
+#[derive(Default)]
+pub struct Bundles {
+    made: Mutex<BundleMap>,
+}
+
+impl Bundles {
+    /// The bundle of `files` (absolute system paths), hashing each once.
+    fn get(&self, files: &[PathBuf], cache: &HashCache) -> Result<Arc<NamedBundle>, String> {
+        let mut h = rustc_hash::FxHasher::default();
+        files.hash(&mut h);
+        let key = h.finish();
+        let found = |made: &BundleMap| {
+            made.get(&key)?
+                .iter()
+                .find(|(f, _)| f == files)
+                .map(|(_, b)| Arc::clone(b))
+        };
+        if let Some(b) = found(&self.made.lock().expect("bundles lock")) {
+            return Ok(b);
+        }
+        let mut entries = Vec::with_capacity(files.len());
+        for f in files {
+            let hash = cache
+                .hash_system(f)
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("toolchain file '{}' cannot be read", f.display()))?;
+            entries.push(BundleFile {
+                path: f.display().to_string(),
+                hash: hash.to_string(),
+            });
+        }
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.dedup();
+        let bundle = Bundle { files: entries };
+        let canonical = serde_json::to_string(&bundle).expect("bundles always serialize");
+        let named = Arc::new(NamedBundle {
+            hash: ContentHash::of(Kind::Value, canonical.as_bytes()),
+            bundle,
+        });
+        let mut made = self.made.lock().expect("bundles lock");
+        if let Some(b) = found(&made) {
+            return Ok(b);
+        }
+        made.entry(key)
+            .or_default()
+            .push((files.to_vec(), Arc::clone(&named)));
+        Ok(named)
+    }
+
+    /// Every bundle made, by hash.
+    pub fn all(&self) -> Vec<Arc<NamedBundle>> {
+        let made = self.made.lock().expect("bundles lock");
+        let mut all: Vec<Arc<NamedBundle>> = made
+            .values()
+            .flatten()
+            .map(|(_, b)| Arc::clone(b))
+            .collect();
+        all.sort_by_key(|b| b.hash.to_string());
+        all.dedup_by_key(|b| b.hash.to_string());
+        all
+    }
 }
 
 impl Thunk {
@@ -181,6 +275,9 @@ pub struct Footprint {
     pub program: PathBuf,
     pub argv: Vec<String>,
     pub files: Vec<String>,
+    /// The program's own files (sub-programs, shared libraries, crt files,
+    /// default libraries), absolute: they become a bundle.
+    pub toolchain: Vec<PathBuf>,
     /// The outputs may record the working directory (see footprint's).
     pub embeds_cwd: bool,
 }
@@ -197,6 +294,8 @@ pub enum Entry {
         /// The real roots the command can see when run outside the
         /// canonical root (see `Roots::seen_by`).
         sees: Vec<PathBuf>,
+        /// The contents of its `Source::Bundle` input, if any.
+        bundle: Option<Arc<NamedBundle>>,
     },
     LocalOnly(String),
 }
@@ -207,6 +306,7 @@ pub struct ThunkBuilder<'a> {
     pub graph: &'a Graph,
     pub roots: &'a Roots,
     pub cache: &'a HashCache,
+    pub bundles: &'a Bundles,
     pub scan: &'a Scan<'a>,
     pub done: HashMap<NodeId, Entry>,
     /// Name produced inputs by their producer's thunk (a self-contained
@@ -219,6 +319,7 @@ pub struct ThunkBuilder<'a> {
 struct Draft {
     function: Function,
     inputs: Vec<Input>,
+    bundle: Option<Arc<NamedBundle>>,
     /// Inputs another edge produces: (thunk-visible path, producer).
     links: Vec<(String, NodeId)>,
     outputs: Vec<String>,
@@ -276,8 +377,29 @@ impl ThunkBuilder<'_> {
         }
         files.sort();
         files.dedup();
-        let mut inputs = Vec::with_capacity(files.len());
+        let mut inputs = Vec::with_capacity(files.len() + 1);
         let mut links = Vec::new();
+        // Toolchain files inside the trees (a compiler built by the build)
+        // stay plain inputs; the rest are the bundle.
+        let (system, local): (Vec<PathBuf>, Vec<PathBuf>) =
+            fp.toolchain.into_iter().partition(|p| {
+                self.roots.rewrite(&p.display().to_string()) == p.as_os_str().to_string_lossy()
+            });
+        files.extend(local.iter().map(|p| p.display().to_string()));
+        files.sort();
+        files.dedup();
+        let bundle = match system.is_empty() {
+            true => None,
+            false => Some(self.bundles.get(&system, self.cache)?),
+        };
+        if let Some(b) = &bundle {
+            inputs.push(Input {
+                path: "/".to_string(),
+                source: Source::Bundle {
+                    bundle: b.hash.to_string(),
+                },
+            });
+        }
         for f in files {
             let producer = g
                 .lookup(&f)
@@ -305,6 +427,7 @@ impl ThunkBuilder<'_> {
             .collect();
         outputs.sort();
         Ok(Draft {
+            bundle,
             function: Function {
                 exe: self.roots.rewrite(&fp.program.display().to_string()),
                 exe_hash: exe_hash.to_string(),
@@ -391,6 +514,7 @@ impl ThunkBuilder<'_> {
             hash: thunk.hash(),
             thunk,
             sees: draft.sees,
+            bundle: draft.bundle,
         }
     }
 
@@ -435,14 +559,12 @@ pub fn edge_footprint(
         .iter()
         .map(|&i| g.path(i).to_string())
         .collect();
-    let scanned = fp.sources.iter().chain(&fp.headers).chain(&fp.toolchain);
-    files.extend(
-        scanned
-            .filter(|p| **p != fp.executable)
-            .map(|p| p.display().to_string()),
-    );
+    let scanned = fp.sources.iter().chain(&fp.headers);
+    files.extend(scanned.map(|p| p.display().to_string()));
+    let exe = fp.executable;
     Ok(Footprint {
-        program: fp.executable,
+        toolchain: fp.toolchain.into_iter().filter(|p| *p != exe).collect(),
+        program: exe,
         argv,
         files,
         embeds_cwd: fp.embeds_cwd,
@@ -481,20 +603,16 @@ fn inputs_footprint(
     if has_deps {
         return Err("reads headers that only a depfile names".to_string());
     }
-    let mut files: Vec<String> = g
+    let files: Vec<String> = g
         .build(b)
         .ins
         .iter()
         .map(|&i| g.path(i).to_string())
         .collect();
-    files.extend(
-        tool.toolchain
-            .iter()
-            .filter(|p| **p != tool.executable)
-            .map(|p| p.display().to_string()),
-    );
+    let exe = tool.executable;
     Ok(Footprint {
-        program: tool.executable,
+        toolchain: tool.toolchain.into_iter().filter(|p| *p != exe).collect(),
+        program: exe,
         argv,
         files,
         // Any program may call getcwd.
