@@ -368,7 +368,8 @@ impl Scanner {
             embeds_cwd: false,
         };
         fp.toolchain.extend(self.closure(&exe).iter().cloned());
-        if Path::new("/etc/ld.so.cache").exists() {
+        static LD_SO_CACHE: OnceLock<bool> = OnceLock::new();
+        if *LD_SO_CACHE.get_or_init(|| Path::new("/etc/ld.so.cache").exists()) {
             fp.toolchain.insert("/etc/ld.so.cache".into());
         }
         if is_compiler_name(&name) {
@@ -736,6 +737,12 @@ impl Scanner {
         if let Some(c) = self.canon_dirs.read().unwrap().get(&abs) {
             return Some(c.clone());
         }
+        // A missing dir (`-Igen` before anything is generated) costs one
+        // stat; realpath would readlink every component, again and again,
+        // since a dir that may appear later is not cached.
+        if !abs.is_dir() {
+            return None;
+        }
         let c = std::fs::canonicalize(&abs).ok()?;
         self.canon_dirs.write().unwrap().insert(abs, c.clone());
         Some(c)
@@ -756,7 +763,7 @@ impl Scanner {
             v.into_iter()
                 .filter_map(|(p, sys)| {
                     let c = self.canon_dir(&p, cwd)?;
-                    c.is_dir().then(|| (clean(p), c, sys))
+                    Some((clean(p), c, sys))
                 })
                 .collect()
         };
@@ -1105,14 +1112,19 @@ fn add_file_or_dir(set: &mut BTreeSet<PathBuf>, p: &Path, cwd: &Path) {
     }
 }
 
+/// The plugins binutils loads from `/usr/lib/bfd-plugins` (looked up once).
 fn add_bfd_plugins(fp: &mut Footprint) {
-    let mut s = BTreeSet::new();
-    add_file_or_dir(&mut s, Path::new("/usr/lib/bfd-plugins"), Path::new("/"));
-    for p in s {
+    static PLUGINS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    let plugins = PLUGINS.get_or_init(|| {
+        let mut s = BTreeSet::new();
+        add_file_or_dir(&mut s, Path::new("/usr/lib/bfd-plugins"), Path::new("/"));
         let mut v = Vec::new();
-        tools::with_canonical(&p, &mut v);
-        fp.toolchain.extend(v);
-    }
+        for p in s {
+            tools::with_canonical(&p, &mut v);
+        }
+        v
+    });
+    fp.toolchain.extend(plugins.iter().cloned());
 }
 
 /// `-lname` candidates: every `libname.so`/`libname.a` in the first dir that

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -98,13 +99,23 @@ pub struct Bundles {
 impl Bundles {
     /// The bundle of `files` (absolute system paths), hashing each once.
     fn get(&self, files: &[PathBuf], cache: &HashCache) -> Result<Arc<NamedBundle>, String> {
+        // Paths hash and compare as bytes: `Path`'s own Eq and Hash walk
+        // components, which costs more than the rest of a lookup.
         let mut h = rustc_hash::FxHasher::default();
-        files.hash(&mut h);
+        for f in files {
+            f.as_os_str().as_bytes().hash(&mut h);
+        }
         let key = h.finish();
+        let same = |a: &[PathBuf]| {
+            a.len() == files.len()
+                && a.iter()
+                    .zip(files)
+                    .all(|(x, y)| x.as_os_str() == y.as_os_str())
+        };
         let found = |made: &BundleMap| {
             made.get(&key)?
                 .iter()
-                .find(|(f, _)| f == files)
+                .find(|(f, _)| same(f))
                 .map(|(_, b)| Arc::clone(b))
         };
         if let Some(b) = found(&self.made.lock().expect("bundles lock")) {
@@ -241,6 +252,17 @@ impl Roots {
         roots
     }
 
+    /// Whether a real absolute path lies in the build or source tree.
+    pub fn is_inside(&self, path: &Path) -> bool {
+        let p = path.as_os_str().as_bytes();
+        std::iter::once(&self.build)
+            .chain(&self.source)
+            .any(|root| {
+                let r = root.as_os_str().as_bytes();
+                p.starts_with(r) && (p.len() == r.len() || p[r.len()] == b'/')
+            })
+    }
+
     /// The real path of a thunk-visible one.
     pub fn real_path(&self, virt: &str) -> PathBuf {
         if let Some(rest) = virt.strip_prefix(BUILD_ROOT) {
@@ -361,9 +383,7 @@ impl ThunkBuilder<'_> {
                 .collect();
             drafts.extend(made);
         }
-        for &b in edges {
-            self.finish(b, &mut drafts);
-        }
+        self.finish_all(drafts);
     }
 
     /// The first phase for one edge: footprint, phony inputs expanded,
@@ -381,10 +401,10 @@ impl ThunkBuilder<'_> {
         let mut links = Vec::new();
         // Toolchain files inside the trees (a compiler built by the build)
         // stay plain inputs; the rest are the bundle.
-        let (system, local): (Vec<PathBuf>, Vec<PathBuf>) =
-            fp.toolchain.into_iter().partition(|p| {
-                self.roots.rewrite(&p.display().to_string()) == p.as_os_str().to_string_lossy()
-            });
+        let (local, system): (Vec<PathBuf>, Vec<PathBuf>) = fp
+            .toolchain
+            .into_iter()
+            .partition(|p| self.roots.is_inside(p));
         files.extend(local.iter().map(|p| p.display().to_string()));
         files.sort();
         files.dedup();
@@ -465,36 +485,78 @@ impl ThunkBuilder<'_> {
         Ok(Input { path: virt, source })
     }
 
-    /// The second phase: links resolved to their producers' thunks (or, for
-    /// a local-only producer, to the content it left), then the hash.
-    fn finish(&mut self, b: NodeId, drafts: &mut HashMap<NodeId, Result<Draft, String>>) {
-        if self.done.contains_key(&b) || self.graph.is_phony(b) {
-            return;
+    /// The second phase, in waves: the edges whose linked producers are
+    /// all done get their links resolved (to the producer's thunk, or, for a
+    /// local-only producer, to the content it left) and their hashes, in
+    /// parallel. Edges left when no wave can start are in a cycle.
+    fn finish_all(&mut self, mut drafts: HashMap<NodeId, Result<Draft, String>>) {
+        let mut waiting: HashMap<NodeId, usize> = HashMap::new();
+        let mut dependents: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+        let mut wave = Vec::new();
+        for (&b, d) in &drafts {
+            let pending: Vec<NodeId> = match d {
+                Ok(d) => d
+                    .links
+                    .iter()
+                    .map(|l| l.1)
+                    .filter(|p| drafts.contains_key(p))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            for &p in &pending {
+                dependents.entry(p).or_default().push(b);
+            }
+            match pending.len() {
+                0 => wave.push(b),
+                n => {
+                    waiting.insert(b, n);
+                }
+            }
         }
-        // Marked first, so a dependency cycle ends instead of recursing.
-        self.done
-            .insert(b, Entry::LocalOnly("dependency cycle".to_string()));
-        let entry = match drafts.remove(&b) {
-            None => Entry::LocalOnly("dependency cycle".to_string()),
-            Some(Err(reason)) => Entry::LocalOnly(reason),
-            Some(Ok(draft)) => self.link(draft, drafts),
-        };
-        self.done.insert(b, entry);
+        while !wave.is_empty() {
+            wave.sort();
+            let batch: Vec<(NodeId, Result<Draft, String>)> = wave
+                .iter()
+                .filter_map(|b| drafts.remove(b).map(|d| (*b, d)))
+                .collect();
+            let made: Vec<(NodeId, Entry)> = batch
+                .into_par_iter()
+                .map(|(b, d)| match d {
+                    Ok(d) => (b, self.link(d)),
+                    Err(reason) => (b, Entry::LocalOnly(reason)),
+                })
+                .collect();
+            let mut next = Vec::new();
+            for (b, entry) in made {
+                self.done.insert(b, entry);
+                for &c in dependents.get(&b).into_iter().flatten() {
+                    let n = waiting.get_mut(&c).expect("a dependent waits");
+                    *n -= 1;
+                    if *n == 0 {
+                        next.push(c);
+                    }
+                }
+            }
+            wave = next;
+        }
+        for (b, _) in drafts {
+            self.done
+                .insert(b, Entry::LocalOnly("dependency cycle".to_string()));
+        }
     }
 
-    fn link(&mut self, draft: Draft, drafts: &mut HashMap<NodeId, Result<Draft, String>>) -> Entry {
+    fn link(&self, draft: Draft) -> Entry {
         let mut inputs = draft.inputs;
         for (virt, p) in draft.links {
-            self.finish(p, drafts);
-            let input = match &self.done[&p] {
-                Entry::Thunk { hash, .. } => Input {
+            let input = match self.done.get(&p) {
+                Some(Entry::Thunk { hash, .. }) => Input {
                     path: virt.clone(),
                     source: Source::Output {
                         thunk: hash.to_string(),
                         output: virt,
                     },
                 },
-                Entry::LocalOnly(_) => {
+                _ => {
                     let real = self.roots.real_path(&virt);
                     match self.value_input(&real.display().to_string(), true) {
                         Ok(i) => i,
@@ -563,7 +625,11 @@ pub fn edge_footprint(
     files.extend(scanned.map(|p| p.display().to_string()));
     let exe = fp.executable;
     Ok(Footprint {
-        toolchain: fp.toolchain.into_iter().filter(|p| *p != exe).collect(),
+        toolchain: fp
+            .toolchain
+            .into_iter()
+            .filter(|p| p.as_os_str() != exe.as_os_str())
+            .collect(),
         program: exe,
         argv,
         files,
@@ -611,7 +677,11 @@ fn inputs_footprint(
         .collect();
     let exe = tool.executable;
     Ok(Footprint {
-        toolchain: tool.toolchain.into_iter().filter(|p| *p != exe).collect(),
+        toolchain: tool
+            .toolchain
+            .into_iter()
+            .filter(|p| p.as_os_str() != exe.as_os_str())
+            .collect(),
         program: exe,
         argv,
         files,
