@@ -57,6 +57,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::hash::Hash;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -103,7 +104,8 @@ pub struct Footprint {
     pub headers: BTreeSet<PathBuf>,
     /// The driver, its sub-programs, crt files, default libraries, and the
     /// shared libraries they load (absolute).
-    pub toolchain: BTreeSet<PathBuf>,
+    /// Sorted by bytes, no duplicates.
+    pub toolchain: Vec<PathBuf>,
     /// Files written: `-o`, `-MF` (or the implied `.d` of `-MD`), the archive.
     pub outputs: Vec<PathBuf>,
     /// Whether the outputs can record the working directory: debug info
@@ -178,7 +180,7 @@ pub struct Scanner {
     programs: Memo<String, Option<PathBuf>>,
     /// The files the compiler's default libraries name (linker scripts such
     /// as `libc.so`), per (library, search dirs).
-    default_libs: Memo<(PathBuf, Vec<PathBuf>), Arc<BTreeSet<PathBuf>>>,
+    default_libs: Memo<(PathBuf, Vec<PathBuf>), Arc<Vec<PathBuf>>>,
     ld_dirs: Memo<PathBuf, Arc<Vec<PathBuf>>>,
     canon_dirs: RwLock<HashMap<PathBuf, PathBuf>>,
     sys_exists: RwLock<HashMap<PathBuf, bool>>,
@@ -363,14 +365,14 @@ impl Scanner {
             executable: exe.clone(),
             sources: rsp_files.into_iter().map(PathBuf::from).collect(),
             headers: BTreeSet::new(),
-            toolchain: BTreeSet::new(),
+            toolchain: Vec::new(),
             outputs: Vec::new(),
             embeds_cwd: false,
         };
         fp.toolchain.extend(self.closure(&exe).iter().cloned());
         static LD_SO_CACHE: OnceLock<bool> = OnceLock::new();
         if *LD_SO_CACHE.get_or_init(|| Path::new("/etc/ld.so.cache").exists()) {
-            fp.toolchain.insert("/etc/ld.so.cache".into());
+            fp.toolchain.push("/etc/ld.so.cache".into());
         }
         if is_compiler_name(&name) {
             self.driver(&mut fp, &name, &args, cwd)?;
@@ -398,6 +400,11 @@ impl Scanner {
                 }
             }
         }
+        // Sorted as bytes: cheaper than a set of paths, whose comparisons
+        // walk components (this list is rebuilt for every edge).
+        fp.toolchain
+            .sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+        fp.toolchain.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
         Ok(fp)
     }
 
@@ -668,7 +675,7 @@ impl Scanner {
             // LTO objects are compiled again at link time (lto1, then as).
             prog_names.extend(["collect2", "ld", "lto-wrapper", "lto1", "as"]);
             if let Some(p) = &info.lto_plugin {
-                fp.toolchain.insert(p.clone());
+                fp.toolchain.push(p.clone());
             }
             if let Some(ld) = &d.fuse_ld {
                 let n = if ld.contains('/') {
@@ -702,12 +709,12 @@ impl Scanner {
                     for p in find_lib(l, &info.lib_dirs, cwd) {
                         let key = (p.clone(), info.lib_dirs.clone());
                         let named = memo(&self.default_libs, key, || {
-                            let mut named = BTreeSet::new();
+                            let mut named = Vec::new();
                             expand_linker_script(&p, &info.lib_dirs, cwd, &mut named);
                             Arc::new(named)
                         });
                         fp.toolchain.extend(named.iter().cloned());
-                        fp.toolchain.insert(p);
+                        fp.toolchain.push(p);
                     }
                 }
             }
@@ -1148,7 +1155,7 @@ fn find_lib(name: &str, dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
 }
 
 /// If `lib` is a linker script (like glibc's `libc.so`), adds the files it names.
-fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut BTreeSet<PathBuf>) {
+fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<PathBuf>) {
     let Ok(text) = std::fs::read(cwd.join(lib)) else {
         return;
     };
@@ -1167,7 +1174,7 @@ fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut BTre
             out.extend(v);
         } else if let Some(l) = tok.strip_prefix("-l") {
             for p in find_lib(l, dirs, cwd) {
-                out.insert(cwd.join(p));
+                out.push(cwd.join(p));
             }
         } else if tok.starts_with("lib") && !tok.contains('/') {
             // A bare name (`GROUP ( libgcc_s.so.1 -lgcc )`): ld looks in
