@@ -599,8 +599,10 @@ impl ThunkBuilder<'_> {
 
 /// An edge's footprint: compile, link and archive commands through the
 /// include scanner and toolchain discovery (plus the edge's manifest inputs,
-/// which name generated files before they exist); other commands through
-/// `inputs_footprint`. A command the scanner refuses stays local-only.
+/// which name generated files before they exist). Other commands: all their
+/// inputs, the program and the shared libraries it loads; with a depfile
+/// (headers unknown) they are local-only. A command the scanner refuses
+/// stays local-only.
 pub fn edge_footprint(
     scanner: &ggninja_footprint::Scanner,
     cwd: &Path,
@@ -612,17 +614,18 @@ pub fn edge_footprint(
     let command = strip_noop_wrapper(&full);
     let fp = scanner.footprint(command, cwd).map_err(|e| e.reason)?;
     let argv = split_command(command)?;
-    if fp.kind == Kind::Other {
-        return inputs_footprint(g, b, argv, fp);
-    }
     let mut files: Vec<String> = g
         .build(b)
         .ins
         .iter()
         .map(|&i| g.path(i).to_string())
         .collect();
-    let scanned = fp.sources.iter().chain(&fp.headers);
-    files.extend(scanned.map(|p| p.display().to_string()));
+    if fp.kind != Kind::Other {
+        let scanned = fp.sources.iter().chain(&fp.headers);
+        files.extend(scanned.map(|p| p.display().to_string()));
+    } else if has_depfile(g, b) {
+        return Err("reads headers that only a depfile names".to_string());
+    }
     let exe = fp.executable;
     Ok(Footprint {
         toolchain: fp
@@ -649,45 +652,9 @@ fn strip_noop_wrapper(command: &str) -> &str {
     }
 }
 
-/// The footprint of edges we have no scanner for: all their inputs, the
-/// program and the shared libraries it loads (`tool`, as the scanner found
-/// them). A depfile (headers unknown) makes the edge local-only.
-fn inputs_footprint(
-    g: &Graph,
-    b: NodeId,
-    argv: Vec<String>,
-    tool: ggninja_footprint::Footprint,
-) -> Result<Footprint, String> {
-    let has_deps = !g
-        .binding(b, "deps", Escape::Shell)
-        .unwrap_or_default()
-        .is_empty()
-        || !g
-            .binding(b, "depfile", Escape::None)
-            .unwrap_or_default()
-            .is_empty();
-    if has_deps {
-        return Err("reads headers that only a depfile names".to_string());
-    }
-    let files: Vec<String> = g
-        .build(b)
-        .ins
-        .iter()
-        .map(|&i| g.path(i).to_string())
-        .collect();
-    let exe = tool.executable;
-    Ok(Footprint {
-        toolchain: tool
-            .toolchain
-            .into_iter()
-            .filter(|p| p.as_os_str() != exe.as_os_str())
-            .collect(),
-        program: exe,
-        argv,
-        files,
-        // Any program may call getcwd.
-        embeds_cwd: true,
-    })
+fn has_depfile(g: &Graph, b: NodeId) -> bool {
+    let set = |name, escape| !g.binding(b, name, escape).unwrap_or_default().is_empty();
+    set("deps", Escape::Shell) || set("depfile", Escape::None)
 }
 
 #[cfg(test)]
