@@ -125,8 +125,9 @@ fn cmake_fixture_builds_identically_in_the_sandbox() {
     assert!(again.contains("no work to do"), "{again}");
 }
 
-/// A command that reads a file its edge does not declare works in place,
-/// as in ninja, and fails in the sandbox.
+/// A command that reads files its edge does not declare (and its command
+/// line names only as a directory) works in place, as in ninja, and fails
+/// in the sandbox.
 #[test]
 fn an_undeclared_input_fails_in_the_sandbox() {
     if require_bwrap().is_none() {
@@ -137,23 +138,31 @@ fn an_undeclared_input_fails_in_the_sandbox() {
     std::fs::write(
         dir.join("build.ninja"),
         "rule cp\n  command = cp $in $out\n\
-         rule sneaky\n  command = cp secret.txt $out\n\
+         rule sneaky\n  command = cp -r data $out\n\
+         rule named\n  command = cp secret.txt $out\n\
+         build named.txt: named\n\
          build declared.txt: cp in.txt\n\
          build undeclared.txt: sneaky\n",
     )
     .unwrap();
     std::fs::write(dir.join("in.txt"), "in\n").unwrap();
-    std::fs::write(dir.join("secret.txt"), "secret\n").unwrap();
+    std::fs::write(dir.join("secret.txt"), "named\n").unwrap();
+    std::fs::create_dir(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/secret.txt"), "secret\n").unwrap();
 
     let out = sandboxed(dir, &["declared.txt"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(std::fs::read(dir.join("declared.txt")).unwrap(), b"in\n");
+    // A file the command line names is in the footprint, declared or not.
+    let out = sandboxed(dir, &["named.txt"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read(dir.join("named.txt")).unwrap(), b"named\n");
 
     let out = sandboxed(dir, &["undeclared.txt"]);
     let log = text(&out);
     assert!(!out.status.success(), "{log}");
     assert!(log.contains("FAILED: undeclared.txt"), "{log}");
-    assert!(log.contains("secret.txt"), "{log}");
+    assert!(log.contains("cannot stat 'data'"), "{log}");
     assert!(!dir.join("undeclared.txt").exists());
 
     let out = Command::new(ggninja())

@@ -600,9 +600,9 @@ impl ThunkBuilder<'_> {
 /// An edge's footprint: compile, link and archive commands through the
 /// include scanner and toolchain discovery (plus the edge's manifest inputs,
 /// which name generated files before they exist). Other commands: all their
-/// inputs, the program and the shared libraries it loads; with a depfile
-/// (headers unknown) they are local-only. A command the scanner refuses
-/// stays local-only.
+/// inputs and the files their arguments name, the program and the shared
+/// libraries it loads; with a depfile (headers unknown) they are local-only.
+/// A command the scanner refuses stays local-only.
 pub fn edge_footprint(
     scanner: &ggninja_footprint::Scanner,
     cwd: &Path,
@@ -620,12 +620,13 @@ pub fn edge_footprint(
         .iter()
         .map(|&i| g.path(i).to_string())
         .collect();
-    if fp.kind != Kind::Other {
-        let scanned = fp.sources.iter().chain(&fp.headers);
-        files.extend(scanned.map(|p| p.display().to_string()));
-    } else if has_depfile(g, b) {
+    if fp.kind == Kind::Other && has_depfile(g, b) {
         return Err("reads headers that only a depfile names".to_string());
     }
+    // Files the command line names (response files, an `Other` program's
+    // existing file arguments) count even when the manifest does not list them.
+    let scanned = fp.sources.iter().chain(&fp.headers);
+    files.extend(scanned.map(|p| p.display().to_string()));
     let exe = fp.executable;
     Ok(Footprint {
         toolchain: fp
