@@ -3,7 +3,7 @@
 //! the command. Any trouble with the cache turns it off with a warning,
 //! never fails or corrupts the build.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ggninja_graph::hash::{ContentHash, Kind};
 use ggninja_graph::thunk::Roots;
@@ -41,14 +41,6 @@ impl Memoizer {
         ContentHash::of(Kind::Thunk, key.as_bytes())
     }
 
-    fn real(&self, path: &str) -> PathBuf {
-        if Path::new(path).is_relative() {
-            self.roots.build.join(path)
-        } else {
-            PathBuf::from(path)
-        }
-    }
-
     /// Restores a memoized result. Ok(false): not memoized (or an object
     /// was missing or corrupt), and nothing was written.
     pub fn restore(&self, g: &Graph, b: NodeId, key: &ContentHash) -> std::io::Result<bool> {
@@ -63,7 +55,7 @@ impl Memoizer {
                 return Ok(false);
             };
             let real = self.roots.real_path(&o.path);
-            let is_depfile = !depfile.is_empty() && real == self.real(&depfile);
+            let is_depfile = !depfile.is_empty() && real == self.roots.host_path(&depfile);
             let data = if is_depfile {
                 self.roots
                     .unrewrite(&String::from_utf8_lossy(&data))
@@ -90,7 +82,7 @@ impl Memoizer {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         let mut outputs = Vec::new();
         for f in produced(g, b) {
-            let real = self.real(&f);
+            let real = self.roots.host_path(&f);
             let (data, mode) =
                 match std::fs::read(&real).and_then(|d| Ok((d, std::fs::metadata(&real)?))) {
                     Ok((d, meta)) => (d, meta.permissions().mode() & 0o7777),

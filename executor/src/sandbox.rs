@@ -84,7 +84,7 @@ impl Sandbox {
             }
         }
         for out in produced(g, b) {
-            if let Some(dir) = inside(&root, &self.real(&out)).parent() {
+            if let Some(dir) = inside(&root, &self.roots.host_path(&out)).parent() {
                 std::fs::create_dir_all(dir)?;
             }
         }
@@ -116,7 +116,7 @@ impl Sandbox {
         let root = self.root(id);
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         for out in produced(g, b) {
-            let real = self.real(&out);
+            let real = self.roots.host_path(&out);
             let inside = inside(&root, &real);
             // Like ninja, an output the command did not write is left as it
             // was (the next build sees it dirty).
@@ -130,11 +130,6 @@ impl Sandbox {
             std::fs::rename(&inside, &real)?;
         }
         Ok(())
-    }
-
-    /// A manifest path (relative to the build dir, or absolute) on the host.
-    fn real(&self, path: &str) -> PathBuf {
-        self.roots.build.join(path)
     }
 
     /// Removes one thunk's tree.

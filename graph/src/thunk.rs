@@ -263,6 +263,11 @@ impl Roots {
             })
     }
 
+    /// A manifest path (relative to the build dir, or absolute) on the host.
+    pub fn host_path(&self, path: &str) -> PathBuf {
+        self.build.join(path)
+    }
+
     /// The real path of a thunk-visible one.
     pub fn real_path(&self, virt: &str) -> PathBuf {
         if let Some(rest) = virt.strip_prefix(BUILD_ROOT) {
