@@ -491,6 +491,9 @@ fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let out = f(&mut builder);
     // The cache only saves rehashing; failing to write it loses nothing.
     let _ = cache.save(&cache_path);
+    // Left to the OS, like the graph (see main's `exit_without_freeing`).
+    std::mem::forget(builder.done);
+    std::mem::forget((scanner, cache, bundles));
     out
 }
 
@@ -544,21 +547,18 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
             }
             let output = tb.graph.path(tb.graph.build(b).outs[0]);
             let line = match &tb.done[&b] {
-                Entry::Thunk { hash, thunk, .. } => serde_json::to_writer(
-                    &mut out,
-                    &ThunkLine::Thunk {
-                        output,
-                        hash: hash.to_string(),
-                        thunk,
-                    },
-                ),
+                // The thunk as hashed, not serialized a second time.
+                Entry::Thunk(t) => {
+                    write_thunk_line(&mut out, output, &t.hash.to_string(), &t.canonical)
+                }
                 Entry::LocalOnly(why) => serde_json::to_writer(
                     &mut out,
                     &ThunkLine::LocalOnly {
                         output,
                         local_only: why,
                     },
-                ),
+                )
+                .map_err(std::io::Error::from),
             };
             if line.is_err() || out.write_all(b"\n").is_err() {
                 // A closed pipe (`| head`): stop quietly.
@@ -570,18 +570,25 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     })
 }
 
-/// One line of `-t thunks`.
+/// A thunk's line of `-t thunks`: `{"output","hash","thunk"}`.
+fn write_thunk_line(
+    out: &mut impl std::io::Write,
+    output: &str,
+    hash: &str,
+    canonical: &str,
+) -> std::io::Result<()> {
+    out.write_all(b"{\"output\":")?;
+    serde_json::to_writer(&mut *out, output)?;
+    write!(out, ",\"hash\":\"{hash}\",\"thunk\":{canonical}}}")
+}
+
+/// The other lines of `-t thunks`.
 #[derive(serde::Serialize)]
 #[serde(untagged)]
 enum ThunkLine<'a> {
     Bundle {
         bundle: String,
         files: &'a [ggninja_graph::thunk::BundleFile],
-    },
-    Thunk {
-        output: &'a str,
-        hash: String,
-        thunk: &'a ggninja_graph::thunk::Thunk,
     },
     LocalOnly {
         output: &'a str,
@@ -605,12 +612,8 @@ fn footprint(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     let result = with_thunks(e, |tb| match tb.entry_for(node).cloned() {
         None => Err(format!("'{target}' is not built by any command")),
         Some(Entry::LocalOnly(why)) => Err(format!("'{target}' is local-only: {why}")),
-        Some(Entry::Thunk {
-            hash,
-            thunk,
-            bundle,
-            ..
-        }) => {
+        Some(Entry::Thunk(t)) => {
+            let (hash, thunk, bundle) = (t.hash, t.thunk, t.bundle);
             let mut out = format!(
                 "thunk {hash}\nprogram {} {}\n",
                 thunk.function.exe, thunk.function.exe_hash

@@ -4,12 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use ggninja_footprint::Scanner;
-use ggninja_graph::hash::{ContentHash, HashCache};
-use ggninja_graph::thunk::{
-    edge_footprint, Bundles, Entry, NamedBundle, Roots, Thunk, ThunkBuilder,
-};
+use ggninja_graph::hash::HashCache;
+pub use ggninja_graph::thunk::EdgeThunk;
+use ggninja_graph::thunk::{edge_footprint, Bundles, Entry, Roots, ThunkBuilder};
 use ggninja_graph::{Escape, Graph, NodeId};
-use std::sync::Arc;
 
 pub struct Thunks {
     scanner: Scanner,
@@ -17,16 +15,6 @@ pub struct Thunks {
     hashes: HashCache,
     hashes_path: PathBuf,
     bundles: Bundles,
-}
-
-/// One edge's thunk, with every input named by its current content.
-pub struct EdgeThunk {
-    pub hash: ContentHash,
-    pub thunk: Thunk,
-    /// The real roots the command can see outside the canonical root.
-    pub sees: Vec<PathBuf>,
-    /// What its bundle input holds.
-    pub bundle: Option<Arc<NamedBundle>>,
 }
 
 impl Thunks {
@@ -41,10 +29,13 @@ impl Thunks {
         }
     }
 
-    /// The thunk of `b`, or why it must run locally. Inputs are named by
+    /// The thunk of `b` (every input named by its current content), or
+    /// why it must run locally. Inputs are named by
     /// content, not by their producers: an identical object from a changed
     /// source then still hits downstream.
     pub fn of(&self, g: &Graph, b: NodeId) -> Result<EdgeThunk, String> {
+        // Edges finished since the last call may have generated headers.
+        self.scanner.invalidate();
         let cwd = self.roots.build.clone();
         let scan = |g: &Graph, b: NodeId| edge_footprint(&self.scanner, &cwd, g, b);
         let mut tb = ThunkBuilder {
@@ -58,17 +49,7 @@ impl Thunks {
         };
         tb.build(b);
         match tb.done.remove(&b) {
-            Some(Entry::Thunk {
-                hash,
-                thunk,
-                sees,
-                bundle,
-            }) => Ok(EdgeThunk {
-                hash,
-                thunk,
-                sees,
-                bundle,
-            }),
+            Some(Entry::Thunk(t)) => Ok(*t),
             Some(Entry::LocalOnly(why)) => Err(why),
             None => Err("phony".to_string()),
         }

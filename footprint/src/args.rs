@@ -173,14 +173,31 @@ const FILE_VALUED: &[&str] = &[
 /// The parsed command line of a compiler driver invocation.
 #[derive(Debug, Clone, Default)]
 pub struct DriverArgs {
-    /// `-c`, `-S`, `-E`, `-M` or `-MM` present: no linking.
-    pub compile_only: bool,
-    /// `-E`/`-S`/`-M`/`-MM`: the assembler is not run.
-    pub no_assemble: bool,
+    /// What decides the search dirs and the toolchain.
+    pub settings: Settings,
     /// Source files with the language they are compiled as.
     pub sources: Vec<(String, Lang)>,
     /// Other named input files (objects, libraries, scripts, `-fplugin=`...).
     pub inputs: Vec<String>,
+    /// `-o`, `-MF`, and the implied `.d` of `-MD`/`-MMD`.
+    pub outputs: Vec<String>,
+    pub libs: Vec<String>,
+    pub lib_dirs: Vec<String>,
+    /// Arguments given to the linker (`-Wl,` split, `-Xlinker`).
+    pub linker_args: Vec<String>,
+    /// The arguments minus outputs and mode flags, for a `-M` fallback run.
+    pub fallback_args: Vec<String>,
+}
+
+/// The part of a driver's command line that decides where headers are
+/// searched and which programs and files it runs with, but not what it
+/// compiles: the many compile commands of one target share it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Settings {
+    /// `-c`, `-S`, `-E`, `-M` or `-MM` present: no linking.
+    pub compile_only: bool,
+    /// `-E`/`-S`/`-M`/`-MM`: the assembler is not run.
+    pub no_assemble: bool,
     pub iquote: Vec<String>,
     pub include_dirs: Vec<String>,
     pub isystem: Vec<String>,
@@ -191,15 +208,6 @@ pub struct DriverArgs {
     /// Flags that influence the built-in search dirs (`-std=`, `-m32`,
     /// `--sysroot`, `-nostdinc`, ...); relative paths in them made absolute.
     pub query_flags: Vec<String>,
-    /// `-o`, `-MF`, and the implied `.d` of `-MD`/`-MMD`.
-    pub outputs: Vec<String>,
-    pub libs: Vec<String>,
-    pub lib_dirs: Vec<String>,
-    /// Arguments given to the linker (`-Wl,` split, `-Xlinker`).
-    pub linker_args: Vec<String>,
-    /// The arguments minus outputs and mode flags, for a `-M` fallback run.
-    pub fallback_args: Vec<String>,
-    pub is_static: bool,
     pub nostdlib: bool,
     pub nostartfiles: bool,
     pub nodefaultlibs: bool,
@@ -251,9 +259,9 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
         let mut keep_for_fallback = true;
         match flag {
             "-c" | "-S" | "-E" | "-M" | "-MM" => {
-                d.compile_only = true;
+                d.settings.compile_only = true;
                 if flag != "-c" {
-                    d.no_assemble = true;
+                    d.settings.no_assemble = true;
                 }
                 keep_for_fallback = false;
             }
@@ -273,21 +281,22 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
             "-MP" | "-MG" => keep_for_fallback = false,
             "-I" | "--include-directory" => {
                 if v != "-" {
-                    d.include_dirs.push(v.clone())
+                    d.settings.include_dirs.push(v.clone())
                 }
             }
-            "-iquote" => d.iquote.push(v.clone()),
-            "-isystem" => d.isystem.push(v.clone()),
-            "-idirafter" | "-isystem-after" => d.idirafter.push(v.clone()),
+            "-iquote" => d.settings.iquote.push(v.clone()),
+            "-isystem" => d.settings.isystem.push(v.clone()),
+            "-idirafter" | "-isystem-after" => d.settings.idirafter.push(v.clone()),
             "-iprefix" => prefix = v.clone(),
-            "-iwithprefix" => d.idirafter.push(format!("{prefix}{v}")),
-            "-iwithprefixbefore" => d.include_dirs.push(format!("{prefix}{v}")),
-            "-include" | "-imacros" | "--include" => d.forced_includes.push(v.clone()),
+            "-iwithprefix" => d.settings.idirafter.push(format!("{prefix}{v}")),
+            "-iwithprefixbefore" => d.settings.include_dirs.push(format!("{prefix}{v}")),
+            "-include" | "-imacros" | "--include" => d.settings.forced_includes.push(v.clone()),
             "-include-pch" | "-ivfsoverlay" => d.inputs.push(v.clone()),
             "--sysroot" | "-isysroot" => {
                 let abs = abs_in(cwd, &v);
-                d.sysroot = Some(v.clone());
-                d.query_flags
+                d.settings.sysroot = Some(v.clone());
+                d.settings
+                    .query_flags
                     .push(format!("{flag}={abs}").replace("-isysroot=", "-isysroot"));
             }
             "-B" | "--gcc-toolchain" | "-gcc-toolchain" | "-specs" | "--specs"
@@ -296,28 +305,27 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
                 if flag.ends_with("specs") {
                     d.inputs.push(v.clone());
                 }
-                d.query_flags.push(format!(
+                d.settings.query_flags.push(format!(
                     "{flag}{}{abs}",
                     if flag == "-B" { "" } else { "=" }
                 ));
             }
-            "-target" | "--target" => d.query_flags.push(format!("--target={v}")),
+            "-target" | "--target" => d.settings.query_flags.push(format!("--target={v}")),
             "-arch" => {
-                d.query_flags.push("-arch".into());
-                d.query_flags.push(v.clone());
+                d.settings.query_flags.push("-arch".into());
+                d.settings.query_flags.push(v.clone());
             }
             "-x" => x_lang = if v == "none" { None } else { lang_of_x(&v) },
             "-L" => d.lib_dirs.push(v.clone()),
             "-l" => d.libs.push(v.clone()),
             "-T" => d.inputs.push(v.clone()),
             "-Xlinker" => d.linker_args.push(v.clone()),
-            "-static" => d.is_static = true,
-            "-nostdlib" => d.nostdlib = true,
-            "-nostartfiles" => d.nostartfiles = true,
-            "-nodefaultlibs" => d.nodefaultlibs = true,
-            "-fmodules" | "-fcxx-modules" | "-fmodules-ts" => d.modules = true,
+            "-nostdlib" => d.settings.nostdlib = true,
+            "-nostartfiles" => d.settings.nostartfiles = true,
+            "-nodefaultlibs" => d.settings.nodefaultlibs = true,
+            "-fmodules" | "-fcxx-modules" | "-fmodules-ts" => d.settings.modules = true,
             "-nostdinc" | "-nostdinc++" | "-nostdlibinc" | "-nobuiltininc" | "-ansi"
-            | "-pthread" | "-m32" | "-m64" | "-mx32" => d.query_flags.push(a.to_string()),
+            | "-pthread" | "-m32" | "-m64" | "-mx32" => d.settings.query_flags.push(a.to_string()),
             _ => {
                 if value.is_none() && !a.starts_with('-') && !a.is_empty() {
                     // positional
@@ -339,10 +347,10 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
                 } else if let Some(f) = FILE_VALUED.iter().find(|f| a.starts_with(**f)) {
                     d.inputs.push(a[f.len()..].to_string());
                     if f.contains("specs") {
-                        d.query_flags.push(a.to_string());
+                        d.settings.query_flags.push(a.to_string());
                     }
                 } else if let Some(ld) = a.strip_prefix("-fuse-ld=") {
-                    d.fuse_ld = Some(ld.to_string());
+                    d.settings.fuse_ld = Some(ld.to_string());
                 } else if a.starts_with("-std=")
                     || a.starts_with("--std=")
                     || a.starts_with("-stdlib=")
@@ -354,7 +362,7 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
                     || a.starts_with("-mcpu=")
                     || a.starts_with("-fsanitize=")
                 {
-                    d.query_flags.push(a.to_string());
+                    d.settings.query_flags.push(a.to_string());
                 }
             }
         }

@@ -39,8 +39,14 @@
 //!   script, and the arguments (or `--opt=value` values) naming existing
 //!   files.
 //!
-//! For every kind, [`Footprint::toolchain`] has the program run, the
-//! sub-programs the driver runs (`cc1`/`cc1plus`, `as`, `collect2`, `ld`,
+//! Compile commands that differ only in their sources and outputs (the many
+//! objects of one target) share a template: the search chain with its
+//! lookups, the forced includes and the toolchain list are made once per
+//! [`args::Settings`] until [`Scanner::invalidate`] says files may have come
+//! or gone.
+//!
+//! For every kind, [`Footprint::toolchain`] has the program's symlink
+//! targets and libraries, the sub-programs the driver runs (`cc1`/`cc1plus`, `as`, `collect2`, `ld`,
 //! `lto-wrapper`, found with `-print-prog-name`), the shared libraries each
 //! loads (`ldd`), symlink targets, and `/etc/ld.so.cache`.
 
@@ -89,6 +95,8 @@ pub enum Kind {
 /// Every file a command may read, and the files it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Footprint {
+    /// The command's words (launchers included).
+    pub argv: Vec<String>,
     /// What kind of step this is.
     pub kind: Kind,
     /// Absolute path of the program run (resolved on `$PATH`, launchers such
@@ -103,9 +111,9 @@ pub struct Footprint {
     /// canonicalized).
     pub headers: BTreeSet<PathBuf>,
     /// The driver, its sub-programs, crt files, default libraries, and the
-    /// shared libraries they load (absolute).
-    /// Sorted by bytes, no duplicates.
-    pub toolchain: Vec<PathBuf>,
+    /// shared libraries they load (absolute), but not `executable` itself.
+    /// Sorted by bytes, no duplicates; shared by commands of one template.
+    pub toolchain: Arc<Vec<PathBuf>>,
     /// Files written: `-o`, `-MF` (or the implied `.d` of `-MD`), the archive.
     pub outputs: Vec<PathBuf>,
     /// Whether the outputs can record the working directory: debug info
@@ -152,6 +160,36 @@ struct BuiltinDirs {
     angle: Vec<PathBuf>,
 }
 
+/// Compile (or link) commands that share a template.
+#[derive(PartialEq, Eq, Hash)]
+struct TemplateKey {
+    exe: PathBuf,
+    cwd: PathBuf,
+    cxx: bool,
+    /// The languages of the sources.
+    langs: Vec<Lang>,
+    settings: args::Settings,
+}
+
+struct Template {
+    /// One per preprocessed language.
+    langs: Vec<LangTemplate>,
+    toolchain: Arc<Vec<PathBuf>>,
+    /// The compiler's library search dirs.
+    lib_dirs: Vec<PathBuf>,
+}
+
+struct LangTemplate {
+    lang: Lang,
+    chain: Chain,
+    /// `-include` files and stdc-predef.h: scanned with every source.
+    forced: Vec<Node>,
+    /// The forced files and any precompiled headers beside them.
+    headers: Vec<PathBuf>,
+    /// Lookups of (chain start, include name) by every source.
+    lookups: LookupCache,
+}
+
 #[derive(Debug, Default)]
 struct CompilerInfo {
     /// Sub-program name → absolute path.
@@ -167,23 +205,24 @@ struct FileEntry {
 }
 
 /// Computes footprints. Holds caches (file directive lists, compiler
-/// built-in dirs, toolchain closures); it is `Sync`, so one scanner can be
-/// shared by rayon threads. Caches are only of facts that are revalidated
-/// (file contents, keyed by inode and timestamps) or that do not change
-/// during a build (compiler configuration); file existence is never cached
-/// across calls, so headers generated between calls are seen.
+/// built-in dirs, toolchain closures, compile templates); it is `Sync`, so
+/// one scanner can be shared by rayon threads. Caches are only of facts that
+/// are revalidated (file contents, keyed by inode and timestamps), that do
+/// not change during a build (compiler configuration), or, for which files
+/// exist in the project's include dirs, that hold until `invalidate`: a
+/// build calls it before each scan, so headers generated between calls are
+/// seen.
 pub struct Scanner {
     files: RwLock<HashMap<(u64, u64), FileEntry>>,
     builtin: Memo<BuiltinKey, Result<Arc<BuiltinDirs>, String>>,
     compilers: Memo<(PathBuf, Vec<String>), Arc<CompilerInfo>>,
     closures: Memo<PathBuf, Arc<Vec<PathBuf>>>,
     programs: Memo<String, Option<PathBuf>>,
-    /// The files the compiler's default libraries name (linker scripts such
-    /// as `libc.so`), per (library, search dirs).
-    default_libs: Memo<(PathBuf, Vec<PathBuf>), Arc<Vec<PathBuf>>>,
     ld_dirs: Memo<PathBuf, Arc<Vec<PathBuf>>>,
     canon_dirs: RwLock<HashMap<PathBuf, PathBuf>>,
-    sys_exists: RwLock<HashMap<PathBuf, bool>>,
+    sys_exists: Arc<RwLock<HashMap<PathBuf, bool>>>,
+    /// Per compile settings, until `invalidate`.
+    templates: Memo<TemplateKey, Result<Arc<Template>, LocalOnly>>,
     sys_files: RwLock<HashMap<PathBuf, Arc<Vec<Directive>>>>,
     fallbacks: AtomicUsize,
     files_parsed: AtomicUsize,
@@ -221,15 +260,15 @@ struct Node {
 
 /// The include search chain: quote-only dirs first, then from `angle_start`
 /// the dirs `<...>` includes search.
-struct Chain<'a> {
+struct Chain {
     dirs: Vec<PathBuf>,
     angle_start: usize,
     /// The compiler's built-in dirs (canonical): assumed not to change.
     sys: Vec<PathBuf>,
-    sys_exists: &'a RwLock<HashMap<PathBuf, bool>>,
+    sys_exists: Arc<RwLock<HashMap<PathBuf, bool>>>,
 }
 
-impl Chain<'_> {
+impl Chain {
     /// Whether `abs` is a regular file; answers for files under the
     /// built-in dirs are cached for the life of the scanner.
     fn exists(&self, abs: &Path) -> bool {
@@ -287,6 +326,15 @@ fn is_ld_name(name: &str) -> bool {
         || name.ends_with("-ld.gold")
 }
 
+/// A toolchain list: sorted as bytes (cheaper than a set of paths, whose
+/// comparisons walk components), no duplicates, without the program itself.
+fn toolchain_list(mut tc: Vec<PathBuf>, exe: &Path) -> Arc<Vec<PathBuf>> {
+    tc.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    tc.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
+    tc.retain(|p| p.as_os_str() != exe.as_os_str());
+    Arc::new(tc)
+}
+
 /// Removes `.` components (keeps `..`: symlinks make it meaningful).
 fn clean(p: PathBuf) -> PathBuf {
     if !p.components().any(|c| matches!(c, Component::CurDir)) {
@@ -316,10 +364,10 @@ impl Scanner {
             compilers: Mutex::default(),
             closures: Mutex::default(),
             programs: Mutex::default(),
-            default_libs: Mutex::default(),
             ld_dirs: Mutex::default(),
             canon_dirs: RwLock::new(HashMap::new()),
-            sys_exists: RwLock::new(HashMap::new()),
+            sys_exists: Arc::default(),
+            templates: Mutex::default(),
             sys_files: RwLock::new(HashMap::new()),
             fallbacks: AtomicUsize::new(0),
             files_parsed: AtomicUsize::new(0),
@@ -341,13 +389,15 @@ impl Scanner {
     /// -c`), `cwd` the build directory. Returns the footprint or why it
     /// cannot be known.
     pub fn footprint(&self, command: &str, cwd: &Path) -> Result<Footprint, LocalOnly> {
-        let mut words = split_command(command).map_err(LocalOnly::new)?;
-        while words.len() > 1
-            && LAUNCHERS.contains(&basename(&words[0]))
-            && !words[1].starts_with('-')
+        let argv = split_command(command).map_err(LocalOnly::new)?;
+        let mut skip = 0;
+        while skip + 1 < argv.len()
+            && LAUNCHERS.contains(&basename(&argv[skip]))
+            && !argv[skip + 1].starts_with('-')
         {
-            words.remove(0);
+            skip += 1;
         }
+        let words = &argv[skip..];
         if LAUNCHERS.contains(&basename(&words[0])) {
             return Err(LocalOnly::new(format!(
                 "launcher `{}` without a compiler",
@@ -357,55 +407,57 @@ impl Scanner {
         let exe = self
             .program(&words[0], cwd)
             .ok_or_else(|| LocalOnly::new(format!("program not found: {}", words[0])))?;
-        let name = basename(&words[0]).to_string();
+        let name = basename(&words[0]);
         let mut rsp_files = Vec::new();
         let args = expand_rsp(&words[1..], cwd, &mut rsp_files, 0)?;
         let mut fp = Footprint {
+            argv: Vec::new(),
             kind: Kind::Other,
             executable: exe.clone(),
             sources: rsp_files.into_iter().map(PathBuf::from).collect(),
             headers: BTreeSet::new(),
-            toolchain: Vec::new(),
+            toolchain: Arc::default(),
             outputs: Vec::new(),
             embeds_cwd: false,
         };
-        fp.toolchain.extend(self.closure(&exe).iter().cloned());
-        static LD_SO_CACHE: OnceLock<bool> = OnceLock::new();
-        if *LD_SO_CACHE.get_or_init(|| Path::new("/etc/ld.so.cache").exists()) {
-            fp.toolchain.push("/etc/ld.so.cache".into());
-        }
-        if is_compiler_name(&name) {
-            self.driver(&mut fp, &name, &args, cwd)?;
-        } else if is_ar_name(&name) {
-            archive(&mut fp, &args, cwd)?;
-            add_bfd_plugins(&mut fp);
-        } else if is_ld_name(&name) {
-            self.linker(&mut fp, &args, cwd);
-            add_bfd_plugins(&mut fp);
+        if is_compiler_name(name) {
+            fp.toolchain = self.driver(&mut fp, name, &args, cwd)?;
         } else {
-            fp.embeds_cwd = true;
-            if let Some(interp) = tools::shebang(&exe) {
-                fp.toolchain.extend(self.closure(&interp).iter().cloned());
-            }
-            for a in &args {
-                let cand = if a.starts_with('-') {
-                    a.split_once('=').map(|(_, v)| v)
-                } else {
-                    Some(a.as_str())
-                };
-                if let Some(c) = cand.filter(|c| !c.is_empty()) {
-                    if is_file(&cwd.join(c)) {
-                        fp.sources.push(c.into());
+            let mut tc = self.program_files(&exe);
+            if is_ar_name(name) {
+                archive(&mut fp, &args, cwd)?;
+                add_bfd_plugins(&mut tc);
+            } else if is_ld_name(name) {
+                self.linker(&mut fp, &mut tc, &args, cwd);
+                add_bfd_plugins(&mut tc);
+            } else {
+                fp.embeds_cwd = true;
+                if let Some(interp) = tools::shebang(&exe) {
+                    tc.extend(self.closure(&interp).iter().cloned());
+                }
+                for a in &args {
+                    let cand = if a.starts_with('-') {
+                        a.split_once('=').map(|(_, v)| v)
+                    } else {
+                        Some(a.as_str())
+                    };
+                    if let Some(c) = cand.filter(|c| !c.is_empty()) {
+                        if is_file(&cwd.join(c)) {
+                            fp.sources.push(c.into());
+                        }
                     }
                 }
             }
+            fp.toolchain = toolchain_list(tc, &exe);
         }
-        // Sorted as bytes: cheaper than a set of paths, whose comparisons
-        // walk components (this list is rebuilt for every edge).
-        fp.toolchain
-            .sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
-        fp.toolchain.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
+        fp.argv = argv;
         Ok(fp)
+    }
+
+    /// Forgets which files exist in the project's include dirs (the compile
+    /// templates): files may have been generated or removed since.
+    pub fn invalidate(&self) {
+        self.templates.lock().unwrap().clear();
     }
 
     /// `name` resolved as the shell would; a bare name is looked up on PATH
@@ -417,6 +469,17 @@ impl Scanner {
         memo(&self.programs, name.to_string(), || {
             tools::resolve_program(name, cwd)
         })
+    }
+
+    /// What running `exe` reads whatever it does: its symlink targets and
+    /// libraries, and the dynamic loader's cache.
+    fn program_files(&self, exe: &Path) -> Vec<PathBuf> {
+        static LD_SO_CACHE: OnceLock<bool> = OnceLock::new();
+        let mut tc: Vec<PathBuf> = self.closure(exe).to_vec();
+        if *LD_SO_CACHE.get_or_init(|| Path::new("/etc/ld.so.cache").exists()) {
+            tc.push("/etc/ld.so.cache".into());
+        }
+        tc
     }
 
     /// The program, its canonical path, and its shared libraries.
@@ -569,85 +632,60 @@ impl Scanner {
         )
     }
 
+    /// A compiler driver's footprint; returns its toolchain.
     fn driver(
         &self,
         fp: &mut Footprint,
         name: &str,
         args: &[String],
         cwd: &Path,
-    ) -> Result<(), LocalOnly> {
+    ) -> Result<Arc<Vec<PathBuf>>, LocalOnly> {
         let cxx = name.contains("++");
         let d = args::parse_driver_args(args, cxx, cwd);
-        if d.modules {
+        if d.settings.modules {
             return Err(LocalOnly::new("clang modules (implicit module maps)"));
         }
-        fp.kind = if d.compile_only {
+        fp.kind = if d.settings.compile_only {
             Kind::Compile
         } else {
             Kind::Link
         };
-        fp.embeds_cwd = d.compile_only && args.iter().any(|a| records_cwd(a));
+        fp.embeds_cwd = d.settings.compile_only && args.iter().any(|a| records_cwd(a));
         fp.outputs.extend(d.outputs.iter().map(PathBuf::from));
         fp.sources
             .extend(d.sources.iter().map(|s| PathBuf::from(&s.0)));
         fp.sources.extend(d.inputs.iter().map(PathBuf::from));
-        let info = self.compiler_info(&fp.executable, &d.query_flags);
-        let mut prog_names: Vec<&str> = Vec::new();
-
-        // Headers, per language.
-        let mut langs: Vec<Lang> = d
-            .sources
-            .iter()
-            .map(|s| s.1)
-            .filter(|l| l.preprocessed())
-            .collect();
+        let mut langs: Vec<Lang> = d.sources.iter().map(|s| s.1).collect();
         langs.sort();
         langs.dedup();
+        let key = TemplateKey {
+            exe: fp.executable.clone(),
+            cwd: cwd.to_path_buf(),
+            cxx,
+            langs,
+            settings: d.settings.clone(),
+        };
+        let t = memo(&self.templates, key, || {
+            self.template(&fp.executable, cxx, &d, cwd).map(Arc::new)
+        })?;
+
+        // Headers, per language.
         let mut computed = false;
-        for &lang in &langs {
-            let builtin = self.builtin_dirs(&fp.executable, lang.query_name(), &d.query_flags)?;
-            let chain = self.build_chain(&d, &builtin, cwd);
+        for lt in &t.langs {
             let mut roots = Vec::new();
             for (s, l) in &d.sources {
-                if *l == lang {
-                    if !is_file(&cwd.join(s)) {
-                        return Err(LocalOnly::new(format!("source not found: {s}")));
-                    }
+                if *l == lt.lang {
                     roots.push(Node {
                         path: clean(PathBuf::from(s)),
                         pos: Pos::Root,
                     });
                 }
             }
-            let mut forced = Vec::new();
-            for f in &d.forced_includes {
-                let node = if is_file(&cwd.join(f)) {
-                    Some(Node {
-                        path: clean(PathBuf::from(f)),
-                        pos: Pos::Local,
-                    })
-                } else {
-                    chain_lookup(&chain, cwd, 0, f, None)
-                };
-                if let Some(n) = node {
-                    // A precompiled header next to it is used instead if valid.
-                    let gch = PathBuf::from(format!("{}.gch", n.path.display()));
-                    add_file_or_dir(&mut fp.headers, &gch, cwd);
-                    forced.push(n.path.clone());
-                    roots.push(n);
-                }
-            }
-            // The driver pre-includes glibc's stdc-predef.h from the system
-            // dirs (gone with -nostdinc, which removes them from the chain).
-            if let Some(n) = chain_lookup(&chain, cwd, 0, "stdc-predef.h", None) {
-                forced.push(n.path.clone());
-                roots.push(n);
-            }
-            let (found, comp) = self.scan(cwd, &chain, roots)?;
+            roots.extend(lt.forced.iter().cloned());
+            let (found, comp) = self.scan(cwd, &lt.chain, &lt.lookups, roots)?;
             computed |= comp;
-            fp.headers.extend(forced);
+            fp.headers.extend(lt.headers.iter().cloned());
             fp.headers.extend(found);
-            prog_names.push(lang.cc1());
         }
         if computed {
             self.fallbacks.fetch_add(1, Ordering::Relaxed);
@@ -667,76 +705,142 @@ impl Scanner {
                 }
             }
         }
+        if fp.kind != Kind::Link {
+            return Ok(t.toolchain.clone());
+        }
+        // What this link names beyond the template: `-l` libraries (and the
+        // files their linker scripts name), files passed to the linker.
+        let mut tc = Vec::new();
+        let mut all_dirs: Vec<PathBuf> = d.lib_dirs.iter().map(PathBuf::from).collect();
+        all_dirs.extend(t.lib_dirs.iter().cloned());
+        for l in &d.libs {
+            for p in find_lib(l, &all_dirs, cwd) {
+                expand_linker_script(&p, &all_dirs, cwd, &mut tc);
+                fp.sources.push(p);
+            }
+        }
+        for a in &d.linker_args {
+            if let Some(m) = a.strip_prefix("-Map=").or_else(|| a.strip_prefix("--Map=")) {
+                fp.outputs.push(m.into());
+                continue;
+            }
+            let v = a.split_once('=').map_or(a.as_str(), |(_, v)| v);
+            if !v.is_empty() && is_file(&cwd.join(v)) {
+                fp.sources.push(v.into());
+            } else if let Some(r) = v.strip_prefix('@') {
+                fp.sources.push(r.into());
+            }
+        }
+        if tc.is_empty() {
+            return Ok(t.toolchain.clone());
+        }
+        tc.extend(t.toolchain.iter().cloned());
+        Ok(toolchain_list(tc, &fp.executable))
+    }
+
+    /// What every command with these settings shares: per language, the
+    /// search chain and the files scanned with every source; the toolchain.
+    fn template(
+        &self,
+        exe: &Path,
+        cxx: bool,
+        d: &DriverArgs,
+        cwd: &Path,
+    ) -> Result<Template, LocalOnly> {
+        let s = &d.settings;
+        let info = self.compiler_info(exe, &s.query_flags);
+        let mut tc = self.program_files(exe);
+        let mut prog_names: Vec<&str> = Vec::new();
+        let mut langs: Vec<Lang> = d.sources.iter().map(|s| s.1).collect();
+        langs.sort();
+        langs.dedup();
+        let mut lang_templates = Vec::new();
+        for &lang in langs.iter().filter(|l| l.preprocessed()) {
+            let builtin = self.builtin_dirs(exe, lang.query_name(), &s.query_flags)?;
+            let chain = self.build_chain(s, &builtin, cwd);
+            let lookups = LookupCache::default();
+            let mut forced = Vec::new();
+            let mut headers = Vec::new();
+            for f in &s.forced_includes {
+                let node = if is_file(&cwd.join(f)) {
+                    Some(Node {
+                        path: clean(PathBuf::from(f)),
+                        pos: Pos::Local,
+                    })
+                } else {
+                    chain_lookup(&chain, cwd, 0, f, Some(&lookups))
+                };
+                if let Some(n) = node {
+                    // A precompiled header next to it is used instead if valid.
+                    let gch = PathBuf::from(format!("{}.gch", n.path.display()));
+                    let mut found = BTreeSet::new();
+                    add_file_or_dir(&mut found, &gch, cwd);
+                    headers.extend(found);
+                    headers.push(n.path.clone());
+                    forced.push(n);
+                }
+            }
+            // The driver pre-includes glibc's stdc-predef.h from the system
+            // dirs (gone with -nostdinc, which removes them from the chain).
+            if let Some(n) = chain_lookup(&chain, cwd, 0, "stdc-predef.h", Some(&lookups)) {
+                headers.push(n.path.clone());
+                forced.push(n);
+            }
+            prog_names.push(lang.cc1());
+            lang_templates.push(LangTemplate {
+                lang,
+                chain,
+                forced,
+                headers,
+                lookups,
+            });
+        }
         // Plain assembler sources still need `as`.
-        if (d.sources.iter().any(|s| s.1 == Lang::Asm) || !langs.is_empty()) && !d.no_assemble {
+        let assembles = langs.contains(&Lang::Asm) || !lang_templates.is_empty();
+        if assembles && !s.no_assemble {
             prog_names.push("as");
         }
-        if fp.kind == Kind::Link {
+        if !s.compile_only {
             // LTO objects are compiled again at link time (lto1, then as).
             prog_names.extend(["collect2", "ld", "lto-wrapper", "lto1", "as"]);
-            if let Some(p) = &info.lto_plugin {
-                fp.toolchain.push(p.clone());
-            }
-            if let Some(ld) = &d.fuse_ld {
+            tc.extend(info.lto_plugin.iter().cloned());
+            if let Some(ld) = &s.fuse_ld {
                 let n = if ld.contains('/') {
                     ld.clone()
                 } else {
                     format!("ld.{ld}")
                 };
                 if let Some(p) = tools::resolve_program(&n, cwd) {
-                    fp.toolchain.extend(self.closure(&p).iter().cloned());
+                    tc.extend(self.closure(&p).iter().cloned());
                 }
             }
-            add_bfd_plugins(fp);
-            if !d.nostdlib && !d.nostartfiles {
-                fp.toolchain.extend(info.crt.iter().cloned());
+            add_bfd_plugins(&mut tc);
+            if !s.nostdlib && !s.nostartfiles {
+                tc.extend(info.crt.iter().cloned());
             }
-            let user_dirs: Vec<PathBuf> = d.lib_dirs.iter().map(PathBuf::from).collect();
-            let mut all_dirs = user_dirs.clone();
-            all_dirs.extend(info.lib_dirs.iter().cloned());
-            for l in &d.libs {
-                for p in find_lib(l, &all_dirs, cwd) {
-                    expand_linker_script(&p, &all_dirs, cwd, &mut fp.toolchain);
-                    fp.sources.push(p);
-                }
-            }
-            if !d.nostdlib && !d.nodefaultlibs {
+            if !s.nostdlib && !s.nodefaultlibs {
                 let mut defaults = vec!["gcc", "gcc_s", "gcc_eh", "c"];
                 if cxx {
                     defaults.extend(["stdc++", "m"]);
                 }
                 for l in defaults {
                     for p in find_lib(l, &info.lib_dirs, cwd) {
-                        let key = (p.clone(), info.lib_dirs.clone());
-                        let named = memo(&self.default_libs, key, || {
-                            let mut named = Vec::new();
-                            expand_linker_script(&p, &info.lib_dirs, cwd, &mut named);
-                            Arc::new(named)
-                        });
-                        fp.toolchain.extend(named.iter().cloned());
-                        fp.toolchain.push(p);
+                        expand_linker_script(&p, &info.lib_dirs, cwd, &mut tc);
+                        tc.push(p);
                     }
-                }
-            }
-            for a in &d.linker_args {
-                if let Some(m) = a.strip_prefix("-Map=").or_else(|| a.strip_prefix("--Map=")) {
-                    fp.outputs.push(m.into());
-                    continue;
-                }
-                let v = a.split_once('=').map_or(a.as_str(), |(_, v)| v);
-                if !v.is_empty() && is_file(&cwd.join(v)) {
-                    fp.sources.push(v.into());
-                } else if let Some(r) = v.strip_prefix('@') {
-                    fp.sources.push(r.into());
                 }
             }
         }
         for p in prog_names {
             if let Some(path) = info.progs.get(p) {
-                fp.toolchain.extend(self.closure(path).iter().cloned());
+                tc.extend(self.closure(path).iter().cloned());
             }
         }
-        Ok(())
+        Ok(Template {
+            langs: lang_templates,
+            toolchain: toolchain_list(tc, exe),
+            lib_dirs: info.lib_dirs.clone(),
+        })
     }
 
     fn canon_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
@@ -755,7 +859,7 @@ impl Scanner {
         Some(c)
     }
 
-    fn build_chain<'a>(&'a self, d: &DriverArgs, b: &BuiltinDirs, cwd: &Path) -> Chain<'a> {
+    fn build_chain(&self, d: &args::Settings, b: &BuiltinDirs, cwd: &Path) -> Chain {
         let sysrooted = |s: &String| -> PathBuf {
             let root = d.sysroot.clone().unwrap_or_default();
             if let Some(r) = s.strip_prefix('=') {
@@ -810,7 +914,7 @@ impl Scanner {
             dirs: quote.into_iter().chain(bracket).map(|e| e.0).collect(),
             angle_start,
             sys,
-            sys_exists: &self.sys_exists,
+            sys_exists: Arc::clone(&self.sys_exists),
         }
     }
 
@@ -860,9 +964,9 @@ impl Scanner {
         &self,
         cwd: &Path,
         chain: &Chain,
+        lookups: &LookupCache,
         roots: Vec<Node>,
     ) -> Result<(Vec<PathBuf>, bool), LocalOnly> {
-        let lookups: RwLock<HashMap<(usize, String), Option<Node>>> = RwLock::new(HashMap::new());
         let key_of = |n: &Node| -> Option<Key> {
             let parent = n.path.parent().unwrap_or(Path::new(""));
             Some((
@@ -874,46 +978,54 @@ impl Scanner {
         let mut visited: HashSet<Key> = HashSet::new();
         let mut frontier = Vec::new();
         for r in roots {
-            if let Some(k) = key_of(&r) {
-                if visited.insert(k) {
-                    frontier.push(r);
+            let Some(k) = key_of(&r) else {
+                if r.pos == Pos::Root {
+                    let missing = format!("source not found: {}", r.path.display());
+                    return Err(LocalOnly::new(missing));
                 }
+                continue;
+            };
+            if visited.insert(k) {
+                frontier.push(r);
             }
         }
         let mut found = Vec::new();
         let mut computed = false;
         while !frontier.is_empty() {
-            let results: Vec<Scanned> = frontier
-                .par_iter()
-                .map(|n| {
-                    let Some(dirs) = self.directives(&cwd.join(&n.path), chain) else {
-                        if n.pos == Pos::Root {
-                            return Err(LocalOnly::new(format!(
-                                "cannot read source {}",
-                                n.path.display()
-                            )));
-                        }
-                        return Ok((Vec::new(), false));
-                    };
-                    let mut comp = false;
-                    let mut kids = Vec::new();
-                    for d in dirs.iter() {
-                        let (name, quoted) = match &d.target {
-                            IncludeTarget::Computed => {
-                                comp = true;
-                                continue;
-                            }
-                            IncludeTarget::Quoted(s) => (s, true),
-                            IncludeTarget::Angle(s) => (s, false),
-                        };
-                        if let Some(k) = resolve(chain, cwd, n, d.kind, name, quoted, &lookups) {
-                            let key = key_of(&k);
-                            kids.push((k, key));
-                        }
+            let scan_one = |n: &Node| -> Scanned {
+                let Some(dirs) = self.directives(&cwd.join(&n.path), chain) else {
+                    if n.pos == Pos::Root {
+                        return Err(LocalOnly::new(format!(
+                            "source not found: {}",
+                            n.path.display()
+                        )));
                     }
-                    Ok((kids, comp))
-                })
-                .collect();
+                    return Ok((Vec::new(), false));
+                };
+                let mut comp = false;
+                let mut kids = Vec::new();
+                for d in dirs.iter() {
+                    let (name, quoted) = match &d.target {
+                        IncludeTarget::Computed => {
+                            comp = true;
+                            continue;
+                        }
+                        IncludeTarget::Quoted(s) => (s, true),
+                        IncludeTarget::Angle(s) => (s, false),
+                    };
+                    if let Some(k) = resolve(chain, cwd, n, d.kind, name, quoted, lookups) {
+                        let key = key_of(&k);
+                        kids.push((k, key));
+                    }
+                }
+                Ok((kids, comp))
+            };
+            // A source and stdc-predef.h are not worth a parallel split.
+            let results: Vec<Scanned> = if frontier.len() < 8 {
+                frontier.iter().map(scan_one).collect()
+            } else {
+                frontier.par_iter().map(scan_one).collect()
+            };
             let mut next = Vec::new();
             for r in results {
                 let (kids, comp) = r?;
@@ -932,7 +1044,7 @@ impl Scanner {
         Ok((found, computed))
     }
 
-    fn linker(&self, fp: &mut Footprint, args: &[String], cwd: &Path) {
+    fn linker(&self, fp: &mut Footprint, tc: &mut Vec<PathBuf>, args: &[String], cwd: &Path) {
         fp.kind = Kind::Link;
         const SEP: &[&str] = &[
             "-o",
@@ -1024,7 +1136,7 @@ impl Scanner {
         lib_dirs.extend(dirs.iter().cloned());
         for l in libs {
             for p in find_lib(&l, &lib_dirs, cwd) {
-                expand_linker_script(&p, &lib_dirs, cwd, &mut fp.toolchain);
+                expand_linker_script(&p, &lib_dirs, cwd, tc);
                 fp.sources.push(p);
             }
         }
@@ -1070,7 +1182,7 @@ fn resolve(
     kind: DirectiveKind,
     name: &str,
     quoted: bool,
-    cache: &RwLock<HashMap<(usize, String), Option<Node>>>,
+    cache: &LookupCache,
 ) -> Option<Node> {
     if name.starts_with('/') {
         return is_file(Path::new(name)).then(|| Node {
@@ -1120,7 +1232,7 @@ fn add_file_or_dir(set: &mut BTreeSet<PathBuf>, p: &Path, cwd: &Path) {
 }
 
 /// The plugins binutils loads from `/usr/lib/bfd-plugins` (looked up once).
-fn add_bfd_plugins(fp: &mut Footprint) {
+fn add_bfd_plugins(tc: &mut Vec<PathBuf>) {
     static PLUGINS: OnceLock<Vec<PathBuf>> = OnceLock::new();
     let plugins = PLUGINS.get_or_init(|| {
         let mut s = BTreeSet::new();
@@ -1131,7 +1243,7 @@ fn add_bfd_plugins(fp: &mut Footprint) {
         }
         v
     });
-    fp.toolchain.extend(plugins.iter().cloned());
+    tc.extend(plugins.iter().cloned());
 }
 
 /// `-lname` candidates: every `libname.so`/`libname.a` in the first dir that
@@ -1230,6 +1342,9 @@ fn archive(fp: &mut Footprint, args: &[String], cwd: &Path) -> Result<(), LocalO
         if a == "--plugin" || a == "--target" || a == "--output" {
             i += 1;
         } else if a.starts_with("--") || (a.starts_with("-X") && ops.is_none()) {
+        } else if let (Some(o), Some(modifiers)) = (&mut ops, a.strip_prefix('-')) {
+            // Modifiers after the operation (`ar rcsD -T lib.a ...`).
+            o.push_str(modifiers);
         } else if ops.is_none() {
             ops = Some(a.trim_start_matches('-').to_string());
         } else {

@@ -91,13 +91,13 @@ fn parses_driver_flags() {
         .map(String::from)
         .collect();
     let d = parse_driver_args(&a, false, Path::new("/b"));
-    assert!(d.compile_only);
-    assert_eq!(d.include_dirs, ["inc", "other"]);
-    assert_eq!(d.iquote, ["q"]);
-    assert_eq!(d.isystem, ["sys"]);
-    assert_eq!(d.idirafter, ["late"]);
-    assert_eq!(d.forced_includes, ["pre.h", "m.h"]);
-    assert_eq!(d.sysroot.as_deref(), Some("/sr"));
+    assert!(d.settings.compile_only);
+    assert_eq!(d.settings.include_dirs, ["inc", "other"]);
+    assert_eq!(d.settings.iquote, ["q"]);
+    assert_eq!(d.settings.isystem, ["sys"]);
+    assert_eq!(d.settings.idirafter, ["late"]);
+    assert_eq!(d.settings.forced_includes, ["pre.h", "m.h"]);
+    assert_eq!(d.settings.sysroot.as_deref(), Some("/sr"));
     assert_eq!(
         d.sources,
         [
@@ -108,7 +108,10 @@ fn parses_driver_flags() {
     );
     assert_eq!(d.inputs, ["o.o"]);
     assert_eq!(d.outputs, ["out.o", "out.d"]);
-    assert_eq!(d.query_flags, ["-std=c++17", "-m32", "--sysroot=/sr"]);
+    assert_eq!(
+        d.settings.query_flags,
+        ["-std=c++17", "-m32", "--sysroot=/sr"]
+    );
     assert!(!d.fallback_args.iter().any(|a| a == "-o"
         || a == "out.o"
         || a == "-c"
@@ -141,7 +144,7 @@ fn parses_driver_flags() {
     .map(String::from)
     .to_vec();
     let d = parse_driver_args(&a, false, Path::new("/b"));
-    assert!(!d.compile_only);
+    assert!(!d.settings.compile_only);
     assert_eq!(d.inputs, ["a.o", "libb.a"]);
     assert_eq!(d.lib_dirs, ["lib", "lib2"]);
     assert_eq!(d.libs, ["z", "m"]);
@@ -225,6 +228,10 @@ fn archive_and_other() {
     assert_eq!(fp.sources, [Path::new("a.o"), Path::new("b.o")]);
     assert_eq!(fp.outputs, [Path::new("libx.a")]);
     assert!(fp.executable.is_absolute());
+    // Modifiers may follow the operation as options (GN's `ar rcsD -T`).
+    let fp = s.footprint("ar rcsD -T libt.a a.o b.o", d).unwrap();
+    assert_eq!(fp.sources, [Path::new("a.o"), Path::new("b.o")]);
+    assert_eq!(fp.outputs, [Path::new("libt.a")]);
     let fp = s
         .footprint("cp in.txt --target-directory=out missing.txt", d)
         .unwrap();

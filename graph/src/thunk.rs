@@ -9,7 +9,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ggninja_footprint::split_command;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -98,7 +97,7 @@ pub struct Bundles {
 
 impl Bundles {
     /// The bundle of `files` (absolute system paths), hashing each once.
-    fn get(&self, files: &[PathBuf], cache: &HashCache) -> Result<Arc<NamedBundle>, String> {
+    fn get(&self, files: &[&PathBuf], cache: &HashCache) -> Result<Arc<NamedBundle>, String> {
         // Paths hash and compare as bytes: `Path`'s own Eq and Hash walk
         // components, which costs more than the rest of a lookup.
         let mut h = rustc_hash::FxHasher::default();
@@ -145,9 +144,10 @@ impl Bundles {
         if let Some(b) = found(&made) {
             return Ok(b);
         }
-        made.entry(key)
-            .or_default()
-            .push((files.to_vec(), Arc::clone(&named)));
+        made.entry(key).or_default().push((
+            files.iter().map(|&f| f.clone()).collect(),
+            Arc::clone(&named),
+        ));
         Ok(named)
     }
 
@@ -184,9 +184,77 @@ pub struct Roots {
     pub build: PathBuf,
     /// Absolute source directory, when known.
     pub source: Option<PathBuf>,
+    /// The real roots with their thunk-visible names, the longer first
+    /// (one may contain the other). Every argv word is searched for them.
+    prefixes: Vec<Prefix>,
+}
+
+#[derive(Debug, Clone)]
+struct Prefix {
+    real: String,
+    finder: memchr::memmem::Finder<'static>,
+    virt: &'static str,
+}
+
+impl Prefix {
+    fn new(real: &Path, virt: &'static str) -> Prefix {
+        let real = real.display().to_string();
+        Prefix {
+            finder: memchr::memmem::Finder::new(real.as_bytes()).into_owned(),
+            real,
+            virt,
+        }
+    }
+
+    /// Where `real` starts as a whole path prefix in `text` (followed by
+    /// `/`, a separator or the end), not inside a longer name.
+    fn find_whole(&self, text: &str) -> Option<usize> {
+        let mut from = 0;
+        while let Some(i) = self.finder.find(&text.as_bytes()[from..]) {
+            let at = from + i;
+            let after = &text[at + self.real.len()..];
+            if after.is_empty() || after.starts_with(['/', ' ', '\'', '"', ':', ';', '=']) {
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    }
+
+    /// `text` with every whole occurrence of the real root replaced, or
+    /// None when there is none.
+    fn replace(&self, text: &str) -> Option<String> {
+        let mut at = self.find_whole(text)?;
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        loop {
+            out.push_str(&rest[..at]);
+            out.push_str(self.virt);
+            rest = &rest[at + self.real.len()..];
+            match self.find_whole(rest) {
+                Some(i) => at = i,
+                None => break,
+            }
+        }
+        out.push_str(rest);
+        Some(out)
+    }
 }
 
 impl Roots {
+    pub fn new(build: PathBuf, source: Option<PathBuf>) -> Roots {
+        let mut prefixes = vec![Prefix::new(&build, BUILD_ROOT)];
+        prefixes.extend(source.as_deref().map(|s| Prefix::new(s, SOURCE_ROOT)));
+        // A root of "/" would rewrite every absolute path.
+        prefixes.retain(|p| p.real.len() > 1);
+        prefixes.sort_by_key(|p| std::cmp::Reverse(p.real.len()));
+        Roots {
+            build,
+            source,
+            prefixes,
+        }
+    }
+
     /// The build dir is `cwd`; the source dir comes from CMake's cache
     /// (`CMAKE_HOME_DIRECTORY`) when there is one.
     pub fn detect(cwd: &Path) -> Roots {
@@ -197,10 +265,7 @@ impl Roots {
                     .find_map(|l| l.strip_prefix("CMAKE_HOME_DIRECTORY:INTERNAL="))
                     .map(PathBuf::from)
             });
-        Roots {
-            build: cwd.to_path_buf(),
-            source,
-        }
+        Roots::new(cwd.to_path_buf(), source)
     }
 
     /// A manifest path (relative to the build dir, or absolute) as a thunk sees it.
@@ -215,18 +280,13 @@ impl Roots {
     /// Replaces real root prefixes inside any string (argv words, absolute
     /// paths); the longer root first, since one may contain the other.
     pub fn rewrite(&self, text: &str) -> String {
-        let mut pairs: Vec<(String, &str)> = vec![(self.build.display().to_string(), BUILD_ROOT)];
-        if let Some(s) = &self.source {
-            pairs.push((s.display().to_string(), SOURCE_ROOT));
-        }
-        pairs.sort_by_key(|(real, _)| std::cmp::Reverse(real.len()));
-        let mut out = text.to_string();
-        for (real, virt) in pairs {
-            if real.len() > 1 {
-                out = replace_prefixed(&out, &real, virt);
+        let mut out: Option<String> = None;
+        for p in &self.prefixes {
+            if let Some(r) = p.replace(out.as_deref().unwrap_or(text)) {
+                out = Some(r);
             }
         }
-        out
+        out.unwrap_or_else(|| text.to_string())
     }
 
     /// Undoes `rewrite` in a text (a depfile restored from the store).
@@ -243,13 +303,18 @@ impl Roots {
     /// becomes `__FILE__` strings and debug paths), and all of them when it
     /// can record its working directory (ccache without `base_dir`).
     pub fn seen_by(&self, argv: &[String], embeds_cwd: bool) -> Vec<PathBuf> {
-        let mut roots = vec![self.build.clone()];
-        roots.extend(self.source.clone());
-        roots.retain(|root| {
-            let real = root.display().to_string();
-            embeds_cwd || argv.iter().any(|a| replace_prefixed(a, &real, "") != *a)
-        });
-        roots
+        let named = |root: &Path| {
+            let real = root.as_os_str().as_bytes();
+            self.prefixes
+                .iter()
+                .filter(|p| p.real.as_bytes() == real)
+                .any(|p| argv.iter().any(|a| p.find_whole(a).is_some()))
+        };
+        std::iter::once(&self.build)
+            .chain(&self.source)
+            .filter(|root| embeds_cwd || named(root))
+            .cloned()
+            .collect()
     }
 
     /// Whether a real absolute path lies in the build or source tree.
@@ -280,22 +345,6 @@ impl Roots {
     }
 }
 
-/// Replaces `real` where it is a whole path prefix (followed by `/`, a
-/// separator or the end), not inside a longer name.
-fn replace_prefixed(text: &str, real: &str, virt: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(real) {
-        let after = &rest[i + real.len()..];
-        let whole = after.is_empty() || after.starts_with(['/', ' ', '\'', '"', ':', ';', '=']);
-        out.push_str(&rest[..i]);
-        out.push_str(if whole { virt } else { real });
-        rest = after;
-    }
-    out.push_str(rest);
-    out
-}
-
 /// What an edge reads, as found by a footprint scanner: files relative to
 /// the build dir or absolute, plus the program it runs.
 pub struct Footprint {
@@ -304,7 +353,7 @@ pub struct Footprint {
     pub files: Vec<String>,
     /// The program's own files (sub-programs, shared libraries, crt files,
     /// default libraries), absolute: they become a bundle.
-    pub toolchain: Vec<PathBuf>,
+    pub toolchain: Arc<Vec<PathBuf>>,
     /// The outputs may record the working directory (see footprint's).
     pub embeds_cwd: bool,
 }
@@ -315,16 +364,22 @@ pub type Scan<'a> = dyn Fn(&Graph, NodeId) -> Result<Footprint, String> + Sync +
 /// One edge's thunk, or the reason it must run locally.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    Thunk {
-        hash: ContentHash,
-        thunk: Thunk,
-        /// The real roots the command can see when run outside the
-        /// canonical root (see `Roots::seen_by`).
-        sees: Vec<PathBuf>,
-        /// The contents of its `Source::Bundle` input, if any.
-        bundle: Option<Arc<NamedBundle>>,
-    },
+    Thunk(Box<EdgeThunk>),
     LocalOnly(String),
+}
+
+/// An edge's thunk and what running it takes besides.
+#[derive(Debug, Clone)]
+pub struct EdgeThunk {
+    pub hash: ContentHash,
+    pub thunk: Thunk,
+    /// `thunk.canonical()`, which `hash` names.
+    pub canonical: String,
+    /// The real roots the command can see when run outside the canonical
+    /// root (see `Roots::seen_by`).
+    pub sees: Vec<PathBuf>,
+    /// The contents of its `Source::Bundle` input, if any.
+    pub bundle: Option<Arc<NamedBundle>>,
 }
 
 /// Builds the thunks of every non-phony edge needed for `targets`, linked
@@ -406,10 +461,8 @@ impl ThunkBuilder<'_> {
         let mut links = Vec::new();
         // Toolchain files inside the trees (a compiler built by the build)
         // stay plain inputs; the rest are the bundle.
-        let (local, system): (Vec<PathBuf>, Vec<PathBuf>) = fp
-            .toolchain
-            .into_iter()
-            .partition(|p| self.roots.is_inside(p));
+        let (local, system): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            fp.toolchain.iter().partition(|p| self.roots.is_inside(p));
         files.extend(local.iter().map(|p| p.display().to_string()));
         files.sort();
         files.dedup();
@@ -554,10 +607,10 @@ impl ThunkBuilder<'_> {
         let mut inputs = draft.inputs;
         for (virt, p) in draft.links {
             let input = match self.done.get(&p) {
-                Some(Entry::Thunk { hash, .. }) => Input {
+                Some(Entry::Thunk(t)) => Input {
                     path: virt.clone(),
                     source: Source::Output {
-                        thunk: hash.to_string(),
+                        thunk: t.hash.to_string(),
                         output: virt,
                     },
                 },
@@ -577,12 +630,14 @@ impl ThunkBuilder<'_> {
             inputs,
             outputs: draft.outputs,
         };
-        Entry::Thunk {
-            hash: thunk.hash(),
+        let canonical = thunk.canonical();
+        Entry::Thunk(Box::new(EdgeThunk {
+            hash: ContentHash::of(Kind::Thunk, canonical.as_bytes()),
             thunk,
+            canonical,
             sees: draft.sees,
             bundle: draft.bundle,
-        }
+        }))
     }
 
     fn expand_phony(&self, path: &str, out: &mut Vec<String>, depth: usize) {
@@ -618,7 +673,6 @@ pub fn edge_footprint(
     let full = g.command(b, false).map_err(|e| e.to_string())?;
     let command = strip_noop_wrapper(&full);
     let fp = scanner.footprint(command, cwd).map_err(|e| e.reason)?;
-    let argv = split_command(command)?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -632,15 +686,10 @@ pub fn edge_footprint(
     // existing file arguments) count even when the manifest does not list them.
     let scanned = fp.sources.iter().chain(&fp.headers);
     files.extend(scanned.map(|p| p.display().to_string()));
-    let exe = fp.executable;
     Ok(Footprint {
-        toolchain: fp
-            .toolchain
-            .into_iter()
-            .filter(|p| p.as_os_str() != exe.as_os_str())
-            .collect(),
-        program: exe,
-        argv,
+        toolchain: fp.toolchain,
+        program: fp.executable,
+        argv: fp.argv,
         files,
         embeds_cwd: fp.embeds_cwd,
     })
@@ -669,10 +718,7 @@ mod tests {
 
     #[test]
     fn roots_rewrite_whole_prefixes_only() {
-        let r = Roots {
-            build: "/home/u/proj/build".into(),
-            source: Some("/home/u/proj".into()),
-        };
+        let r = Roots::new("/home/u/proj/build".into(), Some("/home/u/proj".into()));
         assert_eq!(r.virtual_path("obj/a.o"), "/ggroot/build/obj/a.o");
         assert_eq!(r.rewrite("-I/home/u/proj/include"), "-I/ggroot/src/include");
         assert_eq!(r.rewrite("/home/u/proj/build/gen.h"), "/ggroot/build/gen.h");
@@ -685,10 +731,7 @@ mod tests {
 
     #[test]
     fn seen_roots_are_those_named_or_all_with_cwd() {
-        let r = Roots {
-            build: "/home/u/proj/build".into(),
-            source: Some("/home/u/proj".into()),
-        };
+        let r = Roots::new("/home/u/proj/build".into(), Some("/home/u/proj".into()));
         let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
         let compile = argv("cc -I/home/u/proj/include -c /home/u/proj/a.c -o a.o");
         assert_eq!(
@@ -698,10 +741,7 @@ mod tests {
         let generated = argv("cc -I/home/u/proj/build/gen -c ../a.c -o a.o");
         // The build dir is inside the source dir: naming one names both.
         assert_eq!(r.seen_by(&generated, false).len(), 2);
-        let apart = Roots {
-            build: "/tmp/b".into(),
-            source: Some("/home/u/proj".into()),
-        };
+        let apart = Roots::new("/tmp/b".into(), Some("/home/u/proj".into()));
         let generated = argv("cc -I/tmp/b/gen -c ../a.c -o a.o");
         assert_eq!(
             apart.seen_by(&generated, false),
