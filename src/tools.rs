@@ -613,7 +613,7 @@ fn footprint(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         None => Err(format!("'{target}' is not built by any command")),
         Some(Entry::LocalOnly(why)) => Err(format!("'{target}' is local-only: {why}")),
         Some(Entry::Thunk(t)) => {
-            let (hash, thunk, bundle) = (t.hash, t.thunk, t.bundle);
+            let (hash, thunk, bundle) = (t.hash, t.thunk(), t.bundle);
             let mut out = format!(
                 "thunk {hash}\nprogram {} {}\n",
                 thunk.function.exe, thunk.function.exe_hash

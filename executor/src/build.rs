@@ -539,7 +539,7 @@ impl<'e> Builder<'e> {
                     }
                     if let (false, Some(sb)) = (hit, &self.sandbox) {
                         let bundle = t.bundle.as_deref();
-                        let prepared = sb.prepare(edge.index(), g, edge, &t.thunk, bundle);
+                        let prepared = sb.prepare(edge.index(), g, edge, &t.thunk(), bundle);
                         let prepared =
                             prepared.map_err(|e| format!("sandbox for '{}': {}", out(), e))?;
                         launch = Some(prepared);

@@ -71,62 +71,65 @@ fn lang_of_x(x: &str) -> Option<Lang> {
     })
 }
 
-/// Options that take their value as the next argument.
-const SEPARATE: &[&str] = &[
-    "-o",
-    "-I",
-    "-iquote",
-    "-isystem",
-    "-idirafter",
-    "-include",
-    "-imacros",
-    "-isysroot",
-    "-iprefix",
-    "-iwithprefix",
-    "-iwithprefixbefore",
-    "-imultilib",
-    "-MF",
-    "-MT",
-    "-MQ",
-    "-x",
-    "-D",
-    "-U",
-    "-L",
-    "-l",
-    "-Xlinker",
-    "-Xassembler",
-    "-Xpreprocessor",
-    "-Xclang",
-    "-T",
-    "-u",
-    "-aux-info",
-    "-e",
-    "--param",
-    "-A",
-    "-target",
-    "--sysroot",
-    "-z",
-    "-B",
-    "-arch",
-    "-MJ",
-    "-dumpbase",
-    "-dumpdir",
-    "-dumpbase-ext",
-    "-ivfsoverlay",
-    "-include-pch",
-    "-iframework",
-    "-F",
-    "--include",
-    "--include-directory",
-    "--output",
-    "-specs",
-    "--specs",
-    "-isystem-after",
-    "--gcc-toolchain",
-    "-gcc-toolchain",
-    "-resource-dir",
-    "-mllvm",
-];
+/// Options that take their value as the next argument (a `match`, not a
+/// list search: every argument of every compile goes through it).
+fn takes_value(a: &str) -> bool {
+    matches!(
+        a,
+        "-o" | "-I"
+            | "-iquote"
+            | "-isystem"
+            | "-idirafter"
+            | "-include"
+            | "-imacros"
+            | "-isysroot"
+            | "-iprefix"
+            | "-iwithprefix"
+            | "-iwithprefixbefore"
+            | "-imultilib"
+            | "-MF"
+            | "-MT"
+            | "-MQ"
+            | "-x"
+            | "-D"
+            | "-U"
+            | "-L"
+            | "-l"
+            | "-Xlinker"
+            | "-Xassembler"
+            | "-Xpreprocessor"
+            | "-Xclang"
+            | "-T"
+            | "-u"
+            | "-aux-info"
+            | "-e"
+            | "--param"
+            | "-A"
+            | "-target"
+            | "--sysroot"
+            | "-z"
+            | "-B"
+            | "-arch"
+            | "-MJ"
+            | "-dumpbase"
+            | "-dumpdir"
+            | "-dumpbase-ext"
+            | "-ivfsoverlay"
+            | "-include-pch"
+            | "-iframework"
+            | "-F"
+            | "--include"
+            | "--include-directory"
+            | "--output"
+            | "-specs"
+            | "--specs"
+            | "-isystem-after"
+            | "--gcc-toolchain"
+            | "-gcc-toolchain"
+            | "-resource-dir"
+            | "-mllvm"
+    )
+}
 
 /// Options whose value may be joined to them (`-Idir`), longest first.
 const JOINED: &[&str] = &[
@@ -185,8 +188,20 @@ pub struct DriverArgs {
     pub lib_dirs: Vec<String>,
     /// Arguments given to the linker (`-Wl,` split, `-Xlinker`).
     pub linker_args: Vec<String>,
+    /// The arguments (by index) that a `-M` fallback run leaves out:
+    /// outputs and mode flags.
+    dropped: Vec<std::ops::Range<usize>>,
+}
+
+impl DriverArgs {
     /// The arguments minus outputs and mode flags, for a `-M` fallback run.
-    pub fallback_args: Vec<String>,
+    pub fn fallback_args(&self, args: &[String]) -> Vec<String> {
+        let kept = |i: &usize| !self.dropped.iter().any(|r| r.contains(i));
+        (0..args.len())
+            .filter(kept)
+            .map(|i| args[i].clone())
+            .collect()
+    }
 }
 
 /// The part of a driver's command line that decides where headers are
@@ -238,24 +253,27 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
     let mut prefix = String::new();
     let mut i = 0;
     while i < args.len() {
+        let start = i;
         let a = args[i].as_str();
         i += 1;
         // Split into (flag, value).
-        let (flag, value): (&str, Option<String>) = if SEPARATE.contains(&a) {
-            let v = args.get(i).cloned();
+        let (flag, value): (&str, Option<&str>) = if !a.starts_with('-') {
+            (a, None)
+        } else if takes_value(a) {
+            let v = args.get(i).map(String::as_str);
             i += 1;
             (a, v)
         } else if let Some(eq) = a.find('=').filter(|_| a.starts_with("--")) {
-            (&a[..eq], Some(a[eq + 1..].to_string()))
+            (&a[..eq], Some(&a[eq + 1..]))
         } else if let Some(j) = JOINED
             .iter()
             .find(|j| a.starts_with(**j) && a.len() > j.len())
         {
-            (j, Some(a[j.len()..].to_string()))
+            (j, Some(&a[j.len()..]))
         } else {
             (a, None)
         };
-        let v = value.clone().unwrap_or_default();
+        let v = value.unwrap_or_default();
         let mut keep_for_fallback = true;
         match flag {
             "-c" | "-S" | "-E" | "-M" | "-MM" => {
@@ -266,7 +284,7 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
                 keep_for_fallback = false;
             }
             "-o" | "--output" => {
-                o = Some(v.clone());
+                o = Some(v.to_string());
                 keep_for_fallback = false;
             }
             "-MD" | "-MMD" => {
@@ -274,36 +292,36 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
                 keep_for_fallback = false;
             }
             "-MF" => {
-                mf = Some(v.clone());
+                mf = Some(v.to_string());
                 keep_for_fallback = false;
             }
             "-MT" | "-MQ" | "-MJ" => keep_for_fallback = false,
             "-MP" | "-MG" => keep_for_fallback = false,
             "-I" | "--include-directory" => {
                 if v != "-" {
-                    d.settings.include_dirs.push(v.clone())
+                    d.settings.include_dirs.push(v.to_string())
                 }
             }
-            "-iquote" => d.settings.iquote.push(v.clone()),
-            "-isystem" => d.settings.isystem.push(v.clone()),
-            "-idirafter" | "-isystem-after" => d.settings.idirafter.push(v.clone()),
-            "-iprefix" => prefix = v.clone(),
+            "-iquote" => d.settings.iquote.push(v.to_string()),
+            "-isystem" => d.settings.isystem.push(v.to_string()),
+            "-idirafter" | "-isystem-after" => d.settings.idirafter.push(v.to_string()),
+            "-iprefix" => prefix = v.to_string(),
             "-iwithprefix" => d.settings.idirafter.push(format!("{prefix}{v}")),
             "-iwithprefixbefore" => d.settings.include_dirs.push(format!("{prefix}{v}")),
-            "-include" | "-imacros" | "--include" => d.settings.forced_includes.push(v.clone()),
-            "-include-pch" | "-ivfsoverlay" => d.inputs.push(v.clone()),
+            "-include" | "-imacros" | "--include" => d.settings.forced_includes.push(v.to_string()),
+            "-include-pch" | "-ivfsoverlay" => d.inputs.push(v.to_string()),
             "--sysroot" | "-isysroot" => {
-                let abs = abs_in(cwd, &v);
-                d.settings.sysroot = Some(v.clone());
+                let abs = abs_in(cwd, v);
+                d.settings.sysroot = Some(v.to_string());
                 d.settings
                     .query_flags
                     .push(format!("{flag}={abs}").replace("-isysroot=", "-isysroot"));
             }
             "-B" | "--gcc-toolchain" | "-gcc-toolchain" | "-specs" | "--specs"
             | "-resource-dir" => {
-                let abs = abs_in(cwd, &v);
+                let abs = abs_in(cwd, v);
                 if flag.ends_with("specs") {
-                    d.inputs.push(v.clone());
+                    d.inputs.push(v.to_string());
                 }
                 d.settings.query_flags.push(format!(
                     "{flag}{}{abs}",
@@ -313,13 +331,13 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
             "-target" | "--target" => d.settings.query_flags.push(format!("--target={v}")),
             "-arch" => {
                 d.settings.query_flags.push("-arch".into());
-                d.settings.query_flags.push(v.clone());
+                d.settings.query_flags.push(v.to_string());
             }
-            "-x" => x_lang = if v == "none" { None } else { lang_of_x(&v) },
-            "-L" => d.lib_dirs.push(v.clone()),
-            "-l" => d.libs.push(v.clone()),
-            "-T" => d.inputs.push(v.clone()),
-            "-Xlinker" => d.linker_args.push(v.clone()),
+            "-x" => x_lang = if v == "none" { None } else { lang_of_x(v) },
+            "-L" => d.lib_dirs.push(v.to_string()),
+            "-l" => d.libs.push(v.to_string()),
+            "-T" => d.inputs.push(v.to_string()),
+            "-Xlinker" => d.linker_args.push(v.to_string()),
             "-nostdlib" => d.settings.nostdlib = true,
             "-nostartfiles" => d.settings.nostartfiles = true,
             "-nodefaultlibs" => d.settings.nodefaultlibs = true,
@@ -366,13 +384,8 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
                 }
             }
         }
-        if keep_for_fallback {
-            d.fallback_args.push(a.to_string());
-            if SEPARATE.contains(&a) {
-                if let Some(v) = value {
-                    d.fallback_args.push(v);
-                }
-            }
+        if !keep_for_fallback {
+            d.dropped.push(start..i);
         }
     }
     if let Some(o) = &o {

@@ -63,6 +63,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::hash::Hash;
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -689,7 +690,7 @@ impl Scanner {
         }
         if computed {
             self.fallbacks.fetch_add(1, Ordering::Relaxed);
-            let mut a = d.fallback_args.clone();
+            let mut a = d.fallback_args(args);
             a.extend(["-M", "-MG"].map(String::from));
             let (ok, out, err) = tools::run(&fp.executable, &a, cwd).map_err(LocalOnly::new)?;
             if !ok {
@@ -925,7 +926,10 @@ impl Scanner {
                 return Some(d.clone());
             }
         }
-        let m = std::fs::metadata(abs).ok()?;
+        // Opened first: the stamp then comes from fstat, and a file read
+        // costs one path lookup, not two.
+        let file = std::fs::File::open(abs).ok()?;
+        let m = file.metadata().ok()?;
         let key = (m.dev(), m.ino());
         let stamp = (
             m.size(),
@@ -939,7 +943,10 @@ impl Scanner {
                 return Some(e.directives.clone());
             }
         }
-        let text = std::fs::read(abs).ok()?;
+        // Through `take`, which skips `File`'s own size probe (another
+        // fstat and an lseek): the size is known.
+        let mut text = Vec::with_capacity(m.size() as usize + 1);
+        file.take(u64::MAX).read_to_end(&mut text).ok()?;
         self.files_parsed.fetch_add(1, Ordering::Relaxed);
         let dirs = Arc::new(parse_directives(&text));
         self.files.write().unwrap().insert(

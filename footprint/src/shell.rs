@@ -9,77 +9,100 @@
 /// subshells, parameter expansion (`$`), command substitution (`` ` ``, `$(`),
 /// globs (`*`, `?`, `[`), tilde expansion, comments and newlines.
 pub fn split_command(command: &str) -> Result<Vec<String>, String> {
+    // Bytes, not chars: every special character is ASCII, and runs of
+    // ordinary ones are copied at once (this runs for every edge).
+    let b = command.as_bytes();
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
-    let mut chars = command.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut i = 0;
+    // The char at byte `at` (a backslash may escape a multi-byte one).
+    let char_at = |at: usize| command[at..].chars().next();
+    while i < b.len() {
+        let c = b[i];
+        i += 1;
         match c {
-            ' ' | '\t' => {
+            b' ' | b'\t' => {
                 if in_word {
                     words.push(std::mem::take(&mut cur));
                     in_word = false;
                 }
             }
-            '\n' => return Err("multiple commands (newline)".into()),
-            '\'' => {
+            b'\n' => return Err("multiple commands (newline)".into()),
+            b'\'' => {
                 in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(ch) => cur.push(ch),
-                        None => return Err("unterminated single quote".into()),
-                    }
-                }
+                let Some(len) = b[i..].iter().position(|&x| x == b'\'') else {
+                    return Err("unterminated single quote".into());
+                };
+                cur.push_str(&command[i..i + len]);
+                i += len + 1;
             }
-            '"' => {
+            b'"' => {
                 in_word = true;
                 loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(ch @ ('"' | '\\')) => cur.push(ch),
-                            Some(ch @ ('$' | '`')) => cur.push(ch),
-                            Some('\n') => {}
-                            Some(ch) => {
-                                cur.push('\\');
-                                cur.push(ch);
+                    let run = b[i..]
+                        .iter()
+                        .position(|x| matches!(x, b'"' | b'\\' | b'$' | b'`'))
+                        .unwrap_or(b.len() - i);
+                    cur.push_str(&command[i..i + run]);
+                    i += run;
+                    match b.get(i) {
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(b'\\') => {
+                            i += 1;
+                            match char_at(i) {
+                                Some(ch @ ('"' | '\\' | '$' | '`')) => cur.push(ch),
+                                Some('\n') => {}
+                                Some(ch) => {
+                                    cur.push('\\');
+                                    cur.push(ch);
+                                }
+                                None => return Err("unterminated double quote".into()),
                             }
-                            None => return Err("unterminated double quote".into()),
-                        },
-                        Some('$') => return Err("shell expansion ($)".into()),
-                        Some('`') => return Err("command substitution (`)".into()),
-                        Some(ch) => cur.push(ch),
-                        None => return Err("unterminated double quote".into()),
+                            i += char_at(i).map_or(0, char::len_utf8);
+                        }
+                        Some(b'$') => return Err("shell expansion ($)".into()),
+                        Some(b'`') => return Err("command substitution (`)".into()),
+                        _ => return Err("unterminated double quote".into()),
                     }
                 }
             }
-            '\\' => match chars.next() {
-                Some('\n') => {}
+            b'\\' => match char_at(i) {
+                Some('\n') => i += 1,
                 Some(ch) => {
                     in_word = true;
                     cur.push(ch);
+                    i += ch.len_utf8();
                 }
                 None => return Err("trailing backslash".into()),
             },
-            '|' => return Err("shell pipeline (|)".into()),
-            '&' => return Err("shell operator (& or &&)".into()),
-            ';' => return Err("command list (;)".into()),
-            '<' | '>' => return Err("redirection".into()),
-            '(' | ')' => return Err("subshell".into()),
-            '$' => {
-                if chars.peek() == Some(&'(') {
+            b'|' => return Err("shell pipeline (|)".into()),
+            b'&' => return Err("shell operator (& or &&)".into()),
+            b';' => return Err("command list (;)".into()),
+            b'<' | b'>' => return Err("redirection".into()),
+            b'(' | b')' => return Err("subshell".into()),
+            b'$' => {
+                if b.get(i) == Some(&b'(') {
                     return Err("command substitution ($()".into());
                 }
                 return Err("shell expansion ($)".into());
             }
-            '`' => return Err("command substitution (`)".into()),
-            '*' | '?' | '[' => return Err("glob pattern".into()),
-            '#' if !in_word => return Err("shell comment".into()),
-            '~' if !in_word => return Err("tilde expansion".into()),
-            ch => {
+            b'`' => return Err("command substitution (`)".into()),
+            b'*' | b'?' | b'[' => return Err("glob pattern".into()),
+            b'#' if !in_word => return Err("shell comment".into()),
+            b'~' if !in_word => return Err("tilde expansion".into()),
+            _ => {
+                // A run of ordinary bytes (`#` and `~` are ordinary inside
+                // a word).
                 in_word = true;
-                cur.push(ch);
+                let start = i - 1;
+                while i < b.len() && !is_special(b[i]) {
+                    i += 1;
+                }
+                cur.push_str(&command[start..i]);
             }
         }
     }
@@ -121,6 +144,30 @@ pub fn split_command(command: &str) -> Result<Vec<String>, String> {
         return Err(format!("shell builtin `{w0}`"));
     }
     Ok(words)
+}
+
+/// Bytes with a meaning to the shell outside quotes.
+fn is_special(c: u8) -> bool {
+    matches!(
+        c,
+        b' ' | b'\t'
+            | b'\n'
+            | b'\''
+            | b'"'
+            | b'\\'
+            | b'|'
+            | b'&'
+            | b';'
+            | b'<'
+            | b'>'
+            | b'('
+            | b')'
+            | b'$'
+            | b'`'
+            | b'*'
+            | b'?'
+            | b'['
+    )
 }
 
 /// Splits the contents of a GCC `@response` file: words separated by

@@ -2,15 +2,17 @@
 //! unchanged file (same device, inode, size, mtime and ctime) is never read
 //! twice — hashing the toolchain on every build would cost seconds.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 /// What a hash names: a file's content (a value) or a thunk.
@@ -56,16 +58,17 @@ impl ContentHash {
 
 impl fmt::Display for ContentHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let letter = match self.kind {
-            Kind::Value => 'V',
-            Kind::Thunk => 'T',
+        // Encoded in place: every input of every thunk is printed so.
+        let mut name = [0u8; 44];
+        name[0] = match self.kind {
+            Kind::Value => b'V',
+            Kind::Thunk => b'T',
         };
-        write!(
-            f,
-            "{letter}{}{:08x}",
-            URL_SAFE_NO_PAD.encode(self.digest),
-            self.size
-        )
+        URL_SAFE_NO_PAD
+            .encode_slice(self.digest, &mut name[1..])
+            .expect("43 characters hold 32 bytes");
+        f.write_str(std::str::from_utf8(&name).expect("base64 is ASCII"))?;
+        write!(f, "{:08x}", self.size)
     }
 }
 
@@ -91,15 +94,21 @@ impl FileKey {
     }
 }
 
+/// Paths as bytes: hashing a `Path` walks its components, which costs more
+/// than the rest of a lookup.
+type PathMap<V> = FxHashMap<Vec<u8>, V>;
+
 /// Hashes of files by path, valid while their `FileKey` is unchanged.
 /// Shared between threads; saved to a text file between runs.
 #[derive(Default)]
 pub struct HashCache {
-    entries: Mutex<HashMap<PathBuf, (FileKey, ContentHash)>>,
+    entries: RwLock<PathMap<(FileKey, ContentHash)>>,
     /// System files (outside the build and source trees) already looked at
     /// by this process: the toolchain and `/usr/include` do not change
     /// during a build, so each is stat'ed once, not once per edge.
-    system: RwLock<HashMap<PathBuf, Option<ContentHash>>>,
+    system: RwLock<PathMap<Option<ContentHash>>>,
+    /// Whether `entries` changed since `load`.
+    dirty: AtomicBool,
 }
 
 impl HashCache {
@@ -110,7 +119,7 @@ impl HashCache {
         let Ok(file) = std::fs::File::open(path) else {
             return cache;
         };
-        let mut map = HashMap::new();
+        let mut map = PathMap::default();
         for line in io::BufReader::new(file).lines().map_while(Result::ok) {
             let mut f = line.splitn(7, ' ');
             let mut num = || f.next().and_then(|x| x.parse::<i128>().ok());
@@ -129,24 +138,27 @@ impl HashCache {
                 mtime_ns,
                 ctime_ns,
             };
-            map.insert(PathBuf::from(p), (key, hash));
+            map.insert(p.as_bytes().to_vec(), (key, hash));
         }
-        *cache.entries.lock().expect("fresh mutex") = map;
+        *cache.entries.write().expect("fresh lock") = map;
         cache
     }
 
-    /// Writes the cache atomically (temp file + rename).
+    /// Writes the cache atomically (temp file + rename), if it changed.
     pub fn save(&self, path: &Path) -> io::Result<()> {
+        if !self.dirty.load(Ordering::Relaxed) && path.exists() {
+            return Ok(());
+        }
         let tmp = path.with_extension("tmp");
         {
             let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
             let map = self
                 .entries
-                .lock()
+                .read()
                 .map_err(|_| io::Error::other("hash cache poisoned"))?;
             for (p, (k, h)) in map.iter() {
                 // Paths with newlines cannot be stored in this format; skip them.
-                let Some(p) = p.to_str().filter(|p| !p.contains('\n')) else {
+                let Some(p) = std::str::from_utf8(p).ok().filter(|p| !p.contains('\n')) else {
                     continue;
                 };
                 writeln!(
@@ -169,12 +181,13 @@ impl HashCache {
     /// Like `hash_path`, remembered for the life of the process (see
     /// `system`).
     pub fn hash_system(&self, path: &Path) -> io::Result<Option<ContentHash>> {
-        if let Some(h) = self.system.read().ok().and_then(|m| m.get(path).copied()) {
+        let bytes = path.as_os_str().as_bytes();
+        if let Some(h) = self.system.read().ok().and_then(|m| m.get(bytes).copied()) {
             return Ok(h);
         }
         let h = self.hash_path(path)?;
         if let Ok(mut m) = self.system.write() {
-            m.insert(path.to_path_buf(), h);
+            m.insert(bytes.to_vec(), h);
         }
         Ok(h)
     }
@@ -187,8 +200,9 @@ impl HashCache {
             return Ok(None);
         }
         let key = FileKey::of(&meta);
-        if let Ok(map) = self.entries.lock() {
-            if let Some((k, h)) = map.get(path) {
+        let name = path.as_os_str().as_bytes();
+        if let Ok(map) = self.entries.read() {
+            if let Some((k, h)) = map.get(name) {
                 if *k == key {
                     return Ok(Some(*h));
                 }
@@ -199,15 +213,16 @@ impl HashCache {
         // The file may have changed while we read it: only cache if not.
         let after = FileKey::of(&std::fs::metadata(path)?);
         if after == key {
-            if let Ok(mut map) = self.entries.lock() {
-                map.insert(path.to_path_buf(), (key, hash));
+            if let Ok(mut map) = self.entries.write() {
+                map.insert(name.to_vec(), (key, hash));
+                self.dirty.store(true, Ordering::Relaxed);
             }
         }
         Ok(Some(hash))
     }
 
     pub fn len(&self) -> usize {
-        self.entries.lock().map(|m| m.len()).unwrap_or(0)
+        self.entries.read().map(|m| m.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {

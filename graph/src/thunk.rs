@@ -372,8 +372,8 @@ pub enum Entry {
 #[derive(Debug, Clone)]
 pub struct EdgeThunk {
     pub hash: ContentHash,
-    pub thunk: Thunk,
-    /// `thunk.canonical()`, which `hash` names.
+    /// The thunk's canonical JSON, which `hash` names. Only this is kept:
+    /// it is a third of the size of a `Thunk`, and a graph holds 50k.
     pub canonical: String,
     /// The real roots the command can see when run outside the canonical
     /// root (see `Roots::seen_by`).
@@ -381,6 +381,15 @@ pub struct EdgeThunk {
     /// The contents of its `Source::Bundle` input, if any.
     pub bundle: Option<Arc<NamedBundle>>,
 }
+
+impl EdgeThunk {
+    pub fn thunk(&self) -> Thunk {
+        serde_json::from_str(&self.canonical).expect("a canonical thunk parses")
+    }
+}
+
+/// Maps by edge, with a hash cheaper than the default (keys are small ints).
+pub type NodeMap<V> = rustc_hash::FxHashMap<NodeId, V>;
 
 /// Builds the thunks of every non-phony edge needed for `targets`, linked
 /// to each other by hash, in dependency order.
@@ -390,7 +399,7 @@ pub struct ThunkBuilder<'a> {
     pub cache: &'a HashCache,
     pub bundles: &'a Bundles,
     pub scan: &'a Scan<'a>,
-    pub done: HashMap<NodeId, Entry>,
+    pub done: NodeMap<Entry>,
     /// Name produced inputs by their producer's thunk (a self-contained
     /// graph), or, when false, by their current content (the memo key: an
     /// identical object from a changed source then still hits downstream).
@@ -398,14 +407,33 @@ pub struct ThunkBuilder<'a> {
 }
 
 /// An edge's thunk before the thunks it links to are known.
+/// Its parts are serialized already (in parallel, and a string holds a
+/// thunk in a third of the memory of the structs).
 struct Draft {
-    function: Function,
-    inputs: Vec<Input>,
+    /// The `Function`'s JSON.
+    function: String,
+    inputs: Vec<InputJson>,
     bundle: Option<Arc<NamedBundle>>,
     /// Inputs another edge produces: (thunk-visible path, producer).
     links: Vec<(String, NodeId)>,
-    outputs: Vec<String>,
+    /// The sorted outputs' JSON.
+    outputs: String,
     sees: Vec<PathBuf>,
+}
+
+/// An `Input`'s path and its JSON.
+struct InputJson {
+    path: String,
+    json: String,
+}
+
+impl From<Input> for InputJson {
+    fn from(input: Input) -> InputJson {
+        InputJson {
+            json: serde_json::to_string(&input).expect("inputs always serialize"),
+            path: input.path,
+        }
+    }
 }
 
 impl ThunkBuilder<'_> {
@@ -427,7 +455,7 @@ impl ThunkBuilder<'_> {
     /// parallel, then the thunk hashes in dependency order.
     pub fn build_all(&mut self, edges: &[NodeId]) {
         let g = self.graph;
-        let mut drafts: HashMap<NodeId, Result<Draft, String>> = HashMap::new();
+        let mut drafts: NodeMap<Result<Draft, String>> = NodeMap::default();
         let mut wanted: Vec<NodeId> = edges.to_vec();
         while !wanted.is_empty() {
             wanted.retain(|b| !g.is_phony(*b) && !self.done.contains_key(b));
@@ -457,7 +485,7 @@ impl ThunkBuilder<'_> {
         }
         files.sort();
         files.dedup();
-        let mut inputs = Vec::with_capacity(files.len() + 1);
+        let mut inputs: Vec<InputJson> = Vec::with_capacity(files.len() + 1);
         let mut links = Vec::new();
         // Toolchain files inside the trees (a compiler built by the build)
         // stay plain inputs; the rest are the bundle.
@@ -471,12 +499,13 @@ impl ThunkBuilder<'_> {
             false => Some(self.bundles.get(&system, self.cache)?),
         };
         if let Some(b) = &bundle {
-            inputs.push(Input {
+            let input = Input {
                 path: "/".to_string(),
                 source: Source::Bundle {
                     bundle: b.hash.to_string(),
                 },
-            });
+            };
+            inputs.push(input.into());
         }
         for f in files {
             let producer = g
@@ -488,7 +517,7 @@ impl ThunkBuilder<'_> {
                 // names its archive).
                 Some(p) if p == b => {}
                 Some(p) if self.link_outputs => links.push((self.roots.virtual_path(&f), p)),
-                _ => inputs.push(self.value_input(&f, producer.is_some())?),
+                _ => inputs.push(self.value_input(&f, producer.is_some())?.into()),
             }
         }
         let exe_hash = self
@@ -504,20 +533,21 @@ impl ThunkBuilder<'_> {
             .map(|&o| self.roots.virtual_path(g.path(o)))
             .collect();
         outputs.sort();
+        let function = Function {
+            exe: self.roots.rewrite(&fp.program.display().to_string()),
+            exe_hash: exe_hash.to_string(),
+            argv: fp.argv.iter().map(|a| self.roots.rewrite(a)).collect(),
+            env: ENV
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
         Ok(Draft {
             bundle,
-            function: Function {
-                exe: self.roots.rewrite(&fp.program.display().to_string()),
-                exe_hash: exe_hash.to_string(),
-                argv: fp.argv.iter().map(|a| self.roots.rewrite(a)).collect(),
-                env: ENV
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            },
+            function: serde_json::to_string(&function).expect("functions always serialize"),
             inputs,
             links,
-            outputs,
+            outputs: serde_json::to_string(&outputs).expect("outputs always serialize"),
             sees: self.roots.seen_by(&fp.argv, fp.embeds_cwd),
         })
     }
@@ -547,9 +577,9 @@ impl ThunkBuilder<'_> {
     /// all done get their links resolved (to the producer's thunk, or, for a
     /// local-only producer, to the content it left) and their hashes, in
     /// parallel. Edges left when no wave can start are in a cycle.
-    fn finish_all(&mut self, mut drafts: HashMap<NodeId, Result<Draft, String>>) {
-        let mut waiting: HashMap<NodeId, usize> = HashMap::new();
-        let mut dependents: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    fn finish_all(&mut self, mut drafts: NodeMap<Result<Draft, String>>) {
+        let mut waiting: NodeMap<usize> = NodeMap::default();
+        let mut dependents: NodeMap<Vec<NodeId>> = NodeMap::default();
         let mut wave = Vec::new();
         for (&b, d) in &drafts {
             let pending: Vec<NodeId> = match d {
@@ -622,18 +652,27 @@ impl ThunkBuilder<'_> {
                     }
                 }
             };
-            inputs.push(input);
+            inputs.push(input.into());
         }
         inputs.sort_by(|a, b| a.path.cmp(&b.path));
-        let thunk = Thunk {
-            function: draft.function,
-            inputs,
-            outputs: draft.outputs,
-        };
-        let canonical = thunk.canonical();
+        // What `Thunk::canonical` gives: fields in order, no spaces.
+        let size = draft.function.len() + draft.outputs.len() + 40;
+        let mut canonical =
+            String::with_capacity(inputs.iter().map(|i| i.json.len() + 1).sum::<usize>() + size);
+        canonical.push_str("{\"function\":");
+        canonical.push_str(&draft.function);
+        canonical.push_str(",\"inputs\":[");
+        for (n, i) in inputs.iter().enumerate() {
+            if n > 0 {
+                canonical.push(',');
+            }
+            canonical.push_str(&i.json);
+        }
+        canonical.push_str("],\"outputs\":");
+        canonical.push_str(&draft.outputs);
+        canonical.push('}');
         Entry::Thunk(Box::new(EdgeThunk {
             hash: ContentHash::of(Kind::Thunk, canonical.as_bytes()),
-            thunk,
             canonical,
             sees: draft.sees,
             bundle: draft.bundle,
