@@ -10,6 +10,7 @@ use ggninja_graph::hash::{ContentHash, HashCache};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::thunk::{edge_footprint, Bundles, Entry, Roots, Source, ThunkBuilder};
 use ggninja_graph::{Escape, Graph, NodeId};
+use rayon::prelude::*;
 use std::path::PathBuf;
 
 use crate::{App, When};
@@ -529,39 +530,49 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         order.sort();
         use std::io::Write;
         tb.build_all(&order);
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
         // Bundles first: a reader meets each before the thunks naming it.
+        let mut bundles = Vec::new();
         for named in tb.bundles.all() {
             let line = ThunkLine::Bundle {
                 bundle: named.hash.to_string(),
                 files: &named.bundle.files,
             };
-            if serde_json::to_writer(&mut out, &line).is_err() || out.write_all(b"\n").is_err() {
-                return 0;
-            }
+            let _ = serde_json::to_writer(&mut bundles, &line);
+            bundles.push(b'\n');
         }
-        for b in order {
-            if tb.graph.is_phony(b) {
-                continue;
-            }
+        let mut out = std::io::stdout().lock();
+        if out.write_all(&bundles).is_err() {
+            return 0;
+        }
+        // Lines made in parallel, a batch at a time (100 MB of JSON for
+        // 50k edges is not copied at once).
+        let line = |buf: &mut Vec<u8>, b: NodeId| {
             let output = tb.graph.path(tb.graph.build(b).outs[0]);
-            let line = match &tb.done[&b] {
+            let _ = match &tb.done[&b] {
                 // The thunk as hashed, not serialized a second time.
-                Entry::Thunk(t) => {
-                    write_thunk_line(&mut out, output, &t.hash.to_string(), &t.canonical)
-                }
-                Entry::LocalOnly(why) => serde_json::to_writer(
-                    &mut out,
-                    &ThunkLine::LocalOnly {
+                Entry::Thunk(t) => write_thunk_line(buf, output, &t.hash.to_string(), &t.canonical),
+                Entry::LocalOnly(why) => {
+                    let why = ThunkLine::LocalOnly {
                         output,
                         local_only: why,
-                    },
-                )
-                .map_err(std::io::Error::from),
+                    };
+                    serde_json::to_writer(&mut *buf, &why).map_err(std::io::Error::from)
+                }
             };
-            if line.is_err() || out.write_all(b"\n").is_err() {
-                // A closed pipe (`| head`): stop quietly.
+            buf.push(b'\n');
+        };
+        order.retain(|&b| !tb.graph.is_phony(b));
+        for batch in order.chunks(4096) {
+            let parts: Vec<Vec<u8>> = batch
+                .par_chunks(256)
+                .map(|edges| {
+                    let mut buf = Vec::new();
+                    edges.iter().for_each(|&b| line(&mut buf, b));
+                    buf
+                })
+                .collect();
+            // A closed pipe (`| head`): stop quietly.
+            if parts.iter().any(|p| out.write_all(p).is_err()) {
                 return 0;
             }
         }
