@@ -480,15 +480,7 @@ fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let scanner = ggninja_footprint::Scanner::new();
     let scan = |g: &Graph, b: NodeId| edge_footprint(&scanner, &cwd, g, b);
     let bundles = Bundles::default();
-    let mut builder = ThunkBuilder {
-        graph: &e.graph,
-        roots: &roots,
-        cache: &cache,
-        bundles: &bundles,
-        scan: &scan,
-        done: Default::default(),
-        link_outputs: true,
-    };
+    let mut builder = ThunkBuilder::new(&e.graph, &roots, &cache, &bundles, &scan, true);
     let out = f(&mut builder);
     // The cache only saves rehashing; failing to write it loses nothing.
     let _ = cache.save(&cache_path);
@@ -508,77 +500,62 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         }
     };
     with_thunks(e, |tb| {
-        let mut order = Vec::new();
-        let mut seen = HashSet::new();
-        let mut stack: Vec<NodeId> = nodes
-            .iter()
-            .filter_map(|&n| tb.graph.file(n).in_build)
-            .collect();
-        while let Some(b) = stack.pop() {
-            if !seen.insert(b) {
-                continue;
-            }
-            order.push(b);
-            stack.extend(
-                tb.graph
-                    .build(b)
-                    .ins
-                    .iter()
-                    .filter_map(|&i| tb.graph.file(i).in_build),
-            );
-        }
-        order.sort();
         use std::io::Write;
-        tb.build_all(&order);
-        // Bundles first: a reader meets each before the thunks naming it.
-        let mut bundles = Vec::new();
-        for named in tb.bundles.all() {
-            let line = ThunkLine::Bundle {
-                bundle: named.hash.to_string(),
-                files: &named.bundle.files,
-            };
-            let _ = serde_json::to_writer(&mut bundles, &line);
-            bundles.push(b'\n');
-        }
+        let g = tb.graph;
+        let edges: Vec<NodeId> = nodes.iter().filter_map(|&n| g.file(n).in_build).collect();
         let mut out = std::io::stdout().lock();
-        if out.write_all(&bundles).is_err() {
-            return 0;
-        }
-        // Lines made in parallel, a batch at a time (100 MB of JSON for
-        // 50k edges is not copied at once).
-        let line = |buf: &mut Vec<u8>, b: NodeId| {
-            let output = tb.graph.path(tb.graph.build(b).outs[0]);
-            let _ = match &tb.done[&b] {
-                // The thunk as hashed, not serialized a second time.
-                Entry::Thunk(t) => write_thunk_line(buf, output, &t.hash.to_string(), &t.canonical),
-                Entry::LocalOnly(why) => {
-                    let why = ThunkLine::LocalOnly {
-                        output,
-                        local_only: why,
+        let mut printed = HashSet::new();
+        let mut failed = false;
+        let bundles = tb.bundles;
+        // Each batch as the builder finishes it: every thunk after those it
+        // names, and each bundle before the first thunk naming it.
+        let mut emit = |made: Vec<(NodeId, Entry)>| {
+            let mut text = Vec::new();
+            for named in bundles.all() {
+                if printed.insert(named.hash) {
+                    let line = ThunkLine::Bundle {
+                        bundle: named.hash.to_string(),
+                        files: &named.bundle.files,
                     };
-                    serde_json::to_writer(&mut *buf, &why).map_err(std::io::Error::from)
+                    let _ = serde_json::to_writer(&mut text, &line);
+                    text.push(b'\n');
                 }
-            };
-            buf.push(b'\n');
-        };
-        order.retain(|&b| !tb.graph.is_phony(b));
-        for batch in order.chunks(4096) {
-            let parts: Vec<Vec<u8>> = batch
+            }
+            let lines: Vec<Vec<u8>> = made
                 .par_chunks(256)
-                .map(|edges| {
+                .map(|part| {
                     let mut buf = Vec::new();
-                    edges.iter().for_each(|&b| line(&mut buf, b));
+                    for (b, entry) in part {
+                        thunk_line(&mut buf, g.path(g.build(*b).outs[0]), entry);
+                    }
                     buf
                 })
                 .collect();
             // A closed pipe (`| head`): stop quietly.
-            if parts.iter().any(|p| out.write_all(p).is_err()) {
-                return 0;
-            }
-        }
+            failed = failed
+                || out.write_all(&text).is_err()
+                || lines.iter().any(|l| out.write_all(l).is_err());
+        };
+        tb.build_all(&edges, Some(&mut emit));
         let _ = out.flush();
         0
     })
+}
+
+/// One thunk's line of `-t thunks`.
+fn thunk_line(buf: &mut Vec<u8>, output: &str, entry: &Entry) {
+    let _ = match entry {
+        // The thunk as hashed, not serialized a second time.
+        Entry::Thunk(t) => write_thunk_line(buf, output, &t.hash.to_string(), &t.canonical),
+        Entry::LocalOnly(why) => {
+            let why = ThunkLine::LocalOnly {
+                output,
+                local_only: why,
+            };
+            serde_json::to_writer(&mut *buf, &why).map_err(std::io::Error::from)
+        }
+    };
+    buf.push(b'\n');
 }
 
 /// A thunk's line of `-t thunks`: `{"output","hash","thunk"}`.

@@ -144,3 +144,48 @@ fn footprint_lists_inputs_with_hashes_and_sizes() {
         text(&out)
     );
 }
+
+/// Lines come in dependency order, and a header the manifest forgot to name
+/// (found by the include scan, made by another edge) still links to the
+/// thunk that makes it.
+#[test]
+fn every_thunk_comes_after_the_thunks_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("build.ninja"),
+        "rule cc\n  command = cc -c $in -o $out\nrule cp\n  command = cp $in $out\n\
+         build main.o: cc main.c\nbuild gen.h: cp gen.h.in\nbuild z.txt: cp gen.h\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("main.c"),
+        "#include \"gen.h\"\nint main(void) { return X; }\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("gen.h.in"), "#define X 0\n").unwrap();
+    // Left by an earlier build: main.o's scan finds it, its manifest does not say so.
+    std::fs::write(d.join("gen.h"), "#define X 0\n").unwrap();
+    let out = run(d, &ggninja(), &["-t", "thunks"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at = |o: &str| lines.iter().position(|v| v["output"] == o).unwrap();
+    let hash = |o: &str| lines[at(o)]["hash"].as_str().unwrap().to_string();
+    for (made, user) in [("gen.h", "main.o"), ("gen.h", "z.txt")] {
+        assert!(at(made) < at(user), "{made} printed after {user}");
+        let inputs = lines[at(user)]["thunk"]["inputs"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(
+            inputs
+                .iter()
+                .any(|i| i["path"] == "/ggroot/build/gen.h" && i["thunk"] == hash(made).as_str()),
+            "{user} does not link to {made}'s thunk: {inputs:?}"
+        );
+    }
+}

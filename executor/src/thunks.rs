@@ -38,15 +38,8 @@ impl Thunks {
         self.scanner.invalidate();
         let cwd = self.roots.build.clone();
         let scan = |g: &Graph, b: NodeId| edge_footprint(&self.scanner, &cwd, g, b);
-        let mut tb = ThunkBuilder {
-            graph: g,
-            roots: &self.roots,
-            cache: &self.hashes,
-            bundles: &self.bundles,
-            scan: &scan,
-            done: Default::default(),
-            link_outputs: false,
-        };
+        let (roots, bundles) = (&self.roots, &self.bundles);
+        let mut tb = ThunkBuilder::new(g, roots, &self.hashes, bundles, &scan, false);
         tb.build(b);
         match tb.done.remove(&b) {
             Some(Entry::Thunk(t)) => Ok(*t),

@@ -60,9 +60,10 @@ pub use shell::{split_command, split_response_file};
 
 use args::{DriverArgs, Lang};
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -162,14 +163,60 @@ struct BuiltinDirs {
 }
 
 /// Compile (or link) commands that share a template.
-#[derive(PartialEq, Eq, Hash)]
-struct TemplateKey {
-    exe: PathBuf,
-    cwd: PathBuf,
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct TemplateKey<P: AsRef<Path>, L, S> {
+    exe: P,
+    cwd: P,
     cxx: bool,
     /// The languages of the sources.
-    langs: Vec<Lang>,
-    settings: args::Settings,
+    langs: L,
+    settings: S,
+}
+
+type TemplateCell = Arc<OnceLock<Result<Arc<Template>, LocalOnly>>>;
+type OwnedKey = TemplateKey<PathBuf, Vec<Lang>, args::Settings>;
+type KeyRef<'a> = TemplateKey<&'a Path, &'a [Lang], &'a args::Settings>;
+
+/// Templates by their key, looked up without copying it (every compile
+/// command looks one up).
+#[derive(Default)]
+struct Templates {
+    by_hash: Mutex<FxHashMap<u64, Vec<(OwnedKey, TemplateCell)>>>,
+}
+
+impl Templates {
+    fn cell(&self, k: &KeyRef) -> TemplateCell {
+        let mut h = FxHasher::default();
+        k.exe.as_os_str().as_bytes().hash(&mut h);
+        k.cwd.as_os_str().as_bytes().hash(&mut h);
+        (k.cxx, k.langs, k.settings).hash(&mut h);
+        let same = |o: &OwnedKey| {
+            o.exe.as_os_str() == k.exe.as_os_str()
+                && o.cwd.as_os_str() == k.cwd.as_os_str()
+                && o.cxx == k.cxx
+                && o.langs == k.langs
+                && o.settings == *k.settings
+        };
+        let mut map = self.by_hash.lock().unwrap();
+        let bucket = map.entry(h.finish()).or_default();
+        if let Some((_, cell)) = bucket.iter().find(|(o, _)| same(o)) {
+            return Arc::clone(cell);
+        }
+        let owned = TemplateKey {
+            exe: k.exe.to_path_buf(),
+            cwd: k.cwd.to_path_buf(),
+            cxx: k.cxx,
+            langs: k.langs.to_vec(),
+            settings: k.settings.clone(),
+        };
+        let cell = TemplateCell::default();
+        bucket.push((owned, Arc::clone(&cell)));
+        cell
+    }
+
+    fn clear(&self) {
+        self.by_hash.lock().unwrap().clear();
+    }
 }
 
 struct Template {
@@ -218,12 +265,12 @@ pub struct Scanner {
     builtin: Memo<BuiltinKey, Result<Arc<BuiltinDirs>, String>>,
     compilers: Memo<(PathBuf, Vec<String>), Arc<CompilerInfo>>,
     closures: Memo<PathBuf, Arc<Vec<PathBuf>>>,
-    programs: Memo<String, Option<PathBuf>>,
+    programs: RwLock<FxHashMap<String, Option<PathBuf>>>,
     ld_dirs: Memo<PathBuf, Arc<Vec<PathBuf>>>,
     canon_dirs: RwLock<HashMap<PathBuf, PathBuf>>,
     sys_exists: Arc<RwLock<HashMap<PathBuf, bool>>>,
     /// Per compile settings, until `invalidate`.
-    templates: Memo<TemplateKey, Result<Arc<Template>, LocalOnly>>,
+    templates: Templates,
     sys_files: RwLock<HashMap<PathBuf, Arc<Vec<Directive>>>>,
     fallbacks: AtomicUsize,
     files_parsed: AtomicUsize,
@@ -364,11 +411,11 @@ impl Scanner {
             builtin: Mutex::default(),
             compilers: Mutex::default(),
             closures: Mutex::default(),
-            programs: Mutex::default(),
+            programs: RwLock::default(),
             ld_dirs: Mutex::default(),
             canon_dirs: RwLock::new(HashMap::new()),
             sys_exists: Arc::default(),
-            templates: Mutex::default(),
+            templates: Templates::default(),
             sys_files: RwLock::new(HashMap::new()),
             fallbacks: AtomicUsize::new(0),
             files_parsed: AtomicUsize::new(0),
@@ -458,7 +505,7 @@ impl Scanner {
     /// Forgets which files exist in the project's include dirs (the compile
     /// templates): files may have been generated or removed since.
     pub fn invalidate(&self) {
-        self.templates.lock().unwrap().clear();
+        self.templates.clear();
     }
 
     /// `name` resolved as the shell would; a bare name is looked up on PATH
@@ -467,9 +514,15 @@ impl Scanner {
         if name.contains('/') {
             return tools::resolve_program(name, cwd);
         }
-        memo(&self.programs, name.to_string(), || {
-            tools::resolve_program(name, cwd)
-        })
+        if let Some(p) = self.programs.read().unwrap().get(name) {
+            return p.clone();
+        }
+        let p = tools::resolve_program(name, cwd);
+        self.programs
+            .write()
+            .unwrap()
+            .insert(name.to_string(), p.clone());
+        p
     }
 
     /// What running `exe` reads whatever it does: its symlink targets and
@@ -659,16 +712,17 @@ impl Scanner {
         let mut langs: Vec<Lang> = d.sources.iter().map(|s| s.1).collect();
         langs.sort();
         langs.dedup();
-        let key = TemplateKey {
-            exe: fp.executable.clone(),
-            cwd: cwd.to_path_buf(),
+        let key: KeyRef = TemplateKey {
+            exe: &fp.executable,
+            cwd,
             cxx,
-            langs,
-            settings: d.settings.clone(),
+            langs: &langs,
+            settings: &d.settings,
         };
-        let t = memo(&self.templates, key, || {
-            self.template(&fp.executable, cxx, &d, cwd).map(Arc::new)
-        })?;
+        let cell = self.templates.cell(&key);
+        let t = cell
+            .get_or_init(|| self.template(&fp.executable, cxx, &d, cwd).map(Arc::new))
+            .clone()?;
 
         // Headers, per language.
         let mut computed = false;

@@ -399,11 +399,46 @@ pub struct ThunkBuilder<'a> {
     pub cache: &'a HashCache,
     pub bundles: &'a Bundles,
     pub scan: &'a Scan<'a>,
+    /// Finished entries, unless `build_all` was given somewhere else to
+    /// put them.
     pub done: NodeMap<Entry>,
     /// Name produced inputs by their producer's thunk (a self-contained
     /// graph), or, when false, by their current content (the memo key: an
     /// identical object from a changed source then still hits downstream).
     pub link_outputs: bool,
+    /// Every finished edge's thunk hash (None: local-only).
+    linked: NodeMap<Option<ContentHash>>,
+}
+
+/// Where `build_all` hands finished entries.
+pub type Emit<'e> = &'e mut dyn FnMut(Vec<(NodeId, Entry)>);
+
+/// A drafted edge: finished, or waiting for a producer.
+enum Made {
+    Entry(Entry),
+    Waits(Draft),
+}
+
+impl<'a> ThunkBuilder<'a> {
+    pub fn new(
+        graph: &'a Graph,
+        roots: &'a Roots,
+        cache: &'a HashCache,
+        bundles: &'a Bundles,
+        scan: &'a Scan<'a>,
+        link_outputs: bool,
+    ) -> ThunkBuilder<'a> {
+        ThunkBuilder {
+            graph,
+            roots,
+            cache,
+            bundles,
+            scan,
+            done: NodeMap::default(),
+            link_outputs,
+            linked: NodeMap::default(),
+        }
+    }
 }
 
 /// An edge's thunk before the thunks it links to are known.
@@ -447,31 +482,190 @@ impl ThunkBuilder<'_> {
 
     /// Computes (and memoizes) the entry of build `b` and its producers.
     pub fn build(&mut self, b: NodeId) {
-        self.build_all(&[b]);
+        self.build_all(&[b], None);
     }
 
     /// Computes the entries of `edges` and (when linking outputs) of every
-    /// edge they read from: footprints and input hashes for all of them in
-    /// parallel, then the thunk hashes in dependency order.
-    pub fn build_all(&mut self, edges: &[NodeId]) {
-        let g = self.graph;
-        let mut drafts: NodeMap<Result<Draft, String>> = NodeMap::default();
-        let mut wanted: Vec<NodeId> = edges.to_vec();
+    /// edge they read from, in waves of dependency order: an edge is drafted
+    /// and finished in parallel with the others once every producer its
+    /// manifest names is finished, so neither drafts nor (when `emit` takes
+    /// them) finished thunks pile up. `emit` gets each batch of finished
+    /// entries, every one after the entries it links to; without it they
+    /// stay in `done`.
+    pub fn build_all(&mut self, edges: &[NodeId], mut emit: Option<Emit>) {
+        // Drafts that link to a producer only their scan found (the
+        // manifest does not name it): they wait for it.
+        let mut deferred: NodeMap<Draft> = NodeMap::default();
+        let mut wanted = edges.to_vec();
         while !wanted.is_empty() {
-            wanted.retain(|b| !g.is_phony(*b) && !self.done.contains_key(b));
-            wanted.sort();
-            wanted.dedup();
-            wanted.retain(|b| !drafts.contains_key(b));
-            let made: Vec<(NodeId, Result<Draft, String>)> =
-                wanted.par_iter().map(|&b| (b, self.draft(b))).collect();
-            wanted = made
-                .iter()
-                .filter_map(|(_, d)| d.as_ref().ok())
+            self.run_waves(wanted, &mut deferred, &mut emit);
+            loop {
+                let mut ready: Vec<NodeId> = deferred
+                    .iter()
+                    .filter(|(_, d)| d.links.iter().all(|l| self.linked.contains_key(&l.1)))
+                    .map(|(&b, _)| b)
+                    .collect();
+                if ready.is_empty() {
+                    break;
+                }
+                ready.sort();
+                let made = ready
+                    .into_iter()
+                    .map(|b| (b, self.link(deferred.remove(&b).expect("deferred"))))
+                    .collect();
+                self.record(made, &mut emit);
+            }
+            wanted = deferred
+                .values()
                 .flat_map(|d| d.links.iter().map(|l| l.1))
+                .filter(|p| !self.linked.contains_key(p) && !deferred.contains_key(p))
                 .collect();
-            drafts.extend(made);
         }
-        self.finish_all(drafts);
+        let mut cycle: Vec<NodeId> = deferred.into_keys().collect();
+        cycle.sort();
+        let why = || Entry::LocalOnly("dependency cycle".to_string());
+        self.record(cycle.into_iter().map(|b| (b, why())).collect(), &mut emit);
+    }
+
+    /// Plans `edges` and their producers (by the manifest), then drafts
+    /// and finishes them a wave at a time.
+    fn run_waves(
+        &mut self,
+        edges: Vec<NodeId>,
+        deferred: &mut NodeMap<Draft>,
+        emit: &mut Option<Emit>,
+    ) {
+        let g = self.graph;
+        let mut producers: NodeMap<Vec<NodeId>> = NodeMap::default();
+        let mut todo = edges;
+        while let Some(b) = todo.pop() {
+            if self.linked.contains_key(&b) || producers.contains_key(&b) {
+                continue;
+            }
+            if g.is_phony(b) {
+                // A phony target stands for what it names.
+                todo.extend(self.manifest_producers(b));
+                continue;
+            }
+            let ps = match self.link_outputs {
+                true => self.manifest_producers(b),
+                false => Vec::new(),
+            };
+            todo.extend(&ps);
+            producers.insert(b, ps);
+        }
+        let mut waiting: NodeMap<usize> = NodeMap::default();
+        let mut dependents: NodeMap<Vec<NodeId>> = NodeMap::default();
+        let mut wave = Vec::new();
+        for (&b, ps) in &producers {
+            let pending: Vec<NodeId> = ps
+                .iter()
+                .copied()
+                .filter(|p| producers.contains_key(p))
+                .collect();
+            for &p in &pending {
+                dependents.entry(p).or_default().push(b);
+            }
+            match pending.len() {
+                0 => wave.push(b),
+                n => {
+                    waiting.insert(b, n);
+                }
+            }
+        }
+        let mut made_count = 0;
+        while !wave.is_empty() {
+            wave.sort();
+            let mut next = Vec::new();
+            // A wave can be the whole graph: a batch at a time bounds what
+            // is held before `emit` takes it.
+            for batch in wave.chunks(4096) {
+                let made: Vec<(NodeId, Made)> =
+                    batch.par_iter().map(|&b| (b, self.make(b))).collect();
+                let mut finished = Vec::with_capacity(made.len());
+                for (b, m) in made {
+                    match m {
+                        Made::Entry(e) => finished.push((b, e)),
+                        Made::Waits(d) => {
+                            deferred.insert(b, d);
+                        }
+                    }
+                }
+                self.record(finished, emit);
+                for b in batch {
+                    for &c in dependents.get(b).into_iter().flatten() {
+                        let n = waiting.get_mut(&c).expect("a dependent waits");
+                        *n -= 1;
+                        if *n == 0 {
+                            next.push(c);
+                        }
+                    }
+                }
+                made_count += batch.len();
+            }
+            wave = next;
+        }
+        // Edges left are in a cycle of manifest dependencies.
+        if made_count < producers.len() {
+            let mut cycle: Vec<NodeId> = waiting
+                .iter()
+                .filter(|(_, &n)| n > 0)
+                .map(|(&b, _)| b)
+                .collect();
+            cycle.sort();
+            let why = || Entry::LocalOnly("dependency cycle".to_string());
+            self.record(cycle.into_iter().map(|b| (b, why())).collect(), emit);
+        }
+    }
+
+    /// The edges producing `b`'s manifest inputs (phony ones looked through).
+    fn manifest_producers(&self, b: NodeId) -> Vec<NodeId> {
+        let g = self.graph;
+        let mut out = Vec::new();
+        let mut stack: Vec<(NodeId, usize)> = g.build(b).ins.iter().map(|&i| (i, 0)).collect();
+        while let Some((n, depth)) = stack.pop() {
+            let Some(p) = g.file(n).in_build else {
+                continue;
+            };
+            if g.build(p).generated_by_dep_loader || p == b {
+                continue;
+            }
+            if !g.is_phony(p) {
+                out.push(p);
+            } else if depth < 64 {
+                stack.extend(g.build(p).ins.iter().map(|&i| (i, depth + 1)));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// One edge drafted, and finished unless a producer is not.
+    fn make(&self, b: NodeId) -> Made {
+        match self.draft(b) {
+            Err(reason) => Made::Entry(Entry::LocalOnly(reason)),
+            Ok(d) if d.links.iter().all(|l| self.linked.contains_key(&l.1)) => {
+                Made::Entry(self.link(d))
+            }
+            Ok(d) => Made::Waits(d),
+        }
+    }
+
+    /// Notes finished entries for the thunks linking to them, and hands
+    /// them to `emit` or keeps them.
+    fn record(&mut self, made: Vec<(NodeId, Entry)>, emit: &mut Option<Emit>) {
+        for (b, e) in &made {
+            let hash = match e {
+                Entry::Thunk(t) => Some(t.hash),
+                Entry::LocalOnly(_) => None,
+            };
+            self.linked.insert(*b, hash);
+        }
+        match emit {
+            Some(emit) => emit(made),
+            None => self.done.extend(made),
+        }
     }
 
     /// The first phase for one edge: footprint, phony inputs expanded,
@@ -573,74 +767,14 @@ impl ThunkBuilder<'_> {
         Ok(Input { path: virt, source })
     }
 
-    /// The second phase, in waves: the edges whose linked producers are
-    /// all done get their links resolved (to the producer's thunk, or, for a
-    /// local-only producer, to the content it left) and their hashes, in
-    /// parallel. Edges left when no wave can start are in a cycle.
-    fn finish_all(&mut self, mut drafts: NodeMap<Result<Draft, String>>) {
-        let mut waiting: NodeMap<usize> = NodeMap::default();
-        let mut dependents: NodeMap<Vec<NodeId>> = NodeMap::default();
-        let mut wave = Vec::new();
-        for (&b, d) in &drafts {
-            let pending: Vec<NodeId> = match d {
-                Ok(d) => d
-                    .links
-                    .iter()
-                    .map(|l| l.1)
-                    .filter(|p| drafts.contains_key(p))
-                    .collect(),
-                Err(_) => Vec::new(),
-            };
-            for &p in &pending {
-                dependents.entry(p).or_default().push(b);
-            }
-            match pending.len() {
-                0 => wave.push(b),
-                n => {
-                    waiting.insert(b, n);
-                }
-            }
-        }
-        while !wave.is_empty() {
-            wave.sort();
-            let batch: Vec<(NodeId, Result<Draft, String>)> = wave
-                .iter()
-                .filter_map(|b| drafts.remove(b).map(|d| (*b, d)))
-                .collect();
-            let made: Vec<(NodeId, Entry)> = batch
-                .into_par_iter()
-                .map(|(b, d)| match d {
-                    Ok(d) => (b, self.link(d)),
-                    Err(reason) => (b, Entry::LocalOnly(reason)),
-                })
-                .collect();
-            let mut next = Vec::new();
-            for (b, entry) in made {
-                self.done.insert(b, entry);
-                for &c in dependents.get(&b).into_iter().flatten() {
-                    let n = waiting.get_mut(&c).expect("a dependent waits");
-                    *n -= 1;
-                    if *n == 0 {
-                        next.push(c);
-                    }
-                }
-            }
-            wave = next;
-        }
-        for (b, _) in drafts {
-            self.done
-                .insert(b, Entry::LocalOnly("dependency cycle".to_string()));
-        }
-    }
-
     fn link(&self, draft: Draft) -> Entry {
         let mut inputs = draft.inputs;
         for (virt, p) in draft.links {
-            let input = match self.done.get(&p) {
-                Some(Entry::Thunk(t)) => Input {
+            let input = match self.linked.get(&p) {
+                Some(Some(hash)) => Input {
                     path: virt.clone(),
                     source: Source::Output {
-                        thunk: t.hash.to_string(),
+                        thunk: hash.to_string(),
                         output: virt,
                     },
                 },
