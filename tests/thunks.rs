@@ -37,6 +37,17 @@ fn thunks(dir: &Path) -> std::collections::BTreeMap<String, (String, String)> {
         .collect()
 }
 
+/// Every line of `-t thunks`, parsed.
+fn thunk_lines(dir: &Path) -> Vec<serde_json::Value> {
+    let out = run(dir, &ggninja(), &["-t", "thunks"]);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn identical_edges_hash_alike_in_any_directory() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -68,13 +79,7 @@ fn identical_edges_hash_alike_in_any_directory() {
 fn toolchain_files_are_one_bundle_listed_once() {
     let dir = tempfile::tempdir().unwrap();
     tree(dir.path());
-    let out = run(dir.path(), &ggninja(), &["-t", "thunks"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = thunk_lines(dir.path());
     let bundles: Vec<&serde_json::Value> =
         lines.iter().filter(|v| v.get("bundle").is_some()).collect();
     assert_eq!(bundles.len(), 1, "{lines:?}");
@@ -166,13 +171,7 @@ fn every_thunk_comes_after_the_thunks_it_names() {
     std::fs::write(d.join("gen.h.in"), "#define X 0\n").unwrap();
     // Left by an earlier build: main.o's scan finds it, its manifest does not say so.
     std::fs::write(d.join("gen.h"), "#define X 0\n").unwrap();
-    let out = run(d, &ggninja(), &["-t", "thunks"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = thunk_lines(d);
     let at = |o: &str| lines.iter().position(|v| v["output"] == o).unwrap();
     let hash = |o: &str| lines[at(o)]["hash"].as_str().unwrap().to_string();
     for (made, user) in [("gen.h", "main.o"), ("gen.h", "z.txt")] {
