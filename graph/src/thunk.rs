@@ -521,10 +521,14 @@ impl ThunkBuilder<'_> {
                 .filter(|p| !self.linked.contains_key(p) && !deferred.contains_key(p))
                 .collect();
         }
-        let mut cycle: Vec<NodeId> = deferred.into_keys().collect();
+        self.record_cycle(deferred.into_keys().collect(), &mut emit);
+    }
+
+    /// Edges that wait for each other: local-only.
+    fn record_cycle(&mut self, mut cycle: Vec<NodeId>, emit: &mut Option<Emit>) {
         cycle.sort();
         let why = || Entry::LocalOnly("dependency cycle".to_string());
-        self.record(cycle.into_iter().map(|b| (b, why())).collect(), &mut emit);
+        self.record(cycle.into_iter().map(|b| (b, why())).collect(), emit);
     }
 
     /// Plans `edges` and their producers (by the manifest), then drafts
@@ -607,14 +611,8 @@ impl ThunkBuilder<'_> {
         }
         // Edges left are in a cycle of manifest dependencies.
         if made_count < producers.len() {
-            let mut cycle: Vec<NodeId> = waiting
-                .iter()
-                .filter(|(_, &n)| n > 0)
-                .map(|(&b, _)| b)
-                .collect();
-            cycle.sort();
-            let why = || Entry::LocalOnly("dependency cycle".to_string());
-            self.record(cycle.into_iter().map(|b| (b, why())).collect(), emit);
+            let cycle = waiting.iter().filter(|(_, &n)| n > 0).map(|(&b, _)| b);
+            self.record_cycle(cycle.collect(), emit);
         }
     }
 
