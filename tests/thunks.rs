@@ -5,6 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::{ggninja, run, text};
+use ggninja_graph::thunk::Thunk;
 
 const MANIFEST: &str = "rule cp\n  command = cp $in $out\nrule up\n  command = tr a-z A-Z < $in > $out\n\
 build a.txt: cp src.txt\nbuild b.txt: cp a.txt\nbuild other.txt: cp other.src\nbuild c.txt: up b.txt\n\
@@ -37,15 +38,22 @@ fn thunks(dir: &Path) -> std::collections::BTreeMap<String, (String, String)> {
         .collect()
 }
 
-/// Every line of `-t thunks`, parsed.
+/// Every line of `-t thunks`, parsed; each thunk's printed hash is checked
+/// against the `Thunk` it parses to (the builder writes the canonical JSON
+/// itself, which must be exactly `Thunk::canonical`).
 fn thunk_lines(dir: &Path) -> Vec<serde_json::Value> {
     let out = run(dir, &ggninja(), &["-t", "thunks"]);
     assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout)
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+        .collect();
+    for v in lines.iter().filter(|v| v.get("thunk").is_some()) {
+        let thunk: Thunk = serde_json::from_value(v["thunk"].clone()).unwrap();
+        assert_eq!(thunk.hash().to_string(), v["hash"].as_str().unwrap(), "{v}");
+    }
+    lines
 }
 
 #[test]
