@@ -249,6 +249,10 @@ fn real_main(prog: String, args: &[String]) -> u8 {
                 app.config.clone(),
             );
             let code = tools::run(&app, &mut engine, name, &cli.tool_args);
+            // A tool's stdout is its output: the table goes to stderr.
+            if let Some(table) = ggninja_executor::metrics::report() {
+                eprint!("{table}");
+            }
             exit_without_freeing(engine);
             return code;
         }
@@ -257,6 +261,10 @@ fn real_main(prog: String, args: &[String]) -> u8 {
         };
         if let Some((name, When::Logs)) = &tool {
             let code = tools::run(&app, &mut engine, name, &cli.tool_args);
+            // A tool's stdout is its output: the table goes to stderr.
+            if let Some(table) = ggninja_executor::metrics::report() {
+                eprint!("{table}");
+            }
             exit_without_freeing(engine);
             return code;
         }
@@ -409,11 +417,12 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         Ok(s) => s,
         Err(e) => return fatal(&app.prog, &e),
     };
-    let hashes = std::path::PathBuf::from(log_path(&engine.graph, ".ggninja_hashes"));
+    let caches = |name| std::path::PathBuf::from(log_path(&engine.graph, name));
+    let (hashes, toolchain) = (caches(".ggninja_hashes"), caches(".ggninja_toolchain"));
     let mut builder = Builder::new(engine, status);
     if app.store.is_some() || app.sandbox {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let thunks = Thunks::open(&cwd, hashes);
+        let thunks = Thunks::open(&cwd, hashes, toolchain);
         if app.sandbox {
             match Sandbox::open(thunks.roots.clone()) {
                 Ok(sb) => builder.sandbox = Some(sb),
@@ -440,7 +449,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     }
     let result = builder.build();
     if let Some(t) = &builder.thunks {
-        t.save_hashes();
+        t.save_caches();
     }
     if let Some(sb) = &builder.sandbox {
         sb.clear();

@@ -476,14 +476,21 @@ fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let cwd = std::env::current_dir().unwrap_or_default();
     let roots = Roots::detect(&cwd);
     let cache_path = PathBuf::from(crate::log_path(&e.graph, ".ggninja_hashes"));
+    let timer = ggninja_executor::metrics::time("hash cache load");
     let cache = HashCache::load(&cache_path);
+    drop(timer);
     let scanner = ggninja_footprint::Scanner::new();
+    let toolchain_path = PathBuf::from(crate::log_path(&e.graph, ".ggninja_toolchain"));
+    scanner.load_toolchain(&toolchain_path);
     let scan = |g: &Graph, b: NodeId| edge_footprint(&scanner, &cwd, g, b);
     let bundles = Bundles::default();
     let mut builder = ThunkBuilder::new(&e.graph, &roots, &cache, &bundles, &scan, true);
     let out = f(&mut builder);
     // The cache only saves rehashing; failing to write it loses nothing.
+    let timer = ggninja_executor::metrics::time("caches save");
     let _ = cache.save(&cache_path);
+    let _ = scanner.save_toolchain(&toolchain_path);
+    drop(timer);
     // Left to the OS, like the graph (see main's `exit_without_freeing`).
     std::mem::forget(builder.done);
     std::mem::forget((scanner, cache, bundles));
@@ -510,6 +517,7 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         // Each batch as the builder finishes it: every thunk after those it
         // names, and each bundle before the first thunk naming it.
         let mut emit = |made: Vec<(NodeId, Entry)>| {
+            let _timer = ggninja_executor::metrics::time("thunk lines");
             let mut text = Vec::new();
             for named in bundles.all() {
                 if printed.insert(named.hash) {
@@ -536,8 +544,10 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
                 || out.write_all(&text).is_err()
                 || lines.iter().any(|l| out.write_all(l).is_err());
         };
+        let timer = ggninja_executor::metrics::time("thunks (with lines)");
         tb.build_all(&edges, Some(&mut emit));
         let _ = out.flush();
+        drop(timer);
         0
     })
 }

@@ -14,17 +14,22 @@ pub struct Thunks {
     pub roots: Roots,
     hashes: HashCache,
     hashes_path: PathBuf,
+    toolchain_path: PathBuf,
     bundles: Bundles,
 }
 
 impl Thunks {
-    /// `hashes_path` is the build dir's file hash cache.
-    pub fn open(build_dir: &Path, hashes_path: PathBuf) -> Thunks {
+    /// `hashes_path` and `toolchain_path` are the build dir's file hash
+    /// cache and the toolchain's saved answers.
+    pub fn open(build_dir: &Path, hashes_path: PathBuf, toolchain_path: PathBuf) -> Thunks {
+        let scanner = Scanner::new();
+        scanner.load_toolchain(&toolchain_path);
         Thunks {
-            scanner: Scanner::new(),
+            scanner,
             roots: Roots::detect(build_dir),
             hashes: HashCache::load(&hashes_path),
             hashes_path,
+            toolchain_path,
             bundles: Bundles::default(),
         }
     }
@@ -48,9 +53,11 @@ impl Thunks {
         }
     }
 
-    /// Keeps the file hashes for the next build; losing them only costs time.
-    pub fn save_hashes(&self) {
+    /// Keeps the file hashes and the toolchain's answers for the next
+    /// build; losing them only costs time.
+    pub fn save_caches(&self) {
         let _ = self.hashes.save(&self.hashes_path);
+        let _ = self.scanner.save_toolchain(&self.toolchain_path);
     }
 }
 

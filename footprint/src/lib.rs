@@ -51,6 +51,7 @@
 //! loads (`ldd`), symlink targets, and `/etc/ld.so.cache`.
 
 pub mod args;
+mod facts;
 mod scan;
 mod shell;
 mod tools;
@@ -59,6 +60,7 @@ pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
 pub use shell::{split_command, split_response_file};
 
 use args::{DriverArgs, Lang};
+use facts::{Answer, Stamp};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHasher};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -156,7 +158,7 @@ fn memo<K: Eq + Hash, V: Clone>(m: &Memo<K, V>, k: K, f: impl FnOnce() -> V) -> 
     cell.get_or_init(f).clone()
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct BuiltinDirs {
     quote: Vec<PathBuf>,
     angle: Vec<PathBuf>,
@@ -238,7 +240,7 @@ struct LangTemplate {
     lookups: LookupCache,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct CompilerInfo {
     /// Sub-program name → absolute path.
     progs: HashMap<String, PathBuf>,
@@ -262,11 +264,14 @@ struct FileEntry {
 /// seen.
 pub struct Scanner {
     files: RwLock<HashMap<(u64, u64), FileEntry>>,
-    builtin: Memo<BuiltinKey, Result<Arc<BuiltinDirs>, String>>,
-    compilers: Memo<(PathBuf, Vec<String>), Arc<CompilerInfo>>,
-    closures: Memo<PathBuf, Arc<Vec<PathBuf>>>,
+    /// What the toolchain answered (see `facts`).
+    builtin: Memo<BuiltinKey, Result<Arc<Answer<BuiltinDirs>>, String>>,
+    compilers: Memo<(PathBuf, Vec<String>), Arc<Answer<CompilerInfo>>>,
+    closures: Memo<PathBuf, Arc<Answer<Vec<PathBuf>>>>,
+    ld_dirs: Memo<PathBuf, Arc<Answer<Vec<PathBuf>>>>,
+    /// Questions asked by running a program (not answered by `facts`).
+    toolchain_queries: AtomicUsize,
     programs: RwLock<FxHashMap<String, Option<PathBuf>>>,
-    ld_dirs: Memo<PathBuf, Arc<Vec<PathBuf>>>,
     canon_dirs: RwLock<HashMap<PathBuf, PathBuf>>,
     sys_exists: Arc<RwLock<HashMap<PathBuf, bool>>>,
     /// Per compile settings, until `invalidate`.
@@ -413,6 +418,7 @@ impl Scanner {
             closures: Mutex::default(),
             programs: RwLock::default(),
             ld_dirs: Mutex::default(),
+            toolchain_queries: AtomicUsize::new(0),
             canon_dirs: RwLock::new(HashMap::new()),
             sys_exists: Arc::default(),
             templates: Templates::default(),
@@ -420,6 +426,13 @@ impl Scanner {
             fallbacks: AtomicUsize::new(0),
             files_parsed: AtomicUsize::new(0),
         }
+    }
+
+    /// How many questions were put to the toolchain by running a program
+    /// (`-print-prog-name`, `-E -v`, `ldd`, ...) rather than answered from
+    /// [`Scanner::load_toolchain`]'s saved answers.
+    pub fn toolchain_queries(&self) -> usize {
+        self.toolchain_queries.load(Ordering::Relaxed)
     }
 
     /// How many commands needed the compiler's own `-M` output because of a
@@ -537,14 +550,17 @@ impl Scanner {
     }
 
     /// The program, its canonical path, and its shared libraries.
-    fn closure(&self, prog: &Path) -> Arc<Vec<PathBuf>> {
+    fn closure(&self, prog: &Path) -> Arc<Answer<Vec<PathBuf>>> {
         memo(&self.closures, prog.to_path_buf(), || {
+            self.toolchain_queries.fetch_add(1, Ordering::Relaxed);
+            let before = vec![Stamp::of(prog), Stamp::of(Path::new("/etc/ld.so.cache"))];
             let mut v = Vec::new();
             tools::with_canonical(prog, &mut v);
             for lib in tools::ldd(prog) {
                 tools::with_canonical(&lib, &mut v);
             }
-            Arc::new(v)
+            let found = v.clone();
+            Answer::new(v, before, &found)
         })
     }
 
@@ -553,11 +569,13 @@ impl Scanner {
         compiler: &Path,
         lang: &'static str,
         flags: &[String],
-    ) -> Result<Arc<BuiltinDirs>, LocalOnly> {
+    ) -> Result<Arc<Answer<BuiltinDirs>>, LocalOnly> {
         memo(
             &self.builtin,
             (compiler.to_path_buf(), lang, flags.to_vec()),
             || {
+                self.toolchain_queries.fetch_add(1, Ordering::Relaxed);
+                let before = vec![Stamp::of(compiler)];
                 let mut a: Vec<String> = flags.to_vec();
                 a.extend(["-x", lang, "-E", "-v", "/dev/null"].map(String::from));
                 let (ok, _out, err) = tools::run(compiler, &a, Path::new("/"))?;
@@ -569,9 +587,16 @@ impl Scanner {
                     ));
                 }
                 let mut b = BuiltinDirs::default();
+                // Also stamped: the compiler proper it ran and the dirs it
+                // skipped, whose creation would change the answer.
+                let mut read_from = Vec::new();
                 let mut section = 0;
                 for line in err.lines() {
-                    if line.starts_with("#include \"...\" search starts here") {
+                    if let Some(d) = line.strip_prefix("ignoring nonexistent directory ") {
+                        read_from.push(PathBuf::from(d.trim_matches('"')));
+                    } else if section == 0 && line.starts_with(" /") {
+                        read_from.extend(line.split_whitespace().next().map(PathBuf::from));
+                    } else if line.starts_with("#include \"...\" search starts here") {
                         section = 1;
                     } else if line.starts_with("#include <...> search starts here") {
                         section = 2;
@@ -587,17 +612,20 @@ impl Scanner {
                         }
                     }
                 }
-                Ok(Arc::new(b))
+                read_from.extend(b.quote.iter().chain(&b.angle).cloned());
+                Ok(Answer::new(b, before, &read_from))
             },
         )
         .map_err(LocalOnly::new)
     }
 
-    fn compiler_info(&self, compiler: &Path, flags: &[String]) -> Arc<CompilerInfo> {
+    fn compiler_info(&self, compiler: &Path, flags: &[String]) -> Arc<Answer<CompilerInfo>> {
         memo(
             &self.compilers,
             (compiler.to_path_buf(), flags.to_vec()),
             || {
+                self.toolchain_queries.fetch_add(1, Ordering::Relaxed);
+                let before = vec![Stamp::of(compiler)];
                 let q = |arg: String| -> Option<String> {
                     let mut a = flags.to_vec();
                     a.push(arg);
@@ -629,20 +657,31 @@ impl Scanner {
                     })
                     .collect();
                 let mut info = CompilerInfo::default();
+                // Stamped too: every dir the driver searches for programs
+                // and files (and `$PATH`'s, for `as`/`ld` named bare), whose
+                // mtime changes when a file comes or goes.
+                let mut read_from: Vec<PathBuf> = std::env::var_os("PATH")
+                    .map(|p| std::env::split_paths(&p).collect())
+                    .unwrap_or_default();
                 for (n, p) in found {
                     if let Some(p) = p {
+                        read_from.push(p.clone());
                         info.progs.insert(n, p);
                     }
                 }
                 if let Some(out) = q("-print-search-dirs".into()) {
                     for line in out.lines() {
-                        if let Some(l) = line.strip_prefix("libraries: ") {
-                            for d in l.trim_start_matches('=').split(':') {
-                                let p = PathBuf::from(d);
-                                if p.is_dir() {
-                                    info.lib_dirs.push(p);
-                                }
+                        let (libraries, dirs) = match line.split_once(": ") {
+                            Some(("libraries", dirs)) => (true, dirs),
+                            Some(("programs", dirs)) => (false, dirs),
+                            _ => continue,
+                        };
+                        for d in dirs.trim_start_matches('=').split(':') {
+                            let p = PathBuf::from(d);
+                            if libraries && p.is_dir() {
+                                info.lib_dirs.push(p.clone());
                             }
+                            read_from.push(p);
                         }
                     }
                 }
@@ -674,6 +713,7 @@ impl Scanner {
                     .collect();
                 for (i, p) in found {
                     if let Some(p) = p {
+                        read_from.push(p.clone());
                         if files[i] == "liblto_plugin.so" {
                             info.lto_plugin = Some(p);
                         } else {
@@ -681,7 +721,7 @@ impl Scanner {
                         }
                     }
                 }
-                Arc::new(info)
+                Answer::new(info, before, &read_from)
             },
         )
     }
@@ -1146,20 +1186,24 @@ impl Scanner {
             "--library-path",
         ];
         let dirs = memo(&self.ld_dirs, fp.executable.clone(), || {
+            self.toolchain_queries.fetch_add(1, Ordering::Relaxed);
+            let before = vec![Stamp::of(&fp.executable)];
             let mut v = Vec::new();
+            let mut read_from = Vec::new();
             if let Ok((_, out, _)) =
                 tools::run(&fp.executable, &["--verbose".to_string()], Path::new("/"))
             {
                 for part in out.split("SEARCH_DIR(\"").skip(1) {
                     if let Some(end) = part.find('"') {
-                        let d = part[..end].trim_start_matches('=');
-                        if Path::new(d).is_dir() {
-                            v.push(PathBuf::from(d));
+                        let d = PathBuf::from(part[..end].trim_start_matches('='));
+                        if d.is_dir() {
+                            v.push(d.clone());
                         }
+                        read_from.push(d);
                     }
                 }
             }
-            Arc::new(v)
+            Answer::new(v, before, &read_from)
         });
         let mut lib_dirs = Vec::new();
         let mut libs = Vec::new();

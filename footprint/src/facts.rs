@@ -1,0 +1,189 @@
+//! What the toolchain told us, kept between runs: each compiler's
+//! sub-programs and search dirs, its built-in include dirs, the linker's
+//! search dirs and every program's shared libraries. Asking takes ~100
+//! processes (`gcc -print-prog-name=...`, `ldd`, ...), a tenth of a second
+//! before the first thunk of every run; a saved answer costs a few stats.
+//!
+//! Each answer keeps a [`Stamp`] of every file and directory it was read
+//! from (the program, what it found, the directories it searched, the dirs
+//! it reported missing); it is reused only while all of them are unchanged
+//! and the environment variables the tools read are the same.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{BuiltinDirs, CompilerInfo, Memo, Scanner};
+
+/// Bumped whenever what an answer holds, or how it is found, changes.
+const FORMAT: u32 = 1;
+
+/// Variables that change what gcc, clang, ld and ldd answer.
+const ENV: [&str; 10] = [
+    "PATH",
+    "GCC_EXEC_PREFIX",
+    "COMPILER_PATH",
+    "LIBRARY_PATH",
+    "CPATH",
+    "C_INCLUDE_PATH",
+    "CPLUS_INCLUDE_PATH",
+    "OBJC_INCLUDE_PATH",
+    "LD_LIBRARY_PATH",
+    "SDKROOT",
+];
+
+/// A path and what `stat` said of it (device, inode, size, mtime and
+/// ctime in ns); `None`: it did not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stamp(PathBuf, Option<[i64; 5]>);
+
+impl Stamp {
+    pub(crate) fn of(path: &Path) -> Stamp {
+        let key = std::fs::metadata(path).ok().map(|m| {
+            [
+                m.dev() as i64,
+                m.ino() as i64,
+                m.size() as i64,
+                m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+                m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+            ]
+        });
+        Stamp(path.to_path_buf(), key)
+    }
+
+    fn still_true(&self) -> bool {
+        *self == Stamp::of(&self.0)
+    }
+}
+
+/// An answer and the stamps of the files it came from.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Answer<V> {
+    pub value: V,
+    pub stamps: Vec<Stamp>,
+}
+
+impl<V> Answer<V> {
+    /// `before`: stamps taken before asking (the program asked), so a
+    /// change while it answered is seen next time.
+    pub(crate) fn new<'a>(
+        value: V,
+        before: Vec<Stamp>,
+        after: impl IntoIterator<Item = &'a PathBuf>,
+    ) -> Arc<Answer<V>> {
+        let mut stamps = before;
+        stamps.extend(after.into_iter().map(|p| Stamp::of(p)));
+        Arc::new(Answer { value, stamps })
+    }
+}
+
+impl<V> std::ops::Deref for Answer<V> {
+    type Target = V;
+    fn deref(&self) -> &V {
+        &self.value
+    }
+}
+
+type Entries<K, V> = Vec<(K, Arc<Answer<V>>)>;
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    format: u32,
+    env: Vec<Option<String>>,
+    compilers: Entries<(PathBuf, Vec<String>), CompilerInfo>,
+    builtin: Entries<(PathBuf, String, Vec<String>), BuiltinDirs>,
+    closures: Entries<PathBuf, Vec<PathBuf>>,
+    ld_dirs: Entries<PathBuf, Vec<PathBuf>>,
+}
+
+fn env() -> Vec<Option<String>> {
+    ENV.iter().map(|v| std::env::var(v).ok()).collect()
+}
+
+/// The answers of `m` that are known.
+fn known<K: Clone, V>(m: &Memo<K, Arc<Answer<V>>>) -> Entries<K, V> {
+    let m = m.lock().unwrap();
+    let known = m
+        .iter()
+        .filter_map(|(k, c)| Some((k.clone(), c.get()?.clone())));
+    known.collect()
+}
+
+/// Puts the answers that still hold into `m`.
+fn recall<K: Eq + std::hash::Hash, V>(m: &Memo<K, Arc<Answer<V>>>, saved: Entries<K, V>) {
+    let mut m = m.lock().unwrap();
+    for (k, answer) in saved {
+        if answer.stamps.iter().all(Stamp::still_true) {
+            m.insert(k, Arc::new(OnceLock::from(answer)));
+        }
+    }
+}
+
+/// The languages `builtin_dirs` is asked for, as the static names it keys on.
+fn lang_name(name: &str) -> Option<&'static str> {
+    ["c", "c++", "objective-c", "objective-c++"]
+        .into_iter()
+        .find(|&n| n == name)
+}
+
+impl Scanner {
+    /// Takes the answers saved by [`Scanner::save_toolchain`] that still
+    /// hold. A missing, damaged or foreign file is ignored (it only costs
+    /// asking again).
+    pub fn load_toolchain(&self, path: &Path) {
+        let Ok(text) = std::fs::read(path) else {
+            return;
+        };
+        let Ok(saved) = serde_json::from_slice::<Saved>(&text) else {
+            return;
+        };
+        if saved.format != FORMAT || saved.env != env() {
+            return;
+        }
+        recall(&self.compilers, saved.compilers);
+        let builtin = saved
+            .builtin
+            .into_iter()
+            .filter_map(|((c, lang, flags), a)| {
+                Some(((c, lang_name(&lang)?, flags), Ok::<_, String>(a)))
+            });
+        let mut m = self.builtin.lock().unwrap();
+        for (k, answer) in builtin {
+            if answer
+                .as_ref()
+                .is_ok_and(|a| a.stamps.iter().all(Stamp::still_true))
+            {
+                m.insert(k, Arc::new(OnceLock::from(answer)));
+            }
+        }
+        drop(m);
+        recall(&self.closures, saved.closures);
+        recall(&self.ld_dirs, saved.ld_dirs);
+    }
+
+    /// Saves every answer for the next run, atomically; does nothing when
+    /// no tool was asked anything since `load_toolchain`.
+    pub fn save_toolchain(&self, path: &Path) -> std::io::Result<()> {
+        if self.toolchain_queries() == 0 {
+            return Ok(());
+        }
+        let builtin = self.builtin.lock().unwrap();
+        let builtin = builtin.iter().filter_map(|((c, lang, flags), cell)| {
+            let answer = cell.get()?.as_ref().ok()?;
+            Some(((c.clone(), lang.to_string(), flags.clone()), answer.clone()))
+        });
+        let saved = Saved {
+            format: FORMAT,
+            env: env(),
+            compilers: known(&self.compilers),
+            builtin: builtin.collect(),
+            closures: known(&self.closures),
+            ld_dirs: known(&self.ld_dirs),
+        };
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec(&saved)?)?;
+        std::fs::rename(&tmp, path)
+    }
+}
