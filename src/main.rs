@@ -417,12 +417,11 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         Ok(s) => s,
         Err(e) => return fatal(&app.prog, &e),
     };
-    let caches = |name| std::path::PathBuf::from(log_path(&engine.graph, name));
-    let (hashes, toolchain) = (caches(".ggninja_hashes"), caches(".ggninja_toolchain"));
+    let saved_dir = std::path::PathBuf::from(log_path(&engine.graph, ""));
     let mut builder = Builder::new(engine, status);
     if app.store.is_some() || app.sandbox {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let thunks = Thunks::open(&cwd, hashes, toolchain);
+        let thunks = Thunks::open(&cwd, &saved_dir);
         if app.sandbox {
             match Sandbox::open(thunks.roots.clone()) {
                 Ok(sb) => builder.sandbox = Some(sb),

@@ -475,13 +475,15 @@ fn deps(app: &App, e: &mut Engine, args: &[String]) -> u8 {
 fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let cwd = std::env::current_dir().unwrap_or_default();
     let roots = Roots::detect(&cwd);
-    let cache_path = PathBuf::from(crate::log_path(&e.graph, ".ggninja_hashes"));
-    let timer = ggninja_executor::metrics::time("hash cache load");
-    let cache = HashCache::load(&cache_path);
-    drop(timer);
+    let saved_dir = PathBuf::from(crate::log_path(&e.graph, ""));
+    let cache_path = saved_dir.join(".ggninja_hashes");
     let scanner = ggninja_footprint::Scanner::new();
-    let toolchain_path = PathBuf::from(crate::log_path(&e.graph, ".ggninja_toolchain"));
-    scanner.load_toolchain(&toolchain_path);
+    let timer = ggninja_executor::metrics::time("caches load");
+    let (cache, ()) = rayon::join(
+        || HashCache::load(&cache_path),
+        || scanner.load_saved(&saved_dir),
+    );
+    drop(timer);
     let scan = |g: &Graph, b: NodeId| edge_footprint(&scanner, &cwd, g, b);
     let bundles = Bundles::default();
     let mut builder = ThunkBuilder::new(&e.graph, &roots, &cache, &bundles, &scan, true);
@@ -489,7 +491,7 @@ fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     // The cache only saves rehashing; failing to write it loses nothing.
     let timer = ggninja_executor::metrics::time("caches save");
     let _ = cache.save(&cache_path);
-    let _ = scanner.save_toolchain(&toolchain_path);
+    let _ = scanner.save(&saved_dir);
     drop(timer);
     // Left to the OS, like the graph (see main's `exit_without_freeing`).
     std::mem::forget(builder.done);
@@ -513,6 +515,7 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         let mut out = std::io::stdout().lock();
         let mut printed = HashSet::new();
         let mut failed = false;
+        let mut lines: Vec<Vec<u8>> = Vec::new();
         let bundles = tb.bundles;
         // Each batch as the builder finishes it: every thunk after those it
         // names, and each bundle before the first thunk naming it.
@@ -529,16 +532,18 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
                     text.push(b'\n');
                 }
             }
-            let lines: Vec<Vec<u8>> = made
-                .par_chunks(256)
-                .map(|part| {
-                    let mut buf = Vec::new();
+            // Buffers reused from batch to batch: growing fresh ones costs
+            // more in page faults than making the lines.
+            lines.resize_with(made.len().div_ceil(256), Vec::new);
+            let lines = &mut lines[..made.len().div_ceil(256)];
+            made.par_chunks(256)
+                .zip(lines.par_iter_mut())
+                .for_each(|(part, buf)| {
+                    buf.clear();
                     for (b, entry) in part {
-                        thunk_line(&mut buf, g.path(g.build(*b).outs[0]), entry);
+                        thunk_line(buf, g.path(g.build(*b).outs[0]), entry);
                     }
-                    buf
-                })
-                .collect();
+                });
             // A closed pipe (`| head`): stop quietly.
             failed = failed
                 || out.write_all(&text).is_err()

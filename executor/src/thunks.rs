@@ -13,23 +13,25 @@ pub struct Thunks {
     scanner: Scanner,
     pub roots: Roots,
     hashes: HashCache,
-    hashes_path: PathBuf,
-    toolchain_path: PathBuf,
+    /// Where the caches are kept between builds (the `builddir`).
+    saved_dir: PathBuf,
     bundles: Bundles,
 }
 
 impl Thunks {
-    /// `hashes_path` and `toolchain_path` are the build dir's file hash
-    /// cache and the toolchain's saved answers.
-    pub fn open(build_dir: &Path, hashes_path: PathBuf, toolchain_path: PathBuf) -> Thunks {
+    /// `saved_dir` holds the file hash cache (`.ggninja_hashes`) and the
+    /// scanner's saved answers.
+    pub fn open(build_dir: &Path, saved_dir: &Path) -> Thunks {
         let scanner = Scanner::new();
-        scanner.load_toolchain(&toolchain_path);
+        let hashes = std::thread::scope(|s| {
+            s.spawn(|| scanner.load_saved(saved_dir));
+            HashCache::load(&saved_dir.join(".ggninja_hashes"))
+        });
         Thunks {
             scanner,
             roots: Roots::detect(build_dir),
-            hashes: HashCache::load(&hashes_path),
-            hashes_path,
-            toolchain_path,
+            hashes,
+            saved_dir: saved_dir.to_path_buf(),
             bundles: Bundles::default(),
         }
     }
@@ -53,11 +55,11 @@ impl Thunks {
         }
     }
 
-    /// Keeps the file hashes and the toolchain's answers for the next
-    /// build; losing them only costs time.
+    /// Keeps the file hashes and the scanner's answers for the next build;
+    /// losing them only costs time.
     pub fn save_caches(&self) {
-        let _ = self.hashes.save(&self.hashes_path);
-        let _ = self.scanner.save_toolchain(&self.toolchain_path);
+        let _ = self.hashes.save(&self.saved_dir.join(".ggninja_hashes"));
+        let _ = self.scanner.save(&self.saved_dir);
     }
 }
 

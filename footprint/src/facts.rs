@@ -129,10 +129,10 @@ fn lang_name(name: &str) -> Option<&'static str> {
 }
 
 impl Scanner {
-    /// Takes the answers saved by [`Scanner::save_toolchain`] that still
+    /// Takes the answers saved by `save_toolchain` that still
     /// hold. A missing, damaged or foreign file is ignored (it only costs
     /// asking again).
-    pub fn load_toolchain(&self, path: &Path) {
+    pub(crate) fn load_toolchain(&self, path: &Path) {
         let Ok(text) = std::fs::read(path) else {
             return;
         };
@@ -165,7 +165,7 @@ impl Scanner {
 
     /// Saves every answer for the next run, atomically; does nothing when
     /// no tool was asked anything since `load_toolchain`.
-    pub fn save_toolchain(&self, path: &Path) -> std::io::Result<()> {
+    pub(crate) fn save_toolchain(&self, path: &Path) -> std::io::Result<()> {
         if self.toolchain_queries() == 0 {
             return Ok(());
         }

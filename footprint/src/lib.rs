@@ -52,6 +52,7 @@
 
 pub mod args;
 mod facts;
+mod saved_scans;
 mod scan;
 mod shell;
 mod tools;
@@ -426,6 +427,24 @@ impl Scanner {
             fallbacks: AtomicUsize::new(0),
             files_parsed: AtomicUsize::new(0),
         }
+    }
+
+    /// Takes what an earlier run saved in `dir` with [`Scanner::save`]: the
+    /// toolchain's answers (`.ggninja_toolchain`) and every scanned file's
+    /// directives (`.ggninja_scans`). Each is used only while the files it
+    /// came from are unchanged; a missing or damaged file only costs time.
+    pub fn load_saved(&self, dir: &Path) {
+        rayon::join(
+            || self.load_toolchain(&dir.join(".ggninja_toolchain")),
+            || self.load_scans(&dir.join(".ggninja_scans")),
+        );
+    }
+
+    /// Saves the toolchain's answers and the files' directives in `dir`,
+    /// each atomically and only if it grew since `load_saved`.
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        self.save_toolchain(&dir.join(".ggninja_toolchain"))?;
+        self.save_scans(&dir.join(".ggninja_scans"))
     }
 
     /// How many questions were put to the toolchain by running a program
@@ -1020,10 +1039,10 @@ impl Scanner {
                 return Some(d.clone());
             }
         }
-        // Opened first: the stamp then comes from fstat, and a file read
-        // costs one path lookup, not two.
-        let file = std::fs::File::open(abs).ok()?;
-        let m = file.metadata().ok()?;
+        // A stat, and the file is read only when its stamp is new. The
+        // stamp is taken before reading, so what is cached under it is
+        // never older than it.
+        let m = std::fs::metadata(abs).ok()?;
         let key = (m.dev(), m.ino());
         let stamp = (
             m.size(),
@@ -1040,6 +1059,7 @@ impl Scanner {
         // Through `take`, which skips `File`'s own size probe (another
         // fstat and an lseek): the size is known.
         let mut text = Vec::with_capacity(m.size() as usize + 1);
+        let file = std::fs::File::open(abs).ok()?;
         file.take(u64::MAX).read_to_end(&mut text).ok()?;
         self.files_parsed.fetch_add(1, Ordering::Relaxed);
         let dirs = Arc::new(parse_directives(&text));
