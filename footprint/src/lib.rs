@@ -1051,11 +1051,31 @@ impl Scanner {
             m.ctime(),
             m.ctime_nsec(),
         );
-        if let Some(e) = self.files.read().unwrap().get(&key) {
-            if e.stamp == stamp {
-                return Some(e.directives.clone());
-            }
+        let cached = self.files.read().unwrap().get(&key).and_then(|e| {
+            let same = e.stamp == stamp;
+            same.then(|| e.directives.clone())
+        });
+        let dirs = match cached {
+            Some(dirs) => dirs,
+            None => self.parse_file(abs, &m, key, stamp)?,
+        };
+        if sys {
+            self.sys_files
+                .write()
+                .unwrap()
+                .insert(abs.to_path_buf(), dirs.clone());
         }
+        Some(dirs)
+    }
+
+    /// Reads and parses a file `directives` has not seen with this stamp.
+    fn parse_file(
+        &self,
+        abs: &Path,
+        m: &std::fs::Metadata,
+        key: (u64, u64),
+        stamp: (u64, i64, i64, i64, i64),
+    ) -> Option<Arc<Vec<Directive>>> {
         // Through `take`, which skips `File`'s own size probe (another
         // fstat and an lseek): the size is known.
         let mut text = Vec::with_capacity(m.size() as usize + 1);
@@ -1070,12 +1090,6 @@ impl Scanner {
                 directives: dirs.clone(),
             },
         );
-        if sys {
-            self.sys_files
-                .write()
-                .unwrap()
-                .insert(abs.to_path_buf(), dirs.clone());
-        }
         Some(dirs)
     }
 
