@@ -26,7 +26,7 @@ RES=$(new_results_dir thunks)
 bench_case "$RES" first "every thunk, no saved hashes, scans or toolchain answers (ninja: \`-t commands\`)"
 bench_time "$RES" first ninja 1 "$RUNS" "$NJ -C $OUT -t commands"
 bench_time "$RES" first ggninja 0 "$RUNS" "$GG -C $OUT -t thunks" "rm -f $OUT/.ggninja_hashes $OUT/.ggninja_toolchain $OUT/.ggninja_scans"
-bench_case "$RES" warm "every thunk, warm hash cache (ninja: \`-t commands\`)"
+bench_case "$RES" warm "every thunk, warm caches (ninja: \`-t commands\`)"
 bench_time "$RES" warm ninja 1 "$RUNS" "$NJ -C $OUT -t commands"
 bench_time "$RES" warm ggninja 1 "$RUNS" "$GG -C $OUT -t thunks"
 
