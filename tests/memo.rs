@@ -132,6 +132,16 @@ fn count(log: &str, needle: &str) -> usize {
     log.lines().filter(|l| l.contains(needle)).count()
 }
 
+/// Edges reused whose outputs come from stored objects: all but the
+/// library symlinks (`libshapes.so.1` and `libshapes.so`), which the memo
+/// entry itself holds.
+fn reused_objects(log: &str) -> usize {
+    let reused = log.lines().filter(|l| l.contains("reusing the outputs"));
+    reused
+        .filter(|l| !l.ends_with(" for libshapes.so.1"))
+        .count()
+}
+
 #[test]
 fn warm_store_rebuild_restores_identical_outputs() {
     let Some(p) = Project::new() else { return };
@@ -188,11 +198,7 @@ fn corrupt_objects_are_never_used() {
     p.clean();
     let (ok, log) = p.gg(&[]);
     assert!(ok, "{log}");
-    assert_eq!(
-        count(&log, "reusing the outputs"),
-        0,
-        "a corrupt object was used:\n{log}"
-    );
+    assert_eq!(reused_objects(&log), 0, "a corrupt object was used:\n{log}");
     assert_eq!(p.products(), good);
     p.ctest();
     // The rebuild stored good objects again.
@@ -213,7 +219,7 @@ fn a_memo_entry_without_its_objects_reruns() {
     p.clean();
     let (ok, log) = p.gg(&[]);
     assert!(ok, "{log}");
-    assert_eq!(count(&log, "reusing the outputs"), 0, "{log}");
+    assert_eq!(reused_objects(&log), 0, "{log}");
     assert_eq!(p.products(), good);
     p.clean();
     let (ok, log) = p.gg(&[]);

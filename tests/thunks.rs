@@ -196,3 +196,53 @@ fn every_thunk_comes_after_the_thunks_it_names() {
         );
     }
 }
+
+/// CMake's static library rule, an `&&` list: one thunk running the list
+/// under `/bin/sh -c`, linked to the objects' thunks; the stale archive it
+/// removes first is no input. A list running a script is local-only.
+#[test]
+fn a_command_list_is_one_thunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("build.ninja"),
+        "rule cc\n  command = cc -c $in -o $out\n\
+         rule ar\n  command = : && rm -f $out && ar qc $out $in && ranlib $out && :\n\
+         rule gen\n  command = cd sub && python3 gen.py\n\
+         build a.o: cc a.c\nbuild b.o: cc b.c\nbuild libx.a: ar a.o b.o\nbuild sub/out.txt: gen\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("a.c"), "int a(void) { return 1; }\n").unwrap();
+    std::fs::write(d.join("b.c"), "int b(void) { return 2; }\n").unwrap();
+    std::fs::write(d.join("libx.a"), "left by an earlier build").unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/gen.py"), "open('out.txt', 'w').write('x')\n").unwrap();
+    let lines = thunk_lines(d);
+    let line = |o: &str| lines.iter().find(|v| v["output"] == o).unwrap();
+    let lib = &line("libx.a")["thunk"];
+    let argv: Vec<&str> = lib["function"]["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(argv[..2], ["/bin/sh", "-c"], "{lib}");
+    assert!(argv[2].contains("ar qc libx.a a.o b.o"), "{lib}");
+    let inputs = lib["inputs"].as_array().unwrap();
+    for o in ["a.o", "b.o"] {
+        let made = line(o)["hash"].as_str().unwrap();
+        let path = format!("/ggroot/build/{o}");
+        assert!(
+            inputs
+                .iter()
+                .any(|i| i["path"] == path.as_str() && i["thunk"] == made),
+            "libx.a does not link to {o}'s thunk: {lib}"
+        );
+    }
+    assert!(
+        !inputs.iter().any(|i| i["path"] == "/ggroot/build/libx.a"),
+        "the stale archive is an input: {lib}"
+    );
+    let why = line("sub/out.txt")["local_only"].as_str().unwrap();
+    assert!(why.contains("command list running"), "{why}");
+}

@@ -389,6 +389,44 @@ fn toolchain_list(mut tc: Vec<PathBuf>, exe: &Path) -> Arc<Vec<PathBuf>> {
     Arc::new(tc)
 }
 
+/// The files `rm [-f] [-r] FILE...` or `cmake -E rm|remove [-f] FILE...`
+/// removes, or None for any other command.
+fn removed_files(words: &[String]) -> Option<Vec<String>> {
+    let args = match words {
+        [rm, args @ ..] if basename(rm) == "rm" => args,
+        [cmake, e, op, args @ ..]
+            if basename(cmake) == "cmake" && e == "-E" && (op == "rm" || op == "remove") =>
+        {
+            args
+        }
+        _ => return None,
+    };
+    Some(
+        args.iter()
+            .filter(|a| !a.starts_with('-'))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// `p` with `.` and `name/..` removed, without looking at the disk: how a
+/// list's commands name one file, to match a write with a later read.
+fn normal(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Removes `.` components (keeps `..`: symlinks make it meaningful).
 fn clean(p: PathBuf) -> PathBuf {
     if !p.components().any(|c| matches!(c, Component::CurDir)) {
@@ -469,7 +507,22 @@ impl Scanner {
     /// -c`), `cwd` the build directory. Returns the footprint or why it
     /// cannot be known.
     pub fn footprint(&self, command: &str, cwd: &Path) -> Result<Footprint, LocalOnly> {
-        let argv = split_command(command).map_err(LocalOnly::new)?;
+        let mut list = shell::split_list(command).map_err(LocalOnly::new)?;
+        // `:` does nothing: CMake writes links as `: && CMD && :`.
+        list.retain(|words| !matches!(words.as_slice(), [w] if w == ":" || w == "true"));
+        match list.len() {
+            0 => Err(LocalOnly::new("no command")),
+            1 => {
+                let argv = list.pop().unwrap_or_default();
+                shell::check_simple(&argv).map_err(LocalOnly::new)?;
+                self.simple(argv, cwd)
+            }
+            _ => self.list(command, list, cwd),
+        }
+    }
+
+    /// One command's footprint.
+    fn simple(&self, argv: Vec<String>, cwd: &Path) -> Result<Footprint, LocalOnly> {
         let mut skip = 0;
         while skip + 1 < argv.len()
             && LAUNCHERS.contains(&basename(&argv[skip]))
@@ -510,6 +563,13 @@ impl Scanner {
             } else if is_ld_name(name) {
                 self.linker(&mut fp, &mut tc, &args, cwd);
                 add_bfd_plugins(&mut tc);
+            } else if name == "ranlib" || name.ends_with("-ranlib") {
+                // `ar s`: indexes the archives it is given, in place.
+                fp.kind = Kind::Archive;
+                let archives = args.iter().filter(|a| !a.starts_with('-'));
+                fp.sources.extend(archives.map(PathBuf::from));
+                fp.outputs = fp.sources.clone();
+                add_bfd_plugins(&mut tc);
             } else {
                 fp.embeds_cwd = true;
                 if let Some(interp) = tools::shebang(&exe) {
@@ -531,6 +591,83 @@ impl Scanner {
             fp.toolchain = toolchain_list(tc, &exe);
         }
         fp.argv = argv;
+        Ok(fp)
+    }
+
+    /// An `A && B && ...` list (CMake's `rm -f lib.a && ar qc lib.a ... &&
+    /// ranlib lib.a`, `cd DIR && ...`), run as `/bin/sh -c LIST`: every
+    /// command's footprint, where a file an earlier command wrote or removed
+    /// is not an input of a later one. Only lists of commands whose footprint
+    /// is known (compile, link, archive, `cd`, `rm`, `cmake -E`) qualify: a
+    /// script's (`python3 gen.py`) is a guess, so the list runs locally.
+    fn list(
+        &self,
+        command: &str,
+        list: Vec<Vec<String>>,
+        cwd: &Path,
+    ) -> Result<Footprint, LocalOnly> {
+        let sh = PathBuf::from("/bin/sh");
+        let mut tc = self.program_files(&sh);
+        let mut fp = Footprint {
+            argv: vec![sh.display().to_string(), "-c".into(), command.into()],
+            kind: Kind::Other,
+            executable: sh.clone(),
+            sources: Vec::new(),
+            headers: BTreeSet::new(),
+            toolchain: Arc::default(),
+            outputs: Vec::new(),
+            embeds_cwd: false,
+        };
+        let mut dir = cwd.to_path_buf();
+        // Files written or removed so far, as lexically normal paths.
+        let mut made: HashSet<PathBuf> = HashSet::new();
+        for words in list {
+            if let [cd, to] = words.as_slice() {
+                if cd == "cd" && !to.starts_with('-') {
+                    dir = dir.join(to);
+                    continue;
+                }
+            }
+            shell::check_simple(&words).map_err(LocalOnly::new)?;
+            let removed = removed_files(&words);
+            let cmake_tool = words.get(1).is_some_and(|w| w == "-E");
+            let step = self.simple(words, &dir)?;
+            if step.kind == Kind::Other && removed.is_none() && !cmake_tool {
+                let what = step.argv.first().map_or("", |w| w.as_str());
+                return Err(LocalOnly::new(format!("command list running `{what}`")));
+            }
+            tc.extend(step.toolchain.iter().cloned());
+            tc.push(step.executable.clone());
+            // As the list's caller sees them: relative to `cwd` if they were.
+            let here = |p: &Path| match dir.strip_prefix(cwd) {
+                _ if p.is_absolute() => p.to_path_buf(),
+                Ok(rel) => rel.join(p),
+                Err(_) => dir.join(p),
+            };
+            if let Some(removed) = removed {
+                made.extend(removed.iter().map(|f| normal(&dir.join(f))));
+                continue;
+            }
+            for src in &step.sources {
+                if !made.contains(&normal(&dir.join(src))) {
+                    fp.sources.push(here(src));
+                }
+            }
+            fp.headers.extend(step.headers.iter().map(|h| here(h)));
+            for out in &step.outputs {
+                made.insert(normal(&dir.join(out)));
+                fp.outputs.push(here(out));
+            }
+            fp.embeds_cwd |= step.embeds_cwd;
+            fp.kind = match (fp.kind, step.kind) {
+                (Kind::Other, k) | (k, Kind::Other) => k,
+                (Kind::Compile, _) | (_, Kind::Compile) => Kind::Compile,
+                (Kind::Link, _) | (_, Kind::Link) => Kind::Link,
+                _ => Kind::Archive,
+            };
+        }
+        fp.sources.dedup();
+        fp.toolchain = toolchain_list(tc, &sh);
         Ok(fp)
     }
 
@@ -833,12 +970,20 @@ impl Scanner {
                 fp.sources.push(p);
             }
         }
-        for a in &d.linker_args {
-            if let Some(m) = a.strip_prefix("-Map=").or_else(|| a.strip_prefix("--Map=")) {
-                fp.outputs.push(m.into());
+        let mut args = d.linker_args.iter();
+        while let Some(a) = args.next() {
+            let (flag, v) = match a.split_once('=').filter(|_| a.starts_with('-')) {
+                _ if LD_SEP.contains(&a.as_str()) => (a.as_str(), args.next().map_or("", |v| v)),
+                Some(flag_value) => flag_value,
+                None => ("", a.as_str()),
+            };
+            if matches!(flag, "-Map" | "--Map" | "-o" | "--output") {
+                fp.outputs.push(v.into());
                 continue;
             }
-            let v = a.split_once('=').map_or(a.as_str(), |(_, v)| v);
+            if LD_NAMES.contains(&flag) {
+                continue;
+            }
             if !v.is_empty() && is_file(&cwd.join(v)) {
                 fp.sources.push(v.into());
             } else if let Some(r) = v.strip_prefix('@') {
@@ -1181,44 +1326,6 @@ impl Scanner {
 
     fn linker(&self, fp: &mut Footprint, tc: &mut Vec<PathBuf>, args: &[String], cwd: &Path) {
         fp.kind = Kind::Link;
-        const SEP: &[&str] = &[
-            "-o",
-            "-L",
-            "-l",
-            "-T",
-            "-e",
-            "-m",
-            "-h",
-            "-soname",
-            "-rpath",
-            "-rpath-link",
-            "-z",
-            "-Map",
-            "-u",
-            "-y",
-            "-Y",
-            "--version-script",
-            "--dynamic-list",
-            "-dynamic-linker",
-            "--dynamic-linker",
-            "-plugin",
-            "--plugin",
-            "-plugin-opt",
-            "--script",
-            "-R",
-            "-a",
-            "-A",
-            "-b",
-            "-f",
-            "-F",
-            "-G",
-            "-init",
-            "-fini",
-            "--entry",
-            "--output",
-            "--library",
-            "--library-path",
-        ];
         let dirs = memo(&self.ld_dirs, fp.executable.clone(), || {
             self.toolchain_queries.fetch_add(1, Ordering::Relaxed);
             let before = vec![Stamp::of(&fp.executable)];
@@ -1245,7 +1352,7 @@ impl Scanner {
         while i < args.len() {
             let a = &args[i];
             i += 1;
-            let (flag, val) = if SEP.contains(&a.as_str()) {
+            let (flag, val) = if LD_SEP.contains(&a.as_str()) {
                 i += 1;
                 (a.as_str(), args.get(i - 1).cloned().unwrap_or_default())
             } else if let Some((f, v)) = a.split_once('=').filter(|_| a.starts_with('-')) {
@@ -1265,6 +1372,7 @@ impl Scanner {
                 "-L" | "--library-path" => lib_dirs.push(PathBuf::from(val)),
                 "-l" | "--library" => libs.push(val),
                 _ if !a.starts_with('-') => fp.sources.push(a.into()),
+                _ if LD_NAMES.contains(&flag) => {}
                 _ => {
                     if !val.is_empty() && is_file(&cwd.join(&val)) {
                         fp.sources.push(val.into());
@@ -1281,6 +1389,72 @@ impl Scanner {
         }
     }
 }
+
+/// Linker options that take their value as the next argument.
+const LD_SEP: &[&str] = &[
+    "-o",
+    "-L",
+    "-l",
+    "-T",
+    "-e",
+    "-m",
+    "-h",
+    "-soname",
+    "-rpath",
+    "-rpath-link",
+    "-z",
+    "-Map",
+    "-u",
+    "-y",
+    "-Y",
+    "--version-script",
+    "--dynamic-list",
+    "-dynamic-linker",
+    "--dynamic-linker",
+    "-plugin",
+    "--plugin",
+    "-plugin-opt",
+    "--script",
+    "-R",
+    "-a",
+    "-A",
+    "-b",
+    "-f",
+    "-F",
+    "-G",
+    "-init",
+    "-fini",
+    "--entry",
+    "--output",
+    "--library",
+    "--library-path",
+];
+
+/// Linker options whose value names no file to read (`-soname libx.so.1`
+/// names the library being made, which a previous build left on disk).
+const LD_NAMES: &[&str] = &[
+    "-soname",
+    "-h",
+    "-rpath",
+    "-rpath-link",
+    "-z",
+    "-e",
+    "--entry",
+    "-u",
+    "--undefined",
+    "-y",
+    "-Y",
+    "-m",
+    "-init",
+    "-fini",
+    "-plugin-opt",
+    "-a",
+    "-A",
+    "-b",
+    "-f",
+    "-F",
+    "-G",
+];
 
 /// Finds `name` in the chain from index `start`.
 fn chain_lookup(

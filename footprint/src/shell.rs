@@ -9,9 +9,23 @@
 /// subshells, parameter expansion (`$`), command substitution (`` ` ``, `$(`),
 /// globs (`*`, `?`, `[`), tilde expansion, comments and newlines.
 pub fn split_command(command: &str) -> Result<Vec<String>, String> {
+    let mut list = split_list(command)?;
+    if list.len() > 1 {
+        return Err("shell operator (& or &&)".into());
+    }
+    let words = list.pop().unwrap_or_default();
+    check_simple(&words)?;
+    Ok(words)
+}
+
+/// The words of each command of an `A && B && ...` list, each as
+/// [`split_command`] splits one command, but neither checked for builtins
+/// nor for a leading assignment (see [`check_simple`]): a list may `cd`.
+pub fn split_list(command: &str) -> Result<Vec<Vec<String>>, String> {
     // Bytes, not chars: every special character is ASCII, and runs of
     // ordinary ones are copied at once (this runs for every edge).
     let b = command.as_bytes();
+    let mut list = Vec::new();
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -80,7 +94,18 @@ pub fn split_command(command: &str) -> Result<Vec<String>, String> {
                 None => return Err("trailing backslash".into()),
             },
             b'|' => return Err("shell pipeline (|)".into()),
-            b'&' => return Err("shell operator (& or &&)".into()),
+            b'&' if b.get(i) == Some(&b'&') => {
+                i += 1;
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+                if words.is_empty() {
+                    return Err("empty command".into());
+                }
+                list.push(std::mem::take(&mut words));
+            }
+            b'&' => return Err("background job (&)".into()),
             b';' => return Err("command list (;)".into()),
             b'<' | b'>' => return Err("redirection".into()),
             b'(' | b')' => return Err("subshell".into()),
@@ -112,8 +137,17 @@ pub fn split_command(command: &str) -> Result<Vec<String>, String> {
     if words.is_empty() {
         return Err("empty command".into());
     }
+    list.push(words);
+    Ok(list)
+}
+
+/// Refuses a command whose first word is not a program: an environment
+/// assignment, or a shell keyword or builtin that changes how the rest runs.
+pub fn check_simple(words: &[String]) -> Result<(), String> {
+    let Some(w0) = words.first() else {
+        return Err("empty command".into());
+    };
     // A leading `NAME=value` is an environment assignment, not the program.
-    let w0 = &words[0];
     if let Some(eq) = w0.find('=') {
         let name = &w0[..eq];
         if !name.is_empty()
@@ -143,7 +177,7 @@ pub fn split_command(command: &str) -> Result<Vec<String>, String> {
     ) {
         return Err(format!("shell builtin `{w0}`"));
     }
-    Ok(words)
+    Ok(())
 }
 
 /// Bytes with a meaning to the shell outside quotes.

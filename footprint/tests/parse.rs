@@ -202,7 +202,7 @@ fn pipeline_is_local_only() {
     let cwd = std::env::temp_dir();
     for cmd in [
         "gcc -c a.c | tee log",
-        "gcc -c a.c && ar rcs x.a a.o",
+        "gcc -c a.c & ar rcs x.a a.o",
         "cd /tmp && gcc -c a.c",
         "gcc -c a.c > x",
     ] {
@@ -241,4 +241,91 @@ fn archive_and_other() {
         .toolchain
         .iter()
         .any(|p| p.to_string_lossy().contains("libc.so")));
+}
+
+#[test]
+fn command_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for f in ["a.o", "b.o", "lib.a"] {
+        std::fs::write(d.join(f), "x").unwrap();
+    }
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/c.c"), "#include <stdio.h>\n").unwrap();
+    let s = Scanner::new();
+    let real = |name: &str| std::fs::canonicalize(format!("/usr/bin/{name}")).unwrap();
+
+    // CMake's static library: the stale archive is removed before `ar`
+    // appends to it, so it is no input; `ranlib` reads what `ar` wrote.
+    let cmd = ": && rm -f lib.a && ar qc lib.a a.o b.o && ranlib lib.a && :";
+    let fp = s.footprint(cmd, d).unwrap();
+    assert_eq!(fp.kind, Kind::Archive);
+    assert_eq!(fp.executable, Path::new("/bin/sh"));
+    assert_eq!(fp.argv, ["/bin/sh", "-c", cmd]);
+    assert_eq!(fp.sources, [Path::new("a.o"), Path::new("b.o")]);
+    assert!(fp.outputs.iter().any(|o| o == Path::new("lib.a")));
+    for tool in ["rm", "ar", "ranlib"] {
+        assert!(
+            fp.toolchain.contains(&real(tool)),
+            "{tool}: {:?}",
+            fp.toolchain
+        );
+    }
+
+    // Without the `rm`, `ar q` appends to what is there.
+    let fp = s.footprint("ar q lib.a a.o && ranlib lib.a", d).unwrap();
+    assert!(
+        fp.sources.iter().any(|p| p == Path::new("lib.a")),
+        "{:?}",
+        fp.sources
+    );
+
+    // `cd`: later commands' paths are relative to the new directory, and
+    // reported relative to the list's.
+    let fp = s.footprint("cd sub && cc -c c.c -o c.o", d).unwrap();
+    assert_eq!(fp.kind, Kind::Compile);
+    assert_eq!(fp.sources, [Path::new("sub/c.c")]);
+    assert_eq!(fp.outputs, [Path::new("sub/c.o")]);
+    assert!(fp.headers.iter().any(|h| h.ends_with("stdio.h")));
+
+    // A single command behind `:` is that command.
+    let fp = s.footprint(": && ar rcs lib2.a a.o && :", d).unwrap();
+    assert_eq!(fp.argv, ["ar", "rcs", "lib2.a", "a.o"]);
+    assert_eq!(std::fs::canonicalize(&fp.executable).unwrap(), real("ar"));
+
+    // A script's footprint is a guess: the list runs locally.
+    for cmd in ["cc -c sub/c.c && python3 gen.py", "cd sub && sh -c true"] {
+        let e = s.footprint(cmd, d).unwrap_err();
+        assert!(
+            e.reason.contains("command list running"),
+            "{cmd}: {}",
+            e.reason
+        );
+    }
+    let e = s
+        .footprint("cd sub && export X=1 && cc -c c.c", d)
+        .unwrap_err();
+    assert!(e.reason.contains("builtin"), "{}", e.reason);
+}
+
+#[test]
+fn linker_option_values_that_name_no_file_are_not_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // What a previous build left: the library's soname link, a map file.
+    for f in ["a.o", "libx.so.1", "x.map", "exports.ver"] {
+        std::fs::write(d.join(f), "x").unwrap();
+    }
+    let s = Scanner::new();
+    for cmd in [
+        "cc -shared -Wl,-soname,libx.so.1 -Wl,-Map,x.map -Wl,--version-script=exports.ver -o libx.so.1.0 a.o",
+        "ld -shared -soname libx.so.1 -Map x.map --version-script exports.ver -o libx.so.1.0 a.o",
+    ] {
+        let fp = s.footprint(cmd, d).unwrap();
+        assert_eq!(fp.kind, Kind::Link, "{cmd}");
+        let named = |f: &str| fp.sources.iter().any(|p| p == Path::new(f));
+        assert!(named("a.o") && named("exports.ver"), "{cmd}: {:?}", fp.sources);
+        assert!(!named("libx.so.1") && !named("x.map"), "{cmd}: {:?}", fp.sources);
+        assert!(fp.outputs.iter().any(|p| p == Path::new("x.map")), "{cmd}");
+    }
 }

@@ -841,9 +841,8 @@ pub fn edge_footprint(
     b: NodeId,
 ) -> Result<Footprint, String> {
     use ggninja_footprint::Kind;
-    let full = g.command(b, false).map_err(|e| e.to_string())?;
-    let command = strip_noop_wrapper(&full);
-    let fp = scanner.footprint(command, cwd).map_err(|e| e.reason)?;
+    let command = g.command(b, false).map_err(|e| e.to_string())?;
+    let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -864,18 +863,6 @@ pub fn edge_footprint(
         files,
         embeds_cwd: fp.embeds_cwd,
     })
-}
-
-/// CMake writes link commands as `: && CMD && :`; both `:` do nothing.
-fn strip_noop_wrapper(command: &str) -> &str {
-    let c = command.trim();
-    match c
-        .strip_prefix(": && ")
-        .and_then(|c| c.strip_suffix(" && :"))
-    {
-        Some(inner) => inner.trim(),
-        None => c,
-    }
 }
 
 fn has_depfile(g: &Graph, b: NodeId) -> bool {
