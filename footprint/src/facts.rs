@@ -182,7 +182,8 @@ impl Scanner {
             closures: known(&self.closures),
             ld_dirs: known(&self.ld_dirs),
         };
-        let tmp = path.with_extension("tmp");
+        // Per process: two runs saving at once must not write one file.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, serde_json::to_vec(&saved)?)?;
         std::fs::rename(&tmp, path)
     }

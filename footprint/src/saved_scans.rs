@@ -82,7 +82,8 @@ impl Scanner {
         if self.files_parsed.load(Ordering::Relaxed) == 0 {
             return Ok(());
         }
-        let tmp = path.with_extension("tmp");
+        // Per process: two runs saving at once must not write one file.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         for (&(dev, ino), e) in self.files.read().unwrap().iter() {
             let (size, mt, mt_ns, ct, ct_ns) = e.stamp;

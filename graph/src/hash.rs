@@ -149,7 +149,8 @@ impl HashCache {
         if !self.dirty.load(Ordering::Relaxed) && path.exists() {
             return Ok(());
         }
-        let tmp = path.with_extension("tmp");
+        // Per process: two runs saving at once must not write one file.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         {
             let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
             let map = self
