@@ -246,3 +246,46 @@ fn a_command_list_is_one_thunk() {
     let why = line("sub/out.txt")["local_only"].as_str().unwrap();
     assert!(why.contains("command list running"), "{why}");
 }
+
+/// Phony targets that share their dependencies (CMake's, in LLVM) are each
+/// looked through once: 40 levels of two phony targets naming both of the
+/// level below make 2^40 paths to the one object.
+#[test]
+fn shared_phony_targets_are_looked_through_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut manifest = String::from(
+        "rule cc\n  command = cc -c $in -o $out\nrule link\n  command = cc $in -o $out\n\
+         build a.o: cc a.c\nbuild p0a: phony a.o\nbuild p0b: phony a.o\n",
+    );
+    for level in 1..40 {
+        let below = level - 1;
+        for side in ["a", "b"] {
+            manifest.push_str(&format!(
+                "build p{level}{side}: phony p{below}a p{below}b\n"
+            ));
+        }
+    }
+    manifest.push_str("build app: link a.o || p39a p39b\n");
+    std::fs::write(d.join("build.ninja"), manifest).unwrap();
+    std::fs::write(d.join("a.c"), "int main(void) { return 0; }\n").unwrap();
+    // Bounded, so that a regression fails instead of hanging the suite.
+    let out = run(
+        d,
+        Path::new("timeout"),
+        &["60", ggninja().to_str().unwrap(), "-t", "thunks", "app"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let line = |o: &str| lines.iter().find(|v| v["output"] == o).unwrap();
+    let object = line("a.o")["hash"].as_str().unwrap();
+    let inputs = line("app")["thunk"]["inputs"].as_array().unwrap();
+    assert!(
+        inputs.iter().any(|i| i["thunk"] == object),
+        "app does not link to a.o's thunk: {inputs:?}"
+    );
+}

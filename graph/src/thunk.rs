@@ -619,23 +619,33 @@ impl ThunkBuilder<'_> {
     /// The edges producing `b`'s manifest inputs (phony ones looked through).
     fn manifest_producers(&self, b: NodeId) -> Vec<NodeId> {
         let g = self.graph;
-        let mut out = Vec::new();
-        let mut stack: Vec<(NodeId, usize)> = g.build(b).ins.iter().map(|&i| (i, 0)).collect();
-        while let Some((n, depth)) = stack.pop() {
-            let Some(p) = g.file(n).in_build else {
-                continue;
-            };
-            if g.build(p).generated_by_dep_loader || p == b {
-                continue;
-            }
-            if !g.is_phony(p) {
-                out.push(p);
-            } else if depth < 64 {
-                stack.extend(g.build(p).ins.iter().map(|&i| (i, depth + 1)));
-            }
-        }
+        let files = self.through_phony(g.build(b).ins.iter().copied());
+        let producers = files.into_iter().filter_map(|n| g.file(n).in_build);
+        let mut out: Vec<NodeId> = producers
+            .filter(|&p| p != b && !g.is_phony(p) && !g.build(p).generated_by_dep_loader)
+            .collect();
         out.sort();
         out.dedup();
+        out
+    }
+
+    /// The files `nodes` stand for: a phony target's inputs in its place,
+    /// transitively. Each phony build is looked through once: CMake's phony
+    /// targets share their dependencies so much that walking every path
+    /// (LLVM: 15k edges) never ends.
+    fn through_phony(&self, nodes: impl IntoIterator<Item = NodeId>) -> Vec<NodeId> {
+        let g = self.graph;
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack: Vec<NodeId> = nodes.into_iter().collect();
+        let mut out = Vec::new();
+        while let Some(n) = stack.pop() {
+            let phony = g.file(n).in_build.filter(|&p| g.is_phony(p));
+            match phony.filter(|&p| !g.build(p).generated_by_dep_loader) {
+                Some(p) if seen.insert(p) => stack.extend(g.build(p).ins.iter().copied()),
+                Some(_) => {}
+                None => out.push(n),
+            }
+        }
         out
     }
 
@@ -673,7 +683,19 @@ impl ThunkBuilder<'_> {
         let fp = (self.scan)(g, b)?;
         let mut files: Vec<String> = Vec::new();
         for f in &fp.files {
-            self.expand_phony(f, &mut files, 0);
+            // A phony input stands for what it names.
+            let phony = g.lookup(f).filter(|&n| {
+                let p = g.file(n).in_build;
+                p.is_some_and(|p| g.is_phony(p) && !g.build(p).generated_by_dep_loader)
+            });
+            match phony {
+                Some(n) => files.extend(
+                    self.through_phony([n])
+                        .iter()
+                        .map(|&n| g.path(n).to_string()),
+                ),
+                None => files.push(f.clone()),
+            }
         }
         files.sort();
         files.dedup();
@@ -809,22 +831,6 @@ impl ThunkBuilder<'_> {
             sees: draft.sees,
             bundle: draft.bundle,
         }))
-    }
-
-    fn expand_phony(&self, path: &str, out: &mut Vec<String>, depth: usize) {
-        let g = self.graph;
-        let phony = g
-            .lookup(path)
-            .and_then(|n| g.file(n).in_build)
-            .filter(|&p| g.is_phony(p));
-        match phony {
-            Some(p) if depth < 64 && !g.build(p).generated_by_dep_loader => {
-                for &i in &g.build(p).ins {
-                    self.expand_phony(g.path(i), out, depth + 1);
-                }
-            }
-            _ => out.push(path.to_string()),
-        }
     }
 }
 
