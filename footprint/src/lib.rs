@@ -63,7 +63,7 @@ pub use shell::{split_command, split_response_file};
 use args::{DriverArgs, Lang};
 use facts::{Answer, Stamp};
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::hash::{Hash, Hasher};
@@ -113,8 +113,8 @@ pub struct Footprint {
     pub sources: Vec<PathBuf>,
     /// Every header the preprocessor can include, relative to `cwd` as found
     /// through a relative `-I` dir or absolute (built-in dirs are reported
-    /// canonicalized).
-    pub headers: BTreeSet<PathBuf>,
+    /// canonicalized). Sorted by bytes, no duplicates.
+    pub headers: Vec<PathBuf>,
     /// The driver, its sub-programs, crt files, default libraries, and the
     /// shared libraries they load (absolute), but not `executable` itself.
     /// Sorted by bytes, no duplicates; shared by commands of one template.
@@ -149,7 +149,7 @@ type BuiltinKey = (PathBuf, &'static str, Vec<String>);
 /// Resolved lookups of (chain start, include name).
 type LookupCache = RwLock<HashMap<(usize, String), Option<Node>>>;
 /// A scanned file: (directory, name, where in the search chain it was found).
-type Key = (PathBuf, OsString, Pos);
+type Key = (OsString, OsString, Pos);
 /// One frontier file's includes (with their cache keys) and whether any
 /// was computed.
 type Scanned = Result<(Vec<(Node, Option<Key>)>, bool), LocalOnly>;
@@ -273,8 +273,10 @@ pub struct Scanner {
     /// Questions asked by running a program (not answered by `facts`).
     toolchain_queries: AtomicUsize,
     programs: RwLock<FxHashMap<String, Option<PathBuf>>>,
-    canon_dirs: RwLock<HashMap<PathBuf, PathBuf>>,
-    sys_exists: Arc<RwLock<HashMap<PathBuf, bool>>>,
+    canon_dirs: RwLock<FxHashMap<OsString, PathBuf>>,
+    sys_exists: Exists,
+    /// The same for files in the project, until `invalidate`.
+    local_exists: Exists,
     /// Per compile settings, until `invalidate`.
     templates: Templates,
     sys_files: RwLock<HashMap<PathBuf, Arc<Vec<Directive>>>>,
@@ -319,24 +321,29 @@ struct Chain {
     angle_start: usize,
     /// The compiler's built-in dirs (canonical): assumed not to change.
     sys: Vec<PathBuf>,
-    sys_exists: Arc<RwLock<HashMap<PathBuf, bool>>>,
+    sys_exists: Exists,
+    local_exists: Exists,
 }
+
+/// Whether files exist, by absolute path. Keyed by the path's bytes:
+/// hashing a `Path` walks its components.
+type Exists = Arc<RwLock<FxHashMap<OsString, bool>>>;
 
 impl Chain {
     /// Whether `abs` is a regular file; answers for files under the
-    /// built-in dirs are cached for the life of the scanner.
+    /// built-in dirs are cached for the life of the scanner, the others
+    /// until [`Scanner::invalidate`]. (Every quoted include is first looked
+    /// for beside the file including it: in LLVM, a miss each time.)
     fn exists(&self, abs: &Path) -> bool {
-        if !self.sys.iter().any(|d| abs.starts_with(d)) {
-            return is_file(abs);
-        }
-        if let Some(&e) = self.sys_exists.read().unwrap().get(abs) {
+        let cache = match self.sys.iter().any(|d| abs.starts_with(d)) {
+            true => &self.sys_exists,
+            false => &self.local_exists,
+        };
+        if let Some(&e) = cache.read().unwrap().get(abs.as_os_str()) {
             return e;
         }
         let e = is_file(abs);
-        self.sys_exists
-            .write()
-            .unwrap()
-            .insert(abs.to_path_buf(), e);
+        cache.write().unwrap().insert(abs.into(), e);
         e
     }
 }
@@ -380,13 +387,18 @@ fn is_ld_name(name: &str) -> bool {
         || name.ends_with("-ld.gold")
 }
 
-/// A toolchain list: sorted as bytes (cheaper than a set of paths, whose
-/// comparisons walk components), no duplicates, without the program itself.
+/// A toolchain list: sorted (`sort_paths`), without the program itself.
 fn toolchain_list(mut tc: Vec<PathBuf>, exe: &Path) -> Arc<Vec<PathBuf>> {
-    tc.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
-    tc.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
+    sort_paths(&mut tc);
     tc.retain(|p| p.as_os_str() != exe.as_os_str());
     Arc::new(tc)
+}
+
+/// Sorts paths as bytes (cheaper than a set of paths, whose comparisons
+/// walk components) and drops duplicates.
+fn sort_paths(paths: &mut Vec<PathBuf>) {
+    paths.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    paths.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
 }
 
 /// The files `rm [-f] [-r] FILE...` or `cmake -E rm|remove [-f] FILE...`
@@ -458,8 +470,9 @@ impl Scanner {
             programs: RwLock::default(),
             ld_dirs: Mutex::default(),
             toolchain_queries: AtomicUsize::new(0),
-            canon_dirs: RwLock::new(HashMap::new()),
+            canon_dirs: RwLock::default(),
             sys_exists: Arc::default(),
+            local_exists: Arc::default(),
             templates: Templates::default(),
             sys_files: RwLock::new(HashMap::new()),
             fallbacks: AtomicUsize::new(0),
@@ -548,7 +561,7 @@ impl Scanner {
             kind: Kind::Other,
             executable: exe.clone(),
             sources: rsp_files.into_iter().map(PathBuf::from).collect(),
-            headers: BTreeSet::new(),
+            headers: Vec::new(),
             toolchain: Arc::default(),
             outputs: Vec::new(),
             embeds_cwd: false,
@@ -591,6 +604,7 @@ impl Scanner {
             fp.toolchain = toolchain_list(tc, &exe);
         }
         fp.argv = argv;
+        sort_paths(&mut fp.headers);
         Ok(fp)
     }
 
@@ -613,7 +627,7 @@ impl Scanner {
             kind: Kind::Other,
             executable: sh.clone(),
             sources: Vec::new(),
-            headers: BTreeSet::new(),
+            headers: Vec::new(),
             toolchain: Arc::default(),
             outputs: Vec::new(),
             embeds_cwd: false,
@@ -667,6 +681,7 @@ impl Scanner {
             };
         }
         fp.sources.dedup();
+        sort_paths(&mut fp.headers);
         fp.toolchain = toolchain_list(tc, &sh);
         Ok(fp)
     }
@@ -675,6 +690,7 @@ impl Scanner {
     /// templates): files may have been generated or removed since.
     pub fn invalidate(&self) {
         self.templates.clear();
+        self.local_exists.write().unwrap().clear();
     }
 
     /// `name` resolved as the shell would; a bare name is looked up on PATH
@@ -952,7 +968,7 @@ impl Scanner {
             let srcs: HashSet<&str> = d.sources.iter().map(|s| s.0.as_str()).collect();
             for dep in tools::parse_make_deps(&out) {
                 if !srcs.contains(dep.as_str()) && is_file(&cwd.join(&dep)) {
-                    fp.headers.insert(clean(PathBuf::from(dep)));
+                    fp.headers.push(clean(PathBuf::from(dep)));
                 }
             }
         }
@@ -1104,7 +1120,7 @@ impl Scanner {
 
     fn canon_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
         let abs = cwd.join(dir);
-        if let Some(c) = self.canon_dirs.read().unwrap().get(&abs) {
+        if let Some(c) = self.canon_dirs.read().unwrap().get(abs.as_os_str()) {
             return Some(c.clone());
         }
         // A missing dir (`-Igen` before anything is generated) costs one
@@ -1114,7 +1130,10 @@ impl Scanner {
             return None;
         }
         let c = std::fs::canonicalize(&abs).ok()?;
-        self.canon_dirs.write().unwrap().insert(abs, c.clone());
+        self.canon_dirs
+            .write()
+            .unwrap()
+            .insert(abs.into(), c.clone());
         Some(c)
     }
 
@@ -1174,6 +1193,7 @@ impl Scanner {
             angle_start,
             sys,
             sys_exists: Arc::clone(&self.sys_exists),
+            local_exists: Arc::clone(&self.local_exists),
         }
     }
 
@@ -1250,12 +1270,13 @@ impl Scanner {
         let key_of = |n: &Node| -> Option<Key> {
             let parent = n.path.parent().unwrap_or(Path::new(""));
             Some((
-                self.canon_dir(parent, cwd)?,
+                self.canon_dir(parent, cwd)?.into_os_string(),
                 n.path.file_name()?.to_owned(),
                 n.pos,
             ))
         };
-        let mut visited: HashSet<Key> = HashSet::new();
+        // Paths as bytes: hashing a `Path` walks its components.
+        let mut visited: FxHashSet<Key> = FxHashSet::default();
         let mut frontier = Vec::new();
         for r in roots {
             let Some(k) = key_of(&r) else {
