@@ -770,12 +770,17 @@ impl ThunkBuilder<'_> {
     /// that no edge writes are hashed once per process.
     fn value_input(&self, f: &str, produced: bool) -> Result<Input, String> {
         let virt = self.roots.virtual_path(f);
-        let hash = if Path::new(f).is_relative() {
-            self.cache.hash_path(&self.roots.build.join(f))
-        } else if virt == f && !produced {
-            self.cache.hash_system(Path::new(f))
-        } else {
-            self.cache.hash_path(Path::new(f))
+        let path = match Path::new(f).is_relative() {
+            true => self.roots.build.join(f),
+            false => PathBuf::from(f),
+        };
+        // System files do not change during a build; offline (linking
+        // outputs: nothing runs) no file does, and one shared by many edges
+        // (a project header) is looked at once.
+        let unchanging = self.link_outputs || (virt == f && !produced);
+        let hash = match unchanging {
+            true => self.cache.hash_system(&path),
+            false => self.cache.hash_path(&path),
         };
         let source = match hash {
             Ok(Some(h)) => Source::Value {
