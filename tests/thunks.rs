@@ -42,7 +42,11 @@ fn thunks(dir: &Path) -> std::collections::BTreeMap<String, (String, String)> {
 /// against the `Thunk` it parses to (the builder writes the canonical JSON
 /// itself, which must be exactly `Thunk::canonical`).
 fn thunk_lines(dir: &Path) -> Vec<serde_json::Value> {
-    let out = run(dir, &ggninja(), &["-t", "thunks"]);
+    checked_lines(run(dir, &ggninja(), &["-t", "thunks"]))
+}
+
+/// The lines of a successful `-t thunks` run, checked as `thunk_lines` says.
+fn checked_lines(out: std::process::Output) -> Vec<serde_json::Value> {
     assert!(out.status.success(), "{}", text(&out));
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
@@ -270,17 +274,11 @@ fn shared_phony_targets_are_looked_through_once() {
     std::fs::write(d.join("build.ninja"), manifest).unwrap();
     std::fs::write(d.join("a.c"), "int main(void) { return 0; }\n").unwrap();
     // Bounded, so that a regression fails instead of hanging the suite.
-    let out = run(
+    let lines = checked_lines(run(
         d,
         Path::new("timeout"),
         &["60", ggninja().to_str().unwrap(), "-t", "thunks", "app"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    ));
     let line = |o: &str| lines.iter().find(|v| v["output"] == o).unwrap();
     let object = line("a.o")["hash"].as_str().unwrap();
     let inputs = line("app")["thunk"]["inputs"].as_array().unwrap();
