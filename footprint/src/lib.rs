@@ -421,6 +421,43 @@ fn removed_files(words: &[String]) -> Option<Vec<String>> {
     )
 }
 
+/// `cmake -E` commands that only read and write the files their arguments
+/// name (not `env`, `chdir` or `time`, which run another program, nor
+/// `copy_directory`, which reads a whole tree).
+fn is_cmake_file_tool(words: &[String]) -> bool {
+    const TOOLS: &[&str] = &[
+        "cat",
+        "compare_files",
+        "copy",
+        "copy_if_different",
+        "create_hardlink",
+        "create_symlink",
+        "cmake_symlink_executable",
+        "cmake_symlink_library",
+        "echo",
+        "echo_append",
+        "false",
+        "make_directory",
+        "md5sum",
+        "remove",
+        "remove_directory",
+        "rename",
+        "rm",
+        "sha1sum",
+        "sha256sum",
+        "sha512sum",
+        "touch",
+        "touch_nocreate",
+        "true",
+    ];
+    match words {
+        [cmake, e, tool, ..] => {
+            basename(cmake) == "cmake" && e == "-E" && TOOLS.contains(&tool.as_str())
+        }
+        _ => false,
+    }
+}
+
 /// `p` with `.` and `name/..` removed, without looking at the disk: how a
 /// list's commands name one file, to match a write with a later read.
 fn normal(p: &Path) -> PathBuf {
@@ -644,9 +681,9 @@ impl Scanner {
             }
             shell::check_simple(&words).map_err(LocalOnly::new)?;
             let removed = removed_files(&words);
-            let cmake_tool = words.get(1).is_some_and(|w| w == "-E");
+            let file_tool = is_cmake_file_tool(&words);
             let step = self.simple(words, &dir)?;
-            if step.kind == Kind::Other && removed.is_none() && !cmake_tool {
+            if step.kind == Kind::Other && removed.is_none() && !file_tool {
                 let what = step.argv.first().map_or("", |w| w.as_str());
                 return Err(LocalOnly::new(format!("command list running `{what}`")));
             }

@@ -294,7 +294,12 @@ fn command_lists() {
     assert_eq!(std::fs::canonicalize(&fp.executable).unwrap(), real("ar"));
 
     // A script's footprint is a guess: the list runs locally.
-    for cmd in ["cc -c sub/c.c && python3 gen.py", "cd sub && sh -c true"] {
+    for cmd in [
+        "cc -c sub/c.c && python3 gen.py",
+        "cd sub && sh -c true",
+        "cc -c sub/c.c && python3 -E gen.py",
+        "cd sub && cmake -E env X=1 python3 gen.py",
+    ] {
         let e = s.footprint(cmd, d).unwrap_err();
         assert!(
             e.reason.contains("command list running"),
