@@ -111,12 +111,16 @@ fn known<K: Clone, V>(m: &Memo<K, Arc<Answer<V>>>) -> Entries<K, V> {
     known.collect()
 }
 
-/// Puts the answers that still hold into `m`.
-fn recall<K: Eq + std::hash::Hash, V>(m: &Memo<K, Arc<Answer<V>>>, saved: Entries<K, V>) {
+/// Puts the answers that still hold into `m`, as `wrap` makes its values.
+fn recall<K: Eq + std::hash::Hash, V, T>(
+    m: &Memo<K, T>,
+    saved: impl IntoIterator<Item = (K, Arc<Answer<V>>)>,
+    wrap: fn(Arc<Answer<V>>) -> T,
+) {
     let mut m = m.lock().unwrap();
     for (k, answer) in saved {
         if answer.stamps.iter().all(Stamp::still_true) {
-            m.insert(k, Arc::new(OnceLock::from(answer)));
+            m.insert(k, Arc::new(OnceLock::from(wrap(answer))));
         }
     }
 }
@@ -142,25 +146,14 @@ impl Scanner {
         if saved.format != FORMAT || saved.env != env() {
             return;
         }
-        recall(&self.compilers, saved.compilers);
+        recall(&self.compilers, saved.compilers, |a| a);
         let builtin = saved
             .builtin
             .into_iter()
-            .filter_map(|((c, lang, flags), a)| {
-                Some(((c, lang_name(&lang)?, flags), Ok::<_, String>(a)))
-            });
-        let mut m = self.builtin.lock().unwrap();
-        for (k, answer) in builtin {
-            if answer
-                .as_ref()
-                .is_ok_and(|a| a.stamps.iter().all(Stamp::still_true))
-            {
-                m.insert(k, Arc::new(OnceLock::from(answer)));
-            }
-        }
-        drop(m);
-        recall(&self.closures, saved.closures);
-        recall(&self.ld_dirs, saved.ld_dirs);
+            .filter_map(|((c, lang, flags), a)| Some(((c, lang_name(&lang)?, flags), a)));
+        recall(&self.builtin, builtin, Ok);
+        recall(&self.closures, saved.closures, |a| a);
+        recall(&self.ld_dirs, saved.ld_dirs, |a| a);
     }
 
     /// Saves every answer for the next run, atomically; does nothing when
