@@ -11,11 +11,11 @@ use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::memo::Memoizer;
 use ggninja_executor::sandbox::Sandbox;
 use ggninja_executor::status::{Status, Verbosity};
-use ggninja_executor::thunks::Thunks;
 use ggninja_executor::{process, BuildError, Builder, Config, Engine};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::NodeId;
 use ggninja_importer::Options;
+use ggninja_thunk::Thunks;
 
 /// How a tool is run: before the manifest, after it, or after the logs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,7 @@ fn real_main(prog: String, args: &[String]) -> u8 {
         cli.store
             .as_ref()
             .map(std::path::PathBuf::from)
-            .unwrap_or_else(ggninja_executor::store::Store::default_root)
+            .unwrap_or_else(ggninja_store::Store::default_root)
     });
     let app = App {
         store,

@@ -6,10 +6,10 @@ use std::path::Path;
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
-use ggninja_graph::hash::{ContentHash, HashCache};
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::thunk::{edge_footprint, Bundles, Entry, Roots, Source, ThunkBuilder};
 use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_store::hash::ContentHash;
+use ggninja_thunk::{Entry, Source, ThunkBuilder, Thunks};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -471,31 +471,24 @@ fn deps(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     0
 }
 
-/// Runs `f` with a thunk builder over `e`'s graph and the saved hash cache.
+/// Runs `f` with a thunk builder (outputs linked) over `e`'s graph and
+/// the caches saved in the build dir, then saves them.
 fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let roots = Roots::detect(&cwd);
     let saved_dir = PathBuf::from(crate::log_path(&e.graph, ""));
-    let cache_path = saved_dir.join(".ggninja_hashes");
-    let scanner = ggninja_footprint::Scanner::new();
     let timer = ggninja_executor::metrics::time("caches load");
-    let (cache, ()) = rayon::join(
-        || HashCache::load(&cache_path),
-        || scanner.load_saved(&saved_dir),
-    );
+    let thunks = Thunks::open(&cwd, &saved_dir);
     drop(timer);
-    let scan = |g: &Graph, b: NodeId| edge_footprint(&scanner, &cwd, g, b);
-    let bundles = Bundles::default();
-    let mut builder = ThunkBuilder::new(&e.graph, &roots, &cache, &bundles, &scan, true);
-    let out = f(&mut builder);
-    // The cache only saves rehashing; failing to write it loses nothing.
+    let out = thunks.with_builder(&e.graph, true, |tb| {
+        let out = f(tb);
+        // Left to the OS, like the graph (see main's `exit_without_freeing`).
+        std::mem::forget(std::mem::take(&mut tb.done));
+        out
+    });
     let timer = ggninja_executor::metrics::time("caches save");
-    let _ = cache.save(&cache_path);
-    let _ = scanner.save(&saved_dir);
+    thunks.save_caches();
     drop(timer);
-    // Left to the OS, like the graph (see main's `exit_without_freeing`).
-    std::mem::forget(builder.done);
-    std::mem::forget((scanner, cache, bundles));
+    std::mem::forget(thunks);
     out
 }
 
@@ -591,7 +584,7 @@ fn write_thunk_line(
 enum ThunkLine<'a> {
     Bundle {
         bundle: String,
-        files: &'a [ggninja_graph::thunk::BundleFile],
+        files: &'a [ggninja_thunk::BundleFile],
     },
     LocalOnly {
         output: &'a str,
@@ -740,7 +733,7 @@ impl MissingDeps {
             } else {
                 disk::read_or_empty(&depfile).unwrap_or_default()
             };
-            match ggninja_importer::depfile::parse(&content) {
+            match ggninja_syntax::depfile::parse(&content) {
                 Ok(d) => d.ins.iter().filter_map(|p| canonicalize(p)).collect(),
                 Err(_) => return,
             }

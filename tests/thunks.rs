@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::{ggninja, run, text};
-use ggninja_graph::thunk::Thunk;
+use ggninja_thunk::Thunk;
 
 const MANIFEST: &str = "rule cp\n  command = cp $in $out\nrule up\n  command = tr a-z A-Z < $in > $out\n\
 build a.txt: cp src.txt\nbuild b.txt: cp a.txt\nbuild other.txt: cp other.src\nbuild c.txt: up b.txt\n\

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{Escape, NodeId, CONSOLE_POOL};
-use ggninja_importer::depfile;
+use ggninja_syntax::depfile;
 
-use ggninja_graph::hash::ContentHash;
+use ggninja_store::hash::ContentHash;
 
 use crate::build_log::LogEntry;
 use crate::disk;
@@ -17,7 +17,7 @@ use crate::memo::Memoizer;
 use crate::process::{self, Exit, Runner};
 use crate::sandbox::Sandbox;
 use crate::status::Status;
-use crate::thunks::Thunks;
+use ggninja_thunk::Thunks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {

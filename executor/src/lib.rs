@@ -12,8 +12,6 @@ pub mod process;
 pub mod sandbox;
 mod scan;
 pub mod status;
-pub mod store;
-pub mod thunks;
 
 pub use build::{BuildError, Builder};
 pub use engine::{Config, Engine, NodeState};

@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
-use ggninja_graph::hash::{ContentHash, Kind};
-use ggninja_graph::thunk::Roots;
 use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_store::hash::{ContentHash, Kind};
+use ggninja_thunk::Roots;
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::store::{Memo, MemoOutput, Store};
-use crate::thunks::{produced, EdgeThunk};
+use ggninja_store::{Memo, MemoOutput, Store};
+use ggninja_thunk::{produced, EdgeThunk};
 
 pub struct Memoizer {
     store: Store,

@@ -12,10 +12,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use ggninja_graph::thunk::{NamedBundle, Roots, Source, Thunk};
 use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_thunk::{NamedBundle, Roots, Source, Thunk};
 
-use crate::thunks::produced;
+use ggninja_thunk::produced;
 
 pub struct Sandbox {
     bwrap: PathBuf,

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{Escape, NodeId};
-use ggninja_importer::depfile;
+use ggninja_syntax::depfile;
 
 use crate::disk;
 use crate::engine::{Engine, Mark};

@@ -2,9 +2,7 @@
 
 pub mod eval;
 mod graph;
-pub mod hash;
 pub mod path;
-pub mod thunk;
 
 pub use eval::{EvalString, Part, Rule, RuleId, Scope, ScopeId, Scopes, ROOT_SCOPE};
 pub use graph::{

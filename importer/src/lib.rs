@@ -1,13 +1,14 @@
 //! Parsers that turn build descriptions into a `ggninja_graph::Graph`:
-//! ninja manifests (`build.ninja`) and, later, `make -pn` output.
+//! ninja manifests (`ninja/`: lexer, manifest, dyndep files) and, later, GNU
+//! make's `make -p` database (`make/`). The make-style rules both read
+//! (depfiles) are in the `ggninja-syntax` crate. Unaware of running
+//! anything: a loaded graph is all they give.
 
-pub mod depfile;
-pub mod dyndep;
-mod lexer;
-mod manifest;
+pub mod ninja;
 
-pub use lexer::{Lexer, Token};
-pub use manifest::io_message;
+pub use ninja::dyndep;
+pub use ninja::lexer::{Lexer, Token};
+pub use ninja::manifest::io_message;
 
 use ggninja_graph::{Graph, ROOT_SCOPE};
 
@@ -46,7 +47,7 @@ pub struct Loaded {
 
 /// Loads the manifest at `path` and everything it includes.
 pub fn load(path: &str, options: &Options) -> Result<Loaded, LoadError> {
-    let mut loader = manifest::Loader::new(options);
+    let mut loader = ninja::manifest::Loader::new(options);
     loader.load_file(path, ROOT_SCOPE, None)?;
     Ok(Loaded {
         graph: loader.graph,
@@ -56,7 +57,7 @@ pub fn load(path: &str, options: &Options) -> Result<Loaded, LoadError> {
 
 /// Parses manifest text (for tests, fuzzing and benchmarks).
 pub fn parse_str(filename: &str, input: &[u8], options: &Options) -> Result<Loaded, LoadError> {
-    let mut loader = manifest::Loader::new(options);
+    let mut loader = ninja::manifest::Loader::new(options);
     loader.parse(filename, input, ROOT_SCOPE)?;
     Ok(Loaded {
         graph: loader.graph,

@@ -1,8 +1,7 @@
-//! Content hashes (SHA-256) with printable names, and a cache so that an
-//! unchanged file (same device, inode, size, mtime and ctime) is never read
-//! twice — hashing the toolchain on every build would cost seconds.
+//! A cache of file content hashes, so that an unchanged file (same device,
+//! inode, size, mtime and ctime) is never read twice — hashing the
+//! toolchain on every build would cost seconds. Saved between runs.
 
-use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -10,67 +9,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use ggninja_store::hash::{ContentHash, Kind};
 use rustc_hash::FxHashMap;
-use sha2::{Digest, Sha256};
-
-/// What a hash names: a file's content (a value) or a thunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Value,
-    Thunk,
-}
-
-/// A content hash. Printed as gg prints them: a type letter (`V` or `T`),
-/// the SHA-256 digest in URL-safe base64, and the size as 8 hex digits, so
-/// a scheduler knows sizes without fetching anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ContentHash {
-    pub kind: Kind,
-    pub digest: [u8; 32],
-    pub size: u64,
-}
-
-impl ContentHash {
-    pub fn of(kind: Kind, bytes: &[u8]) -> ContentHash {
-        ContentHash {
-            kind,
-            digest: Sha256::digest(bytes).into(),
-            size: bytes.len() as u64,
-        }
-    }
-
-    /// Parses the printed form.
-    pub fn parse(text: &str) -> Option<ContentHash> {
-        let kind = match text.as_bytes().first()? {
-            b'V' => Kind::Value,
-            b'T' => Kind::Thunk,
-            _ => return None,
-        };
-        let (b64, size) = text.get(1..44).zip(text.get(44..))?;
-        let bytes = URL_SAFE_NO_PAD.decode(b64).ok()?;
-        let digest: [u8; 32] = bytes.try_into().ok()?;
-        let size = u64::from_str_radix(size, 16).ok()?;
-        Some(ContentHash { kind, digest, size })
-    }
-}
-
-impl fmt::Display for ContentHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Encoded in place: every input of every thunk is printed so.
-        let mut name = [0u8; 44];
-        name[0] = match self.kind {
-            Kind::Value => b'V',
-            Kind::Thunk => b'T',
-        };
-        URL_SAFE_NO_PAD
-            .encode_slice(self.digest, &mut name[1..])
-            .expect("43 characters hold 32 bytes");
-        f.write_str(std::str::from_utf8(&name).expect("base64 is ASCII"))?;
-        write!(f, "{:08x}", self.size)
-    }
-}
 
 /// Identity of a file's current content as the file system reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,19 +174,6 @@ impl HashCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn printable_form_round_trips() {
-        let h = ContentHash::of(Kind::Value, b"hello");
-        let text = h.to_string();
-        assert!(text.starts_with('V'));
-        assert_eq!(text.len(), 1 + 43 + 8);
-        assert!(text.ends_with("00000005"));
-        assert_eq!(ContentHash::parse(&text), Some(h));
-        let t = ContentHash::of(Kind::Thunk, b"hello");
-        assert_ne!(t.to_string(), text);
-        assert!(t.to_string().starts_with('T'));
-    }
 
     #[test]
     fn cache_rehashes_only_changed_files() {

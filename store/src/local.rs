@@ -1,10 +1,11 @@
-//! The content-addressed store and the memo table: objects by hash, written
-//! atomically and verified on every read, and thunk hash -> output hashes.
+//! The store on local disk: objects by content hash, written atomically and
+//! verified on every read, and the memo table (thunk hash -> output hashes).
+//! Unaware of builds and paths: a memo names outputs as the thunk sees them.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use ggninja_graph::hash::{ContentHash, Kind};
+use crate::hash::{ContentHash, Kind};
 
 /// What a thunk produced: its outputs (thunk-visible paths) by hash, with
 /// their permission bits (an executable must stay executable). The depfile,

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ggninja_graph::path::{canonicalize, canonicalize_owned};
 use ggninja_graph::{Build, Escape, EvalString, Graph, NodeId, Pool, Rule, ScopeId, DEFAULT_POOL};
 
-use crate::lexer::{Lexer, Token};
+use super::lexer::{Lexer, Token};
 use crate::{LoadError, Options, VERSION};
 
 pub struct Loader<'o> {

@@ -4,7 +4,7 @@
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{Graph, NodeId};
 
-use crate::lexer::{Lexer, Token};
+use super::lexer::{Lexer, Token};
 
 /// What a dyndep file says about one build.
 #[derive(Debug, Default)]
@@ -69,7 +69,7 @@ fn parse_version(lx: &mut Lexer) -> Result<(), String> {
     if name != "ninja_dyndep_version" {
         return Err(lx.error("expected 'ninja_dyndep_version = ...'"));
     }
-    let (major, minor) = crate::manifest::major_minor(&value);
+    let (major, minor) = super::manifest::major_minor(&value);
     if major != 1 || minor != 0 {
         return Err(lx.error(&format!("unsupported 'ninja_dyndep_version = {value}'")));
     }

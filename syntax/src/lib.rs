@@ -1,0 +1,6 @@
+//! The small syntaxes several readers share: make-style dependency rules
+//! (`.d` files, `cc -M` output; later the make importer) and, beside them,
+//! shell words and response files. Unaware of graphs and of what the files
+//! named mean.
+
+pub mod depfile;

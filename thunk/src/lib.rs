@@ -1,0 +1,25 @@
+//! Thunks: each build edge as a hermetic, content-addressed function — the
+//! program and its argv and environment, every input named by content hash
+//! (or by the thunk that produces it), and the outputs it writes.
+//! See docs/thunks.md for the format and the path rules.
+//!
+//! Data flow: `scan` (an edge's footprint) -> `builder` (inputs hashed
+//! through `hash_cache`, toolchains as `bundles`, paths through `roots`)
+//! -> `ir` (canonical JSON, hash). `session` opens and saves the caches.
+//! Unaware of running commands, logs and stores.
+
+mod builder;
+mod bundles;
+mod hash_cache;
+mod ir;
+mod roots;
+mod scan;
+mod session;
+
+pub use builder::{EdgeThunk, Emit, Entry, Footprint, NodeMap, Scan, ThunkBuilder};
+pub use bundles::{Bundles, NamedBundle};
+pub use hash_cache::HashCache;
+pub use ir::{Bundle, BundleFile, Function, Input, Source, Thunk, ENV};
+pub use roots::{Roots, BUILD_ROOT, SOURCE_ROOT};
+pub use scan::edge_footprint;
+pub use session::{produced, Thunks};

@@ -1,0 +1,51 @@
+//! An edge's footprint for the thunk builder: the footprint crate's scanner
+//! on the edge's command, plus its manifest inputs (which name generated
+//! files before they exist). Unaware of hashing and linking.
+
+use std::path::Path;
+
+use ggninja_graph::{Escape, Graph, NodeId};
+
+use crate::builder::Footprint;
+
+/// An edge's footprint: compile, link and archive commands through the
+/// include scanner and toolchain discovery (plus the edge's manifest inputs,
+/// which name generated files before they exist). Other commands: all their
+/// inputs and the files their arguments name, the program and the shared
+/// libraries it loads; with a depfile (headers unknown) they are local-only.
+/// A command the scanner refuses stays local-only.
+pub fn edge_footprint(
+    scanner: &ggninja_footprint::Scanner,
+    cwd: &Path,
+    g: &Graph,
+    b: NodeId,
+) -> Result<Footprint, String> {
+    use ggninja_footprint::Kind;
+    let command = g.command(b, false).map_err(|e| e.to_string())?;
+    let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
+    let mut files: Vec<String> = g
+        .build(b)
+        .ins
+        .iter()
+        .map(|&i| g.path(i).to_string())
+        .collect();
+    if fp.kind == Kind::Other && has_depfile(g, b) {
+        return Err("reads headers that only a depfile names".to_string());
+    }
+    // Files the command line names (response files, an `Other` program's
+    // existing file arguments) count even when the manifest does not list them.
+    let scanned = fp.sources.iter().chain(&fp.headers);
+    files.extend(scanned.map(|p| p.display().to_string()));
+    Ok(Footprint {
+        toolchain: fp.toolchain,
+        program: fp.executable,
+        argv: fp.argv,
+        files,
+        embeds_cwd: fp.embeds_cwd,
+    })
+}
+
+fn has_depfile(g: &Graph, b: NodeId) -> bool {
+    let set = |name, escape| !g.binding(b, name, escape).unwrap_or_default().is_empty();
+    set("deps", Escape::Shell) || set("depfile", Escape::None)
+}

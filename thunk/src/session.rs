@@ -1,0 +1,106 @@
+//! One run's thunk-making state: the footprint scanner, the roots, the file
+//! hash cache and the bundles, opened from and saved to the build dir in
+//! one place. The build path (`of`: an edge at the moment it would start)
+//! and the offline tools (`with_builder` over the whole graph) both use it.
+
+use std::path::{Path, PathBuf};
+
+use ggninja_footprint::Scanner;
+use ggninja_graph::{Escape, Graph, NodeId};
+
+use crate::builder::{EdgeThunk, Entry, ThunkBuilder};
+use crate::bundles::Bundles;
+use crate::hash_cache::HashCache;
+use crate::roots::Roots;
+use crate::scan::edge_footprint;
+
+/// The file holding the hash cache, in the saved dir.
+const HASHES: &str = ".ggninja_hashes";
+
+pub struct Thunks {
+    scanner: Scanner,
+    pub roots: Roots,
+    hashes: HashCache,
+    /// Where the caches are kept between runs (the `builddir`).
+    saved_dir: PathBuf,
+    bundles: Bundles,
+}
+
+impl Thunks {
+    /// Loads the file hash cache and the scanner's saved answers from
+    /// `saved_dir`, in parallel; missing or damaged ones start empty.
+    pub fn open(build_dir: &Path, saved_dir: &Path) -> Thunks {
+        let scanner = Scanner::new();
+        let hashes = std::thread::scope(|s| {
+            s.spawn(|| scanner.load_saved(saved_dir));
+            HashCache::load(&saved_dir.join(HASHES))
+        });
+        Thunks {
+            scanner,
+            roots: Roots::detect(build_dir),
+            hashes,
+            saved_dir: saved_dir.to_path_buf(),
+            bundles: Bundles::default(),
+        }
+    }
+
+    /// Runs `f` with a thunk builder over `g`. `link_outputs`: name produced
+    /// inputs by their producer's thunk (a self-contained graph, offline) or
+    /// by their current content (the memo key at build time).
+    pub fn with_builder<T>(
+        &self,
+        g: &Graph,
+        link_outputs: bool,
+        f: impl FnOnce(&mut ThunkBuilder) -> T,
+    ) -> T {
+        let cwd = &self.roots.build;
+        let scan = |g: &Graph, b: NodeId| edge_footprint(&self.scanner, cwd, g, b);
+        let (roots, hashes, bundles) = (&self.roots, &self.hashes, &self.bundles);
+        let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, &scan, link_outputs);
+        f(&mut tb)
+    }
+
+    /// The thunk of `b` (every input named by its current content), or why
+    /// it must run locally. Inputs are named by content, not by their
+    /// producers: an identical object from a changed source then still hits
+    /// downstream.
+    pub fn of(&self, g: &Graph, b: NodeId) -> Result<EdgeThunk, String> {
+        // Edges finished since the last call may have generated headers.
+        self.scanner.invalidate();
+        self.with_builder(g, false, |tb| {
+            tb.build(b);
+            match tb.done.remove(&b) {
+                Some(Entry::Thunk(t)) => Ok(*t),
+                Some(Entry::LocalOnly(why)) => Err(why),
+                None => Err("phony".to_string()),
+            }
+        })
+    }
+
+    /// Every bundle made so far.
+    pub fn bundles(&self) -> &Bundles {
+        &self.bundles
+    }
+
+    /// Keeps the file hashes and the scanner's answers for the next run;
+    /// losing them only costs time.
+    pub fn save_caches(&self) {
+        let _ = self.hashes.save(&self.saved_dir.join(HASHES));
+        let _ = self.scanner.save(&self.saved_dir);
+    }
+}
+
+/// The files an edge leaves behind: its outputs and its depfile.
+pub fn produced(g: &Graph, b: NodeId) -> Vec<String> {
+    let mut files: Vec<String> = g
+        .build(b)
+        .outs
+        .iter()
+        .map(|&o| g.path(o).to_string())
+        .collect();
+    let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
+    if !depfile.is_empty() {
+        files.push(depfile);
+    }
+    files
+}
