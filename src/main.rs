@@ -6,10 +6,9 @@ mod tools;
 use std::path::Path;
 use std::process::ExitCode;
 
+use ggninja_executor::backend::{Backend, Local, Memoized, Memoizer, Sandbox, Sandboxed};
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
-use ggninja_executor::memo::Memoizer;
-use ggninja_executor::sandbox::Sandbox;
 use ggninja_executor::status::{Status, Verbosity};
 use ggninja_executor::{process, BuildError, Builder, Config, Engine};
 use ggninja_graph::path::canonicalize;
@@ -392,7 +391,9 @@ fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
     if builder.already_up_to_date() {
         return Ok(false);
     }
-    match builder.build() {
+    let result = builder.build();
+    drop(builder);
+    match result {
         Ok(()) => {}
         Err(BuildError::Stopped(msg)) | Err(BuildError::Setup(msg)) => return Err(msg),
         Err(BuildError::Interrupted) => return Err("interrupted by user".to_string()),
@@ -403,6 +404,25 @@ fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
         return Ok(false);
     }
     Ok(true)
+}
+
+/// The execution backends `--sandbox` and `--cache` ask for: the sandbox
+/// or local processes, behind the memo.
+fn backend_stack(app: &App, thunks: &Thunks) -> Result<Box<dyn Backend>, String> {
+    let runner: Box<dyn Backend> = match app.sandbox {
+        true => Box::new(Sandboxed::new(Sandbox::open(thunks.roots.clone())?)),
+        false => Box::new(Local::default()),
+    };
+    let Some(store) = &app.store else {
+        return Ok(runner);
+    };
+    match Memoizer::open(store, thunks.roots.clone()) {
+        Ok(m) => Ok(Box::new(Memoized::new(m, runner))),
+        Err(e) => {
+            app.warning(&format!("cache disabled: {}: {e}", store.display()));
+            Ok(runner)
+        }
+    }
 }
 
 fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
@@ -422,19 +442,11 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     if app.store.is_some() || app.sandbox {
         let cwd = std::env::current_dir().unwrap_or_default();
         let thunks = Thunks::open(&cwd, &saved_dir);
-        if app.sandbox {
-            match Sandbox::open(thunks.roots.clone()) {
-                Ok(sb) => builder.sandbox = Some(sb),
-                Err(e) => return fatal(&app.prog, &e),
-            }
-        }
-        if let Some(store) = &app.store {
-            match Memoizer::open(store, thunks.roots.clone()) {
-                Ok(m) => builder.memo = Some(m),
-                Err(e) => app.warning(&format!("cache disabled: {}: {e}", store.display())),
-            }
-        }
-        builder.thunks = Some(thunks);
+        let backend = match backend_stack(app, &thunks) {
+            Ok(b) => b,
+            Err(e) => return fatal(&app.prog, &e),
+        };
+        builder = builder.with_backend(backend, thunks);
     }
     for t in targets {
         if let Err(e) = builder.add_target(t) {
@@ -447,12 +459,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         return 0;
     }
     let result = builder.build();
-    if let Some(t) = &builder.thunks {
-        t.save_caches();
-    }
-    if let Some(sb) = &builder.sandbox {
-        sb.clear();
-    }
+    builder.close();
     match result {
         Ok(()) => 0,
         Err(BuildError::Interrupted) => {

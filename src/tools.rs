@@ -731,7 +731,7 @@ impl MissingDeps {
             let content = if depfile.is_empty() {
                 Vec::new()
             } else {
-                disk::read_or_empty(&depfile).unwrap_or_default()
+                disk::read_or_empty(&*e.disk, &depfile).unwrap_or_default()
             };
             match ggninja_syntax::depfile::parse(&content) {
                 Ok(d) => d.ins.iter().filter_map(|p| canonicalize(p)).collect(),

@@ -1,9 +1,31 @@
 //! File system access with ninja's conventions: mtimes in nanoseconds,
-//! 0 for a missing file.
+//! 0 for a missing file. `Disk` is what dirty checking reads through (as
+//! ninja's DiskInterface), so its tests can plug in a file system in memory.
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+
+/// What dirty checking and the build loop read: mtimes and whole files.
+pub trait Disk {
+    /// The mtime of `path` in ns since the epoch; 0 if it does not exist.
+    fn stat(&self, path: &str) -> Result<i64, String>;
+    /// A whole file.
+    fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+}
+
+/// The real file system.
+pub struct RealDisk;
+
+impl Disk for RealDisk {
+    fn stat(&self, path: &str) -> Result<i64, String> {
+        stat(path)
+    }
+
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+}
 
 /// The mtime of `path` in ns since the epoch; 0 if it does not exist.
 pub fn stat(path: &str) -> Result<i64, String> {
@@ -40,8 +62,8 @@ pub fn make_dirs_for(path: &str) -> io::Result<()> {
 }
 
 /// Reads a file; a missing file reads as empty, as ninja treats depfiles.
-pub fn read_or_empty(path: &str) -> io::Result<Vec<u8>> {
-    match std::fs::read(path) {
+pub fn read_or_empty(disk: &dyn Disk, path: &str) -> io::Result<Vec<u8>> {
+    match disk.read(path) {
         Ok(d) => Ok(d),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),

@@ -5,6 +5,7 @@ use ggninja_importer::dyndep;
 
 use crate::build_log::BuildLog;
 use crate::deps_log::DepsLog;
+use crate::disk::{Disk, RealDisk};
 use crate::status::Verbosity;
 
 #[derive(Debug, Clone)]
@@ -67,6 +68,8 @@ pub struct Engine {
     pub build_log: BuildLog,
     pub deps_log: DepsLog,
     pub config: Config,
+    /// Where mtimes, depfiles and dyndep files are read.
+    pub disk: Box<dyn Disk>,
     /// Graph node of each deps-log path id, filled as deps are loaded.
     pub(crate) deps_log_nodes: Vec<Option<NodeId>>,
 }
@@ -79,6 +82,7 @@ impl Engine {
             build_log,
             deps_log,
             config,
+            disk: Box::new(RealDisk),
             deps_log_nodes: Vec::new(),
         };
         e.sync_states();
@@ -118,7 +122,9 @@ impl Engine {
         self.nodes[node.index()].dyndep_pending = false;
         let path = self.graph.path(node).to_string();
         self.explain(|| format!("loading dyndep file '{path}'"));
-        let content = std::fs::read(&path)
+        let content = self
+            .disk
+            .read(&path)
             .map_err(|e| format!("loading '{path}': {}", crate::disk::io_message(&e)))?;
         let entries = dyndep::parse(&self.graph, &path, &content)?;
         let mut used = vec![false; entries.len()];

@@ -1,17 +1,27 @@
-//! Running a build graph: dirty checking, the plan, local execution, and
-//! the logs that make the next build incremental.
+//! Running a build graph, as ninja does: dirty checking (`scan`), the plan
+//! (`plan`: which edges, in which order; no processes), the build loop
+//! (`build`), execution backends (`backend`: local processes, the sandbox,
+//! the memo in front of either; the remote executor plugs in there), the
+//! status line, and the logs that make the next build incremental.
 
+pub mod backend;
 mod build;
 pub mod build_log;
 pub mod deps_log;
 pub mod disk;
 mod engine;
-pub mod memo;
 pub mod metrics;
+mod plan;
+#[cfg(test)]
+mod plan_test;
 pub mod process;
-pub mod sandbox;
 mod scan;
+#[cfg(test)]
+mod scan_test;
 pub mod status;
+#[cfg(test)]
+mod testing;
 
 pub use build::{BuildError, Builder};
 pub use engine::{Config, Engine, NodeState};
+pub use plan::Plan;

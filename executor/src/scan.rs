@@ -22,7 +22,7 @@ impl Engine {
             return Ok(());
         }
         let _t = crate::metrics::time("node stat");
-        let mtime = disk::stat(self.graph.path(id))?;
+        let mtime = self.disk.stat(self.graph.path(id))?;
         let st = &mut self.nodes[id.index()];
         st.mtime = mtime;
         st.exists = Some(mtime != 0);
@@ -348,7 +348,7 @@ impl Engine {
 
     fn load_depfile(&mut self, edge: NodeId, path: &str) -> Result<bool, String> {
         let _t = crate::metrics::time("depfile load");
-        let content = disk::read_or_empty(path)
+        let content = disk::read_or_empty(&*self.disk, path)
             .map_err(|e| format!("loading '{path}': {}", disk::io_message(&e)))?;
         if content.is_empty() {
             self.explain(|| format!("depfile '{path}' is missing"));

@@ -13,9 +13,77 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 use ggninja_graph::{Escape, Graph, NodeId};
-use ggninja_thunk::{NamedBundle, Roots, Source, Thunk};
+use ggninja_thunk::{produced, NamedBundle, Roots, Source, Thunk};
+use rustc_hash::FxHashMap;
 
-use ggninja_thunk::produced;
+use super::{Backend, Ctx, Done, Exit, Local, Task};
+
+/// Runs the tasks that carry a thunk in a sandbox, the others as local
+/// processes.
+pub struct Sandboxed {
+    sandbox: Sandbox,
+    local: Local,
+    /// Edges running in a sandbox, with their `restat`.
+    inside: FxHashMap<NodeId, bool>,
+}
+
+impl Sandboxed {
+    pub fn new(sandbox: Sandbox) -> Sandboxed {
+        Sandboxed {
+            sandbox,
+            local: Local::default(),
+            inside: FxHashMap::default(),
+        }
+    }
+}
+
+impl Backend for Sandboxed {
+    fn start(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String> {
+        let Some(t) = &task.thunk else {
+            return self.local.start(cx, task);
+        };
+        let (g, b) = (cx.graph, task.edge);
+        let prepared = self
+            .sandbox
+            .prepare(b.index(), g, b, &t.thunk(), t.bundle.as_deref());
+        let cmd = prepared.map_err(|e| format!("sandbox for '{}': {}", cx.first_output(b), e))?;
+        self.inside.insert(b, task.restat);
+        self.local
+            .start_command(b, cmd, task.console, &task.command)
+    }
+
+    fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {
+        let mut done = self.local.wait(cx)?;
+        let Some(restat) = self.inside.remove(&done.edge) else {
+            return Some(done);
+        };
+        let (g, b) = (cx.graph, done.edge);
+        if done.exit == Exit::Success {
+            if let Err(e) = self.sandbox.collect(b.index(), g, b, restat) {
+                let msg = format!("sandbox: {e}\n");
+                done.output.extend_from_slice(msg.as_bytes());
+                done.exit = Exit::Failure;
+            }
+        }
+        self.sandbox.discard(b.index());
+        Some(done)
+    }
+
+    fn running(&self) -> usize {
+        self.local.running()
+    }
+
+    fn abort(&mut self) -> Vec<NodeId> {
+        let stopped = self.local.abort();
+        self.close();
+        stopped
+    }
+
+    fn close(&mut self) {
+        self.inside.clear();
+        self.sandbox.clear();
+    }
+}
 
 pub struct Sandbox {
     bwrap: PathBuf,

@@ -1,18 +1,122 @@
 //! Memoized execution (`--cache`): before an edge runs, its thunk is looked
 //! up in the store; on a hit its outputs are restored instead of running
 //! the command. Any trouble with the cache turns it off with a warning,
-//! never fails or corrupts the build.
+//! never fails or corrupts the build. Unaware of how a miss is run.
 
+use std::collections::VecDeque;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use ggninja_graph::{Escape, Graph, NodeId};
 use ggninja_store::hash::{ContentHash, Kind};
-use ggninja_thunk::Roots;
-
-use std::os::unix::fs::PermissionsExt;
-
 use ggninja_store::{Memo, MemoOutput, Store};
-use ggninja_thunk::{produced, EdgeThunk};
+use ggninja_thunk::{produced, EdgeThunk, Roots};
+use rustc_hash::FxHashMap;
+
+use super::{Backend, Ctx, Done, Exit, Task};
+
+/// A memo in front of another backend: a task whose thunk was run before
+/// is finished by restoring its outputs; the others run behind, and what a
+/// successful run produced is stored.
+pub struct Memoized {
+    inner: Box<dyn Backend>,
+    /// None once the store failed: the build goes on without it.
+    memo: Option<Memoizer>,
+    /// Storing a result failed (a full or read-only store): only look up.
+    read_only: bool,
+    hits: VecDeque<NodeId>,
+    /// The memo key of each running edge whose result is to be stored.
+    keys: FxHashMap<NodeId, ContentHash>,
+}
+
+impl Memoized {
+    pub fn new(memo: Memoizer, inner: Box<dyn Backend>) -> Memoized {
+        Memoized {
+            inner,
+            memo: Some(memo),
+            read_only: false,
+            hits: VecDeque::new(),
+            keys: FxHashMap::default(),
+        }
+    }
+
+    /// Whether the task was finished from the memo.
+    fn restored(&mut self, cx: &mut Ctx, task: &Task) -> bool {
+        let (Some(m), Some(t)) = (&self.memo, &task.thunk) else {
+            return false;
+        };
+        let (g, b) = (cx.graph, task.edge);
+        let key = m.key(t);
+        let out = cx.first_output(b).to_string();
+        match m.restore(g, b, &key) {
+            Ok(true) => {
+                cx.explain(|| format!("reusing the outputs of thunk {key} for {out}"));
+                return true;
+            }
+            Ok(false) => {
+                cx.explain(|| format!("thunk {key} for {out} is not memoized"));
+                if !self.read_only {
+                    self.keys.insert(b, key);
+                }
+            }
+            // A broken store must never fail or corrupt a build.
+            Err(err) => {
+                self.memo = None;
+                cx.warn(format!("cache disabled: {err}"));
+            }
+        }
+        false
+    }
+
+    fn record(&mut self, cx: &mut Ctx, done: &Done) {
+        let Some(key) = self.keys.remove(&done.edge) else {
+            return;
+        };
+        let Some(m) = self.memo.as_ref().filter(|_| done.exit == Exit::Success) else {
+            return;
+        };
+        if let Err(err) = m.record(cx.graph, done.edge, &key) {
+            // A full or read-only store can still serve hits.
+            if !self.read_only {
+                self.read_only = true;
+                cx.warn(format!("cache: results are no longer stored: {err}"));
+            }
+        }
+    }
+}
+
+impl Backend for Memoized {
+    fn start(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String> {
+        if self.restored(cx, &task) {
+            self.hits.push_back(task.edge);
+            return Ok(());
+        }
+        self.inner.start(cx, task)
+    }
+
+    fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {
+        if let Some(edge) = self.hits.pop_front() {
+            return Some(Done::settled(edge));
+        }
+        let done = self.inner.wait(cx)?;
+        self.record(cx, &done);
+        Some(done)
+    }
+
+    fn running(&self) -> usize {
+        self.inner.running()
+    }
+
+    fn abort(&mut self) -> Vec<NodeId> {
+        self.hits.clear();
+        self.keys.clear();
+        self.inner.abort()
+    }
+
+    fn close(&mut self) {
+        self.inner.close();
+    }
+}
 
 pub struct Memoizer {
     store: Store,

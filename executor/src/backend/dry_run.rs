@@ -1,0 +1,31 @@
+//! `-n`: every edge succeeds at once and nothing runs.
+
+use std::collections::VecDeque;
+
+use ggninja_graph::NodeId;
+
+use super::{Backend, Ctx, Done, Task};
+
+#[derive(Default)]
+pub struct DryRun {
+    done: VecDeque<NodeId>,
+}
+
+impl Backend for DryRun {
+    fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
+        self.done.push_back(task.edge);
+        Ok(())
+    }
+
+    fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
+        self.done.pop_front().map(Done::settled)
+    }
+
+    fn running(&self) -> usize {
+        0
+    }
+
+    fn abort(&mut self) -> Vec<NodeId> {
+        self.done.drain(..).collect()
+    }
+}

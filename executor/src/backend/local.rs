@@ -1,0 +1,52 @@
+//! Local processes: each command under `/bin/sh -c` (see `process`).
+
+use std::process::Command;
+
+use ggninja_graph::NodeId;
+
+use super::{Backend, Ctx, Done, Task};
+use crate::process::{self, Runner};
+
+#[derive(Default)]
+pub struct Local {
+    runner: Runner,
+}
+
+impl Local {
+    /// Runs `cmd` for `edge` instead of the edge's own command line (the
+    /// sandbox's bubblewrap invocation).
+    pub fn start_command(
+        &mut self,
+        edge: NodeId,
+        cmd: Command,
+        console: bool,
+        command: &str,
+    ) -> Result<(), String> {
+        self.runner
+            .start(edge.index(), cmd, console)
+            .map_err(|_| format!("command '{command}' failed."))
+    }
+}
+
+impl Backend for Local {
+    fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
+        let cmd = process::shell(&task.command);
+        self.start_command(task.edge, cmd, task.console, &task.command)
+    }
+
+    fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
+        self.runner.wait().map(|f| Done {
+            edge: NodeId::new(f.token),
+            exit: f.exit,
+            output: f.output,
+        })
+    }
+
+    fn running(&self) -> usize {
+        self.runner.running()
+    }
+
+    fn abort(&mut self) -> Vec<NodeId> {
+        self.runner.abort().into_iter().map(NodeId::new).collect()
+    }
+}

@@ -1,0 +1,105 @@
+//! Execution backends: where an edge's command runs. The build loop hands
+//! a backend one `Task` at a time and takes `Done`s back from one place,
+//! `wait`, in whatever order they finish; it never knows whether a command
+//! ran as a local process, in a sandbox, was restored from the memo, or
+//! (with the remote executor) ran on another machine.
+//!
+//! Backends stack: `Memoized` goes in front of any backend; `Local`,
+//! `Sandboxed` and `DryRun` run the commands. A remote backend plugs in at
+//! the same place as `Sandboxed`: it runs the tasks that carry a thunk and
+//! hands the rest to a `Local` it owns.
+//!
+//! Unaware of the plan, pools, logs and the status line.
+
+mod dry_run;
+mod local;
+mod memo;
+mod sandbox;
+
+pub use dry_run::DryRun;
+pub use local::Local;
+pub use memo::{Memoized, Memoizer};
+pub use sandbox::{Sandbox, Sandboxed};
+
+use ggninja_graph::{Graph, NodeId};
+use ggninja_thunk::EdgeThunk;
+
+pub use crate::process::Exit;
+
+/// One edge to run.
+pub struct Task {
+    pub edge: NodeId,
+    /// The command as the manifest gives it (run by `/bin/sh -c`).
+    pub command: String,
+    /// Runs in the console pool: the terminal, not a pipe.
+    pub console: bool,
+    /// `restat`: an output left unchanged must stay untouched.
+    pub restat: bool,
+    /// The edge as a thunk, when the build makes thunks and this edge has
+    /// one (None: it must run here, as itself).
+    pub thunk: Option<EdgeThunk>,
+}
+
+/// A finished edge: how it ended and what it printed.
+pub struct Done {
+    pub edge: NodeId,
+    pub exit: Exit,
+    pub output: Vec<u8>,
+}
+
+impl Done {
+    /// An edge finished without a process (a dry run, a memo hit).
+    pub fn settled(edge: NodeId) -> Done {
+        Done {
+            edge,
+            exit: Exit::Success,
+            output: Vec::new(),
+        }
+    }
+}
+
+/// What a backend tells the user besides a command's output.
+pub enum Note {
+    /// A `-d explain` line.
+    Explain(String),
+    /// A warning (the build goes on).
+    Warning(String),
+}
+
+/// What a backend may read and say while it starts or finishes an edge.
+pub struct Ctx<'a> {
+    pub graph: &'a Graph,
+    pub explain: bool,
+    pub notes: Vec<Note>,
+}
+
+impl Ctx<'_> {
+    pub fn explain(&mut self, msg: impl FnOnce() -> String) {
+        if self.explain {
+            self.notes.push(Note::Explain(msg()));
+        }
+    }
+
+    pub fn warn(&mut self, msg: String) {
+        self.notes.push(Note::Warning(msg));
+    }
+
+    /// The edge's first output, as messages name it.
+    pub fn first_output(&self, edge: NodeId) -> &str {
+        self.graph.path(self.graph.build(edge).outs[0])
+    }
+}
+
+pub trait Backend {
+    /// Starts `task`. An error is a message that stops the build.
+    fn start(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String>;
+    /// The next finished edge, its outputs in place; None when the build
+    /// was interrupted.
+    fn wait(&mut self, cx: &mut Ctx) -> Option<Done>;
+    /// How many edges run now (what `-j` and `-l` limit).
+    fn running(&self) -> usize;
+    /// Stops every running edge and returns them, once they have ended.
+    fn abort(&mut self) -> Vec<NodeId>;
+    /// The build is over: remove what only the build needed.
+    fn close(&mut self) {}
+}
