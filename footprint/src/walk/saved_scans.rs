@@ -10,10 +10,10 @@
 
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::{Directive, DirectiveKind, FileEntry, IncludeTarget, Scanner};
+use super::{FileEntry, Walker};
+use crate::{Directive, DirectiveKind, IncludeTarget};
 
 type Line = (u64, u64, u64, i64, i64, i64, i64, Vec<String>);
 
@@ -49,11 +49,11 @@ fn decode(s: &str) -> Option<Directive> {
     Some(Directive { kind, target })
 }
 
-impl Scanner {
-    /// Takes the directives saved by `save_scans`. A damaged line
+impl Walker {
+    /// Takes the directives saved by `save`. A damaged line
     /// is skipped, a missing file ignored: either only costs reading the
     /// sources again. An entry is used only while its file's stat matches.
-    pub(crate) fn load_scans(&self, path: &Path) {
+    pub(crate) fn load(&self, path: &Path) {
         let Ok(file) = std::fs::File::open(path) else {
             return;
         };
@@ -77,9 +77,9 @@ impl Scanner {
     }
 
     /// Saves every file's directives, atomically, when any file was read
-    /// since `load_scans`.
-    pub(crate) fn save_scans(&self, path: &Path) -> std::io::Result<()> {
-        if self.files_parsed.load(Ordering::Relaxed) == 0 {
+    /// since `load`.
+    pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
+        if self.parsed() == 0 {
             return Ok(());
         }
         // Per process: two runs saving at once must not write one file.

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BuiltinDirs, CompilerInfo, Memo, Scanner};
+use super::{BuiltinDirs, CompilerInfo, Memo, Toolchain};
 
 /// Bumped whenever what an answer holds, or how it is found, changes.
 const FORMAT: u32 = 1;
@@ -132,11 +132,10 @@ fn lang_name(name: &str) -> Option<&'static str> {
         .find(|&n| n == name)
 }
 
-impl Scanner {
-    /// Takes the answers saved by `save_toolchain` that still
-    /// hold. A missing, damaged or foreign file is ignored (it only costs
-    /// asking again).
-    pub(crate) fn load_toolchain(&self, path: &Path) {
+impl Toolchain {
+    /// Takes the answers saved by `save` that still hold. A missing,
+    /// damaged or foreign file is ignored (it only costs asking again).
+    pub(crate) fn load(&self, path: &Path) {
         let Ok(text) = std::fs::read(path) else {
             return;
         };
@@ -157,9 +156,9 @@ impl Scanner {
     }
 
     /// Saves every answer for the next run, atomically; does nothing when
-    /// no tool was asked anything since `load_toolchain`.
-    pub(crate) fn save_toolchain(&self, path: &Path) -> std::io::Result<()> {
-        if self.toolchain_queries() == 0 {
+    /// no tool was asked anything since `load`.
+    pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
+        if self.queries() == 0 {
             return Ok(());
         }
         let builtin = self.builtin.lock().unwrap();

@@ -1,0 +1,324 @@
+//! The include search chain of one compile setting, as GCC builds it from
+//! `-iquote`, `-I`, `-isystem`, `-idirafter`, `--sysroot` and the built-in
+//! dirs, and where a `#include` or `#include_next` of a name lands in it.
+//! Also what the disk says of include dirs: their canonical paths and
+//! which files exist in them. Unaware of what files include, of commands
+//! and of how the built-in dirs were found.
+
+use crate::args::Settings;
+use crate::paths::{clean, is_file};
+use crate::toolchain::BuiltinDirs;
+use crate::DirectiveKind;
+use rustc_hash::FxHashMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// Whether files exist, by absolute path. Keyed by the path's bytes:
+/// hashing a `Path` walks its components.
+type Exists = Arc<RwLock<FxHashMap<OsString, bool>>>;
+
+/// Where a scanned file was found, which decides where `#include_next`
+/// continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Pos {
+    /// A source named on the command line.
+    Root,
+    /// Relative to the includer's directory (or cwd, for `-include`).
+    Local,
+    /// In the search chain at this index.
+    Chain(usize),
+}
+
+/// A file to scan: as it was found (relative to cwd or absolute) and where.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub path: PathBuf,
+    pub pos: Pos,
+}
+
+/// Canonical dirs and file existence in include dirs, shared by every
+/// chain. Files under built-in dirs are assumed not to come or go; the
+/// answers for the others hold until [`SearchDirs::forget_local`].
+#[derive(Default)]
+pub(crate) struct SearchDirs {
+    canon: RwLock<FxHashMap<OsString, PathBuf>>,
+    sys_exists: Exists,
+    local_exists: Exists,
+}
+
+impl SearchDirs {
+    /// Forgets which files exist outside the built-in dirs: files may have
+    /// been generated or removed since.
+    pub fn forget_local(&self) {
+        self.local_exists.write().unwrap().clear();
+    }
+
+    /// The canonical path of the directory `dir` (relative to `cwd`), or
+    /// `None` if there is no such directory (yet).
+    pub fn canon_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
+        let abs = cwd.join(dir);
+        if let Some(c) = self.canon.read().unwrap().get(abs.as_os_str()) {
+            return Some(c.clone());
+        }
+        // A missing dir (`-Igen` before anything is generated) costs one
+        // stat; realpath would readlink every component, again and again,
+        // since a dir that may appear later is not cached.
+        if !abs.is_dir() {
+            return None;
+        }
+        let c = std::fs::canonicalize(&abs).ok()?;
+        self.canon.write().unwrap().insert(abs.into(), c.clone());
+        Some(c)
+    }
+
+    /// The chain of `s` with the compiler's built-in dirs `b`, with GCC's
+    /// rules for dirs named twice.
+    pub fn chain(&self, s: &Settings, b: &BuiltinDirs, cwd: &Path) -> Chain {
+        let sysrooted = |d: &String| -> PathBuf {
+            let root = s.sysroot.as_deref().unwrap_or_default();
+            match d.strip_prefix('=').or_else(|| d.strip_prefix("$SYSROOT")) {
+                Some(r) => PathBuf::from(format!("{root}{r}")),
+                None => PathBuf::from(d),
+            }
+        };
+        // (as named, canonical, system), for the dirs that exist.
+        let entries = |v: Vec<(PathBuf, bool)>| -> Vec<(PathBuf, PathBuf, bool)> {
+            let existing = v.into_iter().filter_map(|(p, sys)| {
+                let c = self.canon_dir(&p, cwd)?;
+                Some((clean(p), c, sys))
+            });
+            existing.collect()
+        };
+        let user = |v: &[String], sys: bool| -> Vec<(PathBuf, bool)> {
+            v.iter().map(|d| (sysrooted(d), sys)).collect()
+        };
+        let builtin = |v: &[PathBuf]| -> Vec<(PathBuf, bool)> {
+            v.iter().map(|p| (p.clone(), true)).collect()
+        };
+        let mut quote = entries([user(&s.iquote, false), builtin(&b.quote)].concat());
+        let mut bracket = entries(
+            [
+                user(&s.include_dirs, false),
+                user(&s.isystem, true),
+                builtin(&b.angle),
+                user(&s.idirafter, true),
+            ]
+            .concat(),
+        );
+        // GCC: a non-system dir that is also a system dir is dropped; later
+        // duplicates are dropped.
+        let system: HashSet<PathBuf> = bracket
+            .iter()
+            .filter(|e| e.2)
+            .map(|e| e.1.clone())
+            .collect();
+        let mut seen = HashSet::new();
+        bracket.retain(|e| (e.2 || !system.contains(&e.1)) && seen.insert(e.1.clone()));
+        let mut seen = HashSet::new();
+        quote.retain(|e| !system.contains(&e.1) && seen.insert(e.1.clone()));
+        let angle_start = quote.len();
+        let mut sys: Vec<PathBuf> = b.quote.iter().chain(&b.angle).cloned().collect();
+        // /usr/include holds the others: keep only the outermost prefixes.
+        sys.sort();
+        sys.dedup_by(|later, earlier| later.starts_with(&*earlier));
+        Chain {
+            dirs: quote.into_iter().chain(bracket).map(|e| e.0).collect(),
+            angle_start,
+            sys,
+            sys_exists: Arc::clone(&self.sys_exists),
+            local_exists: Arc::clone(&self.local_exists),
+            lookups: RwLock::default(),
+        }
+    }
+}
+
+/// The include search chain: quote-only dirs first, then from `angle_start`
+/// the dirs `<...>` includes search.
+pub(crate) struct Chain {
+    dirs: Vec<PathBuf>,
+    angle_start: usize,
+    /// The compiler's built-in dirs (canonical): assumed not to change.
+    sys: Vec<PathBuf>,
+    sys_exists: Exists,
+    local_exists: Exists,
+    /// Resolved lookups of (chain start, include name), by every source
+    /// compiled with this chain.
+    lookups: RwLock<HashMap<(usize, String), Option<Node>>>,
+}
+
+impl Chain {
+    /// Whether `abs` is under one of the compiler's built-in dirs.
+    pub fn in_sys(&self, abs: &Path) -> bool {
+        self.sys.iter().any(|d| abs.starts_with(d))
+    }
+
+    /// Whether `abs` is a regular file; answers for files under the
+    /// built-in dirs are cached for the life of the scanner, the others
+    /// until [`SearchDirs::forget_local`]. (Every quoted include is first
+    /// looked for beside the file including it: in LLVM, a miss each time.)
+    fn exists(&self, abs: &Path) -> bool {
+        let cache = match self.in_sys(abs) {
+            true => &self.sys_exists,
+            false => &self.local_exists,
+        };
+        if let Some(&e) = cache.read().unwrap().get(abs.as_os_str()) {
+            return e;
+        }
+        let e = is_file(abs);
+        cache.write().unwrap().insert(abs.into(), e);
+        e
+    }
+
+    /// Finds `name` in the chain from index `start`.
+    pub fn lookup(&self, cwd: &Path, start: usize, name: &str) -> Option<Node> {
+        let key = (start, name.to_string());
+        if let Some(r) = self.lookups.read().unwrap().get(&key) {
+            return r.clone();
+        }
+        let found = (start..self.dirs.len()).find_map(|i| {
+            let p = self.dirs[i].join(name);
+            self.exists(&cwd.join(&p)).then(|| Node {
+                path: clean(p),
+                pos: Pos::Chain(i),
+            })
+        });
+        self.lookups.write().unwrap().insert(key, found.clone());
+        found
+    }
+
+    /// Where the directive `kind` `name` in `from` lands: an absolute name
+    /// as is; `#include_next` after `from`'s place in the chain; a quoted
+    /// name beside `from`, then from the chain's start; an angled one from
+    /// `angle_start`.
+    pub fn resolve(
+        &self,
+        cwd: &Path,
+        from: &Node,
+        kind: DirectiveKind,
+        name: &str,
+        quoted: bool,
+    ) -> Option<Node> {
+        if name.starts_with('/') {
+            return is_file(Path::new(name)).then(|| Node {
+                path: PathBuf::from(name),
+                pos: Pos::Local,
+            });
+        }
+        let next = matches!(
+            kind,
+            DirectiveKind::IncludeNext | DirectiveKind::HasIncludeNext
+        );
+        match from.pos {
+            Pos::Local if next => return self.lookup(cwd, 0, name),
+            Pos::Chain(i) if next => return self.lookup(cwd, i + 1, name),
+            _ => {}
+        }
+        if !quoted {
+            return self.lookup(cwd, self.angle_start, name);
+        }
+        let p = from.path.parent().unwrap_or(Path::new("")).join(name);
+        if self.exists(&cwd.join(&p)) {
+            return Some(Node {
+                path: clean(p),
+                pos: Pos::Local,
+            });
+        }
+        self.lookup(cwd, 0, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::parse_driver_args;
+
+    fn settings(flags: &str, cwd: &Path) -> Settings {
+        let args: Vec<String> = flags.split_whitespace().map(String::from).collect();
+        parse_driver_args(&args, false, cwd).settings
+    }
+
+    fn touch(root: &Path, rel: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "").unwrap();
+    }
+
+    fn node(path: &str, pos: Pos) -> Node {
+        Node {
+            path: path.into(),
+            pos,
+        }
+    }
+
+    fn found(n: Option<Node>) -> Option<(PathBuf, Pos)> {
+        n.map(|n| (n.path, n.pos))
+    }
+
+    #[test]
+    fn quoted_angled_and_next_lookups_follow_gcc_order() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        for f in ["q/a.h", "i/a.h", "s/a.h", "src/a.h", "i/b.h", "s/b.h"] {
+            touch(cwd, f);
+        }
+        std::fs::create_dir(cwd.join("empty")).unwrap();
+        let s = settings(
+            "-iquote q -I i -I missing -I ./empty -isystem s -c src/x.c",
+            cwd,
+        );
+        let chain = SearchDirs::default().chain(&s, &BuiltinDirs::default(), cwd);
+        assert_eq!(chain.dirs, ["q", "i", "empty", "s"].map(PathBuf::from));
+        let src = node("src/x.c", Pos::Root);
+        let inc =
+            |name, quoted| found(chain.resolve(cwd, &src, DirectiveKind::Include, name, quoted));
+        // Beside the includer first, then -iquote, then -I.
+        assert_eq!(inc("a.h", true), Some(("src/a.h".into(), Pos::Local)));
+        assert_eq!(inc("b.h", true), Some(("i/b.h".into(), Pos::Chain(1))));
+        // <...> skips the -iquote dirs.
+        assert_eq!(inc("a.h", false), Some(("i/a.h".into(), Pos::Chain(1))));
+        assert_eq!(inc("none.h", false), None);
+        // #include_next continues after the includer's dir.
+        let next =
+            |from: &Node| found(chain.resolve(cwd, from, DirectiveKind::IncludeNext, "a.h", false));
+        assert_eq!(
+            next(&node("i/a.h", Pos::Chain(1))),
+            Some(("s/a.h".into(), Pos::Chain(3)))
+        );
+        assert_eq!(next(&node("s/a.h", Pos::Chain(3))), None);
+    }
+
+    #[test]
+    fn a_dir_named_as_user_and_system_dir_is_searched_as_system() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        for dir in ["a", "b"] {
+            std::fs::create_dir(cwd.join(dir)).unwrap();
+        }
+        let s = settings("-I b -I a -isystem b -iquote a -I a -c x.c", cwd);
+        let chain = SearchDirs::default().chain(&s, &BuiltinDirs::default(), cwd);
+        assert_eq!(chain.angle_start, 1);
+        assert_eq!(chain.dirs, ["a", "a", "b"].map(PathBuf::from));
+    }
+
+    #[test]
+    fn existence_is_remembered_until_forgotten() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        std::fs::create_dir(cwd.join("gen")).unwrap();
+        let dirs = SearchDirs::default();
+        let s = settings("-I gen -c x.c", cwd);
+        let src = node("x.c", Pos::Root);
+        let chain = dirs.chain(&s, &BuiltinDirs::default(), cwd);
+        let angled = |c: &Chain| c.resolve(cwd, &src, DirectiveKind::Include, "g.h", false);
+        assert!(angled(&chain).is_none());
+        touch(cwd, "gen/g.h");
+        // The same chain keeps its answer; a new one asks the disk again
+        // once the scanner forgets what it saw.
+        assert!(angled(&chain).is_none());
+        assert!(angled(&dirs.chain(&s, &BuiltinDirs::default(), cwd)).is_none());
+        dirs.forget_local();
+        assert!(angled(&dirs.chain(&s, &BuiltinDirs::default(), cwd)).is_some());
+    }
+}

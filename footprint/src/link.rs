@@ -1,0 +1,322 @@
+//! What a link reads beyond the objects it is given: `-l` libraries found
+//! in the search dirs (and the files linker scripts such as glibc's
+//! `libc.so` name), files named by linker options, and what the driver adds
+//! (crt files, default libraries, `-fuse-ld=`, the LTO plugin). Unaware of
+//! compiling and include chains; the toolchain is asked through
+//! [`Toolchain`].
+
+use crate::args::{DriverArgs, Settings};
+use crate::paths::is_file;
+use crate::toolchain::{bfd_plugins, CompilerInfo, Toolchain};
+use crate::{tools, Footprint, Kind};
+use std::path::{Path, PathBuf};
+
+/// Linker options that take their value as the next argument and whose
+/// value names no file to read (`-soname libx.so.1` names the library
+/// being made, which a previous build left on disk).
+const SEPARATE_NAMES: &[&str] = &[
+    "-soname",
+    "-h",
+    "-rpath",
+    "-rpath-link",
+    "-z",
+    "-e",
+    "--entry",
+    "-u",
+    "-y",
+    "-Y",
+    "-m",
+    "-init",
+    "-fini",
+    "-plugin-opt",
+    "-a",
+    "-A",
+    "-b",
+    "-f",
+    "-F",
+    "-G",
+];
+
+/// The other linker options that take their value as the next argument:
+/// it may name a file.
+const SEPARATE_FILES: &[&str] = &[
+    "-o",
+    "-L",
+    "-l",
+    "-T",
+    "-Map",
+    "--version-script",
+    "--dynamic-list",
+    "-dynamic-linker",
+    "--dynamic-linker",
+    "-plugin",
+    "--plugin",
+    "--script",
+    "-R",
+    "--output",
+    "--library",
+    "--library-path",
+];
+
+/// Whether linker option `flag` takes its value as the next argument.
+fn takes_next(flag: &str) -> bool {
+    SEPARATE_NAMES.contains(&flag) || SEPARATE_FILES.contains(&flag)
+}
+
+/// Whether linker option `flag`'s value names no file to read.
+fn names_no_file(flag: &str) -> bool {
+    SEPARATE_NAMES.contains(&flag) || flag == "--undefined"
+}
+
+/// Sub-programs a driver runs to link: LTO objects are compiled again at
+/// link time (lto1, then as).
+pub(crate) const DRIVER_PROGRAMS: [&str; 5] = ["collect2", "ld", "lto-wrapper", "lto1", "as"];
+
+/// `ld ARGS`: outputs, inputs and `-l` libraries; files the libraries'
+/// linker scripts name go to `tc`.
+pub(crate) fn ld(
+    toolchain: &Toolchain,
+    fp: &mut Footprint,
+    tc: &mut Vec<PathBuf>,
+    args: &[String],
+    cwd: &Path,
+) {
+    fp.kind = Kind::Link;
+    let mut lib_dirs = Vec::new();
+    let mut libs = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        let (flag, val) = if takes_next(a) {
+            i += 1;
+            (a.as_str(), args.get(i - 1).cloned().unwrap_or_default())
+        } else if let Some((f, v)) = a.split_once('=').filter(|_| a.starts_with('-')) {
+            (f, v.to_string())
+        } else if ["-L", "-l", "-o", "-T"].iter().any(|f| a.starts_with(f)) {
+            (&a[..2], a[2..].to_string())
+        } else {
+            (a.as_str(), String::new())
+        };
+        match flag {
+            "-o" | "--output" | "-Map" => fp.outputs.push(val.into()),
+            "-L" | "--library-path" => lib_dirs.push(PathBuf::from(val)),
+            "-l" | "--library" => libs.push(val),
+            _ if !a.starts_with('-') => fp.sources.push(a.into()),
+            _ if names_no_file(flag) => {}
+            _ if !val.is_empty() && is_file(&cwd.join(&val)) => fp.sources.push(val.into()),
+            _ => {}
+        }
+    }
+    lib_dirs.extend(toolchain.ld_search_dirs(&fp.executable).iter().cloned());
+    for l in libs {
+        fp.sources.extend(link_lib(&l, &lib_dirs, cwd, tc));
+    }
+}
+
+/// What a driver's link names beyond its template: `-l` libraries found in
+/// `-L` dirs, then `lib_dirs` (the compiler's), and files passed to the
+/// linker (`-Wl,`, `-Xlinker`). Returns the files the libraries' linker
+/// scripts name.
+pub(crate) fn driver_inputs(
+    fp: &mut Footprint,
+    d: &DriverArgs,
+    lib_dirs: &[PathBuf],
+    cwd: &Path,
+) -> Vec<PathBuf> {
+    let mut tc = Vec::new();
+    let mut all_dirs: Vec<PathBuf> = d.lib_dirs.iter().map(PathBuf::from).collect();
+    all_dirs.extend(lib_dirs.iter().cloned());
+    for l in &d.libs {
+        fp.sources.extend(link_lib(l, &all_dirs, cwd, &mut tc));
+    }
+    let mut args = d.linker_args.iter();
+    while let Some(a) = args.next() {
+        let (flag, v) = match a.split_once('=').filter(|_| a.starts_with('-')) {
+            _ if takes_next(a) => (a.as_str(), args.next().map_or("", |v| v)),
+            Some(flag_value) => flag_value,
+            None => ("", a.as_str()),
+        };
+        if matches!(flag, "-Map" | "--Map" | "-o" | "--output") {
+            fp.outputs.push(v.into());
+        } else if names_no_file(flag) {
+            // A symbol, soname or path to embed: not an input.
+        } else if !v.is_empty() && is_file(&cwd.join(v)) {
+            fp.sources.push(v.into());
+        } else if let Some(r) = v.strip_prefix('@') {
+            fp.sources.push(r.into());
+        }
+    }
+    tc
+}
+
+/// What a driver reads to link with settings `s`, whatever it links: the
+/// LTO and binutils plugins, the `-fuse-ld=` linker, crt files and the
+/// default libraries (not the sub-programs: [`DRIVER_PROGRAMS`]).
+pub(crate) fn driver_files(
+    toolchain: &Toolchain,
+    info: &CompilerInfo,
+    s: &Settings,
+    cxx: bool,
+    cwd: &Path,
+    tc: &mut Vec<PathBuf>,
+) {
+    tc.extend(info.lto_plugin.iter().cloned());
+    if let Some(ld) = &s.fuse_ld {
+        let n = match ld.contains('/') {
+            true => ld.clone(),
+            false => format!("ld.{ld}"),
+        };
+        if let Some(p) = tools::resolve_program(&n, cwd) {
+            tc.extend(toolchain.closure(&p).iter().cloned());
+        }
+    }
+    tc.extend(bfd_plugins().iter().cloned());
+    if !s.nostdlib && !s.nostartfiles {
+        tc.extend(info.crt.iter().cloned());
+    }
+    if !s.nostdlib && !s.nodefaultlibs {
+        let mut defaults = vec!["gcc", "gcc_s", "gcc_eh", "c"];
+        if cxx {
+            defaults.extend(["stdc++", "m"]);
+        }
+        for l in defaults {
+            let found = link_lib(l, &info.lib_dirs, cwd, tc);
+            tc.extend(found);
+        }
+    }
+}
+
+/// The files `-lname` links (see [`find_lib`]); those that are linker
+/// scripts have the files they name added to `tc`.
+fn link_lib(name: &str, dirs: &[PathBuf], cwd: &Path, tc: &mut Vec<PathBuf>) -> Vec<PathBuf> {
+    let found = find_lib(name, dirs, cwd);
+    for p in &found {
+        expand_linker_script(p, dirs, cwd, tc);
+    }
+    found
+}
+
+/// `-lname` candidates: every `libname.so`/`libname.a` in the first dir that
+/// has either (`-l:file` looks for `file`).
+fn find_lib(name: &str, dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
+    let cands: Vec<String> = match name.strip_prefix(':') {
+        Some(f) => vec![f.to_string()],
+        None => vec![format!("lib{name}.so"), format!("lib{name}.a")],
+    };
+    for d in dirs {
+        let hits: Vec<PathBuf> = cands
+            .iter()
+            .map(|c| d.join(c))
+            .filter(|p| is_file(&cwd.join(p)))
+            .collect();
+        if !hits.is_empty() {
+            return hits;
+        }
+    }
+    Vec::new()
+}
+
+/// If `lib` is a linker script (like glibc's `libc.so`), adds the files it names.
+fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(text) = std::fs::read(cwd.join(lib)) else {
+        return;
+    };
+    if text.starts_with(b"\x7fELF")
+        || text.starts_with(b"!<arch>")
+        || text.starts_with(b"!<thin>")
+        || text.len() > 64 * 1024
+    {
+        return;
+    }
+    let text = String::from_utf8_lossy(&text);
+    for tok in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',') {
+        if tok.starts_with('/') && Path::new(tok).is_file() {
+            tools::with_canonical(Path::new(tok), out);
+        } else if let Some(l) = tok.strip_prefix("-l") {
+            out.extend(find_lib(l, dirs, cwd).into_iter().map(|p| cwd.join(p)));
+        } else if tok.starts_with("lib") && !tok.contains('/') {
+            // A bare name (`GROUP ( libgcc_s.so.1 -lgcc )`): ld looks in
+            // the current directory, then on the library search path.
+            let found = std::iter::once(cwd.join(tok))
+                .chain(dirs.iter().map(|d| cwd.join(d).join(tok)))
+                .find(|p| p.is_file());
+            if let Some(p) = found {
+                tools::with_canonical(&p, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_dir_with_a_candidate_wins() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        for f in ["a/libz.a", "b/libz.so", "b/libz.a", "b/libq.so.1"] {
+            std::fs::create_dir_all(cwd.join(f).parent().unwrap()).unwrap();
+            std::fs::write(cwd.join(f), "").unwrap();
+        }
+        let dirs = ["none", "a", "b"].map(PathBuf::from);
+        assert_eq!(find_lib("z", &dirs, cwd), [PathBuf::from("a/libz.a")]);
+        assert_eq!(
+            find_lib("z", &dirs[2..], cwd),
+            ["b/libz.so", "b/libz.a"].map(PathBuf::from)
+        );
+        assert_eq!(
+            find_lib(":libq.so.1", &dirs, cwd),
+            [PathBuf::from("b/libq.so.1")]
+        );
+        assert!(find_lib("q", &dirs, cwd).is_empty());
+    }
+
+    #[test]
+    fn linker_scripts_name_files_and_libraries() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        std::fs::create_dir(cwd.join("lib")).unwrap();
+        std::fs::write(cwd.join("lib/libm.a"), "!<arch>\n").unwrap();
+        std::fs::write(cwd.join("libgcc_s.so.1"), "").unwrap();
+        let abs = cwd.join("lib/libc.so.6");
+        std::fs::write(&abs, "\x7fELF").unwrap();
+        let script = format!("GROUP ( {} libgcc_s.so.1 -lm )", abs.display());
+        std::fs::write(cwd.join("lib/libc.so"), script).unwrap();
+        let mut out = Vec::new();
+        let dirs = [PathBuf::from("lib")];
+        let libs = link_lib("c", &dirs, cwd, &mut out);
+        assert_eq!(libs, [PathBuf::from("lib/libc.so")]);
+        let canon = |p: &str| std::fs::canonicalize(cwd.join(p)).unwrap();
+        // Canonical, as a symlinked temp dir names each file twice.
+        let mut out: Vec<PathBuf> = out
+            .iter()
+            .map(|p| std::fs::canonicalize(p).unwrap())
+            .collect();
+        out.dedup();
+        assert_eq!(
+            out,
+            [
+                canon("lib/libc.so.6"),
+                canon("libgcc_s.so.1"),
+                canon("lib/libm.a")
+            ]
+        );
+        // An archive is no script.
+        let mut out = Vec::new();
+        link_lib("m", &dirs, cwd, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn option_values_that_name_no_file() {
+        for f in ["-soname", "-rpath", "--undefined", "-z"] {
+            assert!(names_no_file(f), "{f}");
+        }
+        for f in ["-T", "--version-script", "-plugin", "-o"] {
+            assert!(!names_no_file(f) && takes_next(f), "{f}");
+        }
+        assert!(!takes_next("--undefined"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Path helpers that look at a name, or at what one `stat` says: unaware of
+//! commands, include chains and toolchains.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Whether `p` is a regular file (following symlinks).
+pub(crate) fn is_file(p: &Path) -> bool {
+    std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
+}
+
+/// Removes `.` components (keeps `..`: symlinks make it meaningful).
+pub(crate) fn clean(p: PathBuf) -> PathBuf {
+    if !p.components().any(|c| matches!(c, Component::CurDir)) {
+        return p;
+    }
+    let c: PathBuf = p
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    if c.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        c
+    }
+}
+
+/// `p` with `.` and `name/..` removed, without looking at the disk: how a
+/// list's commands name one file, to match a write with a later read.
+pub(crate) fn normal(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Sorts paths as bytes (cheaper than a set of paths, whose comparisons
+/// walk components) and drops duplicates.
+pub(crate) fn sort_paths(paths: &mut Vec<PathBuf>) {
+    paths.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    paths.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
+}
+
+/// `p` if it is a file, or the files directly in it if it is a directory
+/// (as `p/name`), in name order.
+pub(crate) fn file_or_dir_files(p: &Path, cwd: &Path) -> Vec<PathBuf> {
+    let abs = cwd.join(p);
+    if abs.is_file() {
+        return vec![p.to_path_buf()];
+    }
+    let Ok(rd) = std::fs::read_dir(&abs) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| p.join(e.file_name()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_drops_dots_but_keeps_dot_dots() {
+        assert_eq!(clean("./a/./b.h".into()), PathBuf::from("a/b.h"));
+        assert_eq!(clean("a/../b.h".into()), PathBuf::from("a/../b.h"));
+        assert_eq!(clean(".".into()), PathBuf::from("."));
+    }
+
+    #[test]
+    fn normal_folds_dot_dots_after_names_only() {
+        assert_eq!(normal(Path::new("a/./b/../c.o")), PathBuf::from("a/c.o"));
+        assert_eq!(normal(Path::new("../x/../y")), PathBuf::from("../y"));
+        assert_eq!(normal(Path::new("/a/../b")), PathBuf::from("/b"));
+    }
+
+    #[test]
+    fn sort_paths_orders_bytes_and_dedups() {
+        let mut v: Vec<PathBuf> = ["b", "a/c", "a", "b"].map(PathBuf::from).to_vec();
+        sort_paths(&mut v);
+        assert_eq!(v, ["a", "a/c", "b"].map(PathBuf::from));
+    }
+
+    #[test]
+    fn file_or_dir_files_lists_a_dir() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("x.gch")).unwrap();
+        std::fs::write(d.path().join("x.gch/b"), "").unwrap();
+        std::fs::write(d.path().join("x.gch/a"), "").unwrap();
+        std::fs::create_dir(d.path().join("x.gch/sub")).unwrap();
+        let got = file_or_dir_files(Path::new("x.gch"), d.path());
+        assert_eq!(got, ["x.gch/a", "x.gch/b"].map(PathBuf::from));
+        assert!(file_or_dir_files(Path::new("none"), d.path()).is_empty());
+    }
+}

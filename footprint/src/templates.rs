@@ -1,0 +1,177 @@
+//! What the compile commands of one target share, made once per
+//! [`args::Settings`] (and compiler, directory, C++ driver and languages):
+//! per language the search chain and the files scanned with every source,
+//! and the toolchain list. Forgotten on `Scanner::invalidate`. Unaware of
+//! the sources themselves and of how headers are walked.
+
+use crate::args::{self, Lang};
+use crate::chain::{Chain, Node, Pos, SearchDirs};
+use crate::paths::{clean, file_or_dir_files, is_file};
+use crate::toolchain::{toolchain_list, Toolchain};
+use crate::{link, LocalOnly};
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::{Hash, Hasher};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Compile (or link) commands that share a template.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TemplateKey<P: AsRef<Path>, L, S> {
+    pub exe: P,
+    pub cwd: P,
+    pub cxx: bool,
+    /// The languages of the sources, sorted, without duplicates.
+    pub langs: L,
+    pub settings: S,
+}
+
+type TemplateCell = Arc<OnceLock<Result<Arc<Template>, LocalOnly>>>;
+type OwnedKey = TemplateKey<PathBuf, Vec<Lang>, args::Settings>;
+pub(crate) type KeyRef<'a> = TemplateKey<&'a Path, &'a [Lang], &'a args::Settings>;
+
+/// Templates by their key, looked up without copying it (every compile
+/// command looks one up).
+#[derive(Default)]
+pub(crate) struct Templates {
+    by_hash: Mutex<FxHashMap<u64, Vec<(OwnedKey, TemplateCell)>>>,
+}
+
+impl Templates {
+    /// The template of `k`, made by `make` on first use (once, however many
+    /// threads ask).
+    pub fn get(
+        &self,
+        k: &KeyRef,
+        make: impl FnOnce() -> Result<Template, LocalOnly>,
+    ) -> Result<Arc<Template>, LocalOnly> {
+        let cell = self.cell(k);
+        cell.get_or_init(|| make().map(Arc::new)).clone()
+    }
+
+    fn cell(&self, k: &KeyRef) -> TemplateCell {
+        let mut h = FxHasher::default();
+        k.exe.as_os_str().as_bytes().hash(&mut h);
+        k.cwd.as_os_str().as_bytes().hash(&mut h);
+        (k.cxx, k.langs, k.settings).hash(&mut h);
+        let same = |o: &OwnedKey| {
+            o.exe.as_os_str() == k.exe.as_os_str()
+                && o.cwd.as_os_str() == k.cwd.as_os_str()
+                && o.cxx == k.cxx
+                && o.langs == k.langs
+                && o.settings == *k.settings
+        };
+        let mut map = self.by_hash.lock().unwrap();
+        let bucket = map.entry(h.finish()).or_default();
+        if let Some((_, cell)) = bucket.iter().find(|(o, _)| same(o)) {
+            return Arc::clone(cell);
+        }
+        let owned = TemplateKey {
+            exe: k.exe.to_path_buf(),
+            cwd: k.cwd.to_path_buf(),
+            cxx: k.cxx,
+            langs: k.langs.to_vec(),
+            settings: k.settings.clone(),
+        };
+        let cell = TemplateCell::default();
+        bucket.push((owned, Arc::clone(&cell)));
+        cell
+    }
+
+    pub fn clear(&self) {
+        self.by_hash.lock().unwrap().clear();
+    }
+}
+
+pub(crate) struct Template {
+    /// One per preprocessed language.
+    pub langs: Vec<LangTemplate>,
+    pub toolchain: Arc<Vec<PathBuf>>,
+    /// The compiler's library search dirs.
+    pub lib_dirs: Vec<PathBuf>,
+}
+
+pub(crate) struct LangTemplate {
+    pub lang: Lang,
+    pub chain: Chain,
+    /// `-include` files and stdc-predef.h: scanned with every source.
+    pub forced: Vec<Node>,
+    /// The forced files and any precompiled headers beside them.
+    pub headers: Vec<PathBuf>,
+}
+
+impl Template {
+    /// What every command with key `k` shares.
+    pub fn build(
+        k: &KeyRef,
+        toolchain: &Toolchain,
+        dirs: &SearchDirs,
+    ) -> Result<Template, LocalOnly> {
+        let (exe, cwd, s) = (k.exe, k.cwd, k.settings);
+        let info = toolchain.compiler_info(exe, &s.query_flags);
+        let mut tc = toolchain.program_files(exe);
+        let mut prog_names: Vec<&str> = Vec::new();
+        let mut langs = Vec::new();
+        for &lang in k.langs.iter().filter(|l| l.preprocessed()) {
+            let builtin = toolchain.builtin_dirs(exe, lang.query_name(), &s.query_flags)?;
+            let chain = dirs.chain(s, &builtin, cwd);
+            langs.push(LangTemplate::new(lang, chain, &s.forced_includes, cwd));
+            prog_names.push(lang.cc1());
+        }
+        // Plain assembler sources still need `as`.
+        let assembles = k.langs.contains(&Lang::Asm) || !langs.is_empty();
+        if assembles && !s.no_assemble {
+            prog_names.push("as");
+        }
+        if !s.compile_only {
+            prog_names.extend(link::DRIVER_PROGRAMS);
+            link::driver_files(toolchain, &info, s, k.cxx, cwd, &mut tc);
+        }
+        for p in prog_names {
+            if let Some(path) = info.progs.get(p) {
+                tc.extend(toolchain.closure(path).iter().cloned());
+            }
+        }
+        Ok(Template {
+            langs,
+            toolchain: toolchain_list(tc, exe),
+            lib_dirs: info.lib_dirs.clone(),
+        })
+    }
+}
+
+impl LangTemplate {
+    fn new(lang: Lang, chain: Chain, forced_includes: &[String], cwd: &Path) -> LangTemplate {
+        let mut forced = Vec::new();
+        let mut headers = Vec::new();
+        for f in forced_includes {
+            let node = if is_file(&cwd.join(f)) {
+                Some(Node {
+                    path: clean(PathBuf::from(f)),
+                    pos: Pos::Local,
+                })
+            } else {
+                chain.lookup(cwd, 0, f)
+            };
+            if let Some(n) = node {
+                // A precompiled header next to it is used instead if valid.
+                let gch = PathBuf::from(format!("{}.gch", n.path.display()));
+                headers.extend(file_or_dir_files(&gch, cwd));
+                headers.push(n.path.clone());
+                forced.push(n);
+            }
+        }
+        // The driver pre-includes glibc's stdc-predef.h from the system
+        // dirs (gone with -nostdinc, which removes them from the chain).
+        if let Some(n) = chain.lookup(cwd, 0, "stdc-predef.h") {
+            headers.push(n.path.clone());
+            forced.push(n);
+        }
+        LangTemplate {
+            lang,
+            chain,
+            forced,
+            headers,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The transitive header walk: from the sources, every file reachable
+//! through `#include`-like directives resolved in a [`Chain`], level by
+//! level and in parallel, with each file's directives cached by its stat
+//! (see `saved_scans` for keeping them between runs). Unaware of compiler
+//! flags, of how the chain was made and of the toolchain.
+
+mod saved_scans;
+
+use crate::chain::{Chain, Node, Pos, SearchDirs};
+use crate::{parse_directives, Directive, IncludeTarget, LocalOnly};
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// A file's size, mtime and ctime (s, ns): with (device, inode), whether
+/// its cached directives are still its own.
+type FileStamp = (u64, i64, i64, i64, i64);
+/// A scanned file: (directory, name, where in the search chain it was
+/// found). Paths as bytes: hashing a `Path` walks its components.
+type Key = (OsString, OsString, Pos);
+/// One frontier file's includes (with their keys) and whether any was
+/// computed.
+type Scanned = Result<(Vec<(Node, Option<Key>)>, bool), LocalOnly>;
+
+struct FileEntry {
+    stamp: FileStamp,
+    directives: Arc<Vec<Directive>>,
+}
+
+/// Every file's directives, read once per content.
+#[derive(Default)]
+pub(crate) struct Walker {
+    /// By (device, inode), while the stamp matches.
+    files: RwLock<HashMap<(u64, u64), FileEntry>>,
+    /// Files under the built-in dirs, by path: assumed not to change, so
+    /// not even stat'ed again.
+    sys_files: RwLock<HashMap<PathBuf, Arc<Vec<Directive>>>>,
+    /// How many files were read and parsed (cache misses).
+    parsed: AtomicUsize,
+}
+
+impl Walker {
+    pub fn parsed(&self) -> usize {
+        self.parsed.load(Ordering::Relaxed)
+    }
+
+    /// Transitively scans `roots`; returns the files found (not the roots)
+    /// and whether a computed include was seen. A root that cannot be read
+    /// makes the command local only.
+    pub fn scan(
+        &self,
+        dirs: &SearchDirs,
+        cwd: &Path,
+        chain: &Chain,
+        roots: Vec<Node>,
+    ) -> Result<(Vec<PathBuf>, bool), LocalOnly> {
+        let mut visited: FxHashSet<Key> = FxHashSet::default();
+        let mut frontier = Vec::new();
+        for r in roots {
+            let Some(k) = key_of(dirs, cwd, &r) else {
+                if r.pos == Pos::Root {
+                    return Err(missing_source(&r));
+                }
+                continue;
+            };
+            if visited.insert(k) {
+                frontier.push(r);
+            }
+        }
+        let mut found = Vec::new();
+        let mut computed = false;
+        while !frontier.is_empty() {
+            let scan_one = |n: &Node| self.includes(dirs, cwd, chain, n);
+            // A source and stdc-predef.h are not worth a parallel split.
+            let results: Vec<Scanned> = if frontier.len() < 8 {
+                frontier.iter().map(scan_one).collect()
+            } else {
+                frontier.par_iter().map(scan_one).collect()
+            };
+            let mut next = Vec::new();
+            for r in results {
+                let (kids, comp) = r?;
+                computed |= comp;
+                for (k, key) in kids {
+                    if key.is_some_and(|key| visited.insert(key)) {
+                        found.push(k.path.clone());
+                        next.push(k);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        Ok((found, computed))
+    }
+
+    /// The files `n` includes, each with its key, and whether it has a
+    /// computed include.
+    fn includes(&self, dirs: &SearchDirs, cwd: &Path, chain: &Chain, n: &Node) -> Scanned {
+        let Some(directives) = self.directives(&cwd.join(&n.path), chain) else {
+            if n.pos == Pos::Root {
+                return Err(missing_source(n));
+            }
+            return Ok((Vec::new(), false));
+        };
+        let mut computed = false;
+        let mut kids = Vec::new();
+        for d in directives.iter() {
+            let (name, quoted) = match &d.target {
+                IncludeTarget::Computed => {
+                    computed = true;
+                    continue;
+                }
+                IncludeTarget::Quoted(s) => (s, true),
+                IncludeTarget::Angle(s) => (s, false),
+            };
+            if let Some(k) = chain.resolve(cwd, n, d.kind, name, quoted) {
+                let key = key_of(dirs, cwd, &k);
+                kids.push((k, key));
+            }
+        }
+        Ok((kids, computed))
+    }
+
+    /// The directives of the file `abs`, or `None` if it cannot be read.
+    fn directives(&self, abs: &Path, chain: &Chain) -> Option<Arc<Vec<Directive>>> {
+        let sys = chain.in_sys(abs);
+        if sys {
+            if let Some(d) = self.sys_files.read().unwrap().get(abs) {
+                return Some(d.clone());
+            }
+        }
+        // A stat, and the file is read only when its stamp is new. The
+        // stamp is taken before reading, so what is cached under it is
+        // never older than it.
+        let m = std::fs::metadata(abs).ok()?;
+        let key = (m.dev(), m.ino());
+        let stamp = (
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        );
+        let cached = self.files.read().unwrap().get(&key).and_then(|e| {
+            let same = e.stamp == stamp;
+            same.then(|| e.directives.clone())
+        });
+        let dirs = match cached {
+            Some(dirs) => dirs,
+            None => self.parse_file(abs, &m, key, stamp)?,
+        };
+        if sys {
+            let mut sys_files = self.sys_files.write().unwrap();
+            sys_files.insert(abs.to_path_buf(), dirs.clone());
+        }
+        Some(dirs)
+    }
+
+    /// Reads and parses a file `directives` has not seen with this stamp.
+    fn parse_file(
+        &self,
+        abs: &Path,
+        m: &std::fs::Metadata,
+        key: (u64, u64),
+        stamp: FileStamp,
+    ) -> Option<Arc<Vec<Directive>>> {
+        // Through `take`, which skips `File`'s own size probe (another
+        // fstat and an lseek): the size is known.
+        let mut text = Vec::with_capacity(m.size() as usize + 1);
+        let file = std::fs::File::open(abs).ok()?;
+        file.take(u64::MAX).read_to_end(&mut text).ok()?;
+        self.parsed.fetch_add(1, Ordering::Relaxed);
+        let directives = Arc::new(parse_directives(&text));
+        let entry = FileEntry {
+            stamp,
+            directives: directives.clone(),
+        };
+        self.files.write().unwrap().insert(key, entry);
+        Some(directives)
+    }
+}
+
+/// One key per file and chain position, whatever the path it was reached
+/// by; `None` if its directory does not exist.
+fn key_of(dirs: &SearchDirs, cwd: &Path, n: &Node) -> Option<Key> {
+    let parent = n.path.parent().unwrap_or(Path::new(""));
+    Some((
+        dirs.canon_dir(parent, cwd)?.into_os_string(),
+        n.path.file_name()?.to_owned(),
+        n.pos,
+    ))
+}
+
+fn missing_source(n: &Node) -> LocalOnly {
+    LocalOnly::new(format!("source not found: {}", n.path.display()))
+}
