@@ -6,7 +6,9 @@
 use crate::classify::{self, basename, Tool};
 use crate::paths::{is_file, sort_paths};
 use crate::toolchain::{bfd_plugins, toolchain_list, Toolchain};
-use crate::{archive, link, split_response_file, tools, Footprint, LocalOnly, Scanner};
+use ggninja_syntax::shell::split_response_file;
+
+use crate::{archive, link, programs, Footprint, LocalOnly, Scanner};
 use std::path::{Path, PathBuf};
 
 impl Scanner {
@@ -57,7 +59,7 @@ fn other(
     cwd: &Path,
 ) {
     fp.embeds_cwd = true;
-    if let Some(interp) = tools::shebang(&fp.executable) {
+    if let Some(interp) = programs::shebang(&fp.executable) {
         tc.extend(toolchain.closure(&interp).iter().cloned());
     }
     for a in args {

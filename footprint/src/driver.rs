@@ -10,7 +10,9 @@ use crate::classify::records_cwd;
 use crate::paths::{clean, is_file};
 use crate::templates::{KeyRef, Template, TemplateKey};
 use crate::toolchain::toolchain_list;
-use crate::{link, tools, Footprint, Kind, LocalOnly, Scanner};
+use ggninja_syntax::depfile;
+
+use crate::{link, programs, Footprint, Kind, LocalOnly, Scanner};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -105,7 +107,7 @@ impl Scanner {
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
         let mut a = d.fallback_args(args);
         a.extend(["-M", "-MG"].map(String::from));
-        let (ok, out, err) = tools::run(&fp.executable, &a, cwd).map_err(LocalOnly::new)?;
+        let (ok, out, err) = programs::run(&fp.executable, &a, cwd).map_err(LocalOnly::new)?;
         if !ok {
             return Err(LocalOnly::new(format!(
                 "computed #include and `-M` fallback failed: {}",
@@ -113,7 +115,9 @@ impl Scanner {
             )));
         }
         let srcs: HashSet<&str> = d.sources.iter().map(|s| s.0.as_str()).collect();
-        for dep in tools::parse_make_deps(&out) {
+        let deps = depfile::parse(out.as_bytes())
+            .map_err(|e| LocalOnly::new(format!("`-M` fallback output: {e}")))?;
+        for dep in deps.ins {
             if !srcs.contains(dep.as_str()) && is_file(&cwd.join(&dep)) {
                 fp.headers.push(clean(PathBuf::from(dep)));
             }

@@ -57,7 +57,8 @@
 //! transitive header walk and its per-file cache), `toolchain` (what the
 //! compiler, linker and `ldd` say), `link` and `archive` (linker and `ar`
 //! inputs), `args` (driver flags), `scan` (directives in one file),
-//! `shell` and `tools` (splitting command lines, running helpers).
+//! `programs` (running helper programs; command lines are split by the
+//! `ggninja-syntax` crate's `shell`).
 
 mod archive;
 pub mod args;
@@ -68,16 +69,14 @@ mod driver;
 mod link;
 mod list;
 mod paths;
+mod programs;
 mod scan;
-mod shell;
 mod templates;
 mod toolchain;
-mod tools;
 mod walk;
 
 pub use classify::is_compiler_name;
 pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
-pub use shell::{split_command, split_response_file};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -231,13 +230,13 @@ impl Scanner {
     /// -c`), `cwd` the build directory. Returns the footprint or why it
     /// cannot be known.
     pub fn footprint(&self, command: &str, cwd: &Path) -> Result<Footprint, LocalOnly> {
-        let mut list = shell::split_list(command).map_err(LocalOnly::new)?;
+        let mut list = ggninja_syntax::shell::split_list(command).map_err(LocalOnly::new)?;
         list.retain(|words| !classify::is_noop(words));
         match list.len() {
             0 => Err(LocalOnly::new("no command")),
             1 => {
                 let argv = list.pop().unwrap_or_default();
-                shell::check_simple(&argv).map_err(LocalOnly::new)?;
+                ggninja_syntax::shell::check_simple(&argv).map_err(LocalOnly::new)?;
                 self.simple(argv, cwd)
             }
             _ => self.list(command, list, cwd),

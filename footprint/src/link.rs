@@ -8,7 +8,7 @@
 use crate::args::{DriverArgs, Settings};
 use crate::paths::is_file;
 use crate::toolchain::{bfd_plugins, CompilerInfo, Toolchain};
-use crate::{tools, Footprint, Kind};
+use crate::{programs, Footprint, Kind};
 use std::path::{Path, PathBuf};
 
 /// Linker options that take their value as the next argument and whose
@@ -167,7 +167,7 @@ pub(crate) fn driver_files(
             true => ld.clone(),
             false => format!("ld.{ld}"),
         };
-        if let Some(p) = tools::resolve_program(&n, cwd) {
+        if let Some(p) = programs::resolve_program(&n, cwd) {
             tc.extend(toolchain.closure(&p).iter().cloned());
         }
     }
@@ -232,7 +232,7 @@ fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<
     let text = String::from_utf8_lossy(&text);
     for tok in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',') {
         if tok.starts_with('/') && Path::new(tok).is_file() {
-            tools::with_canonical(Path::new(tok), out);
+            programs::with_canonical(Path::new(tok), out);
         } else if let Some(l) = tok.strip_prefix("-l") {
             out.extend(find_lib(l, dirs, cwd).into_iter().map(|p| cwd.join(p)));
         } else if tok.starts_with("lib") && !tok.contains('/') {
@@ -242,7 +242,7 @@ fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<
                 .chain(dirs.iter().map(|d| cwd.join(d).join(tok)))
                 .find(|p| p.is_file());
             if let Some(p) = found {
-                tools::with_canonical(&p, out);
+                programs::with_canonical(&p, out);
             }
         }
     }

@@ -9,7 +9,9 @@
 use crate::classify::{cd_target, is_cmake_file_tool, removed_files};
 use crate::paths::{normal, sort_paths};
 use crate::toolchain::toolchain_list;
-use crate::{shell, Footprint, Kind, LocalOnly, Scanner};
+use ggninja_syntax::shell;
+
+use crate::{Footprint, Kind, LocalOnly, Scanner};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@
 mod facts;
 
 use crate::paths::{file_or_dir_files, sort_paths};
-use crate::{tools, LocalOnly};
+use crate::{programs, LocalOnly};
 pub(crate) use facts::Answer;
 use facts::Stamp;
 use rayon::prelude::*;
@@ -72,7 +72,7 @@ pub(crate) fn bfd_plugins() -> &'static [PathBuf] {
         let dir = Path::new("/usr/lib/bfd-plugins");
         let mut v = Vec::new();
         for p in file_or_dir_files(dir, Path::new("/")) {
-            tools::with_canonical(&p, &mut v);
+            programs::with_canonical(&p, &mut v);
         }
         v
     })
@@ -92,12 +92,12 @@ impl Toolchain {
     /// once per process (every compile edge names the same compiler).
     pub fn program(&self, name: &str, cwd: &Path) -> Option<PathBuf> {
         if name.contains('/') {
-            return tools::resolve_program(name, cwd);
+            return programs::resolve_program(name, cwd);
         }
         if let Some(p) = self.programs.read().unwrap().get(name) {
             return p.clone();
         }
-        let p = tools::resolve_program(name, cwd);
+        let p = programs::resolve_program(name, cwd);
         let mut programs = self.programs.write().unwrap();
         programs.insert(name.to_string(), p.clone());
         p
@@ -120,9 +120,9 @@ impl Toolchain {
             self.asked();
             let before = vec![Stamp::of(prog), Stamp::of(Path::new("/etc/ld.so.cache"))];
             let mut v = Vec::new();
-            tools::with_canonical(prog, &mut v);
-            for lib in tools::ldd(prog) {
-                tools::with_canonical(&lib, &mut v);
+            programs::with_canonical(prog, &mut v);
+            for lib in programs::ldd(prog) {
+                programs::with_canonical(&lib, &mut v);
             }
             let found = v.clone();
             Answer::new(v, before, &found)
@@ -136,7 +136,7 @@ impl Toolchain {
             let before = vec![Stamp::of(ld)];
             let mut v = Vec::new();
             let mut read_from = Vec::new();
-            if let Ok((_, out, _)) = tools::run(ld, &["--verbose".to_string()], Path::new("/")) {
+            if let Ok((_, out, _)) = programs::run(ld, &["--verbose".to_string()], Path::new("/")) {
                 for part in out.split("SEARCH_DIR(\"").skip(1) {
                     if let Some(end) = part.find('"') {
                         let d = PathBuf::from(part[..end].trim_start_matches('='));
@@ -164,7 +164,7 @@ impl Toolchain {
             let before = vec![Stamp::of(compiler)];
             let mut a: Vec<String> = flags.to_vec();
             a.extend(["-x", lang, "-E", "-v", "/dev/null"].map(String::from));
-            let (ok, _out, err) = tools::run(compiler, &a, Path::new("/"))?;
+            let (ok, _out, err) = programs::run(compiler, &a, Path::new("/"))?;
             if !ok {
                 return Err(format!(
                     "`{} -E -v` failed: {}",
@@ -260,7 +260,7 @@ impl Query<'_> {
     fn ask(&self, arg: String) -> Option<String> {
         let mut a = self.flags.to_vec();
         a.push(arg);
-        let (ok, out, _) = tools::run(self.compiler, &a, Path::new("/")).ok()?;
+        let (ok, out, _) = programs::run(self.compiler, &a, Path::new("/")).ok()?;
         ok.then(|| out.trim().to_string()).filter(|s| !s.is_empty())
     }
 
@@ -295,7 +295,7 @@ impl Query<'_> {
                 if o.contains('/') {
                     Some(PathBuf::from(o)).filter(|p| p.exists())
                 } else {
-                    tools::resolve_program(&o, Path::new("/"))
+                    programs::resolve_program(&o, Path::new("/"))
                 }
             });
             Some((p, path?))

@@ -2,9 +2,9 @@
 
 use ggninja_footprint::args::{parse_driver_args, Lang};
 use ggninja_footprint::{
-    is_compiler_name, parse_directives, split_command, split_response_file, DirectiveKind,
-    IncludeTarget, Kind, Scanner,
+    is_compiler_name, parse_directives, DirectiveKind, IncludeTarget, Kind, Scanner,
 };
+use ggninja_syntax::shell::{split_command, split_response_file};
 use std::path::Path;
 
 fn w(s: &str) -> Vec<String> {

@@ -18,7 +18,7 @@ fn canon(cwd: &Path, p: &Path) -> PathBuf {
 /// Runs `command` (no shell features) in `cwd`, then compares the footprint
 /// with the depfile `dep.d`. Returns (gcc's headers, extra headers).
 fn check(command: &str, cwd: &Path) -> (BTreeSet<PathBuf>, BTreeSet<PathBuf>) {
-    let words = ggninja_footprint::split_command(command).unwrap();
+    let words = ggninja_syntax::shell::split_command(command).unwrap();
     let st = Command::new(&words[0])
         .args(&words[1..])
         .current_dir(cwd)
@@ -174,7 +174,7 @@ fn link_and_archive_footprints() {
         "gcc -c m.c -o m.o",
         "ar rcs libf.a a.o",
     ] {
-        let w = ggninja_footprint::split_command(c).unwrap();
+        let w = ggninja_syntax::shell::split_command(c).unwrap();
         assert!(Command::new(&w[0])
             .args(&w[1..])
             .current_dir(r)

@@ -4,3 +4,4 @@
 //! named mean.
 
 pub mod depfile;
+pub mod shell;
