@@ -12,7 +12,7 @@ use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::status::{Status, Verbosity};
 use ggninja_executor::{process, BuildError, Builder, Config, Engine};
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::NodeId;
+use ggninja_graph::FileId;
 use ggninja_importer::Options;
 use ggninja_thunk::Thunks;
 
@@ -426,7 +426,7 @@ fn backend_stack(app: &App, thunks: &Thunks) -> Result<Box<dyn Backend>, String>
 }
 
 fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
-    let targets: Vec<NodeId> = match tools::collect_targets(engine, args) {
+    let targets: Vec<FileId> = match tools::collect_targets(engine, args) {
         Ok(t) => t,
         Err(e) => {
             app.error(&e);

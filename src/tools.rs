@@ -7,7 +7,7 @@ use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_graph::{BuildId, Escape, FileId, Graph};
 use ggninja_store::hash::ContentHash;
 use ggninja_thunk::{Entry, Source, ThunkBuilder, Thunks};
 use rayon::prelude::*;
@@ -125,7 +125,7 @@ pub fn spellcheck<'a>(word: &str, words: &[&'a str]) -> Option<&'a str> {
 
 /// Resolves a command-line target: canonical path, or `path^` for the
 /// first output of the first build that reads it.
-pub fn collect_target(e: &mut Engine, arg: &str) -> Result<NodeId, String> {
+pub fn collect_target(e: &mut Engine, arg: &str) -> Result<FileId, String> {
     let Some(mut path) = canonicalize(arg) else {
         return Err("empty path".to_string());
     };
@@ -171,7 +171,7 @@ pub fn collect_target(e: &mut Engine, arg: &str) -> Result<NodeId, String> {
     Err(format!("'{path}' has no out edge"))
 }
 
-pub fn collect_targets(e: &mut Engine, args: &[String]) -> Result<Vec<NodeId>, String> {
+pub fn collect_targets(e: &mut Engine, args: &[String]) -> Result<Vec<FileId>, String> {
     if args.is_empty() {
         let defaults = e.graph.default_targets();
         if defaults.is_empty() && !e.graph.builds.is_empty() {
@@ -238,7 +238,7 @@ pub fn run(app: &App, e: &mut Engine, name: &str, args: &[String]) -> u8 {
     }
 }
 
-fn targets_list(g: &Graph, nodes: &[NodeId], depth: i64, indent: usize, out: &mut String) {
+fn targets_list(g: &Graph, nodes: &[FileId], depth: i64, indent: usize, out: &mut String) {
     for &n in nodes {
         out.push_str(&"  ".repeat(indent));
         match g.file(n).in_build {
@@ -345,9 +345,9 @@ fn commands(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     let mut out = String::new();
     fn walk(
         g: &Graph,
-        b: Option<NodeId>,
+        b: Option<BuildId>,
         single: bool,
-        seen: &mut HashSet<NodeId>,
+        seen: &mut HashSet<BuildId>,
         out: &mut String,
     ) {
         let Some(b) = b else { return };
@@ -392,7 +392,7 @@ fn inputs(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     let g = &e.graph;
     let mut seen = HashSet::new();
     let mut result = BTreeSet::new();
-    let mut stack: Vec<NodeId> = nodes.iter().filter_map(|&n| g.file(n).in_build).collect();
+    let mut stack: Vec<BuildId> = nodes.iter().filter_map(|&n| g.file(n).in_build).collect();
     while let Some(b) = stack.pop() {
         if !seen.insert(b) {
             continue;
@@ -504,7 +504,7 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     with_thunks(e, |tb| {
         use std::io::Write;
         let g = tb.graph;
-        let edges: Vec<NodeId> = nodes.iter().filter_map(|&n| g.file(n).in_build).collect();
+        let edges: Vec<BuildId> = nodes.iter().filter_map(|&n| g.file(n).in_build).collect();
         let mut out = std::io::stdout().lock();
         let mut printed = HashSet::new();
         let mut failed = false;
@@ -512,7 +512,7 @@ fn thunks(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         let bundles = tb.bundles;
         // Each batch as the builder finishes it: every thunk after those it
         // names, and each bundle before the first thunk naming it.
-        let mut emit = |made: Vec<(NodeId, Entry)>| {
+        let mut emit = |made: Vec<(BuildId, Entry)>| {
             let _timer = ggninja_executor::metrics::time("thunk lines");
             let mut text = Vec::new();
             for named in bundles.all() {
@@ -689,18 +689,18 @@ fn missingdeps(app: &App, e: &mut Engine, args: &[String]) -> u8 {
 
 #[derive(Default)]
 struct MissingDeps {
-    seen: HashSet<NodeId>,
+    seen: HashSet<FileId>,
     report: Vec<String>,
     path_count: usize,
-    nodes_missing: HashSet<NodeId>,
-    generated: HashSet<NodeId>,
+    nodes_missing: HashSet<FileId>,
+    generated: HashSet<FileId>,
     rules: HashSet<String>,
     /// (from build, to build) -> whether `to` depends on `from`.
-    paths: std::collections::HashMap<(NodeId, NodeId), bool>,
+    paths: std::collections::HashMap<(BuildId, BuildId), bool>,
 }
 
 impl MissingDeps {
-    fn process(&mut self, e: &mut Engine, node: NodeId) {
+    fn process(&mut self, e: &mut Engine, node: FileId) {
         let Some(b) = e.graph.file(node).in_build else {
             return;
         };
@@ -741,7 +741,7 @@ impl MissingDeps {
         self.process_deps(e, node, b, &deps);
     }
 
-    fn process_deps(&mut self, e: &Engine, node: NodeId, build: NodeId, deps: &[String]) {
+    fn process_deps(&mut self, e: &Engine, node: FileId, build: BuildId, deps: &[String]) {
         let g = &e.graph;
         let mut dep_builds = BTreeSet::new();
         let mut producers = Vec::new();
@@ -753,7 +753,7 @@ impl MissingDeps {
             producers.push(producer);
             dep_builds.extend(producer);
         }
-        let missing: Vec<NodeId> = dep_builds
+        let missing: Vec<BuildId> = dep_builds
             .into_iter()
             .filter(|&p| !self.path_exists(g, p, build))
             .collect();
@@ -781,7 +781,7 @@ impl MissingDeps {
         self.nodes_missing.insert(node);
     }
 
-    fn path_exists(&mut self, g: &Graph, from: NodeId, to: NodeId) -> bool {
+    fn path_exists(&mut self, g: &Graph, from: BuildId, to: BuildId) -> bool {
         if let Some(&known) = self.paths.get(&(from, to)) {
             return known;
         }
@@ -799,7 +799,7 @@ impl MissingDeps {
     }
 }
 
-fn load_pending_dyndep(app: &App, e: &mut Engine, b: NodeId) {
+fn load_pending_dyndep(app: &App, e: &mut Engine, b: BuildId) {
     if let Some(dd) = e.graph.build(b).dyndep {
         if e.nodes[dd.index()].dyndep_pending {
             if let Err(err) = e.load_dyndeps(dd) {
@@ -822,15 +822,16 @@ fn graph(app: &App, e: &mut Engine, args: &[String]) -> u8 {
     );
     let mut seen_nodes = HashSet::new();
     let mut seen_builds = HashSet::new();
-    let mut stack: Vec<NodeId> = nodes.into_iter().rev().collect();
-    let id = |n: NodeId| format!("0x{:x}", n.index() + 1);
+    let mut stack: Vec<FileId> = nodes.into_iter().rev().collect();
+    // Files and builds share one index space, as ninja's node and edge pointers.
+    let id = |index: usize| format!("0x{:x}", index + 1);
     while let Some(n) = stack.pop() {
         if !seen_nodes.insert(n) {
             continue;
         }
         out.push_str(&format!(
             "\"{}\" [label=\"{}\"]\n",
-            id(n),
+            id(n.index()),
             e.graph.path(n).replace('\\', "/")
         ));
         let Some(b) = e.graph.file(n).in_build else {
@@ -845,18 +846,18 @@ fn graph(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         if build.ins.len() == 1 && build.outs.len() == 1 {
             out.push_str(&format!(
                 "\"{}\" -> \"{}\" [label=\" {}\"]\n",
-                id(build.ins[0]),
-                id(build.outs[0]),
+                id(build.ins[0].index()),
+                id(build.outs[0].index()),
                 g.rule_name(b)
             ));
         } else {
             out.push_str(&format!(
                 "\"{}\" [label=\"{}\", shape=ellipse]\n",
-                id(b),
+                id(b.index()),
                 g.rule_name(b)
             ));
             for &o in &build.outs {
-                out.push_str(&format!("\"{}\" -> \"{}\"\n", id(b), id(o)));
+                out.push_str(&format!("\"{}\" -> \"{}\"\n", id(b.index()), id(o.index())));
             }
             for (k, &i) in build.ins.iter().enumerate() {
                 let style = if build.is_order_only(k) {
@@ -866,8 +867,8 @@ fn graph(app: &App, e: &mut Engine, args: &[String]) -> u8 {
                 };
                 out.push_str(&format!(
                     "\"{}\" -> \"{}\" [arrowhead=none{style}]\n",
-                    id(i),
-                    id(b)
+                    id(i.index()),
+                    id(b.index())
                 ));
             }
         }
@@ -919,14 +920,14 @@ fn query(app: &App, e: &mut Engine, args: &[String]) -> u8 {
         }
         let g = &e.graph;
         out.push_str("  outputs:\n");
-        let mut consumers: Vec<NodeId> = g.consumers(node).collect();
+        let mut consumers: Vec<BuildId> = g.consumers(node).collect();
         consumers.sort();
         for b in consumers {
             for &o in &g.build(b).outs {
                 out.push_str(&format!("    {}\n", g.path(o)));
             }
         }
-        let mut validated: Vec<NodeId> = g.validation_consumers(node).collect();
+        let mut validated: Vec<BuildId> = g.validation_consumers(node).collect();
         validated.sort();
         if !validated.is_empty() {
             out.push_str("  validation for:\n");
@@ -1215,7 +1216,7 @@ impl<'a> Cleaner<'a> {
         }
     }
 
-    fn remove_edge_files(&mut self, g: &Graph, b: NodeId) {
+    fn remove_edge_files(&mut self, g: &Graph, b: BuildId) {
         for var in ["depfile", "rspfile"] {
             let f = g.binding(b, var, Escape::None).unwrap_or_default();
             if !f.is_empty() {

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::{Escape, NodeId, CONSOLE_POOL};
+use ggninja_graph::{BuildId, Escape, FileId, CONSOLE_POOL};
 use ggninja_syntax::depfile;
 use ggninja_thunk::{EdgeThunk, Thunks};
 
@@ -46,7 +46,7 @@ pub struct Builder<'e> {
     backend: Box<dyn Backend + 'e>,
     /// Edges as thunks, for backends that use them (memo, sandbox).
     thunks: Option<Thunks>,
-    running: HashMap<NodeId, Running>,
+    running: HashMap<BuildId, Running>,
     /// Directories known to exist, so each is created (or checked) once.
     made_dirs: HashSet<String>,
 }
@@ -84,7 +84,7 @@ impl<'e> Builder<'e> {
     }
 
     /// Scans `target` and plans what it needs. Errors are user-facing.
-    pub fn add_target(&mut self, target: NodeId) -> Result<(), String> {
+    pub fn add_target(&mut self, target: FileId) -> Result<(), String> {
         let mut validations = Vec::new();
         self.e.recompute_dirty(target, &mut validations)?;
         self.plan.add_target(self.e, target, validations)
@@ -183,7 +183,7 @@ impl<'e> Builder<'e> {
     }
 
     /// The plan's side of a finished edge, and the total it leaves.
-    fn edge_finished(&mut self, edge: NodeId, success: bool) -> Result<(), String> {
+    fn edge_finished(&mut self, edge: BuildId, success: bool) -> Result<(), String> {
         let g = &self.e.graph;
         let loads_dyndep = g
             .build(edge)
@@ -199,7 +199,7 @@ impl<'e> Builder<'e> {
         Ok(())
     }
 
-    fn describe(&self, edge: NodeId) -> (String, String) {
+    fn describe(&self, edge: BuildId) -> (String, String) {
         let g = &self.e.graph;
         let desc = g
             .binding(edge, "description", Escape::Shell)
@@ -208,7 +208,7 @@ impl<'e> Builder<'e> {
         (desc, cmd)
     }
 
-    fn start_edge(&mut self, edge: NodeId) -> Result<(), String> {
+    fn start_edge(&mut self, edge: BuildId) -> Result<(), String> {
         let _t = crate::metrics::time("StartEdge");
         if self.e.graph.is_phony(edge) {
             return Ok(());
@@ -246,7 +246,7 @@ impl<'e> Builder<'e> {
         started
     }
 
-    fn make_output_dirs(&mut self, edge: NodeId) -> Result<(), String> {
+    fn make_output_dirs(&mut self, edge: BuildId) -> Result<(), String> {
         for &o in &self.e.graph.build(edge).outs {
             let path = self.e.graph.path(o);
             let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
@@ -262,7 +262,7 @@ impl<'e> Builder<'e> {
         Ok(())
     }
 
-    fn write_rspfile(&self, edge: NodeId) -> Result<(), String> {
+    fn write_rspfile(&self, edge: BuildId) -> Result<(), String> {
         let g = &self.e.graph;
         let rspfile = g
             .binding(edge, "rspfile", Escape::None)
@@ -280,7 +280,7 @@ impl<'e> Builder<'e> {
 
     /// The edge's thunk, when the build makes thunks and the edge can run
     /// hermetically (not in the console, not a generator, not a dry run).
-    fn thunk(&self, edge: NodeId, console: bool) -> Option<EdgeThunk> {
+    fn thunk(&self, edge: BuildId, console: bool) -> Option<EdgeThunk> {
         let thunks = self.thunks.as_ref()?;
         let g = &self.e.graph;
         if self.e.config.dry_run || console || g.binding_bool(edge, "generator") {
@@ -387,7 +387,7 @@ impl<'e> Builder<'e> {
 
     fn print_finished(
         &mut self,
-        edge: NodeId,
+        edge: BuildId,
         running: &Running,
         end_ms: u64,
         success: bool,
@@ -415,7 +415,7 @@ impl<'e> Builder<'e> {
     /// Cleans dependents of outputs a `restat` edge left unchanged, and
     /// returns the mtime to log: the newest output's, or, when a restat
     /// left outputs untouched, the newest input's (ninja 1.11's rule).
-    fn restat_outputs(&mut self, edge: NodeId) -> Result<i64, String> {
+    fn restat_outputs(&mut self, edge: BuildId) -> Result<i64, String> {
         let mut record_mtime = 0;
         if self.e.config.dry_run {
             return Ok(record_mtime);
@@ -450,7 +450,7 @@ impl<'e> Builder<'e> {
     }
 
     /// The logged hash covers the command plus rspfile content, as ninja's.
-    fn log_hash(&self, edge: NodeId, mut text: String) -> Result<u64, String> {
+    fn log_hash(&self, edge: BuildId, mut text: String) -> Result<u64, String> {
         let rsp = self.e.graph.binding(edge, "rspfile_content", Escape::Shell);
         let rsp = rsp.map_err(|e| e.to_string())?;
         if !rsp.is_empty() {
@@ -462,7 +462,7 @@ impl<'e> Builder<'e> {
 
     fn write_logs(
         &mut self,
-        edge: NodeId,
+        edge: BuildId,
         entry: &LogEntry,
         deps_type: &str,
         deps_paths: &[String],
@@ -497,7 +497,7 @@ impl<'e> Builder<'e> {
     /// its output (`deps = msvc`, whose include lines are removed).
     fn extract_deps(
         &mut self,
-        edge: NodeId,
+        edge: BuildId,
         deps_type: &str,
         output: &mut Vec<u8>,
     ) -> Result<Vec<String>, String> {

@@ -1,6 +1,6 @@
 //! The state of one build: the graph, per-node scan state, the two logs.
 
-use ggninja_graph::{Graph, NodeId};
+use ggninja_graph::{BuildId, FileId, Graph};
 use ggninja_importer::dyndep;
 
 use crate::build_log::BuildLog;
@@ -71,7 +71,7 @@ pub struct Engine {
     /// Where mtimes, depfiles and dyndep files are read.
     pub disk: Box<dyn Disk>,
     /// Graph node of each deps-log path id, filled as deps are loaded.
-    pub(crate) deps_log_nodes: Vec<Option<NodeId>>,
+    pub(crate) deps_log_nodes: Vec<Option<FileId>>,
 }
 
 impl Engine {
@@ -113,12 +113,12 @@ impl Engine {
         }
     }
 
-    pub fn is_dirty(&self, id: NodeId) -> bool {
+    pub fn is_dirty(&self, id: FileId) -> bool {
         self.nodes[id.index()].dirty
     }
 
     /// Loads the dyndep file `node` and applies it to the builds naming it.
-    pub fn load_dyndeps(&mut self, node: NodeId) -> Result<Vec<NodeId>, String> {
+    pub fn load_dyndeps(&mut self, node: FileId) -> Result<Vec<BuildId>, String> {
         self.nodes[node.index()].dyndep_pending = false;
         let path = self.graph.path(node).to_string();
         self.explain(|| format!("loading dyndep file '{path}'"));
@@ -128,7 +128,7 @@ impl Engine {
             .map_err(|e| format!("loading '{path}': {}", crate::disk::io_message(&e)))?;
         let entries = dyndep::parse(&self.graph, &path, &content)?;
         let mut used = vec![false; entries.len()];
-        let users: Vec<NodeId> = self
+        let users: Vec<BuildId> = self
             .graph
             .consumers(node)
             .filter(|&b| self.graph.build(b).dyndep == Some(node))
@@ -145,7 +145,7 @@ impl Engine {
                 self.sync_states();
                 self.nodes[b.index()].dyndep_restat = true;
             }
-            let outs: Vec<NodeId> = d
+            let outs: Vec<FileId> = d
                 .implicit_outs
                 .iter()
                 .map(|p| self.graph.file_id(p))
@@ -160,7 +160,7 @@ impl Engine {
                 }
             }
             self.graph.add_implicit_outs(b, &outs);
-            let ins: Vec<NodeId> = d
+            let ins: Vec<FileId> = d
                 .implicit_ins
                 .iter()
                 .map(|p| self.graph.file_id(p))

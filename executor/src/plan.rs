@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use ggninja_graph::{Graph, NodeId};
+use ggninja_graph::{BuildId, FileId, Graph};
 
 use crate::engine::{Engine, Mark};
 
@@ -22,13 +22,13 @@ enum Want {
 }
 
 pub struct Plan {
-    want: HashMap<NodeId, Want>,
+    want: HashMap<BuildId, Want>,
     /// Ready edges, started in node order (ninja's creation order).
-    ready: BTreeSet<NodeId>,
+    ready: BTreeSet<BuildId>,
     wanted_edges: usize,
     command_edges: usize,
     pool_use: Vec<usize>,
-    delayed: Vec<BTreeSet<NodeId>>,
+    delayed: Vec<BTreeSet<BuildId>>,
 }
 
 impl Plan {
@@ -55,7 +55,7 @@ impl Plan {
     }
 
     /// The next ready edge, in node order.
-    pub fn pop_ready(&mut self) -> Option<NodeId> {
+    pub fn pop_ready(&mut self) -> Option<BuildId> {
         self.ready.pop_first()
     }
 
@@ -64,8 +64,8 @@ impl Plan {
     pub fn add_target(
         &mut self,
         e: &mut Engine,
-        target: NodeId,
-        validations: Vec<NodeId>,
+        target: FileId,
+        validations: Vec<FileId>,
     ) -> Result<(), String> {
         let in_build = e.graph.file(target).in_build;
         if in_build.is_none_or(|b| !e.nodes[b.index()].outputs_ready) {
@@ -74,7 +74,7 @@ impl Plan {
         self.add_validations(e, validations)
     }
 
-    fn add_validations(&mut self, e: &mut Engine, validations: Vec<NodeId>) -> Result<(), String> {
+    fn add_validations(&mut self, e: &mut Engine, validations: Vec<FileId>) -> Result<(), String> {
         for v in validations {
             if let Some(b) = e.graph.file(v).in_build {
                 if !e.nodes[b.index()].outputs_ready {
@@ -88,9 +88,9 @@ impl Plan {
     fn add_sub_target(
         &mut self,
         e: &mut Engine,
-        node: NodeId,
-        dependent: Option<NodeId>,
-        mut walk: Option<&mut BTreeSet<NodeId>>,
+        node: FileId,
+        dependent: Option<FileId>,
+        mut walk: Option<&mut BTreeSet<BuildId>>,
     ) -> Result<(), String> {
         let Some(edge) = e.graph.file(node).in_build else {
             if e.is_dirty(node) {
@@ -135,14 +135,14 @@ impl Plan {
         Ok(())
     }
 
-    fn edge_wanted(&mut self, g: &Graph, edge: NodeId) {
+    fn edge_wanted(&mut self, g: &Graph, edge: BuildId) {
         self.wanted_edges += 1;
         if !g.is_phony(edge) {
             self.command_edges += 1;
         }
     }
 
-    fn all_inputs_ready(&self, e: &Engine, edge: NodeId) -> bool {
+    fn all_inputs_ready(&self, e: &Engine, edge: BuildId) -> bool {
         e.graph.build(edge).ins.iter().all(|&i| {
             e.graph
                 .file(i)
@@ -151,7 +151,7 @@ impl Plan {
         })
     }
 
-    fn schedule_work(&mut self, g: &Graph, edge: NodeId) {
+    fn schedule_work(&mut self, g: &Graph, edge: BuildId) {
         match self.want.get(&edge) {
             Some(Want::ToStart) => {}
             _ => return,
@@ -183,7 +183,7 @@ impl Plan {
     pub fn edge_finished(
         &mut self,
         e: &mut Engine,
-        edge: NodeId,
+        edge: BuildId,
         success: bool,
     ) -> Result<(), String> {
         let directly_wanted = self.want.get(&edge).is_some_and(|w| *w != Want::Nothing);
@@ -207,11 +207,11 @@ impl Plan {
         Ok(())
     }
 
-    fn node_finished(&mut self, e: &mut Engine, node: NodeId) -> Result<(), String> {
+    fn node_finished(&mut self, e: &mut Engine, node: FileId) -> Result<(), String> {
         if e.nodes[node.index()].dyndep_pending {
             return self.load_dyndeps(e, node);
         }
-        let consumers: Vec<NodeId> = e.graph.consumers(node).collect();
+        let consumers: Vec<BuildId> = e.graph.consumers(node).collect();
         for b in consumers {
             if self.want.contains_key(&b) {
                 self.edge_maybe_ready(e, b)?;
@@ -220,7 +220,7 @@ impl Plan {
         Ok(())
     }
 
-    fn edge_maybe_ready(&mut self, e: &mut Engine, edge: NodeId) -> Result<(), String> {
+    fn edge_maybe_ready(&mut self, e: &mut Engine, edge: BuildId) -> Result<(), String> {
         if self.all_inputs_ready(e, edge) {
             if self.want.get(&edge) != Some(&Want::Nothing) {
                 self.schedule_work(&e.graph, edge);
@@ -233,9 +233,9 @@ impl Plan {
 
     /// After a restat found `node` unchanged, drops dependents that no
     /// longer need to run.
-    pub fn clean_node(&mut self, e: &mut Engine, node: NodeId) -> Result<(), String> {
+    pub fn clean_node(&mut self, e: &mut Engine, node: FileId) -> Result<(), String> {
         e.nodes[node.index()].dirty = false;
-        let consumers: Vec<NodeId> = e.graph.consumers(node).collect();
+        let consumers: Vec<BuildId> = e.graph.consumers(node).collect();
         for b in consumers {
             match self.want.get(&b) {
                 None | Some(Want::Nothing) => continue,
@@ -249,7 +249,7 @@ impl Plan {
             if ins.iter().any(|&i| e.is_dirty(i)) {
                 continue;
             }
-            let mut most_recent: Option<NodeId> = None;
+            let mut most_recent: Option<FileId> = None;
             for &i in &ins {
                 if most_recent.is_none_or(|m| e.mtime(i) > e.mtime(m)) {
                     most_recent = Some(i);
@@ -271,7 +271,7 @@ impl Plan {
     }
 
     /// Loads the dyndep file `node` (just written) and plans what it adds.
-    fn load_dyndeps(&mut self, e: &mut Engine, node: NodeId) -> Result<(), String> {
+    fn load_dyndeps(&mut self, e: &mut Engine, node: FileId) -> Result<(), String> {
         let touched = e.load_dyndeps(node)?;
         // Recompute the dirty state of everything downstream of the file.
         let mut dependents = BTreeSet::new();
@@ -316,8 +316,8 @@ impl Plan {
         Ok(())
     }
 
-    fn unmark_dependents(&self, e: &mut Engine, node: NodeId, dependents: &mut BTreeSet<NodeId>) {
-        let consumers: Vec<NodeId> = e.graph.consumers(node).collect();
+    fn unmark_dependents(&self, e: &mut Engine, node: FileId, dependents: &mut BTreeSet<FileId>) {
+        let consumers: Vec<BuildId> = e.graph.consumers(node).collect();
         for b in consumers {
             if !self.want.contains_key(&b) || e.nodes[b.index()].mark == Mark::None {
                 continue;

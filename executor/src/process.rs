@@ -42,15 +42,15 @@ pub enum Exit {
     Interrupted,
 }
 
-pub struct Finished {
-    pub token: usize,
+pub struct Finished<T> {
+    pub token: T,
     pub exit: Exit,
     pub output: Vec<u8>,
 }
 
 /// A started child handed to a worker, which collects its output and status.
-struct Job {
-    token: usize,
+struct Job<T> {
+    token: T,
     child: std::process::Child,
     reader: Option<std::io::PipeReader>,
 }
@@ -59,17 +59,21 @@ struct Job {
 /// their pids are known at once for Ctrl-C); a pool of worker threads, grown
 /// to the peak number of concurrent commands and reused, blocks in `read`
 /// and `waitpid` for them.
-pub struct Runner {
-    tx: Sender<Finished>,
-    rx: Receiver<Finished>,
-    jobs: Sender<Job>,
-    job_rx: std::sync::Arc<std::sync::Mutex<Receiver<Job>>>,
+pub struct Runner<T> {
+    tx: Sender<Finished<T>>,
+    rx: Receiver<Finished<T>>,
+    jobs: Sender<Job<T>>,
+    job_rx: std::sync::Arc<std::sync::Mutex<Receiver<Job<T>>>>,
     workers: usize,
     /// (token, pid, runs on the console)
-    running: Vec<(usize, u32, bool)>,
+    running: Vec<(T, u32, bool)>,
 }
 
-impl Default for Runner {
+/// What names a command: given to `start`, handed back with its result.
+pub trait Token: Copy + PartialEq + Send + 'static {}
+impl<T: Copy + PartialEq + Send + 'static> Token for T {}
+
+impl<T: Token> Default for Runner<T> {
     fn default() -> Self {
         let (tx, rx) = channel();
         let (jobs, job_rx) = channel();
@@ -84,7 +88,7 @@ impl Default for Runner {
     }
 }
 
-fn collect(job: Job) -> Finished {
+fn collect<T>(job: Job<T>) -> Finished<T> {
     let Job {
         token,
         mut child,
@@ -109,13 +113,13 @@ fn collect(job: Job) -> Finished {
     }
 }
 
-impl Runner {
+impl<T: Token> Runner<T> {
     pub fn running(&self) -> usize {
         self.running.len()
     }
 
     /// Starts `cmd` (see `shell`); `token` comes back with its result.
-    pub fn start(&mut self, token: usize, mut cmd: Command, console: bool) -> std::io::Result<()> {
+    pub fn start(&mut self, token: T, mut cmd: Command, console: bool) -> std::io::Result<()> {
         let reader = if console {
             None
         } else {
@@ -160,7 +164,7 @@ impl Runner {
     }
 
     /// Waits for the next command to finish; `None` if we were interrupted.
-    pub fn wait(&mut self) -> Option<Finished> {
+    pub fn wait(&mut self) -> Option<Finished<T>> {
         loop {
             if interrupted().is_some() {
                 return None;
@@ -178,7 +182,7 @@ impl Runner {
 
     /// Interrupts every running command and waits for all of them to end.
     /// Returns the tokens that were running.
-    pub fn abort(&mut self) -> Vec<usize> {
+    pub fn abort(&mut self) -> Vec<T> {
         let sig = interrupted().unwrap_or(libc::SIGINT);
         for &(_, pid, console) in &self.running {
             if !console {
@@ -188,7 +192,7 @@ impl Runner {
                 }
             }
         }
-        let tokens: Vec<usize> = self.running.iter().map(|r| r.0).collect();
+        let tokens: Vec<T> = self.running.iter().map(|r| r.0).collect();
         while !self.running.is_empty() {
             match self.rx.recv() {
                 Ok(f) => self.running.retain(|r| r.0 != f.token),

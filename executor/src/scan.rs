@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::{Escape, NodeId};
+use ggninja_graph::{BuildId, Escape, FileId};
 use ggninja_syntax::depfile;
 
 use crate::disk;
@@ -17,7 +17,7 @@ impl Engine {
         }
     }
 
-    pub(crate) fn stat_if_necessary(&mut self, id: NodeId) -> Result<(), String> {
+    pub(crate) fn stat_if_necessary(&mut self, id: FileId) -> Result<(), String> {
         if self.nodes[id.index()].exists.is_some() {
             return Ok(());
         }
@@ -29,11 +29,11 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn exists(&self, id: NodeId) -> bool {
+    pub(crate) fn exists(&self, id: FileId) -> bool {
         self.nodes[id.index()].exists == Some(true)
     }
 
-    pub(crate) fn mtime(&self, id: NodeId) -> i64 {
+    pub(crate) fn mtime(&self, id: FileId) -> i64 {
         self.nodes[id.index()].mtime
     }
 
@@ -41,8 +41,8 @@ impl Engine {
     /// Validation nodes found on the way are appended to `validations`.
     pub fn recompute_dirty(
         &mut self,
-        node: NodeId,
-        validations: &mut Vec<NodeId>,
+        node: FileId,
+        validations: &mut Vec<FileId>,
     ) -> Result<(), String> {
         let mut queue = VecDeque::from([node]);
         while let Some(n) = queue.pop_front() {
@@ -57,9 +57,9 @@ impl Engine {
 
     fn recompute_node_dirty(
         &mut self,
-        node: NodeId,
-        stack: &mut Vec<NodeId>,
-        validations: &mut Vec<NodeId>,
+        node: FileId,
+        stack: &mut Vec<FileId>,
+        validations: &mut Vec<FileId>,
     ) -> Result<(), String> {
         let Some(edge) = self.graph.file(node).in_build else {
             if self.nodes[node.index()].exists.is_some() {
@@ -111,7 +111,7 @@ impl Engine {
         }
         validations.extend(self.graph.build(edge).validations.iter().copied());
 
-        let mut most_recent: Option<NodeId> = None;
+        let mut most_recent: Option<FileId> = None;
         let mut i = 0;
         while i < self.graph.build(edge).ins.len() {
             let input = self.graph.build(edge).ins[i];
@@ -151,7 +151,7 @@ impl Engine {
         Ok(())
     }
 
-    fn verify_dag(&self, node: NodeId, stack: &mut [NodeId]) -> Result<(), String> {
+    fn verify_dag(&self, node: FileId, stack: &mut [FileId]) -> Result<(), String> {
         let edge = self
             .graph
             .file(node)
@@ -186,8 +186,8 @@ impl Engine {
     /// Whether any output of `edge` is out of date given its newest input.
     pub(crate) fn recompute_outputs_dirty(
         &mut self,
-        edge: NodeId,
-        most_recent: Option<NodeId>,
+        edge: BuildId,
+        most_recent: Option<FileId>,
     ) -> Result<bool, String> {
         let command = self.graph.command(edge, true).map_err(|e| e.to_string())?;
         for i in 0..self.graph.build(edge).outs.len() {
@@ -201,10 +201,10 @@ impl Engine {
 
     fn recompute_output_dirty(
         &mut self,
-        edge: NodeId,
-        most_recent: Option<NodeId>,
+        edge: BuildId,
+        most_recent: Option<FileId>,
         command: &str,
-        output: NodeId,
+        output: FileId,
     ) -> bool {
         let path = || self.graph.path(output).to_string();
         if self.graph.is_phony(edge) {
@@ -289,13 +289,13 @@ impl Engine {
         false
     }
 
-    pub(crate) fn restat(&self, edge: NodeId) -> bool {
+    pub(crate) fn restat(&self, edge: BuildId) -> bool {
         self.nodes[edge.index()].dyndep_restat || self.graph.binding_bool(edge, "restat")
     }
 
     /// Loads deps discovered by earlier runs. Ok(false): missing or stale,
     /// so the edge must run to rediscover them.
-    fn load_deps(&mut self, edge: NodeId) -> Result<bool, String> {
+    fn load_deps(&mut self, edge: BuildId) -> Result<bool, String> {
         let deps_type = self
             .graph
             .binding(edge, "deps", Escape::Shell)
@@ -313,7 +313,7 @@ impl Engine {
         Ok(true)
     }
 
-    fn load_deps_from_log(&mut self, edge: NodeId) -> bool {
+    fn load_deps_from_log(&mut self, edge: BuildId) -> bool {
         let output = self.graph.build(edge).outs[0];
         let out_path = self.graph.path(output).to_string();
         let Some(deps) = self.deps_log.get(&out_path) else {
@@ -326,14 +326,14 @@ impl Engine {
             return false;
         }
         let ids = deps.ids.clone();
-        let nodes: Vec<NodeId> = ids.iter().map(|&i| self.deps_log_node(i)).collect();
+        let nodes: Vec<FileId> = ids.iter().map(|&i| self.deps_log_node(i)).collect();
         self.add_discovered_deps(edge, &nodes);
         true
     }
 
     /// The graph node of a deps-log path id; each header is interned once,
     /// however many outputs list it.
-    fn deps_log_node(&mut self, id: u32) -> NodeId {
+    fn deps_log_node(&mut self, id: u32) -> FileId {
         let i = id as usize;
         if i >= self.deps_log_nodes.len() {
             self.deps_log_nodes.resize(i + 1, None);
@@ -346,7 +346,7 @@ impl Engine {
         n
     }
 
-    fn load_depfile(&mut self, edge: NodeId, path: &str) -> Result<bool, String> {
+    fn load_depfile(&mut self, edge: BuildId, path: &str) -> Result<bool, String> {
         let _t = crate::metrics::time("depfile load");
         let content = disk::read_or_empty(&*self.disk, path)
             .map_err(|e| format!("loading '{path}': {}", disk::io_message(&e)))?;
@@ -383,13 +383,13 @@ impl Engine {
             }
         }
         let ins: Vec<String> = parsed.ins.iter().filter_map(|p| canonicalize(p)).collect();
-        let nodes: Vec<NodeId> = ins.iter().map(|p| self.graph.file_id(p)).collect();
+        let nodes: Vec<FileId> = ins.iter().map(|p| self.graph.file_id(p)).collect();
         self.add_discovered_deps(edge, &nodes);
         Ok(true)
     }
 
     /// Adds implicit inputs found by a depfile or the deps log.
-    fn add_discovered_deps(&mut self, edge: NodeId, ids: &[NodeId]) {
+    fn add_discovered_deps(&mut self, edge: BuildId, ids: &[FileId]) {
         self.graph.add_implicit_ins(edge, ids);
         for &id in ids {
             self.graph.ensure_phony_producer(id);

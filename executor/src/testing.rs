@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io;
 use std::rc::Rc;
 
-use ggninja_graph::NodeId;
+use ggninja_graph::{BuildId, FileId};
 use ggninja_importer::{parse_str, Options};
 
 use crate::build_log::BuildLog;
@@ -72,11 +72,11 @@ pub fn engine(manifest: &str, disk: &FakeDisk) -> Engine {
 }
 
 /// The node of `path`, which the manifest names.
-pub fn node(e: &Engine, path: &str) -> NodeId {
+pub fn node(e: &Engine, path: &str) -> FileId {
     e.graph.lookup(path).expect("the manifest names it")
 }
 
 /// The first output of `edge`.
-pub fn out(e: &Engine, edge: NodeId) -> &str {
+pub fn out(e: &Engine, edge: BuildId) -> &str {
     e.graph.path(e.graph.build(edge).outs[0])
 }

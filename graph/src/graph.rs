@@ -13,7 +13,30 @@ use petgraph::Direction;
 
 use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE};
 
-pub type NodeId = NodeIndex<u32>;
+/// A file of the graph. Only the graph makes them, so a `FileId` always
+/// names a file: mixing up files and builds is a compile error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(NodeIndex<u32>);
+
+/// A build (edge) of the graph; see `FileId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BuildId(NodeIndex<u32>);
+
+impl FileId {
+    /// The node's index: files and builds share one index space (creation
+    /// order), so per-node tables serve both.
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
+}
+
+impl BuildId {
+    /// See `FileId::index`.
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
+}
+
 pub type PoolId = usize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +50,7 @@ pub enum Link {
 pub struct File {
     pub path: String,
     /// The build that writes this file, if any.
-    pub in_build: Option<NodeId>,
+    pub in_build: Option<BuildId>,
     /// A `.d`/deps-log dependency we made a phony build for.
     pub generated_by_dep_loader: bool,
 }
@@ -41,30 +64,30 @@ pub struct Build {
     /// scope before the rule.
     pub bindings: Option<HashMap<String, String>>,
     /// explicit, then implicit, then order-only inputs.
-    pub ins: Vec<NodeId>,
+    pub ins: Vec<FileId>,
     pub implicit_ins: usize,
     pub order_only_ins: usize,
     /// explicit, then implicit outputs.
-    pub outs: Vec<NodeId>,
+    pub outs: Vec<FileId>,
     pub implicit_outs: usize,
-    pub validations: Vec<NodeId>,
+    pub validations: Vec<FileId>,
     pub pool: PoolId,
-    pub dyndep: Option<NodeId>,
+    pub dyndep: Option<FileId>,
     pub generated_by_dep_loader: bool,
 }
 
 impl Build {
-    pub fn explicit_ins(&self) -> &[NodeId] {
+    pub fn explicit_ins(&self) -> &[FileId] {
         &self.ins[..self.ins.len() - self.implicit_ins - self.order_only_ins]
     }
     /// Inputs whose changes make the build dirty (all but order-only).
-    pub fn dirtying_ins(&self) -> &[NodeId] {
+    pub fn dirtying_ins(&self) -> &[FileId] {
         &self.ins[..self.ins.len() - self.order_only_ins]
     }
     pub fn is_order_only(&self, index: usize) -> bool {
         index >= self.ins.len() - self.order_only_ins
     }
-    pub fn explicit_outs(&self) -> &[NodeId] {
+    pub fn explicit_outs(&self) -> &[FileId] {
         &self.outs[..self.outs.len() - self.implicit_outs]
     }
 }
@@ -100,13 +123,13 @@ pub enum Escape {
 #[derive(Debug)]
 pub struct Graph {
     pub dag: DiGraph<Node, Link, u32>,
-    pub paths: HashMap<String, NodeId>,
+    pub paths: HashMap<String, FileId>,
     pub scopes: Scopes,
     pub pools: Vec<Pool>,
     pub pool_names: HashMap<String, PoolId>,
-    pub defaults: Vec<NodeId>,
+    pub defaults: Vec<FileId>,
     /// Builds in manifest order (ninja's `-t commands` and friends use it).
-    pub builds: Vec<NodeId>,
+    pub builds: Vec<BuildId>,
 }
 
 impl Default for Graph {
@@ -139,78 +162,78 @@ impl Default for Graph {
 
 impl Graph {
     /// The file node for an already canonical `path`, created if new.
-    pub fn file_id(&mut self, path: &str) -> NodeId {
+    pub fn file_id(&mut self, path: &str) -> FileId {
         if let Some(&id) = self.paths.get(path) {
             return id;
         }
-        let id = self.dag.add_node(Node::File(File {
+        let id = FileId(self.dag.add_node(Node::File(File {
             path: path.to_string(),
             ..File::default()
-        }));
+        })));
         self.paths.insert(path.to_string(), id);
         id
     }
 
-    pub fn lookup(&self, path: &str) -> Option<NodeId> {
+    pub fn lookup(&self, path: &str) -> Option<FileId> {
         self.paths.get(path).copied()
     }
 
-    pub fn file(&self, id: NodeId) -> &File {
-        match &self.dag[id] {
+    pub fn file(&self, id: FileId) -> &File {
+        match &self.dag[id.0] {
             Node::File(f) => f,
-            Node::Build(_) => unreachable!("node {id:?} is a build, not a file"),
+            Node::Build(_) => unreachable!("a FileId names a file"),
         }
     }
 
-    pub fn file_mut(&mut self, id: NodeId) -> &mut File {
-        match &mut self.dag[id] {
+    pub fn file_mut(&mut self, id: FileId) -> &mut File {
+        match &mut self.dag[id.0] {
             Node::File(f) => f,
-            Node::Build(_) => unreachable!("node {id:?} is a build, not a file"),
+            Node::Build(_) => unreachable!("a FileId names a file"),
         }
     }
 
-    pub fn build(&self, id: NodeId) -> &Build {
-        match &self.dag[id] {
+    pub fn build(&self, id: BuildId) -> &Build {
+        match &self.dag[id.0] {
             Node::Build(b) => b,
-            Node::File(_) => unreachable!("node {id:?} is a file, not a build"),
+            Node::File(_) => unreachable!("a BuildId names a build"),
         }
     }
 
-    pub fn build_mut(&mut self, id: NodeId) -> &mut Build {
-        match &mut self.dag[id] {
+    pub fn build_mut(&mut self, id: BuildId) -> &mut Build {
+        match &mut self.dag[id.0] {
             Node::Build(b) => b,
-            Node::File(_) => unreachable!("node {id:?} is a file, not a build"),
+            Node::File(_) => unreachable!("a BuildId names a build"),
         }
     }
 
-    pub fn path(&self, id: NodeId) -> &str {
+    pub fn path(&self, id: FileId) -> &str {
         &self.file(id).path
     }
 
     /// Adds a build; outputs must not have a producer yet (the loader checks).
-    pub fn add_build(&mut self, build: Build) -> NodeId {
+    pub fn add_build(&mut self, build: Build) -> BuildId {
         let ins = build.ins.clone();
         let outs = build.outs.clone();
         let validations = build.validations.clone();
-        let id = self.dag.add_node(Node::Build(Box::new(build)));
+        let id = BuildId(self.dag.add_node(Node::Build(Box::new(build))));
         for i in ins {
-            self.dag.add_edge(i, id, Link::Input);
+            self.dag.add_edge(i.0, id.0, Link::Input);
         }
         for o in outs {
-            self.dag.add_edge(id, o, Link::Output);
+            self.dag.add_edge(id.0, o.0, Link::Output);
             self.file_mut(o).in_build = Some(id);
         }
         for v in validations {
-            self.dag.add_edge(id, v, Link::Validation);
+            self.dag.add_edge(id.0, v.0, Link::Validation);
         }
         self.builds.push(id);
         id
     }
 
     /// Inserts extra implicit inputs (from depfiles, the deps log or dyndep).
-    pub fn add_implicit_ins(&mut self, build: NodeId, new: &[NodeId]) {
+    pub fn add_implicit_ins(&mut self, build: BuildId, new: &[FileId]) {
         for &n in new {
-            self.dag.add_edge(n, build, Link::Input);
+            self.dag.add_edge(n.0, build.0, Link::Input);
         }
         let b = self.build_mut(build);
         let at = b.ins.len() - b.order_only_ins;
@@ -219,16 +242,16 @@ impl Graph {
     }
 
     /// Records `build` as a reader of `file` without making it an input.
-    pub fn add_stray_consumer(&mut self, file: NodeId, build: NodeId) {
-        self.dag.add_edge(file, build, Link::Input);
+    pub fn add_stray_consumer(&mut self, file: FileId, build: BuildId) {
+        self.dag.add_edge(file.0, build.0, Link::Input);
     }
 
     /// Takes the outputs away from a phony build the dep loader made, so a
     /// real producer found later (dyndep) can replace it.
-    pub fn clear_dep_loader_outs(&mut self, build: NodeId) {
+    pub fn clear_dep_loader_outs(&mut self, build: BuildId) {
         let outs = std::mem::take(&mut self.build_mut(build).outs);
         for o in outs {
-            if let Some(e) = self.dag.find_edge(build, o) {
+            if let Some(e) = self.dag.find_edge(build.0, o.0) {
                 self.dag.remove_edge(e);
             }
             self.file_mut(o).in_build = None;
@@ -236,9 +259,9 @@ impl Graph {
     }
 
     /// Appends implicit outputs (from dyndep).
-    pub fn add_implicit_outs(&mut self, build: NodeId, new: &[NodeId]) {
+    pub fn add_implicit_outs(&mut self, build: BuildId, new: &[FileId]) {
         for &n in new {
-            self.dag.add_edge(build, n, Link::Output);
+            self.dag.add_edge(build.0, n.0, Link::Output);
             self.file_mut(n).in_build = Some(build);
         }
         let b = self.build_mut(build);
@@ -247,24 +270,24 @@ impl Graph {
     }
 
     /// Builds that read `file`, including as order-only input.
-    pub fn consumers(&self, file: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    pub fn consumers(&self, file: FileId) -> impl Iterator<Item = BuildId> + '_ {
         self.dag
-            .edges_directed(file, Direction::Outgoing)
+            .edges_directed(file.0, Direction::Outgoing)
             .filter(|e| *e.weight() == Link::Input)
-            .map(|e| e.target())
+            .map(|e| BuildId(e.target()))
     }
 
     /// Builds that name `file` as a validation.
-    pub fn validation_consumers(&self, file: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    pub fn validation_consumers(&self, file: FileId) -> impl Iterator<Item = BuildId> + '_ {
         self.dag
-            .edges_directed(file, Direction::Incoming)
+            .edges_directed(file.0, Direction::Incoming)
             .filter(|e| *e.weight() == Link::Validation)
-            .map(|e| e.source())
+            .map(|e| BuildId(e.source()))
     }
 
     /// Gives a dep-loaded file a phony producer so that, if it goes missing,
     /// its dependents rebuild instead of failing with "no known rule".
-    pub fn ensure_phony_producer(&mut self, file: NodeId) {
+    pub fn ensure_phony_producer(&mut self, file: FileId) {
         if self.file(file).in_build.is_some() {
             return;
         }
@@ -274,23 +297,23 @@ impl Graph {
             generated_by_dep_loader: true,
             ..Build::default()
         };
-        let id = self.dag.add_node(Node::Build(Box::new(build)));
-        self.dag.add_edge(id, file, Link::Output);
+        let id = BuildId(self.dag.add_node(Node::Build(Box::new(build))));
+        self.dag.add_edge(id.0, file.0, Link::Output);
         let f = self.file_mut(file);
         f.in_build = Some(id);
         f.generated_by_dep_loader = true;
     }
 
-    pub fn is_phony(&self, build: NodeId) -> bool {
+    pub fn is_phony(&self, build: BuildId) -> bool {
         self.build(build).rule == PHONY_RULE
     }
 
-    pub fn rule_name(&self, build: NodeId) -> &str {
+    pub fn rule_name(&self, build: BuildId) -> &str {
         &self.scopes.rules[self.build(build).rule].name
     }
 
     /// Evaluates variable `var` for `build` exactly as ninja's EdgeEnv does.
-    pub fn binding(&self, build: NodeId, var: &str, escape: Escape) -> Result<String, CycleError> {
+    pub fn binding(&self, build: BuildId, var: &str, escape: Escape) -> Result<String, CycleError> {
         self.binding_of(self.build(build), var, escape)
     }
 
@@ -306,7 +329,7 @@ impl Graph {
     }
 
     /// A binding treated as a flag (`restat`, `generator`): set means non-empty.
-    pub fn binding_bool(&self, build: NodeId, var: &str) -> bool {
+    pub fn binding_bool(&self, build: BuildId, var: &str) -> bool {
         self.binding(build, var, Escape::Shell)
             .map(|v| !v.is_empty())
             .unwrap_or(false)
@@ -314,7 +337,7 @@ impl Graph {
 
     /// The command, with `;rspfile=<content>` appended when `with_rsp` is set,
     /// which is the string ninja hashes into the build log.
-    pub fn command(&self, build: NodeId, with_rsp: bool) -> Result<String, CycleError> {
+    pub fn command(&self, build: BuildId, with_rsp: bool) -> Result<String, CycleError> {
         let mut cmd = self.binding(build, "command", Escape::Shell)?;
         if with_rsp {
             let rsp = self.binding(build, "rspfile_content", Escape::Shell)?;
@@ -369,7 +392,7 @@ impl Graph {
             .to_string())
     }
 
-    fn path_list(&self, ids: &[NodeId], sep: char, escape: Escape) -> String {
+    fn path_list(&self, ids: &[FileId], sep: char, escape: Escape) -> String {
         let mut out = String::new();
         for (i, &id) in ids.iter().enumerate() {
             if i > 0 {
@@ -384,7 +407,7 @@ impl Graph {
     }
 
     /// Targets built when none are named: `default` statements, else the roots.
-    pub fn default_targets(&self) -> Vec<NodeId> {
+    pub fn default_targets(&self) -> Vec<FileId> {
         if !self.defaults.is_empty() {
             return self.defaults.clone();
         }
@@ -392,7 +415,7 @@ impl Graph {
     }
 
     /// Outputs that no build reads, in manifest order.
-    pub fn roots(&self) -> Vec<NodeId> {
+    pub fn roots(&self) -> Vec<FileId> {
         let mut roots = Vec::new();
         for &b in &self.builds {
             for &o in &self.build(b).outs {

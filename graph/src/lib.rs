@@ -6,6 +6,6 @@ pub mod path;
 
 pub use eval::{EvalString, Part, Rule, RuleId, Scope, ScopeId, Scopes, ROOT_SCOPE};
 pub use graph::{
-    Build, CycleError, Escape, File, Graph, Link, Node, NodeId, Pool, PoolId, CONSOLE_POOL,
-    DEFAULT_POOL,
+    Build, BuildId, CycleError, Escape, File, FileId, Graph, Link, Node, Pool, PoolId,
+    CONSOLE_POOL, DEFAULT_POOL,
 };

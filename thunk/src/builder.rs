@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ggninja_graph::{Graph, NodeId};
+use ggninja_graph::{BuildId, FileId, Graph};
 use ggninja_store::hash::{ContentHash, Kind};
 use rayon::prelude::*;
 
@@ -29,7 +29,7 @@ pub struct Footprint {
 }
 
 /// A scanner gives an edge's footprint, or why it cannot be known.
-pub type Scan<'a> = dyn Fn(&Graph, NodeId) -> Result<Footprint, String> + Sync + 'a;
+pub type Scan<'a> = dyn Fn(&Graph, BuildId) -> Result<Footprint, String> + Sync + 'a;
 
 /// One edge's thunk, or the reason it must run locally.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ impl EdgeThunk {
 }
 
 /// Maps by edge, with a hash cheaper than the default (keys are small ints).
-pub type NodeMap<V> = rustc_hash::FxHashMap<NodeId, V>;
+pub type BuildMap<V> = rustc_hash::FxHashMap<BuildId, V>;
 
 /// Builds the thunks of every non-phony edge needed for `targets`, linked
 /// to each other by hash, in dependency order.
@@ -71,17 +71,17 @@ pub struct ThunkBuilder<'a> {
     pub scan: &'a Scan<'a>,
     /// Finished entries, unless `build_all` was given somewhere else to
     /// put them.
-    pub done: NodeMap<Entry>,
+    pub done: BuildMap<Entry>,
     /// Name produced inputs by their producer's thunk (a self-contained
     /// graph), or, when false, by their current content (the memo key: an
     /// identical object from a changed source then still hits downstream).
     pub link_outputs: bool,
     /// Every finished edge's thunk hash (None: local-only).
-    linked: NodeMap<Option<ContentHash>>,
+    linked: BuildMap<Option<ContentHash>>,
 }
 
 /// Where `build_all` hands finished entries.
-pub type Emit<'e> = &'e mut dyn FnMut(Vec<(NodeId, Entry)>);
+pub type Emit<'e> = &'e mut dyn FnMut(Vec<(BuildId, Entry)>);
 
 /// A drafted edge: finished, or waiting for a producer.
 enum Made {
@@ -104,9 +104,9 @@ impl<'a> ThunkBuilder<'a> {
             cache,
             bundles,
             scan,
-            done: NodeMap::default(),
+            done: BuildMap::default(),
             link_outputs,
-            linked: NodeMap::default(),
+            linked: BuildMap::default(),
         }
     }
 }
@@ -120,7 +120,7 @@ struct Draft {
     inputs: Vec<InputJson>,
     bundle: Option<Arc<NamedBundle>>,
     /// Inputs another edge produces: (thunk-visible path, producer).
-    links: Vec<(String, NodeId)>,
+    links: Vec<(String, BuildId)>,
     /// The sorted outputs' JSON.
     outputs: String,
     sees: Vec<PathBuf>,
@@ -144,14 +144,14 @@ impl From<Input> for InputJson {
 impl ThunkBuilder<'_> {
     /// Returns the entry of the build producing `node` (None for sources
     /// and phony-only nodes).
-    pub fn entry_for(&mut self, node: NodeId) -> Option<&Entry> {
+    pub fn entry_for(&mut self, node: FileId) -> Option<&Entry> {
         let b = self.graph.file(node).in_build?;
         self.build(b);
         self.done.get(&b)
     }
 
     /// Computes (and memoizes) the entry of build `b` and its producers.
-    pub fn build(&mut self, b: NodeId) {
+    pub fn build(&mut self, b: BuildId) {
         self.build_all(&[b], None);
     }
 
@@ -162,15 +162,15 @@ impl ThunkBuilder<'_> {
     /// them) finished thunks pile up. `emit` gets each batch of finished
     /// entries, every one after the entries it links to; without it they
     /// stay in `done`.
-    pub fn build_all(&mut self, edges: &[NodeId], mut emit: Option<Emit>) {
+    pub fn build_all(&mut self, edges: &[BuildId], mut emit: Option<Emit>) {
         // Drafts that link to a producer only their scan found (the
         // manifest does not name it): they wait for it.
-        let mut deferred: NodeMap<Draft> = NodeMap::default();
+        let mut deferred: BuildMap<Draft> = BuildMap::default();
         let mut wanted = edges.to_vec();
         while !wanted.is_empty() {
             self.run_waves(wanted, &mut deferred, &mut emit);
             loop {
-                let mut ready: Vec<NodeId> = deferred
+                let mut ready: Vec<BuildId> = deferred
                     .iter()
                     .filter(|(_, d)| d.links.iter().all(|l| self.linked.contains_key(&l.1)))
                     .map(|(&b, _)| b)
@@ -195,7 +195,7 @@ impl ThunkBuilder<'_> {
     }
 
     /// Edges that wait for each other: local-only.
-    fn record_cycle(&mut self, mut cycle: Vec<NodeId>, emit: &mut Option<Emit>) {
+    fn record_cycle(&mut self, mut cycle: Vec<BuildId>, emit: &mut Option<Emit>) {
         cycle.sort();
         let why = || Entry::LocalOnly("dependency cycle".to_string());
         self.record(cycle.into_iter().map(|b| (b, why())).collect(), emit);
@@ -205,12 +205,12 @@ impl ThunkBuilder<'_> {
     /// and finishes them a wave at a time.
     fn run_waves(
         &mut self,
-        edges: Vec<NodeId>,
-        deferred: &mut NodeMap<Draft>,
+        edges: Vec<BuildId>,
+        deferred: &mut BuildMap<Draft>,
         emit: &mut Option<Emit>,
     ) {
         let g = self.graph;
-        let mut producers: NodeMap<Vec<NodeId>> = NodeMap::default();
+        let mut producers: BuildMap<Vec<BuildId>> = BuildMap::default();
         let mut todo = edges;
         while let Some(b) = todo.pop() {
             if self.linked.contains_key(&b) || producers.contains_key(&b) {
@@ -228,11 +228,11 @@ impl ThunkBuilder<'_> {
             todo.extend(&ps);
             producers.insert(b, ps);
         }
-        let mut waiting: NodeMap<usize> = NodeMap::default();
-        let mut dependents: NodeMap<Vec<NodeId>> = NodeMap::default();
+        let mut waiting: BuildMap<usize> = BuildMap::default();
+        let mut dependents: BuildMap<Vec<BuildId>> = BuildMap::default();
         let mut wave = Vec::new();
         for (&b, ps) in &producers {
-            let pending: Vec<NodeId> = ps
+            let pending: Vec<BuildId> = ps
                 .iter()
                 .copied()
                 .filter(|p| producers.contains_key(p))
@@ -254,7 +254,7 @@ impl ThunkBuilder<'_> {
             // A wave can be the whole graph: a batch at a time bounds what
             // is held before `emit` takes it.
             for batch in wave.chunks(4096) {
-                let made: Vec<(NodeId, Made)> =
+                let made: Vec<(BuildId, Made)> =
                     batch.par_iter().map(|&b| (b, self.make(b))).collect();
                 let mut finished = Vec::with_capacity(made.len());
                 for (b, m) in made {
@@ -287,11 +287,11 @@ impl ThunkBuilder<'_> {
     }
 
     /// The edges producing `b`'s manifest inputs (phony ones looked through).
-    fn manifest_producers(&self, b: NodeId) -> Vec<NodeId> {
+    fn manifest_producers(&self, b: BuildId) -> Vec<BuildId> {
         let g = self.graph;
         let files = self.through_phony(g.build(b).ins.iter().copied());
         let producers = files.into_iter().filter_map(|n| g.file(n).in_build);
-        let mut out: Vec<NodeId> = producers
+        let mut out: Vec<BuildId> = producers
             .filter(|&p| p != b && !g.is_phony(p) && !g.build(p).generated_by_dep_loader)
             .collect();
         out.sort();
@@ -303,10 +303,10 @@ impl ThunkBuilder<'_> {
     /// transitively. Each phony build is looked through once: CMake's phony
     /// targets share their dependencies so much that walking every path
     /// (LLVM: 15k edges) never ends.
-    fn through_phony(&self, nodes: impl IntoIterator<Item = NodeId>) -> Vec<NodeId> {
+    fn through_phony(&self, nodes: impl IntoIterator<Item = FileId>) -> Vec<FileId> {
         let g = self.graph;
         let mut seen = rustc_hash::FxHashSet::default();
-        let mut stack: Vec<NodeId> = nodes.into_iter().collect();
+        let mut stack: Vec<FileId> = nodes.into_iter().collect();
         let mut out = Vec::new();
         while let Some(n) = stack.pop() {
             let phony = g.file(n).in_build.filter(|&p| g.is_phony(p));
@@ -320,7 +320,7 @@ impl ThunkBuilder<'_> {
     }
 
     /// One edge drafted, and finished unless a producer is not.
-    fn make(&self, b: NodeId) -> Made {
+    fn make(&self, b: BuildId) -> Made {
         match self.draft(b) {
             Err(reason) => Made::Entry(Entry::LocalOnly(reason)),
             Ok(d) if d.links.iter().all(|l| self.linked.contains_key(&l.1)) => {
@@ -332,7 +332,7 @@ impl ThunkBuilder<'_> {
 
     /// Notes finished entries for the thunks linking to them, and hands
     /// them to `emit` or keeps them.
-    fn record(&mut self, made: Vec<(NodeId, Entry)>, emit: &mut Option<Emit>) {
+    fn record(&mut self, made: Vec<(BuildId, Entry)>, emit: &mut Option<Emit>) {
         for (b, e) in &made {
             let hash = match e {
                 Entry::Thunk(t) => Some(t.hash),
@@ -348,7 +348,7 @@ impl ThunkBuilder<'_> {
 
     /// The first phase for one edge: footprint, phony inputs expanded,
     /// plain inputs hashed, produced inputs noted as links.
-    fn draft(&self, b: NodeId) -> Result<Draft, String> {
+    fn draft(&self, b: BuildId) -> Result<Draft, String> {
         let g = self.graph;
         let fp = (self.scan)(g, b)?;
         let mut files: Vec<String> = Vec::new();

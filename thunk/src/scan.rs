@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_graph::{BuildId, Escape, Graph};
 
 use crate::builder::Footprint;
 
@@ -18,7 +18,7 @@ pub fn edge_footprint(
     scanner: &ggninja_footprint::Scanner,
     cwd: &Path,
     g: &Graph,
-    b: NodeId,
+    b: BuildId,
 ) -> Result<Footprint, String> {
     use ggninja_footprint::Kind;
     let command = g.command(b, false).map_err(|e| e.to_string())?;
@@ -45,7 +45,7 @@ pub fn edge_footprint(
     })
 }
 
-fn has_depfile(g: &Graph, b: NodeId) -> bool {
+fn has_depfile(g: &Graph, b: BuildId) -> bool {
     let set = |name, escape| !g.binding(b, name, escape).unwrap_or_default().is_empty();
     set("deps", Escape::Shell) || set("depfile", Escape::None)
 }

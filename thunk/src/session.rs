@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use ggninja_footprint::Scanner;
-use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_graph::{BuildId, Escape, Graph};
 
 use crate::builder::{EdgeThunk, Entry, ThunkBuilder};
 use crate::bundles::Bundles;
@@ -54,7 +54,7 @@ impl Thunks {
         f: impl FnOnce(&mut ThunkBuilder) -> T,
     ) -> T {
         let cwd = &self.roots.build;
-        let scan = |g: &Graph, b: NodeId| edge_footprint(&self.scanner, cwd, g, b);
+        let scan = |g: &Graph, b: BuildId| edge_footprint(&self.scanner, cwd, g, b);
         let (roots, hashes, bundles) = (&self.roots, &self.hashes, &self.bundles);
         let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, &scan, link_outputs);
         f(&mut tb)
@@ -64,7 +64,7 @@ impl Thunks {
     /// it must run locally. Inputs are named by content, not by their
     /// producers: an identical object from a changed source then still hits
     /// downstream.
-    pub fn of(&self, g: &Graph, b: NodeId) -> Result<EdgeThunk, String> {
+    pub fn of(&self, g: &Graph, b: BuildId) -> Result<EdgeThunk, String> {
         // Edges finished since the last call may have generated headers.
         self.scanner.invalidate();
         self.with_builder(g, false, |tb| {
@@ -91,7 +91,7 @@ impl Thunks {
 }
 
 /// The files an edge leaves behind: its outputs and its depfile.
-pub fn produced(g: &Graph, b: NodeId) -> Vec<String> {
+pub fn produced(g: &Graph, b: BuildId) -> Vec<String> {
     let mut files: Vec<String> = g
         .build(b)
         .outs

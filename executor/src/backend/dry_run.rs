@@ -2,13 +2,13 @@
 
 use std::collections::VecDeque;
 
-use ggninja_graph::NodeId;
+use ggninja_graph::BuildId;
 
 use super::{Backend, Ctx, Done, Task};
 
 #[derive(Default)]
 pub struct DryRun {
-    done: VecDeque<NodeId>,
+    done: VecDeque<BuildId>,
 }
 
 impl Backend for DryRun {
@@ -25,7 +25,7 @@ impl Backend for DryRun {
         0
     }
 
-    fn abort(&mut self) -> Vec<NodeId> {
+    fn abort(&mut self) -> Vec<BuildId> {
         self.done.drain(..).collect()
     }
 }

@@ -2,14 +2,14 @@
 
 use std::process::Command;
 
-use ggninja_graph::NodeId;
+use ggninja_graph::BuildId;
 
 use super::{Backend, Ctx, Done, Task};
 use crate::process::{self, Runner};
 
 #[derive(Default)]
 pub struct Local {
-    runner: Runner,
+    runner: Runner<BuildId>,
 }
 
 impl Local {
@@ -17,13 +17,13 @@ impl Local {
     /// sandbox's bubblewrap invocation).
     pub fn start_command(
         &mut self,
-        edge: NodeId,
+        edge: BuildId,
         cmd: Command,
         console: bool,
         command: &str,
     ) -> Result<(), String> {
         self.runner
-            .start(edge.index(), cmd, console)
+            .start(edge, cmd, console)
             .map_err(|_| format!("command '{command}' failed."))
     }
 }
@@ -36,7 +36,7 @@ impl Backend for Local {
 
     fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
         self.runner.wait().map(|f| Done {
-            edge: NodeId::new(f.token),
+            edge: f.token,
             exit: f.exit,
             output: f.output,
         })
@@ -46,7 +46,7 @@ impl Backend for Local {
         self.runner.running()
     }
 
-    fn abort(&mut self) -> Vec<NodeId> {
-        self.runner.abort().into_iter().map(NodeId::new).collect()
+    fn abort(&mut self) -> Vec<BuildId> {
+        self.runner.abort()
     }
 }

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::{ContentHash, Kind};
 use ggninja_store::{Memo, MemoOutput, Store};
 use ggninja_thunk::{produced, EdgeThunk, Roots};
@@ -24,9 +24,9 @@ pub struct Memoized {
     memo: Option<Memoizer>,
     /// Storing a result failed (a full or read-only store): only look up.
     read_only: bool,
-    hits: VecDeque<NodeId>,
+    hits: VecDeque<BuildId>,
     /// The memo key of each running edge whose result is to be stored.
-    keys: FxHashMap<NodeId, ContentHash>,
+    keys: FxHashMap<BuildId, ContentHash>,
 }
 
 impl Memoized {
@@ -107,7 +107,7 @@ impl Backend for Memoized {
         self.inner.running()
     }
 
-    fn abort(&mut self) -> Vec<NodeId> {
+    fn abort(&mut self) -> Vec<BuildId> {
         self.hits.clear();
         self.keys.clear();
         self.inner.abort()
@@ -147,7 +147,7 @@ impl Memoizer {
 
     /// Restores a memoized result. Ok(false): not memoized (or an object
     /// was missing or corrupt), and nothing was written.
-    pub fn restore(&self, g: &Graph, b: NodeId, key: &ContentHash) -> std::io::Result<bool> {
+    pub fn restore(&self, g: &Graph, b: BuildId, key: &ContentHash) -> std::io::Result<bool> {
         let Some(memo) = self.store.memo_get(key) else {
             return Ok(false);
         };
@@ -182,7 +182,7 @@ impl Memoizer {
     }
 
     /// Stores what a successful run of `b` produced under `key`.
-    pub fn record(&self, g: &Graph, b: NodeId, key: &ContentHash) -> std::io::Result<()> {
+    pub fn record(&self, g: &Graph, b: BuildId, key: &ContentHash) -> std::io::Result<()> {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         let mut outputs = Vec::new();
         for f in produced(g, b) {

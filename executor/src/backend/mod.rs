@@ -21,14 +21,14 @@ pub use local::Local;
 pub use memo::{Memoized, Memoizer};
 pub use sandbox::{Sandbox, Sandboxed};
 
-use ggninja_graph::{Graph, NodeId};
+use ggninja_graph::{BuildId, Graph};
 use ggninja_thunk::EdgeThunk;
 
 pub use crate::process::Exit;
 
 /// One edge to run.
 pub struct Task {
-    pub edge: NodeId,
+    pub edge: BuildId,
     /// The command as the manifest gives it (run by `/bin/sh -c`).
     pub command: String,
     /// Runs in the console pool: the terminal, not a pipe.
@@ -42,14 +42,14 @@ pub struct Task {
 
 /// A finished edge: how it ended and what it printed.
 pub struct Done {
-    pub edge: NodeId,
+    pub edge: BuildId,
     pub exit: Exit,
     pub output: Vec<u8>,
 }
 
 impl Done {
     /// An edge finished without a process (a dry run, a memo hit).
-    pub fn settled(edge: NodeId) -> Done {
+    pub fn settled(edge: BuildId) -> Done {
         Done {
             edge,
             exit: Exit::Success,
@@ -85,7 +85,7 @@ impl Ctx<'_> {
     }
 
     /// The edge's first output, as messages name it.
-    pub fn first_output(&self, edge: NodeId) -> &str {
+    pub fn first_output(&self, edge: BuildId) -> &str {
         self.graph.path(self.graph.build(edge).outs[0])
     }
 }
@@ -99,7 +99,7 @@ pub trait Backend {
     /// How many edges run now (what `-j` and `-l` limit).
     fn running(&self) -> usize;
     /// Stops every running edge and returns them, once they have ended.
-    fn abort(&mut self) -> Vec<NodeId>;
+    fn abort(&mut self) -> Vec<BuildId>;
     /// The build is over: remove what only the build needed.
     fn close(&mut self) {}
 }

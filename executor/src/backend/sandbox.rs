@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use ggninja_graph::{Escape, Graph, NodeId};
+use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_thunk::{produced, NamedBundle, Roots, Source, Thunk};
 use rustc_hash::FxHashMap;
 
@@ -24,7 +24,7 @@ pub struct Sandboxed {
     sandbox: Sandbox,
     local: Local,
     /// Edges running in a sandbox, with their `restat`.
-    inside: FxHashMap<NodeId, bool>,
+    inside: FxHashMap<BuildId, bool>,
 }
 
 impl Sandboxed {
@@ -73,7 +73,7 @@ impl Backend for Sandboxed {
         self.local.running()
     }
 
-    fn abort(&mut self) -> Vec<NodeId> {
+    fn abort(&mut self) -> Vec<BuildId> {
         let stopped = self.local.abort();
         self.close();
         stopped
@@ -126,7 +126,7 @@ impl Sandbox {
         &self,
         id: usize,
         g: &Graph,
-        b: NodeId,
+        b: BuildId,
         thunk: &Thunk,
         bundle: Option<&NamedBundle>,
     ) -> io::Result<Command> {
@@ -180,7 +180,7 @@ impl Sandbox {
     /// and the depfile. With `restat`, an output whose content did not
     /// change is left untouched, as a command that writes only on change
     /// would have left it.
-    pub fn collect(&self, id: usize, g: &Graph, b: NodeId, restat: bool) -> io::Result<()> {
+    pub fn collect(&self, id: usize, g: &Graph, b: BuildId, restat: bool) -> io::Result<()> {
         let root = self.root(id);
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         for out in produced(g, b) {

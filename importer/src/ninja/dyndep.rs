@@ -2,14 +2,14 @@
 //! (Fortran and C++20 modules), in ninja's `ninja_dyndep_version = 1` format.
 
 use ggninja_graph::path::canonicalize;
-use ggninja_graph::{Graph, NodeId};
+use ggninja_graph::{BuildId, Graph};
 
 use super::lexer::{Lexer, Token};
 
 /// What a dyndep file says about one build.
 #[derive(Debug, Default)]
 pub struct Dyndeps {
-    pub build: Option<NodeId>,
+    pub build: Option<BuildId>,
     pub restat: bool,
     pub implicit_ins: Vec<String>,
     pub implicit_outs: Vec<String>,

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use ggninja_graph::path::{canonicalize, canonicalize_owned};
-use ggninja_graph::{Build, Escape, EvalString, Graph, NodeId, Pool, Rule, ScopeId, DEFAULT_POOL};
+use ggninja_graph::{Build, Escape, EvalString, FileId, Graph, Pool, Rule, ScopeId, DEFAULT_POOL};
 
 use super::lexer::{Lexer, Token};
 use crate::{LoadError, Options, VERSION};
@@ -370,7 +370,7 @@ impl FileParser<'_, '_, '_, '_> {
         scope: ScopeId,
         bindings: Option<&HashMap<String, String>>,
         paths: &[EvalString],
-    ) -> Result<Vec<NodeId>, String> {
+    ) -> Result<Vec<FileId>, String> {
         let mut ids = Vec::with_capacity(paths.len());
         for e in paths {
             let path = eval_path(&self.loader.graph, self.lx, scope, bindings, e)?;
