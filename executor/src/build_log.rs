@@ -2,7 +2,7 @@
 //! that built it, in ninja's text format so either tool can read the other's.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -138,14 +138,8 @@ impl BuildLog {
 
     fn open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let mut f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            if f.metadata()?.len() == 0 {
-                writeln!(f, "# ninja log v{}", self.version)?;
-            }
-            self.file = Some(f);
+            let header = format!("# ninja log v{}\n", self.version);
+            self.file = Some(crate::disk::open_log(&self.path, header.as_bytes())?);
         }
         Ok(self.file.as_mut().expect("opened above"))
     }

@@ -149,15 +149,8 @@ impl DepsLog {
 
     fn open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let mut f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            if f.metadata()?.len() == 0 {
-                f.write_all(SIGNATURE)?;
-                f.write_all(&VERSION.to_le_bytes())?;
-            }
-            self.file = Some(f);
+            let header = [SIGNATURE, &VERSION.to_le_bytes()].concat();
+            self.file = Some(crate::disk::open_log(&self.path, &header)?);
         }
         Ok(self.file.as_mut().expect("opened above"))
     }

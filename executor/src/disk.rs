@@ -79,6 +79,19 @@ pub fn remove(path: &str) -> io::Result<bool> {
     }
 }
 
+/// Opens a log for appending, writing `header` first when it is new.
+pub fn open_log(path: &Path, header: &[u8]) -> io::Result<std::fs::File> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if f.metadata()?.len() == 0 {
+        f.write_all(header)?;
+    }
+    Ok(f)
+}
+
 pub fn io_message(e: &io::Error) -> String {
     ggninja_graph_io(e)
 }

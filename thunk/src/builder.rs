@@ -59,7 +59,7 @@ impl EdgeThunk {
 }
 
 /// Maps by edge, with a hash cheaper than the default (keys are small ints).
-pub type BuildMap<V> = rustc_hash::FxHashMap<BuildId, V>;
+type BuildMap<V> = rustc_hash::FxHashMap<BuildId, V>;
 
 /// Builds the thunks of every non-phony edge needed for `targets`, linked
 /// to each other by hash, in dependency order.

@@ -16,7 +16,7 @@ mod roots;
 mod scan;
 mod session;
 
-pub use builder::{BuildMap, EdgeThunk, Emit, Entry, Footprint, Scan, ThunkBuilder};
+pub use builder::{EdgeThunk, Emit, Entry, Footprint, Scan, ThunkBuilder};
 pub use bundles::{Bundles, NamedBundle};
 pub use hash_cache::HashCache;
 pub use ir::{Bundle, BundleFile, Function, Input, Source, Thunk, ENV};

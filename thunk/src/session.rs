@@ -77,11 +77,6 @@ impl Thunks {
         })
     }
 
-    /// Every bundle made so far.
-    pub fn bundles(&self) -> &Bundles {
-        &self.bundles
-    }
-
     /// Keeps the file hashes and the scanner's answers for the next run;
     /// losing them only costs time.
     pub fn save_caches(&self) {
