@@ -14,11 +14,16 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 use std::process::Command;
 
+use common::text;
 use common::two_trees::*;
-use common::{run, text};
+
+/// Both trees of `fixtures/cmake-demo`, or None when a tool it needs is
+/// missing.
+fn demo() -> Option<Pair> {
+    setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"])
+}
 
 fn count_matching(cmds: &[String], needle: &str) -> usize {
     cmds.iter().filter(|c| c.contains(needle)).count()
@@ -26,7 +31,7 @@ fn count_matching(cmds: &[String], needle: &str) -> usize {
 
 #[test]
 fn cmake_build_runs_programs_and_ctest() {
-    let Some(pair) = setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"]) else {
+    let Some(pair) = demo() else {
         return;
     };
     let b = &pair.b;
@@ -83,22 +88,12 @@ fn cmake_build_runs_programs_and_ctest() {
     pair.a.assert_no_op();
     b.assert_no_op();
 
-    let out = run(
-        &b.root,
-        Path::new("ctest"),
-        &["--test-dir", "build", "--output-on-failure"],
-    );
-    assert!(
-        out.status.success(),
-        "ctest failed in the ggninja tree:\n{}",
-        text(&out)
-    );
-    assert!(text(&out).contains("100% tests passed"), "{}", text(&out));
+    ctest_passes(b);
 }
 
 #[test]
 fn touching_common_header_rebuilds_like_ninja() {
-    let Some(pair) = setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"]) else {
+    let Some(pair) = demo() else {
         return;
     };
     build_both(&pair);
@@ -118,7 +113,7 @@ fn touching_common_header_rebuilds_like_ninja() {
 
 #[test]
 fn touching_rare_header_rebuilds_like_ninja() {
-    let Some(pair) = setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"]) else {
+    let Some(pair) = demo() else {
         return;
     };
     build_both(&pair);
@@ -134,7 +129,7 @@ fn touching_rare_header_rebuilds_like_ninja() {
 
 #[test]
 fn touching_generator_input_rebuilds_like_ninja() {
-    let Some(pair) = setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"]) else {
+    let Some(pair) = demo() else {
         return;
     };
     build_both(&pair);
@@ -179,7 +174,7 @@ fn touching_generator_input_rebuilds_like_ninja() {
 
 #[test]
 fn editing_cmakelists_reruns_cmake() {
-    let Some(pair) = setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"]) else {
+    let Some(pair) = demo() else {
         return;
     };
     build_both(&pair);
@@ -203,7 +198,7 @@ fn editing_cmakelists_reruns_cmake() {
 
 #[test]
 fn compile_error_fails_like_ninja() {
-    let Some(pair) = setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"]) else {
+    let Some(pair) = demo() else {
         return;
     };
     build_both(&pair);
@@ -250,7 +245,7 @@ fn compile_error_fails_like_ninja() {
 
 #[test]
 fn tools_commands_and_targets_match_ninja() {
-    let Some(pair) = setup("cmake-demo", &["cmake", "ctest", "python3", "cc", "c++"]) else {
+    let Some(pair) = demo() else {
         return;
     };
     for args in [&["-t", "commands"][..], &["-t", "targets", "all"][..]] {

@@ -3,13 +3,10 @@
 
 mod common;
 
-use common::copy_dir;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{ggninja, require_tool, run, text};
+use common::{cmake, copy_dir, fixture, ggninja, require_tool, run, text};
 
 /// A thunk-visible path as a real, canonical one.
 fn real(virt: &str, build: &Path, src: &Path) -> Option<PathBuf> {
@@ -31,20 +28,9 @@ fn footprints_hold_every_depfile_header() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     let build = tmp.path().join("build");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cmake-demo"),
-        &src,
-    );
+    copy_dir(&fixture("cmake-demo"), &src);
     let gg = ggninja();
-    let out = Command::new("cmake")
-        .args(["-G", "Ninja", "-S"])
-        .arg(&src)
-        .arg("-B")
-        .arg(&build)
-        .arg(format!("-DCMAKE_MAKE_PROGRAM={}", gg.display()))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "configure: {}", text(&out));
+    cmake::configure(&src, &build, Some(&gg), &[]);
     let out = run(&build, &gg, &[]);
     assert!(out.status.success(), "build: {}", text(&out));
 

@@ -18,10 +18,8 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
 use common::two_trees::*;
-use common::{run, text};
 
 /// The source defining `kinds`, the module every other source `use`s.
 const MOST_USED: &str = "src/core/kinds.f90";
@@ -100,17 +98,7 @@ fn fortran_build_uses_dyndep_and_passes_ctest() {
     pair.a.assert_no_op();
     b.assert_no_op();
 
-    let out = run(
-        &b.root,
-        Path::new("ctest"),
-        &["--test-dir", "build", "--output-on-failure"],
-    );
-    assert!(
-        out.status.success(),
-        "ctest failed in the ggninja tree:\n{}",
-        text(&out)
-    );
-    assert!(text(&out).contains("100% tests passed"), "{}", text(&out));
+    ctest_passes(b);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ggninja, require_tool, run};
+use common::{as_ninja, descriptions, ggninja, ninja_log, program_name, require_tool, run};
 
 /// The slow edge writes its shell's pid and a partial output, then sleeps for
 /// as many seconds as `delay` says (30 for the interrupted build, 0 for the
@@ -69,23 +69,17 @@ fn children(pid: i32, comm: &str) -> Vec<i32> {
 
 /// Entries of `.ninja_log` (outputs), asserting every line parses.
 fn log_outputs(dir: &Path) -> Vec<String> {
-    let text = fs::read_to_string(dir.join(".ninja_log")).unwrap_or_default();
-    let mut lines = text.lines();
-    match lines.next() {
+    let Some(log) = ninja_log::read(dir) else {
+        return Vec::new();
+    };
+    match &log.header {
         None => return Vec::new(),
         Some(h) => assert!(h.starts_with("# ninja log v"), "bad header {h:?}"),
     }
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 5, "bad .ninja_log line {l:?}");
-            for n in &f[..3] {
-                n.parse::<u64>()
-                    .unwrap_or_else(|_| panic!("bad number in {l:?}"));
-            }
-            f[3].to_string()
-        })
-        .collect()
+    log.entries
+        .iter()
+        .for_each(ninja_log::Entry::assert_numbers);
+    log.outputs()
 }
 
 /// What one interrupted build looked like.
@@ -192,30 +186,15 @@ fn scenario(prog: &Path, signal: i32) -> Report {
     fs::write(dir.join("delay"), "0\n").unwrap();
     let rerun = run(dir, prog, &["-j2"]);
     assert!(rerun.status.success(), "rerun failed: {rerun:?}");
-    let rerun_built = String::from_utf8_lossy(&rerun.stdout)
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix('[')?
-                .split_once("] ")
-                .map(|(_, d)| d.to_string())
-        })
-        .collect();
+    let rerun_built = descriptions(&String::from_utf8_lossy(&rerun.stdout));
     let rerun_output = fs::read_to_string(dir.join("slow.out")).unwrap_or_default();
 
     eprintln!(
         "{}: shell {shell}, sleep {sleep:?}; stdout {stdout:?}; stderr {stderr:?}",
         prog.display()
     );
-    let name = prog.file_name().unwrap().to_string_lossy().into_owned();
-    let normalize = |s: &str| {
-        s.lines()
-            .map(|l| match l.strip_prefix(&name) {
-                Some(rest) if rest.starts_with(':') => format!("ninja{rest}"),
-                _ => l.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let name = program_name(prog);
+    let normalize = |s: &str| as_ninja(s, &name);
     Report {
         code: status.code(),
         stdout: normalize(&stdout),

@@ -11,41 +11,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
-use common::{copy_dir, ggninja, require_tool, run};
-
-fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/tools")
-}
-
-fn newest_mtime(dir: &Path) -> SystemTime {
-    let mut newest = SystemTime::UNIX_EPOCH;
-    for entry in fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let t = if entry.file_type().unwrap().is_dir() {
-            newest_mtime(&entry.path())
-        } else {
-            entry.metadata().unwrap().modified().unwrap()
-        };
-        newest = newest.max(t);
-    }
-    newest
-}
-
-/// Makes `rel` strictly newer than every file in `dir` and waits until the
-/// clock is well past it, so that outputs written afterwards are newer.
-fn touch_newer(dir: &Path, rel: &str) {
-    let when = newest_mtime(dir) + Duration::from_millis(1);
-    while SystemTime::now() < when + Duration::from_millis(50) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let f = fs::OpenOptions::new()
-        .append(true)
-        .open(dir.join(rel))
-        .unwrap();
-    f.set_modified(when).unwrap();
-}
+use common::mtime::touch;
+use common::{
+    copy_dir, descriptions, fixture, ggninja, ninja_log, program_name, require_tool, run,
+};
 
 /// Programs: (label, path). None when ninja or gcc is missing.
 fn programs() -> Option<(PathBuf, PathBuf)> {
@@ -56,12 +26,13 @@ fn programs() -> Option<(PathBuf, PathBuf)> {
 
 fn tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), dir.path());
+    copy_dir(&fixture("tools"), dir.path());
     dir
 }
 
-fn name(prog: &Path) -> String {
-    prog.file_name().unwrap().to_string_lossy().into_owned()
+/// Every (first program, second program) pair of the two.
+fn pairs<'a>(ninja: &'a PathBuf, gg: &'a PathBuf) -> [(&'a PathBuf, &'a PathBuf); 4] {
+    [(ninja, ninja), (ninja, gg), (gg, ninja), (gg, gg)]
 }
 
 struct Outcome {
@@ -73,14 +44,7 @@ struct Outcome {
 impl Outcome {
     /// Edge descriptions printed by the build (`[3/6] CC main.o` -> `CC main.o`).
     fn built(&self) -> BTreeSet<String> {
-        self.stdout
-            .lines()
-            .filter_map(|l| {
-                l.strip_prefix('[')?
-                    .split_once("] ")
-                    .map(|(_, d)| d.to_string())
-            })
-            .collect()
+        descriptions(&self.stdout)
     }
 
     fn no_work(&self) -> bool {
@@ -106,12 +70,19 @@ fn build_ok(dir: &Path, prog: &Path) -> Outcome {
         o.code,
         Some(0),
         "{} failed in {}:\n{}{}",
-        name(prog),
+        program_name(prog),
         dir.display(),
         o.stdout,
         o.stderr
     );
     o
+}
+
+/// A copy of the fixture fully built by `builder`.
+fn built_by(builder: &Path) -> tempfile::TempDir {
+    let t = tree();
+    build_ok(t.path(), builder);
+    t
 }
 
 /// Asserts `checker` finds nothing to do in a tree built by `builder`,
@@ -121,8 +92,8 @@ fn assert_no_work(dir: &Path, builder: &Path, checker: &Path, context: &str) {
     assert!(
         o.no_work(),
         "{context}: tree built by {}, {} should have no work to do, got exit {:?}:\n{}{}",
-        name(builder),
-        name(checker),
+        program_name(builder),
+        program_name(checker),
         o.code,
         o.stdout,
         o.stderr
@@ -135,8 +106,7 @@ fn up_to_date_across_tools() {
         return;
     };
     for (builder, checker) in [(&ninja, &gg), (&gg, &ninja)] {
-        let t = tree();
-        build_ok(t.path(), builder);
+        let t = built_by(builder);
         assert_no_work(t.path(), builder, checker, "after a full build");
         let o = build(t.path(), checker, &[]);
         assert!(o.no_work(), "{}{}", o.stdout, o.stderr);
@@ -170,12 +140,11 @@ fn header_change_rebuilds_same_set_across_tools() {
         return;
     };
     let mut seen = Vec::new();
-    for (builder, rebuilder) in [(&ninja, &ninja), (&ninja, &gg), (&gg, &ninja), (&gg, &gg)] {
-        let t = tree();
-        build_ok(t.path(), builder);
-        touch_newer(t.path(), "src/util.h");
+    for (builder, rebuilder) in pairs(&ninja, &gg) {
+        let t = built_by(builder);
+        touch(t.path(), "src/util.h");
         let o = build_ok(t.path(), rebuilder);
-        seen.push((name(builder), name(rebuilder), o.built()));
+        seen.push((program_name(builder), program_name(rebuilder), o.built()));
         // And back: the first tool reads the logs the second one wrote.
         assert_no_work(
             t.path(),
@@ -183,9 +152,9 @@ fn header_change_rebuilds_same_set_across_tools() {
             builder,
             "after rebuilding for the header",
         );
-        touch_newer(t.path(), "src/util.h");
+        touch(t.path(), "src/util.h");
         let o = build_ok(t.path(), builder);
-        seen.push((name(rebuilder), name(builder), o.built()));
+        seen.push((program_name(rebuilder), program_name(builder), o.built()));
         assert_no_work(
             t.path(),
             builder,
@@ -203,51 +172,41 @@ fn header_change_rebuilds_same_set_across_tools() {
 
 /// Parses a v5 `.ninja_log`: header and (output, hash) per line.
 fn read_log(dir: &Path) -> (String, Vec<(String, String)>) {
-    let text = fs::read_to_string(dir.join(".ninja_log")).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap().to_string();
-    let entries = lines
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 5, "bad .ninja_log line {l:?}");
-            for n in &f[..3] {
-                n.parse::<u64>()
-                    .unwrap_or_else(|_| panic!("bad number in {l:?}"));
-            }
-            (f[3].to_string(), f[4].to_string())
+    let log = ninja_log::read(dir).expect("reading .ninja_log");
+    let entries = log
+        .entries
+        .iter()
+        .map(|e| {
+            e.assert_numbers();
+            (e.output.clone(), e.hash.clone())
         })
         .collect();
-    (header, entries)
+    (log.header.expect("an empty .ninja_log"), entries)
 }
 
 /// Rewrites `.ninja_log` so each entry appears `copies` times with a wrong
 /// command hash before its real entry (the last one wins on load).
 fn inflate_log(dir: &Path, copies: usize) -> usize {
-    let path = dir.join(".ninja_log");
-    let text = fs::read_to_string(&path).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let real: Vec<&str> = lines.collect();
-    let mut out = format!("{header}\n");
+    let log = ninja_log::read(dir).expect("reading .ninja_log");
+    let mut out = format!("{}\n", log.header.expect("an empty .ninja_log"));
     for i in 0..copies {
-        for l in &real {
-            let f: Vec<&str> = l.split('\t').collect();
+        for e in &log.entries {
             out.push_str(&format!(
                 "{}\t{}\t{}\t{}\t{:x}\n",
                 i,
                 i + 1,
-                f[2],
-                f[3],
+                e.mtime,
+                e.output,
                 0xdead0000u64 + i as u64
             ));
         }
     }
-    for l in &real {
-        out.push_str(l);
+    for e in &log.entries {
+        out.push_str(&e.line());
         out.push('\n');
     }
-    fs::write(&path, out).unwrap();
-    real.len() * (copies + 1)
+    fs::write(dir.join(".ninja_log"), out).unwrap();
+    log.entries.len() * (copies + 1)
 }
 
 #[test]
@@ -256,9 +215,8 @@ fn duplicated_log_is_recompacted() {
         return;
     };
     let mut results = Vec::new();
-    for (builder, checker) in [(&ninja, &ninja), (&ninja, &gg), (&gg, &ninja), (&gg, &gg)] {
-        let t = tree();
-        build_ok(t.path(), builder);
+    for (builder, checker) in pairs(&ninja, &gg) {
+        let t = built_by(builder);
         let (header, before) = read_log(t.path());
         assert_eq!(header, "# ninja log v5");
         let unique: BTreeSet<_> = before.iter().cloned().collect();
@@ -270,8 +228,8 @@ fn duplicated_log_is_recompacted() {
         let (header2, after) = read_log(t.path());
         let after_set: BTreeSet<_> = after.iter().cloned().collect();
         results.push((
-            name(builder),
-            name(checker),
+            program_name(builder),
+            program_name(checker),
             o.no_work(),
             header2.clone(),
             after.len(),
@@ -280,8 +238,8 @@ fn duplicated_log_is_recompacted() {
         assert!(
             o.no_work(),
             "{} on an inflated log from {}: expected no work, got {:?}\n{}{}",
-            name(checker),
-            name(builder),
+            program_name(checker),
+            program_name(builder),
             o.code,
             o.stdout,
             o.stderr
@@ -291,9 +249,9 @@ fn duplicated_log_is_recompacted() {
             after.len(),
             unique.len(),
             "{} did not recompact a log of {total} entries ({} unique); log from {}",
-            name(checker),
+            program_name(checker),
             unique.len(),
-            name(builder)
+            program_name(builder)
         );
         assert_eq!(after_set, unique, "recompaction kept the wrong entries");
         // The other tool reads the recompacted log.
@@ -306,8 +264,7 @@ fn duplicated_log_is_recompacted() {
 /// Builds with `builder`, cuts the last `cut` bytes off `.ninja_deps` (in
 /// the middle of the last record) and builds again with `rebuilder`.
 fn truncated_deps(builder: &Path, rebuilder: &Path, cut: u64) -> (Outcome, tempfile::TempDir) {
-    let t = tree();
-    build_ok(t.path(), builder);
+    let t = built_by(builder);
     let path = t.path().join(".ninja_deps");
     let len = fs::metadata(&path).unwrap().len();
     fs::OpenOptions::new()
@@ -326,17 +283,17 @@ fn truncated_deps_log_recovers() {
     };
     for cut in [2, 7] {
         let mut sets = Vec::new();
-        for (builder, rebuilder) in [(&ninja, &ninja), (&ninja, &gg), (&gg, &ninja), (&gg, &gg)] {
+        for (builder, rebuilder) in pairs(&ninja, &gg) {
             let (o, t) = truncated_deps(builder, rebuilder, cut);
             let who = format!(
                 "deps log from {} cut by {cut} bytes, rebuilt by {}",
-                name(builder),
-                name(rebuilder)
+                program_name(builder),
+                program_name(rebuilder)
             );
             assert_eq!(o.code, Some(0), "{who}: {}{}", o.stdout, o.stderr);
             let warning = format!(
                 "{}: warning: premature end of file; recovering",
-                name(rebuilder)
+                program_name(rebuilder)
             );
             assert!(
                 o.stderr.lines().any(|l| l == warning),

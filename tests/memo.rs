@@ -2,12 +2,10 @@
 
 mod common;
 
-use common::copy_dir;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ggninja, require_bwrap, require_tool, text};
+use common::{cmake, copy_dir, count, fixture, ggninja, require_bwrap, require_tool, text};
 
 struct Project {
     _tmp: tempfile::TempDir,
@@ -30,10 +28,7 @@ impl Project {
             tmp.path().join("build"),
             tmp.path().join("store"),
         );
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cmake-demo"),
-            &src,
-        );
+        copy_dir(&fixture("cmake-demo"), &src);
         let p = Project {
             _tmp: tmp,
             src,
@@ -46,16 +41,7 @@ impl Project {
 
     /// Configures the source tree into another build directory.
     fn configure(&self, build: &Path, args: &[&str]) {
-        let out = Command::new("cmake")
-            .args(["-G", "Ninja", "-S"])
-            .arg(&self.src)
-            .arg("-B")
-            .arg(build)
-            .arg(format!("-DCMAKE_MAKE_PROGRAM={}", ggninja().display()))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "configure: {}", text(&out));
+        cmake::configure(&self.src, build, Some(&ggninja()), args);
     }
 
     /// Runs ggninja with `--cache -d explain`; returns (ok, stdout+stderr).
@@ -78,6 +64,15 @@ impl Project {
 
     fn clean(&self) {
         self.clean_in(&self.build);
+    }
+
+    /// Cleans the build dir and builds it again as `gg` does, asserting
+    /// success; returns the build's output.
+    fn rebuild(&self) -> String {
+        self.clean();
+        let (ok, log) = self.gg(&[]);
+        assert!(ok, "{log}");
+        log
     }
 
     fn clean_in(&self, build: &Path) {
@@ -123,13 +118,8 @@ impl Project {
     }
 
     fn ctest_in(&self, build: &Path) {
-        let out = Command::new("ctest").current_dir(build).output().unwrap();
-        assert!(out.status.success(), "ctest: {}", text(&out));
+        cmake::ctest(build, &[]);
     }
-}
-
-fn count(log: &str, needle: &str) -> usize {
-    log.lines().filter(|l| l.contains(needle)).count()
 }
 
 /// Edges reused whose outputs come from stored objects: all but the
@@ -154,9 +144,7 @@ fn warm_store_rebuild_restores_identical_outputs() {
         "{} products",
         cold_products.len()
     );
-    p.clean();
-    let (ok, warm) = p.gg(&[]);
-    assert!(ok, "{warm}");
+    let warm = p.rebuild();
     let memoizable = count(&cold, "is not memoized");
     assert!(
         memoizable >= 16,
@@ -195,16 +183,13 @@ fn corrupt_objects_are_never_used() {
         }
         std::fs::write(&path, data).unwrap();
     }
-    p.clean();
-    let (ok, log) = p.gg(&[]);
-    assert!(ok, "{log}");
+    let log = p.rebuild();
     assert_eq!(reused_objects(&log), 0, "a corrupt object was used:\n{log}");
     assert_eq!(p.products(), good);
     p.ctest();
     // The rebuild stored good objects again.
-    p.clean();
-    let (ok, log) = p.gg(&[]);
-    assert!(ok && count(&log, "reusing the outputs") >= 16, "{log}");
+    let log = p.rebuild();
+    assert!(count(&log, "reusing the outputs") >= 16, "{log}");
 }
 
 /// Memo entries whose objects were pruned from the store: the commands
@@ -216,14 +201,11 @@ fn a_memo_entry_without_its_objects_reruns() {
     let good = p.products();
     std::fs::remove_dir_all(p.store.join("objects")).unwrap();
     std::fs::create_dir(p.store.join("objects")).unwrap();
-    p.clean();
-    let (ok, log) = p.gg(&[]);
-    assert!(ok, "{log}");
+    let log = p.rebuild();
     assert_eq!(reused_objects(&log), 0, "{log}");
     assert_eq!(p.products(), good);
-    p.clean();
-    let (ok, log) = p.gg(&[]);
-    assert!(ok && count(&log, "reusing the outputs") >= 16, "{log}");
+    let log = p.rebuild();
+    assert!(count(&log, "reusing the outputs") >= 16, "{log}");
 }
 
 #[test]

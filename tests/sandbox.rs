@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{copy_dir, fetch_source, ggninja, require_bwrap, require_tool, text};
+use common::{
+    cmake, copy_dir, count, fetch_source, fixture, ggninja, require_bwrap, require_tool, text,
+};
 
 /// `ggninja --sandbox -d explain` in `dir`.
 fn sandboxed(dir: &Path, extra: &[&str]) -> Output {
@@ -37,18 +39,6 @@ fn run_ok(dir: &Path, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> St
     text(&out)
 }
 
-fn configure(src: &Path, build: &Path, args: &[&str]) {
-    let out = Command::new("cmake")
-        .args(["-G", "Ninja", "-S"])
-        .arg(src)
-        .arg("-B")
-        .arg(build)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "configure: {}", text(&out));
-}
-
 /// The contents of the files under `dir` that `keep` selects, by path.
 fn products(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut found = BTreeMap::new();
@@ -68,8 +58,11 @@ fn products(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> BTreeMap<PathBuf, Vec<u
     found
 }
 
-fn count(log: &str, needle: &str) -> usize {
-    log.lines().filter(|l| l.contains(needle)).count()
+/// Real ninja, when cmake, bubblewrap and ninja are all usable here.
+fn tools() -> Option<PathBuf> {
+    require_tool("cmake")?;
+    require_bwrap()?;
+    require_tool("ninja")
 }
 
 /// The CMake fixture (C, C++, a shared library, generated headers, -g):
@@ -77,19 +70,13 @@ fn count(log: &str, needle: &str) -> usize {
 /// binary is byte-identical, and the tests pass.
 #[test]
 fn cmake_fixture_builds_identically_in_the_sandbox() {
-    if require_tool("cmake").is_none() || require_bwrap().is_none() {
-        return;
-    }
-    let Some(ninja) = require_tool("ninja") else {
+    let Some(ninja) = tools() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let (src, build) = (tmp.path().join("src"), tmp.path().join("build"));
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cmake-demo"),
-        &src,
-    );
-    configure(&src, &build, &[]);
+    copy_dir(&fixture("cmake-demo"), &src);
+    cmake::configure(&src, &build, None, &[]);
     run_ok(&build, &ninja, &[]);
     let binaries = [
         "calc",
@@ -118,7 +105,7 @@ fn cmake_fixture_builds_identically_in_the_sandbox() {
         "{local} of {edges} local:\n{log}"
     );
     assert_eq!(products(&build, &keep), normal, "sandboxed outputs differ");
-    run_ok(&build, "ctest", &["--output-on-failure"]);
+    cmake::ctest(&build, &["--output-on-failure"]);
     assert!(!build.join(".ggninja_sandbox").exists());
     // The deps log got the headers, with real paths: nothing is dirty.
     let again = text(&sandboxed(&build, &[]));
@@ -178,10 +165,7 @@ fn an_undeclared_input_fails_in_the_sandbox() {
 /// the ones ninja builds, and its own test suite passes.
 #[test]
 fn ninja_source_builds_in_the_sandbox() {
-    if require_tool("cmake").is_none() || require_bwrap().is_none() {
-        return;
-    }
-    let Some(ninja) = require_tool("ninja") else {
+    let Some(ninja) = tools() else {
         return;
     };
     let Some(src) = fetch_source("ninja-build") else {
@@ -189,7 +173,7 @@ fn ninja_source_builds_in_the_sandbox() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let build = tmp.path().join("build");
-    configure(&src, &build, &["-DCMAKE_BUILD_TYPE=Release"]);
+    cmake::configure(&src, &build, None, &["-DCMAKE_BUILD_TYPE=Release"]);
     run_ok(&build, &ninja, &[]);
     // LTO objects carry a random section suffix even between two ninja
     // runs; the linked binaries are deterministic.

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{fetch_source, ggninja, require_tool, text};
+use common::{cmake, fetch_source, files, ggninja, mtime, require_tool, text};
 
 struct Project {
     /// Debian source package name.
@@ -289,24 +289,10 @@ fn assert_same_sets(what: &str, ninja: &BTreeSet<String>, gg: &BTreeSet<String>)
 
 /// Every file under `dir`, relative, excluding ninja's own logs.
 fn file_set(dir: &Path) -> BTreeSet<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            let ty = entry.file_type().unwrap();
-            if ty.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().display().to_string();
-                if rel != ".ninja_log" && rel != ".ninja_deps" {
-                    out.insert(rel);
-                }
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    walk(dir, dir, &mut out);
-    out
+    files(dir)
+        .into_iter()
+        .filter(|rel| rel != ".ninja_log" && rel != ".ninja_deps")
+        .collect()
 }
 
 /// Counts, over `ninja -t deps`, how many targets depend on each header of
@@ -335,9 +321,9 @@ fn most_included_header(deps: &str, build: &Path, src: &Path) -> (PathBuf, usize
 }
 
 fn differential_build(project: &Project) {
-    let Some(cmake) = require_tool("cmake") else {
+    if require_tool("cmake").is_none() {
         return;
-    };
+    }
     let Some(ctest) = require_tool("ctest") else {
         return;
     };
@@ -401,17 +387,13 @@ fn differential_build(project: &Project) {
             let children: Vec<_> = [&a, &b]
                 .iter()
                 .map(|side| {
-                    let mut c = Command::new(&cmake);
-                    c.arg("-G")
-                        .arg("Ninja")
-                        .arg("-S")
-                        .arg(&src)
-                        .arg("-B")
-                        .arg(&side.dir)
-                        .arg(format!("-DCMAKE_MAKE_PROGRAM={}", side.ninja.display()))
-                        .args(project.cmake_options)
-                        .env_remove("NINJA_STATUS")
-                        .stdout(std::process::Stdio::piped())
+                    let mut c = cmake::configure_command(
+                        &src,
+                        &side.dir,
+                        Some(&side.ninja),
+                        project.cmake_options,
+                    );
+                    c.stdout(std::process::Stdio::piped())
                         .stderr(std::process::Stdio::piped());
                     (side.label, c.spawn().expect("spawning cmake"))
                 })
@@ -515,11 +497,7 @@ fn differential_build(project: &Project) {
         "{name}: most-included header {} ({count} targets)",
         header.strip_prefix(&src).unwrap().display()
     );
-    std::fs::File::options()
-        .append(true)
-        .open(&header)
-        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
-        .expect("touching the header");
+    mtime::touch_newer(&[&a.dir, &b.dir], &[&header]);
 
     let rebuilt_a = timed(
         &format!("{name}: rebuild after touch, ninja"),

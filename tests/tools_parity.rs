@@ -15,55 +15,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
-use common::{copy_dir, ggninja, require_tool, run};
-
-fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/tools")
-}
-
-/// Every file under `dir`, as sorted relative paths.
-fn files(dir: &Path) -> BTreeSet<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                walk(root, &entry.path(), out);
-            } else {
-                let rel = entry.path().strip_prefix(root).unwrap().to_owned();
-                out.insert(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-/// Latest mtime of any file under `dir`.
-fn newest_mtime(dir: &Path) -> SystemTime {
-    files(dir)
-        .iter()
-        .map(|f| fs::metadata(dir.join(f)).unwrap().modified().unwrap())
-        .max()
-        .unwrap()
-}
-
-/// Makes `rel` strictly newer than every file in `dir`, and waits until the
-/// clock is well past that mtime so that anything written afterwards is
-/// newer still (file timestamps come from a coarse clock).
-fn touch_newer(dir: &Path, rel: &str) {
-    let when = newest_mtime(dir) + Duration::from_millis(1);
-    while SystemTime::now() < when + Duration::from_millis(50) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let f = fs::OpenOptions::new()
-        .append(true)
-        .open(dir.join(rel))
-        .unwrap();
-    f.set_modified(when).unwrap();
-}
+use common::mtime::touch;
+use common::{
+    as_ninja, copy_dir, files, fixture, ggninja, ninja_log, program_name, require_tool, run,
+};
 
 /// One copy of the fixture and the program that builds it.
 struct Side {
@@ -82,7 +38,7 @@ struct Res {
 impl Side {
     fn new(prog: PathBuf) -> Side {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&fixture(), dir.path());
+        copy_dir(&fixture("tools"), dir.path());
         Side { dir, prog }
     }
 
@@ -91,28 +47,14 @@ impl Side {
     }
 
     fn name(&self) -> String {
-        self.prog
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned()
+        program_name(&self.prog)
     }
 
     /// Replaces the directory with `<ROOT>` and a leading program name
     /// (`ggninja: error: ...`, `ggninja explain: ...`) with `ninja`.
     fn normalize(&self, s: &str) -> String {
         let root = self.path().to_string_lossy().into_owned();
-        let name = self.name();
-        s.replace(&root, "<ROOT>")
-            .lines()
-            .map(|l| match l.strip_prefix(&name) {
-                Some(rest) if rest.starts_with(':') || rest.starts_with(" explain:") => {
-                    format!("ninja{rest}")
-                }
-                _ => l.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        as_ninja(&s.replace(&root, "<ROOT>"), &self.name())
     }
 
     fn run(&self, args: &[&str]) -> Res {
@@ -288,21 +230,13 @@ fn renumber_graph(s: &str) -> String {
 type LogShape = (String, BTreeMap<String, (String, bool)>);
 
 fn log_shape(dir: &Path) -> Option<LogShape> {
-    let text = fs::read_to_string(dir.join(".ninja_log")).ok()?;
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or("").to_string();
-    let mut entries = BTreeMap::new();
-    for l in lines {
-        let f: Vec<&str> = l.split('\t').collect();
-        assert_eq!(
-            f.len(),
-            5,
-            "bad .ninja_log line in {}: {l:?}",
-            dir.display()
-        );
-        entries.insert(f[3].to_string(), (f[4].to_string(), f[2] == "0"));
-    }
-    Some((header, entries))
+    let log = ninja_log::read(dir)?;
+    let entries = log
+        .entries
+        .into_iter()
+        .map(|e| (e.output, (e.hash, e.mtime == "0")))
+        .collect();
+    Some((log.header.unwrap_or_default(), entries))
 }
 
 fn compare_logs(p: &mut Pair, what: &str) {
@@ -394,7 +328,7 @@ fn deps_tool() {
     p.compare_with(&["-t", "deps", "main.o"], mask);
     p.compare_with(&["-t", "deps", "util.o", "hello"], mask);
     // A header newer than the deps record makes it STALE.
-    p.both(|s| touch_newer(s.path(), "src/util.c"));
+    p.both(|s| touch(s.path(), "src/util.c"));
     p.compare_with(&["-t", "deps", "util.o", "main.o"], mask);
     p.finish();
 }
@@ -572,7 +506,7 @@ fn errors() {
 #[test]
 fn explain_after_touching_header() {
     let Some(mut p) = Pair::built() else { return };
-    p.both(|s| touch_newer(s.path(), "src/util.h"));
+    p.both(|s| touch(s.path(), "src/util.h"));
     let mut sets = Vec::new();
     for s in [&p.ninja, &p.gg] {
         let r = s.run(&["-d", "explain", "-j1", "all"]);

@@ -1,8 +1,12 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod cmake;
+pub mod mtime;
+pub mod ninja_log;
 pub mod two_trees;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -49,6 +53,68 @@ pub fn text(out: &Output) -> String {
     let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
     s.push_str(&String::from_utf8_lossy(&out.stderr));
     s
+}
+
+/// The name of a program as it prefixes its messages (its file name).
+pub fn program_name(program: &Path) -> String {
+    program.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// `s` with the program name `name` opening a line (`ggninja: error: ...`,
+/// `ggninja explain: ...`) replaced by `ninja`.
+pub fn as_ninja(s: &str, name: &str) -> String {
+    s.lines()
+        .map(|l| match l.strip_prefix(name) {
+            Some(rest) if rest.starts_with(':') || rest.starts_with(" explain:") => {
+                format!("ninja{rest}")
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Edge descriptions printed by a build (`[3/6] CC main.o` -> `CC main.o`).
+pub fn descriptions(stdout: &str) -> BTreeSet<String> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix('[')?
+                .split_once("] ")
+                .map(|(_, d)| d.to_string())
+        })
+        .collect()
+}
+
+/// How many lines of `log` contain `needle`.
+pub fn count(log: &str, needle: &str) -> usize {
+    log.lines().filter(|l| l.contains(needle)).count()
+}
+
+/// `fixtures/<name>` in this repository.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// Every file (anything but a directory) under `dir`, as sorted relative
+/// paths.
+pub fn files(dir: &Path) -> BTreeSet<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &entry.path(), out);
+            } else {
+                let rel = entry.path().strip_prefix(root).unwrap().to_owned();
+                out.insert(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
 }
 
 /// Copies a directory tree (a fixture into a temp dir).

@@ -12,9 +12,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
 
-use super::{copy_dir, ggninja, require_tool, run, text};
+use super::{cmake, copy_dir, ggninja, mtime, require_tool, run, text};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -62,16 +61,21 @@ impl Tree {
             .unwrap_or_else(|e| panic!("running {}: {e}", self.program.display()))
     }
 
+    /// Asserts that `out`, of `what` run in this tree, is a success.
+    fn assert_ok(&self, out: &Output, what: &str) {
+        assert!(
+            out.status.success(),
+            "[{}] {what} failed ({:?}):\n{}",
+            self.label,
+            out.status,
+            text(out)
+        );
+    }
+
     /// Builds the default target and asserts success.
     pub fn build_ok(&self) -> Output {
         let out = self.ninja(&[], None);
-        assert!(
-            out.status.success(),
-            "[{}] build failed ({:?}):\n{}",
-            self.label,
-            out.status,
-            text(&out)
-        );
+        self.assert_ok(&out, "build");
         out
     }
 
@@ -79,13 +83,7 @@ impl Tree {
     /// returns the normalised command lines that ran (sorted, duplicates kept).
     pub fn build_commands(&self) -> Vec<String> {
         let out = self.ninja(&["-v"], Some(""));
-        assert!(
-            out.status.success(),
-            "[{}] verbose build failed ({:?}):\n{}",
-            self.label,
-            out.status,
-            text(&out)
-        );
+        self.assert_ok(&out, "verbose build");
         let mut cmds: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -100,13 +98,8 @@ impl Tree {
     /// `<prog>: no work to do.` line (plus the `Entering directory` line).
     pub fn assert_no_op(&self) {
         let out = self.ninja(&[], None);
+        self.assert_ok(&out, "no-op build");
         let all = text(&out);
-        assert!(
-            out.status.success(),
-            "[{}] no-op build failed ({:?}):\n{all}",
-            self.label,
-            out.status
-        );
         let lines: Vec<&str> = all
             .lines()
             .filter(|l| !l.contains(": Entering directory `"))
@@ -122,14 +115,7 @@ impl Tree {
     /// `Entering directory` line) and returns its normalised, sorted lines.
     pub fn tool_lines(&self, args: &[&str]) -> Vec<String> {
         let out = run(&self.build_dir(), &self.program, args);
-        assert!(
-            out.status.success(),
-            "[{}] {:?} failed ({:?}):\n{}",
-            self.label,
-            args,
-            out.status,
-            text(&out)
-        );
+        self.assert_ok(&out, &format!("{args:?}"));
         let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| self.normalize(l))
@@ -141,12 +127,7 @@ impl Tree {
     /// Runs a program built in this tree and returns its stdout.
     pub fn run_program(&self, name: &str, args: &[&str]) -> String {
         let out = run(&self.build_dir(), &self.build_dir().join(name), args);
-        assert!(
-            out.status.success(),
-            "[{}] {name} failed:\n{}",
-            self.label,
-            text(&out)
-        );
+        self.assert_ok(&out, name);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -216,9 +197,7 @@ pub fn setup(fixture: &str, tools: &[&str]) -> Option<Pair> {
     let tmp = tempfile::tempdir().unwrap();
     // Canonical roots, so the paths CMake writes match the ones we normalise.
     let base = fs::canonicalize(tmp.path()).unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(fixture);
+    let fixture = super::fixture(fixture);
     let make_tree = |label, dir: &str, program: PathBuf| {
         let root = base.join(dir);
         copy_dir(&fixture, &root.join("src"));
@@ -227,7 +206,7 @@ pub fn setup(fixture: &str, tools: &[&str]) -> Option<Pair> {
             root,
             program,
         };
-        configure(&tree);
+        cmake::configure(&tree.src(), &tree.build_dir(), Some(&tree.program), &[]);
         tree
     };
     let a = make_tree("ninja", "a", ninja);
@@ -240,57 +219,19 @@ pub fn setup(fixture: &str, tools: &[&str]) -> Option<Pair> {
     })
 }
 
-pub fn configure(tree: &Tree) {
-    let make_program = format!("-DCMAKE_MAKE_PROGRAM={}", tree.program.display());
-    let out = Command::new("cmake")
-        .args(["-G", "Ninja", "-S", "src", "-B", "build", &make_program])
-        .current_dir(&tree.root)
-        .env_remove("NINJA_STATUS")
-        .output()
-        .expect("running cmake");
-    assert!(
-        out.status.success(),
-        "[{}] cmake configure failed ({:?}):\n{}",
-        tree.label,
-        out.status,
-        text(&out)
+/// "Touches" `rel` (relative to src/) in both trees: gives it one mtime,
+/// newer than anything in either tree (see `mtime::touch_newer`).
+pub fn touch_both(pair: &Pair, rel: &str) {
+    mtime::touch_newer(
+        &[&pair.a.root, &pair.b.root],
+        &[&pair.a.src().join(rel), &pair.b.src().join(rel)],
     );
 }
 
-pub fn newest_mtime(dir: &Path) -> SystemTime {
-    let mut newest = SystemTime::UNIX_EPOCH;
-    for entry in fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let meta = fs::symlink_metadata(entry.path()).unwrap();
-        let t = if meta.is_dir() {
-            newest_mtime(&entry.path())
-        } else {
-            meta.modified().unwrap()
-        };
-        newest = newest.max(t);
-    }
-    newest
-}
-
-/// "Touches" `rel` (relative to src/) in both trees: gives it an mtime
-/// clearly newer than anything in either tree (1.5 s past the newest file
-/// or now, whichever is later), then waits until that moment has passed so
-/// that whatever is rebuilt afterwards is newer still.
-pub fn touch_both(pair: &Pair, rel: &str) {
-    let newest = newest_mtime(&pair.a.root)
-        .max(newest_mtime(&pair.b.root))
-        .max(SystemTime::now());
-    let stamp = newest + Duration::from_millis(1500);
-    for tree in [&pair.a, &pair.b] {
-        let f = fs::File::options()
-            .write(true)
-            .open(tree.src().join(rel))
-            .unwrap();
-        f.set_modified(stamp).unwrap();
-    }
-    while SystemTime::now() <= stamp + Duration::from_millis(50) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// Runs the project's tests with ctest in `tree`'s build dir: all pass.
+pub fn ctest_passes(tree: &Tree) {
+    let out = cmake::ctest(&tree.root, &["--test-dir", "build", "--output-on-failure"]);
+    assert!(out.contains("100% tests passed"), "[{}] {out}", tree.label);
 }
 
 /// Formats the difference of two sorted lists for an assertion message.
