@@ -1,7 +1,12 @@
-//! Command-line flags, parsed as ninja parses them: everything after
-//! `-t TOOL` belongs to the tool.
+//! Command-line flags, parsed as ninja parses them (everything after
+//! `-t TOOL` belongs to the tool), and turned into the build's settings.
 
 use clap::Parser;
+use ggninja_executor::status::Verbosity;
+use ggninja_executor::Config;
+use ggninja_importer::Options;
+
+use crate::tools::did_you_mean;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -152,6 +157,190 @@ ggninja options:
     )
 }
 
+/// Why the flags end the run before anything is loaded, with exit 1.
+#[derive(Debug, PartialEq)]
+pub enum Message {
+    /// A listing (`-d list`, `-w list`), on stdout.
+    List(&'static str),
+    /// `PROG: error: ...`
+    Error(String),
+    /// `PROG: fatal: ...`
+    Fatal(String),
+}
+
+impl Message {
+    /// Prints the message; returns the exit code.
+    pub fn print(&self, prog: &str) -> u8 {
+        match self {
+            Message::List(text) => println!("{text}"),
+            Message::Error(msg) => eprintln!("{prog}: error: {msg}"),
+            Message::Fatal(msg) => eprintln!("{prog}: fatal: {msg}"),
+        }
+        1
+    }
+}
+
+/// What the flags set besides the tool, its arguments and the targets.
+#[derive(Debug)]
+pub struct Settings {
+    pub config: Config,
+    pub parser: Options,
+    /// `-d stats`: time and count operations, and print the table at exit.
+    pub stats: bool,
+}
+
+/// ninja's default -j: cores + 2 (3 on two cores, 2 on one).
+pub fn guess_parallelism() -> usize {
+    match std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+    {
+        0 | 1 => 2,
+        2 => 3,
+        n => n + 2,
+    }
+}
+
+/// The settings `cli` asks for, in ninja's order: `-d`, `-w`, then `-j`,
+/// `-k`, `-l`, `-v`, `--quiet`. `warn` prints a warning as it is found.
+pub fn settings(
+    cli: &Cli,
+    prog: &str,
+    jobs: usize,
+    warn: &mut dyn FnMut(&str),
+) -> Result<Settings, Message> {
+    let mut s = Settings {
+        config: Config {
+            prog: prog.to_string(),
+            parallelism: jobs,
+            failures_allowed: 1,
+            max_load: None,
+            dry_run: cli.dry_run,
+            verbosity: Verbosity::Normal,
+            explain: false,
+            keep_depfile: false,
+            keep_rsp: false,
+        },
+        parser: Options::default(),
+        stats: false,
+    };
+    for d in &cli.debug {
+        debug_mode(d, &mut s)?;
+    }
+    for w in &cli.warn {
+        if let Some(deprecated) = warning_flag(w, &mut s.parser)? {
+            warn(deprecated);
+        }
+    }
+    if let Some(j) = &cli.jobs {
+        s.config.parallelism = parallelism(j)?;
+    }
+    if let Some(k) = &cli.keep_going {
+        s.config.failures_allowed = failures_allowed(k)?;
+    }
+    if let Some(l) = &cli.load {
+        s.config.max_load = Some(max_load(l)?);
+    }
+    if cli.verbose {
+        s.config.verbosity = Verbosity::Verbose;
+    }
+    if cli.quiet {
+        s.config.verbosity = Verbosity::NoStatusUpdate;
+    }
+    Ok(s)
+}
+
+const DEBUG_LIST: &str = "debugging modes:
+  stats        print operation counts/timing info
+  explain      explain what caused a command to execute
+  keepdepfile  don't delete depfiles after they're read by ninja
+  keeprsp      don't delete @response files on success
+multiple modes can be enabled via -d FOO -d BAR";
+
+/// `-d` modes, in the order ninja spellchecks them.
+const DEBUG_MODES: &[Setting<Settings>] = &[
+    ("stats", |s| s.stats = true),
+    ("explain", |s| s.config.explain = true),
+    ("keepdepfile", |s| s.config.keep_depfile = true),
+    ("keeprsp", |s| s.config.keep_rsp = true),
+    // Accepted as ninja accepts it; it changes nothing here.
+    ("nostatcache", |_| {}),
+];
+
+/// Applies `-d MODE`.
+pub fn debug_mode(mode: &str, s: &mut Settings) -> Result<(), Message> {
+    if mode == "list" {
+        return Err(Message::List(DEBUG_LIST));
+    }
+    apply(DEBUG_MODES, mode, s, "debug setting")
+}
+
+/// ninja lists only this one, though it takes the `dupbuild` ones too.
+const WARNING_LIST: &str =
+    "warning flags:\n  phonycycle={err,warn}  phony build statement references itself";
+
+/// `-w` flags, in the order ninja spellchecks them.
+const WARNING_FLAGS: &[Setting<Options>] = &[
+    ("dupbuild=err", |p| p.dupbuild_is_error = true),
+    ("dupbuild=warn", |p| p.dupbuild_is_error = false),
+    ("phonycycle=err", |p| p.phonycycle_is_error = true),
+    ("phonycycle=warn", |p| p.phonycycle_is_error = false),
+];
+
+/// Applies `-w FLAG`. Ok(Some(w)): a warning to print, and go on.
+pub fn warning_flag(flag: &str, parser: &mut Options) -> Result<Option<&'static str>, Message> {
+    match flag {
+        "list" => return Err(Message::List(WARNING_LIST)),
+        "depfilemulti=err" | "depfilemulti=warn" => {
+            return Ok(Some("deprecated warning 'depfilemulti'"))
+        }
+        _ => {}
+    }
+    apply(WARNING_FLAGS, flag, parser, "warning flag").map(|()| None)
+}
+
+/// A `-d` mode or `-w` flag: its name and what it sets.
+type Setting<T> = (&'static str, fn(&mut T));
+
+/// Applies the setting `name` from `table` to `target`; else the error
+/// for an unknown `what`, naming the closest.
+fn apply<T>(table: &[Setting<T>], name: &str, target: &mut T, what: &str) -> Result<(), Message> {
+    if let Some((_, set)) = table.iter().find(|(n, _)| *n == name) {
+        set(target);
+        return Ok(());
+    }
+    let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+    let hint = did_you_mean(name, &names);
+    Err(Message::Error(format!("unknown {what} '{name}'{hint}")))
+}
+
+/// `-j N`: 0 means no limit.
+pub fn parallelism(value: &str) -> Result<usize, Message> {
+    match value.parse::<i64>() {
+        Ok(0) => Ok(usize::MAX),
+        Ok(n) if n > 0 => Ok(n as usize),
+        _ => Err(Message::Fatal("invalid -j parameter".to_string())),
+    }
+}
+
+/// `-k N`: 0 (or less) means never stop.
+pub fn failures_allowed(value: &str) -> Result<usize, Message> {
+    match value.parse::<i64>() {
+        Ok(n) => Ok(n.max(0) as usize),
+        Err(_) => Err(Message::Fatal(
+            "-k parameter not numeric; did you mean -k 0?".to_string(),
+        )),
+    }
+}
+
+/// `-l N`: the load average above which no new job starts.
+pub fn max_load(value: &str) -> Result<f64, Message> {
+    value
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| Message::Fatal("-l parameter not numeric: did you mean -l 0.0?".to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +365,88 @@ mod tests {
         let cli = parse(&args("ninja -C -t")).unwrap();
         assert_eq!(cli.dir.as_deref(), Some("-t"));
         assert!(cli.tool.is_none());
+    }
+
+    fn settings_of(line: &str) -> Result<Settings, Message> {
+        let mut warnings = Vec::new();
+        let s = settings(&parse(&args(line)).unwrap(), "ninja", 3, &mut |w| {
+            warnings.push(w.to_string())
+        });
+        assert!(warnings.is_empty(), "{warnings:?}");
+        s
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings_of("ninja").unwrap();
+        assert_eq!(s.config.prog, "ninja");
+        assert_eq!(s.config.parallelism, 3);
+        assert_eq!(s.config.failures_allowed, 1);
+        assert_eq!(s.config.max_load, None);
+        assert_eq!(s.config.verbosity, Verbosity::Normal);
+        assert!(!s.stats && !s.config.explain && !s.config.dry_run);
+        assert!(s.parser.dupbuild_is_error && !s.parser.phonycycle_is_error);
+    }
+
+    #[test]
+    fn values_become_settings() {
+        let s = settings_of("ninja -j 0 -k 0 -l 2.5 -n -d explain -d stats --quiet").unwrap();
+        assert_eq!(s.config.parallelism, usize::MAX);
+        assert_eq!(s.config.failures_allowed, 0);
+        assert_eq!(s.config.max_load, Some(2.5));
+        assert!(s.config.dry_run && s.config.explain && s.stats);
+        assert_eq!(s.config.verbosity, Verbosity::NoStatusUpdate);
+        let s = settings_of("ninja -j7 -k 5 -w dupbuild=warn -w phonycycle=err -v").unwrap();
+        assert_eq!(s.config.parallelism, 7);
+        assert_eq!(s.config.failures_allowed, 5);
+        assert_eq!(failures_allowed("-3"), Ok(0));
+        assert!(!s.parser.dupbuild_is_error && s.parser.phonycycle_is_error);
+        assert_eq!(s.config.verbosity, Verbosity::Verbose);
+    }
+
+    #[test]
+    fn bad_values_are_ninjas_errors() {
+        fn fatal<T>(m: &str) -> Result<T, Message> {
+            Err(Message::Fatal(m.to_string()))
+        }
+        assert_eq!(parallelism("-1"), fatal("invalid -j parameter"));
+        assert_eq!(parallelism("x"), fatal("invalid -j parameter"));
+        assert_eq!(
+            failures_allowed("x"),
+            fatal("-k parameter not numeric; did you mean -k 0?")
+        );
+        assert_eq!(
+            max_load("x"),
+            fatal("-l parameter not numeric: did you mean -l 0.0?")
+        );
+        assert_eq!(max_load(" 1.5 "), Ok(1.5));
+        assert!(matches!(settings_of("ninja -j x"), Err(Message::Fatal(_))));
+    }
+
+    #[test]
+    fn debug_and_warning_flags() {
+        let mut s = settings_of("ninja").unwrap();
+        assert!(matches!(debug_mode("list", &mut s), Err(Message::List(_))));
+        assert_eq!(
+            debug_mode("explian", &mut s),
+            Err(Message::Error(
+                "unknown debug setting 'explian', did you mean 'explain'?".to_string()
+            ))
+        );
+        assert_eq!(debug_mode("nostatcache", &mut s), Ok(()));
+        assert!(matches!(
+            warning_flag("list", &mut s.parser),
+            Err(Message::List(_))
+        ));
+        assert_eq!(
+            warning_flag("depfilemulti=err", &mut s.parser),
+            Ok(Some("deprecated warning 'depfilemulti'"))
+        );
+        assert_eq!(
+            warning_flag("dupbuild=wrn", &mut s.parser),
+            Err(Message::Error(
+                "unknown warning flag 'dupbuild=wrn', did you mean 'dupbuild=warn'?".to_string()
+            ))
+        );
     }
 }

@@ -500,6 +500,16 @@ fn errors() {
     p.compare(&["-t", "inputs", "helo"]);
     p.compare(&["-t", "commands", "helo"]);
     p.compare(&["-t", "clean", "helo"]);
+    // getopt's message names the tool whose option it is.
+    for tool in ["inputs", "commands", "clean", "compdb", "rules", "restat"] {
+        let (a, _) = p.compare(&["-t", tool, "-z"]);
+        assert_eq!(a.code, Some(1), "{a:?}");
+        assert!(
+            a.stderr
+                .starts_with(&format!("{tool}: invalid option -- 'z'")),
+            "{a:?}"
+        );
+    }
     p.finish();
 }
 

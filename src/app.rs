@@ -1,0 +1,378 @@
+//! One run, phase by phase as ninja's main: the flags, then a tool at its
+//! phase or the build: load the manifest, open the logs (recompacting
+//! them), rebuild the manifest (and start over if it changed), build.
+
+use std::path::Path;
+
+use ggninja_executor::backend::{Backend, Local, Memoized, Memoizer, Sandbox, Sandboxed};
+use ggninja_executor::build_log::BuildLog;
+use ggninja_executor::deps_log::DepsLog;
+use ggninja_executor::status::{Status, Verbosity};
+use ggninja_executor::{metrics, process, BuildError, Builder, Config, Engine};
+use ggninja_graph::path::canonicalize;
+use ggninja_graph::{FileId, Graph};
+use ggninja_importer::Options;
+use ggninja_thunk::Thunks;
+
+use crate::cli::{self, Cli, Message};
+use crate::tools::{self, Run, Tool, When};
+
+/// What every phase needs: the settings the flags made.
+pub struct App {
+    pub prog: String,
+    /// `--cache`: the store to memoize in.
+    pub store: Option<std::path::PathBuf>,
+    /// `--sandbox`: run thunks in a mount namespace holding their footprint.
+    pub sandbox: bool,
+    pub config: Config,
+    pub parser: Options,
+    pub file: String,
+}
+
+impl App {
+    fn new(prog: String, cli: &Cli, settings: cli::Settings) -> App {
+        let store = cli.cache.then(|| {
+            cli.store
+                .as_ref()
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(ggninja_store::Store::default_root)
+        });
+        App {
+            store,
+            sandbox: cli.sandbox,
+            prog,
+            config: settings.config,
+            parser: settings.parser,
+            file: cli.file.clone(),
+        }
+    }
+    pub fn error(&self, msg: &str) {
+        eprintln!("{}: error: {msg}", self.prog);
+    }
+    pub fn warning(&self, msg: &str) {
+        eprintln!("{}: warning: {msg}", self.prog);
+    }
+    pub fn info(&self, msg: &str) {
+        println!("{}: {msg}", self.prog);
+    }
+    /// The value, or None after printing the error.
+    pub fn report<T>(&self, result: Result<T, String>) -> Option<T> {
+        result.map_err(|e| self.error(&e)).ok()
+    }
+}
+
+fn fatal(prog: &str, msg: &str) -> u8 {
+    Message::Fatal(msg.to_string()).print(prog)
+}
+
+/// Runs `ggninja ARGS...`; returns the exit code.
+pub fn run(args: &[String]) -> u8 {
+    let prog = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ggninja".to_string());
+    let jobs = cli::guess_parallelism();
+    let cli = match cli::parse(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{prog}: {}", e.render());
+            eprint!("{}", cli::usage(&prog, jobs));
+            return 1;
+        }
+    };
+    if cli.help {
+        eprint!("{}", cli::usage(&prog, jobs));
+        return 1;
+    }
+    if cli.version {
+        println!("{}", ggninja_importer::VERSION);
+        return 0;
+    }
+    match start(prog, &cli, jobs) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+/// After `--help` and `--version`: the settings, the tool, `-C`, then the
+/// tool or the main loop. Err: stopped early with that exit code.
+fn start(prog: String, cli: &Cli, jobs: usize) -> Result<u8, u8> {
+    let warn = &mut |w: &str| eprintln!("{prog}: warning: {w}");
+    let settings = cli::settings(cli, &prog, jobs, warn).map_err(|m| m.print(&prog))?;
+    if settings.stats {
+        metrics::enable();
+    }
+    let tool = choose_tool(&prog, cli.tool.as_deref())?;
+    if let Some(dir) = &cli.dir {
+        // Tools print only their output (and --quiet nothing extra).
+        if tool.is_none() && settings.config.verbosity != Verbosity::NoStatusUpdate {
+            println!("{prog}: Entering directory `{dir}'");
+        }
+        std::env::set_current_dir(dir).map_err(|e| {
+            let msg = ggninja_executor::disk::io_message(&e);
+            fatal(&prog, &format!("chdir to '{dir}' - {msg}"))
+        })?;
+    }
+    let app = App::new(prog, cli, settings);
+    if let Some((t, When::Flags(run))) = tool.map(|t| (t, t.when)) {
+        return Ok(run(&app, &t.args(&cli.tool_args)));
+    }
+    process::install_signal_handlers();
+    Ok(load_and_run(&app, tool, cli))
+}
+
+/// The tool `-t NAME` asks for, if any. Err: `-t list` listed them (0),
+/// or there is no such tool (1).
+fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, u8> {
+    match name {
+        None => Ok(None),
+        Some("list") => {
+            tools::list();
+            Err(0)
+        }
+        Some(name) => tools::find(name).map(Some).map_err(|e| fatal(prog, &e)),
+    }
+}
+
+/// ninja's main loop: load the manifest; run a tool at its phase, or
+/// bring the manifest up to date (loading it again if that changed it)
+/// and build.
+fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
+    for _cycle in 0..100 {
+        let Some(graph) = load_manifest(app) else {
+            return 1;
+        };
+        if let Some((t, When::Load(run))) = tool.map(|t| (t, t.when)) {
+            let (build_log, deps_log) = (BuildLog::default(), DepsLog::default());
+            let engine = Engine::new(graph, build_log, deps_log, app.config.clone());
+            return run_tool(app, engine, t, run, &cli.tool_args);
+        }
+        let Some(mut engine) = open_logs(app, graph) else {
+            return 1;
+        };
+        if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
+            return run_tool(app, engine, t, run, &cli.tool_args);
+        }
+        match rebuild_manifest(app, &mut engine) {
+            Ok(true) if app.config.dry_run => return 0,
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => {
+                app.error(&format!("rebuilding '{}': {e}", app.file));
+                return 1;
+            }
+        }
+        return build(app, engine, &cli.targets);
+    }
+    app.error(&format!(
+        "manifest '{}' still dirty after 100 tries, perhaps system time is not set",
+        app.file
+    ));
+    1
+}
+
+fn load_manifest(app: &App) -> Option<Graph> {
+    let parse_timer = metrics::time(".ninja parse");
+    let loaded = ggninja_importer::load(&app.file, &app.parser);
+    drop(parse_timer);
+    let loaded = app.report(loaded.map_err(|e| e.to_string()))?;
+    for w in &loaded.warnings {
+        app.warning(w);
+    }
+    Some(loaded.graph)
+}
+
+fn run_tool(app: &App, mut engine: Engine, tool: &Tool, run: Run, args: &[String]) -> u8 {
+    let code = run(app, &mut engine, &tool.args(args));
+    // A tool's stdout is its output: the table goes to stderr.
+    if let Some(table) = metrics::report() {
+        eprint!("{table}");
+    }
+    exit_without_freeing(engine);
+    code
+}
+
+fn build(app: &App, mut engine: Engine, targets: &[String]) -> u8 {
+    let code = run_build(app, &mut engine, targets);
+    if let Some(table) = metrics::report() {
+        print!(
+            "{table}\npath->node entries: {}\n",
+            engine.graph.paths.len()
+        );
+    }
+    exit_without_freeing(engine);
+    code
+}
+
+/// Leaves a loaded graph to the OS: freeing 100k nodes one by one costs
+/// more than the rest of a no-op build's bookkeeping. (Logs are flushed on
+/// every write, so nothing is lost.)
+fn exit_without_freeing(engine: Engine) {
+    std::mem::forget(engine);
+}
+
+/// The directory that holds the logs, from the manifest's `builddir`.
+pub fn log_path(graph: &Graph, name: &str) -> String {
+    match graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
+        Some(dir) if !dir.is_empty() => format!("{dir}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// How a log is read: the log and an optional warning to print.
+type LogLoader<T> = fn(&Path) -> std::io::Result<(T, Option<String>)>;
+
+/// Loads one log, printing its warning; None (after the error) if it cannot be read.
+fn load_log<T>(app: &App, what: &'static str, file: &str, load: LogLoader<T>) -> Option<T> {
+    let timer = metrics::time(if what == "build log" {
+        ".ninja_log load"
+    } else {
+        ".ninja_deps load"
+    });
+    let loaded = load(Path::new(file));
+    drop(timer);
+    match loaded {
+        Ok((log, warning)) => {
+            if let Some(w) = warning {
+                app.warning(&w);
+            }
+            Some(log)
+        }
+        Err(e) => {
+            let msg = ggninja_executor::disk::io_message(&e);
+            app.error(&format!("loading {what} {file}: {msg}"));
+            None
+        }
+    }
+}
+
+/// Loads both logs, recompacting them when they have grown too large.
+fn open_logs(app: &App, graph: Graph) -> Option<Engine> {
+    if let Some(dir) = graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
+        if !dir.is_empty() && !app.config.dry_run {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                let msg = ggninja_executor::disk::io_message(&e);
+                app.error(&format!("creating build directory {dir}: {msg}"));
+                return None;
+            }
+        }
+    }
+    let build_log = load_log(
+        app,
+        "build log",
+        &log_path(&graph, ".ninja_log"),
+        BuildLog::load,
+    )?;
+    let deps_log = load_log(
+        app,
+        "deps log",
+        &log_path(&graph, ".ninja_deps"),
+        DepsLog::load,
+    )?;
+    let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
+    if !app.config.dry_run {
+        app.report(tools::logs::recompact_if_needed(&mut engine, false))?;
+    }
+    Some(engine)
+}
+
+fn new_status(app: &App) -> Result<Status, String> {
+    Status::new(app.config.verbosity, app.config.parallelism.min(1024)).map_err(|e| e.to_string())
+}
+
+/// Brings the manifest up to date first, as ninja does. Ok(true): it was
+/// rebuilt and must be loaded again.
+fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
+    let Some(path) = canonicalize(&app.file) else {
+        return Err("empty path".to_string());
+    };
+    let Some(node) = engine.graph.lookup(&path) else {
+        return Ok(false);
+    };
+    let status = new_status(app)?;
+    let mut builder = Builder::new(engine, status);
+    builder.add_target(node)?;
+    if builder.already_up_to_date() {
+        return Ok(false);
+    }
+    let result = builder.build();
+    drop(builder);
+    match result {
+        Ok(()) => {}
+        Err(BuildError::Stopped(msg)) | Err(BuildError::Setup(msg)) => return Err(msg),
+        Err(BuildError::Interrupted) => return Err("interrupted by user".to_string()),
+    }
+    if !engine.is_dirty(node) {
+        // A restat found the manifest unchanged: rescan from scratch.
+        engine.reset_states();
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The execution backends `--sandbox` and `--cache` ask for: the sandbox
+/// or local processes, behind the memo.
+fn backend_stack(app: &App, thunks: &Thunks) -> Result<Box<dyn Backend>, String> {
+    let runner: Box<dyn Backend> = match app.sandbox {
+        true => Box::new(Sandboxed::new(Sandbox::open(thunks.roots.clone())?)),
+        false => Box::new(Local::default()),
+    };
+    let Some(store) = &app.store else {
+        return Ok(runner);
+    };
+    match Memoizer::open(store, thunks.roots.clone()) {
+        Ok(m) => Ok(Box::new(Memoized::new(m, runner))),
+        Err(e) => {
+            app.warning(&format!("cache disabled: {}: {e}", store.display()));
+            Ok(runner)
+        }
+    }
+}
+
+fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
+    let targets: Vec<FileId> = match tools::collect_targets(engine, args) {
+        Ok(t) => t,
+        Err(e) => {
+            app.error(&e);
+            return 1;
+        }
+    };
+    let status = match new_status(app) {
+        Ok(s) => s,
+        Err(e) => return fatal(&app.prog, &e),
+    };
+    let saved_dir = std::path::PathBuf::from(log_path(&engine.graph, ""));
+    let mut builder = Builder::new(engine, status);
+    if app.store.is_some() || app.sandbox {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let thunks = Thunks::open(&cwd, &saved_dir);
+        let backend = match backend_stack(app, &thunks) {
+            Ok(b) => b,
+            Err(e) => return fatal(&app.prog, &e),
+        };
+        builder = builder.with_backend(backend, thunks);
+    }
+    for t in targets {
+        if let Err(e) = builder.add_target(t) {
+            app.error(&e);
+            return 1;
+        }
+    }
+    if builder.already_up_to_date() {
+        app.info("no work to do.");
+        return 0;
+    }
+    let result = builder.build();
+    builder.close();
+    match result {
+        Ok(()) => 0,
+        Err(BuildError::Interrupted) => {
+            app.info("build stopped: interrupted by user.");
+            2
+        }
+        Err(e) => {
+            app.info(&e.to_string());
+            1
+        }
+    }
+}
