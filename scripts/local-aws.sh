@@ -1,0 +1,475 @@
+#!/usr/bin/env bash
+# A local S3 + Lambda stack on 127.0.0.1 for ggninja's remote-executor tests
+# (see docs/lambda.md and /work/shared/aws-local.md for what was tried):
+#   S3:     s3s-fs 0.14.1 (crates.io), checks SigV4 with dummy credentials
+#   Lambda: cargo-lambda 1.9.2 (PyPI) as the Invoke + Runtime API emulator,
+#           N instances of a prebuilt function binary, each confined with
+#           bubblewrap to what it would see on real AWS Lambda.
+#
+#   local-aws.sh install
+#       Installs the tools once into ${GGNINJA_CACHE:-$HOME/.cache/ggninja-tests}/aws-tools.
+#       Idempotent; touches no network when everything is present.
+#   local-aws.sh up DIR [--instances N] [--function BINARY] [--name NAME] [--bucket BUCKET]
+#       Starts the stack with its state in DIR, records every PID in DIR/pids and
+#       writes DIR/env (source it to point a client at the stack).
+#   local-aws.sh down DIR
+#       Stops what `up` started, by the recorded PIDs (TERM, then KILL after a
+#       grace period); removes DIR/pids and nothing else.
+set -euo pipefail
+
+ACCESS_KEY="test"
+SECRET_KEY=testtesttest
+REGION=us-east-1
+S3S_VERSION=0.14.1          # 0.15+ needs a newer rustc than 1.95
+CARGO_LAMBDA_VERSION=1.9.2
+AWSCLI_SPEC='awscli>=1.46,<1.47'   # the upload benchmark's anchor was measured with 1.46
+MEMORY_MB=4096
+GRACE_SECS=${LOCAL_AWS_GRACE_SECS:-5}
+READY_SECS=${LOCAL_AWS_READY_SECS:-30}
+
+TOOLS=${GGNINJA_CACHE:-$HOME/.cache/ggninja-tests}/aws-tools
+S3S_BIN=$TOOLS/s3s-fs/bin/s3s-fs
+VENV=$TOOLS/venv
+CARGO_LAMBDA=$VENV/bin/cargo-lambda
+AWS=$VENV/bin/aws
+
+die() { echo "local-aws.sh: $*" >&2; exit 1; }
+log() { echo "local-aws.sh: $*" >&2; }
+
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2
+    exit 2
+}
+
+# ---------------------------------------------------------------- install
+
+cmd_install() {
+    mkdir -p "$TOOLS"
+    # Run cargo and pip from the cache: no .cargo/config of a surrounding
+    # project (nor its target/) is involved.
+    cd "$TOOLS"
+
+    if [[ -x $S3S_BIN ]]; then
+        log "s3s-fs present: $S3S_BIN"
+    else
+        log "building s3s-fs $S3S_VERSION (about 5 min cold on 2 cores)"
+        CARGO_TARGET_DIR=$TOOLS/cargo-target \
+            cargo install "s3s-fs@$S3S_VERSION" --features binary --locked \
+            --root "$TOOLS/s3s-fs"
+        rm -rf "$TOOLS/cargo-target"   # build cache, ~1 GB; only kept after a failure
+    fi
+
+    if [[ ! -x $VENV/bin/python ]]; then
+        python3 -m venv "$VENV"
+    fi
+    local pip=("$VENV/bin/pip" install --disable-pip-version-check -q)
+    if [[ -x $CARGO_LAMBDA ]] && "$CARGO_LAMBDA" lambda --version 2>/dev/null | grep -q " $CARGO_LAMBDA_VERSION "; then
+        log "cargo-lambda present: $CARGO_LAMBDA"
+    else
+        log "installing cargo-lambda $CARGO_LAMBDA_VERSION"
+        "${pip[@]}" "cargo-lambda==$CARGO_LAMBDA_VERSION"
+    fi
+    if [[ -x $AWS ]]; then
+        log "awscli present: $AWS"
+    else
+        log "installing $AWSCLI_SPEC"
+        "${pip[@]}" "$AWSCLI_SPEC"
+    fi
+}
+
+# ---------------------------------------------------------------- helpers
+
+# proc_stat PID: sets PROC_STATE and PROC_START from /proc/PID/stat (fields 3
+# and 22; the start time in clock ticks makes PID + START name one process, so
+# a recycled PID is never signalled). No forks: this runs in polling loops.
+proc_stat() {
+    local stat
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }                # drop "pid (comm) ": comm may hold spaces
+    # shellcheck disable=SC2086
+    set -- $stat                     # now $1 is field 3
+    PROC_STATE=$1 PROC_START=${20}
+}
+
+# alive PID START: the recorded process still runs (a zombie counts as gone).
+alive() {
+    proc_stat "$1" && [[ $PROC_START == "$2" && $PROC_STATE != [ZX] ]]
+}
+
+# all_alive: every process recorded in DIR/pids still runs.
+all_alive() {
+    local role pid st
+    while read -r role pid st; do
+        alive "$pid" "$st" || { DEAD="$role (pid $pid)"; return 1; }
+    done <"$DIR/pids"
+}
+
+# record ROLE PID: append to DIR/pids.
+record() {
+    proc_stat "$2" || fail_up "$1 (pid $2) exited at once"
+    echo "$1 $2 $PROC_START" >>"$DIR/pids"
+}
+
+free_port() {
+    "$VENV/bin/python" - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# http_up URL: something answers HTTP there (any status).
+http_up() {
+    local code
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null) || true
+    [[ -n $code && $code != 000 ]]
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.05 s until it succeeds; fails
+# after SECONDS, or at once when a process started so far has exited.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        all_alive || fail_up "$DEAD exited"
+        ((SECONDS < deadline)) || return 1
+        sleep 0.05
+    done
+}
+
+# Connections the function instances hold open on the runtime API (each
+# instance long-polls /next), counted from the client side.
+runtime_clients() {
+    ss -Htn state established "( dport = :$1 )" 2>/dev/null | wc -l
+}
+
+clients_at_least() {
+    (($(runtime_clients "$1") >= $2))
+}
+
+first_child() {
+    local c
+    c=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || return 1
+    c=${c%% *}
+    [[ -n $c ]] && echo "$c"
+}
+
+has_child() {
+    first_child "$1" >/dev/null
+}
+
+fail_up() {
+    log "$*"
+    local f
+    for f in "$DIR"/logs/*.log; do
+        [[ -s $f ]] || continue
+        echo "---- $f (tail)" >&2
+        tail -n 15 "$f" >&2
+    done
+    log "stopping what was started"
+    rm -f "$DIR/env"    # it would describe a stack that is not there
+    cmd_down "$DIR" || true
+    exit 1
+}
+
+# ---------------------------------------------------------------- up
+
+cmd_up() {
+    [[ $# -ge 1 ]] || usage
+    DIR=$1
+    shift
+    local instances="" function="" name="" bucket=ggninja
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --instances) instances=${2:?}; shift 2 ;;
+            --function) function=${2:?}; shift 2 ;;
+            --name) name=${2:?}; shift 2 ;;
+            --bucket) bucket=${2:?}; shift 2 ;;
+            *) usage ;;
+        esac
+    done
+    [[ -x $S3S_BIN && -x $CARGO_LAMBDA && -x $AWS ]] ||
+        die "tools missing under $TOOLS; run: $0 install"
+    command -v cargo >/dev/null || die "cargo not on PATH (the emulator runs cargo metadata)"
+    command -v curl >/dev/null || die "curl not found"
+    if [[ -n $function ]]; then
+        [[ -f $function && -x $function ]] || die "--function $function: not an executable file"
+        function=$(realpath "$function")
+        command -v bwrap >/dev/null || die "bwrap not found (apt-get install bubblewrap)"
+        [[ -n $name ]] || name=$(basename "$function")
+        [[ -n $instances ]] || instances=1
+    else
+        [[ -z $instances || $instances == 0 ]] ||
+            die "--instances needs --function"
+        instances=0
+        [[ -n $name ]] || name=ggninja-step
+    fi
+    [[ $instances =~ ^[0-9]+$ ]] || die "--instances $instances: not a number"
+    [[ $name =~ ^[A-Za-z0-9_-]+$ ]] || die "--name $name: use letters, digits, - and _"
+    [[ $bucket =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "--bucket $bucket: not a valid bucket name"
+
+    mkdir -p "$DIR"
+    DIR=$(realpath "$DIR")
+    if [[ -f $DIR/pids ]]; then
+        local role pid st
+        while read -r role pid st; do
+            if alive "$pid" "$st"; then
+                die "$DIR already has a running stack ($role, pid $pid); run: $0 down $DIR"
+            fi
+        done <"$DIR/pids"
+        rm -f "$DIR/pids"
+    fi
+    mkdir -p "$DIR/s3" "$DIR/logs" "$DIR/lambda-project"
+    : >"$DIR/pids"
+
+    local s3_port lambda_port
+    s3_port=$(free_port)
+    lambda_port=$(free_port)
+    while [[ $lambda_port == "$s3_port" ]]; do lambda_port=$(free_port); done
+    local s3_url=http://127.0.0.1:$s3_port lambda_url=http://127.0.0.1:$lambda_port
+
+    # Every background process gets its own session (setsid, no fork: the
+    # subshell is no group leader, so $! is the server's own PID), stdin from
+    # /dev/null and a log file; nothing ties it to this shell or its terminal.
+
+    # -- S3
+    setsid "$S3S_BIN" --host 127.0.0.1 --port "$s3_port" \
+        --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" "$DIR/s3" \
+        </dev/null >"$DIR/logs/s3.log" 2>&1 &
+    record s3 $!
+
+    # -- Lambda emulator. It reads `cargo metadata` of the project it runs in
+    # and serves only functions named as [[bin]] there, so a scratch project
+    # in DIR names NAME; the repo is not needed. The bin is never built.
+    cat >"$DIR/lambda-project/Cargo.toml" <<EOF
+# Scratch project for \`cargo lambda watch --only-lambda-apis\` (written by
+# scripts/local-aws.sh): the emulator serves the functions named as [[bin]].
+[package]
+name = "local-aws-functions"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[[bin]]
+name = "$name"
+path = "main.rs"
+
+[workspace]
+EOF
+    echo 'fn main() {}' >"$DIR/lambda-project/main.rs"
+    (
+        cd "$DIR/lambda-project"
+        # -A 127.0.0.1 always: the default listens on all interfaces.
+        exec setsid "$CARGO_LAMBDA" lambda watch --only-lambda-apis --ignore-changes \
+            -A 127.0.0.1 -P "$lambda_port" \
+            </dev/null >"$DIR/logs/lambda-emulator.log" 2>&1
+    ) &
+    record lambda-emulator $!
+
+    wait_for "$READY_SECS" http_up "$s3_url/" ||
+        fail_up "s3s-fs did not answer on $s3_url within ${READY_SECS}s"
+    # GET / on the emulator waits for a default function; a GET on the Invoke
+    # path answers 405 at once and queues nothing.
+    wait_for "$READY_SECS" http_up "$lambda_url/2015-03-31/functions/$name/invocations" ||
+        fail_up "the Lambda emulator did not answer on $lambda_url within ${READY_SECS}s"
+
+    # -- the aws CLI config: path-style S3 addressing; isolates clients from
+    # the user's ~/.aws (profiles, credentials).
+    cat >"$DIR/aws-config" <<EOF
+[default]
+region = $REGION
+s3 =
+    addressing_style = path
+EOF
+    cat >"$DIR/env" <<EOF
+# Written by scripts/local-aws.sh up; source it to use the local stack.
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+export AWS_ACCESS_KEY_ID=$ACCESS_KEY
+export AWS_SECRET_ACCESS_KEY=$SECRET_KEY
+export AWS_REGION=$REGION
+export AWS_DEFAULT_REGION=$REGION
+export AWS_ENDPOINT_URL_S3=$s3_url
+export AWS_ENDPOINT_URL_LAMBDA=$lambda_url
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=$DIR/aws-config
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export GGNINJA_BUCKET=$bucket
+export GGNINJA_LAMBDA_FUNCTION=$name
+export LOCAL_AWS_CLI=$AWS
+EOF
+
+    # -- the bucket
+    (
+        # shellcheck source=/dev/null
+        source "$DIR/env"
+        "$AWS" s3api create-bucket --bucket "$bucket" >/dev/null 2>>"$DIR/logs/s3.log" ||
+            "$AWS" s3api head-bucket --bucket "$bucket" 2>>"$DIR/logs/s3.log"
+    ) || fail_up "could not create bucket $bucket"
+
+    # -- the function instances
+    local i
+    for ((i = 0; i < instances; i++)); do
+        start_instance "$i" "$function" "$name" "$bucket" "$s3_url" "$lambda_port"
+    done
+    if ((instances > 0)); then
+        if command -v ss >/dev/null; then
+            wait_for "$READY_SECS" clients_at_least "$lambda_port" "$instances" ||
+                fail_up "only $(runtime_clients "$lambda_port") of $instances instances reached the runtime API"
+        else
+            sleep 0.5   # no ss: at least see that they are still running
+        fi
+        local role pid st
+        while read -r role pid st; do
+            alive "$pid" "$st" || fail_up "$role (pid $pid) exited; see $DIR/logs/"
+        done <"$DIR/pids"
+    fi
+
+    log "up: S3 $s3_url (bucket $bucket), Lambda $lambda_url (function $name, $instances instances)"
+    echo "$DIR/env"
+}
+
+# start_instance I BINARY NAME BUCKET S3_URL LAMBDA_PORT
+#
+# The instance sees what a function sees on real AWS Lambda (custom runtime,
+# provided.al2023): the image read-only (here the host's /usr, /etc and the
+# /bin, /lib* links into /usr), its code at /var/task/bootstrap read-only, a
+# private writable /tmp, /proc and /dev; its own user (uid 993 like
+# sbx_user1051), pid, ipc and uts namespaces; the host network (it must
+# reach 127.0.0.1). It never sees the repo, any build tree or $HOME: the
+# sandbox's / is an empty tmpfs with only the mounts below.
+start_instance() {
+    local i=$1 bin=$2 name=$3 bucket=$4 s3_url=$5 lambda_port=$6
+    local tmp=$DIR/tmp-$i
+    mkdir -p "$tmp"
+    local args=(bwrap
+        --unshare-all --share-net
+        --uid 993 --gid 990 --hostname "lambda-$i"
+        --ro-bind /usr /usr
+        --ro-bind /etc /etc
+        --proc /proc --dev /dev
+        --bind "$tmp" /tmp
+        --ro-bind "$bin" /var/task/bootstrap
+        --chdir /var/task
+        --new-session
+        --info-fd 3
+        --clearenv)
+    local d
+    for d in /bin /sbin /lib /lib32 /lib64 /libx32; do
+        if [[ -L $d ]]; then
+            args+=(--symlink "$(readlink "$d")" "$d")
+        elif [[ -d $d ]]; then
+            args+=(--ro-bind "$d" "$d")
+        fi
+    done
+    local env=(
+        PATH=/usr/local/bin:/usr/bin:/bin
+        LANG=C.UTF-8
+        TZ=:UTC
+        LAMBDA_TASK_ROOT=/var/task
+        _HANDLER=bootstrap
+        "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:$lambda_port/.rt/$name"
+        "AWS_LAMBDA_FUNCTION_NAME=$name"
+        AWS_LAMBDA_FUNCTION_VERSION=1
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=$MEMORY_MB"
+        "AWS_ACCESS_KEY_ID=$ACCESS_KEY"
+        "AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
+        "AWS_REGION=$REGION"
+        "AWS_DEFAULT_REGION=$REGION"
+        "AWS_ENDPOINT_URL_S3=$s3_url"
+        AWS_EC2_METADATA_DISABLED=true
+        "GGNINJA_BUCKET=$bucket"
+    )
+    local v
+    for v in RUST_LOG RUST_BACKTRACE; do
+        [[ -z ${!v:-} ]] || env+=("$v=${!v}")
+    done
+    for v in "${env[@]}"; do
+        args+=(--setenv "${v%%=*}" "${v#*=}")
+    done
+
+    local info=$DIR/logs/fn-$i.info
+    rm -f "$info"
+    setsid "${args[@]}" /var/task/bootstrap \
+        </dev/null >"$DIR/logs/fn-$i.log" 2>&1 3>"$info" &
+    local outer=$!
+    record "fn-$i-bwrap" "$outer"
+    # The sandbox has its own pid namespace: its init (bwrap, "child-pid" in
+    # the info file) ignores SIGTERM from outside and does not die with the
+    # outer bwrap, so the function itself (init's child) is recorded too. When
+    # the function exits, init exits and the kernel ends the namespace.
+    local init="" fn=""
+    wait_for "$READY_SECS" grep -q '"child-pid"' "$info" ||
+        fail_up "instance $i: bwrap wrote no child-pid"
+    init=$(sed -n 's/.*"child-pid": *\([0-9]*\).*/\1/p' "$info")
+    [[ -n $init ]] || fail_up "instance $i: no child-pid in $info"
+    record "fn-$i-init" "$init"
+    wait_for "$READY_SECS" has_child "$init" ||
+        fail_up "instance $i: the function did not start"
+    fn=$(first_child "$init")
+    record "fn-$i" "$fn"
+}
+
+# ---------------------------------------------------------------- down
+
+cmd_down() {
+    [[ $# -eq 1 ]] || usage
+    local dir=$1
+    local pids=$dir/pids
+    if [[ ! -f $pids ]]; then
+        log "nothing recorded in $pids"
+        return 0
+    fi
+    local role pid st
+    local -a live_pid=() live_st=() live_role=()
+    # Functions first (their sandboxes end with them), then the servers.
+    while read -r role pid st; do
+        [[ -n $pid ]] || continue
+        if alive "$pid" "$st"; then
+            live_role+=("$role") live_pid+=("$pid") live_st+=("$st")
+        fi
+    done < <(grep '^fn-' "$pids" || true; grep -v '^fn-' "$pids" || true)
+    local n
+    for n in "${!live_pid[@]}"; do
+        kill -TERM "${live_pid[n]}" 2>/dev/null || true
+    done
+    local deadline=$((SECONDS + GRACE_SECS)) left
+    while :; do
+        left=0
+        for n in "${!live_pid[@]}"; do
+            alive "${live_pid[n]}" "${live_st[n]}" && left=$((left + 1))
+        done
+        ((left > 0 && SECONDS < deadline)) || break
+        sleep 0.05
+    done
+    for n in "${!live_pid[@]}"; do
+        if alive "${live_pid[n]}" "${live_st[n]}"; then
+            log "${live_role[n]} (pid ${live_pid[n]}) ignored TERM for ${GRACE_SECS}s; KILL"
+            kill -KILL "${live_pid[n]}" 2>/dev/null || true
+        fi
+    done
+    # KILLed processes are gone once the kernel reaps them; wait briefly.
+    deadline=$((SECONDS + 5))
+    for n in "${!live_pid[@]}"; do
+        while alive "${live_pid[n]}" "${live_st[n]}" && ((SECONDS < deadline)); do
+            sleep 0.05
+        done
+        if alive "${live_pid[n]}" "${live_st[n]}"; then
+            log "${live_role[n]} (pid ${live_pid[n]}) still running"
+        fi
+    done
+    rm -f "$pids"
+    log "down: stopped ${#live_pid[@]} processes"
+}
+
+# ---------------------------------------------------------------- main
+
+[[ $# -ge 1 ]] || usage
+case $1 in
+    install) shift; [[ $# -eq 0 ]] || usage; cmd_install ;;
+    up) shift; cmd_up "$@" ;;
+    down) shift; cmd_down "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage ;;
+esac
