@@ -1,0 +1,17 @@
+//! Remote execution pieces that talk to AWS: the S3 object store (objects
+//! named by their content hash) and the concurrent uploader in front of it.
+//! The only crate of the workspace with tokio and the AWS SDK; the local build
+//! never links it.
+
+pub mod client;
+pub mod error;
+pub mod objects;
+pub mod retry;
+mod signing;
+pub mod upload;
+
+pub use client::S3Settings;
+pub use error::Error;
+pub use objects::ObjectStore;
+pub use retry::RetryPolicy;
+pub use upload::{UploadReport, Uploader};
