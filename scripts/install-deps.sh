@@ -22,7 +22,7 @@ fi
 
 PACKAGES=(
     # toolchain and the reference ninja
-    cmake ninja-build gcc g++ libc6-dev make pkg-config python3
+    cmake ninja-build gcc g++ libc6-dev make pkg-config python3 python3-venv
     # --sandbox (tests/sandbox.rs) and the ccache comparison (bench/memo.sh)
     bubblewrap ccache
     # Fortran compiler: tests/fortran_dyndep.rs (CMake's dyndep-based module scanning)
