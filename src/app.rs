@@ -8,58 +8,14 @@ use ggninja_executor::backend::{Backend, Local, Memoized, Memoizer, Sandbox, San
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::status::{Status, Verbosity};
-use ggninja_executor::{metrics, process, BuildError, Builder, Config, Engine};
+use ggninja_executor::{metrics, process, BuildError, Builder, Engine};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{FileId, Graph};
-use ggninja_importer::Options;
 use ggninja_thunk::Thunks;
 
 use crate::cli::{self, Cli, Message};
+use crate::context::{log_path, App};
 use crate::tools::{self, Run, Tool, When};
-
-/// What every phase needs: the settings the flags made.
-pub struct App {
-    pub prog: String,
-    /// `--cache`: the store to memoize in.
-    pub store: Option<std::path::PathBuf>,
-    /// `--sandbox`: run thunks in a mount namespace holding their footprint.
-    pub sandbox: bool,
-    pub config: Config,
-    pub parser: Options,
-    pub file: String,
-}
-
-impl App {
-    fn new(prog: String, cli: &Cli, settings: cli::Settings) -> App {
-        let store = cli.cache.then(|| {
-            cli.store
-                .as_ref()
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(ggninja_store::Store::default_root)
-        });
-        App {
-            store,
-            sandbox: cli.sandbox,
-            prog,
-            config: settings.config,
-            parser: settings.parser,
-            file: cli.file.clone(),
-        }
-    }
-    pub fn error(&self, msg: &str) {
-        eprintln!("{}: error: {msg}", self.prog);
-    }
-    pub fn warning(&self, msg: &str) {
-        eprintln!("{}: warning: {msg}", self.prog);
-    }
-    pub fn info(&self, msg: &str) {
-        println!("{}: {msg}", self.prog);
-    }
-    /// The value, or None after printing the error.
-    pub fn report<T>(&self, result: Result<T, String>) -> Option<T> {
-        result.map_err(|e| self.error(&e)).ok()
-    }
-}
 
 fn fatal(prog: &str, msg: &str) -> u8 {
     Message::Fatal(msg.to_string()).print(prog)
@@ -209,14 +165,6 @@ fn build(app: &App, mut engine: Engine, targets: &[String]) -> u8 {
 /// every write, so nothing is lost.)
 fn exit_without_freeing(engine: Engine) {
     std::mem::forget(engine);
-}
-
-/// The directory that holds the logs, from the manifest's `builddir`.
-pub fn log_path(graph: &Graph, name: &str) -> String {
-    match graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
-        Some(dir) if !dir.is_empty() => format!("{dir}/{name}"),
-        _ => name.to_string(),
-    }
 }
 
 /// How a log is read: the log and an optional warning to print.

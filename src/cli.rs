@@ -6,7 +6,7 @@ use ggninja_executor::status::Verbosity;
 use ggninja_executor::Config;
 use ggninja_importer::Options;
 
-use crate::tools::did_you_mean;
+use crate::spell::did_you_mean;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -2,6 +2,8 @@
 
 mod app;
 mod cli;
+mod context;
+mod spell;
 mod tools;
 
 use std::process::ExitCode;

@@ -10,7 +10,7 @@ use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use super::Args;
-use crate::app::App;
+use crate::context::App;
 
 const USAGE: &str = "usage: ninja -t clean [options] [targets]
 

@@ -7,7 +7,7 @@ use ggninja_executor::Engine;
 use ggninja_graph::{BuildId, FileId, Graph};
 
 use super::{collect_targets, Args};
-use crate::app::App;
+use crate::context::App;
 
 const COMMANDS_USAGE: &str = "usage: ninja -t commands [options] [targets]
 

@@ -5,7 +5,7 @@ use ggninja_executor::{disk, Engine};
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use super::Args;
-use crate::app::App;
+use crate::context::App;
 
 const USAGE: &str = "usage: ninja -t compdb [options] [rules]
 

@@ -8,7 +8,7 @@ use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, FileId, Graph};
 
 use super::{collect_targets, has_deps_binding, Args};
-use crate::app::App;
+use crate::context::App;
 
 pub fn deps(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let paths: Vec<String> = if args.args.is_empty() {

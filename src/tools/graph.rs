@@ -6,7 +6,7 @@ use ggninja_executor::Engine;
 use ggninja_graph::{BuildId, FileId, Graph};
 
 use super::{collect_targets, load_pending_dyndep, Args};
-use crate::app::App;
+use crate::context::App;
 
 pub fn graph(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let Some(nodes) = app.report(collect_targets(e, args.args)) else {

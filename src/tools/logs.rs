@@ -9,7 +9,7 @@ use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
 
 use super::{has_deps_binding, Args};
-use crate::app::{log_path, App};
+use crate::context::{log_path, App};
 
 /// Rewrites the logs without dead entries. `always`: do it even if small.
 pub fn recompact_if_needed(e: &mut Engine, always: bool) -> Result<(), String> {

@@ -1,5 +1,5 @@
 //! `-t` tools: the table (one row per tool, carrying its function), and
-//! what tools and the build share: target lookup, spellcheck, tool flags.
+//! what tools and the build share: target lookup, tool flags.
 
 mod clean;
 mod commands;
@@ -18,7 +18,8 @@ use ggninja_executor::Engine;
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, FileId, Graph};
 
-use crate::app::App;
+use crate::context::App;
+use crate::spell::did_you_mean;
 
 /// A tool that runs once the manifest (and maybe the logs) are loaded.
 pub type Run = fn(&App, &mut Engine, &Args) -> u8;
@@ -201,44 +202,6 @@ fn split_flags(args: &[String], allowed: &str) -> Result<Flags, Option<char>> {
     Ok((set, rest))
 }
 
-/// Levenshtein distance, as ninja's EditDistance with replacements.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for y in 1..=a.len() {
-        let mut previous = row[0];
-        row[0] = y;
-        for x in 1..=b.len() {
-            let old = row[x];
-            row[x] = (previous + usize::from(a[y - 1] != b[x - 1])).min(row[x - 1].min(row[x]) + 1);
-            previous = old;
-        }
-    }
-    row[b.len()]
-}
-
-/// The closest word within an edit distance of 3, if any (the first of
-/// equally close ones, as ninja picks).
-pub fn spellcheck<'a>(word: &str, words: &[&'a str]) -> Option<&'a str> {
-    let mut best = None;
-    let mut min = 4;
-    for &w in words {
-        let d = edit_distance(w, word);
-        if d < min {
-            min = d;
-            best = Some(w);
-        }
-    }
-    best
-}
-
-/// `, did you mean 'X'?` for the closest of `words`, or nothing.
-pub fn did_you_mean(word: &str, words: &[&str]) -> String {
-    spellcheck(word, words)
-        .map(|s| format!(", did you mean '{s}'?"))
-        .unwrap_or_default()
-}
-
 /// Resolves a command-line target: canonical path, or `path^` for the
 /// first output of the first build that reads it.
 pub fn collect_target(e: &mut Engine, arg: &str) -> Result<FileId, String> {
@@ -361,26 +324,6 @@ mod tests {
             find("zzzzzzzzzz").err().as_deref(),
             Some("unknown tool 'zzzzzzzzzz'")
         );
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("", ""), 0);
-        assert_eq!(edit_distance("abc", ""), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("helo", "hello"), 1);
-        assert_eq!(edit_distance("ab", "ba"), 2);
-    }
-
-    #[test]
-    fn spellcheck_takes_the_first_closest_within_three() {
-        assert_eq!(spellcheck("helo", &["help", "hello"]), Some("help"));
-        assert_eq!(spellcheck("hello", &["help", "hello"]), Some("hello"));
-        assert_eq!(spellcheck("abcd", &["wxyz"]), None);
-        assert_eq!(spellcheck("abcd", &["abcdefg"]), Some("abcdefg"));
-        assert_eq!(spellcheck("abcd", &["abcdefgh"]), None);
-        assert_eq!(did_you_mean("x", &[]), "");
     }
 
     #[test]

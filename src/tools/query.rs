@@ -5,7 +5,7 @@ use ggninja_executor::Engine;
 use ggninja_graph::{BuildId, FileId, Graph};
 
 use super::{collect_target, load_pending_dyndep, Args};
-use crate::app::App;
+use crate::context::App;
 
 pub fn query(app: &App, e: &mut Engine, args: &Args) -> u8 {
     if args.args.is_empty() {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ggninja_executor::Engine;
 
 use super::Args;
-use crate::app::App;
+use crate::context::App;
 
 const USAGE: &str = "usage: ninja -t rules [options]
 

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use ggninja_executor::Engine;
 use ggninja_graph::{FileId, Graph};
 
-use super::{did_you_mean, Args};
-use crate::app::App;
+use super::Args;
+use crate::context::App;
+use crate::spell::did_you_mean;
 
 pub fn targets(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let g = &e.graph;

@@ -12,7 +12,7 @@ use ggninja_thunk::{EdgeThunk, Entry, Source, ThunkBuilder, Thunks};
 use rayon::prelude::*;
 
 use super::{collect_target, collect_targets, Args};
-use crate::app::{log_path, App};
+use crate::context::{log_path, App};
 
 /// Runs `f` with a thunk builder (outputs linked) over `e`'s graph and
 /// the caches saved in the build dir, then saves them.

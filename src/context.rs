@@ -1,0 +1,61 @@
+//! What every phase and tool shares: the settings the flags made, the
+//! program's way of printing messages, and where the logs live. Unaware of
+//! the phases (app) and of the tools.
+
+use ggninja_executor::Config;
+use ggninja_graph::Graph;
+use ggninja_importer::Options;
+
+use crate::cli::{self, Cli};
+
+/// What every phase needs: the settings the flags made.
+pub struct App {
+    pub prog: String,
+    /// `--cache`: the store to memoize in.
+    pub store: Option<std::path::PathBuf>,
+    /// `--sandbox`: run thunks in a mount namespace holding their footprint.
+    pub sandbox: bool,
+    pub config: Config,
+    pub parser: Options,
+    pub file: String,
+}
+
+impl App {
+    pub fn new(prog: String, cli: &Cli, settings: cli::Settings) -> App {
+        let store = cli.cache.then(|| {
+            cli.store
+                .as_ref()
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(ggninja_store::Store::default_root)
+        });
+        App {
+            store,
+            sandbox: cli.sandbox,
+            prog,
+            config: settings.config,
+            parser: settings.parser,
+            file: cli.file.clone(),
+        }
+    }
+    pub fn error(&self, msg: &str) {
+        eprintln!("{}: error: {msg}", self.prog);
+    }
+    pub fn warning(&self, msg: &str) {
+        eprintln!("{}: warning: {msg}", self.prog);
+    }
+    pub fn info(&self, msg: &str) {
+        println!("{}: {msg}", self.prog);
+    }
+    /// The value, or None after printing the error.
+    pub fn report<T>(&self, result: Result<T, String>) -> Option<T> {
+        result.map_err(|e| self.error(&e)).ok()
+    }
+}
+
+/// The directory that holds the logs, from the manifest's `builddir`.
+pub fn log_path(graph: &Graph, name: &str) -> String {
+    match graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
+        Some(dir) if !dir.is_empty() => format!("{dir}/{name}"),
+        _ => name.to_string(),
+    }
+}
