@@ -368,6 +368,52 @@ async fn compile_matches_local(manifest: &str, cmake: bool) {
     };
     let local_dep = std::fs::read_to_string(p.build.join("a.o.d")).unwrap();
     assert_eq!(words(&e.roots.unrewrite(&remote_dep)), words(&local_dep));
+
+    // Again, on warm instances (either of the two): the same object.
+    for _ in 0..3 {
+        let again = stack
+            .invoke(&request(&stack, &e, Some("/ggroot/build/a.o.d")))
+            .await
+            .expect("invoke");
+        eprintln!("again: run_ms {} total_ms {}", again.run_ms, again.total_ms);
+        assert!(again.succeeded(), "{again:?}");
+        assert_eq!(again.outputs, resp.outputs);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_from_the_build_tree_runs_with_its_mode() {
+    let stack = stack_or_skip!();
+    let p = project(
+        "rule tool\n  command = ./tool.sh $in $out\nbuild out/b.txt: tool a.h | tool.sh\n",
+        false,
+    );
+    let tool = p.build.join("tool.sh");
+    std::fs::write(
+        &tool,
+        "#!/bin/sh\nmkdir -p out && cp \"$1\" \"$2\" && chmod 640 \"$2\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let e = edge(&p, "out/b.txt");
+    let t = e.thunk.thunk();
+    // The builder keeps the manifest's spelling; the function normalizes it.
+    assert_eq!(
+        t.function.exe, "/ggroot/build/./tool.sh",
+        "{}",
+        e.thunk.canonical
+    );
+    upload_inputs(&stack, &e).await;
+    let mut req = request(&stack, &e, None);
+    // Without its mode the script cannot be run.
+    let resp = stack.invoke(&req).await.unwrap();
+    assert!(matches!(resp.status, Status::Error { .. }), "{resp:?}");
+    req.executable = vec!["/ggroot/build/tool.sh".into()];
+    let resp = stack.invoke(&req).await.unwrap();
+    assert!(resp.succeeded(), "{resp:?}");
+    assert_eq!(resp.outputs[0].path, "/ggroot/build/out/b.txt");
+    assert_eq!(resp.outputs[0].mode, 0o640);
+    assert_eq!(fetch(&stack, &resp.outputs[0].hash).await, A_H.as_bytes());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

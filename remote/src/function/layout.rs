@@ -158,7 +158,9 @@ pub fn plan(
             }
         }
     }
-    let exe = &thunk.function.exe;
+    // The builder may spell the program as the manifest did
+    // (`/ggroot/build/./tool.sh`) while its input is normalized.
+    let exe = &normalize(&thunk.function.exe);
     plan.program = match job.local_path(exe)? {
         Some(local) => {
             if !in_root_files.contains(exe.as_str()) {
@@ -175,6 +177,20 @@ pub fn plan(
     plan.image.sort();
     plan.image.dedup();
     Ok(plan)
+}
+
+/// An absolute path without `.` components or repeated slashes (`..` is
+/// left for `Job::local_path` to refuse).
+pub fn normalize(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if path.starts_with('/') {
+        format!("/{}", parts.join("/"))
+    } else {
+        parts.join("/")
+    }
 }
 
 /// Why the inputs could not be laid out.
@@ -314,6 +330,11 @@ mod tests {
         assert_eq!(p("/ggroot/src"), Some(job.src.clone()));
         assert_eq!(p("/usr/include/stdio.h"), None);
         assert_eq!(p("/ggroot/buildx/a"), None);
+        assert_eq!(
+            normalize("/ggroot/build/./tool.sh"),
+            "/ggroot/build/tool.sh"
+        );
+        assert_eq!(normalize("/usr//bin/cc"), "/usr/bin/cc");
         assert!(job.local_path("/ggroot/build/../../etc/passwd").is_err());
         assert_eq!(
             job.roots.unrewrite("-I/ggroot/src/inc"),
