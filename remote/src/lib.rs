@@ -1,11 +1,14 @@
 //! Remote execution pieces that talk to AWS: the S3 object store (objects
-//! named by their content hash) and the concurrent uploader in front of it.
+//! named by their content hash), the concurrent uploader in front of it,
+//! the Lambda request/response protocol and the function that serves it.
 //! The only crate of the workspace with tokio and the AWS SDK; the local build
 //! never links it.
 
 pub mod client;
 pub mod error;
+pub mod function;
 pub mod objects;
+pub mod protocol;
 pub mod retry;
 mod signing;
 pub mod upload;

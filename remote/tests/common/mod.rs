@@ -27,7 +27,7 @@ fn s3s_fs_binary() -> PathBuf {
 
 /// Dummy credentials and nothing from the user's AWS setup; never the
 /// instance metadata address. Set once, before any test touches the SDK.
-fn isolate_aws_env() {
+pub fn isolate_aws_env() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for var in [

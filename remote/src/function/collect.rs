@@ -1,0 +1,151 @@
+//! After a successful run: each declared output (and the depfile) read from
+//! the job, hashed as a value and uploaded under that hash; the depfile's
+//! laid-out root prefixes rewritten to `/ggroot/...` first, so it names
+//! thunk paths like everything else. Ignores running and removing the job.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::task::JoinSet;
+
+use super::layout::Job;
+use crate::objects::ObjectStore;
+use crate::protocol::Output;
+
+/// Why outputs could not be collected.
+#[derive(Debug)]
+pub enum CollectError {
+    /// Declared outputs the command did not write (thunk paths).
+    NotWritten(Vec<String>),
+    Other(String),
+}
+
+/// Reads, checks and uploads the outputs, in the order given.
+pub async fn collect(
+    store: &Arc<ObjectStore>,
+    job: &Job,
+    outputs: &[String],
+    limit: u64,
+) -> Result<Vec<Output>, CollectError> {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    let mut total = 0u64;
+    for virt in outputs {
+        let local = job
+            .local_path(virt)
+            .map_err(CollectError::Other)?
+            .ok_or_else(|| CollectError::Other(format!("output {virt} is outside the roots")))?;
+        match std::fs::metadata(&local) {
+            Ok(m) if m.is_file() => {
+                total += m.len();
+                files.push((virt.clone(), local, m.permissions().mode() & 0o7777));
+            }
+            Ok(_) => {
+                return Err(CollectError::Other(format!(
+                    "output {virt} is not a regular file"
+                )))
+            }
+            Err(_) => missing.push(virt.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(CollectError::NotWritten(missing));
+    }
+    if total > limit {
+        return Err(CollectError::Other(format!(
+            "outputs total {total} bytes, over the limit of {limit}"
+        )));
+    }
+    let mut tasks = JoinSet::new();
+    for (i, (virt, local, mode)) in files.into_iter().enumerate() {
+        let store = Arc::clone(store);
+        tasks.spawn(async move {
+            let bytes = tokio::fs::read(&local)
+                .await
+                .map_err(|e| format!("reading output {virt}: {e}"))?;
+            let out = upload(&store, virt, Bytes::from(bytes), mode).await?;
+            Ok::<_, String>((i, out))
+        });
+    }
+    let mut done = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok(Ok(x)) => done.push(x),
+            Ok(Err(e)) => return Err(CollectError::Other(e)),
+            Err(e) => return Err(CollectError::Other(format!("an upload task failed: {e}"))),
+        }
+    }
+    done.sort_by_key(|(i, _)| *i);
+    Ok(done.into_iter().map(|(_, o)| o).collect())
+}
+
+async fn upload(
+    store: &ObjectStore,
+    path: String,
+    bytes: Bytes,
+    mode: u32,
+) -> Result<Output, String> {
+    let size = bytes.len() as u64;
+    let hash = store
+        .put(bytes)
+        .await
+        .map_err(|e| format!("uploading {path}: {e}"))?;
+    Ok(Output {
+        path,
+        hash: hash.to_string(),
+        size,
+        mode,
+    })
+}
+
+/// The depfile with laid-out prefixes rewritten, uploaded; `None` when the
+/// command wrote none.
+pub async fn collect_depfile(
+    store: &ObjectStore,
+    job: &Job,
+    virt: &str,
+) -> Result<Option<Output>, String> {
+    let Some(local) = job.local_path(virt)? else {
+        return Err(format!("depfile {virt} is outside the roots"));
+    };
+    let bytes = match std::fs::read(&local) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("reading depfile {virt}: {e}")),
+    };
+    let mode = std::fs::metadata(&local)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => job.roots.rewrite(&text).into_bytes(),
+        // Not UTF-8: a byte-wise replace of the two prefixes.
+        Err(e) => rewrite_bytes(job, e.into_bytes()),
+    };
+    upload(store, virt.to_string(), Bytes::from(text), mode)
+        .await
+        .map(Some)
+}
+
+fn rewrite_bytes(job: &Job, bytes: Vec<u8>) -> Vec<u8> {
+    let mut out = bytes;
+    for (dir, virt) in [
+        (&job.build, ggninja_thunk::BUILD_ROOT),
+        (&job.src, ggninja_thunk::SOURCE_ROOT),
+    ] {
+        let from = dir.display().to_string().into_bytes();
+        let mut next = Vec::with_capacity(out.len());
+        let mut i = 0;
+        while i < out.len() {
+            if out[i..].starts_with(&from) {
+                next.extend_from_slice(virt.as_bytes());
+                i += from.len();
+            } else {
+                next.push(out[i]);
+                i += 1;
+            }
+        }
+        out = next;
+    }
+    out
+}

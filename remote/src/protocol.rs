@@ -1,0 +1,221 @@
+//! What the engine sends the Lambda function and what it answers: one JSON
+//! request per thunk (the thunk itself, its bundle's file list, where the
+//! objects are, the real roots, the depfile, limits) and one JSON response
+//! (a status, the outputs by content hash, a bounded log, the run time).
+//! Shared by `function` and the engine; owns the wire format and its
+//! limits, ignores how either side does its work.
+
+use serde::{Deserialize, Serialize};
+
+pub use ggninja_thunk::BundleFile;
+
+/// AWS Lambda's limit on a synchronous request (and response) payload.
+pub const MAX_PAYLOAD_BYTES: usize = 6_000_000;
+
+/// The log kept by default: stdout and stderr together, interleaved.
+pub const DEFAULT_LOG_BYTES: usize = 64 << 10;
+
+/// The note appended to a log cut at the limit.
+pub const TRUNCATION_NOTE: &str = "\n[ggninja-lambda: output truncated]\n";
+
+/// Run one thunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The thunk's canonical JSON (docs/thunks.md), exactly as hashed.
+    pub thunk: String,
+    /// Its printed hash (`T...`); the function recomputes and checks it.
+    pub thunk_hash: String,
+    /// The files of the thunk's `Source::Bundle` input, when it has one;
+    /// the function checks they hash to the bundle's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<Vec<BundleFile>>,
+    /// Where the objects are.
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
+    /// The real roots, when outputs must name the real paths (`-g`,
+    /// `__FILE__`): compiles get `-ffile-prefix-map` for each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roots: Option<RealRoots>,
+    /// In-root inputs (thunk-visible paths) laid out executable; the rest
+    /// are laid out read-only (`0444`). A thunk names content, not modes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executable: Vec<String>,
+    /// The edge's depfile, as a thunk-visible path (`/ggroot/build/a.o.d`):
+    /// returned like an output, its laid-out root prefixes rewritten to the
+    /// thunk-visible roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depfile: Option<String>,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// The real locations of `/ggroot/build` and `/ggroot/src` on the machine
+/// the outputs are for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealRoots {
+    pub build: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Bytes of stdout+stderr returned (the rest is dropped, with a note).
+    pub log_bytes: usize,
+    /// Total bytes of outputs the function may upload; past it the run is
+    /// an `Error` (nothing uploaded).
+    pub output_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            log_bytes: DEFAULT_LOG_BYTES,
+            output_bytes: 4 << 30,
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status")]
+pub enum Status {
+    /// The command ran: its exit code, or the signal that ended it. Only
+    /// exit code 0 with every declared output written is a success (an
+    /// output not written is `OutputsNotWritten`).
+    Ran {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+    },
+    /// The command exited 0 but left declared outputs unwritten: a failure.
+    OutputsNotWritten { paths: Vec<String> },
+    /// These input objects are not in the bucket; nothing ran.
+    MissingInputs { hashes: Vec<String> },
+    /// A file taken from the image (a bundle file, a system header, the
+    /// program) differs from the thunk's; nothing ran.
+    ToolchainMismatch {
+        path: String,
+        expected: String,
+        /// The file's hash, or why it has none (`missing`, `not a file`).
+        found: String,
+    },
+    /// Anything else (a bad request, S3 unreachable, a full disk).
+    Error { message: String },
+}
+
+/// One file the command wrote, uploaded under its content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    /// Thunk-visible (`/ggroot/build/a.o`).
+    pub path: String,
+    /// Printed value hash (`V...`).
+    pub hash: String,
+    pub size: u64,
+    /// Permission bits (`st_mode & 0o7777`).
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    #[serde(flatten)]
+    pub status: Status,
+    /// The declared outputs, in the thunk's order (empty unless the run
+    /// succeeded).
+    #[serde(default)]
+    pub outputs: Vec<Output>,
+    /// The depfile, when one was asked for and written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depfile: Option<Output>,
+    /// stdout and stderr as they came, cut at `Limits::log_bytes` (then
+    /// ending with `TRUNCATION_NOTE`); lossy UTF-8.
+    #[serde(default)]
+    pub log: String,
+    #[serde(default)]
+    pub log_truncated: bool,
+    /// Time spent running the command (not fetching or uploading).
+    #[serde(default)]
+    pub run_ms: u64,
+    /// Wall time of the whole invocation inside the function.
+    #[serde(default)]
+    pub total_ms: u64,
+}
+
+impl Response {
+    pub fn with_status(status: Status) -> Response {
+        Response {
+            status,
+            outputs: Vec::new(),
+            depfile: None,
+            log: String::new(),
+            log_truncated: false,
+            run_ms: 0,
+            total_ms: 0,
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Response {
+        Response::with_status(Status::Error {
+            message: message.into(),
+        })
+    }
+
+    /// Exit code 0 and every declared output written and uploaded.
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Ran {
+                exit_code: Some(0),
+                ..
+            }
+        )
+    }
+}
+
+impl Request {
+    /// The payload as sent, or why it cannot be (over Lambda's limit).
+    pub fn to_payload(&self) -> Result<Vec<u8>, String> {
+        let bytes = serde_json::to_vec(self).map_err(|e| e.to_string())?;
+        if bytes.len() > MAX_PAYLOAD_BYTES {
+            return Err(format!(
+                "request of {} bytes is over Lambda's {MAX_PAYLOAD_BYTES}",
+                bytes.len()
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_with_a_tag() {
+        let mut r = Response::with_status(Status::Ran {
+            exit_code: Some(1),
+            signal: None,
+        });
+        r.log = "a.c:1: error".into();
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(text.contains(r#""status":"Ran","exit_code":1"#), "{text}");
+        assert_eq!(serde_json::from_str::<Response>(&text).unwrap(), r);
+        assert!(!r.succeeded());
+        let m = Response::with_status(Status::MissingInputs {
+            hashes: vec!["Vx".into()],
+        });
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Response>(&text).unwrap(), m);
+    }
+
+    #[test]
+    fn requests_default_what_they_omit() {
+        let r: Request =
+            serde_json::from_str(r#"{"thunk":"{}","thunk_hash":"T","bucket":"b"}"#).unwrap();
+        assert_eq!(r.limits, Limits::default());
+        assert!(r.roots.is_none() && r.bundle.is_none() && r.depfile.is_none());
+        assert!(r.to_payload().is_ok());
+    }
+}
