@@ -1,16 +1,15 @@
 //! Files the function takes from its image instead of S3 (the program, the
 //! bundle's toolchain files, system headers): each must hash to what the
-//! thunk names, or the thunk is not run. Verified hashes are kept per
-//! (path, device, inode, size, mtime, ctime) for the life of the instance,
-//! so each file is read once. Owns that check; ignores where the expected
+//! thunk names, or the thunk is not run. Hashes are kept by the thunk
+//! crate's `HashCache` (per path, device, inode, size, mtime, ctime) for the
+//! life of the instance, so each file is read once. Owns that check; ignores where the expected
 //! hashes come from.
 
-use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
-use ggninja_store::hash::{ContentHash, Kind};
+use ggninja_store::hash::ContentHash;
+use ggninja_thunk::HashCache;
 
 /// A file of the image that is not what the thunk expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,53 +19,23 @@ pub struct Mismatch {
     pub found: String,
 }
 
-type Stamp = (u64, u64, u64, i64, i64, i64, i64);
-
-fn stamp(m: &std::fs::Metadata) -> Stamp {
-    (
-        m.dev(),
-        m.ino(),
-        m.size(),
-        m.mtime(),
-        m.mtime_nsec(),
-        m.ctime(),
-        m.ctime_nsec(),
-    )
-}
-
-#[derive(Debug, Default, Clone)]
+/// Verified hashes, shared by the threads of `check_all`: thunk's
+/// `HashCache`, which rereads a file only when its stat changed.
+#[derive(Default, Clone)]
 pub struct ImageHashes {
-    verified: Arc<Mutex<HashMap<PathBuf, (Stamp, ContentHash)>>>,
+    verified: Arc<HashCache>,
 }
 
 impl ImageHashes {
     /// The hash of the file at `path` (following symlinks, as the command
-    /// will), from the per-instance cache when its stamp is unchanged.
+    /// will), read only when its stat changed since it was last hashed.
     pub fn hash(&self, path: &Path) -> Result<ContentHash, String> {
-        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "missing".to_string(),
-            _ => format!("unreadable: {e}"),
-        })?;
-        if !meta.is_file() {
-            return Err("not a file".into());
+        match self.verified.hash_path(path) {
+            Ok(Some(h)) => Ok(h),
+            Ok(None) => Err("not a file".into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("missing".into()),
+            Err(e) => Err(format!("unreadable: {e}")),
         }
-        let key = stamp(&meta);
-        if let Some((s, h)) = self.lock().get(path) {
-            if *s == key {
-                return Ok(*h);
-            }
-        }
-        let bytes = std::fs::read(path).map_err(|e| format!("unreadable: {e}"))?;
-        let hash = ContentHash::of(Kind::Value, &bytes);
-        // Cached only if the file did not change while it was read.
-        if std::fs::metadata(path).is_ok_and(|m| stamp(&m) == key) {
-            self.lock().insert(path.to_path_buf(), (key, hash));
-        }
-        Ok(hash)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Stamp, ContentHash)>> {
-        self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Checks one file against its expected printed hash.
@@ -122,6 +91,7 @@ impl ImageHashes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ggninja_store::hash::Kind;
 
     #[test]
     fn a_changed_file_is_hashed_again() {
