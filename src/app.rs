@@ -15,6 +15,7 @@ use ggninja_thunk::Thunks;
 
 use crate::cli::{self, Cli, Message};
 use crate::context::{log_path, App};
+use crate::remote;
 use crate::tools::{self, Run, Tool, When};
 
 fn fatal(prog: &str, msg: &str) -> u8 {
@@ -258,12 +259,16 @@ fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
     Ok(true)
 }
 
-/// The execution backends `--sandbox` and `--cache` ask for: the sandbox
-/// or local processes, behind the memo.
+/// The execution backends `--remote`, `--sandbox` and `--cache` ask for:
+/// the remote executor, the sandbox or local processes, behind the memo.
 fn backend_stack(app: &App, thunks: &Thunks) -> Result<Box<dyn Backend>, String> {
-    let runner: Box<dyn Backend> = match app.sandbox {
-        true => Box::new(Sandboxed::new(Sandbox::open(thunks.roots.clone())?)),
-        false => Box::new(Local::default()),
+    let runner: Box<dyn Backend> = match (&app.remote, app.sandbox) {
+        // A dry run runs nothing: no reason to connect.
+        (Some(flags), _) if !app.config.dry_run => {
+            remote::backend(app, flags, thunks.roots.clone())?
+        }
+        (_, true) => Box::new(Sandboxed::new(Sandbox::open(thunks.roots.clone())?)),
+        (_, false) => Box::new(Local::default()),
     };
     let Some(store) = &app.store else {
         return Ok(runner);
@@ -291,7 +296,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     };
     let saved_dir = std::path::PathBuf::from(log_path(&engine.graph, ""));
     let mut builder = Builder::new(engine, status);
-    if app.store.is_some() || app.sandbox {
+    if app.store.is_some() || app.sandbox || app.remote.is_some() {
         let cwd = std::env::current_dir().unwrap_or_default();
         let thunks = Thunks::open(&cwd, &saved_dir);
         let backend = match backend_stack(app, &thunks) {

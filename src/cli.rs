@@ -53,6 +53,21 @@ pub struct Cli {
     /// Run each thunk alone with its footprint, under the canonical root.
     #[arg(long)]
     pub sandbox: bool,
+    /// Run thunks remotely: `lambda` (with the `remote` feature).
+    #[arg(long, value_name = "KIND")]
+    pub remote: Option<String>,
+    #[arg(long, value_name = "BUCKET")]
+    pub remote_bucket: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub remote_function: Option<String>,
+    #[arg(long, value_name = "yes|no")]
+    pub remote_upload: Option<String>,
+    #[arg(long, value_name = "yes|no")]
+    pub remote_fallback: Option<String>,
+    #[arg(long, value_name = "N")]
+    pub remote_retries: Option<String>,
+    #[arg(long, value_name = "SECONDS")]
+    pub remote_timeout: Option<String>,
     #[arg(short = 'h', long = "help")]
     pub help: bool,
     pub targets: Vec<String>,
@@ -152,6 +167,14 @@ options:
 ggninja options:
   --cache        reuse outputs of identical commands from the store (memoized thunks)
   --store DIR    the store [default: $GGNINJA_STORE or ~/.cache/ggninja/store]
+  --sandbox      run each thunk with only its footprint visible (bubblewrap)
+  --remote lambda          run thunks on AWS Lambda, objects and memo in S3 [default -j 64]
+  --remote-bucket B        [default: $GGNINJA_BUCKET]
+  --remote-function F      [default: $GGNINJA_LAMBDA_FUNCTION]
+  --remote-upload=no       only read the remote cache; run misses here
+  --remote-fallback=no     fail an edge after remote trouble instead of running it here
+  --remote-retries N       invocation attempts before that [default 6]
+  --remote-timeout SECS    one invocation's limit [default 900]
 ",
         v = ggninja_importer::VERSION
     )
@@ -187,6 +210,73 @@ pub struct Settings {
     pub parser: Options,
     /// `-d stats`: time and count operations, and print the table at exit.
     pub stats: bool,
+    /// `--remote lambda` and its flags.
+    pub remote: Option<RemoteFlags>,
+}
+
+/// Where and how to run remotely, as the flags and environment say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteFlags {
+    pub bucket: String,
+    pub function: String,
+    pub upload: bool,
+    pub fallback: bool,
+    pub retries: Option<u32>,
+    pub timeout_secs: Option<u64>,
+}
+
+/// The `-j` of a remote build when none is given: invocations wait on the
+/// network, not on this machine's cores.
+pub const REMOTE_JOBS: usize = 64;
+
+/// `--remote KIND` and its flags; None without `--remote`.
+pub fn remote_flags(
+    cli: &Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<RemoteFlags>, Message> {
+    let Some(kind) = &cli.remote else {
+        return Ok(None);
+    };
+    if kind != "lambda" {
+        return Err(Message::Error(format!(
+            "unknown remote '{kind}' (the one there is: lambda)"
+        )));
+    }
+    let named = |flag: &Option<String>, var: &str, what: &str| {
+        flag.clone()
+            .or_else(|| env(var))
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                Message::Error(format!(
+                    "--remote lambda needs a {what}: --remote-{what} or {var}"
+                ))
+            })
+    };
+    let yes_no = |flag: &Option<String>, name: &str| match flag.as_deref() {
+        None | Some("yes") => Ok(true),
+        Some("no") => Ok(false),
+        Some(v) => Err(Message::Error(format!(
+            "--remote-{name}: expected yes or no, got '{v}'"
+        ))),
+    };
+    let number = |flag: &Option<String>, name: &str| {
+        flag.as_deref()
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| Message::Error(format!("--remote-{name}: invalid number '{v}'")))
+            })
+            .transpose()
+    };
+    Ok(Some(RemoteFlags {
+        bucket: named(&cli.remote_bucket, "GGNINJA_BUCKET", "bucket")?,
+        function: named(&cli.remote_function, "GGNINJA_LAMBDA_FUNCTION", "function")?,
+        upload: yes_no(&cli.remote_upload, "upload")?,
+        fallback: yes_no(&cli.remote_fallback, "fallback")?,
+        retries: number(&cli.remote_retries, "retries")?.map(|n| n.min(100) as u32),
+        timeout_secs: number(&cli.remote_timeout, "timeout")?,
+    }))
 }
 
 /// ninja's default -j: cores + 2 (3 on two cores, 2 on one).
@@ -223,7 +313,11 @@ pub fn settings(
         },
         parser: Options::default(),
         stats: false,
+        remote: remote_flags(cli, &|v| std::env::var(v).ok())?,
     };
+    if s.remote.is_some() {
+        s.config.parallelism = REMOTE_JOBS;
+    }
     for d in &cli.debug {
         debug_mode(d, &mut s)?;
     }
@@ -448,5 +542,45 @@ mod tests {
                 "unknown warning flag 'dupbuild=wrn', did you mean 'dupbuild=warn'?".to_string()
             ))
         );
+    }
+
+    #[test]
+    fn remote_flags_come_from_flags_then_environment() {
+        let env = |v: &str| match v {
+            "GGNINJA_BUCKET" => Some("env-bucket".to_string()),
+            "GGNINJA_LAMBDA_FUNCTION" => Some("env-fn".to_string()),
+            _ => None,
+        };
+        let none = |_: &str| None;
+        let flags = |line: &str, env: &dyn Fn(&str) -> Option<String>| {
+            remote_flags(&parse(&args(line)).unwrap(), env)
+        };
+        assert_eq!(flags("ninja", &env), Ok(None));
+        let r = flags("ninja --remote lambda --remote-bucket b", &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.bucket.as_str(), r.function.as_str()), ("b", "env-fn"));
+        assert!(r.upload && r.fallback && r.retries.is_none());
+        let r = flags(
+            "ninja --remote lambda --remote-upload=no --remote-fallback no --remote-retries 3",
+            &env,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(!r.upload && !r.fallback);
+        assert_eq!(r.retries, Some(3));
+        let err = |line: &str, env: &dyn Fn(&str) -> Option<String>| match flags(line, env) {
+            Err(Message::Error(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(err("ninja --remote lambda", &none).contains("GGNINJA_BUCKET"));
+        assert!(err("ninja --remote ec2", &env).contains("unknown remote"));
+        assert!(err("ninja --remote lambda --remote-upload=maybe", &env).contains("yes or no"));
+        assert!(err("ninja --remote lambda --remote-retries 0", &env).contains("invalid"));
+        let s = settings_of("ninja --remote lambda --remote-bucket b --remote-function f").unwrap();
+        assert_eq!(s.config.parallelism, REMOTE_JOBS);
+        let s = settings_of("ninja -j 7 --remote lambda --remote-bucket b --remote-function f")
+            .unwrap();
+        assert_eq!(s.config.parallelism, 7);
     }
 }

@@ -15,6 +15,8 @@ pub struct App {
     pub store: Option<std::path::PathBuf>,
     /// `--sandbox`: run thunks in a mount namespace holding their footprint.
     pub sandbox: bool,
+    /// `--remote lambda`: run thunks there.
+    pub remote: Option<cli::RemoteFlags>,
     pub config: Config,
     pub parser: Options,
     pub file: String,
@@ -31,6 +33,7 @@ impl App {
         App {
             store,
             sandbox: cli.sandbox,
+            remote: settings.remote,
             prog,
             config: settings.config,
             parser: settings.parser,

@@ -123,12 +123,7 @@ impl<T: Token> Runner<T> {
         let reader = if console {
             None
         } else {
-            let (reader, writer) = std::io::pipe()?;
-            cmd.stdin(Stdio::null())
-                .stdout(writer.try_clone()?)
-                .stderr(writer);
-            cmd.process_group(0);
-            Some(reader)
+            Some(piped(&mut cmd)?)
         };
         let child = cmd.spawn()?;
         // Drop our copies of the pipe's write end (held inside `cmd`).
@@ -161,6 +156,12 @@ impl<T: Token> Runner<T> {
                 return;
             }
         });
+    }
+
+    /// A sender through which work finished elsewhere (on another machine)
+    /// comes back through `wait`, so one wait serves both.
+    pub fn finisher(&self) -> Sender<Finished<T>> {
+        self.tx.clone()
     }
 
     /// Waits for the next command to finish; `None` if we were interrupted.
@@ -213,6 +214,33 @@ pub fn load_average() -> f64 {
     } else {
         avg[0]
     }
+}
+
+/// Sends stdout and stderr to one pipe and puts the child in its own
+/// process group (Ctrl-C reaches it through us); returns the read end.
+fn piped(cmd: &mut Command) -> std::io::Result<std::io::PipeReader> {
+    let (reader, writer) = std::io::pipe()?;
+    cmd.stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer);
+    cmd.process_group(0);
+    Ok(reader)
+}
+
+/// Runs `command` as a build step would, on the calling thread, until it
+/// ends: for executors that run an edge locally from a thread of their own
+/// (a remote executor's fallback).
+pub fn run_captured(command: &str) -> std::io::Result<(Exit, Vec<u8>)> {
+    let mut cmd = shell(command);
+    let reader = piped(&mut cmd)?;
+    let child = cmd.spawn()?;
+    drop(cmd);
+    let f = collect(Job {
+        token: (),
+        child,
+        reader: Some(reader),
+    });
+    Ok((f.exit, f.output))
 }
 
 /// A manifest command, run as ninja runs it.

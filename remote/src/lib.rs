@@ -5,6 +5,7 @@
 //! never links it.
 
 pub mod client;
+pub mod engine;
 pub mod error;
 pub mod function;
 pub mod objects;

@@ -180,40 +180,10 @@ impl ObjectStore {
     /// is `NotFound`; bytes that do not hash to `hash` are `Corrupt` and
     /// never returned.
     pub async fn get(&self, hash: &ContentHash) -> Result<Bytes, Error> {
-        let key = self.key(hash);
-        let (bytes, _) = retry::run(&self.settings.retry, &self.counters.retries, || async {
-            self.count_attempt(&self.counters.gets);
-            let fetch = async {
-                let out = self
-                    .client
-                    .get_object()
-                    .bucket(&self.settings.bucket)
-                    .key(&key)
-                    .send()
-                    .await?;
-                Ok::<_, SdkError<GetObjectError, HttpResponse>>(out.body.collect().await)
-            };
-            Ok(match self.timed("GET", &key, hash.size, fetch).await {
-                Err(timed_out) => Attempt::Failed(timed_out),
-                Ok(Ok(Ok(body))) => Attempt::Done(body.into_bytes()),
-                // The body broke off mid-transfer: worth another try.
-                Ok(Ok(Err(err))) => Attempt::Failed(Error::S3 {
-                    op: "GET",
-                    key: key.clone(),
-                    attempts: 1,
-                    retryable: true,
-                    message: format!("reading the body: {err}"),
-                    source: Box::new(err),
-                }),
-                Ok(Err(err)) => {
-                    if err.as_service_error().is_some_and(|e| e.is_no_such_key()) {
-                        return Err(Error::NotFound(*hash));
-                    }
-                    retry::failed("GET", &key, err)
-                }
-            })
-        })
-        .await?;
+        let bytes = self
+            .fetch(&self.key(hash), hash.size)
+            .await?
+            .ok_or(Error::NotFound(*hash))?;
         let actual = ContentHash::of(hash.kind, &bytes);
         if actual != *hash {
             return Err(Error::Corrupt {
@@ -222,6 +192,66 @@ impl ObjectStore {
                 size: bytes.len(),
             });
         }
+        Ok(bytes)
+    }
+
+    /// Stores `bytes` under a name of the caller's (`memo/...`, under the
+    /// prefix) instead of their hash: records that point at objects.
+    pub async fn put_named(&self, name: &str, bytes: Bytes) -> Result<(), Error> {
+        let hash = ContentHash::of(Kind::Value, &bytes);
+        let key = format!("{}{name}", self.settings.prefix);
+        retry::run(&self.settings.retry, &self.counters.retries, || {
+            let body = ByteStream::from(bytes.clone());
+            let (hash, key) = (&hash, &key);
+            async move { Ok(self.send_put(hash, key, body).await) }
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// A record stored by `put_named`, None when there is none. Unverified:
+    /// whoever reads it verifies the objects it names.
+    pub async fn get_named(&self, name: &str) -> Result<Option<Bytes>, Error> {
+        self.fetch(&format!("{}{name}", self.settings.prefix), 0)
+            .await
+    }
+
+    /// GETs `key` (`size`: the expected size, for the time limit); None
+    /// when there is no such key.
+    async fn fetch(&self, key: &str, size: u64) -> Result<Option<Bytes>, Error> {
+        let (bytes, _) = retry::run(&self.settings.retry, &self.counters.retries, || async {
+            self.count_attempt(&self.counters.gets);
+            let fetch = async {
+                let out = self
+                    .client
+                    .get_object()
+                    .bucket(&self.settings.bucket)
+                    .key(key)
+                    .send()
+                    .await?;
+                Ok::<_, SdkError<GetObjectError, HttpResponse>>(out.body.collect().await)
+            };
+            Ok(match self.timed("GET", key, size, fetch).await {
+                Err(timed_out) => Attempt::Failed(timed_out),
+                Ok(Ok(Ok(body))) => Attempt::Done(Some(body.into_bytes())),
+                // The body broke off mid-transfer: worth another try.
+                Ok(Ok(Err(err))) => Attempt::Failed(Error::S3 {
+                    op: "GET",
+                    key: key.to_string(),
+                    attempts: 1,
+                    retryable: true,
+                    message: format!("reading the body: {err}"),
+                    source: Box::new(err),
+                }),
+                Ok(Err(err)) => {
+                    if err.as_service_error().is_some_and(|e| e.is_no_such_key()) {
+                        return Ok(Attempt::Done(None));
+                    }
+                    retry::failed("GET", key, err)
+                }
+            })
+        })
+        .await?;
         Ok(bytes)
     }
 

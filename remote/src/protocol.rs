@@ -116,6 +116,10 @@ pub struct Output {
     pub size: u64,
     /// Permission bits (`st_mode & 0o7777`).
     pub mode: u32,
+    /// The output is a symbolic link to this (relative) target; `hash`
+    /// and `size` are the target's text, and no object is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

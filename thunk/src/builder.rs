@@ -56,6 +56,21 @@ impl EdgeThunk {
     pub fn thunk(&self) -> Thunk {
         serde_json::from_str(&self.canonical).expect("a canonical thunk parses")
     }
+
+    /// The key its results are memoized under, locally and remotely.
+    /// Commands run at the real paths (in the sandbox and on Lambda, through
+    /// prefix maps, too), so their outputs can hold the real roots they see
+    /// (`__FILE__`, debug info, RUNPATH): those join the key, and a hit
+    /// never restores another checkout's paths (ccache without `base_dir`).
+    /// A command that sees no root shares its results across checkouts.
+    pub fn memo_key(&self) -> ContentHash {
+        let mut key = self.hash.to_string();
+        for root in &self.sees {
+            key.push('\0');
+            key.push_str(&root.display().to_string());
+        }
+        ContentHash::of(Kind::Thunk, key.as_bytes())
+    }
 }
 
 /// Maps by edge, with a hash cheaper than the default (keys are small ints).
@@ -484,6 +499,9 @@ impl ThunkBuilder<'_> {
             inputs.push(input.into());
         }
         inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        // One file under two spellings (relative in the manifest, absolute
+        // in a depfile) is one input.
+        inputs.dedup_by(|a, b| a.path == b.path);
         // What `Thunk::canonical` gives: fields in order, no spaces.
         let size = draft.function.len() + draft.outputs.len() + 40;
         let mut canonical =

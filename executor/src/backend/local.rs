@@ -1,11 +1,31 @@
 //! Local processes: each command under `/bin/sh -c` (see `process`).
 
 use std::process::Command;
+use std::sync::mpsc::Sender;
 
 use ggninja_graph::BuildId;
 
 use super::{Backend, Ctx, Done, Task};
-use crate::process::{self, Runner};
+use crate::process::{self, Finished, Runner};
+
+/// Hands back edges finished outside this backend's processes (by a remote
+/// executor), so that `Local::wait` returns them among its own.
+#[derive(Clone)]
+pub struct Finisher(Sender<Finished<BuildId>>);
+
+impl Finisher {
+    /// Returns false when the build is gone.
+    pub fn finish(&self, done: Done) -> bool {
+        let Done { edge, exit, output } = done;
+        self.0
+            .send(Finished {
+                token: edge,
+                exit,
+                output,
+            })
+            .is_ok()
+    }
+}
 
 #[derive(Default)]
 pub struct Local {
@@ -13,6 +33,10 @@ pub struct Local {
 }
 
 impl Local {
+    pub fn finisher(&self) -> Finisher {
+        Finisher(self.runner.finisher())
+    }
+
     /// Runs `cmd` for `edge` instead of the edge's own command line (the
     /// sandbox's bubblewrap invocation).
     pub fn start_command(

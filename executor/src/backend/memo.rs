@@ -8,9 +8,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use ggninja_graph::{BuildId, Escape, Graph};
-use ggninja_store::hash::{ContentHash, Kind};
+use ggninja_store::hash::ContentHash;
 use ggninja_store::{Memo, MemoOutput, Store};
-use ggninja_thunk::{produced, EdgeThunk, Roots};
+use ggninja_thunk::{produced, Roots};
 use rustc_hash::FxHashMap;
 
 use super::{Backend, Ctx, Done, Exit, Task};
@@ -46,7 +46,7 @@ impl Memoized {
             return false;
         };
         let (g, b) = (cx.graph, task.edge);
-        let key = m.key(t);
+        let key = t.memo_key();
         let out = cx.first_output(b).to_string();
         match m.restore(g, b, &key) {
             Ok(true) => {
@@ -129,20 +129,6 @@ impl Memoizer {
             store: Store::open(store_root)?,
             roots,
         })
-    }
-
-    /// The memo key of an edge's thunk. Commands run at the real paths
-    /// (in the sandbox too), so their outputs can hold the real roots they
-    /// see (`__FILE__`, debug info, RUNPATH): those join the key, and a hit
-    /// never restores another checkout's paths (ccache without `base_dir`).
-    /// A command that sees no root shares its results across checkouts.
-    pub fn key(&self, t: &EdgeThunk) -> ContentHash {
-        let mut key = t.hash.to_string();
-        for root in &t.sees {
-            key.push('\0');
-            key.push_str(&root.display().to_string());
-        }
-        ContentHash::of(Kind::Thunk, key.as_bytes())
     }
 
     /// Restores a memoized result. Ok(false): not memoized (or an object

@@ -17,7 +17,7 @@ mod memo;
 mod sandbox;
 
 pub use dry_run::DryRun;
-pub use local::Local;
+pub use local::{Finisher, Local};
 pub use memo::{Memoized, Memoizer};
 pub use sandbox::{Sandbox, Sandboxed};
 

@@ -1,7 +1,8 @@
 //! After a successful run: each declared output (and the depfile) read from
 //! the job, hashed as a value and uploaded under that hash; the depfile's
 //! laid-out root prefixes rewritten to `/ggroot/...` first, so it names
-//! thunk paths like everything else. Ignores running and removing the job.
+//! thunk paths like everything else. A symbolic link stays a link (named
+//! by its target, nothing uploaded). Ignores running and removing the job.
 
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio::task::JoinSet;
 use super::layout::Job;
 use crate::objects::ObjectStore;
 use crate::protocol::Output;
+use ggninja_store::hash::{ContentHash, Kind};
 
 /// Why outputs could not be collected.
 #[derive(Debug)]
@@ -29,17 +31,19 @@ pub async fn collect(
     limit: u64,
 ) -> Result<Vec<Output>, CollectError> {
     let mut files = Vec::new();
+    let mut links = Vec::new();
     let mut missing = Vec::new();
     let mut total = 0u64;
-    for virt in outputs {
+    for (i, virt) in outputs.iter().enumerate() {
         let local = job
             .local_path(virt)
             .map_err(CollectError::Other)?
             .ok_or_else(|| CollectError::Other(format!("output {virt} is outside the roots")))?;
-        match std::fs::metadata(&local) {
+        match std::fs::symlink_metadata(&local) {
+            Ok(m) if m.is_symlink() => links.push((i, link(virt, &local)?)),
             Ok(m) if m.is_file() => {
                 total += m.len();
-                files.push((virt.clone(), local, m.permissions().mode() & 0o7777));
+                files.push((i, virt.clone(), local, m.permissions().mode() & 0o7777));
             }
             Ok(_) => {
                 return Err(CollectError::Other(format!(
@@ -58,7 +62,7 @@ pub async fn collect(
         )));
     }
     let mut tasks = JoinSet::new();
-    for (i, (virt, local, mode)) in files.into_iter().enumerate() {
+    for (i, virt, local, mode) in files {
         let store = Arc::clone(store);
         tasks.spawn(async move {
             let bytes = tokio::fs::read(&local)
@@ -68,7 +72,7 @@ pub async fn collect(
             Ok::<_, String>((i, out))
         });
     }
-    let mut done = Vec::new();
+    let mut done = links;
     while let Some(r) = tasks.join_next().await {
         match r {
             Ok(Ok(x)) => done.push(x),
@@ -78,6 +82,27 @@ pub async fn collect(
     }
     done.sort_by_key(|(i, _)| *i);
     Ok(done.into_iter().map(|(_, o)| o).collect())
+}
+
+/// A symbolic link among the outputs (`libfoo.so -> libfoo.so.1`): kept
+/// as a link, named by its target, which must be relative (an absolute one
+/// would name this job's directory).
+fn link(virt: &str, local: &std::path::Path) -> Result<Output, CollectError> {
+    let target = std::fs::read_link(local)
+        .map_err(|e| CollectError::Other(format!("reading link {virt}: {e}")))?;
+    let text = target.to_string_lossy().into_owned();
+    if target.is_absolute() {
+        return Err(CollectError::Other(format!(
+            "output {virt} is a link to the absolute path {text}"
+        )));
+    }
+    Ok(Output {
+        path: virt.to_string(),
+        hash: ContentHash::of(Kind::Value, text.as_bytes()).to_string(),
+        size: text.len() as u64,
+        mode: 0o777,
+        link: Some(text),
+    })
 }
 
 async fn upload(
@@ -96,6 +121,7 @@ async fn upload(
         hash: hash.to_string(),
         size,
         mode,
+        link: None,
     })
 }
 

@@ -123,8 +123,10 @@ pub fn plan(
                     .filter(|h| h.kind == Kind::Value)
                     .ok_or_else(|| format!("{}: bad hash {hash}", input.path))?;
                 let exec = executable.contains(input.path.as_str());
-                plan.fetch.entry(h).or_default().dests.push((dest, exec));
-                in_root_files.insert(input.path.as_str());
+                // A path listed twice is laid out once.
+                if in_root_files.insert(input.path.as_str()) {
+                    plan.fetch.entry(h).or_default().dests.push((dest, exec));
+                }
             }
             (Source::Value { hash }, None) => plan.image.push((input.path.clone(), hash.clone())),
             (Source::Directory { .. }, Some(dest)) => plan.dirs.push(dest),

@@ -1,0 +1,145 @@
+//! Invoking the function: one synchronous Invoke per attempt under a time
+//! limit, the answer sorted into a response, a failure worth another try
+//! (throttling, 5xx, a function that crashed, a timeout, a reset
+//! connection) or one that is not (no such function, access denied). The
+//! SDK's own retries are off: the job decides (capped backoff with jitter,
+//! see `retry`). Ignores what the request means.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_lambda::config::retry::RetryConfig;
+use aws_sdk_lambda::config::timeout::TimeoutConfig;
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::primitives::Blob;
+use bytes::Bytes;
+
+use crate::protocol::Response;
+
+/// Why an attempt failed, and whether another might not.
+#[derive(Debug, Clone)]
+pub struct InvokeError {
+    pub message: String,
+    pub retryable: bool,
+    /// Lambda refused for lack of capacity (HTTP 429).
+    pub throttled: bool,
+}
+
+impl InvokeError {
+    fn retry(message: String) -> InvokeError {
+        InvokeError {
+            message,
+            retryable: true,
+            throttled: false,
+        }
+    }
+}
+
+impl std::fmt::Display for InvokeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub struct Invoker {
+    client: aws_sdk_lambda::Client,
+    function: String,
+    timeout: Duration,
+}
+
+impl Invoker {
+    /// A Lambda client from the standard AWS chain (region, credentials,
+    /// `AWS_ENDPOINT_URL_LAMBDA`).
+    pub async fn connect(function: String, timeout: Duration) -> Invoker {
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .build(),
+            )
+            .load()
+            .await;
+        Invoker {
+            client: aws_sdk_lambda::Client::new(&conf),
+            function,
+            timeout,
+        }
+    }
+
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// One invocation: the function's response, or why there is none.
+    pub async fn call(&self, payload: Bytes) -> Result<Response, InvokeError> {
+        let sent = self
+            .client
+            .invoke()
+            .function_name(&self.function)
+            .payload(Blob::new(payload))
+            .send();
+        let out = match tokio::time::timeout(self.timeout, sent).await {
+            Err(_) => {
+                return Err(InvokeError::retry(format!(
+                    "no answer within {:?}",
+                    self.timeout
+                )))
+            }
+            Ok(Err(e)) => return Err(classify(e)),
+            Ok(Ok(out)) => out,
+        };
+        let body = out.payload().map(|b| b.as_ref()).unwrap_or_default();
+        if let Some(kind) = out.function_error() {
+            // The function crashed or ran out of time or memory: another
+            // instance may do better.
+            return Err(InvokeError::retry(format!(
+                "function error {kind}: {}",
+                clip(body)
+            )));
+        }
+        serde_json::from_slice(body).map_err(|e| InvokeError {
+            message: format!("the function's answer does not parse ({e}): {}", clip(body)),
+            retryable: false,
+            throttled: false,
+        })
+    }
+}
+
+/// The start of a body, for messages.
+fn clip(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.chars().take(300).collect()
+}
+
+/// Sorts an Invoke failure. The emulator reports a function error as HTTP
+/// 500 (AWS as 200 with `X-Amz-Function-Error`, handled in `call`).
+fn classify<E>(err: SdkError<E, aws_sdk_lambda::config::http::HttpResponse>) -> InvokeError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let code = err.code().map(str::to_string);
+    let message = DisplayErrorContext(&err).to_string();
+    let throttled = status == Some(429)
+        || matches!(
+            code.as_deref(),
+            Some("TooManyRequestsException" | "ThrottlingException")
+        );
+    let retryable = match &err {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(f) => !f.is_user(),
+        SdkError::ServiceError(_) => throttled || status.is_some_and(|s| s >= 500),
+        _ => false,
+    };
+    let message = match status {
+        Some(404) => format!("no such function ({message})"),
+        Some(s) => format!("HTTP {s}: {message}"),
+        None => message,
+    };
+    InvokeError {
+        message,
+        retryable,
+        throttled,
+    }
+}

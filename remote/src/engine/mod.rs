@@ -1,0 +1,319 @@
+//! The remote executor (`--remote lambda`): a `Backend` that runs each
+//! task carrying a thunk on AWS Lambda, with S3 holding every object and
+//! the memo table, and the other tasks as local processes. A task becomes
+//! an async job on a tokio runtime the backend owns (`job`), so uploads of
+//! one edge overlap invocations of others, and a finished job comes back
+//! through the local runner's wait (`Finisher`): one wait serves both.
+//! Owns the choice of where each task runs; ignores the plan, the logs and
+//! the status line (see executor).
+
+mod invoke;
+mod job;
+pub mod memo;
+pub mod summary;
+
+use std::collections::VecDeque;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Task};
+use ggninja_graph::{BuildId, Escape};
+use ggninja_store::hash::ContentHash;
+use ggninja_thunk::{EdgeThunk, Roots, Source, BUILD_ROOT, SOURCE_ROOT};
+use rustc_hash::FxHashMap;
+use tokio::task::JoinHandle;
+
+use crate::client::S3Settings;
+use crate::objects::ObjectStore;
+use crate::protocol::{Limits, RealRoots, Request};
+use crate::retry::RetryPolicy;
+use invoke::Invoker;
+use job::{Job, Shared};
+use summary::Summary;
+
+/// Where and how to run remotely.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    /// Put before every key in the bucket.
+    pub prefix: String,
+    pub function: String,
+    /// Invoke the function and write the S3 memo (`--remote-upload=yes`);
+    /// when false, only read the memo and run misses here.
+    pub upload: bool,
+    /// After remote trouble past the retry cap, run the edge here (true)
+    /// or fail it (false).
+    pub fallback: bool,
+    /// Invocation attempts and the waits between them.
+    pub retry: RetryPolicy,
+    /// How long one invocation may take (Lambda's own cap is 15 min).
+    pub timeout: Duration,
+    /// Edges in flight at once (`-j`).
+    pub jobs: usize,
+    /// The function's memory, for the cost estimate.
+    pub memory_mb: u64,
+    /// Say why each edge ran where it did (`-d explain`).
+    pub explain: bool,
+    /// Where the summary's JSON goes.
+    pub summary_path: PathBuf,
+}
+
+impl Config {
+    pub fn new(bucket: String, function: String, jobs: usize) -> Config {
+        Config {
+            bucket,
+            prefix: String::new(),
+            function,
+            upload: true,
+            fallback: true,
+            retry: RetryPolicy {
+                max_attempts: 6,
+                base_delay: Duration::from_millis(100),
+                max_delay: Duration::from_secs(10),
+            },
+            timeout: Duration::from_secs(900),
+            jobs,
+            memory_mb: 4096,
+            explain: false,
+            summary_path: PathBuf::from(".ggninja_remote.json"),
+        }
+    }
+}
+
+/// Runs thunks on Lambda, everything else here.
+pub struct Remote {
+    rt: tokio::runtime::Runtime,
+    shared: Arc<Shared>,
+    local: Local,
+    /// Local processes at once: the machine's cores, whatever `-j` says.
+    local_limit: usize,
+    /// Local tasks waiting for a core.
+    queued: VecDeque<Task>,
+    in_flight: FxHashMap<BuildId, JoinHandle<()>>,
+}
+
+impl Remote {
+    /// Connects the S3 and Lambda clients (standard AWS chain).
+    pub fn connect(config: Config, roots: Roots) -> Result<Remote, String> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the remote runtime: {e}"))?;
+        let mut s3 = S3Settings::new(config.bucket.clone());
+        s3.prefix = config.prefix.clone();
+        let (store, invoker) = rt.block_on(async {
+            let store = ObjectStore::connect(s3).await;
+            let invoker = Invoker::connect(config.function.clone(), config.timeout).await;
+            (store, invoker)
+        });
+        let store = store.map_err(|e| format!("remote: {e}"))?;
+        let local = Local::default();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let shared = Shared::new(
+            config,
+            Arc::new(store),
+            invoker,
+            roots,
+            local.finisher(),
+            cores,
+        );
+        Ok(Remote {
+            rt,
+            shared: Arc::new(shared),
+            local,
+            local_limit: cores,
+            queued: VecDeque::new(),
+            in_flight: FxHashMap::default(),
+        })
+    }
+
+    pub fn summary(&self) -> Summary {
+        let c = &self.shared.config;
+        Summary::new(
+            &self.shared.stats,
+            self.shared.store.counts(),
+            &c.function,
+            &c.bucket,
+        )
+    }
+
+    /// Runs a task without a thunk as a local process, once a core is free.
+    fn start_local(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String> {
+        summary::Stats::add(&self.shared.stats.local_runs, 1);
+        if self.local.running() < self.local_limit {
+            return self.local.start(cx, task);
+        }
+        self.queued.push_back(task);
+        Ok(())
+    }
+
+    fn start_queued(&mut self, cx: &mut Ctx) {
+        while self.local.running() < self.local_limit {
+            let Some(task) = self.queued.pop_front() else {
+                return;
+            };
+            let edge = task.edge;
+            if let Err(msg) = self.local.start(cx, task) {
+                self.shared.finisher.finish(Done {
+                    edge,
+                    exit: Exit::Failure,
+                    output: format!("{msg}\n").into_bytes(),
+                });
+            }
+        }
+    }
+}
+
+impl Backend for Remote {
+    fn start(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String> {
+        let Some(t) = &task.thunk else {
+            return self.start_local(cx, task);
+        };
+        if task.console {
+            return self.start_local(cx, task);
+        }
+        let sh = Arc::clone(&self.shared);
+        let (job, local_why) = prepare(cx, &sh, &task, t);
+        let edge = task.edge;
+        let handle = match local_why {
+            None => self.rt.spawn(job::run(sh, job)),
+            Some(why) => self.rt.spawn(job::run_local(sh, job, why)),
+        };
+        self.in_flight.insert(edge, handle);
+        Ok(())
+    }
+
+    fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {
+        let done = self.local.wait(cx)?;
+        if self.in_flight.remove(&done.edge).is_some() {
+            cx.notes.extend(self.shared.take_notes(done.edge));
+        }
+        self.start_queued(cx);
+        Some(done)
+    }
+
+    fn running(&self) -> usize {
+        self.local.running() + self.queued.len() + self.in_flight.len()
+    }
+
+    fn abort(&mut self) -> Vec<BuildId> {
+        let mut edges: Vec<BuildId> = self.queued.drain(..).map(|t| t.edge).collect();
+        for (edge, handle) in self.in_flight.drain() {
+            handle.abort();
+            edges.push(edge);
+        }
+        edges.extend(self.local.abort());
+        edges
+    }
+
+    fn close(&mut self) {
+        let summary = self.summary();
+        println!("ggninja: {}", summary.line());
+        let json = serde_json::to_string_pretty(&summary).expect("summaries serialize");
+        let path = &self.shared.config.summary_path;
+        if let Err(e) = std::fs::write(path, json + "\n") {
+            eprintln!("ggninja: warning: writing {}: {e}", path.display());
+        }
+    }
+}
+
+/// The job for a task, and why it must run here instead, if it must.
+fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> (Job, Option<String>) {
+    let (g, b) = (cx.graph, task.edge);
+    let thunk = t.thunk();
+    let roots = &sh.roots;
+    let mut uploads = Vec::new();
+    let mut executable = Vec::new();
+    for input in &thunk.inputs {
+        let Source::Value { hash } = &input.source else {
+            continue;
+        };
+        if !is_in_root(&input.path) {
+            continue; // from the function's image
+        }
+        let Some(hash) = ContentHash::parse(hash) else {
+            continue;
+        };
+        let real = roots.real_path(&input.path);
+        if std::fs::metadata(&real).is_ok_and(|m| m.permissions().mode() & 0o111 != 0) {
+            executable.push(input.path.clone());
+        }
+        uploads.push((hash, real));
+    }
+    let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
+    let request = Request {
+        thunk: t.canonical.clone(),
+        thunk_hash: t.hash.to_string(),
+        bundle: t.bundle.as_ref().map(|b| b.bundle.files.clone()),
+        bucket: sh.config.bucket.clone(),
+        prefix: sh.config.prefix.clone(),
+        roots: Some(RealRoots {
+            build: roots.build.display().to_string(),
+            source: roots.source.as_ref().map(|s| s.display().to_string()),
+        }),
+        executable,
+        depfile: (!depfile.is_empty()).then(|| roots.virtual_path(&depfile)),
+        limits: Limits::default(),
+    };
+    let (payload, mut why) = match request.to_payload() {
+        Ok(p) => (Bytes::from(p), None),
+        Err(e) => (Bytes::new(), Some(e)),
+    };
+    if why.is_none() {
+        why = stays_local(&thunk.function.argv);
+    }
+    let job = Job {
+        edge: b,
+        label: cx.first_output(b).to_string(),
+        rule: g.rule_name(b).to_string(),
+        command: task.command.clone(),
+        restat: task.restat,
+        key: t.memo_key(),
+        payload,
+        uploads,
+    };
+    (job, why)
+}
+
+fn is_in_root(path: &str) -> bool {
+    [BUILD_ROOT, SOURCE_ROOT].iter().any(|r| {
+        path.strip_prefix(r)
+            .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// Why a command must run here although it has a thunk. A link whose
+/// `-rpath` names the build or source tree: ld looks there for the
+/// libraries its libraries need, and the function lays the trees out
+/// elsewhere, so the binary it links would differ (or not link).
+fn stays_local(argv: &[String]) -> Option<String> {
+    let rpath_into_tree = argv
+        .iter()
+        .any(|a| a.contains("-rpath") && (a.contains(BUILD_ROOT) || a.contains(SOURCE_ROOT)));
+    rpath_into_tree.then(|| "it links with an -rpath into the build tree".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_with_an_rpath_into_the_tree_stay_local() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert!(stays_local(&argv("cc -o a a.o -Wl,-rpath,/ggroot/build/lib")).is_some());
+        assert!(stays_local(&argv("cc -o a a.o -Wl,-rpath,/opt/lib")).is_none());
+        assert!(stays_local(&argv("cc -c a.c -o /ggroot/build/a.o")).is_none());
+    }
+
+    #[test]
+    fn only_paths_inside_the_roots_are_uploaded() {
+        assert!(is_in_root("/ggroot/build/a.o"));
+        assert!(is_in_root("/ggroot/src/a.c"));
+        assert!(!is_in_root("/ggroot/buildx/a"));
+        assert!(!is_in_root("/usr/include/stdio.h"));
+    }
+}
