@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cmake;
+pub mod local_aws;
 pub mod mtime;
 pub mod ninja_log;
 pub mod two_trees;

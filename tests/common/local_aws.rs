@@ -1,0 +1,141 @@
+//! The local AWS stack (`scripts/local-aws.sh`: s3s-fs and cargo-lambda's
+//! emulator on 127.0.0.1, function instances confined by bubblewrap) for
+//! tests that run ggninja with `--remote lambda`: up on creation, down (by
+//! the PIDs it recorded) when dropped, panics included. Every ggninja run
+//! gets exactly the stack's environment: dummy credentials, loopback
+//! endpoints, no instance metadata.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::{ggninja, in_ci};
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/local-aws.sh");
+
+pub struct Stack {
+    dir: tempfile::TempDir,
+    pub env: BTreeMap<String, String>,
+}
+
+/// The function binary, built beside ggninja by `cargo test --workspace`.
+pub fn function_binary() -> PathBuf {
+    ggninja().with_file_name("ggninja-lambda")
+}
+
+fn tools_dir() -> PathBuf {
+    std::env::var_os("GGNINJA_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/ggninja-tests")
+        })
+        .join("aws-tools")
+}
+
+/// Why the stack cannot run here, if it cannot.
+fn missing() -> Option<String> {
+    let tools = tools_dir();
+    let needed = [
+        tools.join("s3s-fs/bin/s3s-fs"),
+        tools.join("venv/bin/cargo-lambda"),
+        function_binary(),
+    ];
+    if let Some(p) = needed.iter().find(|p| !p.exists()) {
+        return Some(format!(
+            "{} not found (scripts/local-aws.sh install; cargo build --workspace)",
+            p.display()
+        ));
+    }
+    let on_path = |prog: &str| {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .any(|d| d.join(prog).exists())
+    };
+    ["bwrap", "cc", "cmake"]
+        .iter()
+        .find(|p| !on_path(p))
+        .map(|p| format!("{p} not found on PATH"))
+}
+
+impl Stack {
+    /// The stack with `instances` function instances; None (skip) when
+    /// its tools are missing outside CI.
+    pub fn up(instances: usize) -> Option<Stack> {
+        if let Some(why) = missing() {
+            assert!(!in_ci(), "{why}");
+            eprintln!("SKIPPED: {why}");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = Command::new("bash")
+            .arg(SCRIPT)
+            .arg("up")
+            .arg(dir.path())
+            .arg("--function")
+            .arg(function_binary())
+            .args(["--instances", &instances.to_string()])
+            .output()
+            .expect("running local-aws.sh");
+        let stack = Stack {
+            env: parse_env(&std::fs::read_to_string(dir.path().join("env")).unwrap_or_default()),
+            dir,
+        };
+        assert!(
+            out.status.success(),
+            "local-aws.sh up failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(stack)
+    }
+
+    /// Runs ggninja in `dir` with the stack's environment.
+    pub fn ggninja(&self, dir: &Path, args: &[&str]) -> Output {
+        self.command(dir, args).output().expect("running ggninja")
+    }
+
+    pub fn command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(ggninja());
+        cmd.args(args).current_dir(dir).env_remove("NINJA_STATUS");
+        for var in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(&self.env);
+        cmd
+    }
+
+    /// Where the S3 server keeps the bucket's objects (one file per key).
+    pub fn bucket_dir(&self) -> PathBuf {
+        self.dir.path().join("s3").join(&self.env["GGNINJA_BUCKET"])
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(SCRIPT)
+            .arg("down")
+            .arg(self.dir.path())
+            .output();
+    }
+}
+
+fn parse_env(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches(['"', '\'']).to_string()))
+        .collect()
+}
+
+/// The build's `.ggninja_remote.json`.
+pub fn summary(build: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(build.join(".ggninja_remote.json"))
+        .expect(".ggninja_remote.json written");
+    serde_json::from_str(&text).expect("the summary is JSON")
+}
+
+/// One counter of the summary.
+pub fn count(summary: &serde_json::Value, key: &str) -> u64 {
+    summary[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing from {summary}"))
+}

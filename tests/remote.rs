@@ -1,0 +1,306 @@
+//! `--remote lambda` end to end on the local stack (tests/common/local_aws):
+//! real S3 server, real Lambda emulator, the project's function confined to
+//! what Lambda would give it, so a build that passes carried every input
+//! through S3. Compared with a local build of the same tree: outputs byte
+//! for byte, symlinks, tests, rebuild sets; and the summary's counts.
+#![cfg(feature = "remote")]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use common::local_aws::{count, summary, Stack};
+use common::{cmake, ggninja, run, text};
+
+fn stack_or_skip(instances: usize) -> Option<Stack> {
+    Stack::up(instances)
+}
+
+/// What a build left: every regular file and link under `dir` (CMake's own
+/// bookkeeping and ggninja's logs aside), content or link target.
+fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for rel in common::files(dir) {
+        let skip = rel.starts_with(".ninja")
+            || rel.starts_with(".ggninja")
+            || rel.starts_with("CMakeFiles/3.")
+            || rel.contains("CMakeCache")
+            || rel.starts_with("Testing/")
+            || rel.ends_with(".cmake")
+            || rel.ends_with(".ninja")
+            || rel.ends_with(".d")
+            || rel.ends_with(".log")
+            || rel.ends_with(".txt")
+            || rel.ends_with("CMakeFiles/rules.ninja");
+        if skip {
+            continue;
+        }
+        let path = dir.join(&rel);
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let content = match meta.file_type().is_symlink() {
+            true => format!("-> {}", std::fs::read_link(&path).unwrap().display()).into_bytes(),
+            false => std::fs::read(&path).unwrap(),
+        };
+        out.insert(rel, content);
+    }
+    out
+}
+
+fn assert_ok(out: &std::process::Output, what: &str) {
+    assert!(out.status.success(), "{what} failed:\n{}", text(out));
+}
+
+/// The fixture configured at `<tmp>/build` with ggninja as CMake's make
+/// program.
+fn configured_fixture(tmp: &Path) -> PathBuf {
+    let src = tmp.join("src");
+    common::copy_dir(&common::fixture("cmake-demo"), &src);
+    let build = tmp.join("build");
+    cmake::configure(&src, &build, Some(&ggninja()), &[]);
+    build
+}
+
+#[test]
+fn cmake_fixture_builds_remotely_as_it_builds_locally() {
+    let Some(stack) = stack_or_skip(4) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let build = configured_fixture(tmp.path());
+
+    let out = stack.ggninja(&build, &["--remote", "lambda", "-j", "16", "-d", "explain"]);
+    assert_ok(&out, "remote build");
+    let log = text(&out);
+    let s = summary(&build);
+    eprintln!("{s}");
+    // 16 compiles, 3 archives and 3 of 4 links, the symlink step; local:
+    // the two command lists (cmake, python) and the link whose -rpath
+    // names the build tree, each saying why.
+    assert!(count(&s, "invocations") >= 22, "{s}");
+    assert_eq!(count(&s, "local_runs"), 3, "{log}");
+    assert_eq!(count(&s, "fallbacks"), 0, "{log}");
+    assert!(
+        log.contains("shapeinfo runs locally: it links with an -rpath"),
+        "{log}"
+    );
+    assert!(
+        log.contains("remote: ") && log.contains(" invocations"),
+        "{log}"
+    );
+    let remote = outputs(&build);
+    assert!(
+        std::fs::symlink_metadata(build.join("libshapes.so"))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the library's links stay links"
+    );
+    cmake::ctest(&build, &[]);
+
+    // Up to date for ggninja and for ninja.
+    let again = stack.ggninja(&build, &["--remote", "lambda"]);
+    assert!(text(&again).contains("no work to do"), "{}", text(&again));
+    if let Some(ninja) = common::require_tool("ninja") {
+        let n = run(&build, &ninja, &["-n"]);
+        assert!(text(&n).contains("no work to do"), "{}", text(&n));
+    }
+
+    // The same tree built locally: byte for byte the same outputs.
+    assert_ok(&run(&build, &ggninja(), &["-t", "clean"]), "clean");
+    assert_ok(&run(&build, &ggninja(), &[]), "local build");
+    let local = outputs(&build);
+    assert_eq!(
+        remote.keys().collect::<Vec<_>>(),
+        local.keys().collect::<Vec<_>>()
+    );
+    let differ: Vec<_> = remote
+        .iter()
+        .filter(|(k, v)| local[*k] != **v)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "remote and local outputs differ: {differ:?}"
+    );
+
+    // Cleaned again: every remote edge is a hit in the S3 memo.
+    assert_ok(&run(&build, &ggninja(), &["-t", "clean"]), "clean");
+    let out = stack.ggninja(&build, &["--remote", "lambda", "-j", "16"]);
+    assert_ok(&out, "rebuild from the remote memo");
+    let hits = summary(&build);
+    assert_eq!(count(&hits, "invocations"), 0, "{hits}");
+    assert_eq!(
+        count(&hits, "memo_hits"),
+        count(&s, "invocations"),
+        "{hits}"
+    );
+    assert_eq!(count(&hits, "bytes_up"), 0, "{hits}");
+    assert_eq!(outputs(&build), remote);
+}
+
+/// A small project whose commands name no absolute path: its thunks are
+/// the same in any checkout.
+fn relative_project(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let files = [
+        ("a.h", "#define ANSWER 42\n"),
+        ("a.c", "#include \"a.h\"\nint answer(void) { return ANSWER; }\n"),
+        ("main.c", "#include <stdio.h>\nint answer(void);\nint main(void) { printf(\"%d\\n\", answer()); return 0; }\n"),
+        ("bad.c", "int broken(void) { return nope; }\n"),
+        (
+            "build.ninja",
+            "rule cc\n  command = cc -O2 -MD -MF $out.d -c $in -o $out\n  depfile = $out.d\n  deps = gcc\n\
+             rule link\n  command = cc $in -o $out\n\
+             build a.o: cc a.c\nbuild main.o: cc main.c\nbuild bad.o: cc bad.c\n\
+             build app: link a.o main.o\ndefault app\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+#[test]
+fn another_checkout_gets_every_path_free_result_without_invoking() {
+    let Some(stack) = stack_or_skip(2) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("one"), tmp.path().join("elsewhere/two"));
+    relative_project(&a);
+    relative_project(&b);
+    assert_ok(
+        &stack.ggninja(&a, &["--remote", "lambda"]),
+        "first checkout",
+    );
+    let first = summary(&a);
+    assert_eq!(count(&first, "invocations"), 3, "{first}");
+    assert_eq!(count(&first, "local_runs"), 0, "{first}");
+
+    assert_ok(
+        &stack.ggninja(&b, &["--remote", "lambda"]),
+        "second checkout",
+    );
+    let second = summary(&b);
+    assert_eq!(count(&second, "invocations"), 0, "{second}");
+    assert_eq!(count(&second, "memo_hits"), 3, "{second}");
+    for f in ["a.o", "main.o", "app"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let app = run(&b, &b.join("app"), &[]);
+    assert_eq!(String::from_utf8_lossy(&app.stdout), "42\n");
+    // Fetched outputs are newer than their inputs: nothing to do.
+    let again = run(&b, &ggninja(), &["-d", "explain"]);
+    assert!(text(&again).contains("no work to do"), "{}", text(&again));
+}
+
+#[test]
+fn a_failing_command_fails_the_build_as_it_does_locally() {
+    let Some(stack) = stack_or_skip(2) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (r, l) = (tmp.path().join("r"), tmp.path().join("l"));
+    relative_project(&r);
+    relative_project(&l);
+    let remote = stack.ggninja(&r, &["--remote", "lambda", "bad.o"]);
+    // Thunks run with `LANG=C` (docs/thunks.md): the local run too, so the
+    // compiler quotes alike.
+    let local = std::process::Command::new(ggninja())
+        .arg("bad.o")
+        .current_dir(&l)
+        .env("LANG", "C")
+        .env_remove("LC_ALL")
+        .env_remove("NINJA_STATUS")
+        .output()
+        .unwrap();
+    assert_eq!(remote.status.code(), Some(1), "{}", text(&remote));
+    assert_eq!(local.status.code(), Some(1));
+    let stdout = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("ggninja: remote:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        stdout(&remote).contains("FAILED: bad.o"),
+        "{}",
+        text(&remote)
+    );
+    assert!(
+        stdout(&remote).contains("'nope' undeclared"),
+        "{}",
+        text(&remote)
+    );
+    assert_eq!(stdout(&remote), stdout(&local));
+    assert!(!r.join("bad.o").exists());
+    assert_eq!(count(&summary(&r), "fallbacks"), 0);
+}
+
+#[test]
+fn an_emptied_bucket_costs_uploads_never_a_failed_build() {
+    let Some(stack) = stack_or_skip(2) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    relative_project(&dir);
+    assert_ok(&stack.ggninja(&dir, &["--remote", "lambda"]), "first build");
+    let first = summary(&dir);
+    let objects = std::fs::read_dir(stack.bucket_dir()).unwrap().count();
+    assert!(objects > 0);
+    // Everything goes: objects, memo entries.
+    std::fs::remove_dir_all(stack.bucket_dir()).unwrap();
+    std::fs::create_dir(stack.bucket_dir()).unwrap();
+    assert_ok(&run(&dir, &ggninja(), &["-t", "clean"]), "clean");
+    let out = stack.ggninja(&dir, &["--remote", "lambda", "-d", "explain"]);
+    assert_ok(&out, "build after the bucket was emptied");
+    let second = summary(&dir);
+    assert_eq!(
+        count(&second, "invocations"),
+        count(&first, "invocations"),
+        "{second}"
+    );
+    assert_eq!(count(&second, "fallbacks"), 0, "{}", text(&out));
+    assert!(count(&second, "bytes_up") > 0, "{second}");
+    let app = run(&dir, &dir.join("app"), &[]);
+    assert_eq!(String::from_utf8_lossy(&app.stdout), "42\n");
+}
+
+#[test]
+fn a_read_only_client_reads_the_cache_and_runs_misses_here() {
+    let Some(stack) = stack_or_skip(2) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    relative_project(&a);
+    relative_project(&b);
+    assert_ok(&stack.ggninja(&a, &["--remote", "lambda", "a.o"]), "writer");
+    let keys_before = std::fs::read_dir(stack.bucket_dir().join("memo"))
+        .unwrap()
+        .count();
+    let out = stack.ggninja(&b, &["--remote", "lambda", "--remote-upload=no"]);
+    assert_ok(&out, "read-only build");
+    let s = summary(&b);
+    assert_eq!(count(&s, "memo_hits"), 1, "{s}");
+    assert_eq!(count(&s, "invocations"), 0, "{s}");
+    assert_eq!(count(&s, "local_runs"), 2, "{s}");
+    assert_eq!(count(&s, "bytes_up"), 0, "{s}");
+    let keys_after = std::fs::read_dir(stack.bucket_dir().join("memo"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        keys_before, keys_after,
+        "a read-only client wrote memo entries"
+    );
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().mtime();
+    assert!(mtime(&b.join("app")) >= mtime(&b.join("a.o")));
+}
