@@ -304,3 +304,77 @@ fn a_read_only_client_reads_the_cache_and_runs_misses_here() {
     let mtime = |p: &Path| std::fs::metadata(p).unwrap().mtime();
     assert!(mtime(&b.join("app")) >= mtime(&b.join("a.o")));
 }
+
+/// libarchive 3.6.2 from Debian's sources (as tests/thirdparty.rs builds
+/// it, every optional library off), built remotely: every compile and
+/// link ran on the function (the local runs are listed with their
+/// reasons), the outputs are those of a local build of the same tree, and
+/// its own test suite passes on the remote build.
+#[test]
+fn libarchive_builds_remotely_as_it_builds_locally() {
+    let Some(stack) = stack_or_skip(4) else { return };
+    let Some(cached) = common::fetch_source("libarchive") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&cached)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    let build = tmp.path().join("build");
+    let options = [
+        "-DCMAKE_BUILD_TYPE=Debug",
+        "-DENABLE_WERROR=OFF",
+        "-DENABLE_OPENSSL=OFF",
+        "-DENABLE_MBEDTLS=OFF",
+        "-DENABLE_NETTLE=OFF",
+        "-DENABLE_CNG=OFF",
+        "-DENABLE_LIBB2=OFF",
+        "-DENABLE_LZ4=OFF",
+        "-DENABLE_LZO=OFF",
+        "-DENABLE_LZMA=OFF",
+        "-DENABLE_ZSTD=OFF",
+        "-DENABLE_BZip2=OFF",
+        "-DENABLE_LIBXML2=OFF",
+        "-DENABLE_EXPAT=OFF",
+        "-DENABLE_PCREPOSIX=OFF",
+        "-DENABLE_LIBGCC=OFF",
+        "-DENABLE_ACL=OFF",
+        "-DENABLE_INSTALL=OFF",
+    ];
+    cmake::configure(&src, &build, Some(&ggninja()), &options);
+
+    let started = std::time::Instant::now();
+    let out = stack.ggninja(&build, &["--remote", "lambda", "-j", "16", "-d", "explain"]);
+    assert_ok(&out, "remote build of libarchive");
+    let log = text(&out);
+    let s = summary(&build);
+    let local: Vec<&str> = log.lines().filter(|l| l.contains(" runs locally: ")).collect();
+    eprintln!(
+        "libarchive remote build in {:?}: {s}\nran locally:\n{}",
+        started.elapsed(),
+        local.join("\n")
+    );
+    assert_eq!(count(&s, "fallbacks"), 0, "{}", local.join("\n"));
+    assert!(count(&s, "invocations") > 300, "{s}");
+    // Only links whose -rpath names the build tree stay here.
+    for line in &local {
+        assert!(line.contains("-rpath"), "ran locally: {line}");
+    }
+    let remote = outputs(&build);
+    cmake::ctest(&build, &["-j2"]);
+
+    assert_ok(&run(&build, &ggninja(), &["-t", "clean"]), "clean");
+    assert_ok(&run(&build, &ggninja(), &["-j2"]), "local build");
+    let local_outputs = outputs(&build);
+    let differ: Vec<_> = remote
+        .iter()
+        .filter(|(k, v)| local_outputs.get(*k) != Some(*v))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(differ.is_empty(), "remote and local outputs differ: {differ:?}");
+}

@@ -53,7 +53,7 @@ impl Job {
     }
 
     /// Where a thunk-visible path is laid out; `None` outside the roots.
-    /// A path climbing out with `..` is an error.
+    /// A path climbing out of its root with `..` is an error.
     pub fn local_path(&self, virt: &str) -> Result<Option<PathBuf>, String> {
         for (root, dir) in [(BUILD_ROOT, &self.build), (SOURCE_ROOT, &self.src)] {
             let Some(rest) = virt.strip_prefix(root) else {
@@ -62,18 +62,25 @@ impl Job {
             if !(rest.is_empty() || rest.starts_with('/')) {
                 continue;
             }
-            let rest = rest.trim_start_matches('/');
-            if Path::new(rest)
-                .components()
-                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-            {
-                return Err(format!("{virt}: path leaves its root"));
+            // The laid-out trees hold no symlinked directories, so `..`
+            // resolves lexically, as the kernel will resolve it there.
+            let mut local = dir.clone();
+            let mut depth = 0usize;
+            for c in Path::new(rest.trim_start_matches('/')).components() {
+                match c {
+                    Component::Normal(name) => {
+                        local.push(name);
+                        depth += 1;
+                    }
+                    Component::CurDir => {}
+                    Component::ParentDir if depth > 0 => {
+                        local.pop();
+                        depth -= 1;
+                    }
+                    _ => return Err(format!("{virt}: path leaves its root")),
+                }
             }
-            return Ok(Some(if rest.is_empty() {
-                dir.clone()
-            } else {
-                dir.join(rest)
-            }));
+            return Ok(Some(local));
         }
         Ok(None)
     }
@@ -106,6 +113,14 @@ pub struct Plan {
     pub program: PathBuf,
 }
 
+/// The directories a path climbs out of with `..` (`/a/b/../c` climbs out
+/// of `/a/b`): they must exist for the kernel to resolve it.
+fn climbed_from(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices("/..")
+        .filter(|(i, _)| matches!(path.as_bytes().get(i + 3), None | Some(b'/')))
+        .map(|(i, _)| &path[..i])
+}
+
 /// Sorts the inputs; an error for a request that cannot be run as given.
 pub fn plan(
     thunk: &Thunk,
@@ -115,16 +130,22 @@ pub fn plan(
 ) -> Result<Plan, String> {
     let mut plan = Plan::default();
     let mut in_root_files = HashSet::new();
+    let mut placed = HashSet::new();
     for input in &thunk.inputs {
         let local = job.local_path(&input.path)?;
+        for dir in climbed_from(&input.path) {
+            plan.dirs.extend(job.local_path(dir)?);
+        }
         match (&input.source, local) {
             (Source::Value { hash }, Some(dest)) => {
                 let h = ContentHash::parse(hash)
                     .filter(|h| h.kind == Kind::Value)
                     .ok_or_else(|| format!("{}: bad hash {hash}", input.path))?;
                 let exec = executable.contains(input.path.as_str());
-                // A path listed twice is laid out once.
-                if in_root_files.insert(input.path.as_str()) {
+                in_root_files.insert(input.path.as_str());
+                // A file listed twice (or under two spellings) is laid
+                // out once.
+                if placed.insert(dest.clone()) {
                     plan.fetch.entry(h).or_default().dests.push((dest, exec));
                 }
             }
@@ -338,6 +359,12 @@ mod tests {
         );
         assert_eq!(normalize("/usr//bin/cc"), "/usr/bin/cc");
         assert!(job.local_path("/ggroot/build/../../etc/passwd").is_err());
+        assert_eq!(
+            job.local_path("/ggroot/src/cat/../fe/err.h").unwrap(),
+            Some(job.src.join("fe/err.h"))
+        );
+        let climbed: Vec<_> = climbed_from("/ggroot/src/a/b/../../c/..x/d").collect();
+        assert_eq!(climbed, ["/ggroot/src/a/b", "/ggroot/src/a/b/.."]);
         assert_eq!(
             job.roots.unrewrite("-I/ggroot/src/inc"),
             format!("-I{}/inc", job.src.display())
