@@ -27,7 +27,7 @@ pub struct Report {
     pub estimated_edges: usize,
     pub critical_path: CriticalPath,
     pub parallelism: Parallelism,
-    /// The edges with the most inputs, most first.
+    /// The edges with the most inputs (any), most first.
     pub fan_ins: Vec<FanIn>,
     /// The edges with the most drag, most first.
     pub fix_first: Vec<Fix>,
@@ -190,6 +190,7 @@ fn parallelism(cpm: &Cpm, ms: &[u64], total: u64) -> Parallelism {
 fn fan_ins(g: &Graph, work: &Work, commands: &[usize]) -> Vec<FanIn> {
     let mut by_inputs: Vec<(usize, BuildId)> = (commands.iter())
         .map(|&i| (g.build(work.edges[i]).ins.len(), work.edges[i]))
+        .filter(|&(n, _)| n > 0)
         .collect();
     by_inputs.sort_by_key(|&(n, _)| std::cmp::Reverse(n));
     (by_inputs.into_iter().take(TOP))
