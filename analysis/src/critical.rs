@@ -70,10 +70,11 @@ fn latest_starts(deps: &[Vec<usize>], ms: &[u64], length: u64) -> Vec<u64> {
 }
 
 /// The edge finishing last, then back through the input each edge waited
-/// for longest (the lowest index among ties, for a stable answer).
+/// for longest (the lowest index among ties, for a stable answer). None
+/// when nothing takes time: no edge is more critical than another.
 fn longest_path(deps: &[Vec<usize>], ms: &[u64], start: &[u64], length: u64) -> Vec<usize> {
     let finish = |i: usize| start[i] + ms[i];
-    let Some(mut at) = (0..ms.len()).find(|&i| finish(i) == length) else {
+    let Some(mut at) = (0..ms.len()).find(|&i| length > 0 && finish(i) == length) else {
         return Vec::new();
     };
     let mut path = vec![at];
@@ -167,5 +168,6 @@ mod tests {
         assert_eq!((cpm.length, cpm.path.len()), (0, 0));
         let cpm = Cpm::of(&[vec![], vec![0]], &[0, 0]);
         assert_eq!((cpm.length, cpm.drag.clone()), (0, vec![0, 0]));
+        assert!(cpm.path.is_empty());
     }
 }

@@ -133,19 +133,29 @@ impl Report {
             parallelism: parallelism(&cpm, &ms, total),
             fan_ins: fan_ins(g, &work, &commands),
             fix_first: fix_first(g, &work, &ms, &cpm),
-            schedule: (commands.iter())
-                .map(|&i| Timing {
-                    outputs: outputs(g, work.edges[i]),
-                    rule: g.rule_name(work.edges[i]).to_string(),
-                    seconds: seconds(ms[i]),
-                    estimated: times[i].estimated,
-                    start_seconds: seconds(cpm.earliest_start[i]),
-                    float_seconds: seconds(cpm.float(i)),
-                    drag_seconds: seconds(cpm.drag[i]),
-                })
-                .collect(),
+            schedule: schedule(g, &work, &times, &cpm, &commands),
         })
     }
+}
+
+fn schedule(
+    g: &Graph,
+    work: &Work,
+    times: &[Duration],
+    cpm: &Cpm,
+    commands: &[usize],
+) -> Vec<Timing> {
+    (commands.iter())
+        .map(|&i| Timing {
+            outputs: outputs(g, work.edges[i]),
+            rule: g.rule_name(work.edges[i]).to_string(),
+            seconds: seconds(times[i].ms),
+            estimated: times[i].estimated,
+            start_seconds: seconds(cpm.earliest_start[i]),
+            float_seconds: seconds(cpm.float(i)),
+            drag_seconds: seconds(cpm.drag[i]),
+        })
+        .collect()
 }
 
 fn critical_path(g: &Graph, work: &Work, times: &[Duration], cpm: &Cpm) -> CriticalPath {
