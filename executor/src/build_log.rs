@@ -73,44 +73,26 @@ impl BuildLog {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((log, None)),
             Err(e) => return Err(e),
         };
-        let mut reader = BufReader::with_capacity(256 << 10, file);
-        let mut line = Vec::new();
-        let mut version = 0;
         let (mut unique, mut total) = (0usize, 0usize);
-        loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line)? == 0 {
-                break;
-            }
-            if version == 0 {
-                version = parse_signature(&line);
-                if !(OLDEST_VERSION..=NEWEST_VERSION).contains(&version) {
-                    let _ = std::fs::remove_file(path);
-                    let why = if version > NEWEST_VERSION {
-                        "too new"
-                    } else {
-                        "too old"
-                    };
-                    return Ok((
-                        log,
-                        Some(format!("build log version is {why}; starting over")),
-                    ));
-                }
-                continue;
-            }
-            if line.last() != Some(&b'\n') {
-                break; // a torn last line from an interrupted write
-            }
-            line.pop();
-            let Some((output, entry)) = parse_line(&line) else {
-                continue;
-            };
+        let version = read_entries(file, |output, entry| {
             total += 1;
             if log.entries.insert(output, entry).is_none() {
                 unique += 1;
             }
+        })?;
+        if let Some(version) = version.filter(|&v| !known(v)) {
+            let _ = std::fs::remove_file(path);
+            let why = if version > NEWEST_VERSION {
+                "too new"
+            } else {
+                "too old"
+            };
+            return Ok((
+                log,
+                Some(format!("build log version is {why}; starting over")),
+            ));
         }
-        log.version = version.max(OLDEST_VERSION);
+        log.version = version.unwrap_or(0).max(OLDEST_VERSION);
         log.needs_recompaction = total > 100 && total > unique * 3;
         Ok((log, None))
     }
@@ -192,6 +174,58 @@ impl BuildLog {
     }
 }
 
+/// Every entry of the log at `path` in the order written, older entries of
+/// an output included (the runs a trace is cut from). Read only: a missing
+/// log, or one of a version we do not know, has none.
+pub fn read_in_order(path: &Path) -> io::Result<Vec<(String, LogEntry)>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut all = Vec::new();
+    let version = read_entries(file, |output, entry| all.push((output, entry)))?;
+    if version.is_some_and(|v| !known(v)) {
+        all.clear();
+    }
+    Ok(all)
+}
+
+fn known(version: u32) -> bool {
+    (OLDEST_VERSION..=NEWEST_VERSION).contains(&version)
+}
+
+/// Reads the signature, then (if its version is one we know) hands each
+/// entry to `each` in file order; returns the version (None: an empty
+/// file, which has no signature).
+fn read_entries(file: File, mut each: impl FnMut(String, LogEntry)) -> io::Result<Option<u32>> {
+    let mut reader = BufReader::with_capacity(256 << 10, file);
+    let mut line = Vec::new();
+    let mut version = None;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if version.is_none() {
+            let v = parse_signature(&line);
+            version = Some(v);
+            if !known(v) {
+                break;
+            }
+            continue;
+        }
+        if line.last() != Some(&b'\n') {
+            break; // a torn last line from an interrupted write
+        }
+        line.pop();
+        if let Some((output, entry)) = parse_line(&line) {
+            each(output, entry);
+        }
+    }
+    Ok(version)
+}
+
 fn parse_signature(line: &[u8]) -> u32 {
     let text = String::from_utf8_lossy(line);
     text.trim_end()
@@ -252,6 +286,18 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_log_is_kept_and_an_unknown_version_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".ninja_log");
+        std::fs::write(&path, "").unwrap();
+        let (_, warn) = BuildLog::load(&path).unwrap();
+        assert!(warn.is_none() && path.exists());
+        std::fs::write(&path, "# ninja log v99\n1\t2\t3\ta\t0\n").unwrap();
+        assert!(read_in_order(&path).unwrap().is_empty());
+        assert!(path.exists(), "reading in order leaves the file alone");
+    }
+
+    #[test]
     fn round_trip_and_recompact() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".ninja_log");
@@ -271,6 +317,9 @@ mod tests {
         assert!(text.starts_with("# ninja log v5\n1\t5\t123\ta.o\t"));
         let (mut log, _) = BuildLog::load(&path).unwrap();
         assert_eq!(log.lookup("a.o"), Some(&e));
+        let all = read_in_order(&path).unwrap();
+        let outs: Vec<&str> = all.iter().map(|(o, _)| o.as_str()).collect();
+        assert_eq!(outs, ["a.o", "b.o", "a.o", "b.o", "a.o", "b.o"]);
         log.recompact(|p| p == "b.o").unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2);

@@ -1,6 +1,7 @@
 //! `-t` tools: the table (one row per tool, carrying its function), and
 //! what tools and the build share: target lookup, tool flags.
 
+mod analysis;
 mod clean;
 mod commands;
 mod compdb;
@@ -110,6 +111,16 @@ pub const TOOLS: &[Tool] = &[
         "footprint",
         "list one edge's inputs with their hashes and sizes (ggninja)",
         When::Load(thunks::footprint),
+    ),
+    tool(
+        "analyze",
+        "critical path, float, drag and parallelism from .ninja_log (ggninja)",
+        When::Load(analysis::analyze),
+    ),
+    tool(
+        "trace",
+        "the last build as Chrome/Perfetto trace JSON (ggninja)",
+        When::Load(analysis::trace),
     ),
 ];
 

@@ -1,0 +1,25 @@
+//! What a build's graph and `.ninja_log` say about its speed: the work the
+//! targets need (`work`), how long each edge takes (`durations`), the
+//! critical path with each edge's float and drag (`critical`), how many
+//! edges could run at once (`profile`), the report `-t analyze` prints
+//! (`report`, `table`); and for `-t trace`, the last build's entries
+//! (`runs`, `ran`), its worker lanes (`lanes`) and the trace JSON (`trace`).
+//! Ignores running anything and the scheduler: the model is a clean build
+//! on unlimited workers, with logged durations.
+
+pub mod critical;
+pub mod durations;
+pub mod lanes;
+pub mod profile;
+pub mod ran;
+pub mod report;
+pub mod runs;
+pub mod table;
+pub mod trace;
+pub mod work;
+
+pub use report::Report;
+pub use work::{DependencyCycle, Work};
+
+#[cfg(test)]
+mod testing;

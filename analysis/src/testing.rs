@@ -1,0 +1,23 @@
+//! What the unit tests share: graphs from manifest text, log entries.
+
+use ggninja_executor::build_log::LogEntry;
+use ggninja_graph::Graph;
+
+/// The graph of `text`, a manifest whose one rule `r` runs `true`.
+pub fn graph(text: &str) -> Graph {
+    let text = format!("rule r\n  command = true\n{text}");
+    let options = ggninja_importer::Options::default();
+    ggninja_importer::parse_str("build.ninja", text.as_bytes(), &options)
+        .expect("test manifest parses")
+        .graph
+}
+
+/// A log entry from `start` to `end` ms.
+pub fn entry(start: i32, end: i32) -> LogEntry {
+    LogEntry {
+        start_ms: start,
+        end_ms: end,
+        mtime: 0,
+        hash: 0xabc,
+    }
+}

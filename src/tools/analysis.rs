@@ -1,0 +1,130 @@
+//! ggninja's build analysis tools: `-t analyze [--json] [targets]` (the
+//! critical path, float, drag and parallelism of building the targets,
+//! timed by `.ninja_log`) and `-t trace [-o FILE]` (the last build as
+//! Chrome/Perfetto trace JSON). The glue only: flags, targets, the log,
+//! where the output goes; the model is in `ggninja-analysis`.
+
+use std::io::Write;
+use std::path::Path;
+
+use ggninja_analysis::{ran, runs, table, trace, Report};
+use ggninja_executor::build_log::{read_in_order, LogEntry};
+use ggninja_executor::{disk, Engine};
+use ggninja_graph::Graph;
+
+use super::{collect_targets, Args};
+use crate::context::{log_path, App};
+
+const ANALYZE_USAGE: &str = "usage: ggninja -t analyze [--json] [targets]
+
+the critical path, float, drag and parallelism of building [targets] on
+unlimited workers, timed by .ninja_log (missing edges estimated)
+
+options:
+  --json  print the report as JSON (every edge's float and drag included)";
+
+const TRACE_USAGE: &str = "usage: ggninja -t trace [-o FILE]
+
+the last build in .ninja_log as Chrome/Perfetto trace JSON
+
+options:
+  -o FILE  write the trace to FILE instead of stdout";
+
+pub fn analyze(app: &App, e: &mut Engine, args: &Args) -> u8 {
+    let json = args.args.iter().any(|a| a == "--json");
+    let rest: Vec<String> = (args.args.iter())
+        .filter(|a| *a != "--json")
+        .cloned()
+        .collect();
+    let rest_args = Args {
+        tool: args.tool,
+        args: &rest,
+    };
+    let Some((_, targets)) = rest_args.flags("h", ANALYZE_USAGE) else {
+        return 1;
+    };
+    let Some(nodes) = app.report(collect_targets(e, &targets)) else {
+        return 1;
+    };
+    let Some(entries) = read_log(app, &e.graph) else {
+        return 1;
+    };
+    let newest = runs::newest(&entries);
+    let report = Report::new(&e.graph, &nodes, |p| newest.get(p).copied());
+    let Some(report) = app.report(report.map_err(|err| err.to_string())) else {
+        return 1;
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&report).expect("plain data");
+        emit(&(text + "\n"));
+    } else {
+        emit(&table::render(&report));
+    }
+    0
+}
+
+pub fn trace(app: &App, e: &mut Engine, args: &Args) -> u8 {
+    let Some(file) = trace_file(args) else {
+        return 1;
+    };
+    let Some(entries) = read_log(app, &e.graph) else {
+        return 1;
+    };
+    let ran = ran::last_build(&e.graph, runs::last_run(&entries));
+    let text = trace::trace(&e.graph, &ran).to_string() + "\n";
+    match file {
+        None => emit(&text),
+        Some(f) => {
+            if let Err(err) = std::fs::write(&f, text) {
+                app.error(&format!("writing {f}: {}", disk::io_message(&err)));
+                return 1;
+            }
+        }
+    }
+    0
+}
+
+/// Prints `text`; a closed pipe (`| head`) ends it quietly.
+fn emit(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `-o FILE` (or `-oFILE`) if given; None after a usage message.
+fn trace_file(args: &Args) -> Option<Option<String>> {
+    let mut file = None;
+    let mut rest = Vec::new();
+    let mut words = args.args.iter();
+    while let Some(a) = words.next() {
+        match a.strip_prefix("-o") {
+            Some("") => file = Some(words.next()?.clone()),
+            Some(f) => file = Some(f.to_string()),
+            None => rest.push(a.clone()),
+        }
+    }
+    let rest_args = Args {
+        tool: args.tool,
+        args: &rest,
+    };
+    let (_, positional) = rest_args.flags("h", TRACE_USAGE)?;
+    if !positional.is_empty() || file.as_deref() == Some("") {
+        println!("{TRACE_USAGE}");
+        return None;
+    }
+    Some(file)
+}
+
+/// Every entry of the build log in file order (read here, not by the
+/// phase that loads the logs, which may recompact away the runs' order).
+fn read_log(app: &App, g: &Graph) -> Option<Vec<(String, LogEntry)>> {
+    let file = log_path(g, ".ninja_log");
+    match read_in_order(Path::new(&file)) {
+        Ok(entries) => Some(entries),
+        Err(err) => {
+            app.error(&format!(
+                "loading build log {file}: {}",
+                disk::io_message(&err)
+            ));
+            None
+        }
+    }
+}
