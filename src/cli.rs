@@ -68,6 +68,8 @@ pub struct Cli {
     pub remote_retries: Option<String>,
     #[arg(long, value_name = "SECONDS")]
     pub remote_timeout: Option<String>,
+    #[arg(long, value_name = "N")]
+    pub remote_concurrency: Option<String>,
     #[arg(short = 'h', long = "help")]
     pub help: bool,
     pub targets: Vec<String>,
@@ -175,6 +177,7 @@ ggninja options:
   --remote-fallback=no     fail an edge after remote trouble instead of running it here
   --remote-retries N       invocation attempts before that [default 6]
   --remote-timeout SECS    one invocation's limit [default 900]
+  --remote-concurrency N   invocations in flight at most [default: $GGNINJA_REMOTE_CONCURRENCY or -j]
 ",
         v = ggninja_importer::VERSION
     )
@@ -223,6 +226,9 @@ pub struct RemoteFlags {
     pub fallback: bool,
     pub retries: Option<u32>,
     pub timeout_secs: Option<u64>,
+    /// Invocations in flight at most (the function's reserved
+    /// concurrency), whatever `-j` says.
+    pub concurrency: Option<usize>,
 }
 
 /// The `-j` of a remote build when none is given: invocations wait on the
@@ -276,6 +282,13 @@ pub fn remote_flags(
         fallback: yes_no(&cli.remote_fallback, "fallback")?,
         retries: number(&cli.remote_retries, "retries")?.map(|n| n.min(100) as u32),
         timeout_secs: number(&cli.remote_timeout, "timeout")?,
+        concurrency: number(
+            &cli.remote_concurrency
+                .clone()
+                .or_else(|| env("GGNINJA_REMOTE_CONCURRENCY")),
+            "concurrency",
+        )?
+        .map(|n| n as usize),
     }))
 }
 

@@ -29,6 +29,9 @@ pub fn backend(app: &App, flags: &RemoteFlags, roots: Roots) -> Result<Box<dyn B
     if let Some(secs) = flags.timeout_secs {
         c.timeout = std::time::Duration::from_secs(secs);
     }
+    if let Some(n) = flags.concurrency {
+        c.concurrency = n.min(MAX_JOBS);
+    }
     c.explain = app.config.explain;
     Ok(Box::new(Remote::connect(c, roots)?))
 }

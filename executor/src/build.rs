@@ -216,6 +216,7 @@ impl<'e> Builder<'e> {
         let start_ms = self.status.elapsed_ms();
         let (desc, cmd) = self.describe(edge);
         let console = self.e.graph.build(edge).pool == CONSOLE_POOL;
+        self.status.set_placement(self.backend.placement());
         self.status.edge_started(&desc, &cmd, console, start_ms);
         // Like ninja, a dry run still makes directories and rspfiles.
         self.make_output_dirs(edge)?;
@@ -402,6 +403,7 @@ impl<'e> Builder<'e> {
                 .map(|&o| format!("{} ", g.path(o)))
                 .collect::<String>()
         });
+        self.status.set_placement(self.backend.placement());
         self.status.edge_finished(
             &running.desc,
             &running.cmd,

@@ -180,6 +180,15 @@ pub struct Status {
     /// Finish times of the last `parallelism` edges, for `%c`.
     recent: std::collections::VecDeque<u64>,
     window: usize,
+    /// Where the running edges run, when a backend runs them in two places.
+    placement: Option<Placement>,
+}
+
+/// Running edges by place, shown after the progress (`remote 12, local 2:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    pub remote: usize,
+    pub local: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,7 +219,12 @@ impl Status {
             time_ms: 0,
             recent: Default::default(),
             window: parallelism.max(1),
+            placement: None,
         })
+    }
+
+    pub fn set_placement(&mut self, placement: Option<Placement>) {
+        self.placement = placement;
     }
 
     pub fn elapsed_ms(&self) -> u64 {
@@ -304,7 +318,11 @@ impl Status {
         } else {
             description
         };
-        let line = format!("{}{}", self.format_progress(), text);
+        let place = match self.placement {
+            Some(p) => format!("remote {}, local {}: ", p.remote, p.local),
+            None => String::new(),
+        };
+        let line = format!("{}{place}{}", self.format_progress(), text);
         self.printer.print(&line, !verbose);
     }
 

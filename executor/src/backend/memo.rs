@@ -107,6 +107,10 @@ impl Backend for Memoized {
         self.inner.running()
     }
 
+    fn placement(&self) -> Option<super::Placement> {
+        self.inner.placement()
+    }
+
     fn abort(&mut self) -> Vec<BuildId> {
         self.hits.clear();
         self.keys.clear();

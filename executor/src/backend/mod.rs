@@ -25,6 +25,7 @@ use ggninja_graph::{BuildId, Graph};
 use ggninja_thunk::EdgeThunk;
 
 pub use crate::process::Exit;
+pub use crate::status::Placement;
 
 /// One edge to run.
 pub struct Task {
@@ -98,6 +99,10 @@ pub trait Backend {
     fn wait(&mut self, cx: &mut Ctx) -> Option<Done>;
     /// How many edges run now (what `-j` and `-l` limit).
     fn running(&self) -> usize;
+    /// Where they run, for a backend that runs edges in two places.
+    fn placement(&self) -> Option<Placement> {
+        None
+    }
     /// Stops every running edge and returns them, once they have ended.
     fn abort(&mut self) -> Vec<BuildId>;
     /// The build is over: remove what only the build needed.

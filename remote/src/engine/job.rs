@@ -48,15 +48,14 @@ pub(crate) struct Shared {
     pub invoker: Invoker,
     pub roots: Roots,
     pub stats: Stats,
-    /// Invocations in flight, relaunches included: at most `-j` plus a
-    /// little room for stragglers' second runs.
+    /// Invocations in flight, relaunches included (`Config::concurrency`).
     pub invoke_slots: Semaphore,
     /// Local fallbacks running at once: the machine's cores.
     pub local_slots: Semaphore,
     pub finisher: Finisher,
     /// Messages for the build, by edge, taken when it is waited for.
     notes: Mutex<HashMap<BuildId, Vec<Note>>>,
-    /// Function run times by rule (ms), for straggler detection.
+    /// Invocation round trips by rule (ms), for straggler detection.
     run_ms: Mutex<HashMap<String, Vec<u64>>>,
     /// A warning for the first fallback only; the summary counts them all.
     warned: std::sync::atomic::AtomicBool,
@@ -72,7 +71,7 @@ impl Shared {
         finisher: Finisher,
         local_cores: usize,
     ) -> Shared {
-        let slots = config.jobs + config.jobs / 8 + 1;
+        let slots = config.concurrency.max(1);
         Shared {
             uploader: Uploader::new(Arc::clone(&store)),
             store,
@@ -436,11 +435,14 @@ async fn attempt_once(sh: &Shared, job: &Job) -> Result<Response, InvokeError> {
 /// One invocation, counted and billed.
 async fn call(sh: &Shared, job: &Job) -> Result<Response, InvokeError> {
     Stats::add(&sh.stats.invocations, 1);
+    let started = std::time::Instant::now();
     let resp = sh.invoker.call(job.payload.clone()).await?;
     // Lambda bills every started millisecond at the configured memory.
     Stats::add(&sh.stats.mb_ms, sh.config.memory_mb * resp.total_ms.max(1));
     if resp.succeeded() {
-        sh.observe(&job.rule, resp.total_ms);
+        // The round trip, not the function's own time: what a straggler
+        // is compared with includes the same network and queueing.
+        sh.observe(&job.rule, started.elapsed().as_millis() as u64);
     }
     Ok(resp)
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Task};
+use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Placement, Task};
 use ggninja_graph::{BuildId, Escape};
 use ggninja_store::hash::ContentHash;
 use ggninja_thunk::{EdgeThunk, Roots, Source, BUILD_ROOT, SOURCE_ROOT};
@@ -53,6 +53,10 @@ pub struct Config {
     pub timeout: Duration,
     /// Edges in flight at once (`-j`).
     pub jobs: usize,
+    /// Invocations in flight at most, stragglers' second runs included:
+    /// the function's concurrency (an emulator's queue; an account's
+    /// limit). Edges past it wait for a slot.
+    pub concurrency: usize,
     /// The function's memory, for the cost estimate.
     pub memory_mb: u64,
     /// Say why each edge ran where it did (`-d explain`).
@@ -76,6 +80,8 @@ impl Config {
             },
             timeout: Duration::from_secs(900),
             jobs,
+            // Room for stragglers' second runs beside -j of them.
+            concurrency: jobs + jobs / 8 + 1,
             memory_mb: 4096,
             explain: false,
             summary_path: PathBuf::from(".ggninja_remote.json"),
@@ -198,6 +204,13 @@ impl Backend for Remote {
 
     fn running(&self) -> usize {
         self.local.running() + self.queued.len() + self.in_flight.len()
+    }
+
+    fn placement(&self) -> Option<Placement> {
+        Some(Placement {
+            remote: self.in_flight.len(),
+            local: self.local.running() + self.queued.len(),
+        })
     }
 
     fn abort(&mut self) -> Vec<BuildId> {
