@@ -184,7 +184,8 @@ pub struct Status {
     placement: Option<Placement>,
 }
 
-/// Running edges by place, shown after the progress (`remote 12, local 2:`).
+/// Running edges by place, shown after the progress on a terminal
+/// (`[5/26] remote 12, local 2: CC a.o`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placement {
     pub remote: usize,
@@ -318,7 +319,8 @@ impl Status {
         } else {
             description
         };
-        let place = match self.placement {
+        // Only on a terminal, where the line is live: a log keeps ninja's.
+        let place = match self.placement.filter(|_| self.printer.is_smart()) {
             Some(p) => format!("remote {}, local {}: ", p.remote, p.local),
             None => String::new(),
         };
