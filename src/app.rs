@@ -261,11 +261,16 @@ fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
 
 /// The execution backends `--remote`, `--sandbox` and `--cache` ask for:
 /// the remote executor, the sandbox or local processes, behind the memo.
-fn backend_stack(app: &App, thunks: &Thunks) -> Result<Box<dyn Backend>, String> {
+fn backend_stack(
+    app: &App,
+    engine: &mut Engine,
+    targets: &[FileId],
+    thunks: &Thunks,
+) -> Result<Box<dyn Backend>, String> {
     let runner: Box<dyn Backend> = match (&app.remote, app.sandbox) {
         // A dry run runs nothing: no reason to connect.
         (Some(flags), _) if !app.config.dry_run => {
-            remote::backend(app, flags, thunks.roots.clone())?
+            remote::backend(app, flags, engine, targets, thunks)?
         }
         (_, true) => Box::new(Sandboxed::new(Sandbox::open(thunks.roots.clone())?)),
         (_, false) => Box::new(Local::default()),
@@ -295,14 +300,17 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         Err(e) => return fatal(&app.prog, &e),
     };
     let saved_dir = std::path::PathBuf::from(log_path(&engine.graph, ""));
-    let mut builder = Builder::new(engine, status);
+    let mut stack = None;
     if app.store.is_some() || app.sandbox || app.remote.is_some() {
         let cwd = std::env::current_dir().unwrap_or_default();
         let thunks = Thunks::open(&cwd, &saved_dir);
-        let backend = match backend_stack(app, &thunks) {
-            Ok(b) => b,
+        match backend_stack(app, engine, &targets, &thunks) {
+            Ok(b) => stack = Some((b, thunks)),
             Err(e) => return fatal(&app.prog, &e),
-        };
+        }
+    }
+    let mut builder = Builder::new(engine, status);
+    if let Some((backend, thunks)) = stack {
         builder = builder.with_backend(backend, thunks);
     }
     for t in targets {
@@ -313,6 +321,9 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     }
     if builder.already_up_to_date() {
         app.info("no work to do.");
+        // A backend may still owe the tree something (outputs a remote
+        // build left in its bucket).
+        builder.close();
         return 0;
     }
     let result = builder.build();

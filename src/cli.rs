@@ -70,6 +70,8 @@ pub struct Cli {
     pub remote_timeout: Option<String>,
     #[arg(long, value_name = "N")]
     pub remote_concurrency: Option<String>,
+    #[arg(long, value_name = "all|toplevel")]
+    pub remote_download: Option<String>,
     #[arg(short = 'h', long = "help")]
     pub help: bool,
     pub targets: Vec<String>,
@@ -178,6 +180,7 @@ ggninja options:
   --remote-retries N       invocation attempts before that [default 6]
   --remote-timeout SECS    one invocation's limit [default 900]
   --remote-concurrency N   invocations in flight at most [default: $GGNINJA_REMOTE_CONCURRENCY or -j]
+  --remote-download=toplevel  leave intermediate objects and archives in the bucket [default: all]
 ",
         v = ggninja_importer::VERSION
     )
@@ -229,6 +232,9 @@ pub struct RemoteFlags {
     /// Invocations in flight at most (the function's reserved
     /// concurrency), whatever `-j` says.
     pub concurrency: Option<usize>,
+    /// `--remote-download=toplevel`: leave intermediate objects in the
+    /// bucket.
+    pub toplevel_only: bool,
 }
 
 /// The `-j` of a remote build when none is given: invocations wait on the
@@ -289,6 +295,15 @@ pub fn remote_flags(
             "concurrency",
         )?
         .map(|n| n as usize),
+        toplevel_only: match cli.remote_download.as_deref() {
+            None | Some("all") => false,
+            Some("toplevel") => true,
+            Some(v) => {
+                return Err(Message::Error(format!(
+                    "--remote-download: expected all or toplevel, got '{v}'"
+                )))
+            }
+        },
     }))
 }
 
@@ -590,6 +605,9 @@ mod tests {
         assert!(err("ninja --remote ec2", &env).contains("unknown remote"));
         assert!(err("ninja --remote lambda --remote-upload=maybe", &env).contains("yes or no"));
         assert!(err("ninja --remote lambda --remote-retries 0", &env).contains("invalid"));
+        assert!(err("ninja --remote lambda --remote-download=some", &env).contains("toplevel"));
+        let r = flags("ninja --remote lambda --remote-download=toplevel", &env);
+        assert!(r.unwrap().unwrap().toplevel_only);
         let s = settings_of("ninja --remote lambda --remote-bucket b --remote-function f").unwrap();
         assert_eq!(s.config.parallelism, REMOTE_JOBS);
         let s = settings_of("ninja -j 7 --remote lambda --remote-bucket b --remote-function f")

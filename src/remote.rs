@@ -3,18 +3,36 @@
 //! without it the flag is an error that says how to get it.
 
 use ggninja_executor::backend::Backend;
-use ggninja_thunk::Roots;
+use ggninja_executor::Engine;
+use ggninja_graph::FileId;
+use ggninja_thunk::Thunks;
 
 use crate::cli::RemoteFlags;
 use crate::context::App;
+
+/// Where the outputs left in the bucket are recorded, in the `builddir`.
+#[cfg(feature = "remote")]
+const REMOTE_FILES: &str = ".ggninja_remote_files";
 
 /// `-j 0` means no limit; in-flight invocations still need one.
 #[cfg(feature = "remote")]
 const MAX_JOBS: usize = 10_000;
 
+/// The remote backend. Also makes the engine's dirty check and the thunks
+/// see the outputs earlier builds left in the bucket.
 #[cfg(feature = "remote")]
-pub fn backend(app: &App, flags: &RemoteFlags, roots: Roots) -> Result<Box<dyn Backend>, String> {
-    use ggninja_remote::engine::{Config, Remote};
+pub fn backend(
+    app: &App,
+    flags: &RemoteFlags,
+    engine: &mut Engine,
+    targets: &[FileId],
+    thunks: &Thunks,
+) -> Result<Box<dyn Backend>, String> {
+    use std::sync::Arc;
+
+    use ggninja_executor::disk::WithRemoteFiles;
+    use ggninja_remote::engine::{Config, Download, Remote};
+    use ggninja_store::RemoteFiles;
 
     let jobs = match app.config.parallelism {
         0 => MAX_JOBS,
@@ -33,11 +51,52 @@ pub fn backend(app: &App, flags: &RemoteFlags, roots: Roots) -> Result<Box<dyn B
         c.concurrency = n.min(MAX_JOBS);
     }
     c.explain = app.config.explain;
-    Ok(Box::new(Remote::connect(c, roots)?))
+
+    let cwd = thunks.roots.build.clone();
+    c.remote_files_path = cwd.join(crate::context::log_path(&engine.graph, REMOTE_FILES));
+    c.remote_files = Arc::new(RemoteFiles::load(&c.remote_files_path));
+    engine.disk = Box::new(WithRemoteFiles {
+        files: Arc::clone(&c.remote_files),
+        cwd: cwd.clone(),
+    });
+    thunks.set_remote_files(Arc::clone(&c.remote_files));
+    if flags.toplevel_only {
+        let g = &engine.graph;
+        c.download =
+            Download::Toplevel(requested(g, targets).map(|f| cwd.join(g.path(f))).collect());
+    }
+    Ok(Box::new(Remote::connect(c, thunks.roots.clone())?))
+}
+
+/// The files the targets name, through phony targets to what they stand
+/// for.
+#[cfg(feature = "remote")]
+fn requested<'g>(
+    g: &'g ggninja_graph::Graph,
+    targets: &[FileId],
+) -> impl Iterator<Item = FileId> + 'g {
+    let mut todo = targets.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    std::iter::from_fn(move || loop {
+        let f = todo.pop()?;
+        if !seen.insert(f) {
+            continue;
+        }
+        match g.file(f).in_build.filter(|&b| g.is_phony(b)) {
+            Some(b) => todo.extend(g.build(b).ins.iter().copied()),
+            None => return Some(f),
+        }
+    })
 }
 
 #[cfg(not(feature = "remote"))]
-pub fn backend(_: &App, _: &RemoteFlags, _: Roots) -> Result<Box<dyn Backend>, String> {
+pub fn backend(
+    _: &App,
+    _: &RemoteFlags,
+    _: &mut Engine,
+    _: &[FileId],
+    _: &Thunks,
+) -> Result<Box<dyn Backend>, String> {
     Err("this ggninja was built without remote execution; \
          build it with `cargo build --release --features remote`"
         .to_string())

@@ -387,3 +387,68 @@ fn libarchive_builds_remotely_as_it_builds_locally() {
         "remote and local outputs differ: {differ:?}"
     );
 }
+
+/// Object files under `dir`.
+fn objects(dir: &Path) -> Vec<String> {
+    common::files(dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".o"))
+        .collect()
+}
+
+#[test]
+fn toplevel_download_leaves_intermediate_objects_in_the_bucket() {
+    let Some(stack) = stack_or_skip(4) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let build = configured_fixture(tmp.path());
+    let toplevel = [
+        "--remote",
+        "lambda",
+        "-j",
+        "16",
+        "--remote-download=toplevel",
+    ];
+
+    let out = stack.ggninja(&build, &toplevel);
+    assert_ok(&out, "toplevel build");
+    let s = summary(&build);
+    // Only the objects of the link that runs here (its -rpath names the
+    // build tree) came back; the executables run.
+    assert!(count(&s, "left_remote") >= 15, "{s}");
+    let here = objects(&build);
+    assert_eq!(
+        here,
+        ["CMakeFiles/shapeinfo.dir/apps/shapeinfo.cpp.o"],
+        "{s}"
+    );
+    cmake::ctest(&build, &[]);
+
+    // The next remote build knows what it left there.
+    let again = stack.ggninja(&build, &toplevel);
+    assert!(text(&again).contains("no work to do"), "{}", text(&again));
+
+    // A header edit reruns what reads it, with the rest still remote.
+    common::mtime::touch(&tmp.path().join("src"), "src/mathc/mathc.h");
+    let out = stack.ggninja(&build, &toplevel);
+    assert_ok(&out, "toplevel rebuild after a header edit");
+    let rebuilt = summary(&build);
+    assert!(
+        count(&rebuilt, "invocations") + count(&rebuilt, "memo_hits") >= 4,
+        "{rebuilt}"
+    );
+    assert_eq!(count(&rebuilt, "fallbacks"), 0, "{}", text(&out));
+    assert_eq!(objects(&build).len(), 1);
+    cmake::ctest(&build, &[]);
+
+    // The default mode brings the rest home, dated as the build recorded
+    // them: ninja agrees there is nothing to do.
+    let out = stack.ggninja(&build, &["--remote", "lambda"]);
+    assert_ok(&out, "download the rest");
+    assert!(objects(&build).len() >= 16);
+    if let Some(ninja) = common::require_tool("ninja") {
+        let n = run(&build, &ninja, &["-n"]);
+        assert!(text(&n).contains("no work to do"), "{}", text(&n));
+    }
+}

@@ -27,6 +27,31 @@ impl Disk for RealDisk {
     }
 }
 
+/// The real file system, plus the outputs a remote build left only in its
+/// store (`--remote-download=toplevel`): an absent file listed there has
+/// the mtime recorded for it, so the next build does not rerun its edge.
+pub struct WithRemoteFiles {
+    pub files: std::sync::Arc<ggninja_store::RemoteFiles>,
+    /// What relative paths are relative to.
+    pub cwd: std::path::PathBuf,
+}
+
+impl Disk for WithRemoteFiles {
+    fn stat(&self, path: &str) -> Result<i64, String> {
+        match stat(path)? {
+            0 => Ok(self
+                .files
+                .get(&self.cwd.join(path))
+                .map_or(0, |f| f.mtime_ns.max(1))),
+            t => Ok(t),
+        }
+    }
+
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+}
+
 /// The mtime of `path` in ns since the epoch; 0 if it does not exist.
 pub fn stat(path: &str) -> Result<i64, String> {
     match std::fs::metadata(path) {

@@ -1,13 +1,15 @@
 //! Where results live: content-addressed objects and the memo table that
-//! maps a thunk to the objects it produced. Shared by the local memoizer
-//! and (later) the remote executor, whose objects live in S3 under the same
-//! names.
+//! maps a thunk to the objects it produced, and the record of outputs that
+//! exist only remotely. Shared by the local memoizer and the remote
+//! executor, whose objects live in S3 under the same names.
 //!
 //! Unaware of build graphs, thunks' structure and the file system outside
 //! the store's own directory.
 
 pub mod hash;
 mod local;
+mod remote_files;
 
 pub use hash::{ContentHash, Kind};
 pub use local::{Memo, MemoOutput, Store};
+pub use remote_files::{RemoteFile, RemoteFiles};

@@ -49,6 +49,9 @@ pub struct HashCache {
     system: RwLock<PathMap<Option<ContentHash>>>,
     /// Whether `entries` changed since `load`.
     dirty: AtomicBool,
+    /// Outputs a remote build left only in its store: an absent file
+    /// listed there is named by its recorded hash.
+    remote: std::sync::OnceLock<std::sync::Arc<ggninja_store::RemoteFiles>>,
 }
 
 impl HashCache {
@@ -136,7 +139,10 @@ impl HashCache {
     /// The hash of a file's content (read only when the file changed), or
     /// None for a directory.
     pub fn hash_path(&self, path: &Path) -> io::Result<Option<ContentHash>> {
-        let meta = std::fs::metadata(path)?;
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return self.remote_hash(path).map(Some).ok_or(e),
+        };
         if meta.is_dir() {
             return Ok(None);
         }
@@ -160,6 +166,15 @@ impl HashCache {
             }
         }
         Ok(Some(hash))
+    }
+
+    /// Names absent files listed in `files` by their recorded hashes.
+    pub fn set_remote_files(&self, files: std::sync::Arc<ggninja_store::RemoteFiles>) {
+        let _ = self.remote.set(files);
+    }
+
+    fn remote_hash(&self, path: &Path) -> Option<ContentHash> {
+        Some(self.remote.get()?.get(path)?.hash)
     }
 
     pub fn len(&self) -> usize {

@@ -77,6 +77,11 @@ impl Thunks {
         })
     }
 
+    /// Names outputs left only in the remote store by their hashes.
+    pub fn set_remote_files(&self, files: std::sync::Arc<ggninja_store::RemoteFiles>) {
+        self.hashes.set_remote_files(files);
+    }
+
     /// Keeps the file hashes and the scanner's answers for the next run;
     /// losing them only costs time.
     pub fn save_caches(&self) {

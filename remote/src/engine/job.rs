@@ -18,6 +18,7 @@ use ggninja_executor::backend::{Done, Exit, Finisher, Note};
 use ggninja_executor::process;
 use ggninja_graph::BuildId;
 use ggninja_store::hash::ContentHash;
+use ggninja_store::RemoteFile;
 use ggninja_thunk::Roots;
 use tokio::sync::Semaphore;
 
@@ -137,6 +138,9 @@ pub(crate) struct Job {
     pub payload: Bytes,
     /// In-root inputs: hash and the real file to upload from.
     pub uploads: Vec<(ContentHash, PathBuf)>,
+    /// In-root inputs an earlier edge left in the bucket: fetched only if
+    /// the edge has to run here.
+    pub remote_inputs: Vec<(PathBuf, RemoteFile)>,
 }
 
 /// Why an edge did not finish remotely; either way it runs here.
@@ -277,16 +281,28 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
     }
 }
 
-/// Fetches (verified by hash) every object of `entry`, then writes them to
-/// their real paths; nothing is written unless every object arrived.
+/// Fetches (verified by hash) every object of `entry` that comes back to
+/// this machine, then writes them to their real paths; nothing is written
+/// unless every object arrived. The others are checked to be in the bucket
+/// and recorded as remote-only (a stale file at their path is removed, so
+/// the tree never shows an old version).
 async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), String> {
     let mut files = Vec::new();
+    let mut left = Vec::new();
     for o in entry.objects() {
         if let Some(target) = &o.link {
             files.push((o.clone(), Bytes::from(target.clone())));
             continue;
         }
         let hash = ContentHash::parse(&o.hash).ok_or_else(|| format!("bad hash {}", o.hash))?;
+        let real = sh.roots.real_path(&o.path);
+        if entry.depfile.as_ref() != Some(o) && !sh.config.fetches(&real) {
+            if !sh.store.exists(&hash).await.map_err(|e| e.to_string())? {
+                return Err(format!("object {hash} ({}) is not in the bucket", o.path));
+            }
+            left.push((real, hash, o.mode));
+            continue;
+        }
         let bytes = sh.store.get(&hash).await.map_err(|e| e.to_string())?;
         Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
         files.push((o.clone(), bytes));
@@ -305,9 +321,68 @@ async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), String> {
         Ok::<_, std::io::Error>(())
     });
     match written.await {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+        Ok(r) => r.map_err(|e| e.to_string())?,
+        Err(e) => return Err(e.to_string()),
     }
+    for (real, hash, mode) in left {
+        leave_remote(sh, real, hash, mode)?;
+    }
+    Ok(())
+}
+
+/// Records an output as remote-only, as of now.
+fn leave_remote(sh: &Shared, real: PathBuf, hash: ContentHash, mode: u32) -> Result<(), String> {
+    match std::fs::remove_file(&real) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("removing the stale {}: {e}", real.display()))
+        }
+        _ => {}
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as i64);
+    Stats::add(&sh.stats.left_remote, 1);
+    sh.config.remote_files.insert(
+        real,
+        RemoteFile {
+            hash,
+            mode,
+            mtime_ns: now,
+        },
+    );
+    Ok(())
+}
+
+/// Fetches files left in the bucket into the tree, each with the mtime the
+/// build recorded for it (so nothing downstream looks out of date).
+pub(crate) async fn materialize(
+    sh: &Shared,
+    files: &[(PathBuf, RemoteFile)],
+) -> Result<(), String> {
+    for (path, f) in files {
+        let bytes = sh
+            .store
+            .get(&f.hash)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
+        let (real, f) = (path.clone(), *f);
+        let written = tokio::task::spawn_blocking(move || {
+            let mut tmp = real.clone().into_os_string();
+            tmp.push(".ggninja-fetch");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(f.mode & 0o7777))?;
+            let mtime = std::time::UNIX_EPOCH + Duration::from_nanos(f.mtime_ns.max(0) as u64);
+            std::fs::File::open(&tmp)?.set_modified(mtime)?;
+            std::fs::rename(&tmp, &real)
+        });
+        match written.await {
+            Ok(r) => r.map_err(|e| e.to_string())?,
+            Err(e) => return Err(e.to_string()),
+        }
+        sh.config.remote_files.remove(path);
+    }
+    Ok(())
 }
 
 /// Writes one output (or link) atomically. Under `restat` an output already
@@ -463,10 +538,19 @@ async fn fall_back(sh: &Shared, job: &Job, why: String) -> Done {
     run_here(sh, job, why).await
 }
 
-/// Runs the edge's command on this machine, at most one per core.
+/// Runs the edge's command on this machine, at most one per core, once
+/// its inputs left in the bucket are here.
 async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
     sh.explain(job, || format!("{} runs locally: {why}", job.label));
     Stats::add(&sh.stats.local_runs, 1);
+    if let Err(e) = materialize(sh, &job.remote_inputs).await {
+        let msg = format!("ggninja: fetching the inputs of {}: {e}\n", job.label);
+        return Done {
+            edge: job.edge,
+            exit: Exit::Failure,
+            output: msg.into_bytes(),
+        };
+    }
     let _core = sh.local_slots.acquire().await.expect("slots stay open");
     let command = job.command.clone();
     let ran = tokio::task::spawn_blocking(move || process::run_captured(&command)).await;

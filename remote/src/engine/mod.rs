@@ -22,6 +22,7 @@ use bytes::Bytes;
 use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Placement, Task};
 use ggninja_graph::{BuildId, Escape};
 use ggninja_store::hash::ContentHash;
+use ggninja_store::RemoteFiles;
 use ggninja_thunk::{EdgeThunk, Roots, Source, BUILD_ROOT, SOURCE_ROOT};
 use rustc_hash::FxHashMap;
 use tokio::task::JoinHandle;
@@ -63,6 +64,43 @@ pub struct Config {
     pub explain: bool,
     /// Where the summary's JSON goes.
     pub summary_path: PathBuf,
+    /// Which outputs come back to this machine.
+    pub download: Download,
+    /// The outputs left only in the bucket, and where that record is kept.
+    pub remote_files: Arc<RemoteFiles>,
+    pub remote_files_path: PathBuf,
+}
+
+/// Which outputs of remote edges are written into the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Download {
+    /// Every one (`--remote-download=all`): the tree ends as after a local
+    /// build; outputs an earlier build left remote are fetched at the end.
+    All,
+    /// These (the requested targets, real paths), and every output but
+    /// intermediate objects and archives (`--remote-download=toplevel`):
+    /// generated headers and libraries stay readable for the footprint
+    /// scanner and local steps.
+    Toplevel(std::collections::HashSet<PathBuf>),
+}
+
+impl Config {
+    /// Whether an output at `real` comes back to this machine.
+    pub fn fetches(&self, real: &std::path::Path) -> bool {
+        match &self.download {
+            Download::All => true,
+            Download::Toplevel(top) => top.contains(real) || !stays_remote_kind(real),
+        }
+    }
+}
+
+/// Objects and archives: the bulk of a build's bytes, read by nothing but
+/// links and archivers, which run remotely.
+fn stays_remote_kind(path: &std::path::Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("o" | "obj" | "a")
+    )
 }
 
 impl Config {
@@ -85,6 +123,9 @@ impl Config {
             memory_mb: 4096,
             explain: false,
             summary_path: PathBuf::from(".ggninja_remote.json"),
+            download: Download::All,
+            remote_files: Arc::default(),
+            remote_files_path: PathBuf::from(".ggninja_remote_files"),
         }
     }
 }
@@ -147,9 +188,26 @@ impl Remote {
         )
     }
 
-    /// Runs a task without a thunk as a local process, once a core is free.
+    /// Runs a task without a thunk as a local process, once a core is free
+    /// and its inputs left in the bucket are here.
     fn start_local(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String> {
         summary::Stats::add(&self.shared.stats.local_runs, 1);
+        let g = cx.graph;
+        let files = &self.shared.config.remote_files;
+        let remote: Vec<_> = g
+            .build(task.edge)
+            .ins
+            .iter()
+            .map(|&f| self.shared.roots.build.join(g.path(f)))
+            .filter_map(|p| files.get(&p).map(|f| (p, f)))
+            .collect();
+        if !remote.is_empty() {
+            self.rt
+                .block_on(job::materialize(&self.shared, &remote))
+                .map_err(|e| {
+                    format!("fetching the inputs of {}: {e}", cx.first_output(task.edge))
+                })?;
+        }
         if self.local.running() < self.local_limit {
             return self.local.start(cx, task);
         }
@@ -224,8 +282,23 @@ impl Backend for Remote {
     }
 
     fn close(&mut self) {
+        let sh = &self.shared;
+        if sh.config.download == Download::All {
+            let left = sh.config.remote_files.absent();
+            if let Err(e) = self.rt.block_on(job::materialize(sh, &left)) {
+                eprintln!("ggninja: warning: fetching outputs left in the bucket: {e}");
+            }
+        }
+        if let Err(e) = sh.config.remote_files.save(&sh.config.remote_files_path) {
+            eprintln!(
+                "ggninja: warning: writing {}: {e}",
+                sh.config.remote_files_path.display()
+            );
+        }
         let summary = self.summary();
-        println!("ggninja: {}", summary.line());
+        if summary.did_anything() {
+            println!("ggninja: {}", summary.line());
+        }
         let json = serde_json::to_string_pretty(&summary).expect("summaries serialize");
         let path = &self.shared.config.summary_path;
         if let Err(e) = std::fs::write(path, json + "\n") {
@@ -241,6 +314,7 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> (Job, Option<St
     let roots = &sh.roots;
     let mut uploads = Vec::new();
     let mut executable = Vec::new();
+    let mut remote_inputs = Vec::new();
     for input in &thunk.inputs {
         let Source::Value { hash } = &input.source else {
             continue;
@@ -252,10 +326,21 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> (Job, Option<St
             continue;
         };
         let real = roots.real_path(&input.path);
-        if std::fs::metadata(&real).is_ok_and(|m| m.permissions().mode() & 0o111 != 0) {
+        let (mode, left) = match std::fs::metadata(&real) {
+            Ok(m) => (m.permissions().mode(), None),
+            // Left in the bucket by an earlier remote edge: nothing to send.
+            Err(_) => match sh.config.remote_files.get(&real) {
+                Some(f) => (f.mode, Some(f)),
+                None => (0, None),
+            },
+        };
+        if mode & 0o111 != 0 {
             executable.push(input.path.clone());
         }
-        uploads.push((hash, real));
+        match left {
+            Some(f) => remote_inputs.push((real, f)),
+            None => uploads.push((hash, real)),
+        }
     }
     let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
     let request = Request {
@@ -288,6 +373,7 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> (Job, Option<St
         key: t.memo_key(),
         payload,
         uploads,
+        remote_inputs,
     };
     (job, why)
 }

@@ -44,6 +44,8 @@ pub struct Stats {
     pub healed: AtomicU64,
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
+    /// Outputs left in the bucket (`--remote-download=toplevel`).
+    pub left_remote: AtomicU64,
     /// Billed function time in MB-milliseconds.
     pub mb_ms: AtomicU64,
 }
@@ -66,6 +68,8 @@ pub struct Summary {
     pub local_runs: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
+    /// Outputs not downloaded (`--remote-download=toplevel`).
+    pub left_remote: u64,
     /// Invocations and S3 requests sent again after a failure.
     pub retries: u64,
     pub throttled: u64,
@@ -106,6 +110,7 @@ impl Summary {
             local_runs: get(&stats.local_runs),
             bytes_up: get(&stats.bytes_up),
             bytes_down,
+            left_remote: get(&stats.left_remote),
             retries: get(&stats.retries) + s3.retries,
             throttled: get(&stats.throttled),
             relaunched: get(&stats.relaunched),
@@ -116,6 +121,11 @@ impl Summary {
             cost_usd,
             prices_as_of: p.as_of,
         }
+    }
+
+    /// Whether the build ran or moved anything (a no-op prints nothing).
+    pub fn did_anything(&self) -> bool {
+        self.invocations + self.memo_hits + self.local_runs + self.bytes_down + self.bytes_up > 0
     }
 
     /// The line printed after the build.

@@ -1,0 +1,156 @@
+//! Outputs that exist only in the remote store (`--remote-download=toplevel`
+//! leaves intermediates there): by real path, the object that holds each,
+//! its mode and the mtime the build recorded for it. The dirty check reads
+//! an absent file's mtime from here, thunks name it by this hash, and a
+//! command that runs locally gets it fetched first. A file on disk always
+//! wins over its entry here. Saved beside the build logs, so the next build
+//! does not rerun what it did not download. Ignores how objects are fetched.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::hash::ContentHash;
+
+/// One output that is only remote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteFile {
+    pub hash: ContentHash,
+    pub mode: u32,
+    /// Nanoseconds since the epoch, as the dirty check compares them.
+    pub mtime_ns: i64,
+}
+
+/// The remote-only outputs of a build dir; shared between threads.
+#[derive(Debug, Default)]
+pub struct RemoteFiles {
+    files: Mutex<BTreeMap<PathBuf, RemoteFile>>,
+}
+
+/// The first line of the saved file; another one (or none) is ignored.
+const HEADER: &str = "# ggninja remote files v1";
+
+impl RemoteFiles {
+    /// Loads what `save` wrote; a missing or damaged file gives an empty
+    /// set (the outputs then count as missing and are rebuilt or hit).
+    pub fn load(path: &Path) -> RemoteFiles {
+        let files = std::fs::File::open(path)
+            .ok()
+            .and_then(|f| parse(io::BufReader::new(f)))
+            .unwrap_or_default();
+        RemoteFiles {
+            files: Mutex::new(files),
+        }
+    }
+
+    /// Writes the set atomically, without entries whose file now exists.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let files = self.files.lock().expect("remote files");
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        writeln!(out, "{HEADER}")?;
+        for (p, f) in files.iter().filter(|(p, _)| !p.exists()) {
+            writeln!(
+                out,
+                "{} {:o} {} {}",
+                f.hash,
+                f.mode,
+                f.mtime_ns,
+                p.display()
+            )?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// The entry for `path` (absolute) when no file is there.
+    pub fn get(&self, path: &Path) -> Option<RemoteFile> {
+        let f = *self.files.lock().expect("remote files").get(path)?;
+        (!path.exists()).then_some(f)
+    }
+
+    pub fn insert(&self, path: PathBuf, file: RemoteFile) {
+        self.files.lock().expect("remote files").insert(path, file);
+    }
+
+    /// Forgets `path` (it was fetched, or rebuilt here).
+    pub fn remove(&self, path: &Path) {
+        self.files.lock().expect("remote files").remove(path);
+    }
+
+    /// Every entry whose file is still absent.
+    pub fn absent(&self) -> Vec<(PathBuf, RemoteFile)> {
+        let files = self.files.lock().expect("remote files");
+        files
+            .iter()
+            .filter(|(p, _)| !p.exists())
+            .map(|(p, f)| (p.clone(), *f))
+            .collect()
+    }
+}
+
+fn parse(reader: impl BufRead) -> Option<BTreeMap<PathBuf, RemoteFile>> {
+    let mut lines = reader.lines();
+    if lines.next()?.ok()? != HEADER {
+        return None;
+    }
+    let mut files = BTreeMap::new();
+    for line in lines {
+        let line = line.ok()?;
+        let mut parts = line.splitn(4, ' ');
+        let hash = ContentHash::parse(parts.next()?)?;
+        let mode = u32::from_str_radix(parts.next()?, 8).ok()?;
+        let mtime_ns = parts.next()?.parse().ok()?;
+        let path = PathBuf::from(parts.next()?);
+        files.insert(
+            path,
+            RemoteFile {
+                hash,
+                mode,
+                mtime_ns,
+            },
+        );
+    }
+    Some(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Kind;
+
+    #[test]
+    fn entries_round_trip_and_a_file_on_disk_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = RemoteFiles::default();
+        let file = |n: i64| RemoteFile {
+            hash: ContentHash::of(Kind::Value, b"x"),
+            mode: 0o755,
+            mtime_ns: n,
+        };
+        let (gone, here) = (dir.path().join("a b.o"), dir.path().join("here.o"));
+        set.insert(gone.clone(), file(7));
+        set.insert(here.clone(), file(8));
+        std::fs::write(&here, "real").unwrap();
+        assert_eq!(set.get(&gone), Some(file(7)));
+        assert_eq!(set.get(&here), None);
+        let saved = dir.path().join(".ggninja_remote_files");
+        set.save(&saved).unwrap();
+        let back = RemoteFiles::load(&saved);
+        assert_eq!(back.absent(), vec![(gone.clone(), file(7))]);
+        back.remove(&gone);
+        assert!(back.absent().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_file_loads_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("f");
+        std::fs::write(&saved, format!("{HEADER}\nnot a hash 644 1 /x\n")).unwrap();
+        assert!(RemoteFiles::load(&saved).absent().is_empty());
+        std::fs::write(&saved, "other header\n").unwrap();
+        assert!(RemoteFiles::load(&saved).absent().is_empty());
+    }
+}
