@@ -470,6 +470,40 @@ fn every_invocation_failing_falls_back_to_local() {
     assert_eq!(assert_sound(&stack, tmp.path(), &dir, &project, false), 0);
 }
 
+/// Every invocation hangs: each is cut after `--remote-timeout 1`, and
+/// after `--remote-retries 2` attempts the edge runs here; the hung
+/// connections hold nothing the build needs.
+#[test]
+fn every_invocation_hanging_falls_back_within_the_timeouts() {
+    let Some(stack) = Stack::up(INSTANCES) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    let project = Project {
+        first: 6,
+        second: 0,
+        gate: false,
+        link: true,
+    };
+    project.write(&dir);
+    let proxy = FaultProxy::start(stack.lambda_url(), |_| Fault::Hang);
+    let args = ["-j", "4", "--remote-retries", "2", "--remote-timeout", "1"];
+    let ran = build(&stack, &dir, Some(&proxy), &args, Duration::from_secs(60));
+    ran.assert_ok("the build with every invocation hanging");
+    let (s, c) = (summary(&dir), proxy.counts());
+    eprintln!("{:?} in {:?}\n{s}", c, ran.took);
+    let edges = project.remote_edges();
+    assert_eq!(c.hung as u64, 2 * edges, "{c:?}");
+    assert_eq!(count(&s, "fallbacks"), edges, "{s}");
+    // -j 4 gives 5 invocation slots: the 7 compiles take two rounds of 2
+    // attempts of 1 s, the link a third.
+    assert!(ran.took >= Duration::from_secs(4), "{:?}", ran.took);
+    assert!(ran.took < Duration::from_secs(20), "{:?}", ran.took);
+    assert!(ran.text.contains("no answer within 1s"), "{}", ran.text);
+    assert_eq!(assert_sound(&stack, tmp.path(), &dir, &project, false), 0);
+}
+
 /// The same with `--remote-fallback=no`: the build fails (exit 1) and says
 /// which edge could not run remotely and why.
 #[test]
@@ -498,19 +532,43 @@ fn every_invocation_failing_without_fallback_fails_clearly() {
         .find(|l| l.contains("remote execution of "))
         .unwrap_or_else(|| panic!("no remote execution message:\n{}", ran.text));
     assert!(
-        says.contains("failed after 2 attempt(s)") && says.contains("HTTP 500"),
+        says.contains("failed after 2 attempt(s)")
+            && says.contains("HTTP 500")
+            && says.contains("injected function error"),
         "{says}"
     );
+    // The reason, not the SDK's dump of the raw response.
+    assert!(says.len() < 300, "{says}");
     let s = summary(&dir);
     assert_eq!(count(&s, "fallbacks"), 0, "{s}");
     assert_eq!(count(&s, "local_runs"), 0, "{s}");
     assert!(!dir.join("app").exists());
     assert_eq!(check_memo(&stack, &dir), 0, "a failed edge was memoized");
+
+    // Throttled for good: the message says so in Lambda's words.
+    let proxy = FaultProxy::start(stack.lambda_url(), |_| Fault::Throttle);
+    let args = ["--remote-retries", "1", "--remote-fallback=no", "f1.o"];
+    let ran = build(&stack, &dir, Some(&proxy), &args, Duration::from_secs(60));
+    assert_eq!(ran.code, Some(1), "{}", ran.text);
+    let says = ran
+        .text
+        .lines()
+        .find(|l| l.contains("remote execution of f1.o"))
+        .unwrap_or_else(|| panic!("no remote execution message:\n{}", ran.text));
+    assert!(
+        says.contains(
+            "failed after 1 attempt(s): HTTP 429: TooManyRequestsException: Rate Exceeded."
+        ),
+        "{says}"
+    );
+    assert_eq!(count(&summary(&dir), "throttled"), 1);
 }
 
-/// The S3 server stops as the second half of the build starts and comes
-/// back 2 s later: memo lookups, uploads and the function's fetches are
-/// retried with backoff (or an edge falls back), never a wrong output.
+/// The S3 server stops while the second half of the build is under way
+/// (its first object is in the tree, the rest are being looked up,
+/// uploaded, run, fetched) and comes back 2 s later: the engine's and the
+/// function's S3 requests are retried with backoff (or an edge falls back),
+/// never a wrong output.
 #[test]
 fn an_s3_outage_mid_build_is_ridden_out() {
     let Some(stack) = Stack::up(INSTANCES) else {
@@ -519,22 +577,40 @@ fn an_s3_outage_mid_build_is_ridden_out() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("p");
     let project = Project {
-        first: 8,
-        second: 10,
+        first: 6,
+        second: 16,
         gate: true,
         link: true,
     };
     project.write(&dir);
     let mut running = start(&stack, &dir, None, &["-j", "4", "-d", "explain"]);
     wait_for_gate(&mut running, &dir);
-    stack.stop_s3();
     std::fs::write(dir.join("go"), "").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(1..=project.second).any(|i| dir.join(format!("g{i}.o")).exists()) {
+        assert!(Instant::now() < deadline, "the second half never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stack.stop_s3();
+    let stopped = Instant::now();
+    let done_before = (1..=project.second)
+        .filter(|i| dir.join(format!("g{i}.o")).exists())
+        .count();
     std::thread::sleep(Duration::from_secs(2));
     stack.start_s3();
     let ran = finish(running, Duration::from_secs(60));
     ran.assert_ok("the build through an S3 outage");
     let s = summary(&dir);
-    eprintln!("{:?}\n{s}", ran.took);
+    eprintln!(
+        "{done_before} of {} second-half objects were there when S3 stopped; S3 down for {:?}; build {:?}\n{s}",
+        project.second,
+        stopped.elapsed().min(Duration::from_secs(2)),
+        ran.took
+    );
+    assert!(
+        done_before < project.second,
+        "S3 stopped too late to matter"
+    );
     assert!(count(&s, "retries") > 0, "{s}");
     assert_eq!(count(&s, "local_runs"), 1 + count(&s, "fallbacks"), "{s}");
     let all_remote = count(&s, "fallbacks") == 0;
