@@ -611,7 +611,9 @@ fn an_s3_outage_mid_build_is_ridden_out() {
         done_before < project.second,
         "S3 stopped too late to matter"
     );
-    assert!(count(&s, "retries") > 0, "{s}");
+    // No count of retries is asserted: which side meets the outage (the
+    // engine's lookups and uploads, counted in `retries`, or the function's
+    // fetches and output uploads, which it retries on its own) is timing.
     assert_eq!(count(&s, "local_runs"), 1 + count(&s, "fallbacks"), "{s}");
     let all_remote = count(&s, "fallbacks") == 0;
     assert_sound(&stack, tmp.path(), &dir, &project, all_remote);
