@@ -15,6 +15,11 @@
 #   local-aws.sh down DIR
 #       Stops what `up` started, by the recorded PIDs (TERM, then KILL after a
 #       grace period); removes DIR/pids and nothing else.
+#   local-aws.sh s3-stop DIR
+#   local-aws.sh s3-start DIR
+#       Stop the S3 server of a running stack (by its recorded PID), or start
+#       it again on the same port and data dir; for tests of an S3 outage.
+#       `down` still stops everything, the restarted server included.
 set -euo pipefail
 
 ACCESS_KEY="test"
@@ -466,6 +471,77 @@ cmd_down() {
     log "down: stopped ${#live_pid[@]} processes"
 }
 
+# ---------------------------------------------------------------- s3-stop, s3-start
+
+# The S3 server alone, for outage tests: the rest of the stack keeps running,
+# and clients keep their endpoint because the server comes back on the port
+# DIR/env names, with the same data dir.
+
+# s3_pid_line DIR: prints the "s3 PID START" line of DIR/pids, if any.
+s3_pid_line() {
+    grep '^s3 ' "$1/pids" 2>/dev/null || true
+}
+
+cmd_s3_stop() {
+    [[ $# -eq 1 ]] || usage
+    DIR=$(realpath "$1")
+    [[ -f $DIR/pids ]] || die "no stack recorded in $DIR/pids"
+    local role pid st
+    read -r role pid st <<<"$(s3_pid_line "$DIR")"
+    [[ -n ${pid:-} ]] || die "no S3 server recorded in $DIR/pids"
+    if alive "$pid" "$st"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        local deadline=$((SECONDS + GRACE_SECS))
+        while alive "$pid" "$st" && ((SECONDS < deadline)); do sleep 0.02; done
+        if alive "$pid" "$st"; then
+            log "s3 (pid $pid) ignored TERM for ${GRACE_SECS}s; KILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            while alive "$pid" "$st"; do sleep 0.02; done
+        fi
+    fi
+    # Dropped from the record so `s3-start` (and `up`'s liveness checks)
+    # never mistake a recycled PID for it.
+    local rest
+    rest=$(grep -v '^s3 ' "$DIR/pids" || true)
+    printf '%s\n' "$rest" | sed '/^$/d' >"$DIR/pids"
+    log "s3-stop: stopped s3 (pid $pid)"
+}
+
+cmd_s3_start() {
+    [[ $# -eq 1 ]] || usage
+    DIR=$(realpath "$1")
+    [[ -f $DIR/pids && -f $DIR/env ]] || die "no stack in $DIR (run: $0 up $DIR)"
+    local role pid st
+    read -r role pid st <<<"$(s3_pid_line "$DIR")"
+    if [[ -n ${pid:-} ]] && alive "$pid" "$st"; then
+        die "the S3 server of $DIR still runs (pid $pid)"
+    fi
+    local s3_url
+    s3_url=$(sed -n 's/^export AWS_ENDPOINT_URL_S3=//p' "$DIR/env")
+    local port=${s3_url##*:}
+    [[ $port =~ ^[0-9]+$ ]] || die "no S3 port in $DIR/env"
+    # The same command line as `up`; the log goes on after the first run's.
+    setsid "$S3S_BIN" --host 127.0.0.1 --port "$port" \
+        --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" "$DIR/s3" \
+        </dev/null >>"$DIR/logs/s3.log" 2>&1 &
+    local new=$!
+    proc_stat "$new" || die "s3s-fs (pid $new) exited at once; see $DIR/logs/s3.log"
+    local start=$PROC_START
+    echo "s3 $new $start" >>"$DIR/pids"
+    # The port may linger in TIME_WAIT for a moment: wait for an answer, and
+    # fail (stopping it) when the server exits instead.
+    local deadline=$((SECONDS + READY_SECS))
+    until http_up "$s3_url/"; do
+        if ! alive "$new" "$start" || ((SECONDS >= deadline)); then
+            tail -n 15 "$DIR/logs/s3.log" >&2
+            cmd_s3_stop "$DIR" || true
+            die "s3s-fs did not come back on $s3_url"
+        fi
+        sleep 0.02
+    done
+    log "s3-start: S3 $s3_url (pid $new)"
+}
+
 # ---------------------------------------------------------------- main
 
 [[ $# -ge 1 ]] || usage
@@ -473,6 +549,8 @@ case $1 in
     install) shift; [[ $# -eq 0 ]] || usage; cmd_install ;;
     up) shift; cmd_up "$@" ;;
     down) shift; cmd_down "$@" ;;
+    s3-stop) shift; cmd_s3_stop "$@" ;;
+    s3-start) shift; cmd_s3_start "$@" ;;
     -h | --help | help) usage ;;
     *) usage ;;
 esac

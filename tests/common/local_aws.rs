@@ -102,6 +102,36 @@ impl Stack {
         cmd
     }
 
+    /// The emulator's Invoke API (`http://127.0.0.1:PORT`).
+    pub fn lambda_url(&self) -> &str {
+        &self.env["AWS_ENDPOINT_URL_LAMBDA"]
+    }
+
+    /// Stops the S3 server (`local-aws.sh s3-stop`); the rest runs on.
+    pub fn stop_s3(&self) {
+        self.script("s3-stop");
+    }
+
+    /// Starts the S3 server again on its port, with its data
+    /// (`local-aws.sh s3-start`).
+    pub fn start_s3(&self) {
+        self.script("s3-start");
+    }
+
+    fn script(&self, subcommand: &str) {
+        let out = Command::new("bash")
+            .arg(SCRIPT)
+            .arg(subcommand)
+            .arg(self.dir.path())
+            .output()
+            .expect("running local-aws.sh");
+        assert!(
+            out.status.success(),
+            "local-aws.sh {subcommand} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Where the S3 server keeps the bucket's objects (one file per key).
     pub fn bucket_dir(&self) -> PathBuf {
         self.dir.path().join("s3").join(&self.env["GGNINJA_BUCKET"])

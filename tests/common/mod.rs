@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cmake;
+pub mod fault_proxy;
 pub mod local_aws;
 pub mod mtime;
 pub mod ninja_log;

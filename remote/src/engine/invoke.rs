@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
 use bytes::Bytes;
 
@@ -112,6 +112,21 @@ fn clip(body: &[u8]) -> String {
     text.chars().take(300).collect()
 }
 
+/// An error and its sources, `a: b: c`, each said once (a wrapper often
+/// repeats its source's text).
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// Sorts an Invoke failure. The emulator reports a function error as HTTP
 /// 500 (AWS as 200 with `X-Amz-Function-Error`, handled in `call`).
 fn classify<E>(err: SdkError<E, aws_sdk_lambda::config::http::HttpResponse>) -> InvokeError
@@ -120,7 +135,22 @@ where
 {
     let status = err.raw_response().map(|r| r.status().as_u16());
     let code = err.code().map(str::to_string);
-    let message = DisplayErrorContext(&err).to_string();
+    // What the service said, when it said something; else the chain of
+    // causes. The SDK's `DisplayErrorContext` appends a debug dump of the
+    // error (the raw response, its headers and body) that buries the
+    // reason in a message meant for people.
+    let message = match (&err, code.as_deref(), err.message()) {
+        (SdkError::ServiceError(_), Some(c), Some(m)) => format!("{c}: {m}"),
+        (SdkError::ServiceError(_), None, Some(m)) => m.to_string(),
+        (SdkError::ServiceError(_), Some(c), None) => c.to_string(),
+        // An error the SDK does not model (the emulator's function error):
+        // its body says what happened.
+        (SdkError::ServiceError(e), None, None) => match e.raw().body().bytes() {
+            Some(body) if !body.is_empty() => clip(body),
+            _ => causes(&err),
+        },
+        _ => causes(&err),
+    };
     let throttled = status == Some(429)
         || matches!(
             code.as_deref(),
@@ -141,5 +171,36 @@ where
         message,
         retryable,
         throttled,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Wrap(&'static str, Option<Box<Wrap>>);
+
+    impl std::fmt::Display for Wrap {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrap {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|w| w as _)
+        }
+    }
+
+    #[test]
+    fn causes_are_chained_once_without_debug_dumps() {
+        let inner = Wrap("connection refused", None);
+        let mid = Wrap("io error: connection refused", Some(Box::new(inner)));
+        let top = Wrap("dispatch failure", Some(Box::new(mid)));
+        assert_eq!(
+            causes(&top),
+            "dispatch failure: io error: connection refused"
+        );
     }
 }
