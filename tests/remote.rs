@@ -312,7 +312,9 @@ fn a_read_only_client_reads_the_cache_and_runs_misses_here() {
 /// its own test suite passes on the remote build.
 #[test]
 fn libarchive_builds_remotely_as_it_builds_locally() {
-    let Some(stack) = stack_or_skip(4) else { return };
+    let Some(stack) = stack_or_skip(4) else {
+        return;
+    };
     let Some(cached) = common::fetch_source("libarchive") else {
         return;
     };
@@ -353,7 +355,10 @@ fn libarchive_builds_remotely_as_it_builds_locally() {
     assert_ok(&out, "remote build of libarchive");
     let log = text(&out);
     let s = summary(&build);
-    let local: Vec<&str> = log.lines().filter(|l| l.contains(" runs locally: ")).collect();
+    let local: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" runs locally: "))
+        .collect();
     eprintln!(
         "libarchive remote build in {:?}: {s}\nran locally:\n{}",
         started.elapsed(),
@@ -376,5 +381,8 @@ fn libarchive_builds_remotely_as_it_builds_locally() {
         .filter(|(k, v)| local_outputs.get(*k) != Some(*v))
         .map(|(k, _)| k)
         .collect();
-    assert!(differ.is_empty(), "remote and local outputs differ: {differ:?}");
+    assert!(
+        differ.is_empty(),
+        "remote and local outputs differ: {differ:?}"
+    );
 }
