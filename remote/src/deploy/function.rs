@@ -111,9 +111,14 @@ impl FunctionSettings {
         Ok(())
     }
 
+    /// The bucket, and the object cache's share of `/tmp`: 5/8, the rest
+    /// for job dirs (inputs are hard links into the cache, so mostly
+    /// outputs and executable copies).
     fn environment(&self) -> Environment {
+        let cache = (self.ephemeral_mb as u64) * (1 << 20) / 8 * 5;
         Environment::builder()
             .variables("GGNINJA_BUCKET", &self.bucket)
+            .variables("GGNINJA_CACHE_BYTES", cache.to_string())
             .build()
     }
 
@@ -312,8 +317,12 @@ mod tests {
         s
     }
 
+    fn var(env: &Option<Environment>, name: &str) -> Option<String> {
+        env.as_ref()?.variables()?.get(name).cloned()
+    }
+
     fn bucket_of(env: &Option<Environment>) -> Option<String> {
-        env.as_ref()?.variables()?.get("GGNINJA_BUCKET").cloned()
+        var(env, "GGNINJA_BUCKET")
     }
 
     #[test]
@@ -334,6 +343,8 @@ mod tests {
         );
         assert_eq!(i.get_architectures(), &Some(vec![Architecture::X8664]));
         assert_eq!(bucket_of(i.get_environment()).as_deref(), Some("bkt"));
+        let cache = var(i.get_environment(), "GGNINJA_CACHE_BYTES");
+        assert_eq!(cache.as_deref(), Some("6710886400"), "5/8 of 10240 MiB");
         // Nothing that belongs to zip functions.
         assert_eq!((i.get_runtime(), i.get_handler()), (&None, &None));
     }
