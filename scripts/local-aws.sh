@@ -9,9 +9,13 @@
 #   local-aws.sh install
 #       Installs the tools once into ${GGNINJA_CACHE:-$HOME/.cache/ggninja-tests}/aws-tools.
 #       Idempotent; touches no network when everything is present.
-#   local-aws.sh up DIR [--instances N] [--function BINARY] [--name NAME] [--bucket BUCKET]
+#   local-aws.sh up DIR [--instances N] [--function BINARY | --image IMAGE_DIR]
+#                       [--name NAME] [--bucket BUCKET]
 #       Starts the stack with its state in DIR, records every PID in DIR/pids and
 #       writes DIR/env (source it to point a client at the stack).
+#       --image: an OCI image layout from `ggninja -t lambda-deploy`; its layer
+#       is unpacked into DIR/image-root and each instance sees only that (read
+#       only), a private /tmp, /proc and /dev, and runs its entrypoint.
 #   local-aws.sh down DIR
 #       Stops what `up` started, by the recorded PIDs (TERM, then KILL after a
 #       grace period); removes DIR/pids and nothing else.
@@ -185,11 +189,12 @@ cmd_up() {
     [[ $# -ge 1 ]] || usage
     DIR=$1
     shift
-    local instances="" function="" name="" bucket=ggninja
+    local instances="" function="" name="" bucket=ggninja image=""
     while [[ $# -gt 0 ]]; do
         case $1 in
             --instances) instances=${2:?}; shift 2 ;;
             --function) function=${2:?}; shift 2 ;;
+            --image) image=${2:?}; shift 2 ;;
             --name) name=${2:?}; shift 2 ;;
             --bucket) bucket=${2:?}; shift 2 ;;
             *) usage ;;
@@ -199,21 +204,26 @@ cmd_up() {
         die "tools missing under $TOOLS; run: $0 install"
     command -v cargo >/dev/null || die "cargo not on PATH (the emulator runs cargo metadata)"
     command -v curl >/dev/null || die "curl not found"
-    if [[ -n $function ]]; then
-        [[ -f $function && -x $function ]] || die "--function $function: not an executable file"
-        function=$(realpath "$function")
+    [[ -z $image || -z $function ]] || die "--function and --image exclude each other"
+    [[ -z $image ]] || [[ -f $image/index.json ]] || die "--image $image: no index.json (an OCI image layout)"
+    if [[ -n $function || -n $image ]]; then
+        if [[ -n $function ]]; then
+            [[ -f $function && -x $function ]] || die "--function $function: not an executable file"
+            function=$(realpath "$function")
+        fi
         command -v bwrap >/dev/null || die "bwrap not found (apt-get install bubblewrap)"
-        [[ -n $name ]] || name=$(basename "$function")
+        [[ -n $name ]] || name=$(basename "${function:-ggninja-lambda}")
         [[ -n $instances ]] || instances=1
     else
         [[ -z $instances || $instances == 0 ]] ||
-            die "--instances needs --function"
+            die "--instances needs --function or --image"
         instances=0
         [[ -n $name ]] || name=ggninja-step
     fi
     [[ $instances =~ ^[0-9]+$ ]] || die "--instances $instances: not a number"
     [[ $name =~ ^[A-Za-z0-9_-]+$ ]] || die "--name $name: use letters, digits, - and _"
     [[ $bucket =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "--bucket $bucket: not a valid bucket name"
+    [[ -z $image ]] || image=$(realpath "$image")
 
     mkdir -p "$DIR"
     DIR=$(realpath "$DIR")
@@ -228,6 +238,11 @@ cmd_up() {
     fi
     mkdir -p "$DIR/s3" "$DIR/logs" "$DIR/lambda-project"
     : >"$DIR/pids"
+    ROOT=""
+    if [[ -n $image ]]; then
+        unpack_image "$image" "$DIR/image-root"
+        ROOT=$DIR/image-root
+    fi
 
     local s3_port lambda_port
     s3_port=$(free_port)
@@ -338,6 +353,45 @@ EOF
     echo "$DIR/env"
 }
 
+# unpack_image IMAGE_DIR ROOT: the image's layers (index.json -> manifest ->
+# layers, each checked against its sha256) unpacked in order into a fresh
+# ROOT; the mount points the sandbox needs are made there. The entrypoint
+# must be the function (config Entrypoint[0]).
+unpack_image() {
+    local image=$1 root=$2 layers entry
+    layers=$("$VENV/bin/python" - "$image" <<'EOF'
+import hashlib, json, sys
+d = sys.argv[1]
+def blob(digest):
+    algo, hexd = digest.split(":")
+    data = open(f"{d}/blobs/{algo}/{hexd}", "rb").read()
+    if hashlib.sha256(data).hexdigest() != hexd:
+        sys.exit(f"blob {digest} does not match its digest")
+    return data
+index = json.load(open(f"{d}/index.json"))
+manifest = json.loads(blob(index["manifests"][0]["digest"]))
+config = json.loads(blob(manifest["config"]["digest"]))
+print(config["config"]["Entrypoint"][0])
+for layer in manifest["layers"]:
+    blob(layer["digest"])
+    print(f"{d}/blobs/sha256/" + layer["digest"].split(":")[1])
+EOF
+) || die "--image $image: not a valid OCI image layout"
+    rm -rf "$root"
+    mkdir -p "$root"
+    {
+        read -r entry
+        local layer
+        while read -r layer; do
+            tar -xzf "$layer" -C "$root" --no-same-owner ||
+                die "--image $image: could not unpack $layer"
+        done
+    } <<<"$layers"
+    [[ $entry == /var/runtime/bootstrap && -x $root$entry ]] ||
+        die "--image $image: entrypoint $entry is not /var/runtime/bootstrap or not executable"
+    mkdir -p "$root/tmp" "$root/proc" "$root/dev" "$root/var/task"
+}
+
 # start_instance I BINARY NAME BUCKET S3_URL LAMBDA_PORT
 #
 # The instance sees what a function sees on real AWS Lambda (custom runtime,
@@ -346,31 +400,38 @@ EOF
 # private writable /tmp, /proc and /dev; its own user (uid 993 like
 # sbx_user1051), pid, ipc and uts namespaces; the host network (it must
 # reach 127.0.0.1). It never sees the repo, any build tree or $HOME: the
-# sandbox's / is an empty tmpfs with only the mounts below.
+# sandbox's / is an empty tmpfs with only the mounts below. With --image
+# (ROOT set), / is the unpacked image read-only instead, and the function is
+# its entrypoint /var/runtime/bootstrap: nothing of the host at all.
 start_instance() {
     local i=$1 bin=$2 name=$3 bucket=$4 s3_url=$5 lambda_port=$6
     local tmp=$DIR/tmp-$i
     mkdir -p "$tmp"
     local args=(bwrap
         --unshare-all --share-net
-        --uid 993 --gid 990 --hostname "lambda-$i"
-        --ro-bind /usr /usr
-        --ro-bind /etc /etc
-        --proc /proc --dev /dev
+        --uid 993 --gid 990 --hostname "lambda-$i")
+    local entry=/var/task/bootstrap
+    if [[ -n $ROOT ]]; then
+        args+=(--ro-bind "$ROOT" /)
+        entry=/var/runtime/bootstrap
+    else
+        args+=(--ro-bind /usr /usr --ro-bind /etc /etc)
+        local d
+        for d in /bin /sbin /lib /lib32 /lib64 /libx32; do
+            if [[ -L $d ]]; then
+                args+=(--symlink "$(readlink "$d")" "$d")
+            elif [[ -d $d ]]; then
+                args+=(--ro-bind "$d" "$d")
+            fi
+        done
+        args+=(--ro-bind "$bin" /var/task/bootstrap)
+    fi
+    args+=(--proc /proc --dev /dev
         --bind "$tmp" /tmp
-        --ro-bind "$bin" /var/task/bootstrap
         --chdir /var/task
         --new-session
         --info-fd 3
         --clearenv)
-    local d
-    for d in /bin /sbin /lib /lib32 /lib64 /libx32; do
-        if [[ -L $d ]]; then
-            args+=(--symlink "$(readlink "$d")" "$d")
-        elif [[ -d $d ]]; then
-            args+=(--ro-bind "$d" "$d")
-        fi
-    done
     local env=(
         PATH=/usr/local/bin:/usr/bin:/bin
         LANG=C.UTF-8
@@ -399,7 +460,7 @@ start_instance() {
 
     local info=$DIR/logs/fn-$i.info
     rm -f "$info"
-    setsid "${args[@]}" /var/task/bootstrap \
+    setsid "${args[@]}" "$entry" \
         </dev/null >"$DIR/logs/fn-$i.log" 2>&1 3>"$info" &
     local outer=$!
     record "fn-$i-bwrap" "$outer"

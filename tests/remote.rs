@@ -7,45 +7,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use common::local_aws::{count, summary, Stack};
+use common::local_aws::{count, outputs, summary, Stack};
 use common::{cmake, ggninja, run, text};
 
 fn stack_or_skip(instances: usize) -> Option<Stack> {
     Stack::up(instances)
-}
-
-/// What a build left: every regular file and link under `dir` (CMake's own
-/// bookkeeping and ggninja's logs aside), content or link target.
-fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for rel in common::files(dir) {
-        let skip = rel.starts_with(".ninja")
-            || rel.starts_with(".ggninja")
-            || rel.starts_with("CMakeFiles/3.")
-            || rel.contains("CMakeCache")
-            || rel.starts_with("Testing/")
-            || rel.ends_with(".cmake")
-            || rel.ends_with(".ninja")
-            || rel.ends_with(".d")
-            || rel.ends_with(".log")
-            || rel.ends_with(".txt")
-            || rel.ends_with("CMakeFiles/rules.ninja");
-        if skip {
-            continue;
-        }
-        let path = dir.join(&rel);
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        let content = match meta.file_type().is_symlink() {
-            true => format!("-> {}", std::fs::read_link(&path).unwrap().display()).into_bytes(),
-            false => std::fs::read(&path).unwrap(),
-        };
-        out.insert(rel, content);
-    }
-    out
 }
 
 fn assert_ok(out: &std::process::Output, what: &str) {

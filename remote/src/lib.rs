@@ -1,10 +1,12 @@
 //! Remote execution pieces that talk to AWS: the S3 object store (objects
 //! named by their content hash), the concurrent uploader in front of it,
-//! the Lambda request/response protocol and the function that serves it.
+//! the Lambda request/response protocol and the function that serves it,
+//! and the deploy tool's image writer and control-plane calls.
 //! The only crate of the workspace with tokio and the AWS SDK; the local build
 //! never links it.
 
 pub mod client;
+pub mod deploy;
 pub mod engine;
 pub mod error;
 pub mod function;

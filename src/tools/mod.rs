@@ -7,6 +7,7 @@ mod commands;
 mod compdb;
 mod deps;
 mod graph;
+mod lambda_deploy;
 pub mod logs;
 mod query;
 mod rules;
@@ -121,6 +122,11 @@ pub const TOOLS: &[Tool] = &[
         "trace",
         "the last build as Chrome/Perfetto trace JSON (ggninja)",
         When::Load(analysis::trace),
+    ),
+    tool(
+        "lambda-deploy",
+        "write the Lambda function's image, create or update the function (ggninja)",
+        When::Load(lambda_deploy::lambda_deploy),
     ),
 ];
 

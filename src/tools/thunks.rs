@@ -16,7 +16,7 @@ use crate::context::{log_path, App};
 
 /// Runs `f` with a thunk builder (outputs linked) over `e`'s graph and
 /// the caches saved in the build dir, then saves them.
-fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
+pub(super) fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let cwd = std::env::current_dir().unwrap_or_default();
     let saved_dir = PathBuf::from(log_path(&e.graph, ""));
     let timer = ggninja_executor::metrics::time("caches load");

@@ -56,13 +56,35 @@ fn missing() -> Option<String> {
         .map(|p| format!("{p} not found on PATH"))
 }
 
+/// Whether the stack's tools are here; prints why not (a skip), and fails
+/// in CI.
+pub fn available() -> bool {
+    match missing() {
+        None => true,
+        Some(why) => {
+            assert!(!in_ci(), "{why}");
+            eprintln!("SKIPPED: {why}");
+            false
+        }
+    }
+}
+
 impl Stack {
     /// The stack with `instances` function instances; None (skip) when
     /// its tools are missing outside CI.
     pub fn up(instances: usize) -> Option<Stack> {
-        if let Some(why) = missing() {
-            assert!(!in_ci(), "{why}");
-            eprintln!("SKIPPED: {why}");
+        let function = function_binary();
+        Stack::launch(instances, &["--function".as_ref(), function.as_os_str()])
+    }
+
+    /// The stack whose instances see only the image's files (an OCI image
+    /// layout from `-t lambda-deploy`) and run its entrypoint.
+    pub fn up_image(instances: usize, image: &Path) -> Option<Stack> {
+        Stack::launch(instances, &["--image".as_ref(), image.as_os_str()])
+    }
+
+    fn launch(instances: usize, function: &[&std::ffi::OsStr]) -> Option<Stack> {
+        if !available() {
             return None;
         }
         let dir = tempfile::tempdir().expect("temp dir");
@@ -70,8 +92,7 @@ impl Stack {
             .arg(SCRIPT)
             .arg("up")
             .arg(dir.path())
-            .arg("--function")
-            .arg(function_binary())
+            .args(function)
             .args(["--instances", &instances.to_string()])
             .output()
             .expect("running local-aws.sh");
@@ -146,6 +167,36 @@ impl Drop for Stack {
             .arg(self.dir.path())
             .output();
     }
+}
+
+/// What a build left: every regular file and link under `dir` (CMake's own
+/// bookkeeping and ggninja's logs aside), content or link target.
+pub fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for rel in super::files(dir) {
+        let skip = rel.starts_with(".ninja")
+            || rel.starts_with(".ggninja")
+            || rel.starts_with("CMakeFiles/3.")
+            || rel.contains("CMakeCache")
+            || rel.starts_with("Testing/")
+            || rel.ends_with(".cmake")
+            || rel.ends_with(".ninja")
+            || rel.ends_with(".d")
+            || rel.ends_with(".log")
+            || rel.ends_with(".txt")
+            || rel.ends_with("CMakeFiles/rules.ninja");
+        if skip {
+            continue;
+        }
+        let path = dir.join(&rel);
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let content = match meta.file_type().is_symlink() {
+            true => format!("-> {}", std::fs::read_link(&path).unwrap().display()).into_bytes(),
+            false => std::fs::read(&path).unwrap(),
+        };
+        out.insert(rel, content);
+    }
+    out
 }
 
 fn parse_env(text: &str) -> BTreeMap<String, String> {
