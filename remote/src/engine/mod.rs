@@ -145,8 +145,13 @@ pub struct Remote {
 impl Remote {
     /// Connects the S3 and Lambda clients (standard AWS chain).
     pub fn connect(config: Config, roots: Roots) -> Result<Remote, String> {
+        // File writes and local fallbacks block; a few threads do them
+        // (each new thread costs a stack and an allocator heap, which showed
+        // as a fifth of the engine's CPU at -j 1000).
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .max_blocking_threads(2 * cores)
             .enable_all()
             .build()
             .map_err(|e| format!("starting the remote runtime: {e}"))?;
@@ -159,7 +164,6 @@ impl Remote {
         });
         let store = store.map_err(|e| format!("remote: {e}"))?;
         let local = Local::default();
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let shared = Shared::new(
             config,
             Arc::new(store),
