@@ -10,7 +10,7 @@ mod common;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use common::local_aws::{count, outputs, summary, Stack};
+use common::local_aws::{self, count, outputs, summary, Stack};
 use common::{cmake, ggninja, run, text};
 
 fn stack_or_skip(instances: usize) -> Option<Stack> {
@@ -44,12 +44,7 @@ fn cmake_fixture_builds_remotely_as_it_builds_locally() {
     let log = text(&out);
     let s = summary(&build);
     eprintln!("{s}");
-    // 16 compiles, 3 archives and 3 of 4 links, the symlink step; local:
-    // the two command lists (cmake, python) and the link whose -rpath
-    // names the build tree, each saying why.
-    assert!(count(&s, "invocations") >= 22, "{s}");
-    assert_eq!(count(&s, "local_runs"), 3, "{log}");
-    assert_eq!(count(&s, "fallbacks"), 0, "{log}");
+    local_aws::assert_fixture_ran_remotely(&s, &log);
     assert!(
         log.contains("shapeinfo runs locally: it links with an -rpath"),
         "{log}"
@@ -298,27 +293,7 @@ fn libarchive_builds_remotely_as_it_builds_locally() {
         .unwrap();
     assert!(cp.success());
     let build = tmp.path().join("build");
-    let options = [
-        "-DCMAKE_BUILD_TYPE=Debug",
-        "-DENABLE_WERROR=OFF",
-        "-DENABLE_OPENSSL=OFF",
-        "-DENABLE_MBEDTLS=OFF",
-        "-DENABLE_NETTLE=OFF",
-        "-DENABLE_CNG=OFF",
-        "-DENABLE_LIBB2=OFF",
-        "-DENABLE_LZ4=OFF",
-        "-DENABLE_LZO=OFF",
-        "-DENABLE_LZMA=OFF",
-        "-DENABLE_ZSTD=OFF",
-        "-DENABLE_BZip2=OFF",
-        "-DENABLE_LIBXML2=OFF",
-        "-DENABLE_EXPAT=OFF",
-        "-DENABLE_PCREPOSIX=OFF",
-        "-DENABLE_LIBGCC=OFF",
-        "-DENABLE_ACL=OFF",
-        "-DENABLE_INSTALL=OFF",
-    ];
-    cmake::configure(&src, &build, Some(&ggninja()), &options);
+    cmake::configure(&src, &build, Some(&ggninja()), common::LIBARCHIVE_OPTIONS);
 
     let started = std::time::Instant::now();
     let out = stack.ggninja(&build, &["--remote", "lambda", "-j", "16", "-d", "explain"]);

@@ -315,22 +315,48 @@ fn assert_sound(
     entries
 }
 
+/// One test's stack and its project, written into a fresh temp dir.
+struct Case {
+    stack: Stack,
+    tmp: tempfile::TempDir,
+    dir: PathBuf,
+    project: Project,
+}
+
+impl Case {
+    /// None (skip) when the stack's tools are missing outside CI.
+    fn up(project: Project) -> Option<Case> {
+        let stack = Stack::up(INSTANCES)?;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("p");
+        project.write(&dir);
+        Some(Case {
+            stack,
+            tmp,
+            dir,
+            project,
+        })
+    }
+}
+
 /// 3 of every 10 invocations (spread out) answered as Lambda answers when
 /// the function's concurrency is used up.
 #[test]
 fn throttled_invocations_are_retried_until_the_build_succeeds() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 12,
         second: 0,
         gate: false,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let proxy = FaultProxy::start(stack.lambda_url(), |n| match n % 10 {
         2 | 5 | 8 => Fault::Throttle,
         _ => Fault::Forward,
@@ -360,18 +386,20 @@ fn throttled_invocations_are_retried_until_the_build_succeeds() {
 /// emulator (HTTP 500).
 #[test]
 fn failed_invocations_are_retried_until_the_build_succeeds() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 10,
         second: 0,
         gate: false,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let proxy = FaultProxy::start(stack.lambda_url(), |n| match n % 4 {
         1 => Fault::Error,
         _ => Fault::Forward,
@@ -399,18 +427,20 @@ fn failed_invocations_are_retried_until_the_build_succeeds() {
 /// second time).
 #[test]
 fn hung_invocations_are_cut_by_the_timeout() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 8,
         second: 0,
         gate: false,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let proxy = FaultProxy::start(stack.lambda_url(), |n| match n {
         2 | 6 => Fault::Hang,
         _ => Fault::Forward,
@@ -438,18 +468,20 @@ fn hung_invocations_are_cut_by_the_timeout() {
 /// runs here, and the build succeeds with every edge a fallback.
 #[test]
 fn every_invocation_failing_falls_back_to_local() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 6,
         second: 0,
         gate: false,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let proxy = FaultProxy::start(stack.lambda_url(), |_| Fault::Error);
     let args = ["-j", "4", "--remote-retries", "2"];
     let ran = build(&stack, &dir, Some(&proxy), &args, Duration::from_secs(60));
@@ -475,18 +507,20 @@ fn every_invocation_failing_falls_back_to_local() {
 /// connections hold nothing the build needs.
 #[test]
 fn every_invocation_hanging_falls_back_within_the_timeouts() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 6,
         second: 0,
         gate: false,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let proxy = FaultProxy::start(stack.lambda_url(), |_| Fault::Hang);
     let args = ["-j", "4", "--remote-retries", "2", "--remote-timeout", "1"];
     let ran = build(&stack, &dir, Some(&proxy), &args, Duration::from_secs(60));
@@ -508,18 +542,20 @@ fn every_invocation_hanging_falls_back_within_the_timeouts() {
 /// which edge could not run remotely and why.
 #[test]
 fn every_invocation_failing_without_fallback_fails_clearly() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp: _tmp,
+        dir,
+        project: _,
+    }) = Case::up(Project {
         first: 6,
         second: 0,
         gate: false,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let proxy = FaultProxy::start(stack.lambda_url(), |_| Fault::Error);
     let args = ["-j", "4", "--remote-retries", "2", "--remote-fallback=no"];
     let ran = build(&stack, &dir, Some(&proxy), &args, Duration::from_secs(60));
@@ -571,18 +607,20 @@ fn every_invocation_failing_without_fallback_fails_clearly() {
 /// never a wrong output.
 #[test]
 fn an_s3_outage_mid_build_is_ridden_out() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 6,
         second: 16,
         gate: true,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let mut running = start(&stack, &dir, None, &["-j", "4", "-d", "explain"]);
     wait_for_gate(&mut running, &dir);
     std::fs::write(dir.join("go"), "").unwrap();
@@ -627,18 +665,20 @@ fn an_s3_outage_mid_build_is_ridden_out() {
 /// fetch it; the second half's 4 concurrent compiles reach both instances.
 #[test]
 fn objects_deleted_mid_build_are_uploaded_again() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 1,
         second: 8,
         gate: true,
         link: true,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     let mut running = start(&stack, &dir, None, &["-j", "4", "-d", "explain"]);
     wait_for_gate(&mut running, &dir);
     let mut deleted = 0;
@@ -673,18 +713,20 @@ fn objects_deleted_mid_build_are_uploaded_again() {
 /// seconds.
 #[test]
 fn a_straggler_is_launched_again() {
-    let Some(stack) = Stack::up(INSTANCES) else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("p");
-    let project = Project {
+    let Some(Case {
+        stack,
+        tmp,
+        dir,
+        project,
+    }) = Case::up(Project {
         first: 4,
         second: 1,
         gate: true,
         link: false,
+    })
+    else {
+        return;
     };
-    project.write(&dir);
     std::fs::write(dir.join("go"), "").unwrap();
     let proxy = FaultProxy::start(stack.lambda_url(), |n| match n {
         5 => Fault::Hang,

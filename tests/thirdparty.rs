@@ -114,26 +114,7 @@ fn libgit2_extra_tests() -> Vec<Vec<String>> {
 /// takes ~2.5 min with -j2 on 2 cores, so it all runs.
 const LIBARCHIVE: Project = Project {
     name: "libarchive",
-    cmake_options: &[
-        "-DCMAKE_BUILD_TYPE=Debug",
-        "-DENABLE_WERROR=OFF",
-        "-DENABLE_OPENSSL=OFF",
-        "-DENABLE_MBEDTLS=OFF",
-        "-DENABLE_NETTLE=OFF",
-        "-DENABLE_CNG=OFF",
-        "-DENABLE_LIBB2=OFF",
-        "-DENABLE_LZ4=OFF",
-        "-DENABLE_LZO=OFF",
-        "-DENABLE_LZMA=OFF",
-        "-DENABLE_ZSTD=OFF",
-        "-DENABLE_BZip2=OFF",
-        "-DENABLE_LIBXML2=OFF",
-        "-DENABLE_EXPAT=OFF",
-        "-DENABLE_PCREPOSIX=OFF",
-        "-DENABLE_LIBGCC=OFF",
-        "-DENABLE_ACL=OFF",
-        "-DENABLE_INSTALL=OFF",
-    ],
+    cmake_options: common::LIBARCHIVE_OPTIONS,
     ctest_args: Vec::new,
     extra_tests: Vec::new,
 };

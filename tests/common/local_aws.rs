@@ -220,3 +220,12 @@ pub fn count(summary: &serde_json::Value, key: &str) -> u64 {
         .as_u64()
         .unwrap_or_else(|| panic!("{key} missing from {summary}"))
 }
+
+/// The CMake fixture built remotely: its 16 compiles, 3 archives, 3 of 4
+/// links and the symlink step on the function; here only the two command
+/// lists (cmake, python) and the link whose -rpath names the build tree.
+pub fn assert_fixture_ran_remotely(summary: &serde_json::Value, log: &str) {
+    assert!(count(summary, "invocations") >= 22, "{summary}");
+    assert_eq!(count(summary, "local_runs"), 3, "{log}");
+    assert_eq!(count(summary, "fallbacks"), 0, "{log}");
+}

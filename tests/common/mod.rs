@@ -173,3 +173,26 @@ pub fn require_bwrap() -> Option<PathBuf> {
     }
     Some(bwrap)
 }
+
+/// libarchive 3.6.2 with every optional codec, crypto and ACL library off:
+/// its only build-dep is zlib1g-dev (tests/thirdparty.rs, tests/remote.rs).
+pub const LIBARCHIVE_OPTIONS: &[&str] = &[
+    "-DCMAKE_BUILD_TYPE=Debug",
+    "-DENABLE_WERROR=OFF",
+    "-DENABLE_OPENSSL=OFF",
+    "-DENABLE_MBEDTLS=OFF",
+    "-DENABLE_NETTLE=OFF",
+    "-DENABLE_CNG=OFF",
+    "-DENABLE_LIBB2=OFF",
+    "-DENABLE_LZ4=OFF",
+    "-DENABLE_LZO=OFF",
+    "-DENABLE_LZMA=OFF",
+    "-DENABLE_ZSTD=OFF",
+    "-DENABLE_BZip2=OFF",
+    "-DENABLE_LIBXML2=OFF",
+    "-DENABLE_EXPAT=OFF",
+    "-DENABLE_PCREPOSIX=OFF",
+    "-DENABLE_LIBGCC=OFF",
+    "-DENABLE_ACL=OFF",
+    "-DENABLE_INSTALL=OFF",
+];
