@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod engine;
 pub mod error;
 pub mod function;
+pub mod memo;
 pub mod objects;
 pub mod protocol;
 pub mod retry;

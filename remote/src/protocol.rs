@@ -15,6 +15,10 @@ pub const MAX_PAYLOAD_BYTES: usize = 6_000_000;
 /// The log kept by default: stdout and stderr together, interleaved.
 pub const DEFAULT_LOG_BYTES: usize = 64 << 10;
 
+/// Outputs returned in the response by default: well under the payload
+/// limit once base64 adds its third.
+pub const DEFAULT_INLINE_BYTES: u64 = 1 << 20;
+
 /// The note appended to a log cut at the limit.
 pub const TRUNCATION_NOTE: &str = "\n[ggninja-lambda: output truncated]\n";
 
@@ -48,6 +52,10 @@ pub struct Request {
     pub depfile: Option<String>,
     #[serde(default)]
     pub limits: Limits,
+    /// Once the outputs are up, record them in the memo table under this
+    /// key (`T...`), saving the engine a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memo_key: Option<String>,
 }
 
 /// The real locations of `/ggroot/build` and `/ggroot/src` on the machine
@@ -66,6 +74,10 @@ pub struct Limits {
     /// Total bytes of outputs the function may upload; past it the run is
     /// an `Error` (nothing uploaded).
     pub output_bytes: u64,
+    /// Outputs (the depfile included) totalling at most this many bytes
+    /// also come back in the response, saving a GET each.
+    #[serde(default)]
+    pub inline_bytes: u64,
 }
 
 impl Default for Limits {
@@ -73,6 +85,7 @@ impl Default for Limits {
         Limits {
             log_bytes: DEFAULT_LOG_BYTES,
             output_bytes: 4 << 30,
+            inline_bytes: DEFAULT_INLINE_BYTES,
         }
     }
 }
@@ -120,6 +133,10 @@ pub struct Output {
     /// and `size` are the target's text, and no object is stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The content, base64, when the response carries it (see
+    /// `Limits::inline_bytes`); checked against `hash` by the reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +162,9 @@ pub struct Response {
     /// Wall time of the whole invocation inside the function.
     #[serde(default)]
     pub total_ms: u64,
+    /// The memo entry asked for by `Request::memo_key` was written.
+    #[serde(default)]
+    pub memo_written: bool,
 }
 
 impl Response {
@@ -157,6 +177,7 @@ impl Response {
             log_truncated: false,
             run_ms: 0,
             total_ms: 0,
+            memo_written: false,
         }
     }
 

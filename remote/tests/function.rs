@@ -291,6 +291,7 @@ fn request(stack: &Stack, e: &Edge, depfile: Option<&str>) -> Request {
         executable: Vec::new(),
         depfile: depfile.map(String::from),
         limits: Default::default(),
+        memo_key: None,
     }
 }
 
@@ -587,6 +588,7 @@ async fn a_request_that_does_not_parse_is_an_error_response() {
         executable: Vec::new(),
         depfile: None,
         limits: Default::default(),
+        memo_key: None,
     };
     let resp = stack.invoke(&req).await.unwrap();
     assert!(matches!(resp.status, Status::Error { .. }), "{resp:?}");

@@ -23,9 +23,9 @@ use ggninja_thunk::Roots;
 use tokio::sync::Semaphore;
 
 use super::invoke::{InvokeError, Invoker};
-use super::memo::{self, Entry};
 use super::summary::Stats;
 use super::Config;
+use crate::memo::{self, Entry};
 use crate::objects::ObjectStore;
 use crate::protocol::{Output, Response, Status};
 use crate::upload::Uploader;
@@ -218,7 +218,8 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
     )))
 }
 
-/// A successful run: outputs fetched into the tree, then memoized.
+/// A successful run: outputs taken from the response or fetched into the
+/// tree; memoized by the function, or else here.
 async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
     let entry = Entry {
         outputs: resp.outputs,
@@ -227,12 +228,15 @@ async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
     place(sh, job, &entry)
         .await
         .map_err(|e| Stop::Trouble(format!("fetching its outputs: {e}")))?;
-    if let Err(e) = memo::put(&sh.store, &job.key, &entry).await {
-        warn_once(
-            sh,
-            job,
-            format!("remote cache: results are not stored: {e}"),
-        );
+    if !resp.memo_written {
+        let bare = Entry::of(&entry.outputs, entry.depfile.as_ref());
+        if let Err(e) = memo::put(&sh.store, &job.key, &bare).await {
+            warn_once(
+                sh,
+                job,
+                format!("remote cache: results are not stored: {e}"),
+            );
+        }
     }
     Ok(Done {
         edge: job.edge,
@@ -303,7 +307,10 @@ async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), String> {
             left.push((real, hash, o.mode));
             continue;
         }
-        let bytes = sh.store.get(&hash).await.map_err(|e| e.to_string())?;
+        let bytes = match inline_bytes(o, &hash) {
+            Some(bytes) => bytes,
+            None => sh.store.get(&hash).await.map_err(|e| e.to_string())?,
+        };
         Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
         files.push((o.clone(), bytes));
     }
@@ -328,6 +335,17 @@ async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), String> {
         leave_remote(sh, real, hash, mode)?;
     }
     Ok(())
+}
+
+/// An output's bytes from the response, when it carried them and they are
+/// what the hash names (else the object is fetched from the bucket).
+fn inline_bytes(o: &Output, hash: &ContentHash) -> Option<Bytes> {
+    use base64::Engine as _;
+    let text = o.inline.as_deref()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    (ContentHash::of(hash.kind, &bytes) == *hash).then(|| Bytes::from(bytes))
 }
 
 /// Records an output as remote-only, as of now.
@@ -575,5 +593,37 @@ fn warn_once(sh: &Shared, job: &Job, msg: String) {
                 "remote: {msg} (further ones are counted in the summary)"
             )),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use ggninja_store::hash::Kind;
+
+    fn output(inline: Option<&[u8]>) -> Output {
+        Output {
+            path: "/ggroot/build/a.o".into(),
+            hash: String::new(),
+            size: 0,
+            mode: 0o644,
+            link: None,
+            inline: inline.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+    }
+
+    #[test]
+    fn inline_bytes_are_used_only_when_they_match_the_hash() {
+        let hash = ContentHash::of(Kind::Value, b"object");
+        assert_eq!(
+            inline_bytes(&output(Some(b"object")), &hash).as_deref(),
+            Some(&b"object"[..])
+        );
+        assert_eq!(inline_bytes(&output(Some(b"other")), &hash), None);
+        assert_eq!(inline_bytes(&output(None), &hash), None);
+        let mut bad = output(None);
+        bad.inline = Some("not base64!".into());
+        assert_eq!(inline_bytes(&bad, &hash), None);
     }
 }

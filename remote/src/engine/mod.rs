@@ -9,7 +9,6 @@
 
 mod invoke;
 mod job;
-pub mod memo;
 pub mod summary;
 
 use std::collections::VecDeque;
@@ -360,6 +359,7 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> (Job, Option<St
         executable,
         depfile: (!depfile.is_empty()).then(|| roots.virtual_path(&depfile)),
         limits: Limits::default(),
+        memo_key: Some(t.memo_key().to_string()),
     };
     let (payload, mut why) = match request.to_payload() {
         Ok(p) => (Bytes::from(p), None),

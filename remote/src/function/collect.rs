@@ -12,7 +12,9 @@ use tokio::task::JoinSet;
 
 use super::layout::Job;
 use crate::objects::ObjectStore;
-use crate::protocol::Output;
+use crate::protocol::{Limits, Output};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use ggninja_store::hash::{ContentHash, Kind};
 
 /// Why outputs could not be collected.
@@ -28,8 +30,9 @@ pub async fn collect(
     store: &Arc<ObjectStore>,
     job: &Job,
     outputs: &[String],
-    limit: u64,
+    limits: &Limits,
 ) -> Result<Vec<Output>, CollectError> {
+    let limit = limits.output_bytes;
     let mut files = Vec::new();
     let mut links = Vec::new();
     let mut missing = Vec::new();
@@ -61,6 +64,7 @@ pub async fn collect(
             "outputs total {total} bytes, over the limit of {limit}"
         )));
     }
+    let inline = total <= limits.inline_bytes;
     let mut tasks = JoinSet::new();
     for (i, virt, local, mode) in files {
         let store = Arc::clone(store);
@@ -68,7 +72,11 @@ pub async fn collect(
             let bytes = tokio::fs::read(&local)
                 .await
                 .map_err(|e| format!("reading output {virt}: {e}"))?;
-            let out = upload(&store, virt, Bytes::from(bytes), mode).await?;
+            let bytes = Bytes::from(bytes);
+            let mut out = upload(&store, virt, bytes.clone(), mode).await?;
+            if inline {
+                out.inline = Some(BASE64.encode(&bytes));
+            }
             Ok::<_, String>((i, out))
         });
     }
@@ -102,6 +110,7 @@ fn link(virt: &str, local: &std::path::Path) -> Result<Output, CollectError> {
         size: text.len() as u64,
         mode: 0o777,
         link: Some(text),
+        inline: None,
     })
 }
 
@@ -122,6 +131,7 @@ async fn upload(
         size,
         mode,
         link: None,
+        inline: None,
     })
 }
 
@@ -131,6 +141,7 @@ pub async fn collect_depfile(
     store: &ObjectStore,
     job: &Job,
     virt: &str,
+    inline_bytes: u64,
 ) -> Result<Option<Output>, String> {
     let Some(local) = job.local_path(virt)? else {
         return Err(format!("depfile {virt} is outside the roots"));
@@ -148,9 +159,12 @@ pub async fn collect_depfile(
         // Not UTF-8: a byte-wise replace of the two prefixes.
         Err(e) => rewrite_bytes(job, e.into_bytes()),
     };
-    upload(store, virt.to_string(), Bytes::from(text), mode)
-        .await
-        .map(Some)
+    let text = Bytes::from(text);
+    let mut out = upload(store, virt.to_string(), text.clone(), mode).await?;
+    if text.len() as u64 <= inline_bytes {
+        out.inline = Some(BASE64.encode(&text));
+    }
+    Ok(Some(out))
 }
 
 fn rewrite_bytes(job: &Job, bytes: Vec<u8>) -> Vec<u8> {

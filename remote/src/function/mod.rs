@@ -23,6 +23,7 @@ use ggninja_thunk::Thunk;
 
 use crate::client::S3Settings;
 use crate::error::Error;
+use crate::memo;
 use crate::objects::ObjectStore;
 use crate::protocol::{Request, Response, Status};
 use cache::ObjectCache;
@@ -167,7 +168,7 @@ impl Function {
             return resp;
         }
 
-        match collect::collect(&store, job, &thunk.outputs, req.limits.output_bytes).await {
+        match collect::collect(&store, job, &thunk.outputs, &req.limits).await {
             Ok(outputs) => resp.outputs = outputs,
             Err(CollectError::NotWritten(paths)) => {
                 resp.status = Status::OutputsNotWritten { paths };
@@ -179,13 +180,20 @@ impl Function {
             }
         }
         if let Some(depfile) = &req.depfile {
-            match collect::collect_depfile(&store, job, depfile).await {
+            let inline = req.limits.inline_bytes;
+            match collect::collect_depfile(&store, job, depfile, inline).await {
                 Ok(d) => resp.depfile = d,
                 Err(e) => {
                     resp.status = Status::Error { message: e };
                     resp.outputs.clear();
+                    return resp;
                 }
             }
+        }
+        if let Some(key) = req.memo_key.as_deref().and_then(ContentHash::parse) {
+            let entry = memo::Entry::of(&resp.outputs, resp.depfile.as_ref());
+            // Not written: the engine writes it instead.
+            resp.memo_written = memo::put(&store, &key, &entry).await.is_ok();
         }
         resp
     }

@@ -1,9 +1,10 @@
 //! The memo table in S3: a thunk's memo key -> the outputs a successful
 //! run left (each an object named by its hash), shared by every machine
 //! that uses the bucket. An entry is written only after its objects are in
-//! the bucket and verified, and whoever uses it verifies them again (a GET
-//! checks the hash), so a damaged or pruned bucket costs a rerun, never a
-//! wrong output. Ignores how outputs are placed on disk.
+//! the bucket (by the function that uploaded them, or else by the engine),
+//! and whoever uses it verifies them again (a GET checks the hash), so a
+//! damaged or pruned bucket costs a rerun, never a wrong output. Ignores
+//! how outputs are placed on disk.
 
 use bytes::Bytes;
 use ggninja_store::hash::ContentHash;
@@ -24,6 +25,19 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The entry for a run's outputs, without what only a response carries
+    /// (inline bytes).
+    pub fn of(outputs: &[Output], depfile: Option<&Output>) -> Entry {
+        let bare = |o: &Output| Output {
+            inline: None,
+            ..o.clone()
+        };
+        Entry {
+            outputs: outputs.iter().map(bare).collect(),
+            depfile: depfile.map(bare),
+        }
+    }
+
     /// Every object the entry names.
     pub fn objects(&self) -> impl Iterator<Item = &Output> {
         self.outputs.iter().chain(&self.depfile)
