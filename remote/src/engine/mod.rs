@@ -7,8 +7,11 @@
 //! Owns the choice of where each task runs; ignores the plan, the logs and
 //! the status line (see executor).
 
+mod attempts;
 mod invoke;
 mod job;
+mod place;
+mod shared;
 pub mod summary;
 
 use std::collections::VecDeque;
@@ -31,7 +34,8 @@ use crate::objects::ObjectStore;
 use crate::protocol::{Limits, RealRoots, Request};
 use crate::retry::RetryPolicy;
 use invoke::Invoker;
-use job::{Job, Shared};
+use job::Job;
+use shared::Shared;
 use summary::Summary;
 
 /// Where and how to run remotely.
@@ -206,7 +210,7 @@ impl Remote {
             .collect();
         if !remote.is_empty() {
             self.rt
-                .block_on(job::materialize(&self.shared, &remote))
+                .block_on(place::materialize(&self.shared, &remote))
                 .map_err(|e| {
                     format!("fetching the inputs of {}: {e}", cx.first_output(task.edge))
                 })?;
@@ -288,7 +292,7 @@ impl Backend for Remote {
         let sh = &self.shared;
         if sh.config.download == Download::All {
             let left = sh.config.remote_files.absent();
-            if let Err(e) = self.rt.block_on(job::materialize(sh, &left)) {
+            if let Err(e) = self.rt.block_on(place::materialize(sh, &left)) {
                 eprintln!("ggninja: warning: fetching outputs left in the bucket: {e}");
             }
         }

@@ -1,0 +1,197 @@
+//! Outputs into the tree: each object of a result taken from the response
+//! (inline) or fetched by hash, verified, and written atomically at its
+//! real path with its mode (links as links); under
+//! `--remote-download=toplevel` the ones that stay in the bucket recorded
+//! instead, and fetched later when something here needs them. Ignores how
+//! the result was made.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ggninja_store::hash::ContentHash;
+use ggninja_store::RemoteFile;
+use ggninja_thunk::Roots;
+
+use super::job::Job;
+use super::shared::Shared;
+use super::summary::Stats;
+use crate::memo::Entry;
+use crate::protocol::Output;
+
+/// Fetches (verified by hash) every object of `entry` that comes back to
+/// this machine, then writes them to their real paths; nothing is written
+/// unless every object arrived. The others are checked to be in the bucket
+/// and recorded as remote-only (a stale file at their path is removed, so
+/// the tree never shows an old version).
+pub(crate) async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), String> {
+    let mut files = Vec::new();
+    let mut left = Vec::new();
+    for o in entry.objects() {
+        if let Some(target) = &o.link {
+            files.push((o.clone(), Bytes::from(target.clone())));
+            continue;
+        }
+        let hash = ContentHash::parse(&o.hash).ok_or_else(|| format!("bad hash {}", o.hash))?;
+        let real = sh.roots.real_path(&o.path);
+        if entry.depfile.as_ref() != Some(o) && !sh.config.fetches(&real) {
+            if !sh.store.exists(&hash).await.map_err(|e| e.to_string())? {
+                return Err(format!("object {hash} ({}) is not in the bucket", o.path));
+            }
+            left.push((real, hash, o.mode));
+            continue;
+        }
+        let bytes = match inline_bytes(o, &hash) {
+            Some(bytes) => bytes,
+            None => sh.store.get(&hash).await.map_err(|e| e.to_string())?,
+        };
+        Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
+        files.push((o.clone(), bytes));
+    }
+    let roots = sh.roots.clone();
+    let depfile = entry.depfile.clone();
+    let restat = job.restat;
+    let written = tokio::task::spawn_blocking(move || {
+        for (o, bytes) in &files {
+            let bytes = match depfile.as_ref() == Some(o) {
+                true => Bytes::from(roots.unrewrite(&String::from_utf8_lossy(bytes))),
+                false => bytes.clone(),
+            };
+            write_output(&roots, o, &bytes, restat)?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    match written.await {
+        Ok(r) => r.map_err(|e| e.to_string())?,
+        Err(e) => return Err(e.to_string()),
+    }
+    for (real, hash, mode) in left {
+        leave_remote(sh, real, hash, mode)?;
+    }
+    Ok(())
+}
+
+/// An output's bytes from the response, when it carried them and they are
+/// what the hash names (else the object is fetched from the bucket).
+fn inline_bytes(o: &Output, hash: &ContentHash) -> Option<Bytes> {
+    use base64::Engine as _;
+    let text = o.inline.as_deref()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    (ContentHash::of(hash.kind, &bytes) == *hash).then(|| Bytes::from(bytes))
+}
+
+/// Records an output as remote-only, as of now.
+fn leave_remote(sh: &Shared, real: PathBuf, hash: ContentHash, mode: u32) -> Result<(), String> {
+    match std::fs::remove_file(&real) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("removing the stale {}: {e}", real.display()))
+        }
+        _ => {}
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as i64);
+    Stats::add(&sh.stats.left_remote, 1);
+    sh.config.remote_files.insert(
+        real,
+        RemoteFile {
+            hash,
+            mode,
+            mtime_ns: now,
+        },
+    );
+    Ok(())
+}
+
+/// Fetches files left in the bucket into the tree, each with the mtime the
+/// build recorded for it (so nothing downstream looks out of date).
+pub(crate) async fn materialize(
+    sh: &Shared,
+    files: &[(PathBuf, RemoteFile)],
+) -> Result<(), String> {
+    for (path, f) in files {
+        let bytes = sh
+            .store
+            .get(&f.hash)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
+        let (real, f) = (path.clone(), *f);
+        let written = tokio::task::spawn_blocking(move || {
+            let mut tmp = real.clone().into_os_string();
+            tmp.push(".ggninja-fetch");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(f.mode & 0o7777))?;
+            let mtime = std::time::UNIX_EPOCH + Duration::from_nanos(f.mtime_ns.max(0) as u64);
+            std::fs::File::open(&tmp)?.set_modified(mtime)?;
+            std::fs::rename(&tmp, &real)
+        });
+        match written.await {
+            Ok(r) => r.map_err(|e| e.to_string())?,
+            Err(e) => return Err(e.to_string()),
+        }
+        sh.config.remote_files.remove(path);
+    }
+    Ok(())
+}
+
+/// Writes one output (or link) atomically. Under `restat` an output already
+/// holding these bytes is left untouched, as the local command would have
+/// left it.
+fn write_output(roots: &Roots, o: &Output, bytes: &[u8], restat: bool) -> std::io::Result<()> {
+    let real = roots.real_path(&o.path);
+    if let Some(dir) = real.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = real.clone().into_os_string();
+    tmp.push(".ggninja-fetch");
+    let _ = std::fs::remove_file(&tmp);
+    if let Some(target) = &o.link {
+        if restat && std::fs::read_link(&real).is_ok_and(|t| t.as_os_str() == target.as_str()) {
+            return Ok(());
+        }
+        std::os::unix::fs::symlink(target, &tmp)?;
+        return std::fs::rename(&tmp, &real);
+    }
+    if restat && std::fs::read(&real).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    std::fs::write(&tmp, bytes)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(o.mode & 0o7777))?;
+    std::fs::rename(&tmp, &real)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use ggninja_store::hash::Kind;
+
+    fn output(inline: Option<&[u8]>) -> Output {
+        Output {
+            path: "/ggroot/build/a.o".into(),
+            hash: String::new(),
+            size: 0,
+            mode: 0o644,
+            link: None,
+            inline: inline.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+    }
+
+    #[test]
+    fn inline_bytes_are_used_only_when_they_match_the_hash() {
+        let hash = ContentHash::of(Kind::Value, b"object");
+        assert_eq!(
+            inline_bytes(&output(Some(b"object")), &hash).as_deref(),
+            Some(&b"object"[..])
+        );
+        assert_eq!(inline_bytes(&output(Some(b"other")), &hash), None);
+        assert_eq!(inline_bytes(&output(None), &hash), None);
+        let mut bad = output(None);
+        bad.inline = Some("not base64!".into());
+        assert_eq!(inline_bytes(&bad, &hash), None);
+    }
+}

@@ -1,0 +1,124 @@
+//! What every job of the remote executor shares: the settings, the store
+//! and function clients, the counters, the slots that bound invocations
+//! and local runs, the messages waiting for the build, and the run times
+//! straggler detection compares against. Ignores what a job does.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ggninja_executor::backend::{Finisher, Note};
+use ggninja_graph::BuildId;
+use ggninja_thunk::Roots;
+use tokio::sync::Semaphore;
+
+use super::invoke::Invoker;
+use super::job::Job;
+use super::summary::Stats;
+use super::Config;
+use crate::objects::ObjectStore;
+use crate::upload::Uploader;
+
+/// A straggler is launched again once it has run this many times its
+/// rule's median (and at least `STRAGGLER_SLACK` past it)...
+const STRAGGLER_FACTOR: u32 = 4;
+const STRAGGLER_SLACK: Duration = Duration::from_secs(1);
+/// ...once the rule has this many finished runs to take a median of.
+const STRAGGLER_SAMPLES: usize = 3;
+
+/// What every job shares.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub store: Arc<ObjectStore>,
+    pub uploader: Uploader,
+    pub invoker: Invoker,
+    pub roots: Roots,
+    pub stats: Stats,
+    /// Invocations in flight, relaunches included (`Config::concurrency`).
+    pub invoke_slots: Semaphore,
+    /// Local fallbacks running at once: the machine's cores.
+    pub local_slots: Semaphore,
+    pub finisher: Finisher,
+    /// Messages for the build, by edge, taken when it is waited for.
+    notes: Mutex<HashMap<BuildId, Vec<Note>>>,
+    /// Invocation round trips by rule (ms), for straggler detection.
+    run_ms: Mutex<HashMap<String, Vec<u64>>>,
+    /// A warning for the first fallback only; the summary counts them all.
+    warned: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Config,
+        store: Arc<ObjectStore>,
+        invoker: Invoker,
+        roots: Roots,
+        finisher: Finisher,
+        local_cores: usize,
+    ) -> Shared {
+        let slots = config.concurrency.max(1);
+        Shared {
+            uploader: Uploader::new(Arc::clone(&store)),
+            store,
+            invoker,
+            roots,
+            stats: Stats::default(),
+            invoke_slots: Semaphore::new(slots),
+            local_slots: Semaphore::new(local_cores.max(1)),
+            finisher,
+            notes: Mutex::default(),
+            run_ms: Mutex::default(),
+            warned: Default::default(),
+            config,
+        }
+    }
+
+    pub fn take_notes(&self, edge: BuildId) -> Vec<Note> {
+        self.notes
+            .lock()
+            .expect("notes")
+            .remove(&edge)
+            .unwrap_or_default()
+    }
+
+    fn note(&self, edge: BuildId, note: Note) {
+        let mut notes = self.notes.lock().expect("notes");
+        notes.entry(edge).or_default().push(note);
+    }
+
+    pub fn explain(&self, job: &Job, msg: impl FnOnce() -> String) {
+        if self.config.explain {
+            self.note(job.edge, Note::Explain(msg()));
+        }
+    }
+
+    pub fn observe(&self, rule: &str, ms: u64) {
+        let mut all = self.run_ms.lock().expect("run times");
+        all.entry(rule.to_string()).or_default().push(ms);
+    }
+
+    /// When a run of `rule` counts as a straggler, once its runs so far
+    /// say what is normal.
+    pub fn straggler_after(&self, rule: &str) -> Option<Duration> {
+        let all = self.run_ms.lock().expect("run times");
+        let runs = all.get(rule).filter(|r| r.len() >= STRAGGLER_SAMPLES)?;
+        let mut sorted = runs.clone();
+        sorted.sort_unstable();
+        let median = Duration::from_millis(sorted[sorted.len() / 2]);
+        Some((median * STRAGGLER_FACTOR).max(median + STRAGGLER_SLACK))
+    }
+
+    /// A warning for the first fallback only; the summary counts them all.
+    pub fn warn_once(&self, edge: BuildId, msg: String) {
+        use std::sync::atomic::Ordering;
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            self.note(
+                edge,
+                Note::Warning(format!(
+                    "remote: {msg} (further ones are counted in the summary)"
+                )),
+            );
+        }
+    }
+}
