@@ -10,10 +10,6 @@ use ggninja_thunk::Thunks;
 use crate::cli::RemoteFlags;
 use crate::context::App;
 
-/// Where the outputs left in the bucket are recorded, in the `builddir`.
-#[cfg(feature = "remote")]
-const REMOTE_FILES: &str = ".ggninja_remote_files";
-
 /// `-j 0` means no limit; in-flight invocations still need one.
 #[cfg(feature = "remote")]
 const MAX_JOBS: usize = 10_000;
@@ -32,7 +28,7 @@ pub fn backend(
 
     use ggninja_executor::disk::WithRemoteFiles;
     use ggninja_remote::engine::{Config, Download, Remote};
-    use ggninja_store::RemoteFiles;
+    use ggninja_store::{RemoteFiles, REMOTE_FILES};
 
     let jobs = match app.config.parallelism {
         0 => MAX_JOBS,

@@ -10,7 +10,7 @@ use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use super::Args;
-use crate::context::App;
+use crate::context::{log_path, App};
 
 const USAGE: &str = "usage: ninja -t clean [options] [targets]
 
@@ -41,7 +41,26 @@ pub fn clean(app: &App, e: &mut Engine, args: &Args) -> u8 {
         c.targets(g, &rest);
     }
     c.footer();
+    if !app.config.dry_run {
+        forget_remote(g, &c.removed);
+    }
     c.status
+}
+
+/// Outputs a remote build left in its bucket (`--remote-download=toplevel`)
+/// are cleaned too: forgotten, so the next build makes or fetches them
+/// again instead of taking them as present.
+fn forget_remote(g: &Graph, removed: &HashSet<String>) {
+    let record = std::path::PathBuf::from(log_path(g, ggninja_store::REMOTE_FILES));
+    if !record.exists() {
+        return;
+    }
+    let files = ggninja_store::RemoteFiles::load(&record);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for path in removed {
+        files.remove(&cwd.join(path));
+    }
+    let _ = files.save(&record);
 }
 
 pub fn cleandead(app: &App, e: &mut Engine, _: &Args) -> u8 {

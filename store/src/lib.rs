@@ -12,4 +12,4 @@ mod remote_files;
 
 pub use hash::{ContentHash, Kind};
 pub use local::{Memo, MemoOutput, Store};
-pub use remote_files::{RemoteFile, RemoteFiles};
+pub use remote_files::{RemoteFile, RemoteFiles, REMOTE_FILES};

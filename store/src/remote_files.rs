@@ -28,6 +28,9 @@ pub struct RemoteFiles {
     files: Mutex<BTreeMap<PathBuf, RemoteFile>>,
 }
 
+/// The record's file name, in the build's `builddir`.
+pub const REMOTE_FILES: &str = ".ggninja_remote_files";
+
 /// The first line of the saved file; another one (or none) is ignored.
 const HEADER: &str = "# ggninja remote files v1";
 
