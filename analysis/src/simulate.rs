@@ -352,6 +352,43 @@ mod tests {
         }
     }
 
+    /// With pools, the lower bound still holds and no pool runs more than
+    /// its depth (Graham's upper bound need not hold).
+    #[test]
+    fn random_dags_in_pools_keep_their_depths() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let depths = [0, 1, 2];
+        for _ in 0..300 {
+            let (deps, ms, order) = random_dag(&mut rng);
+            let pool: Vec<usize> = ms.iter().map(|_| rng.below(3) as usize).collect();
+            let m = Model {
+                deps: &deps,
+                ms: &ms,
+                order: &order,
+                pool: &pool,
+                depths: &depths,
+            };
+            let w: u64 = ms.iter().sum();
+            let t_inf = Cpm::of(&deps, &ms).length;
+            for rule in Rule::ALL {
+                for workers in [1, 2, 5, usize::MAX] {
+                    let s = simulate(m, workers, rule);
+                    check_feasible(&deps, &ms, &s, workers);
+                    let t = s.length as f64;
+                    assert!(t >= t_inf as f64 && t >= w as f64 / workers as f64 - 1e-9);
+                    for (p, &depth) in depths.iter().enumerate().skip(1) {
+                        let spans = (0..ms.len())
+                            .filter(|&i| pool[i] == p)
+                            .map(|i| (s.start[i], s.start[i] + ms[i]));
+                        let most = crate::profile::widest(&crate::profile::profile(spans));
+                        assert!(most.is_none_or(|step| step.running <= depth), "pool {p}");
+                    }
+                }
+                assert_eq!(simulate(m, 1, rule).length, w);
+            }
+        }
+    }
+
     fn check_feasible(deps: &[Vec<usize>], ms: &[u64], s: &Schedule, workers: usize) {
         for (i, ds) in deps.iter().enumerate() {
             for &d in ds {
