@@ -1,5 +1,6 @@
-//! `-t analyze` and `-t trace` on a real build of sleeping commands of
-//! known durations: a diamond (a → b, c → d) and a chain (x → y).
+//! `-t analyze`, `-t trace` and `-t simulate` on a real build of sleeping
+//! commands of known durations: a diamond (a → b, c → d) and a chain
+//! (x → y).
 
 mod common;
 
@@ -170,4 +171,62 @@ fn check_trace(dir: &Path, ran: &[&str]) {
         ran.len().min(3) - 1,
         "a → b → d, or y alone"
     );
+}
+
+/// Eight independent sleeps, two feeding a chain q → r: at -j2 the
+/// workers, not the chain, bound the build.
+const WIDE: &str = "rule sleep\n  command = sleep $t && touch $out\n\
+build p1: sleep\n  t = 0.2\nbuild p2: sleep\n  t = 0.3\nbuild p3: sleep\n  t = 0.4\n\
+build p4: sleep\n  t = 0.1\nbuild p5: sleep\n  t = 0.2\nbuild p6: sleep\n  t = 0.3\n\
+build p7: sleep\n  t = 0.4\nbuild p8: sleep\n  t = 0.1\n\
+build q: sleep p1 p2\n  t = 0.2\nbuild r: sleep q p5\n  t = 0.1\n\
+build all: phony p3 p4 p6 p7 p8 r\ndefault all\n";
+
+/// The self-check's allowed error: the model leaves out process start-up
+/// and the scheduler's own latency, a few ms per edge on a loaded machine.
+const SELF_CHECK_PERCENT: f64 = 25.0;
+
+/// `-t simulate`: a build at -j2 replayed at -j2 predicts its own wall
+/// time; every replay lies within its bounds; one worker takes the total
+/// work and unlimited ones the critical path.
+#[test]
+fn simulate_predicts_the_build_it_replays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("build.ninja"), WIDE).unwrap();
+    let out = run(dir, &ggninja(), &["-j", "2"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let sim = json(dir, &["-t", "simulate", "-j", "2", "--json"]);
+    let last = &sim["last_build"];
+    assert_eq!(last["jobs"], 2, "{sim:#}");
+    let error = last["error_percent"].as_f64().unwrap();
+    assert!(error.abs() < SELF_CHECK_PERCENT, "{sim:#}");
+    eprintln!("self-check at -j2: {last}");
+
+    let sim = json(dir, &["-t", "simulate", "-j1,2,3,1000", "--json"]);
+    let total = sim["total_work_seconds"].as_f64().unwrap();
+    let critical = sim["critical_path_seconds"].as_f64().unwrap();
+    let runs = sim["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 8, "{sim:#}");
+    for r in runs {
+        let f = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("{k} in {r}"));
+        let slack = 1e-6;
+        assert!(f("lower_bound") <= f("seconds") + slack, "{r}");
+        assert!(f("seconds") <= f("upper_bound") + slack, "{r}");
+        match r["jobs"].as_u64() {
+            Some(1) => assert!(near(f("seconds"), total), "{r}"),
+            Some(1000) => assert!(near(f("seconds"), critical), "{r}"),
+            _ => {}
+        }
+    }
+
+    let table = run(dir, &ggninja(), &["-t", "simulate"]);
+    assert!(
+        text(&table).contains("last build at -j2 "),
+        "{}",
+        text(&table)
+    );
+    let bad = run(dir, &ggninja(), &["-t", "simulate", "-j", "0"]);
+    assert!(!bad.status.success(), "{}", text(&bad));
 }

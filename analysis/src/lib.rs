@@ -3,9 +3,10 @@
 //! critical path with each edge's float and drag (`critical`), how many
 //! edges could run at once (`profile`), the report `-t analyze` prints
 //! (`report`, `table`); and for `-t trace`, the last build's entries
-//! (`runs`, `ran`), its worker lanes (`lanes`) and the trace JSON (`trace`).
-//! Ignores running anything and the scheduler: the model is a clean build
-//! on unlimited workers, with logged durations.
+//! (`runs`, `ran`), its worker lanes (`lanes`) and the trace JSON (`trace`);
+//! for `-t simulate`, a replay of the build on N workers (`simulate`) and
+//! what it says per worker count (`speedup`). Ignores running anything and
+//! the real scheduler: the model is a clean build with logged durations.
 
 pub mod critical;
 pub mod durations;
@@ -14,6 +15,8 @@ pub mod profile;
 pub mod ran;
 pub mod report;
 pub mod runs;
+pub mod simulate;
+pub mod speedup;
 pub mod table;
 pub mod trace;
 pub mod work;

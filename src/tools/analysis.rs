@@ -1,18 +1,22 @@
 //! ggninja's build analysis tools: `-t analyze [--json] [targets]` (the
 //! critical path, float, drag and parallelism of building the targets,
-//! timed by `.ninja_log`) and `-t trace [-o FILE]` (the last build as
-//! Chrome/Perfetto trace JSON). The glue only: flags, targets, the log,
-//! where the output goes; the model is in `ggninja-analysis`.
+//! timed by `.ninja_log`), `-t trace [-o FILE]` (the last build as
+//! Chrome/Perfetto trace JSON) and `-t simulate [-j N,N,...] [--json]
+//! [targets]` (the build replayed on N workers). The glue only: flags,
+//! targets, the log, where the output goes; the model is in
+//! `ggninja-analysis`.
 
 use std::io::Write;
 use std::path::Path;
 
+use ggninja_analysis::speedup::{self, Simulation};
 use ggninja_analysis::{ran, runs, table, trace, Report};
 use ggninja_executor::build_log::{read_in_order, LogEntry};
 use ggninja_executor::{disk, Engine};
 use ggninja_graph::Graph;
 
 use super::{collect_targets, Args};
+use crate::cli::guess_parallelism;
 use crate::context::{log_path, App};
 
 const ANALYZE_USAGE: &str = "usage: ggninja -t analyze [--json] [targets]
@@ -29,6 +33,17 @@ the last build in .ninja_log as Chrome/Perfetto trace JSON
 
 options:
   -o FILE  write the trace to FILE instead of stdout";
+
+const SIMULATE_USAGE: &str = "usage: ggninja -t simulate [-j N,N,...] [--json] [targets]
+
+building [targets] replayed on N workers, timed by .ninja_log, under two
+rules: critical (longest chain first) and ninja111 (node order); and the
+last build replayed at the -j it ran with, against its logged wall time
+
+options:
+  -j N,N,...  the worker counts (default 1,2,4,...,128,1000,10000 and
+              this machine's default -j)
+  --json      print the replays as JSON";
 
 pub fn analyze(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let json = args.args.iter().any(|a| a == "--json");
@@ -82,6 +97,80 @@ pub fn trace(app: &App, e: &mut Engine, args: &Args) -> u8 {
         }
     }
     0
+}
+
+pub fn simulate(app: &App, e: &mut Engine, args: &Args) -> u8 {
+    let Some((jobs, json, rest)) = simulate_flags(args) else {
+        return 1;
+    };
+    let rest_args = Args {
+        tool: args.tool,
+        args: &rest,
+    };
+    let Some((_, targets)) = rest_args.flags("h", SIMULATE_USAGE) else {
+        return 1;
+    };
+    let Some(nodes) = app.report(collect_targets(e, &targets)) else {
+        return 1;
+    };
+    let Some(entries) = read_log(app, &e.graph) else {
+        return 1;
+    };
+    let simulation = Simulation::new(&e.graph, &nodes, &jobs, &entries);
+    let Some(simulation) = app.report(simulation.map_err(|err| err.to_string())) else {
+        return 1;
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&simulation).expect("plain data");
+        emit(&(text + "\n"));
+    } else {
+        emit(&speedup::render(&simulation));
+    }
+    0
+}
+
+/// `-j N,N,...` (or `-jN,...`, default `speedup::JOBS` and this machine's
+/// `-j`), `--json`, and the other arguments; None after a usage message.
+fn simulate_flags(args: &Args) -> Option<(Vec<usize>, bool, Vec<String>)> {
+    let mut jobs = None;
+    let mut json = false;
+    let mut rest = Vec::new();
+    let mut words = args.args.iter();
+    while let Some(a) = words.next() {
+        let list = match a.strip_prefix("-j") {
+            Some("") => words.next().map(String::as_str),
+            Some(list) => Some(list),
+            None if a == "--json" => {
+                json = true;
+                continue;
+            }
+            None => {
+                rest.push(a.clone());
+                continue;
+            }
+        };
+        match list.and_then(job_counts) {
+            Some(counts) => jobs = Some(counts),
+            None => {
+                eprintln!("{}: invalid -j list '{}'", args.tool, list.unwrap_or(""));
+                println!("{SIMULATE_USAGE}");
+                return None;
+            }
+        }
+    }
+    let jobs = jobs.unwrap_or_else(|| {
+        let mut all = speedup::JOBS.to_vec();
+        all.push(guess_parallelism());
+        all
+    });
+    Some((jobs, json, rest))
+}
+
+/// `N,N,...`: positive counts only.
+fn job_counts(list: &str) -> Option<Vec<usize>> {
+    (list.split(','))
+        .map(|n| n.trim().parse().ok().filter(|&n: &usize| n > 0))
+        .collect()
 }
 
 /// Prints `text`; a closed pipe (`| head`) ends it quietly.

@@ -124,6 +124,11 @@ pub const TOOLS: &[Tool] = &[
         When::Load(analysis::trace),
     ),
     tool(
+        "simulate",
+        "the build replayed on N workers, timed by .ninja_log (ggninja)",
+        When::Load(analysis::simulate),
+    ),
+    tool(
         "lambda-deploy",
         "write the Lambda function's image, create or update the function (ggninja)",
         When::Load(lambda_deploy::lambda_deploy),

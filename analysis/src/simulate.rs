@@ -1,0 +1,402 @@
+//! A discrete-event replay of a build on N workers: list scheduling of
+//! timed edges, each started once every edge it waits for has finished,
+//! the ready edge to start next chosen by a priority rule, within each
+//! pool's depth. Owns the event loop and the two rules; ignores what the
+//! edges are (indices in dependency order, `deps[i]` all below `i`, times
+//! in ms) and everything a real build adds: command start-up, I/O
+//! contention, the scheduler's own latency.
+//!
+//! An edge that takes no time (phony, or up to date in a replayed run)
+//! finishes the moment it is ready, without a worker or a pool slot, so
+//! it never delays anything. The scheduler is greedy: a worker is never
+//! idle while an edge it may start is ready, which is what gives Graham's
+//! bound T_N ≤ W/N + T∞ when no pool holds edges back.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Which ready edge starts first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// The largest critical-path weight first (the edge's time plus the
+    /// longest chain of times after it to the end of the build), ties in
+    /// node order: the policy of ninja 1.12's priority queue, weighted by
+    /// logged times.
+    Critical,
+    /// Node order, as ninja 1.11's ready set (and ggninja's `Plan`).
+    Ninja111,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 2] = [Rule::Critical, Rule::Ninja111];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Critical => "critical",
+            Rule::Ninja111 => "ninja111",
+        }
+    }
+}
+
+/// The edges to replay.
+#[derive(Debug, Clone, Copy)]
+pub struct Model<'a> {
+    /// The edges each edge waits for, all of lower index.
+    pub deps: &'a [Vec<usize>],
+    pub ms: &'a [u64],
+    /// Each edge's position in node order (ties of `Critical` too).
+    pub order: &'a [usize],
+    /// Each edge's pool, an index into `depths`.
+    pub pool: &'a [usize],
+    /// Each pool's depth; 0 is unlimited.
+    pub depths: &'a [usize],
+}
+
+/// When each edge started, and when the last finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub start: Vec<u64>,
+    pub length: u64,
+}
+
+/// Each edge's critical-path weight: its time plus the longest chain of
+/// times through the edges that wait for it.
+pub fn weights(deps: &[Vec<usize>], ms: &[u64]) -> Vec<u64> {
+    let mut after = vec![0u64; ms.len()];
+    let mut weight = vec![0u64; ms.len()];
+    for i in (0..ms.len()).rev() {
+        weight[i] = ms[i] + after[i];
+        for &d in &deps[i] {
+            after[d] = after[d].max(weight[i]);
+        }
+    }
+    weight
+}
+
+/// Ready edges, the one to start next on top: the least (rule's key, node
+/// order), then the edge.
+type Queue = BinaryHeap<Reverse<((u64, usize), usize)>>;
+
+/// The state of one replay.
+struct Replay<'a> {
+    m: Model<'a>,
+    /// Smaller starts first: (rule's key, node order, edge).
+    key: Vec<(u64, usize)>,
+    dependents: Vec<Vec<usize>>,
+    waiting_on: Vec<usize>,
+    ready: Queue,
+    /// Ready edges whose pool was full, per pool.
+    held: Vec<Queue>,
+    in_pool: Vec<usize>,
+    start: Vec<u64>,
+}
+
+/// Replays `m` on `workers` workers (at least 1) under `rule`.
+pub fn simulate(m: Model, workers: usize, rule: Rule) -> Schedule {
+    let n = m.ms.len();
+    let key: Vec<(u64, usize)> = match rule {
+        Rule::Critical => (weights(m.deps, m.ms).into_iter())
+            .zip(m.order)
+            .map(|(w, &o)| (u64::MAX - w, o))
+            .collect(),
+        Rule::Ninja111 => m.order.iter().map(|&o| (0, o)).collect(),
+    };
+    let mut dependents = vec![Vec::new(); n];
+    for (i, ds) in m.deps.iter().enumerate() {
+        for &d in ds {
+            debug_assert!(d < i, "edges in dependency order");
+            dependents[d].push(i);
+        }
+    }
+    let mut r = Replay {
+        m,
+        key,
+        dependents,
+        waiting_on: m.deps.iter().map(Vec::len).collect(),
+        ready: BinaryHeap::new(),
+        held: vec![BinaryHeap::new(); m.depths.len()],
+        in_pool: vec![0; m.depths.len()],
+        start: vec![0; n],
+    };
+    let roots: Vec<usize> = (0..n).filter(|&i| r.waiting_on[i] == 0).collect();
+    r.became_ready(roots, 0);
+    r.run(workers.max(1))
+}
+
+impl Replay<'_> {
+    fn run(mut self, workers: usize) -> Schedule {
+        let mut running: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
+        let mut now = 0;
+        loop {
+            while running.len() < workers {
+                let Some(Reverse((_, i))) = self.ready.pop() else {
+                    break;
+                };
+                let pool = self.m.pool[i];
+                if self.m.depths[pool] != 0 && self.in_pool[pool] == self.m.depths[pool] {
+                    self.held[pool].push(Reverse((self.key[i], i)));
+                    continue;
+                }
+                self.in_pool[pool] += 1;
+                self.start[i] = now;
+                running.push(Reverse((now + self.m.ms[i], i)));
+            }
+            let Some(&Reverse((end, _))) = running.peek() else {
+                break;
+            };
+            now = end;
+            while let Some(&Reverse((e, i))) = running.peek() {
+                if e != now {
+                    break;
+                }
+                running.pop();
+                let pool = self.m.pool[i];
+                self.in_pool[pool] -= 1;
+                self.ready.extend(self.held[pool].drain());
+                self.finished(i, now);
+            }
+        }
+        let finish = |i: usize| self.start[i] + self.m.ms[i];
+        let length = (0..self.m.ms.len()).map(finish).max().unwrap_or(0);
+        Schedule {
+            start: self.start,
+            length,
+        }
+    }
+
+    /// `i` finished at `now`: the edges it was the last wait of are ready.
+    fn finished(&mut self, i: usize, now: u64) {
+        let mut unblocked = Vec::new();
+        for k in 0..self.dependents[i].len() {
+            let d = self.dependents[i][k];
+            self.waiting_on[d] -= 1;
+            if self.waiting_on[d] == 0 {
+                unblocked.push(d);
+            }
+        }
+        self.became_ready(unblocked, now);
+    }
+
+    /// Queues `edges`; those taking no time finish at once, and so on
+    /// through what they unblock (a stack, not recursion: phony chains
+    /// can be long).
+    fn became_ready(&mut self, mut edges: Vec<usize>, now: u64) {
+        while let Some(i) = edges.pop() {
+            if self.m.ms[i] > 0 {
+                self.ready.push(Reverse((self.key[i], i)));
+                continue;
+            }
+            self.start[i] = now;
+            for k in 0..self.dependents[i].len() {
+                let d = self.dependents[i][k];
+                self.waiting_on[d] -= 1;
+                if self.waiting_on[d] == 0 {
+                    edges.push(d);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::critical::Cpm;
+
+    /// A model in the default (unlimited) pool, node order = index.
+    fn run(deps: &[Vec<usize>], ms: &[u64], workers: usize, rule: Rule) -> Schedule {
+        let order: Vec<usize> = (0..ms.len()).collect();
+        let pool = vec![0; ms.len()];
+        let m = Model {
+            deps,
+            ms,
+            order: &order,
+            pool: &pool,
+            depths: &[0],
+        };
+        simulate(m, workers, rule)
+    }
+
+    /// s(1) → {x(4), y(3)} → e(2): on 1 worker the sum, on 2 the
+    /// critical path; on 2 both rules start x and y together.
+    #[test]
+    fn diamond() {
+        let deps = [vec![], vec![0], vec![0], vec![1, 2]];
+        let ms = [1, 4, 3, 2];
+        for rule in Rule::ALL {
+            let one = run(&deps, &ms, 1, rule);
+            assert_eq!(one.length, 10);
+            let two = run(&deps, &ms, 2, rule);
+            assert_eq!((two.length, two.start.clone()), (7, vec![0, 1, 1, 5]));
+        }
+        // On one worker, critical starts x (weight 6) before y (5).
+        assert_eq!(run(&deps, &ms, 1, Rule::Critical).start, [0, 1, 5, 8]);
+        assert_eq!(weights(&deps, &ms), [7, 6, 5, 2]);
+    }
+
+    /// Four short edges (1 each) come first in node order, beside a chain
+    /// a(3) → b(3). At -j2, ninja 1.11 runs the shorts first and the
+    /// chain starts late: 1+1 on two workers, then a and b = 2 + 6 = 8.
+    /// Critical starts a at once: a, b on one worker while the other takes
+    /// the shorts: 6. The gain is 2 of 8.
+    #[test]
+    fn a_chain_beside_short_edges_is_where_critical_wins() {
+        let deps = [vec![], vec![], vec![], vec![], vec![], vec![4]];
+        let ms = [1, 1, 1, 1, 3, 3];
+        let fifo = run(&deps, &ms, 2, Rule::Ninja111);
+        assert_eq!(
+            (fifo.length, fifo.start.clone()),
+            (8, vec![0, 0, 1, 1, 2, 5])
+        );
+        let critical = run(&deps, &ms, 2, Rule::Critical);
+        assert_eq!(
+            (critical.length, critical.start.clone()),
+            (6, vec![0, 1, 2, 3, 0, 3])
+        );
+    }
+
+    /// The console pool (depth 1) serialises its edges however many
+    /// workers there are; phony (zero-time) edges need no worker.
+    #[test]
+    fn pools_hold_edges_back_and_zero_time_edges_are_free() {
+        let deps = [vec![], vec![], vec![], vec![0, 1, 2], vec![3]];
+        let ms = [2, 2, 2, 0, 1];
+        let order = [0, 1, 2, 3, 4];
+        let pool = [1, 1, 0, 0, 0];
+        let m = Model {
+            deps: &deps,
+            ms: &ms,
+            order: &order,
+            pool: &pool,
+            depths: &[0, 1],
+        };
+        let s = simulate(m, 8, Rule::Ninja111);
+        assert_eq!((s.length, s.start), (5, vec![0, 2, 0, 4, 4]));
+        // Only edge 4 ran at -j1 while the phony 3 needed no worker.
+        let m = Model {
+            depths: &[0, 0],
+            ..m
+        };
+        assert_eq!(simulate(m, 1, Rule::Ninja111).length, 7);
+        assert_eq!(simulate(m, 3, Rule::Ninja111).length, 3);
+    }
+
+    /// A seeded xorshift: random DAGs without a crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// A random DAG: each edge waits for up to 3 earlier ones; some take
+    /// no time; node order shuffled.
+    fn random_dag(rng: &mut Rng) -> (Vec<Vec<usize>>, Vec<u64>, Vec<usize>) {
+        let n = 1 + rng.below(60) as usize;
+        let mut deps = Vec::new();
+        let mut ms = Vec::new();
+        for i in 0..n {
+            let mut ds: Vec<usize> = (0..rng.below(4))
+                .filter(|_| i > 0)
+                .map(|_| rng.below(i as u64) as usize)
+                .collect();
+            ds.sort_unstable();
+            ds.dedup();
+            deps.push(ds);
+            ms.push(if rng.below(5) == 0 { 0 } else { rng.below(100) });
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        (deps, ms, order)
+    }
+
+    /// Every replay waits for its inputs, runs at most N at once, and
+    /// lies within max(W/N, T∞) ≤ T_N ≤ W/N + T∞; N = 1 takes W and
+    /// unlimited workers T∞.
+    #[test]
+    fn random_dags_respect_the_bounds() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..500 {
+            let (deps, ms, order) = random_dag(&mut rng);
+            let pool = vec![0; ms.len()];
+            let m = Model {
+                deps: &deps,
+                ms: &ms,
+                order: &order,
+                pool: &pool,
+                depths: &[0],
+            };
+            let w: u64 = ms.iter().sum();
+            let t_inf = Cpm::of(&deps, &ms).length;
+            for rule in Rule::ALL {
+                for workers in [1, 2, 3, 4, 7, 16, usize::MAX] {
+                    let s = simulate(m, workers, rule);
+                    check_feasible(&deps, &ms, &s, workers);
+                    let n = workers as f64;
+                    let t = s.length as f64;
+                    assert!(t >= t_inf as f64 && t >= w as f64 / n - 1e-9, "{rule:?}");
+                    assert!(t <= w as f64 / n + t_inf as f64 + 1e-9, "{rule:?}");
+                }
+                assert_eq!(simulate(m, 1, rule).length, w);
+                assert_eq!(simulate(m, usize::MAX, rule).length, t_inf);
+            }
+        }
+    }
+
+    /// With pools, the lower bound still holds and no pool runs more than
+    /// its depth (Graham's upper bound need not hold).
+    #[test]
+    fn random_dags_in_pools_keep_their_depths() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let depths = [0, 1, 2];
+        for _ in 0..300 {
+            let (deps, ms, order) = random_dag(&mut rng);
+            let pool: Vec<usize> = ms.iter().map(|_| rng.below(3) as usize).collect();
+            let m = Model {
+                deps: &deps,
+                ms: &ms,
+                order: &order,
+                pool: &pool,
+                depths: &depths,
+            };
+            let w: u64 = ms.iter().sum();
+            let t_inf = Cpm::of(&deps, &ms).length;
+            for rule in Rule::ALL {
+                for workers in [1, 2, 5, usize::MAX] {
+                    let s = simulate(m, workers, rule);
+                    check_feasible(&deps, &ms, &s, workers);
+                    let t = s.length as f64;
+                    assert!(t >= t_inf as f64 && t >= w as f64 / workers as f64 - 1e-9);
+                    for (p, &depth) in depths.iter().enumerate().skip(1) {
+                        let spans = (0..ms.len())
+                            .filter(|&i| pool[i] == p)
+                            .map(|i| (s.start[i], s.start[i] + ms[i]));
+                        let most = crate::profile::widest(&crate::profile::profile(spans));
+                        assert!(most.is_none_or(|step| step.running <= depth), "pool {p}");
+                    }
+                }
+                assert_eq!(simulate(m, 1, rule).length, w);
+            }
+        }
+    }
+
+    fn check_feasible(deps: &[Vec<usize>], ms: &[u64], s: &Schedule, workers: usize) {
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                assert!(s.start[d] + ms[d] <= s.start[i], "{i} before {d} ends");
+            }
+        }
+        let spans = (0..ms.len()).map(|i| (s.start[i], s.start[i] + ms[i]));
+        let most = crate::profile::widest(&crate::profile::profile(spans));
+        assert!(most.is_none_or(|step| step.running <= workers));
+    }
+}

@@ -1,0 +1,320 @@
+//! What `-t simulate` prints: the build of some targets replayed
+//! (`simulate`) on each worker count under each rule, with utilisation,
+//! speed-up and the bounds every list schedule lies within, and the last
+//! build replayed at the `-j` it ran with against its logged wall time;
+//! as JSON or a table. Owns which replays are made and their layout;
+//! ignores how a replay runs.
+//!
+//! Bounds, with W the total work and T∞ the critical path: no schedule
+//! on N workers beats max(W/N, T∞), and a greedy one never exceeds
+//! W/N + T∞ (Graham) unless a pool holds edges back.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use ggninja_executor::build_log::LogEntry;
+use ggninja_graph::{FileId, Graph};
+use serde::Serialize;
+
+use crate::critical::Cpm;
+use crate::durations::{durations, logged_ms};
+use crate::profile::{profile, widest};
+use crate::simulate::{simulate, Model, Rule};
+use crate::work::{DependencyCycle, Work};
+
+/// The worker counts replayed when none are asked for (the machine's
+/// default `-j` is added).
+pub const JOBS: [usize; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 1000, 10000];
+
+#[derive(Debug, Serialize)]
+pub struct Simulation {
+    pub total_work_seconds: f64,
+    pub critical_path_seconds: f64,
+    /// Per worker count, ascending, each rule.
+    pub runs: Vec<Run>,
+    /// None when the log has no run of this graph's edges.
+    pub last_build: Option<LastBuild>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Run {
+    pub jobs: usize,
+    pub rule: &'static str,
+    pub seconds: f64,
+    /// Work over (jobs × seconds): how busy the workers were.
+    pub utilisation: f64,
+    /// Over one worker (which takes the total work under either rule).
+    pub speedup: f64,
+    pub lower_bound: f64,
+    pub upper_bound: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastBuild {
+    /// The most edges it ran at once: its `-j`, unless it never filled it.
+    pub jobs: usize,
+    pub actual_seconds: f64,
+    pub predicted_seconds: f64,
+    /// (predicted − actual) / actual, in percent.
+    pub error_percent: f64,
+}
+
+fn seconds(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// The edges of `work` as a model, their times `ms`.
+struct Edges {
+    deps: Vec<Vec<usize>>,
+    order: Vec<usize>,
+    pool: Vec<usize>,
+    depths: Vec<usize>,
+}
+
+impl Edges {
+    fn of(g: &Graph, work: Work) -> Edges {
+        Edges {
+            order: work.edges.iter().map(|b| b.index()).collect(),
+            pool: work.edges.iter().map(|&b| g.build(b).pool).collect(),
+            depths: g.pools.iter().map(|p| p.depth).collect(),
+            deps: work.deps,
+        }
+    }
+
+    fn model<'a>(&'a self, ms: &'a [u64]) -> Model<'a> {
+        Model {
+            deps: &self.deps,
+            ms,
+            order: &self.order,
+            pool: &self.pool,
+            depths: &self.depths,
+        }
+    }
+}
+
+impl Simulation {
+    /// Building `targets` replayed on each of `jobs` workers, timed as
+    /// `-t analyze` times it (`entries`' newest per output, else an
+    /// estimate); the last build of `entries` replayed against itself.
+    pub fn new(
+        g: &Graph,
+        targets: &[FileId],
+        jobs: &[usize],
+        entries: &[(String, LogEntry)],
+    ) -> Result<Simulation, DependencyCycle> {
+        let work = Work::needed(g, targets)?;
+        let newest = crate::runs::newest(entries);
+        let ms: Vec<u64> = (durations(g, &work.edges, |p| newest.get(p).copied()).iter())
+            .map(|d| d.ms)
+            .collect();
+        let last = last_run_ms(g, &work, crate::runs::last_run(entries));
+        let edges = Edges::of(g, work);
+        let total: u64 = ms.iter().sum();
+        let t_inf = Cpm::of(&edges.deps, &ms).length;
+        let mut jobs = jobs.to_vec();
+        jobs.sort_unstable();
+        jobs.dedup();
+        let mut runs = Vec::new();
+        for &n in &jobs {
+            for rule in Rule::ALL {
+                let length = simulate(edges.model(&ms), n, rule).length;
+                runs.push(run(n, rule, length, total, t_inf));
+            }
+        }
+        let last_build = last.map(|(ms, actual, n)| {
+            // ggninja's Plan (and ninja 1.11) start ready edges in node order.
+            let predicted = simulate(edges.model(&ms), n, Rule::Ninja111).length;
+            LastBuild {
+                jobs: n,
+                actual_seconds: seconds(actual),
+                predicted_seconds: seconds(predicted),
+                error_percent: if actual == 0 {
+                    0.0
+                } else {
+                    (predicted as f64 - actual as f64) / actual as f64 * 100.0
+                },
+            }
+        });
+        Ok(Simulation {
+            total_work_seconds: seconds(total),
+            critical_path_seconds: seconds(t_inf),
+            runs,
+            last_build,
+        })
+    }
+}
+
+fn run(jobs: usize, rule: Rule, length: u64, total: u64, t_inf: u64) -> Run {
+    let (w, t, n) = (total as f64, length as f64, jobs as f64);
+    Run {
+        jobs,
+        rule: rule.name(),
+        seconds: seconds(length),
+        utilisation: if length == 0 { 0.0 } else { w / (n * t) },
+        speedup: if length == 0 { 1.0 } else { w / t },
+        lower_bound: (w / n).max(t_inf as f64) / 1000.0,
+        upper_bound: (w / n + t_inf as f64) / 1000.0,
+    }
+}
+
+/// The last run as a replay of `work`: each edge's time in that run (0
+/// for those it did not run: up to date, or phony), its wall time (first
+/// start to last end of those edges) and the most of them that ran at
+/// once. None when it ran none of them.
+fn last_run_ms(
+    g: &Graph,
+    work: &Work,
+    run: &[(String, LogEntry)],
+) -> Option<(Vec<u64>, u64, usize)> {
+    let mut in_run: HashMap<&str, &LogEntry> = HashMap::new();
+    for (output, entry) in run {
+        in_run.insert(output.as_str(), entry);
+    }
+    let ran: Vec<Option<&LogEntry>> = (work.edges.iter())
+        .map(|&b| match g.is_phony(b) {
+            true => None,
+            false => in_run.get(g.path(g.build(b).outs[0])).copied(),
+        })
+        .collect();
+    let logged: Vec<&LogEntry> = ran.iter().flatten().copied().collect();
+    let ms = |t: i32| u64::try_from(t).unwrap_or(0);
+    let first = logged.iter().map(|e| ms(e.start_ms)).min()?;
+    let last = logged.iter().map(|e| ms(e.end_ms)).max()?;
+    let spans = logged.iter().map(|e| (ms(e.start_ms), ms(e.end_ms)));
+    let jobs = widest(&profile(spans)).map_or(1, |s| s.running);
+    let times = ran.iter().map(|e| e.map_or(0, logged_ms)).collect();
+    Some((times, last.saturating_sub(first), jobs))
+}
+
+/// The table for people: one row per worker count, both rules side by
+/// side, then the last build's check.
+pub fn render(s: &Simulation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "total work     {:.3} s\ncritical path  {:.3} s\n\n\
+         {:>6}  {:>25}  {:>25}  {:>21}\n\
+         {:>6}  {:>9} {:>7} {:>7}  {:>9} {:>7} {:>7}  {:>10} {:>10}",
+        s.total_work_seconds,
+        s.critical_path_seconds,
+        "",
+        "critical",
+        "ninja111",
+        "bounds (s)",
+        "jobs",
+        "seconds",
+        "speedup",
+        "busy",
+        "seconds",
+        "speedup",
+        "busy",
+        "lower",
+        "upper",
+    );
+    for pair in s.runs.chunks(2) {
+        let [c, f] = pair else { continue };
+        let _ = writeln!(
+            out,
+            "{:>6}  {:>9.3} {:>6.2}x {:>6.1}%  {:>9.3} {:>6.2}x {:>6.1}%  {:>10.3} {:>10.3}",
+            c.jobs,
+            c.seconds,
+            c.speedup,
+            c.utilisation * 100.0,
+            f.seconds,
+            f.speedup,
+            f.utilisation * 100.0,
+            c.lower_bound,
+            c.upper_bound,
+        );
+    }
+    match &s.last_build {
+        None => out.push_str("\nlast build: none of these edges in .ninja_log\n"),
+        Some(l) => {
+            let _ = writeln!(
+                out,
+                "\nlast build at -j{} (the most edges it ran at once): \
+                 {:.3} s, predicted {:.3} s ({:+.1}%)",
+                l.jobs, l.actual_seconds, l.predicted_seconds, l.error_percent
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{entry, graph};
+
+    fn log(lines: &[(&str, i32, i32)]) -> Vec<(String, LogEntry)> {
+        (lines.iter())
+            .map(|&(o, s, e)| (o.to_string(), entry(s, e)))
+            .collect()
+    }
+
+    /// Four short edges before a chain a → b in the manifest, all under
+    /// `all`; the log one run of it at -j2 in ninja 1.11's order.
+    #[test]
+    fn replays_each_count_and_checks_the_last_build() {
+        let g = graph(
+            "build s1: r\nbuild s2: r\nbuild s3: r\nbuild s4: r\n\
+             build a: r\nbuild b: r a\nbuild all: phony s1 s2 s3 s4 b\n",
+        );
+        let entries = log(&[
+            ("s1", 0, 1000),
+            ("s2", 0, 1000),
+            ("s3", 1000, 2000),
+            ("s4", 1000, 2000),
+            ("a", 2000, 5000),
+            ("b", 5000, 8200),
+        ]);
+        let all = [g.lookup("all").unwrap()];
+        let s = Simulation::new(&g, &all, &[2, 1, 2], &entries).unwrap();
+        assert_eq!(s.total_work_seconds, 10.2);
+        assert_eq!(s.critical_path_seconds, 6.2);
+        let rows: Vec<(usize, &str, f64)> = (s.runs.iter())
+            .map(|r| (r.jobs, r.rule, r.seconds))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (1, "critical", 10.2),
+                (1, "ninja111", 10.2),
+                (2, "critical", 6.2),
+                (2, "ninja111", 8.2)
+            ]
+        );
+        let fifo = &s.runs[3];
+        assert_eq!((fifo.lower_bound, fifo.upper_bound), (6.2, 11.3));
+        assert!((fifo.speedup - 10.2 / 8.2).abs() < 1e-9);
+        assert!((fifo.utilisation - 10.2 / 16.4).abs() < 1e-9);
+        let l = s.last_build.as_ref().unwrap();
+        assert_eq!(
+            (l.jobs, l.actual_seconds, l.predicted_seconds),
+            (2, 8.2, 8.2)
+        );
+        assert_eq!(l.error_percent, 0.0);
+        let text = render(&s);
+        assert!(text.contains("     2      6.200   1.65x   82.3%      8.200   1.24x   62.2%       6.200     11.300\n"), "{text}");
+        assert!(text.contains("last build at -j2 (the most edges it ran at once): 8.200 s, predicted 8.200 s (+0.0%)"), "{text}");
+    }
+
+    /// Only what the last run ran is replayed: an up-to-date edge takes
+    /// no time there, and a log of other outputs has no last build.
+    #[test]
+    fn the_last_build_replays_only_what_ran() {
+        let g = graph("build a: r\nbuild b: r a\n");
+        let b = [g.lookup("b").unwrap()];
+        let entries = log(&[("a", 0, 1000), ("b", 1000, 1500), ("b", 0, 400)]);
+        let s = Simulation::new(&g, &b, &[1], &entries).unwrap();
+        let l = s.last_build.unwrap();
+        assert_eq!(
+            (l.jobs, l.actual_seconds, l.predicted_seconds),
+            (1, 0.4, 0.4)
+        );
+        assert_eq!(s.total_work_seconds, 1.4, "b's newest time");
+        let s = Simulation::new(&g, &b, &[1], &log(&[("other", 0, 5)])).unwrap();
+        assert!(s.last_build.is_none());
+        assert!(render(&s).contains("last build: none"));
+    }
+}
