@@ -34,13 +34,7 @@ pub fn last_run(entries: &[(String, LogEntry)]) -> &[(String, LogEntry)] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::entry;
-
-    fn log(lines: &[(&str, i32, i32)]) -> Vec<(String, LogEntry)> {
-        (lines.iter())
-            .map(|&(o, s, e)| (o.to_string(), entry(s, e)))
-            .collect()
-    }
+    use crate::testing::{entry, log};
 
     #[test]
     fn the_last_run_starts_where_end_times_go_back() {

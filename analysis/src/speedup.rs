@@ -244,13 +244,7 @@ pub fn render(s: &Simulation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{entry, graph};
-
-    fn log(lines: &[(&str, i32, i32)]) -> Vec<(String, LogEntry)> {
-        (lines.iter())
-            .map(|&(o, s, e)| (o.to_string(), entry(s, e)))
-            .collect()
-    }
+    use crate::testing::{graph, log};
 
     /// Four short edges before a chain a → b in the manifest, all under
     /// `all`; the log one run of it at -j2 in ninja 1.11's order.

@@ -21,3 +21,10 @@ pub fn entry(start: i32, end: i32) -> LogEntry {
         hash: 0xabc,
     }
 }
+
+/// Log entries by first output, from `(output, start, end)`.
+pub fn log(lines: &[(&str, i32, i32)]) -> Vec<(String, LogEntry)> {
+    (lines.iter())
+        .map(|&(o, s, e)| (o.to_string(), entry(s, e)))
+        .collect()
+}
