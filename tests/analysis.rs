@@ -208,7 +208,7 @@ fn simulate_predicts_the_build_it_replays() {
     let total = sim["total_work_seconds"].as_f64().unwrap();
     let critical = sim["critical_path_seconds"].as_f64().unwrap();
     let runs = sim["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 8, "{sim:#}");
+    assert_eq!(runs.len(), 4 * 3, "{sim:#}");
     for r in runs {
         let f = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("{k} in {r}"));
         let slack = 1e-6;

@@ -20,19 +20,23 @@ use std::collections::BinaryHeap;
 pub enum Rule {
     /// The largest critical-path weight first (the edge's time plus the
     /// longest chain of times after it to the end of the build), ties in
-    /// node order: the policy of ninja 1.12's priority queue, weighted by
-    /// logged times.
+    /// node order: ninja 1.12's priority queue, weighted by logged times.
     Critical,
+    /// The same queue weighted as ninja 1.12 and 1.13 weight it: 1 per
+    /// edge that takes time (their `EdgeWeightHeuristic`: 0 for phony
+    /// edges, 1 for the rest), so the longest chain in edges goes first.
+    Ninja112,
     /// Node order, as ninja 1.11's ready set (and ggninja's `Plan`).
     Ninja111,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 2] = [Rule::Critical, Rule::Ninja111];
+    pub const ALL: [Rule; 3] = [Rule::Critical, Rule::Ninja112, Rule::Ninja111];
 
     pub fn name(self) -> &'static str {
         match self {
             Rule::Critical => "critical",
+            Rule::Ninja112 => "ninja112",
             Rule::Ninja111 => "ninja111",
         }
     }
@@ -94,11 +98,17 @@ struct Replay<'a> {
 /// Replays `m` on `workers` workers (at least 1) under `rule`.
 pub fn simulate(m: Model, workers: usize, rule: Rule) -> Schedule {
     let n = m.ms.len();
-    let key: Vec<(u64, usize)> = match rule {
-        Rule::Critical => (weights(m.deps, m.ms).into_iter())
-            .zip(m.order)
+    let by_weight = |w: Vec<u64>| -> Vec<(u64, usize)> {
+        (w.into_iter().zip(m.order))
             .map(|(w, &o)| (u64::MAX - w, o))
-            .collect(),
+            .collect()
+    };
+    let key = match rule {
+        Rule::Critical => by_weight(weights(m.deps, m.ms)),
+        Rule::Ninja112 => {
+            let unit: Vec<u64> = m.ms.iter().map(|&t| u64::from(t > 0)).collect();
+            by_weight(weights(m.deps, &unit))
+        }
         Rule::Ninja111 => m.order.iter().map(|&o| (0, o)).collect(),
     };
     let mut dependents = vec![Vec::new(); n];
@@ -215,6 +225,19 @@ mod tests {
             depths: &[0],
         };
         simulate(m, workers, rule)
+    }
+
+    /// Ninja 1.12's unit weights put the longest chain in edges first,
+    /// which here is not the longest in time: two x, a chain c1 → c2 → c3
+    /// of 1 unit each, and a long L of 10 last in node order, at -j2.
+    #[test]
+    fn unit_weights_follow_edges_not_time() {
+        let deps = vec![vec![], vec![], vec![], vec![2], vec![3], vec![]];
+        let ms = [1, 1, 1, 1, 1, 10];
+        let length = |rule| run(&deps, &ms, 2, rule).length;
+        assert_eq!(length(Rule::Critical), 10);
+        assert_eq!(length(Rule::Ninja111), 11);
+        assert_eq!(length(Rule::Ninja112), 12);
     }
 
     /// s(1) → {x(4), y(3)} → e(2): on 1 worker the sum, on 2 the

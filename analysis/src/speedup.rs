@@ -192,39 +192,40 @@ pub fn render(s: &Simulation) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "total work     {:.3} s\ncritical path  {:.3} s\n\n\
-         {:>6}  {:>25}  {:>25}  {:>21}\n\
-         {:>6}  {:>9} {:>7} {:>7}  {:>9} {:>7} {:>7}  {:>10} {:>10}",
-        s.total_work_seconds,
-        s.critical_path_seconds,
-        "",
-        "critical",
-        "ninja111",
-        "bounds (s)",
-        "jobs",
-        "seconds",
-        "speedup",
-        "busy",
-        "seconds",
-        "speedup",
-        "busy",
-        "lower",
-        "upper",
+        "total work     {:.3} s\ncritical path  {:.3} s\n",
+        s.total_work_seconds, s.critical_path_seconds
     );
-    for pair in s.runs.chunks(2) {
-        let [c, f] = pair else { continue };
+    let group = |name: &str| format!("  {name:>25}");
+    let _ = writeln!(
+        out,
+        "{:>6}{}{}{}  {:>21}",
+        "",
+        group("critical"),
+        group("ninja112"),
+        group("ninja111"),
+        "bounds (s)"
+    );
+    let columns = format!("  {:>9} {:>7} {:>7}", "seconds", "speedup", "busy");
+    let _ = writeln!(
+        out,
+        "{:>6}{columns}{columns}{columns}  {:>10} {:>10}",
+        "jobs", "lower", "upper"
+    );
+    for runs in s.runs.chunks(Rule::ALL.len()) {
+        let _ = write!(out, "{:>6}", runs[0].jobs);
+        for r in runs {
+            let _ = write!(
+                out,
+                "  {:>9.3} {:>6.2}x {:>6.1}%",
+                r.seconds,
+                r.speedup,
+                r.utilisation * 100.0
+            );
+        }
         let _ = writeln!(
             out,
-            "{:>6}  {:>9.3} {:>6.2}x {:>6.1}%  {:>9.3} {:>6.2}x {:>6.1}%  {:>10.3} {:>10.3}",
-            c.jobs,
-            c.seconds,
-            c.speedup,
-            c.utilisation * 100.0,
-            f.seconds,
-            f.speedup,
-            f.utilisation * 100.0,
-            c.lower_bound,
-            c.upper_bound,
+            "  {:>10.3} {:>10.3}",
+            runs[0].lower_bound, runs[0].upper_bound
         );
     }
     match &s.last_build {
@@ -273,12 +274,14 @@ mod tests {
             rows,
             [
                 (1, "critical", 10.2),
+                (1, "ninja112", 10.2),
                 (1, "ninja111", 10.2),
                 (2, "critical", 6.2),
+                (2, "ninja112", 6.2),
                 (2, "ninja111", 8.2)
             ]
         );
-        let fifo = &s.runs[3];
+        let fifo = &s.runs[5];
         assert_eq!((fifo.lower_bound, fifo.upper_bound), (6.2, 11.3));
         assert!((fifo.speedup - 10.2 / 8.2).abs() < 1e-9);
         assert!((fifo.utilisation - 10.2 / 16.4).abs() < 1e-9);
@@ -289,7 +292,7 @@ mod tests {
         );
         assert_eq!(l.error_percent, 0.0);
         let text = render(&s);
-        assert!(text.contains("     2      6.200   1.65x   82.3%      8.200   1.24x   62.2%       6.200     11.300\n"), "{text}");
+        assert!(text.contains("     2      6.200   1.65x   82.3%      6.200   1.65x   82.3%      8.200   1.24x   62.2%       6.200     11.300\n"), "{text}");
         assert!(text.contains("last build at -j2 (the most edges it ran at once): 8.200 s, predicted 8.200 s (+0.0%)"), "{text}");
     }
 
