@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A local S3 + Lambda stack on 127.0.0.1 for ggninja's remote-executor tests
-# (see docs/lambda.md and /work/shared/aws-local.md for what was tried):
+# (see docs/lambda.md and the shared aws-local.md notes for what was tried):
 #   S3:     s3s-fs 0.14.1 (crates.io), checks SigV4 with dummy credentials
 #   Lambda: cargo-lambda 1.9.2 (PyPI) as the Invoke + Runtime API emulator,
 #           N instances of a prebuilt function binary, each confined with
