@@ -405,3 +405,56 @@ fn toplevel_download_leaves_intermediate_objects_in_the_bucket() {
         assert!(text(&n).contains("no work to do"), "{}", text(&n));
     }
 }
+
+/// Ctrl-C in the middle of a remote build: exit 2 as locally, no
+/// half-written output, and the next build finishes the rest (what ran
+/// remotely after the interrupt is a memo hit).
+#[test]
+fn an_interrupted_remote_build_resumes_where_it_stopped() {
+    let Some(stack) = stack_or_skip(4) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let mut manifest = String::from("rule cp\n  command = cp $in $out\n");
+    for i in 0..300 {
+        std::fs::write(dir.join(format!("src/f{i}.txt")), format!("payload {i}\n")).unwrap();
+        manifest.push_str(&format!("build out/f{i}.txt: cp src/f{i}.txt\n"));
+    }
+    std::fs::write(dir.join("build.ninja"), manifest).unwrap();
+
+    let child = stack
+        .command(&dir, &["--remote", "lambda", "-j", "32"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let done = || std::fs::read_dir(dir.join("out")).map_or(0, |d| d.count());
+    let started = std::time::Instant::now();
+    while done() < 20 && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("interrupted by user"), "{stdout}");
+    let leftovers: Vec<_> = common::files(&dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".ggninja-fetch"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(done() < 300, "the build ended before the interrupt");
+
+    assert_ok(
+        &stack.ggninja(&dir, &["--remote", "lambda", "-j", "32"]),
+        "resumed build",
+    );
+    for i in 0..300 {
+        let out = std::fs::read_to_string(dir.join(format!("out/f{i}.txt"))).unwrap();
+        assert_eq!(out, format!("payload {i}\n"));
+    }
+    let again = run(&dir, &ggninja(), &[]);
+    assert!(text(&again).contains("no work to do"), "{}", text(&again));
+}
