@@ -184,13 +184,9 @@ impl<T: Token> Runner<T> {
     /// Interrupts every running command and waits for all of them to end.
     /// Returns the tokens that were running.
     pub fn abort(&mut self) -> Vec<T> {
-        let sig = interrupted().unwrap_or(libc::SIGINT);
         for &(_, pid, console) in &self.running {
             if !console {
-                // SAFETY: plain kill(2) on the child's process group.
-                unsafe {
-                    libc::kill(-(pid as i32), sig);
-                }
+                interrupt_group(pid);
             }
         }
         let tokens: Vec<T> = self.running.iter().map(|r| r.0).collect();
@@ -227,13 +223,25 @@ fn piped(cmd: &mut Command) -> std::io::Result<std::io::PipeReader> {
     Ok(reader)
 }
 
+/// Passes the signal that interrupted us (SIGINT if none) to the process
+/// group a command started by this module leads.
+pub fn interrupt_group(pid: u32) {
+    let sig = interrupted().unwrap_or(libc::SIGINT);
+    // SAFETY: plain kill(2) on the child's process group.
+    unsafe {
+        libc::kill(-(pid as i32), sig);
+    }
+}
+
 /// Runs `command` as a build step would, on the calling thread, until it
 /// ends: for executors that run an edge locally from a thread of their own
-/// (a remote executor's fallback).
-pub fn run_captured(command: &str) -> std::io::Result<(Exit, Vec<u8>)> {
+/// (a remote executor's fallback). `started` gets the child's pid, so that
+/// an abort can reach it (`interrupt_group`).
+pub fn run_captured(command: &str, started: impl FnOnce(u32)) -> std::io::Result<(Exit, Vec<u8>)> {
     let mut cmd = shell(command);
     let reader = piped(&mut cmd)?;
     let child = cmd.spawn()?;
+    started(child.id());
     drop(cmd);
     let f = collect(Job {
         token: (),

@@ -63,13 +63,6 @@ pub(crate) async fn run(sh: Arc<Shared>, job: Job) {
     sh.finisher.finish(done);
 }
 
-/// An edge that must not go remote (see `Remote::start`) runs here, on
-/// the runtime, one per core.
-pub(crate) async fn run_local(sh: Arc<Shared>, job: Job, why: String) {
-    let done = run_here(&sh, &job, why).await;
-    sh.finisher.finish(done);
-}
-
 async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
     if from_memo(sh, job).await {
         Stats::add(&sh.stats.memo_hits, 1);
@@ -252,7 +245,19 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
     }
     let _core = sh.local_slots.acquire().await.expect("slots stay open");
     let command = job.command.clone();
-    let ran = tokio::task::spawn_blocking(move || process::run_captured(&command)).await;
+    let children = Arc::clone(&sh.children);
+    let ran = tokio::task::spawn_blocking(move || {
+        let mut pid = None;
+        let ran = process::run_captured(&command, |p| {
+            pid = Some(p);
+            children.lock().expect("children").insert(p);
+        });
+        if let Some(p) = pid {
+            children.lock().expect("children").remove(&p);
+        }
+        ran
+    })
+    .await;
     let (exit, output) = match ran {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => (Exit::Failure, format!("ggninja: {e}\n").into_bytes()),

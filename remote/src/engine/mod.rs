@@ -247,13 +247,16 @@ impl Backend for Remote {
         if task.console {
             return self.start_local(cx, task);
         }
-        let sh = Arc::clone(&self.shared);
-        let (job, local_why) = prepare(cx, &sh, &task, t);
-        let edge = task.edge;
-        let handle = match local_why {
-            None => self.rt.spawn(job::run(sh, job)),
-            Some(why) => self.rt.spawn(job::run_local(sh, job, why)),
+        let job = match prepare(cx, &self.shared, &task, t) {
+            Ok(job) => job,
+            Err(why) => {
+                let out = cx.first_output(task.edge).to_string();
+                cx.explain(|| format!("{out} runs locally: {why}"));
+                return self.start_local(cx, task);
+            }
         };
+        let edge = task.edge;
+        let handle = self.rt.spawn(job::run(Arc::clone(&self.shared), job));
         self.in_flight.insert(edge, handle);
         Ok(())
     }
@@ -283,6 +286,11 @@ impl Backend for Remote {
         for (edge, handle) in self.in_flight.drain() {
             handle.abort();
             edges.push(edge);
+        }
+        // A fallback runs on a blocking thread the abort cannot stop: its
+        // process is stopped as the local runner stops its own.
+        for &pid in self.shared.children.lock().expect("children").iter() {
+            ggninja_executor::process::interrupt_group(pid);
         }
         edges.extend(self.local.abort());
         edges
@@ -314,11 +322,15 @@ impl Backend for Remote {
     }
 }
 
-/// The job for a task, and why it must run here instead, if it must.
-fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> (Job, Option<String>) {
+/// The job for a task, or why it must run here instead.
+fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> Result<Job, String> {
     let (g, b) = (cx.graph, task.edge);
     let thunk = t.thunk();
+    if let Some(why) = stays_local(&thunk.function.argv) {
+        return Err(why);
+    }
     let roots = &sh.roots;
+    let key = t.memo_key();
     let mut uploads = Vec::new();
     let mut executable = Vec::new();
     let mut remote_inputs = Vec::new();
@@ -363,27 +375,19 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> (Job, Option<St
         executable,
         depfile: (!depfile.is_empty()).then(|| roots.virtual_path(&depfile)),
         limits: Limits::default(),
-        memo_key: Some(t.memo_key().to_string()),
+        memo_key: Some(key.to_string()),
     };
-    let (payload, mut why) = match request.to_payload() {
-        Ok(p) => (Bytes::from(p), None),
-        Err(e) => (Bytes::new(), Some(e)),
-    };
-    if why.is_none() {
-        why = stays_local(&thunk.function.argv);
-    }
-    let job = Job {
+    Ok(Job {
         edge: b,
         label: cx.first_output(b).to_string(),
         rule: g.rule_name(b).to_string(),
         command: task.command.clone(),
         restat: task.restat,
-        key: t.memo_key(),
-        payload,
+        key,
+        payload: Bytes::from(request.to_payload()?),
         uploads,
         remote_inputs,
-    };
-    (job, why)
+    })
 }
 
 fn is_in_root(path: &str) -> bool {

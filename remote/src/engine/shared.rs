@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     /// Local fallbacks running at once: the machine's cores.
     pub local_slots: Semaphore,
     pub finisher: Finisher,
+    /// Local fallbacks' processes (group leaders), for an abort to stop.
+    pub children: Arc<Mutex<std::collections::HashSet<u32>>>,
     /// Messages for the build, by edge, taken when it is waited for.
     notes: Mutex<HashMap<BuildId, Vec<Note>>>,
     /// Invocation round trips by rule (ms), for straggler detection.
@@ -48,7 +50,6 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: Config,
         store: Arc<ObjectStore>,
@@ -67,6 +68,7 @@ impl Shared {
             invoke_slots: Semaphore::new(slots),
             local_slots: Semaphore::new(local_cores.max(1)),
             finisher,
+            children: Arc::default(),
             notes: Mutex::default(),
             run_ms: Mutex::default(),
             warned: Default::default(),
