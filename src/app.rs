@@ -119,7 +119,11 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
                 return 1;
             }
         }
-        return build(app, engine, &cli.targets);
+        let targets = match &app.make {
+            Some((_, goals)) => goals,
+            None => &cli.targets,
+        };
+        return build(app, engine, targets);
     }
     app.error(&format!(
         "manifest '{}' still dirty after 100 tries, perhaps system time is not set",
@@ -130,9 +134,15 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
 
 fn load_manifest(app: &App) -> Option<Graph> {
     let parse_timer = metrics::time(".ninja parse");
+    if let Some((source, goals)) = &app.make {
+        return app.report(crate::make::load(source, goals));
+    }
     let loaded = ggninja_importer::load(&app.file, &app.parser);
     drop(parse_timer);
-    let loaded = app.report(loaded.map_err(|e| e.to_string()))?;
+    let loaded = app.report(loaded.map_err(|e| match crate::make::hint(&app.file) {
+        Some(hint) => format!("{e}\n{hint}"),
+        None => e.to_string(),
+    }))?;
     for w in &loaded.warnings {
         app.warning(w);
     }

@@ -72,6 +72,12 @@ pub struct Cli {
     pub remote_concurrency: Option<String>,
     #[arg(long, value_name = "all|toplevel")]
     pub remote_download: Option<String>,
+    /// Read the build from GNU make's database (`make -p`) instead.
+    #[arg(long)]
+    pub make: bool,
+    /// Read the build from a saved `make -p` dump.
+    #[arg(long, value_name = "FILE")]
+    pub make_db: Option<String>,
     #[arg(short = 'h', long = "help")]
     pub help: bool,
     pub targets: Vec<String>,
@@ -181,6 +187,9 @@ ggninja options:
   --remote-timeout SECS    one invocation's limit [default 900]
   --remote-concurrency N   invocations in flight at most [default: $GGNINJA_REMOTE_CONCURRENCY or -j]
   --remote-download=toplevel  leave intermediate objects and archives in the bucket [default: all]
+  --make         read the build from GNU make's database (make -p): -f names the makefile,
+                 VAR=value among the targets is passed to make [make: $MAKE]
+  --make-db FILE read the build from a saved `make -p` dump
 ",
         v = ggninja_importer::VERSION
     )

@@ -20,6 +20,8 @@ pub struct App {
     pub config: Config,
     pub parser: Options,
     pub file: String,
+    /// `--make`/`--make-db`: the graph comes from make, for these goals.
+    pub make: Option<(crate::make::Source, Vec<String>)>,
 }
 
 impl App {
@@ -38,6 +40,7 @@ impl App {
             config: settings.config,
             parser: settings.parser,
             file: cli.file.clone(),
+            make: crate::make::source(cli),
         }
     }
     pub fn error(&self, msg: &str) {

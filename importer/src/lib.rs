@@ -4,6 +4,7 @@
 //! (depfiles) are in the `ggninja-syntax` crate. Unaware of running
 //! anything: a loaded graph is all they give.
 
+pub mod make;
 pub mod ninja;
 
 pub use ninja::dyndep;

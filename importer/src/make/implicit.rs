@@ -1,0 +1,222 @@
+//! make's implicit rule search (GNU make 4.3's `pattern_search`), for the
+//! targets that have no recipe of their own.
+//!
+//! `make -p` run with a goal that builds nothing prints the pattern rules
+//! but has searched for none of the files, so the search is done here as
+//! make does it: rules whose target pattern matches the name (the file's
+//! directory set aside when the pattern has no `/`), shortest stem first;
+//! match-anything rules dropped once a specific one matched; a rule applies
+//! when each prerequisite is named for the target, known to make, or exists,
+//! and on a second pass when a missing one can itself be made by a rule (an
+//! intermediate file; a rule never twice in one chain, terminal rules never
+//! in the middle). Ignores `vpath` (the importer refuses search paths) and
+//! secondary expansion.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::db::PatternRule;
+use super::pattern::Pattern;
+
+/// How a target is made by a pattern rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Index into the database's rules.
+    pub rule: usize,
+    /// `$*`: the stem, with the target's directory when it was set aside.
+    pub stem: String,
+    pub prereqs: Vec<String>,
+    pub order_only: Vec<String>,
+    /// The rule's other targets, made by the same run of its recipe.
+    pub also_makes: Vec<String>,
+    /// Missing prerequisites this rule needs made first, and how.
+    pub intermediates: Vec<(String, Found)>,
+}
+
+/// The search over one database's rules.
+pub struct Search<'a> {
+    rules: &'a [PatternRule],
+    targets: Vec<Vec<Pattern>>,
+    /// Every file make knows by name ("ought to exist").
+    known: &'a HashSet<String>,
+    cwd: &'a Path,
+    exists: RefCell<HashMap<String, bool>>,
+}
+
+/// One candidate: a rule and which of its targets matched.
+struct Try {
+    rule: usize,
+    target: usize,
+    stem: String,
+    dir: String,
+    sort_len: usize,
+}
+
+impl<'a> Search<'a> {
+    pub fn new(rules: &'a [PatternRule], known: &'a HashSet<String>, cwd: &'a Path) -> Self {
+        let targets = rules
+            .iter()
+            .map(|r| r.targets.iter().map(|t| Pattern::new(t)).collect())
+            .collect();
+        Search {
+            rules,
+            targets,
+            known,
+            cwd,
+            exists: RefCell::default(),
+        }
+    }
+
+    /// The rule that makes `name`; `explicit` are its own prerequisites.
+    pub fn find(&self, name: &str, explicit: &[String]) -> Option<Found> {
+        let mut in_use = vec![false; self.rules.len()];
+        self.search(name, explicit, 0, &mut in_use)
+    }
+
+    fn search(
+        &self,
+        name: &str,
+        explicit: &[String],
+        depth: u32,
+        in_use: &mut Vec<bool>,
+    ) -> Option<Found> {
+        let tries = self.candidates(name, depth, in_use);
+        for intermediate_ok in [false, true] {
+            for t in &tries {
+                let rule = &self.rules[t.rule];
+                if intermediate_ok && rule.terminal {
+                    continue;
+                }
+                in_use[t.rule] = true;
+                let found = self.apply(t, explicit, intermediate_ok, depth, in_use);
+                in_use[t.rule] = false;
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
+    }
+
+    /// Steps 1–3: matching rules, shortest stem first, match-anything ones
+    /// dropped when a specific rule matched.
+    fn candidates(&self, name: &str, depth: u32, in_use: &[bool]) -> Vec<Try> {
+        let slash = name.rfind('/').map_or(0, |i| i + 1);
+        let mut tries = Vec::new();
+        let mut specific = false;
+        for (i, rule) in self.rules.iter().enumerate() {
+            let has_prereqs = !rule.prereqs.is_empty() || !rule.order_only.is_empty();
+            if (has_prereqs && rule.recipe.is_none()) || in_use[i] {
+                continue;
+            }
+            for (ti, pattern) in self.targets[i].iter().enumerate() {
+                let anything = rule.targets[ti] == "%";
+                if depth > 0 && anything && !rule.terminal {
+                    continue;
+                }
+                let set_aside = slash > 0 && !rule.targets[ti].contains('/');
+                let (dir, file) = if set_aside {
+                    name.split_at(slash)
+                } else {
+                    ("", name)
+                };
+                let Some(stem) = pattern.stem(file).filter(|s| !s.is_empty()) else {
+                    continue;
+                };
+                specific |= !anything;
+                if !has_prereqs && rule.recipe.is_none() {
+                    continue;
+                }
+                tries.push(Try {
+                    rule: i,
+                    target: ti,
+                    stem: stem.to_string(),
+                    dir: dir.to_string(),
+                    sort_len: stem.len() + dir.len(),
+                });
+            }
+        }
+        tries.sort_by_key(|t| t.sort_len);
+        if specific {
+            let rules = self.rules;
+            tries.retain(|t| {
+                rules[t.rule].terminal || !rules[t.rule].targets.iter().any(|p| p == "%")
+            });
+        }
+        tries
+    }
+
+    /// Steps 5–6: does every prerequisite exist, ought to, or (second pass)
+    /// can it be made?
+    fn apply(
+        &self,
+        t: &Try,
+        explicit: &[String],
+        intermediate_ok: bool,
+        depth: u32,
+        in_use: &mut Vec<bool>,
+    ) -> Option<Found> {
+        let rule = &self.rules[t.rule];
+        let mut found = Found {
+            rule: t.rule,
+            stem: format!("{}{}", t.dir, t.stem),
+            prereqs: Vec::new(),
+            order_only: Vec::new(),
+            also_makes: self.also_makes(t),
+            intermediates: Vec::new(),
+        };
+        let named = |p: &String, order_only| (self.prereq(p, t), order_only);
+        let wanted = rule.prereqs.iter().map(|p| named(p, false));
+        for (prereq, order_only) in wanted.chain(rule.order_only.iter().map(|p| named(p, true))) {
+            let ok =
+                explicit.contains(&prereq) || self.known.contains(&prereq) || self.exists(&prereq);
+            if !ok {
+                if !intermediate_ok {
+                    return None;
+                }
+                let made = self.search(&prereq, &[], depth + 1, in_use)?;
+                found.intermediates.push((prereq.clone(), made));
+            }
+            if order_only {
+                found.order_only.push(prereq);
+            } else {
+                found.prereqs.push(prereq);
+            }
+        }
+        Some(found)
+    }
+
+    /// A prerequisite pattern with the stem (and set-aside directory) put in.
+    fn prereq(&self, pattern: &str, t: &Try) -> String {
+        let p = Pattern::new(pattern);
+        if !p.has_percent() {
+            return pattern.to_string();
+        }
+        format!("{}{}", t.dir, p.fill(&t.stem))
+    }
+
+    fn also_makes(&self, t: &Try) -> Vec<String> {
+        let full = format!("{}{}", t.dir, t.stem);
+        self.targets[t.rule]
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != t.target)
+            .map(|(_, p)| p.fill(&full))
+            .collect()
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        if let Some(&e) = self.exists.borrow().get(path) {
+            return e;
+        }
+        let e = self.cwd.join(path).metadata().is_ok();
+        self.exists.borrow_mut().insert(path.to_string(), e);
+        e
+    }
+}
+
+#[cfg(test)]
+#[path = "implicit_test.rs"]
+mod tests;

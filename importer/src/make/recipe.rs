@@ -1,0 +1,212 @@
+//! A make recipe as one shell command, run the way make runs it.
+//!
+//! make runs each recipe line in a shell of its own (`$(SHELL)
+//! $(.SHELLFLAGS) line`), stops at the first line that fails unless it
+//! starts with `-`, and does not echo lines starting with `@`. An edge of
+//! the graph runs one `/bin/sh -c` command, so the lines are joined with
+//! `&&`; a line that could change the shell's state for the next (`cd`,
+//! `export`, an assignment, ...) or that holds a comment runs in a
+//! subshell, so that no line sees another's state, exactly as under make.
+//! A `SHELL` other than `/bin/sh -c` runs each line through itself.
+//! Echoing is the status line's business: `@` only matters for `-v`.
+
+/// One expanded recipe line and its prefixes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub text: String,
+    /// `-`: a failure is ignored.
+    pub ignore_error: bool,
+    /// `@`: not echoed.
+    pub silent: bool,
+    /// `+`: run even under `-n`.
+    pub always: bool,
+}
+
+/// Splits the prefixes off an expanded line (any mix of `@-+` and blanks).
+pub fn line(expanded: &str) -> Line {
+    let mut l = Line {
+        text: String::new(),
+        ignore_error: false,
+        silent: false,
+        always: false,
+    };
+    let rest = expanded.trim_start_matches(|c: char| match c {
+        '@' => {
+            l.silent = true;
+            true
+        }
+        '-' => {
+            l.ignore_error = true;
+            true
+        }
+        '+' => {
+            l.always = true;
+            true
+        }
+        ' ' | '\t' => true,
+        _ => false,
+    });
+    l.text = rest.to_string();
+    l
+}
+
+/// make's shell for a recipe: `SHELL` and `.SHELLFLAGS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shell {
+    pub program: String,
+    pub flags: String,
+}
+
+impl Shell {
+    fn is_default(&self) -> bool {
+        self.program == "/bin/sh" && self.flags == "-c"
+    }
+}
+
+/// The lines as one command for `/bin/sh -c`; `oneshell` for `.ONESHELL`.
+pub fn command(lines: &[Line], shell: &Shell, oneshell: bool) -> String {
+    let lines: Vec<&Line> = lines.iter().filter(|l| !l.text.trim().is_empty()).collect();
+    if oneshell {
+        let script = lines
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        return through(shell, &script);
+    }
+    if !shell.is_default() {
+        let parts: Vec<String> = lines
+            .iter()
+            .map(|l| with_error_rule(&through(shell, &l.text), l.ignore_error, false))
+            .collect();
+        return parts.join(" && ");
+    }
+    if let [only] = lines.as_slice() {
+        if !only.ignore_error {
+            return only.text.clone();
+        }
+    }
+    let many = lines.len() > 1;
+    lines
+        .iter()
+        .map(|l| with_error_rule(&l.text, l.ignore_error, many && needs_subshell(&l.text)))
+        .collect::<Vec<_>>()
+        .join(" && ")
+}
+
+/// A line ready to join: in a subshell when it must be, `|| true` when its
+/// failure is ignored.
+fn with_error_rule(text: &str, ignore_error: bool, subshell: bool) -> String {
+    match (ignore_error, subshell || text.contains('#')) {
+        (false, false) => text.to_string(),
+        (false, true) => format!("(\n{text}\n)"),
+        (true, _) => format!("{{ (\n{text}\n) || true; }}"),
+    }
+}
+
+/// `SHELL FLAGS 'text'`, quoted for `/bin/sh`.
+fn through(shell: &Shell, text: &str) -> String {
+    if shell.is_default() {
+        return text.to_string();
+    }
+    format!("{} {} {}", quote(&shell.program), shell.flags, quote(text))
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Builtins and constructs whose effect outlives their line in one shell.
+const STATEFUL: &[&str] = &[
+    "cd", "pushd", "popd", "export", "unset", "set", "exec", "exit", "trap", "umask", "alias",
+    "unalias", ".", "source", "shift", "readonly", "local", "eval", "ulimit", "return", "read",
+    "getopts", "hash", "wait", "declare", "typeset",
+];
+
+/// Could running `text` in the joined shell change what a later line sees?
+fn needs_subshell(text: &str) -> bool {
+    let words = text.split(|c: char| c.is_whitespace() || ";&|(){}`".contains(c));
+    let mut at_command = true;
+    for w in words.filter(|w| !w.is_empty()) {
+        if STATEFUL.contains(&w) || w.contains('$') && w.contains('=') {
+            return true;
+        }
+        if at_command && is_assignment(w) {
+            return true;
+        }
+        at_command = false;
+    }
+    text.contains('\n')
+}
+
+fn is_assignment(word: &str) -> bool {
+    match word.split_once('=') {
+        Some((name, _)) => {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh() -> Shell {
+        Shell {
+            program: "/bin/sh".into(),
+            flags: "-c".into(),
+        }
+    }
+
+    #[test]
+    fn prefixes_and_joining() {
+        let l = line("@-  echo hi");
+        assert!(l.silent && l.ignore_error && !l.always);
+        assert_eq!(l.text, "echo hi");
+        let lines = [line("gcc -c a.c"), line("@echo done")];
+        assert_eq!(command(&lines, &sh(), false), "gcc -c a.c && echo done");
+        let lines = [line("cd sub && ls"), line("pwd")];
+        assert_eq!(command(&lines, &sh(), false), "(\ncd sub && ls\n) && pwd");
+        let lines = [line("-rm x"), line("touch y # note")];
+        assert_eq!(
+            command(&lines, &sh(), false),
+            "{ (\nrm x\n) || true; } && (\ntouch y # note\n)"
+        );
+    }
+
+    #[test]
+    fn joined_lines_keep_make_semantics() {
+        // Each case runs under make's rules (one shell per line) and joined.
+        let cases: &[&[&str]] = &[
+            &["X=1", "test -z \"$X\""],
+            &["cd /", "test \"$(pwd)\" != /"],
+            &["-false", "true"],
+            &["false; true", "true"],
+            &["exit 3", "true"],
+            &["echo a # c", "true"],
+        ];
+        for lines in cases {
+            let parsed: Vec<Line> = lines.iter().map(|l| line(l)).collect();
+            let joined = command(&parsed, &sh(), false);
+            let mut expected = 0;
+            for l in &parsed {
+                let s = run(&l.text);
+                if s != 0 && !l.ignore_error {
+                    expected = s;
+                    break;
+                }
+            }
+            assert_eq!(run(&joined), expected, "{joined}");
+        }
+    }
+
+    fn run(cmd: &str) -> i32 {
+        std::process::Command::new("/bin/sh")
+            .args(["-c", cmd])
+            .status()
+            .unwrap()
+            .code()
+            .unwrap()
+    }
+}

@@ -1,0 +1,113 @@
+//! The target-specific variables in effect for one target's recipe.
+//!
+//! As in make: the target's own variables, then those of the patterns it
+//! matches (applied in the dump's order, so later ones are more inner),
+//! then, for each target up the chain that first needed it, that target's
+//! own and pattern variables except `private` ones; the globals last
+//! (`expand.rs`). make 4.3 prints every pattern-specific variable as if
+//! it were `:=`, so its operator is read from the makefile line the dump
+//! names; one that cannot be read is an error, never a guess.
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::db::{Database, Flavor, PatternVar, Variable};
+use super::expand::{Binding, ExpandError};
+use super::pattern::Pattern;
+use super::targets::{Plan, Target};
+
+/// Pattern-specific variables with their real operator.
+pub struct PatternVars {
+    vars: Vec<(Pattern, String, Variable)>,
+}
+
+impl PatternVars {
+    /// Reads each variable's operator from its makefile line.
+    pub fn read(db: &Database, cwd: &Path) -> Result<PatternVars, ExpandError> {
+        let mut files: HashMap<String, Option<String>> = HashMap::default();
+        let mut vars = Vec::new();
+        for pv in &db.pattern_vars {
+            let flavor = operator(pv, cwd, &mut files).ok_or_else(|| {
+                ExpandError::Unsupported(format!(
+                    "the pattern-specific variable '{}: {}' (its operator could not be read{})",
+                    pv.pattern,
+                    pv.name,
+                    pv.var
+                        .from
+                        .as_ref()
+                        .map(|l| format!(" at {l}"))
+                        .unwrap_or_default()
+                ))
+            })?;
+            let mut var = pv.var.clone();
+            var.flavor = flavor;
+            vars.push((Pattern::new(&pv.pattern), pv.name.clone(), var));
+        }
+        Ok(PatternVars { vars })
+    }
+
+    /// The variables of patterns `name` matches, innermost first.
+    fn matching<'a>(&'a self, name: &str) -> impl Iterator<Item = Binding<'a>> + 'a {
+        let hits: Vec<Binding<'a>> = self
+            .vars
+            .iter()
+            .filter(|(p, _, _)| p.matches(name))
+            .map(|(_, n, v)| Binding { name: n, var: v })
+            .collect();
+        hits.into_iter().rev()
+    }
+}
+
+/// `=`, `:=`/`::=` or `+=` after `NAME` on the line the variable came from.
+fn operator(
+    pv: &PatternVar,
+    cwd: &Path,
+    files: &mut HashMap<String, Option<String>>,
+) -> Option<Flavor> {
+    let from = pv.var.from.as_ref()?;
+    let text = files
+        .entry(from.file.clone())
+        .or_insert_with(|| std::fs::read_to_string(cwd.join(&from.file)).ok())
+        .as_ref()?;
+    let line = text.lines().nth((from.line as usize).checked_sub(1)?)?;
+    let (_, after_pattern) = line.split_once(':')?;
+    let at = after_pattern.find(pv.name.as_str())?;
+    let op = after_pattern[at + pv.name.len()..].trim_start();
+    if op.starts_with("+=") {
+        Some(Flavor::Append)
+    } else if op.starts_with(":=") || op.starts_with("::=") {
+        Some(Flavor::Simple)
+    } else if op.starts_with('=') {
+        Some(Flavor::Recursive)
+    } else {
+        None
+    }
+}
+
+/// The bindings for target `i` of `plan`, innermost first.
+pub fn bindings<'a>(patterns: &'a PatternVars, plan: &'a Plan<'a>, i: usize) -> Vec<Binding<'a>> {
+    let mut out = Vec::new();
+    let mut at = Some(i);
+    let mut inherited = false;
+    while let Some(t) = at {
+        let target = &plan.targets[t];
+        let own = own_vars(target);
+        out.extend(own.filter(|b| !(inherited && b.var.private)));
+        let pats = patterns.matching(&target.name);
+        out.extend(pats.filter(|b| !(inherited && b.var.private)));
+        at = target.parent;
+        inherited = true;
+    }
+    out
+}
+
+/// A target's own variables, last printed innermost.
+fn own_vars<'a>(target: &'a Target<'a>) -> impl Iterator<Item = Binding<'a>> + 'a {
+    let vars: Vec<Binding<'a>> = target
+        .entries
+        .iter()
+        .flat_map(|f| f.vars.iter().map(|(n, v)| Binding { name: n, var: v }))
+        .collect();
+    vars.into_iter().rev()
+}
