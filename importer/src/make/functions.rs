@@ -250,24 +250,22 @@ fn join(a: &str, b: &str) -> String {
         .join(" ")
 }
 
-/// Each word globbed from `cwd`, results sorted per word (make 4.3).
+/// Each word globbed from `cwd` (absolute), results sorted per word (make
+/// 4.3) and relative where the word was.
 fn wildcard(cwd: &Path, text: &str) -> String {
     let mut out = Vec::new();
     for word in text.split_whitespace() {
-        let full = cwd.join(word);
-        let Some(pattern) = full.to_str() else {
+        let Some(pattern) = cwd.join(word).to_str().map(str::to_string) else {
             continue;
         };
-        let prefix_len = if Path::new(word).is_absolute() {
-            0
-        } else {
-            cwd.as_os_str().len() + 1
-        };
-        let mut found: Vec<String> = glob::glob(pattern)
+        let mut found: Vec<String> = glob::glob(&pattern)
             .into_iter()
             .flatten()
             .flatten()
-            .filter_map(|p| p.to_str().map(|s| s[prefix_len.min(s.len())..].to_string()))
+            .filter_map(|p| {
+                let rel = if Path::new(word).is_absolute() { &p } else { p.strip_prefix(cwd).ok()? };
+                rel.to_str().map(str::to_string)
+            })
             .collect();
         found.sort();
         out.extend(found);

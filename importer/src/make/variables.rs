@@ -6,7 +6,9 @@
 //! own and pattern variables except `private` ones; the globals last
 //! (`expand.rs`). make 4.3 prints every pattern-specific variable as if
 //! it were `:=`, so its operator is read from the makefile line the dump
-//! names; one that cannot be read is an error, never a guess.
+//! names; one that cannot be read is an error, never a guess. (A command
+//! line value replaces a pattern variable's value but not its operator:
+//! `make CFLAGS=x` with `%.o: CFLAGS += y` gives `x x`, in make too.)
 
 use std::path::Path;
 
