@@ -74,14 +74,23 @@ impl Pair {
             text(&m),
             text(&g)
         );
-        assert_eq!(lines(m), lines(&g), "command output differs\nggninja:\n{}", text(&g));
+        assert_eq!(
+            lines(m),
+            lines(&g),
+            "command output differs\nggninja:\n{}",
+            text(&g)
+        );
         let (a, b) = (self.contents(&self.make), self.contents(&self.ggninja));
         let differ: Vec<&String> = a
             .keys()
             .chain(b.keys())
             .filter(|k| a.get(*k) != b.get(*k))
             .collect();
-        assert!(differ.is_empty(), "files differ: {differ:?}\nggninja:\n{}", text(&g));
+        assert!(
+            differ.is_empty(),
+            "files differ: {differ:?}\nggninja:\n{}",
+            text(&g)
+        );
         g
     }
 
@@ -144,7 +153,12 @@ out:
 \tcp $< $@
 .PHONY: all
 ";
-    let Some(p) = Pair::new(&[("Makefile", makefile), ("a.in", "A\n"), ("b.in", "B\n"), ("lib.in", "L\n")]) else {
+    let Some(p) = Pair::new(&[
+        ("Makefile", makefile),
+        ("a.in", "A\n"),
+        ("b.in", "B\n"),
+        ("lib.in", "L\n"),
+    ]) else {
         return;
     };
     p.agree(&[]);
@@ -203,7 +217,12 @@ special.o: private G = mine
 sp%.o: CFLAGS += -DSP
 .PHONY: all
 ";
-    let tree = [("Makefile", makefile), ("a.c", ""), ("b.c", ""), ("special.c", "")];
+    let tree = [
+        ("Makefile", makefile),
+        ("a.c", ""),
+        ("b.c", ""),
+        ("special.c", ""),
+    ];
     let Some(p) = Pair::new(&tree) else { return };
     p.agree(&[]);
     let Some(p) = Pair::new(&tree) else { return };
@@ -283,7 +302,9 @@ clean::
 #[test]
 fn failing_recipe_fails_both() {
     let makefile = "all: a b\na:\n\t@echo a > $@\nb: a\n\t@exit 3\n";
-    let Some(p) = Pair::new(&[("Makefile", makefile)]) else { return };
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
     let g = p.agree(&[]);
     assert!(text(&g).contains("FAILED"), "{}", text(&g));
 }
@@ -297,7 +318,12 @@ prog: a.o b.o
 %.o: %.c common.h
 \t@echo $@ >> ran.log; echo '$(CFLAGS)' | cat - $< > $@
 ";
-    let tree = [("Makefile", makefile), ("a.c", "a\n"), ("b.c", "b\n"), ("common.h", "")];
+    let tree = [
+        ("Makefile", makefile),
+        ("a.c", "a\n"),
+        ("b.c", "b\n"),
+        ("common.h", ""),
+    ];
     let Some(p) = Pair::new(&tree) else { return };
     p.agree(&[]);
     let second = p.run_ggninja(&[]);
@@ -316,25 +342,37 @@ prog: a.o b.o
 #[test]
 fn what_cannot_be_reproduced_is_refused_with_its_place() {
     let makefile = "all: lib.a\nlib.a: a.o\n\tar r $@ $?\na.o:\n\ttouch $@\n";
-    let Some(p) = Pair::new(&[("Makefile", makefile)]) else { return };
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
     let g = p.run_ggninja(&[]);
     assert!(!g.status.success());
     let msg = text(&g);
-    assert!(msg.contains("cannot import 'lib.a' (Makefile:3)") && msg.contains("$?"), "{msg}");
+    assert!(
+        msg.contains("cannot import 'lib.a' (Makefile:3)") && msg.contains("$?"),
+        "{msg}"
+    );
     assert!(!p.ggninja.join("a.o").exists(), "nothing may run");
 }
 
 #[test]
 fn make_errors_and_info_reach_the_user() {
     let makefile = "$(info reading)\n$(warning careful)\nall:\n\t@echo built\n";
-    let Some(p) = Pair::new(&[("Makefile", makefile)]) else { return };
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
     let g = p.run_ggninja(&[]);
     assert!(g.status.success(), "{}", text(&g));
-    let (out, err) = (String::from_utf8_lossy(&g.stdout), String::from_utf8_lossy(&g.stderr));
+    let (out, err) = (
+        String::from_utf8_lossy(&g.stdout),
+        String::from_utf8_lossy(&g.stderr),
+    );
     assert!(out.contains("reading") && out.contains("built"), "{out}");
     assert!(err.contains("careful"), "{err}");
 
-    let Some(p) = Pair::new(&[("Makefile", "$(error stop here)\nall:\n")]) else { return };
+    let Some(p) = Pair::new(&[("Makefile", "$(error stop here)\nall:\n")]) else {
+        return;
+    };
     let g = p.run_ggninja(&[]);
     assert!(!g.status.success());
     assert!(text(&g).contains("stop here"), "{}", text(&g));
@@ -342,10 +380,16 @@ fn make_errors_and_info_reach_the_user() {
 
 #[test]
 fn a_makefile_without_build_ninja_gets_a_hint_and_bad_dumps_clear_errors() {
-    let Some(p) = Pair::new(&[("Makefile", "all:\n"), ("cut.db", "# GNU Make 4.3\n# Variables\n")]) else {
+    let Some(p) = Pair::new(&[
+        ("Makefile", "all:\n"),
+        ("cut.db", "# GNU Make 4.3\n# Variables\n"),
+    ]) else {
         return;
     };
-    let out = Command::new(ggninja()).current_dir(&p.ggninja).output().unwrap();
+    let out = Command::new(ggninja())
+        .current_dir(&p.ggninja)
+        .output()
+        .unwrap();
     assert!(text(&out).contains("use --make"), "{}", text(&out));
     let out = Command::new(ggninja())
         .args(["--make-db", "cut.db"])
@@ -353,13 +397,19 @@ fn a_makefile_without_build_ninja_gets_a_hint_and_bad_dumps_clear_errors() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(text(&out).contains("make database, line 3: expected"), "{}", text(&out));
+    assert!(
+        text(&out).contains("make database, line 3: expected"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn a_saved_dump_imports_as_the_live_one() {
     let makefile = "all: x\nx: y\n\tcp y x\n";
-    let Some(p) = Pair::new(&[("Makefile", makefile), ("y", "why\n")]) else { return };
+    let Some(p) = Pair::new(&[("Makefile", makefile), ("y", "why\n")]) else {
+        return;
+    };
     let dump = Command::new("make")
         .args(["-p", "-q", "--eval=.none:", ".none"])
         .current_dir(&p.ggninja)
@@ -372,5 +422,10 @@ fn a_saved_dump_imports_as_the_live_one() {
         .current_dir(&p.ggninja)
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "cp y x\n", "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "cp y x\n",
+        "{}",
+        text(&out)
+    );
 }

@@ -263,7 +263,11 @@ fn wildcard(cwd: &Path, text: &str) -> String {
             .flatten()
             .flatten()
             .filter_map(|p| {
-                let rel = if Path::new(word).is_absolute() { &p } else { p.strip_prefix(cwd).ok()? };
+                let rel = if Path::new(word).is_absolute() {
+                    &p
+                } else {
+                    p.strip_prefix(cwd).ok()?
+                };
                 rel.to_str().map(str::to_string)
             })
             .collect();

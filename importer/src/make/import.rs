@@ -57,7 +57,8 @@ pub struct Imported {
 pub fn import(db: &Database, cwd: &Path, goals: &[String]) -> Result<Imported, ImportError> {
     refuse_unsupported(db)?;
     // `$(abspath)`, `$(wildcard)` and `$(shell)` need it whole.
-    let cwd = &std::path::absolute(cwd).map_err(|e| ImportError::Unsupported(format!("{}: {e}", cwd.display())))?;
+    let cwd = &std::path::absolute(cwd)
+        .map_err(|e| ImportError::Unsupported(format!("{}: {e}", cwd.display())))?;
     let goals = goals_or_default(db, goals)?;
     let known: HashSet<String> = db.files.iter().map(|f| f.name.clone()).collect();
     let search = Search::new(&db.rules, &known, cwd);
