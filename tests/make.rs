@@ -71,7 +71,7 @@ impl Pair {
             m.status.success(),
             g.status.success(),
             "make:\n{}\nggninja:\n{}",
-            text(&m),
+            text(m),
             text(&g)
         );
         assert_eq!(

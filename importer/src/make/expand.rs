@@ -93,6 +93,18 @@ impl<'s, 'a> Expander<'s, 'a> {
         }
     }
 
+    /// Makes `name` stand for `value` (above every definition) from now on.
+    pub fn bind(&mut self, name: &str, value: &str) {
+        self.locals.push((name.to_string(), value.to_string()));
+    }
+
+    /// Undoes the last `bind` of `name`.
+    pub fn unbind(&mut self, name: &str) {
+        if let Some(at) = self.locals.iter().rposition(|(n, _)| n == name) {
+            self.locals.remove(at);
+        }
+    }
+
     /// Expands `text` completely.
     pub fn expand(&mut self, text: &str) -> Result<String, ExpandError> {
         let mut out = String::new();

@@ -1,27 +1,33 @@
-//! A make database to a `Graph`: one build per target the goals need, its
+//! Make databases to one `Graph`: one build per target the goals need, its
 //! recipe expanded as make would expand it just before running it.
 //!
-//! Each build's command is the whole recipe (`recipe.rs`); its inputs the
-//! normal then order-only prerequisites; its outputs the target and what
-//! the same rule "also makes". Targets without a recipe become phony
-//! builds. A target whose recipe holds something that cannot be reproduced
-//! before the build (`$?`, `$(eval)`, a sub-make, ...) is refused with the
-//! target, the makefile line and the construct. Ignores what make does
-//! only while running: deleting intermediate files, `.DELETE_ON_ERROR`,
-//! echoing recipe lines.
+//! Each build's command is the whole recipe (`recipe.rs`), run in its
+//! make's directory; its inputs the normal then order-only prerequisites;
+//! its outputs the target and what the same rule "also makes". Targets
+//! without a recipe become phony builds. A recipe that runs sub-makes
+//! (`submake.rs`) becomes a phony build waiting for the sub-makes' goals,
+//! whose databases are read and imported into the same graph, paths made
+//! relative to the top make's directory: `-j` then spans directories. A
+//! target whose recipe holds something that cannot be reproduced before
+//! the build (`$?`, `$(eval)`, a shell loop over sub-makes, ...) is refused
+//! with the target, the makefile line and the construct. Ignores what make
+//! does only while running: deleting intermediate files,
+//! `.DELETE_ON_ERROR`, echoing recipe lines.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use ggninja_graph::eval::PHONY_RULE;
+use ggninja_graph::eval::{shell_escape, PHONY_RULE};
 use ggninja_graph::{path::canonicalize, Build, FileId, Graph, Pool, Rule, ROOT_SCOPE};
 
 use super::db::{Database, Location};
 use super::expand::{Automatic, ExpandError, Expander, Message, Scope};
 use super::implicit::Search;
+use super::invoke::Invocation;
 use super::recipe::{self, Shell};
-use super::targets::{plan, Making, Plan, Target};
+use super::submake::{self, SubMake};
+use super::targets::{plan, Plan, Target};
 use super::variables::{bindings, PatternVars};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,34 +54,165 @@ fn at(location: &Option<Location>) -> String {
 /// An imported make build.
 pub struct Imported {
     pub graph: Graph,
-    /// What `$(info)` and `$(warning)` printed while recipes were expanded.
+    /// What `$(info)` and `$(warning)` printed while recipes were expanded
+    /// (and what sub-makes printed while reading their makefiles).
     pub messages: Vec<Message>,
 }
 
-/// Imports what `goals` (or the default goal) need from `db`, read in
-/// make's directory `cwd`.
-pub fn import(db: &Database, cwd: &Path, goals: &[String]) -> Result<Imported, ImportError> {
-    refuse_unsupported(db)?;
-    // `$(abspath)`, `$(wildcard)` and `$(shell)` need it whole.
-    let cwd = &std::path::absolute(cwd)
-        .map_err(|e| ImportError::Unsupported(format!("{}: {e}", cwd.display())))?;
-    let goals = goals_or_default(db, goals)?;
-    let known: HashSet<String> = db.files.iter().map(|f| f.name.clone()).collect();
-    let search = Search::new(&db.rules, &known, cwd);
-    let plan = plan(db, &search, &goals);
-    let patterns =
-        PatternVars::read(db, cwd).map_err(|e| ImportError::Unsupported(e.to_string()))?;
-    let mut out = GraphOut::new(db);
-    let mut messages = Vec::new();
-    for (i, target) in plan.targets.iter().enumerate() {
-        let command = command(db, &patterns, &plan, i, cwd, &mut messages)?;
-        out.add(target, command);
+/// How a sub-make's database is read: make run in its directory (or, for
+/// a saved dump, an error saying it cannot be).
+pub type ReadMake<'r> = dyn Fn(&Invocation) -> Result<(Database, String), String> + 'r;
+
+/// Where one make ran.
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// Relative to the top make's directory (`` at the top): paths and the
+    /// `cd` before commands.
+    pub rel: String,
+    /// Absolute: `$(shell)`, `$(wildcard)`, stats.
+    pub abs: PathBuf,
+    /// Command-line variables in effect (passed down through MAKEFLAGS).
+    pub assignments: Vec<String>,
+}
+
+/// The sub-makes read so far: their goals' files (None while in progress).
+type Done = HashMap<(PathBuf, SubMake), Option<Vec<FileId>>>;
+
+/// One graph from a make and every sub-make it runs.
+pub struct Importer<'r> {
+    out: GraphOut,
+    messages: Vec<Message>,
+    read: &'r ReadMake<'r>,
+    done: Done,
+}
+
+/// What a target's recipe becomes: sub-makes to wait for, then a command.
+#[derive(Default)]
+struct Body {
+    subs: Vec<SubMake>,
+    command: Option<String>,
+}
+
+impl<'r> Importer<'r> {
+    pub fn new(read: &'r ReadMake<'r>) -> Self {
+        Importer {
+            out: GraphOut::default(),
+            messages: Vec::new(),
+            read,
+            done: HashMap::default(),
+        }
     }
-    out.graph.defaults = goals.iter().map(|g| out.file(g)).collect();
-    Ok(Imported {
-        graph: out.graph,
-        messages,
-    })
+
+    /// The graph, with `goals` as its defaults.
+    pub fn finish(mut self, goals: Vec<FileId>) -> Imported {
+        self.out.graph.defaults = goals;
+        Imported {
+            graph: self.out.graph,
+            messages: self.messages,
+        }
+    }
+
+    /// Imports what `goals` (or the default goal) need from `db`, read at
+    /// `place`; returns the goals' files.
+    pub fn import(
+        &mut self,
+        db: &Database,
+        place: &Place,
+        goals: &[String],
+    ) -> Result<Vec<FileId>, ImportError> {
+        refuse_unsupported(db)?;
+        let goals = goals_or_default(db, goals)?;
+        let known: HashSet<String> = db.files.iter().map(|f| f.name.clone()).collect();
+        let search = Search::new(&db.rules, &known, &place.abs);
+        let plan = plan(db, &search, &goals);
+        let patterns = PatternVars::read(db, &place.abs)
+            .map_err(|e| ImportError::Unsupported(e.to_string()))?;
+        self.out.notparallel(db);
+        for (i, target) in plan.targets.iter().enumerate() {
+            let refuse = |reason: String| ImportError::Refused {
+                target: target.name.clone(),
+                location: target.location(db),
+                reason,
+            };
+            let body = body(db, &patterns, &plan, i, &place.abs, &mut self.messages)?;
+            let mut subs = Vec::new();
+            for s in &body.subs {
+                subs.extend(self.sub_make(place, s).map_err(refuse)?);
+            }
+            self.out.add(target, body.command, &subs, &place.rel);
+        }
+        Ok(goals.iter().map(|g| self.out.file(g, &place.rel)).collect())
+    }
+
+    /// Imports the sub-make `s` run from `place`; its goals' files.
+    fn sub_make(&mut self, place: &Place, s: &SubMake) -> Result<Vec<FileId>, String> {
+        let abs = lexical(&place.abs.join(&s.dir));
+        let mut assignments = place.assignments.clone();
+        assignments.extend(s.assignments.iter().cloned());
+        let key = (
+            abs.clone(),
+            SubMake {
+                assignments: assignments.clone(),
+                ..s.clone()
+            },
+        );
+        match self.done.get(&key) {
+            Some(Some(files)) => return Ok(files.clone()),
+            Some(None) => {
+                return Err(format!(
+                    "a sub-make that runs itself again ({})",
+                    abs.display()
+                ))
+            }
+            None => {}
+        }
+        self.done.insert(key.clone(), None);
+        let inv = Invocation {
+            program: None,
+            dir: abs.clone(),
+            makefiles: s.makefiles.clone(),
+            assignments: assignments.clone(),
+        };
+        let (db, printed) =
+            (self.read)(&inv).map_err(|e| format!("its sub-make in {}: {e}", abs.display()))?;
+        if !printed.is_empty() {
+            self.messages
+                .push(Message::Info(printed.trim_end_matches('\n').to_string()));
+        }
+        let rel = relative(&place.rel, &s.dir);
+        let sub = Place {
+            rel,
+            abs,
+            assignments,
+        };
+        let files = self
+            .import(&db, &sub, &s.goals)
+            .map_err(|e| e.to_string())?;
+        self.done.insert(key, Some(files.clone()));
+        Ok(files)
+    }
+}
+
+/// `a/../b` resolved without the file system (make's `$(CURDIR)` is too).
+fn lexical(path: &Path) -> PathBuf {
+    let text = path.to_string_lossy();
+    PathBuf::from(canonicalize(&text).unwrap_or_else(|| text.into_owned()))
+}
+
+/// `dir` (as the recipe named it) relative to the top make's directory.
+fn relative(parent: &str, dir: &str) -> String {
+    if dir.starts_with('/') {
+        return dir.to_string();
+    }
+    let joined = if parent.is_empty() {
+        dir.to_string()
+    } else {
+        format!("{parent}/{dir}")
+    };
+    match canonicalize(&joined).as_deref() {
+        None | Some(".") => String::new(),
+        Some(p) => p.to_string(),
+    }
 }
 
 fn goals_or_default(db: &Database, goals: &[String]) -> Result<Vec<String>, ImportError> {
@@ -104,19 +241,19 @@ fn refuse_unsupported(db: &Database) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// Target `i`'s recipe as one command (`None` for a target without one).
-fn command(
+/// Target `i`'s recipe: sub-makes and a command, either maybe absent.
+fn body(
     db: &Database,
     patterns: &PatternVars,
     plan: &Plan,
     i: usize,
     cwd: &Path,
     messages: &mut Vec<Message>,
-) -> Result<Option<String>, ImportError> {
+) -> Result<Body, ImportError> {
     let target = &plan.targets[i];
     let recipes = target.recipe(db);
     if recipes.is_empty() {
-        return Ok(None);
+        return Ok(Body::default());
     }
     let refuse = |reason: String| ImportError::Refused {
         target: target.name.clone(),
@@ -136,17 +273,29 @@ fn command(
         cwd,
     };
     let mut ex = Expander::new(&scope);
-    let mut lines = Vec::new();
-    for r in &recipes {
-        for raw in &r.lines {
-            if names_make(raw) {
-                return Err(refuse(
-                    "a recursive make ($(MAKE)) is not followed yet".into(),
-                ));
+    let raw: Vec<&String> = recipes.iter().flat_map(|r| r.lines.iter()).collect();
+    // Sub-make lines first (their goals become inputs), then the rest.
+    let firsts = raw.iter().take_while(|l| names_make(l)).count();
+    if raw[firsts..].iter().any(|l| names_make(l)) {
+        return Err(refuse(
+            "a sub-make after other commands of the recipe".into(),
+        ));
+    }
+    let mut subs = Vec::new();
+    if firsts > 0 {
+        ex.bind("MAKE", submake::MARKER);
+        for line in &raw[..firsts] {
+            let expanded = recipe::line(&ex.expand(line).map_err(|e| refuse(describe(e)))?);
+            if !expanded.text.trim().is_empty() {
+                subs.push(submake::parse(&expanded.text).map_err(refuse)?);
             }
-            let expanded = ex.expand(raw).map_err(|e| refuse(describe(e)))?;
-            lines.push(recipe::line(&expanded));
         }
+        ex.unbind("MAKE");
+    }
+    let mut lines = Vec::new();
+    for line in &raw[firsts..] {
+        let expanded = ex.expand(line).map_err(|e| refuse(describe(e)))?;
+        lines.push(recipe::line(&expanded));
     }
     let shell = Shell {
         program: ex.variable("SHELL").map_err(|e| refuse(describe(e)))?,
@@ -156,7 +305,8 @@ fn command(
     };
     messages.append(&mut ex.messages);
     let oneshell = db.files.iter().any(|f| f.name == ".ONESHELL");
-    Ok(Some(recipe::command(&lines, &shell, oneshell)))
+    let command = (!lines.is_empty()).then(|| recipe::command(&lines, &shell, oneshell));
+    Ok(Body { subs, command })
 }
 
 fn describe(e: ExpandError) -> String {
@@ -175,12 +325,12 @@ fn names_make(raw: &str) -> bool {
 struct GraphOut {
     graph: Graph,
     rule: usize,
-    /// `.NOTPARALLEL`: make runs one recipe at a time.
+    /// `.NOTPARALLEL` in any make: one recipe at a time there.
     pool: usize,
 }
 
-impl GraphOut {
-    fn new(db: &Database) -> Self {
+impl Default for GraphOut {
+    fn default() -> Self {
         let mut graph = Graph::default();
         graph.scopes.rules.push(Rule {
             name: "make".to_string(),
@@ -190,53 +340,73 @@ impl GraphOut {
         graph.scopes.scopes[ROOT_SCOPE]
             .rules
             .insert("make".to_string(), rule);
-        let mut pool = ggninja_graph::DEFAULT_POOL;
-        if db.files.iter().any(|f| f.name == ".NOTPARALLEL") {
-            graph.pools.push(Pool {
-                name: "notparallel".to_string(),
-                depth: 1,
-            });
-            pool = graph.pools.len() - 1;
-            graph.pool_names.insert("notparallel".to_string(), pool);
+        GraphOut {
+            graph,
+            rule,
+            pool: ggninja_graph::DEFAULT_POOL,
         }
-        GraphOut { graph, rule, pool }
+    }
+}
+
+impl GraphOut {
+    /// `.NOTPARALLEL`: make runs one recipe at a time (the whole build
+    /// then, a simplification for sub-makes that say so).
+    fn notparallel(&mut self, db: &Database) {
+        if self.pool != ggninja_graph::DEFAULT_POOL
+            || !db.files.iter().any(|f| f.name == ".NOTPARALLEL")
+        {
+            return;
+        }
+        self.graph.pools.push(Pool {
+            name: "notparallel".to_string(),
+            depth: 1,
+        });
+        self.pool = self.graph.pools.len() - 1;
+        self.graph
+            .pool_names
+            .insert("notparallel".to_string(), self.pool);
     }
 
-    fn file(&mut self, name: &str) -> FileId {
-        let path = canonicalize(name).unwrap_or_else(|| name.to_string());
+    /// The file `name` names in the make at `rel`.
+    fn file(&mut self, name: &str, rel: &str) -> FileId {
+        let joined = if rel.is_empty() || name.starts_with('/') {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let path = canonicalize(&joined).unwrap_or(joined);
         self.graph.file_id(&path)
     }
 
-    fn add(&mut self, target: &Target, command: Option<String>) {
-        let out = self.file(&target.name);
+    /// The build of `target`; `subs` are sub-make goals it waits for.
+    fn add(&mut self, target: &Target, command: Option<String>, subs: &[FileId], rel: &str) {
+        let out = self.file(&target.name, rel);
         if self.graph.file(out).in_build.is_some() {
             return; // made by another target's rule ("also makes")
         }
         let mut outs = vec![out];
         for also in &target.also_makes {
-            let id = self.file(also);
+            let id = self.file(also, rel);
             if self.graph.file(id).in_build.is_none() && !outs.contains(&id) {
                 outs.push(id);
             }
         }
-        let mut ins: Vec<FileId> = Vec::new();
+        let mut ins = Unique::default();
         for p in &target.prereqs {
-            push_unique(&mut ins, self.file(p));
+            ins.push(self.file(p, rel));
         }
-        let normal = ins.len();
+        for &s in subs {
+            ins.push(s);
+        }
+        let normal = ins.list.len();
         for p in &target.order_only {
-            let id = self.file(p);
-            if !ins[..normal].contains(&id) {
-                push_unique(&mut ins, id);
-            }
+            ins.push(self.file(p, rel));
         }
-        let order_only_ins = ins.len() - normal;
-        let implicit_outs = outs.len() - 1;
-        let (rule, bindings, pool) = match (&target.making, command) {
-            (Making::Group, _) | (_, None) => (PHONY_RULE, None, ggninja_graph::DEFAULT_POOL),
-            (_, Some(command)) => {
+        let (rule, bindings, pool) = match command {
+            None => (PHONY_RULE, None, ggninja_graph::DEFAULT_POOL),
+            Some(command) => {
                 let mut b = HashMap::default();
-                b.insert("command".to_string(), command);
+                b.insert("command".to_string(), in_dir(rel, command));
                 (self.rule, Some(b), self.pool)
             }
         };
@@ -244,19 +414,37 @@ impl GraphOut {
             rule,
             scope: ROOT_SCOPE,
             bindings,
-            ins,
-            implicit_ins: 0,
-            order_only_ins,
+            order_only_ins: ins.list.len() - normal,
+            ins: ins.list,
+            implicit_outs: outs.len() - 1,
             outs,
-            implicit_outs,
             pool,
             ..Build::default()
         });
     }
 }
 
-fn push_unique(v: &mut Vec<FileId>, id: FileId) {
-    if !v.contains(&id) {
-        v.push(id);
+/// A sub-make's command runs in its directory.
+fn in_dir(rel: &str, command: String) -> String {
+    if rel.is_empty() {
+        return command;
+    }
+    let mut dir = String::new();
+    shell_escape(rel, &mut dir);
+    format!("cd {dir} && {command}")
+}
+
+/// Inputs in first-named order, each once.
+#[derive(Default)]
+struct Unique {
+    list: Vec<FileId>,
+    seen: HashSet<FileId>,
+}
+
+impl Unique {
+    fn push(&mut self, id: FileId) {
+        if self.seen.insert(id) {
+            self.list.push(id);
+        }
     }
 }

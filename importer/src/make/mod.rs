@@ -17,13 +17,14 @@ pub mod invoke;
 pub mod parse;
 mod pattern;
 mod recipe;
+mod submake;
 mod targets;
 mod variables;
 
 use std::path::Path;
 
 pub use expand::Message;
-pub use import::{ImportError, Imported};
+pub use import::{ImportError, Imported, Place};
 pub use invoke::Invocation;
 pub use parse::ParseError;
 
@@ -49,8 +50,26 @@ pub struct Loaded {
 }
 
 /// Runs make in `inv.dir` and imports what `goals` need (the default goal
-/// when empty).
+/// when empty), following its sub-makes.
 pub fn load(inv: &Invocation, goals: &[String]) -> Result<Loaded, MakeError> {
+    let (db, printed) = read_make(inv)?;
+    let read = |inv: &Invocation| read_make(inv).map_err(|e| e.to_string());
+    let mut importer = import::Importer::new(&read);
+    let top = Place {
+        rel: String::new(),
+        abs: std::path::absolute(&inv.dir)
+            .map_err(|e| MakeError::Read(inv.dir.display().to_string(), e))?,
+        assignments: inv.assignments.clone(),
+    };
+    let files = importer.import(&db, &top, goals)?;
+    Ok(Loaded {
+        printed,
+        imported: importer.finish(files),
+    })
+}
+
+/// One make's database, and what it printed before it.
+fn read_make(inv: &Invocation) -> Result<(db::Database, String), MakeError> {
     let dump = invoke::run(inv)?;
     let printed = dump
         .stdout
@@ -58,29 +77,33 @@ pub fn load(inv: &Invocation, goals: &[String]) -> Result<Loaded, MakeError> {
         .next()
         .unwrap_or_default()
         .to_string();
-    let imported = from_text(&dump.stdout, "make -p", &inv.dir, goals)?;
-    Ok(Loaded { printed, imported })
+    let db = last_top_level(&dump.stdout, "make -p")?;
+    Ok((db, printed))
 }
 
 /// Imports a saved dump (`--make-db FILE`), as if make ran in `dir`.
 pub fn load_dump(file: &str, dir: &Path, goals: &[String]) -> Result<Imported, MakeError> {
     let bytes = std::fs::read(file).map_err(|e| MakeError::Read(file.to_string(), e))?;
-    from_text(&String::from_utf8_lossy(&bytes), file, dir, goals)
+    let db = last_top_level(&String::from_utf8_lossy(&bytes), file)?;
+    let read = |_: &Invocation| Err("sub-makes cannot be followed from a saved dump".to_string());
+    let mut importer = import::Importer::new(&read);
+    let top = Place {
+        rel: String::new(),
+        abs: std::path::absolute(dir).map_err(|e| MakeError::Read(dir.display().to_string(), e))?,
+        assignments: Vec::new(),
+    };
+    let files = importer.import(&db, &top, goals)?;
+    Ok(importer.finish(files))
 }
 
 /// The top-level make's last database (a make that remade a makefile
 /// prints one before it starts over).
-fn from_text(
-    text: &str,
-    source: &str,
-    dir: &Path,
-    goals: &[String],
-) -> Result<Imported, MakeError> {
-    let dbs = parse::parse(text)?;
-    let db = dbs
+fn last_top_level(text: &str, source: &str) -> Result<db::Database, MakeError> {
+    let mut dbs = parse::parse(text)?;
+    let top = dbs.iter().map(|d| d.level).min();
+    let at = dbs
         .iter()
-        .rev()
-        .find(|d| d.level == 0)
+        .rposition(|d| Some(d.level) == top)
         .ok_or_else(|| MakeError::NoDatabase(source.to_string()))?;
-    Ok(import::import(db, dir, goals)?)
+    Ok(dbs.swap_remove(at))
 }
