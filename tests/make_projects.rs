@@ -182,3 +182,14 @@ fn zlib_configure_and_makefile() {
         touch: "inflate.c",
     });
 }
+
+#[test]
+fn lz4_recursive_make_c() {
+    compare(Project {
+        package: "lz4",
+        prepare: &[],
+        goals: &[],
+        test_goal: None,
+        touch: "lib/lz4.c",
+    });
+}

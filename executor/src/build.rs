@@ -131,6 +131,16 @@ impl<'e> Builder<'e> {
         while self.plan.more_to_do() {
             if failures_allowed > 0 && self.can_run_more() {
                 if let Some(edge) = self.plan.pop_ready() {
+                    match self.made_meanwhile(edge) {
+                        Ok(None) => {}
+                        Ok(Some(mtime)) => {
+                            if let Err(msg) = self.skip_made(edge, mtime) {
+                                return Err(fail(self, msg));
+                            }
+                            continue;
+                        }
+                        Err(msg) => return Err(fail(self, msg)),
+                    }
                     if self.e.graph.binding_bool(edge, "generator") {
                         self.e.build_log.close();
                     }
@@ -197,6 +207,61 @@ impl<'e> Builder<'e> {
         self.plan.edge_finished(self.e, edge, success)?;
         self.status.set_total(self.plan.command_edges());
         Ok(())
+    }
+
+    /// For a build imported from make: the newest output's mtime when
+    /// every output was written after the scan (by another build) and is
+    /// now newer than every input, so make would not run it.
+    fn made_meanwhile(&self, edge: BuildId) -> Result<Option<i64>, String> {
+        let b = self.e.graph.build(edge);
+        if !b.skip_if_made_meanwhile || self.e.config.dry_run {
+            return Ok(None);
+        }
+        let mut newest_out = 0;
+        let mut oldest_out = i64::MAX;
+        for &o in &b.outs {
+            let now = self.e.disk.stat(self.e.graph.path(o))?;
+            if now == 0 || now == self.e.mtime(o) {
+                return Ok(None);
+            }
+            newest_out = newest_out.max(now);
+            oldest_out = oldest_out.min(now);
+        }
+        for &i in b.dirtying_ins() {
+            if self.e.disk.stat(self.e.graph.path(i))? > oldest_out {
+                return Ok(None);
+            }
+        }
+        Ok(Some(newest_out))
+    }
+
+    /// Records a build `made_meanwhile` found done, as if it had run.
+    fn skip_made(&mut self, edge: BuildId, mtime: i64) -> Result<(), String> {
+        if self.e.config.explain {
+            let out = self
+                .e
+                .graph
+                .path(self.e.graph.build(edge).outs[0])
+                .to_string();
+            self.status.printer.print_on_new_line(
+                format!("ggninja explain: {out} was made meanwhile: not running its rule\n")
+                    .as_bytes(),
+            );
+        }
+        self.edge_finished(edge, true)?;
+        let now = self.status.elapsed_ms() as i32;
+        let cmd = self
+            .e
+            .graph
+            .command(edge, false)
+            .map_err(|e| e.to_string())?;
+        let entry = LogEntry {
+            start_ms: now,
+            end_ms: now,
+            mtime,
+            hash: self.log_hash(edge, cmd)?,
+        };
+        self.write_logs(edge, &entry, "", &[])
     }
 
     fn describe(&self, edge: BuildId) -> (String, String) {

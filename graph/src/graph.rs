@@ -74,6 +74,10 @@ pub struct Build {
     pub pool: PoolId,
     pub dyndep: Option<FileId>,
     pub generated_by_dep_loader: bool,
+    /// make's rule, for builds imported from make: a build whose outputs
+    /// another build wrote, up to date, after the scan does not run (make
+    /// decides each target just before making it; ninja decides all first).
+    pub skip_if_made_meanwhile: bool,
 }
 
 impl Build {

@@ -419,6 +419,7 @@ impl GraphOut {
             implicit_outs: outs.len() - 1,
             outs,
             pool,
+            skip_if_made_meanwhile: true,
             ..Build::default()
         });
     }
