@@ -8,7 +8,7 @@ SECS=${SECS:-630}
 CWD=${CWD:-/tmp/fuzzcwd}
 LOGS=${LOGS:-/tmp/fuzzlogs}
 mkdir -p "$CWD" "$LOGS"
-for t in ${TARGETS:-manifest manifest_eval depfile dyndep}; do
+for t in ${TARGETS:-manifest manifest_eval depfile dyndep make_db}; do
   case $t in
     manifest|manifest_eval) seeds=manifest ;;
     *) seeds=$t ;;

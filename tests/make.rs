@@ -271,7 +271,11 @@ $(OUTS): %.out: %.src
 #[test]
 fn recipes_prefixes_shells_and_special_targets() {
     let makefile = "\
-all: cdline ignored multi shelled
+all: cdline ignored multi shelled ign
+ign:
+\tfalse
+\t@echo after-ign
+.IGNORE: ign
 cdline:
 \tcd sub && pwd | sed 's,.*/,,'
 \tpwd | sed 's,.*/,,'
@@ -290,7 +294,7 @@ clean::
 \t@echo first
 clean::
 \t@echo second
-.PHONY: all cdline ignored multi shelled clean
+.PHONY: all cdline ignored multi shelled clean ign
 ";
     let Some(p) = Pair::new(&[("Makefile", makefile), ("sub/keep", "")]) else {
         return;

@@ -1,1 +1,57 @@
+use super::*;
+use crate::make::db::Recipe;
 
+fn rule(targets: &[&str], prereqs: &[&str], terminal: bool, recipe: bool) -> PatternRule {
+    PatternRule {
+        targets: targets.iter().map(|s| s.to_string()).collect(),
+        prereqs: prereqs.iter().map(|s| s.to_string()).collect(),
+        order_only: Vec::new(),
+        terminal,
+        recipe: recipe.then(Recipe::default),
+    }
+}
+
+#[test]
+fn directories_set_aside_chains_and_match_anything_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/a.y"), "").unwrap();
+    std::fs::write(dir.path().join("b.c"), "").unwrap();
+    let rules = vec![
+        rule(&["%"], &["%.sh"], false, true),
+        rule(&["%.o"], &["%.c"], false, true),
+        rule(&["%.c"], &["%.y"], false, true),
+        rule(&["%.tab.c", "%.tab.h"], &["%.yy"], false, true),
+        rule(&["%"], &["RCS/%,v"], true, true),
+    ];
+    let known = HashSet::default();
+    let search = Search::new(&rules, &known, dir.path());
+
+    let found = search.find("b.o", &[]).unwrap();
+    assert_eq!(
+        (found.rule, found.stem.as_str(), found.prereqs.as_slice()),
+        (1, "b", &["b.c".to_string()][..])
+    );
+
+    // src/a.o: %.o from src/a.c, itself made from src/a.y.
+    let found = search.find("src/a.o", &[]).unwrap();
+    assert_eq!(
+        (found.stem.as_str(), found.prereqs.as_slice()),
+        ("src/a", &["src/a.c".to_string()][..])
+    );
+    assert_eq!(found.intermediates[0].0, "src/a.c");
+    assert_eq!(found.intermediates[0].1.rule, 2);
+
+    // A specific rule matched (%.o), so `%: %.sh` is not tried for x.o.
+    assert!(search.find("x.o", &[]).is_none());
+    // Nothing specific matches `tool`: the match-anything rule applies once
+    // its prerequisite is named for the target.
+    assert_eq!(
+        search.find("tool", &["tool.sh".to_string()]).unwrap().rule,
+        0
+    );
+
+    std::fs::write(dir.path().join("p.yy"), "").unwrap();
+    let found = search.find("p.tab.h", &[]).unwrap();
+    assert_eq!(found.also_makes, ["p.tab.c"]);
+}

@@ -292,10 +292,14 @@ fn body(
         }
         ex.unbind("MAKE");
     }
+    let ignore_all =
+        special(db, ".IGNORE").is_some_and(|p| p.is_empty() || p.contains(&target.name));
     let mut lines = Vec::new();
     for line in &raw[firsts..] {
         let expanded = ex.expand(line).map_err(|e| refuse(describe(e)))?;
-        lines.push(recipe::line(&expanded));
+        let mut line = recipe::line(&expanded);
+        line.ignore_error |= ignore_all;
+        lines.push(line);
     }
     let shell = Shell {
         program: ex.variable("SHELL").map_err(|e| refuse(describe(e)))?,
@@ -304,9 +308,16 @@ fn body(
             .map_err(|e| refuse(describe(e)))?,
     };
     messages.append(&mut ex.messages);
-    let oneshell = db.files.iter().any(|f| f.name == ".ONESHELL");
+    let oneshell = special(db, ".ONESHELL").is_some();
     let command = (!lines.is_empty()).then(|| recipe::command(&lines, &shell, oneshell));
     Ok(Body { subs, command })
+}
+
+/// The prerequisites of special target `name`, when the makefile has it.
+fn special(db: &Database, name: &str) -> Option<Vec<String>> {
+    let mut entries = db.files.iter().filter(|f| f.name == name).peekable();
+    entries.peek()?;
+    Some(entries.flat_map(|f| f.prereqs.iter().cloned()).collect())
 }
 
 fn describe(e: ExpandError) -> String {
