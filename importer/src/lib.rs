@@ -1,8 +1,8 @@
-//! Parsers that turn build descriptions into a `ggninja_graph::Graph`:
-//! ninja manifests (`ninja/`: lexer, manifest, dyndep files) and, later, GNU
-//! make's `make -p` database (`make/`). The make-style rules both read
-//! (depfiles) are in the `ggninja-syntax` crate. Unaware of running
-//! anything: a loaded graph is all they give.
+//! Readers that turn build descriptions into a `ggninja_graph::Graph`:
+//! ninja manifests (`ninja/`: lexer, manifest, dyndep files) and GNU make's
+//! database (`make/`: make itself is run to print it). The make-style rules
+//! both read (depfiles) are in the `ggninja-syntax` crate. Unaware of
+//! running builds: a loaded graph is all they give.
 
 pub mod make;
 pub mod ninja;
