@@ -29,7 +29,8 @@ pub fn source(cli: &Cli) -> Option<(Source, Vec<String>)> {
         Some(file) => Source::Dump(file.clone()),
         None => Source::Run(Invocation {
             program: None,
-            dir: ".".into(),
+            // Absolute: the kept database is keyed by it.
+            dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
             // `-f` keeps ninja's default when not given.
             makefiles: (cli.file != "build.ninja")
                 .then(|| cli.file.clone())
@@ -52,8 +53,9 @@ fn is_assignment(arg: &str) -> bool {
 pub fn load(source: &Source, goals: &[String]) -> Result<Graph, String> {
     let imported = match source {
         Source::Run(inv) => {
-            let loaded = make::load(inv, goals).map_err(|e| e.to_string())?;
+            let loaded = make::load(inv, goals, Some(CACHE.as_ref())).map_err(|e| e.to_string())?;
             print!("{}", loaded.printed);
+            eprint!("{}", loaded.said);
             loaded.imported
         }
         Source::Dump(file) => {
@@ -68,6 +70,9 @@ pub fn load(source: &Source, goals: &[String]) -> Result<Graph, String> {
     }
     Ok(imported.graph)
 }
+
+/// Where make's databases are kept between runs (docs/make.md).
+pub const CACHE: &str = ".ggninja_make";
 
 /// The hint for a directory that has a Makefile and no build.ninja.
 pub fn hint(file: &str) -> Option<&'static str> {

@@ -98,7 +98,7 @@ impl Pair {
     fn contents(&self, root: &Path) -> BTreeMap<String, Vec<u8>> {
         files(root)
             .into_iter()
-            .filter(|f| !f.starts_with(".ninja_"))
+            .filter(|f| !f.starts_with(".ninja_") && !f.starts_with(".ggninja_"))
             .map(|f| {
                 let bytes = fs::read(root.join(&f)).unwrap();
                 (f, bytes)
@@ -432,4 +432,64 @@ fn a_saved_dump_imports_as_the_live_one() {
         "{}",
         text(&out)
     );
+}
+
+/// ggninja's run in `dir` with `env` set; its stdout.
+fn ggninja_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = Command::new(ggninja())
+        .args(["--make", "--quiet"])
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_kept_database_goes_stale_whenever_make_would_read_differently() {
+    let makefile =
+        "MSG ?= default\n-include extra.mk\nall:\n\t@echo $(MSG) $(EXTRA)\n.PHONY: all\n";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    let dir = &p.ggninja;
+    assert_eq!(ggninja_in(dir, &[], &[]), "default\n");
+    assert!(dir.join(".ggninja_make").is_dir(), "kept");
+    assert_eq!(ggninja_in(dir, &[], &[]), "default\n");
+    // A variable make knows, now from the environment.
+    assert_eq!(ggninja_in(dir, &[], &[("MSG", "env")]), "env\n");
+    assert_eq!(ggninja_in(dir, &[], &[]), "default\n");
+    // An -include'd makefile that appears.
+    fs::write(dir.join("extra.mk"), "EXTRA = extra\n").unwrap();
+    assert_eq!(ggninja_in(dir, &[], &[]), "default extra\n");
+    // The makefile edited (same size, other mtime).
+    fs::write(dir.join("extra.mk"), "EXTRA = other\n").unwrap();
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3);
+    fs::File::options()
+        .write(true)
+        .open(dir.join("extra.mk"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_eq!(ggninja_in(dir, &[], &[]), "default other\n");
+    // Command-line variables are part of the key.
+    assert_eq!(ggninja_in(dir, &["MSG=cli"], &[]), "cli other\n");
+    // A damaged entry is ignored.
+    for entry in fs::read_dir(dir.join(".ggninja_make")).unwrap() {
+        fs::write(entry.unwrap().path(), "{\"version\": 1, \"key\"").unwrap();
+    }
+    assert_eq!(ggninja_in(dir, &[], &[]), "default other\n");
+}
+
+#[test]
+fn makefiles_reading_the_world_are_read_each_time() {
+    let makefile = "FILES := $(wildcard *.txt)\nall:\n\t@echo $(FILES)\n.PHONY: all\n";
+    let Some(p) = Pair::new(&[("Makefile", makefile), ("a.txt", "")]) else {
+        return;
+    };
+    assert_eq!(ggninja_in(&p.ggninja, &[], &[]), "a.txt\n");
+    fs::write(p.ggninja.join("b.txt"), "").unwrap();
+    assert_eq!(ggninja_in(&p.ggninja, &[], &[]), "a.txt b.txt\n");
 }

@@ -58,7 +58,7 @@ fn build(project: &Project, src: &Path, work: &Path, program: Program) -> Built 
     run(work, program, project.goals);
     let outputs = files(work)
         .into_iter()
-        .filter(|f| !before.contains(f) && !f.starts_with(".ninja_"))
+        .filter(|f| !before.contains(f) && !f.starts_with(".ninja_") && !f.starts_with(".ggninja_"))
         .map(|f| {
             let bytes = fs::read(work.join(&f)).unwrap_or_default();
             (f, bytes)
@@ -93,7 +93,7 @@ fn rewritten_by(work: &Path, step: impl FnOnce() -> String) -> (BTreeSet<String>
     let mtimes = |dir: &Path| -> BTreeMap<String, SystemTime> {
         files(dir)
             .into_iter()
-            .filter(|f| !f.starts_with(".ninja_"))
+            .filter(|f| !f.starts_with(".ninja_") && !f.starts_with(".ggninja_"))
             .filter_map(|f| Some((f.clone(), fs::metadata(dir.join(&f)).ok()?.modified().ok()?)))
             .collect()
     };

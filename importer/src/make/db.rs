@@ -114,6 +114,10 @@ pub struct FileEntry {
     pub precious: bool,
     pub intermediate: bool,
     pub builtin: bool,
+    /// make looked for it and found nothing (`#  File does not exist.`):
+    /// while it only reads makefiles, an `-include`d one or what remaking
+    /// one needs.
+    pub absent: bool,
     /// `#  Implicit/static pattern stem: 'x'` (static pattern rules).
     pub stem: Option<String>,
     pub also_makes: Vec<String>,

@@ -128,13 +128,21 @@ impl<'r> Importer<'r> {
         let patterns = PatternVars::read(db, &place.abs)
             .map_err(|e| ImportError::Unsupported(e.to_string()))?;
         self.out.notparallel(db);
+        let cx = Context {
+            db,
+            patterns: &patterns,
+            plan: &plan,
+            cwd: &place.abs,
+            ignore: special(db, ".IGNORE"),
+            oneshell: special(db, ".ONESHELL").is_some(),
+        };
         for (i, target) in plan.targets.iter().enumerate() {
             let refuse = |reason: String| ImportError::Refused {
                 target: target.name.clone(),
                 location: target.location(db),
                 reason,
             };
-            let body = body(db, &patterns, &plan, i, &place.abs, &mut self.messages)?;
+            let body = body(&cx, i, &mut self.messages)?;
             let mut subs = Vec::new();
             for s in &body.subs {
                 subs.extend(self.sub_make(place, s).map_err(refuse)?);
@@ -241,15 +249,20 @@ fn refuse_unsupported(db: &Database) -> Result<(), ImportError> {
     Ok(())
 }
 
+/// What every target's recipe of one make is expanded with.
+struct Context<'a> {
+    db: &'a Database,
+    patterns: &'a PatternVars,
+    plan: &'a Plan<'a>,
+    cwd: &'a Path,
+    /// `.IGNORE`'s prerequisites (empty: every target), if it is there.
+    ignore: Option<HashSet<String>>,
+    oneshell: bool,
+}
+
 /// Target `i`'s recipe: sub-makes and a command, either maybe absent.
-fn body(
-    db: &Database,
-    patterns: &PatternVars,
-    plan: &Plan,
-    i: usize,
-    cwd: &Path,
-    messages: &mut Vec<Message>,
-) -> Result<Body, ImportError> {
+fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, ImportError> {
+    let (db, plan, cwd) = (cx.db, cx.plan, cx.cwd);
     let target = &plan.targets[i];
     let recipes = target.recipe(db);
     if recipes.is_empty() {
@@ -268,7 +281,7 @@ fn body(
     };
     let scope = Scope {
         globals: &db.variables,
-        bindings: bindings(patterns, plan, i),
+        bindings: bindings(cx.patterns, plan, i),
         auto: Some(&auto),
         cwd,
     };
@@ -292,8 +305,10 @@ fn body(
         }
         ex.unbind("MAKE");
     }
-    let ignore_all =
-        special(db, ".IGNORE").is_some_and(|p| p.is_empty() || p.contains(&target.name));
+    let ignore_all = cx
+        .ignore
+        .as_ref()
+        .is_some_and(|p| p.is_empty() || p.contains(&target.name));
     let mut lines = Vec::new();
     for line in &raw[firsts..] {
         let expanded = ex.expand(line).map_err(|e| refuse(describe(e)))?;
@@ -308,13 +323,12 @@ fn body(
             .map_err(|e| refuse(describe(e)))?,
     };
     messages.append(&mut ex.messages);
-    let oneshell = special(db, ".ONESHELL").is_some();
-    let command = (!lines.is_empty()).then(|| recipe::command(&lines, &shell, oneshell));
+    let command = (!lines.is_empty()).then(|| recipe::command(&lines, &shell, cx.oneshell));
     Ok(Body { subs, command })
 }
 
 /// The prerequisites of special target `name`, when the makefile has it.
-fn special(db: &Database, name: &str) -> Option<Vec<String>> {
+fn special(db: &Database, name: &str) -> Option<HashSet<String>> {
     let mut entries = db.files.iter().filter(|f| f.name == name).peekable();
     entries.peek()?;
     Some(entries.flat_map(|f| f.prereqs.iter().cloned()).collect())

@@ -37,15 +37,20 @@ pub enum InvokeError {
         source: std::io::Error,
     },
     /// make stopped (a `$(error)`, a syntax error, a failed makefile
-    /// remake); its messages went to stderr.
-    #[error("{program} stopped while reading the makefiles (exit status {status})")]
-    Failed { program: String, status: i32 },
+    /// remake): what it said, then the status.
+    #[error("{stderr}{program} stopped while reading the makefiles (exit status {status})")]
+    Failed {
+        program: String,
+        status: i32,
+        stderr: String,
+    },
 }
 
-/// What make printed: its database(s), and whatever `$(info)` wrote
-/// before them.
+/// What make printed: its database(s), whatever `$(info)` wrote before
+/// them, and its messages (`$(warning)`, ...) on stderr.
 pub struct Dump {
     pub stdout: String,
+    pub stderr: String,
 }
 
 pub fn run(inv: &Invocation) -> Result<Dump, InvokeError> {
@@ -63,11 +68,17 @@ pub fn run(inv: &Invocation) -> Result<Dump, InvokeError> {
     let status = output.status.code().unwrap_or(2);
     // 1 is -q's "the goal is out of date", which ours never is; stopping
     // (2) or a signal is a failure.
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if status > 1 {
-        return Err(InvokeError::Failed { program, status });
+        return Err(InvokeError::Failed {
+            program,
+            status,
+            stderr,
+        });
     }
     Ok(Dump {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr,
     })
 }
 
@@ -85,6 +96,6 @@ fn command(program: &str, inv: &Invocation, dir: &Path) -> Command {
         .arg(IMPORT_GOAL)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     cmd
 }

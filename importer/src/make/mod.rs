@@ -8,6 +8,7 @@
 //! (`expand`, `functions`, `variables`) into one command (`recipe`) and
 //! adds the builds. Docs: docs/make.md.
 
+mod cache;
 pub mod db;
 mod expand;
 mod functions;
@@ -46,14 +47,20 @@ pub enum MakeError {
 pub struct Loaded {
     /// `$(info)` output (stdout before the database), to show as make does.
     pub printed: String,
+    /// make's messages on stderr (`$(warning)`).
+    pub said: String,
     pub imported: Imported,
 }
 
-/// Runs make in `inv.dir` and imports what `goals` need (the default goal
-/// when empty), following its sub-makes.
-pub fn load(inv: &Invocation, goals: &[String]) -> Result<Loaded, MakeError> {
-    let (db, printed) = read_make(inv)?;
-    let read = |inv: &Invocation| read_make(inv).map_err(|e| e.to_string());
+/// Runs make in `inv.dir` (or reuses what it printed last time, kept in
+/// `cache`) and imports what `goals` need (the default goal when empty),
+/// following its sub-makes.
+pub fn load(inv: &Invocation, goals: &[String], cache: Option<&Path>) -> Result<Loaded, MakeError> {
+    let (db, printed, said) = read_make(inv, cache)?;
+    let read = |inv: &Invocation| {
+        let (db, printed, said) = read_make(inv, cache).map_err(|e| e.to_string())?;
+        Ok((db, format!("{printed}{said}")))
+    };
     let mut importer = import::Importer::new(&read);
     let top = Place {
         rel: String::new(),
@@ -64,13 +71,22 @@ pub fn load(inv: &Invocation, goals: &[String]) -> Result<Loaded, MakeError> {
     let files = importer.import(&db, &top, goals)?;
     Ok(Loaded {
         printed,
+        said,
         imported: importer.finish(files),
     })
 }
 
-/// One make's database, and what it printed before it.
-fn read_make(inv: &Invocation) -> Result<(db::Database, String), MakeError> {
-    let dump = invoke::run(inv)?;
+/// One make's database, what it printed before it, and its messages.
+fn read_make(
+    inv: &Invocation,
+    cache: Option<&Path>,
+) -> Result<(db::Database, String, String), MakeError> {
+    let kept = cache.and_then(|dir| cache::lookup(dir, inv));
+    let fresh = kept.is_none();
+    let dump = match kept {
+        Some(dump) => dump,
+        None => invoke::run(inv)?,
+    };
     let printed = dump
         .stdout
         .split("# GNU Make ")
@@ -78,7 +94,10 @@ fn read_make(inv: &Invocation) -> Result<(db::Database, String), MakeError> {
         .unwrap_or_default()
         .to_string();
     let db = last_top_level(&dump.stdout, "make -p")?;
-    Ok((db, printed))
+    if let (true, Some(dir)) = (fresh, cache) {
+        cache::store(dir, inv, &db, &dump);
+    }
+    Ok((db, printed, dump.stderr))
 }
 
 /// Imports a saved dump (`--make-db FILE`), as if make ran in `dir`.

@@ -299,6 +299,8 @@ fn file_flag(flag: &str, entry: &mut FileEntry) {
         entry.precious = true;
     } else if flag.starts_with("File is an intermediate") {
         entry.intermediate = true;
+    } else if flag == "File does not exist." {
+        entry.absent = true;
     } else if flag == "Builtin rule" {
         entry.builtin = true;
     } else if let Some(stem) = flag.strip_prefix("Implicit/static pattern stem: '") {
