@@ -42,7 +42,13 @@ pub struct Search<'a> {
     /// Every file make knows by name ("ought to exist").
     known: &'a HashSet<String>,
     cwd: &'a Path,
-    exists: RefCell<HashMap<String, bool>>,
+    /// Each directory's entries, read once (make's directory cache: a
+    /// search tries several names per file, most of them absent).
+    dirs: RefCell<HashMap<String, Option<HashSet<String>>>>,
+    /// Names no rule can make as intermediate files (make's
+    /// `file_impossible`): a source tree's every `x.c` would otherwise
+    /// try `x.y`, `x.l`, `x.w`, ... again each time.
+    impossible: RefCell<HashSet<String>>,
 }
 
 /// One candidate: a rule and which of its targets matched.
@@ -65,7 +71,8 @@ impl<'a> Search<'a> {
             targets,
             known,
             cwd,
-            exists: RefCell::default(),
+            dirs: RefCell::default(),
+            impossible: RefCell::default(),
         }
     }
 
@@ -112,6 +119,9 @@ impl<'a> Search<'a> {
                 continue;
             }
             for (ti, pattern) in self.targets[i].iter().enumerate() {
+                if !pattern.may_end(name) {
+                    continue;
+                }
                 let anything = rule.targets[ti] == "%";
                 if depth > 0 && anything && !rule.terminal {
                     continue;
@@ -176,7 +186,13 @@ impl<'a> Search<'a> {
                 if !intermediate_ok {
                     return None;
                 }
-                let made = self.search(&prereq, &[], depth + 1, in_use)?;
+                if self.impossible.borrow().contains(&prereq) {
+                    return None;
+                }
+                let Some(made) = self.search(&prereq, &[], depth + 1, in_use) else {
+                    self.impossible.borrow_mut().insert(prereq);
+                    return None;
+                };
                 found.intermediates.push((prereq.clone(), made));
             }
             if order_only {
@@ -208,13 +224,30 @@ impl<'a> Search<'a> {
     }
 
     fn exists(&self, path: &str) -> bool {
-        if let Some(&e) = self.exists.borrow().get(path) {
-            return e;
+        let (dir, name) = match path.rfind('/') {
+            Some(i) => (&path[..i.max(1)], &path[i + 1..]),
+            None => (".", path),
+        };
+        if name.is_empty() || name == "." || name == ".." {
+            return self.cwd.join(path).metadata().is_ok();
         }
-        let e = self.cwd.join(path).metadata().is_ok();
-        self.exists.borrow_mut().insert(path.to_string(), e);
-        e
+        let mut dirs = self.dirs.borrow_mut();
+        let entries = dirs
+            .entry(dir.to_string())
+            .or_insert_with(|| list(&self.cwd.join(dir)));
+        entries.as_ref().is_some_and(|e| e.contains(name))
     }
+}
+
+/// A directory's entry names, None when it cannot be read.
+fn list(dir: &Path) -> Option<HashSet<String>> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    Some(
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -73,6 +73,10 @@ pub struct Place {
     pub abs: PathBuf,
     /// Command-line variables in effect (passed down through MAKEFLAGS).
     pub assignments: Vec<String>,
+    /// What must be built before anything of this make starts: make runs
+    /// a sub-make only once the prerequisites of the target whose recipe
+    /// runs it are done (lz4's programs/ waits for lib/).
+    pub after: Vec<FileId>,
 }
 
 /// The sub-makes read so far: their goals' files (None while in progress).
@@ -144,16 +148,24 @@ impl<'r> Importer<'r> {
             };
             let body = body(&cx, i, &mut self.messages)?;
             let mut subs = Vec::new();
-            for s in &body.subs {
-                subs.extend(self.sub_make(place, s).map_err(refuse)?);
+            if !body.subs.is_empty() {
+                let after = self.out.after(place, target);
+                for s in &body.subs {
+                    subs.extend(self.sub_make(place, s, &after).map_err(refuse)?);
+                }
             }
-            self.out.add(target, body.command, &subs, &place.rel);
+            self.out.add(target, body.command, &subs, place);
         }
         Ok(goals.iter().map(|g| self.out.file(g, &place.rel)).collect())
     }
 
     /// Imports the sub-make `s` run from `place`; its goals' files.
-    fn sub_make(&mut self, place: &Place, s: &SubMake) -> Result<Vec<FileId>, String> {
+    fn sub_make(
+        &mut self,
+        place: &Place,
+        s: &SubMake,
+        after: &[FileId],
+    ) -> Result<Vec<FileId>, String> {
         let abs = lexical(&place.abs.join(&s.dir));
         let mut assignments = place.assignments.clone();
         assignments.extend(s.assignments.iter().cloned());
@@ -192,6 +204,7 @@ impl<'r> Importer<'r> {
             rel,
             abs,
             assignments,
+            after: after.to_vec(),
         };
         let files = self
             .import(&db, &sub, &s.goals)
@@ -403,8 +416,22 @@ impl GraphOut {
         self.graph.file_id(&path)
     }
 
+    /// What a sub-make run by `target`'s recipe waits for: `target`'s
+    /// prerequisites, and what `place` itself waits for.
+    fn after(&mut self, place: &Place, target: &Target) -> Vec<FileId> {
+        let mut after = Unique::default();
+        for &a in &place.after {
+            after.push(a);
+        }
+        for p in target.prereqs.iter().chain(&target.order_only) {
+            after.push(self.file(p, &place.rel));
+        }
+        after.list
+    }
+
     /// The build of `target`; `subs` are sub-make goals it waits for.
-    fn add(&mut self, target: &Target, command: Option<String>, subs: &[FileId], rel: &str) {
+    fn add(&mut self, target: &Target, command: Option<String>, subs: &[FileId], place: &Place) {
+        let rel = place.rel.as_str();
         let out = self.file(&target.name, rel);
         if self.graph.file(out).in_build.is_some() {
             return; // made by another target's rule ("also makes")
@@ -426,6 +453,11 @@ impl GraphOut {
         let normal = ins.list.len();
         for p in &target.order_only {
             ins.push(self.file(p, rel));
+        }
+        for a in &place.after {
+            if !outs.contains(a) {
+                ins.push(*a);
+            }
         }
         let (rule, bindings, pool) = match command {
             None => (PHONY_RULE, None, ggninja_graph::DEFAULT_POOL),

@@ -67,6 +67,7 @@ pub fn load(inv: &Invocation, goals: &[String], cache: Option<&Path>) -> Result<
         abs: std::path::absolute(&inv.dir)
             .map_err(|e| MakeError::Read(inv.dir.display().to_string(), e))?,
         assignments: inv.assignments.clone(),
+        after: Vec::new(),
     };
     let files = importer.import(&db, &top, goals)?;
     Ok(Loaded {
@@ -110,6 +111,7 @@ pub fn load_dump(file: &str, dir: &Path, goals: &[String]) -> Result<Imported, M
         rel: String::new(),
         abs: std::path::absolute(dir).map_err(|e| MakeError::Read(dir.display().to_string(), e))?,
         assignments: Vec::new(),
+        after: Vec::new(),
     };
     let files = importer.import(&db, &top, goals)?;
     Ok(importer.finish(files))

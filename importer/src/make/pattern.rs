@@ -51,6 +51,16 @@ impl Pattern {
         rest.strip_suffix(suffix.as_str())
     }
 
+    /// A cheap first test: could `word` match, by its last byte?
+    pub fn may_end(&self, word: &str) -> bool {
+        let tail = match &self.suffix {
+            Some(s) if !s.is_empty() => s.as_bytes(),
+            Some(_) => return true,
+            None => self.prefix.as_bytes(),
+        };
+        tail.last() == word.as_bytes().last()
+    }
+
     pub fn matches(&self, word: &str) -> bool {
         self.stem(word).is_some()
     }
