@@ -493,3 +493,34 @@ fn makefiles_reading_the_world_are_read_each_time() {
     fs::write(p.ggninja.join("b.txt"), "").unwrap();
     assert_eq!(ggninja_in(&p.ggninja, &[], &[]), "a.txt b.txt\n");
 }
+
+#[test]
+fn imported_builds_memoize_with_cache() {
+    let makefile = "prog: a.o b.o\n\tcc -o $@ $^\n%.o: %.c\n\tcc -c $< -o $@\n";
+    let tree = [
+        ("Makefile", makefile),
+        ("a.c", "int b(void);\nint main(void) { return b(); }\n"),
+        ("b.c", "int b(void) { return 0; }\n"),
+    ];
+    let Some(p) = Pair::new(&tree) else { return };
+    if require_tool("cc").is_none() {
+        return;
+    }
+    let store = p.ggninja.parent().unwrap().join("store");
+    let store = store.to_str().unwrap();
+    let dir = &p.ggninja;
+    ggninja_in(dir, &["--cache", "--store", store], &[]);
+    let built = fs::read(dir.join("prog")).unwrap();
+    ggninja_in(dir, &["-t", "clean"], &[]);
+    assert!(!dir.join("prog").exists());
+    let out = Command::new(ggninja())
+        .args(["--make", "--cache", "--store", store, "-d", "explain"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(log.matches("reusing the outputs").count(), 3, "{log}");
+    assert_eq!(fs::read(dir.join("prog")).unwrap(), built);
+    assert!(Command::new(dir.join("prog")).status().unwrap().success());
+}
