@@ -458,3 +458,47 @@ fn an_interrupted_remote_build_resumes_where_it_stopped() {
     let again = run(&dir, &ggninja(), &[]);
     assert!(text(&again).contains("no work to do"), "{}", text(&again));
 }
+
+/// A make project (bzip2's plain Makefile, through `--make`) built on the
+/// stack: its compiles and links run as thunks, its own tests pass on the
+/// result, and a clean rebuild comes from the S3 memo without invoking.
+#[test]
+fn a_make_project_builds_remotely_through_its_makefile() {
+    let Some(src) = common::fetch_source("bzip2") else {
+        return;
+    };
+    let Some(stack) = stack_or_skip(4) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bzip2");
+    common::copy_dir(&src, &dir);
+    let goals = ["libbz2.a", "bzip2", "bzip2recover"];
+    let build = |extra: &[&str]| {
+        let mut args = vec!["--make", "--remote", "lambda", "-j8"];
+        args.extend(extra);
+        args.extend(goals);
+        stack.ggninja(&dir, &args)
+    };
+    let out = build(&[]);
+    assert_ok(&out, "ggninja --make --remote lambda");
+    let s = summary(&dir);
+    // 7 library objects, bzip2.o, bzip2recover.o, two links, the archive.
+    assert!(count(&s, "invocations") >= 9, "{s}\n{}", text(&out));
+    assert_eq!(count(&s, "fallbacks"), 0, "{}", text(&out));
+    assert_ok(
+        &run(&dir, &ggninja(), &["--make", "test"]),
+        "bzip2's own tests",
+    );
+
+    assert_ok(&run(&dir, &ggninja(), &["--make", "-t", "clean"]), "clean");
+    let again = build(&[]);
+    assert_ok(&again, "the rebuild");
+    let s = summary(&dir);
+    assert_eq!(count(&s, "invocations"), 0, "{s}\n{}", text(&again));
+    assert!(count(&s, "memo_hits") >= 9, "{s}");
+    assert_ok(
+        &run(&dir, &ggninja(), &["--make", "test"]),
+        "bzip2's tests after the rebuild",
+    );
+}
