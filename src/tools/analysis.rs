@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 use ggninja_analysis::speedup::{self, Simulation};
-use ggninja_analysis::{ran, runs, table, trace, Report};
+use ggninja_analysis::{ran, runs, table, trace, Analysis};
 use ggninja_executor::build_log::{read_in_order, LogEntry};
 use ggninja_executor::{disk, Engine};
 use ggninja_graph::Graph;
@@ -66,7 +66,7 @@ pub fn analyze(app: &App, e: &mut Engine, args: &Args) -> u8 {
         return 1;
     };
     let newest = runs::newest(&entries);
-    let report = Report::new(&e.graph, &nodes, |p| newest.get(p).copied());
+    let report = Analysis::new(&e.graph, &nodes, |p| newest.get(p).copied());
     let Some(report) = app.report(report.map_err(|err| err.to_string())) else {
         return 1;
     };
