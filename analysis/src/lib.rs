@@ -5,13 +5,19 @@
 //! (`analyze`, `table`); and for `-t trace`, the last build's entries
 //! (`runs`, `ran`), its worker lanes (`lanes`) and the trace JSON (`trace`);
 //! for `-t simulate`, a replay of the build on N workers (`simulate`) and
-//! what it says per worker count (`speedup`). Ignores running anything and
-//! the real scheduler: the model is a clean build with logged durations.
+//! what it says per worker count (`speedup`); for `-t report`, one HTML
+//! page of the last build and its replays: what it shows (`page`, its
+//! strings coded small by `delta`) and the HTML (`html`, `page.html`).
+//! Ignores running anything and the real scheduler: the model is a clean
+//! build with logged durations.
 
 pub mod analyze;
 pub mod critical;
+pub mod delta;
 pub mod durations;
+pub mod html;
 pub mod lanes;
+pub mod page;
 pub mod profile;
 pub mod ran;
 pub mod runs;
