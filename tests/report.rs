@@ -1,4 +1,4 @@
-//! `-t report` on a real build of sleeping
+//! `-t report` and `-t graph --critical` on a real build of sleeping
 //! commands of known durations: a diamond (a → b, c → d) and a chain
 //! (x → y). The page is opened in headless Chromium, which must run its
 //! script without an error and draw it.
@@ -221,4 +221,60 @@ fn headless(chromium: &Path, dir: &Path, name: &str, args: &[String], page: &Pat
         result.stderr
     );
     result
+}
+
+/// `-t graph --critical`: the critical path's builds, arrows and files in
+/// red; nothing else; without the flag, no red at all.
+#[test]
+fn graph_highlights_the_critical_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    built(dir);
+    let out = run(dir, &ggninja(), &["-t", "graph", "--critical", "all"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dot = String::from_utf8(out.stdout).unwrap();
+    let id_of = |path: &str| -> String {
+        let line = (dot.lines())
+            .find(|l| l.contains(&format!("[label=\"{path}\"")))
+            .unwrap_or_else(|| panic!("{path} in\n{dot}"));
+        line.split('"').nth(1).unwrap().to_string()
+    };
+    let red = |line: &str| line.contains("color=\"red\"");
+    for (file, critical) in [
+        ("a", true),
+        ("b", true),
+        ("d", true),
+        ("c", false),
+        ("x", false),
+        ("y", false),
+    ] {
+        let line = dot
+            .lines()
+            .find(|l| l.contains(&format!("[label=\"{file}\"")))
+            .unwrap();
+        assert_eq!(red(line), critical, "{file}: {line}");
+    }
+    // b is one arrow a → b; d an ellipse with b's arrow in red, c's not.
+    let arrow = |from: &str, to: &str| -> String {
+        let start = format!("\"{}\" -> \"{}\"", id_of(from), id_of(to));
+        (dot.lines().find(|l| l.starts_with(&start)))
+            .unwrap_or_else(|| panic!("{start} in\n{dot}"))
+            .to_string()
+    };
+    assert!(red(&arrow("a", "b")), "{dot}");
+    assert!(!red(&arrow("x", "y")), "{dot}");
+    let into_d: Vec<&str> = (dot.lines())
+        .filter(|l| l.contains("[arrowhead=none"))
+        .collect();
+    let from = |f: &str| {
+        into_d
+            .iter()
+            .find(|l| l.starts_with(&format!("\"{}\"", id_of(f))))
+            .unwrap()
+    };
+    assert!(red(from("b")) && !red(from("c")), "{dot}");
+
+    let plain = run(dir, &ggninja(), &["-t", "graph", "all"]);
+    assert!(plain.status.success(), "{}", text(&plain));
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("red"));
 }

@@ -138,6 +138,22 @@ impl Analysis {
     }
 }
 
+/// The edges of one critical path of building `targets` (as `Analysis`
+/// finds it, phony edges on it included), first to last, timed by
+/// `newest`: what `-t graph --critical` highlights.
+pub fn critical_builds<'a>(
+    g: &Graph,
+    targets: &[FileId],
+    newest: impl Fn(&str) -> Option<&'a LogEntry>,
+) -> Result<Vec<BuildId>, DependencyCycle> {
+    let work = Work::needed(g, targets)?;
+    let ms: Vec<u64> = (durations(g, &work.edges, newest).iter())
+        .map(|d| d.ms)
+        .collect();
+    let cpm = Cpm::of(&work.deps, &ms);
+    Ok(cpm.path.iter().map(|&i| work.edges[i]).collect())
+}
+
 fn schedule(
     g: &Graph,
     work: &Work,
@@ -268,5 +284,8 @@ mod tests {
             (3, 0.1)
         );
         assert_eq!(r.fan_ins[0].outputs, ["d"]);
+        let path = critical_builds(&g, &[g.lookup("all").unwrap()], |p| log.get(p)).unwrap();
+        let first = |b: &BuildId| g.path(g.build(*b).outs[0]);
+        assert_eq!(path.iter().map(first).collect::<Vec<_>>(), ["a", "b", "d"]);
     }
 }

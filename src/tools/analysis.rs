@@ -12,10 +12,10 @@ use std::path::Path;
 
 use ggninja_analysis::page::Page;
 use ggninja_analysis::speedup::{self, Simulation};
-use ggninja_analysis::{html, ran, runs, table, trace, Analysis};
+use ggninja_analysis::{analyze, html, ran, runs, table, trace, Analysis};
 use ggninja_executor::build_log::{read_in_order, LogEntry};
 use ggninja_executor::{disk, Engine};
-use ggninja_graph::Graph;
+use ggninja_graph::{BuildId, FileId, Graph};
 
 use super::{collect_targets, Args};
 use crate::cli::guess_parallelism;
@@ -241,6 +241,15 @@ pub fn report(app: &App, e: &mut Engine, args: &Args) -> u8 {
     }
     app.info(&format!("wrote {file}"));
     0
+}
+
+/// One critical path of building `nodes`, timed by the log's newest
+/// entries (`-t graph --critical`); None after an error message.
+pub(super) fn critical_path(app: &App, e: &Engine, nodes: &[FileId]) -> Option<Vec<BuildId>> {
+    let entries = read_log(app, &e.graph)?;
+    let newest = runs::newest(&entries);
+    let path = analyze::critical_builds(&e.graph, nodes, |p| newest.get(p).copied());
+    app.report(path.map_err(|err| err.to_string()))
 }
 
 /// Every entry of the build log in file order (read here, not by the
