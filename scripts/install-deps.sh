@@ -5,7 +5,7 @@
 # third-party projects are fetched with `apt-get source` at test time, see
 # scripts/fetch-source.sh) and the minimal build-deps of libgit2 and
 # libarchive as configured by tests/thirdparty.rs, plus gfortran for
-# tests/fortran_dyndep.rs.
+# tests/fortran_dyndep.rs and chromium for tests/report.rs.
 #
 # Idempotent: does nothing (and touches no network) when all is present.
 # Must run as root (or via sudo when available).
@@ -34,6 +34,9 @@ PACKAGES=(
     # libgit2 (USE_HTTP_PARSER=system: Debian's +ds tarball has no deps/)
     zlib1g-dev libhttp-parser-dev
     # libarchive: only zlib (already above); every other codec is disabled
+    # headless browser: tests/report.rs opens -t report's page, checks its script
+    # ran without an error and takes a screenshot
+    chromium
 )
 
 log() { echo "install-deps: $*" >&2; }

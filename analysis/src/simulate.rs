@@ -81,12 +81,91 @@ pub fn weights(deps: &[Vec<usize>], ms: &[u64]) -> Vec<u64> {
 /// order), then the edge.
 type Queue = BinaryHeap<Reverse<((u64, usize), usize)>>;
 
+/// What every replay of one model shares: who waits for each edge, and
+/// each rule's keys (computed on first use). Replaying a model at many
+/// worker counts builds these once, not per replay.
+pub struct Replays<'a> {
+    m: Model<'a>,
+    /// The edges waiting for edge `i`: `waiting[first[i]..first[i + 1]]`.
+    first: Vec<usize>,
+    waiting: Vec<usize>,
+    keys: [Option<Vec<(u64, usize)>>; 3],
+}
+
+impl<'a> Replays<'a> {
+    pub fn new(m: Model<'a>) -> Replays<'a> {
+        let n = m.ms.len();
+        let mut first = vec![0usize; n + 1];
+        for (i, ds) in m.deps.iter().enumerate() {
+            for &d in ds {
+                debug_assert!(d < i, "edges in dependency order");
+                first[d + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut fill = first.clone();
+        let mut waiting = vec![0usize; first[n]];
+        for (i, ds) in m.deps.iter().enumerate() {
+            for &d in ds {
+                waiting[fill[d]] = i;
+                fill[d] += 1;
+            }
+        }
+        Replays {
+            m,
+            first,
+            waiting,
+            keys: [None, None, None],
+        }
+    }
+
+    /// Replays the model on `workers` workers (at least 1) under `rule`.
+    pub fn run(&mut self, workers: usize, rule: Rule) -> Schedule {
+        let m = self.m;
+        let slot = rule as usize;
+        let key = self.keys[slot].get_or_insert_with(|| keys(m, rule));
+        let mut r = Replay {
+            m,
+            key,
+            first: &self.first,
+            waiting: &self.waiting,
+            waiting_on: m.deps.iter().map(Vec::len).collect(),
+            ready: BinaryHeap::new(),
+            held: vec![BinaryHeap::new(); m.depths.len()],
+            in_pool: vec![0; m.depths.len()],
+            start: vec![0; m.ms.len()],
+        };
+        let roots: Vec<usize> = (0..m.ms.len()).filter(|&i| r.waiting_on[i] == 0).collect();
+        r.became_ready(roots, 0);
+        r.run(workers.max(1))
+    }
+}
+
+/// Smaller starts first: (rule's key, node order) per edge.
+fn keys(m: Model, rule: Rule) -> Vec<(u64, usize)> {
+    let by_weight = |w: Vec<u64>| -> Vec<(u64, usize)> {
+        (w.into_iter().zip(m.order))
+            .map(|(w, &o)| (u64::MAX - w, o))
+            .collect()
+    };
+    match rule {
+        Rule::Critical => by_weight(weights(m.deps, m.ms)),
+        Rule::Ninja112 => {
+            let unit: Vec<u64> = m.ms.iter().map(|&t| u64::from(t > 0)).collect();
+            by_weight(weights(m.deps, &unit))
+        }
+        Rule::Ninja111 => m.order.iter().map(|&o| (0, o)).collect(),
+    }
+}
+
 /// The state of one replay.
 struct Replay<'a> {
     m: Model<'a>,
-    /// Smaller starts first: (rule's key, node order, edge).
-    key: Vec<(u64, usize)>,
-    dependents: Vec<Vec<usize>>,
+    key: &'a [(u64, usize)],
+    first: &'a [usize],
+    waiting: &'a [usize],
     waiting_on: Vec<usize>,
     ready: Queue,
     /// Ready edges whose pool was full, per pool.
@@ -97,40 +176,7 @@ struct Replay<'a> {
 
 /// Replays `m` on `workers` workers (at least 1) under `rule`.
 pub fn simulate(m: Model, workers: usize, rule: Rule) -> Schedule {
-    let n = m.ms.len();
-    let by_weight = |w: Vec<u64>| -> Vec<(u64, usize)> {
-        (w.into_iter().zip(m.order))
-            .map(|(w, &o)| (u64::MAX - w, o))
-            .collect()
-    };
-    let key = match rule {
-        Rule::Critical => by_weight(weights(m.deps, m.ms)),
-        Rule::Ninja112 => {
-            let unit: Vec<u64> = m.ms.iter().map(|&t| u64::from(t > 0)).collect();
-            by_weight(weights(m.deps, &unit))
-        }
-        Rule::Ninja111 => m.order.iter().map(|&o| (0, o)).collect(),
-    };
-    let mut dependents = vec![Vec::new(); n];
-    for (i, ds) in m.deps.iter().enumerate() {
-        for &d in ds {
-            debug_assert!(d < i, "edges in dependency order");
-            dependents[d].push(i);
-        }
-    }
-    let mut r = Replay {
-        m,
-        key,
-        dependents,
-        waiting_on: m.deps.iter().map(Vec::len).collect(),
-        ready: BinaryHeap::new(),
-        held: vec![BinaryHeap::new(); m.depths.len()],
-        in_pool: vec![0; m.depths.len()],
-        start: vec![0; n],
-    };
-    let roots: Vec<usize> = (0..n).filter(|&i| r.waiting_on[i] == 0).collect();
-    r.became_ready(roots, 0);
-    r.run(workers.max(1))
+    Replays::new(m).run(workers, rule)
 }
 
 impl Replay<'_> {
@@ -162,7 +208,12 @@ impl Replay<'_> {
                 running.pop();
                 let pool = self.m.pool[i];
                 self.in_pool[pool] -= 1;
-                self.ready.extend(self.held[pool].drain());
+                // One slot: only the best held edge can take it, and it is
+                // the best of its pool waiting (all of them ready by key
+                // would be held again one by one: quadratic in a pool).
+                if let Some(best) = self.held[pool].pop() {
+                    self.ready.push(best);
+                }
                 self.finished(i, now);
             }
         }
@@ -177,8 +228,7 @@ impl Replay<'_> {
     /// `i` finished at `now`: the edges it was the last wait of are ready.
     fn finished(&mut self, i: usize, now: u64) {
         let mut unblocked = Vec::new();
-        for k in 0..self.dependents[i].len() {
-            let d = self.dependents[i][k];
+        for &d in &self.waiting[self.first[i]..self.first[i + 1]] {
             self.waiting_on[d] -= 1;
             if self.waiting_on[d] == 0 {
                 unblocked.push(d);
@@ -197,8 +247,7 @@ impl Replay<'_> {
                 continue;
             }
             self.start[i] = now;
-            for k in 0..self.dependents[i].len() {
-                let d = self.dependents[i][k];
+            for &d in &self.waiting[self.first[i]..self.first[i + 1]] {
                 self.waiting_on[d] -= 1;
                 if self.waiting_on[d] == 0 {
                     edges.push(d);

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::critical::Cpm;
 use crate::durations::{durations, logged_ms};
 use crate::profile::{profile, widest};
-use crate::simulate::{simulate, Model, Rule};
+use crate::simulate::{simulate, Model, Replays, Rule};
 use crate::work::{DependencyCycle, Work};
 
 /// The worker counts replayed when none are asked for (the machine's
@@ -115,9 +115,10 @@ impl Simulation {
         jobs.sort_unstable();
         jobs.dedup();
         let mut runs = Vec::new();
+        let mut replays = Replays::new(edges.model(&ms));
         for &n in &jobs {
             for rule in Rule::ALL {
-                let length = simulate(edges.model(&ms), n, rule).length;
+                let length = replays.run(n, rule).length;
                 runs.push(run(n, rule, length, total, t_inf));
             }
         }

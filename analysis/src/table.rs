@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use crate::report::Report;
+use crate::analyze::Analysis;
 
-pub fn render(r: &Report) -> String {
+pub fn render(r: &Analysis) -> String {
     let mut out = String::new();
     summary(r, &mut out);
     critical_path(r, &mut out);
@@ -15,7 +15,7 @@ pub fn render(r: &Report) -> String {
     out
 }
 
-fn summary(r: &Report, out: &mut String) {
+fn summary(r: &Analysis, out: &mut String) {
     let p = &r.parallelism;
     let _ = writeln!(
         out,
@@ -39,7 +39,7 @@ fn summary(r: &Report, out: &mut String) {
     );
 }
 
-fn critical_path(r: &Report, out: &mut String) {
+fn critical_path(r: &Analysis, out: &mut String) {
     out.push_str("\ncritical path, first to last (* estimated):\n   seconds      drag  outputs\n");
     for e in &r.critical_path.edges {
         let mark = if e.estimated { "*" } else { " " };
@@ -53,7 +53,7 @@ fn critical_path(r: &Report, out: &mut String) {
     }
 }
 
-fn fix_first(r: &Report, out: &mut String) {
+fn fix_first(r: &Analysis, out: &mut String) {
     if r.fix_first.is_empty() {
         return;
     }
@@ -70,7 +70,7 @@ fn fix_first(r: &Report, out: &mut String) {
     }
 }
 
-fn fan_ins(r: &Report, out: &mut String) {
+fn fan_ins(r: &Analysis, out: &mut String) {
     if r.fan_ins.is_empty() {
         return;
     }
@@ -89,7 +89,7 @@ mod tests {
     fn a_chain_for_people() {
         let g = graph("build a: r\nbuild b: r a\n");
         let log = [entry(0, 1500)];
-        let r = Report::new(&g, &[g.lookup("b").unwrap()], |p| {
+        let r = Analysis::new(&g, &[g.lookup("b").unwrap()], |p| {
             (p == "a").then(|| &log[0])
         })
         .unwrap();

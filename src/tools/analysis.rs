@@ -2,18 +2,20 @@
 //! critical path, float, drag and parallelism of building the targets,
 //! timed by `.ninja_log`), `-t trace [-o FILE]` (the last build as
 //! Chrome/Perfetto trace JSON) and `-t simulate [-j N,N,...] [--json]
-//! [targets]` (the build replayed on N workers). The glue only: flags,
+//! [targets]` (the build replayed on N workers) and `-t report [-o FILE]
+//! [targets]` (all of it as one HTML page). The glue only: flags,
 //! targets, the log, where the output goes; the model is in
 //! `ggninja-analysis`.
 
 use std::io::Write;
 use std::path::Path;
 
+use ggninja_analysis::page::Page;
 use ggninja_analysis::speedup::{self, Simulation};
-use ggninja_analysis::{ran, runs, table, trace, Report};
+use ggninja_analysis::{analyze, html, ran, runs, table, trace, Analysis};
 use ggninja_executor::build_log::{read_in_order, LogEntry};
 use ggninja_executor::{disk, Engine};
-use ggninja_graph::Graph;
+use ggninja_graph::{BuildId, FileId, Graph};
 
 use super::{collect_targets, Args};
 use crate::cli::guess_parallelism;
@@ -46,6 +48,16 @@ options:
               this machine's default -j)
   --json      print the replays as JSON";
 
+const REPORT_USAGE: &str = "usage: ggninja -t report [-o FILE] [targets]
+
+the last build in .ninja_log as one self-contained HTML page: its edges on
+worker lanes with the chain it finished by, edges running over time, the
+longest steps, the time per rule, and [targets] replayed on 1 to 1024
+workers (as -t simulate)
+
+options:
+  -o FILE  write the page to FILE (default: report.html in the build dir)";
+
 pub fn analyze(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let json = args.args.iter().any(|a| a == "--json");
     let rest: Vec<String> = (args.args.iter())
@@ -66,7 +78,7 @@ pub fn analyze(app: &App, e: &mut Engine, args: &Args) -> u8 {
         return 1;
     };
     let newest = runs::newest(&entries);
-    let report = Report::new(&e.graph, &nodes, |p| newest.get(p).copied());
+    let report = Analysis::new(&e.graph, &nodes, |p| newest.get(p).copied());
     let Some(report) = app.report(report.map_err(|err| err.to_string())) else {
         return 1;
     };
@@ -80,9 +92,13 @@ pub fn analyze(app: &App, e: &mut Engine, args: &Args) -> u8 {
 }
 
 pub fn trace(app: &App, e: &mut Engine, args: &Args) -> u8 {
-    let Some(file) = trace_file(args) else {
+    let Some((file, positional)) = output_flag(args, TRACE_USAGE) else {
         return 1;
     };
+    if !positional.is_empty() {
+        println!("{TRACE_USAGE}");
+        return 1;
+    }
     let Some(entries) = read_log(app, &e.graph) else {
         return 1;
     };
@@ -179,8 +195,9 @@ fn emit(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-/// `-o FILE` (or `-oFILE`) if given; None after a usage message.
-fn trace_file(args: &Args) -> Option<Option<String>> {
+/// `-o FILE` (or `-oFILE`) if given, and the positional arguments; None
+/// after a usage message.
+fn output_flag(args: &Args, usage: &str) -> Option<(Option<String>, Vec<String>)> {
     let mut file = None;
     let mut rest = Vec::new();
     let mut words = args.args.iter();
@@ -195,12 +212,44 @@ fn trace_file(args: &Args) -> Option<Option<String>> {
         tool: args.tool,
         args: &rest,
     };
-    let (_, positional) = rest_args.flags("h", TRACE_USAGE)?;
-    if !positional.is_empty() || file.as_deref() == Some("") {
-        println!("{TRACE_USAGE}");
+    let (_, positional) = rest_args.flags("h", usage)?;
+    if file.as_deref() == Some("") {
+        println!("{usage}");
         return None;
     }
-    Some(file)
+    Some((file, positional))
+}
+
+pub fn report(app: &App, e: &mut Engine, args: &Args) -> u8 {
+    let Some((file, targets)) = output_flag(args, REPORT_USAGE) else {
+        return 1;
+    };
+    let Some(nodes) = app.report(collect_targets(e, &targets)) else {
+        return 1;
+    };
+    let Some(entries) = read_log(app, &e.graph) else {
+        return 1;
+    };
+    let page = Page::new(&e.graph, &nodes, &entries);
+    let Some(page) = app.report(page.map_err(|err| err.to_string())) else {
+        return 1;
+    };
+    let file = file.unwrap_or_else(|| log_path(&e.graph, "report.html"));
+    if let Err(err) = std::fs::write(&file, html::render(&page)) {
+        app.error(&format!("writing {file}: {}", disk::io_message(&err)));
+        return 1;
+    }
+    app.info(&format!("wrote {file}"));
+    0
+}
+
+/// One critical path of building `nodes`, timed by the log's newest
+/// entries (`-t graph --critical`); None after an error message.
+pub(super) fn critical_path(app: &App, e: &Engine, nodes: &[FileId]) -> Option<Vec<BuildId>> {
+    let entries = read_log(app, &e.graph)?;
+    let newest = runs::newest(&entries);
+    let path = analyze::critical_builds(&e.graph, nodes, |p| newest.get(p).copied());
+    app.report(path.map_err(|err| err.to_string()))
 }
 
 /// Every entry of the build log in file order (read here, not by the

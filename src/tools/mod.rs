@@ -129,6 +129,11 @@ pub const TOOLS: &[Tool] = &[
         When::Load(analysis::simulate),
     ),
     tool(
+        "report",
+        "the last build and its replays as one HTML page (ggninja)",
+        When::Load(analysis::report),
+    ),
+    tool(
         "lambda-deploy",
         "write the Lambda function's image, create or update the function (ggninja)",
         When::Load(lambda_deploy::lambda_deploy),

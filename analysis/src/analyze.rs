@@ -15,7 +15,7 @@ use crate::work::{DependencyCycle, Work};
 const TOP: usize = 10;
 
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub struct Analysis {
     /// Edges that run a command (phony ones counted apart).
     pub edges: usize,
     pub phony_edges: usize,
@@ -107,14 +107,14 @@ fn outputs(g: &Graph, b: BuildId) -> Vec<String> {
         .collect()
 }
 
-impl Report {
-    /// The report on building `targets`, timed by `newest` (the log's
+impl Analysis {
+    /// The analysis of building `targets`, timed by `newest` (the log's
     /// newest entry per output).
     pub fn new<'a>(
         g: &Graph,
         targets: &[FileId],
         newest: impl Fn(&str) -> Option<&'a LogEntry>,
-    ) -> Result<Report, DependencyCycle> {
+    ) -> Result<Analysis, DependencyCycle> {
         let work = Work::needed(g, targets)?;
         let times = durations(g, &work.edges, newest);
         let ms: Vec<u64> = times.iter().map(|d| d.ms).collect();
@@ -122,7 +122,7 @@ impl Report {
         let runs = |&i: &usize| !g.is_phony(work.edges[i]);
         let commands: Vec<usize> = (0..work.edges.len()).filter(runs).collect();
         let total: u64 = ms.iter().sum();
-        Ok(Report {
+        Ok(Analysis {
             edges: commands.len(),
             phony_edges: work.edges.len() - commands.len(),
             files: work.files(g),
@@ -136,6 +136,22 @@ impl Report {
             schedule: schedule(g, &work, &times, &cpm, &commands),
         })
     }
+}
+
+/// The edges of one critical path of building `targets` (as `Analysis`
+/// finds it, phony edges on it included), first to last, timed by
+/// `newest`: what `-t graph --critical` highlights.
+pub fn critical_builds<'a>(
+    g: &Graph,
+    targets: &[FileId],
+    newest: impl Fn(&str) -> Option<&'a LogEntry>,
+) -> Result<Vec<BuildId>, DependencyCycle> {
+    let work = Work::needed(g, targets)?;
+    let ms: Vec<u64> = (durations(g, &work.edges, newest).iter())
+        .map(|d| d.ms)
+        .collect();
+    let cpm = Cpm::of(&work.deps, &ms);
+    Ok(cpm.path.iter().map(|&i| work.edges[i]).collect())
 }
 
 fn schedule(
@@ -246,7 +262,7 @@ mod tests {
             ("x", entry(0, 200)),
         ]
         .into();
-        let r = Report::new(&g, &[g.lookup("all").unwrap()], |p| log.get(p)).unwrap();
+        let r = Analysis::new(&g, &[g.lookup("all").unwrap()], |p| log.get(p)).unwrap();
         assert_eq!((r.edges, r.phony_edges, r.files, r.depth), (6, 1, 7, 3));
         // y is estimated at r's median of 100, 300, 100, 100, 200.
         assert_eq!(r.estimated_edges, 1);
@@ -268,5 +284,8 @@ mod tests {
             (3, 0.1)
         );
         assert_eq!(r.fan_ins[0].outputs, ["d"]);
+        let path = critical_builds(&g, &[g.lookup("all").unwrap()], |p| log.get(p)).unwrap();
+        let first = |b: &BuildId| g.path(g.build(*b).outs[0]);
+        assert_eq!(path.iter().map(first).collect::<Vec<_>>(), ["a", "b", "d"]);
     }
 }
