@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 
 /// Agreement among run cases below which the test fails.
-const MIN_AGREEMENT: f64 = 0.0;
+const MIN_AGREEMENT: f64 = 0.64;
 
 /// One run longer than this is killed (a case waiting forever).
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -110,6 +110,9 @@ fn ggninja_agrees_with_make_on_its_own_test_suite() {
     let outcomes: Vec<(&Case, Outcome)> = cases.iter().map(|c| (c, replay(c))).collect();
     let summary = Summary::of(&outcomes);
     eprintln!("{}", summary.table());
+    if selected().is_some() {
+        return;
+    }
     let rate = summary.agree as f64 / summary.run as f64;
     assert!(
         rate >= MIN_AGREEMENT,
@@ -185,6 +188,9 @@ fn ggninja_args(make_args: &[String]) -> Result<Vec<String>, String> {
         match w.as_str() {
             "-s" | "--silent" | "--quiet" => {}
             "-k" | "--keep-going" => out.extend(["-k".into(), "0".into()]),
+            _ if w.starts_with("-f") && out.contains(&"-f".to_string()) => {
+                return Err("several -f makefiles (ggninja reads one)".into())
+            }
             _ if w.starts_with("-f") => out.extend(["-f".into(), value("-f")?]),
             _ if w.starts_with("-C") => out.extend(["-C".into(), value("-C")?]),
             // make's bare -j is unlimited; ninja's -j 0 is too.
@@ -208,6 +214,10 @@ fn ggninja_args(make_args: &[String]) -> Result<Vec<String>, String> {
 
 /// Builds the case with both programs and compares what they did.
 fn replay(case: &Case) -> Outcome {
+    let at = format!("{}:{}", case.script, case.line);
+    if selected().is_some_and(|c| c != case.script && c != at) {
+        return Outcome::Skipped("not selected".into());
+    }
     if let Some(why) = skip_reason(&case.script) {
         return Outcome::Skipped(why);
     }
@@ -240,7 +250,33 @@ fn replay(case: &Case) -> Outcome {
         case,
         &dir.path().join("g"),
     );
-    compare(&m, &g, &mtree, &gtree)
+    let outcome = compare(&m, &g, &mtree, &gtree);
+    if selected().is_some() {
+        show(case, &margs, &m, &g, &mtree, &gtree);
+    }
+    outcome
+}
+
+/// `MAKE_SUITE_CASE=features/errors` (or `features/errors:26`, its line):
+/// only those cases run, each shown in full, and no rate is asserted.
+fn selected() -> Option<String> {
+    std::env::var("MAKE_SUITE_CASE").ok()
+}
+
+/// Everything about one case (see `selected`).
+fn show(case: &Case, margs: &[String], m: &Run, g: &Run, mtree: &Path, gtree: &Path) {
+    for f in &case.files {
+        eprintln!("--- {} (mtime {:+.2})\n{}", f.path, f.mtime, f.data);
+    }
+    eprintln!("--- make {}", margs.join(" "));
+    for (name, r, tree) in [("make", m, mtree), ("ggninja", g, gtree)] {
+        eprintln!(
+            "--- {name}: {:?}\n{}--- stderr\n{}",
+            r.status, r.stdout, r.stderr
+        );
+        let files: Vec<String> = contents(tree).into_keys().collect();
+        eprintln!("--- files: {files:?}");
+    }
 }
 
 /// Writes the case's files, directories and links under `root`.
@@ -366,8 +402,9 @@ fn compare(m: &Run, g: &Run, mtree: &Path, gtree: &Path) -> Outcome {
             "make fails, ggninja succeeds".into()
         });
     }
-    if make_lines(&m.stdout) != ggninja_lines(&g.stdout) {
-        return Outcome::Differ("different output".into());
+    let (ml, gl) = (make_lines(&m.stdout), ggninja_lines(&g.stdout));
+    if ml != gl {
+        return Outcome::Differ(format!("different output: {}", output_kind(&ml, &gl)));
     }
     let (a, b) = (contents(mtree), contents(gtree));
     let only_g = b.keys().any(|k| !a.contains_key(k));
@@ -382,14 +419,51 @@ fn compare(m: &Run, g: &Run, mtree: &Path, gtree: &Path) -> Outcome {
     }
 }
 
-/// `refused: CONSTRUCT` for ggninja's "cannot import" error.
+/// How ggninja's lines differ from make's (both sorted): more of them
+/// (commands make did not run), fewer, or others.
+fn output_kind(make: &[String], ggninja: &[String]) -> &'static str {
+    let within = |small: &[String], big: &[String]| {
+        let mut big = big.iter().peekable();
+        small.iter().all(|s| {
+            while big.next_if(|b| *b < s).is_some() {}
+            big.next_if(|b| *b == s).is_some()
+        })
+    };
+    if within(make, ggninja) {
+        "ggninja prints more lines"
+    } else if within(ggninja, make) {
+        "ggninja prints fewer lines"
+    } else {
+        "other lines"
+    }
+}
+
+/// `refused: CONSTRUCT` for ggninja's errors naming what the importer
+/// does not support (docs/make.md, "Refused"). A `$(error)` the import
+/// reached is one too: make expands a recipe only when it runs it, after
+/// the recipes before it.
 fn refusal(stderr: &str) -> Option<String> {
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("error: cannot import"))?;
-    let reason = line.split_once("): ").or_else(|| line.split_once("': "))?.1;
-    let reason = reason.trim_end_matches(" is not supported by the importer");
-    Some(format!("refused: {}", generalize(reason)))
+    const UNSUPPORTED: [&str; 2] = [" is not supported", " are not supported"];
+    let line = stderr.lines().find(|l| l.starts_with("ggninja: error: "))?;
+    let line = line.trim_start_matches("ggninja: error: ");
+    let reason = match line.split_once("): ").or_else(|| line.split_once("': ")) {
+        Some((_, r)) if line.starts_with("cannot import") => r,
+        _ => line,
+    };
+    if reason.contains("(its operator could not be read") {
+        return Some("refused: a pattern-specific variable whose operator is unread".into());
+    }
+    if reason.starts_with("*** ") {
+        return Some("refused: $(error) expanded at import, before earlier recipes ran".into());
+    }
+    // Where a construct was found (`at Makefile:3`) varies case by case.
+    let reason = reason.trim_end_matches(" by the importer");
+    let reason = reason.split(" at ").next().unwrap_or(reason);
+    let construct = UNSUPPORTED
+        .iter()
+        .find_map(|u| reason.strip_suffix(u))
+        .or_else(|| line.starts_with("cannot import").then_some(reason))?;
+    Some(format!("refused: {}", generalize(construct)))
 }
 
 /// The kind of error ggninja printed, without the names in it.
@@ -398,7 +472,7 @@ fn error_kind(stderr: &str) -> String {
         .lines()
         .find(|l| l.starts_with("ggninja: error: "))
         .or_else(|| stderr.lines().next())
-        .unwrap_or("(no message)");
+        .unwrap_or("a command fails");
     generalize(line.trim_start_matches("ggninja: error: "))
 }
 
@@ -437,16 +511,50 @@ fn make_lines(stdout: &str) -> Vec<String> {
 /// of a failure (`FAILED: target` and the command after it) and messages.
 fn ggninja_lines(stdout: &str) -> Vec<String> {
     let mut l = Vec::new();
-    let mut after_failed = false;
+    let mut command = CommandLines::Done;
     for line in stdout.lines() {
-        let skip = after_failed || line.starts_with("FAILED: ") || line.starts_with("ggninja: ");
-        after_failed = line.starts_with("FAILED: ");
-        if !skip {
+        if line.starts_with("FAILED: ") {
+            command = CommandLines::Next;
+        } else if command != CommandLines::Done {
+            command = command.after(line);
+        } else if !line.starts_with("ggninja: ") {
             l.push(line.to_string());
         }
     }
     l.sort();
     l
+}
+
+/// Where ggninja's echo of a failed command ends. The importer joins a
+/// recipe's lines into one command, some of them in a subshell on lines of
+/// their own (`a && (\nb\n) && c`), so the echo may span several lines:
+/// it goes on while a subshell is open or a line ends with `&&`.
+#[derive(Clone, Copy, PartialEq)]
+enum CommandLines {
+    Next,
+    Open(usize),
+    Done,
+}
+
+impl CommandLines {
+    fn after(self, line: &str) -> CommandLines {
+        let mut depth = match self {
+            CommandLines::Open(d) => d,
+            _ => 0,
+        };
+        if line.starts_with(')') {
+            depth = depth.saturating_sub(1);
+        }
+        if line.ends_with('(') {
+            depth += 1;
+        }
+        let more = line.ends_with("&&") || line.ends_with("&& (");
+        if depth > 0 || more {
+            CommandLines::Open(depth)
+        } else {
+            CommandLines::Done
+        }
+    }
 }
 
 /// Every file under `root` but ggninja's logs, with its contents (a
