@@ -359,6 +359,16 @@ fn call_user(ex: &mut Expander, a: &[String]) -> Result<String, ExpandError> {
     for (i, arg) in a[1..].iter().enumerate() {
         ex.locals.push(((i + 1).to_string(), arg.clone()));
     }
+    // An outer call's higher-numbered arguments are not visible: make
+    // defines them empty for the inner call.
+    let outer = ex.locals[..depth]
+        .iter()
+        .filter_map(|(n, _)| n.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0);
+    for i in a.len()..=outer {
+        ex.locals.push((i.to_string(), String::new()));
+    }
     let value = if simple { Ok(body) } else { ex.expand(&body) };
     ex.locals.truncate(depth);
     value

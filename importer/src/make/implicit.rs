@@ -223,7 +223,7 @@ impl<'a> Search<'a> {
             .collect()
     }
 
-    fn exists(&self, path: &str) -> bool {
+    pub fn exists(&self, path: &str) -> bool {
         let (dir, name) = match path.rfind('/') {
             Some(i) => (&path[..i.max(1)], &path[i + 1..]),
             None => (".", path),

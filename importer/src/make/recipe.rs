@@ -50,6 +50,23 @@ pub fn line(expanded: &str) -> Line {
     l
 }
 
+/// An expanded recipe line cut at its newlines, as make cuts it: a newline
+/// after a backslash continues the line instead.
+pub fn split_lines(expanded: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = expanded.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped = bytes[..i].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1;
+        if b == b'\n' && !escaped {
+            out.push(&expanded[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push(&expanded[start..]);
+    out
+}
+
 /// make's shell for a recipe: `SHELL` and `.SHELLFLAGS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shell {

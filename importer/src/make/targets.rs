@@ -165,9 +165,12 @@ impl<'a> Walk<'a, '_> {
             .iter()
             .flat_map(|e| e.prereqs.iter().cloned())
             .collect();
+        // A prerequisite named both ways is a normal one (make drops it
+        // from `$|`).
         let order_only: Vec<String> = entries
             .iter()
             .flat_map(|e| e.order_only.iter().cloned())
+            .filter(|o| !prereqs.contains(o))
             .collect();
         let is_target = entries.iter().any(|e| e.is_target);
         if entries.iter().any(|e| e.recipe.is_some()) {
@@ -210,6 +213,21 @@ impl<'a> Walk<'a, '_> {
                 return Some(target);
             }
         }
+        if !is_target && prereqs.is_empty() && !self.search.exists(name) {
+            if let Some(default) = self.default_rule() {
+                // `.DEFAULT`'s recipe makes what nothing else can.
+                return Some(Target {
+                    name: name.to_string(),
+                    entries: Vec::new(),
+                    making: Making::Explicit(vec![default]),
+                    prereqs,
+                    order_only,
+                    stem: String::new(),
+                    also_makes: Vec::new(),
+                    parent,
+                });
+            }
+        }
         (is_target || !prereqs.is_empty() || !order_only.is_empty()).then(|| Target {
             name: name.to_string(),
             entries,
@@ -220,6 +238,15 @@ impl<'a> Walk<'a, '_> {
             also_makes: Vec::new(),
             parent,
         })
+    }
+
+    /// `.DEFAULT`, when it has a recipe.
+    fn default_rule(&self) -> Option<&'a FileEntry> {
+        self.entries
+            .get(".DEFAULT")?
+            .iter()
+            .copied()
+            .find(|e| e.recipe.is_some())
     }
 
     /// `$*` of an explicit rule: the name less a known suffix, if any.
