@@ -29,6 +29,10 @@ pub struct S3Settings {
     pub attempt_timeout: Duration,
     /// Bytes per second below which a transfer counts as stuck.
     pub min_throughput: u64,
+    /// Requests in flight at once, across all callers: more only opens
+    /// more connections (each a handshake and buffers), S3 answers no
+    /// faster.
+    pub max_in_flight: usize,
 }
 
 impl S3Settings {
@@ -41,6 +45,7 @@ impl S3Settings {
             connect_timeout: Duration::from_secs(5),
             attempt_timeout: Duration::from_secs(30),
             min_throughput: 1 << 20,
+            max_in_flight: 64,
         }
     }
 

@@ -73,12 +73,15 @@ impl Invoker {
 
     /// One invocation: the function's response, or why there is none.
     pub async fn call(&self, payload: Bytes) -> Result<Response, InvokeError> {
-        let sent = self
-            .client
-            .invoke()
-            .function_name(&self.function)
-            .payload(Blob::new(payload))
-            .send();
+        // Boxed: the SDK's future is ~14 KiB, and unboxed it would be part of
+        // every job's future, allocated with its task for the job's life.
+        let sent = Box::pin(
+            self.client
+                .invoke()
+                .function_name(&self.function)
+                .payload(Blob::new(payload))
+                .send(),
+        );
         let out = match tokio::time::timeout(self.timeout, sent).await {
             Err(_) => {
                 return Err(InvokeError::retry(format!(
