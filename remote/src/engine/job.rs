@@ -256,17 +256,21 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
             output: msg.into_bytes(),
         };
     }
-    let _core = sh.local_slots.acquire().await.expect("slots stay open");
+    // Never closed; were it, the run would go without a slot.
+    let _core = sh.local_slots.acquire().await.ok();
     let command = job.command.clone();
     let children = Arc::clone(&sh.children);
     let ran = tokio::task::spawn_blocking(move || {
+        if children.aborted() {
+            return Ok((Exit::Interrupted, Vec::new()));
+        }
         let mut pid = None;
         let ran = process::run_captured(&command, |p| {
             pid = Some(p);
-            children.lock().expect("children").insert(p);
+            children.started(p);
         });
         if let Some(p) = pid {
-            children.lock().expect("children").remove(&p);
+            children.ended(p);
         }
         ran
     })
