@@ -12,7 +12,8 @@
 # release), GGNINJA_LAMBDA (the function), GGNINJA_COMPARE (a second
 # ggninja run right after the first in every run: the machine is noisy, so
 # interleaved runs compare best), PERF_DATA (record `perf record -g` of the
-# first cold run into this file).
+# first cold run into this file; PERF_OPTS replace -g), STACK_TMP (where
+# the stack lives; default /dev/shm), TMPDIR (where the projects are).
 # Needs: cargo build --release --workspace --features ggninja/remote;
 #        scripts/local-aws.sh install.
 set -euo pipefail
@@ -32,7 +33,11 @@ for b in "${binaries[@]}"; do
 done
 
 work=$(mktemp -d)
-stack=$(mktemp -d -p "${STACK_TMP:-$work}")
+# The stack stands in for AWS: on tmpfs when there is one, so its files
+# (objects, the instances' job dirs) do not churn the build's disk.
+stack_tmp=${STACK_TMP:-/dev/shm}
+[[ -d $stack_tmp && -w $stack_tmp ]] || stack_tmp=$work
+stack=$(mktemp -d -p "$stack_tmp")
 trap 'bash "$root/scripts/local-aws.sh" down "$stack" >/dev/null 2>&1 || true; rm -rf "$stack" "$work"' EXIT
 bash "$root/scripts/local-aws.sh" up "$stack" --function "$fn" --instances "$instances" >/dev/null
 # shellcheck source=/dev/null
