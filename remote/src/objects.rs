@@ -118,7 +118,7 @@ impl ObjectStore {
             source,
         };
         if hash.size <= READ_WHOLE_LIMIT {
-            let bytes = tokio::fs::read(path).await.map_err(io)?;
+            let bytes = read_whole(path, hash.size).await.map_err(io)?;
             if bytes.len() as u64 != hash.size {
                 return Err(Error::SourceChanged {
                     path: path.to_path_buf(),
@@ -325,4 +325,17 @@ impl ObjectStore {
                 source: Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut)),
             })
     }
+}
+
+/// Files up to this size are read on the caller's thread: a handoff to a
+/// blocking thread and back costs more than reading a source file.
+const READ_HERE_LIMIT: u64 = 64 << 10;
+
+/// Reads a whole file of about `size` bytes, on a blocking thread when it
+/// is large.
+async fn read_whole(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
+    if size <= READ_HERE_LIMIT {
+        return std::fs::read(path);
+    }
+    tokio::fs::read(path).await
 }
