@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
@@ -29,6 +30,10 @@ pub struct S3Settings {
     pub attempt_timeout: Duration,
     /// Bytes per second below which a transfer counts as stuck.
     pub min_throughput: u64,
+    /// Requests in flight at once, across all callers: more only opens
+    /// more connections (each a handshake and buffers), S3 answers no
+    /// faster.
+    pub max_in_flight: usize,
 }
 
 impl S3Settings {
@@ -41,6 +46,7 @@ impl S3Settings {
             connect_timeout: Duration::from_secs(5),
             attempt_timeout: Duration::from_secs(30),
             min_throughput: 1 << 20,
+            max_in_flight: 64,
         }
     }
 
@@ -52,10 +58,14 @@ impl S3Settings {
 
 /// An S3 client from the standard chain, with path-style addressing (what
 /// local servers need and AWS accepts), the SDK's own retries off (ours are
-/// in `retry`), and no CRC checksums (objects are verified by SHA-256).
+/// in `retry`), no CRC checksums (objects are verified by SHA-256), and no
+/// stalled-stream protection (each attempt has our time limit, which
+/// allows for its size; the SDK's throughput check wraps every body, a
+/// twentieth of the engine's CPU at -j 1000).
 pub async fn connect(settings: &S3Settings) -> Result<aws_sdk_s3::Client, Error> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(settings.connect_timeout)

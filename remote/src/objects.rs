@@ -5,7 +5,9 @@
 //! before returning them. Ignores what is already uploaded (the `upload`
 //! module remembers that) and what the objects mean.
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use bytes::Bytes;
 use ggninja_store::hash::{ContentHash, Kind};
+use tokio::sync::Semaphore;
 
 use crate::client::{self, S3Settings};
 use crate::error::Error;
@@ -49,6 +52,8 @@ pub struct ObjectStore {
     client: aws_sdk_s3::Client,
     settings: S3Settings,
     counters: Counters,
+    /// Turns to send a request (`S3Settings::max_in_flight`).
+    turns: Semaphore,
 }
 
 impl ObjectStore {
@@ -61,6 +66,7 @@ impl ObjectStore {
     pub fn with_client(client: aws_sdk_s3::Client, settings: S3Settings) -> ObjectStore {
         ObjectStore {
             client,
+            turns: Semaphore::new(settings.max_in_flight.max(1)),
             settings,
             counters: Counters::default(),
         }
@@ -112,7 +118,7 @@ impl ObjectStore {
             source,
         };
         if hash.size <= READ_WHOLE_LIMIT {
-            let bytes = tokio::fs::read(path).await.map_err(io)?;
+            let bytes = read_whole(path, hash.size).await.map_err(io)?;
             if bytes.len() as u64 != hash.size {
                 return Err(Error::SourceChanged {
                     path: path.to_path_buf(),
@@ -159,16 +165,17 @@ impl ObjectStore {
     /// One PUT attempt.
     async fn send_put(&self, hash: &ContentHash, key: &str, body: ByteStream) -> Attempt<()> {
         self.count_attempt(&self.counters.puts);
-        let request = self
-            .client
-            .put_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .content_length(hash.size as i64)
-            .body(body)
-            .customize()
-            .interceptor(KnownPayloadHash::new(&hash.digest))
-            .send();
+        let request = Box::pin(
+            self.client
+                .put_object()
+                .bucket(&self.settings.bucket)
+                .key(key)
+                .content_length(hash.size as i64)
+                .body(body)
+                .customize()
+                .interceptor(KnownPayloadHash::new(&hash.digest))
+                .send(),
+        );
         match self.timed("PUT", key, hash.size, request).await {
             Err(timed_out) => Attempt::Failed(timed_out),
             Ok(Ok(_)) => Attempt::Done(()),
@@ -221,7 +228,7 @@ impl ObjectStore {
     async fn fetch(&self, key: &str, size: u64) -> Result<Option<Bytes>, Error> {
         let (bytes, _) = retry::run(&self.settings.retry, &self.counters.retries, || async {
             self.count_attempt(&self.counters.gets);
-            let fetch = async {
+            let fetch = Box::pin(async {
                 let out = self
                     .client
                     .get_object()
@@ -230,7 +237,7 @@ impl ObjectStore {
                     .send()
                     .await?;
                 Ok::<_, SdkError<GetObjectError, HttpResponse>>(out.body.collect().await)
-            };
+            });
             Ok(match self.timed("GET", key, size, fetch).await {
                 Err(timed_out) => Attempt::Failed(timed_out),
                 Ok(Ok(Ok(body))) => Attempt::Done(Some(body.into_bytes())),
@@ -267,12 +274,13 @@ impl ObjectStore {
         let (present, retries) =
             retry::run(&self.settings.retry, &self.counters.retries, || async {
                 self.count_attempt(&self.counters.heads);
-                let request = self
-                    .client
-                    .head_object()
-                    .bucket(&self.settings.bucket)
-                    .key(&key)
-                    .send();
+                let request = Box::pin(
+                    self.client
+                        .head_object()
+                        .bucket(&self.settings.bucket)
+                        .key(&key)
+                        .send(),
+                );
                 Ok(match self.timed("HEAD", &key, 0, request).await {
                     Err(timed_out) => Attempt::Failed(timed_out),
                     Ok(Ok(out)) => Attempt::Done(out.content_length() == Some(hash.size as i64)),
@@ -290,15 +298,21 @@ impl ObjectStore {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Runs one attempt under the per-attempt time limit; past it, a
-    /// retryable failure.
+    /// Runs one attempt, once it has a turn, under the per-attempt time
+    /// limit; past it, a retryable failure. Waiting for the turn is not
+    /// part of the limit: the queue is ours, not S3's. The attempt comes
+    /// boxed: an SDK request's future is ~14 KiB, and unboxed it would be
+    /// part of every caller's future (a remote job's task holds its
+    /// largest for the job's whole life).
     async fn timed<T>(
         &self,
         op: &'static str,
         key: &str,
         size: u64,
-        attempt: impl std::future::Future<Output = T>,
+        attempt: Pin<Box<impl Future<Output = T>>>,
     ) -> Result<T, Error> {
+        // The semaphore is never closed; were it, requests would go unbounded.
+        let _turn = self.turns.acquire().await.ok();
         let limit: Duration = self.settings.attempt_timeout_for(size);
         tokio::time::timeout(limit, attempt)
             .await
@@ -311,4 +325,17 @@ impl ObjectStore {
                 source: Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut)),
             })
     }
+}
+
+/// Files up to this size are read on the caller's thread: a handoff to a
+/// blocking thread and back costs more than reading a source file.
+const READ_HERE_LIMIT: u64 = 64 << 10;
+
+/// Reads a whole file of about `size` bytes, on a blocking thread when it
+/// is large.
+async fn read_whole(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
+    if size <= READ_HERE_LIMIT {
+        return std::fs::read(path);
+    }
+    tokio::fs::read(path).await
 }

@@ -176,6 +176,38 @@ async fn known_objects_are_not_uploaded_again() {
     assert_eq!(store.counts().puts, 60);
 }
 
+/// Small objects go up without a HEAD (one request each), larger ones
+/// are asked for first; either way each is PUT once per run and lands
+/// whole, and one item alone is sent like many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_objects_are_put_without_asking() {
+    let server = server_or_skip!();
+    let store = server.store().await;
+    let (small_dir, large_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let small = make_files(small_dir.path(), 20, 3000);
+    let large = make_files(large_dir.path(), 10, 9000);
+
+    let uploader = Uploader::with_blind_puts(store.clone(), 8, 4096);
+    let all: Vec<_> = small.iter().chain(&large).cloned().collect();
+    let report = uploader.upload(all.clone()).await.unwrap();
+    assert_eq!((report.uploaded, report.blind), (30, 20));
+    assert_eq!((store.counts().heads, store.counts().puts), (10, 30));
+    for (hash, path) in &all {
+        assert_eq!(store.get(hash).await.unwrap(), std::fs::read(path).unwrap());
+    }
+
+    // Present already: the small ones are sent again (the bytes, not a
+    // second object), the large ones found by HEAD.
+    let next_run = Uploader::with_blind_puts(store.clone(), 8, 4096);
+    let report = next_run.upload(all.clone()).await.unwrap();
+    assert_eq!((report.blind, report.already_present), (20, 10));
+    let single = Uploader::with_blind_puts(store.clone(), 8, 4096);
+    let one = single.upload(vec![large[0].clone()]).await.unwrap();
+    assert_eq!((one.items, one.already_present), (1, 1));
+    let one = single.upload(vec![large[0].clone()]).await.unwrap();
+    assert_eq!(one.already_known, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emptied_bucket_costs_uploads_never_a_failure() {
     let server = server_or_skip!();

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
@@ -49,10 +50,12 @@ pub struct Invoker {
 
 impl Invoker {
     /// A Lambda client from the standard AWS chain (region, credentials,
-    /// `AWS_ENDPOINT_URL_LAMBDA`).
+    /// `AWS_ENDPOINT_URL_LAMBDA`). No stalled-stream protection: the answer
+    /// comes when the command ends, and `timeout` bounds the whole call.
     pub async fn connect(function: String, timeout: Duration) -> Invoker {
         let conf = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::disabled())
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
@@ -73,12 +76,15 @@ impl Invoker {
 
     /// One invocation: the function's response, or why there is none.
     pub async fn call(&self, payload: Bytes) -> Result<Response, InvokeError> {
-        let sent = self
-            .client
-            .invoke()
-            .function_name(&self.function)
-            .payload(Blob::new(payload))
-            .send();
+        // Boxed: the SDK's future is ~14 KiB, and unboxed it would be part of
+        // every job's future, allocated with its task for the job's life.
+        let sent = Box::pin(
+            self.client
+                .invoke()
+                .function_name(&self.function)
+                .payload(Blob::new(payload))
+                .send(),
+        );
         let out = match tokio::time::timeout(self.timeout, sent).await {
             Err(_) => {
                 return Err(InvokeError::retry(format!(

@@ -123,6 +123,7 @@ async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
     place(sh, job, &entry)
         .await
         .map_err(|e| Stop::Trouble(format!("fetching its outputs: {e}")))?;
+    mark_known(sh, &entry);
     if !resp.memo_written {
         let bare = Entry::of(&entry.outputs, entry.depfile.as_ref());
         if let Err(e) = memo::put(&sh.store, &job.key, &bare).await {
@@ -162,6 +163,7 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
     };
     match place(sh, job, &entry).await {
         Ok(()) => {
+            mark_known(sh, &entry);
             sh.explain(job, || {
                 format!(
                     "reusing the remote outputs of thunk {} for {}",
@@ -176,6 +178,17 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
             });
             false
         }
+    }
+}
+
+/// Records that the bucket holds a placed result's objects (the function
+/// uploaded them before it answered; a memo hit's were fetched or found):
+/// the edges reading these outputs skip asking for them. Should the bucket
+/// lose them, the function says so and `heal` uploads them again.
+fn mark_known(sh: &Shared, entry: &Entry) {
+    let objects = entry.objects().filter(|o| o.link.is_none());
+    for hash in objects.filter_map(|o| ContentHash::parse(&o.hash)) {
+        sh.uploader.mark_known(hash);
     }
 }
 
@@ -243,17 +256,21 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
             output: msg.into_bytes(),
         };
     }
-    let _core = sh.local_slots.acquire().await.expect("slots stay open");
+    // Never closed; were it, the run would go without a slot.
+    let _core = sh.local_slots.acquire().await.ok();
     let command = job.command.clone();
     let children = Arc::clone(&sh.children);
     let ran = tokio::task::spawn_blocking(move || {
+        if children.aborted() {
+            return Ok((Exit::Interrupted, Vec::new()));
+        }
         let mut pid = None;
         let ran = process::run_captured(&command, |p| {
             pid = Some(p);
-            children.lock().expect("children").insert(p);
+            children.started(p);
         });
         if let Some(p) = pid {
-            children.lock().expect("children").remove(&p);
+            children.ended(p);
         }
         ran
     })

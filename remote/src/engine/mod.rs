@@ -288,10 +288,9 @@ impl Backend for Remote {
             edges.push(edge);
         }
         // A fallback runs on a blocking thread the abort cannot stop: its
-        // process is stopped as the local runner stops its own.
-        for &pid in self.shared.children.lock().expect("children").iter() {
-            ggninja_executor::process::interrupt_group(pid);
-        }
+        // process is stopped as the local runner stops its own, now or as
+        // it starts.
+        self.shared.children.abort();
         edges.extend(self.local.abort());
         edges
     }

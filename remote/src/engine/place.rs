@@ -5,8 +5,9 @@
 //! instead, and fetched later when something here needs them. Ignores how
 //! the result was made.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,6 +20,10 @@ use super::shared::Shared;
 use super::summary::Stats;
 use crate::memo::Entry;
 use crate::protocol::Output;
+
+/// Outputs up to this many bytes in all are written without a blocking
+/// thread (see `write_all`).
+const WRITE_HERE_BYTES: u64 = 1 << 20;
 
 /// Fetches (verified by hash) every object of `entry` that comes back to
 /// this machine, then writes them to their real paths; nothing is written
@@ -49,25 +54,52 @@ pub(crate) async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), S
         Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
         files.push((o.clone(), bytes));
     }
+    write_all(sh, job, entry, files).await?;
+    for (real, hash, mode) in left {
+        leave_remote(sh, real, hash, mode)?;
+    }
+    Ok(())
+}
+
+/// Writes the fetched outputs. Small ones (the usual compile's object and
+/// depfile) are written on the runtime's thread: a handoff to a blocking
+/// thread and back costs more than their few syscalls. Large ones go to a
+/// blocking thread, so a slow disk does not stall the other jobs.
+async fn write_all(
+    sh: &Shared,
+    job: &Job,
+    entry: &Entry,
+    files: Vec<(Output, Bytes)>,
+) -> Result<(), String> {
+    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+    if total as u64 <= WRITE_HERE_BYTES {
+        return write_files(&sh.roots, entry.depfile.as_ref(), &files, job.restat)
+            .map_err(|e| e.to_string());
+    }
     let roots = sh.roots.clone();
     let depfile = entry.depfile.clone();
     let restat = job.restat;
-    let written = tokio::task::spawn_blocking(move || {
-        for (o, bytes) in &files {
-            let bytes = match depfile.as_ref() == Some(o) {
-                true => Bytes::from(roots.unrewrite(&String::from_utf8_lossy(bytes))),
-                false => bytes.clone(),
-            };
-            write_output(&roots, o, &bytes, restat)?;
-        }
-        Ok::<_, std::io::Error>(())
-    });
+    let written =
+        tokio::task::spawn_blocking(move || write_files(&roots, depfile.as_ref(), &files, restat));
     match written.await {
-        Ok(r) => r.map_err(|e| e.to_string())?,
-        Err(e) => return Err(e.to_string()),
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     }
-    for (real, hash, mode) in left {
-        leave_remote(sh, real, hash, mode)?;
+}
+
+/// Writes each file at its real path, the depfile's paths mapped back.
+fn write_files(
+    roots: &Roots,
+    depfile: Option<&Output>,
+    files: &[(Output, Bytes)],
+    restat: bool,
+) -> std::io::Result<()> {
+    for (o, bytes) in files {
+        let bytes = match depfile == Some(o) {
+            true => Bytes::from(roots.unrewrite(&String::from_utf8_lossy(bytes))),
+            false => bytes.clone(),
+        };
+        write_output(roots, o, &bytes, restat)?;
     }
     Ok(())
 }
@@ -138,30 +170,54 @@ pub(crate) async fn materialize(
     Ok(())
 }
 
-/// Writes one output (or link) atomically. Under `restat` an output already
-/// holding these bytes is left untouched, as the local command would have
-/// left it.
+/// Writes one output (or link) atomically: a temporary beside it, renamed
+/// over it. Under `restat` an output already holding these bytes is left
+/// untouched, as the local command would have left it. No fsync, as for
+/// every other output of the build.
 fn write_output(roots: &Roots, o: &Output, bytes: &[u8], restat: bool) -> std::io::Result<()> {
     let real = roots.real_path(&o.path);
-    if let Some(dir) = real.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let mut tmp = real.clone().into_os_string();
     tmp.push(".ggninja-fetch");
-    let _ = std::fs::remove_file(&tmp);
+    let tmp = PathBuf::from(tmp);
     if let Some(target) = &o.link {
         if restat && std::fs::read_link(&real).is_ok_and(|t| t.as_os_str() == target.as_str()) {
             return Ok(());
         }
-        std::os::unix::fs::symlink(target, &tmp)?;
+        create_fresh(&tmp, |p| std::os::unix::fs::symlink(target, p))?;
         return std::fs::rename(&tmp, &real);
     }
     if restat && std::fs::read(&real).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    std::fs::write(&tmp, bytes)?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(o.mode & 0o7777))?;
+    let mut file = create_fresh(&tmp, |p| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(p)
+    })?;
+    file.write_all(bytes)?;
+    file.set_permissions(std::fs::Permissions::from_mode(o.mode & 0o7777))?;
+    drop(file);
     std::fs::rename(&tmp, &real)
+}
+
+/// Creates `path` with `make`, which refuses an existing path: one syscall
+/// when all is well. A leftover of an interrupted write is removed and a
+/// missing directory created (as ninja creates output dirs), then `make`
+/// is tried again.
+fn create_fresh<T>(path: &Path, make: impl Fn(&Path) -> std::io::Result<T>) -> std::io::Result<T> {
+    for _ in 0..2 {
+        match make(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::remove_file(path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match path.parent() {
+                Some(dir) => std::fs::create_dir_all(dir)?,
+                None => return Err(e),
+            },
+            done => return done,
+        }
+    }
+    make(path)
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 //! and local runs, the messages waiting for the build, and the run times
 //! straggler detection compares against. Ignores what a job does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ggninja_executor::backend::{Finisher, Note};
+use ggninja_executor::process;
 use ggninja_graph::BuildId;
 use ggninja_thunk::Roots;
 use tokio::sync::Semaphore;
@@ -17,7 +18,12 @@ use super::job::Job;
 use super::summary::Stats;
 use super::Config;
 use crate::objects::ObjectStore;
-use crate::upload::Uploader;
+use crate::upload::{Uploader, DEFAULT_CONCURRENCY};
+
+/// Inputs smaller than this are uploaded without asking the bucket first:
+/// a cold build's inputs are mostly new, and a HEAD then a PUT is two
+/// requests where one would do (sources are rarely larger).
+const BLIND_PUT_BELOW: u64 = 64 << 10;
 
 /// A straggler is launched again once it has run this many times its
 /// rule's median (and at least `STRAGGLER_SLACK` past it)...
@@ -25,6 +31,53 @@ const STRAGGLER_FACTOR: u32 = 4;
 const STRAGGLER_SLACK: Duration = Duration::from_secs(1);
 /// ...once the rule has this many finished runs to take a median of.
 const STRAGGLER_SAMPLES: usize = 3;
+
+/// Local fallbacks' processes (group leaders). A fallback starts its process
+/// on a blocking thread, which an abort cannot stop, so the abort is
+/// recorded too: a process that starts after it is stopped at once.
+#[derive(Default)]
+pub(crate) struct Children(Mutex<ChildState>);
+
+#[derive(Default)]
+struct ChildState {
+    pids: HashSet<u32>,
+    aborted: bool,
+}
+
+impl Children {
+    fn state(&self) -> std::sync::MutexGuard<'_, ChildState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the build was aborted: then no process should start.
+    pub fn aborted(&self) -> bool {
+        self.state().aborted
+    }
+
+    /// Records a process that just started; interrupts it if the build was
+    /// aborted since the caller last looked (under the same lock as
+    /// `abort`, so no process slips between them).
+    pub fn started(&self, pid: u32) {
+        let mut state = self.state();
+        if state.aborted {
+            process::interrupt_group(pid);
+        }
+        state.pids.insert(pid);
+    }
+
+    pub fn ended(&self, pid: u32) {
+        self.state().pids.remove(&pid);
+    }
+
+    /// Interrupts every running process, and any that starts from now on.
+    pub fn abort(&self) {
+        let mut state = self.state();
+        state.aborted = true;
+        for &pid in &state.pids {
+            process::interrupt_group(pid);
+        }
+    }
+}
 
 /// What every job shares.
 pub(crate) struct Shared {
@@ -39,8 +92,8 @@ pub(crate) struct Shared {
     /// Local fallbacks running at once: the machine's cores.
     pub local_slots: Semaphore,
     pub finisher: Finisher,
-    /// Local fallbacks' processes (group leaders), for an abort to stop.
-    pub children: Arc<Mutex<std::collections::HashSet<u32>>>,
+    /// Local fallbacks' processes, for an abort to stop.
+    pub children: Arc<Children>,
     /// Messages for the build, by edge, taken when it is waited for.
     notes: Mutex<HashMap<BuildId, Vec<Note>>>,
     /// Invocation round trips by rule (ms), for straggler detection.
@@ -60,7 +113,11 @@ impl Shared {
     ) -> Shared {
         let slots = config.concurrency.max(1);
         Shared {
-            uploader: Uploader::new(Arc::clone(&store)),
+            uploader: Uploader::with_blind_puts(
+                Arc::clone(&store),
+                DEFAULT_CONCURRENCY,
+                BLIND_PUT_BELOW,
+            ),
             store,
             invoker,
             roots,
@@ -122,5 +179,22 @@ impl Shared {
                 )),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_process_started_after_an_abort_is_stopped_as_it_starts() {
+        let children = Children::default();
+        children.abort();
+        assert!(children.aborted());
+        let started = Instant::now();
+        let (exit, _) = process::run_captured("sleep 20", |p| children.started(p)).unwrap();
+        assert_ne!(exit, process::Exit::Success);
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 }
