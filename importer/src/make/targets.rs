@@ -108,51 +108,43 @@ impl<'a> Walk<'a, '_> {
         if !self.seen.insert(name.to_string()) {
             return;
         }
-        let Some(target) = self.resolve(name, parent) else {
-            return;
-        };
-        let intermediates = match &target.making {
-            Making::Pattern(found) => found.intermediates.clone(),
-            _ => Vec::new(),
-        };
-        let at = self.plan.targets.len();
-        let prereqs: Vec<String> = target
-            .prereqs
-            .iter()
-            .chain(&target.order_only)
-            .cloned()
-            .collect();
-        self.plan.index.insert(name.to_string(), at);
-        self.plan.targets.push(target);
-        for (file, found) in intermediates {
-            self.add_intermediate(file, found, at);
-        }
-        for p in prereqs {
-            self.visit(&p, Some(at));
+        if let Some(target) = self.resolve(name, parent) {
+            self.add(target);
         }
     }
 
     /// A chain's middle file, made by the rule the search found for it.
     fn add_intermediate(&mut self, name: String, found: Found, parent: usize) {
-        if !self.seen.insert(name.clone()) {
-            return;
+        if self.seen.insert(name.clone()) {
+            self.add(pattern_target(
+                name,
+                Vec::new(),
+                found,
+                &[],
+                &[],
+                Some(parent),
+            ));
         }
-        let target = pattern_target(name.clone(), Vec::new(), found, &[], &[], Some(parent));
-        let nested = match &target.making {
-            Making::Pattern(f) => f.intermediates.clone(),
+    }
+
+    /// Records `target`, then what it needs: a chain's middle files, its
+    /// prerequisites.
+    fn add(&mut self, target: Target<'a>) {
+        let intermediates = match &target.making {
+            Making::Pattern(found) => found.intermediates.clone(),
             _ => Vec::new(),
         };
-        let at = self.plan.targets.len();
         let prereqs: Vec<String> = target
             .prereqs
             .iter()
             .chain(&target.order_only)
             .cloned()
             .collect();
-        self.plan.index.insert(name, at);
+        let at = self.plan.targets.len();
+        self.plan.index.insert(target.name.clone(), at);
         self.plan.targets.push(target);
-        for (file, f) in nested {
-            self.add_intermediate(file, f, at);
+        for (file, found) in intermediates {
+            self.add_intermediate(file, found, at);
         }
         for p in prereqs {
             self.visit(&p, Some(at));
