@@ -524,3 +524,13 @@ fn imported_builds_memoize_with_cache() {
     assert_eq!(fs::read(dir.join("prog")).unwrap(), built);
     assert!(Command::new(dir.join("prog")).status().unwrap().success());
 }
+
+#[test]
+fn a_recipe_prefix_other_than_tab() {
+    let makefile =
+        ".RECIPEPREFIX = >\n%.x: %.y\n>cp $< $@\nall: a.x\n>@echo done\na.y:\n>echo y > $@\n";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    p.agree(&[]);
+}

@@ -187,6 +187,14 @@ fn is_count(line: &str, what: &str) -> bool {
         .is_some_and(|(n, tail)| n.parse::<u64>().is_ok() && tail.starts_with(what))
 }
 
+/// The recipe prefix make prints with until a file says otherwise: the
+/// last `.RECIPEPREFIX` the makefiles set (a tab when empty).
+fn recipe_prefix(db: &Database) -> char {
+    db.variable(".RECIPEPREFIX")
+        .and_then(|v| v.value.chars().next())
+        .unwrap_or('\t')
+}
+
 fn read_rules(lines: &mut Lines, db: &mut Database) -> Result<(), ParseError> {
     loop {
         let line = lines.expect("a pattern rule or '# Files'")?;
@@ -199,7 +207,7 @@ fn read_rules(lines: &mut Lines, db: &mut Database) -> Result<(), ParseError> {
         }
         let (targets, double, prereqs, order_only) =
             parse_line(lines, line, rule_line, "a pattern rule")?;
-        let recipe = read_recipe(lines, '\t')?;
+        let recipe = read_recipe(lines, recipe_prefix(db))?;
         db.rules.push(PatternRule {
             targets: targets.split(' ').map(str::to_string).collect(),
             prereqs,
@@ -211,7 +219,7 @@ fn read_rules(lines: &mut Lines, db: &mut Database) -> Result<(), ParseError> {
 }
 
 fn read_files(lines: &mut Lines, db: &mut Database) -> Result<(), ParseError> {
-    let mut prefix = '\t';
+    let mut prefix = recipe_prefix(db);
     loop {
         let Some(line) = lines.peek() else {
             lines.next();
