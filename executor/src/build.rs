@@ -237,17 +237,11 @@ impl<'e> Builder<'e> {
 
     /// Records a build `made_meanwhile` found done, as if it had run.
     fn skip_made(&mut self, edge: BuildId, mtime: i64) -> Result<(), String> {
-        if self.e.config.explain {
-            let out = self
-                .e
-                .graph
-                .path(self.e.graph.build(edge).outs[0])
-                .to_string();
-            self.status.printer.print_on_new_line(
-                format!("ggninja explain: {out} was made meanwhile: not running its rule\n")
-                    .as_bytes(),
-            );
-        }
+        let out = self.e.graph.build(edge).outs[0];
+        self.e.explain(|| {
+            let path = self.e.graph.path(out);
+            format!("{path} was made meanwhile: not running its rule")
+        });
         self.edge_finished(edge, true)?;
         let now = self.status.elapsed_ms() as i32;
         let cmd = self

@@ -326,16 +326,11 @@ fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, Imp
     for line in &raw[firsts..] {
         let expanded = ex.expand(line).map_err(|e| refuse(describe(e)))?;
         // A multi-line value (a `define`) makes several recipe lines, each
-        // with the prefixes of the line it came from and its own.
+        // with the `-` of the line it came from and its own.
         let outer = recipe::line(&expanded);
-        for (n, text) in recipe::split_lines(&expanded).into_iter().enumerate() {
+        for text in recipe::split_lines(&expanded) {
             let mut line = recipe::line(text);
-            if n > 0 {
-                line.silent |= outer.silent;
-                line.ignore_error |= outer.ignore_error;
-                line.always |= outer.always;
-            }
-            line.ignore_error |= ignore_all;
+            line.ignore_error |= outer.ignore_error || ignore_all;
             lines.push(line);
         }
     }

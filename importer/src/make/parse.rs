@@ -346,7 +346,7 @@ fn read_recipe(lines: &mut Lines, prefix: char) -> Result<Option<Recipe>, ParseE
 }
 
 /// An odd number of trailing backslashes continues the line.
-fn ends_in_backslash(s: &str) -> bool {
+pub(super) fn ends_in_backslash(s: &str) -> bool {
     s.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
 }
 

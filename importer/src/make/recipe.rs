@@ -8,57 +8,37 @@
 //! `export`, an assignment, ...) or that holds a comment runs in a
 //! subshell, so that no line sees another's state, exactly as under make.
 //! A `SHELL` other than `/bin/sh -c` runs each line through itself.
-//! Echoing is the status line's business: `@` only matters for `-v`.
+//! Echoing is the status line's business: `@` changes nothing.
 
-/// One expanded recipe line and its prefixes.
+use super::parse::ends_in_backslash;
+
+/// One expanded recipe line, its prefixes removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub text: String,
-    /// `-`: a failure is ignored.
+    /// `-`: a failure is ignored. (`@` and `+` change nothing here: the
+    /// status line shows every command, and `-n` runs none.)
     pub ignore_error: bool,
-    /// `@`: not echoed.
-    pub silent: bool,
-    /// `+`: run even under `-n`.
-    pub always: bool,
 }
 
 /// Splits the prefixes off an expanded line (any mix of `@-+` and blanks).
 pub fn line(expanded: &str) -> Line {
-    let mut l = Line {
-        text: String::new(),
-        ignore_error: false,
-        silent: false,
-        always: false,
-    };
-    let rest = expanded.trim_start_matches(|c: char| match c {
-        '@' => {
-            l.silent = true;
-            true
-        }
-        '-' => {
-            l.ignore_error = true;
-            true
-        }
-        '+' => {
-            l.always = true;
-            true
-        }
-        ' ' | '\t' => true,
-        _ => false,
-    });
-    l.text = rest.to_string();
-    l
+    let rest = expanded.trim_start_matches(['@', '-', '+', ' ', '\t']);
+    let prefixes = &expanded[..expanded.len() - rest.len()];
+    Line {
+        text: rest.to_string(),
+        ignore_error: prefixes.contains('-'),
+    }
 }
 
 /// An expanded recipe line cut at its newlines, as make cuts it: a newline
 /// after a backslash continues the line instead.
 pub fn split_lines(expanded: &str) -> Vec<&str> {
+    let bytes = expanded.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
-    let bytes = expanded.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
-        let escaped = bytes[..i].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1;
-        if b == b'\n' && !escaped {
+        if b == b'\n' && !ends_in_backslash(&expanded[start..i]) {
             out.push(&expanded[start..i]);
             start = i + 1;
         }
@@ -179,7 +159,7 @@ mod tests {
     #[test]
     fn prefixes_and_joining() {
         let l = line("@-  echo hi");
-        assert!(l.silent && l.ignore_error && !l.always);
+        assert!(l.ignore_error && !line("@echo hi").ignore_error);
         assert_eq!(l.text, "echo hi");
         let lines = [line("gcc -c a.c"), line("@echo done")];
         assert_eq!(command(&lines, &sh(), false), "gcc -c a.c && echo done");
