@@ -305,6 +305,8 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
             return 1;
         }
     };
+    // Dropped after the builder: the pool outlives every slot taken from it.
+    let mut jobserver = crate::jobserver::setup(app);
     let status = match new_status(app) {
         Ok(s) => s,
         Err(e) => return fatal(&app.prog, &e),
@@ -322,6 +324,9 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     let mut builder = Builder::new(engine, status);
     if let Some((backend, thunks)) = stack {
         builder = builder.with_backend(backend, thunks);
+    }
+    if let Some(client) = jobserver.client.take() {
+        builder = builder.with_jobserver(client);
     }
     for t in targets {
         if let Err(e) = builder.add_target(t) {

@@ -2,6 +2,7 @@
 //! `-t TOOL` belongs to the tool), and turned into the build's settings.
 
 use clap::Parser;
+use ggninja_executor::jobserver::Style;
 use ggninja_executor::status::Verbosity;
 use ggninja_executor::Config;
 use ggninja_importer::Options;
@@ -72,6 +73,12 @@ pub struct Cli {
     pub remote_concurrency: Option<String>,
     #[arg(long, value_name = "all|toplevel")]
     pub remote_download: Option<String>,
+    /// Share a jobserver pool of -j slots with the commands run.
+    #[arg(long)]
+    pub jobserver_pool: bool,
+    /// The pool's style: fifo (make 4.4) or pipe (make 4.3 and older).
+    #[arg(long, value_name = "fifo|pipe")]
+    pub jobserver_style: Option<String>,
     /// Read the build from GNU make's database (`make -p`) instead.
     #[arg(long)]
     pub make: bool,
@@ -187,6 +194,10 @@ ggninja options:
   --remote-timeout SECS    one invocation's limit [default 900]
   --remote-concurrency N   invocations in flight at most [default: $GGNINJA_REMOTE_CONCURRENCY or -j]
   --remote-download=toplevel  leave intermediate objects and archives in the bucket [default: all]
+  --jobserver-pool         share a GNU make jobserver pool of -j slots with the commands
+                           (their sub-makes, cargo, ninja) [also a client of it]
+  --jobserver-style=pipe   the pool as inherited pipe descriptors, for make 4.3 and older
+                           [default: fifo, as make 4.4]
   --make         read the build from GNU make's database (make -p): -f names the makefile,
                  VAR=value among the targets is passed to make [make: $MAKE]
   --make-db FILE read the build from a saved `make -p` dump
@@ -227,6 +238,33 @@ pub struct Settings {
     pub stats: bool,
     /// `--remote lambda` and its flags.
     pub remote: Option<RemoteFlags>,
+    pub jobserver: JobserverFlags,
+}
+
+/// What decides the jobserver's part in a build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobserverFlags {
+    /// `-j` given: a pool `MAKEFLAGS` names is ignored (as with `-n`).
+    pub explicit_jobs: bool,
+    /// `--jobserver-pool`, in this style.
+    pub pool: Option<Style>,
+}
+
+/// `--jobserver-pool` and `--jobserver-style`.
+fn jobserver_flags(cli: &Cli) -> Result<JobserverFlags, Message> {
+    let style = match cli.jobserver_style.as_deref() {
+        None | Some("fifo") => Style::Fifo,
+        Some("pipe") => Style::Pipe,
+        Some(v) => {
+            return Err(Message::Error(format!(
+                "--jobserver-style: expected fifo or pipe, got '{v}'"
+            )))
+        }
+    };
+    Ok(JobserverFlags {
+        explicit_jobs: cli.jobs.is_some(),
+        pool: cli.jobserver_pool.then_some(style),
+    })
 }
 
 /// Where and how to run remotely, as the flags and environment say.
@@ -351,6 +389,7 @@ pub fn settings(
         parser: Options::default(),
         stats: false,
         remote: remote_flags(cli, &|v| std::env::var(v).ok())?,
+        jobserver: jobserver_flags(cli)?,
     };
     if s.remote.is_some() {
         s.config.parallelism = REMOTE_JOBS;
@@ -533,6 +572,30 @@ mod tests {
         assert_eq!(failures_allowed("-3"), Ok(0));
         assert!(!s.parser.dupbuild_is_error && s.parser.phonycycle_is_error);
         assert_eq!(s.config.verbosity, Verbosity::Verbose);
+    }
+
+    #[test]
+    fn jobserver_flags_come_from_j_and_the_pool_flags() {
+        let flags = |line: &str| settings_of(line).map(|s| s.jobserver);
+        let none = JobserverFlags {
+            explicit_jobs: false,
+            pool: None,
+        };
+        assert_eq!(flags("ninja"), Ok(none.clone()));
+        assert!(flags("ninja -j3").unwrap().explicit_jobs);
+        let pool = |style| JobserverFlags {
+            pool: Some(style),
+            ..none.clone()
+        };
+        assert_eq!(flags("ninja --jobserver-pool"), Ok(pool(Style::Fifo)));
+        assert_eq!(
+            flags("ninja --jobserver-pool --jobserver-style=pipe"),
+            Ok(pool(Style::Pipe))
+        );
+        assert!(matches!(
+            flags("ninja --jobserver-style=sem"),
+            Err(Message::Error(m)) if m.contains("fifo or pipe")
+        ));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct App {
     pub config: Config,
     pub parser: Options,
     pub file: String,
+    /// Whether a jobserver may bound the build, and `--jobserver-pool`.
+    pub jobserver: cli::JobserverFlags,
     /// `--make`/`--make-db`: the graph comes from make, for these goals.
     pub make: Option<(crate::make::Source, Vec<String>)>,
 }
@@ -39,6 +41,7 @@ impl App {
             prog,
             config: settings.config,
             parser: settings.parser,
+            jobserver: settings.jobserver,
             file: cli.file.clone(),
             make: crate::make::source(cli),
         }

@@ -3,6 +3,7 @@
 mod app;
 mod cli;
 mod context;
+mod jobserver;
 mod make;
 mod remote;
 mod spell;

@@ -15,6 +15,7 @@ use crate::backend::{Backend, Ctx, Done, DryRun, Exit, Local, Note, Task};
 use crate::build_log::LogEntry;
 use crate::disk;
 use crate::engine::Engine;
+use crate::jobserver::{Client, Slots};
 use crate::plan::Plan;
 use crate::process;
 use crate::status::Status;
@@ -49,6 +50,8 @@ pub struct Builder<'e> {
     running: HashMap<BuildId, Running>,
     /// Directories known to exist, so each is created (or checked) once.
     made_dirs: HashSet<String>,
+    /// A jobserver's slots, when one bounds what runs instead of `-j`.
+    slots: Option<Slots<BuildId>>,
 }
 
 impl<'e> Builder<'e> {
@@ -66,7 +69,16 @@ impl<'e> Builder<'e> {
             thunks: None,
             running: HashMap::new(),
             made_dirs: Default::default(),
+            slots: None,
         }
+    }
+
+    /// Starts an edge only with a slot from `client`'s pool (and then as
+    /// many at once as the pool grants, whatever `-j` says), as ninja 1.13
+    /// does when `MAKEFLAGS` names a jobserver.
+    pub fn with_jobserver(mut self, client: Client) -> Self {
+        self.slots = Some(Slots::new(client));
+        self
     }
 
     /// Runs edges on `backend`, with `thunks` making each edge's thunk.
@@ -103,7 +115,7 @@ impl<'e> Builder<'e> {
             return true;
         }
         let busy = self.backend.running();
-        busy < self.e.config.parallelism
+        (self.slots.is_some() || busy < self.e.config.parallelism)
             && (busy == 0
                 || self
                     .e
@@ -112,8 +124,26 @@ impl<'e> Builder<'e> {
                     .is_none_or(|l| l <= 0.0 || process::load_average() < l))
     }
 
+    /// Whether the next ready edge may start as far as the jobserver goes:
+    /// a slot is set aside for it (none is needed when nothing is ready).
+    fn slot_ready(&mut self) -> bool {
+        match &mut self.slots {
+            Some(slots) if self.plan.any_ready() => slots.reserve(),
+            _ => true,
+        }
+    }
+
+    fn release_slot(&mut self, edge: BuildId) {
+        if let Some(slots) = &mut self.slots {
+            slots.release(edge);
+        }
+    }
+
     /// Runs the plan to completion or failure.
     pub fn build(&mut self) -> Result<(), BuildError> {
+        if let (Some(slots), Some(waker)) = (&mut self.slots, self.backend.waker()) {
+            slots.watch(Box::new(move || waker.wake()));
+        }
         self.status.set_total(self.plan.command_edges());
         let configured = self.e.config.failures_allowed;
         let mut failures_allowed = if configured == 0 {
@@ -129,11 +159,15 @@ impl<'e> Builder<'e> {
             BuildError::Stopped(msg)
         };
         while self.plan.more_to_do() {
-            if failures_allowed > 0 && self.can_run_more() {
+            if failures_allowed > 0 && self.can_run_more() && self.slot_ready() {
                 if let Some(edge) = self.plan.pop_ready() {
+                    if let Some(slots) = &mut self.slots {
+                        slots.assign(edge);
+                    }
                     match self.made_meanwhile(edge) {
                         Ok(None) => {}
                         Ok(Some(mtime)) => {
+                            self.release_slot(edge);
                             if let Err(msg) = self.skip_made(edge, mtime) {
                                 return Err(fail(self, msg));
                             }
@@ -148,6 +182,7 @@ impl<'e> Builder<'e> {
                         return Err(fail(self, msg));
                     }
                     if self.e.graph.is_phony(edge) {
+                        self.release_slot(edge);
                         if let Err(msg) = self.edge_finished(edge, true) {
                             return Err(fail(self, msg));
                         }
@@ -159,12 +194,17 @@ impl<'e> Builder<'e> {
             }
             if pending > 0 {
                 let done = self.wait();
+                if done.is_none() && self.slots.is_some() && process::interrupted().is_none() {
+                    // Woken: the pool has a token for a ready edge.
+                    continue;
+                }
                 let Some(done) = done.filter(|d| d.exit != Exit::Interrupted) else {
                     self.cleanup();
                     self.status.build_finished();
                     return Err(BuildError::Interrupted);
                 };
                 pending -= 1;
+                self.release_slot(done.edge);
                 let ok = match self.finish_command(done) {
                     Ok(ok) => ok,
                     Err(msg) => return Err(fail(self, msg)),
@@ -610,12 +650,17 @@ impl<'e> Builder<'e> {
         }
     }
 
-    /// Stops running commands and removes outputs they may have half written.
+    /// Stops running commands and removes outputs they may have half
+    /// written; then their jobserver slots go back.
     fn cleanup(&mut self) {
         if self.e.config.dry_run {
             return;
         }
-        for edge in self.backend.abort() {
+        let stopped = self.backend.abort();
+        if let Some(slots) = &mut self.slots {
+            slots.release_all();
+        }
+        for edge in stopped {
             let depfile = self
                 .e
                 .graph

@@ -2,7 +2,8 @@
 //! (`plan`: which edges, in which order; no processes), the build loop
 //! (`build`), execution backends (`backend`: local processes, the sandbox,
 //! the memo in front of either; the remote executor plugs in there), the
-//! status line, and the logs that make the next build incremental.
+//! status line, the logs that make the next build incremental, and GNU
+//! make's jobserver (`jobserver`: a shared pool's slots bound what runs).
 
 pub mod backend;
 mod build;
@@ -10,6 +11,7 @@ pub mod build_log;
 pub mod deps_log;
 pub mod disk;
 mod engine;
+pub mod jobserver;
 pub mod metrics;
 mod plan;
 #[cfg(test)]

@@ -54,6 +54,11 @@ impl Plan {
         self.command_edges
     }
 
+    /// Whether an edge is ready to start.
+    pub fn any_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
     /// The next ready edge, in node order.
     pub fn pop_ready(&mut self) -> Option<BuildId> {
         self.ready.pop_first()

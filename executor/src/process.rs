@@ -9,9 +9,21 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::Mutex;
 use std::time::Duration;
 
 static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+/// Variables every command gets besides ours (a jobserver pool's
+/// `MAKEFLAGS`): only commands see them, not ggninja itself.
+static COMMAND_ENV: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// Sets `name` to `value` for every command started from now on.
+pub fn set_command_env(name: &str, value: &str) {
+    let mut env = COMMAND_ENV.lock().unwrap_or_else(|e| e.into_inner());
+    env.retain(|(n, _)| n != name);
+    env.push((name.to_string(), value.to_string()));
+}
 
 extern "C" fn on_signal(sig: libc::c_int) {
     INTERRUPTED.store(sig, Ordering::SeqCst);
@@ -60,8 +72,9 @@ struct Job<T> {
 /// to the peak number of concurrent commands and reused, blocks in `read`
 /// and `waitpid` for them.
 pub struct Runner<T> {
-    tx: Sender<Finished<T>>,
-    rx: Receiver<Finished<T>>,
+    /// Finished commands; None wakes `wait` without one.
+    tx: Sender<Option<Finished<T>>>,
+    rx: Receiver<Option<Finished<T>>>,
     jobs: Sender<Job<T>>,
     job_rx: std::sync::Arc<std::sync::Mutex<Receiver<Job<T>>>>,
     workers: usize,
@@ -152,29 +165,32 @@ impl<T: Token> Runner<T> {
                 Err(_) => return,
             };
             let Ok(job) = job else { return };
-            if tx.send(collect(job)).is_err() {
+            if tx.send(Some(collect(job))).is_err() {
                 return;
             }
         });
     }
 
     /// A sender through which work finished elsewhere (on another machine)
-    /// comes back through `wait`, so one wait serves both.
-    pub fn finisher(&self) -> Sender<Finished<T>> {
+    /// comes back through `wait`, so one wait serves both; sending None
+    /// wakes `wait` without a finished command.
+    pub fn finisher(&self) -> Sender<Option<Finished<T>>> {
         self.tx.clone()
     }
 
-    /// Waits for the next command to finish; `None` if we were interrupted.
+    /// Waits for the next command to finish; `None` if we were interrupted
+    /// or woken (see `finisher`).
     pub fn wait(&mut self) -> Option<Finished<T>> {
         loop {
             if interrupted().is_some() {
                 return None;
             }
             match self.rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(f) => {
+                Ok(Some(f)) => {
                     self.running.retain(|r| r.0 != f.token);
                     return Some(f);
                 }
+                Ok(None) => return None,
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => return None,
             }
@@ -192,7 +208,8 @@ impl<T: Token> Runner<T> {
         let tokens: Vec<T> = self.running.iter().map(|r| r.0).collect();
         while !self.running.is_empty() {
             match self.rx.recv() {
-                Ok(f) => self.running.retain(|r| r.0 != f.token),
+                Ok(Some(f)) => self.running.retain(|r| r.0 != f.token),
+                Ok(None) => {}
                 Err(_) => break,
             }
         }
@@ -255,5 +272,8 @@ pub fn run_captured(command: &str, started: impl FnOnce(u32)) -> std::io::Result
 pub fn shell(command: &str) -> Command {
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c").arg(command);
+    for (name, value) in COMMAND_ENV.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        cmd.env(name, value);
+    }
     cmd
 }

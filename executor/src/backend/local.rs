@@ -11,19 +11,29 @@ use crate::process::{self, Finished, Runner};
 /// Hands back edges finished outside this backend's processes (by a remote
 /// executor), so that `Local::wait` returns them among its own.
 #[derive(Clone)]
-pub struct Finisher(Sender<Finished<BuildId>>);
+pub struct Finisher(Sender<Option<Finished<BuildId>>>);
 
 impl Finisher {
     /// Returns false when the build is gone.
     pub fn finish(&self, done: Done) -> bool {
         let Done { edge, exit, output } = done;
         self.0
-            .send(Finished {
+            .send(Some(Finished {
                 token: edge,
                 exit,
                 output,
-            })
+            }))
             .is_ok()
+    }
+}
+
+/// Makes a `wait` in progress (or the next one) return None without an
+/// edge: how a jobserver token coming back wakes the build loop.
+pub struct Waker(Sender<Option<Finished<BuildId>>>);
+
+impl Waker {
+    pub fn wake(&self) {
+        let _ = self.0.send(None);
     }
 }
 
@@ -68,6 +78,10 @@ impl Backend for Local {
 
     fn running(&self) -> usize {
         self.runner.running()
+    }
+
+    fn waker(&self) -> Option<Waker> {
+        Some(Waker(self.runner.finisher()))
     }
 
     fn abort(&mut self) -> Vec<BuildId> {

@@ -107,6 +107,10 @@ impl Backend for Memoized {
         self.inner.running()
     }
 
+    fn waker(&self) -> Option<super::Waker> {
+        self.inner.waker()
+    }
+
     fn placement(&self) -> Option<super::Placement> {
         self.inner.placement()
     }

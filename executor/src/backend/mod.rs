@@ -17,7 +17,7 @@ mod memo;
 mod sandbox;
 
 pub use dry_run::DryRun;
-pub use local::{Finisher, Local};
+pub use local::{Finisher, Local, Waker};
 pub use memo::{Memoized, Memoizer};
 pub use sandbox::{Sandbox, Sandboxed};
 
@@ -95,8 +95,14 @@ pub trait Backend {
     /// Starts `task`. An error is a message that stops the build.
     fn start(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String>;
     /// The next finished edge, its outputs in place; None when the build
-    /// was interrupted.
+    /// was interrupted, or woken by the `waker`.
     fn wait(&mut self, cx: &mut Ctx) -> Option<Done>;
+    /// What wakes a `wait` without a finished edge, for a backend whose
+    /// `wait` can be woken (one that runs local processes). Without it a
+    /// build short of jobserver slots tries again when an edge finishes.
+    fn waker(&self) -> Option<Waker> {
+        None
+    }
     /// How many edges run now (what `-j` and `-l` limit).
     fn running(&self) -> usize;
     /// Where they run, for a backend that runs edges in two places.

@@ -73,6 +73,10 @@ impl Backend for Sandboxed {
         self.local.running()
     }
 
+    fn waker(&self) -> Option<super::Waker> {
+        self.local.waker()
+    }
+
     fn abort(&mut self) -> Vec<BuildId> {
         let stopped = self.local.abort();
         self.close();
