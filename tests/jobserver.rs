@@ -190,6 +190,26 @@ fn explicit_j_and_dry_run_leave_the_pool_alone() {
     }
 }
 
+/// A started run, interrupted as a user would (it stops its commands) if
+/// the test ends first.
+struct Started(std::process::Child);
+
+impl Started {
+    fn interrupt(&self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.interrupt();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// A fifo pool of `tokens` tokens the test holds open (make 4.4's form).
 struct FifoPool {
     path: PathBuf,
@@ -271,11 +291,12 @@ fn a_token_coming_back_starts_the_next_command_without_waiting() {
     let mut held = [0u8; 1];
     pool.fifo.read_exact(&mut held).unwrap();
     let started = Instant::now();
-    let mut child = pool
-        .command(&ggninja(), &dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Started(
+        pool.command(&ggninja(), &dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     std::thread::sleep(Duration::from_millis(500));
     pool.fifo.write_all(&held).unwrap();
     let short = dir.join("short");
@@ -283,7 +304,7 @@ fn a_token_coming_back_starts_the_next_command_without_waiting() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let took = started.elapsed();
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
     assert!(
         took < Duration::from_secs(2),
         "second command after {took:?}"
@@ -306,22 +327,25 @@ fn a_failure_and_ctrl_c_return_every_token() {
             assert_eq!(pool.tokens(), 2, "{name} {keep_going}");
         }
         let dir = root.path().join(format!("{name}-int"));
-        recorded_build(&dir, 0, "build a: rec\n  id = a\n  secs = 30\nbuild b: rec\n  id = b\n  secs = 30\nbuild c: rec\n  id = c\n  secs = 30\nbuild d: rec\n  id = d\n  secs = 30\n");
+        let long: String = ["a", "b", "c", "d"]
+            .map(|id| format!("build {id}: rec\n  id = {id}\n  secs = 30\n"))
+            .concat();
+        recorded_build(&dir, 0, &long);
         let mut pool = FifoPool::new(&dir, 2);
-        let mut child = pool
-            .command(tool, &dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = Started(
+            pool.command(tool, &dir)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let deadline = Instant::now() + Duration::from_secs(10);
         while concurrency(&dir.join("log")).1 < 3 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert_eq!(concurrency(&dir.join("log")), (3, 3), "{name}");
         assert_eq!(pool.tokens(), 0);
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        let status = child.wait().unwrap();
+        child.interrupt();
+        let status = child.0.wait().unwrap();
         assert!(!status.success());
         assert_eq!(pool.tokens(), 2, "{name} after Ctrl-C");
     }
