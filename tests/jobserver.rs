@@ -166,11 +166,13 @@ fn under_make_j3_at_most_three_commands_run_as_with_ninja_1_13() {
             let (stdout, stderr) = outputs(&out, tool);
             let detected = format!("ninja: Jobserver mode detected: s -j{jobs} --jobserver-auth=");
             assert!(stdout.contains(&detected), "{stdout}");
-            printed.push((jobserver_lines(&stdout).join("\n"), stderr));
+            let ran = common::descriptions(&stdout);
+            printed.push((jobserver_lines(&stdout).join("\n"), stderr, ran));
         }
         // make hands both the same descriptors.
         assert_eq!(printed[0], printed[1]);
         assert!(printed[0].1.contains("Jobserver 'pipe' mode detected"));
+        assert_eq!(printed[0].2.len(), 12);
     }
 }
 
