@@ -1,7 +1,8 @@
 //! GNU make's jobserver, against real ninja 1.13.2: ggninja under `make
 //! -j3` (make 4.3's pipe form) and beside a fifo pool the test makes
 //! shares the pool's slots (never more than 3 commands at once, at least
-//! 2), prints what 1.13.2 prints, ignores the pool with `-j` or `-n`, and
+//! 2), prints what 1.13.2 prints (for pools it cannot use too), ignores
+//! the pool with `-j` or `-n`, and
 //! returns every token after a failure and after Ctrl-C; `--jobserver-pool`
 //! makes a pool that a sub-make (pipe style) and a sub-ninja (fifo) share
 //! with ggninja's own commands. Concurrency is what the commands record
@@ -275,6 +276,43 @@ fn a_fifo_pool_bounds_the_build_as_with_ninja_1_13() {
         std::fs::remove_file(&pool.path).unwrap();
     }
     assert_eq!(printed, ["", ""]);
+}
+
+#[test]
+fn pools_that_cannot_be_used_are_reported_as_ninja_1_13_does() {
+    let Some(tools) = tools() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let fifo = FifoPool::new(root.path(), 1);
+    let cases = [
+        ("--jobserver-fds=x", ""),
+        ("--jobserver-auth=sem", ""),
+        ("--jobserver-auth=fifo:/nonexistent/fifo", ""),
+        ("--jobserver-auth=fifo:/dev/null", ""),
+        ("--jobserver-auth=fifo:", ""),
+        // Descriptors a recipe without `+` names but does not have.
+        (" -j3 --jobserver-auth=97,98", ""),
+        ("--jobserver-fds=-1,-1", ""),
+        ("kn --jobserver-auth=97,98", ""),
+        ("--jobserver-auth=97,98 --jobserver-auth=-1,-1", ""),
+        (&fifo.makeflags(), "--quiet"),
+    ];
+    for (i, (makeflags, flag)) in cases.iter().enumerate() {
+        let mut runs = Vec::new();
+        for tool in &tools {
+            let dir = root.path().join(format!("{i}-{}", program_name(tool)));
+            recorded_build(&dir, 1, "");
+            let out = clean_command(tool)
+                .env("MAKEFLAGS", makeflags)
+                .args(["-C", dir.to_str().unwrap()])
+                .args(flag.split_whitespace())
+                .output()
+                .unwrap();
+            let (stdout, stderr) = outputs(&out, tool);
+            let stdout = stdout.replace(dir.to_str().unwrap(), "DIR");
+            runs.push((out.status.code(), stdout, stderr));
+        }
+        assert_eq!(runs[0], runs[1], "MAKEFLAGS={makeflags}");
+    }
 }
 
 #[test]
