@@ -1,12 +1,12 @@
 //! GNU make's jobserver, against real ninja 1.13.2: ggninja under `make
 //! -j3` (make 4.3's pipe form) and beside a fifo pool the test makes
-//! shares the pool's slots (never more than 3 commands at once, at least
-//! 2), prints what 1.13.2 prints (for pools it cannot use too), ignores
-//! the pool with `-j` or `-n`, and
-//! returns every token after a failure and after Ctrl-C; `--jobserver-pool`
-//! makes a pool that a sub-make (pipe style) and a sub-ninja (fifo) share
-//! with ggninja's own commands. Concurrency is what the commands record
-//! themselves: each counts itself in and out of a counter under `flock`.
+//! shares the pool's slots (never more commands at once than slots, at
+//! least 2), prints what 1.13.2 prints (for pools it cannot use too),
+//! ignores the pool with `-j` or `-n`, and returns every token after a
+//! failure and after Ctrl-C; `--jobserver-pool` makes a pool that a
+//! sub-make (pipe style) and a sub-ninja (fifo) share with ggninja's own
+//! commands. Concurrency is what the commands record themselves: each
+//! counts itself in and out of a counter under `flock`.
 
 mod common;
 
