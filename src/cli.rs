@@ -2,6 +2,7 @@
 //! `-t TOOL` belongs to the tool), and turned into the build's settings.
 
 use clap::Parser;
+use ggninja_executor::priority::Priority;
 use ggninja_executor::status::Verbosity;
 use ggninja_executor::Config;
 use ggninja_importer::Options;
@@ -72,6 +73,9 @@ pub struct Cli {
     pub remote_concurrency: Option<String>,
     #[arg(long, value_name = "all|toplevel")]
     pub remote_download: Option<String>,
+    /// Which ready edge starts first: chain (ninja 1.12+), logged, node-order.
+    #[arg(long, value_name = "RULE")]
+    pub priority: Option<String>,
     /// Read the build from GNU make's database (`make -p`) instead.
     #[arg(long)]
     pub make: bool,
@@ -187,6 +191,9 @@ ggninja options:
   --remote-timeout SECS    one invocation's limit [default 900]
   --remote-concurrency N   invocations in flight at most [default: $GGNINJA_REMOTE_CONCURRENCY or -j]
   --remote-download=toplevel  leave intermediate objects and archives in the bucket [default: all]
+  --priority RULE  which ready edge starts first: chain (the longest chain of edges after it,
+                 as ninja 1.12+), logged (the longest chain of .ninja_log times), node-order
+                 (ninja 1.11; make) [default: chain; node-order with --make]
   --make         read the build from GNU make's database (make -p): -f names the makefile,
                  VAR=value among the targets is passed to make [make: $MAKE]
   --make-db FILE read the build from a saved `make -p` dump
@@ -347,6 +354,7 @@ pub fn settings(
             explain: false,
             keep_depfile: false,
             keep_rsp: false,
+            priority: Priority::default(),
         },
         parser: Options::default(),
         stats: false,
@@ -366,6 +374,7 @@ pub fn settings(
     if let Some(j) = &cli.jobs {
         s.config.parallelism = parallelism(j)?;
     }
+    s.config.priority = priority(cli)?;
     if let Some(k) = &cli.keep_going {
         s.config.failures_allowed = failures_allowed(k)?;
     }
@@ -446,6 +455,20 @@ fn apply<T>(table: &[Setting<T>], name: &str, target: &mut T, what: &str) -> Res
 }
 
 /// `-j N`: 0 means no limit.
+/// `--priority`; make has no priority, so an imported make build keeps
+/// its node order unless asked otherwise.
+fn priority(cli: &Cli) -> Result<Priority, Message> {
+    match cli.priority.as_deref() {
+        None if cli.make || cli.make_db.is_some() => Ok(Priority::NodeOrder),
+        None => Ok(Priority::default()),
+        Some(name) => Priority::named(name).ok_or_else(|| {
+            Message::Error(format!(
+                "unknown --priority '{name}' (chain, logged, node-order)"
+            ))
+        }),
+    }
+}
+
 pub fn parallelism(value: &str) -> Result<usize, Message> {
     match value.parse::<i64>() {
         Ok(0) => Ok(usize::MAX),

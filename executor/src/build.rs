@@ -114,6 +114,7 @@ impl<'e> Builder<'e> {
 
     /// Runs the plan to completion or failure.
     pub fn build(&mut self) -> Result<(), BuildError> {
+        self.plan.prepare_queue(self.e, self.e.config.priority);
         self.status.set_total(self.plan.command_edges());
         let configured = self.e.config.failures_allowed;
         let mut failures_allowed = if configured == 0 {
