@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use ggninja_executor::jobserver::Style;
+use ggninja_executor::priority::Priority;
 use ggninja_executor::status::Verbosity;
 use ggninja_executor::Config;
 use ggninja_importer::Options;
@@ -79,6 +80,9 @@ pub struct Cli {
     /// The pool's style: fifo (make 4.4) or pipe (make 4.3 and older).
     #[arg(long, value_name = "fifo|pipe")]
     pub jobserver_style: Option<String>,
+    /// Which ready edge starts first: chain (ninja 1.12+), logged, node-order.
+    #[arg(long, value_name = "RULE")]
+    pub priority: Option<String>,
     /// Read the build from GNU make's database (`make -p`) instead.
     #[arg(long)]
     pub make: bool,
@@ -198,6 +202,9 @@ ggninja options:
                            (their sub-makes, cargo, ninja) [also a client of it]
   --jobserver-style=pipe   the pool as inherited pipe descriptors, for make 4.3 and older
                            [default: fifo, as make 4.4]
+  --priority RULE  which ready edge starts first: chain (the longest chain of edges after it,
+                 as ninja 1.12+), logged (the longest chain of .ninja_log times), node-order
+                 (ninja 1.11; make) [default: chain; node-order with --make]
   --make         read the build from GNU make's database (make -p): -f names the makefile,
                  VAR=value among the targets is passed to make [make: $MAKE]
   --make-db FILE read the build from a saved `make -p` dump
@@ -385,6 +392,7 @@ pub fn settings(
             explain: false,
             keep_depfile: false,
             keep_rsp: false,
+            priority: Priority::default(),
         },
         parser: Options::default(),
         stats: false,
@@ -405,6 +413,7 @@ pub fn settings(
     if let Some(j) = &cli.jobs {
         s.config.parallelism = parallelism(j)?;
     }
+    s.config.priority = priority(cli)?;
     if let Some(k) = &cli.keep_going {
         s.config.failures_allowed = failures_allowed(k)?;
     }
@@ -485,6 +494,20 @@ fn apply<T>(table: &[Setting<T>], name: &str, target: &mut T, what: &str) -> Res
 }
 
 /// `-j N`: 0 means no limit.
+/// `--priority`; make has no priority, so an imported make build keeps
+/// its node order unless asked otherwise.
+fn priority(cli: &Cli) -> Result<Priority, Message> {
+    match cli.priority.as_deref() {
+        None if cli.make || cli.make_db.is_some() => Ok(Priority::NodeOrder),
+        None => Ok(Priority::default()),
+        Some(name) => Priority::named(name).ok_or_else(|| {
+            Message::Error(format!(
+                "unknown --priority '{name}' (chain, logged, node-order)"
+            ))
+        }),
+    }
+}
+
 pub fn parallelism(value: &str) -> Result<usize, Message> {
     match value.parse::<i64>() {
         Ok(0) => Ok(usize::MAX),

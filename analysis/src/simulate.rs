@@ -15,32 +15,11 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Which ready edge starts first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    /// The largest critical-path weight first (the edge's time plus the
-    /// longest chain of times after it to the end of the build), ties in
-    /// node order: ninja 1.12's priority queue, weighted by logged times.
-    Critical,
-    /// The same queue weighted as ninja 1.12 and 1.13 weight it: 1 per
-    /// edge that takes time (their `EdgeWeightHeuristic`: 0 for phony
-    /// edges, 1 for the rest), so the longest chain in edges goes first.
-    Ninja112,
-    /// Node order, as ninja 1.11's ready set (and ggninja's `Plan`).
-    Ninja111,
-}
-
-impl Rule {
-    pub const ALL: [Rule; 3] = [Rule::Critical, Rule::Ninja112, Rule::Ninja111];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Rule::Critical => "critical",
-            Rule::Ninja112 => "ninja112",
-            Rule::Ninja111 => "ninja111",
-        }
-    }
-}
+// Which ready edge starts first is the scheduler's own rule
+// (`executor::priority`), weighed here over the replayed times: `Logged` by
+// each edge's time plus the longest chain of times after it, `Chain` by 1
+// per edge that takes time (ninja 1.12+), `NodeOrder` not at all.
+use ggninja_executor::priority::Priority;
 
 /// The edges to replay.
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +68,7 @@ pub struct Replays<'a> {
     /// The edges waiting for edge `i`: `waiting[first[i]..first[i + 1]]`.
     first: Vec<usize>,
     waiting: Vec<usize>,
-    keys: [Option<Vec<(u64, usize)>>; 3],
+    keys: [Option<Vec<(u64, usize)>>; Priority::ALL.len()],
 }
 
 impl<'a> Replays<'a> {
@@ -122,7 +101,7 @@ impl<'a> Replays<'a> {
     }
 
     /// Replays the model on `workers` workers (at least 1) under `rule`.
-    pub fn run(&mut self, workers: usize, rule: Rule) -> Schedule {
+    pub fn run(&mut self, workers: usize, rule: Priority) -> Schedule {
         let m = self.m;
         let slot = rule as usize;
         let key = self.keys[slot].get_or_insert_with(|| keys(m, rule));
@@ -144,19 +123,19 @@ impl<'a> Replays<'a> {
 }
 
 /// Smaller starts first: (rule's key, node order) per edge.
-fn keys(m: Model, rule: Rule) -> Vec<(u64, usize)> {
+fn keys(m: Model, rule: Priority) -> Vec<(u64, usize)> {
     let by_weight = |w: Vec<u64>| -> Vec<(u64, usize)> {
         (w.into_iter().zip(m.order))
             .map(|(w, &o)| (u64::MAX - w, o))
             .collect()
     };
     match rule {
-        Rule::Critical => by_weight(weights(m.deps, m.ms)),
-        Rule::Ninja112 => {
+        Priority::Logged => by_weight(weights(m.deps, m.ms)),
+        Priority::Chain => {
             let unit: Vec<u64> = m.ms.iter().map(|&t| u64::from(t > 0)).collect();
             by_weight(weights(m.deps, &unit))
         }
-        Rule::Ninja111 => m.order.iter().map(|&o| (0, o)).collect(),
+        Priority::NodeOrder => m.order.iter().map(|&o| (0, o)).collect(),
     }
 }
 
@@ -175,7 +154,7 @@ struct Replay<'a> {
 }
 
 /// Replays `m` on `workers` workers (at least 1) under `rule`.
-pub fn simulate(m: Model, workers: usize, rule: Rule) -> Schedule {
+pub fn simulate(m: Model, workers: usize, rule: Priority) -> Schedule {
     Replays::new(m).run(workers, rule)
 }
 
@@ -263,7 +242,7 @@ mod tests {
     use crate::critical::Cpm;
 
     /// A model in the default (unlimited) pool, node order = index.
-    fn run(deps: &[Vec<usize>], ms: &[u64], workers: usize, rule: Rule) -> Schedule {
+    fn run(deps: &[Vec<usize>], ms: &[u64], workers: usize, rule: Priority) -> Schedule {
         let order: Vec<usize> = (0..ms.len()).collect();
         let pool = vec![0; ms.len()];
         let m = Model {
@@ -284,9 +263,9 @@ mod tests {
         let deps = vec![vec![], vec![], vec![], vec![2], vec![3], vec![]];
         let ms = [1, 1, 1, 1, 1, 10];
         let length = |rule| run(&deps, &ms, 2, rule).length;
-        assert_eq!(length(Rule::Critical), 10);
-        assert_eq!(length(Rule::Ninja111), 11);
-        assert_eq!(length(Rule::Ninja112), 12);
+        assert_eq!(length(Priority::Logged), 10);
+        assert_eq!(length(Priority::NodeOrder), 11);
+        assert_eq!(length(Priority::Chain), 12);
     }
 
     /// s(1) → {x(4), y(3)} → e(2): on 1 worker the sum, on 2 the
@@ -295,14 +274,14 @@ mod tests {
     fn diamond() {
         let deps = [vec![], vec![0], vec![0], vec![1, 2]];
         let ms = [1, 4, 3, 2];
-        for rule in Rule::ALL {
+        for rule in Priority::ALL {
             let one = run(&deps, &ms, 1, rule);
             assert_eq!(one.length, 10);
             let two = run(&deps, &ms, 2, rule);
             assert_eq!((two.length, two.start.clone()), (7, vec![0, 1, 1, 5]));
         }
         // On one worker, critical starts x (weight 6) before y (5).
-        assert_eq!(run(&deps, &ms, 1, Rule::Critical).start, [0, 1, 5, 8]);
+        assert_eq!(run(&deps, &ms, 1, Priority::Logged).start, [0, 1, 5, 8]);
         assert_eq!(weights(&deps, &ms), [7, 6, 5, 2]);
     }
 
@@ -315,12 +294,12 @@ mod tests {
     fn a_chain_beside_short_edges_is_where_critical_wins() {
         let deps = [vec![], vec![], vec![], vec![], vec![], vec![4]];
         let ms = [1, 1, 1, 1, 3, 3];
-        let fifo = run(&deps, &ms, 2, Rule::Ninja111);
+        let fifo = run(&deps, &ms, 2, Priority::NodeOrder);
         assert_eq!(
             (fifo.length, fifo.start.clone()),
             (8, vec![0, 0, 1, 1, 2, 5])
         );
-        let critical = run(&deps, &ms, 2, Rule::Critical);
+        let critical = run(&deps, &ms, 2, Priority::Logged);
         assert_eq!(
             (critical.length, critical.start.clone()),
             (6, vec![0, 1, 2, 3, 0, 3])
@@ -342,15 +321,15 @@ mod tests {
             pool: &pool,
             depths: &[0, 1],
         };
-        let s = simulate(m, 8, Rule::Ninja111);
+        let s = simulate(m, 8, Priority::NodeOrder);
         assert_eq!((s.length, s.start), (5, vec![0, 2, 0, 4, 4]));
         // Only edge 4 ran at -j1 while the phony 3 needed no worker.
         let m = Model {
             depths: &[0, 0],
             ..m
         };
-        assert_eq!(simulate(m, 1, Rule::Ninja111).length, 7);
-        assert_eq!(simulate(m, 3, Rule::Ninja111).length, 3);
+        assert_eq!(simulate(m, 1, Priority::NodeOrder).length, 7);
+        assert_eq!(simulate(m, 3, Priority::NodeOrder).length, 3);
     }
 
     /// A seeded xorshift: random DAGs without a crate.
@@ -409,7 +388,7 @@ mod tests {
             };
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length;
-            for rule in Rule::ALL {
+            for rule in Priority::ALL {
                 for workers in [1, 2, 3, 4, 7, 16, usize::MAX] {
                     let s = simulate(m, workers, rule);
                     check_feasible(&deps, &ms, &s, workers);
@@ -442,7 +421,7 @@ mod tests {
             };
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length;
-            for rule in Rule::ALL {
+            for rule in Priority::ALL {
                 for workers in [1, 2, 5, usize::MAX] {
                     let s = simulate(m, workers, rule);
                     check_feasible(&deps, &ms, &s, workers);

@@ -19,8 +19,9 @@ use serde::Serialize;
 use crate::critical::Cpm;
 use crate::durations::{durations, logged_ms};
 use crate::profile::{profile, widest};
-use crate::simulate::{simulate, Model, Replays, Rule};
+use crate::simulate::{simulate, Model, Replays};
 use crate::work::{DependencyCycle, Work};
+use ggninja_executor::priority::Priority;
 
 /// The worker counts replayed when none are asked for (the machine's
 /// default `-j` is added).
@@ -117,14 +118,14 @@ impl Simulation {
         let mut runs = Vec::new();
         let mut replays = Replays::new(edges.model(&ms));
         for &n in &jobs {
-            for rule in Rule::ALL {
+            for rule in Priority::ALL {
                 let length = replays.run(n, rule).length;
                 runs.push(run(n, rule, length, total, t_inf));
             }
         }
         let last_build = last.map(|(ms, actual, n)| {
-            // ggninja's Plan (and ninja 1.11) start ready edges in node order.
-            let predicted = simulate(edges.model(&ms), n, Rule::Ninja111).length;
+            // The rule ggninja and ninja 1.12+ start ready edges by.
+            let predicted = simulate(edges.model(&ms), n, Priority::default()).length;
             LastBuild {
                 jobs: n,
                 actual_seconds: seconds(actual),
@@ -145,7 +146,7 @@ impl Simulation {
     }
 }
 
-fn run(jobs: usize, rule: Rule, length: u64, total: u64, t_inf: u64) -> Run {
+fn run(jobs: usize, rule: Priority, length: u64, total: u64, t_inf: u64) -> Run {
     let (w, t, n) = (total as f64, length as f64, jobs as f64);
     Run {
         jobs,
@@ -201,9 +202,9 @@ pub fn render(s: &Simulation) -> String {
         out,
         "{:>6}{}{}{}  {:>21}",
         "",
-        group("critical"),
-        group("ninja112"),
-        group("ninja111"),
+        group(Priority::ALL[0].name()),
+        group(Priority::ALL[1].name()),
+        group(Priority::ALL[2].name()),
         "bounds (s)"
     );
     let columns = format!("  {:>9} {:>7} {:>7}", "seconds", "speedup", "busy");
@@ -212,7 +213,7 @@ pub fn render(s: &Simulation) -> String {
         "{:>6}{columns}{columns}{columns}  {:>10} {:>10}",
         "jobs", "lower", "upper"
     );
-    for runs in s.runs.chunks(Rule::ALL.len()) {
+    for runs in s.runs.chunks(Priority::ALL.len()) {
         let _ = write!(out, "{:>6}", runs[0].jobs);
         for r in runs {
             let _ = write!(
@@ -249,7 +250,8 @@ mod tests {
     use crate::testing::{graph, log};
 
     /// Four short edges before a chain a → b in the manifest, all under
-    /// `all`; the log one run of it at -j2 in ninja 1.11's order.
+    /// `all`; the log one run of it at -j2 in the order ggninja and ninja
+    /// 1.12+ start them (the longer chain first).
     #[test]
     fn replays_each_count_and_checks_the_last_build() {
         let g = graph(
@@ -258,11 +260,11 @@ mod tests {
         );
         let entries = log(&[
             ("s1", 0, 1000),
-            ("s2", 0, 1000),
-            ("s3", 1000, 2000),
-            ("s4", 1000, 2000),
-            ("a", 2000, 5000),
-            ("b", 5000, 8200),
+            ("s2", 1000, 2000),
+            ("a", 0, 3000),
+            ("s3", 2000, 3000),
+            ("s4", 3000, 4000),
+            ("b", 3000, 6200),
         ]);
         let all = [g.lookup("all").unwrap()];
         let s = Simulation::new(&g, &all, &[2, 1, 2], &entries).unwrap();
@@ -274,12 +276,12 @@ mod tests {
         assert_eq!(
             rows,
             [
-                (1, "critical", 10.2),
-                (1, "ninja112", 10.2),
-                (1, "ninja111", 10.2),
-                (2, "critical", 6.2),
-                (2, "ninja112", 6.2),
-                (2, "ninja111", 8.2)
+                (1, "logged", 10.2),
+                (1, "chain", 10.2),
+                (1, "node-order", 10.2),
+                (2, "logged", 6.2),
+                (2, "chain", 6.2),
+                (2, "node-order", 8.2)
             ]
         );
         let fifo = &s.runs[5];
@@ -289,12 +291,12 @@ mod tests {
         let l = s.last_build.as_ref().unwrap();
         assert_eq!(
             (l.jobs, l.actual_seconds, l.predicted_seconds),
-            (2, 8.2, 8.2)
+            (2, 6.2, 6.2)
         );
         assert_eq!(l.error_percent, 0.0);
         let text = render(&s);
         assert!(text.contains("     2      6.200   1.65x   82.3%      6.200   1.65x   82.3%      8.200   1.24x   62.2%       6.200     11.300\n"), "{text}");
-        assert!(text.contains("last build at -j2 (the most edges it ran at once): 8.200 s, predicted 8.200 s (+0.0%)"), "{text}");
+        assert!(text.contains("last build at -j2 (the most edges it ran at once): 6.200 s, predicted 6.200 s (+0.0%)"), "{text}");
     }
 
     /// Only what the last run ran is replayed: an up-to-date edge takes

@@ -141,6 +141,7 @@ impl<'e> Builder<'e> {
 
     /// Runs the plan to completion or failure.
     pub fn build(&mut self) -> Result<(), BuildError> {
+        self.plan.prepare_queue(self.e, self.e.config.priority);
         if let (Some(slots), Some(waker)) = (&mut self.slots, self.backend.waker()) {
             slots.watch(Box::new(move || waker.wake()));
         }

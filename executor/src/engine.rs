@@ -6,6 +6,7 @@ use ggninja_importer::dyndep;
 use crate::build_log::BuildLog;
 use crate::deps_log::DepsLog;
 use crate::disk::{Disk, RealDisk};
+use crate::priority::Priority;
 use crate::status::Verbosity;
 
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct Config {
     pub explain: bool,
     pub keep_depfile: bool,
     pub keep_rsp: bool,
+    /// Which ready edge starts first.
+    pub priority: Priority,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -16,6 +16,7 @@ pub mod metrics;
 mod plan;
 #[cfg(test)]
 mod plan_test;
+pub mod priority;
 pub mod process;
 mod scan;
 #[cfg(test)]

@@ -2,16 +2,24 @@
 //! pools with their delayed queues, and what finishing an edge unblocks
 //! (restat cleaning, dyndep files loaded mid-build).
 //!
+//! Ready edges start by rank (`priority`): ninja 1.12+ ranks them once,
+//! when the build starts, over every edge the targets need.
+//!
 //! Unaware of commands, processes, status lines and time: it reads and
 //! updates the engine's graph and node states only (dirty checking goes
 //! through the engine's scan), so a replay of a build can drive it edge by
 //! edge without running anything.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 
 use ggninja_graph::{BuildId, FileId, Graph};
 
 use crate::engine::{Engine, Mark};
+use crate::priority::{self, Priority};
+
+/// A ready edge's place in line: the heaviest first, then node order.
+type Rank = (Reverse<i64>, BuildId);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
@@ -23,12 +31,17 @@ enum Want {
 
 pub struct Plan {
     want: HashMap<BuildId, Want>,
-    /// Ready edges, started in node order (ninja's creation order).
-    ready: BTreeSet<BuildId>,
+    /// Ready edges, started in rank order.
+    ready: BTreeSet<Rank>,
     wanted_edges: usize,
     command_edges: usize,
     pool_use: Vec<usize>,
-    delayed: Vec<BTreeSet<BuildId>>,
+    delayed: Vec<BTreeSet<Rank>>,
+    /// What the build was asked for (validations too): what is ranked.
+    targets: Vec<FileId>,
+    /// Each edge's weight by node index; -1 for an edge not ranked.
+    weight: Vec<i64>,
+    prepared: bool,
 }
 
 impl Plan {
@@ -41,6 +54,9 @@ impl Plan {
             command_edges: 0,
             pool_use: vec![0; pools],
             delayed: vec![BTreeSet::new(); pools],
+            targets: Vec::new(),
+            weight: Vec::new(),
+            prepared: false,
         }
     }
 
@@ -59,9 +75,47 @@ impl Plan {
         !self.ready.is_empty()
     }
 
-    /// The next ready edge, in node order.
+    /// The next ready edge, by rank.
     pub fn pop_ready(&mut self) -> Option<BuildId> {
-        self.ready.pop_first()
+        self.ready.pop_first().map(|(_, b)| b)
+    }
+
+    /// Ranks the wanted edges under `rule` and makes the ones whose
+    /// inputs are all there ready: call once targets are added, before the
+    /// first `pop_ready` (ninja's PrepareQueue).
+    pub fn prepare_queue(&mut self, e: &Engine, rule: Priority) {
+        self.weight = priority::weights(&e.graph, &e.build_log, &self.targets, rule);
+        self.prepared = true;
+        let mut wanted: Vec<BuildId> = (self.want.iter())
+            .filter(|(_, w)| **w == Want::ToStart)
+            .map(|(b, _)| *b)
+            .collect();
+        wanted.sort_unstable();
+        let mut pools = BTreeSet::new();
+        for b in wanted {
+            if self.all_inputs_ready(e, b) {
+                let pool = e.graph.build(b).pool;
+                self.want.insert(b, Want::ToFinish);
+                if e.graph.pools[pool].depth != 0 {
+                    let rank = self.rank(b);
+                    self.delayed[pool].insert(rank);
+                    pools.insert(pool);
+                } else {
+                    self.ready.insert(self.rank(b));
+                }
+            }
+        }
+        // Pools hand out their slots once all are held, heaviest first.
+        for pool in pools {
+            self.retrieve_ready(&e.graph, pool);
+        }
+    }
+
+    fn rank(&self, b: BuildId) -> Rank {
+        (
+            Reverse(self.weight.get(b.index()).copied().unwrap_or(-1)),
+            b,
+        )
     }
 
     /// Plans what `target` (already scanned) and the `validations` the scan
@@ -72,6 +126,8 @@ impl Plan {
         target: FileId,
         validations: Vec<FileId>,
     ) -> Result<(), String> {
+        self.targets.push(target);
+        self.targets.extend(&validations);
         let in_build = e.graph.file(target).in_build;
         if in_build.is_none_or(|b| !e.nodes[b.index()].outputs_ready) {
             self.add_sub_target(e, target, None, None)?;
@@ -121,7 +177,9 @@ impl Plan {
         if e.is_dirty(node) && want == Want::Nothing {
             self.want.insert(edge, Want::ToStart);
             self.edge_wanted(&e.graph, edge);
-            if walk.is_none() && self.all_inputs_ready(e, edge) {
+            // Once the queue is prepared (a validation a dyndep file
+            // brought in mid-build), nothing else would make it ready.
+            if self.prepared && walk.is_none() && self.all_inputs_ready(e, edge) {
                 self.schedule_work(&e.graph, edge);
             }
         }
@@ -164,22 +222,22 @@ impl Plan {
         self.want.insert(edge, Want::ToFinish);
         let pool = g.build(edge).pool;
         if g.pools[pool].depth != 0 {
-            self.delayed[pool].insert(edge);
+            let rank = self.rank(edge);
+            self.delayed[pool].insert(rank);
             self.retrieve_ready(g, pool);
         } else {
-            self.pool_use[pool] += 1;
-            self.ready.insert(edge);
+            self.ready.insert(self.rank(edge));
         }
     }
 
     fn retrieve_ready(&mut self, g: &Graph, pool: usize) {
         let depth = g.pools[pool].depth;
         while self.pool_use[pool] < depth {
-            let Some(edge) = self.delayed[pool].pop_first() else {
+            let Some(rank) = self.delayed[pool].pop_first() else {
                 break;
             };
             self.pool_use[pool] += 1;
-            self.ready.insert(edge);
+            self.ready.insert(rank);
         }
     }
 

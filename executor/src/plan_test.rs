@@ -1,8 +1,10 @@
 //! The plan on manifests in memory: what is wanted, in which order edges
 //! become ready, pools, phony edges and failures.
 
+use crate::build_log::BuildLog;
 use crate::engine::Engine;
 use crate::plan::Plan;
+use crate::priority::Priority;
 use crate::testing::{engine, node, out, FakeDisk};
 
 const CHAIN: &str = "rule cc\n  command = cc $in -o $out\n\
@@ -10,12 +12,83 @@ build b: cc a\nbuild c: cc b\nbuild d: cc c\n";
 
 /// A plan for `target`, scanned first as the builder does.
 fn plan_for(e: &mut Engine, target: &str) -> Plan {
+    plan_ranked(e, target, Priority::default())
+}
+
+fn plan_ranked(e: &mut Engine, target: &str, rule: Priority) -> Plan {
     let mut plan = Plan::new(&e.graph);
     let mut validations = Vec::new();
     let t = node(e, target);
     e.recompute_dirty(t, &mut validations).unwrap();
     plan.add_target(e, t, validations).unwrap();
+    plan.prepare_queue(e, rule);
     plan
+}
+
+/// `x` comes first in node order and ends nothing; `b` starts a chain of
+/// three edges.
+const SHORT_AND_LONG: &str = "rule cc\n  command = cc\n\
+build x: cc a\nbuild b: cc a\nbuild c: cc b\nbuild d: cc c\nbuild all: phony x d\n";
+
+fn order_under(rule: Priority, log: BuildLog) -> Vec<String> {
+    let disk = FakeDisk::default();
+    disk.touch(&[("a", 1)]);
+    let mut e = engine(SHORT_AND_LONG, &disk);
+    e.build_log = log;
+    let mut plan = plan_ranked(&mut e, "all", rule);
+    run_all(&mut e, &mut plan)
+}
+
+/// A `.ninja_log` in which `x` took 900 ms and the chain 10 ms an edge.
+fn log_of_a_slow_x() -> BuildLog {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".ninja_log");
+    let mut text = String::from("# ninja log v5\n");
+    for (out, ms) in [("x", 900), ("b", 10), ("c", 10), ("d", 10)] {
+        text.push_str(&format!("0\t{ms}\t0\t{out}\t0\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    BuildLog::load(&path).unwrap().0
+}
+
+#[test]
+fn node_order_starts_the_first_ready_edge_as_ninja_1_11() {
+    let order = order_under(Priority::NodeOrder, BuildLog::default());
+    assert_eq!(order, ["x", "b", "c", "d"]);
+}
+
+#[test]
+fn the_longest_chain_of_edges_starts_first_as_ninja_1_12() {
+    let order = order_under(Priority::Chain, BuildLog::default());
+    // d and x weigh 1 each once c is done: node order breaks the tie.
+    assert_eq!(order, ["b", "c", "x", "d"]);
+    // The log does not change ninja's rule.
+    assert_eq!(order_under(Priority::Chain, log_of_a_slow_x()), order);
+}
+
+#[test]
+fn the_longest_chain_of_logged_time_starts_first() {
+    let order = order_under(Priority::Logged, log_of_a_slow_x());
+    assert_eq!(order, ["x", "b", "c", "d"]);
+    // Without a log every edge costs the same: the longest chain first.
+    let unlogged = order_under(Priority::Logged, BuildLog::default());
+    assert_eq!(unlogged, ["b", "c", "x", "d"]);
+}
+
+#[test]
+fn a_pool_releases_its_heaviest_edge_first() {
+    let disk = FakeDisk::default();
+    disk.touch(&[("a", 1)]);
+    let manifest = "pool one\n  depth = 1\nrule cc\n  command = cc\n  pool = one\n\
+rule free\n  command = cc\nbuild x: cc a\nbuild y: cc a\nbuild z: free y\nbuild all: phony x z\n";
+    let mut e = engine(manifest, &disk);
+    let mut plan = plan_ranked(&mut e, "all", Priority::Chain);
+    let first = plan.pop_ready().unwrap();
+    assert_eq!(out(&e, first), "y", "y has z after it");
+    assert_eq!(plan.pop_ready(), None, "the pool is full");
+    plan.edge_finished(&mut e, first, true).unwrap();
+    // x and z weigh the same now: node order breaks the tie.
+    assert_eq!(run_all(&mut e, &mut plan), ["x", "z"]);
 }
 
 /// Runs the plan to the end, every edge succeeding; the outputs of the

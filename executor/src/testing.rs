@@ -13,6 +13,7 @@ use crate::build_log::BuildLog;
 use crate::deps_log::DepsLog;
 use crate::disk::Disk;
 use crate::engine::{Config, Engine};
+use crate::priority::Priority;
 use crate::status::Verbosity;
 
 /// A file in memory: mtime and content.
@@ -65,6 +66,7 @@ pub fn engine(manifest: &str, disk: &FakeDisk) -> Engine {
         explain: false,
         keep_depfile: false,
         keep_rsp: false,
+        priority: Priority::default(),
     };
     let mut e = Engine::new(graph, BuildLog::default(), DepsLog::default(), config);
     e.disk = Box::new(disk.clone());

@@ -39,8 +39,9 @@ options:
 const SIMULATE_USAGE: &str = "usage: ggninja -t simulate [-j N,N,...] [--json] [targets]
 
 building [targets] replayed on N workers, timed by .ninja_log, under three
-rules: critical (longest chain of times first), ninja112 (longest chain of
-edges first, as ninja 1.12 weights it) and ninja111 (node order); and the
+rules (ggninja's --priority): logged (longest chain of logged times first),
+chain (longest chain of edges first, as ninja 1.12+) and node-order (ninja
+1.11, make); and the
 last build replayed at the -j it ran with, against its logged wall time
 
 options:

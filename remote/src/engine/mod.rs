@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Placement, Task};
+use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Placement, Task, Waker};
 use ggninja_graph::{BuildId, Escape};
 use ggninja_store::hash::ContentHash;
 use ggninja_store::RemoteFiles;
@@ -272,6 +272,11 @@ impl Backend for Remote {
 
     fn running(&self) -> usize {
         self.local.running() + self.queued.len() + self.in_flight.len()
+    }
+
+    // Remote results arrive through the local runner's wait too.
+    fn waker(&self) -> Option<Waker> {
+        self.local.waker()
     }
 
     fn placement(&self) -> Option<Placement> {
