@@ -1,13 +1,16 @@
-//! The plan, as ninja's Plan: which edges a build wants, which are ready,
-//! pools with their delayed queues, and what finishing an edge unblocks
-//! (restat cleaning, dyndep files loaded mid-build).
+//! The plan, as ninja 1.13's Plan: which edges a build wants, which are
+//! ready, pools with their delayed queues, and what finishing an edge
+//! unblocks (restat cleaning, dyndep files loaded mid-build). Ready edges
+//! start by critical path first (ninja 1.12's unit weights: the most
+//! commands between an edge and a target), then in node order.
 //!
 //! Unaware of commands, processes, status lines and time: it reads and
 //! updates the engine's graph and node states only (dirty checking goes
 //! through the engine's scan), so a replay of a build can drive it edge by
 //! edge without running anything.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ggninja_graph::{BuildId, FileId, Graph};
 
@@ -21,14 +24,23 @@ enum Want {
     ToFinish,
 }
 
+/// An edge's place in the queues: the longest critical path first, then
+/// node order (ninja's creation order).
+type Priority = (Reverse<i64>, BuildId);
+
 pub struct Plan {
     want: HashMap<BuildId, Want>,
-    /// Ready edges, started in node order (ninja's creation order).
-    ready: BTreeSet<BuildId>,
+    /// Ready edges, highest priority first.
+    ready: BTreeSet<Priority>,
     wanted_edges: usize,
     command_edges: usize,
     pool_use: Vec<usize>,
-    delayed: Vec<BTreeSet<BuildId>>,
+    delayed: Vec<BTreeSet<Priority>>,
+    /// The targets and validations added, where the critical path ends.
+    targets: Vec<FileId>,
+    /// Critical path weights from `prepare`; edges it did not reach
+    /// (found later by a dyndep file) count as -1, as in ninja.
+    weights: HashMap<BuildId, i64>,
 }
 
 impl Plan {
@@ -41,7 +53,41 @@ impl Plan {
             command_edges: 0,
             pool_use: vec![0; pools],
             delayed: vec![BTreeSet::new(); pools],
+            targets: Vec::new(),
+            weights: HashMap::new(),
         }
+    }
+
+    /// Readies the edges that can start, once every target is added (ninja's
+    /// PrepareQueue): weighs the critical paths, then queues by them.
+    pub fn prepare(&mut self, e: &Engine) {
+        let g = &e.graph;
+        self.weights = critical_path_weights(g, &self.targets);
+        let mut startable: Vec<BuildId> = Vec::new();
+        for (&b, &w) in &self.want {
+            if w == Want::ToStart && self.all_inputs_ready(e, b) {
+                startable.push(b);
+            }
+        }
+        for b in startable {
+            self.want.insert(b, Want::ToFinish);
+            let pool = g.build(b).pool;
+            let key = self.priority(b);
+            if g.pools[pool].depth != 0 {
+                self.delayed[pool].insert(key);
+            } else {
+                self.pool_use[pool] += 1;
+                self.ready.insert(key);
+            }
+        }
+        // Pools fill only now, so the highest priorities get their slots.
+        for pool in 0..self.delayed.len() {
+            self.retrieve_ready(g, pool);
+        }
+    }
+
+    fn priority(&self, edge: BuildId) -> Priority {
+        (Reverse(*self.weights.get(&edge).unwrap_or(&-1)), edge)
     }
 
     /// Whether any wanted edge with a command is left.
@@ -59,9 +105,9 @@ impl Plan {
         !self.ready.is_empty()
     }
 
-    /// The next ready edge, in node order.
+    /// The next ready edge, highest priority first.
     pub fn pop_ready(&mut self) -> Option<BuildId> {
-        self.ready.pop_first()
+        self.ready.pop_first().map(|(_, b)| b)
     }
 
     /// Plans what `target` (already scanned) and the `validations` the scan
@@ -74,11 +120,21 @@ impl Plan {
     ) -> Result<(), String> {
         let in_build = e.graph.file(target).in_build;
         if in_build.is_none_or(|b| !e.nodes[b.index()].outputs_ready) {
+            self.targets.push(target);
             self.add_sub_target(e, target, None, None)?;
         }
-        self.add_validations(e, validations)
+        for v in validations {
+            if let Some(b) = e.graph.file(v).in_build {
+                if !e.nodes[b.index()].outputs_ready {
+                    self.targets.push(v);
+                    self.add_sub_target(e, v, None, None)?;
+                }
+            }
+        }
+        Ok(())
     }
 
+    /// Validations a dyndep file's reload found, planned at once.
     fn add_validations(&mut self, e: &mut Engine, validations: Vec<FileId>) -> Result<(), String> {
         for v in validations {
             if let Some(b) = e.graph.file(v).in_build {
@@ -121,9 +177,6 @@ impl Plan {
         if e.is_dirty(node) && want == Want::Nothing {
             self.want.insert(edge, Want::ToStart);
             self.edge_wanted(&e.graph, edge);
-            if walk.is_none() && self.all_inputs_ready(e, edge) {
-                self.schedule_work(&e.graph, edge);
-            }
         }
         if let Some(w) = walk.as_deref_mut() {
             w.insert(edge);
@@ -163,23 +216,24 @@ impl Plan {
         }
         self.want.insert(edge, Want::ToFinish);
         let pool = g.build(edge).pool;
+        let key = self.priority(edge);
         if g.pools[pool].depth != 0 {
-            self.delayed[pool].insert(edge);
+            self.delayed[pool].insert(key);
             self.retrieve_ready(g, pool);
         } else {
             self.pool_use[pool] += 1;
-            self.ready.insert(edge);
+            self.ready.insert(key);
         }
     }
 
     fn retrieve_ready(&mut self, g: &Graph, pool: usize) {
         let depth = g.pools[pool].depth;
         while self.pool_use[pool] < depth {
-            let Some(edge) = self.delayed[pool].pop_first() else {
+            let Some(key) = self.delayed[pool].pop_first() else {
                 break;
             };
             self.pool_use[pool] += 1;
-            self.ready.insert(edge);
+            self.ready.insert(key);
         }
     }
 
@@ -335,4 +389,54 @@ impl Plan {
             }
         }
     }
+}
+
+/// Each edge's critical path weight towards `targets`: 1 for a command, 0
+/// for a phony edge, plus the heaviest path from its outputs to a target.
+fn critical_path_weights(g: &Graph, targets: &[FileId]) -> HashMap<BuildId, i64> {
+    let own = |b: BuildId| if g.is_phony(b) { 0 } else { 1 };
+    let order = producers_first(g, targets);
+    let mut weights: HashMap<BuildId, i64> = order.iter().map(|&b| (b, own(b))).collect();
+    for &b in order.iter().rev() {
+        let w = weights[&b];
+        for &i in &g.build(b).ins {
+            if let Some(p) = g.file(i).in_build {
+                let candidate = w + own(p);
+                let slot = weights.get_mut(&p).expect("producers are sorted first");
+                *slot = (*slot).max(candidate);
+            }
+        }
+    }
+    weights
+}
+
+/// The edges `targets` need, each after the producers of its inputs (a
+/// depth-first post-order, iterative so long chains cannot overflow).
+fn producers_first(g: &Graph, targets: &[FileId]) -> Vec<BuildId> {
+    let mut seen = HashSet::new();
+    let mut order = Vec::new();
+    for &t in targets {
+        let Some(root) = g.file(t).in_build else {
+            continue;
+        };
+        if !seen.insert(root) {
+            continue;
+        }
+        let mut stack = vec![(root, 0usize)];
+        while let Some((b, next)) = stack.last_mut() {
+            let ins = &g.build(*b).ins;
+            if let Some(&i) = ins.get(*next) {
+                *next += 1;
+                if let Some(p) = g.file(i).in_build {
+                    if seen.insert(p) {
+                        stack.push((p, 0));
+                    }
+                }
+            } else {
+                order.push(*b);
+                stack.pop();
+            }
+        }
+    }
+    order
 }

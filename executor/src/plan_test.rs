@@ -15,6 +15,7 @@ fn plan_for(e: &mut Engine, target: &str) -> Plan {
     let t = node(e, target);
     e.recompute_dirty(t, &mut validations).unwrap();
     plan.add_target(e, t, validations).unwrap();
+    plan.prepare(e);
     plan
 }
 
