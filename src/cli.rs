@@ -454,14 +454,11 @@ pub fn debug_mode(mode: &str, s: &mut Settings) -> Result<(), Message> {
     apply(DEBUG_MODES, mode, s, "debug setting")
 }
 
-/// ninja lists only this one, though it takes the `dupbuild` ones too.
 const WARNING_LIST: &str =
     "warning flags:\n  phonycycle={err,warn}  phony build statement references itself";
 
 /// `-w` flags, in the order ninja spellchecks them.
 const WARNING_FLAGS: &[Setting<Options>] = &[
-    ("dupbuild=err", |p| p.dupbuild_is_error = true),
-    ("dupbuild=warn", |p| p.dupbuild_is_error = false),
     ("phonycycle=err", |p| p.phonycycle_is_error = true),
     ("phonycycle=warn", |p| p.phonycycle_is_error = false),
 ];
@@ -473,6 +470,8 @@ pub fn warning_flag(flag: &str, parser: &mut Options) -> Result<Option<&'static 
         "depfilemulti=err" | "depfilemulti=warn" => {
             return Ok(Some("deprecated warning 'depfilemulti'"))
         }
+        // Since ninja 1.12 a duplicate output is always an error.
+        "dupbuild=err" | "dupbuild=warn" => return Ok(Some("deprecated warning 'dupbuild'")),
         _ => {}
     }
     apply(WARNING_FLAGS, flag, parser, "warning flag").map(|()| None)
@@ -578,7 +577,7 @@ mod tests {
         assert_eq!(s.config.max_load, None);
         assert_eq!(s.config.verbosity, Verbosity::Normal);
         assert!(!s.stats && !s.config.explain && !s.config.dry_run);
-        assert!(s.parser.dupbuild_is_error && !s.parser.phonycycle_is_error);
+        assert!(!s.parser.phonycycle_is_error);
     }
 
     #[test]
@@ -589,11 +588,11 @@ mod tests {
         assert_eq!(s.config.max_load, Some(2.5));
         assert!(s.config.dry_run && s.config.explain && s.stats);
         assert_eq!(s.config.verbosity, Verbosity::NoStatusUpdate);
-        let s = settings_of("ninja -j7 -k 5 -w dupbuild=warn -w phonycycle=err -v").unwrap();
+        let s = settings_of("ninja -j7 -k 5 -w phonycycle=err -v").unwrap();
         assert_eq!(s.config.parallelism, 7);
         assert_eq!(s.config.failures_allowed, 5);
         assert_eq!(failures_allowed("-3"), Ok(0));
-        assert!(!s.parser.dupbuild_is_error && s.parser.phonycycle_is_error);
+        assert!(s.parser.phonycycle_is_error);
         assert_eq!(s.config.verbosity, Verbosity::Verbose);
     }
 
@@ -660,9 +659,14 @@ mod tests {
             Ok(Some("deprecated warning 'depfilemulti'"))
         );
         assert_eq!(
-            warning_flag("dupbuild=wrn", &mut s.parser),
+            warning_flag("dupbuild=warn", &mut s.parser),
+            Ok(Some("deprecated warning 'dupbuild'"))
+        );
+        assert_eq!(
+            warning_flag("phonycycle=wrn", &mut s.parser),
             Err(Message::Error(
-                "unknown warning flag 'dupbuild=wrn', did you mean 'dupbuild=warn'?".to_string()
+                "unknown warning flag 'phonycycle=wrn', did you mean 'phonycycle=warn'?"
+                    .to_string()
             ))
         );
     }

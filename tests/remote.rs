@@ -195,7 +195,7 @@ fn a_failing_command_fails_the_build_as_it_does_locally() {
             .join("\n")
     };
     assert!(
-        stdout(&remote).contains("FAILED: bad.o"),
+        stdout(&remote).contains("FAILED: [code=1] bad.o"),
         "{}",
         text(&remote)
     );

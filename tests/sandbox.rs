@@ -148,7 +148,7 @@ fn an_undeclared_input_fails_in_the_sandbox() {
     let out = sandboxed(dir, &["undeclared.txt"]);
     let log = text(&out);
     assert!(!out.status.success(), "{log}");
-    assert!(log.contains("FAILED: undeclared.txt"), "{log}");
+    assert!(log.contains("FAILED: [code=1] undeclared.txt"), "{log}");
     assert!(log.contains("cannot stat 'data'"), "{log}");
     assert!(!dir.join("undeclared.txt").exists());
 

@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::jobserver::{Client, Slots};
 use crate::plan::Plan;
 use crate::process;
-use crate::status::Status;
+use crate::status::{Failed, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -57,6 +57,8 @@ pub struct Builder<'e> {
 impl<'e> Builder<'e> {
     /// A builder running commands as local processes (nothing, for `-n`).
     pub fn new(e: &'e mut Engine, status: Status) -> Self {
+        // Each build explains what its own scan finds, as ninja's Builder.
+        e.explanations = Default::default();
         let backend: Box<dyn Backend> = match e.config.dry_run {
             true => Box::new(DryRun::default()),
             false => Box::new(Local::default()),
@@ -146,12 +148,12 @@ impl<'e> Builder<'e> {
             slots.watch(Box::new(move || waker.wake()));
         }
         self.status.set_total(self.plan.command_edges());
-        let configured = self.e.config.failures_allowed;
-        let mut failures_allowed = if configured == 0 {
-            usize::MAX
-        } else {
-            configured
+        // `-k 0` allows as many failures as ninja's INT_MAX.
+        let configured = match self.e.config.failures_allowed {
+            0 => usize::MAX,
+            n => n,
         };
+        let mut failures_allowed = configured;
         let mut pending = 0usize;
         self.status.build_started();
         let fail = |b: &mut Self, msg: String| {
@@ -217,7 +219,7 @@ impl<'e> Builder<'e> {
             }
             self.status.build_finished();
             let msg = if failures_allowed == 0 {
-                if configured > 1 || configured == 0 {
+                if configured > 1 {
                     "subcommands failed"
                 } else {
                     "subcommand failed"
@@ -235,16 +237,6 @@ impl<'e> Builder<'e> {
 
     /// The plan's side of a finished edge, and the total it leaves.
     fn edge_finished(&mut self, edge: BuildId, success: bool) -> Result<(), String> {
-        let g = &self.e.graph;
-        let loads_dyndep = g
-            .build(edge)
-            .outs
-            .iter()
-            .any(|&o| self.e.nodes[o.index()].dyndep_pending);
-        if success && loads_dyndep && self.e.config.explain {
-            // `loading dyndep file` starts a line of its own.
-            self.status.printer.print_on_new_line(b"");
-        }
         self.plan.edge_finished(self.e, edge, success)?;
         self.status.set_total(self.plan.command_edges());
         Ok(())
@@ -317,7 +309,9 @@ impl<'e> Builder<'e> {
         let (desc, cmd) = self.describe(edge);
         let console = self.e.graph.build(edge).pool == CONSOLE_POOL;
         self.status.set_placement(self.backend.placement());
-        self.status.edge_started(&desc, &cmd, console, start_ms);
+        let why = self.e.explanations_of(edge);
+        self.status
+            .edge_started(&desc, &cmd, console, start_ms, &why);
         // Like ninja, a dry run still makes directories and rspfiles.
         self.make_output_dirs(edge)?;
         self.write_rspfile(edge)?;
@@ -429,7 +423,7 @@ impl<'e> Builder<'e> {
             exit,
             mut output,
         } = done;
-        let mut success = exit == Exit::Success;
+        let mut exit = exit;
         let deps_type = self
             .e
             .graph
@@ -439,12 +433,12 @@ impl<'e> Builder<'e> {
         if !deps_type.is_empty() {
             match self.extract_deps(edge, &deps_type, &mut output) {
                 Ok(paths) => deps_paths = paths,
-                Err(msg) if success => {
+                Err(msg) if exit == Exit::Success => {
                     if !output.is_empty() {
                         output.push(b'\n');
                     }
                     output.extend_from_slice(msg.as_bytes());
-                    success = false;
+                    exit = Exit::Failure;
                 }
                 Err(_) => {}
             }
@@ -458,8 +452,8 @@ impl<'e> Builder<'e> {
             }
         });
         let end_ms = self.status.elapsed_ms();
-        self.print_finished(edge, &running, end_ms, success, &output);
-        if !success {
+        self.print_finished(edge, &running, end_ms, exit, &output);
+        if exit != Exit::Success {
             self.edge_finished(edge, false)?;
             return Ok(false);
         }
@@ -491,26 +485,29 @@ impl<'e> Builder<'e> {
         edge: BuildId,
         running: &Running,
         end_ms: u64,
-        success: bool,
+        exit: Exit,
         output: &[u8],
     ) {
         let g = &self.e.graph;
         let console = g.build(edge).pool == CONSOLE_POOL;
-        let failed_outs = (!success).then(|| {
-            g.build(edge)
-                .outs
-                .iter()
-                .map(|&o| format!("{} ", g.path(o)))
-                .collect::<String>()
+        let failed = (exit != Exit::Success).then(|| {
+            let outs = g.build(edge).outs.iter();
+            let outs = outs.map(|&o| format!("{} ", g.path(o))).collect();
+            Failed {
+                code: exit.code(),
+                outs,
+            }
         });
         self.status.set_placement(self.backend.placement());
+        let why = self.e.explanations_of(edge);
         self.status.edge_finished(
             &running.desc,
             &running.cmd,
             console,
             end_ms,
-            failed_outs.as_deref(),
+            failed.as_ref(),
             output,
+            &why,
         );
     }
 

@@ -6,6 +6,7 @@ use ggninja_importer::dyndep;
 use crate::build_log::BuildLog;
 use crate::deps_log::DepsLog;
 use crate::disk::{Disk, RealDisk};
+use crate::explanations::Explanations;
 use crate::priority::Priority;
 use crate::status::Verbosity;
 
@@ -75,6 +76,8 @@ pub struct Engine {
     pub disk: Box<dyn Disk>,
     /// Graph node of each deps-log path id, filled as deps are loaded.
     pub(crate) deps_log_nodes: Vec<Option<FileId>>,
+    /// `-d explain`: why the current build's scan found nodes dirty.
+    pub(crate) explanations: Explanations,
 }
 
 impl Engine {
@@ -87,6 +90,7 @@ impl Engine {
             config,
             disk: Box::new(RealDisk),
             deps_log_nodes: Vec::new(),
+            explanations: Explanations::default(),
         };
         e.sync_states();
         for &b in &e.graph.builds.clone() {
@@ -124,7 +128,7 @@ impl Engine {
     pub fn load_dyndeps(&mut self, node: FileId) -> Result<Vec<BuildId>, String> {
         self.nodes[node.index()].dyndep_pending = false;
         let path = self.graph.path(node).to_string();
-        self.explain(|| format!("loading dyndep file '{path}'"));
+        self.record(node, |_| format!("loading dyndep file '{path}'"));
         let content = self
             .disk
             .read(&path)

@@ -11,6 +11,7 @@ pub mod build_log;
 pub mod deps_log;
 pub mod disk;
 mod engine;
+mod explanations;
 pub mod jobserver;
 pub mod metrics;
 mod plan;

@@ -50,8 +50,25 @@ pub fn interrupted() -> Option<i32> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success,
+    /// Failed without an exit status of its own (reported as code 1).
     Failure,
+    /// The command exited with this nonzero status; killed by a signal
+    /// other than an interrupt, 128 plus its raw wait status (ninja 1.13's
+    /// numbers, printed as `FAILED: [code=N]`).
+    Code(i32),
     Interrupted,
+}
+
+impl Exit {
+    /// The exit code ninja 1.13 reports for a failed command.
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Code(n) => n,
+            Exit::Interrupted => 130,
+        }
+    }
 }
 
 pub struct Finished<T> {
@@ -113,9 +130,10 @@ fn collect<T>(job: Job<T>) -> Finished<T> {
     }
     let exit = match child.wait() {
         Ok(st) if st.success() => Exit::Success,
-        Ok(st) => match st.signal() {
-            Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP) => Exit::Interrupted,
-            _ => Exit::Failure,
+        Ok(st) => match (st.code(), st.signal()) {
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP)) => Exit::Interrupted,
+            (None, _) => Exit::Code(st.into_raw() + 128),
         },
         Err(_) => Exit::Failure,
     };

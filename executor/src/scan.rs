@@ -11,10 +11,30 @@ use crate::disk;
 use crate::engine::{Engine, Mark};
 
 impl Engine {
+    /// Prints one of ggninja's own explanations at once (ninja's are
+    /// recorded per node, see `explanations`).
     pub(crate) fn explain(&self, msg: impl FnOnce() -> String) {
         if self.config.explain {
             eprintln!("{} explain: {}", self.config.prog, msg());
         }
+    }
+
+    /// Records why `node` is dirty, printed when an edge writing it shows.
+    pub(crate) fn record(&mut self, node: FileId, msg: impl FnOnce(&Self) -> String) {
+        if self.config.explain {
+            let msg = msg(self);
+            self.explanations.record(node, msg);
+        }
+    }
+
+    /// The `-d explain` lines for `edge`, to print with its status.
+    pub(crate) fn explanations_of(&self, edge: BuildId) -> Vec<String> {
+        let found = self.explanations.lookup(&self.graph.build(edge).outs);
+        let prog = &self.config.prog;
+        found
+            .into_iter()
+            .map(|m| format!("{prog} explain: {m}"))
+            .collect()
     }
 
     pub(crate) fn stat_if_necessary(&mut self, id: FileId) -> Result<(), String> {
@@ -68,7 +88,9 @@ impl Engine {
             self.stat_if_necessary(node)?;
             let exists = self.exists(node);
             if !exists {
-                self.explain(|| format!("{} has no in-edge and is missing", self.graph.path(node)));
+                self.record(node, |e| {
+                    format!("{} has no in-edge and is missing", e.graph.path(node))
+                });
             }
             self.nodes[node.index()].dirty = !exists;
             return Ok(());
@@ -127,7 +149,7 @@ impl Engine {
                 continue;
             }
             if self.nodes[input.index()].dirty {
-                self.explain(|| format!("{} is dirty", self.graph.path(input)));
+                self.record(node, |e| format!("{} is dirty", e.graph.path(input)));
                 dirty = true;
             } else if most_recent.is_none_or(|m| self.mtime(input) > self.mtime(m)) {
                 most_recent = Some(input);
@@ -206,13 +228,13 @@ impl Engine {
         command: &str,
         output: FileId,
     ) -> bool {
-        let path = || self.graph.path(output).to_string();
+        let path = |e: &Self| e.graph.path(output).to_string();
         if self.graph.is_phony(edge) {
             if self.graph.build(edge).ins.is_empty() && !self.exists(output) {
-                self.explain(|| {
+                self.record(output, |e| {
                     format!(
                         "output {} of phony edge with no inputs doesn't exist",
-                        path()
+                        path(e)
                     )
                 });
                 return true;
@@ -227,61 +249,50 @@ impl Engine {
             return false;
         }
         if !self.exists(output) {
-            self.explain(|| format!("output {} doesn't exist", path()));
+            self.record(output, |e| format!("output {} doesn't exist", path(e)));
             return true;
         }
-        let mut entry = None;
-        if let Some(m) = most_recent {
-            if self.mtime(output) < self.mtime(m) {
-                let mut output_mtime = self.mtime(output);
-                let mut used_restat = false;
-                if self.restat(edge) {
-                    if let Some(e) = self.build_log.lookup(self.graph.path(output)) {
-                        output_mtime = e.mtime;
-                        used_restat = true;
-                        entry = Some(e.clone());
-                    }
+        let entry = self.build_log.lookup(self.graph.path(output)).cloned();
+        // As ninja 1.12: a restat rule's logged mtime stands for its
+        // outputs, which it may have left older than its inputs.
+        let used_restat = entry.is_some() && self.restat(edge);
+        if let Some(m) = most_recent.filter(|&m| !used_restat && self.mtime(output) < self.mtime(m))
+        {
+            self.record(output, |e| {
+                format!(
+                    "output {} older than most recent input {} ({} vs {})",
+                    path(e),
+                    e.graph.path(m),
+                    e.mtime(output),
+                    e.mtime(m)
+                )
+            });
+            return true;
+        }
+        let generator = self.graph.binding_bool(edge, "generator");
+        match entry {
+            Some(entry) => {
+                if !generator && self.build_log.hash_command(command) != entry.hash {
+                    self.record(output, |e| format!("command line changed for {}", path(e)));
+                    return true;
                 }
-                if output_mtime < self.mtime(m) {
-                    self.explain(|| {
+                if let Some(m) = most_recent.filter(|&m| entry.mtime < self.mtime(m)) {
+                    self.record(output, |e| {
                         format!(
-                            "{}output {} older than most recent input {} ({} vs {})",
-                            if used_restat { "restat of " } else { "" },
-                            path(),
-                            self.graph.path(m),
-                            output_mtime,
-                            self.mtime(m)
+                            "recorded mtime of {} older than most recent input {} ({} vs {})",
+                            path(e),
+                            e.graph.path(m),
+                            entry.mtime,
+                            e.mtime(m)
                         )
                     });
                     return true;
                 }
             }
-        }
-        let entry = entry.or_else(|| self.build_log.lookup(self.graph.path(output)).cloned());
-        let generator = self.graph.binding_bool(edge, "generator");
-        match entry {
-            Some(entry) => {
-                if !generator && self.build_log.hash_command(command) != entry.hash {
-                    self.explain(|| format!("command line changed for {}", path()));
-                    return true;
-                }
-                if let Some(m) = most_recent {
-                    if entry.mtime < self.mtime(m) {
-                        self.explain(|| {
-                            format!(
-                                "recorded mtime of {} older than most recent input {} ({} vs {})",
-                                path(),
-                                self.graph.path(m),
-                                entry.mtime,
-                                self.mtime(m)
-                            )
-                        });
-                        return true;
-                    }
-                }
-            }
             None if !generator => {
-                self.explain(|| format!("command line not found in log for {}", path()));
+                self.record(output, |e| {
+                    format!("command line not found in log for {}", path(e))
+                });
                 return true;
             }
             None => {}
@@ -317,12 +328,13 @@ impl Engine {
         let output = self.graph.build(edge).outs[0];
         let out_path = self.graph.path(output).to_string();
         let Some(deps) = self.deps_log.get(&out_path) else {
-            self.explain(|| format!("deps for '{out_path}' are missing"));
+            self.record(output, |_| format!("deps for '{out_path}' are missing"));
             return false;
         };
         if self.mtime(output) > deps.mtime {
             let (a, b) = (self.mtime(output), deps.mtime);
-            self.explain(|| format!("stored deps info out of date for '{out_path}' ({a} vs {b})"));
+            let msg = format!("stored deps info out of date for '{out_path}' ({a} vs {b})");
+            self.record(output, |_| msg);
             return false;
         }
         let ids = deps.ids.clone();
@@ -350,23 +362,25 @@ impl Engine {
         let _t = crate::metrics::time("depfile load");
         let content = disk::read_or_empty(&*self.disk, path)
             .map_err(|e| format!("loading '{path}': {}", disk::io_message(&e)))?;
+        let first = self.graph.build(edge).outs[0];
         if content.is_empty() {
-            self.explain(|| format!("depfile '{path}' is missing"));
+            self.record(first, |_| format!("depfile '{path}' is missing"));
             return Ok(false);
         }
         let parsed = depfile::parse(&content).map_err(|e| format!("{path}: {e}"))?;
+        if parsed.outs.is_empty() {
+            return Err(format!("{path}: no outputs declared"));
+        }
         let outs: Vec<String> = parsed
             .outs
             .iter()
             .map(|o| canonicalize(o).unwrap_or_default())
             .collect();
-        let first = self.graph.build(edge).outs[0];
         let first_path = self.graph.path(first).to_string();
         if outs.first() != Some(&first_path) {
             let got = outs.first().cloned().unwrap_or_default();
-            self.explain(|| {
-                format!("expected depfile '{path}' to mention '{first_path}', got '{got}'")
-            });
+            let msg = format!("expected depfile '{path}' to mention '{first_path}', got '{got}'");
+            self.record(first, |_| msg);
             return Ok(false);
         }
         for o in &outs {

@@ -166,6 +166,13 @@ pub fn strip_ansi(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A failed edge as its `FAILED:` line names it.
+pub struct Failed {
+    pub code: i32,
+    /// The outputs, each followed by a space.
+    pub outs: String,
+}
+
 /// Counts edges and formats `NINJA_STATUS`.
 pub struct Status {
     pub printer: LinePrinter,
@@ -247,12 +254,20 @@ impl Status {
     }
 
     /// `description` is the edge's description or command; `command` its command.
-    pub fn edge_started(&mut self, description: &str, command: &str, console: bool, ms: u64) {
+    /// `explain`: the edge's `-d explain` lines, printed with its status.
+    pub fn edge_started(
+        &mut self,
+        description: &str,
+        command: &str,
+        console: bool,
+        ms: u64,
+        explain: &[String],
+    ) {
         self.started += 1;
         self.running += 1;
         self.time_ms = ms;
         if console || self.printer.is_smart() {
-            self.print_status(description, command);
+            self.print_status(description, command, explain);
         }
         if console {
             self.printer.set_console_locked(true);
@@ -266,8 +281,9 @@ impl Status {
         command: &str,
         console: bool,
         ms: u64,
-        failed_outputs: Option<&str>,
+        failed: Option<&Failed>,
         output: &[u8],
+        explain: &[String],
     ) {
         self.time_ms = ms;
         self.finished += 1;
@@ -282,14 +298,15 @@ impl Status {
             return;
         }
         if !console {
-            self.print_status(description, command);
+            self.print_status(description, command, explain);
         }
         self.running -= 1;
-        if let Some(outs) = failed_outputs {
+        if let Some(Failed { code, outs }) = failed {
+            // ninja 1.13 names the exit code; 1.11 printed `FAILED: outs`.
             let failed = if self.printer.color {
-                format!("\x1b[31mFAILED: \x1b[0m{outs}\n")
+                format!("\x1b[31mFAILED: [code={code}] \x1b[0m{outs}\n")
             } else {
-                format!("FAILED: {outs}\n")
+                format!("FAILED: [code={code}] {outs}\n")
             };
             self.printer.print_on_new_line(failed.as_bytes());
             self.printer
@@ -309,7 +326,14 @@ impl Status {
         self.printer.print_on_new_line(b"");
     }
 
-    fn print_status(&mut self, description: &str, command: &str) {
+    fn print_status(&mut self, description: &str, command: &str, explain: &[String]) {
+        if !explain.is_empty() {
+            // Explanations start below the status line, on stderr.
+            self.printer.print_on_new_line(b"");
+            for line in explain {
+                eprintln!("{line}");
+            }
+        }
         if matches!(self.verbosity, Verbosity::Quiet | Verbosity::NoStatusUpdate) {
             return;
         }

@@ -5,9 +5,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let opts = ggninja_importer::Options::default();
     let _ = ggninja_importer::parse_str("build.ninja", data, &opts);
-    // Also with the non-default warning options (dupbuild=warn, phonycycle=err).
+    // Also with the non-default warning option (phonycycle=err).
     let opts = ggninja_importer::Options {
-        dupbuild_is_error: false,
         phonycycle_is_error: true,
     };
     let _ = ggninja_importer::parse_str("build.ninja", data, &opts);

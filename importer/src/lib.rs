@@ -13,24 +13,14 @@ pub use ninja::manifest::io_message;
 
 use ggninja_graph::{Graph, ROOT_SCOPE};
 
-/// The ninja version we implement, as reported by `--version`.
-pub const VERSION: &str = "1.11.1";
+/// The ninja version whose behaviour we provide, as `--version` reports it
+/// (and `ninja_required_version` is checked against).
+pub const VERSION: &str = "1.13.2";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// `-w dupbuild=err` (the default) rather than `=warn`.
-    pub dupbuild_is_error: bool,
     /// `-w phonycycle=err` rather than the default `=warn`.
     pub phonycycle_is_error: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            dupbuild_is_error: true,
-            phonycycle_is_error: false,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,5 +71,19 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("include cycle"), "{err}");
+    }
+
+    #[test]
+    fn required_versions_up_to_ours_are_accepted() {
+        let parse = |v: &str| {
+            let text = format!("ninja_required_version = {v}\n");
+            parse_str("build.ninja", text.as_bytes(), &Options::default())
+        };
+        assert!(parse("1.13").is_ok() && parse("1.13.9").is_ok() && parse("1.5").is_ok());
+        let err = parse("1.14").err().unwrap().to_string();
+        assert!(
+            err.contains("ninja version (1.13.2) incompatible with build file ninja_required_version version (1.14)."),
+            "{err}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Make-style depfiles as gcc and clang write them (`-MD`), with the
-//! escaping rules ninja accepts.
+//! escaping rules ninja 1.13 accepts (a file of blank lines is an empty
+//! depfile; `?"'&` are plain bytes in names). Ignores what the names mean.
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Depfile {
@@ -15,8 +16,8 @@ pub enum DepfileError {
     InputHasInputs,
 }
 
-/// Bytes that need no unescaping in a file name: `[a-zA-Z0-9+,/_:.~()}{%=@[]!-]`
-/// and everything non-ASCII.
+/// Bytes that need no unescaping in a file name:
+/// `[a-zA-Z0-9+?"'&,/_:.~()}{%=@[]!-]` and everything non-ASCII.
 const PLAIN: [bool; 256] = {
     let mut t = [false; 256];
     let mut c = 0;
@@ -25,7 +26,7 @@ const PLAIN: [bool; 256] = {
         t[c] = b.is_ascii_alphanumeric() || b >= 0x80;
         c += 1;
     }
-    let extra = b"+,/_:.~()}{%=@[]!-";
+    let extra = b"+?\"'&,/_:.~()}{%=@[]!-";
     let mut i = 0;
     while i < extra.len() {
         t[extra[i] as usize] = true;
@@ -52,6 +53,7 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
     let mut have_target = false;
     let mut parsing_targets = true;
     let mut poisoned = false;
+    let mut is_empty = true;
     while i < n {
         let mut name: Vec<u8> = Vec::new();
         let mut newline = false;
@@ -74,6 +76,7 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
             have_target = true;
         }
         if !name.is_empty() {
+            is_empty = false;
             let piece = String::from_utf8_lossy(&name).into_owned();
             if !dep.ins.contains(&piece) {
                 if is_dependency {
@@ -93,7 +96,7 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
             poisoned = false;
         }
     }
-    if !have_target {
+    if !have_target && !is_empty {
         return Err(DepfileError::NoTarget);
     }
     Ok(dep)
@@ -212,6 +215,12 @@ mod tests {
         let d = p("foo.o: foo.c bar.h\n\nbar.h:\n");
         assert_eq!(d.outs, ["foo.o"]);
         assert_eq!(d.ins, ["foo.c", "bar.h"]);
+    }
+
+    #[test]
+    fn blank_lines_are_empty() {
+        assert_eq!(p("\n\n"), Depfile::default());
+        assert_eq!(p("a\"b'c?d&e: f\n").outs, ["a\"b'c?d&e"]);
     }
 
     #[test]

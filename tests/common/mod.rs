@@ -196,3 +196,26 @@ pub const LIBARCHIVE_OPTIONS: &[&str] = &[
     "-DENABLE_ACL=OFF",
     "-DENABLE_INSTALL=OFF",
 ];
+
+/// ninja 1.13.2 as scripts/fetch-ninja.sh unpacks it: `bin/ninja` (PyPI's
+/// build) and `src/` (its sources). None (skip) when it cannot be fetched
+/// outside CI; in CI, a failure.
+pub fn ninja_113() -> Option<PathBuf> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-ninja.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("running scripts/fetch-ninja.sh");
+    if !out.status.success() {
+        let msg = format!("fetching ninja 1.13.2 failed:\n{}", text(&out));
+        assert!(!in_ci(), "{msg}");
+        eprintln!("skipping: {msg}");
+        return None;
+    }
+    let dir = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()?
+        .to_string();
+    Some(PathBuf::from(dir))
+}

@@ -189,11 +189,16 @@ pub struct Pair {
 /// tree B with ggninja. Returns `None` (test skipped) when one of `tools`
 /// (or ninja) is missing.
 pub fn setup(fixture: &str, tools: &[&str]) -> Option<Pair> {
+    let ninja = require_tool("ninja")?;
+    setup_against(fixture, tools, ninja)
+}
+
+/// `setup` with `ninja` as tree A's build program.
+pub fn setup_against(fixture: &str, tools: &[&str], ninja: PathBuf) -> Option<Pair> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for tool in tools {
         require_tool(tool)?;
     }
-    let ninja = require_tool("ninja")?;
     let tmp = tempfile::tempdir().unwrap();
     // Canonical roots, so the paths CMake writes match the ones we normalise.
     let base = fs::canonicalize(tmp.path()).unwrap();

@@ -15,12 +15,21 @@ stdout (as a multiset of lines; order differences are reported separately),
 the normalised stderr (program name and error locations stripped; line
 numbers compared separately) and the resulting files.
 
+ggninja behaves as ninja 1.13.2. Run over ninja 1.11.1's tests against real
+1.11.1, the cases where 1.11 and 1.13 themselves differ (VERSION_DIFFERENCES,
+each with what both versions do) are instead compared with the newer ninja
+given by ``--newer-ninja``; such a case counts as agreeing when ggninja agrees
+with the newer ninja, and as stale when it also agrees with the older one (the
+list must name exactly the cases where the versions differ).
+
 Usage:
   harness.py --ninja /usr/bin/ninja --ggninja path/to/ggninja \
+      [--newer-ninja path/to/ninja-1.13.2] [--label NAME] \
       [--src DIR] [--report FILE] [--filter SUBSTR] [--jobs N] [--list]
 
 The last line of stdout is machine readable:
-  SUMMARY extracted=N run=N agree=N disagree=N skipped=N loc_mismatch=N order_diff=N
+  SUMMARY suite=NAME extracted=N run=N agree=N disagree=N skipped=N loc_mismatch=N
+      order_diff=N version_diff=N stale=N seconds=N
 """
 
 import argparse
@@ -45,6 +54,43 @@ SOURCES = [
     "build_test.cc",
 ]
 RUN_TIMEOUT = 30
+
+# Cases of ninja 1.11.1's tests where ninja 1.11.1 and 1.13.2 do different
+# things: (what 1.11.1 does, what 1.13.2 does). ggninja does what 1.13.2 does.
+FAILED_CODE = ("prints `FAILED: out`",
+               "prints `FAILED: [code=1] out`, naming the command's exit code")
+DEPRECATED_DUPBUILD = ("`-w dupbuild=err` makes a duplicate output an error, silently",
+                       "a duplicate output is always an error; `-w dupbuild=err` "
+                       "warns `deprecated warning 'dupbuild'` first")
+SAME_EDGE_DUPE = ("an output listed twice in one build statement: "
+                  "`multiple rules generate foo`",
+                  "`foo is defined as an output multiple times`")
+VERSION_DIFFERENCES = {
+    "build_test.cc:BuildTest.DepsGccWithEmptyDepfileErrorsOut": FAILED_CODE,
+    "build_test.cc:BuildTest.Fail": FAILED_CODE,
+    "build_test.cc:BuildTest.FailedDepsParse": FAILED_CODE,
+    "build_test.cc:BuildTest.RspFileFailure": FAILED_CODE,
+    "build_test.cc:BuildTest.SwallowFailures": FAILED_CODE,
+    "build_test.cc:BuildTest.SwallowFailuresLimit": FAILED_CODE,
+    "build_test.cc:BuildTest.SwallowFailuresPool": FAILED_CODE,
+    "depfile_parser_test.cc:DepfileParserTest.BuggyMP#1[gcc]": FAILED_CODE,
+    "manifest_parser_test.cc:ParserTest.MultipleOutputsWithDeps#1": FAILED_CODE,
+    "build_test.cc:BuildTest.DyndepBuildDiscoverNewOutputWithMultipleRules2": (
+        "starts ready edges in manifest order: runs out1 after dd1, then fails "
+        "loading dd2",
+        "starts the edge with the longest critical path first (1.12's scheduler): "
+        "dd2 (which out2 waits for) before out1, so it fails loading dd2 before "
+        "out1 runs"),
+    "build_test.cc:PlanTest.PoolWithRedundantEdges": (
+        "runs foo.cpp, foo.cpp.obj, bar.cpp, bar.cpp.obj (manifest order)",
+        "runs foo.cpp, bar.cpp, then both objects: the generators lead longer "
+        "critical paths"),
+    "manifest_parser_test.cc:ParserTest.DuplicateEdgeInIncludedFile#1": DEPRECATED_DUPBUILD,
+    "manifest_parser_test.cc:ParserTest.DuplicateEdgeWithMultipleOutputsError#1":
+        DEPRECATED_DUPBUILD,
+    "manifest_parser_test.cc:ParserTest.ImplicitOutputDupe#1": SAME_EDGE_DUPE,
+    "manifest_parser_test.cc:ParserTest.ImplicitOutputDupes#1": SAME_EDGE_DUPE,
+}
 
 
 class Skip(Exception):
@@ -879,6 +925,21 @@ class Result:
         self.loc_mismatch = False
         self.order_diff = False
         self.diff_kinds = set()
+        # For a VERSION_DIFFERENCES case: the run against the older ninja.
+        self.older = None
+
+
+def run_listed_case(case, ninja, newer, ggninja, workroot):
+    """A case where the versions differ: ggninja is compared with the newer
+    ninja, commands in the same order too (the versions may differ only
+    there); the run against the older one is kept to show it differs."""
+    res = run_case(case, newer, ggninja, workroot)
+    if res.order_diff:
+        res.agree = False
+        res.diff_kinds.add("command order")
+    res.older = run_case(case, ninja, ggninja, workroot)
+    res.older.same_as_older = res.older.agree and not res.older.order_diff
+    return res
 
 
 def run_case(case, ninja, ggninja, workroot):
@@ -1016,6 +1077,9 @@ def indent(s):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--ninja", default=REF_NINJA)
+    ap.add_argument("--newer-ninja",
+                    help="compare the VERSION_DIFFERENCES cases with this ninja instead")
+    ap.add_argument("--label", default="ninja", help="the suite's name in the SUMMARY")
     ap.add_argument("--ggninja", required=False)
     ap.add_argument("--src")
     ap.add_argument("--report")
@@ -1051,7 +1115,10 @@ def main():
     results = []
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs) as ex:
-            futs = [ex.submit(run_case, c, opts.ninja, ggninja, workroot) for c in runnable]
+            futs = [ex.submit(run_listed_case, c, opts.ninja, opts.newer_ninja, ggninja, workroot)
+                    if opts.newer_ninja and c.id in VERSION_DIFFERENCES
+                    else ex.submit(run_case, c, opts.ninja, ggninja, workroot)
+                    for c in runnable]
             for f in futs:
                 results.append(f.result())
     finally:
@@ -1062,6 +1129,12 @@ def main():
     disagree = [r for r in results if not r.agree]
     locmis = [r for r in results if r.loc_mismatch]
     orderdiff = [r for r in results if r.order_diff and r.agree]
+    listed = [r for r in results if r.older is not None]
+    # Listed, yet the older ninja does what ggninja (and so the newer) does.
+    stale = [r for r in listed if r.older.same_as_older]
+    ran_ids = {r.case.id for r in results}
+    missing = sorted(k for k in VERSION_DIFFERENCES if opts.newer_ninja and k not in ran_ids
+                     and not opts.filter)
 
     print("ninja-diff: reference %s vs %s (source %s)" % (opts.ninja, ggninja, srcdir))
     print("cases extracted per source file:")
@@ -1080,12 +1153,24 @@ def main():
     print("agree=%d disagree=%d (of %d run), error line-number mismatches=%d, "
           "command-order-only differences=%d, %.1fs" % (
               len(agree), len(disagree), len(results), len(locmis), len(orderdiff), elapsed))
+    if opts.newer_ninja:
+        print("%d cases where the versions differ, compared with %s instead:" % (
+            len(listed), opts.newer_ninja))
+        for r in sorted(listed, key=lambda r: r.case.id):
+            old, new = VERSION_DIFFERENCES[r.case.id]
+            print("  %s: %s%s\n    older: %s\n    newer: %s" % (
+                r.case.id, "agrees with the newer" if r.agree else "DISAGREES with the newer",
+                "; STALE: the older agrees too" if r.older.same_as_older else "", old, new))
+        for k in missing:
+            print("  %s: listed but not run (STALE)" % k)
 
     if opts.report:
         with open(opts.report, "w", encoding="utf-8", errors="replace") as f:
             f.write("ninja-diff report: %s vs %s\n\n" % (opts.ninja, ggninja))
+            older = [r.older for r in listed]
             for title, lst in (("DISAGREEMENT", disagree), ("LINE-NUMBER MISMATCH", locmis),
                                ("ORDER DIFFERENCE", orderdiff),
+                               ("OLDER NINJA DIFFERS (listed version difference)", older),
                                ("AGREEMENT", agree if opts.all else [])):
                 for r in sorted(lst, key=lambda r: r.case.id):
                     f.write("=" * 78 + "\n%s: %s (%s)\n" % (title, r.case.id,
@@ -1105,9 +1190,10 @@ def main():
                 f.write("  %s: %s\n" % (c.id, c.skip))
         print("report written to %s" % opts.report)
 
-    print("SUMMARY extracted=%d run=%d agree=%d disagree=%d skipped=%d loc_mismatch=%d "
-          "order_diff=%d seconds=%.0f" % (len(cases), len(results), len(agree), len(disagree),
-                                          len(skipped), len(locmis), len(orderdiff), elapsed))
+    print("SUMMARY suite=%s extracted=%d run=%d agree=%d disagree=%d skipped=%d "
+          "loc_mismatch=%d order_diff=%d version_diff=%d stale=%d seconds=%.0f" % (
+              opts.label, len(cases), len(results), len(agree), len(disagree), len(skipped),
+              len(locmis), len(orderdiff), len(listed), len(stale) + len(missing), elapsed))
     return 0
 
 

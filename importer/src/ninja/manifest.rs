@@ -293,8 +293,7 @@ impl FileParser<'_, '_, '_, '_> {
                 .ok_or_else(|| self.lx.error(&format!("unknown pool name '{pool_name}'")))?;
         }
 
-        let explicit_out_count = outs.len() - implicit_outs;
-        for (i, o) in outs.iter().enumerate() {
+        for o in &outs {
             let path = eval_path(
                 &self.loader.graph,
                 self.lx,
@@ -303,22 +302,15 @@ impl FileParser<'_, '_, '_, '_> {
                 o,
             )?;
             let id = self.g().file_id(&path);
-            if self.loader.graph.file(id).in_build.is_some() || build.outs.contains(&id) {
-                if self.loader.options.dupbuild_is_error {
-                    return Err(self.lx.error(&format!("multiple rules generate {path}")));
-                }
-                self.loader.warnings.push(format!(
-                    "multiple rules generate {path}. builds involving this target will not be correct; continuing anyway"
-                ));
-                if i >= explicit_out_count {
-                    implicit_outs -= 1;
-                }
-                continue;
+            // Always errors, as since ninja 1.12 (1.11 could only warn).
+            if build.outs.contains(&id) {
+                let msg = format!("{path} is defined as an output multiple times");
+                return Err(self.lx.error(&msg));
+            }
+            if self.loader.graph.file(id).in_build.is_some() {
+                return Err(self.lx.error(&format!("multiple rules generate {path}")));
             }
             build.outs.push(id);
-        }
-        if build.outs.is_empty() {
-            return Ok(());
         }
         build.implicit_outs = implicit_outs;
         build.ins = self.intern_paths(scope, build.bindings.as_ref(), &ins)?;
