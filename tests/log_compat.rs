@@ -1,10 +1,11 @@
-//! `.ninja_log` / `.ninja_deps` compatibility: a tree built by ninja must be
-//! up to date for ggninja and vice versa, both must rebuild the same things
-//! after a header changes, and both must cope the same way with a log that
-//! needs recompaction and with a truncated deps log.
+//! `.ninja_log` / `.ninja_deps` compatibility: a tree built by ninja 1.13.2
+//! must be up to date for ggninja and vice versa, both must rebuild the same
+//! things after a header changes, and both must cope the same way with a log
+//! that needs recompaction and with a truncated deps log. A new log is v7,
+//! as 1.12+ write it; a v5 log ninja 1.11 made stays v5, so 1.11 keeps
+//! sharing it.
 //!
-//! Uses the manifest in `fixtures/tools`. Validate the harness against ninja:
-//!   GGNINJA_BIN=/usr/bin/ninja cargo test --test log_compat
+//! Uses the manifest in `fixtures/tools`.
 
 mod common;
 
@@ -14,12 +15,12 @@ use std::path::{Path, PathBuf};
 
 use common::mtime::touch;
 use common::{
-    copy_dir, descriptions, fixture, ggninja, ninja_log, program_name, require_tool, run,
+    copy_dir, descriptions, fixture, ggninja, ninja_113, ninja_log, program_name, require_tool, run,
 };
 
-/// Programs: (label, path). None when ninja or gcc is missing.
+/// Programs: (ninja 1.13.2, ggninja). None when it or gcc is missing.
 fn programs() -> Option<(PathBuf, PathBuf)> {
-    let ninja = require_tool("ninja")?;
+    let ninja = ninja_113()?.join("bin/ninja");
     require_tool("gcc")?;
     Some((ninja, ggninja()))
 }
@@ -98,6 +99,33 @@ fn assert_no_work(dir: &Path, builder: &Path, checker: &Path, context: &str) {
         o.stdout,
         o.stderr
     );
+}
+
+/// ninja 1.11 writes and reads only v5 logs: ggninja keeps a v5 log v5
+/// through builds and recompaction, so a tree 1.11 built stays shared.
+#[test]
+fn a_ninja_1_11_log_stays_v5_and_shared() {
+    let Some(ninja_111) = require_tool("ninja") else {
+        return;
+    };
+    let Some((_, gg)) = programs() else {
+        return;
+    };
+    let t = built_by(&ninja_111);
+    assert_no_work(t.path(), &ninja_111, &gg, "after 1.11's full build");
+    touch(t.path(), "src/util.h");
+    let by_gg = build_ok(t.path(), &gg).built();
+    assert!(!by_gg.is_empty(), "a header touch rebuilds something");
+    inflate_log(t.path(), 20);
+    build_ok(t.path(), &gg);
+    let (header, entries) = read_log(t.path());
+    assert_eq!(header, "# ninja log v5", "ggninja kept 1.11's version");
+    let unique: BTreeSet<_> = entries.iter().cloned().collect();
+    assert_eq!(unique.len(), entries.len(), "recompacted");
+    assert_no_work(t.path(), &gg, &ninja_111, "after ggninja's rebuild");
+    // A new log is v7, which 1.11 cannot read.
+    let fresh = built_by(&gg);
+    assert_eq!(read_log(fresh.path()).0, "# ninja log v7");
 }
 
 #[test]
@@ -218,7 +246,7 @@ fn duplicated_log_is_recompacted() {
     for (builder, checker) in pairs(&ninja, &gg) {
         let t = built_by(builder);
         let (header, before) = read_log(t.path());
-        assert_eq!(header, "# ninja log v5");
+        assert_eq!(header, "# ninja log v7");
         let unique: BTreeSet<_> = before.iter().cloned().collect();
         assert_eq!(unique.len(), before.len(), "{before:?}");
         let total = inflate_log(t.path(), 20);
@@ -244,7 +272,7 @@ fn duplicated_log_is_recompacted() {
             o.stdout,
             o.stderr
         );
-        assert_eq!(header2, "# ninja log v5");
+        assert_eq!(header2, "# ninja log v7");
         assert_eq!(
             after.len(),
             unique.len(),

@@ -38,7 +38,7 @@ impl Entry {
 }
 
 pub struct Log {
-    /// The first line (`# ninja log v5`); None for an empty file.
+    /// The first line (`# ninja log v7`); None for an empty file.
     pub header: Option<String>,
     pub entries: Vec<Entry>,
 }
