@@ -6,6 +6,7 @@ pub mod fault_proxy;
 pub mod local_aws;
 pub mod mtime;
 pub mod ninja_log;
+pub mod parity;
 pub mod two_trees;
 
 use std::collections::BTreeSet;
@@ -154,6 +155,25 @@ pub fn fetch_source(name: &str) -> Option<PathBuf> {
         .last()?
         .to_string();
     Some(PathBuf::from(path))
+}
+
+/// Real ninja 1.13.2, the second reference (scripts/fetch-ninja.sh: the
+/// binary from PyPI's wheel), or None (skip) when it cannot be fetched
+/// outside CI.
+pub fn ninja113() -> Option<PathBuf> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-ninja.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("running scripts/fetch-ninja.sh");
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || dir.is_empty() {
+        let msg = format!("fetching ninja 1.13.2 failed:\n{}", text(&out));
+        assert!(!in_ci(), "{msg}");
+        eprintln!("skipping: {msg}");
+        return None;
+    }
+    Some(PathBuf::from(dir).join("bin/ninja"))
 }
 
 /// bubblewrap, when it is installed and can make namespaces here (some
