@@ -258,7 +258,7 @@ fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
     drop(builder);
     match result {
         Ok(()) => {}
-        Err(BuildError::Stopped(msg)) | Err(BuildError::Setup(msg)) => return Err(msg),
+        Err(BuildError::Stopped { msg, .. }) | Err(BuildError::Setup(msg)) => return Err(msg),
         Err(BuildError::Interrupted) => return Err("interrupted by user".to_string()),
     }
     if !engine.is_dirty(node) {
@@ -321,7 +321,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
             Err(e) => return fatal(&app.prog, &e),
         }
     }
-    let mut builder = Builder::new(engine, status);
+    let mut builder = Builder::new(engine, status).with_times_from_log();
     if let Some((backend, thunks)) = stack {
         builder = builder.with_backend(backend, thunks);
     }
@@ -335,7 +335,10 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         }
     }
     if builder.already_up_to_date() {
-        app.info("no work to do.");
+        // ninja 1.13's --quiet keeps this quiet too (1.11 printed it).
+        if app.config.verbosity != Verbosity::NoStatusUpdate {
+            app.info("no work to do.");
+        }
         // A backend may still owe the tree something (outputs a remote
         // build left in its bucket).
         builder.close();
@@ -345,13 +348,9 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     builder.close();
     match result {
         Ok(()) => 0,
-        Err(BuildError::Interrupted) => {
-            app.info("build stopped: interrupted by user.");
-            2
-        }
         Err(e) => {
             app.info(&e.to_string());
-            1
+            e.exit_code()
         }
     }
 }

@@ -25,11 +25,24 @@ pub enum BuildError {
     /// A message to print as `error: ...` before the build starts.
     #[error("{0}")]
     Setup(String),
-    /// The build ran and stopped: `build stopped: ...`.
-    #[error("build stopped: {0}.")]
-    Stopped(String),
+    /// The build ran and stopped: `build stopped: ...`, to exit with
+    /// `code` (ninja 1.13 passes a failed command's status on).
+    #[error("build stopped: {msg}.")]
+    Stopped { msg: String, code: i32 },
     #[error("build stopped: interrupted by user.")]
     Interrupted,
+}
+
+impl BuildError {
+    /// The status ggninja exits with, as ninja 1.13 (whose `exit` keeps
+    /// the low 8 bits of a status above 255).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            BuildError::Setup(_) => 1,
+            BuildError::Stopped { code, .. } => (*code & 0xff) as u8,
+            BuildError::Interrupted => process::INTERRUPTED_STATUS as u8,
+        }
+    }
 }
 
 /// A started edge: start time in ms since the build started, and the
@@ -52,6 +65,11 @@ pub struct Builder<'e> {
     made_dirs: HashSet<String>,
     /// A jobserver's slots, when one bounds what runs instead of `-j`.
     slots: Option<Slots<BuildId>>,
+    /// The status of the last command that failed (0: none has).
+    failure_code: i32,
+    /// Whether the status line predicts times from the log's (not while
+    /// the manifest is rebuilt, as ninja).
+    times_from_log: bool,
 }
 
 impl<'e> Builder<'e> {
@@ -70,6 +88,8 @@ impl<'e> Builder<'e> {
             running: HashMap::new(),
             made_dirs: Default::default(),
             slots: None,
+            failure_code: 0,
+            times_from_log: false,
         }
     }
 
@@ -88,6 +108,13 @@ impl<'e> Builder<'e> {
             self.backend = backend;
         }
         self.thunks = Some(thunks);
+        self
+    }
+
+    /// Lets the status line predict times (`%P`, `%E`, `%W`) from what
+    /// each edge took last time, as `.ninja_log` says.
+    pub fn with_times_from_log(mut self) -> Self {
+        self.times_from_log = true;
         self
     }
 
@@ -145,20 +172,16 @@ impl<'e> Builder<'e> {
         if let (Some(slots), Some(waker)) = (&mut self.slots, self.backend.waker()) {
             slots.watch(Box::new(move || waker.wake()));
         }
-        self.status.set_total(self.plan.command_edges());
+        self.count_plan_changes();
         let configured = self.e.config.failures_allowed;
         let mut failures_allowed = if configured == 0 {
             usize::MAX
         } else {
             configured
         };
+        let allowed_at_start = failures_allowed;
         let mut pending = 0usize;
         self.status.build_started();
-        let fail = |b: &mut Self, msg: String| {
-            b.cleanup();
-            b.status.build_finished();
-            BuildError::Stopped(msg)
-        };
         while self.plan.more_to_do() {
             if failures_allowed > 0 && self.can_run_more() && self.slot_ready() {
                 if let Some(edge) = self.plan.pop_ready() {
@@ -170,22 +193,22 @@ impl<'e> Builder<'e> {
                         Ok(Some(mtime)) => {
                             self.release_slot(edge);
                             if let Err(msg) = self.skip_made(edge, mtime) {
-                                return Err(fail(self, msg));
+                                return Err(self.stop(msg, 1));
                             }
                             continue;
                         }
-                        Err(msg) => return Err(fail(self, msg)),
+                        Err(msg) => return Err(self.stop(msg, 1)),
                     }
                     if self.e.graph.binding_bool(edge, "generator") {
                         self.e.build_log.close();
                     }
                     if let Err(msg) = self.start_edge(edge) {
-                        return Err(fail(self, msg));
+                        return Err(self.stop(msg, 1));
                     }
                     if self.e.graph.is_phony(edge) {
                         self.release_slot(edge);
                         if let Err(msg) = self.edge_finished(edge, true) {
-                            return Err(fail(self, msg));
+                            return Err(self.stop(msg, 1));
                         }
                     } else {
                         pending += 1;
@@ -206,11 +229,17 @@ impl<'e> Builder<'e> {
                 };
                 pending -= 1;
                 self.release_slot(done.edge);
+                // A failure its deps make of a successful command exits 1.
+                let code = match done.exit {
+                    Exit::Failure(code) => code,
+                    _ => 1,
+                };
                 let ok = match self.finish_command(done) {
                     Ok(ok) => ok,
-                    Err(msg) => return Err(fail(self, msg)),
+                    Err(msg) => return Err(self.stop(msg, code)),
                 };
                 if !ok {
+                    self.failure_code = code;
                     failures_allowed = failures_allowed.saturating_sub(1);
                 }
                 continue;
@@ -222,15 +251,50 @@ impl<'e> Builder<'e> {
                 } else {
                     "subcommand failed"
                 }
-            } else if failures_allowed < configured {
+            } else if failures_allowed < allowed_at_start {
                 "cannot make progress due to previous errors"
             } else {
                 "stuck [this is a bug]"
             };
-            return Err(BuildError::Stopped(msg.to_string()));
+            return Err(BuildError::Stopped {
+                msg: msg.to_string(),
+                // Only a bug leaves the plan stuck without a failure.
+                code: self.failure_code.max(1),
+            });
         }
         self.status.build_finished();
         Ok(())
+    }
+
+    /// Stops the build early: running commands end, the status line too.
+    fn stop(&mut self, msg: String, code: i32) -> BuildError {
+        self.cleanup();
+        self.status.build_finished();
+        BuildError::Stopped { msg, code }
+    }
+
+    /// Tells the status line which command edges joined or left the plan.
+    fn count_plan_changes(&mut self) {
+        for (b, joined) in self.plan.take_changes() {
+            let prev = self.previous_ms(b);
+            match joined {
+                true => self.status.edge_added(prev),
+                false => self.status.edge_removed(prev),
+            }
+        }
+    }
+
+    /// What build `b` took last time: the log's entry for its first output
+    /// that has one.
+    fn previous_ms(&self, b: BuildId) -> Option<i64> {
+        if !self.times_from_log {
+            return None;
+        }
+        let g = &self.e.graph;
+        g.build(b).outs.iter().find_map(|&o| {
+            let entry = self.e.build_log.lookup(g.path(o))?;
+            Some(i64::from(entry.end_ms) - i64::from(entry.start_ms))
+        })
     }
 
     /// The plan's side of a finished edge, and the total it leaves.
@@ -246,7 +310,7 @@ impl<'e> Builder<'e> {
             self.status.printer.print_on_new_line(b"");
         }
         self.plan.edge_finished(self.e, edge, success)?;
-        self.status.set_total(self.plan.command_edges());
+        self.count_plan_changes();
         Ok(())
     }
 
@@ -319,7 +383,7 @@ impl<'e> Builder<'e> {
         self.status.set_placement(self.backend.placement());
         self.status.edge_started(&desc, &cmd, console, start_ms);
         // Like ninja, a dry run still makes directories and rspfiles.
-        self.make_output_dirs(edge)?;
+        self.make_dirs(edge)?;
         self.write_rspfile(edge)?;
         let task = Task {
             edge,
@@ -347,19 +411,36 @@ impl<'e> Builder<'e> {
         started
     }
 
-    fn make_output_dirs(&mut self, edge: BuildId) -> Result<(), String> {
-        for &o in &self.e.graph.build(edge).outs {
-            let path = self.e.graph.path(o);
-            let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
-                continue;
-            };
-            if dir.is_empty() || self.made_dirs.contains(dir) {
-                continue;
-            }
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
-            self.made_dirs.insert(dir.to_string());
+    /// The directories of the edge's outputs and, as ninja 1.13 makes it
+    /// before the command runs, of its depfile.
+    fn make_dirs(&mut self, edge: BuildId) -> Result<(), String> {
+        let g = &self.e.graph;
+        let mut paths: Vec<String> = g
+            .build(edge)
+            .outs
+            .iter()
+            .map(|&o| g.path(o).to_string())
+            .collect();
+        let depfile = g.binding(edge, "depfile", Escape::None).unwrap_or_default();
+        if !depfile.is_empty() {
+            paths.push(depfile);
         }
+        for path in paths {
+            self.make_dir_of(&path)?;
+        }
+        Ok(())
+    }
+
+    fn make_dir_of(&mut self, path: &str) -> Result<(), String> {
+        let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
+            return Ok(());
+        };
+        if dir.is_empty() || self.made_dirs.contains(dir) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
+        self.made_dirs.insert(dir.to_string());
         Ok(())
     }
 
@@ -503,6 +584,9 @@ impl<'e> Builder<'e> {
                 .map(|&o| format!("{} ", g.path(o)))
                 .collect::<String>()
         });
+        let elapsed = end_ms as i64 - running.start_ms as i64;
+        let prev = self.previous_ms(edge);
+        self.status.edge_timed(elapsed, prev);
         self.status.set_placement(self.backend.placement());
         self.status.edge_finished(
             &running.desc,
@@ -547,7 +631,7 @@ impl<'e> Builder<'e> {
         if restat_mtime != 0 && deps_type.is_empty() && !depfile.is_empty() {
             restat_mtime = restat_mtime.max(self.e.disk.stat(&depfile)?);
         }
-        self.status.set_total(self.plan.command_edges());
+        self.count_plan_changes();
         Ok(restat_mtime)
     }
 

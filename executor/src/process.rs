@@ -47,11 +47,33 @@ pub fn interrupted() -> Option<i32> {
     }
 }
 
+/// How a command ended, as ninja 1.13 sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success,
-    Failure,
+    /// Failed, with the status the build then exits with: the command's
+    /// exit code, or 128 plus the wait status when a signal other than
+    /// SIGINT, SIGTERM and SIGHUP ended it (1 when no process ran).
+    Failure(i32),
+    /// SIGINT, SIGTERM or SIGHUP ended it, or it exited 130 (what an
+    /// interrupted shell exits with): the build stops as if interrupted.
     Interrupted,
+}
+
+/// The exit status of a build that was interrupted.
+pub const INTERRUPTED_STATUS: i32 = 130;
+
+impl Exit {
+    /// What ninja 1.13 makes of a child's wait status.
+    pub fn of(status: std::process::ExitStatus) -> Exit {
+        match (status.code(), status.signal()) {
+            (Some(0), _) => Exit::Success,
+            (Some(INTERRUPTED_STATUS), _) => Exit::Interrupted,
+            (Some(code), _) => Exit::Failure(code),
+            (None, Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP)) => Exit::Interrupted,
+            (None, _) => Exit::Failure(128 + status.into_raw()),
+        }
+    }
 }
 
 pub struct Finished<T> {
@@ -112,12 +134,8 @@ fn collect<T>(job: Job<T>) -> Finished<T> {
         let _ = r.read_to_end(&mut output);
     }
     let exit = match child.wait() {
-        Ok(st) if st.success() => Exit::Success,
-        Ok(st) => match st.signal() {
-            Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP) => Exit::Interrupted,
-            _ => Exit::Failure,
-        },
-        Err(_) => Exit::Failure,
+        Ok(st) => Exit::of(st),
+        Err(_) => Exit::Failure(1),
     };
     Finished {
         token,
@@ -197,12 +215,15 @@ impl<T: Token> Runner<T> {
         }
     }
 
-    /// Interrupts every running command and waits for all of them to end.
-    /// Returns the tokens that were running.
+    /// Passes the signal that interrupted us to every running command and
+    /// waits for all of them to end (as ninja, a build stopped for another
+    /// reason lets them finish). Returns the tokens that were running.
     pub fn abort(&mut self) -> Vec<T> {
-        for &(_, pid, console) in &self.running {
-            if !console {
-                interrupt_group(pid);
+        if interrupted().is_some() {
+            for &(_, pid, console) in &self.running {
+                if !console {
+                    interrupt_group(pid);
+                }
             }
         }
         let tokens: Vec<T> = self.running.iter().map(|r| r.0).collect();
