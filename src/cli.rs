@@ -30,11 +30,11 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     pub file: String,
-    #[arg(short = 'j', value_name = "N")]
+    #[arg(short = 'j', value_name = "N", allow_hyphen_values = true)]
     pub jobs: Option<String>,
-    #[arg(short = 'k', value_name = "N")]
+    #[arg(short = 'k', value_name = "N", allow_hyphen_values = true)]
     pub keep_going: Option<String>,
-    #[arg(short = 'l', value_name = "N")]
+    #[arg(short = 'l', value_name = "N", allow_hyphen_values = true)]
     pub load: Option<String>,
     #[arg(short = 'n')]
     pub dry_run: bool,
@@ -42,9 +42,9 @@ pub struct Cli {
     pub verbose: bool,
     #[arg(long)]
     pub quiet: bool,
-    #[arg(short = 'd', value_name = "MODE")]
+    #[arg(short = 'd', value_name = "MODE", allow_hyphen_values = true)]
     pub debug: Vec<String>,
-    #[arg(short = 'w', value_name = "FLAG")]
+    #[arg(short = 'w', value_name = "FLAG", allow_hyphen_values = true)]
     pub warn: Vec<String>,
     #[arg(long)]
     pub version: bool,

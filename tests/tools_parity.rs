@@ -422,6 +422,14 @@ fn errors() {
     assert_eq!(a.code, Some(1), "{a:?}");
     p.compare(&["-t", "commands", "helo"]);
     p.compare(&["-t", "clean", "helo"]);
+    // getopt takes the next word as a flag's value, dashes and all, and a
+    // flag given twice keeps its last value.
+    p.compare(&["-j", "-1"]);
+    p.compare(&["-n", "-k", "-1", "-l", "-1"]);
+    p.compare(&["-d", "-x"]);
+    p.compare(&["-w", "-x"]);
+    p.compare(&["-n", "-n", "-j", "1", "-j", "x"]);
+    p.compare(&["-C", ".", "-C", "nowhere"]);
     // getopt's message names the tool whose option it is.
     for tool in ["commands", "clean", "compdb", "rules", "restat"] {
         bad_option(&mut p, tool);
