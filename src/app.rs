@@ -3,6 +3,7 @@
 //! them), rebuild the manifest (and start over if it changed), build.
 
 use std::path::Path;
+use std::time::Instant;
 
 use ggninja_executor::backend::{Backend, Local, Memoized, Memoizer, Sandbox, Sandboxed};
 use ggninja_executor::build_log::BuildLog;
@@ -96,6 +97,8 @@ fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, 
 /// and build.
 fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
     for _cycle in 0..100 {
+        // Build times count from here, as ninja's from each load.
+        let start = Instant::now();
         let Some(graph) = load_manifest(app) else {
             return 1;
         };
@@ -110,7 +113,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
             return run_tool(app, engine, t, run, &cli.tool_args);
         }
-        match rebuild_manifest(app, &mut engine) {
+        match rebuild_manifest(app, &mut engine, start) {
             Ok(true) if app.config.dry_run => return 0,
             Ok(true) => continue,
             Ok(false) => {}
@@ -123,7 +126,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             Some((_, goals)) => goals,
             None => &cli.targets,
         };
-        return build(app, engine, targets);
+        return build(app, engine, targets, start);
     }
     app.error(&format!(
         "manifest '{}' still dirty after 100 tries, perhaps system time is not set",
@@ -159,8 +162,8 @@ fn run_tool(app: &App, mut engine: Engine, tool: &Tool, run: Run, args: &[String
     code
 }
 
-fn build(app: &App, mut engine: Engine, targets: &[String]) -> u8 {
-    let code = run_build(app, &mut engine, targets);
+fn build(app: &App, mut engine: Engine, targets: &[String], start: Instant) -> u8 {
+    let code = run_build(app, &mut engine, targets, start);
     if let Some(table) = metrics::report() {
         print!(
             "{table}\npath->node entries: {}\n",
@@ -235,20 +238,21 @@ fn open_logs(app: &App, graph: Graph) -> Option<Engine> {
     Some(engine)
 }
 
-fn new_status(app: &App) -> Result<Status, String> {
-    Status::new(app.config.verbosity, app.config.parallelism.min(1024)).map_err(|e| e.to_string())
+fn new_status(app: &App, start: Instant) -> Result<Status, String> {
+    let parallelism = app.config.parallelism.min(1024);
+    Status::new(app.config.verbosity, parallelism, start).map_err(|e| e.to_string())
 }
 
 /// Brings the manifest up to date first, as ninja does. Ok(true): it was
 /// rebuilt and must be loaded again.
-fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
+fn rebuild_manifest(app: &App, engine: &mut Engine, start: Instant) -> Result<bool, String> {
     let Some(path) = canonicalize(&app.file) else {
         return Err("empty path".to_string());
     };
     let Some(node) = engine.graph.lookup(&path) else {
         return Ok(false);
     };
-    let status = new_status(app)?;
+    let status = new_status(app, start)?;
     let mut builder = Builder::new(engine, status);
     builder.add_target(node)?;
     if builder.already_up_to_date() {
@@ -297,7 +301,7 @@ fn backend_stack(
     }
 }
 
-fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
+fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) -> u8 {
     let targets: Vec<FileId> = match tools::collect_targets(engine, args) {
         Ok(t) => t,
         Err(e) => {
@@ -307,7 +311,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     };
     // Dropped after the builder: the pool outlives every slot taken from it.
     let mut jobserver = crate::jobserver::setup(app);
-    let status = match new_status(app) {
+    let status = match new_status(app, start) {
         Ok(s) => s,
         Err(e) => return fatal(&app.prog, &e),
     };

@@ -176,7 +176,13 @@ pub struct Placement {
 pub struct BadPlaceholder(pub char);
 
 impl Status {
-    pub fn new(verbosity: Verbosity, parallelism: usize) -> Result<Self, BadPlaceholder> {
+    /// Times count from `start`: for ninja, when it began loading the
+    /// manifest (the logged start and end times, `%e`, `%o`).
+    pub fn new(
+        verbosity: Verbosity,
+        parallelism: usize,
+        start: Instant,
+    ) -> Result<Self, BadPlaceholder> {
         let format = std::env::var("NINJA_STATUS").unwrap_or_else(|_| "[%f/%t] ".to_string());
         let mut chars = format.chars();
         while let Some(c) = chars.next() {
@@ -198,7 +204,7 @@ impl Status {
             finished: 0,
             total: 0,
             running: 0,
-            start: Instant::now(),
+            start,
             time_ms: 0,
             rate: SlidingRate::new(parallelism.max(1)),
             eta: Eta::default(),

@@ -81,8 +81,8 @@ impl Side {
     }
 
     /// `args` on a terminal `cols` columns wide (a pty from `script`), as
-    /// the raw bytes written to it.
-    pub fn run_on_terminal(&self, args: &[&str], cols: u16) -> Res {
+    /// the raw bytes written to it, with the environment variables `env`.
+    pub fn run_on_terminal(&self, args: &[&str], cols: u16, env: &[(&str, &str)]) -> Res {
         let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
         let mut line = format!(
             "stty cols {cols} rows 24; exec {}",
@@ -98,6 +98,7 @@ impl Side {
             .env("TERM", "xterm")
             .env_remove("NINJA_STATUS")
             .env_remove("CLICOLOR_FORCE")
+            .envs(env.iter().copied())
             .output()
             .expect("running script");
         self.result(out)
