@@ -415,32 +415,13 @@ impl<'e> Builder<'e> {
     /// before the command runs, of its depfile.
     fn make_dirs(&mut self, edge: BuildId) -> Result<(), String> {
         let g = &self.e.graph;
-        let mut paths: Vec<String> = g
-            .build(edge)
-            .outs
-            .iter()
-            .map(|&o| g.path(o).to_string())
-            .collect();
+        for &o in &g.build(edge).outs {
+            make_dir_of(&mut self.made_dirs, g.path(o))?;
+        }
         let depfile = g.binding(edge, "depfile", Escape::None).unwrap_or_default();
         if !depfile.is_empty() {
-            paths.push(depfile);
+            make_dir_of(&mut self.made_dirs, &depfile)?;
         }
-        for path in paths {
-            self.make_dir_of(&path)?;
-        }
-        Ok(())
-    }
-
-    fn make_dir_of(&mut self, path: &str) -> Result<(), String> {
-        let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
-            return Ok(());
-        };
-        if dir.is_empty() || self.made_dirs.contains(dir) {
-            return Ok(());
-        }
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
-        self.made_dirs.insert(dir.to_string());
         Ok(())
     }
 
@@ -769,4 +750,17 @@ impl<'e> Builder<'e> {
             }
         }
     }
+}
+
+/// Makes the directory `path` is in, unless `made` says it exists.
+fn make_dir_of(made: &mut HashSet<String>, path: &str) -> Result<(), String> {
+    let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
+        return Ok(());
+    };
+    if dir.is_empty() || made.contains(dir) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
+    made.insert(dir.to_string());
+    Ok(())
 }
