@@ -117,8 +117,9 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             Ok(true) if app.config.dry_run => return 0,
             Ok(true) => continue,
             Ok(false) => {}
+            Err(BuildError::Fatal(msg)) => return app.fatal(&msg),
             Err(e) => {
-                app.error(&format!("rebuilding '{}': {e}", app.file));
+                app.error(&format!("rebuilding '{}': {}", app.file, e.reason()));
                 return 1;
             }
         }
@@ -238,33 +239,28 @@ fn open_logs(app: &App, graph: Graph) -> Option<Engine> {
     Some(engine)
 }
 
-fn new_status(app: &App, start: Instant) -> Result<Status, String> {
+fn new_status(app: &App, start: Instant) -> Status {
     let parallelism = app.config.parallelism.min(1024);
-    Status::new(app.config.verbosity, parallelism, start).map_err(|e| e.to_string())
+    Status::new(app.config.verbosity, parallelism, start)
 }
 
 /// Brings the manifest up to date first, as ninja does. Ok(true): it was
 /// rebuilt and must be loaded again.
-fn rebuild_manifest(app: &App, engine: &mut Engine, start: Instant) -> Result<bool, String> {
+fn rebuild_manifest(app: &App, engine: &mut Engine, start: Instant) -> Result<bool, BuildError> {
     let Some(path) = canonicalize(&app.file) else {
-        return Err("empty path".to_string());
+        return Err(BuildError::Setup("empty path".to_string()));
     };
     let Some(node) = engine.graph.lookup(&path) else {
         return Ok(false);
     };
-    let status = new_status(app, start)?;
-    let mut builder = Builder::new(engine, status);
-    builder.add_target(node)?;
+    let mut builder = Builder::new(engine, new_status(app, start));
+    builder.add_target(node).map_err(BuildError::Setup)?;
     if builder.already_up_to_date() {
         return Ok(false);
     }
     let result = builder.build();
     drop(builder);
-    match result {
-        Ok(()) => {}
-        Err(BuildError::Stopped { msg, .. }) | Err(BuildError::Setup(msg)) => return Err(msg),
-        Err(BuildError::Interrupted) => return Err("interrupted by user".to_string()),
-    }
+    result?;
     if !engine.is_dirty(node) {
         // A restat found the manifest unchanged: rescan from scratch.
         engine.reset_states();
@@ -311,10 +307,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) ->
     };
     // Dropped after the builder: the pool outlives every slot taken from it.
     let mut jobserver = crate::jobserver::setup(app);
-    let status = match new_status(app, start) {
-        Ok(s) => s,
-        Err(e) => return fatal(&app.prog, &e),
-    };
+    let status = new_status(app, start);
     let saved_dir = std::path::PathBuf::from(log_path(&engine.graph, ""));
     let mut stack = None;
     if app.store.is_some() || app.sandbox || app.remote.is_some() {
@@ -352,6 +345,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) ->
     builder.close();
     match result {
         Ok(()) => 0,
+        Err(BuildError::Fatal(msg)) => app.fatal(&msg),
         Err(e) => {
             app.info(&e.to_string());
             e.exit_code()

@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::jobserver::{Client, Slots};
 use crate::plan::Plan;
 use crate::process;
-use crate::status::Status;
+use crate::status::{BadPlaceholder, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -31,6 +31,10 @@ pub enum BuildError {
     Stopped { msg: String, code: i32 },
     #[error("build stopped: interrupted by user.")]
     Interrupted,
+    /// What ninja reports as `fatal: ...` and exits at once, leaving
+    /// running commands be (a bad `NINJA_STATUS`).
+    #[error("{0}")]
+    Fatal(String),
 }
 
 impl BuildError {
@@ -38,9 +42,18 @@ impl BuildError {
     /// the low 8 bits of a status above 255).
     pub fn exit_code(&self) -> u8 {
         match self {
-            BuildError::Setup(_) => 1,
+            BuildError::Setup(_) | BuildError::Fatal(_) => 1,
             BuildError::Stopped { code, .. } => (*code & 0xff) as u8,
             BuildError::Interrupted => process::INTERRUPTED_STATUS as u8,
+        }
+    }
+
+    /// Why the build stopped, without `build stopped: `.
+    pub fn reason(&self) -> String {
+        match self {
+            BuildError::Setup(msg) | BuildError::Fatal(msg) => msg.clone(),
+            BuildError::Stopped { msg, .. } => msg.clone(),
+            BuildError::Interrupted => "interrupted by user".to_string(),
         }
     }
 }
@@ -70,6 +83,8 @@ pub struct Builder<'e> {
     /// Whether the status line predicts times from the log's (not while
     /// the manifest is rebuilt, as ninja).
     times_from_log: bool,
+    /// Why the status line could not be printed, which ends the build.
+    fatal: Option<BadPlaceholder>,
 }
 
 impl<'e> Builder<'e> {
@@ -90,6 +105,7 @@ impl<'e> Builder<'e> {
             slots: None,
             failure_code: 0,
             times_from_log: false,
+            fatal: None,
         }
     }
 
@@ -266,11 +282,24 @@ impl<'e> Builder<'e> {
         Ok(())
     }
 
-    /// Stops the build early: running commands end, the status line too.
+    /// Stops the build early: running commands end, the status line too;
+    /// or, when the status line failed, at once.
     fn stop(&mut self, msg: String, code: i32) -> BuildError {
+        if let Some(fatal) = self.fatal.take() {
+            return BuildError::Fatal(fatal.to_string());
+        }
         self.cleanup();
         self.status.build_finished();
         BuildError::Stopped { msg, code }
+    }
+
+    /// A status line that could not be printed ends the build (`stop`).
+    fn status_printed(&mut self, printed: Result<(), BadPlaceholder>) -> Result<(), String> {
+        printed.map_err(|e| {
+            let msg = e.to_string();
+            self.fatal = Some(e);
+            msg
+        })
     }
 
     /// Tells the status line which command edges joined or left the plan.
@@ -381,7 +410,8 @@ impl<'e> Builder<'e> {
         let (desc, cmd) = self.describe(edge);
         let console = self.e.graph.build(edge).pool == CONSOLE_POOL;
         self.status.set_placement(self.backend.placement());
-        self.status.edge_started(&desc, &cmd, console, start_ms);
+        let printed = self.status.edge_started(&desc, &cmd, console, start_ms);
+        self.status_printed(printed)?;
         // Like ninja, a dry run still makes directories and rspfiles.
         self.make_dirs(edge)?;
         self.write_rspfile(edge)?;
@@ -520,7 +550,7 @@ impl<'e> Builder<'e> {
             }
         });
         let end_ms = self.status.elapsed_ms();
-        self.print_finished(edge, &running, end_ms, success, &output);
+        self.print_finished(edge, &running, end_ms, success, &output)?;
         if !success {
             self.edge_finished(edge, false)?;
             return Ok(false);
@@ -555,7 +585,7 @@ impl<'e> Builder<'e> {
         end_ms: u64,
         success: bool,
         output: &[u8],
-    ) {
+    ) -> Result<(), String> {
         let g = &self.e.graph;
         let console = g.build(edge).pool == CONSOLE_POOL;
         let failed_outs = (!success).then(|| {
@@ -569,7 +599,7 @@ impl<'e> Builder<'e> {
         let prev = self.previous_ms(edge);
         self.status.edge_timed(elapsed, prev);
         self.status.set_placement(self.backend.placement());
-        self.status.edge_finished(
+        let printed = self.status.edge_finished(
             &running.desc,
             &running.cmd,
             console,
@@ -577,6 +607,7 @@ impl<'e> Builder<'e> {
             failed_outs.as_deref(),
             output,
         );
+        self.status_printed(printed)
     }
 
     /// Cleans dependents of outputs a `restat` edge left unchanged, and

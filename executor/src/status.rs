@@ -177,26 +177,11 @@ pub struct BadPlaceholder(pub char);
 
 impl Status {
     /// Times count from `start`: for ninja, when it began loading the
-    /// manifest (the logged start and end times, `%e`, `%o`).
-    pub fn new(
-        verbosity: Verbosity,
-        parallelism: usize,
-        start: Instant,
-    ) -> Result<Self, BadPlaceholder> {
+    /// manifest (the logged start and end times, `%e`, `%o`). A bad
+    /// `NINJA_STATUS` is only an error once a status line is printed.
+    pub fn new(verbosity: Verbosity, parallelism: usize, start: Instant) -> Self {
         let format = std::env::var("NINJA_STATUS").unwrap_or_else(|_| "[%f/%t] ".to_string());
-        let mut chars = format.chars();
-        while let Some(c) = chars.next() {
-            if c == '%' {
-                match chars.next() {
-                    Some(
-                        '%' | 's' | 't' | 'r' | 'u' | 'f' | 'o' | 'c' | 'p' | 'e' | 'w' | 'E' | 'W'
-                        | 'P',
-                    ) => {}
-                    other => return Err(BadPlaceholder(other.unwrap_or('\0'))),
-                }
-            }
-        }
-        Ok(Status {
+        Status {
             printer: LinePrinter::new(verbosity),
             verbosity,
             format,
@@ -209,7 +194,7 @@ impl Status {
             rate: SlidingRate::new(parallelism.max(1)),
             eta: Eta::default(),
             placement: None,
-        })
+        }
     }
 
     pub fn set_placement(&mut self, placement: Option<Placement>) {
@@ -245,16 +230,23 @@ impl Status {
     }
 
     /// `description` is the edge's description or command; `command` its command.
-    pub fn edge_started(&mut self, description: &str, command: &str, console: bool, ms: u64) {
+    pub fn edge_started(
+        &mut self,
+        description: &str,
+        command: &str,
+        console: bool,
+        ms: u64,
+    ) -> Result<(), BadPlaceholder> {
         self.started += 1;
         self.running += 1;
         self.time_ms = ms;
         if console || self.printer.is_smart() {
-            self.print_status(description, command);
+            self.print_status(description, command)?;
         }
         if console {
             self.printer.set_console_locked(true);
         }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -266,17 +258,17 @@ impl Status {
         ms: u64,
         failed_outputs: Option<&str>,
         output: &[u8],
-    ) {
+    ) -> Result<(), BadPlaceholder> {
         self.time_ms = ms;
         self.finished += 1;
         if console {
             self.printer.set_console_locked(false);
         }
         if self.verbosity == Verbosity::Quiet {
-            return;
+            return Ok(());
         }
         if !console {
-            self.print_status(description, command);
+            self.print_status(description, command)?;
         }
         self.running -= 1;
         if let Some(outs) = failed_outputs {
@@ -296,6 +288,7 @@ impl Status {
                 self.printer.print_on_new_line(&strip_ansi(output));
             }
         }
+        Ok(())
     }
 
     pub fn build_finished(&mut self) {
@@ -303,9 +296,9 @@ impl Status {
         self.printer.print_on_new_line(b"");
     }
 
-    fn print_status(&mut self, description: &str, command: &str) {
+    fn print_status(&mut self, description: &str, command: &str) -> Result<(), BadPlaceholder> {
         if matches!(self.verbosity, Verbosity::Quiet | Verbosity::NoStatusUpdate) {
-            return;
+            return Ok(());
         }
         let verbose = self.verbosity == Verbosity::Verbose;
         let text = if description.is_empty() || verbose {
@@ -320,11 +313,12 @@ impl Status {
         };
         self.eta
             .recalculate(self.total as i64, self.finished as i64, self.time_ms as i64);
-        let line = format!("{}{place}{}", self.format_progress(), text);
+        let line = format!("{}{place}{}", self.format_progress()?, text);
         self.printer.print(&line, !verbose);
+        Ok(())
     }
 
-    fn format_progress(&mut self) -> String {
+    fn format_progress(&mut self) -> Result<String, BadPlaceholder> {
         let mut out = String::new();
         let mut chars = self.format.chars();
         let secs = self.time_ms as f64 / 1e3;
@@ -354,10 +348,10 @@ impl Status {
                     let pct = (100.0 * self.eta.fraction()) as i32;
                     out.push_str(&format!("{pct:3}%"));
                 }
-                _ => {}
+                other => return Err(BadPlaceholder(other.unwrap_or('\0'))),
             }
         }
-        out
+        Ok(out)
     }
 
     /// `%e`/`%w` (time so far) and `%E`/`%W` (time left, `?` until it
