@@ -186,6 +186,22 @@ fn compdb_targets_tool() {
     ] {
         p.compare(args);
     }
+    // A working directory that is gone is fatal (1.11: an error).
+    for tool in ["compdb", "compdb-targets"] {
+        p.compare_run(&format!("-t {tool} prog in a removed directory"), |s| {
+            std::fs::create_dir(s.path().join("gone")).unwrap();
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg("cd gone && rmdir ../gone && exec \"$0\" -f \"$1\" -t \"$2\" prog")
+                .arg(&s.prog)
+                .arg(s.path().join("build.ninja"))
+                .arg(tool)
+                .current_dir(s.path())
+                .output()
+                .unwrap();
+            s.result(out)
+        });
+    }
     p.finish();
 }
 

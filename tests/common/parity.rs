@@ -56,7 +56,8 @@ impl Side {
         as_ninja(&s.replace(&root, "<ROOT>"), &self.name())
     }
 
-    fn result(&self, out: Output) -> Res {
+    /// `out` of a command run in this tree, normalised.
+    pub fn result(&self, out: Output) -> Res {
         Res {
             code: out.status.code(),
             stdout: self.normalize(&String::from_utf8_lossy(&out.stdout)),
