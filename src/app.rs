@@ -3,6 +3,7 @@
 //! them), rebuild the manifest (and start over if it changed), build.
 
 use std::path::Path;
+use std::time::Instant;
 
 use ggninja_executor::backend::{Backend, Local, Memoized, Memoizer, Sandbox, Sandboxed};
 use ggninja_executor::build_log::BuildLog;
@@ -96,6 +97,8 @@ fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, 
 /// and build.
 fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
     for _cycle in 0..100 {
+        // Build times count from here, as ninja's from each load.
+        let start = Instant::now();
         let Some(graph) = load_manifest(app) else {
             return 1;
         };
@@ -110,12 +113,13 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
             return run_tool(app, engine, t, run, &cli.tool_args);
         }
-        match rebuild_manifest(app, &mut engine) {
+        match rebuild_manifest(app, &mut engine, start) {
             Ok(true) if app.config.dry_run => return 0,
             Ok(true) => continue,
             Ok(false) => {}
+            Err(BuildError::Fatal(msg)) => return app.fatal(&msg),
             Err(e) => {
-                app.error(&format!("rebuilding '{}': {e}", app.file));
+                app.error(&format!("rebuilding '{}': {}", app.file, e.reason()));
                 return 1;
             }
         }
@@ -123,7 +127,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             Some((_, goals)) => goals,
             None => &cli.targets,
         };
-        return build(app, engine, targets);
+        return build(app, engine, targets, start);
     }
     app.error(&format!(
         "manifest '{}' still dirty after 100 tries, perhaps system time is not set",
@@ -159,8 +163,8 @@ fn run_tool(app: &App, mut engine: Engine, tool: &Tool, run: Run, args: &[String
     code
 }
 
-fn build(app: &App, mut engine: Engine, targets: &[String]) -> u8 {
-    let code = run_build(app, &mut engine, targets);
+fn build(app: &App, mut engine: Engine, targets: &[String], start: Instant) -> u8 {
+    let code = run_build(app, &mut engine, targets, start);
     if let Some(table) = metrics::report() {
         print!(
             "{table}\npath->node entries: {}\n",
@@ -235,32 +239,28 @@ fn open_logs(app: &App, graph: Graph) -> Option<Engine> {
     Some(engine)
 }
 
-fn new_status(app: &App) -> Result<Status, String> {
-    Status::new(app.config.verbosity, app.config.parallelism.min(1024)).map_err(|e| e.to_string())
+fn new_status(app: &App, start: Instant) -> Status {
+    let parallelism = app.config.parallelism.min(1024);
+    Status::new(app.config.verbosity, parallelism, start)
 }
 
 /// Brings the manifest up to date first, as ninja does. Ok(true): it was
 /// rebuilt and must be loaded again.
-fn rebuild_manifest(app: &App, engine: &mut Engine) -> Result<bool, String> {
+fn rebuild_manifest(app: &App, engine: &mut Engine, start: Instant) -> Result<bool, BuildError> {
     let Some(path) = canonicalize(&app.file) else {
-        return Err("empty path".to_string());
+        return Err(BuildError::Setup("empty path".to_string()));
     };
     let Some(node) = engine.graph.lookup(&path) else {
         return Ok(false);
     };
-    let status = new_status(app)?;
-    let mut builder = Builder::new(engine, status);
-    builder.add_target(node)?;
+    let mut builder = Builder::new(engine, new_status(app, start));
+    builder.add_target(node).map_err(BuildError::Setup)?;
     if builder.already_up_to_date() {
         return Ok(false);
     }
     let result = builder.build();
     drop(builder);
-    match result {
-        Ok(()) => {}
-        Err(BuildError::Stopped(msg)) | Err(BuildError::Setup(msg)) => return Err(msg),
-        Err(BuildError::Interrupted) => return Err("interrupted by user".to_string()),
-    }
+    result?;
     if !engine.is_dirty(node) {
         // A restat found the manifest unchanged: rescan from scratch.
         engine.reset_states();
@@ -297,7 +297,7 @@ fn backend_stack(
     }
 }
 
-fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
+fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) -> u8 {
     let targets: Vec<FileId> = match tools::collect_targets(engine, args) {
         Ok(t) => t,
         Err(e) => {
@@ -307,10 +307,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     };
     // Dropped after the builder: the pool outlives every slot taken from it.
     let mut jobserver = crate::jobserver::setup(app);
-    let status = match new_status(app) {
-        Ok(s) => s,
-        Err(e) => return fatal(&app.prog, &e),
-    };
+    let status = new_status(app, start);
     let saved_dir = std::path::PathBuf::from(log_path(&engine.graph, ""));
     let mut stack = None;
     if app.store.is_some() || app.sandbox || app.remote.is_some() {
@@ -321,7 +318,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
             Err(e) => return fatal(&app.prog, &e),
         }
     }
-    let mut builder = Builder::new(engine, status);
+    let mut builder = Builder::new(engine, status).with_times_from_log();
     if let Some((backend, thunks)) = stack {
         builder = builder.with_backend(backend, thunks);
     }
@@ -335,7 +332,10 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
         }
     }
     if builder.already_up_to_date() {
-        app.info("no work to do.");
+        // ninja 1.13's --quiet keeps this quiet too (1.11 printed it).
+        if app.config.verbosity != Verbosity::NoStatusUpdate {
+            app.info("no work to do.");
+        }
         // A backend may still owe the tree something (outputs a remote
         // build left in its bucket).
         builder.close();
@@ -345,13 +345,10 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String]) -> u8 {
     builder.close();
     match result {
         Ok(()) => 0,
-        Err(BuildError::Interrupted) => {
-            app.info("build stopped: interrupted by user.");
-            2
-        }
+        Err(BuildError::Fatal(msg)) => app.fatal(&msg),
         Err(e) => {
             app.info(&e.to_string());
-            1
+            e.exit_code()
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Command-line flags, parsed as ninja parses them (everything after
 //! `-t TOOL` belongs to the tool), and turned into the build's settings.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use ggninja_executor::jobserver::Style;
 use ggninja_executor::priority::Priority;
 use ggninja_executor::status::Verbosity;
@@ -11,10 +11,12 @@ use ggninja_importer::Options;
 use crate::spell::did_you_mean;
 
 #[derive(Parser, Debug)]
+// As ninja's getopt loop, a flag given again overrides its earlier value.
 #[command(
     name = "ggninja",
     disable_help_flag = true,
-    disable_version_flag = true
+    disable_version_flag = true,
+    args_override_self = true
 )]
 pub struct Cli {
     /// change to DIR before doing anything else
@@ -28,11 +30,11 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     pub file: String,
-    #[arg(short = 'j', value_name = "N")]
+    #[arg(short = 'j', value_name = "N", allow_hyphen_values = true)]
     pub jobs: Option<String>,
-    #[arg(short = 'k', value_name = "N")]
+    #[arg(short = 'k', value_name = "N", allow_hyphen_values = true)]
     pub keep_going: Option<String>,
-    #[arg(short = 'l', value_name = "N")]
+    #[arg(short = 'l', value_name = "N", allow_hyphen_values = true)]
     pub load: Option<String>,
     #[arg(short = 'n')]
     pub dry_run: bool,
@@ -40,9 +42,9 @@ pub struct Cli {
     pub verbose: bool,
     #[arg(long)]
     pub quiet: bool,
-    #[arg(short = 'd', value_name = "MODE")]
+    #[arg(short = 'd', value_name = "MODE", allow_hyphen_values = true)]
     pub debug: Vec<String>,
-    #[arg(short = 'w', value_name = "FLAG")]
+    #[arg(short = 'w', value_name = "FLAG", allow_hyphen_values = true)]
     pub warn: Vec<String>,
     #[arg(long)]
     pub version: bool,
@@ -92,6 +94,9 @@ pub struct Cli {
     #[arg(short = 'h', long = "help")]
     pub help: bool,
     pub targets: Vec<String>,
+    /// `--quiet` came after the last `-v` (ninja applies them in order).
+    #[arg(skip)]
+    pub quiet_last: bool,
     #[arg(skip)]
     pub tool: Option<String>,
     #[arg(skip)]
@@ -153,7 +158,16 @@ fn split_tool(args: &[String]) -> (Vec<String>, Option<(String, Vec<String>)>) {
 
 pub fn parse(args: &[String]) -> Result<Cli, clap::Error> {
     let (before, tool) = split_tool(args);
-    let mut cli = Cli::try_parse_from(before)?;
+    let matches = Cli::command().try_get_matches_from(before)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let last = |id| {
+        let given = matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        matches
+            .indices_of(id)
+            .filter(|_| given)
+            .and_then(|i| i.max())
+    };
+    cli.quiet_last = last("quiet") > last("verbose");
     if let Some((name, rest)) = tool {
         cli.tool = Some(name);
         cli.tool_args = rest;
@@ -423,7 +437,7 @@ pub fn settings(
     if cli.verbose {
         s.config.verbosity = Verbosity::Verbose;
     }
-    if cli.quiet {
+    if cli.quiet && cli.quiet_last {
         s.config.verbosity = Verbosity::NoStatusUpdate;
     }
     Ok(s)
@@ -566,6 +580,22 @@ mod tests {
         });
         assert!(warnings.is_empty(), "{warnings:?}");
         s
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_its_last_value() {
+        let s = settings_of("ninja -j 1 -n -j 4 -n -k 2 -k 3 -d explain -d stats").unwrap();
+        assert_eq!(s.config.parallelism, 4);
+        assert_eq!(s.config.failures_allowed, 3);
+        assert!(s.config.dry_run && s.config.explain && s.stats);
+    }
+
+    #[test]
+    fn the_last_of_verbose_and_quiet_wins() {
+        let v = |line| settings_of(line).unwrap().config.verbosity;
+        assert_eq!(v("ninja --quiet -v"), Verbosity::Verbose);
+        assert_eq!(v("ninja -v --quiet"), Verbosity::NoStatusUpdate);
+        assert_eq!(v("ninja --verbose --quiet --verbose"), Verbosity::Verbose);
     }
 
     #[test]

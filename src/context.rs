@@ -52,6 +52,10 @@ impl App {
     pub fn warning(&self, msg: &str) {
         eprintln!("{}: warning: {msg}", self.prog);
     }
+    /// `PROG: fatal: ...`; returns the exit code.
+    pub fn fatal(&self, msg: &str) -> u8 {
+        cli::Message::Fatal(msg.to_string()).print(&self.prog)
+    }
     pub fn info(&self, msg: &str) {
         println!("{}: {msg}", self.prog);
     }

@@ -30,7 +30,7 @@ const DEMO_TOOLS: &[&str] = &["cmake", "ctest", "python3", "cc", "c++"];
 
 /// `demo` with ninja 1.13.2 building tree A.
 fn demo_against_113() -> Option<Pair> {
-    let ninja = common::ninja_113()?.join("bin/ninja");
+    let ninja = common::ninja113()?;
     setup_against("cmake-demo", DEMO_TOOLS, ninja)
 }
 

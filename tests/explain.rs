@@ -129,7 +129,7 @@ fn compare(name: &str, ninja: &Path, steps: &[Step]) -> Vec<String> {
 
 #[test]
 fn explain_matches_ninja_113() {
-    let Some(dir) = common::ninja_113() else {
+    let Some(dir) = common::ninja_113_dir() else {
         return;
     };
     let ninja = dir.join("bin/ninja");

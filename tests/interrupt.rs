@@ -1,11 +1,12 @@
-//! SIGINT / SIGTERM during a build: ggninja must stop like ninja does
-//! (exit 2, `build stopped: interrupted by user.`), kill the running
-//! command, remove its partial output, keep a valid `.ninja_log` with the
-//! edges that finished, and rebuild only the interrupted edge next time.
+//! SIGINT / SIGTERM / SIGHUP during a build: ggninja must stop like ninja
+//! 1.13.2 does, run side by side (exit 130, `build stopped: interrupted by
+//! user.`; ninja 1.11 exited 2), kill the running command, remove its
+//! partial output, keep a valid `.ninja_log` with the edges that finished,
+//! and rebuild only the interrupted edge next time.
 //!
 //! Every wait polls with a timeout; nothing depends on how long a step takes.
-//! Validate the harness against ninja:
-//!   GGNINJA_BIN=/usr/bin/ninja cargo test --test interrupt
+//! Validate the harness against ninja 1.13.2:
+//!   GGNINJA_BIN=~/.cache/ggninja-tests/ninja-1.13.2/bin/ninja cargo test --test interrupt
 
 mod common;
 
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{as_ninja, descriptions, ggninja, ninja_log, program_name, require_tool, run};
+use common::{as_ninja, descriptions, ggninja, ninja113, ninja_log, program_name, run};
 
 /// The slow edge writes its shell's pid and a partial output, then sleeps for
 /// as many seconds as `delay` says (30 for the interrupted build, 0 for the
@@ -209,13 +210,13 @@ fn scenario(prog: &Path, signal: i32) -> Report {
 }
 
 fn check(signal: i32) {
-    let Some(ninja) = require_tool("ninja") else {
+    let Some(ninja) = ninja113() else {
         return;
     };
     let prog: PathBuf = ggninja();
     let r = scenario(&prog, signal);
     let ctx = format!("{} after signal {signal}: {r:#?}", prog.display());
-    assert_eq!(r.code, Some(2), "{ctx}");
+    assert_eq!(r.code, Some(130), "{ctx}");
     assert!(
         r.stdout
             .lines()
@@ -242,12 +243,24 @@ fn check(signal: i32) {
     );
     assert_eq!(r.rerun_output, "partial\ndone\n", "{ctx}");
 
-    // Same scenario with real ninja: same exit code and messages.
+    // Same scenario with real ninja 1.13.2: same exit code, messages,
+    // stopped commands, removed output, log and rerun.
     let n = scenario(&ninja, signal);
+    let outcome = |r: &Report| {
+        (
+            r.code,
+            r.stdout.clone(),
+            r.stderr.clone(),
+            (r.shell_gone, r.sleep_gone, r.partial_removed),
+            r.log.clone(),
+            r.rerun_built.clone(),
+            r.rerun_output.clone(),
+        )
+    };
     assert_eq!(
-        (r.code, &r.stdout, &r.stderr),
-        (n.code, &n.stdout, &n.stderr),
-        "ggninja (left) vs ninja (right) after signal {signal}"
+        outcome(&r),
+        outcome(&n),
+        "ggninja (left) vs ninja 1.13.2 (right) after signal {signal}"
     );
 }
 
@@ -259,4 +272,9 @@ fn sigint_stops_the_build() {
 #[test]
 fn sigterm_stops_the_build() {
     check(libc::SIGTERM);
+}
+
+#[test]
+fn sighup_stops_the_build() {
+    check(libc::SIGHUP);
 }

@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 
 use common::mtime::touch;
 use common::{
-    copy_dir, descriptions, fixture, ggninja, ninja_113, ninja_log, program_name, require_tool, run,
+    copy_dir, descriptions, fixture, ggninja, ninja113, ninja_log, program_name, require_tool, run,
 };
 
 /// Programs: (ninja 1.13.2, ggninja). None when it or gcc is missing.
 fn programs() -> Option<(PathBuf, PathBuf)> {
-    let ninja = ninja_113()?.join("bin/ninja");
+    let ninja = ninja113()?;
     require_tool("gcc")?;
     Some((ninja, ggninja()))
 }

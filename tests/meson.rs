@@ -156,7 +156,7 @@ fn meson_project_builds_and_tests_with_ggninja() {
         return;
     }
     let Some(meson) = meson() else { return };
-    let Some(dir) = common::ninja_113() else {
+    let Some(dir) = common::ninja_113_dir() else {
         return;
     };
     let a = Tree::new(dir.join("bin/ninja"), meson.clone());

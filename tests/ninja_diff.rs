@@ -135,7 +135,7 @@ fn ninja_unit_test_cases_agree_with_ninja() {
     let Some(ninja_111) = common::require_tool("ninja") else {
         return;
     };
-    let Some(dir) = common::ninja_113() else {
+    let Some(dir) = common::ninja_113_dir() else {
         return;
     };
     let ninja_113 = dir.join("bin/ninja");

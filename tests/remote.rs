@@ -438,7 +438,7 @@ fn an_interrupted_remote_build_resumes_where_it_stopped() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
     assert!(stdout.contains("interrupted by user"), "{stdout}");
     let leftovers: Vec<_> = common::files(&dir)
         .into_iter()

@@ -18,18 +18,44 @@ use crate::engine::Engine;
 use crate::jobserver::{Client, Slots};
 use crate::plan::Plan;
 use crate::process;
-use crate::status::{Failed, Status};
+use crate::status::{BadPlaceholder, Failed, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// A message to print as `error: ...` before the build starts.
     #[error("{0}")]
     Setup(String),
-    /// The build ran and stopped: `build stopped: ...`.
-    #[error("build stopped: {0}.")]
-    Stopped(String),
+    /// The build ran and stopped: `build stopped: ...`, to exit with
+    /// `code` (ninja 1.13 passes a failed command's status on).
+    #[error("build stopped: {msg}.")]
+    Stopped { msg: String, code: i32 },
     #[error("build stopped: interrupted by user.")]
     Interrupted,
+    /// What ninja reports as `fatal: ...` and exits at once, leaving
+    /// running commands be (a bad `NINJA_STATUS`).
+    #[error("{0}")]
+    Fatal(String),
+}
+
+impl BuildError {
+    /// The status ggninja exits with, as ninja 1.13 (whose `exit` keeps
+    /// the low 8 bits of a status above 255).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            BuildError::Setup(_) | BuildError::Fatal(_) => 1,
+            BuildError::Stopped { code, .. } => (*code & 0xff) as u8,
+            BuildError::Interrupted => process::INTERRUPTED_STATUS as u8,
+        }
+    }
+
+    /// Why the build stopped, without `build stopped: `.
+    pub fn reason(&self) -> String {
+        match self {
+            BuildError::Setup(msg) | BuildError::Fatal(msg) => msg.clone(),
+            BuildError::Stopped { msg, .. } => msg.clone(),
+            BuildError::Interrupted => "interrupted by user".to_string(),
+        }
+    }
 }
 
 /// A started edge: start time in ms since the build started, and the
@@ -52,6 +78,13 @@ pub struct Builder<'e> {
     made_dirs: HashSet<String>,
     /// A jobserver's slots, when one bounds what runs instead of `-j`.
     slots: Option<Slots<BuildId>>,
+    /// The status of the last command that failed (0: none has).
+    failure_code: i32,
+    /// Whether the status line predicts times from the log's (not while
+    /// the manifest is rebuilt, as ninja).
+    times_from_log: bool,
+    /// Why the status line could not be printed, which ends the build.
+    fatal: Option<BadPlaceholder>,
 }
 
 impl<'e> Builder<'e> {
@@ -72,6 +105,9 @@ impl<'e> Builder<'e> {
             running: HashMap::new(),
             made_dirs: Default::default(),
             slots: None,
+            failure_code: 0,
+            times_from_log: false,
+            fatal: None,
         }
     }
 
@@ -90,6 +126,13 @@ impl<'e> Builder<'e> {
             self.backend = backend;
         }
         self.thunks = Some(thunks);
+        self
+    }
+
+    /// Lets the status line predict times (`%P`, `%E`, `%W`) from what
+    /// each edge took last time, as `.ninja_log` says.
+    pub fn with_times_from_log(mut self) -> Self {
+        self.times_from_log = true;
         self
     }
 
@@ -147,20 +190,16 @@ impl<'e> Builder<'e> {
         if let (Some(slots), Some(waker)) = (&mut self.slots, self.backend.waker()) {
             slots.watch(Box::new(move || waker.wake()));
         }
-        self.status.set_total(self.plan.command_edges());
-        // `-k 0` allows as many failures as ninja's INT_MAX.
-        let configured = match self.e.config.failures_allowed {
-            0 => usize::MAX,
-            n => n,
+        self.count_plan_changes();
+        let configured = self.e.config.failures_allowed;
+        let mut failures_allowed = if configured == 0 {
+            usize::MAX
+        } else {
+            configured
         };
-        let mut failures_allowed = configured;
+        let allowed_at_start = failures_allowed;
         let mut pending = 0usize;
         self.status.build_started();
-        let fail = |b: &mut Self, msg: String| {
-            b.cleanup();
-            b.status.build_finished();
-            BuildError::Stopped(msg)
-        };
         while self.plan.more_to_do() {
             if failures_allowed > 0 && self.can_run_more() && self.slot_ready() {
                 if let Some(edge) = self.plan.pop_ready() {
@@ -172,22 +211,22 @@ impl<'e> Builder<'e> {
                         Ok(Some(mtime)) => {
                             self.release_slot(edge);
                             if let Err(msg) = self.skip_made(edge, mtime) {
-                                return Err(fail(self, msg));
+                                return Err(self.stop(msg, 1));
                             }
                             continue;
                         }
-                        Err(msg) => return Err(fail(self, msg)),
+                        Err(msg) => return Err(self.stop(msg, 1)),
                     }
                     if self.e.graph.binding_bool(edge, "generator") {
                         self.e.build_log.close();
                     }
                     if let Err(msg) = self.start_edge(edge) {
-                        return Err(fail(self, msg));
+                        return Err(self.stop(msg, 1));
                     }
                     if self.e.graph.is_phony(edge) {
                         self.release_slot(edge);
                         if let Err(msg) = self.edge_finished(edge, true) {
-                            return Err(fail(self, msg));
+                            return Err(self.stop(msg, 1));
                         }
                     } else {
                         pending += 1;
@@ -208,11 +247,17 @@ impl<'e> Builder<'e> {
                 };
                 pending -= 1;
                 self.release_slot(done.edge);
+                // A failure its deps make of a successful command exits 1.
+                let code = match done.exit {
+                    Exit::Failure(code) => code,
+                    _ => 1,
+                };
                 let ok = match self.finish_command(done) {
                     Ok(ok) => ok,
-                    Err(msg) => return Err(fail(self, msg)),
+                    Err(msg) => return Err(self.stop(msg, code)),
                 };
                 if !ok {
+                    self.failure_code = code;
                     failures_allowed = failures_allowed.saturating_sub(1);
                 }
                 continue;
@@ -224,21 +269,69 @@ impl<'e> Builder<'e> {
                 } else {
                     "subcommand failed"
                 }
-            } else if failures_allowed < configured {
+            } else if failures_allowed < allowed_at_start {
                 "cannot make progress due to previous errors"
             } else {
                 "stuck [this is a bug]"
             };
-            return Err(BuildError::Stopped(msg.to_string()));
+            return Err(BuildError::Stopped {
+                msg: msg.to_string(),
+                // Only a bug leaves the plan stuck without a failure.
+                code: self.failure_code.max(1),
+            });
         }
         self.status.build_finished();
         Ok(())
     }
 
+    /// Stops the build early: running commands end, the status line too;
+    /// or, when the status line failed, at once.
+    fn stop(&mut self, msg: String, code: i32) -> BuildError {
+        if let Some(fatal) = self.fatal.take() {
+            return BuildError::Fatal(fatal.to_string());
+        }
+        self.cleanup();
+        self.status.build_finished();
+        BuildError::Stopped { msg, code }
+    }
+
+    /// A status line that could not be printed ends the build (`stop`).
+    fn status_printed(&mut self, printed: Result<(), BadPlaceholder>) -> Result<(), String> {
+        printed.map_err(|e| {
+            let msg = e.to_string();
+            self.fatal = Some(e);
+            msg
+        })
+    }
+
+    /// Tells the status line which command edges joined or left the plan.
+    fn count_plan_changes(&mut self) {
+        for (b, joined) in self.plan.take_changes() {
+            let prev = self.previous_ms(b);
+            match joined {
+                true => self.status.edge_added(prev),
+                false => self.status.edge_removed(prev),
+            }
+        }
+    }
+
+    /// What build `b` took last time: the log's entry for its first output
+    /// that has one.
+    fn previous_ms(&self, b: BuildId) -> Option<i64> {
+        if !self.times_from_log {
+            return None;
+        }
+        let g = &self.e.graph;
+        g.build(b).outs.iter().find_map(|&o| {
+            let entry = self.e.build_log.lookup(g.path(o))?;
+            Some(i64::from(entry.end_ms) - i64::from(entry.start_ms))
+        })
+    }
+
     /// The plan's side of a finished edge, and the total it leaves.
     fn edge_finished(&mut self, edge: BuildId, success: bool) -> Result<(), String> {
         self.plan.edge_finished(self.e, edge, success)?;
-        self.status.set_total(self.plan.command_edges());
+        self.count_plan_changes();
         Ok(())
     }
 
@@ -310,10 +403,10 @@ impl<'e> Builder<'e> {
         let console = self.e.graph.build(edge).pool == CONSOLE_POOL;
         self.status.set_placement(self.backend.placement());
         let why = self.e.explanations_of(edge);
-        self.status
-            .edge_started(&desc, &cmd, console, start_ms, &why);
+        let printed = (self.status).edge_started(&desc, &cmd, console, start_ms, &why);
+        self.status_printed(printed)?;
         // Like ninja, a dry run still makes directories and rspfiles.
-        self.make_output_dirs(edge)?;
+        self.make_dirs(edge)?;
         self.write_rspfile(edge)?;
         let task = Task {
             edge,
@@ -341,18 +434,16 @@ impl<'e> Builder<'e> {
         started
     }
 
-    fn make_output_dirs(&mut self, edge: BuildId) -> Result<(), String> {
-        for &o in &self.e.graph.build(edge).outs {
-            let path = self.e.graph.path(o);
-            let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
-                continue;
-            };
-            if dir.is_empty() || self.made_dirs.contains(dir) {
-                continue;
-            }
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
-            self.made_dirs.insert(dir.to_string());
+    /// The directories of the edge's outputs and, as ninja 1.13 makes it
+    /// before the command runs, of its depfile.
+    fn make_dirs(&mut self, edge: BuildId) -> Result<(), String> {
+        let g = &self.e.graph;
+        for &o in &g.build(edge).outs {
+            make_dir_of(&mut self.made_dirs, g.path(o))?;
+        }
+        let depfile = g.binding(edge, "depfile", Escape::None).unwrap_or_default();
+        if !depfile.is_empty() {
+            make_dir_of(&mut self.made_dirs, &depfile)?;
         }
         Ok(())
     }
@@ -438,7 +529,7 @@ impl<'e> Builder<'e> {
                         output.push(b'\n');
                     }
                     output.extend_from_slice(msg.as_bytes());
-                    exit = Exit::Failure;
+                    exit = Exit::Failure(1);
                 }
                 Err(_) => {}
             }
@@ -452,7 +543,7 @@ impl<'e> Builder<'e> {
             }
         });
         let end_ms = self.status.elapsed_ms();
-        self.print_finished(edge, &running, end_ms, exit, &output);
+        self.print_finished(edge, &running, end_ms, exit, &output)?;
         if exit != Exit::Success {
             self.edge_finished(edge, false)?;
             return Ok(false);
@@ -487,7 +578,7 @@ impl<'e> Builder<'e> {
         end_ms: u64,
         exit: Exit,
         output: &[u8],
-    ) {
+    ) -> Result<(), String> {
         let g = &self.e.graph;
         let console = g.build(edge).pool == CONSOLE_POOL;
         let failed = (exit != Exit::Success).then(|| {
@@ -498,9 +589,12 @@ impl<'e> Builder<'e> {
                 outs,
             }
         });
+        let elapsed = end_ms as i64 - running.start_ms as i64;
+        let prev = self.previous_ms(edge);
+        self.status.edge_timed(elapsed, prev);
         self.status.set_placement(self.backend.placement());
         let why = self.e.explanations_of(edge);
-        self.status.edge_finished(
+        let printed = self.status.edge_finished(
             &running.desc,
             &running.cmd,
             console,
@@ -509,6 +603,7 @@ impl<'e> Builder<'e> {
             output,
             &why,
         );
+        self.status_printed(printed)
     }
 
     /// Cleans dependents of outputs a `restat` edge left unchanged, and
@@ -544,7 +639,7 @@ impl<'e> Builder<'e> {
         if restat_mtime != 0 && deps_type.is_empty() && !depfile.is_empty() {
             restat_mtime = restat_mtime.max(self.e.disk.stat(&depfile)?);
         }
-        self.status.set_total(self.plan.command_edges());
+        self.count_plan_changes();
         Ok(restat_mtime)
     }
 
@@ -682,4 +777,17 @@ impl<'e> Builder<'e> {
             }
         }
     }
+}
+
+/// Makes the directory `path` is in, unless `made` says it exists.
+fn make_dir_of(made: &mut HashSet<String>, path: &str) -> Result<(), String> {
+    let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
+        return Ok(());
+    };
+    if dir.is_empty() || made.contains(dir) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
+    made.insert(dir.to_string());
+    Ok(())
 }

@@ -42,6 +42,9 @@ pub struct Plan {
     /// Each edge's weight by node index; -1 for an edge not ranked.
     weight: Vec<i64>,
     prepared: bool,
+    /// Command edges that joined (true) or left (false) the plan since
+    /// the last `take_changes`, for the status line's counts and times.
+    changes: Vec<(BuildId, bool)>,
 }
 
 impl Plan {
@@ -57,6 +60,7 @@ impl Plan {
             targets: Vec::new(),
             weight: Vec::new(),
             prepared: false,
+            changes: Vec::new(),
         }
     }
 
@@ -73,6 +77,12 @@ impl Plan {
     /// Whether an edge is ready to start.
     pub fn any_ready(&self) -> bool {
         !self.ready.is_empty()
+    }
+
+    /// The command edges that joined (true) or left the plan since the
+    /// last call, in that order.
+    pub fn take_changes(&mut self) -> Vec<(BuildId, bool)> {
+        std::mem::take(&mut self.changes)
     }
 
     /// The next ready edge, by rank.
@@ -202,6 +212,7 @@ impl Plan {
         self.wanted_edges += 1;
         if !g.is_phony(edge) {
             self.command_edges += 1;
+            self.changes.push((edge, true));
         }
     }
 
@@ -327,6 +338,7 @@ impl Plan {
                 self.wanted_edges -= 1;
                 if !e.graph.is_phony(b) {
                     self.command_edges -= 1;
+                    self.changes.push((b, false));
                 }
             }
         }

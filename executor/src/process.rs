@@ -47,26 +47,40 @@ pub fn interrupted() -> Option<i32> {
     }
 }
 
+/// How a command ended, as ninja 1.13 sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success,
-    /// Failed without an exit status of its own (reported as code 1).
-    Failure,
-    /// The command exited with this nonzero status; killed by a signal
-    /// other than an interrupt, 128 plus its raw wait status (ninja 1.13's
-    /// numbers, printed as `FAILED: [code=N]`).
-    Code(i32),
+    /// Failed, with the status the build then exits with: the command's
+    /// exit code, or 128 plus the wait status when a signal other than
+    /// SIGINT, SIGTERM and SIGHUP ended it (1 when no process ran).
+    Failure(i32),
+    /// SIGINT, SIGTERM or SIGHUP ended it, or it exited 130 (what an
+    /// interrupted shell exits with): the build stops as if interrupted.
     Interrupted,
 }
 
+/// The exit status of a build that was interrupted.
+pub const INTERRUPTED_STATUS: i32 = 130;
+
 impl Exit {
-    /// The exit code ninja 1.13 reports for a failed command.
+    /// What ninja 1.13 makes of a child's wait status.
+    pub fn of(status: std::process::ExitStatus) -> Exit {
+        match (status.code(), status.signal()) {
+            (Some(0), _) => Exit::Success,
+            (Some(INTERRUPTED_STATUS), _) => Exit::Interrupted,
+            (Some(code), _) => Exit::Failure(code),
+            (None, Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP)) => Exit::Interrupted,
+            (None, _) => Exit::Failure(128 + status.into_raw()),
+        }
+    }
+
+    /// The code `FAILED: [code=N]` names.
     pub fn code(self) -> i32 {
         match self {
             Exit::Success => 0,
-            Exit::Failure => 1,
-            Exit::Code(n) => n,
-            Exit::Interrupted => 130,
+            Exit::Failure(code) => code,
+            Exit::Interrupted => INTERRUPTED_STATUS,
         }
     }
 }
@@ -129,13 +143,8 @@ fn collect<T>(job: Job<T>) -> Finished<T> {
         let _ = r.read_to_end(&mut output);
     }
     let exit = match child.wait() {
-        Ok(st) if st.success() => Exit::Success,
-        Ok(st) => match (st.code(), st.signal()) {
-            (Some(code), _) => Exit::Code(code),
-            (None, Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP)) => Exit::Interrupted,
-            (None, _) => Exit::Code(st.into_raw() + 128),
-        },
-        Err(_) => Exit::Failure,
+        Ok(st) => Exit::of(st),
+        Err(_) => Exit::Failure(1),
     };
     Finished {
         token,
@@ -215,12 +224,15 @@ impl<T: Token> Runner<T> {
         }
     }
 
-    /// Interrupts every running command and waits for all of them to end.
-    /// Returns the tokens that were running.
+    /// Passes the signal that interrupted us to every running command and
+    /// waits for all of them to end (as ninja, a build stopped for another
+    /// reason lets them finish). Returns the tokens that were running.
     pub fn abort(&mut self) -> Vec<T> {
-        for &(_, pid, console) in &self.running {
-            if !console {
-                interrupt_group(pid);
+        if interrupted().is_some() {
+            for &(_, pid, console) in &self.running {
+                if !console {
+                    interrupt_group(pid);
+                }
             }
         }
         let tokens: Vec<T> = self.running.iter().map(|r| r.0).collect();

@@ -1,7 +1,13 @@
-//! The one-line build status and command output, printed as ninja prints them.
+//! The one-line build status and command output, printed as ninja 1.13
+//! prints them: `NINJA_STATUS` with its placeholders (the time ones
+//! predicted by `eta`), the line elided to the terminal's width (`elide`).
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
+
+use crate::elide::elide_middle;
+use crate::eta::Eta;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -49,13 +55,13 @@ impl LinePrinter {
         }
         let mut out = std::io::stdout().lock();
         if self.smart {
-            let mut line = text.to_string();
-            if elide {
-                if let Some(width) = terminal_width() {
-                    line = elide_middle(&line, width);
-                }
-            }
-            let _ = write!(out, "\r{line}\x1b[K");
+            let line = match terminal_width().filter(|_| elide) {
+                Some(width) => elide_middle(text.as_bytes(), width),
+                None => text.as_bytes().to_vec(),
+            };
+            let _ = out.write_all(b"\r");
+            let _ = out.write_all(&line);
+            let _ = out.write_all(b"\x1b[K");
             let _ = out.flush();
             self.have_blank_line = false;
         } else {
@@ -119,34 +125,6 @@ fn terminal_width() -> Option<usize> {
     None
 }
 
-/// Shortens `s` to `width` bytes by replacing its middle with "...".
-pub fn elide_middle(s: &str, width: usize) -> String {
-    if width <= 3 {
-        return ".".repeat(width);
-    }
-    if s.len() <= width {
-        return s.to_string();
-    }
-    let keep = (width - 3) / 2;
-    let head = floor_char_boundary(s, keep);
-    let tail = ceil_char_boundary(s, s.len() - keep);
-    format!("{}...{}", &s[..head], &s[tail..])
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
-
 /// Removes ANSI escape sequences (CSI ... letter), for non-terminal output.
 pub fn strip_ansi(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
@@ -184,9 +162,10 @@ pub struct Status {
     running: usize,
     start: Instant,
     time_ms: u64,
-    /// Finish times of the last `parallelism` edges, for `%c`.
-    recent: std::collections::VecDeque<u64>,
-    window: usize,
+    /// For `%c`.
+    rate: SlidingRate,
+    /// For `%P`, `%E`, `%W`.
+    eta: Eta,
     /// Where the running edges run, when a backend runs them in two places.
     placement: Option<Placement>,
 }
@@ -204,18 +183,12 @@ pub struct Placement {
 pub struct BadPlaceholder(pub char);
 
 impl Status {
-    pub fn new(verbosity: Verbosity, parallelism: usize) -> Result<Self, BadPlaceholder> {
+    /// Times count from `start`: for ninja, when it began loading the
+    /// manifest (the logged start and end times, `%e`, `%o`). A bad
+    /// `NINJA_STATUS` is only an error once a status line is printed.
+    pub fn new(verbosity: Verbosity, parallelism: usize, start: Instant) -> Self {
         let format = std::env::var("NINJA_STATUS").unwrap_or_else(|_| "[%f/%t] ".to_string());
-        let mut chars = format.chars();
-        while let Some(c) = chars.next() {
-            if c == '%' {
-                match chars.next() {
-                    Some('%' | 's' | 't' | 'r' | 'u' | 'f' | 'o' | 'c' | 'p' | 'e') => {}
-                    other => return Err(BadPlaceholder(other.unwrap_or('\0'))),
-                }
-            }
-        }
-        Ok(Status {
+        Status {
             printer: LinePrinter::new(verbosity),
             verbosity,
             format,
@@ -223,12 +196,12 @@ impl Status {
             finished: 0,
             total: 0,
             running: 0,
-            start: Instant::now(),
+            start,
             time_ms: 0,
-            recent: Default::default(),
-            window: parallelism.max(1),
+            rate: SlidingRate::new(parallelism.max(1)),
+            eta: Eta::default(),
             placement: None,
-        })
+        }
     }
 
     pub fn set_placement(&mut self, placement: Option<Placement>) {
@@ -239,12 +212,22 @@ impl Status {
         self.start.elapsed().as_millis() as u64
     }
 
-    pub fn set_total(&mut self, total: usize) {
-        self.total = total;
+    /// A command edge joined the plan; `prev_ms` is what it took last time.
+    pub fn edge_added(&mut self, prev_ms: Option<i64>) {
+        self.total += 1;
+        self.eta.added(prev_ms);
     }
 
-    pub fn edge_removed(&mut self) {
+    /// A command edge left the plan.
+    pub fn edge_removed(&mut self, prev_ms: Option<i64>) {
         self.total = self.total.saturating_sub(1);
+        self.eta.removed(prev_ms);
+    }
+
+    /// An edge that took `elapsed_ms` (`prev_ms` last time) is finishing:
+    /// counted before its `edge_finished` prints the status.
+    pub fn edge_timed(&mut self, elapsed_ms: i64, prev_ms: Option<i64>) {
+        self.eta.finished(elapsed_ms, prev_ms);
     }
 
     pub fn build_started(&mut self) {
@@ -262,16 +245,17 @@ impl Status {
         console: bool,
         ms: u64,
         explain: &[String],
-    ) {
+    ) -> Result<(), BadPlaceholder> {
         self.started += 1;
         self.running += 1;
         self.time_ms = ms;
         if console || self.printer.is_smart() {
-            self.print_status(description, command, explain);
+            self.print_status(description, command, explain)?;
         }
         if console {
             self.printer.set_console_locked(true);
         }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -284,21 +268,17 @@ impl Status {
         failed: Option<&Failed>,
         output: &[u8],
         explain: &[String],
-    ) {
+    ) -> Result<(), BadPlaceholder> {
         self.time_ms = ms;
         self.finished += 1;
-        self.recent.push_back(ms);
-        if self.recent.len() > self.window {
-            self.recent.pop_front();
-        }
         if console {
             self.printer.set_console_locked(false);
         }
         if self.verbosity == Verbosity::Quiet {
-            return;
+            return Ok(());
         }
         if !console {
-            self.print_status(description, command, explain);
+            self.print_status(description, command, explain)?;
         }
         self.running -= 1;
         if let Some(Failed { code, outs }) = failed {
@@ -319,6 +299,7 @@ impl Status {
                 self.printer.print_on_new_line(&strip_ansi(output));
             }
         }
+        Ok(())
     }
 
     pub fn build_finished(&mut self) {
@@ -326,7 +307,12 @@ impl Status {
         self.printer.print_on_new_line(b"");
     }
 
-    fn print_status(&mut self, description: &str, command: &str, explain: &[String]) {
+    fn print_status(
+        &mut self,
+        description: &str,
+        command: &str,
+        explain: &[String],
+    ) -> Result<(), BadPlaceholder> {
         if !explain.is_empty() {
             // Explanations start below the status line, on stderr.
             self.printer.print_on_new_line(b"");
@@ -335,7 +321,7 @@ impl Status {
             }
         }
         if matches!(self.verbosity, Verbosity::Quiet | Verbosity::NoStatusUpdate) {
-            return;
+            return Ok(());
         }
         let verbose = self.verbosity == Verbosity::Verbose;
         let text = if description.is_empty() || verbose {
@@ -348,21 +334,17 @@ impl Status {
             Some(p) => format!("remote {}, local {}: ", p.remote, p.local),
             None => String::new(),
         };
-        let line = format!("{}{place}{}", self.format_progress(), text);
+        self.eta
+            .recalculate(self.total as i64, self.finished as i64, self.time_ms as i64);
+        let line = format!("{}{place}{}", self.format_progress()?, text);
         self.printer.print(&line, !verbose);
+        Ok(())
     }
 
-    fn format_progress(&self) -> String {
+    fn format_progress(&mut self) -> Result<String, BadPlaceholder> {
         let mut out = String::new();
         let mut chars = self.format.chars();
         let secs = self.time_ms as f64 / 1e3;
-        let rate = |n: f64, t: f64| {
-            if t > 0.0 {
-                format!("{:.1}", n / t)
-            } else {
-                "?".to_string()
-            }
-        };
         while let Some(c) = chars.next() {
             if c != '%' {
                 out.push(c);
@@ -375,23 +357,103 @@ impl Status {
                 Some('r') => out.push_str(&self.running.to_string()),
                 Some('u') => out.push_str(&(self.total as i64 - self.started as i64).to_string()),
                 Some('f') => out.push_str(&self.finished.to_string()),
-                Some('o') => out.push_str(&rate(self.finished as f64, secs)),
+                Some('o') => out.push_str(&per_second(self.finished, secs)),
                 Some('c') => {
-                    let span = match (self.recent.front(), self.recent.back()) {
-                        (Some(a), Some(b)) if self.recent.len() > 1 => (b - a) as f64 / 1e3,
-                        _ => 0.0,
-                    };
-                    out.push_str(&rate(self.recent.len() as f64, span));
+                    let rate = self.rate.update(self.finished, self.time_ms);
+                    out.push_str(&rate.map_or("?".to_string(), |r| format!("{r:.1}")));
                 }
                 Some('p') => {
                     let pct = (100 * self.finished).checked_div(self.total).unwrap_or(0);
                     out.push_str(&format!("{pct:3}%"));
                 }
-                Some('e') => out.push_str(&format!("{secs:.3}")),
-                _ => {}
+                Some(t @ ('e' | 'w' | 'E' | 'W')) => out.push_str(&self.time(t)),
+                Some('P') => {
+                    let pct = (100.0 * self.eta.fraction()) as i32;
+                    out.push_str(&format!("{pct:3}%"));
+                }
+                other => return Err(BadPlaceholder(other.unwrap_or('\0'))),
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// `%e`/`%w` (time so far) and `%E`/`%W` (time left, `?` until it
+    /// can be predicted), in seconds or as [H:]MM:SS.
+    fn time(&self, placeholder: char) -> String {
+        let elapsed = self.time_ms as f64 / 1e3;
+        let fraction = self.eta.fraction();
+        let left = if fraction == 0.0 {
+            -1.0
+        } else {
+            (self.time_ms as f64 / fraction - self.time_ms as f64) / 1e3
+        };
+        let with_hours = elapsed >= 3600.0 || left >= 3600.0;
+        let sec = if matches!(placeholder, 'e' | 'w') {
+            elapsed
+        } else {
+            left
+        };
+        if sec < 0.0 {
+            return "?".to_string();
+        }
+        if matches!(placeholder, 'e' | 'E') {
+            return format!("{sec:.3}");
+        }
+        let s = sec as i64;
+        if with_hours {
+            format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+        } else {
+            format!("{:02}:{:02}", s / 60, s % 60)
+        }
+    }
+}
+
+/// `%c`: edges finished per second over the last `-j` of them, measured
+/// when the status is printed, as ninja's sliding rate (None until two
+/// different times are known).
+struct SlidingRate {
+    times: VecDeque<u64>,
+    window: usize,
+    last_finished: Option<usize>,
+    rate: Option<f64>,
+}
+
+impl SlidingRate {
+    fn new(window: usize) -> Self {
+        SlidingRate {
+            times: VecDeque::new(),
+            window,
+            last_finished: None,
+            rate: None,
+        }
+    }
+
+    fn update(&mut self, finished: usize, now_ms: u64) -> Option<f64> {
+        if self.last_finished != Some(finished) {
+            self.last_finished = Some(finished);
+            if self.times.len() == self.window {
+                self.times.pop_front();
+            }
+            self.times.push_back(now_ms);
+            if let (Some(&a), Some(&b)) = (self.times.front(), self.times.back()) {
+                if a != b {
+                    self.rate = Some(self.times.len() as f64 / ((b - a) as f64 / 1e3));
+                }
+            }
+        }
+        self.rate
+    }
+}
+
+/// `%o`: edges finished per second so far, divided as C divides (by no
+/// time: `inf`, or x86's `-nan` when no edge finished either).
+fn per_second(finished: usize, secs: f64) -> String {
+    if secs != 0.0 {
+        format!("{:.1}", finished as f64 / secs)
+    } else if finished == 0 {
+        "-nan".to_string()
+    } else {
+        "inf".to_string()
     }
 }
 
@@ -400,10 +462,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn elide() {
-        assert_eq!(elide_middle("01234567890123456789", 10), "012...789");
-        assert_eq!(elide_middle("short", 10), "short");
-        assert_eq!(elide_middle("abc", 2), "..");
+    fn rates_divide_as_c() {
+        assert_eq!(per_second(2, 3.0), "0.7");
+        assert_eq!(per_second(1, 0.0), "inf");
+        assert_eq!(per_second(0, 0.0), "-nan");
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! `-t commands` and `-t inputs`: the commands, or the inputs, of every
-//! build needed for the given targets.
+//! `-t commands`: the command of every build needed for the given targets,
+//! each after those of the builds it needs.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use ggninja_executor::Engine;
-use ggninja_graph::{BuildId, FileId, Graph};
+use ggninja_graph::{BuildId, Graph};
 
 use super::{collect_targets, Args};
 use crate::context::App;
@@ -14,30 +14,11 @@ const COMMANDS_USAGE: &str = "usage: ninja -t commands [options] [targets]
 options:
   -s     only print the final command to build [target], not the whole chain";
 
-const INPUTS_USAGE: &str = "Usage '-t inputs [options] [targets]
-
-List all inputs used for a set of targets. Note that this includes
-explicit, implicit and order-only inputs, but not validation ones.
-
-Options:
-  -h, --help   Print this message.";
-
-/// The prologue both tools share: their flags, then the targets named by
-/// the other arguments. None (after the message) ends the tool with 1.
-fn flags_and_targets(
-    app: &App,
-    e: &mut Engine,
-    args: &Args,
-    allowed: &str,
-    usage: &str,
-) -> Option<(BTreeSet<char>, Vec<FileId>)> {
-    let (opts, rest) = args.flags(allowed, usage)?;
-    let nodes = app.report(collect_targets(e, &rest))?;
-    Some((opts, nodes))
-}
-
 pub fn commands(app: &App, e: &mut Engine, args: &Args) -> u8 {
-    let Some((opts, nodes)) = flags_and_targets(app, e, args, "hs", COMMANDS_USAGE) else {
+    let Some((opts, rest)) = args.flags("hs", COMMANDS_USAGE) else {
+        return 1;
+    };
+    let Some(nodes) = app.report(collect_targets(e, &rest)) else {
         return 1;
     };
     let single = opts.contains(&'s');
@@ -76,33 +57,4 @@ fn add_commands(
         out.push_str(&g.command(b, false).unwrap_or_default());
         out.push('\n');
     }
-}
-
-pub fn inputs(app: &App, e: &mut Engine, args: &Args) -> u8 {
-    let Some((_, nodes)) = flags_and_targets(app, e, args, "h", INPUTS_USAGE) else {
-        return 1;
-    };
-    let g = &e.graph;
-    let mut seen = HashSet::new();
-    // Sorted and shell-escaped, as ninja prints them.
-    let mut result = BTreeSet::new();
-    let mut stack: Vec<BuildId> = nodes.iter().filter_map(|&n| g.file(n).in_build).collect();
-    while let Some(b) = stack.pop() {
-        if !seen.insert(b) {
-            continue;
-        }
-        let ins = &g.build(b).ins;
-        stack.extend(ins.iter().filter_map(|&i| g.file(i).in_build));
-        if !g.is_phony(b) {
-            for &i in ins {
-                let mut s = String::new();
-                ggninja_graph::eval::shell_escape(g.path(i), &mut s);
-                result.insert(s);
-            }
-        }
-    }
-    for r in result {
-        println!("{r}");
-    }
-    0
 }

@@ -6,7 +6,9 @@ mod clean;
 mod commands;
 mod compdb;
 mod deps;
+mod getopt;
 mod graph;
+mod inputs;
 mod lambda_deploy;
 pub mod logs;
 mod query;
@@ -44,7 +46,7 @@ pub struct Tool {
     pub when: When,
 }
 
-/// Every tool, in `-t list` order (ninja's, then ggninja's own).
+/// Every tool, in `-t list` order (ninja 1.13's, then ggninja's own).
 pub const TOOLS: &[Tool] = &[
     tool("clean", "clean built files", When::Load(clean::clean)),
     tool(
@@ -55,7 +57,12 @@ pub const TOOLS: &[Tool] = &[
     tool(
         "inputs",
         "list all inputs required to rebuild given targets",
-        When::Load(commands::inputs),
+        When::Load(inputs::inputs),
+    ),
+    tool(
+        "multi-inputs",
+        "print one or more sets of inputs required to build targets",
+        When::Load(inputs::multi_inputs),
     ),
     tool(
         "deps",
@@ -86,6 +93,11 @@ pub const TOOLS: &[Tool] = &[
         "compdb",
         "dump JSON compilation database to stdout",
         When::Load(compdb::compdb),
+    ),
+    tool(
+        "compdb-targets",
+        "dump JSON compilation database for a given list of targets to stdout",
+        When::Load(compdb::compdb_targets),
     ),
     tool(
         "recompact",
@@ -194,6 +206,26 @@ impl Args<'_> {
             Err(bad) => {
                 if let Some(c) = bad {
                     eprintln!("{}: invalid option -- '{c}'", self.tool);
+                }
+                println!("{usage}");
+                None
+            }
+        }
+    }
+
+    /// The same for a tool parsing with getopt_long: short options
+    /// `shorts` (a `:` after one taking an argument) and `longs`.
+    pub fn getopt_long(
+        &self,
+        shorts: &str,
+        longs: &[getopt::Long],
+        usage: &str,
+    ) -> Option<getopt::Parsed> {
+        match getopt::parse(self.tool, self.args, shorts, longs) {
+            Ok(parsed) => Some(parsed),
+            Err(stop) => {
+                if let getopt::Stop::Message(m) = stop {
+                    eprintln!("{m}");
                 }
                 println!("{usage}");
                 None

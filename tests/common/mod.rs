@@ -6,6 +6,7 @@ pub mod fault_proxy;
 pub mod local_aws;
 pub mod mtime;
 pub mod ninja_log;
+pub mod parity;
 pub mod two_trees;
 
 use std::collections::BTreeSet;
@@ -156,6 +157,12 @@ pub fn fetch_source(name: &str) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
+/// Real ninja 1.13.2, the second reference: the binary from PyPI's wheel
+/// (`ninja_113_dir`).
+pub fn ninja113() -> Option<PathBuf> {
+    Some(ninja_113_dir()?.join("bin/ninja"))
+}
+
 /// bubblewrap, when it is installed and can make namespaces here (some
 /// containers forbid them: the sandbox tests then say so and skip).
 pub fn require_bwrap() -> Option<PathBuf> {
@@ -200,7 +207,7 @@ pub const LIBARCHIVE_OPTIONS: &[&str] = &[
 /// ninja 1.13.2 as scripts/fetch-ninja.sh unpacks it: `bin/ninja` (PyPI's
 /// build) and `src/` (its sources). None (skip) when it cannot be fetched
 /// outside CI; in CI, a failure.
-pub fn ninja_113() -> Option<PathBuf> {
+pub fn ninja_113_dir() -> Option<PathBuf> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-ninja.sh");
     let out = Command::new("bash")
         .arg(&script)

@@ -62,7 +62,7 @@ impl Backend for Sandboxed {
             if let Err(e) = self.sandbox.collect(b.index(), g, b, restat) {
                 let msg = format!("sandbox: {e}\n");
                 done.output.extend_from_slice(msg.as_bytes());
-                done.exit = Exit::Failure;
+                done.exit = Exit::Failure(1);
             }
         }
         self.sandbox.discard(b.index());

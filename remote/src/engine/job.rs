@@ -101,7 +101,7 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
             Status::Ran { .. } if !resp.succeeded() => {
                 return Ok(Done {
                     edge: job.edge,
-                    exit: Exit::Failure,
+                    exit: Exit::Failure(1),
                     output: resp.log.into_bytes(),
                 })
             }
@@ -234,7 +234,7 @@ async fn fall_back(sh: &Shared, job: &Job, why: String) -> Done {
         let msg = format!("ggninja: remote execution of {} failed: {why}\n", job.label);
         return Done {
             edge: job.edge,
-            exit: Exit::Failure,
+            exit: Exit::Failure(1),
             output: msg.into_bytes(),
         };
     }
@@ -252,7 +252,7 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
         let msg = format!("ggninja: fetching the inputs of {}: {e}\n", job.label);
         return Done {
             edge: job.edge,
-            exit: Exit::Failure,
+            exit: Exit::Failure(1),
             output: msg.into_bytes(),
         };
     }
@@ -277,8 +277,8 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
     .await;
     let (exit, output) = match ran {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => (Exit::Failure, format!("ggninja: {e}\n").into_bytes()),
-        Err(e) => (Exit::Failure, format!("ggninja: {e}\n").into_bytes()),
+        Ok(Err(e)) => (Exit::Failure(1), format!("ggninja: {e}\n").into_bytes()),
+        Err(e) => (Exit::Failure(1), format!("ggninja: {e}\n").into_bytes()),
     };
     Done {
         edge: job.edge,

@@ -231,7 +231,7 @@ impl Remote {
             if let Err(msg) = self.local.start(cx, task) {
                 self.shared.finisher.finish(Done {
                     edge,
-                    exit: Exit::Failure,
+                    exit: Exit::Failure(1),
                     output: format!("{msg}\n").into_bytes(),
                 });
             }
