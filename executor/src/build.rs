@@ -62,6 +62,8 @@ impl BuildError {
 /// description and command, evaluated once for start and finish.
 struct Running {
     start_ms: u64,
+    /// When the command started, in the file system's time (0: unknown).
+    start_mtime: i64,
     desc: String,
     cmd: String,
 }
@@ -85,6 +87,8 @@ pub struct Builder<'e> {
     times_from_log: bool,
     /// Why the status line could not be printed, which ends the build.
     fatal: Option<BadPlaceholder>,
+    /// Touched as each command starts, to read the file system's clock.
+    lock_file: String,
 }
 
 impl<'e> Builder<'e> {
@@ -95,6 +99,10 @@ impl<'e> Builder<'e> {
         let backend: Box<dyn Backend> = match e.config.dry_run {
             true => Box::new(DryRun::default()),
             false => Box::new(Local::default()),
+        };
+        let lock_file = match e.graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
+            Some(dir) if !dir.is_empty() => format!("{dir}/.ninja_lock"),
+            _ => ".ninja_lock".to_string(),
         };
         Builder {
             plan: Plan::new(&e.graph),
@@ -108,6 +116,7 @@ impl<'e> Builder<'e> {
             failure_code: 0,
             times_from_log: false,
             fatal: None,
+            lock_file,
         }
     }
 
@@ -263,6 +272,7 @@ impl<'e> Builder<'e> {
                 continue;
             }
             self.status.build_finished();
+            self.remove_lock_file();
             let msg = if failures_allowed == 0 {
                 if configured > 1 {
                     "subcommands failed"
@@ -281,6 +291,7 @@ impl<'e> Builder<'e> {
             });
         }
         self.status.build_finished();
+        self.remove_lock_file();
         Ok(())
     }
 
@@ -407,6 +418,7 @@ impl<'e> Builder<'e> {
         self.status_printed(printed)?;
         // Like ninja, a dry run still makes directories and rspfiles.
         self.make_dirs(edge)?;
+        let start_mtime = self.command_start_time();
         self.write_rspfile(edge)?;
         let task = Task {
             edge,
@@ -427,6 +439,7 @@ impl<'e> Builder<'e> {
             edge,
             Running {
                 start_ms,
+                start_mtime,
                 desc,
                 cmd,
             },
@@ -538,6 +551,7 @@ impl<'e> Builder<'e> {
             let (desc, cmd) = self.describe(edge);
             Running {
                 start_ms: 0,
+                start_mtime: 0,
                 desc,
                 cmd,
             }
@@ -548,7 +562,7 @@ impl<'e> Builder<'e> {
             self.edge_finished(edge, false)?;
             return Ok(false);
         }
-        let record_mtime = self.restat_outputs(edge)?;
+        let record_mtime = self.restat_outputs(edge, running.start_mtime)?;
         self.edge_finished(edge, true)?;
         let rspfile = self
             .e
@@ -609,12 +623,41 @@ impl<'e> Builder<'e> {
     /// Cleans dependents of outputs a `restat` edge left unchanged, and
     /// returns the mtime to log: the newest output's, or, when a restat
     /// left outputs untouched, the newest input's (ninja 1.11's rule).
-    fn restat_outputs(&mut self, edge: BuildId) -> Result<i64, String> {
-        let mut record_mtime = 0;
+    /// As ninja's Builder when it ends, but not on a fatal error.
+    fn remove_lock_file(&self) {
+        if disk::stat(&self.lock_file).unwrap_or(0) > 0 {
+            let _ = disk::remove(&self.lock_file);
+        }
+    }
+
+    /// When a command starts, by the file system's clock (the lock file's
+    /// mtime, as ninja 1.12+): logged as its outputs' mtime, so an input
+    /// changed while it ran is newer than the log says the outputs are and
+    /// reruns it. 0 in a dry run, or when the lock file cannot be written.
+    fn command_start_time(&self) -> i64 {
         if self.e.config.dry_run {
-            return Ok(record_mtime);
+            return 0;
+        }
+        match std::fs::write(&self.lock_file, b"") {
+            Ok(()) => disk::stat(&self.lock_file).unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+
+    /// The mtime to log for a finished edge's outputs: when it started,
+    /// unless that is unknown or the rule is `restat` or `generator`, whose
+    /// outputs are stat'ed (the newest wins); a `restat` edge that left an
+    /// output untouched cleans what waits for it, and logs its start.
+    fn restat_outputs(&mut self, edge: BuildId, start_mtime: i64) -> Result<i64, String> {
+        if self.e.config.dry_run {
+            return Ok(0);
         }
         let restat = self.e.restat(edge);
+        let generator = self.e.graph.binding_bool(edge, "generator");
+        let mut record_mtime = start_mtime;
+        if start_mtime != 0 && !restat && !generator {
+            return Ok(record_mtime);
+        }
         let mut cleaned = false;
         let outs = self.e.graph.build(edge).outs.clone();
         for o in outs {
@@ -625,22 +668,11 @@ impl<'e> Builder<'e> {
                 cleaned = true;
             }
         }
-        if !cleaned {
-            return Ok(record_mtime);
+        if cleaned {
+            self.count_plan_changes();
+            record_mtime = start_mtime;
         }
-        let mut restat_mtime = 0;
-        let ins = self.e.graph.build(edge).dirtying_ins().to_vec();
-        for i in ins {
-            restat_mtime = restat_mtime.max(self.e.disk.stat(self.e.graph.path(i))?);
-        }
-        let g = &self.e.graph;
-        let depfile = g.binding(edge, "depfile", Escape::None).unwrap_or_default();
-        let deps_type = g.binding(edge, "deps", Escape::Shell).unwrap_or_default();
-        if restat_mtime != 0 && deps_type.is_empty() && !depfile.is_empty() {
-            restat_mtime = restat_mtime.max(self.e.disk.stat(&depfile)?);
-        }
-        self.count_plan_changes();
-        Ok(restat_mtime)
+        Ok(record_mtime)
     }
 
     /// The logged hash covers the command plus rspfile content, as ninja's.
@@ -749,6 +781,7 @@ impl<'e> Builder<'e> {
         if self.e.config.dry_run {
             return;
         }
+        self.remove_lock_file();
         let stopped = self.backend.abort();
         if let Some(slots) = &mut self.slots {
             slots.release_all();
