@@ -13,6 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::mtime::touch_newer;
+use common::parity::mask_digits;
 use common::{as_ninja, ggninja, program_name, run};
 
 /// One step of a scenario, done alike in both copies.
@@ -55,27 +56,10 @@ fn changed() -> String {
     format!("{}{GRAPH}", RULES.replace("cp $in $out", "cp -p $in $out"))
 }
 
-/// `(N vs N)` and `deps mtime N` with the numbers masked.
-fn mask_mtimes(s: &str) -> String {
-    let mut out = String::new();
-    let mut digits = false;
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            if !digits {
-                out.push('N');
-            }
-            digits = true;
-        } else {
-            digits = false;
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn normalize(s: &str, dir: &Path, prog: &Path) -> String {
     let s = s.replace(&*dir.to_string_lossy(), "<DIR>");
-    mask_mtimes(&as_ninja(&s, &program_name(prog)))
+    // `(N vs N)` and `deps mtime N`: the numbers masked.
+    mask_digits(&as_ninja(&s, &program_name(prog)))
 }
 
 /// Runs `steps` in a copy per program; returns the differences.

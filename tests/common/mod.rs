@@ -137,14 +137,22 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// Runs scripts/fetch-source.sh and returns the unpacked Debian source tree,
 /// or None (skip) when that is impossible outside CI.
 pub fn fetch_source(name: &str) -> Option<PathBuf> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-source.sh");
+    fetched("fetch-source.sh", &[name], &format!("Debian source {name}"))
+}
+
+/// Runs `scripts/SCRIPT ARGS` and returns the directory it prints last; None
+/// (skip) when it fails outside CI, a failure in CI.
+fn fetched(script: &str, args: &[&str], what: &str) -> Option<PathBuf> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(script);
     let out = Command::new("bash")
         .arg(&script)
-        .arg(name)
+        .args(args)
         .output()
-        .expect("running scripts/fetch-source.sh");
+        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
     if !out.status.success() {
-        let msg = format!("fetching Debian source {name} failed:\n{}", text(&out));
+        let msg = format!("fetching {what} failed:\n{}", text(&out));
         assert!(!in_ci(), "{msg}");
         eprintln!("skipping: {msg}");
         return None;
@@ -208,21 +216,11 @@ pub const LIBARCHIVE_OPTIONS: &[&str] = &[
 /// build) and `src/` (its sources). None (skip) when it cannot be fetched
 /// outside CI; in CI, a failure.
 pub fn ninja_113_dir() -> Option<PathBuf> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-ninja.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .expect("running scripts/fetch-ninja.sh");
-    if !out.status.success() {
-        let msg = format!("fetching ninja 1.13.2 failed:\n{}", text(&out));
-        assert!(!in_ci(), "{msg}");
-        eprintln!("skipping: {msg}");
-        return None;
-    }
-    let dir = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .lines()
-        .last()?
-        .to_string();
-    Some(PathBuf::from(dir))
+    fetched("fetch-ninja.sh", &[], "ninja 1.13.2")
+}
+
+/// Meson, unpacked from PyPI's wheel by scripts/fetch-meson.sh (never
+/// installed); None (skip) outside CI when it cannot be fetched.
+pub fn meson() -> Option<PathBuf> {
+    fetched("fetch-meson.sh", &[], "Meson")
 }
