@@ -15,7 +15,7 @@ use ggninja_graph::{FileId, Graph};
 use ggninja_thunk::Thunks;
 
 use crate::cli::{self, Cli, Message};
-use crate::context::{log_path, App};
+use crate::context::App;
 use crate::remote;
 use crate::tools::{self, Run, Tool, When};
 
@@ -223,13 +223,13 @@ fn open_logs(app: &App, graph: Graph) -> Option<Engine> {
     let build_log = load_log(
         app,
         "build log",
-        &log_path(&graph, ".ninja_log"),
+        &graph.in_builddir(".ninja_log"),
         BuildLog::load,
     )?;
     let deps_log = load_log(
         app,
         "deps log",
-        &log_path(&graph, ".ninja_deps"),
+        &graph.in_builddir(".ninja_deps"),
         DepsLog::load,
     )?;
     let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
@@ -308,7 +308,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) ->
     // Dropped after the builder: the pool outlives every slot taken from it.
     let mut jobserver = crate::jobserver::setup(app);
     let status = new_status(app, start);
-    let saved_dir = std::path::PathBuf::from(log_path(&engine.graph, ""));
+    let saved_dir = std::path::PathBuf::from(engine.graph.in_builddir(""));
     let mut stack = None;
     if app.store.is_some() || app.sandbox || app.remote.is_some() {
         let cwd = std::env::current_dir().unwrap_or_default();

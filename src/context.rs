@@ -3,7 +3,6 @@
 //! the phases (app) and of the tools.
 
 use ggninja_executor::Config;
-use ggninja_graph::Graph;
 use ggninja_importer::Options;
 
 use crate::cli::{self, Cli};
@@ -62,13 +61,5 @@ impl App {
     /// The value, or None after printing the error.
     pub fn report<T>(&self, result: Result<T, String>) -> Option<T> {
         result.map_err(|e| self.error(&e)).ok()
-    }
-}
-
-/// The directory that holds the logs, from the manifest's `builddir`.
-pub fn log_path(graph: &Graph, name: &str) -> String {
-    match graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
-        Some(dir) if !dir.is_empty() => format!("{dir}/{name}"),
-        _ => name.to_string(),
     }
 }

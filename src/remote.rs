@@ -49,7 +49,7 @@ pub fn backend(
     c.explain = app.config.explain;
 
     let cwd = thunks.roots.build.clone();
-    c.remote_files_path = cwd.join(crate::context::log_path(&engine.graph, REMOTE_FILES));
+    c.remote_files_path = cwd.join(engine.graph.in_builddir(REMOTE_FILES));
     c.remote_files = Arc::new(RemoteFiles::load(&c.remote_files_path));
     engine.disk = Box::new(WithRemoteFiles {
         files: Arc::clone(&c.remote_files),

@@ -100,10 +100,7 @@ impl<'e> Builder<'e> {
             true => Box::new(DryRun::default()),
             false => Box::new(Local::default()),
         };
-        let lock_file = match e.graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
-            Some(dir) if !dir.is_empty() => format!("{dir}/.ninja_lock"),
-            _ => ".ninja_lock".to_string(),
-        };
+        let lock_file = e.graph.in_builddir(".ninja_lock");
         Builder {
             plan: Plan::new(&e.graph),
             e,

@@ -29,6 +29,9 @@ impl Engine {
 
     /// The `-d explain` lines for `edge`, to print with its status.
     pub(crate) fn explanations_of(&self, edge: BuildId) -> Vec<String> {
+        if !self.config.explain {
+            return Vec::new();
+        }
         let found = self.explanations.lookup(&self.graph.build(edge).outs);
         let prog = &self.config.prog;
         found

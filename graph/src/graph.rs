@@ -11,7 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 
-use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE};
+use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE, ROOT_SCOPE};
 
 /// A file of the graph. Only the graph makes them, so a `FileId` always
 /// names a file: mixing up files and builds is a compile error.
@@ -207,6 +207,15 @@ impl Graph {
         match &mut self.dag[id.0] {
             Node::Build(b) => b,
             Node::File(_) => unreachable!("a BuildId names a build"),
+        }
+    }
+
+    /// `name` in the manifest's `builddir` (where the logs and ggninja's
+    /// caches live), or as is without one.
+    pub fn in_builddir(&self, name: &str) -> String {
+        match self.scopes.lookup(ROOT_SCOPE, "builddir") {
+            Some(dir) if !dir.is_empty() => format!("{dir}/{name}"),
+            _ => name.to_string(),
         }
     }
 

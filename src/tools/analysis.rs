@@ -19,7 +19,7 @@ use ggninja_graph::{BuildId, FileId, Graph};
 
 use super::{collect_targets, Args};
 use crate::cli::guess_parallelism;
-use crate::context::{log_path, App};
+use crate::context::App;
 
 const ANALYZE_USAGE: &str = "usage: ggninja -t analyze [--json] [targets]
 
@@ -235,7 +235,7 @@ pub fn report(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let Some(page) = app.report(page.map_err(|err| err.to_string())) else {
         return 1;
     };
-    let file = file.unwrap_or_else(|| log_path(&e.graph, "report.html"));
+    let file = file.unwrap_or_else(|| e.graph.in_builddir("report.html"));
     if let Err(err) = std::fs::write(&file, html::render(&page)) {
         app.error(&format!("writing {file}: {}", disk::io_message(&err)));
         return 1;
@@ -256,7 +256,7 @@ pub(super) fn critical_path(app: &App, e: &Engine, nodes: &[FileId]) -> Option<V
 /// Every entry of the build log in file order (read here, not by the
 /// phase that loads the logs, which may recompact away the runs' order).
 fn read_log(app: &App, g: &Graph) -> Option<Vec<(String, LogEntry)>> {
-    let file = log_path(g, ".ninja_log");
+    let file = g.in_builddir(".ninja_log");
     match read_in_order(Path::new(&file)) {
         Ok(entries) => Some(entries),
         Err(err) => {

@@ -10,7 +10,7 @@ use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use super::Args;
-use crate::context::{log_path, App};
+use crate::context::App;
 
 const USAGE: &str = "usage: ninja -t clean [options] [targets]
 
@@ -51,7 +51,7 @@ pub fn clean(app: &App, e: &mut Engine, args: &Args) -> u8 {
 /// are cleaned too: forgotten, so the next build makes or fetches them
 /// again instead of taking them as present.
 fn forget_remote(g: &Graph, removed: &HashSet<String>) {
-    let record = std::path::PathBuf::from(log_path(g, ggninja_store::REMOTE_FILES));
+    let record = std::path::PathBuf::from(g.in_builddir(ggninja_store::REMOTE_FILES));
     if !record.exists() {
         return;
     }

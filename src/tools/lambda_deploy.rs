@@ -174,7 +174,7 @@ fn run(app: &App, e: &mut Engine, flags: &Flags) -> Result<(), String> {
     let dir = flags
         .image_dir
         .clone()
-        .unwrap_or_else(|| crate::context::log_path(&e.graph, ".ggninja_image"));
+        .unwrap_or_else(|| e.graph.in_builddir(".ggninja_image"));
     let tree = needs.tree(&binary).map_err(|e| e.to_string())?;
     let written = deploy::image::write_layout(&tree, std::path::Path::new(&dir))
         .map_err(|e| e.to_string())?;

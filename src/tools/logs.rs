@@ -9,13 +9,13 @@ use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
 
 use super::{has_deps_binding, Args};
-use crate::context::{log_path, App};
+use crate::context::App;
 
 /// Rewrites the logs without dead entries. `always`: do it even if small.
 pub fn recompact_if_needed(e: &mut Engine, always: bool) -> Result<(), String> {
     let failed = |err: std::io::Error| format!("failed recompaction: {}", disk::io_message(&err));
     let g = &e.graph;
-    let log_file = log_path(g, ".ninja_log");
+    let log_file = g.in_builddir(".ninja_log");
     if (always || e.build_log.needs_recompaction()) && Path::new(&log_file).exists() {
         // An output no build makes any more, and gone from the disk.
         let dead = |p: &str| {
@@ -26,7 +26,7 @@ pub fn recompact_if_needed(e: &mut Engine, always: bool) -> Result<(), String> {
         };
         e.build_log.recompact(dead).map_err(failed)?;
     }
-    let deps_file = log_path(g, ".ninja_deps");
+    let deps_file = g.in_builddir(".ninja_deps");
     if (always || e.deps_log.needs_recompaction()) && Path::new(&deps_file).exists() {
         let live = |p: &str| {
             g.lookup(p)
@@ -44,8 +44,8 @@ pub fn recompact(app: &App, e: &mut Engine, _: &Args) -> u8 {
             let _ = std::fs::create_dir_all(dir);
         }
     }
-    let log_file = log_path(&e.graph, ".ninja_log");
-    let deps_file = log_path(&e.graph, ".ninja_deps");
+    let log_file = e.graph.in_builddir(".ninja_log");
+    let deps_file = e.graph.in_builddir(".ninja_deps");
     match (
         BuildLog::load(Path::new(&log_file)),
         DepsLog::load(Path::new(&deps_file)),

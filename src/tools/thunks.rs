@@ -12,13 +12,13 @@ use ggninja_thunk::{EdgeThunk, Entry, Source, ThunkBuilder, Thunks};
 use rayon::prelude::*;
 
 use super::{collect_target, collect_targets, Args};
-use crate::context::{log_path, App};
+use crate::context::App;
 
 /// Runs `f` with a thunk builder (outputs linked) over `e`'s graph and
 /// the caches saved in the build dir, then saves them.
 pub(super) fn with_thunks<T>(e: &Engine, f: impl FnOnce(&mut ThunkBuilder) -> T) -> T {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let saved_dir = PathBuf::from(log_path(&e.graph, ""));
+    let saved_dir = PathBuf::from(e.graph.in_builddir(""));
     let timer = ggninja_executor::metrics::time("caches load");
     let thunks = Thunks::open(&cwd, &saved_dir);
     drop(timer);
