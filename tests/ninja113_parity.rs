@@ -272,12 +272,15 @@ build gcc: dep
 /// ninja 1.12+ log when a command started as its outputs' mtime (read from
 /// the `.ninja_lock` it touches then), not the outputs' own: an input that
 /// changed while the command ran is newer, so the next build reruns it.
-/// 1.11 logged the output's mtime and saw nothing to do.
+/// 1.11 logged the output's mtime and saw nothing to do. The command waits
+/// before touching its input because file times tick with the kernel's
+/// coarse clock (up to 10 ms): a touch in the lock file's tick would look
+/// no newer, to either ninja.
 #[test]
 fn an_input_changed_while_its_command_ran_reruns_it() {
     let manifest = "\
 rule r
-  command = touch $in && sleep 0.05 && touch $out
+  command = sleep 0.05 && touch $in && sleep 0.05 && touch $out
 build out: r in
 rule gen
   command = touch $out
