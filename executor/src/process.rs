@@ -1,16 +1,16 @@
 //! Running commands: `/bin/sh -c`, stdout and stderr on one pipe, each child
 //! in its own process group so Ctrl-C reaches us and we forward it.
 //!
-//! Workers block in `read` and `waitpid`, which rayon's work-stealing pool
-//! is not made for; a few reused plain threads (at most -j) cost nothing.
+//! Waiting is ninja's: one `poll` on the build's thread over every
+//! command's output (see `Runner`).
 
-use std::io::Read;
+use std::io::{PipeReader, PipeWriter, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
 
@@ -91,26 +91,60 @@ pub struct Finished<T> {
     pub output: Vec<u8>,
 }
 
-/// A started child handed to a worker, which collects its output and status.
-struct Job<T> {
+/// A running command whose output comes through a pipe we poll.
+struct Piped<T> {
     token: T,
-    child: std::process::Child,
-    reader: Option<std::io::PipeReader>,
+    child: Child,
+    reader: PipeReader,
+    output: Vec<u8>,
 }
 
-/// The running commands. Children are spawned on the calling thread (so
-/// their pids are known at once for Ctrl-C); a pool of worker threads, grown
-/// to the peak number of concurrent commands and reused, blocks in `read`
-/// and `waitpid` for them.
+/// The running commands, waited for as ninja does: one `poll` over every
+/// command's output pipe, the command reaped when its pipe closes, all on
+/// the build's own thread. (A thread per command cost a context switch
+/// per command and made every `munmap` a cross-CPU TLB flush.) A console
+/// command has no pipe, so a thread waits for it; it and work finished
+/// elsewhere (another machine, a jobserver token) come back through the
+/// `Inbox`, whose bell is one more polled pipe.
 pub struct Runner<T> {
-    /// Finished commands; None wakes `wait` without one.
-    tx: Sender<Option<Finished<T>>>,
+    piped: Vec<Piped<T>>,
+    /// (token, pid) of commands that run on the console.
+    console: Vec<(T, u32)>,
+    inbox: Inbox<T>,
     rx: Receiver<Option<Finished<T>>>,
-    jobs: Sender<Job<T>>,
-    job_rx: std::sync::Arc<std::sync::Mutex<Receiver<Job<T>>>>,
-    workers: usize,
-    /// (token, pid, runs on the console)
-    running: Vec<(T, u32, bool)>,
+    /// None if no pipe could be made: then the inbox is seen within
+    /// `wait`'s 50 ms poll instead of at once.
+    bell: Option<PipeReader>,
+}
+
+/// Hands a `Runner` results from other threads; None wakes its `wait`
+/// without one.
+pub struct Inbox<T> {
+    tx: Sender<Option<Finished<T>>>,
+    bell: Option<Arc<PipeWriter>>,
+}
+
+impl<T> Clone for Inbox<T> {
+    fn clone(&self) -> Self {
+        Inbox {
+            tx: self.tx.clone(),
+            bell: self.bell.clone(),
+        }
+    }
+}
+
+impl<T> Inbox<T> {
+    /// Returns false when the runner is gone.
+    pub fn send(&self, finished: Option<Finished<T>>) -> bool {
+        if self.tx.send(finished).is_err() {
+            return false;
+        }
+        // A full pipe already holds a ring; the bell is non-blocking.
+        if let Some(bell) = &self.bell {
+            let _ = (&**bell).write(&[1]);
+        }
+        true
+    }
 }
 
 /// What names a command: given to `start`, handed back with its result.
@@ -119,29 +153,153 @@ impl<T: Copy + PartialEq + Send + 'static> Token for T {}
 
 impl<T: Token> Default for Runner<T> {
     fn default() -> Self {
+        let (bell, ring) = bell().ok().unzip();
         let (tx, rx) = channel();
-        let (jobs, job_rx) = channel();
         Runner {
-            tx,
+            piped: Vec::new(),
+            console: Vec::new(),
+            inbox: Inbox {
+                tx,
+                bell: ring.map(Arc::new),
+            },
             rx,
-            jobs,
-            job_rx: std::sync::Arc::new(std::sync::Mutex::new(job_rx)),
-            workers: 0,
-            running: Vec::new(),
+            bell,
         }
     }
 }
 
-fn collect<T>(job: Job<T>) -> Finished<T> {
-    let Job {
-        token,
-        mut child,
-        reader,
-    } = job;
-    let mut output = Vec::new();
-    if let Some(mut r) = reader {
-        let _ = r.read_to_end(&mut output);
+/// A non-blocking pipe: its read end polled, its write end rung.
+fn bell() -> std::io::Result<(PipeReader, PipeWriter)> {
+    let (bell, ring) = std::io::pipe()?;
+    set_nonblocking(bell.as_raw_fd())?;
+    set_nonblocking(ring.as_raw_fd())?;
+    Ok((bell, ring))
+}
+
+impl<T: Token> Runner<T> {
+    pub fn running(&self) -> usize {
+        self.piped.len() + self.console.len()
     }
+
+    /// Starts `cmd` (see `shell`); `token` comes back with its result.
+    pub fn start(&mut self, token: T, mut cmd: Command, console: bool) -> std::io::Result<()> {
+        if console {
+            let child = cmd.spawn()?;
+            self.console.push((token, child.id()));
+            let inbox = self.inbox.clone();
+            std::thread::spawn(move || inbox.send(Some(reap(token, child, Vec::new()))));
+            return Ok(());
+        }
+        let reader = piped(&mut cmd)?;
+        let child = cmd.spawn()?;
+        // Drop our copies of the pipe's write end (held inside `cmd`).
+        drop(cmd);
+        self.piped.push(Piped {
+            token,
+            child,
+            reader,
+            output: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Where work finished elsewhere comes back through `wait`, so one
+    /// wait serves both.
+    pub fn inbox(&self) -> Inbox<T> {
+        self.inbox.clone()
+    }
+
+    /// Waits for the next command to finish; `None` if we were interrupted
+    /// or woken (see `inbox`).
+    pub fn wait(&mut self) -> Option<Finished<T>> {
+        loop {
+            if interrupted().is_some() {
+                return None;
+            }
+            if let Ok(message) = self.rx.try_recv() {
+                return self.received(message);
+            }
+            if let Some(f) = self.poll_once() {
+                return Some(f);
+            }
+        }
+    }
+
+    /// A message from the inbox: a finished console command is no longer
+    /// running.
+    fn received(&mut self, message: Option<Finished<T>>) -> Option<Finished<T>> {
+        let f = message?;
+        self.console.retain(|c| c.0 != f.token);
+        Some(f)
+    }
+
+    /// One `poll` over the output pipes and the bell (at most 50 ms, so a
+    /// signal arriving just before it is seen soon); reads what is there,
+    /// and returns a command whose pipe closed.
+    fn poll_once(&mut self) -> Option<Finished<T>> {
+        // Without a bell, -1: poll skips it.
+        let bell = self.bell.as_ref().map_or(-1, |b| b.as_raw_fd());
+        let mut fds: Vec<libc::pollfd> = std::iter::once(bell)
+            .chain(self.piped.iter().map(|p| p.reader.as_raw_fd()))
+            .map(|fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structs.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 50) };
+        if n <= 0 {
+            return None;
+        }
+        if let (Some(mut bell), true) = (self.bell.as_ref(), fds[0].revents != 0) {
+            let _ = bell.read(&mut [0u8; 64]);
+        }
+        let ready = fds[1..].iter().position(|fd| fd.revents != 0)?;
+        self.read_from(ready)
+    }
+
+    /// Reads what command `i` wrote; at the end of its output, reaps it.
+    fn read_from(&mut self, i: usize) -> Option<Finished<T>> {
+        let p = &mut self.piped[i];
+        let mut buf = [0u8; 16 * 1024];
+        match p.reader.read(&mut buf) {
+            Ok(0) | Err(_) => {}
+            Ok(n) => {
+                p.output.extend_from_slice(&buf[..n]);
+                return None;
+            }
+        }
+        let p = self.piped.swap_remove(i);
+        Some(reap(p.token, p.child, p.output))
+    }
+
+    /// Passes the signal that interrupted us to every running command and
+    /// waits for all of them to end (as ninja, a build stopped for another
+    /// reason lets them finish). Returns the tokens that were running.
+    pub fn abort(&mut self) -> Vec<T> {
+        if interrupted().is_some() {
+            for p in &self.piped {
+                interrupt_group(p.child.id());
+            }
+        }
+        let mut tokens: Vec<T> = self.piped.iter().map(|p| p.token).collect();
+        tokens.extend(self.console.iter().map(|c| c.0));
+        while !self.piped.is_empty() {
+            self.poll_once();
+        }
+        while !self.console.is_empty() {
+            match self.rx.recv() {
+                Ok(message) => _ = self.received(message),
+                Err(_) => break,
+            }
+        }
+        tokens
+    }
+}
+
+/// Waits for a child whose output has ended.
+fn reap<T>(token: T, mut child: Child, output: Vec<u8>) -> Finished<T> {
     let exit = match child.wait() {
         Ok(st) => Exit::of(st),
         Err(_) => Exit::Failure(1),
@@ -153,98 +311,13 @@ fn collect<T>(job: Job<T>) -> Finished<T> {
     }
 }
 
-impl<T: Token> Runner<T> {
-    pub fn running(&self) -> usize {
-        self.running.len()
+fn set_nonblocking(fd: RawFd) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
     }
-
-    /// Starts `cmd` (see `shell`); `token` comes back with its result.
-    pub fn start(&mut self, token: T, mut cmd: Command, console: bool) -> std::io::Result<()> {
-        let reader = if console {
-            None
-        } else {
-            Some(piped(&mut cmd)?)
-        };
-        let child = cmd.spawn()?;
-        // Drop our copies of the pipe's write end (held inside `cmd`).
-        drop(cmd);
-        self.running.push((token, child.id(), console));
-        if self.running.len() > self.workers {
-            self.spawn_worker();
-        }
-        let job = Job {
-            token,
-            child,
-            reader,
-        };
-        self.jobs
-            .send(job)
-            .map_err(|_| std::io::Error::other("command workers are gone"))
-    }
-
-    fn spawn_worker(&mut self) {
-        self.workers += 1;
-        let jobs = std::sync::Arc::clone(&self.job_rx);
-        let tx = self.tx.clone();
-        std::thread::spawn(move || loop {
-            let job = match jobs.lock() {
-                Ok(rx) => rx.recv(),
-                Err(_) => return,
-            };
-            let Ok(job) = job else { return };
-            if tx.send(Some(collect(job))).is_err() {
-                return;
-            }
-        });
-    }
-
-    /// A sender through which work finished elsewhere (on another machine)
-    /// comes back through `wait`, so one wait serves both; sending None
-    /// wakes `wait` without a finished command.
-    pub fn finisher(&self) -> Sender<Option<Finished<T>>> {
-        self.tx.clone()
-    }
-
-    /// Waits for the next command to finish; `None` if we were interrupted
-    /// or woken (see `finisher`).
-    pub fn wait(&mut self) -> Option<Finished<T>> {
-        loop {
-            if interrupted().is_some() {
-                return None;
-            }
-            match self.rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(Some(f)) => {
-                    self.running.retain(|r| r.0 != f.token);
-                    return Some(f);
-                }
-                Ok(None) => return None,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => return None,
-            }
-        }
-    }
-
-    /// Passes the signal that interrupted us to every running command and
-    /// waits for all of them to end (as ninja, a build stopped for another
-    /// reason lets them finish). Returns the tokens that were running.
-    pub fn abort(&mut self) -> Vec<T> {
-        if interrupted().is_some() {
-            for &(_, pid, console) in &self.running {
-                if !console {
-                    interrupt_group(pid);
-                }
-            }
-        }
-        let tokens: Vec<T> = self.running.iter().map(|r| r.0).collect();
-        while !self.running.is_empty() {
-            match self.rx.recv() {
-                Ok(Some(f)) => self.running.retain(|r| r.0 != f.token),
-                Ok(None) => {}
-                Err(_) => break,
-            }
-        }
-        tokens
-    }
+    Ok(())
 }
 
 /// The 1-minute load average, for `-l`.
@@ -286,15 +359,13 @@ pub fn interrupt_group(pid: u32) {
 /// an abort can reach it (`interrupt_group`).
 pub fn run_captured(command: &str, started: impl FnOnce(u32)) -> std::io::Result<(Exit, Vec<u8>)> {
     let mut cmd = shell(command);
-    let reader = piped(&mut cmd)?;
+    let mut reader = piped(&mut cmd)?;
     let child = cmd.spawn()?;
     started(child.id());
     drop(cmd);
-    let f = collect(Job {
-        token: (),
-        child,
-        reader: Some(reader),
-    });
+    let mut output = Vec::new();
+    let _ = reader.read_to_end(&mut output);
+    let f = reap((), child, output);
     Ok((f.exit, f.output))
 }
 

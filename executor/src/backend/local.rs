@@ -1,39 +1,36 @@
 //! Local processes: each command under `/bin/sh -c` (see `process`).
 
 use std::process::Command;
-use std::sync::mpsc::Sender;
 
 use ggninja_graph::BuildId;
 
 use super::{Backend, Ctx, Done, Task};
-use crate::process::{self, Finished, Runner};
+use crate::process::{self, Finished, Inbox, Runner};
 
 /// Hands back edges finished outside this backend's processes (by a remote
 /// executor), so that `Local::wait` returns them among its own.
 #[derive(Clone)]
-pub struct Finisher(Sender<Option<Finished<BuildId>>>);
+pub struct Finisher(Inbox<BuildId>);
 
 impl Finisher {
     /// Returns false when the build is gone.
     pub fn finish(&self, done: Done) -> bool {
         let Done { edge, exit, output } = done;
-        self.0
-            .send(Some(Finished {
-                token: edge,
-                exit,
-                output,
-            }))
-            .is_ok()
+        self.0.send(Some(Finished {
+            token: edge,
+            exit,
+            output,
+        }))
     }
 }
 
 /// Makes a `wait` in progress (or the next one) return None without an
 /// edge: how a jobserver token coming back wakes the build loop.
-pub struct Waker(Sender<Option<Finished<BuildId>>>);
+pub struct Waker(Inbox<BuildId>);
 
 impl Waker {
     pub fn wake(&self) {
-        let _ = self.0.send(None);
+        self.0.send(None);
     }
 }
 
@@ -44,7 +41,7 @@ pub struct Local {
 
 impl Local {
     pub fn finisher(&self) -> Finisher {
-        Finisher(self.runner.finisher())
+        Finisher(self.runner.inbox())
     }
 
     /// Runs `cmd` for `edge` instead of the edge's own command line (the
@@ -81,7 +78,7 @@ impl Backend for Local {
     }
 
     fn waker(&self) -> Option<Waker> {
-        Some(Waker(self.runner.finisher()))
+        Some(Waker(self.runner.inbox()))
     }
 
     fn abort(&mut self) -> Vec<BuildId> {
