@@ -245,7 +245,16 @@ pub fn remote(
     }
 }
 
-const MB: f64 = 1e6;
+/// Bytes for people: B, kB, MB, GB (powers of 1000, as the bandwidth).
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} kB", b / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} GB", b / 1e9),
+    }
+}
 
 /// The cache prediction as text.
 pub fn render_cache(out: &mut String, c: &CachePrediction) {
@@ -261,7 +270,8 @@ pub fn render_cache(out: &mut String, c: &CachePrediction) {
     let m = &c.misses;
     let _ = writeln!(
         out,
-        "over the misses: total work {:.3} s, critical path {:.3} s{}{}",
+        "over the misses (replayed under {}): total work {:.3} s, critical path {:.3} s{}{}",
+        Priority::default().name(),
         m.total_work_seconds,
         m.critical_path_seconds,
         if m.critical_path.is_empty() { "" } else { ": " },
@@ -275,9 +285,11 @@ pub fn render_remote(out: &mut String, r: &RemoteRuns) {
     let l = &r.model;
     let _ = writeln!(
         out,
-        "\nremote lambda: latency {} ms, cold start {} ms, {} MB/s, stragglers {}% at {}x\n\
-         {} edges remote, {} local, {} memo hits left out; {} objects up ({:.1} MB), \
-         {:.1} MB down{}",
+        "\nremote lambda (replayed under {}): latency {} ms, cold start {} ms, {} MB/s, \
+         stragglers {}% at {}x\n\
+         {} edges remote, {} local, {} memo hits left out; {} objects up ({}), \
+         {} down{}",
+        Priority::default().name(),
         l.latency_ms,
         l.startup_ms,
         l.bandwidth_mb_s,
@@ -287,8 +299,8 @@ pub fn render_remote(out: &mut String, r: &RemoteRuns) {
         r.local_edges,
         r.memo_hits,
         r.objects,
-        r.upload_bytes as f64 / MB,
-        r.download_bytes as f64 / MB,
+        human(r.upload_bytes),
+        human(r.download_bytes),
         match r.unknown_output_sizes {
             0 => String::new(),
             n => format!(" ({n} output sizes unknown, counted as 0)"),
@@ -305,7 +317,7 @@ fn rows(out: &mut String, runs: &[Row], remote: bool) {
         "jobs", "seconds", "speedup", "busy", "lower", "upper"
     );
     let _ = match remote {
-        true => writeln!(out, "  {:>9} {:>9}", "instances", "MB up"),
+        true => writeln!(out, "  {:>9} {:>9}", "instances", "up"),
         false => writeln!(out),
     };
     for r in runs {
@@ -320,12 +332,7 @@ fn rows(out: &mut String, runs: &[Row], remote: bool) {
             r.upper_bound
         );
         let _ = match remote {
-            true => writeln!(
-                out,
-                "  {:>9} {:>9.1}",
-                r.cold_starts,
-                r.bytes_up as f64 / MB
-            ),
+            true => writeln!(out, "  {:>9} {:>9}", r.cold_starts, human(r.bytes_up)),
             false => writeln!(out),
         };
     }
@@ -412,7 +419,7 @@ mod tests {
         let text = crate::speedup::render(&s);
         assert!(
             text.contains(
-                "     2      0.831   1.20x   74.7%       0.831      1.452          2       0.0\n"
+                "     2      0.831   1.20x   74.7%       0.831      1.452          2    8.0 kB\n"
             ),
             "{text}"
         );
@@ -446,5 +453,8 @@ mod tests {
             text.contains("critical path 0.600 s: s -> y -> e\n"),
             "{text}"
         );
+        let remote =
+            "2 edges remote, 1 local, 1 memo hits left out; 1 objects up (5.0 kB), 3.0 kB down\n";
+        assert!(text.contains(remote), "{text}");
     }
 }

@@ -14,6 +14,7 @@ pub mod logs;
 mod query;
 mod rules;
 mod targets;
+mod thunk_facts;
 mod thunks;
 
 use std::collections::BTreeSet;
