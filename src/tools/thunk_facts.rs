@@ -16,7 +16,7 @@ use ggninja_analysis::forecast::{CacheFacts, Known, RemoteFacts};
 use ggninja_analysis::remote::{Lambda, RemoteEdge};
 use ggninja_analysis::Work;
 use ggninja_executor::Engine;
-use ggninja_graph::{BuildId, FileId, Graph, CONSOLE_POOL};
+use ggninja_graph::{BuildId, Escape, FileId, Graph, CONSOLE_POOL};
 use ggninja_store::hash::ContentHash;
 use ggninja_store::Store;
 use ggninja_thunk::{
@@ -100,27 +100,37 @@ fn predict(
         }
     }
     thunks.set_predicted(Arc::clone(&predicted));
+    // Files whose content only running an edge tells: outputs of misses
+    // and of everything reading them (every input kind counts: a thunk
+    // names order-only inputs and what phony targets stand for too).
+    let mut unknown: HashSet<FileId> = HashSet::new();
     let mut hits = HashSet::new();
     thunks.with_builder(g, false, |tb| {
         for level in levels(work) {
-            let batch: Vec<BuildId> = level.into_iter().filter(|&b| has_thunk(g, b)).collect();
+            let (tainted, known): (Vec<BuildId>, Vec<BuildId>) = (level.into_iter())
+                .partition(|&b| g.build(b).ins.iter().any(|i| unknown.contains(i)));
+            unknown.extend(
+                tainted
+                    .iter()
+                    .flat_map(|&b| g.build(b).outs.iter().copied()),
+            );
+            let batch: Vec<BuildId> = known.into_iter().filter(|&b| has_thunk(g, b)).collect();
             tb.build_all(&batch, None);
             for b in batch {
                 match tb.done.get(&b) {
-                    Some(Entry::Thunk(t)) => {
-                        let memo = store.memo_get(&t.memo_key());
-                        let complete =
-                            memo.filter(|m| m.outputs.iter().all(|o| store.contains(&o.hash)));
-                        let Some(memo) = complete else { continue };
-                        for o in memo.outputs {
-                            let real = roots.real_path(&o.path);
-                            sizes.insert(real.clone(), o.hash.size);
-                            predicted.set(real, Some(o.hash));
+                    Some(Entry::Thunk(t)) => match complete_memo(store, &t.memo_key()) {
+                        Some(outputs) => {
+                            for (real, hash) in outputs.map(|(p, h)| (roots.real_path(&p), h)) {
+                                sizes.insert(real.clone(), hash.size);
+                                predicted.set(real, Some(hash));
+                            }
+                            hits.insert(b);
                         }
-                        hits.insert(b);
-                    }
-                    // Made here without a thunk: what it writes is read
-                    // from the disk, as if it wrote the same again.
+                        None => unknown.extend(g.build(b).outs.iter().copied()),
+                    },
+                    // Made here without a thunk from known inputs: what it
+                    // writes is read from the disk, as if it wrote the
+                    // same again.
                     Some(Entry::LocalOnly(_)) | None => {
                         for f in produced(g, b) {
                             predicted.forget(&roots.host_path(&f));
@@ -137,6 +147,17 @@ fn predict(
     }
 }
 
+/// The outputs (thunk paths, hashes) of a memo entry whose every object
+/// the store holds: a hit, as the build's restore would find it.
+fn complete_memo(
+    store: &Store,
+    key: &ContentHash,
+) -> Option<impl Iterator<Item = (String, ContentHash)>> {
+    let memo = store.memo_get(key)?;
+    (memo.outputs.iter().all(|o| store.contains(&o.hash)))
+        .then(|| memo.outputs.into_iter().map(|o| (o.path, o.hash)))
+}
+
 /// Left to the OS, like the graph (see app's `exit_without_freeing`).
 fn forget_thunks(tb: &mut ThunkBuilder) {
     std::mem::forget(std::mem::take(&mut tb.done));
@@ -144,9 +165,16 @@ fn forget_thunks(tb: &mut ThunkBuilder) {
 
 /// The edges that would run remotely, as the remote engine places them.
 struct Footprints {
-    /// Per remote edge: its in-root input objects (hash, bytes) and the
-    /// real paths of what comes back.
-    edges: HashMap<BuildId, (Vec<ContentHash>, Vec<PathBuf>)>,
+    edges: HashMap<BuildId, Moves>,
+}
+
+/// What one remote edge moves.
+struct Moves {
+    /// Its in-root input objects (their hashes carry their sizes).
+    objects: Vec<ContentHash>,
+    /// The real paths of what comes back: its outputs, then its depfile.
+    outputs: Vec<PathBuf>,
+    depfile: Option<PathBuf>,
 }
 
 /// Every edge's thunk made offline (outputs linked to their producers'
@@ -171,11 +199,16 @@ fn remote_footprints(g: &Graph, thunks: &Thunks, edges: &[BuildId]) -> Footprint
                     _ => None,
                 })
                 .collect();
-            let back = produced(g, b)
-                .iter()
-                .map(|f| thunks.roots.host_path(f))
-                .collect();
-            remote.insert(b, (objects, back));
+            let real = |f: &str| thunks.roots.host_path(f);
+            let outputs = g.build(b).outs.iter().map(|&o| real(g.path(o))).collect();
+            let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
+            let depfile = (!depfile.is_empty()).then(|| real(&depfile));
+            let moves = Moves {
+                objects,
+                outputs,
+                depfile,
+            };
+            remote.insert(b, moves);
         }
         forget_thunks(tb);
     });
@@ -183,22 +216,27 @@ fn remote_footprints(g: &Graph, thunks: &Thunks, edges: &[BuildId]) -> Footprint
 }
 
 impl Footprints {
-    /// Object ids, and output sizes from the disk, else from the memo.
+    /// Object ids, and output sizes from the disk, else from the memo. A
+    /// depfile neither holds was read into the deps log and deleted
+    /// (`deps = gcc`): small, counted as 0 and not as unknown.
     fn facts(self, lambda: Lambda, memo_sizes: &HashMap<PathBuf, u64>) -> RemoteFacts {
         let mut ids: HashMap<ContentHash, usize> = HashMap::new();
         let mut unknown = 0;
         let mut edges = HashMap::new();
-        for (b, (objects, back)) in self.edges {
-            let uploads = (objects.into_iter())
+        let size = |path: &PathBuf| {
+            let on_disk = std::fs::metadata(path).ok().map(|m| m.len());
+            on_disk.or_else(|| memo_sizes.get(path).copied())
+        };
+        for (b, moves) in self.edges {
+            let uploads = (moves.objects.into_iter())
                 .map(|h| {
                     let next = ids.len();
                     (*ids.entry(h).or_insert(next), h.size)
                 })
                 .collect();
-            let mut down_bytes = 0;
-            for path in back {
-                let size = std::fs::metadata(&path).ok().map(|m| m.len());
-                match size.or_else(|| memo_sizes.get(&path).copied()) {
+            let mut down_bytes = moves.depfile.as_ref().and_then(size).unwrap_or(0);
+            for path in &moves.outputs {
+                match size(path) {
                     Some(n) => down_bytes += n,
                     None => unknown += 1,
                 }
