@@ -138,7 +138,7 @@ pub const TOOLS: &[Tool] = &[
     ),
     tool(
         "simulate",
-        "the build replayed on N workers, timed by .ninja_log (ggninja)",
+        "the build replayed on N workers or on Lambda, with cache hits predicted (ggninja)",
         When::Load(analysis::simulate),
     ),
     tool(
