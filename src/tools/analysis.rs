@@ -176,11 +176,12 @@ struct SimulateFlags {
 
 /// `-j N,N,...` (or `-jN,...`, default `speedup::JOBS` and this machine's
 /// `-j`), `--json`, `--remote lambda` and the model's parameters (as
-/// `--flag VALUE` or `--flag=VALUE`); None after a usage message.
+/// `--flag VALUE` or `--flag=VALUE`, only with `--remote lambda`); None
+/// after a usage message.
 fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
     let mut jobs = None;
     let mut json = false;
-    let mut remote = None;
+    let (mut remote, mut tuned) = (false, None);
     let mut lambda = Lambda::default();
     let mut rest = Vec::new();
     let mut words = args.args.iter();
@@ -194,27 +195,18 @@ fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
                 "" => words.next().map(String::as_str),
                 list => Some(list),
             };
-            match list.and_then(job_counts) {
-                Some(counts) => jobs = Some(counts),
-                None => {
-                    bad("-j list", list);
-                    return None;
-                }
-            }
+            let Some(counts) = list.and_then(job_counts) else {
+                bad("-j list", list);
+                return None;
+            };
+            jobs = Some(counts);
             continue;
         }
         let (name, inline) = match a.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
             _ => (a.as_str(), None),
         };
-        let param = [
-            "--remote",
-            "--latency",
-            "--startup",
-            "--bandwidth",
-            "--stragglers",
-        ];
-        if !param.contains(&name) {
+        if name != "--remote" && !MODEL_FLAGS.contains(&name) {
             match a.as_str() {
                 "--json" => json = true,
                 _ => rest.push(a.clone()),
@@ -222,26 +214,23 @@ fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
             continue;
         }
         let value = inline.or_else(|| words.next().cloned());
-        let v = value.as_deref();
-        let number = || {
-            v.and_then(|v| v.parse::<f64>().ok())
-                .filter(|x| x.is_finite() && *x >= 0.0)
-        };
         let ok = match name {
-            "--remote" => (v == Some("lambda")).then(|| remote = Some(())).is_some(),
-            "--latency" => number().map(|x| lambda.latency_ms = x as u64).is_some(),
-            "--startup" => number().map(|x| lambda.startup_ms = x as u64).is_some(),
-            "--bandwidth" => (number().filter(|&x| x > 0.0))
-                .map(|x| lambda.bandwidth_mb_s = x)
-                .is_some(),
-            _ => (number().filter(|&x| x <= 100.0))
-                .map(|x| lambda.stragglers_percent = x)
-                .is_some(),
+            "--remote" => value.as_deref() == Some("lambda"),
+            _ => model_flag(&mut lambda, name, value.as_deref()),
         };
         if !ok {
-            bad(name, v);
+            bad(name, value.as_deref());
             return None;
         }
+        match name {
+            "--remote" => remote = true,
+            _ => tuned = Some(name),
+        }
+    }
+    if let Some(name) = tuned.filter(|_| !remote) {
+        eprintln!("{}: {name} needs --remote lambda", args.tool);
+        println!("{SIMULATE_USAGE}");
+        return None;
     }
     let jobs = jobs.unwrap_or_else(|| {
         let mut all = speedup::JOBS.to_vec();
@@ -251,9 +240,30 @@ fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
     Some(SimulateFlags {
         jobs,
         json,
-        remote: remote.map(|()| lambda),
+        remote: remote.then_some(lambda),
         rest,
     })
+}
+
+/// The remote model's parameters.
+const MODEL_FLAGS: [&str; 4] = ["--latency", "--startup", "--bandwidth", "--stragglers"];
+
+/// Sets the parameter `name` of `lambda` to `value`: false when it is not
+/// a number in range (non-negative; a bandwidth above 0; at most 100%).
+fn model_flag(lambda: &mut Lambda, name: &str, value: Option<&str>) -> bool {
+    let Some(x) =
+        (value.and_then(|v| v.parse::<f64>().ok())).filter(|x| x.is_finite() && *x >= 0.0)
+    else {
+        return false;
+    };
+    match name {
+        "--latency" => lambda.latency_ms = x as u64,
+        "--startup" => lambda.startup_ms = x as u64,
+        "--bandwidth" if x > 0.0 => lambda.bandwidth_mb_s = x,
+        "--stragglers" if x <= 100.0 => lambda.stragglers_percent = x,
+        _ => return false,
+    }
+    true
 }
 
 /// `N,N,...`: positive counts only.
