@@ -230,3 +230,177 @@ fn simulate_predicts_the_build_it_replays() {
     let bad = run(dir, &ggninja(), &["-t", "simulate", "-j", "0"]);
     assert!(!bad.status.success(), "{}", text(&bad));
 }
+
+/// A small C project: two objects read `h.h`, `main.o` does not, `app`
+/// links all three, and a copy of it is made (what reads a miss's output
+/// misses too, whatever an older output on disk holds).
+const C_PROJECT: &str = "rule cc\n  command = cc -c $in -o $out\n\
+rule link\n  command = cc $in -o $out\nrule copy\n  command = cp $in $out\n\
+build a.o: cc a.c\nbuild b.o: cc b.c\nbuild main.o: cc main.c\n\
+build app: link a.o b.o main.o\nbuild app.copy: copy app\ndefault app.copy\n";
+
+fn write_c_project(dir: &Path) {
+    std::fs::write(dir.join("build.ninja"), C_PROJECT).unwrap();
+    std::fs::write(dir.join("h.h"), "#define H 1\n").unwrap();
+    std::fs::write(
+        dir.join("a.c"),
+        "#include \"h.h\"\nint a(void) { return H; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.c"),
+        "#include \"h.h\"\nint b(void) { return H + 1; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.c"),
+        "int a(void); int b(void);\nint main(void) { return a() + b() - 3; }\n",
+    )
+    .unwrap();
+}
+
+/// `--cache -d explain` built for real: the outputs it restored from the
+/// store and those it ran, by its own report.
+fn cached_build(dir: &Path, store: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    let store = store.to_str().unwrap();
+    let out = run(
+        dir,
+        &ggninja(),
+        &["--cache", "--store", store, "-d", "explain"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let log = text(&out);
+    let outputs = |marker: &str| -> BTreeSet<String> {
+        (log.lines())
+            .filter(|l| l.contains(marker))
+            .map(|l| l.rsplit(' ').next().unwrap().to_string())
+            .collect()
+    };
+    let hits = outputs("reusing the outputs of thunk ");
+    let misses: BTreeSet<String> = (log.lines())
+        .filter(|l| l.contains(" is not memoized"))
+        .map(|l| {
+            l.split(" for ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(" is not memoized")
+                .to_string()
+        })
+        .collect();
+    (hits, misses)
+}
+
+/// `--cache -t simulate --remote lambda --json` with `args`.
+fn predicted(dir: &Path, store: &Path, args: &[&str]) -> Value {
+    let store = store.to_str().unwrap();
+    let mut all = vec![
+        "--cache", "--store", store, "-t", "simulate", "--json", "--remote", "lambda",
+    ];
+    all.extend(args);
+    json(dir, &all)
+}
+
+fn hit_edges(sim: &Value) -> BTreeSet<String> {
+    let hits = sim["cache"]["hit_edges"].as_array().unwrap();
+    hits.iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn size(dir: &Path, file: &str) -> u64 {
+    std::fs::metadata(dir.join(file)).unwrap().len()
+}
+
+/// Every remote replay within its bounds, one worker taking the work.
+fn check_remote_runs(sim: &Value) {
+    for r in sim["remote"]["runs"].as_array().unwrap() {
+        let f = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("{k} in {r}"));
+        assert!(f("lower_bound") <= f("seconds") + 1e-6, "{r}");
+        assert!(f("seconds") <= f("upper_bound") + 1e-6, "{r}");
+        if r["jobs"] == 1 {
+            assert!(near(f("seconds"), f("work_seconds")), "{r}");
+        }
+    }
+}
+
+/// The cache prediction against the build that follows it: a C project
+/// built with `--cache`, then a source edited (its object and the link
+/// must run again), then a header (both objects reading it and the link).
+/// Before and after `-t clean`, `-t simulate` predicts exactly the edges
+/// the next `-t clean` + `--cache` build restores, by that build's own
+/// `-d explain` report; the remote model uploads exactly the edited
+/// sources the misses read.
+#[test]
+fn simulate_predicts_the_cache_hits_of_the_next_build() {
+    if common::require_tool("cc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("src"), tmp.path().join("store"));
+    std::fs::create_dir(&dir).unwrap();
+    let dir = dir.as_path();
+    write_c_project(dir);
+    let (hits, misses) = cached_build(dir, &store);
+    assert!(hits.is_empty(), "an empty store: {hits:?}");
+    assert_eq!(misses.len(), 5, "{misses:?}");
+
+    let all = predicted(dir, &store, &["-j", "1,2"]);
+    assert_eq!(all["cache"]["hits"], 5, "{all:#}");
+    assert_eq!(all["cache"]["misses"]["total_work_seconds"], 0.0, "{all:#}");
+    assert_eq!(all["remote"]["remote_edges"], 0, "{all:#}");
+
+    let edits: [(&str, &str, &[&str]); 2] = [
+        (
+            "a.c",
+            "#include \"h.h\"\nint a(void) { return H + 5; }\n",
+            &["b.o", "main.o"],
+        ),
+        ("h.h", "#define H 7\n", &["main.o"]),
+    ];
+    for (file, content, want) in edits {
+        std::fs::write(dir.join(file), content).unwrap();
+        let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+        let before = predicted(dir, &store, &["-j", "1,2"]);
+        assert_eq!(
+            hit_edges(&before),
+            want,
+            "before -t clean, {file}: {before:#}"
+        );
+        // The misses are remote; what they read from the tree that is
+        // not another thunk's output is uploaded: the edited sources.
+        let sources: &[&str] = if file == "a.c" {
+            &["a.c", "h.h"]
+        } else {
+            &["a.c", "b.c", "h.h"]
+        };
+        let remote = &before["remote"];
+        assert_eq!(
+            remote["remote_edges"].as_u64(),
+            Some(5 - want.len() as u64),
+            "{remote:#}"
+        );
+        assert_eq!(
+            remote["objects"].as_u64(),
+            Some(sources.len() as u64),
+            "{remote:#}"
+        );
+        let bytes: u64 = sources.iter().map(|s| size(dir, s)).sum();
+        assert_eq!(remote["upload_bytes"].as_u64(), Some(bytes), "{remote:#}");
+        let missed = ["a.o", "b.o", "main.o", "app", "app.copy"]
+            .into_iter()
+            .filter(|o| !want.contains(*o));
+        let down: u64 = missed.map(|o| size(dir, o)).sum();
+        assert_eq!(remote["download_bytes"].as_u64(), Some(down), "{remote:#}");
+        check_remote_runs(&before);
+
+        let clean = run(dir, &ggninja(), &["-t", "clean"]);
+        assert!(clean.status.success(), "{}", text(&clean));
+        let after = predicted(dir, &store, &[]);
+        assert_eq!(hit_edges(&after), want, "after -t clean, {file}: {after:#}");
+        check_remote_runs(&after);
+        let (hits, misses) = cached_build(dir, &store);
+        assert_eq!(hits, want, "the build's own hits after editing {file}");
+        assert_eq!(hits.len() + misses.len(), 5, "{misses:?}");
+        eprintln!("{file} edited: predicted and restored {hits:?}, ran {misses:?}");
+    }
+}

@@ -97,7 +97,9 @@ fn drags(deps: &[Vec<usize>], ms: &[u64], path: &[usize], length: u64) -> Vec<u6
     drag
 }
 
-fn longest(deps: &[Vec<usize>], ms: &[u64]) -> u64 {
+/// The longest path alone (no float, no drag): the build's length on
+/// unlimited workers.
+pub fn longest(deps: &[Vec<usize>], ms: &[u64]) -> u64 {
     let start = earliest_starts(deps, ms);
     (0..ms.len()).map(|i| start[i] + ms[i]).max().unwrap_or(0)
 }

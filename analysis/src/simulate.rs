@@ -8,7 +8,10 @@
 //!
 //! An edge that takes no time (phony, or up to date in a replayed run)
 //! finishes the moment it is ready, without a worker or a pool slot, so
-//! it never delays anything. The scheduler is greedy: a worker is never
+//! it never delays anything. Under the remote model (`remote`) an edge's
+//! time is only known when it starts (what is uploaded, whether an
+//! instance is warm depend on what ran before): the schedule keeps the
+//! time each edge took. The scheduler is greedy: a worker is never
 //! idle while an edge it may start is ready, which is what gives Graham's
 //! bound T_N ≤ W/N + T∞ when no pool holds edges back.
 
@@ -20,6 +23,8 @@ use std::collections::BinaryHeap;
 // each edge's time plus the longest chain of times after it, `Chain` by 1
 // per edge that takes time (ninja 1.12+), `NodeOrder` not at all.
 use ggninja_executor::priority::Priority;
+
+use crate::remote::{Bucket, Remote};
 
 /// The edges to replay.
 #[derive(Debug, Clone, Copy)]
@@ -33,13 +38,21 @@ pub struct Model<'a> {
     pub pool: &'a [usize],
     /// Each pool's depth; 0 is unlimited.
     pub depths: &'a [usize],
+    /// The remote model, or None for every edge taking its time.
+    pub remote: Option<Remote<'a>>,
 }
 
-/// When each edge started, and when the last finished.
+/// When each edge started and how long it took, and when the last
+/// finished.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
     pub start: Vec<u64>,
+    /// Each edge's time: its `ms`, or what the remote model made of it.
+    pub took: Vec<u64>,
     pub length: u64,
+    /// Under the remote model: instances started, bytes uploaded.
+    pub cold_starts: usize,
+    pub bytes_up: u64,
 }
 
 /// Each edge's critical-path weight: its time plus the longest chain of
@@ -115,6 +128,8 @@ impl<'a> Replays<'a> {
             held: vec![BinaryHeap::new(); m.depths.len()],
             in_pool: vec![0; m.depths.len()],
             start: vec![0; m.ms.len()],
+            took: m.ms.to_vec(),
+            bucket: m.remote.map(Bucket::new),
         };
         let roots: Vec<usize> = (0..m.ms.len()).filter(|&i| r.waiting_on[i] == 0).collect();
         r.became_ready(roots, 0);
@@ -151,6 +166,8 @@ struct Replay<'a> {
     held: Vec<Queue>,
     in_pool: Vec<usize>,
     start: Vec<u64>,
+    took: Vec<u64>,
+    bucket: Option<Bucket<'a>>,
 }
 
 /// Replays `m` on `workers` workers (at least 1) under `rule`.
@@ -174,7 +191,10 @@ impl Replay<'_> {
                 }
                 self.in_pool[pool] += 1;
                 self.start[i] = now;
-                running.push(Reverse((now + self.m.ms[i], i)));
+                if let Some(b) = &mut self.bucket {
+                    self.took[i] = b.start(i, self.m.ms[i], now);
+                }
+                running.push(Reverse((now + self.took[i], i)));
             }
             let Some(&Reverse((end, _))) = running.peek() else {
                 break;
@@ -185,6 +205,9 @@ impl Replay<'_> {
                     break;
                 }
                 running.pop();
+                if let Some(b) = &mut self.bucket {
+                    b.finish(i);
+                }
                 let pool = self.m.pool[i];
                 self.in_pool[pool] -= 1;
                 // One slot: only the best held edge can take it, and it is
@@ -196,11 +219,16 @@ impl Replay<'_> {
                 self.finished(i, now);
             }
         }
-        let finish = |i: usize| self.start[i] + self.m.ms[i];
+        let finish = |i: usize| self.start[i] + self.took[i];
         let length = (0..self.m.ms.len()).map(finish).max().unwrap_or(0);
+        let (cold_starts, bytes_up) =
+            (self.bucket.as_ref()).map_or((0, 0), |b| (b.cold_starts, b.bytes_up));
         Schedule {
             start: self.start,
+            took: self.took,
             length,
+            cold_starts,
+            bytes_up,
         }
     }
 
@@ -221,7 +249,8 @@ impl Replay<'_> {
     /// can be long).
     fn became_ready(&mut self, mut edges: Vec<usize>, now: u64) {
         while let Some(i) = edges.pop() {
-            if self.m.ms[i] > 0 {
+            let remote = self.bucket.as_ref().is_some_and(|b| b.is_remote(i));
+            if self.m.ms[i] > 0 || remote {
                 self.ready.push(Reverse((self.key[i], i)));
                 continue;
             }
@@ -251,6 +280,7 @@ mod tests {
             order: &order,
             pool: &pool,
             depths: &[0],
+            remote: None,
         };
         simulate(m, workers, rule)
     }
@@ -320,6 +350,7 @@ mod tests {
             order: &order,
             pool: &pool,
             depths: &[0, 1],
+            remote: None,
         };
         let s = simulate(m, 8, Priority::NodeOrder);
         assert_eq!((s.length, s.start), (5, vec![0, 2, 0, 4, 4]));
@@ -385,6 +416,7 @@ mod tests {
                 order: &order,
                 pool: &pool,
                 depths: &[0],
+                remote: None,
             };
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length;
@@ -418,6 +450,7 @@ mod tests {
                 order: &order,
                 pool: &pool,
                 depths: &depths,
+                remote: None,
             };
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length;
@@ -436,6 +469,72 @@ mod tests {
                     }
                 }
                 assert_eq!(simulate(m, 1, rule).length, w);
+            }
+        }
+    }
+
+    /// Under the remote model, with W and T∞ over the times each edge
+    /// took in that replay: max(W/N, T∞) ≤ T_N ≤ W/N + T∞, one worker
+    /// takes W, unlimited ones T∞, and no edge is faster than its logged
+    /// time plus (if remote) the latency.
+    #[test]
+    fn random_dags_under_the_remote_model_respect_the_bounds() {
+        use crate::remote::{stragglers, Lambda, RemoteEdge};
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for round in 0..500 {
+            let (deps, ms, order) = random_dag(&mut rng);
+            let objects = 1 + rng.below(8) as usize;
+            let edges: Vec<Option<RemoteEdge>> = (0..ms.len())
+                .map(|_| {
+                    (rng.below(4) != 0).then(|| RemoteEdge {
+                        uploads: (0..rng.below(4))
+                            .map(|_| (rng.below(objects as u64) as usize, rng.below(20_000)))
+                            .collect(),
+                        down_bytes: rng.below(10_000),
+                    })
+                })
+                .collect();
+            let lambda = Lambda {
+                latency_ms: rng.below(50),
+                startup_ms: rng.below(300),
+                bandwidth_mb_s: 0.5 + rng.below(100) as f64,
+                stragglers_percent: rng.below(30) as f64,
+                straggler_factor: 1 + rng.below(5),
+            };
+            let straggles = stragglers(&edges, lambda.stragglers_percent);
+            let pool = vec![0; ms.len()];
+            let m = Model {
+                deps: &deps,
+                ms: &ms,
+                order: &order,
+                pool: &pool,
+                depths: &[0],
+                remote: Some(Remote {
+                    lambda: &lambda,
+                    edges: &edges,
+                    straggles: &straggles,
+                    objects,
+                }),
+            };
+            for rule in Priority::ALL {
+                for workers in [1, 2, 3, 5, 16, usize::MAX] {
+                    let s = simulate(m, workers, rule);
+                    check_feasible(&deps, &s.took, &s, workers);
+                    for i in 0..ms.len() {
+                        let least = ms[i] + edges[i].as_ref().map_or(0, |_| lambda.latency_ms);
+                        assert!(s.took[i] >= least, "round {round}: edge {i}");
+                    }
+                    let w: u64 = s.took.iter().sum();
+                    let t_inf = crate::critical::longest(&deps, &s.took);
+                    let (n, t) = (workers as f64, s.length as f64);
+                    assert!(t >= t_inf as f64 && t >= w as f64 / n - 1e-9, "{rule:?}");
+                    assert!(t <= w as f64 / n + t_inf as f64 + 1e-9, "{rule:?}");
+                    match workers {
+                        1 => assert_eq!(s.length, w),
+                        usize::MAX => assert_eq!(s.length, t_inf),
+                        _ => {}
+                    }
+                }
             }
         }
     }

@@ -2,8 +2,9 @@
 //! (`simulate`) on each worker count under each rule, with utilisation,
 //! speed-up and the bounds every list schedule lies within, and the last
 //! build replayed at the `-j` it ran with against its logged wall time;
-//! as JSON or a table. Owns which replays are made and their layout;
-//! ignores how a replay runs.
+//! as JSON or a table; with what the thunks tell (`forecast`), the cache
+//! prediction and the remote model's replays beside them. Owns which
+//! replays are made and their layout; ignores how a replay runs.
 //!
 //! Bounds, with W the total work and T∞ the critical path: no schedule
 //! on N workers beats max(W/N, T∞), and a greedy one never exceeds
@@ -13,11 +14,12 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use ggninja_executor::build_log::LogEntry;
-use ggninja_graph::{FileId, Graph};
+use ggninja_graph::{BuildId, FileId, Graph};
 use serde::Serialize;
 
 use crate::critical::Cpm;
 use crate::durations::{durations, logged_ms};
+use crate::forecast::{self, Built, CachePrediction, Known, RemoteRuns};
 use crate::profile::{profile, widest};
 use crate::simulate::{simulate, Model, Replays};
 use crate::work::{DependencyCycle, Work};
@@ -35,6 +37,11 @@ pub struct Simulation {
     pub runs: Vec<Run>,
     /// None when the log has no run of this graph's edges.
     pub last_build: Option<LastBuild>,
+    /// With `--cache`: which edges are predicted to hit, and the build
+    /// over the misses.
+    pub cache: Option<CachePrediction>,
+    /// With `--remote lambda`: the build under the remote model.
+    pub remote: Option<RemoteRuns>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +73,7 @@ fn seconds(ms: u64) -> f64 {
 
 /// The edges of `work` as a model, their times `ms`.
 struct Edges {
+    builds: Vec<BuildId>,
     deps: Vec<Vec<usize>>,
     order: Vec<usize>,
     pool: Vec<usize>,
@@ -75,6 +83,7 @@ struct Edges {
 impl Edges {
     fn of(g: &Graph, work: Work) -> Edges {
         Edges {
+            builds: work.edges.clone(),
             order: work.edges.iter().map(|b| b.index()).collect(),
             pool: work.edges.iter().map(|&b| g.build(b).pool).collect(),
             depths: g.pools.iter().map(|p| p.depth).collect(),
@@ -89,6 +98,7 @@ impl Edges {
             order: &self.order,
             pool: &self.pool,
             depths: &self.depths,
+            remote: None,
         }
     }
 }
@@ -102,6 +112,18 @@ impl Simulation {
         targets: &[FileId],
         jobs: &[usize],
         entries: &[(String, LogEntry)],
+    ) -> Result<Simulation, DependencyCycle> {
+        Simulation::knowing(g, targets, jobs, entries, &Known::default())
+    }
+
+    /// As `new`, with the cache prediction and the remote model's replays
+    /// for what `known` holds.
+    pub fn knowing(
+        g: &Graph,
+        targets: &[FileId],
+        jobs: &[usize],
+        entries: &[(String, LogEntry)],
+        known: &Known,
     ) -> Result<Simulation, DependencyCycle> {
         let work = Work::needed(g, targets)?;
         let newest = crate::runs::newest(entries);
@@ -137,11 +159,19 @@ impl Simulation {
                 },
             }
         });
+        let built = Built {
+            builds: &edges.builds,
+            model: edges.model(&ms),
+            total_ms: total,
+        };
+        let cache = known.cache.as_ref();
         Ok(Simulation {
             total_work_seconds: seconds(total),
             critical_path_seconds: seconds(t_inf),
             runs,
             last_build,
+            cache: cache.map(|c| forecast::cache(g, &built, &jobs, c)),
+            remote: (known.remote.as_ref()).map(|r| forecast::remote(g, &built, &jobs, r, cache)),
         })
     }
 }
@@ -240,6 +270,12 @@ pub fn render(s: &Simulation) -> String {
                 l.jobs, l.actual_seconds, l.predicted_seconds, l.error_percent
             );
         }
+    }
+    if let Some(c) = &s.cache {
+        forecast::render_cache(&mut out, c);
+    }
+    if let Some(r) = &s.remote {
+        forecast::render_remote(&mut out, r);
     }
     out
 }

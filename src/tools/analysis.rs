@@ -2,7 +2,8 @@
 //! critical path, float, drag and parallelism of building the targets,
 //! timed by `.ninja_log`), `-t trace [-o FILE]` (the last build as
 //! Chrome/Perfetto trace JSON) and `-t simulate [-j N,N,...] [--json]
-//! [targets]` (the build replayed on N workers) and `-t report [-o FILE]
+//! [--remote lambda ...] [targets]` (the build replayed on N workers,
+//! locally, over the predicted cache misses and under the remote model) and `-t report [-o FILE]
 //! [targets]` (all of it as one HTML page). The glue only: flags,
 //! targets, the log, where the output goes; the model is in
 //! `ggninja-analysis`.
@@ -11,13 +12,14 @@ use std::io::Write;
 use std::path::Path;
 
 use ggninja_analysis::page::Page;
+use ggninja_analysis::remote::Lambda;
 use ggninja_analysis::speedup::{self, Simulation};
 use ggninja_analysis::{analyze, html, ran, runs, table, trace, Analysis};
 use ggninja_executor::build_log::{read_in_order, LogEntry};
 use ggninja_executor::{disk, Engine};
 use ggninja_graph::{BuildId, FileId, Graph};
 
-use super::{collect_targets, Args};
+use super::{collect_targets, thunk_facts, Args};
 use crate::cli::guess_parallelism;
 use crate::context::App;
 
@@ -36,7 +38,10 @@ the last build in .ninja_log as Chrome/Perfetto trace JSON
 options:
   -o FILE  write the trace to FILE instead of stdout";
 
-const SIMULATE_USAGE: &str = "usage: ggninja -t simulate [-j N,N,...] [--json] [targets]
+const SIMULATE_USAGE: &str =
+    "usage: ggninja [--cache [--store DIR]] -t simulate [-j N,N,...] [--json]
+         [--remote lambda [--latency MS] [--startup MS] [--bandwidth MB/s]
+         [--stragglers P]] [targets]
 
 building [targets] replayed on N workers, timed by .ninja_log, under three
 rules (ggninja's --priority): logged (longest chain of logged times first),
@@ -44,10 +49,19 @@ chain (longest chain of edges first, as ninja 1.12+) and node-order (ninja
 1.11, make); and the
 last build replayed at the -j it ran with, against its logged wall time
 
+with --cache, the edges whose thunks the local store holds (the S3 memo is
+not asked) and the build over the misses alone; with --remote lambda, the
+build replayed with each thunk run on Lambda (docs/analysis.md)
+
 options:
-  -j N,N,...  the worker counts (default 1,2,4,...,128,1000,10000 and
-              this machine's default -j)
-  --json      print the replays as JSON";
+  -j N,N,...        the worker counts (default 1,2,4,...,128,1000,10000 and
+                    this machine's default -j)
+  --json            print the replays as JSON
+  --remote lambda   add the remote model's replays
+  --latency MS      per invocation (default 30)
+  --startup MS      a cold start, once per instance (default 100)
+  --bandwidth MB/s  uploads and downloads (default 50)
+  --stragglers P    P% of invocations take 4x (default 0)";
 
 const REPORT_USAGE: &str = "usage: ggninja -t report [-o FILE] [targets]
 
@@ -118,12 +132,12 @@ pub fn trace(app: &App, e: &mut Engine, args: &Args) -> u8 {
 }
 
 pub fn simulate(app: &App, e: &mut Engine, args: &Args) -> u8 {
-    let Some((jobs, json, rest)) = simulate_flags(args) else {
+    let Some(flags) = simulate_flags(args) else {
         return 1;
     };
     let rest_args = Args {
         tool: args.tool,
-        args: &rest,
+        args: &flags.rest,
     };
     let Some((_, targets)) = rest_args.flags("h", SIMULATE_USAGE) else {
         return 1;
@@ -134,11 +148,14 @@ pub fn simulate(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let Some(entries) = read_log(app, &e.graph) else {
         return 1;
     };
-    let simulation = Simulation::new(&e.graph, &nodes, &jobs, &entries);
+    let Some(known) = app.report(thunk_facts::known(app, e, &nodes, flags.remote)) else {
+        return 1;
+    };
+    let simulation = Simulation::knowing(&e.graph, &nodes, &flags.jobs, &entries, &known);
     let Some(simulation) = app.report(simulation.map_err(|err| err.to_string())) else {
         return 1;
     };
-    if json {
+    if flags.json {
         let text = serde_json::to_string_pretty(&simulation).expect("plain data");
         emit(&(text + "\n"));
     } else {
@@ -147,41 +164,106 @@ pub fn simulate(app: &App, e: &mut Engine, args: &Args) -> u8 {
     0
 }
 
+/// `-t simulate`'s own flags.
+struct SimulateFlags {
+    jobs: Vec<usize>,
+    json: bool,
+    /// `--remote lambda` with its parameters.
+    remote: Option<Lambda>,
+    /// The other arguments.
+    rest: Vec<String>,
+}
+
 /// `-j N,N,...` (or `-jN,...`, default `speedup::JOBS` and this machine's
-/// `-j`), `--json`, and the other arguments; None after a usage message.
-fn simulate_flags(args: &Args) -> Option<(Vec<usize>, bool, Vec<String>)> {
+/// `-j`), `--json`, `--remote lambda` and the model's parameters (as
+/// `--flag VALUE` or `--flag=VALUE`, only with `--remote lambda`); None
+/// after a usage message.
+fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
     let mut jobs = None;
     let mut json = false;
+    let (mut remote, mut tuned) = (false, None);
+    let mut lambda = Lambda::default();
     let mut rest = Vec::new();
     let mut words = args.args.iter();
+    let bad = |what: &str, value: Option<&str>| {
+        eprintln!("{}: invalid {what} '{}'", args.tool, value.unwrap_or(""));
+        println!("{SIMULATE_USAGE}");
+    };
     while let Some(a) = words.next() {
-        let list = match a.strip_prefix("-j") {
-            Some("") => words.next().map(String::as_str),
-            Some(list) => Some(list),
-            None if a == "--json" => {
-                json = true;
-                continue;
-            }
-            None => {
-                rest.push(a.clone());
-                continue;
-            }
-        };
-        match list.and_then(job_counts) {
-            Some(counts) => jobs = Some(counts),
-            None => {
-                eprintln!("{}: invalid -j list '{}'", args.tool, list.unwrap_or(""));
-                println!("{SIMULATE_USAGE}");
+        if let Some(list) = a.strip_prefix("-j") {
+            let list = match list {
+                "" => words.next().map(String::as_str),
+                list => Some(list),
+            };
+            let Some(counts) = list.and_then(job_counts) else {
+                bad("-j list", list);
                 return None;
-            }
+            };
+            jobs = Some(counts);
+            continue;
         }
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        if name != "--remote" && !MODEL_FLAGS.contains(&name) {
+            match a.as_str() {
+                "--json" => json = true,
+                _ => rest.push(a.clone()),
+            }
+            continue;
+        }
+        let value = inline.or_else(|| words.next().cloned());
+        let ok = match name {
+            "--remote" => value.as_deref() == Some("lambda"),
+            _ => model_flag(&mut lambda, name, value.as_deref()),
+        };
+        if !ok {
+            bad(name, value.as_deref());
+            return None;
+        }
+        match name {
+            "--remote" => remote = true,
+            _ => tuned = Some(name),
+        }
+    }
+    if let Some(name) = tuned.filter(|_| !remote) {
+        eprintln!("{}: {name} needs --remote lambda", args.tool);
+        println!("{SIMULATE_USAGE}");
+        return None;
     }
     let jobs = jobs.unwrap_or_else(|| {
         let mut all = speedup::JOBS.to_vec();
         all.push(guess_parallelism());
         all
     });
-    Some((jobs, json, rest))
+    Some(SimulateFlags {
+        jobs,
+        json,
+        remote: remote.then_some(lambda),
+        rest,
+    })
+}
+
+/// The remote model's parameters.
+const MODEL_FLAGS: [&str; 4] = ["--latency", "--startup", "--bandwidth", "--stragglers"];
+
+/// Sets the parameter `name` of `lambda` to `value`: false when it is not
+/// a number in range (non-negative; a bandwidth above 0; at most 100%).
+fn model_flag(lambda: &mut Lambda, name: &str, value: Option<&str>) -> bool {
+    let Some(x) =
+        (value.and_then(|v| v.parse::<f64>().ok())).filter(|x| x.is_finite() && *x >= 0.0)
+    else {
+        return false;
+    };
+    match name {
+        "--latency" => lambda.latency_ms = x as u64,
+        "--startup" => lambda.startup_ms = x as u64,
+        "--bandwidth" if x > 0.0 => lambda.bandwidth_mb_s = x,
+        "--stragglers" if x <= 100.0 => lambda.stragglers_percent = x,
+        _ => return false,
+    }
+    true
 }
 
 /// `N,N,...`: positive counts only.

@@ -14,6 +14,7 @@ pub mod logs;
 mod query;
 mod rules;
 mod targets;
+mod thunk_facts;
 mod thunks;
 
 use std::collections::BTreeSet;
@@ -137,7 +138,7 @@ pub const TOOLS: &[Tool] = &[
     ),
     tool(
         "simulate",
-        "the build replayed on N workers, timed by .ninja_log (ggninja)",
+        "the build replayed on N workers or on Lambda, with cache hits predicted (ggninja)",
         When::Load(analysis::simulate),
     ),
     tool(

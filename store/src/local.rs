@@ -96,6 +96,12 @@ impl Store {
         Some(data)
     }
 
+    /// Whether an object is there at its size; its content is checked
+    /// only when it is read.
+    pub fn contains(&self, hash: &ContentHash) -> bool {
+        std::fs::metadata(self.object_path(hash)).is_ok_and(|m| m.len() == hash.size)
+    }
+
     pub fn memo_get(&self, thunk: &ContentHash) -> Option<Memo> {
         let text = std::fs::read_to_string(self.memo_path(thunk)).ok()?;
         let mut outputs = Vec::new();

@@ -12,6 +12,8 @@ use std::sync::RwLock;
 use ggninja_store::hash::{ContentHash, Kind};
 use rustc_hash::FxHashMap;
 
+use crate::predicted::Predicted;
+
 /// Identity of a file's current content as the file system reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileKey {
@@ -52,6 +54,8 @@ pub struct HashCache {
     /// Outputs a remote build left only in its store: an absent file
     /// listed there is named by its recorded hash.
     remote: std::sync::OnceLock<std::sync::Arc<ggninja_store::RemoteFiles>>,
+    /// Outputs predicted before a build runs, in place of the disk's.
+    predicted: std::sync::OnceLock<std::sync::Arc<Predicted>>,
 }
 
 impl HashCache {
@@ -139,6 +143,11 @@ impl HashCache {
     /// The hash of a file's content (read only when the file changed), or
     /// None for a directory.
     pub fn hash_path(&self, path: &Path) -> io::Result<Option<ContentHash>> {
+        if let Some(p) = self.predicted.get().and_then(|p| p.get(path)) {
+            let unknown =
+                || io::Error::new(io::ErrorKind::NotFound, "not known before it is built");
+            return p.map(Some).ok_or_else(unknown);
+        }
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => return self.remote_hash(path).map(Some).ok_or(e),
@@ -171,6 +180,11 @@ impl HashCache {
     /// Names absent files listed in `files` by their recorded hashes.
     pub fn set_remote_files(&self, files: std::sync::Arc<ggninja_store::RemoteFiles>) {
         let _ = self.remote.set(files);
+    }
+
+    /// Names the files `predicted` lists by its predictions.
+    pub fn set_predicted(&self, predicted: std::sync::Arc<Predicted>) {
+        let _ = self.predicted.set(predicted);
     }
 
     fn remote_hash(&self, path: &Path) -> Option<ContentHash> {
@@ -207,6 +221,37 @@ mod tests {
         assert_eq!(
             loaded.hash_file(&f).unwrap(),
             ContentHash::of(Kind::Value, b"two!")
+        );
+    }
+
+    /// A predicted file is named by its prediction, not by the disk; an
+    /// unknown one cannot be read; the rest are the disk's.
+    #[test]
+    fn predictions_come_before_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, gone, plain) = (
+            dir.path().join("old.o"),
+            dir.path().join("gone.o"),
+            dir.path().join("a.c"),
+        );
+        std::fs::write(&old, b"stale").unwrap();
+        std::fs::write(&plain, b"source").unwrap();
+        let cache = HashCache::default();
+        let predicted = std::sync::Arc::new(Predicted::default());
+        cache.set_predicted(predicted.clone());
+        let fresh = ContentHash::of(Kind::Value, b"fresh");
+        predicted.set(old.clone(), Some(fresh));
+        predicted.set(gone.clone(), None);
+        assert_eq!(cache.hash_path(&old).unwrap(), Some(fresh));
+        assert!(cache.hash_path(&gone).is_err());
+        assert_eq!(
+            cache.hash_file(&plain).unwrap(),
+            ContentHash::of(Kind::Value, b"source")
+        );
+        predicted.forget(&old);
+        assert_eq!(
+            cache.hash_file(&old).unwrap(),
+            ContentHash::of(Kind::Value, b"stale")
         );
     }
 }

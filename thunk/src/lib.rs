@@ -5,13 +5,15 @@
 //!
 //! Data flow: `scan` (an edge's footprint) -> `builder` (inputs hashed
 //! through `hash_cache`, toolchains as `bundles`, paths through `roots`)
-//! -> `ir` (canonical JSON, hash). `session` opens and saves the caches.
+//! -> `ir` (canonical JSON, hash). `session` opens and saves the caches;
+//! `predicted` stands in for outputs a build has not made yet.
 //! Unaware of running commands, logs and stores.
 
 mod builder;
 mod bundles;
 mod hash_cache;
 mod ir;
+mod predicted;
 mod roots;
 mod scan;
 mod session;
@@ -20,6 +22,7 @@ pub use builder::{EdgeThunk, Emit, Entry, Footprint, Scan, ThunkBuilder};
 pub use bundles::{Bundles, NamedBundle};
 pub use hash_cache::HashCache;
 pub use ir::{Bundle, BundleFile, Function, Input, Source, Thunk, ENV};
+pub use predicted::Predicted;
 pub use roots::{Roots, BUILD_ROOT, SOURCE_ROOT};
 pub use scan::edge_footprint;
 pub use session::{produced, Thunks};

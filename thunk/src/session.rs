@@ -82,6 +82,12 @@ impl Thunks {
         self.hashes.set_remote_files(files);
     }
 
+    /// Names the files `predicted` lists by its predictions, whatever the
+    /// disk holds (`-t simulate`'s cache prediction).
+    pub fn set_predicted(&self, predicted: std::sync::Arc<crate::Predicted>) {
+        self.hashes.set_predicted(predicted);
+    }
+
     /// Keeps the file hashes and the scanner's answers for the next run;
     /// losing them only costs time.
     pub fn save_caches(&self) {
