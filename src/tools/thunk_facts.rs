@@ -19,9 +19,8 @@ use ggninja_executor::Engine;
 use ggninja_graph::{BuildId, Escape, FileId, Graph, CONSOLE_POOL};
 use ggninja_store::hash::ContentHash;
 use ggninja_store::Store;
-use ggninja_thunk::{
-    produced, Entry, Predicted, Source, ThunkBuilder, Thunks, BUILD_ROOT, SOURCE_ROOT,
-};
+use ggninja_thunk::placement::{is_in_root, stays_local};
+use ggninja_thunk::{produced, Entry, Predicted, Source, ThunkBuilder, Thunks};
 
 use crate::context::App;
 
@@ -189,7 +188,7 @@ fn remote_footprints(g: &Graph, thunks: &Thunks, edges: &[BuildId]) -> Footprint
                 continue;
             };
             let thunk = t.thunk();
-            if stays_local(&thunk.function.argv) {
+            if stays_local(&thunk.function.argv).is_some() {
                 continue;
             }
             let objects = (thunk.inputs.iter())
@@ -256,20 +255,4 @@ impl Footprints {
             unknown_output_sizes: unknown,
         }
     }
-}
-
-/// Inside the build or source tree as a thunk names it: uploaded (the
-/// rest comes from the function's image).
-fn is_in_root(path: &str) -> bool {
-    [BUILD_ROOT, SOURCE_ROOT].iter().any(|r| {
-        path.strip_prefix(r)
-            .is_some_and(|rest| rest.starts_with('/'))
-    })
-}
-
-/// The remote engine's rule (remote/src/engine/mod.rs, not linked without
-/// the `remote` feature): a link whose `-rpath` names a tree runs here.
-fn stays_local(argv: &[String]) -> bool {
-    argv.iter()
-        .any(|a| a.contains("-rpath") && (a.contains(BUILD_ROOT) || a.contains(SOURCE_ROOT)))
 }

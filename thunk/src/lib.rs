@@ -6,13 +6,15 @@
 //! Data flow: `scan` (an edge's footprint) -> `builder` (inputs hashed
 //! through `hash_cache`, toolchains as `bundles`, paths through `roots`)
 //! -> `ir` (canonical JSON, hash). `session` opens and saves the caches;
-//! `predicted` stands in for outputs a build has not made yet.
+//! `predicted` stands in for outputs a build has not made yet;
+//! `placement` says which inputs travel and what must run here.
 //! Unaware of running commands, logs and stores.
 
 mod builder;
 mod bundles;
 mod hash_cache;
 mod ir;
+pub mod placement;
 mod predicted;
 mod roots;
 mod scan;

@@ -25,7 +25,8 @@ use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Placement, Task
 use ggninja_graph::{BuildId, Escape};
 use ggninja_store::hash::ContentHash;
 use ggninja_store::RemoteFiles;
-use ggninja_thunk::{EdgeThunk, Roots, Source, BUILD_ROOT, SOURCE_ROOT};
+use ggninja_thunk::placement::{is_in_root, stays_local};
+use ggninja_thunk::{EdgeThunk, Roots, Source};
 use rustc_hash::FxHashMap;
 use tokio::task::JoinHandle;
 
@@ -331,7 +332,7 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> Result<Job, Str
     let (g, b) = (cx.graph, task.edge);
     let thunk = t.thunk();
     if let Some(why) = stays_local(&thunk.function.argv) {
-        return Err(why);
+        return Err(why.to_string());
     }
     let roots = &sh.roots;
     let key = t.memo_key();
@@ -392,43 +393,4 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> Result<Job, Str
         uploads,
         remote_inputs,
     })
-}
-
-fn is_in_root(path: &str) -> bool {
-    [BUILD_ROOT, SOURCE_ROOT].iter().any(|r| {
-        path.strip_prefix(r)
-            .is_some_and(|rest| rest.starts_with('/'))
-    })
-}
-
-/// Why a command must run here although it has a thunk. A link whose
-/// `-rpath` names the build or source tree: ld looks there for the
-/// libraries its libraries need, and the function lays the trees out
-/// elsewhere, so the binary it links would differ (or not link).
-fn stays_local(argv: &[String]) -> Option<String> {
-    let rpath_into_tree = argv
-        .iter()
-        .any(|a| a.contains("-rpath") && (a.contains(BUILD_ROOT) || a.contains(SOURCE_ROOT)));
-    rpath_into_tree.then(|| "it links with an -rpath into the build tree".to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_with_an_rpath_into_the_tree_stay_local() {
-        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        assert!(stays_local(&argv("cc -o a a.o -Wl,-rpath,/ggroot/build/lib")).is_some());
-        assert!(stays_local(&argv("cc -o a a.o -Wl,-rpath,/opt/lib")).is_none());
-        assert!(stays_local(&argv("cc -c a.c -o /ggroot/build/a.o")).is_none());
-    }
-
-    #[test]
-    fn only_paths_inside_the_roots_are_uploaded() {
-        assert!(is_in_root("/ggroot/build/a.o"));
-        assert!(is_in_root("/ggroot/src/a.c"));
-        assert!(!is_in_root("/ggroot/buildx/a"));
-        assert!(!is_in_root("/usr/include/stdio.h"));
-    }
 }
