@@ -14,6 +14,8 @@
 //! does only while running: deleting intermediate files,
 //! `.DELETE_ON_ERROR`, echoing recipe lines.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -22,13 +24,14 @@ use ggninja_graph::eval::{shell_escape, PHONY_RULE};
 use ggninja_graph::{path::canonicalize, Build, FileId, Graph, Pool, Rule, ROOT_SCOPE};
 
 use super::db::{Database, Location};
+use super::environment;
 use super::expand::{Automatic, ExpandError, Expander, Message, Scope};
-use super::implicit::Search;
+use super::implicit::{Search, SecondExpansion};
 use super::invoke::Invocation;
 use super::recipe::{self, Shell};
 use super::submake::{self, SubMake};
 use super::targets::{plan, Plan, Target};
-use super::variables::{bindings, PatternVars};
+use super::variables::{bindings, file_bindings, MakefileLines, PatternVars};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
@@ -77,6 +80,9 @@ pub struct Place {
     /// a sub-make only once the prerequisites of the target whose recipe
     /// runs it are done (lz4's programs/ waits for lib/).
     pub after: Vec<FileId>,
+    /// How its environment differs from ggninja's (what its parent
+    /// exported).
+    pub env: Vec<(String, Option<String>)>,
 }
 
 /// The sub-makes read so far: their goals' files (None while in progress).
@@ -88,6 +94,8 @@ pub struct Importer<'r> {
     messages: Vec<Message>,
     read: &'r ReadMake<'r>,
     done: Done,
+    /// ggninja's environment, which commands start from.
+    current: BTreeMap<String, String>,
 }
 
 /// What a target's recipe becomes: sub-makes to wait for, then a command.
@@ -95,6 +103,9 @@ pub struct Importer<'r> {
 struct Body {
     subs: Vec<SubMake>,
     command: Option<String>,
+    /// How the recipe's environment differs from ggninja's (sub-makes
+    /// start in it; the command sets it first).
+    env: Vec<(String, Option<String>)>,
 }
 
 impl<'r> Importer<'r> {
@@ -104,6 +115,12 @@ impl<'r> Importer<'r> {
             messages: Vec::new(),
             read,
             done: HashMap::default(),
+            current: std::env::vars_os()
+                .map(|(k, v)| {
+                    let k = k.to_string_lossy().into_owned();
+                    (k, v.to_string_lossy().into_owned())
+                })
+                .collect(),
         }
     }
 
@@ -127,16 +144,32 @@ impl<'r> Importer<'r> {
         refuse_unsupported(db)?;
         let goals = goals_or_default(db, goals)?;
         let known: HashSet<String> = db.files.iter().map(|f| f.name.clone()).collect();
-        let search = Search::new(&db.rules, &known, &place.abs);
-        let plan = plan(db, &search, &goals);
-        let patterns = PatternVars::read(db, &place.abs)
+        let current = self.current.clone();
+        let mut lines = MakefileLines::new(&place.abs);
+        let patterns = PatternVars::read(db, &mut lines)
             .map_err(|e| ImportError::Unsupported(e.to_string()))?;
+        let second = Second {
+            db,
+            patterns: &patterns,
+            cwd: &place.abs,
+            failed: RefCell::default(),
+        };
+        let mut search = Search::new(&db.rules, &known, &place.abs);
+        if db.files.iter().any(|f| f.name == ".SECONDEXPANSION") {
+            search = search.with_second_expansion(&second);
+        }
+        let plan = plan(db, &search, &goals);
+        if let Some(e) = second.failed.take() {
+            return Err(e);
+        }
         self.out.notparallel(db);
         let cx = Context {
             db,
             patterns: &patterns,
             plan: &plan,
             cwd: &place.abs,
+            current: &current,
+            inherited: &place.env,
             ignore: special(db, ".IGNORE"),
             oneshell: special(db, ".ONESHELL").is_some(),
         };
@@ -146,12 +179,13 @@ impl<'r> Importer<'r> {
                 location: target.location(db),
                 reason,
             };
-            let body = body(&cx, i, &mut self.messages)?;
+            let body = body(&cx, i, &mut lines, &mut self.messages)?;
             let mut subs = Vec::new();
             if !body.subs.is_empty() {
                 let after = self.out.after(place, target);
                 for s in &body.subs {
-                    subs.extend(self.sub_make(place, s, &after).map_err(refuse)?);
+                    let sub = self.sub_make(place, s, &after, &body.env);
+                    subs.extend(sub.map_err(refuse)?);
                 }
             }
             self.out.add(target, body.command, &subs, place);
@@ -165,6 +199,7 @@ impl<'r> Importer<'r> {
         place: &Place,
         s: &SubMake,
         after: &[FileId],
+        env: &[(String, Option<String>)],
     ) -> Result<Vec<FileId>, String> {
         let abs = lexical(&place.abs.join(&s.dir));
         let mut assignments = place.assignments.clone();
@@ -192,9 +227,11 @@ impl<'r> Importer<'r> {
             dir: abs.clone(),
             makefiles: s.makefiles.clone(),
             assignments: assignments.clone(),
+            env: env.to_vec(),
         };
-        let (db, printed) =
+        let (mut db, printed) =
             (self.read)(&inv).map_err(|e| format!("its sub-make in {}: {e}", abs.display()))?;
+        super::invoke::as_if_run_for(&mut db, &s.goals);
         if !printed.is_empty() {
             self.messages
                 .push(Message::Info(printed.trim_end_matches('\n').to_string()));
@@ -205,6 +242,7 @@ impl<'r> Importer<'r> {
             abs,
             assignments,
             after: after.to_vec(),
+            env: env.to_vec(),
         };
         let files = self
             .import(&db, &sub, &s.goals)
@@ -254,12 +292,53 @@ fn refuse_unsupported(db: &Database) -> Result<(), ImportError> {
             "VPATH and vpath search paths are not supported by the importer".into(),
         ));
     }
-    if db.files.iter().any(|f| f.name == ".SECONDEXPANSION") {
-        return Err(ImportError::Unsupported(
-            ".SECONDEXPANSION is not supported by the importer".into(),
-        ));
-    }
     Ok(())
+}
+
+/// `.SECONDEXPANSION` of pattern rules' prerequisites, as make does it
+/// during the implicit search: the file's own and pattern variables, `$@`,
+/// `$*` and its explicit prerequisites as `$<`, `$^`, `$+`, `$|`. (make has
+/// already expanded explicit and static pattern rules' prerequisites a
+/// second time when it prints its database.) The first error is kept.
+struct Second<'a> {
+    db: &'a Database,
+    patterns: &'a PatternVars,
+    cwd: &'a Path,
+    failed: RefCell<Option<ImportError>>,
+}
+
+impl SecondExpansion for Second<'_> {
+    fn expand(&self, target: &str, stem: &str, text: &str) -> String {
+        let entries: Vec<_> = self.db.files.iter().filter(|f| f.name == target).collect();
+        let prereqs: Vec<String> = entries.iter().flat_map(|e| e.prereqs.clone()).collect();
+        let order_only = entries
+            .iter()
+            .flat_map(|e| e.order_only.iter())
+            .filter(|o| !prereqs.contains(o))
+            .cloned()
+            .collect();
+        let auto = Automatic {
+            target: target.to_string(),
+            prereqs,
+            order_only,
+            stem: stem.to_string(),
+        };
+        let scope = Scope {
+            globals: &self.db.variables,
+            bindings: file_bindings(self.patterns, &entries, target),
+            auto: Some(&auto),
+            cwd: self.cwd,
+        };
+        Expander::new(&scope).expand(text).unwrap_or_else(|e| {
+            let mut failed = self.failed.borrow_mut();
+            failed.get_or_insert_with(|| ImportError::Refused {
+                target: target.to_string(),
+                location: None,
+                reason: format!("the second expansion of '{text}': {}", describe(e)),
+            });
+            String::new()
+        })
+    }
 }
 
 /// What every target's recipe of one make is expanded with.
@@ -268,13 +347,21 @@ struct Context<'a> {
     patterns: &'a PatternVars,
     plan: &'a Plan<'a>,
     cwd: &'a Path,
+    current: &'a BTreeMap<String, String>,
+    /// What this make was started with beyond ggninja's environment.
+    inherited: &'a [(String, Option<String>)],
     /// `.IGNORE`'s prerequisites (empty: every target), if it is there.
     ignore: Option<HashSet<String>>,
     oneshell: bool,
 }
 
 /// Target `i`'s recipe: sub-makes and a command, either maybe absent.
-fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, ImportError> {
+fn body(
+    cx: &Context,
+    i: usize,
+    lines: &mut MakefileLines,
+    messages: &mut Vec<Message>,
+) -> Result<Body, ImportError> {
     let (db, plan, cwd) = (cx.db, cx.plan, cx.cwd);
     let target = &plan.targets[i];
     let recipes = target.recipe(db);
@@ -299,6 +386,16 @@ fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, Imp
         cwd,
     };
     let mut ex = Expander::new(&scope);
+    let env = match &db.exported {
+        None => Vec::new(),
+        Some(exported) => {
+            let keyword = &mut |name: &str, v: &_| lines.exported(name, v);
+            let env = environment::for_target(&mut ex, exported, &scope.bindings, keyword)
+                .map_err(|e| refuse(describe(e)))?;
+            environment::difference(&env, cx.current, &db.variables, cx.inherited)
+        }
+    };
+    let prefix = recipes[0].prefix;
     let raw: Vec<&String> = recipes.iter().flat_map(|r| r.lines.iter()).collect();
     // Sub-make lines first (their goals become inputs), then the rest.
     let firsts = raw.iter().take_while(|l| names_make(l)).count();
@@ -322,16 +419,16 @@ fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, Imp
         .ignore
         .as_ref()
         .is_some_and(|p| p.is_empty() || p.contains(&target.name));
-    let mut lines = Vec::new();
+    let mut recipe_lines = Vec::new();
     for line in &raw[firsts..] {
         let expanded = ex.expand(line).map_err(|e| refuse(describe(e)))?;
         // A multi-line value (a `define`) makes several recipe lines, each
         // with the `-` of the line it came from and its own.
         let outer = recipe::line(&expanded);
         for text in recipe::split_lines(&expanded) {
-            let mut line = recipe::line(text);
+            let mut line = recipe::line(&recipe::continued(text, prefix));
             line.ignore_error |= outer.ignore_error || ignore_all;
-            lines.push(line);
+            recipe_lines.push(line);
         }
     }
     let shell = Shell {
@@ -341,8 +438,11 @@ fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, Imp
             .map_err(|e| refuse(describe(e)))?,
     };
     messages.append(&mut ex.messages);
-    let command = (!lines.is_empty()).then(|| recipe::command(&lines, &shell, cx.oneshell));
-    Ok(Body { subs, command })
+    let command = (!recipe_lines.is_empty()).then(|| {
+        let command = recipe::command(&recipe_lines, &shell, cx.oneshell);
+        format!("{}{command}", environment::prefix(&env))
+    });
+    Ok(Body { subs, command, env })
 }
 
 /// The prerequisites of special target `name`, when the makefile has it.

@@ -47,6 +47,21 @@ pub fn split_lines(expanded: &str) -> Vec<&str> {
     out
 }
 
+/// A line continued with backslash-newlines loses the recipe prefix that
+/// starts each continuation, as POSIX asks (the backslash-newline stays:
+/// the shell removes it, or keeps it inside single quotes).
+pub fn continued(text: &str, prefix: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_newline = false;
+    for c in text.chars() {
+        if !(after_newline && c == prefix) {
+            out.push(c);
+        }
+        after_newline = c == '\n';
+    }
+    out
+}
+
 /// make's shell for a recipe: `SHELL` and `.SHELLFLAGS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shell {
@@ -170,6 +185,12 @@ mod tests {
             command(&lines, &sh(), false),
             "{ (\nrm x\n) || true; } && (\ntouch y # note\n)"
         );
+    }
+
+    #[test]
+    fn continuations_lose_one_recipe_prefix() {
+        assert_eq!(continued("echo 'a\\\n\t\tb'", '\t'), "echo 'a\\\n\tb'");
+        assert_eq!(continued("a\\\n>b", '>'), "a\\\nb");
     }
 
     #[test]
