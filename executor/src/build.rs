@@ -348,7 +348,7 @@ impl<'e> Builder<'e> {
     /// now newer than every input, so make would not run it.
     fn made_meanwhile(&self, edge: BuildId) -> Result<Option<i64>, String> {
         let b = self.e.graph.build(edge);
-        if !b.skip_if_made_meanwhile || self.e.config.dry_run {
+        if !b.make_rules || self.e.config.dry_run {
             return Ok(None);
         }
         let mut newest_out = 0;

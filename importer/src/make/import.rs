@@ -23,14 +23,14 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use ggninja_graph::eval::{shell_escape, PHONY_RULE};
 use ggninja_graph::{path::canonicalize, Build, FileId, Graph, Pool, Rule, ROOT_SCOPE};
 
-use super::db::{Database, Location};
+use super::db::{Database, FileEntry, Location};
 use super::environment;
 use super::expand::{Automatic, ExpandError, Expander, Message, Scope};
 use super::implicit::{Search, SecondExpansion};
 use super::invoke::Invocation;
 use super::recipe::{self, Shell};
 use super::submake::{self, SubMake};
-use super::targets::{plan, Plan, Target};
+use super::targets::{plan, Making, Plan, Target};
 use super::variables::{bindings, file_bindings, MakefileLines, PatternVars};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -419,30 +419,81 @@ fn body(
         .ignore
         .as_ref()
         .is_some_and(|p| p.is_empty() || p.contains(&target.name));
-    let mut recipe_lines = Vec::new();
-    for line in &raw[firsts..] {
-        let expanded = ex.expand(line).map_err(|e| refuse(describe(e)))?;
-        // A multi-line value (a `define`) makes several recipe lines, each
-        // with the `-` of the line it came from and its own.
-        let outer = recipe::line(&expanded);
-        for text in recipe::split_lines(&expanded) {
-            let mut line = recipe::line(&recipe::continued(text, prefix));
-            line.ignore_error |= outer.ignore_error || ignore_all;
-            recipe_lines.push(line);
-        }
-    }
     let shell = Shell {
         program: ex.variable("SHELL").map_err(|e| refuse(describe(e)))?,
         flags: ex
             .variable(".SHELLFLAGS")
             .map_err(|e| refuse(describe(e)))?,
     };
+    let command = match double_colon_rules(target) {
+        Some(rules) if firsts == 0 => {
+            let mut each = Vec::new();
+            for rule in rules {
+                let own = rule.prereqs.iter().filter(|p| **p != target.name);
+                let auto = Automatic {
+                    prereqs: own.cloned().collect(),
+                    order_only: rule.order_only.clone(),
+                    ..auto.clone()
+                };
+                let scope = Scope {
+                    auto: Some(&auto),
+                    bindings: scope.bindings.clone(),
+                    ..scope
+                };
+                let mut ex = Expander::new(&scope);
+                let lines = rule.recipe.iter().flat_map(|r| r.lines.iter());
+                let lines = expand_lines(&mut ex, lines, prefix, ignore_all)
+                    .map_err(|e| refuse(describe(e)))?;
+                messages.append(&mut ex.messages);
+                let command = recipe::command(&lines, &shell, cx.oneshell);
+                each.push((auto.prereqs.clone(), command));
+            }
+            Some(recipe::double_colon(&target.name, &each))
+        }
+        _ => {
+            let lines = expand_lines(&mut ex, raw[firsts..].iter().copied(), prefix, ignore_all)
+                .map_err(|e| refuse(describe(e)))?;
+            (!lines.is_empty()).then(|| recipe::command(&lines, &shell, cx.oneshell))
+        }
+    };
     messages.append(&mut ex.messages);
-    let command = (!recipe_lines.is_empty()).then(|| {
-        let command = recipe::command(&recipe_lines, &shell, cx.oneshell);
-        format!("{}{command}", environment::prefix(&env))
-    });
+    let command = command.map(|c| format!("{}{c}", environment::prefix(&env)));
     Ok(Body { subs, command, env })
+}
+
+/// A target's double-colon rules, when it has several: each runs on its
+/// own terms (`recipe::double_colon`).
+fn double_colon_rules<'a>(target: &Target<'a>) -> Option<Vec<&'a FileEntry>> {
+    match &target.making {
+        Making::Explicit(entries)
+            if entries.len() > 1 && entries.iter().all(|e| e.double_colon) =>
+        {
+            Some(entries.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Recipe lines expanded, cut where make cuts them, their prefixes read.
+fn expand_lines<'l>(
+    ex: &mut Expander,
+    raw: impl Iterator<Item = &'l String>,
+    prefix: char,
+    ignore_all: bool,
+) -> Result<Vec<recipe::Line>, ExpandError> {
+    let mut out = Vec::new();
+    for line in raw {
+        let expanded = ex.expand(line)?;
+        // A multi-line value (a `define`) makes several recipe lines, each
+        // with the `-` of the line it came from and its own.
+        let outer = recipe::line(&expanded);
+        for text in recipe::split_lines(&expanded) {
+            let mut line = recipe::line(&recipe::continued(text, prefix));
+            line.ignore_error |= outer.ignore_error || ignore_all;
+            out.push(line);
+        }
+    }
+    Ok(out)
 }
 
 /// The prerequisites of special target `name`, when the makefile has it.
@@ -467,6 +518,9 @@ fn names_make(raw: &str) -> bool {
 /// The graph being built.
 struct GraphOut {
     graph: Graph,
+    /// A file no build writes and none should exist: an input that makes
+    /// `.PHONY` targets' recipes run each time (ninja's `FORCE` idiom).
+    always: Option<FileId>,
     rule: usize,
     /// `.NOTPARALLEL` in any make: one recipe at a time there.
     pool: usize,
@@ -485,6 +539,7 @@ impl Default for GraphOut {
             .insert("make".to_string(), rule);
         GraphOut {
             graph,
+            always: None,
             rule,
             pool: ggninja_graph::DEFAULT_POOL,
         }
@@ -508,6 +563,23 @@ impl GraphOut {
         self.graph
             .pool_names
             .insert("notparallel".to_string(), self.pool);
+    }
+
+    /// The input that is never up to date (see `always`).
+    fn always(&mut self) -> FileId {
+        if let Some(id) = self.always {
+            return id;
+        }
+        let id = self.graph.file_id(".ggninja_make/phony");
+        self.graph.add_build(Build {
+            rule: PHONY_RULE,
+            scope: ROOT_SCOPE,
+            outs: vec![id],
+            pool: ggninja_graph::DEFAULT_POOL,
+            ..Build::default()
+        });
+        self.always = Some(id);
+        id
     }
 
     /// The file `name` names in the make at `rel`.
@@ -555,6 +627,9 @@ impl GraphOut {
         for &s in subs {
             ins.push(s);
         }
+        if target.phony && command.is_some() {
+            ins.push(self.always());
+        }
         let normal = ins.list.len();
         for p in &target.order_only {
             ins.push(self.file(p, rel));
@@ -581,7 +656,7 @@ impl GraphOut {
             implicit_outs: outs.len() - 1,
             outs,
             pool,
-            skip_if_made_meanwhile: true,
+            make_rules: true,
             ..Build::default()
         });
     }

@@ -106,6 +106,34 @@ pub fn command(lines: &[Line], shell: &Shell, oneshell: bool) -> String {
         .join(" && ")
 }
 
+/// make's double-colon rules of one target as one command: each rule runs
+/// when the target is missing or one of its own prerequisites is newer
+/// (or missing: just made), as decided before any of them runs; a rule
+/// without prerequisites always runs. `rules`: each one's prerequisites
+/// and command.
+pub fn double_colon(target: &str, rules: &[(Vec<String>, String)]) -> String {
+    let t = quote(target);
+    let mut decide = String::new();
+    let mut run = Vec::new();
+    for (i, (prereqs, command)) in rules.iter().enumerate() {
+        if prereqs.is_empty() {
+            run.push(format!("{{ {command}\n}}"));
+            continue;
+        }
+        let mut test = format!("[ ! -e {t} ]");
+        for p in prereqs.iter().map(|p| quote(p)) {
+            test.push_str(&format!(" || [ ! -e {p} ] || [ {p} -nt {t} ]"));
+        }
+        decide.push_str(&format!(
+            "ggninja_rule{i}=; if {test}; then ggninja_rule{i}=1; fi\n"
+        ));
+        run.push(format!(
+            "{{ [ -z \"$ggninja_rule{i}\" ] || {{ {command}\n}}; }}"
+        ));
+    }
+    format!("(\n{decide}{}\n)", run.join(" && "))
+}
+
 /// A line ready to join: in a subshell when it must be, `|| true` when its
 /// failure is ignored.
 fn with_error_rule(text: &str, ignore_error: bool, subshell: bool) -> String {
@@ -185,6 +213,36 @@ mod tests {
             command(&lines, &sh(), false),
             "{ (\nrm x\n) || true; } && (\ntouch y # note\n)"
         );
+    }
+
+    #[test]
+    fn double_colon_rules_run_on_their_own_prerequisites() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |f: &str| dir.path().join(f);
+        std::fs::write(at("t"), "").unwrap();
+        std::fs::write(at("old"), "").unwrap();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        let file = std::fs::File::options()
+            .write(true)
+            .open(at("old"))
+            .unwrap();
+        file.set_modified(past).unwrap();
+        let rules = [
+            (vec!["old".to_string()], "echo old >> log".to_string()),
+            (
+                vec!["missing".to_string()],
+                "echo missing >> log # made".to_string(),
+            ),
+            (Vec::new(), "echo always >> log".to_string()),
+        ];
+        let command = format!(
+            "cd {} && {}",
+            dir.path().display(),
+            double_colon("t", &rules)
+        );
+        assert_eq!(run(&command), 0, "{command}");
+        let log = std::fs::read_to_string(at("log")).unwrap();
+        assert_eq!(log, "missing\nalways\n");
     }
 
     #[test]
