@@ -282,6 +282,23 @@ unused: b.part x.dir y.dir
 }
 
 #[test]
+fn conditional_pattern_variables_and_extra_prerequisites() {
+    let makefile = "\
+G = global
+a%: A = from-a
+%b: A ?= unused
+%b: B ?= from-b
+%b: G ?= unused
+.EXTRA_PREREQS = stamp
+ab: x ; @echo '$(A) $(B) $(G) [$^]' > $@
+x stamp: ; @echo $@ > $@
+";
+    let tree = [("Makefile", makefile)];
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&["ab"]);
+}
+
+#[test]
 fn implicit_rules_builtin_chains_and_static_patterns() {
     let makefile = "\
 all: hello lib/x.o chained.c2 one.out two.out

@@ -23,7 +23,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use ggninja_graph::eval::{shell_escape, PHONY_RULE};
 use ggninja_graph::{path::canonicalize, Build, FileId, Graph, Pool, Rule, ROOT_SCOPE};
 
-use super::db::{Database, FileEntry, Location};
+use super::db::{Database, FileEntry, Flavor, Location, Variable};
 use super::environment;
 use super::expand::{Automatic, ExpandError, Expander, Message, Scope};
 use super::implicit::{Search, SecondExpansion};
@@ -373,9 +373,10 @@ fn body(
         location: target.location(db),
         reason,
     };
+    let extras = extra_prereqs(cx, target).map_err(|e| refuse(describe(e)))?;
     let auto = Automatic {
         target: target.name.clone(),
-        prereqs: target.prereqs.clone(),
+        prereqs: without(&target.prereqs, &extras),
         order_only: target.order_only.clone(),
         stem: target.stem.clone(),
     };
@@ -459,6 +460,98 @@ fn body(
     messages.append(&mut ex.messages);
     let command = command.map(|c| format!("{}{c}", environment::prefix(&env)));
     Ok(Body { subs, command, env })
+}
+
+/// `.EXTRA_PREREQS` of `target`, which make has already added to its
+/// prerequisites (after the others) and leaves out of the automatic
+/// variables: a file with target-specific variables has its own (or none),
+/// another target the global ones, which make also adds to every pattern
+/// rule; none when they would name the target itself.
+fn extra_prereqs(cx: &Context, target: &Target) -> Result<Vec<String>, ExpandError> {
+    let global = || -> Result<Vec<String>, ExpandError> {
+        let Some(var) = cx.db.variable(".EXTRA_PREREQS") else {
+            return Ok(Vec::new());
+        };
+        let scope = Scope {
+            globals: &cx.db.variables,
+            bindings: Vec::new(),
+            auto: None,
+            cwd: cx.cwd,
+        };
+        let text = Expander::new(&scope).expand(&var.value)?;
+        let text = if var.flavor == Flavor::Simple {
+            var.value.clone()
+        } else {
+            text
+        };
+        Ok(words_globbed(cx.cwd, &text))
+    };
+    let own_vars: Vec<&Variable> = target
+        .entries
+        .iter()
+        .flat_map(|e| e.vars.iter())
+        .filter(|(n, _)| n == ".EXTRA_PREREQS")
+        .map(|(_, v)| v)
+        .collect();
+    let has_vars = target.entries.iter().any(|e| !e.vars.is_empty());
+    let mut extras = if has_vars {
+        match own_vars.last() {
+            Some(var) => {
+                let scope = Scope {
+                    globals: &cx.db.variables,
+                    bindings: Vec::new(),
+                    auto: None,
+                    cwd: cx.cwd,
+                };
+                let text = match var.flavor {
+                    Flavor::Simple => var.value.clone(),
+                    _ => Expander::new(&scope).expand(&var.value)?,
+                };
+                words_globbed(cx.cwd, &text)
+            }
+            None => Vec::new(),
+        }
+    } else if target.entries.iter().any(|e| e.is_target) {
+        global()?
+    } else {
+        Vec::new()
+    };
+    if extras.contains(&target.name) {
+        extras.clear();
+    }
+    if matches!(target.making, Making::Pattern(_)) {
+        extras.extend(global()?);
+    }
+    Ok(extras)
+}
+
+/// Each word, or the files it matches when it holds glob characters.
+fn words_globbed(cwd: &Path, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in text.split_whitespace() {
+        let found = if word.contains(['*', '?', '[']) {
+            super::functions::wildcard(cwd, word)
+        } else {
+            String::new()
+        };
+        if found.is_empty() {
+            out.push(word.to_string());
+        } else {
+            out.extend(found.split(' ').map(str::to_string));
+        }
+    }
+    out
+}
+
+/// `list` less one occurrence of each of `extras`, the last ones.
+fn without(list: &[String], extras: &[String]) -> Vec<String> {
+    let mut out = list.to_vec();
+    for e in extras.iter().rev() {
+        if let Some(at) = out.iter().rposition(|p| p == e) {
+            out.remove(at);
+        }
+    }
+    out
 }
 
 /// A target's double-colon rules, when it has several: each runs on its

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::db::{Database, FileEntry, Flavor, PatternVar, Variable};
 use super::expand::{Binding, ExpandError};
@@ -21,7 +21,19 @@ use super::targets::{Plan, Target};
 
 /// Pattern-specific variables with their real operator.
 pub struct PatternVars {
-    vars: Vec<(Pattern, String, Variable)>,
+    vars: Vec<PatternVarOp>,
+    /// The global variables' names: `?=` applies only where none is.
+    globals: HashSet<String>,
+}
+
+struct PatternVarOp {
+    pattern: Pattern,
+    name: String,
+    var: Variable,
+    /// `?=`: applies unless the variable is already defined (globally or
+    /// by an earlier pattern the file matches), as make applies it when
+    /// it sets up the file's variables.
+    conditional: bool,
 }
 
 impl PatternVars {
@@ -29,7 +41,7 @@ impl PatternVars {
     pub fn read(db: &Database, lines: &mut MakefileLines) -> Result<PatternVars, ExpandError> {
         let mut vars = Vec::new();
         for pv in &db.pattern_vars {
-            let flavor = operator(pv, lines).ok_or_else(|| {
+            let (flavor, conditional) = operator(pv, lines).ok_or_else(|| {
                 ExpandError::Unsupported(format!(
                     "the pattern-specific variable '{}: {}' (its operator could not be read{})",
                     pv.pattern,
@@ -43,19 +55,31 @@ impl PatternVars {
             })?;
             let mut var = pv.var.clone();
             var.flavor = flavor;
-            vars.push((Pattern::new(&pv.pattern), pv.name.clone(), var));
+            vars.push(PatternVarOp {
+                pattern: Pattern::new(&pv.pattern),
+                name: pv.name.clone(),
+                var,
+                conditional,
+            });
         }
-        Ok(PatternVars { vars })
+        let globals = db.variables.keys().cloned().collect();
+        Ok(PatternVars { vars, globals })
     }
 
     /// The variables of patterns `name` matches, innermost first.
     fn matching<'a>(&'a self, name: &str) -> impl Iterator<Item = Binding<'a>> + 'a {
-        let hits: Vec<Binding<'a>> = self
-            .vars
-            .iter()
-            .filter(|(p, _, _)| p.matches(name))
-            .map(|(_, n, v)| Binding { name: n, var: v })
-            .collect();
+        let mut hits: Vec<Binding<'a>> = Vec::new();
+        for v in self.vars.iter().filter(|v| v.pattern.matches(name)) {
+            let defined =
+                || self.globals.contains(&v.name) || hits.iter().any(|b| b.name == v.name);
+            if v.conditional && defined() {
+                continue;
+            }
+            hits.push(Binding {
+                name: &v.name,
+                var: &v.var,
+            });
+        }
         hits.into_iter().rev()
     }
 }
@@ -100,17 +124,21 @@ impl MakefileLines {
     }
 }
 
-/// `=`, `:=`/`::=` or `+=` after `NAME` on the line the variable came from.
-fn operator(pv: &PatternVar, lines: &mut MakefileLines) -> Option<Flavor> {
+/// `=`, `?=`, `:=`/`::=`, `!=` or `+=` after `NAME` on the line the
+/// variable came from.
+fn operator(pv: &PatternVar, lines: &mut MakefileLines) -> Option<(Flavor, bool)> {
     let after_pattern = lines.after_target(&pv.var)?;
     let at = after_pattern.find(pv.name.as_str())?;
     let op = after_pattern[at + pv.name.len()..].trim_start();
     if op.starts_with("+=") {
-        Some(Flavor::Append)
-    } else if op.starts_with(":=") || op.starts_with("::=") {
-        Some(Flavor::Simple)
+        Some((Flavor::Append, false))
+    } else if op.starts_with(":=") || op.starts_with("::=") || op.starts_with("!=") {
+        // `!=`: the shell's output, as the dump printed it.
+        Some((Flavor::Simple, false))
     } else if op.starts_with('=') {
-        Some(Flavor::Recursive)
+        Some((Flavor::Recursive, false))
+    } else if op.starts_with("?=") {
+        Some((Flavor::Recursive, true))
     } else {
         None
     }
