@@ -576,7 +576,7 @@ fn expand_lines<'l>(
 ) -> Result<Vec<recipe::Line>, ExpandError> {
     let mut out = Vec::new();
     for line in raw {
-        let expanded = ex.expand(line)?;
+        let expanded = ex.expand(&recipe::join_in_references(line))?;
         // A multi-line value (a `define`) makes several recipe lines, each
         // with the `-` of the line it came from and its own.
         let outer = recipe::line(&expanded);

@@ -47,6 +47,50 @@ pub fn split_lines(expanded: &str) -> Vec<&str> {
     out
 }
 
+/// A raw recipe line with each backslash-newline inside a `$(...)` or
+/// `${...}` reference, and the blanks around it, made one space, as make
+/// does before expanding a line: functions must not see the continuations
+/// (a backslash-newline outside references reaches the shell).
+pub fn join_in_references(raw: &str) -> String {
+    let chars: Vec<char> = raw.chars().collect();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        out.push(c);
+        i += 1;
+        if c != '$' || !matches!(chars.get(i), Some('(' | '{')) {
+            continue;
+        }
+        let open = chars[i];
+        let close = if open == '(' { ')' } else { '}' };
+        out.push(open);
+        i += 1;
+        let inside = out.len();
+        let mut depth = 0usize;
+        while i < chars.len() && !(chars[i] == close && depth == 0) {
+            let continuation = chars[i] == '\\' && chars.get(i + 1) == Some(&'\n');
+            let escaped = chars[..i].iter().rev().take_while(|&&b| b == '\\').count() % 2 == 1;
+            if continuation && !escaped {
+                i += 2;
+                while matches!(chars.get(i), Some(' ' | '\t')) {
+                    i += 1;
+                }
+                while out.len() > inside && out.ends_with([' ', '\t']) {
+                    out.pop();
+                }
+                out.push(' ');
+                continue;
+            }
+            depth += usize::from(chars[i] == open);
+            depth -= usize::from(chars[i] == close);
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// A line continued with backslash-newlines loses the recipe prefix that
 /// starts each continuation, as POSIX asks (the backslash-newline stays:
 /// the shell removes it, or keeps it inside single quotes).
@@ -243,6 +287,13 @@ mod tests {
         assert_eq!(run(&command), 0, "{command}");
         let log = std::fs::read_to_string(at("log")).unwrap();
         assert_eq!(log, "missing\nalways\n");
+    }
+
+    #[test]
+    fn continuations_inside_references_become_one_space() {
+        let raw = "@$(call f,\"a \\\n            b\"); \\\n\techo ${x \\\\\ny}";
+        let want = "@$(call f,\"a b\"); \\\n\techo ${x \\\\\ny}";
+        assert_eq!(join_in_references(raw), want);
     }
 
     #[test]
