@@ -182,14 +182,16 @@ pub fn difference(
     inherited: &[(String, Option<String>)],
 ) -> Vec<(String, Option<String>)> {
     let compared = |k: &String| !IGNORED.contains(&k.as_str()) && exportable(k);
-    let from_env = |k: &String| {
-        globals
-            .get(k)
-            .is_some_and(|v| matches!(v.origin, Origin::Environment | Origin::EnvironmentOverride))
+    // Still the value make found in its environment.
+    let as_it_came = |k: &String, value: &String| {
+        globals.get(k).is_some_and(|v| {
+            matches!(v.origin, Origin::Environment | Origin::EnvironmentOverride)
+                && v.value == *value
+        })
     };
     let mut out: BTreeMap<String, Option<String>> = inherited.iter().cloned().collect();
     for (k, v) in env {
-        if compared(k) && !from_env(k) && current.get(k) != Some(v) {
+        if compared(k) && !as_it_came(k, v) && current.get(k) != Some(v) {
             out.insert(k.clone(), Some(v.clone()));
         }
     }

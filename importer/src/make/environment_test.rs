@@ -93,9 +93,9 @@ fn targets_export_their_variables_as_make_does() {
 
 #[test]
 fn commands_start_with_the_difference_from_ggninjas_environment() {
-    let globals: HashMap<String, Variable> = ["GONE", "SAME"]
+    let globals: HashMap<String, Variable> = [("GONE", ""), ("SAME", "as make saw it")]
         .iter()
-        .map(|k| (k.to_string(), var(Flavor::Simple, "", Origin::Environment)))
+        .map(|(k, v)| (k.to_string(), var(Flavor::Simple, v, Origin::Environment)))
         .collect();
     let make = env(&[("NEW", "it's"), ("SAME", "1"), ("MAKELEVEL", "1")]);
     let ours = env(&[("SAME", "1"), ("GONE", "x"), ("UNKNOWN", "y"), ("PWD", "/")]);
@@ -112,5 +112,10 @@ fn commands_start_with_the_difference_from_ggninjas_environment() {
     make.insert("SAME".into(), "as make saw it".into());
     make.insert("UP".into(), "1".into());
     let diff = difference(&make, &ours, &globals, &[up.clone()]);
-    assert_eq!(diff, vec![gone, new, up]);
+    assert_eq!(diff, vec![gone.clone(), new.clone(), up.clone()]);
+    // A target's own value of an environment variable is passed.
+    make.insert("SAME".into(), "target's".into());
+    let same = ("SAME".to_string(), Some("target's".to_string()));
+    let diff = difference(&make, &ours, &globals, &[]);
+    assert_eq!(diff, vec![gone, new, same, up]);
 }

@@ -193,7 +193,25 @@ fn through(shell: &Shell, text: &str) -> String {
     if shell.is_default() {
         return text.to_string();
     }
-    format!("{} {} {}", quote(&shell.program), shell.flags, quote(text))
+    format!(
+        "{} {} {}",
+        program(&shell.program),
+        shell.flags,
+        quote(text)
+    )
+}
+
+/// make splits `SHELL` into words (`SHELL := echo hi`), as `/bin/sh` does
+/// unquoted text; one holding what `/bin/sh` would read otherwise stays one
+/// word.
+fn program(shell: &str) -> String {
+    if shell.contains([
+        ';', '&', '|', '<', '>', '(', ')', '$', '`', '\\', '*', '?', '[', '#',
+    ]) {
+        quote(shell)
+    } else {
+        shell.to_string()
+    }
 }
 
 fn quote(s: &str) -> String {
