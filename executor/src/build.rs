@@ -448,6 +448,9 @@ impl<'e> Builder<'e> {
     /// before the command runs, of its depfile.
     fn make_dirs(&mut self, edge: BuildId) -> Result<(), String> {
         let g = &self.e.graph;
+        if g.build(edge).make_rules {
+            return Ok(()); // make makes none: a recipe needing one makes it
+        }
         for &o in &g.build(edge).outs {
             make_dir_of(&mut self.made_dirs, g.path(o))?;
         }

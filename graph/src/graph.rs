@@ -76,9 +76,10 @@ pub struct Build {
     pub generated_by_dep_loader: bool,
     /// A build imported from make, judged as make judges it: an output
     /// the log has no entry for (make made it, or nothing logged yet) is
-    /// up to date when newer than its inputs; and a build whose outputs
+    /// up to date when newer than its inputs; a build whose outputs
     /// another build wrote, up to date, after the scan does not run (make
-    /// decides each target just before making it; ninja decides all first).
+    /// decides each target just before making it; ninja decides all first);
+    /// and no directory is made for its outputs.
     pub make_rules: bool,
 }
 

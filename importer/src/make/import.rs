@@ -153,6 +153,7 @@ impl<'r> Importer<'r> {
             patterns: &patterns,
             cwd: &place.abs,
             failed: RefCell::default(),
+            messages: RefCell::default(),
         };
         let mut search = Search::new(&db.rules, &known, &place.abs);
         if db.files.iter().any(|f| f.name == ".SECONDEXPANSION") {
@@ -162,6 +163,7 @@ impl<'r> Importer<'r> {
         if let Some(e) = second.failed.take() {
             return Err(e);
         }
+        self.messages.append(&mut second.messages.borrow_mut());
         self.out.notparallel(db);
         let cx = Context {
             db,
@@ -305,6 +307,8 @@ struct Second<'a> {
     patterns: &'a PatternVars,
     cwd: &'a Path,
     failed: RefCell<Option<ImportError>>,
+    /// What `$(info)` and `$(warning)` printed meanwhile.
+    messages: RefCell<Vec<Message>>,
 }
 
 impl SecondExpansion for Second<'_> {
@@ -329,7 +333,10 @@ impl SecondExpansion for Second<'_> {
             auto: Some(&auto),
             cwd: self.cwd,
         };
-        Expander::new(&scope).expand(text).unwrap_or_else(|e| {
+        let mut ex = Expander::new(&scope);
+        let expanded = ex.expand(text);
+        self.messages.borrow_mut().append(&mut ex.messages);
+        expanded.unwrap_or_else(|e| {
             let mut failed = self.failed.borrow_mut();
             failed.get_or_insert_with(|| ImportError::Refused {
                 target: target.to_string(),
