@@ -150,6 +150,7 @@ impl<'r> Importer<'r> {
             .map_err(|e| ImportError::Unsupported(e.to_string()))?;
         let second = Second {
             db,
+            entries: entries_by_name(db),
             patterns: &patterns,
             cwd: &place.abs,
             failed: RefCell::default(),
@@ -304,6 +305,7 @@ fn refuse_unsupported(db: &Database) -> Result<(), ImportError> {
 /// second time when it prints its database.) The first error is kept.
 struct Second<'a> {
     db: &'a Database,
+    entries: HashMap<&'a str, Vec<&'a FileEntry>>,
     patterns: &'a PatternVars,
     cwd: &'a Path,
     failed: RefCell<Option<ImportError>>,
@@ -311,9 +313,18 @@ struct Second<'a> {
     messages: RefCell<Vec<Message>>,
 }
 
+/// The database's `# Files` entries of each name.
+fn entries_by_name(db: &Database) -> HashMap<&str, Vec<&FileEntry>> {
+    let mut out: HashMap<&str, Vec<&FileEntry>> = HashMap::default();
+    for f in &db.files {
+        out.entry(f.name.as_str()).or_default().push(f);
+    }
+    out
+}
+
 impl SecondExpansion for Second<'_> {
     fn expand(&self, target: &str, stem: &str, text: &str) -> String {
-        let entries: Vec<_> = self.db.files.iter().filter(|f| f.name == target).collect();
+        let entries = self.entries.get(target).cloned().unwrap_or_default();
         let prereqs: Vec<String> = entries.iter().flat_map(|e| e.prereqs.clone()).collect();
         let order_only = entries
             .iter()
