@@ -37,6 +37,7 @@ pub fn source(cli: &Cli) -> Option<(Source, Vec<String>)> {
                 .into_iter()
                 .collect(),
             assignments,
+            env: Vec::new(),
         }),
     };
     Some((source, goals))

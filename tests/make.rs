@@ -230,6 +230,75 @@ sp%.o: CFLAGS += -DSP
 }
 
 #[test]
+fn exported_variables_reach_recipes_and_sub_makes() {
+    let makefile = "\
+FOO = foo
+export BAR = bar-$(FOO)
+unexport HOME
+LATER = $@
+export LATER
+all: one sub
+one: export OWN = own
+one: FOO = target
+one:
+\t@echo \"$$BAR $$OWN $$LATER [$$HOME]\" > $@
+sub:
+\t$(MAKE) -C dir
+.PHONY: all sub
+";
+    let sub = "all:\n\t@echo \"$$BAR [$$OWN]\" > out\n";
+    let tree = [("Makefile", makefile), ("dir/Makefile", sub)];
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&[]);
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&["FOO=cli"]);
+}
+
+#[test]
+fn second_expansion_double_colon_rules_and_phony_targets() {
+    let makefile = "\
+.SECONDEXPANSION:
+all: x.out y.out log clean
+PARTS_x = a b
+%.out: $$(addsuffix .part,$$(PARTS_$$*)) | $$*.dir
+\t@echo '$@ from $^ after $|' > $@
+%.part: ; @echo $@ > $@
+%.dir: ; @echo $@ > $@
+log:: a.part ; @echo 'a $^' >> $@
+log:: old.in ; @echo 'old $^' >> $@
+clean: ; @echo cleaned >> clean
+.PHONY: all clean
+# Named here, so not intermediate files (make would delete them).
+unused: b.part x.dir y.dir
+";
+    let tree = [
+        ("Makefile", makefile),
+        ("old.in", ""),
+        ("log", "before\n"),
+        ("clean", ""),
+    ];
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&[]);
+}
+
+#[test]
+fn conditional_pattern_variables_and_extra_prerequisites() {
+    let makefile = "\
+G = global
+a%: A = from-a
+%b: A ?= unused
+%b: B ?= from-b
+%b: G ?= unused
+.EXTRA_PREREQS = stamp
+ab: x ; @echo '$(A) $(B) $(G) [$^]' > $@
+x stamp: ; @echo $@ > $@
+";
+    let tree = [("Makefile", makefile)];
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&["ab"]);
+}
+
+#[test]
 fn implicit_rules_builtin_chains_and_static_patterns() {
     let makefile = "\
 all: hello lib/x.o chained.c2 one.out two.out

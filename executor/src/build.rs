@@ -348,7 +348,7 @@ impl<'e> Builder<'e> {
     /// now newer than every input, so make would not run it.
     fn made_meanwhile(&self, edge: BuildId) -> Result<Option<i64>, String> {
         let b = self.e.graph.build(edge);
-        if !b.skip_if_made_meanwhile || self.e.config.dry_run {
+        if !b.make_rules || self.e.config.dry_run {
             return Ok(None);
         }
         let mut newest_out = 0;
@@ -448,6 +448,9 @@ impl<'e> Builder<'e> {
     /// before the command runs, of its depfile.
     fn make_dirs(&mut self, edge: BuildId) -> Result<(), String> {
         let g = &self.e.graph;
+        if g.build(edge).make_rules {
+            return Ok(()); // make makes none: a recipe needing one makes it
+        }
         for &o in &g.build(edge).outs {
             make_dir_of(&mut self.made_dirs, g.path(o))?;
         }

@@ -292,7 +292,8 @@ impl Engine {
                     return true;
                 }
             }
-            None if !generator => {
+            // make judges by mtimes alone, checked above.
+            None if !generator && !self.graph.build(edge).make_rules => {
                 self.record(output, |e| {
                     format!("command line not found in log for {}", path(e))
                 });

@@ -74,10 +74,13 @@ pub struct Build {
     pub pool: PoolId,
     pub dyndep: Option<FileId>,
     pub generated_by_dep_loader: bool,
-    /// make's rule, for builds imported from make: a build whose outputs
+    /// A build imported from make, judged as make judges it: an output
+    /// the log has no entry for (make made it, or nothing logged yet) is
+    /// up to date when newer than its inputs; a build whose outputs
     /// another build wrote, up to date, after the scan does not run (make
-    /// decides each target just before making it; ninja decides all first).
-    pub skip_if_made_meanwhile: bool,
+    /// decides each target just before making it; ninja decides all first);
+    /// and no directory is made for its outputs.
+    pub make_rules: bool,
 }
 
 impl Build {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::db::Database;
 use super::invoke::{Dump, Invocation};
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
@@ -42,6 +42,7 @@ struct Key {
     program: Option<String>,
     makefiles: Vec<String>,
     assignments: Vec<String>,
+    env: Vec<(String, Option<String>)>,
 }
 
 impl Key {
@@ -51,6 +52,7 @@ impl Key {
             program: inv.program.clone(),
             makefiles: inv.makefiles.clone(),
             assignments: inv.assignments.clone(),
+            env: inv.env.clone(),
         }
     }
 
@@ -64,6 +66,7 @@ impl Key {
         self.program.hash(&mut h);
         self.makefiles.hash(&mut h);
         self.assignments.hash(&mut h);
+        self.env.hash(&mut h);
         format!("{:016x}.json", h.finish())
     }
 }

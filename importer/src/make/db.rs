@@ -76,6 +76,8 @@ pub struct Recipe {
     pub lines: Vec<String>,
     /// `None` for make's built-in rules.
     pub from: Option<Location>,
+    /// The recipe prefix it was read with (`.RECIPEPREFIX`, a tab).
+    pub prefix: char,
 }
 
 /// `%.o: %.c` and friends, in the order make tries them.
@@ -148,6 +150,10 @@ pub struct Database {
     /// double-colon rules of one target stay together, in makefile order.
     pub files: Vec<FileEntry>,
     pub search: SearchPaths,
+    /// The environment make gave the import goal's recipe: not part of
+    /// the database, printed before it (`environment.rs`); None for a
+    /// saved dump.
+    pub exported: Option<super::environment::Exported>,
 }
 
 impl Database {

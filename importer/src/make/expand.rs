@@ -178,7 +178,12 @@ impl<'s, 'a> Expander<'s, 'a> {
             .iter()
             .position(|b| b.name == name);
         let Some(i) = found.map(|i| i + from) else {
+            if name == ".VARIABLES" {
+                return Ok(self.variable_names());
+            }
             return match self.scope.globals.get(name) {
+                // A private global is the makefile's own: no target sees it.
+                Some(var) if var.private && self.scope.auto.is_some() => Ok(String::new()),
                 Some(var) => self.value_of(name, var),
                 None => Ok(String::new()),
             };
@@ -194,6 +199,14 @@ impl<'s, 'a> Expander<'s, 'a> {
         }
         base.push_str(&own);
         Ok(base)
+    }
+
+    /// `$(.VARIABLES)`: every global variable's name (sorted: make lists
+    /// them in its hash table's order).
+    fn variable_names(&self) -> String {
+        let mut names: Vec<&str> = self.scope.globals.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.join(" ")
     }
 
     fn value_of(&mut self, name: &str, var: &Variable) -> Result<String, ExpandError> {

@@ -82,3 +82,27 @@ fn loops_unterminated_references_and_newer_prerequisites_are_errors() {
         Err(ExpandError::Error("stop".into()))
     );
 }
+
+#[test]
+fn private_globals_stay_hidden_from_targets_and_variables_lists_names() {
+    let mut g = globals(&[
+        ("F", Flavor::Recursive, "g"),
+        (".VARIABLES", Flavor::Simple, ""),
+    ]);
+    g.get_mut("F").unwrap().private = true;
+    let auto = Automatic::default();
+    let mut scope = Scope {
+        globals: &g,
+        bindings: Vec::new(),
+        auto: Some(&auto),
+        cwd: Path::new("/"),
+    };
+    assert_eq!(Expander::new(&scope).expand("[$(F)]").unwrap(), "[]");
+    assert_eq!(
+        Expander::new(&scope).expand("$(.VARIABLES)").unwrap(),
+        ".VARIABLES F"
+    );
+    // Outside a target (make reading the makefile) it is seen.
+    scope.auto = None;
+    assert_eq!(Expander::new(&scope).expand("[$(F)]").unwrap(), "[g]");
+}

@@ -252,7 +252,7 @@ fn join(a: &str, b: &str) -> String {
 
 /// Each word globbed from `cwd` (absolute), results sorted per word (make
 /// 4.3) and relative where the word was.
-fn wildcard(cwd: &Path, text: &str) -> String {
+pub(super) fn wildcard(cwd: &Path, text: &str) -> String {
     let mut out = Vec::new();
     for word in text.split_whitespace() {
         let Some(pattern) = cwd.join(word).to_str().map(str::to_string) else {

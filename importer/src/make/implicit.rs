@@ -9,8 +9,10 @@
 //! when each prerequisite is named for the target, known to make, or exists,
 //! and on a second pass when a missing one can itself be made by a rule (an
 //! intermediate file; a rule never twice in one chain, terminal rules never
-//! in the middle). Ignores `vpath` (the importer refuses search paths) and
-//! secondary expansion.
+//! in the middle). Under `.SECONDEXPANSION`, a prerequisite holding `$` is
+//! expanded again for the file (`SecondExpansion`), word by word, its `%`
+//! standing for `$*`, as make does. Ignores `vpath` (the importer refuses
+//! search paths).
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -35,8 +37,16 @@ pub struct Found {
     pub intermediates: Vec<(String, Found)>,
 }
 
+/// `.SECONDEXPANSION` of a pattern rule's prerequisite: the text (its `%`
+/// already `$*`) expanded for the target, with its stem and its explicit
+/// prerequisites as the automatic variables.
+pub trait SecondExpansion {
+    fn expand(&self, target: &str, stem: &str, text: &str) -> String;
+}
+
 /// The search over one database's rules.
 pub struct Search<'a> {
+    second: Option<&'a dyn SecondExpansion>,
     rules: &'a [PatternRule],
     targets: Vec<Vec<Pattern>>,
     /// Every file make knows by name ("ought to exist").
@@ -67,6 +77,7 @@ impl<'a> Search<'a> {
             .map(|r| r.targets.iter().map(|t| Pattern::new(t)).collect())
             .collect();
         Search {
+            second: None,
             rules,
             targets,
             known,
@@ -74,6 +85,12 @@ impl<'a> Search<'a> {
             dirs: RefCell::default(),
             impossible: RefCell::default(),
         }
+    }
+
+    /// Under `.SECONDEXPANSION`: prerequisites holding `$` are expanded.
+    pub fn with_second_expansion(mut self, second: &'a dyn SecondExpansion) -> Self {
+        self.second = Some(second);
+        self
     }
 
     /// The rule that makes `name`; `explicit` are its own prerequisites.
@@ -97,7 +114,7 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 in_use[t.rule] = true;
-                let found = self.apply(t, explicit, intermediate_ok, depth, in_use);
+                let found = self.apply(name, t, explicit, intermediate_ok, depth, in_use);
                 in_use[t.rule] = false;
                 if found.is_some() {
                     return found;
@@ -162,13 +179,13 @@ impl<'a> Search<'a> {
     /// can it be made?
     fn apply(
         &self,
+        name: &str,
         t: &Try,
         explicit: &[String],
         intermediate_ok: bool,
         depth: u32,
         in_use: &mut Vec<bool>,
     ) -> Option<Found> {
-        let rule = &self.rules[t.rule];
         let mut found = Found {
             rule: t.rule,
             stem: format!("{}{}", t.dir, t.stem),
@@ -177,9 +194,7 @@ impl<'a> Search<'a> {
             also_makes: self.also_makes(t),
             intermediates: Vec::new(),
         };
-        let named = |p: &String, order_only| (self.prereq(p, t), order_only);
-        let wanted = rule.prereqs.iter().map(|p| named(p, false));
-        for (prereq, order_only) in wanted.chain(rule.order_only.iter().map(|p| named(p, true))) {
+        for (prereq, order_only) in self.prereqs(name, t) {
             let ok =
                 explicit.contains(&prereq) || self.known.contains(&prereq) || self.exists(&prereq);
             if !ok {
@@ -202,6 +217,74 @@ impl<'a> Search<'a> {
             }
         }
         Some(found)
+    }
+
+    /// The rule's prerequisites for the file, each with whether it is
+    /// order-only.
+    fn prereqs(&self, name: &str, t: &Try) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        for (word, order_only) in self.expanded_prereqs(name, t) {
+            for w in self.glob(&word) {
+                out.push((w, order_only));
+            }
+        }
+        out
+    }
+
+    /// A prerequisite with glob characters names the files it matches
+    /// (itself when none does), as make's parsing of rule lines gives.
+    fn glob(&self, word: &str) -> Vec<String> {
+        if !word.contains(['*', '?', '[']) {
+            return vec![word.to_string()];
+        }
+        let found = super::functions::wildcard(self.cwd, word);
+        if found.is_empty() {
+            return vec![word.to_string()];
+        }
+        found.split(' ').map(str::to_string).collect()
+    }
+
+    /// The prerequisites with the stem put in, expanded a second time when
+    /// they must be.
+    fn expanded_prereqs(&self, name: &str, t: &Try) -> Vec<(String, bool)> {
+        let rule = &self.rules[t.rule];
+        let second = self.second.filter(|_| {
+            rule.prereqs
+                .iter()
+                .chain(&rule.order_only)
+                .any(|p| p.contains('$'))
+        });
+        let Some(second) = second else {
+            let named = |p: &String, order_only| (self.prereq(p, t), order_only);
+            let wanted = rule.prereqs.iter().map(|p| named(p, false));
+            return wanted
+                .chain(rule.order_only.iter().map(|p| named(p, true)))
+                .collect();
+        };
+        let stem = format!("{}{}", t.dir, t.stem);
+        let mut out = Vec::new();
+        for (list, mut order_only) in [(&rule.prereqs, false), (&rule.order_only, true)] {
+            // The dump prints each prerequisite as written: `$(f a,b)` has
+            // blanks, so words are cut again, `$(...)` kept whole.
+            for word in make_words(&list.join(" ")) {
+                if !word.contains('$') {
+                    out.push((self.prereq(&word, t), order_only));
+                    continue;
+                }
+                let add_dir = !t.dir.is_empty() && word.contains('%');
+                let with_stem = fill_with_stem_variable(&word, add_dir);
+                let expanded = second.expand(name, &stem, &with_stem);
+                // A `|` in the result starts the order-only ones.
+                for (i, part) in expanded.split('|').enumerate() {
+                    order_only |= i > 0;
+                    for w in part.split_whitespace() {
+                        let dir = if add_dir { t.dir.as_str() } else { "" };
+                        out.push((format!("{dir}{w}"), order_only));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// A prerequisite pattern with the stem (and set-aside directory) put in.
@@ -237,6 +320,46 @@ impl<'a> Search<'a> {
             .or_insert_with(|| list(&self.cwd.join(dir)));
         entries.as_ref().is_some_and(|e| e.contains(name))
     }
+}
+
+/// Words separated by blanks, a `$(...)`/`${...}` reference kept whole
+/// (make's `get_next_word`).
+fn make_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' if depth == 0 => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            '$' if matches!(chars.peek(), Some('(' | '{')) => {
+                word.push(c);
+                word.push(chars.next().unwrap_or('('));
+                depth += 1;
+                continue;
+            }
+            '(' | '{' if depth > 0 => depth += 1,
+            ')' | '}' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        word.push(c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// The first `%` as `$*` (or `$(*F)` when the file's directory was set
+/// aside), so that the stem is not expanded again.
+fn fill_with_stem_variable(word: &str, set_aside: bool) -> String {
+    let stem = if set_aside { "$(*F)" } else { "$*" };
+    word.replacen('%', stem, 1)
 }
 
 /// A directory's entry names, None when it cannot be read.

@@ -56,3 +56,52 @@ fn directories_set_aside_chains_and_match_anything_rules() {
     let found = search.find("p.tab.h", &[]).unwrap();
     assert_eq!(found.also_makes, ["p.tab.c"]);
 }
+
+/// Stands for make's expansion: `$*`, `$(*F)` and `$@` only, and records
+/// what it was asked.
+struct Fake(std::cell::RefCell<Vec<String>>);
+
+impl SecondExpansion for Fake {
+    fn expand(&self, target: &str, stem: &str, text: &str) -> String {
+        self.0.borrow_mut().push(text.to_string());
+        let file = stem.rsplit('/').next().unwrap_or(stem);
+        text.replace("$(*F)", file)
+            .replace("$*", stem)
+            .replace("$@", target)
+            .replace("$(addsuffix .h,", "")
+            .replace(")", ".h")
+    }
+}
+
+#[test]
+fn second_expansion_cuts_words_whole_and_keeps_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    for f in ["src/a.c", "src/a.h", "src/a.o.dep", "a.t1", "a.t2"] {
+        std::fs::write(dir.path().join(f), "").unwrap();
+    }
+    // As the dump prints `%.o: %.c $(addsuffix .h,$*) $@.dep|x`.
+    let rules = vec![
+        rule(
+            &["%.o"],
+            &["%.c", "$(addsuffix", ".h,$*)", "$@.dep|x"],
+            false,
+            true,
+        ),
+        rule(&["%.four"], &["%.t*"], false, true),
+    ];
+    let known: HashSet<String> = ["x".to_string()].into_iter().collect();
+    let fake = Fake(Default::default());
+    let search = Search::new(&rules, &known, dir.path()).with_second_expansion(&fake);
+    let found = search.find("src/a.o", &[]).unwrap();
+    // `%` became `$(*F)` and got its directory back; `$*` has it.
+    assert_eq!(found.prereqs, ["src/a.c", "src/a.h", "src/a.o.dep"]);
+    assert_eq!(found.order_only, ["x"]);
+    let asked = fake.0.borrow().clone();
+    assert_eq!(asked, ["$(addsuffix .h,$*)", "$@.dep|x"]);
+    // Globs in prerequisites name what they match.
+    assert_eq!(
+        search.find("a.four", &[]).unwrap().prereqs,
+        ["a.t1", "a.t2"]
+    );
+}

@@ -14,6 +14,8 @@
 //! does only while running: deleting intermediate files,
 //! `.DELETE_ON_ERROR`, echoing recipe lines.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -21,14 +23,15 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use ggninja_graph::eval::{shell_escape, PHONY_RULE};
 use ggninja_graph::{path::canonicalize, Build, FileId, Graph, Pool, Rule, ROOT_SCOPE};
 
-use super::db::{Database, Location};
+use super::db::{Database, FileEntry, Flavor, Location, Variable};
+use super::environment;
 use super::expand::{Automatic, ExpandError, Expander, Message, Scope};
-use super::implicit::Search;
+use super::implicit::{Search, SecondExpansion};
 use super::invoke::Invocation;
 use super::recipe::{self, Shell};
 use super::submake::{self, SubMake};
-use super::targets::{plan, Plan, Target};
-use super::variables::{bindings, PatternVars};
+use super::targets::{plan, Making, Plan, Target};
+use super::variables::{bindings, file_bindings, MakefileLines, PatternVars};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
@@ -77,6 +80,9 @@ pub struct Place {
     /// a sub-make only once the prerequisites of the target whose recipe
     /// runs it are done (lz4's programs/ waits for lib/).
     pub after: Vec<FileId>,
+    /// How its environment differs from ggninja's (what its parent
+    /// exported).
+    pub env: Vec<(String, Option<String>)>,
 }
 
 /// The sub-makes read so far: their goals' files (None while in progress).
@@ -88,6 +94,8 @@ pub struct Importer<'r> {
     messages: Vec<Message>,
     read: &'r ReadMake<'r>,
     done: Done,
+    /// ggninja's environment, which commands start from.
+    current: BTreeMap<String, String>,
 }
 
 /// What a target's recipe becomes: sub-makes to wait for, then a command.
@@ -95,6 +103,9 @@ pub struct Importer<'r> {
 struct Body {
     subs: Vec<SubMake>,
     command: Option<String>,
+    /// How the recipe's environment differs from ggninja's (sub-makes
+    /// start in it; the command sets it first).
+    env: Vec<(String, Option<String>)>,
 }
 
 impl<'r> Importer<'r> {
@@ -104,6 +115,12 @@ impl<'r> Importer<'r> {
             messages: Vec::new(),
             read,
             done: HashMap::default(),
+            current: std::env::vars_os()
+                .map(|(k, v)| {
+                    let k = k.to_string_lossy().into_owned();
+                    (k, v.to_string_lossy().into_owned())
+                })
+                .collect(),
         }
     }
 
@@ -127,16 +144,35 @@ impl<'r> Importer<'r> {
         refuse_unsupported(db)?;
         let goals = goals_or_default(db, goals)?;
         let known: HashSet<String> = db.files.iter().map(|f| f.name.clone()).collect();
-        let search = Search::new(&db.rules, &known, &place.abs);
-        let plan = plan(db, &search, &goals);
-        let patterns = PatternVars::read(db, &place.abs)
+        let current = self.current.clone();
+        let mut lines = MakefileLines::new(&place.abs);
+        let patterns = PatternVars::read(db, &mut lines)
             .map_err(|e| ImportError::Unsupported(e.to_string()))?;
+        let second = Second {
+            db,
+            entries: entries_by_name(db),
+            patterns: &patterns,
+            cwd: &place.abs,
+            failed: RefCell::default(),
+            messages: RefCell::default(),
+        };
+        let mut search = Search::new(&db.rules, &known, &place.abs);
+        if db.files.iter().any(|f| f.name == ".SECONDEXPANSION") {
+            search = search.with_second_expansion(&second);
+        }
+        let plan = plan(db, &search, &goals);
+        if let Some(e) = second.failed.take() {
+            return Err(e);
+        }
+        self.messages.append(&mut second.messages.borrow_mut());
         self.out.notparallel(db);
         let cx = Context {
             db,
             patterns: &patterns,
             plan: &plan,
             cwd: &place.abs,
+            current: &current,
+            inherited: &place.env,
             ignore: special(db, ".IGNORE"),
             oneshell: special(db, ".ONESHELL").is_some(),
         };
@@ -146,12 +182,13 @@ impl<'r> Importer<'r> {
                 location: target.location(db),
                 reason,
             };
-            let body = body(&cx, i, &mut self.messages)?;
+            let body = body(&cx, i, &mut lines, &mut self.messages)?;
             let mut subs = Vec::new();
             if !body.subs.is_empty() {
                 let after = self.out.after(place, target);
                 for s in &body.subs {
-                    subs.extend(self.sub_make(place, s, &after).map_err(refuse)?);
+                    let sub = self.sub_make(place, s, &after, &body.env);
+                    subs.extend(sub.map_err(refuse)?);
                 }
             }
             self.out.add(target, body.command, &subs, place);
@@ -165,6 +202,7 @@ impl<'r> Importer<'r> {
         place: &Place,
         s: &SubMake,
         after: &[FileId],
+        env: &[(String, Option<String>)],
     ) -> Result<Vec<FileId>, String> {
         let abs = lexical(&place.abs.join(&s.dir));
         let mut assignments = place.assignments.clone();
@@ -192,9 +230,11 @@ impl<'r> Importer<'r> {
             dir: abs.clone(),
             makefiles: s.makefiles.clone(),
             assignments: assignments.clone(),
+            env: env.to_vec(),
         };
-        let (db, printed) =
+        let (mut db, printed) =
             (self.read)(&inv).map_err(|e| format!("its sub-make in {}: {e}", abs.display()))?;
+        super::invoke::as_if_run_for(&mut db, &s.goals);
         if !printed.is_empty() {
             self.messages
                 .push(Message::Info(printed.trim_end_matches('\n').to_string()));
@@ -205,6 +245,7 @@ impl<'r> Importer<'r> {
             abs,
             assignments,
             after: after.to_vec(),
+            env: env.to_vec(),
         };
         let files = self
             .import(&db, &sub, &s.goals)
@@ -254,12 +295,68 @@ fn refuse_unsupported(db: &Database) -> Result<(), ImportError> {
             "VPATH and vpath search paths are not supported by the importer".into(),
         ));
     }
-    if db.files.iter().any(|f| f.name == ".SECONDEXPANSION") {
-        return Err(ImportError::Unsupported(
-            ".SECONDEXPANSION is not supported by the importer".into(),
-        ));
-    }
     Ok(())
+}
+
+/// `.SECONDEXPANSION` of pattern rules' prerequisites, as make does it
+/// during the implicit search: the file's own and pattern variables, `$@`,
+/// `$*` and its explicit prerequisites as `$<`, `$^`, `$+`, `$|`. (make has
+/// already expanded explicit and static pattern rules' prerequisites a
+/// second time when it prints its database.) The first error is kept.
+struct Second<'a> {
+    db: &'a Database,
+    entries: HashMap<&'a str, Vec<&'a FileEntry>>,
+    patterns: &'a PatternVars,
+    cwd: &'a Path,
+    failed: RefCell<Option<ImportError>>,
+    /// What `$(info)` and `$(warning)` printed meanwhile.
+    messages: RefCell<Vec<Message>>,
+}
+
+/// The database's `# Files` entries of each name.
+fn entries_by_name(db: &Database) -> HashMap<&str, Vec<&FileEntry>> {
+    let mut out: HashMap<&str, Vec<&FileEntry>> = HashMap::default();
+    for f in &db.files {
+        out.entry(f.name.as_str()).or_default().push(f);
+    }
+    out
+}
+
+impl SecondExpansion for Second<'_> {
+    fn expand(&self, target: &str, stem: &str, text: &str) -> String {
+        let entries = self.entries.get(target).cloned().unwrap_or_default();
+        let prereqs: Vec<String> = entries.iter().flat_map(|e| e.prereqs.clone()).collect();
+        let order_only = entries
+            .iter()
+            .flat_map(|e| e.order_only.iter())
+            .filter(|o| !prereqs.contains(o))
+            .cloned()
+            .collect();
+        let auto = Automatic {
+            target: target.to_string(),
+            prereqs,
+            order_only,
+            stem: stem.to_string(),
+        };
+        let scope = Scope {
+            globals: &self.db.variables,
+            bindings: file_bindings(self.patterns, &entries, target),
+            auto: Some(&auto),
+            cwd: self.cwd,
+        };
+        let mut ex = Expander::new(&scope);
+        let expanded = ex.expand(text);
+        self.messages.borrow_mut().append(&mut ex.messages);
+        expanded.unwrap_or_else(|e| {
+            let mut failed = self.failed.borrow_mut();
+            failed.get_or_insert_with(|| ImportError::Refused {
+                target: target.to_string(),
+                location: None,
+                reason: format!("the second expansion of '{text}': {}", describe(e)),
+            });
+            String::new()
+        })
+    }
 }
 
 /// What every target's recipe of one make is expanded with.
@@ -268,13 +365,21 @@ struct Context<'a> {
     patterns: &'a PatternVars,
     plan: &'a Plan<'a>,
     cwd: &'a Path,
+    current: &'a BTreeMap<String, String>,
+    /// What this make was started with beyond ggninja's environment.
+    inherited: &'a [(String, Option<String>)],
     /// `.IGNORE`'s prerequisites (empty: every target), if it is there.
     ignore: Option<HashSet<String>>,
     oneshell: bool,
 }
 
 /// Target `i`'s recipe: sub-makes and a command, either maybe absent.
-fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, ImportError> {
+fn body(
+    cx: &Context,
+    i: usize,
+    lines: &mut MakefileLines,
+    messages: &mut Vec<Message>,
+) -> Result<Body, ImportError> {
     let (db, plan, cwd) = (cx.db, cx.plan, cx.cwd);
     let target = &plan.targets[i];
     let recipes = target.recipe(db);
@@ -286,9 +391,10 @@ fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, Imp
         location: target.location(db),
         reason,
     };
+    let extras = extra_prereqs(cx, target).map_err(|e| refuse(describe(e)))?;
     let auto = Automatic {
         target: target.name.clone(),
-        prereqs: target.prereqs.clone(),
+        prereqs: without(&target.prereqs, &extras),
         order_only: target.order_only.clone(),
         stem: target.stem.clone(),
     };
@@ -299,6 +405,16 @@ fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, Imp
         cwd,
     };
     let mut ex = Expander::new(&scope);
+    let env = match &db.exported {
+        None => Vec::new(),
+        Some(exported) => {
+            let keyword = &mut |name: &str, v: &_| lines.exported(name, v);
+            let env = environment::for_target(&mut ex, exported, &scope.bindings, keyword)
+                .map_err(|e| refuse(describe(e)))?;
+            environment::difference(&env, cx.current, &db.variables, cx.inherited)
+        }
+    };
+    let prefix = recipes[0].prefix;
     let raw: Vec<&String> = recipes.iter().flat_map(|r| r.lines.iter()).collect();
     // Sub-make lines first (their goals become inputs), then the rest.
     let firsts = raw.iter().take_while(|l| names_make(l)).count();
@@ -322,27 +438,173 @@ fn body(cx: &Context, i: usize, messages: &mut Vec<Message>) -> Result<Body, Imp
         .ignore
         .as_ref()
         .is_some_and(|p| p.is_empty() || p.contains(&target.name));
-    let mut lines = Vec::new();
-    for line in &raw[firsts..] {
-        let expanded = ex.expand(line).map_err(|e| refuse(describe(e)))?;
-        // A multi-line value (a `define`) makes several recipe lines, each
-        // with the `-` of the line it came from and its own.
-        let outer = recipe::line(&expanded);
-        for text in recipe::split_lines(&expanded) {
-            let mut line = recipe::line(text);
-            line.ignore_error |= outer.ignore_error || ignore_all;
-            lines.push(line);
-        }
-    }
     let shell = Shell {
         program: ex.variable("SHELL").map_err(|e| refuse(describe(e)))?,
         flags: ex
             .variable(".SHELLFLAGS")
             .map_err(|e| refuse(describe(e)))?,
     };
+    let command = match double_colon_rules(target) {
+        Some(rules) if firsts == 0 => {
+            let mut each = Vec::new();
+            for rule in rules {
+                let own = rule.prereqs.iter().filter(|p| **p != target.name);
+                let auto = Automatic {
+                    prereqs: own.cloned().collect(),
+                    order_only: rule.order_only.clone(),
+                    ..auto.clone()
+                };
+                let scope = Scope {
+                    auto: Some(&auto),
+                    bindings: scope.bindings.clone(),
+                    ..scope
+                };
+                let mut ex = Expander::new(&scope);
+                let lines = rule.recipe.iter().flat_map(|r| r.lines.iter());
+                let lines = expand_lines(&mut ex, lines, prefix, ignore_all)
+                    .map_err(|e| refuse(describe(e)))?;
+                messages.append(&mut ex.messages);
+                let command = recipe::command(&lines, &shell, cx.oneshell);
+                each.push((auto.prereqs.clone(), command));
+            }
+            Some(recipe::double_colon(&target.name, &each))
+        }
+        _ => {
+            let lines = expand_lines(&mut ex, raw[firsts..].iter().copied(), prefix, ignore_all)
+                .map_err(|e| refuse(describe(e)))?;
+            (!lines.is_empty()).then(|| recipe::command(&lines, &shell, cx.oneshell))
+        }
+    };
     messages.append(&mut ex.messages);
-    let command = (!lines.is_empty()).then(|| recipe::command(&lines, &shell, cx.oneshell));
-    Ok(Body { subs, command })
+    let command = command.map(|c| format!("{}{c}", environment::prefix(&env)));
+    Ok(Body { subs, command, env })
+}
+
+/// `.EXTRA_PREREQS` of `target`, which make has already added to its
+/// prerequisites (after the others) and leaves out of the automatic
+/// variables: a file with target-specific variables has its own (or none),
+/// another target the global ones, which make also adds to every pattern
+/// rule; none when they would name the target itself.
+fn extra_prereqs(cx: &Context, target: &Target) -> Result<Vec<String>, ExpandError> {
+    let global = || -> Result<Vec<String>, ExpandError> {
+        let Some(var) = cx.db.variable(".EXTRA_PREREQS") else {
+            return Ok(Vec::new());
+        };
+        let scope = Scope {
+            globals: &cx.db.variables,
+            bindings: Vec::new(),
+            auto: None,
+            cwd: cx.cwd,
+        };
+        let text = Expander::new(&scope).expand(&var.value)?;
+        let text = if var.flavor == Flavor::Simple {
+            var.value.clone()
+        } else {
+            text
+        };
+        Ok(words_globbed(cx.cwd, &text))
+    };
+    let own_vars: Vec<&Variable> = target
+        .entries
+        .iter()
+        .flat_map(|e| e.vars.iter())
+        .filter(|(n, _)| n == ".EXTRA_PREREQS")
+        .map(|(_, v)| v)
+        .collect();
+    let has_vars = target.entries.iter().any(|e| !e.vars.is_empty());
+    let mut extras = if has_vars {
+        match own_vars.last() {
+            Some(var) => {
+                let scope = Scope {
+                    globals: &cx.db.variables,
+                    bindings: Vec::new(),
+                    auto: None,
+                    cwd: cx.cwd,
+                };
+                let text = match var.flavor {
+                    Flavor::Simple => var.value.clone(),
+                    _ => Expander::new(&scope).expand(&var.value)?,
+                };
+                words_globbed(cx.cwd, &text)
+            }
+            None => Vec::new(),
+        }
+    } else if target.entries.iter().any(|e| e.is_target) {
+        global()?
+    } else {
+        Vec::new()
+    };
+    if extras.contains(&target.name) {
+        extras.clear();
+    }
+    if matches!(target.making, Making::Pattern(_)) {
+        extras.extend(global()?);
+    }
+    Ok(extras)
+}
+
+/// Each word, or the files it matches when it holds glob characters.
+fn words_globbed(cwd: &Path, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in text.split_whitespace() {
+        let found = if word.contains(['*', '?', '[']) {
+            super::functions::wildcard(cwd, word)
+        } else {
+            String::new()
+        };
+        if found.is_empty() {
+            out.push(word.to_string());
+        } else {
+            out.extend(found.split(' ').map(str::to_string));
+        }
+    }
+    out
+}
+
+/// `list` less one occurrence of each of `extras`, the last ones.
+fn without(list: &[String], extras: &[String]) -> Vec<String> {
+    let mut out = list.to_vec();
+    for e in extras.iter().rev() {
+        if let Some(at) = out.iter().rposition(|p| p == e) {
+            out.remove(at);
+        }
+    }
+    out
+}
+
+/// A target's double-colon rules, when it has several: each runs on its
+/// own terms (`recipe::double_colon`).
+fn double_colon_rules<'a>(target: &Target<'a>) -> Option<Vec<&'a FileEntry>> {
+    match &target.making {
+        Making::Explicit(entries)
+            if entries.len() > 1 && entries.iter().all(|e| e.double_colon) =>
+        {
+            Some(entries.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Recipe lines expanded, cut where make cuts them, their prefixes read.
+fn expand_lines<'l>(
+    ex: &mut Expander,
+    raw: impl Iterator<Item = &'l String>,
+    prefix: char,
+    ignore_all: bool,
+) -> Result<Vec<recipe::Line>, ExpandError> {
+    let mut out = Vec::new();
+    for line in raw {
+        let expanded = ex.expand(&recipe::join_in_references(line))?;
+        // A multi-line value (a `define`) makes several recipe lines, each
+        // with the `-` of the line it came from and its own.
+        let outer = recipe::line(&expanded);
+        for text in recipe::split_lines(&expanded) {
+            let mut line = recipe::line(&recipe::continued(text, prefix));
+            line.ignore_error |= outer.ignore_error || ignore_all;
+            out.push(line);
+        }
+    }
+    Ok(out)
 }
 
 /// The prerequisites of special target `name`, when the makefile has it.
@@ -367,6 +629,9 @@ fn names_make(raw: &str) -> bool {
 /// The graph being built.
 struct GraphOut {
     graph: Graph,
+    /// A file no build writes and none should exist: an input that makes
+    /// `.PHONY` targets' recipes run each time (ninja's `FORCE` idiom).
+    always: Option<FileId>,
     rule: usize,
     /// `.NOTPARALLEL` in any make: one recipe at a time there.
     pool: usize,
@@ -385,6 +650,7 @@ impl Default for GraphOut {
             .insert("make".to_string(), rule);
         GraphOut {
             graph,
+            always: None,
             rule,
             pool: ggninja_graph::DEFAULT_POOL,
         }
@@ -408,6 +674,23 @@ impl GraphOut {
         self.graph
             .pool_names
             .insert("notparallel".to_string(), self.pool);
+    }
+
+    /// The input that is never up to date (see `always`).
+    fn always(&mut self) -> FileId {
+        if let Some(id) = self.always {
+            return id;
+        }
+        let id = self.graph.file_id(".ggninja_make/phony");
+        self.graph.add_build(Build {
+            rule: PHONY_RULE,
+            scope: ROOT_SCOPE,
+            outs: vec![id],
+            pool: ggninja_graph::DEFAULT_POOL,
+            ..Build::default()
+        });
+        self.always = Some(id);
+        id
     }
 
     /// The file `name` names in the make at `rel`.
@@ -455,6 +738,9 @@ impl GraphOut {
         for &s in subs {
             ins.push(s);
         }
+        if target.phony && command.is_some() {
+            ins.push(self.always());
+        }
         let normal = ins.list.len();
         for p in &target.order_only {
             ins.push(self.file(p, rel));
@@ -481,7 +767,7 @@ impl GraphOut {
             implicit_outs: outs.len() - 1,
             outs,
             pool,
-            skip_if_made_meanwhile: true,
+            make_rules: true,
             ..Build::default()
         });
     }

@@ -1,10 +1,12 @@
 //! Running GNU make to print its database, without building anything.
 //!
-//! `LC_ALL=C make -p -q --eval=<goal>: <goal>`: `-p` prints the database
-//! when make exits, `-q` runs no recipe, and the goal, a target defined on
-//! the command line with neither prerequisites nor recipe, needs nothing
-//! else, so no recipe line runs, not even those naming `$(MAKE)` or
-//! starting with `+` (make runs those under `-n`). What is left is what
+//! `LC_ALL=C make -p --eval=<goal>: ... <goal>`: `-p` prints the database
+//! when make exits, and the goal, a target defined on the command line
+//! with no prerequisites, needs nothing else: its own recipe, which only
+//! prints the environment make gives recipes (`environment.rs`), is the
+//! one line that runs. No recipe of the makefiles runs, not even those
+//! naming `$(MAKE)` or starting with `+` (make runs those under `-n`).
+//! What is left is what
 //! every make invocation does before its goals: reading the makefiles
 //! (their `$(shell)`, `$(info)`, `$(warning)`, `$(error)`) and remaking
 //! makefiles that have a rule and are out of date (automake's
@@ -13,6 +15,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use super::db::Database;
 
 /// The goal the database is printed for: it makes nothing.
 pub const IMPORT_GOAL: &str = ".ggninja-import";
@@ -27,6 +31,19 @@ pub struct Invocation {
     pub makefiles: Vec<String>,
     /// `VAR=value` given on the command line.
     pub assignments: Vec<String>,
+    /// Changes to ggninja's environment for make (set, or remove when
+    /// None): what a parent make exports to a sub-make.
+    pub env: Vec<(String, Option<String>)>,
+}
+
+impl Invocation {
+    /// `name` in the environment make is started with.
+    pub fn variable(&self, name: &str) -> Option<String> {
+        match self.env.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => v.clone(),
+            None => std::env::var(name).ok(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,10 +83,9 @@ pub fn run(inv: &Invocation) -> Result<Dump, InvokeError> {
             source,
         })?;
     let status = output.status.code().unwrap_or(2);
-    // 1 is -q's "the goal is out of date", which ours never is; stopping
-    // (2) or a signal is a failure.
+    // Stopping (a `$(error)`, a failed makefile remake) or a signal.
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    if status > 1 {
+    if status != 0 {
         return Err(InvokeError::Failed {
             program,
             status,
@@ -84,11 +100,16 @@ pub fn run(inv: &Invocation) -> Result<Dump, InvokeError> {
 
 fn command(program: &str, inv: &Invocation, dir: &Path) -> Command {
     let mut cmd = Command::new(program);
-    cmd.current_dir(dir)
-        .env("LC_ALL", "C")
-        .arg("-p")
-        .arg("-q")
-        .arg(format!("--eval={IMPORT_GOAL}:"));
+    cmd.current_dir(dir).env("LC_ALL", "C").arg("-p");
+    for eval in super::environment::probe(IMPORT_GOAL) {
+        cmd.arg(format!("--eval={eval}"));
+    }
+    for (name, value) in &inv.env {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
     for f in &inv.makefiles {
         cmd.arg("-f").arg(f);
     }
@@ -98,4 +119,31 @@ fn command(program: &str, inv: &Invocation, dir: &Path) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd
+}
+
+/// The variables that describe make's invocation, as the user's build
+/// would have them rather than the import's: `MAKECMDGOALS` the goals
+/// asked for, `MAKEFLAGS` and `MFLAGS` without `-p` and the `--eval`s.
+pub fn as_if_run_for(db: &mut Database, goals: &[String]) {
+    let vars = &mut db.variables;
+    if let Some(v) = vars.get_mut("MAKECMDGOALS") {
+        if v.value == IMPORT_GOAL {
+            v.value = goals.join(" ");
+        }
+    }
+    if let Some(v) = vars.get_mut("MAKEFLAGS") {
+        let value = v.value.replacen(" $(-*-eval-flags-*-)", "", 1);
+        let (first, rest) = value.split_at(value.find(' ').unwrap_or(value.len()));
+        v.value = if first.starts_with('-') || first.contains('=') {
+            value.clone()
+        } else {
+            format!("{}{rest}", first.replacen('p', "", 1))
+        };
+    }
+    if let Some(v) = vars.get_mut("MFLAGS") {
+        v.value = match v.value.replacen('p', "", 1).as_str() {
+            "-" => String::new(),
+            other => other.to_string(),
+        };
+    }
 }

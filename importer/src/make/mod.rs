@@ -10,6 +10,7 @@
 
 mod cache;
 pub mod db;
+mod environment;
 mod expand;
 mod functions;
 mod implicit;
@@ -56,7 +57,8 @@ pub struct Loaded {
 /// `cache`) and imports what `goals` need (the default goal when empty),
 /// following its sub-makes.
 pub fn load(inv: &Invocation, goals: &[String], cache: Option<&Path>) -> Result<Loaded, MakeError> {
-    let (db, printed, said) = read_make(inv, cache)?;
+    let (mut db, printed, said) = read_make(inv, cache)?;
+    invoke::as_if_run_for(&mut db, goals);
     let read = |inv: &Invocation| {
         let (db, printed, said) = read_make(inv, cache).map_err(|e| e.to_string())?;
         Ok((db, format!("{printed}{said}")))
@@ -68,6 +70,7 @@ pub fn load(inv: &Invocation, goals: &[String], cache: Option<&Path>) -> Result<
             .map_err(|e| MakeError::Read(inv.dir.display().to_string(), e))?,
         assignments: inv.assignments.clone(),
         after: Vec::new(),
+        env: Vec::new(),
     };
     let files = importer.import(&db, &top, goals)?;
     Ok(Loaded {
@@ -88,13 +91,10 @@ fn read_make(
         Some(dump) => dump,
         None => invoke::run(inv)?,
     };
-    let printed = dump
-        .stdout
-        .split("# GNU Make ")
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let db = last_top_level(&dump.stdout, "make -p")?;
+    let before = dump.stdout.split("# GNU Make ").next().unwrap_or_default();
+    let (printed, exported) = environment::split(before, inv.variable("SHELL").as_deref());
+    let mut db = last_top_level(&dump.stdout, "make -p")?;
+    db.exported = exported;
     if let (true, Some(dir)) = (fresh, cache) {
         cache::store(dir, inv, &db, &dump);
     }
@@ -112,6 +112,7 @@ pub fn load_dump(file: &str, dir: &Path, goals: &[String]) -> Result<Imported, M
         abs: std::path::absolute(dir).map_err(|e| MakeError::Read(dir.display().to_string(), e))?,
         assignments: Vec::new(),
         after: Vec::new(),
+        env: Vec::new(),
     };
     let files = importer.import(&db, &top, goals)?;
     Ok(importer.finish(files))

@@ -331,6 +331,7 @@ fn read_recipe(lines: &mut Lines, prefix: char) -> Result<Option<Recipe>, ParseE
     let mut recipe = Recipe {
         lines: Vec::new(),
         from,
+        prefix,
     };
     while let Some(line) = lines.peek().and_then(|l| l.strip_prefix(prefix)) {
         lines.next();

@@ -2,8 +2,10 @@
 //! references, pattern-specific variables and pattern rules.
 //!
 //! The first `%` not escaped by a backslash matches any (for rules: any
-//! non-empty) text; backslashes that quote a `%` are removed. Ignores every
-//! other glob character: these are not shell patterns.
+//! non-empty) text; before a `%`, backslashes pair up (`\\` is one) and an
+//! odd one left quotes it, as in make; the text after the wildcard is taken
+//! as it is. Ignores every other glob character: these are not shell
+//! patterns.
 
 /// A parsed pattern: literal text before and after the `%`, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,22 +17,28 @@ pub struct Pattern {
 
 impl Pattern {
     pub fn new(text: &str) -> Pattern {
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' if bytes.get(i + 1) == Some(&b'%') => i += 2,
-                b'%' => {
-                    return Pattern {
-                        prefix: unquote(&text[..i]),
-                        suffix: Some(text[i + 1..].to_string()),
-                    }
-                }
-                _ => i += 1,
+        // Before each `%`, a run of n backslashes: n odd quotes the `%`
+        // (the run becomes (n-1)/2 backslashes and a literal `%`), n even
+        // leaves it the wildcard (n/2 backslashes). Other backslashes stay.
+        let mut prefix = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find('%') {
+            let before = &rest[..at];
+            let run = before.len() - before.trim_end_matches('\\').len();
+            prefix.push_str(&before[..before.len() - run]);
+            prefix.push_str(&"\\".repeat(run / 2));
+            if run.is_multiple_of(2) {
+                return Pattern {
+                    prefix,
+                    suffix: Some(rest[at + 1..].to_string()),
+                };
             }
+            prefix.push('%');
+            rest = &rest[at + 1..];
         }
+        prefix.push_str(rest);
         Pattern {
-            prefix: unquote(text),
+            prefix,
             suffix: None,
         }
     }
@@ -74,11 +82,6 @@ impl Pattern {
     }
 }
 
-/// Backslashes before `%` quote it; make removes them.
-fn unquote(text: &str) -> String {
-    text.replace("\\%", "%")
-}
-
 /// `$(patsubst from,to,word)` for one word.
 pub fn substitute(from: &Pattern, to: &Pattern, word: &str) -> String {
     match from.stem(word) {
@@ -101,6 +104,11 @@ mod tests {
         assert_eq!(Pattern::new("%.o").fill("x/y"), "x/y.o");
         assert_eq!(Pattern::new("a.c").stem("a.c"), Some(""));
         assert_eq!(Pattern::new("50\\%").stem("50%"), Some(""));
+        // Runs of backslashes before `%`: odd quotes it, even does not.
+        let p = Pattern::new(r"foo\%\%\\\%\%bar");
+        assert_eq!(p.stem(r"foo%%\%%bar"), Some(""));
+        assert_eq!(Pattern::new(r"a\\%b").stem(r"a\xb"), Some("x"));
+        assert_eq!(Pattern::new(r"a\b%").fill("c"), r"a\bc");
         let (from, to) = (Pattern::new("%.c"), Pattern::new("%.o"));
         assert_eq!(substitute(&from, &to, "a.c"), "a.o");
         assert_eq!(substitute(&from, &to, "a.h"), "a.h");

@@ -47,6 +47,65 @@ pub fn split_lines(expanded: &str) -> Vec<&str> {
     out
 }
 
+/// A raw recipe line with each backslash-newline inside a `$(...)` or
+/// `${...}` reference, and the blanks around it, made one space, as make
+/// does before expanding a line: functions must not see the continuations
+/// (a backslash-newline outside references reaches the shell).
+pub fn join_in_references(raw: &str) -> String {
+    let chars: Vec<char> = raw.chars().collect();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        out.push(c);
+        i += 1;
+        if c != '$' || !matches!(chars.get(i), Some('(' | '{')) {
+            continue;
+        }
+        let open = chars[i];
+        let close = if open == '(' { ')' } else { '}' };
+        out.push(open);
+        i += 1;
+        let inside = out.len();
+        let mut depth = 0usize;
+        while i < chars.len() && !(chars[i] == close && depth == 0) {
+            let continuation = chars[i] == '\\' && chars.get(i + 1) == Some(&'\n');
+            let escaped = chars[..i].iter().rev().take_while(|&&b| b == '\\').count() % 2 == 1;
+            if continuation && !escaped {
+                i += 2;
+                while matches!(chars.get(i), Some(' ' | '\t')) {
+                    i += 1;
+                }
+                while out.len() > inside && out.ends_with([' ', '\t']) {
+                    out.pop();
+                }
+                out.push(' ');
+                continue;
+            }
+            depth += usize::from(chars[i] == open);
+            depth -= usize::from(chars[i] == close);
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A line continued with backslash-newlines loses the recipe prefix that
+/// starts each continuation, as POSIX asks (the backslash-newline stays:
+/// the shell removes it, or keeps it inside single quotes).
+pub fn continued(text: &str, prefix: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_newline = false;
+    for c in text.chars() {
+        if !(after_newline && c == prefix) {
+            out.push(c);
+        }
+        after_newline = c == '\n';
+    }
+    out
+}
+
 /// make's shell for a recipe: `SHELL` and `.SHELLFLAGS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shell {
@@ -91,6 +150,34 @@ pub fn command(lines: &[Line], shell: &Shell, oneshell: bool) -> String {
         .join(" && ")
 }
 
+/// make's double-colon rules of one target as one command: each rule runs
+/// when the target is missing or one of its own prerequisites is newer
+/// (or missing: just made), as decided before any of them runs; a rule
+/// without prerequisites always runs. `rules`: each one's prerequisites
+/// and command.
+pub fn double_colon(target: &str, rules: &[(Vec<String>, String)]) -> String {
+    let t = quote(target);
+    let mut decide = String::new();
+    let mut run = Vec::new();
+    for (i, (prereqs, command)) in rules.iter().enumerate() {
+        if prereqs.is_empty() {
+            run.push(format!("{{ {command}\n}}"));
+            continue;
+        }
+        let mut test = format!("[ ! -e {t} ]");
+        for p in prereqs.iter().map(|p| quote(p)) {
+            test.push_str(&format!(" || [ ! -e {p} ] || [ {p} -nt {t} ]"));
+        }
+        decide.push_str(&format!(
+            "ggninja_rule{i}=; if {test}; then ggninja_rule{i}=1; fi\n"
+        ));
+        run.push(format!(
+            "{{ [ -z \"$ggninja_rule{i}\" ] || {{ {command}\n}}; }}"
+        ));
+    }
+    format!("(\n{decide}{}\n)", run.join(" && "))
+}
+
 /// A line ready to join: in a subshell when it must be, `|| true` when its
 /// failure is ignored.
 fn with_error_rule(text: &str, ignore_error: bool, subshell: bool) -> String {
@@ -106,7 +193,25 @@ fn through(shell: &Shell, text: &str) -> String {
     if shell.is_default() {
         return text.to_string();
     }
-    format!("{} {} {}", quote(&shell.program), shell.flags, quote(text))
+    format!(
+        "{} {} {}",
+        program(&shell.program),
+        shell.flags,
+        quote(text)
+    )
+}
+
+/// make splits `SHELL` into words (`SHELL := echo hi`), as `/bin/sh` does
+/// unquoted text; one holding what `/bin/sh` would read otherwise stays one
+/// word.
+fn program(shell: &str) -> String {
+    if shell.contains([
+        ';', '&', '|', '<', '>', '(', ')', '$', '`', '\\', '*', '?', '[', '#',
+    ]) {
+        quote(shell)
+    } else {
+        shell.to_string()
+    }
 }
 
 fn quote(s: &str) -> String {
@@ -170,6 +275,49 @@ mod tests {
             command(&lines, &sh(), false),
             "{ (\nrm x\n) || true; } && (\ntouch y # note\n)"
         );
+    }
+
+    #[test]
+    fn double_colon_rules_run_on_their_own_prerequisites() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |f: &str| dir.path().join(f);
+        std::fs::write(at("t"), "").unwrap();
+        std::fs::write(at("old"), "").unwrap();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        let file = std::fs::File::options()
+            .write(true)
+            .open(at("old"))
+            .unwrap();
+        file.set_modified(past).unwrap();
+        let rules = [
+            (vec!["old".to_string()], "echo old >> log".to_string()),
+            (
+                vec!["missing".to_string()],
+                "echo missing >> log # made".to_string(),
+            ),
+            (Vec::new(), "echo always >> log".to_string()),
+        ];
+        let command = format!(
+            "cd {} && {}",
+            dir.path().display(),
+            double_colon("t", &rules)
+        );
+        assert_eq!(run(&command), 0, "{command}");
+        let log = std::fs::read_to_string(at("log")).unwrap();
+        assert_eq!(log, "missing\nalways\n");
+    }
+
+    #[test]
+    fn continuations_inside_references_become_one_space() {
+        let raw = "@$(call f,\"a \\\n            b\"); \\\n\techo ${x \\\\\ny}";
+        let want = "@$(call f,\"a b\"); \\\n\techo ${x \\\\\ny}";
+        assert_eq!(join_in_references(raw), want);
+    }
+
+    #[test]
+    fn continuations_lose_one_recipe_prefix() {
+        assert_eq!(continued("echo 'a\\\n\t\tb'", '\t'), "echo 'a\\\n\tb'");
+        assert_eq!(continued("a\\\n>b", '>'), "a\\\nb");
     }
 
     #[test]

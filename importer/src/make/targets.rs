@@ -37,6 +37,8 @@ pub struct Target<'a> {
     pub also_makes: Vec<String>,
     /// The target that first needed this one (variables pass down).
     pub parent: Option<usize>,
+    /// `.PHONY`: its recipe runs whenever it is needed.
+    pub phony: bool,
 }
 
 impl Target<'_> {
@@ -129,7 +131,8 @@ impl<'a> Walk<'a, '_> {
 
     /// Records `target`, then what it needs: a chain's middle files, its
     /// prerequisites.
-    fn add(&mut self, target: Target<'a>) {
+    fn add(&mut self, mut target: Target<'a>) {
+        target.phony = self.phony.contains(&target.name);
         let intermediates = match &target.making {
             Making::Pattern(found) => found.intermediates.clone(),
             _ => Vec::new(),
@@ -153,9 +156,11 @@ impl<'a> Walk<'a, '_> {
 
     fn resolve(&self, name: &str, parent: Option<usize>) -> Option<Target<'a>> {
         let entries = self.entries.get(name).cloned().unwrap_or_default();
+        // make drops a file's dependency on itself ("Circular d <- d").
         let prereqs: Vec<String> = entries
             .iter()
             .flat_map(|e| e.prereqs.iter().cloned())
+            .filter(|p| p != name)
             .collect();
         // A prerequisite named both ways is a normal one (make drops it
         // from `$|`).
@@ -190,6 +195,7 @@ impl<'a> Walk<'a, '_> {
                 stem,
                 also_makes,
                 parent,
+                phony: false,
             });
         }
         if !self.phony.contains(name) {
@@ -217,6 +223,7 @@ impl<'a> Walk<'a, '_> {
                     stem: String::new(),
                     also_makes: Vec::new(),
                     parent,
+                    phony: false,
                 });
             }
         }
@@ -229,6 +236,7 @@ impl<'a> Walk<'a, '_> {
             stem: String::new(),
             also_makes: Vec::new(),
             parent,
+            phony: false,
         })
     }
 
@@ -272,5 +280,6 @@ fn pattern_target<'a>(
         order_only: oo,
         making: Making::Pattern(Box::new(found)),
         parent,
+        phony: false,
     }
 }

@@ -10,27 +10,38 @@
 //! line value replaces a pattern variable's value but not its operator:
 //! `make CFLAGS=x` with `%.o: CFLAGS += y` gives `x x`, in make too.)
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::db::{Database, Flavor, PatternVar, Variable};
+use super::db::{Database, FileEntry, Flavor, PatternVar, Variable};
 use super::expand::{Binding, ExpandError};
 use super::pattern::Pattern;
 use super::targets::{Plan, Target};
 
 /// Pattern-specific variables with their real operator.
 pub struct PatternVars {
-    vars: Vec<(Pattern, String, Variable)>,
+    vars: Vec<PatternVarOp>,
+    /// The global variables' names: `?=` applies only where none is.
+    globals: HashSet<String>,
+}
+
+struct PatternVarOp {
+    pattern: Pattern,
+    name: String,
+    var: Variable,
+    /// `?=`: applies unless the variable is already defined (globally or
+    /// by an earlier pattern the file matches), as make applies it when
+    /// it sets up the file's variables.
+    conditional: bool,
 }
 
 impl PatternVars {
     /// Reads each variable's operator from its makefile line.
-    pub fn read(db: &Database, cwd: &Path) -> Result<PatternVars, ExpandError> {
-        let mut files: HashMap<String, Option<String>> = HashMap::default();
+    pub fn read(db: &Database, lines: &mut MakefileLines) -> Result<PatternVars, ExpandError> {
         let mut vars = Vec::new();
         for pv in &db.pattern_vars {
-            let flavor = operator(pv, cwd, &mut files).ok_or_else(|| {
+            let (flavor, conditional) = operator(pv, lines).ok_or_else(|| {
                 ExpandError::Unsupported(format!(
                     "the pattern-specific variable '{}: {}' (its operator could not be read{})",
                     pv.pattern,
@@ -44,44 +55,90 @@ impl PatternVars {
             })?;
             let mut var = pv.var.clone();
             var.flavor = flavor;
-            vars.push((Pattern::new(&pv.pattern), pv.name.clone(), var));
+            vars.push(PatternVarOp {
+                pattern: Pattern::new(&pv.pattern),
+                name: pv.name.clone(),
+                var,
+                conditional,
+            });
         }
-        Ok(PatternVars { vars })
+        let globals = db.variables.keys().cloned().collect();
+        Ok(PatternVars { vars, globals })
     }
 
     /// The variables of patterns `name` matches, innermost first.
     fn matching<'a>(&'a self, name: &str) -> impl Iterator<Item = Binding<'a>> + 'a {
-        let hits: Vec<Binding<'a>> = self
-            .vars
-            .iter()
-            .filter(|(p, _, _)| p.matches(name))
-            .map(|(_, n, v)| Binding { name: n, var: v })
-            .collect();
+        let mut hits: Vec<Binding<'a>> = Vec::new();
+        for v in self.vars.iter().filter(|v| v.pattern.matches(name)) {
+            let defined =
+                || self.globals.contains(&v.name) || hits.iter().any(|b| b.name == v.name);
+            if v.conditional && defined() {
+                continue;
+            }
+            hits.push(Binding {
+                name: &v.name,
+                var: &v.var,
+            });
+        }
         hits.into_iter().rev()
     }
 }
 
-/// `=`, `:=`/`::=` or `+=` after `NAME` on the line the variable came from.
-fn operator(
-    pv: &PatternVar,
-    cwd: &Path,
-    files: &mut HashMap<String, Option<String>>,
-) -> Option<Flavor> {
-    let from = pv.var.from.as_ref()?;
-    let text = files
-        .entry(from.file.clone())
-        .or_insert_with(|| std::fs::read_to_string(cwd.join(&from.file)).ok())
-        .as_ref()?;
-    let line = text.lines().nth((from.line as usize).checked_sub(1)?)?;
-    let (_, after_pattern) = line.split_once(':')?;
+/// The makefiles' lines, each file read once: what the dump does not say
+/// about a variable is read from the line it names.
+pub struct MakefileLines {
+    cwd: PathBuf,
+    files: HashMap<String, Option<String>>,
+}
+
+impl MakefileLines {
+    pub fn new(cwd: &Path) -> Self {
+        MakefileLines {
+            cwd: cwd.to_path_buf(),
+            files: HashMap::default(),
+        }
+    }
+
+    /// The text after the target (or pattern) and its colon on the line
+    /// that defined the target-specific variable `var`.
+    fn after_target(&mut self, var: &Variable) -> Option<&str> {
+        let from = var.from.as_ref()?;
+        let cwd = &self.cwd;
+        let text = self
+            .files
+            .entry(from.file.clone())
+            .or_insert_with(|| std::fs::read_to_string(cwd.join(&from.file)).ok())
+            .as_ref()?;
+        let line = text.lines().nth((from.line as usize).checked_sub(1)?)?;
+        Some(line.split_once(':')?.1)
+    }
+
+    /// Whether the target-specific variable `name` was written `export
+    /// NAME ...` (the dump does not say).
+    pub fn exported(&mut self, name: &str, var: &Variable) -> bool {
+        let Some(after) = self.after_target(var) else {
+            return false;
+        };
+        let words = after.split_whitespace().take_while(|w| *w != name);
+        words.into_iter().any(|w| w == "export")
+    }
+}
+
+/// `=`, `?=`, `:=`/`::=`, `!=` or `+=` after `NAME` on the line the
+/// variable came from.
+fn operator(pv: &PatternVar, lines: &mut MakefileLines) -> Option<(Flavor, bool)> {
+    let after_pattern = lines.after_target(&pv.var)?;
     let at = after_pattern.find(pv.name.as_str())?;
     let op = after_pattern[at + pv.name.len()..].trim_start();
     if op.starts_with("+=") {
-        Some(Flavor::Append)
-    } else if op.starts_with(":=") || op.starts_with("::=") {
-        Some(Flavor::Simple)
+        Some((Flavor::Append, false))
+    } else if op.starts_with(":=") || op.starts_with("::=") || op.starts_with("!=") {
+        // `!=`: the shell's output, as the dump printed it.
+        Some((Flavor::Simple, false))
     } else if op.starts_with('=') {
-        Some(Flavor::Recursive)
+        Some((Flavor::Recursive, false))
+    } else if op.starts_with("?=") {
+        Some((Flavor::Recursive, true))
     } else {
         None
     }
@@ -101,6 +158,22 @@ pub fn bindings<'a>(patterns: &'a PatternVars, plan: &'a Plan<'a>, i: usize) -> 
         at = target.parent;
         inherited = true;
     }
+    out
+}
+
+/// The variables of a file not (yet) in a plan: its own, then its
+/// patterns' (`.SECONDEXPANSION` of its implicit rule's prerequisites).
+pub fn file_bindings<'a>(
+    patterns: &'a PatternVars,
+    entries: &[&'a FileEntry],
+    name: &str,
+) -> Vec<Binding<'a>> {
+    let own = entries
+        .iter()
+        .flat_map(|f| f.vars.iter().map(|(n, v)| Binding { name: n, var: v }));
+    let mut out: Vec<Binding<'a>> = own.collect();
+    out.reverse();
+    out.extend(patterns.matching(name));
     out
 }
 
