@@ -111,7 +111,7 @@ fn commands_start_with_the_difference_from_ggninjas_environment() {
     let mut make = make.clone();
     make.insert("SAME".into(), "as make saw it".into());
     make.insert("UP".into(), "1".into());
-    let diff = difference(&make, &ours, &globals, &[up.clone()]);
+    let diff = difference(&make, &ours, &globals, std::slice::from_ref(&up));
     assert_eq!(diff, vec![gone.clone(), new.clone(), up.clone()]);
     // A target's own value of an environment variable is passed.
     make.insert("SAME".into(), "target's".into());
