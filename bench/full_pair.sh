@@ -5,7 +5,8 @@
 # $GGNINJA_CACHE/synth-work (run it once first), BIN_A on its `ninja` copy
 # and BIN_B on its `ggninja` copy, alternating for ROUNDS [2] rounds so the
 # machine's drift hits both alike: `-t clean`, logs removed, then a build.
-# Prints wall and CPU (user+system) time of each.
+# Prints wall time and CPU (user+system) of each, the tool's own apart from
+# its commands' (bench/selfcpu.py).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -20,6 +21,6 @@ for ((r = 1; r <= rounds; r++)); do
         bin=${side#*:}
         "$bin" -C "$dir" -t clean >/dev/null 2>&1 || true
         rm -f "$dir/.ninja_log" "$dir/.ninja_deps"
-        /usr/bin/time -f "$(basename "$bin") round $r: %e s wall, %U+%S s CPU" "$bin" -C "$dir" >/dev/null
+        python3 "$(dirname "${BASH_SOURCE[0]}")/selfcpu.py" "$(basename "$bin") round $r" "$bin" -C "$dir"
     done
 done

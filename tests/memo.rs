@@ -162,6 +162,34 @@ fn warm_store_rebuild_restores_identical_outputs() {
     assert!(ok && again.contains("no work to do."), "{again}");
 }
 
+/// A memo hit holds a `-j` slot until the build takes it back, as a command
+/// does: at `-j1` the log's times of a warm rebuild follow one another
+/// instead of every hit starting before the first is taken back.
+#[test]
+fn memo_hits_take_their_turn_in_the_log() {
+    let Some(p) = Project::new() else { return };
+    let (ok, cold) = p.gg(&[]);
+    assert!(ok, "{cold}");
+    p.clean();
+    let _ = std::fs::remove_file(p.build.join(".ninja_log"));
+    let (ok, warm) = p.gg(&["-j1"]);
+    assert!(ok && count(&warm, "reusing the outputs") >= 16, "{warm}");
+    let log = std::fs::read_to_string(p.build.join(".ninja_log")).unwrap();
+    let mut spans: Vec<(u64, u64)> = log
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split('\t').map(|n| n.parse::<u64>());
+            Some((f.next()?.ok()?, f.next()?.ok()?))
+        })
+        .collect();
+    spans.sort();
+    spans.dedup();
+    for w in spans.windows(2) {
+        assert!(w[1].0 >= w[0].1, "edges overlap at -j1: {w:?}\n{log}");
+    }
+}
+
 #[test]
 fn corrupt_objects_are_never_used() {
     let Some(p) = Project::new() else { return };

@@ -343,10 +343,11 @@ fn piped(cmd: &mut Command) -> std::io::Result<std::io::PipeReader> {
     Ok(reader)
 }
 
-/// Passes the signal that interrupted us (SIGINT if none) to the process
-/// group a command started by this module leads.
+/// Passes the signal that interrupted us to the process group a command
+/// started by this module leads; SIGTERM if none did, because a command
+/// started from a background job inherits SIGINT ignored.
 pub fn interrupt_group(pid: u32) {
-    let sig = interrupted().unwrap_or(libc::SIGINT);
+    let sig = interrupted().unwrap_or(libc::SIGTERM);
     // SAFETY: plain kill(2) on the child's process group.
     unsafe {
         libc::kill(-(pid as i32), sig);

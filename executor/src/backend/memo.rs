@@ -103,8 +103,11 @@ impl Backend for Memoized {
         Some(done)
     }
 
+    /// Restored edges count until `wait` hands them back, so `-j` holds
+    /// for them too and the log times each when it was restored, not when
+    /// the loop last waited.
     fn running(&self) -> usize {
-        self.inner.running()
+        self.inner.running() + self.hits.len()
     }
 
     fn waker(&self) -> Option<super::Waker> {
