@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::critical::{longest, Cpm};
 use crate::remote::{stragglers, Lambda, Remote, RemoteEdge};
 use crate::simulate::{Model, Replays};
+use crate::speedup::{run, Run};
 
 /// What the thunk glue found per edge.
 #[derive(Debug, Default)]
@@ -70,15 +71,10 @@ pub struct Misses {
 /// edges took in it (under the remote model those depend on the replay).
 #[derive(Debug, Serialize)]
 pub struct Row {
-    pub jobs: usize,
-    pub rule: &'static str,
-    pub seconds: f64,
-    /// Work over (jobs × seconds).
-    pub utilisation: f64,
-    /// Over the whole build on one local worker (the logged total work).
-    pub speedup: f64,
-    pub lower_bound: f64,
-    pub upper_bound: f64,
+    /// Its speed-up is over the whole build on one local worker (the
+    /// logged total work), not over this replay's own work.
+    #[serde(flatten)]
+    pub run: Run,
     pub work_seconds: f64,
     pub critical_path_seconds: f64,
     /// Remote replays: instances started, bytes uploaded.
@@ -119,19 +115,15 @@ fn seconds(ms: u64) -> f64 {
 fn row(b: &Built, jobs: usize, length: u64, took: &[u64]) -> Row {
     let work: u64 = took.iter().sum();
     let t_inf = longest(b.model.deps, took);
-    let (w, t, n) = (work as f64, length as f64, jobs as f64);
+    let run = run(jobs, Priority::default(), length, work, t_inf);
     Row {
-        jobs,
-        rule: Priority::default().name(),
-        seconds: seconds(length),
-        utilisation: if length == 0 { 0.0 } else { w / (n * t) },
-        speedup: if length == 0 {
-            1.0
-        } else {
-            b.total_ms as f64 / t
+        run: Run {
+            speedup: match length {
+                0 => 1.0,
+                t => b.total_ms as f64 / t as f64,
+            },
+            ..run
         },
-        lower_bound: (w / n).max(t_inf as f64) / 1000.0,
-        upper_bound: (w / n + t_inf as f64) / 1000.0,
         work_seconds: seconds(work),
         critical_path_seconds: seconds(t_inf),
         cold_starts: 0,
@@ -324,12 +316,12 @@ fn rows(out: &mut String, runs: &[Row], remote: bool) {
         let _ = write!(
             out,
             "{:>6}  {:>9.3} {:>6.2}x {:>6.1}%  {:>10.3} {:>10.3}",
-            r.jobs,
-            r.seconds,
-            r.speedup,
-            r.utilisation * 100.0,
-            r.lower_bound,
-            r.upper_bound
+            r.run.jobs,
+            r.run.seconds,
+            r.run.speedup,
+            r.run.utilisation * 100.0,
+            r.run.lower_bound,
+            r.run.upper_bound
         );
         let _ = match remote {
             true => writeln!(out, "  {:>9} {:>9}", r.cold_starts, human(r.bytes_up)),
@@ -342,16 +334,7 @@ fn rows(out: &mut String, runs: &[Row], remote: bool) {
 mod tests {
     use super::*;
     use crate::speedup::Simulation;
-    use crate::testing::{graph, log};
-
-    /// 1 MB/s: 1000 bytes a ms.
-    const LAMBDA: Lambda = Lambda {
-        latency_ms: 10,
-        startup_ms: 100,
-        bandwidth_mb_s: 1.0,
-        stragglers_percent: 0.0,
-        straggler_factor: 3,
-    };
+    use crate::testing::{graph, log, LAMBDA};
 
     /// A diamond s(100) → {x(400), y(300)} → e(200), e local, the others
     /// remote reading object 0 (5000 bytes), x also object 1 (3000).
@@ -399,7 +382,15 @@ mod tests {
         let s = diamond(&[]);
         let r = s.remote.as_ref().unwrap();
         let got: Vec<(usize, f64, f64, usize, u64)> = (r.runs.iter())
-            .map(|x| (x.jobs, x.seconds, x.work_seconds, x.cold_starts, x.bytes_up))
+            .map(|x| {
+                (
+                    x.run.jobs,
+                    x.run.seconds,
+                    x.work_seconds,
+                    x.cold_starts,
+                    x.bytes_up,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -407,9 +398,9 @@ mod tests {
         );
         let two = &r.runs[1];
         assert_eq!(two.critical_path_seconds, 0.831);
-        assert_eq!((two.lower_bound, two.upper_bound), (0.831, 1.452));
-        assert!((two.speedup - 1.0 / 0.831).abs() < 1e-9);
-        assert!((two.utilisation - 1.242 / (2.0 * 0.831)).abs() < 1e-9);
+        assert_eq!((two.run.lower_bound, two.run.upper_bound), (0.831, 1.452));
+        assert!((two.run.speedup - 1.0 / 0.831).abs() < 1e-9);
+        assert!((two.run.utilisation - 1.242 / (2.0 * 0.831)).abs() < 1e-9);
         assert_eq!((r.remote_edges, r.local_edges, r.memo_hits), (3, 1, 0));
         assert_eq!(
             (r.objects, r.upload_bytes, r.download_bytes),
@@ -439,11 +430,11 @@ mod tests {
         assert_eq!(c.misses.critical_path, ["s", "y", "e"]);
         assert_eq!(c.misses.critical_path_seconds, 0.6);
         assert_eq!(c.misses.total_work_seconds, 0.6);
-        let local: Vec<f64> = c.misses.runs.iter().map(|r| r.seconds).collect();
+        let local: Vec<f64> = c.misses.runs.iter().map(|r| r.run.seconds).collect();
         assert_eq!(local, [0.6, 0.6]);
         let r = s.remote.as_ref().unwrap();
         assert_eq!((r.remote_edges, r.memo_hits, r.upload_bytes), (2, 1, 5000));
-        assert_eq!(r.runs[1].seconds, 0.728);
+        assert_eq!(r.runs[1].run.seconds, 0.728);
         let text = crate::speedup::render(&s);
         assert!(
             text.contains("predicted hits  1 of 4 edges\n  hit  x\n"),

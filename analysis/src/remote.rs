@@ -178,6 +178,7 @@ impl<'a> Bucket<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::LAMBDA;
 
     fn edge(uploads: &[(usize, u64)], down: u64) -> Option<RemoteEdge> {
         Some(RemoteEdge {
@@ -185,15 +186,6 @@ mod tests {
             down_bytes: down,
         })
     }
-
-    /// 1 MB/s: a byte per µs, 1000 bytes per ms.
-    const LAMBDA: Lambda = Lambda {
-        latency_ms: 10,
-        startup_ms: 100,
-        bandwidth_mb_s: 1.0,
-        stragglers_percent: 0.0,
-        straggler_factor: 3,
-    };
 
     #[test]
     fn transfers_round_up_to_the_millisecond() {

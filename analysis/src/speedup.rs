@@ -176,7 +176,8 @@ impl Simulation {
     }
 }
 
-fn run(jobs: usize, rule: Priority, length: u64, total: u64, t_inf: u64) -> Run {
+/// A replay's row: `total` the work done in it, `t_inf` its longest chain.
+pub(crate) fn run(jobs: usize, rule: Priority, length: u64, total: u64, t_inf: u64) -> Run {
     let (w, t, n) = (total as f64, length as f64, jobs as f64);
     Run {
         jobs,

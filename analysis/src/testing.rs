@@ -28,3 +28,13 @@ pub fn log(lines: &[(&str, i32, i32)]) -> Vec<(String, LogEntry)> {
         .map(|&(o, s, e)| (o.to_string(), entry(s, e)))
         .collect()
 }
+
+/// A remote model whose numbers are easy to follow: 1 MB/s is 1000 bytes
+/// a ms, no stragglers.
+pub const LAMBDA: crate::remote::Lambda = crate::remote::Lambda {
+    latency_ms: 10,
+    startup_ms: 100,
+    bandwidth_mb_s: 1.0,
+    stragglers_percent: 0.0,
+    straggler_factor: 3,
+};
