@@ -620,10 +620,8 @@ impl<'e> Builder<'e> {
         self.status_printed(printed)
     }
 
-    /// Cleans dependents of outputs a `restat` edge left unchanged, and
-    /// returns the mtime to log: the newest output's, or, when a restat
-    /// left outputs untouched, the newest input's (ninja 1.11's rule).
-    /// As ninja's Builder when it ends, but not on a fatal error.
+    /// Removes `.ninja_lock` as the build ends, as ninja's Builder does
+    /// (a fatal error leaves it).
     fn remove_lock_file(&self) {
         if disk::stat(&self.lock_file).unwrap_or(0) > 0 {
             let _ = disk::remove(&self.lock_file);

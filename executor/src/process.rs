@@ -108,8 +108,8 @@ struct Piped<T> {
 /// `Inbox`, whose bell is one more polled pipe.
 pub struct Runner<T> {
     piped: Vec<Piped<T>>,
-    /// (token, pid) of commands that run on the console.
-    console: Vec<(T, u32)>,
+    /// Commands that run on the console.
+    console: Vec<T>,
     inbox: Inbox<T>,
     rx: Receiver<Option<Finished<T>>>,
     /// None if no pipe could be made: then the inbox is seen within
@@ -185,7 +185,7 @@ impl<T: Token> Runner<T> {
     pub fn start(&mut self, token: T, mut cmd: Command, console: bool) -> std::io::Result<()> {
         if console {
             let child = cmd.spawn()?;
-            self.console.push((token, child.id()));
+            self.console.push(token);
             let inbox = self.inbox.clone();
             std::thread::spawn(move || inbox.send(Some(reap(token, child, Vec::new()))));
             return Ok(());
@@ -229,13 +229,14 @@ impl<T: Token> Runner<T> {
     /// running.
     fn received(&mut self, message: Option<Finished<T>>) -> Option<Finished<T>> {
         let f = message?;
-        self.console.retain(|c| c.0 != f.token);
+        self.console.retain(|&c| c != f.token);
         Some(f)
     }
 
     /// One `poll` over the output pipes and the bell (at most 50 ms, so a
-    /// signal arriving just before it is seen soon); reads what is there,
-    /// and returns a command whose pipe closed.
+    /// signal arriving just before it is seen soon); reads what every
+    /// ready pipe holds, and returns a command whose pipe closed (another
+    /// closed one stays ready for the next poll).
     fn poll_once(&mut self) -> Option<Finished<T>> {
         // Without a bell, -1: poll skips it.
         let bell = self.bell.as_ref().map_or(-1, |b| b.as_raw_fd());
@@ -255,8 +256,13 @@ impl<T: Token> Runner<T> {
         if let (Some(mut bell), true) = (self.bell.as_ref(), fds[0].revents != 0) {
             let _ = bell.read(&mut [0u8; 64]);
         }
-        let ready = fds[1..].iter().position(|fd| fd.revents != 0)?;
-        self.read_from(ready)
+        let ready = (fds[1..].iter().enumerate()).filter(|(_, fd)| fd.revents != 0);
+        for (i, _) in ready {
+            if let Some(f) = self.read_from(i) {
+                return Some(f);
+            }
+        }
+        None
     }
 
     /// Reads what command `i` wrote; at the end of its output, reaps it.
@@ -264,11 +270,13 @@ impl<T: Token> Runner<T> {
         let p = &mut self.piped[i];
         let mut buf = [0u8; 16 * 1024];
         match p.reader.read(&mut buf) {
-            Ok(0) | Err(_) => {}
+            Ok(0) => {}
             Ok(n) => {
                 p.output.extend_from_slice(&buf[..n]);
                 return None;
             }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return None,
+            Err(_) => {}
         }
         let p = self.piped.swap_remove(i);
         Some(reap(p.token, p.child, p.output))
@@ -284,7 +292,7 @@ impl<T: Token> Runner<T> {
             }
         }
         let mut tokens: Vec<T> = self.piped.iter().map(|p| p.token).collect();
-        tokens.extend(self.console.iter().map(|c| c.0));
+        tokens.extend(&self.console);
         while !self.piped.is_empty() {
             self.poll_once();
         }
