@@ -12,6 +12,7 @@ use ggninja_executor::priority::Priority;
 use ggninja_graph::{BuildId, Graph};
 use serde::Serialize;
 
+use crate::bounds::Bounds;
 use crate::critical::{longest, Cpm};
 use crate::remote::{stragglers, Lambda, Remote, RemoteEdge};
 use crate::simulate::{Model, Replays};
@@ -115,7 +116,8 @@ fn seconds(ms: u64) -> f64 {
 fn row(b: &Built, jobs: usize, length: u64, took: &[u64]) -> Row {
     let work: u64 = took.iter().sum();
     let t_inf = longest(b.model.deps, took);
-    let run = run(jobs, Priority::default(), length, work, t_inf);
+    let bounds = Bounds::of(&b.model, took, t_inf);
+    let run = run(jobs, Priority::default(), length, &bounds);
     Row {
         run: Run {
             speedup: match length {

@@ -14,6 +14,7 @@
 //! build with logged durations.
 
 pub mod analyze;
+pub mod bounds;
 pub mod critical;
 pub mod delta;
 pub mod durations;

@@ -268,6 +268,7 @@ impl Replay<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::Bounds;
     use crate::critical::Cpm;
 
     /// A model in the default (unlimited) pool, node order = index.
@@ -435,8 +436,8 @@ mod tests {
         }
     }
 
-    /// With pools, the lower bound still holds and no pool runs more than
-    /// its depth (Graham's upper bound need not hold).
+    /// With pools, no pool runs more than its depth and every replay lies
+    /// within the bounds that count the pools (`bounds`).
     #[test]
     fn random_dags_in_pools_keep_their_depths() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -460,6 +461,9 @@ mod tests {
                     check_feasible(&deps, &ms, &s, workers);
                     let t = s.length as f64;
                     assert!(t >= t_inf as f64 && t >= w as f64 / workers as f64 - 1e-9);
+                    let bounds = Bounds::of(&m, &ms, t_inf);
+                    assert!(t >= bounds.lower(workers) - 1e-9, "{rule:?} at {workers}");
+                    assert!(t <= bounds.upper(workers) + 1e-9, "{rule:?} at {workers}");
                     for (p, &depth) in depths.iter().enumerate().skip(1) {
                         let spans = (0..ms.len())
                             .filter(|&i| pool[i] == p)

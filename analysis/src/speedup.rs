@@ -6,9 +6,9 @@
 //! prediction and the remote model's replays beside them. Owns which
 //! replays are made and their layout; ignores how a replay runs.
 //!
-//! Bounds, with W the total work and T∞ the critical path: no schedule
-//! on N workers beats max(W/N, T∞), and a greedy one never exceeds
-//! W/N + T∞ (Graham) unless a pool holds edges back.
+//! Bounds (`bounds`), with W the total work and T∞ the critical path: no
+//! schedule on N workers beats max(W/N, T∞), and a greedy one never
+//! exceeds W/N + T∞ (Graham), each pool with a depth adding its own term.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -17,6 +17,7 @@ use ggninja_executor::build_log::LogEntry;
 use ggninja_graph::{BuildId, FileId, Graph};
 use serde::Serialize;
 
+use crate::bounds::Bounds;
 use crate::critical::Cpm;
 use crate::durations::{durations, logged_ms};
 use crate::forecast::{self, Built, CachePrediction, Known, RemoteRuns};
@@ -138,11 +139,12 @@ impl Simulation {
         jobs.sort_unstable();
         jobs.dedup();
         let mut runs = Vec::new();
+        let bounds = Bounds::of(&edges.model(&ms), &ms, t_inf);
         let mut replays = Replays::new(edges.model(&ms));
         for &n in &jobs {
             for rule in Priority::ALL {
                 let length = replays.run(n, rule).length;
-                runs.push(run(n, rule, length, total, t_inf));
+                runs.push(run(n, rule, length, &bounds));
             }
         }
         let last_build = last.map(|(ms, actual, n)| {
@@ -176,17 +178,17 @@ impl Simulation {
     }
 }
 
-/// A replay's row: `total` the work done in it, `t_inf` its longest chain.
-pub(crate) fn run(jobs: usize, rule: Priority, length: u64, total: u64, t_inf: u64) -> Run {
-    let (w, t, n) = (total as f64, length as f64, jobs as f64);
+/// A replay's row, `bounds` those of the times its edges took.
+pub(crate) fn run(jobs: usize, rule: Priority, length: u64, bounds: &Bounds) -> Run {
+    let (w, t, n) = (bounds.work as f64, length as f64, jobs as f64);
     Run {
         jobs,
         rule: rule.name(),
         seconds: seconds(length),
         utilisation: if length == 0 { 0.0 } else { w / (n * t) },
         speedup: if length == 0 { 1.0 } else { w / t },
-        lower_bound: (w / n).max(t_inf as f64) / 1000.0,
-        upper_bound: (w / n + t_inf as f64) / 1000.0,
+        lower_bound: bounds.lower(jobs) / 1000.0,
+        upper_bound: bounds.upper(jobs) / 1000.0,
     }
 }
 
