@@ -492,7 +492,8 @@ fn a_make_project_builds_remotely_through_its_makefile() {
     );
 
     assert_ok(&run(&dir, &ggninja(), &["--make", "-t", "clean"]), "clean");
-    let again = build(&[]);
+    // Explained, so that a miss names its thunk and why.
+    let again = build(&["-d", "explain"]);
     assert_ok(&again, "the rebuild");
     let s = summary(&dir);
     assert_eq!(count(&s, "invocations"), 0, "{s}\n{}", text(&again));

@@ -188,6 +188,8 @@ pub struct DriverArgs {
     pub lib_dirs: Vec<String>,
     /// Arguments given to the linker (`-Wl,` split, `-Xlinker`).
     pub linker_args: Vec<String>,
+    /// `-static` or `-static-pie`: `-l` takes archives only.
+    pub static_link: bool,
     /// The arguments (by index) that a `-M` fallback run leaves out:
     /// outputs and mode flags.
     dropped: Vec<std::ops::Range<usize>>,
@@ -338,6 +340,7 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
             "-l" => d.libs.push(v.to_string()),
             "-T" => d.inputs.push(v.to_string()),
             "-Xlinker" => d.linker_args.push(v.to_string()),
+            "-static" | "-static-pie" => d.static_link = true,
             "-nostdlib" => d.settings.nostdlib = true,
             "-nostartfiles" => d.settings.nostartfiles = true,
             "-nodefaultlibs" => d.settings.nodefaultlibs = true,

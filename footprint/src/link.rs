@@ -58,6 +58,32 @@ const SEPARATE_FILES: &[&str] = &[
     "--library-path",
 ];
 
+/// Linker options after which `-l` takes archives only (until a
+/// `-Bdynamic`; which `-l`s they cover is not followed).
+const STATIC_MODE: &[&str] = &["-Bstatic", "-dn", "-non_shared", "-static"];
+
+/// Which `-lname` files a link may read in the first dir that has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Search {
+    /// Only dynamic linking: `libname.so` where it exists, else
+    /// `libname.a` — exactly what ld opens, so an archive the build is
+    /// writing beside a shared library is not read (nor hashed).
+    Dynamic,
+    /// Static linking somewhere in the link: both, as either may be read.
+    Either,
+}
+
+impl Search {
+    /// The search for a link whose linker options are `args`, `-static`
+    /// given to the driver or not.
+    fn of<'a>(mut args: impl Iterator<Item = &'a String>, static_link: bool) -> Search {
+        match static_link || args.any(|a| STATIC_MODE.contains(&a.as_str())) {
+            true => Search::Either,
+            false => Search::Dynamic,
+        }
+    }
+}
+
 /// Whether linker option `flag` takes its value as the next argument.
 fn takes_next(flag: &str) -> bool {
     SEPARATE_NAMES.contains(&flag) || SEPARATE_FILES.contains(&flag)
@@ -109,8 +135,9 @@ pub(crate) fn ld(
         }
     }
     lib_dirs.extend(toolchain.ld_search_dirs(&fp.executable).iter().cloned());
+    let search = Search::of(args.iter(), false);
     for l in libs {
-        fp.sources.extend(link_lib(&l, &lib_dirs, cwd, tc));
+        fp.sources.extend(link_lib(&l, search, &lib_dirs, cwd, tc));
     }
 }
 
@@ -127,8 +154,10 @@ pub(crate) fn driver_inputs(
     let mut tc = Vec::new();
     let mut all_dirs: Vec<PathBuf> = d.lib_dirs.iter().map(PathBuf::from).collect();
     all_dirs.extend(lib_dirs.iter().cloned());
+    let search = Search::of(d.linker_args.iter(), d.static_link);
     for l in &d.libs {
-        fp.sources.extend(link_lib(l, &all_dirs, cwd, &mut tc));
+        fp.sources
+            .extend(link_lib(l, search, &all_dirs, cwd, &mut tc));
     }
     let mut args = d.linker_args.iter();
     while let Some(a) = args.next() {
@@ -181,7 +210,8 @@ pub(crate) fn driver_files(
             defaults.extend(["stdc++", "m"]);
         }
         for l in defaults {
-            let found = link_lib(l, &info.lib_dirs, cwd, tc);
+            // The driver's own flags (`-static-libgcc`) may take either.
+            let found = link_lib(l, Search::Either, &info.lib_dirs, cwd, tc);
             tc.extend(found);
         }
     }
@@ -189,17 +219,24 @@ pub(crate) fn driver_files(
 
 /// The files `-lname` links (see [`find_lib`]); those that are linker
 /// scripts have the files they name added to `tc`.
-fn link_lib(name: &str, dirs: &[PathBuf], cwd: &Path, tc: &mut Vec<PathBuf>) -> Vec<PathBuf> {
-    let found = find_lib(name, dirs, cwd);
+fn link_lib(
+    name: &str,
+    search: Search,
+    dirs: &[PathBuf],
+    cwd: &Path,
+    tc: &mut Vec<PathBuf>,
+) -> Vec<PathBuf> {
+    let found = find_lib(name, search, dirs, cwd);
     for p in &found {
         expand_linker_script(p, dirs, cwd, tc);
     }
     found
 }
 
-/// `-lname` candidates: every `libname.so`/`libname.a` in the first dir that
-/// has either (`-l:file` looks for `file`).
-fn find_lib(name: &str, dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
+/// `-lname` candidates in the first dir that has `libname.so` or
+/// `libname.a`: the one `search` says ld opens there, or both
+/// (`-l:file` looks for `file`).
+fn find_lib(name: &str, search: Search, dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
     let cands: Vec<String> = match name.strip_prefix(':') {
         Some(f) => vec![f.to_string()],
         None => vec![format!("lib{name}.so"), format!("lib{name}.a")],
@@ -211,7 +248,10 @@ fn find_lib(name: &str, dirs: &[PathBuf], cwd: &Path) -> Vec<PathBuf> {
             .filter(|p| is_file(&cwd.join(p)))
             .collect();
         if !hits.is_empty() {
-            return hits;
+            return match search {
+                Search::Dynamic => hits.into_iter().take(1).collect(),
+                Search::Either => hits,
+            };
         }
     }
     Vec::new()
@@ -234,7 +274,11 @@ fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<
         if tok.starts_with('/') && Path::new(tok).is_file() {
             programs::with_canonical(Path::new(tok), out);
         } else if let Some(l) = tok.strip_prefix("-l") {
-            out.extend(find_lib(l, dirs, cwd).into_iter().map(|p| cwd.join(p)));
+            out.extend(
+                find_lib(l, Search::Either, dirs, cwd)
+                    .into_iter()
+                    .map(|p| cwd.join(p)),
+            );
         } else if tok.starts_with("lib") && !tok.contains('/') {
             // A bare name (`GROUP ( libgcc_s.so.1 -lgcc )`): ld looks in
             // the current directory, then on the library search path.
@@ -261,16 +305,43 @@ mod tests {
             std::fs::write(cwd.join(f), "").unwrap();
         }
         let dirs = ["none", "a", "b"].map(PathBuf::from);
-        assert_eq!(find_lib("z", &dirs, cwd), [PathBuf::from("a/libz.a")]);
         assert_eq!(
-            find_lib("z", &dirs[2..], cwd),
+            find_lib("z", Search::Either, &dirs, cwd),
+            [PathBuf::from("a/libz.a")]
+        );
+        assert_eq!(
+            find_lib("z", Search::Either, &dirs[2..], cwd),
             ["b/libz.so", "b/libz.a"].map(PathBuf::from)
         );
         assert_eq!(
-            find_lib(":libq.so.1", &dirs, cwd),
+            find_lib(":libq.so.1", Search::Dynamic, &dirs, cwd),
             [PathBuf::from("b/libq.so.1")]
         );
-        assert!(find_lib("q", &dirs, cwd).is_empty());
+        assert!(find_lib("q", Search::Dynamic, &dirs, cwd).is_empty());
+    }
+
+    /// A dynamic link reads `libz.so` and never the `libz.a` beside it
+    /// (which another edge may be writing: bzip2's Makefile builds both);
+    /// the archive alone, or any static linking, and the archive counts.
+    #[test]
+    fn a_dynamic_link_reads_the_shared_library_only() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        for f in ["b/libz.so", "b/libz.a", "c/libz.a"] {
+            std::fs::create_dir_all(cwd.join(f).parent().unwrap()).unwrap();
+            std::fs::write(cwd.join(f), "").unwrap();
+        }
+        let [b, c] = ["b", "c"].map(PathBuf::from);
+        let z = |s, dirs: &[PathBuf]| find_lib("z", s, dirs, cwd);
+        assert_eq!(z(Search::Dynamic, &[b.clone()]), [b.join("libz.so")]);
+        assert_eq!(z(Search::Dynamic, &[c.clone(), b]), [c.join("libz.a")]);
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let search = |w: &[&str], st| Search::of(words(w).iter(), st);
+        assert_eq!(search(&["-soname", "x"], false), Search::Dynamic);
+        assert_eq!(search(&["-Bstatic"], false), Search::Either);
+        assert_eq!(search(&[], true), Search::Either);
+        let static_driver = crate::args::parse_driver_args(&words(&["-static"]), false, cwd);
+        assert!(static_driver.static_link);
     }
 
     #[test]
@@ -286,7 +357,7 @@ mod tests {
         std::fs::write(cwd.join("lib/libc.so"), script).unwrap();
         let mut out = Vec::new();
         let dirs = [PathBuf::from("lib")];
-        let libs = link_lib("c", &dirs, cwd, &mut out);
+        let libs = link_lib("c", Search::Dynamic, &dirs, cwd, &mut out);
         assert_eq!(libs, [PathBuf::from("lib/libc.so")]);
         let canon = |p: &str| std::fs::canonicalize(cwd.join(p)).unwrap();
         // Canonical, as a symlinked temp dir names each file twice.
@@ -305,7 +376,7 @@ mod tests {
         );
         // An archive is no script.
         let mut out = Vec::new();
-        link_lib("m", &dirs, cwd, &mut out);
+        link_lib("m", Search::Dynamic, &dirs, cwd, &mut out);
         assert!(out.is_empty());
     }
 
