@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use crate::bundles::{Bundles, NamedBundle};
 use crate::hash_cache::HashCache;
 use crate::ir::{Function, Input, Source, Thunk, ENV};
+use crate::ordering::is_upstream;
 use crate::roots::Roots;
 
 /// What an edge reads, as found by a footprint scanner: files relative to
@@ -415,6 +416,13 @@ impl ThunkBuilder<'_> {
                 // An edge's own outputs are made fresh, never read (`ar rcs`
                 // names its archive).
                 Some(p) if p == b => {}
+                // Offline, the link orders them; in a build nothing does.
+                Some(p) if !self.link_outputs && !is_upstream(g, b, p) => {
+                    return Err(format!(
+                        "it reads {f}, which another edge writes without being ordered \
+                         before it (see -t missingdeps)"
+                    ))
+                }
                 Some(p) if self.link_outputs => links.push((self.roots.virtual_path(&f), p)),
                 _ => inputs.push(self.value_input(&f, producer.is_some())?.into()),
             }

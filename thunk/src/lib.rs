@@ -7,13 +7,16 @@
 //! through `hash_cache`, toolchains as `bundles`, paths through `roots`)
 //! -> `ir` (canonical JSON, hash). `session` opens and saves the caches;
 //! `predicted` stands in for outputs a build has not made yet;
-//! `placement` says which inputs travel and what must run here.
+//! `placement` says which inputs travel and what must run here;
+//! `ordering` refuses a thunk whose footprint reads what an unordered edge
+//! writes.
 //! Unaware of running commands, logs and stores.
 
 mod builder;
 mod bundles;
 mod hash_cache;
 mod ir;
+mod ordering;
 pub mod placement;
 mod predicted;
 mod roots;
