@@ -1,10 +1,16 @@
 //! `.ninja_deps`: the headers each output was last built with (from
 //! `deps = gcc|msvc`), in ninja's binary format, version 4.
+//!
+//! Paths are interned once (`PathTable`) and each output's deps are a slice
+//! of path numbers, as compact as the file itself; the file is read a record
+//! at a time, never whole. Ignores what the paths are in the graph: the
+//! scan maps path numbers to files as it loads an edge's deps.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+
+use ggninja_graph::paths::PathTable;
 
 const SIGNATURE: &[u8] = b"# ninjadeps\n";
 const VERSION: u32 = 4;
@@ -13,13 +19,13 @@ const MAX_RECORD: usize = (1 << 19) - 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deps {
     pub mtime: i64,
-    pub ids: Vec<u32>,
+    pub ids: Box<[u32]>,
 }
 
 #[derive(Debug, Default)]
 pub struct DepsLog {
-    paths: Vec<String>,
-    ids: HashMap<String, u32>,
+    paths: PathTable,
+    /// By path number: the deps recorded for that path as an output.
     deps: Vec<Option<Deps>>,
     needs_recompaction: bool,
     file: Option<File>,
@@ -33,21 +39,20 @@ impl DepsLog {
             path: path.to_path_buf(),
             ..Default::default()
         };
-        let mut data = Vec::new();
-        match File::open(path) {
-            Ok(f) => BufReader::new(f).read_to_end(&mut data)?,
+        let file = match File::open(path) {
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((log, None)),
             Err(e) => return Err(e),
         };
-        let header_ok = data.len() >= SIGNATURE.len() + 4
-            && data.starts_with(SIGNATURE)
-            && u32_at(&data, SIGNATURE.len()) == VERSION;
-        if !header_ok {
-            let version = if data.len() >= SIGNATURE.len() + 4 {
-                u32_at(&data, SIGNATURE.len())
-            } else {
-                0
-            };
+        let mut input = BufReader::with_capacity(1 << 16, file);
+        let mut header = [0u8; SIGNATURE.len() + 4];
+        let header_len = read_up_to(&mut input, &mut header)?;
+        let version = if header_len == header.len() {
+            u32_at(&header, SIGNATURE.len())
+        } else {
+            0
+        };
+        if !header.starts_with(SIGNATURE) || version != VERSION {
             let _ = std::fs::remove_file(path);
             let why = if version == 1 {
                 "deps log version change; rebuilding"
@@ -56,60 +61,45 @@ impl DepsLog {
             };
             return Ok((log, Some(why.to_string())));
         }
-        let mut pos = SIGNATURE.len() + 4;
+        let mut pos = header.len();
         let (mut total, mut unique) = (0usize, 0usize);
         let mut torn = false;
-        while pos < data.len() {
-            let record_start = pos;
-            if pos + 4 > data.len() {
-                torn = true;
-                break;
-            }
-            let header = u32_at(&data, pos);
-            let is_deps = header >> 31 != 0;
-            let size = (header & 0x7fff_ffff) as usize;
-            pos += 4;
-            if size > MAX_RECORD || pos + size > data.len() || !size.is_multiple_of(4) || size < 4 {
-                pos = record_start;
-                torn = true;
-                break;
-            }
-            let rec = &data[pos..pos + size];
-            if is_deps {
-                let out = u32_at(rec, 0);
-                let mtime = (u32_at(rec, 4) as u64 | ((u32_at(rec, 8) as u64) << 32)) as i64;
-                let ids: Vec<u32> = (12..size).step_by(4).map(|o| u32_at(rec, o)).collect();
-                if (out as usize) >= log.paths.len()
-                    || ids.iter().any(|&i| i as usize >= log.paths.len())
-                {
-                    pos = record_start;
+        let mut rec = Vec::new();
+        loop {
+            let mut size_word = [0u8; 4];
+            match read_up_to(&mut input, &mut size_word)? {
+                0 => break,
+                4 => {}
+                _ => {
                     torn = true;
                     break;
                 }
-                total += 1;
-                if log.deps[out as usize]
-                    .replace(Deps { mtime, ids })
-                    .is_none()
-                {
-                    unique += 1;
-                }
+            }
+            let word = u32::from_le_bytes(size_word);
+            let is_deps = word >> 31 != 0;
+            let size = (word & 0x7fff_ffff) as usize;
+            if size > MAX_RECORD || !size.is_multiple_of(4) || size < 4 {
+                torn = true;
+                break;
+            }
+            rec.resize(size, 0);
+            if read_up_to(&mut input, &mut rec)? < size {
+                torn = true;
+                break;
+            }
+            let fits = if is_deps {
+                log.load_deps(&rec).inspect(|&new| {
+                    total += 1;
+                    unique += usize::from(new);
+                })
             } else {
-                let mut len = size - 4;
-                while len > 0 && rec[len - 1] == 0 && size - 4 - len < 3 {
-                    len -= 1;
-                }
-                let checksum = u32_at(rec, size - 4);
-                if !checksum != log.paths.len() as u32 {
-                    pos = record_start;
-                    torn = true;
-                    break;
-                }
-                let p = String::from_utf8_lossy(&rec[..len]).into_owned();
-                log.ids.insert(p.clone(), log.paths.len() as u32);
-                log.paths.push(p);
-                log.deps.push(None);
+                log.load_path(&rec).then_some(false)
+            };
+            if fits.is_none() {
+                torn = true;
+                break;
             }
-            pos += size;
+            pos += 4 + size;
         }
         let mut warning = None;
         if torn {
@@ -121,18 +111,48 @@ impl DepsLog {
         Ok((log, warning))
     }
 
+    /// A deps record read into the log: Some(whether the output had none
+    /// yet), or None when it names a path not yet read (a torn log).
+    fn load_deps(&mut self, rec: &[u8]) -> Option<bool> {
+        let known = self.paths.len();
+        let out = u32_at(rec, 0);
+        let mtime = (u32_at(rec, 4) as u64 | ((u32_at(rec, 8) as u64) << 32)) as i64;
+        let ids: Box<[u32]> = (12..rec.len()).step_by(4).map(|o| u32_at(rec, o)).collect();
+        if out as usize >= known || ids.iter().any(|&i| i as usize >= known) {
+            return None;
+        }
+        Some(self.deps[out as usize].replace(Deps { mtime, ids }).is_none())
+    }
+
+    /// A path record read into the log; false when its checksum (the
+    /// complement of its number) is wrong, as in a torn log.
+    fn load_path(&mut self, rec: &[u8]) -> bool {
+        let size = rec.len();
+        let mut len = size - 4;
+        while len > 0 && rec[len - 1] == 0 && size - 4 - len < 3 {
+            len -= 1;
+        }
+        let checksum = u32_at(rec, size - 4);
+        if !checksum != self.paths.len() as u32 {
+            return false;
+        }
+        self.paths.intern(&String::from_utf8_lossy(&rec[..len]));
+        self.deps.push(None);
+        true
+    }
+
     pub fn get(&self, output: &str) -> Option<&Deps> {
-        let id = *self.ids.get(output)?;
+        let id = self.paths.find(output)?;
         self.deps[id as usize].as_ref()
     }
 
     /// Every path the log names, outputs and their deps alike.
-    pub fn paths(&self) -> &[String] {
+    pub fn paths(&self) -> &PathTable {
         &self.paths
     }
 
     pub fn path(&self, id: u32) -> &str {
-        &self.paths[id as usize]
+        self.paths.get(id)
     }
 
     /// Every output that has a deps record, with its record.
@@ -140,7 +160,7 @@ impl DepsLog {
         self.deps
             .iter()
             .enumerate()
-            .filter_map(|(i, d)| d.as_ref().map(|d| (self.paths[i].as_str(), d)))
+            .filter_map(|(i, d)| d.as_ref().map(|d| (self.paths.get(i as u32), d)))
     }
 
     pub fn needs_recompaction(&self) -> bool {
@@ -156,18 +176,16 @@ impl DepsLog {
     }
 
     fn id_for(&mut self, path: &str, buf: &mut Vec<u8>) -> u32 {
-        if let Some(&id) = self.ids.get(path) {
+        let (id, new) = self.paths.intern(path);
+        if !new {
             return id;
         }
-        let id = self.paths.len() as u32;
         let padding = (4 - path.len() % 4) % 4;
         let size = (path.len() + padding + 4) as u32;
         buf.extend_from_slice(&size.to_le_bytes());
         buf.extend_from_slice(path.as_bytes());
         buf.extend(std::iter::repeat_n(0u8, padding));
         buf.extend_from_slice(&(!id).to_le_bytes());
-        self.ids.insert(path.to_string(), id);
-        self.paths.push(path.to_string());
         self.deps.push(None);
         id
     }
@@ -176,7 +194,7 @@ impl DepsLog {
     pub fn record(&mut self, output: &str, mtime: i64, deps: &[&str]) -> io::Result<()> {
         let mut buf = Vec::new();
         let out = self.id_for(output, &mut buf);
-        let ids: Vec<u32> = deps.iter().map(|d| self.id_for(d, &mut buf)).collect();
+        let ids: Box<[u32]> = deps.iter().map(|d| self.id_for(d, &mut buf)).collect();
         let new = Deps { mtime, ids };
         if buf.is_empty() && self.deps[out as usize].as_ref() == Some(&new) {
             return Ok(());
@@ -223,6 +241,20 @@ impl DepsLog {
     pub fn close(&mut self) {
         self.file = None;
     }
+}
+
+/// Reads until `buf` is full or the input ends; how many bytes were read.
+fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 fn u32_at(data: &[u8], at: usize) -> u32 {

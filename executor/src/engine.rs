@@ -103,7 +103,7 @@ impl Engine {
 
     /// Grows the state table after the graph gained nodes.
     pub fn sync_states(&mut self) {
-        let n = self.graph.dag.node_count();
+        let n = self.graph.node_count();
         if self.nodes.len() < n {
             self.nodes.resize(n, NodeState::default());
         }

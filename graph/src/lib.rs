@@ -3,9 +3,10 @@
 pub mod eval;
 mod graph;
 pub mod path;
+pub mod paths;
 
 pub use eval::{EvalString, Part, Rule, RuleId, Scope, ScopeId, Scopes, ROOT_SCOPE};
 pub use graph::{
-    Build, BuildId, CycleError, Escape, File, FileId, Graph, Link, Node, Pool, PoolId,
+    Build, BuildId, CycleError, Escape, File, FileId, Graph, Pool, PoolId,
     CONSOLE_POOL, DEFAULT_POOL,
 };

@@ -273,7 +273,7 @@ pub fn collect_target(e: &mut Engine, arg: &str) -> Result<FileId, String> {
         path.pop();
     }
     // Like ninja, the graph knows every path the deps log names.
-    if e.graph.lookup(&path).is_none() && e.deps_log.paths().contains(&path) {
+    if e.graph.lookup(&path).is_none() && e.deps_log.paths().find(&path).is_some() {
         e.graph.file_id(&path);
         e.sync_states();
     }
@@ -293,8 +293,8 @@ fn unknown_target(e: &Engine, path: &str) -> String {
         "clean" => ", did you mean 'ninja -t clean'?".to_string(),
         "help" => ", did you mean 'ninja -h'?".to_string(),
         _ => {
-            let mut all: Vec<&str> = e.graph.paths.keys().map(String::as_str).collect();
-            all.extend(e.deps_log.paths().iter().map(String::as_str));
+            let mut all: Vec<&str> = e.graph.paths.iter().collect();
+            all.extend(e.deps_log.paths().iter());
             did_you_mean(path, &all)
         }
     };
