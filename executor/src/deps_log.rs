@@ -1,16 +1,17 @@
 //! `.ninja_deps`: the headers each output was last built with (from
 //! `deps = gcc|msvc`), in ninja's binary format, version 4.
 //!
-//! Paths are interned once (`PathTable`) and each output's deps are a slice
-//! of path numbers, as compact as the file itself; the file is read a record
-//! at a time, never whole. Ignores what the paths are in the graph: the
-//! scan maps path numbers to files as it loads an edge's deps.
+//! As ninja's, the log names files of the graph: loading it makes a file for
+//! every path it records, so a path's text lives once, in the graph, and an
+//! output's deps are a slice of `FileId`s, as compact as the file itself.
+//! The file is read a record at a time, never whole. Ignores what the deps
+//! mean (the scan adds them to builds).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use ggninja_graph::paths::PathTable;
+use ggninja_graph::{FileId, Graph};
 
 const SIGNATURE: &[u8] = b"# ninjadeps\n";
 const VERSION: u32 = 4;
@@ -19,13 +20,16 @@ const MAX_RECORD: usize = (1 << 19) - 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deps {
     pub mtime: i64,
-    pub ids: Box<[u32]>,
+    pub nodes: Box<[FileId]>,
 }
 
 #[derive(Debug, Default)]
 pub struct DepsLog {
-    paths: PathTable,
-    /// By path number: the deps recorded for that path as an output.
+    /// By log id (the order paths were written): the file.
+    files: Vec<FileId>,
+    /// By graph node index: the file's log id plus one (0: not in the log).
+    ids: Vec<u32>,
+    /// By log id: the deps recorded with that file as the output.
     deps: Vec<Option<Deps>>,
     needs_recompaction: bool,
     file: Option<File>,
@@ -33,8 +37,9 @@ pub struct DepsLog {
 }
 
 impl DepsLog {
-    /// Reads the log. A torn tail is cut off and reported as a warning.
-    pub fn load(path: &Path) -> io::Result<(DepsLog, Option<String>)> {
+    /// Reads the log, making a file in `graph` for each path it names. A
+    /// torn tail is cut off and reported as a warning.
+    pub fn load(path: &Path, graph: &mut Graph) -> io::Result<(DepsLog, Option<String>)> {
         let mut log = DepsLog {
             path: path.to_path_buf(),
             ..Default::default()
@@ -93,7 +98,7 @@ impl DepsLog {
                     unique += usize::from(new);
                 })
             } else {
-                log.load_path(&rec).then_some(false)
+                log.load_path(&rec, graph).then_some(false)
             };
             if fits.is_none() {
                 torn = true;
@@ -114,53 +119,60 @@ impl DepsLog {
     /// A deps record read into the log: Some(whether the output had none
     /// yet), or None when it names a path not yet read (a torn log).
     fn load_deps(&mut self, rec: &[u8]) -> Option<bool> {
-        let known = self.paths.len();
+        let file = |id: u32| self.files.get(id as usize).copied();
         let out = u32_at(rec, 0);
+        file(out)?;
         let mtime = (u32_at(rec, 4) as u64 | ((u32_at(rec, 8) as u64) << 32)) as i64;
-        let ids: Box<[u32]> = (12..rec.len()).step_by(4).map(|o| u32_at(rec, o)).collect();
-        if out as usize >= known || ids.iter().any(|&i| i as usize >= known) {
-            return None;
-        }
-        Some(self.deps[out as usize].replace(Deps { mtime, ids }).is_none())
+        let nodes = (12..rec.len())
+            .step_by(4)
+            .map(|o| file(u32_at(rec, o)))
+            .collect::<Option<Box<[FileId]>>>()?;
+        Some(self.deps[out as usize].replace(Deps { mtime, nodes }).is_none())
     }
 
     /// A path record read into the log; false when its checksum (the
     /// complement of its number) is wrong, as in a torn log.
-    fn load_path(&mut self, rec: &[u8]) -> bool {
+    fn load_path(&mut self, rec: &[u8], graph: &mut Graph) -> bool {
         let size = rec.len();
         let mut len = size - 4;
         while len > 0 && rec[len - 1] == 0 && size - 4 - len < 3 {
             len -= 1;
         }
         let checksum = u32_at(rec, size - 4);
-        if !checksum != self.paths.len() as u32 {
+        if !checksum != self.files.len() as u32 {
             return false;
         }
-        self.paths.intern(&String::from_utf8_lossy(&rec[..len]));
-        self.deps.push(None);
+        let file = graph.file_id(&String::from_utf8_lossy(&rec[..len]));
+        self.add(file);
         true
     }
 
-    pub fn get(&self, output: &str) -> Option<&Deps> {
-        let id = self.paths.find(output)?;
-        self.deps[id as usize].as_ref()
+    /// Gives `file` the next log id.
+    fn add(&mut self, file: FileId) -> u32 {
+        let id = self.files.len() as u32;
+        if self.ids.len() <= file.index() {
+            self.ids.resize(file.index() + 1, 0);
+        }
+        self.ids[file.index()] = id + 1;
+        self.files.push(file);
+        self.deps.push(None);
+        id
     }
 
-    /// Every path the log names, outputs and their deps alike.
-    pub fn paths(&self) -> &PathTable {
-        &self.paths
+    fn id(&self, file: FileId) -> Option<u32> {
+        self.ids.get(file.index()).and_then(|&i| i.checked_sub(1))
     }
 
-    pub fn path(&self, id: u32) -> &str {
-        self.paths.get(id)
+    pub fn get(&self, output: FileId) -> Option<&Deps> {
+        self.deps[self.id(output)? as usize].as_ref()
     }
 
     /// Every output that has a deps record, with its record.
-    pub fn all(&self) -> impl Iterator<Item = (&str, &Deps)> {
-        self.deps
+    pub fn all(&self) -> impl Iterator<Item = (FileId, &Deps)> {
+        self.files
             .iter()
-            .enumerate()
-            .filter_map(|(i, d)| d.as_ref().map(|d| (self.paths.get(i as u32), d)))
+            .zip(&self.deps)
+            .filter_map(|(&f, d)| d.as_ref().map(|d| (f, d)))
     }
 
     pub fn needs_recompaction(&self) -> bool {
@@ -175,39 +187,50 @@ impl DepsLog {
         Ok(self.file.as_mut().expect("opened above"))
     }
 
-    fn id_for(&mut self, path: &str, buf: &mut Vec<u8>) -> u32 {
-        let (id, new) = self.paths.intern(path);
-        if !new {
+    fn id_for(&mut self, graph: &Graph, file: FileId, buf: &mut Vec<u8>) -> u32 {
+        if let Some(id) = self.id(file) {
             return id;
         }
+        let id = self.add(file);
+        let path = graph.path(file);
         let padding = (4 - path.len() % 4) % 4;
         let size = (path.len() + padding + 4) as u32;
         buf.extend_from_slice(&size.to_le_bytes());
         buf.extend_from_slice(path.as_bytes());
         buf.extend(std::iter::repeat_n(0u8, padding));
         buf.extend_from_slice(&(!id).to_le_bytes());
-        self.deps.push(None);
         id
     }
 
-    /// Records `output`'s deps; writes nothing when they are unchanged.
-    pub fn record(&mut self, output: &str, mtime: i64, deps: &[&str]) -> io::Result<()> {
+    /// Records `output`'s deps, files of `graph`; writes nothing when they
+    /// are unchanged.
+    pub fn record(
+        &mut self,
+        graph: &Graph,
+        output: FileId,
+        mtime: i64,
+        deps: &[FileId],
+    ) -> io::Result<()> {
         let mut buf = Vec::new();
-        let out = self.id_for(output, &mut buf);
-        let ids: Box<[u32]> = deps.iter().map(|d| self.id_for(d, &mut buf)).collect();
-        let new = Deps { mtime, ids };
+        let out = self.id_for(graph, output, &mut buf);
+        let ids: Vec<u32> = deps.iter().map(|&d| self.id_for(graph, d, &mut buf)).collect();
+        let new = Deps {
+            mtime,
+            nodes: deps.into(),
+        };
         if buf.is_empty() && self.deps[out as usize].as_ref() == Some(&new) {
             return Ok(());
         }
-        let size = 4 * (1 + 2 + new.ids.len());
+        let size = 4 * (1 + 2 + ids.len());
         if size > MAX_RECORD {
+            let output = graph.path(output);
             return Err(io::Error::other(format!("too many deps for {output}")));
         }
         buf.extend_from_slice(&(size as u32 | 0x8000_0000).to_le_bytes());
         buf.extend_from_slice(&out.to_le_bytes());
         buf.extend_from_slice(&(mtime as u64 as u32).to_le_bytes());
         buf.extend_from_slice(&(((mtime as u64) >> 32) as u32).to_le_bytes());
-        for id in &new.ids {
+        for id in &ids {
             buf.extend_from_slice(&id.to_le_bytes());
         }
         self.deps[out as usize] = Some(new);
@@ -215,7 +238,7 @@ impl DepsLog {
     }
 
     /// Rewrites the log keeping only records for outputs `is_live` accepts.
-    pub fn recompact(&mut self, is_live: impl Fn(&str) -> bool) -> io::Result<()> {
+    pub fn recompact(&mut self, graph: &Graph, is_live: impl Fn(FileId) -> bool) -> io::Result<()> {
         self.file = None;
         let old = std::mem::take(self);
         let tmp = old.path.with_extension("recompact");
@@ -228,8 +251,7 @@ impl DepsLog {
             if !is_live(out) {
                 continue;
             }
-            let names: Vec<&str> = deps.ids.iter().map(|&i| old.path(i)).collect();
-            self.record(out, deps.mtime, &names)?;
+            self.record(graph, out, deps.mtime, &deps.nodes)?;
         }
         self.open()?.flush()?;
         self.file = None;
@@ -269,28 +291,39 @@ mod tests {
     fn round_trip_truncation_and_recompact() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".ninja_deps");
-        let (mut log, _) = DepsLog::load(&path).unwrap();
-        log.record("a.o", 42, &["a.c", "x.h"]).unwrap();
-        log.record("b.o", 43, &["b.c", "x.h"]).unwrap();
-        log.record("b.o", 43, &["b.c", "x.h"]).unwrap();
+        let mut g = Graph::default();
+        let [a_o, a_c, x_h, b_o, b_c] = ["a.o", "a.c", "x.h", "b.o", "b.c"].map(|p| g.file_id(p));
+        let (mut log, _) = DepsLog::load(&path, &mut g).unwrap();
+        log.record(&g, a_o, 42, &[a_c, x_h]).unwrap();
+        log.record(&g, b_o, 43, &[b_c, x_h]).unwrap();
+        log.record(&g, b_o, 43, &[b_c, x_h]).unwrap();
         log.close();
         let len = std::fs::metadata(&path).unwrap().len();
-        let (log, warn) = DepsLog::load(&path).unwrap();
+        // A fresh graph learns every path from the log.
+        let mut g = Graph::default();
+        let (log, warn) = DepsLog::load(&path, &mut g).unwrap();
         assert!(warn.is_none());
-        let d = log.get("b.o").unwrap();
+        let d = log.get(g.lookup("b.o").unwrap()).unwrap();
         assert_eq!(d.mtime, 43);
-        let names: Vec<_> = d.ids.iter().map(|&i| log.path(i)).collect();
+        let names: Vec<_> = d.nodes.iter().map(|&n| g.path(n)).collect();
         assert_eq!(names, ["b.c", "x.h"]);
         // A torn tail is cut back to the last whole record.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&[1, 2, 3]).unwrap();
         drop(f);
-        let (mut log, warn) = DepsLog::load(&path).unwrap();
+        let mut g = Graph::default();
+        let (mut log, warn) = DepsLog::load(&path, &mut g).unwrap();
         assert_eq!(warn.as_deref(), Some("premature end of file; recovering"));
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
-        log.recompact(|o| o == "a.o").unwrap();
-        let (log, _) = DepsLog::load(&path).unwrap();
-        assert!(log.get("b.o").is_none());
-        assert!(log.get("a.o").is_some());
+        let a_o = g.lookup("a.o").unwrap();
+        log.recompact(&g, |o| o == a_o).unwrap();
+        let mut g = Graph::default();
+        let (log, _) = DepsLog::load(&path, &mut g).unwrap();
+        assert!(log.get(g.lookup("b.o").unwrap()).is_none());
+        assert!(log.get(g.lookup("a.o").unwrap()).is_some());
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < len,
+            "recompaction dropped b.o's record and paths"
+        );
     }
 }

@@ -10,6 +10,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE, ROOT_SCOPE};
+use crate::chunked::Chunked;
 use crate::paths::PathTable;
 
 /// A file of the graph. Only the graph makes them, so a `FileId` always
@@ -55,8 +56,8 @@ pub struct Build {
     pub scope: ScopeId,
     /// Build-level bindings, already evaluated. `None` means the build has no
     /// block of its own, and (as in ninja) looks variables up in its file
-    /// scope before the rule.
-    pub bindings: Option<HashMap<String, String>>,
+    /// scope before the rule. Boxed: most builds of a large tree have none.
+    pub bindings: Option<Box<HashMap<String, String>>>,
     /// explicit, then implicit, then order-only inputs.
     pub ins: Vec<FileId>,
     pub implicit_ins: usize,
@@ -123,10 +124,10 @@ pub struct Graph {
     /// Per node: the index into `files` or (with `BUILD_BIT`) into `build_data`.
     slots: Vec<u32>,
     /// Files by file number, which is also their path's number in `paths`.
-    files: Vec<File>,
+    files: Chunked<File>,
     /// The node of each file number.
     file_nodes: Vec<FileId>,
-    build_data: Vec<Build>,
+    build_data: Chunked<Build>,
     /// Builds naming a file as a validation (few, so kept apart from `File`).
     validators: HashMap<FileId, Vec<BuildId>>,
     /// Every file's path, numbered as `files`.
@@ -157,9 +158,9 @@ impl Default for Graph {
         ];
         Graph {
             slots: Vec::new(),
-            files: Vec::new(),
+            files: Chunked::default(),
             file_nodes: Vec::new(),
-            build_data: Vec::new(),
+            build_data: Chunked::default(),
             validators: HashMap::default(),
             paths: PathTable::default(),
             scopes: Scopes::default(),

@@ -1,5 +1,6 @@
 //! The build graph of a ninja manifest, and the evaluation of its variables.
 
+mod chunked;
 pub mod eval;
 mod graph;
 pub mod path;

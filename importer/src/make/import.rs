@@ -755,7 +755,7 @@ impl GraphOut {
             Some(command) => {
                 let mut b = HashMap::default();
                 b.insert("command".to_string(), in_dir(rel, command));
-                (self.rule, Some(b), self.pool)
+                (self.rule, Some(Box::new(b)), self.pool)
             }
         };
         self.graph.add_build(Build {

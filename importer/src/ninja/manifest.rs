@@ -265,12 +265,12 @@ impl FileParser<'_, '_, '_, '_> {
         }
         self.lx.expect(Token::Newline)?;
 
-        let mut bindings: Option<HashMap<String, String>> = None;
+        let mut bindings: Option<Box<HashMap<String, String>>> = None;
         while self.lx.peek_token(Token::Indent) {
             let (key, value) = self.parse_let()?;
             let value = self.loader.graph.scopes.evaluate(self.scope, &value);
             bindings
-                .get_or_insert_with(HashMap::default)
+                .get_or_insert_with(Box::default)
                 .insert(key, value);
         }
         let scope = self.scope;
@@ -298,7 +298,7 @@ impl FileParser<'_, '_, '_, '_> {
                 &self.loader.graph,
                 self.lx,
                 scope,
-                build.bindings.as_ref(),
+                build.bindings.as_deref(),
                 o,
             )?;
             let id = self.g().file_id(&path);
@@ -313,10 +313,10 @@ impl FileParser<'_, '_, '_, '_> {
             build.outs.push(id);
         }
         build.implicit_outs = implicit_outs;
-        build.ins = self.intern_paths(scope, build.bindings.as_ref(), &ins)?;
+        build.ins = self.intern_paths(scope, build.bindings.as_deref(), &ins)?;
         build.implicit_ins = implicit;
         build.order_only_ins = order_only;
-        build.validations = self.intern_paths(scope, build.bindings.as_ref(), &validations)?;
+        build.validations = self.intern_paths(scope, build.bindings.as_deref(), &validations)?;
         let mut self_input = None;
         if !self.loader.options.phonycycle_is_error
             && rule == ggninja_graph::eval::PHONY_RULE
