@@ -15,6 +15,7 @@
 #                          ninja -C DIR/build ninja   (--version says 1.14.0.git)
 #   n2         N2        github.com/evmar/n2: cargo build --release (own target dir)
 #   samurai    SAMU      github.com/michaelforney/samurai: make
+#   ggninja-base GGNINJA_BASE  another ggninja (say, main's) for a before/after
 #   ggninja    GGNINJA   target/release/ggninja (cargo build --release -p ggninja)
 #
 # Knobs: TARGETS [1500] (the generator's -t), HEADERS [30] (shared headers
@@ -47,10 +48,10 @@ HEADERS=${HEADERS:-30}
 ROUNDS=${ROUNDS:-7}
 LOAD_ROUNDS=${LOAD_ROUNDS:-3}
 FRESH=${FRESH:-0}
-LABELS=(ninja-1.11 ninja-1.13 ninja-1.14 n2 samurai ggninja)
+LABELS=(ninja-1.11 ninja-1.13 ninja-1.14 n2 samurai ggninja-base ggninja)
 declare -A BIN=(
     [ninja-1.11]=${NINJA111:-} [ninja-1.13]=${NINJA113:-} [ninja-1.14]=${NINJA114:-}
-    [n2]=${N2:-} [samurai]=${SAMU:-} [ggninja]=${GGNINJA:-}
+    [n2]=${N2:-} [samurai]=${SAMU:-} [ggninja-base]=${GGNINJA_BASE:-} [ggninja]=${GGNINJA:-}
 )
 for arg in "$@"; do
     [[ $arg == *=* && -v BIN[${arg%%=*}] ]] || die "expected LABEL=PATH with LABEL one of ${LABELS[*]}: $arg"

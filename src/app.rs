@@ -230,7 +230,9 @@ fn open_logs(app: &App, mut graph: Graph) -> Option<Engine> {
         BuildLog::load,
     )?;
     let deps_file = graph.in_builddir(".ninja_deps");
-    let deps_log = load_log(app, "deps log", &deps_file, |p| DepsLog::load(p, &mut graph))?;
+    let deps_log = load_log(app, "deps log", &deps_file, |p| {
+        DepsLog::load(p, &mut graph)
+    })?;
     let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
     if !app.config.dry_run {
         app.report(tools::logs::recompact_if_needed(&mut engine, false))?;

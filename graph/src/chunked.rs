@@ -32,7 +32,10 @@ impl<T> Chunked<T> {
         if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
-        self.chunks.last_mut().expect("a chunk with room").push(item);
+        self.chunks
+            .last_mut()
+            .expect("a chunk with room")
+            .push(item);
         self.len += 1;
     }
 }

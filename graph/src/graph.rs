@@ -9,8 +9,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE, ROOT_SCOPE};
 use crate::chunked::Chunked;
+use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE, ROOT_SCOPE};
 use crate::paths::PathTable;
 
 /// A file of the graph. Only the graph makes them, so a `FileId` always

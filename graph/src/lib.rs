@@ -8,6 +8,6 @@ pub mod paths;
 
 pub use eval::{EvalString, Part, Rule, RuleId, Scope, ScopeId, Scopes, ROOT_SCOPE};
 pub use graph::{
-    Build, BuildId, CycleError, Escape, File, FileId, Graph, Pool, PoolId,
-    CONSOLE_POOL, DEFAULT_POOL,
+    Build, BuildId, CycleError, Escape, File, FileId, Graph, Pool, PoolId, CONSOLE_POOL,
+    DEFAULT_POOL,
 };

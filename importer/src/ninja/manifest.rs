@@ -269,9 +269,7 @@ impl FileParser<'_, '_, '_, '_> {
         while self.lx.peek_token(Token::Indent) {
             let (key, value) = self.parse_let()?;
             let value = self.loader.graph.scopes.evaluate(self.scope, &value);
-            bindings
-                .get_or_insert_with(Box::default)
-                .insert(key, value);
+            bindings.get_or_insert_with(Box::default).insert(key, value);
         }
         let scope = self.scope;
         let mut build = Build {
