@@ -60,12 +60,14 @@ pub struct Build {
     pub bindings: Option<Box<HashMap<String, String>>>,
     /// explicit, then implicit, then order-only inputs.
     pub ins: Vec<FileId>,
-    pub implicit_ins: usize,
-    pub order_only_ins: usize,
+    /// Counts are u32 and validations a boxed slice: a large tree has a
+    /// few hundred thousand builds, most of them the deps log's phonies.
+    pub implicit_ins: u32,
+    pub order_only_ins: u32,
     /// explicit, then implicit outputs.
     pub outs: Vec<FileId>,
-    pub implicit_outs: usize,
-    pub validations: Vec<FileId>,
+    pub implicit_outs: u32,
+    pub validations: Box<[FileId]>,
     pub pool: PoolId,
     pub dyndep: Option<FileId>,
     pub generated_by_dep_loader: bool,
@@ -80,17 +82,17 @@ pub struct Build {
 
 impl Build {
     pub fn explicit_ins(&self) -> &[FileId] {
-        &self.ins[..self.ins.len() - self.implicit_ins - self.order_only_ins]
+        &self.ins[..self.ins.len() - self.implicit_ins as usize - self.order_only_ins as usize]
     }
     /// Inputs whose changes make the build dirty (all but order-only).
     pub fn dirtying_ins(&self) -> &[FileId] {
-        &self.ins[..self.ins.len() - self.order_only_ins]
+        &self.ins[..self.ins.len() - self.order_only_ins as usize]
     }
     pub fn is_order_only(&self, index: usize) -> bool {
-        index >= self.ins.len() - self.order_only_ins
+        index >= self.ins.len() - self.order_only_ins as usize
     }
     pub fn explicit_outs(&self) -> &[FileId] {
-        &self.outs[..self.outs.len() - self.implicit_outs]
+        &self.outs[..self.outs.len() - self.implicit_outs as usize]
     }
 }
 
@@ -280,9 +282,9 @@ impl Graph {
             self.file_mut(n).readers.push(build);
         }
         let b = self.build_mut(build);
-        let at = b.ins.len() - b.order_only_ins;
+        let at = b.ins.len() - b.order_only_ins as usize;
         b.ins.splice(at..at, new.iter().copied());
-        b.implicit_ins += new.len();
+        b.implicit_ins += new.len() as u32;
     }
 
     /// Records `build` as a reader of `file` without making it an input.
@@ -306,7 +308,7 @@ impl Graph {
         }
         let b = self.build_mut(build);
         b.outs.extend_from_slice(new);
-        b.implicit_outs += new.len();
+        b.implicit_outs += new.len() as u32;
     }
 
     /// Builds that read `file`, including as order-only input, the most
