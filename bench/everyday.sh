@@ -106,7 +106,7 @@ for l in "${USED[@]}"; do
     stamp="$TPL $(sha256sum <"${BIN[$l]}" | cut -c1-16)"
     if [[ $FRESH == 0 && -e $WORK/$l/.built && $(cat "$WORK/$l/.built") == "$stamp" ]]; then
         log "$l: reusing its built copy $WORK/$l"
-        FULL[$l]="(kept)"
+        FULL[$l]="built by an earlier run"
         continue
     fi
     log "$l: fresh copy and full build"
@@ -115,7 +115,7 @@ for l in "${USED[@]}"; do
     cp -a "$TPL" "$WORK/$l"
     t0=$EPOCHREALTIME
     "${BIN[$l]}" -C "$WORK/$l" >"$RES/full.$l.log" 2>&1 || die "$l: full build failed (see $RES/full.$l.log)"
-    FULL[$l]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
+    FULL[$l]="full build $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
     printf '%s\n' "$stamp" >"$WORK/$l/.built"
 done
 for l in "${USED[@]}"; do
@@ -169,7 +169,7 @@ done
     echo
     echo "- tree: $TPL ($n_edges build statements, $n_sub subninjas; TARGETS=$TARGETS HEADERS=$HEADERS)"
     for l in "${USED[@]}"; do
-        echo "- $l: ${BIN[$l]} ($(bin_version "${BIN[$l]}")); full build ${FULL[$l]} s; no-op said: \`$(tail -n1 "$RES/noop-check.$l.log")\`"
+        echo "- $l: ${BIN[$l]} ($(bin_version "${BIN[$l]}")); ${FULL[$l]}; no-op said: \`$(tail -n1 "$RES/noop-check.$l.log")\`"
     done
     echo "- $(nproc) cores; medians of $ROUNDS no-op and $LOAD_ROUNDS load runs, interleaved; $(date -u +%F)"
     echo
