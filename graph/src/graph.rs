@@ -466,3 +466,48 @@ impl Graph {
         roots
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(ins: Vec<FileId>, outs: Vec<FileId>) -> Build {
+        Build {
+            ins,
+            outs,
+            ..Build::default()
+        }
+    }
+
+    #[test]
+    fn readers_come_newest_first_and_ids_name_their_kind() {
+        let mut g = Graph::default();
+        let [a, b, c, v] = ["a", "b", "c", "v"].map(|p| g.file_id(p));
+        let first = g.add_build(reading(vec![a], vec![b]));
+        let mut second = reading(vec![a, b], vec![c]);
+        second.validations = vec![v].into();
+        let second = g.add_build(second);
+        g.add_implicit_ins(first, &[v]);
+        assert_eq!(g.consumers(a).collect::<Vec<_>>(), [second, first]);
+        assert_eq!(g.consumers(v).collect::<Vec<_>>(), [first]);
+        assert_eq!(g.validation_consumers(v).collect::<Vec<_>>(), [second]);
+        assert_eq!(g.file(c).in_build, Some(second));
+        assert_eq!(g.build(first).ins, [a, v]);
+        assert_eq!(g.build(first).implicit_ins, 1);
+        assert_eq!(g.lookup("b"), Some(b));
+        assert_eq!(g.path(c), "c");
+        assert_eq!(g.node_count(), 6);
+    }
+
+    #[test]
+    fn a_dep_loader_phony_gives_way() {
+        let mut g = Graph::default();
+        let h = g.file_id("x.h");
+        g.ensure_phony_producer(h);
+        let phony = g.file(h).in_build.expect("a phony producer");
+        assert!(g.is_phony(phony) && g.build(phony).generated_by_dep_loader);
+        g.clear_dep_loader_outs(phony);
+        assert_eq!(g.file(h).in_build, None);
+        assert!(g.build(phony).outs.is_empty());
+    }
+}
