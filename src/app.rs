@@ -182,11 +182,14 @@ fn exit_without_freeing(engine: Engine) {
     std::mem::forget(engine);
 }
 
-/// How a log is read: the log and an optional warning to print.
-type LogLoader<T> = fn(&Path) -> std::io::Result<(T, Option<String>)>;
-
-/// Loads one log, printing its warning; None (after the error) if it cannot be read.
-fn load_log<T>(app: &App, what: &'static str, file: &str, load: LogLoader<T>) -> Option<T> {
+/// Loads one log, printing its warning; None (after the error) if it
+/// cannot be read. `load` reads it: the log and an optional warning.
+fn load_log<T>(
+    app: &App,
+    what: &'static str,
+    file: &str,
+    load: impl FnOnce(&Path) -> std::io::Result<(T, Option<String>)>,
+) -> Option<T> {
     let timer = metrics::time(if what == "build log" {
         ".ninja_log load"
     } else {
@@ -210,7 +213,7 @@ fn load_log<T>(app: &App, what: &'static str, file: &str, load: LogLoader<T>) ->
 }
 
 /// Loads both logs, recompacting them when they have grown too large.
-fn open_logs(app: &App, graph: Graph) -> Option<Engine> {
+fn open_logs(app: &App, mut graph: Graph) -> Option<Engine> {
     if let Some(dir) = graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
         if !dir.is_empty() && !app.config.dry_run {
             if let Err(e) = std::fs::create_dir_all(dir) {
@@ -226,12 +229,10 @@ fn open_logs(app: &App, graph: Graph) -> Option<Engine> {
         &graph.in_builddir(".ninja_log"),
         BuildLog::load,
     )?;
-    let deps_log = load_log(
-        app,
-        "deps log",
-        &graph.in_builddir(".ninja_deps"),
-        DepsLog::load,
-    )?;
+    let deps_file = graph.in_builddir(".ninja_deps");
+    let deps_log = load_log(app, "deps log", &deps_file, |p| {
+        DepsLog::load(p, &mut graph)
+    })?;
     let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
     if !app.config.dry_run {
         app.report(tools::logs::recompact_if_needed(&mut engine, false))?;

@@ -1,5 +1,6 @@
 //! `ggninja`: a drop-in replacement for `ninja`. The run is in app.rs.
 
+mod allocator;
 mod app;
 mod cli;
 mod context;
@@ -11,12 +12,8 @@ mod tools;
 
 use std::process::ExitCode;
 
-/// mimalloc: allocation-heavy phases (loading a manifest, building 50k
-/// thunks on every core) spend a fifth of their time in glibc malloc.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    allocator::tune();
     // As ninja (a C program): a closed stdout (`ggninja -t commands | head`)
     // ends the process quietly instead of a panic in `println!`.
     // SAFETY: called before any thread starts; SIG_DFL is a valid handler.

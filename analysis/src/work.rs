@@ -30,7 +30,7 @@ enum Seen {
 impl Work {
     /// The edges building `targets` needs, each after those it reads from.
     pub fn needed(g: &Graph, targets: &[FileId]) -> Result<Work, DependencyCycle> {
-        let mut seen = vec![Seen::No; g.dag.node_count()];
+        let mut seen = vec![Seen::No; g.node_count()];
         let mut work = Work {
             edges: Vec::new(),
             deps: Vec::new(),

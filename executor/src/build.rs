@@ -706,12 +706,16 @@ impl<'e> Builder<'e> {
         if deps_type.is_empty() {
             return Ok(());
         }
-        let deps: Vec<&str> = deps_paths.iter().map(String::as_str).collect();
-        for out in &outs {
+        // As ninja, the deps become files of the graph (not inputs of the
+        // build until the next run's scan).
+        let deps: Vec<FileId> = deps_paths.iter().map(|p| self.e.graph.file_id(p)).collect();
+        self.e.sync_states();
+        let out_ids = self.e.graph.build(edge).outs.clone();
+        for (out, &id) in outs.iter().zip(&out_ids) {
             let mtime = self.e.disk.stat(out)?;
             self.e
                 .deps_log
-                .record(out, mtime, &deps)
+                .record(&self.e.graph, id, mtime, &deps)
                 .map_err(|e| format!("Error writing to deps log: {}", disk::io_message(&e)))?;
         }
         Ok(())

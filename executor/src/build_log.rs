@@ -1,10 +1,12 @@
 //! `.ninja_log`: for each output, when it was built and a hash of the command
 //! that built it, in ninja's text format so either tool can read the other's.
+//! Outputs are interned once (`PathTable`), each with its newest entry.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+
+use ggninja_graph::paths::PathTable;
 
 /// The version a new log gets: what ninja 1.12+ reads and writes (1.13
 /// starts over on a v5 log, 1.11 on a v7 one). A log found on disk keeps
@@ -24,7 +26,10 @@ pub struct LogEntry {
 
 #[derive(Debug, Default)]
 pub struct BuildLog {
-    entries: HashMap<String, LogEntry>,
+    /// Every output with an entry, numbered as `entries`.
+    outputs: PathTable,
+    /// By output number: the output's newest entry.
+    entries: Vec<LogEntry>,
     /// Versions 5 and 6 hash with MurmurHash64A, 7 with rapidhash; we keep
     /// writing the version we found, so the other tool keeps reading it.
     version: u32,
@@ -78,7 +83,7 @@ impl BuildLog {
         let (mut unique, mut total) = (0usize, 0usize);
         let version = read_entries(file, |output, entry| {
             total += 1;
-            if log.entries.insert(output, entry).is_none() {
+            if log.insert(&output, entry) {
                 unique += 1;
             }
         })?;
@@ -99,12 +104,23 @@ impl BuildLog {
         Ok((log, None))
     }
 
-    pub fn lookup(&self, output: &str) -> Option<&LogEntry> {
-        self.entries.get(output)
+    /// Sets `output`'s entry; true if it had none.
+    fn insert(&mut self, output: &str, entry: LogEntry) -> bool {
+        let (id, new) = self.outputs.intern(output);
+        if new {
+            self.entries.push(entry);
+        } else {
+            self.entries[id as usize] = entry;
+        }
+        new
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = (&String, &LogEntry)> {
-        self.entries.iter()
+    pub fn lookup(&self, output: &str) -> Option<&LogEntry> {
+        Some(&self.entries[self.outputs.find(output)? as usize])
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &LogEntry)> {
+        self.outputs.iter().zip(&self.entries)
     }
 
     /// The hash of `command` in the algorithm of this log's version.
@@ -134,7 +150,7 @@ impl BuildLog {
         let mut text = String::new();
         for out in outputs {
             text.push_str(&format_line(out, entry));
-            self.entries.insert(out.to_string(), entry.clone());
+            self.insert(out, entry.clone());
         }
         let f = self.open()?;
         f.write_all(text.as_bytes())
@@ -143,18 +159,22 @@ impl BuildLog {
     /// Rewrites the log with one line per live output (atomically).
     pub fn recompact(&mut self, is_dead: impl Fn(&str) -> bool) -> io::Result<()> {
         self.file = None;
-        self.entries.retain(|out, _| !is_dead(out));
+        let mut live: Vec<(&str, &LogEntry)> =
+            self.entries().filter(|(out, _)| !is_dead(out)).collect();
+        live.sort_by(|a, b| a.0.cmp(b.0));
         let tmp = self.path.with_extension("recompact");
+        let mut kept = BuildLog::default();
         {
             let mut f = io::BufWriter::new(File::create(&tmp)?);
             writeln!(f, "# ninja log v{}", self.version)?;
-            let mut outs: Vec<_> = self.entries.iter().collect();
-            outs.sort_by(|a, b| a.0.cmp(b.0));
-            for (out, e) in outs {
+            for (out, e) in live {
                 f.write_all(format_line(out, e).as_bytes())?;
+                kept.insert(out, e.clone());
             }
             f.flush()?;
         }
+        self.outputs = kept.outputs;
+        self.entries = kept.entries;
         std::fs::rename(&tmp, &self.path)?;
         self.needs_recompaction = false;
         Ok(())
@@ -163,7 +183,7 @@ impl BuildLog {
     /// Re-stats the outputs `selected` accepts, records their current
     /// mtimes (0 when missing) and rewrites the log.
     pub fn restat(&mut self, selected: impl Fn(&str) -> bool) -> io::Result<()> {
-        for (out, e) in self.entries.iter_mut() {
+        for (out, e) in self.outputs.iter().zip(&mut self.entries) {
             if selected(out) {
                 e.mtime = crate::disk::stat(out).map_err(io::Error::other)?;
             }

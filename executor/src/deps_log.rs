@@ -1,10 +1,17 @@
 //! `.ninja_deps`: the headers each output was last built with (from
 //! `deps = gcc|msvc`), in ninja's binary format, version 4.
+//!
+//! As ninja's, the log names files of the graph: loading it makes a file for
+//! every path it records, so a path's text lives once, in the graph, and an
+//! output's deps are a slice of `FileId`s, as compact as the file itself.
+//! The file is read a record at a time, never whole. Ignores what the deps
+//! mean (the scan adds them to builds).
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+
+use ggninja_graph::{FileId, Graph};
 
 const SIGNATURE: &[u8] = b"# ninjadeps\n";
 const VERSION: u32 = 4;
@@ -13,13 +20,16 @@ const MAX_RECORD: usize = (1 << 19) - 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deps {
     pub mtime: i64,
-    pub ids: Vec<u32>,
+    pub nodes: Box<[FileId]>,
 }
 
 #[derive(Debug, Default)]
 pub struct DepsLog {
-    paths: Vec<String>,
-    ids: HashMap<String, u32>,
+    /// By log id (the order paths were written): the file.
+    files: Vec<FileId>,
+    /// By graph node index: the file's log id plus one (0: not in the log).
+    ids: Vec<u32>,
+    /// By log id: the deps recorded with that file as the output.
     deps: Vec<Option<Deps>>,
     needs_recompaction: bool,
     file: Option<File>,
@@ -27,27 +37,27 @@ pub struct DepsLog {
 }
 
 impl DepsLog {
-    /// Reads the log. A torn tail is cut off and reported as a warning.
-    pub fn load(path: &Path) -> io::Result<(DepsLog, Option<String>)> {
+    /// Reads the log, making a file in `graph` for each path it names. A
+    /// torn tail is cut off and reported as a warning.
+    pub fn load(path: &Path, graph: &mut Graph) -> io::Result<(DepsLog, Option<String>)> {
         let mut log = DepsLog {
             path: path.to_path_buf(),
             ..Default::default()
         };
-        let mut data = Vec::new();
-        match File::open(path) {
-            Ok(f) => BufReader::new(f).read_to_end(&mut data)?,
+        let file = match File::open(path) {
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((log, None)),
             Err(e) => return Err(e),
         };
-        let header_ok = data.len() >= SIGNATURE.len() + 4
-            && data.starts_with(SIGNATURE)
-            && u32_at(&data, SIGNATURE.len()) == VERSION;
-        if !header_ok {
-            let version = if data.len() >= SIGNATURE.len() + 4 {
-                u32_at(&data, SIGNATURE.len())
-            } else {
-                0
-            };
+        let mut input = BufReader::with_capacity(1 << 16, file);
+        let mut header = [0u8; SIGNATURE.len() + 4];
+        let header_len = read_up_to(&mut input, &mut header)?;
+        let version = if header_len == header.len() {
+            u32_at(&header, SIGNATURE.len())
+        } else {
+            0
+        };
+        if !header.starts_with(SIGNATURE) || version != VERSION {
             let _ = std::fs::remove_file(path);
             let why = if version == 1 {
                 "deps log version change; rebuilding"
@@ -56,60 +66,45 @@ impl DepsLog {
             };
             return Ok((log, Some(why.to_string())));
         }
-        let mut pos = SIGNATURE.len() + 4;
+        let mut pos = header.len();
         let (mut total, mut unique) = (0usize, 0usize);
         let mut torn = false;
-        while pos < data.len() {
-            let record_start = pos;
-            if pos + 4 > data.len() {
-                torn = true;
-                break;
-            }
-            let header = u32_at(&data, pos);
-            let is_deps = header >> 31 != 0;
-            let size = (header & 0x7fff_ffff) as usize;
-            pos += 4;
-            if size > MAX_RECORD || pos + size > data.len() || !size.is_multiple_of(4) || size < 4 {
-                pos = record_start;
-                torn = true;
-                break;
-            }
-            let rec = &data[pos..pos + size];
-            if is_deps {
-                let out = u32_at(rec, 0);
-                let mtime = (u32_at(rec, 4) as u64 | ((u32_at(rec, 8) as u64) << 32)) as i64;
-                let ids: Vec<u32> = (12..size).step_by(4).map(|o| u32_at(rec, o)).collect();
-                if (out as usize) >= log.paths.len()
-                    || ids.iter().any(|&i| i as usize >= log.paths.len())
-                {
-                    pos = record_start;
+        let mut rec = Vec::new();
+        loop {
+            let mut size_word = [0u8; 4];
+            match read_up_to(&mut input, &mut size_word)? {
+                0 => break,
+                4 => {}
+                _ => {
                     torn = true;
                     break;
                 }
-                total += 1;
-                if log.deps[out as usize]
-                    .replace(Deps { mtime, ids })
-                    .is_none()
-                {
-                    unique += 1;
-                }
+            }
+            let word = u32::from_le_bytes(size_word);
+            let is_deps = word >> 31 != 0;
+            let size = (word & 0x7fff_ffff) as usize;
+            if size > MAX_RECORD || !size.is_multiple_of(4) || size < 4 {
+                torn = true;
+                break;
+            }
+            rec.resize(size, 0);
+            if read_up_to(&mut input, &mut rec)? < size {
+                torn = true;
+                break;
+            }
+            let fits = if is_deps {
+                log.load_deps(&rec).inspect(|&new| {
+                    total += 1;
+                    unique += usize::from(new);
+                })
             } else {
-                let mut len = size - 4;
-                while len > 0 && rec[len - 1] == 0 && size - 4 - len < 3 {
-                    len -= 1;
-                }
-                let checksum = u32_at(rec, size - 4);
-                if !checksum != log.paths.len() as u32 {
-                    pos = record_start;
-                    torn = true;
-                    break;
-                }
-                let p = String::from_utf8_lossy(&rec[..len]).into_owned();
-                log.ids.insert(p.clone(), log.paths.len() as u32);
-                log.paths.push(p);
-                log.deps.push(None);
+                log.load_path(&rec, graph).then_some(false)
+            };
+            if fits.is_none() {
+                torn = true;
+                break;
             }
-            pos += size;
+            pos += 4 + size;
         }
         let mut warning = None;
         if torn {
@@ -121,26 +116,67 @@ impl DepsLog {
         Ok((log, warning))
     }
 
-    pub fn get(&self, output: &str) -> Option<&Deps> {
-        let id = *self.ids.get(output)?;
-        self.deps[id as usize].as_ref()
+    /// A deps record read into the log: Some(whether the output had none
+    /// yet), or None when it names a path not yet read (a torn log).
+    fn load_deps(&mut self, rec: &[u8]) -> Option<bool> {
+        let file = |id: u32| self.files.get(id as usize).copied();
+        let out = u32_at(rec, 0);
+        file(out)?;
+        let mtime = (u32_at(rec, 4) as u64 | ((u32_at(rec, 8) as u64) << 32)) as i64;
+        let nodes = (12..rec.len())
+            .step_by(4)
+            .map(|o| file(u32_at(rec, o)))
+            .collect::<Option<Box<[FileId]>>>()?;
+        Some(
+            self.deps[out as usize]
+                .replace(Deps { mtime, nodes })
+                .is_none(),
+        )
     }
 
-    /// Every path the log names, outputs and their deps alike.
-    pub fn paths(&self) -> &[String] {
-        &self.paths
+    /// A path record read into the log; false when its checksum (the
+    /// complement of its number) is wrong, as in a torn log.
+    fn load_path(&mut self, rec: &[u8], graph: &mut Graph) -> bool {
+        let size = rec.len();
+        let mut len = size - 4;
+        while len > 0 && rec[len - 1] == 0 && size - 4 - len < 3 {
+            len -= 1;
+        }
+        let checksum = u32_at(rec, size - 4);
+        if !checksum != self.files.len() as u32 {
+            return false;
+        }
+        let file = graph.file_id(&String::from_utf8_lossy(&rec[..len]));
+        self.add(file);
+        true
     }
 
-    pub fn path(&self, id: u32) -> &str {
-        &self.paths[id as usize]
+    /// Gives `file` the next log id.
+    fn add(&mut self, file: FileId) -> u32 {
+        let id = self.files.len() as u32;
+        if self.ids.len() <= file.index() {
+            self.ids.resize(file.index() + 1, 0);
+        }
+        self.ids[file.index()] = id + 1;
+        self.files.push(file);
+        self.deps.push(None);
+        id
+    }
+
+    fn id(&self, file: FileId) -> Option<u32> {
+        self.ids.get(file.index()).and_then(|&i| i.checked_sub(1))
+    }
+
+    pub fn get(&self, output: FileId) -> Option<&Deps> {
+        self.deps[self.id(output)? as usize].as_ref()
     }
 
     /// Every output that has a deps record, with its record.
-    pub fn all(&self) -> impl Iterator<Item = (&str, &Deps)> {
-        self.deps
+    pub fn all(&self) -> impl Iterator<Item = (FileId, &Deps)> {
+        self.files
             .iter()
-            .enumerate()
-            .filter_map(|(i, d)| d.as_ref().map(|d| (self.paths[i].as_str(), d)))
+            .zip(&self.deps)
+            .filter_map(|(&f, d)| d.as_ref().map(|d| (f, d)))
     }
 
     pub fn needs_recompaction(&self) -> bool {
@@ -155,41 +191,53 @@ impl DepsLog {
         Ok(self.file.as_mut().expect("opened above"))
     }
 
-    fn id_for(&mut self, path: &str, buf: &mut Vec<u8>) -> u32 {
-        if let Some(&id) = self.ids.get(path) {
+    fn id_for(&mut self, graph: &Graph, file: FileId, buf: &mut Vec<u8>) -> u32 {
+        if let Some(id) = self.id(file) {
             return id;
         }
-        let id = self.paths.len() as u32;
+        let id = self.add(file);
+        let path = graph.path(file);
         let padding = (4 - path.len() % 4) % 4;
         let size = (path.len() + padding + 4) as u32;
         buf.extend_from_slice(&size.to_le_bytes());
         buf.extend_from_slice(path.as_bytes());
         buf.extend(std::iter::repeat_n(0u8, padding));
         buf.extend_from_slice(&(!id).to_le_bytes());
-        self.ids.insert(path.to_string(), id);
-        self.paths.push(path.to_string());
-        self.deps.push(None);
         id
     }
 
-    /// Records `output`'s deps; writes nothing when they are unchanged.
-    pub fn record(&mut self, output: &str, mtime: i64, deps: &[&str]) -> io::Result<()> {
+    /// Records `output`'s deps, files of `graph`; writes nothing when they
+    /// are unchanged.
+    pub fn record(
+        &mut self,
+        graph: &Graph,
+        output: FileId,
+        mtime: i64,
+        deps: &[FileId],
+    ) -> io::Result<()> {
         let mut buf = Vec::new();
-        let out = self.id_for(output, &mut buf);
-        let ids: Vec<u32> = deps.iter().map(|d| self.id_for(d, &mut buf)).collect();
-        let new = Deps { mtime, ids };
+        let out = self.id_for(graph, output, &mut buf);
+        let ids: Vec<u32> = deps
+            .iter()
+            .map(|&d| self.id_for(graph, d, &mut buf))
+            .collect();
+        let new = Deps {
+            mtime,
+            nodes: deps.into(),
+        };
         if buf.is_empty() && self.deps[out as usize].as_ref() == Some(&new) {
             return Ok(());
         }
-        let size = 4 * (1 + 2 + new.ids.len());
+        let size = 4 * (1 + 2 + ids.len());
         if size > MAX_RECORD {
+            let output = graph.path(output);
             return Err(io::Error::other(format!("too many deps for {output}")));
         }
         buf.extend_from_slice(&(size as u32 | 0x8000_0000).to_le_bytes());
         buf.extend_from_slice(&out.to_le_bytes());
         buf.extend_from_slice(&(mtime as u64 as u32).to_le_bytes());
         buf.extend_from_slice(&(((mtime as u64) >> 32) as u32).to_le_bytes());
-        for id in &new.ids {
+        for id in &ids {
             buf.extend_from_slice(&id.to_le_bytes());
         }
         self.deps[out as usize] = Some(new);
@@ -197,7 +245,7 @@ impl DepsLog {
     }
 
     /// Rewrites the log keeping only records for outputs `is_live` accepts.
-    pub fn recompact(&mut self, is_live: impl Fn(&str) -> bool) -> io::Result<()> {
+    pub fn recompact(&mut self, graph: &Graph, is_live: impl Fn(FileId) -> bool) -> io::Result<()> {
         self.file = None;
         let old = std::mem::take(self);
         let tmp = old.path.with_extension("recompact");
@@ -210,8 +258,7 @@ impl DepsLog {
             if !is_live(out) {
                 continue;
             }
-            let names: Vec<&str> = deps.ids.iter().map(|&i| old.path(i)).collect();
-            self.record(out, deps.mtime, &names)?;
+            self.record(graph, out, deps.mtime, &deps.nodes)?;
         }
         self.open()?.flush()?;
         self.file = None;
@@ -223,6 +270,20 @@ impl DepsLog {
     pub fn close(&mut self) {
         self.file = None;
     }
+}
+
+/// Reads until `buf` is full or the input ends; how many bytes were read.
+fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 fn u32_at(data: &[u8], at: usize) -> u32 {
@@ -237,28 +298,39 @@ mod tests {
     fn round_trip_truncation_and_recompact() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".ninja_deps");
-        let (mut log, _) = DepsLog::load(&path).unwrap();
-        log.record("a.o", 42, &["a.c", "x.h"]).unwrap();
-        log.record("b.o", 43, &["b.c", "x.h"]).unwrap();
-        log.record("b.o", 43, &["b.c", "x.h"]).unwrap();
+        let mut g = Graph::default();
+        let [a_o, a_c, x_h, b_o, b_c] = ["a.o", "a.c", "x.h", "b.o", "b.c"].map(|p| g.file_id(p));
+        let (mut log, _) = DepsLog::load(&path, &mut g).unwrap();
+        log.record(&g, a_o, 42, &[a_c, x_h]).unwrap();
+        log.record(&g, b_o, 43, &[b_c, x_h]).unwrap();
+        log.record(&g, b_o, 43, &[b_c, x_h]).unwrap();
         log.close();
         let len = std::fs::metadata(&path).unwrap().len();
-        let (log, warn) = DepsLog::load(&path).unwrap();
+        // A fresh graph learns every path from the log.
+        let mut g = Graph::default();
+        let (log, warn) = DepsLog::load(&path, &mut g).unwrap();
         assert!(warn.is_none());
-        let d = log.get("b.o").unwrap();
+        let d = log.get(g.lookup("b.o").unwrap()).unwrap();
         assert_eq!(d.mtime, 43);
-        let names: Vec<_> = d.ids.iter().map(|&i| log.path(i)).collect();
+        let names: Vec<_> = d.nodes.iter().map(|&n| g.path(n)).collect();
         assert_eq!(names, ["b.c", "x.h"]);
         // A torn tail is cut back to the last whole record.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&[1, 2, 3]).unwrap();
         drop(f);
-        let (mut log, warn) = DepsLog::load(&path).unwrap();
+        let mut g = Graph::default();
+        let (mut log, warn) = DepsLog::load(&path, &mut g).unwrap();
         assert_eq!(warn.as_deref(), Some("premature end of file; recovering"));
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
-        log.recompact(|o| o == "a.o").unwrap();
-        let (log, _) = DepsLog::load(&path).unwrap();
-        assert!(log.get("b.o").is_none());
-        assert!(log.get("a.o").is_some());
+        let a_o = g.lookup("a.o").unwrap();
+        log.recompact(&g, |o| o == a_o).unwrap();
+        let mut g = Graph::default();
+        let (log, _) = DepsLog::load(&path, &mut g).unwrap();
+        assert!(g.lookup("b.o").is_none(), "b.o's path went with its record");
+        assert!(log.get(g.lookup("a.o").unwrap()).is_some());
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < len,
+            "recompaction dropped b.o's record and paths"
+        );
     }
 }

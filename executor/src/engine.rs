@@ -74,8 +74,6 @@ pub struct Engine {
     pub config: Config,
     /// Where mtimes, depfiles and dyndep files are read.
     pub disk: Box<dyn Disk>,
-    /// Graph node of each deps-log path id, filled as deps are loaded.
-    pub(crate) deps_log_nodes: Vec<Option<FileId>>,
     /// `-d explain`: why the current build's scan found nodes dirty.
     pub(crate) explanations: Explanations,
 }
@@ -89,7 +87,6 @@ impl Engine {
             deps_log,
             config,
             disk: Box::new(RealDisk),
-            deps_log_nodes: Vec::new(),
             explanations: Explanations::default(),
         };
         e.sync_states();
@@ -103,7 +100,7 @@ impl Engine {
 
     /// Grows the state table after the graph gained nodes.
     pub fn sync_states(&mut self) {
-        let n = self.graph.dag.node_count();
+        let n = self.graph.node_count();
         if self.nodes.len() < n {
             self.nodes.resize(n, NodeState::default());
         }

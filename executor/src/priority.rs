@@ -50,7 +50,7 @@ impl Priority {
 /// Weights for the edges `targets` need, indexed by node index; an edge
 /// without one ranks below every weighed edge.
 pub fn weights(g: &Graph, log: &BuildLog, targets: &[FileId], rule: Priority) -> Vec<i64> {
-    let mut weight = vec![-1; g.dag.node_count()];
+    let mut weight = vec![-1; g.node_count()];
     if rule == Priority::NodeOrder {
         return weight;
     }

@@ -331,7 +331,7 @@ impl Engine {
     fn load_deps_from_log(&mut self, edge: BuildId) -> bool {
         let output = self.graph.build(edge).outs[0];
         let out_path = self.graph.path(output).to_string();
-        let Some(deps) = self.deps_log.get(&out_path) else {
+        let Some(deps) = self.deps_log.get(output) else {
             self.record(output, |_| format!("deps for '{out_path}' are missing"));
             return false;
         };
@@ -341,25 +341,9 @@ impl Engine {
             self.record(output, |_| msg);
             return false;
         }
-        let ids = deps.ids.clone();
-        let nodes: Vec<FileId> = ids.iter().map(|&i| self.deps_log_node(i)).collect();
+        let nodes = deps.nodes.clone();
         self.add_discovered_deps(edge, &nodes);
         true
-    }
-
-    /// The graph node of a deps-log path id; each header is interned once,
-    /// however many outputs list it.
-    fn deps_log_node(&mut self, id: u32) -> FileId {
-        let i = id as usize;
-        if i >= self.deps_log_nodes.len() {
-            self.deps_log_nodes.resize(i + 1, None);
-        }
-        if let Some(n) = self.deps_log_nodes[i] {
-            return n;
-        }
-        let n = self.graph.file_id(self.deps_log.path(id));
-        self.deps_log_nodes[i] = Some(n);
-        n
     }
 
     fn load_depfile(&mut self, edge: BuildId, path: &str) -> Result<bool, String> {

@@ -1,58 +1,53 @@
-//! The build graph: files and build edges as nodes of one petgraph DAG.
+//! The build graph: files and build edges, numbered in one index space.
 //!
-//! A file node links to the builds that read it (`Link::Input`); a build node
-//! links to the files it writes (`Link::Output`) and the files it validates.
-//! Builds also keep their inputs and outputs in manifest order, because `$in`
-//! and `$out` are ordered and petgraph's adjacency lists are not.
+//! A file knows the build that writes it and the builds that read it; a build
+//! keeps its inputs and outputs in manifest order, because `$in` and `$out`
+//! are ordered. Paths are interned once (`paths.rs`); files and builds live
+//! in their own vectors, and each node number says which and where, so a
+//! discovered dependency costs 4 bytes in the build's inputs and 4 in the
+//! file's readers.
 
 use rustc_hash::FxHashMap as HashMap;
 
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
-use petgraph::Direction;
-
+use crate::chunked::Chunked;
 use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE, ROOT_SCOPE};
+use crate::paths::PathTable;
 
 /// A file of the graph. Only the graph makes them, so a `FileId` always
 /// names a file: mixing up files and builds is a compile error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileId(NodeIndex<u32>);
+pub struct FileId(u32);
 
 /// A build (edge) of the graph; see `FileId`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BuildId(NodeIndex<u32>);
+pub struct BuildId(u32);
 
 impl FileId {
     /// The node's index: files and builds share one index space (creation
     /// order), so per-node tables serve both.
     pub fn index(self) -> usize {
-        self.0.index()
+        self.0 as usize
     }
 }
 
 impl BuildId {
     /// See `FileId::index`.
     pub fn index(self) -> usize {
-        self.0.index()
+        self.0 as usize
     }
 }
 
 pub type PoolId = usize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    Input,
-    Output,
-    Validation,
-}
-
 #[derive(Debug, Default)]
 pub struct File {
-    pub path: String,
     /// The build that writes this file, if any.
     pub in_build: Option<BuildId>,
     /// A `.d`/deps-log dependency we made a phony build for.
     pub generated_by_dep_loader: bool,
+    /// Builds that read this file (as any kind of input, or stray), in the
+    /// order they were linked; `Graph::consumers` gives them newest first.
+    readers: Vec<BuildId>,
 }
 
 #[derive(Debug, Default)]
@@ -61,16 +56,18 @@ pub struct Build {
     pub scope: ScopeId,
     /// Build-level bindings, already evaluated. `None` means the build has no
     /// block of its own, and (as in ninja) looks variables up in its file
-    /// scope before the rule.
-    pub bindings: Option<HashMap<String, String>>,
+    /// scope before the rule. Boxed: most builds of a large tree have none.
+    pub bindings: Option<Box<HashMap<String, String>>>,
     /// explicit, then implicit, then order-only inputs.
     pub ins: Vec<FileId>,
-    pub implicit_ins: usize,
-    pub order_only_ins: usize,
+    /// Counts are u32 and validations a boxed slice: a large tree has a
+    /// few hundred thousand builds, most of them the deps log's phonies.
+    pub implicit_ins: u32,
+    pub order_only_ins: u32,
     /// explicit, then implicit outputs.
     pub outs: Vec<FileId>,
-    pub implicit_outs: usize,
-    pub validations: Vec<FileId>,
+    pub implicit_outs: u32,
+    pub validations: Box<[FileId]>,
     pub pool: PoolId,
     pub dyndep: Option<FileId>,
     pub generated_by_dep_loader: bool,
@@ -85,24 +82,18 @@ pub struct Build {
 
 impl Build {
     pub fn explicit_ins(&self) -> &[FileId] {
-        &self.ins[..self.ins.len() - self.implicit_ins - self.order_only_ins]
+        &self.ins[..self.ins.len() - self.implicit_ins as usize - self.order_only_ins as usize]
     }
     /// Inputs whose changes make the build dirty (all but order-only).
     pub fn dirtying_ins(&self) -> &[FileId] {
-        &self.ins[..self.ins.len() - self.order_only_ins]
+        &self.ins[..self.ins.len() - self.order_only_ins as usize]
     }
     pub fn is_order_only(&self, index: usize) -> bool {
-        index >= self.ins.len() - self.order_only_ins
+        index >= self.ins.len() - self.order_only_ins as usize
     }
     pub fn explicit_outs(&self) -> &[FileId] {
-        &self.outs[..self.outs.len() - self.implicit_outs]
+        &self.outs[..self.outs.len() - self.implicit_outs as usize]
     }
-}
-
-#[derive(Debug)]
-pub enum Node {
-    File(File),
-    Build(Box<Build>),
 }
 
 #[derive(Debug, Clone)]
@@ -127,10 +118,22 @@ pub enum Escape {
     None,
 }
 
+/// The top bit of a node's slot: set for builds.
+const BUILD_BIT: u32 = 1 << 31;
+
 #[derive(Debug)]
 pub struct Graph {
-    pub dag: DiGraph<Node, Link, u32>,
-    pub paths: HashMap<String, FileId>,
+    /// Per node: the index into `files` or (with `BUILD_BIT`) into `build_data`.
+    slots: Vec<u32>,
+    /// Files by file number, which is also their path's number in `paths`.
+    files: Chunked<File>,
+    /// The node of each file number.
+    file_nodes: Vec<FileId>,
+    build_data: Chunked<Build>,
+    /// Builds naming a file as a validation (few, so kept apart from `File`).
+    validators: HashMap<FileId, Vec<BuildId>>,
+    /// Every file's path, numbered as `files`.
+    pub paths: PathTable,
     pub scopes: Scopes,
     pub pools: Vec<Pool>,
     pub pool_names: HashMap<String, PoolId>,
@@ -156,8 +159,12 @@ impl Default for Graph {
             ("console".to_string(), CONSOLE_POOL),
         ];
         Graph {
-            dag: DiGraph::default(),
-            paths: HashMap::default(),
+            slots: Vec::new(),
+            files: Chunked::default(),
+            file_nodes: Vec::new(),
+            build_data: Chunked::default(),
+            validators: HashMap::default(),
+            paths: PathTable::default(),
             scopes: Scopes::default(),
             pools,
             pool_names: pool_names.into_iter().collect(),
@@ -168,49 +175,72 @@ impl Default for Graph {
 }
 
 impl Graph {
+    /// How many nodes (files and builds) there are: the length of a
+    /// per-node table.
+    pub fn node_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn new_node(&mut self, slot: u32) -> u32 {
+        let id = u32::try_from(self.slots.len())
+            .ok()
+            .filter(|&n| n < BUILD_BIT)
+            .expect("fewer than 2^31 nodes");
+        self.slots.push(slot);
+        id
+    }
+
     /// The file node for an already canonical `path`, created if new.
     pub fn file_id(&mut self, path: &str) -> FileId {
-        if let Some(&id) = self.paths.get(path) {
-            return id;
+        let (n, new) = self.paths.intern(path);
+        if !new {
+            return self.file_nodes[n as usize];
         }
-        let id = FileId(self.dag.add_node(Node::File(File {
-            path: path.to_string(),
-            ..File::default()
-        })));
-        self.paths.insert(path.to_string(), id);
+        let id = FileId(self.new_node(n));
+        self.files.push(File::default());
+        self.file_nodes.push(id);
         id
     }
 
     pub fn lookup(&self, path: &str) -> Option<FileId> {
-        self.paths.get(path).copied()
+        self.paths.find(path).map(|n| self.file_nodes[n as usize])
+    }
+
+    fn file_number(&self, id: FileId) -> usize {
+        let slot = self.slots[id.index()];
+        debug_assert!(slot & BUILD_BIT == 0, "a FileId names a file");
+        slot as usize
+    }
+
+    fn build_number(&self, id: BuildId) -> usize {
+        let slot = self.slots[id.index()];
+        debug_assert!(slot & BUILD_BIT != 0, "a BuildId names a build");
+        (slot & !BUILD_BIT) as usize
     }
 
     pub fn file(&self, id: FileId) -> &File {
-        match &self.dag[id.0] {
-            Node::File(f) => f,
-            Node::Build(_) => unreachable!("a FileId names a file"),
-        }
+        &self.files[self.file_number(id)]
     }
 
     pub fn file_mut(&mut self, id: FileId) -> &mut File {
-        match &mut self.dag[id.0] {
-            Node::File(f) => f,
-            Node::Build(_) => unreachable!("a FileId names a file"),
-        }
+        let n = self.file_number(id);
+        &mut self.files[n]
     }
 
     pub fn build(&self, id: BuildId) -> &Build {
-        match &self.dag[id.0] {
-            Node::Build(b) => b,
-            Node::File(_) => unreachable!("a BuildId names a build"),
-        }
+        &self.build_data[self.build_number(id)]
     }
 
     pub fn build_mut(&mut self, id: BuildId) -> &mut Build {
-        match &mut self.dag[id.0] {
-            Node::Build(b) => b,
-            Node::File(_) => unreachable!("a BuildId names a build"),
-        }
+        let n = self.build_number(id);
+        &mut self.build_data[n]
+    }
+
+    fn new_build(&mut self, build: Build) -> BuildId {
+        let n = u32::try_from(self.build_data.len()).expect("fewer than 2^31 builds");
+        let id = BuildId(self.new_node(n | BUILD_BIT));
+        self.build_data.push(build);
+        id
     }
 
     /// `name` in the manifest's `builddir` (where the logs and ggninja's
@@ -223,24 +253,24 @@ impl Graph {
     }
 
     pub fn path(&self, id: FileId) -> &str {
-        &self.file(id).path
+        self.paths.get(self.file_number(id) as u32)
     }
 
     /// Adds a build; outputs must not have a producer yet (the loader checks).
     pub fn add_build(&mut self, build: Build) -> BuildId {
-        let ins = build.ins.clone();
-        let outs = build.outs.clone();
-        let validations = build.validations.clone();
-        let id = BuildId(self.dag.add_node(Node::Build(Box::new(build))));
-        for i in ins {
-            self.dag.add_edge(i.0, id.0, Link::Input);
+        let id = self.new_build(build);
+        let b = self.build_number(id);
+        for k in 0..self.build_data[b].ins.len() {
+            let i = self.build_data[b].ins[k];
+            self.file_mut(i).readers.push(id);
         }
-        for o in outs {
-            self.dag.add_edge(id.0, o.0, Link::Output);
+        for k in 0..self.build_data[b].outs.len() {
+            let o = self.build_data[b].outs[k];
             self.file_mut(o).in_build = Some(id);
         }
-        for v in validations {
-            self.dag.add_edge(id.0, v.0, Link::Validation);
+        for k in 0..self.build_data[b].validations.len() {
+            let v = self.build_data[b].validations[k];
+            self.validators.entry(v).or_default().push(id);
         }
         self.builds.push(id);
         id
@@ -249,17 +279,17 @@ impl Graph {
     /// Inserts extra implicit inputs (from depfiles, the deps log or dyndep).
     pub fn add_implicit_ins(&mut self, build: BuildId, new: &[FileId]) {
         for &n in new {
-            self.dag.add_edge(n.0, build.0, Link::Input);
+            self.file_mut(n).readers.push(build);
         }
         let b = self.build_mut(build);
-        let at = b.ins.len() - b.order_only_ins;
+        let at = b.ins.len() - b.order_only_ins as usize;
         b.ins.splice(at..at, new.iter().copied());
-        b.implicit_ins += new.len();
+        b.implicit_ins += new.len() as u32;
     }
 
     /// Records `build` as a reader of `file` without making it an input.
     pub fn add_stray_consumer(&mut self, file: FileId, build: BuildId) {
-        self.dag.add_edge(file.0, build.0, Link::Input);
+        self.file_mut(file).readers.push(build);
     }
 
     /// Takes the outputs away from a phony build the dep loader made, so a
@@ -267,9 +297,6 @@ impl Graph {
     pub fn clear_dep_loader_outs(&mut self, build: BuildId) {
         let outs = std::mem::take(&mut self.build_mut(build).outs);
         for o in outs {
-            if let Some(e) = self.dag.find_edge(build.0, o.0) {
-                self.dag.remove_edge(e);
-            }
             self.file_mut(o).in_build = None;
         }
     }
@@ -277,28 +304,25 @@ impl Graph {
     /// Appends implicit outputs (from dyndep).
     pub fn add_implicit_outs(&mut self, build: BuildId, new: &[FileId]) {
         for &n in new {
-            self.dag.add_edge(build.0, n.0, Link::Output);
             self.file_mut(n).in_build = Some(build);
         }
         let b = self.build_mut(build);
         b.outs.extend_from_slice(new);
-        b.implicit_outs += new.len();
+        b.implicit_outs += new.len() as u32;
     }
 
-    /// Builds that read `file`, including as order-only input.
+    /// Builds that read `file`, including as order-only input, the most
+    /// recently linked first.
     pub fn consumers(&self, file: FileId) -> impl Iterator<Item = BuildId> + '_ {
-        self.dag
-            .edges_directed(file.0, Direction::Outgoing)
-            .filter(|e| *e.weight() == Link::Input)
-            .map(|e| BuildId(e.target()))
+        self.file(file).readers.iter().rev().copied()
     }
 
-    /// Builds that name `file` as a validation.
+    /// Builds that name `file` as a validation, the most recent first.
     pub fn validation_consumers(&self, file: FileId) -> impl Iterator<Item = BuildId> + '_ {
-        self.dag
-            .edges_directed(file.0, Direction::Incoming)
-            .filter(|e| *e.weight() == Link::Validation)
-            .map(|e| BuildId(e.source()))
+        self.validators
+            .get(&file)
+            .into_iter()
+            .flat_map(|v| v.iter().rev().copied())
     }
 
     /// Gives a dep-loaded file a phony producer so that, if it goes missing,
@@ -313,8 +337,7 @@ impl Graph {
             generated_by_dep_loader: true,
             ..Build::default()
         };
-        let id = BuildId(self.dag.add_node(Node::Build(Box::new(build))));
-        self.dag.add_edge(id.0, file.0, Link::Output);
+        let id = self.new_build(build);
         let f = self.file_mut(file);
         f.in_build = Some(id);
         f.generated_by_dep_loader = true;
@@ -441,5 +464,50 @@ impl Graph {
             }
         }
         roots
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(ins: Vec<FileId>, outs: Vec<FileId>) -> Build {
+        Build {
+            ins,
+            outs,
+            ..Build::default()
+        }
+    }
+
+    #[test]
+    fn readers_come_newest_first_and_ids_name_their_kind() {
+        let mut g = Graph::default();
+        let [a, b, c, v] = ["a", "b", "c", "v"].map(|p| g.file_id(p));
+        let first = g.add_build(reading(vec![a], vec![b]));
+        let mut second = reading(vec![a, b], vec![c]);
+        second.validations = vec![v].into();
+        let second = g.add_build(second);
+        g.add_implicit_ins(first, &[v]);
+        assert_eq!(g.consumers(a).collect::<Vec<_>>(), [second, first]);
+        assert_eq!(g.consumers(v).collect::<Vec<_>>(), [first]);
+        assert_eq!(g.validation_consumers(v).collect::<Vec<_>>(), [second]);
+        assert_eq!(g.file(c).in_build, Some(second));
+        assert_eq!(g.build(first).ins, [a, v]);
+        assert_eq!(g.build(first).implicit_ins, 1);
+        assert_eq!(g.lookup("b"), Some(b));
+        assert_eq!(g.path(c), "c");
+        assert_eq!(g.node_count(), 6);
+    }
+
+    #[test]
+    fn a_dep_loader_phony_gives_way() {
+        let mut g = Graph::default();
+        let h = g.file_id("x.h");
+        g.ensure_phony_producer(h);
+        let phony = g.file(h).in_build.expect("a phony producer");
+        assert!(g.is_phony(phony) && g.build(phony).generated_by_dep_loader);
+        g.clear_dep_loader_outs(phony);
+        assert_eq!(g.file(h).in_build, None);
+        assert!(g.build(phony).outs.is_empty());
     }
 }

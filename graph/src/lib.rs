@@ -1,11 +1,13 @@
 //! The build graph of a ninja manifest, and the evaluation of its variables.
 
+mod chunked;
 pub mod eval;
 mod graph;
 pub mod path;
+pub mod paths;
 
 pub use eval::{EvalString, Part, Rule, RuleId, Scope, ScopeId, Scopes, ROOT_SCOPE};
 pub use graph::{
-    Build, BuildId, CycleError, Escape, File, FileId, Graph, Link, Node, Pool, PoolId,
-    CONSOLE_POOL, DEFAULT_POOL,
+    Build, BuildId, CycleError, Escape, File, FileId, Graph, Pool, PoolId, CONSOLE_POOL,
+    DEFAULT_POOL,
 };

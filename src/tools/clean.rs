@@ -67,7 +67,7 @@ pub fn cleandead(app: &App, e: &mut Engine, _: &Args) -> u8 {
     let mut c = Cleaner::new(app);
     c.header();
     let g = &e.graph;
-    let mut dead: Vec<&String> = e
+    let mut dead: Vec<&str> = e
         .build_log
         .entries()
         .map(|(p, _)| p)

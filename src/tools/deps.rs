@@ -11,36 +11,32 @@ use super::{collect_targets, has_deps_binding, Args};
 use crate::context::App;
 
 pub fn deps(app: &App, e: &mut Engine, args: &Args) -> u8 {
-    let paths: Vec<String> = if args.args.is_empty() {
+    let nodes: Vec<FileId> = if args.args.is_empty() {
         // Every record whose output is still built with `deps`.
         let g = &e.graph;
         e.deps_log
             .all()
-            .map(|(p, _)| p)
-            .filter(|p| {
-                g.lookup(p)
-                    .and_then(|n| g.file(n).in_build)
-                    .is_some_and(|b| has_deps_binding(g, b))
-            })
-            .map(String::from)
+            .map(|(n, _)| n)
+            .filter(|&n| g.file(n).in_build.is_some_and(|b| has_deps_binding(g, b)))
             .collect()
     } else {
         let Some(nodes) = app.report(collect_targets(e, args.args)) else {
             return 1;
         };
-        nodes.iter().map(|&n| e.graph.path(n).to_string()).collect()
+        nodes
     };
     let mut out = String::new();
-    for path in paths {
-        record(app, e, &path, &mut out);
+    for node in nodes {
+        record(app, e, node, &mut out);
     }
     print!("{out}");
     0
 }
 
 /// One output's record: its deps and whether they are older than it.
-fn record(app: &App, e: &Engine, path: &str, out: &mut String) {
-    let Some(d) = e.deps_log.get(path) else {
+fn record(app: &App, e: &Engine, node: FileId, out: &mut String) {
+    let path = e.graph.path(node);
+    let Some(d) = e.deps_log.get(node) else {
         out.push_str(&format!("{path}: deps not found\n"));
         return;
     };
@@ -55,11 +51,11 @@ fn record(app: &App, e: &Engine, path: &str, out: &mut String) {
     };
     out.push_str(&format!(
         "{path}: #deps {}, deps mtime {} ({state})\n",
-        d.ids.len(),
+        d.nodes.len(),
         d.mtime
     ));
-    for &i in &d.ids {
-        out.push_str(&format!("    {}\n", e.deps_log.path(i)));
+    for &n in &d.nodes {
+        out.push_str(&format!("    {}\n", e.graph.path(n)));
     }
     out.push('\n');
 }
@@ -191,13 +187,8 @@ impl MissingDeps {
 fn recorded_deps(e: &Engine, node: FileId, b: BuildId) -> Option<Vec<String>> {
     let g = &e.graph;
     if has_deps_binding(g, b) {
-        let d = e.deps_log.get(g.path(node))?;
-        return Some(
-            d.ids
-                .iter()
-                .map(|&i| e.deps_log.path(i).to_string())
-                .collect(),
-        );
+        let d = e.deps_log.get(node)?;
+        return Some(d.nodes.iter().map(|&n| g.path(n).to_string()).collect());
     }
     let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
     let content = if depfile.is_empty() {

@@ -7,6 +7,7 @@ use std::path::Path;
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::{disk, Engine};
+use ggninja_graph::FileId;
 
 use super::{has_deps_binding, Args};
 use crate::context::App;
@@ -28,12 +29,8 @@ pub fn recompact_if_needed(e: &mut Engine, always: bool) -> Result<(), String> {
     }
     let deps_file = g.in_builddir(".ninja_deps");
     if (always || e.deps_log.needs_recompaction()) && Path::new(&deps_file).exists() {
-        let live = |p: &str| {
-            g.lookup(p)
-                .and_then(|n| g.file(n).in_build)
-                .is_some_and(|b| has_deps_binding(g, b))
-        };
-        e.deps_log.recompact(live).map_err(failed)?;
+        let live = |n: FileId| g.file(n).in_build.is_some_and(|b| has_deps_binding(g, b));
+        e.deps_log.recompact(g, live).map_err(failed)?;
     }
     Ok(())
 }
@@ -48,7 +45,7 @@ pub fn recompact(app: &App, e: &mut Engine, _: &Args) -> u8 {
     let deps_file = e.graph.in_builddir(".ninja_deps");
     match (
         BuildLog::load(Path::new(&log_file)),
-        DepsLog::load(Path::new(&deps_file)),
+        DepsLog::load(Path::new(&deps_file), &mut e.graph),
     ) {
         (Ok((b, w1)), Ok((d, w2))) => {
             for w in [w1, w2].into_iter().flatten() {
@@ -56,6 +53,7 @@ pub fn recompact(app: &App, e: &mut Engine, _: &Args) -> u8 {
             }
             e.build_log = b;
             e.deps_log = d;
+            e.sync_states();
         }
         (Err(err), _) => {
             let msg = disk::io_message(&err);

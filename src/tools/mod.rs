@@ -272,11 +272,8 @@ pub fn collect_target(e: &mut Engine, arg: &str) -> Result<FileId, String> {
     if first_dependent {
         path.pop();
     }
-    // Like ninja, the graph knows every path the deps log names.
-    if e.graph.lookup(&path).is_none() && e.deps_log.paths().contains(&path) {
-        e.graph.file_id(&path);
-        e.sync_states();
-    }
+    // Like ninja's, the graph knows every path the deps log names (loading
+    // the log made them files).
     let Some(node) = e.graph.lookup(&path) else {
         return Err(unknown_target(e, &path));
     };
@@ -293,8 +290,7 @@ fn unknown_target(e: &Engine, path: &str) -> String {
         "clean" => ", did you mean 'ninja -t clean'?".to_string(),
         "help" => ", did you mean 'ninja -h'?".to_string(),
         _ => {
-            let mut all: Vec<&str> = e.graph.paths.keys().map(String::as_str).collect();
-            all.extend(e.deps_log.paths().iter().map(String::as_str));
+            let all: Vec<&str> = e.graph.paths.iter().collect();
             did_you_mean(path, &all)
         }
     };
@@ -309,10 +305,8 @@ fn first_dependent_of(e: &Engine, node: FileId, path: &str) -> Result<FileId, St
         return Ok(g.build(b).outs[0]);
     }
     for (out, deps) in e.deps_log.all() {
-        if deps.ids.iter().any(|&i| e.deps_log.path(i) == path) {
-            if let Some(n) = g.lookup(out) {
-                return Ok(n);
-            }
+        if deps.nodes.contains(&node) {
+            return Ok(out);
         }
     }
     Err(format!("'{path}' has no out edge"))

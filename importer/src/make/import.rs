@@ -755,16 +755,16 @@ impl GraphOut {
             Some(command) => {
                 let mut b = HashMap::default();
                 b.insert("command".to_string(), in_dir(rel, command));
-                (self.rule, Some(b), self.pool)
+                (self.rule, Some(Box::new(b)), self.pool)
             }
         };
         self.graph.add_build(Build {
             rule,
             scope: ROOT_SCOPE,
             bindings,
-            order_only_ins: ins.list.len() - normal,
+            order_only_ins: (ins.list.len() - normal) as u32,
             ins: ins.list,
-            implicit_outs: outs.len() - 1,
+            implicit_outs: (outs.len() - 1) as u32,
             outs,
             pool,
             make_rules: true,

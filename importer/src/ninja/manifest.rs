@@ -265,13 +265,11 @@ impl FileParser<'_, '_, '_, '_> {
         }
         self.lx.expect(Token::Newline)?;
 
-        let mut bindings: Option<HashMap<String, String>> = None;
+        let mut bindings: Option<Box<HashMap<String, String>>> = None;
         while self.lx.peek_token(Token::Indent) {
             let (key, value) = self.parse_let()?;
             let value = self.loader.graph.scopes.evaluate(self.scope, &value);
-            bindings
-                .get_or_insert_with(HashMap::default)
-                .insert(key, value);
+            bindings.get_or_insert_with(Box::default).insert(key, value);
         }
         let scope = self.scope;
         let mut build = Build {
@@ -298,7 +296,7 @@ impl FileParser<'_, '_, '_, '_> {
                 &self.loader.graph,
                 self.lx,
                 scope,
-                build.bindings.as_ref(),
+                build.bindings.as_deref(),
                 o,
             )?;
             let id = self.g().file_id(&path);
@@ -312,11 +310,13 @@ impl FileParser<'_, '_, '_, '_> {
             }
             build.outs.push(id);
         }
-        build.implicit_outs = implicit_outs;
-        build.ins = self.intern_paths(scope, build.bindings.as_ref(), &ins)?;
-        build.implicit_ins = implicit;
-        build.order_only_ins = order_only;
-        build.validations = self.intern_paths(scope, build.bindings.as_ref(), &validations)?;
+        build.implicit_outs = implicit_outs as u32;
+        build.ins = self.intern_paths(scope, build.bindings.as_deref(), &ins)?;
+        build.implicit_ins = implicit as u32;
+        build.order_only_ins = order_only as u32;
+        build.validations = self
+            .intern_paths(scope, build.bindings.as_deref(), &validations)?
+            .into();
         let mut self_input = None;
         if !self.loader.options.phonycycle_is_error
             && rule == ggninja_graph::eval::PHONY_RULE
@@ -330,7 +330,7 @@ impl FileParser<'_, '_, '_, '_> {
             if build.ins.len() != before {
                 self_input = Some(out);
                 let removed = before - build.ins.len();
-                build.order_only_ins = build.order_only_ins.saturating_sub(removed);
+                build.order_only_ins = build.order_only_ins.saturating_sub(removed as u32);
                 let path = self.loader.graph.path(out).to_string();
                 self.loader.warnings.push(format!(
                     "phony target '{path}' names itself as an input; ignoring [-w phonycycle=warn]"
