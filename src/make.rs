@@ -38,6 +38,8 @@ pub fn source(cli: &Cli) -> Option<(Source, Vec<String>)> {
                 .collect(),
             assignments,
             env: Vec::new(),
+            // What ninja's `--quiet` hides, the commands, make's `-s` does.
+            silent: cli.quiet && cli.quiet_last,
         }),
     };
     Some((source, goals))

@@ -231,6 +231,7 @@ impl<'r> Importer<'r> {
             makefiles: s.makefiles.clone(),
             assignments: assignments.clone(),
             env: env.to_vec(),
+            silent: false, // the reader passes its own on (MAKEFLAGS)
         };
         let (mut db, printed) =
             (self.read)(&inv).map_err(|e| format!("its sub-make in {}: {e}", abs.display()))?;

@@ -59,8 +59,13 @@ pub struct Loaded {
 pub fn load(inv: &Invocation, goals: &[String], cache: Option<&Path>) -> Result<Loaded, MakeError> {
     let (mut db, printed, said) = read_make(inv, cache)?;
     invoke::as_if_run_for(&mut db, goals);
-    let read = |inv: &Invocation| {
-        let (db, printed, said) = read_make(inv, cache).map_err(|e| e.to_string())?;
+    let read = |sub: &Invocation| {
+        // A sub-make inherits `-s` through MAKEFLAGS.
+        let sub = Invocation {
+            silent: inv.silent,
+            ..sub.clone()
+        };
+        let (db, printed, said) = read_make(&sub, cache).map_err(|e| e.to_string())?;
         Ok((db, format!("{printed}{said}")))
     };
     let mut importer = import::Importer::new(&read);
