@@ -608,3 +608,56 @@ fn a_recipe_prefix_other_than_tab() {
     };
     p.agree(&[]);
 }
+
+/// stderr as a sorted multiset of lines, without make's and ggninja's own
+/// messages (`make: [...] Error 1 (ignored)`, `ggninja: build stopped`).
+fn error_lines(out: &Output) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let own =
+        |l: &&str| l.starts_with("make:") || l.starts_with("make[") || l.starts_with("ggninja: ");
+    let mut l: Vec<String> = stderr
+        .lines()
+        .filter(|l| !own(l))
+        .map(str::to_string)
+        .collect();
+    l.sort();
+    l
+}
+
+#[test]
+fn a_recipes_stderr_stays_on_stderr_as_under_make() {
+    let makefile = "\
+all: a b
+a:
+\t@echo out-a
+\t@echo err-a >&2
+\t-@ls /nonexistent-ggninja-dir
+b:
+\t@set -x; echo traced > $@; echo fails >&2; exit 2
+.PHONY: all a
+";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    let (m, g) = (p.run_make(&["-k"]), p.run_ggninja(&["-k", "0"]));
+    let errors = error_lines(&m);
+    assert!(errors.contains(&"+ echo traced".to_string()), "{errors:?}");
+    assert_eq!(errors, error_lines(&g), "ggninja:\n{}", text(&g));
+    p.compare(&m, g);
+}
+
+#[test]
+fn quiet_reads_the_makefiles_as_make_s_does() {
+    // A makefile remade while make reads them echoes nothing under -s,
+    // and MAKEFLAGS says `s`.
+    let makefile = "\
+all: ; @echo 'flags [$(MAKEFLAGS)] X=$(X)'
+-include gen.mk
+gen.mk: ; echo 'X = 1' > $@
+";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    let g = p.agree(&[]);
+    assert!(String::from_utf8_lossy(&g.stdout).contains("flags [s] X=1"));
+}

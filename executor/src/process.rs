@@ -436,3 +436,7 @@ pub fn shell(command: &str) -> Command {
     }
     cmd
 }
+
+#[cfg(test)]
+#[path = "process_test.rs"]
+mod tests;

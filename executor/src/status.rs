@@ -327,7 +327,8 @@ impl Status {
             if self.printer.color {
                 self.printer.print_on_new_line_to(stream, output);
             } else {
-                self.printer.print_on_new_line_to(stream, &strip_ansi(output));
+                self.printer
+                    .print_on_new_line_to(stream, &strip_ansi(output));
             }
         }
         Ok(())
