@@ -661,3 +661,23 @@ gen.mk: ; echo 'X = 1' > $@
     let g = p.agree(&[]);
     assert!(String::from_utf8_lossy(&g.stdout).contains("flags [s] X=1"));
 }
+
+#[test]
+fn recipes_see_makelevel_as_make_exports_it() {
+    let makefile = "\
+all: sub
+\t@echo \"top [$$MAKELEVEL] [$(MAKELEVEL)]\"
+sub:
+\t$(MAKE) -C dir
+.PHONY: all sub
+";
+    let sub = "all:\n\t@echo \"sub [$$MAKELEVEL] [$(MAKELEVEL)]\"\n";
+    let tree = [("Makefile", makefile), ("dir/Makefile", sub)];
+    let Some(p) = Pair::new(&tree) else { return };
+    let g = p.agree(&[]);
+    let out = String::from_utf8_lossy(&g.stdout);
+    assert!(
+        out.contains("top [1] [0]") && out.contains("sub [2] [1]"),
+        "{out}"
+    );
+}

@@ -12,9 +12,12 @@
 //! when the global variable of that name is, or when all are; recursive
 //! values are expanded for the target. The command starts with what
 //! differs from ggninja's own environment (`export A='x' && unset B && `).
-//! Ignores make's own variables (MAKEFLAGS, MFLAGS, MAKELEVEL, the terminal
-//! ones: they describe make's invocation, not the makefile) and those the
-//! shell maintains itself (PWD, SHLVL, ...).
+//! `MAKELEVEL`, one more than the top make's level, is every command's
+//! (`every_recipe`: set in the commands' environment, not on each command
+//! line); a sub-make's commands set theirs.
+//! Ignores make's other variables (MAKEFLAGS, MFLAGS, the terminal ones:
+//! they describe make's invocation, not the makefile) and those the shell
+//! maintains itself (PWD, SHLVL, ...).
 
 use std::collections::BTreeMap;
 
@@ -33,7 +36,6 @@ const EXPORT_ALL_PROBE: &str = "GGNINJA_EXPORT_ALL_PROBE";
 const IGNORED: &[&str] = &[
     "MAKEFLAGS",
     "MFLAGS",
-    "MAKELEVEL",
     "MAKE_TERMOUT",
     "MAKE_TERMERR",
     "PWD",
@@ -109,6 +111,16 @@ pub fn split(printed: &str, shell: Option<&str>) -> (String, Option<Exported>) {
         shell,
     };
     (rest, Some(exported))
+}
+
+/// What make gives every recipe whatever the makefile says, when the
+/// environment make built is known: `MAKELEVEL`, its own level plus one.
+pub fn every_recipe(exported: Option<&Exported>) -> Vec<(String, String)> {
+    let level = exported.and_then(|e| e.vars.get("MAKELEVEL"));
+    level
+        .map(|l| ("MAKELEVEL".to_string(), l.clone()))
+        .into_iter()
+        .collect()
 }
 
 /// The environment make gives the recipe of the target `ex` expands for:

@@ -60,6 +60,9 @@ pub struct Imported {
     /// What `$(info)` and `$(warning)` printed while recipes were expanded
     /// (and what sub-makes printed while reading their makefiles).
     pub messages: Vec<Message>,
+    /// Variables every command gets, as make gives every recipe (see
+    /// `with_command_env`).
+    pub command_env: Vec<(String, String)>,
 }
 
 /// How a sub-make's database is read: make run in its directory (or, for
@@ -94,8 +97,11 @@ pub struct Importer<'r> {
     messages: Vec<Message>,
     read: &'r ReadMake<'r>,
     done: Done,
-    /// ggninja's environment, which commands start from.
+    /// ggninja's environment with `command_env`: what commands start from.
     current: BTreeMap<String, String>,
+    /// What every command's environment holds besides ggninja's (the
+    /// build sets it: no command line carries it).
+    command_env: Vec<(String, String)>,
 }
 
 /// What a target's recipe becomes: sub-makes to wait for, then a command.
@@ -121,7 +127,16 @@ impl<'r> Importer<'r> {
                     (k, v.to_string_lossy().into_owned())
                 })
                 .collect(),
+            command_env: Vec::new(),
         }
+    }
+
+    /// Commands will run with `vars` set (the top make's `MAKELEVEL`):
+    /// only a command whose make gives it other values sets them itself.
+    pub fn with_command_env(mut self, vars: Vec<(String, String)>) -> Self {
+        self.current.extend(vars.iter().cloned());
+        self.command_env = vars;
+        self
     }
 
     /// The graph, with `goals` as its defaults.
@@ -130,6 +145,7 @@ impl<'r> Importer<'r> {
         Imported {
             graph: self.out.graph,
             messages: self.messages,
+            command_env: self.command_env,
         }
     }
 
@@ -225,12 +241,18 @@ impl<'r> Importer<'r> {
             None => {}
         }
         self.done.insert(key.clone(), None);
+        // `env` is relative to the commands' environment; make starts from
+        // ggninja's.
+        let base = self
+            .command_env
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())));
         let inv = Invocation {
             program: None,
             dir: abs.clone(),
             makefiles: s.makefiles.clone(),
             assignments: assignments.clone(),
-            env: env.to_vec(),
+            env: base.chain(env.iter().cloned()).collect(),
             silent: false, // the reader passes its own on (MAKEFLAGS)
         };
         let (mut db, printed) =

@@ -68,7 +68,8 @@ pub fn load(inv: &Invocation, goals: &[String], cache: Option<&Path>) -> Result<
         let (db, printed, said) = read_make(&sub, cache).map_err(|e| e.to_string())?;
         Ok((db, format!("{printed}{said}")))
     };
-    let mut importer = import::Importer::new(&read);
+    let every = environment::every_recipe(db.exported.as_ref());
+    let mut importer = import::Importer::new(&read).with_command_env(every);
     let top = Place {
         rel: String::new(),
         abs: std::path::absolute(&inv.dir)
