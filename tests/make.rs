@@ -681,3 +681,21 @@ sub:
         "{out}"
     );
 }
+
+#[test]
+fn an_override_pattern_variable_is_not_appended_to_by_a_plain_one() {
+    let makefile = "\
+all: ab
+a%: override FOO += f1
+a%: FOO += f2
+%b: BAR = b1
+a%: override BAR += b2
+ab: ; @echo \"$(FOO) / $(BAR)\"
+.PHONY: all ab
+";
+    let tree = [("Makefile", makefile)];
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&[]);
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&["FOO=C", "BAR=D"]);
+}
