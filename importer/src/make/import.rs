@@ -571,7 +571,7 @@ fn words_globbed(cwd: &Path, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for word in text.split_whitespace() {
         let found = if word.contains(['*', '?', '[']) {
-            super::functions::wildcard(cwd, word)
+            super::wildcard::wildcard(cwd, word)
         } else {
             String::new()
         };

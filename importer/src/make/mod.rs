@@ -5,7 +5,7 @@
 //! `parse` reads the dump (`db` holds it); `targets` decides, as make would,
 //! which rule makes each file the goals need (`implicit` is make's implicit
 //! rule search, `pattern` its `%` patterns); `import` expands each recipe
-//! (`expand`, `functions`, `variables`) into one command (`recipe`) and
+//! (`expand`, `functions`, `variables`, `wildcard`) into one command (`recipe`) and
 //! adds the builds. Docs: docs/make.md.
 
 mod cache;
@@ -22,6 +22,7 @@ mod recipe;
 mod submake;
 mod targets;
 mod variables;
+mod wildcard;
 
 use std::path::Path;
 
