@@ -699,3 +699,28 @@ ab: ; @echo \"$(FOO) / $(BAR)\"
     let Some(p) = Pair::new(&tree) else { return };
     p.agree(&["FOO=C", "BAR=D"]);
 }
+
+#[test]
+fn an_exported_shell_reaches_recipes_even_spelled_as_the_one_make_started_with() {
+    // make started with SHELL=/bin/sh passes the makefile's SHELL only
+    // when it is exported.
+    let makefile = "export SHELL := /.//bin/sh\nall:;@echo \"$(SHELL) $$SHELL\"\n";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    let run = |program: PathBuf, args: &[&str], dir: &Path| {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(dir);
+        cmd.env("LC_ALL", "C")
+            .env("SHELL", "/bin/sh")
+            .output()
+            .unwrap()
+    };
+    let m = run("make".into(), &["-s"], &p.make);
+    let g = run(ggninja(), &["--make", "--quiet"], &p.ggninja);
+    assert_eq!(
+        String::from_utf8_lossy(&m.stdout),
+        "/.//bin/sh /.//bin/sh\n"
+    );
+    p.compare(&m, g);
+}

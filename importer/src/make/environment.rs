@@ -56,11 +56,15 @@ pub struct Exported {
     pub shell: bool,
 }
 
+/// The import goal's `SHELL`: `/bin/sh` spelled as no environment has it,
+/// so that it shows in the environment only when `SHELL` is exported.
+const PROBE_SHELL: &str = "/bin//sh";
+
 /// The `--eval` texts that make the import goal print its environment.
 /// Its recipe runs in `/bin/sh` whatever the makefile's `SHELL`.
 pub fn probe(goal: &str) -> Vec<String> {
     vec![
-        format!("{goal}: SHELL := /bin/sh"),
+        format!("{goal}: SHELL := {PROBE_SHELL}"),
         format!("{goal}: .SHELLFLAGS := -c"),
         format!("{goal}: {EXPORT_ALL_PROBE} := 1"),
         format!("{goal}: ; @echo {MARK}; {} -0; echo {MARK}", env_program()),
@@ -76,8 +80,8 @@ fn env_program() -> &'static str {
 }
 
 /// Takes the printed environment out of what make printed before its
-/// database; `shell` is the `SHELL` make was started with.
-pub fn split(printed: &str, shell: Option<&str>) -> (String, Option<Exported>) {
+/// database.
+pub fn split(printed: &str) -> (String, Option<Exported>) {
     let mark = format!("{MARK}\n");
     let start = if printed.starts_with(&mark) {
         Some(0)
@@ -97,9 +101,8 @@ pub fn split(printed: &str, shell: Option<&str>) -> (String, Option<Exported>) {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let export_all = vars.remove(EXPORT_ALL_PROBE).is_some();
-    // The goal's own SHELL (/bin/sh) shows only when SHELL is exported.
-    let shell =
-        vars.get("SHELL").map(String::as_str) == Some("/bin/sh") && shell != Some("/bin/sh");
+    // The goal's own SHELL shows only when SHELL is exported.
+    let shell = vars.get("SHELL").map(String::as_str) == Some(PROBE_SHELL);
     let rest = format!(
         "{}{}",
         &printed[..start],

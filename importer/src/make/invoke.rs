@@ -40,16 +40,6 @@ pub struct Invocation {
     pub silent: bool,
 }
 
-impl Invocation {
-    /// `name` in the environment make is started with.
-    pub fn variable(&self, name: &str) -> Option<String> {
-        match self.env.iter().rev().find(|(n, _)| n == name) {
-            Some((_, v)) => v.clone(),
-            None => std::env::var(name).ok(),
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     #[error("running {program}: {source}")]

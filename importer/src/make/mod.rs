@@ -99,7 +99,7 @@ fn read_make(
         None => invoke::run(inv)?,
     };
     let before = dump.stdout.split("# GNU Make ").next().unwrap_or_default();
-    let (printed, exported) = environment::split(before, inv.variable("SHELL").as_deref());
+    let (printed, exported) = environment::split(before);
     let mut db = last_top_level(&dump.stdout, "make -p")?;
     db.exported = exported;
     if let (true, Some(dir)) = (fresh, cache) {
