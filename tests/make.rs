@@ -724,3 +724,23 @@ fn an_exported_shell_reaches_recipes_even_spelled_as_the_one_make_started_with()
     );
     p.compare(&m, g);
 }
+
+#[test]
+fn sub_makes_get_the_command_line_variables_makeoverrides_names() {
+    let makefile = "\
+ifeq ($(MAKELEVEL),0)
+MAKEOVERRIDES += FOO+=bar
+endif
+all: sub
+sub:
+\t$(MAKE) -C dir
+.PHONY: all sub
+";
+    let cleared = "MAKEOVERRIDES =\nall: ; @$(MAKE) -C dir\n";
+    let sub = "all:\n\t@echo \"[$(FOO)] [$(X)]\"\n";
+    for top in [makefile, cleared] {
+        let tree = [("Makefile", top), ("dir/Makefile", sub)];
+        let Some(p) = Pair::new(&tree) else { return };
+        p.agree(&["X=a b"]);
+    }
+}

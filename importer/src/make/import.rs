@@ -192,6 +192,9 @@ impl<'r> Importer<'r> {
             ignore: special(db, ".IGNORE"),
             oneshell: special(db, ".ONESHELL").is_some(),
         };
+        let overrides = submake::overrides(db, &place.abs)
+            .map_err(|e| ImportError::Unsupported(e.to_string()))?
+            .unwrap_or_else(|| place.assignments.clone());
         for (i, target) in plan.targets.iter().enumerate() {
             let refuse = |reason: String| ImportError::Refused {
                 target: target.name.clone(),
@@ -203,7 +206,7 @@ impl<'r> Importer<'r> {
             if !body.subs.is_empty() {
                 let after = self.out.after(place, target);
                 for s in &body.subs {
-                    let sub = self.sub_make(place, s, &after, &body.env);
+                    let sub = self.sub_make(place, s, &overrides, &after, &body.env);
                     subs.extend(sub.map_err(refuse)?);
                 }
             }
@@ -213,15 +216,17 @@ impl<'r> Importer<'r> {
     }
 
     /// Imports the sub-make `s` run from `place`; its goals' files.
+    /// `overrides`: the command-line variables the parent passes down.
     fn sub_make(
         &mut self,
         place: &Place,
         s: &SubMake,
+        overrides: &[String],
         after: &[FileId],
         env: &[(String, Option<String>)],
     ) -> Result<Vec<FileId>, String> {
         let abs = lexical(&place.abs.join(&s.dir));
-        let mut assignments = place.assignments.clone();
+        let mut assignments = overrides.to_vec();
         assignments.extend(s.assignments.iter().cloned());
         let key = (
             abs.clone(),
