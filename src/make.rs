@@ -38,6 +38,8 @@ pub fn source(cli: &Cli) -> Option<(Source, Vec<String>)> {
                 .collect(),
             assignments,
             env: Vec::new(),
+            // What ninja's `--quiet` hides, the commands, make's `-s` does.
+            silent: cli.quiet && cli.quiet_last,
         }),
     };
     Some((source, goals))
@@ -63,6 +65,9 @@ pub fn load(source: &Source, goals: &[String]) -> Result<Graph, String> {
             make::load_dump(file, ".".as_ref(), goals).map_err(|e| e.to_string())?
         }
     };
+    for (name, value) in &imported.command_env {
+        ggninja_executor::process::set_command_env(name, value);
+    }
     for m in &imported.messages {
         match m {
             Message::Info(text) => println!("{text}"),

@@ -608,3 +608,139 @@ fn a_recipe_prefix_other_than_tab() {
     };
     p.agree(&[]);
 }
+
+/// stderr as a sorted multiset of lines, without make's and ggninja's own
+/// messages (`make: [...] Error 1 (ignored)`, `ggninja: build stopped`).
+fn error_lines(out: &Output) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let own =
+        |l: &&str| l.starts_with("make:") || l.starts_with("make[") || l.starts_with("ggninja: ");
+    let mut l: Vec<String> = stderr
+        .lines()
+        .filter(|l| !own(l))
+        .map(str::to_string)
+        .collect();
+    l.sort();
+    l
+}
+
+#[test]
+fn a_recipes_stderr_stays_on_stderr_as_under_make() {
+    let makefile = "\
+all: a b
+a:
+\t@echo out-a
+\t@echo err-a >&2
+\t-@ls /nonexistent-ggninja-dir
+b:
+\t@set -x; echo traced > $@; echo fails >&2; exit 2
+.PHONY: all a
+";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    let (m, g) = (p.run_make(&["-k"]), p.run_ggninja(&["-k", "0"]));
+    let errors = error_lines(&m);
+    assert!(errors.contains(&"+ echo traced".to_string()), "{errors:?}");
+    assert_eq!(errors, error_lines(&g), "ggninja:\n{}", text(&g));
+    p.compare(&m, g);
+}
+
+#[test]
+fn quiet_reads_the_makefiles_as_make_s_does() {
+    // A makefile remade while make reads them echoes nothing under -s,
+    // and MAKEFLAGS says `s`.
+    let makefile = "\
+all: ; @echo 'flags [$(MAKEFLAGS)] X=$(X)'
+-include gen.mk
+gen.mk: ; echo 'X = 1' > $@
+";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    let g = p.agree(&[]);
+    assert!(String::from_utf8_lossy(&g.stdout).contains("flags [s] X=1"));
+}
+
+#[test]
+fn recipes_see_makelevel_as_make_exports_it() {
+    let makefile = "\
+all: sub
+\t@echo \"top [$$MAKELEVEL] [$(MAKELEVEL)]\"
+sub:
+\t$(MAKE) -C dir
+.PHONY: all sub
+";
+    let sub = "all:\n\t@echo \"sub [$$MAKELEVEL] [$(MAKELEVEL)]\"\n";
+    let tree = [("Makefile", makefile), ("dir/Makefile", sub)];
+    let Some(p) = Pair::new(&tree) else { return };
+    let g = p.agree(&[]);
+    let out = String::from_utf8_lossy(&g.stdout);
+    assert!(
+        out.contains("top [1] [0]") && out.contains("sub [2] [1]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_override_pattern_variable_is_not_appended_to_by_a_plain_one() {
+    let makefile = "\
+all: ab
+a%: override FOO += f1
+a%: FOO += f2
+%b: BAR = b1
+a%: override BAR += b2
+ab: ; @echo \"$(FOO) / $(BAR)\"
+.PHONY: all ab
+";
+    let tree = [("Makefile", makefile)];
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&[]);
+    let Some(p) = Pair::new(&tree) else { return };
+    p.agree(&["FOO=C", "BAR=D"]);
+}
+
+#[test]
+fn an_exported_shell_reaches_recipes_even_spelled_as_the_one_make_started_with() {
+    // make started with SHELL=/bin/sh passes the makefile's SHELL only
+    // when it is exported.
+    let makefile = "export SHELL := /.//bin/sh\nall:;@echo \"$(SHELL) $$SHELL\"\n";
+    let Some(p) = Pair::new(&[("Makefile", makefile)]) else {
+        return;
+    };
+    let run = |program: PathBuf, args: &[&str], dir: &Path| {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(dir);
+        cmd.env("LC_ALL", "C")
+            .env("SHELL", "/bin/sh")
+            .output()
+            .unwrap()
+    };
+    let m = run("make".into(), &["-s"], &p.make);
+    let g = run(ggninja(), &["--make", "--quiet"], &p.ggninja);
+    assert_eq!(
+        String::from_utf8_lossy(&m.stdout),
+        "/.//bin/sh /.//bin/sh\n"
+    );
+    p.compare(&m, g);
+}
+
+#[test]
+fn sub_makes_get_the_command_line_variables_makeoverrides_names() {
+    let makefile = "\
+ifeq ($(MAKELEVEL),0)
+MAKEOVERRIDES += FOO+=bar
+endif
+all: sub
+sub:
+\t$(MAKE) -C dir
+.PHONY: all sub
+";
+    let cleared = "MAKEOVERRIDES =\nall: ; @$(MAKE) -C dir\n";
+    let sub = "all:\n\t@echo \"[$(FOO)] [$(X)]\"\n";
+    for top in [makefile, cleared] {
+        let tree = [("Makefile", top), ("dir/Makefile", sub)];
+        let Some(p) = Pair::new(&tree) else { return };
+        p.agree(&["X=a b"]);
+    }
+}

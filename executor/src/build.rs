@@ -421,6 +421,7 @@ impl<'e> Builder<'e> {
             edge,
             command: cmd.clone(),
             console,
+            stderr_apart: self.e.graph.build(edge).make_rules,
             restat: self.e.restat(edge),
             thunk: self.thunk(edge, console),
         };
@@ -526,6 +527,7 @@ impl<'e> Builder<'e> {
             edge,
             exit,
             mut output,
+            errors,
         } = done;
         let mut exit = exit;
         let deps_type = self
@@ -557,7 +559,7 @@ impl<'e> Builder<'e> {
             }
         });
         let end_ms = self.status.elapsed_ms();
-        self.print_finished(edge, &running, end_ms, exit, &output)?;
+        self.print_finished(edge, &running, end_ms, exit, [&output, &errors])?;
         if exit != Exit::Success {
             self.edge_finished(edge, false)?;
             return Ok(false);
@@ -591,7 +593,7 @@ impl<'e> Builder<'e> {
         running: &Running,
         end_ms: u64,
         exit: Exit,
-        output: &[u8],
+        output: [&[u8]; 2],
     ) -> Result<(), String> {
         let g = &self.e.graph;
         let console = g.build(edge).pool == CONSOLE_POOL;

@@ -1,8 +1,10 @@
-//! Running commands: `/bin/sh -c`, stdout and stderr on one pipe, each child
-//! in its own process group so Ctrl-C reaches us and we forward it.
+//! Running commands: `/bin/sh -c`, stdout and stderr on one pipe (as ninja)
+//! or on two (a build imported from make, whose recipes' stderr make leaves
+//! on its own stderr; see `Streams`), each child in its own process group
+//! so Ctrl-C reaches us and we forward it.
 //!
 //! Waiting is ninja's: one `poll` on the build's thread over every
-//! command's output (see `Runner`).
+//! command's output pipes (see `Runner`).
 
 use std::io::{PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
@@ -85,18 +87,44 @@ impl Exit {
     }
 }
 
+/// Where a command's output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streams {
+    /// The terminal itself (ninja's console pool): nothing is captured.
+    Console,
+    /// stdout and stderr on one pipe, captured as one output (ninja).
+    Merged,
+    /// stdout and stderr on pipes of their own, captured apart (make, which
+    /// leaves a recipe's stderr on its own stderr).
+    Apart,
+}
+
 pub struct Finished<T> {
     pub token: T,
     pub exit: Exit,
+    /// stdout, with stderr when `Streams::Merged`.
     pub output: Vec<u8>,
+    /// stderr when `Streams::Apart`; empty otherwise.
+    pub errors: Vec<u8>,
 }
 
-/// A running command whose output comes through a pipe we poll.
+/// A running command whose output comes through the pipes we poll.
 struct Piped<T> {
     token: T,
     child: Child,
-    reader: PipeReader,
-    output: Vec<u8>,
+    /// stdout (and stderr when merged), then stderr when apart; each None
+    /// once it has ended.
+    readers: [Option<PipeReader>; 2],
+    /// What each pipe brought.
+    read: [Vec<u8>; 2],
+}
+
+impl<T> Piped<T> {
+    /// Reaps the command once every pipe has ended.
+    fn reap(self) -> Finished<T> {
+        let [output, errors] = self.read;
+        reap(self.token, self.child, output, errors)
+    }
 }
 
 /// The running commands, waited for as ninja does: one `poll` over every
@@ -181,24 +209,26 @@ impl<T: Token> Runner<T> {
         self.piped.len() + self.console.len()
     }
 
-    /// Starts `cmd` (see `shell`); `token` comes back with its result.
-    pub fn start(&mut self, token: T, mut cmd: Command, console: bool) -> std::io::Result<()> {
-        if console {
+    /// Starts `cmd` (see `shell`), its output going where `streams` says;
+    /// `token` comes back with its result.
+    pub fn start(&mut self, token: T, mut cmd: Command, streams: Streams) -> std::io::Result<()> {
+        if streams == Streams::Console {
             let child = cmd.spawn()?;
             self.console.push(token);
             let inbox = self.inbox.clone();
-            std::thread::spawn(move || inbox.send(Some(reap(token, child, Vec::new()))));
+            let finished = move || reap(token, child, Vec::new(), Vec::new());
+            std::thread::spawn(move || inbox.send(Some(finished())));
             return Ok(());
         }
-        let reader = piped(&mut cmd)?;
+        let readers = piped(&mut cmd, streams)?;
         let child = cmd.spawn()?;
-        // Drop our copies of the pipe's write end (held inside `cmd`).
+        // Drop our copies of the pipes' write ends (held inside `cmd`).
         drop(cmd);
         self.piped.push(Piped {
             token,
             child,
-            reader,
-            output: Vec::new(),
+            readers,
+            read: [Vec::new(), Vec::new()],
         });
         Ok(())
     }
@@ -235,13 +265,20 @@ impl<T: Token> Runner<T> {
 
     /// One `poll` over the output pipes and the bell (at most 50 ms, so a
     /// signal arriving just before it is seen soon); reads what every
-    /// ready pipe holds, and returns a command whose pipe closed (another
-    /// closed one stays ready for the next poll).
+    /// ready pipe holds, and returns a command whose last pipe closed
+    /// (another closed one stays ready for the next poll).
     fn poll_once(&mut self) -> Option<Finished<T>> {
         // Without a bell, -1: poll skips it.
         let bell = self.bell.as_ref().map_or(-1, |b| b.as_raw_fd());
+        // Which command and which of its pipes each polled fd is.
+        let open: Vec<(usize, usize, RawFd)> = (self.piped.iter().enumerate())
+            .flat_map(|(i, p)| {
+                (p.readers.iter().enumerate())
+                    .filter_map(move |(s, r)| Some((i, s, r.as_ref()?.as_raw_fd())))
+            })
+            .collect();
         let mut fds: Vec<libc::pollfd> = std::iter::once(bell)
-            .chain(self.piped.iter().map(|p| p.reader.as_raw_fd()))
+            .chain(open.iter().map(|&(_, _, fd)| fd))
             .map(|fd| libc::pollfd {
                 fd,
                 events: libc::POLLIN,
@@ -256,30 +293,35 @@ impl<T: Token> Runner<T> {
         if let (Some(mut bell), true) = (self.bell.as_ref(), fds[0].revents != 0) {
             let _ = bell.read(&mut [0u8; 64]);
         }
-        let ready = (fds[1..].iter().enumerate()).filter(|(_, fd)| fd.revents != 0);
-        for (i, _) in ready {
-            if let Some(f) = self.read_from(i) {
+        let ready = (fds[1..].iter().zip(&open)).filter(|(fd, _)| fd.revents != 0);
+        for (_, &(i, stream, _)) in ready {
+            if let Some(f) = self.read_from(i, stream) {
                 return Some(f);
             }
         }
         None
     }
 
-    /// Reads what command `i` wrote; at the end of its output, reaps it.
-    fn read_from(&mut self, i: usize) -> Option<Finished<T>> {
+    /// Reads what command `i` wrote on pipe `stream`; once every pipe of
+    /// it has ended, reaps it.
+    fn read_from(&mut self, i: usize, stream: usize) -> Option<Finished<T>> {
         let p = &mut self.piped[i];
+        let reader = p.readers[stream].as_mut()?;
         let mut buf = [0u8; 16 * 1024];
-        match p.reader.read(&mut buf) {
+        match reader.read(&mut buf) {
             Ok(0) => {}
             Ok(n) => {
-                p.output.extend_from_slice(&buf[..n]);
+                p.read[stream].extend_from_slice(&buf[..n]);
                 return None;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return None,
             Err(_) => {}
         }
-        let p = self.piped.swap_remove(i);
-        Some(reap(p.token, p.child, p.output))
+        p.readers[stream] = None;
+        if p.readers.iter().any(Option::is_some) {
+            return None;
+        }
+        Some(self.piped.swap_remove(i).reap())
     }
 
     /// Passes the signal that interrupted us to every running command and
@@ -307,7 +349,7 @@ impl<T: Token> Runner<T> {
 }
 
 /// Waits for a child whose output has ended.
-fn reap<T>(token: T, mut child: Child, output: Vec<u8>) -> Finished<T> {
+fn reap<T>(token: T, mut child: Child, output: Vec<u8>, errors: Vec<u8>) -> Finished<T> {
     let exit = match child.wait() {
         Ok(st) => Exit::of(st),
         Err(_) => Exit::Failure(1),
@@ -316,6 +358,7 @@ fn reap<T>(token: T, mut child: Child, output: Vec<u8>) -> Finished<T> {
         token,
         exit,
         output,
+        errors,
     }
 }
 
@@ -340,15 +383,19 @@ pub fn load_average() -> f64 {
     }
 }
 
-/// Sends stdout and stderr to one pipe and puts the child in its own
-/// process group (Ctrl-C reaches it through us); returns the read end.
-fn piped(cmd: &mut Command) -> std::io::Result<std::io::PipeReader> {
+/// Sends stdout and stderr to one pipe, or (`Streams::Apart`) to two, and
+/// puts the child in its own process group (Ctrl-C reaches it through us);
+/// returns the read ends, stdout's first.
+fn piped(cmd: &mut Command, streams: Streams) -> std::io::Result<[Option<PipeReader>; 2]> {
     let (reader, writer) = std::io::pipe()?;
-    cmd.stdin(Stdio::null())
-        .stdout(writer.try_clone()?)
-        .stderr(writer);
-    cmd.process_group(0);
-    Ok(reader)
+    cmd.stdin(Stdio::null()).process_group(0);
+    if streams == Streams::Apart {
+        let (errors, error_writer) = std::io::pipe()?;
+        cmd.stdout(writer).stderr(error_writer);
+        return Ok([Some(reader), Some(errors)]);
+    }
+    cmd.stdout(writer.try_clone()?).stderr(writer);
+    Ok([Some(reader), None])
 }
 
 /// Passes the signal that interrupted us to the process group a command
@@ -368,13 +415,15 @@ pub fn interrupt_group(pid: u32) {
 /// an abort can reach it (`interrupt_group`).
 pub fn run_captured(command: &str, started: impl FnOnce(u32)) -> std::io::Result<(Exit, Vec<u8>)> {
     let mut cmd = shell(command);
-    let mut reader = piped(&mut cmd)?;
+    let [reader, _] = piped(&mut cmd, Streams::Merged)?;
     let child = cmd.spawn()?;
     started(child.id());
     drop(cmd);
     let mut output = Vec::new();
-    let _ = reader.read_to_end(&mut output);
-    let f = reap((), child, output);
+    if let Some(mut reader) = reader {
+        let _ = reader.read_to_end(&mut output);
+    }
+    let f = reap((), child, output, Vec::new());
     Ok((f.exit, f.output))
 }
 
@@ -387,3 +436,7 @@ pub fn shell(command: &str) -> Command {
     }
     cmd
 }
+
+#[cfg(test)]
+#[path = "process_test.rs"]
+mod tests;

@@ -17,6 +17,13 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// Which of our streams text goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Out,
+    Err,
+}
+
 /// Prints lines, overwriting the status line on a smart terminal.
 pub struct LinePrinter {
     smart: bool,
@@ -24,7 +31,8 @@ pub struct LinePrinter {
     have_blank_line: bool,
     console_locked: bool,
     line_buffer: Option<(String, bool)>,
-    output_buffer: Vec<u8>,
+    /// What was printed while a console command ran, in order.
+    output_buffer: Vec<(Stream, Vec<u8>)>,
 }
 
 impl LinePrinter {
@@ -70,9 +78,16 @@ impl LinePrinter {
         }
     }
 
-    fn print_or_buffer(&mut self, data: &[u8]) {
+    fn print_or_buffer(&mut self, stream: Stream, data: &[u8]) {
         if self.console_locked {
-            self.output_buffer.extend_from_slice(data);
+            match self.output_buffer.last_mut() {
+                Some((s, buffered)) if *s == stream => buffered.extend_from_slice(data),
+                _ => self.output_buffer.push((stream, data.to_vec())),
+            }
+        } else if stream == Stream::Err {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(data);
+            let _ = err.flush();
         } else {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(data);
@@ -81,17 +96,21 @@ impl LinePrinter {
     }
 
     pub fn print_on_new_line(&mut self, text: &[u8]) {
+        self.print_on_new_line_to(Stream::Out, text);
+    }
+
+    /// Prints `text` on `stream`, after ending the status line (on stdout).
+    pub fn print_on_new_line_to(&mut self, stream: Stream, text: &[u8]) {
         if self.console_locked {
             if let Some((line, _)) = self.line_buffer.take() {
-                self.output_buffer.extend_from_slice(line.as_bytes());
-                self.output_buffer.push(b'\n');
+                self.print_or_buffer(Stream::Out, format!("{line}\n").as_bytes());
             }
         }
         if !self.have_blank_line {
-            self.print_or_buffer(b"\n");
+            self.print_or_buffer(Stream::Out, b"\n");
         }
         if !text.is_empty() {
-            self.print_or_buffer(text);
+            self.print_or_buffer(stream, text);
         }
         self.have_blank_line = text.is_empty() || text.ends_with(b"\n");
     }
@@ -105,8 +124,15 @@ impl LinePrinter {
         }
         self.console_locked = locked;
         if !locked {
+            // As one print_on_new_line of everything buffered.
             let buffered = std::mem::take(&mut self.output_buffer);
-            self.print_on_new_line(&buffered);
+            if !self.have_blank_line {
+                self.print_or_buffer(Stream::Out, b"\n");
+            }
+            for (stream, text) in &buffered {
+                self.print_or_buffer(*stream, text);
+            }
+            self.have_blank_line = buffered.last().is_none_or(|(_, t)| t.ends_with(b"\n"));
             if let Some((line, elide)) = self.line_buffer.take() {
                 self.print(&line, elide);
             }
@@ -258,6 +284,8 @@ impl Status {
         Ok(())
     }
 
+    /// `output`: what the command printed on stdout (with its stderr, as
+    /// ninja), then on stderr when kept apart (printed on ours).
     #[allow(clippy::too_many_arguments)]
     pub fn edge_finished(
         &mut self,
@@ -266,7 +294,7 @@ impl Status {
         console: bool,
         ms: u64,
         failed: Option<&Failed>,
-        output: &[u8],
+        output: [&[u8]; 2],
         explain: &[String],
     ) -> Result<(), BadPlaceholder> {
         self.time_ms = ms;
@@ -292,11 +320,15 @@ impl Status {
             self.printer
                 .print_on_new_line(format!("{command}\n").as_bytes());
         }
-        if !output.is_empty() {
+        for (stream, output) in [Stream::Out, Stream::Err].into_iter().zip(output) {
+            if output.is_empty() {
+                continue;
+            }
             if self.printer.color {
-                self.printer.print_on_new_line(output);
+                self.printer.print_on_new_line_to(stream, output);
             } else {
-                self.printer.print_on_new_line(&strip_ansi(output));
+                self.printer
+                    .print_on_new_line_to(stream, &strip_ansi(output));
             }
         }
         Ok(())

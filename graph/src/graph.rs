@@ -76,7 +76,8 @@ pub struct Build {
     /// up to date when newer than its inputs; a build whose outputs
     /// another build wrote, up to date, after the scan does not run (make
     /// decides each target just before making it; ninja decides all first);
-    /// and no directory is made for its outputs.
+    /// no directory is made for its outputs; and its command's stderr is
+    /// printed on ggninja's stderr, apart from its stdout.
     pub make_rules: bool,
 }
 

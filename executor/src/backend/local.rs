@@ -4,7 +4,7 @@ use std::process::Command;
 
 use ggninja_graph::BuildId;
 
-use super::{Backend, Ctx, Done, Task};
+use super::{Backend, Ctx, Done, Streams, Task};
 use crate::process::{self, Finished, Inbox, Runner};
 
 /// Hands back edges finished outside this backend's processes (by a remote
@@ -15,11 +15,17 @@ pub struct Finisher(Inbox<BuildId>);
 impl Finisher {
     /// Returns false when the build is gone.
     pub fn finish(&self, done: Done) -> bool {
-        let Done { edge, exit, output } = done;
+        let Done {
+            edge,
+            exit,
+            output,
+            errors,
+        } = done;
         self.0.send(Some(Finished {
             token: edge,
             exit,
             output,
+            errors,
         }))
     }
 }
@@ -50,11 +56,11 @@ impl Local {
         &mut self,
         edge: BuildId,
         cmd: Command,
-        console: bool,
+        streams: Streams,
         command: &str,
     ) -> Result<(), String> {
         self.runner
-            .start(edge, cmd, console)
+            .start(edge, cmd, streams)
             .map_err(|_| format!("command '{command}' failed."))
     }
 }
@@ -62,7 +68,7 @@ impl Local {
 impl Backend for Local {
     fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
         let cmd = process::shell(&task.command);
-        self.start_command(task.edge, cmd, task.console, &task.command)
+        self.start_command(task.edge, cmd, task.streams(), &task.command)
     }
 
     fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
@@ -70,6 +76,7 @@ impl Backend for Local {
             edge: f.token,
             exit: f.exit,
             output: f.output,
+            errors: f.errors,
         })
     }
 

@@ -24,7 +24,7 @@ pub use sandbox::{Sandbox, Sandboxed};
 use ggninja_graph::{BuildId, Graph};
 use ggninja_thunk::EdgeThunk;
 
-pub use crate::process::Exit;
+pub use crate::process::{Exit, Streams};
 pub use crate::status::Placement;
 
 /// One edge to run.
@@ -34,6 +34,9 @@ pub struct Task {
     pub command: String,
     /// Runs in the console pool: the terminal, not a pipe.
     pub console: bool,
+    /// Its stderr kept apart from its stdout and printed on ours (a build
+    /// imported from make, as make does); else one output, as ninja.
+    pub stderr_apart: bool,
     /// `restat`: an output left unchanged must stay untouched.
     pub restat: bool,
     /// The edge as a thunk, when the build makes thunks and this edge has
@@ -45,7 +48,10 @@ pub struct Task {
 pub struct Done {
     pub edge: BuildId,
     pub exit: Exit,
+    /// What it printed (on stdout; its stderr too unless apart).
     pub output: Vec<u8>,
+    /// What it printed on stderr, when its task kept that apart.
+    pub errors: Vec<u8>,
 }
 
 impl Done {
@@ -55,6 +61,18 @@ impl Done {
             edge,
             exit: Exit::Success,
             output: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl Task {
+    /// Where its command's output goes.
+    pub fn streams(&self) -> Streams {
+        match (self.console, self.stderr_apart) {
+            (true, _) => Streams::Console,
+            (false, false) => Streams::Merged,
+            (false, true) => Streams::Apart,
         }
     }
 }

@@ -49,7 +49,7 @@ impl Backend for Sandboxed {
         let cmd = prepared.map_err(|e| format!("sandbox for '{}': {}", cx.first_output(b), e))?;
         self.inside.insert(b, task.restat);
         self.local
-            .start_command(b, cmd, task.console, &task.command)
+            .start_command(b, cmd, task.streams(), &task.command)
     }
 
     fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {

@@ -43,6 +43,7 @@ struct Key {
     makefiles: Vec<String>,
     assignments: Vec<String>,
     env: Vec<(String, Option<String>)>,
+    silent: bool,
 }
 
 impl Key {
@@ -53,6 +54,7 @@ impl Key {
             makefiles: inv.makefiles.clone(),
             assignments: inv.assignments.clone(),
             env: inv.env.clone(),
+            silent: inv.silent,
         }
     }
 
@@ -67,6 +69,7 @@ impl Key {
         self.makefiles.hash(&mut h);
         self.assignments.hash(&mut h);
         self.env.hash(&mut h);
+        self.silent.hash(&mut h);
         format!("{:016x}.json", h.finish())
     }
 }

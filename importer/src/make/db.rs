@@ -58,6 +58,20 @@ impl Origin {
             Origin::Automatic => "automatic",
         }
     }
+
+    /// make's order of strength (`enum variable_origin`): a definition
+    /// does not replace one from a stronger origin.
+    pub fn strength(self) -> u8 {
+        match self {
+            Origin::Default => 0,
+            Origin::Environment => 1,
+            Origin::Makefile => 2,
+            Origin::EnvironmentOverride => 3,
+            Origin::CommandLine => 4,
+            Origin::Override => 5,
+            Origin::Automatic => 6,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,9 +12,12 @@
 //! when the global variable of that name is, or when all are; recursive
 //! values are expanded for the target. The command starts with what
 //! differs from ggninja's own environment (`export A='x' && unset B && `).
-//! Ignores make's own variables (MAKEFLAGS, MFLAGS, MAKELEVEL, the terminal
-//! ones: they describe make's invocation, not the makefile) and those the
-//! shell maintains itself (PWD, SHLVL, ...).
+//! `MAKELEVEL`, one more than the top make's level, is every command's
+//! (`every_recipe`: set in the commands' environment, not on each command
+//! line); a sub-make's commands set theirs.
+//! Ignores make's other variables (MAKEFLAGS, MFLAGS, the terminal ones:
+//! they describe make's invocation, not the makefile) and those the shell
+//! maintains itself (PWD, SHLVL, ...).
 
 use std::collections::BTreeMap;
 
@@ -33,7 +36,6 @@ const EXPORT_ALL_PROBE: &str = "GGNINJA_EXPORT_ALL_PROBE";
 const IGNORED: &[&str] = &[
     "MAKEFLAGS",
     "MFLAGS",
-    "MAKELEVEL",
     "MAKE_TERMOUT",
     "MAKE_TERMERR",
     "PWD",
@@ -54,11 +56,15 @@ pub struct Exported {
     pub shell: bool,
 }
 
+/// The import goal's `SHELL`: `/bin/sh` spelled as no environment has it,
+/// so that it shows in the environment only when `SHELL` is exported.
+const PROBE_SHELL: &str = "/bin//sh";
+
 /// The `--eval` texts that make the import goal print its environment.
 /// Its recipe runs in `/bin/sh` whatever the makefile's `SHELL`.
 pub fn probe(goal: &str) -> Vec<String> {
     vec![
-        format!("{goal}: SHELL := /bin/sh"),
+        format!("{goal}: SHELL := {PROBE_SHELL}"),
         format!("{goal}: .SHELLFLAGS := -c"),
         format!("{goal}: {EXPORT_ALL_PROBE} := 1"),
         format!("{goal}: ; @echo {MARK}; {} -0; echo {MARK}", env_program()),
@@ -74,8 +80,8 @@ fn env_program() -> &'static str {
 }
 
 /// Takes the printed environment out of what make printed before its
-/// database; `shell` is the `SHELL` make was started with.
-pub fn split(printed: &str, shell: Option<&str>) -> (String, Option<Exported>) {
+/// database.
+pub fn split(printed: &str) -> (String, Option<Exported>) {
     let mark = format!("{MARK}\n");
     let start = if printed.starts_with(&mark) {
         Some(0)
@@ -95,9 +101,8 @@ pub fn split(printed: &str, shell: Option<&str>) -> (String, Option<Exported>) {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let export_all = vars.remove(EXPORT_ALL_PROBE).is_some();
-    // The goal's own SHELL (/bin/sh) shows only when SHELL is exported.
-    let shell =
-        vars.get("SHELL").map(String::as_str) == Some("/bin/sh") && shell != Some("/bin/sh");
+    // The goal's own SHELL shows only when SHELL is exported.
+    let shell = vars.get("SHELL").map(String::as_str) == Some(PROBE_SHELL);
     let rest = format!(
         "{}{}",
         &printed[..start],
@@ -109,6 +114,16 @@ pub fn split(printed: &str, shell: Option<&str>) -> (String, Option<Exported>) {
         shell,
     };
     (rest, Some(exported))
+}
+
+/// What make gives every recipe whatever the makefile says, when the
+/// environment make built is known: `MAKELEVEL`, its own level plus one.
+pub fn every_recipe(exported: Option<&Exported>) -> Vec<(String, String)> {
+    let level = exported.and_then(|e| e.vars.get("MAKELEVEL"));
+    level
+        .map(|l| ("MAKELEVEL".to_string(), l.clone()))
+        .into_iter()
+        .collect()
 }
 
 /// The environment make gives the recipe of the target `ex` expands for:

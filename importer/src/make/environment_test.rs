@@ -22,25 +22,23 @@ fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 #[test]
 fn the_printed_environment_is_taken_out_of_what_make_printed() {
-    let printed =
-        format!("info line\n{MARK}\nA=1\0B=x=y\0SHELL=/bin/sh\0{EXPORT_ALL_PROBE}=1\0{MARK}\n");
-    let (rest, exported) = split(&printed, Some("/bin/bash"));
+    let printed = format!(
+        "info line\n{MARK}\nA=1\0B=x=y\0SHELL={PROBE_SHELL}\0{EXPORT_ALL_PROBE}=1\0{MARK}\n"
+    );
+    let (rest, exported) = split(&printed);
     let exported = exported.unwrap();
     assert_eq!(rest, "info line\n");
     assert_eq!(
         exported.vars,
-        env(&[("A", "1"), ("B", "x=y"), ("SHELL", "/bin/sh")])
+        env(&[("A", "1"), ("B", "x=y"), ("SHELL", PROBE_SHELL)])
     );
     assert!(exported.export_all && exported.shell);
-    // The SHELL make started with: SHELL is not exported.
+    // The SHELL make started with, even /bin/sh: SHELL is not exported.
     let printed = format!("{MARK}\nSHELL=/bin/sh\0{MARK}\n");
-    let (rest, exported) = split(&printed, Some("/bin/sh"));
+    let (rest, exported) = split(&printed);
     assert_eq!(rest, "");
     assert!(!exported.unwrap().shell);
-    assert_eq!(
-        split("no environment\n", None),
-        ("no environment\n".into(), None)
-    );
+    assert_eq!(split("no environment\n"), ("no environment\n".into(), None));
 }
 
 #[test]
@@ -97,8 +95,20 @@ fn commands_start_with_the_difference_from_ggninjas_environment() {
         .iter()
         .map(|(k, v)| (k.to_string(), var(Flavor::Simple, v, Origin::Environment)))
         .collect();
-    let make = env(&[("NEW", "it's"), ("SAME", "1"), ("MAKELEVEL", "1")]);
-    let ours = env(&[("SAME", "1"), ("GONE", "x"), ("UNKNOWN", "y"), ("PWD", "/")]);
+    let make = env(&[
+        ("NEW", "it's"),
+        ("SAME", "1"),
+        ("MAKELEVEL", "1"),
+        ("MFLAGS", "-s"),
+    ]);
+    // The commands' environment holds the top make's MAKELEVEL.
+    let ours = env(&[
+        ("SAME", "1"),
+        ("GONE", "x"),
+        ("UNKNOWN", "y"),
+        ("PWD", "/"),
+        ("MAKELEVEL", "1"),
+    ]);
     let diff = difference(&make, &ours, &globals, &[]);
     let gone = ("GONE".to_string(), None);
     let new = ("NEW".to_string(), Some("it's".to_string()));
@@ -117,5 +127,24 @@ fn commands_start_with_the_difference_from_ggninjas_environment() {
     make.insert("SAME".into(), "target's".into());
     let same = ("SAME".to_string(), Some("target's".to_string()));
     let diff = difference(&make, &ours, &globals, &[]);
-    assert_eq!(diff, vec![gone, new, same, up]);
+    assert_eq!(
+        diff,
+        vec![gone.clone(), new.clone(), same.clone(), up.clone()]
+    );
+    // A sub-make's commands are a level deeper.
+    make.insert("MAKELEVEL".into(), "2".into());
+    let level = ("MAKELEVEL".to_string(), Some("2".to_string()));
+    let diff = difference(&make, &ours, &globals, &[]);
+    assert_eq!(diff, vec![gone, level, new, same, up]);
+}
+
+#[test]
+fn every_recipe_gets_makelevel_when_make_said_it() {
+    let exported = Exported {
+        vars: env(&[("MAKELEVEL", "1"), ("MAKEFLAGS", "s")]),
+        ..Exported::default()
+    };
+    let every = every_recipe(Some(&exported));
+    assert_eq!(every, [("MAKELEVEL".to_string(), "1".to_string())]);
+    assert!(every_recipe(None).is_empty());
 }

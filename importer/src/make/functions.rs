@@ -145,7 +145,7 @@ fn eager(ex: &mut Expander, name: &str, a: &[String]) -> Result<String, ExpandEr
         "addsuffix" => map_words(&a[1], |w| format!("{w}{}", a[0])),
         "addprefix" => map_words(&a[1], |w| format!("{}{w}", a[0])),
         "join" => join(&a[0], &a[1]),
-        "wildcard" => wildcard(ex.scope.cwd, &a[0]),
+        "wildcard" => super::wildcard::wildcard(ex.scope.cwd, &a[0]),
         "realpath" => filter_map_words(&a[0], |w| realpath(ex.scope.cwd, w)),
         "abspath" => map_words(&a[0], |w| abspath(ex.scope.cwd, w)),
         "call" => call_user(ex, a)?,
@@ -248,33 +248,6 @@ fn join(a: &str, b: &str) -> String {
         .map(|i| format!("{}{}", a.get(i).unwrap_or(&""), b.get(i).unwrap_or(&"")))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Each word globbed from `cwd` (absolute), results sorted per word (make
-/// 4.3) and relative where the word was.
-pub(super) fn wildcard(cwd: &Path, text: &str) -> String {
-    let mut out = Vec::new();
-    for word in text.split_whitespace() {
-        let Some(pattern) = cwd.join(word).to_str().map(str::to_string) else {
-            continue;
-        };
-        let mut found: Vec<String> = glob::glob(&pattern)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|p| {
-                let rel = if Path::new(word).is_absolute() {
-                    &p
-                } else {
-                    p.strip_prefix(cwd).ok()?
-                };
-                rel.to_str().map(str::to_string)
-            })
-            .collect();
-        found.sort();
-        out.extend(found);
-    }
-    out.join(" ")
 }
 
 fn realpath(cwd: &Path, word: &str) -> Option<String> {

@@ -237,7 +237,7 @@ impl<'a> Search<'a> {
         if !word.contains(['*', '?', '[']) {
             return vec![word.to_string()];
         }
-        let found = super::functions::wildcard(self.cwd, word);
+        let found = super::wildcard::wildcard(self.cwd, word);
         if found.is_empty() {
             return vec![word.to_string()];
         }

@@ -60,6 +60,9 @@ pub struct Imported {
     /// What `$(info)` and `$(warning)` printed while recipes were expanded
     /// (and what sub-makes printed while reading their makefiles).
     pub messages: Vec<Message>,
+    /// Variables every command gets, as make gives every recipe (see
+    /// `with_command_env`).
+    pub command_env: Vec<(String, String)>,
 }
 
 /// How a sub-make's database is read: make run in its directory (or, for
@@ -94,8 +97,11 @@ pub struct Importer<'r> {
     messages: Vec<Message>,
     read: &'r ReadMake<'r>,
     done: Done,
-    /// ggninja's environment, which commands start from.
+    /// ggninja's environment with `command_env`: what commands start from.
     current: BTreeMap<String, String>,
+    /// What every command's environment holds besides ggninja's (the
+    /// build sets it: no command line carries it).
+    command_env: Vec<(String, String)>,
 }
 
 /// What a target's recipe becomes: sub-makes to wait for, then a command.
@@ -121,7 +127,16 @@ impl<'r> Importer<'r> {
                     (k, v.to_string_lossy().into_owned())
                 })
                 .collect(),
+            command_env: Vec::new(),
         }
+    }
+
+    /// Commands will run with `vars` set (the top make's `MAKELEVEL`):
+    /// only a command whose make gives it other values sets them itself.
+    pub fn with_command_env(mut self, vars: Vec<(String, String)>) -> Self {
+        self.current.extend(vars.iter().cloned());
+        self.command_env = vars;
+        self
     }
 
     /// The graph, with `goals` as its defaults.
@@ -130,6 +145,7 @@ impl<'r> Importer<'r> {
         Imported {
             graph: self.out.graph,
             messages: self.messages,
+            command_env: self.command_env,
         }
     }
 
@@ -176,6 +192,9 @@ impl<'r> Importer<'r> {
             ignore: special(db, ".IGNORE"),
             oneshell: special(db, ".ONESHELL").is_some(),
         };
+        let overrides = submake::overrides(db, &place.abs)
+            .map_err(|e| ImportError::Unsupported(e.to_string()))?
+            .unwrap_or_else(|| place.assignments.clone());
         for (i, target) in plan.targets.iter().enumerate() {
             let refuse = |reason: String| ImportError::Refused {
                 target: target.name.clone(),
@@ -187,7 +206,7 @@ impl<'r> Importer<'r> {
             if !body.subs.is_empty() {
                 let after = self.out.after(place, target);
                 for s in &body.subs {
-                    let sub = self.sub_make(place, s, &after, &body.env);
+                    let sub = self.sub_make(place, s, &overrides, &after, &body.env);
                     subs.extend(sub.map_err(refuse)?);
                 }
             }
@@ -197,15 +216,17 @@ impl<'r> Importer<'r> {
     }
 
     /// Imports the sub-make `s` run from `place`; its goals' files.
+    /// `overrides`: the command-line variables the parent passes down.
     fn sub_make(
         &mut self,
         place: &Place,
         s: &SubMake,
+        overrides: &[String],
         after: &[FileId],
         env: &[(String, Option<String>)],
     ) -> Result<Vec<FileId>, String> {
         let abs = lexical(&place.abs.join(&s.dir));
-        let mut assignments = place.assignments.clone();
+        let mut assignments = overrides.to_vec();
         assignments.extend(s.assignments.iter().cloned());
         let key = (
             abs.clone(),
@@ -225,12 +246,19 @@ impl<'r> Importer<'r> {
             None => {}
         }
         self.done.insert(key.clone(), None);
+        // `env` is relative to the commands' environment; make starts from
+        // ggninja's.
+        let base = self
+            .command_env
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())));
         let inv = Invocation {
             program: None,
             dir: abs.clone(),
             makefiles: s.makefiles.clone(),
             assignments: assignments.clone(),
-            env: env.to_vec(),
+            env: base.chain(env.iter().cloned()).collect(),
+            silent: false, // the reader passes its own on (MAKEFLAGS)
         };
         let (mut db, printed) =
             (self.read)(&inv).map_err(|e| format!("its sub-make in {}: {e}", abs.display()))?;
@@ -548,7 +576,7 @@ fn words_globbed(cwd: &Path, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for word in text.split_whitespace() {
         let found = if word.contains(['*', '?', '[']) {
-            super::functions::wildcard(cwd, word)
+            super::wildcard::wildcard(cwd, word)
         } else {
             String::new()
         };

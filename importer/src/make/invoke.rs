@@ -34,16 +34,10 @@ pub struct Invocation {
     /// Changes to ggninja's environment for make (set, or remove when
     /// None): what a parent make exports to a sub-make.
     pub env: Vec<(String, Option<String>)>,
-}
-
-impl Invocation {
-    /// `name` in the environment make is started with.
-    pub fn variable(&self, name: &str) -> Option<String> {
-        match self.env.iter().rev().find(|(n, _)| n == name) {
-            Some((_, v)) => v.clone(),
-            None => std::env::var(name).ok(),
-        }
-    }
+    /// make's `-s` (ggninja's `--quiet`, which also shows no command): make
+    /// echoes no line of a makefile it remakes while reading, and puts `s`
+    /// in `MAKEFLAGS`, which sub-makes inherit.
+    pub silent: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +95,9 @@ pub fn run(inv: &Invocation) -> Result<Dump, InvokeError> {
 fn command(program: &str, inv: &Invocation, dir: &Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.current_dir(dir).env("LC_ALL", "C").arg("-p");
+    if inv.silent {
+        cmd.arg("-s");
+    }
     for eval in super::environment::probe(IMPORT_GOAL) {
         cmd.arg(format!("--eval={eval}"));
     }

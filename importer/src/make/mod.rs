@@ -5,7 +5,7 @@
 //! `parse` reads the dump (`db` holds it); `targets` decides, as make would,
 //! which rule makes each file the goals need (`implicit` is make's implicit
 //! rule search, `pattern` its `%` patterns); `import` expands each recipe
-//! (`expand`, `functions`, `variables`) into one command (`recipe`) and
+//! (`expand`, `functions`, `variables`, `wildcard`) into one command (`recipe`) and
 //! adds the builds. Docs: docs/make.md.
 
 mod cache;
@@ -22,6 +22,7 @@ mod recipe;
 mod submake;
 mod targets;
 mod variables;
+mod wildcard;
 
 use std::path::Path;
 
@@ -59,11 +60,17 @@ pub struct Loaded {
 pub fn load(inv: &Invocation, goals: &[String], cache: Option<&Path>) -> Result<Loaded, MakeError> {
     let (mut db, printed, said) = read_make(inv, cache)?;
     invoke::as_if_run_for(&mut db, goals);
-    let read = |inv: &Invocation| {
-        let (db, printed, said) = read_make(inv, cache).map_err(|e| e.to_string())?;
+    let read = |sub: &Invocation| {
+        // A sub-make inherits `-s` through MAKEFLAGS.
+        let sub = Invocation {
+            silent: inv.silent,
+            ..sub.clone()
+        };
+        let (db, printed, said) = read_make(&sub, cache).map_err(|e| e.to_string())?;
         Ok((db, format!("{printed}{said}")))
     };
-    let mut importer = import::Importer::new(&read);
+    let every = environment::every_recipe(db.exported.as_ref());
+    let mut importer = import::Importer::new(&read).with_command_env(every);
     let top = Place {
         rel: String::new(),
         abs: std::path::absolute(&inv.dir)
@@ -92,7 +99,7 @@ fn read_make(
         None => invoke::run(inv)?,
     };
     let before = dump.stdout.split("# GNU Make ").next().unwrap_or_default();
-    let (printed, exported) = environment::split(before, inv.variable("SHELL").as_deref());
+    let (printed, exported) = environment::split(before);
     let mut db = last_top_level(&dump.stdout, "make -p")?;
     db.exported = exported;
     if let (true, Some(dir)) = (fresh, cache) {

@@ -7,8 +7,13 @@
 //! imported graph runs under ggninja's `-j`). Anything else (a shell loop
 //! over directories, more commands after the sub-make, flags that change
 //! what make builds) is refused with the reason, never approximated.
+//! The sub-make's command-line variables are the parent's
+//! `$(MAKEOVERRIDES)` (`overrides`), then the line's own.
 
 use ggninja_syntax::shell::split_list;
+
+use super::db::Database;
+use super::expand::{ExpandError, Expander, Scope};
 
 /// What `$(MAKE)` expands to while sub-make lines are read.
 pub const MARKER: &str = "__ggninja_sub_make__";
@@ -21,6 +26,46 @@ pub struct SubMake {
     pub makefiles: Vec<String>,
     pub assignments: Vec<String>,
     pub goals: Vec<String>,
+}
+
+/// The command-line variables a make passes its sub-makes (through
+/// MAKEFLAGS): the words of its `$(MAKEOVERRIDES)`, a space within one
+/// written `\ `; None when the database has no such variable (a saved
+/// dump's make may not say).
+pub fn overrides(db: &Database, cwd: &std::path::Path) -> Result<Option<Vec<String>>, ExpandError> {
+    if db.variable("MAKEOVERRIDES").is_none() {
+        return Ok(None);
+    }
+    let scope = Scope {
+        globals: &db.variables,
+        bindings: Vec::new(),
+        auto: None,
+        cwd,
+    };
+    let text = Expander::new(&scope).variable("MAKEOVERRIDES")?;
+    Ok(Some(escaped_words(&text)))
+}
+
+/// Words split at spaces that are not escaped (`a\ b` is one word, `a b`).
+fn escaped_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(' ') => word.push(' '),
+                Some(other) => word.extend(['\\', other]),
+                None => word.push('\\'),
+            },
+            c if c.is_whitespace() => {
+                words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)))
+            }
+            c => word.push(c),
+        }
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    words
 }
 
 /// Reads an expanded line (recipe prefixes already removed).
@@ -130,6 +175,15 @@ fn read_args(args: &[String], sub: &mut SubMake, dir: &mut Vec<String>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_are_words_with_escaped_spaces() {
+        assert_eq!(
+            escaped_words(r"X=a\ b  FOO+=bar Y=c\d"),
+            ["X=a b", "FOO+=bar", r"Y=c\d"]
+        );
+        assert!(escaped_words(" ").is_empty());
+    }
 
     fn m(line: &str) -> Result<SubMake, String> {
         parse(&line.replace("$(MAKE)", MARKER))

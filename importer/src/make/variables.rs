@@ -66,13 +66,19 @@ impl PatternVars {
         Ok(PatternVars { vars, globals })
     }
 
-    /// The variables of patterns `name` matches, innermost first.
+    /// The variables of patterns `name` matches, innermost first. As make
+    /// sets them up, one does not apply over an earlier one of a stronger
+    /// origin (`a%: override X += 1` then `a%: X += 2` leaves `1`).
     fn matching<'a>(&'a self, name: &str) -> impl Iterator<Item = Binding<'a>> + 'a {
         let mut hits: Vec<Binding<'a>> = Vec::new();
         for v in self.vars.iter().filter(|v| v.pattern.matches(name)) {
-            let defined =
-                || self.globals.contains(&v.name) || hits.iter().any(|b| b.name == v.name);
+            let earlier = || hits.iter().filter(|b| b.name == v.name);
+            let defined = || self.globals.contains(&v.name) || earlier().next().is_some();
             if v.conditional && defined() {
+                continue;
+            }
+            let strength = v.var.origin.strength();
+            if earlier().any(|b| b.var.origin.strength() > strength) {
                 continue;
             }
             hits.push(Binding {

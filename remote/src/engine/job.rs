@@ -103,6 +103,7 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
                     edge: job.edge,
                     exit: Exit::Failure(1),
                     output: resp.log.into_bytes(),
+                    errors: Vec::new(),
                 })
             }
             Status::Ran { .. } => return finish(sh, job, resp).await,
@@ -137,6 +138,7 @@ async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
         edge: job.edge,
         exit: Exit::Success,
         output: resp.log.into_bytes(),
+        errors: Vec::new(),
     })
 }
 
@@ -236,6 +238,7 @@ async fn fall_back(sh: &Shared, job: &Job, why: String) -> Done {
             edge: job.edge,
             exit: Exit::Failure(1),
             output: msg.into_bytes(),
+            errors: Vec::new(),
         };
     }
     sh.warn_once(job.edge, format!("{} runs locally: {why}", job.label));
@@ -254,6 +257,7 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
             edge: job.edge,
             exit: Exit::Failure(1),
             output: msg.into_bytes(),
+            errors: Vec::new(),
         };
     }
     // Never closed; were it, the run would go without a slot.
@@ -284,5 +288,6 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
         edge: job.edge,
         exit,
         output,
+        errors: Vec::new(),
     }
 }

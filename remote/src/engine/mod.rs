@@ -234,6 +234,7 @@ impl Remote {
                     edge,
                     exit: Exit::Failure(1),
                     output: format!("{msg}\n").into_bytes(),
+                    errors: Vec::new(),
                 });
             }
         }
