@@ -97,6 +97,13 @@ impl SearchDirs {
         let builtin = |v: &[PathBuf]| -> Vec<(PathBuf, bool)> {
             v.iter().map(|p| (p.clone(), true)).collect()
         };
+        // Named dirs not there yet (`-Igen`): where generated headers land.
+        let missing_dirs = [&s.iquote, &s.include_dirs, &s.isystem, &s.idirafter]
+            .into_iter()
+            .flat_map(|v| v.iter().map(sysrooted))
+            .filter(|p| self.canon_dir(p, cwd).is_none())
+            .map(clean)
+            .collect();
         let mut quote = entries([user(&s.iquote, false), builtin(&b.quote)].concat());
         let mut bracket = entries(
             [
@@ -125,6 +132,7 @@ impl SearchDirs {
         sys.dedup_by(|later, earlier| later.starts_with(&*earlier));
         Chain {
             dirs: quote.into_iter().chain(bracket).map(|e| e.0).collect(),
+            missing_dirs,
             angle_start,
             sys,
             sys_exists: Arc::clone(&self.sys_exists),
@@ -138,6 +146,8 @@ impl SearchDirs {
 /// the dirs `<...>` includes search.
 pub(crate) struct Chain {
     dirs: Vec<PathBuf>,
+    /// The dirs named that did not exist when the chain was made.
+    missing_dirs: Vec<PathBuf>,
     angle_start: usize,
     /// The compiler's built-in dirs (canonical): assumed not to change.
     sys: Vec<PathBuf>,
@@ -229,6 +239,45 @@ impl Chain {
     }
 }
 
+impl Chain {
+    /// Where [`Chain::resolve`] looked for `name` and found nothing,
+    /// outside the built-in dirs (assumed not to change): the places a
+    /// header generated later would be found.
+    pub fn missed(
+        &self,
+        cwd: &Path,
+        from: &Node,
+        kind: DirectiveKind,
+        name: &str,
+        quoted: bool,
+    ) -> Vec<PathBuf> {
+        if name.starts_with('/') {
+            return match self.in_sys(Path::new(name)) {
+                true => Vec::new(),
+                false => vec![PathBuf::from(name)],
+            };
+        }
+        let next = matches!(
+            kind,
+            DirectiveKind::IncludeNext | DirectiveKind::HasIncludeNext
+        );
+        let (beside, start) = match from.pos {
+            Pos::Local if next => (false, 0),
+            Pos::Chain(i) if next => (false, i + 1),
+            _ if !quoted => (false, self.angle_start),
+            _ => (true, 0),
+        };
+        let beside = beside.then(|| from.path.parent().unwrap_or(Path::new("")).join(name));
+        let chain = self.dirs.iter().skip(start).map(|d| d.join(name));
+        // Wherever in the chain they would come, once made.
+        let later = self.missing_dirs.iter().map(|d| d.join(name));
+        (beside.into_iter().chain(chain).chain(later))
+            .filter(|p| !self.in_sys(&cwd.join(p)))
+            .map(clean)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +336,35 @@ mod tests {
             Some(("s/a.h".into(), Pos::Chain(3)))
         );
         assert_eq!(next(&node("s/a.h", Pos::Chain(3))), None);
+    }
+
+    /// A missing include was looked for beside its includer and in every
+    /// dir after the chain's start, made yet or not, but not in the
+    /// compiler's own dirs.
+    #[test]
+    fn a_missed_include_lists_where_it_would_land() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        std::fs::create_dir_all(cwd.join("i")).unwrap();
+        let s = settings("-iquote q -I i -I gen -c src/x.c", cwd);
+        let sys = BuiltinDirs {
+            angle: vec![cwd.join("i")],
+            ..BuiltinDirs::default()
+        };
+        let chain = SearchDirs::default().chain(&s, &BuiltinDirs::default(), cwd);
+        let src = node("src/x.c", Pos::Root);
+        let missed = |quoted| chain.missed(cwd, &src, DirectiveKind::Include, "g.h", quoted);
+        assert_eq!(
+            missed(true),
+            ["src/g.h", "i/g.h", "q/g.h", "gen/g.h"].map(PathBuf::from)
+        );
+        assert_eq!(
+            missed(false),
+            ["i/g.h", "q/g.h", "gen/g.h"].map(PathBuf::from)
+        );
+        let in_sys = SearchDirs::default().chain(&s, &sys, cwd);
+        let missed = in_sys.missed(cwd, &src, DirectiveKind::Include, "g.h", false);
+        assert_eq!(missed, ["q/g.h", "gen/g.h"].map(PathBuf::from));
     }
 
     #[test]

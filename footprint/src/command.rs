@@ -44,6 +44,7 @@ impl Scanner {
         }
         fp.argv = argv;
         sort_paths(&mut fp.headers);
+        sort_paths(&mut fp.absent);
         Ok(fp)
     }
 }

@@ -87,10 +87,11 @@ impl Scanner {
                 })
                 .collect();
             roots.extend(lt.forced.iter().cloned());
-            let (found, comp) = self.walker.scan(&self.dirs, cwd, &lt.chain, roots)?;
-            computed |= comp;
+            let walked = self.walker.scan(&self.dirs, cwd, &lt.chain, roots)?;
+            computed |= walked.computed;
             fp.headers.extend(lt.headers.iter().cloned());
-            fp.headers.extend(found);
+            fp.headers.extend(walked.found);
+            fp.absent.extend(walked.absent);
         }
         Ok(computed)
     }

@@ -113,6 +113,11 @@ pub struct Footprint {
     /// through a relative `-I` dir or absolute (built-in dirs are reported
     /// canonicalized). Sorted by bytes, no duplicates.
     pub headers: Vec<PathBuf>,
+    /// Where an include that is not there now was looked for, outside the
+    /// compiler's built-in dirs (spelled as `headers`): a header another
+    /// edge generates later lands at one of them, and is then read.
+    /// Sorted by bytes, no duplicates.
+    pub absent: Vec<PathBuf>,
     /// The driver, its sub-programs, crt files, default libraries, and the
     /// shared libraries they load (absolute), but not `executable` itself.
     /// Sorted by bytes, no duplicates; shared by commands of one template.
@@ -134,6 +139,7 @@ impl Footprint {
             executable,
             sources: Vec::new(),
             headers: Vec::new(),
+            absent: Vec::new(),
             toolchain: Arc::default(),
             outputs: Vec::new(),
             embeds_cwd: false,

@@ -333,7 +333,10 @@ mod tests {
         }
         let [b, c] = ["b", "c"].map(PathBuf::from);
         let z = |s, dirs: &[PathBuf]| find_lib("z", s, dirs, cwd);
-        assert_eq!(z(Search::Dynamic, &[b.clone()]), [b.join("libz.so")]);
+        assert_eq!(
+            z(Search::Dynamic, std::slice::from_ref(&b)),
+            [b.join("libz.so")]
+        );
         assert_eq!(z(Search::Dynamic, &[c.clone(), b]), [c.join("libz.a")]);
         let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let search = |w: &[&str], st| Search::of(words(w).iter(), st);

@@ -52,6 +52,7 @@ impl Scanner {
         }
         fp.sources.dedup();
         sort_paths(&mut fp.headers);
+        sort_paths(&mut fp.absent);
         fp.toolchain = toolchain_list(tc, &sh);
         Ok(fp)
     }
@@ -78,6 +79,7 @@ fn add_step(
         }
     }
     fp.headers.extend(step.headers.iter().map(|h| here(h)));
+    fp.absent.extend(step.absent.iter().map(|h| here(h)));
     for out in &step.outputs {
         made.insert(normal(&dir.join(out)));
         fp.outputs.push(here(out));

@@ -26,7 +26,15 @@ type FileStamp = (u64, i64, i64, i64, i64);
 type Key = (OsString, OsString, Pos);
 /// One frontier file's includes (with their keys) and whether any was
 /// computed.
-type Scanned = Result<(Vec<(Node, Option<Key>)>, bool), LocalOnly>;
+type Scanned = Result<(Vec<(Node, Option<Key>)>, bool, Vec<PathBuf>), LocalOnly>;
+
+/// What a walk found: the files, whether an include was computed, and
+/// where includes not there now were looked for ([`Chain::missed`]).
+pub(crate) struct Walked {
+    pub found: Vec<PathBuf>,
+    pub computed: bool,
+    pub absent: Vec<PathBuf>,
+}
 
 struct FileEntry {
     stamp: FileStamp,
@@ -50,16 +58,16 @@ impl Walker {
         self.parsed.load(Ordering::Relaxed)
     }
 
-    /// Transitively scans `roots`; returns the files found (not the roots)
-    /// and whether a computed include was seen. A root that cannot be read
-    /// makes the command local only.
+    /// Transitively scans `roots`: the files found (not the roots), whether
+    /// a computed include was seen, where missing includes were looked for.
+    /// A root that cannot be read makes the command local only.
     pub fn scan(
         &self,
         dirs: &SearchDirs,
         cwd: &Path,
         chain: &Chain,
         roots: Vec<Node>,
-    ) -> Result<(Vec<PathBuf>, bool), LocalOnly> {
+    ) -> Result<Walked, LocalOnly> {
         let mut visited: FxHashSet<Key> = FxHashSet::default();
         let mut frontier = Vec::new();
         for r in roots {
@@ -75,6 +83,7 @@ impl Walker {
         }
         let mut found = Vec::new();
         let mut computed = false;
+        let mut absent = Vec::new();
         while !frontier.is_empty() {
             let scan_one = |n: &Node| self.includes(dirs, cwd, chain, n);
             // A source and stdc-predef.h are not worth a parallel split.
@@ -85,8 +94,9 @@ impl Walker {
             };
             let mut next = Vec::new();
             for r in results {
-                let (kids, comp) = r?;
+                let (kids, comp, missed) = r?;
                 computed |= comp;
+                absent.extend(missed);
                 for (k, key) in kids {
                     if key.is_some_and(|key| visited.insert(key)) {
                         found.push(k.path.clone());
@@ -96,7 +106,11 @@ impl Walker {
             }
             frontier = next;
         }
-        Ok((found, computed))
+        Ok(Walked {
+            found,
+            computed,
+            absent,
+        })
     }
 
     /// The files `n` includes, each with its key, and whether it has a
@@ -106,10 +120,11 @@ impl Walker {
             if n.pos == Pos::Root {
                 return Err(missing_source(n));
             }
-            return Ok((Vec::new(), false));
+            return Ok((Vec::new(), false, Vec::new()));
         };
         let mut computed = false;
         let mut kids = Vec::new();
+        let mut missed = Vec::new();
         for d in directives.iter() {
             let (name, quoted) = match &d.target {
                 IncludeTarget::Computed => {
@@ -119,12 +134,15 @@ impl Walker {
                 IncludeTarget::Quoted(s) => (s, true),
                 IncludeTarget::Angle(s) => (s, false),
             };
-            if let Some(k) = chain.resolve(cwd, n, d.kind, name, quoted) {
-                let key = key_of(dirs, cwd, &k);
-                kids.push((k, key));
+            match chain.resolve(cwd, n, d.kind, name, quoted) {
+                Some(k) => {
+                    let key = key_of(dirs, cwd, &k);
+                    kids.push((k, key));
+                }
+                None => missed.extend(chain.missed(cwd, n, d.kind, name, quoted)),
             }
         }
-        Ok((kids, computed))
+        Ok((kids, computed, missed))
     }
 
     /// The directives of the file `abs`, or `None` if it cannot be read.

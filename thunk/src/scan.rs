@@ -36,6 +36,10 @@ pub fn edge_footprint(
     // existing file arguments) count even when the manifest does not list them.
     let scanned = fp.sources.iter().chain(&fp.headers);
     files.extend(scanned.map(|p| p.display().to_string()));
+    // A header not there yet that an edge of the build writes: once
+    // written, the include finds it (the builder links it, hashes it, or
+    // refuses the thunk when nothing orders that edge first).
+    files.extend(fp.absent.iter().filter_map(|p| generated(g, cwd, p)));
     Ok(Footprint {
         toolchain: fp.toolchain,
         program: fp.executable,
@@ -43,6 +47,14 @@ pub fn edge_footprint(
         files,
         embeds_cwd: fp.embeds_cwd,
     })
+}
+
+/// `path` as the graph spells it (relative to the build dir), if an edge
+/// writes it.
+fn generated(g: &Graph, cwd: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(cwd).unwrap_or(path).display().to_string();
+    let producer = g.lookup(&rel).and_then(|n| g.file(n).in_build);
+    producer.is_some_and(|p| !g.is_phony(p)).then_some(rel)
 }
 
 fn has_depfile(g: &Graph, b: BuildId) -> bool {
