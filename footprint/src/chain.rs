@@ -216,30 +216,34 @@ impl Chain {
                 pos: Pos::Local,
             });
         }
+        let (beside, start) = self.order(from, kind, quoted);
+        if beside {
+            let p = from.path.parent().unwrap_or(Path::new("")).join(name);
+            if self.exists(&cwd.join(&p)) {
+                return Some(Node {
+                    path: clean(p),
+                    pos: Pos::Local,
+                });
+            }
+        }
+        self.lookup(cwd, start, name)
+    }
+
+    /// Whether a directive in `from` looks beside `from` first, and from
+    /// which index of the chain it searches.
+    fn order(&self, from: &Node, kind: DirectiveKind, quoted: bool) -> (bool, usize) {
         let next = matches!(
             kind,
             DirectiveKind::IncludeNext | DirectiveKind::HasIncludeNext
         );
         match from.pos {
-            Pos::Local if next => return self.lookup(cwd, 0, name),
-            Pos::Chain(i) if next => return self.lookup(cwd, i + 1, name),
-            _ => {}
+            Pos::Local if next => (false, 0),
+            Pos::Chain(i) if next => (false, i + 1),
+            _ if !quoted => (false, self.angle_start),
+            _ => (true, 0),
         }
-        if !quoted {
-            return self.lookup(cwd, self.angle_start, name);
-        }
-        let p = from.path.parent().unwrap_or(Path::new("")).join(name);
-        if self.exists(&cwd.join(&p)) {
-            return Some(Node {
-                path: clean(p),
-                pos: Pos::Local,
-            });
-        }
-        self.lookup(cwd, 0, name)
     }
-}
 
-impl Chain {
     /// Where [`Chain::resolve`] looked for `name` and found nothing,
     /// outside the built-in dirs (assumed not to change): the places a
     /// header generated later would be found.
@@ -257,16 +261,7 @@ impl Chain {
                 false => vec![PathBuf::from(name)],
             };
         }
-        let next = matches!(
-            kind,
-            DirectiveKind::IncludeNext | DirectiveKind::HasIncludeNext
-        );
-        let (beside, start) = match from.pos {
-            Pos::Local if next => (false, 0),
-            Pos::Chain(i) if next => (false, i + 1),
-            _ if !quoted => (false, self.angle_start),
-            _ => (true, 0),
-        };
+        let (beside, start) = self.order(from, kind, quoted);
         let beside = beside.then(|| from.path.parent().unwrap_or(Path::new("")).join(name));
         let chain = self.dirs.iter().skip(start).map(|d| d.join(name));
         // Wherever in the chain they would come, once made.
