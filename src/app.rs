@@ -5,9 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use ggninja_executor::backend::{
-    Backend, Limit, Local, Memoized, Memoizer, Sandbox, Sandboxed,
-};
+use ggninja_executor::backend::{Backend, Limit, Local, Memoized, Memoizer, Sandbox, Sandboxed};
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::status::{Status, Verbosity};

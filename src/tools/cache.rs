@@ -34,9 +34,7 @@ fn parse(args: &[String]) -> Result<Option<Command>, String> {
             .map(|s| Some(Command::EvictTo(s)))
             .map_err(|e| e.to_string()),
         ["evict-to"] => Err("evict-to needs a size (as 500M)".into()),
-        [w @ ("stats" | "clean" | "evict-to"), ..] => {
-            Err(format!("too many arguments for '{w}'"))
-        }
+        [w @ ("stats" | "clean" | "evict-to"), ..] => Err(format!("too many arguments for '{w}'")),
         [w, ..] => Err(format!(
             "unknown cache command '{w}' (stats, clean, evict-to SIZE)"
         )),
@@ -105,9 +103,17 @@ mod tests {
             Ok(Some(Command::EvictTo(2 << 20)))
         );
         assert_eq!(parse(&words("")), Ok(None));
-        assert!(parse(&words("evict-to")).unwrap_err().contains("needs a size"));
-        assert!(parse(&words("evict-to lots")).unwrap_err().contains("invalid size 'lots'"));
-        assert!(parse(&words("purge")).unwrap_err().contains("unknown cache command"));
-        assert!(parse(&words("stats now")).unwrap_err().contains("too many arguments for 'stats'"));
+        assert!(parse(&words("evict-to"))
+            .unwrap_err()
+            .contains("needs a size"));
+        assert!(parse(&words("evict-to lots"))
+            .unwrap_err()
+            .contains("invalid size 'lots'"));
+        assert!(parse(&words("purge"))
+            .unwrap_err()
+            .contains("unknown cache command"));
+        assert!(parse(&words("stats now"))
+            .unwrap_err()
+            .contains("too many arguments for 'stats'"));
     }
 }
