@@ -720,6 +720,23 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_size_comes_from_the_flag_then_the_environment() {
+        let env = |v: &str| (v == "GGNINJA_CACHE_SIZE").then(|| "200M".to_string());
+        let none = |_: &str| None;
+        let limit = |line: &str, env: &dyn Fn(&str) -> Option<String>| {
+            cache_limit(&parse(&args(line)).unwrap(), env)
+        };
+        assert_eq!(limit("ninja", &none), Ok(5 << 30));
+        assert_eq!(limit("ninja", &env), Ok(200 << 20));
+        assert_eq!(limit("ninja --cache-size 1G", &env), Ok(1 << 30));
+        assert_eq!(limit("ninja --cache-size=0", &env), Ok(0));
+        let Err(Message::Error(e)) = limit("ninja --cache-size 5X", &none) else {
+            panic!("a bad size is an error");
+        };
+        assert!(e.starts_with("--cache-size: invalid size '5X'"), "{e}");
+    }
+
+    #[test]
     fn remote_flags_come_from_flags_then_environment() {
         let env = |v: &str| match v {
             "GGNINJA_BUCKET" => Some("env-bucket".to_string()),
