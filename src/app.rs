@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use ggninja_executor::backend::{Backend, Local, Memoized, Memoizer, Sandbox, Sandboxed};
+use ggninja_executor::backend::{Backend, Limit, Local, Memoized, Memoizer, Sandbox, Sandboxed};
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::status::{Status, Verbosity};
@@ -289,7 +289,11 @@ fn backend_stack(
     let Some(store) = &app.store else {
         return Ok(runner);
     };
-    match Memoizer::open(store, thunks.roots.clone()) {
+    let limit = Limit {
+        bytes: app.cache_limit,
+        prog: app.prog.clone(),
+    };
+    match Memoizer::open(store, thunks.roots.clone(), limit) {
         Ok(m) => Ok(Box::new(Memoized::new(m, runner))),
         Err(e) => {
             app.warning(&format!("cache disabled: {}: {e}", store.display()));

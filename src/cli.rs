@@ -54,6 +54,9 @@ pub struct Cli {
     /// Where the store is [default: $GGNINJA_STORE or ~/.cache/ggninja/store].
     #[arg(long, value_name = "DIR")]
     pub store: Option<String>,
+    /// The store's size limit [default: $GGNINJA_CACHE_SIZE or 5G].
+    #[arg(long, value_name = "SIZE")]
+    pub cache_size: Option<String>,
     /// Run each thunk alone with its footprint, under the canonical root.
     #[arg(long)]
     pub sandbox: bool,
@@ -202,6 +205,8 @@ options:
 ggninja options:
   --cache        reuse outputs of identical commands from the store (memoized thunks)
   --store DIR    the store [default: $GGNINJA_STORE or ~/.cache/ggninja/store]
+  --cache-size SIZE  evict least recently used results past SIZE (as 5G, 500M)
+                 [default: $GGNINJA_CACHE_SIZE or 5G; see -t cache]
   --sandbox      run each thunk with only its footprint visible (bubblewrap)
   --remote lambda          run thunks on AWS Lambda, objects and memo in S3 [default -j 64]
   --remote-bucket B        [default: $GGNINJA_BUCKET]
@@ -260,6 +265,8 @@ pub struct Settings {
     /// `--remote lambda` and its flags.
     pub remote: Option<RemoteFlags>,
     pub jobserver: JobserverFlags,
+    /// `--cache-size`: the store's limit in bytes.
+    pub cache_limit: u64,
 }
 
 /// What decides the jobserver's part in a build.
@@ -412,6 +419,7 @@ pub fn settings(
         stats: false,
         remote: remote_flags(cli, &|v| std::env::var(v).ok())?,
         jobserver: jobserver_flags(cli)?,
+        cache_limit: cache_limit(cli, &|v| std::env::var(v).ok())?,
     };
     if s.remote.is_some() {
         s.config.parallelism = REMOTE_JOBS;
@@ -519,6 +527,16 @@ fn priority(cli: &Cli) -> Result<Priority, Message> {
             ))
         }),
     }
+}
+
+/// `--cache-size`, else `$GGNINJA_CACHE_SIZE`, else 5 GiB.
+fn cache_limit(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<u64, Message> {
+    let (text, from) = match (&cli.cache_size, env("GGNINJA_CACHE_SIZE")) {
+        (Some(t), _) => (t.clone(), "--cache-size"),
+        (None, Some(t)) if !t.is_empty() => (t, "GGNINJA_CACHE_SIZE"),
+        _ => return Ok(ggninja_store::DEFAULT_LIMIT),
+    };
+    ggninja_store::parse_size(&text).map_err(|e| Message::Error(format!("{from}: {e}")))
 }
 
 pub fn parallelism(value: &str) -> Result<usize, Message> {
@@ -699,6 +717,23 @@ mod tests {
                     .to_string()
             ))
         );
+    }
+
+    #[test]
+    fn the_cache_size_comes_from_the_flag_then_the_environment() {
+        let env = |v: &str| (v == "GGNINJA_CACHE_SIZE").then(|| "200M".to_string());
+        let none = |_: &str| None;
+        let limit = |line: &str, env: &dyn Fn(&str) -> Option<String>| {
+            cache_limit(&parse(&args(line)).unwrap(), env)
+        };
+        assert_eq!(limit("ninja", &none), Ok(5 << 30));
+        assert_eq!(limit("ninja", &env), Ok(200 << 20));
+        assert_eq!(limit("ninja --cache-size 1G", &env), Ok(1 << 30));
+        assert_eq!(limit("ninja --cache-size=0", &env), Ok(0));
+        let Err(Message::Error(e)) = limit("ninja --cache-size 5X", &none) else {
+            panic!("a bad size is an error");
+        };
+        assert!(e.starts_with("--cache-size: invalid size '5X'"), "{e}");
     }
 
     #[test]

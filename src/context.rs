@@ -12,6 +12,10 @@ pub struct App {
     pub prog: String,
     /// `--cache`: the store to memoize in.
     pub store: Option<std::path::PathBuf>,
+    /// `--store`, or the default store, whether or not `--cache` is given.
+    pub store_root: std::path::PathBuf,
+    /// `--cache-size`: the store's limit in bytes.
+    pub cache_limit: u64,
     /// `--sandbox`: run thunks in a mount namespace holding their footprint.
     pub sandbox: bool,
     /// `--remote lambda`: run thunks there.
@@ -27,14 +31,15 @@ pub struct App {
 
 impl App {
     pub fn new(prog: String, cli: &Cli, settings: cli::Settings) -> App {
-        let store = cli.cache.then(|| {
-            cli.store
-                .as_ref()
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(ggninja_store::Store::default_root)
-        });
+        let store_root = cli
+            .store
+            .as_ref()
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(ggninja_store::Store::default_root);
         App {
-            store,
+            store: cli.cache.then(|| store_root.clone()),
+            store_root,
+            cache_limit: settings.cache_limit,
             sandbox: cli.sandbox,
             remote: settings.remote,
             prog,

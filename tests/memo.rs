@@ -498,3 +498,121 @@ fn an_edge_reading_what_an_unordered_edge_writes_is_not_memoized() {
     let clean = gg(&[]);
     assert!(clean.contains(why), "{clean}");
 }
+
+impl Project {
+    /// `ggninja --store STORE -t cache ARGS`, asserting success.
+    fn cache_tool(&self, args: &[&str]) -> String {
+        let out = Command::new(ggninja())
+            .arg("--store")
+            .arg(&self.store)
+            .args(["-t", "cache"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    }
+
+    /// The store's size in bytes, as `-t cache stats` says.
+    fn store_bytes(&self) -> u64 {
+        let stats = self.cache_tool(&["stats"]);
+        let line = stats.lines().find(|l| l.starts_with("size:")).unwrap();
+        let bytes = line.split('(').nth(1).unwrap();
+        bytes.trim_end_matches(" bytes)").parse().unwrap()
+    }
+}
+
+/// A store evicted to half its size between builds: what is left is
+/// reused, the rest runs again, and the outputs are those of the first
+/// build.
+#[test]
+fn a_store_evicted_between_builds_gives_identical_outputs() {
+    let Some(p) = Project::new() else { return };
+    let (ok, cold) = p.gg(&[]);
+    assert!(ok, "{cold}");
+    let good = p.products();
+    let memoizable = count(&cold, "is not memoized");
+    let full = p.store_bytes();
+    let half = full / 2;
+    let said = p.cache_tool(&["evict-to", &half.to_string()]);
+    assert!(said.starts_with("evicted "), "{said}");
+    assert!(p.store_bytes() <= half);
+    let log = p.rebuild();
+    let (hits, reruns) = (
+        count(&log, "reusing the outputs"),
+        count(&log, "is not memoized"),
+    );
+    assert!(
+        hits > 0 && reruns > 0,
+        "{hits} hits, {reruns} reruns:\n{log}"
+    );
+    assert_eq!(hits + reruns, memoizable, "{log}");
+    assert_eq!(p.products(), good, "outputs differ after eviction");
+    p.ctest();
+    // The reruns were stored again: everything hits.
+    let log = p.rebuild();
+    assert_eq!(count(&log, "reusing the outputs"), memoizable, "{log}");
+    // A limit below what one build stores: the store is brought under it
+    // (to 90%) when the build ends, and the outputs are still right.
+    p.cache_tool(&["clean"]);
+    assert_eq!(p.store_bytes(), 0);
+    p.clean();
+    let limit = full / 3;
+    let (ok, log) = p.gg(&["--cache-size", &limit.to_string()]);
+    assert!(ok, "{log}");
+    assert!(p.store_bytes() <= limit, "over {limit}");
+    let log = p.rebuild();
+    assert!(count(&log, "reusing the outputs") > 0, "{log}");
+    assert_eq!(p.products(), good);
+}
+
+/// Another process evicts, again and again, while a `--cache` build
+/// restores and stores: everything (`evict-to 0`, from the start), or,
+/// once the build has made its first output, down to three quarters of the
+/// store (the entries not used yet go first: eviction races with their
+/// restoring). Each hit is whole or a miss, and the build ends with the
+/// right outputs.
+#[test]
+fn eviction_by_another_process_during_a_build_yields_correct_outputs() {
+    let Some(p) = Project::new() else { return };
+    assert!(p.gg(&[]).0);
+    let good = p.products();
+    let most = (p.store_bytes() / 4 * 3).to_string();
+    let (mut hits, mut reruns) = (0, 0);
+    for (round, size) in [&most, "0"].into_iter().enumerate() {
+        // Every entry there again.
+        p.rebuild();
+        p.clean();
+        let mut build = Command::new(ggninja())
+            .args(["--cache", "--store"])
+            .arg(&p.store)
+            .args(["-d", "explain", "-j1"])
+            .current_dir(&p.build)
+            .env("NINJA_STATUS", "")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut removed = 0;
+        while build.try_wait().unwrap().is_none() {
+            if size == "0" || !p.products().is_empty() {
+                let said = p.cache_tool(&["evict-to", size]);
+                removed += usize::from(!said.starts_with("evicted 0 entries"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let out = build.wait_with_output().unwrap();
+        let log = text(&out);
+        assert!(out.status.success(), "round {round}: {log}");
+        assert!(
+            removed > 0,
+            "round {round}: nothing evicted during the build"
+        );
+        assert_eq!(p.products(), good, "round {round}: {log}");
+        p.ctest();
+        hits += count(&log, "reusing the outputs");
+        reruns += count(&log, "is not memoized");
+    }
+    // Eviction raced with both restoring and storing.
+    assert!(hits > 0 && reruns > 0, "{hits} hits, {reruns} reruns");
+}

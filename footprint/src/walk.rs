@@ -15,7 +15,7 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// A file's size, mtime and ctime (s, ns): with (device, inode), whether
@@ -39,6 +39,11 @@ pub(crate) struct Walked {
 struct FileEntry {
     stamp: FileStamp,
     directives: Arc<Vec<Directive>>,
+    /// Saves since a run last used it, as loaded (`saved_scans` drops an
+    /// entry unused for long: its file is likely gone).
+    unused_saves: u32,
+    /// Whether this run used it.
+    used: AtomicBool,
 }
 
 /// Every file's directives, read once per content.
@@ -165,11 +170,7 @@ impl Walker {
             m.ctime(),
             m.ctime_nsec(),
         );
-        let cached = self.files.read().unwrap().get(&key).and_then(|e| {
-            let same = e.stamp == stamp;
-            same.then(|| e.directives.clone())
-        });
-        let dirs = match cached {
+        let dirs = match self.cached(key, stamp) {
             Some(dirs) => dirs,
             None => self.parse_file(abs, &m, key, stamp)?,
         };
@@ -178,6 +179,15 @@ impl Walker {
             sys_files.insert(abs.to_path_buf(), dirs.clone());
         }
         Some(dirs)
+    }
+
+    /// The directives cached for the file `key` if its stamp is still
+    /// `stamp`; the entry is then marked used.
+    fn cached(&self, key: (u64, u64), stamp: FileStamp) -> Option<Arc<Vec<Directive>>> {
+        let files = self.files.read().unwrap();
+        let e = files.get(&key).filter(|e| e.stamp == stamp)?;
+        e.used.store(true, Ordering::Relaxed);
+        Some(e.directives.clone())
     }
 
     /// Reads and parses a file `directives` has not seen with this stamp.
@@ -198,6 +208,8 @@ impl Walker {
         let entry = FileEntry {
             stamp,
             directives: directives.clone(),
+            unused_saves: 0,
+            used: AtomicBool::new(true),
         };
         self.files.write().unwrap().insert(key, entry);
         Some(directives)

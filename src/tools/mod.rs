@@ -2,6 +2,7 @@
 //! what tools and the build share: target lookup, tool flags.
 
 mod analysis;
+mod cache;
 mod clean;
 mod commands;
 mod compdb;
@@ -145,6 +146,11 @@ pub const TOOLS: &[Tool] = &[
         "report",
         "the last build and its replays as one HTML page (ggninja)",
         When::Load(analysis::report),
+    ),
+    tool(
+        "cache",
+        "the local store: stats, clean, evict-to SIZE (ggninja)",
+        When::Flags(cache::cache),
     ),
     tool(
         "lambda-deploy",

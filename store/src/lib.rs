@@ -6,10 +6,12 @@
 //! Unaware of build graphs, thunks' structure and the file system outside
 //! the store's own directory.
 
+pub mod evict;
 pub mod hash;
 mod local;
 mod remote_files;
 
+pub use evict::{format_size, parse_size, SizeError, Usage, DEFAULT_LIMIT};
 pub use hash::{ContentHash, Kind};
-pub use local::{Memo, MemoOutput, Store};
+pub use local::{Evicted, Memo, MemoOutput, Store};
 pub use remote_files::{RemoteFile, RemoteFiles, REMOTE_FILES};

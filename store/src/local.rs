@@ -1,10 +1,14 @@
 //! The store on local disk: objects by content hash, written atomically and
 //! verified on every read, and the memo table (thunk hash -> output hashes).
 //! Unaware of builds and paths: a memo names outputs as the thunk sees them.
+//! Its size is bounded by `evict` (a running total in the file `size`).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
+use crate::evict::{Census, Usage, GRACE};
 use crate::hash::{ContentHash, Kind};
 
 /// What a thunk produced: its outputs (thunk-visible paths) by hash, with
@@ -24,6 +28,18 @@ pub struct MemoOutput {
 
 pub struct Store {
     root: PathBuf,
+    /// Bytes this process wrote, for the running total (`settle`).
+    added: AtomicU64,
+}
+
+/// What an eviction pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evicted {
+    pub before: Usage,
+    pub entries: u64,
+    pub objects: u64,
+    /// Bytes left.
+    pub after: u64,
 }
 
 impl Store {
@@ -45,6 +61,7 @@ impl Store {
         std::fs::create_dir_all(root.join("memo"))?;
         Ok(Store {
             root: root.to_path_buf(),
+            added: AtomicU64::new(0),
         })
     }
 
@@ -78,8 +95,12 @@ impl Store {
         let hash = ContentHash::of(Kind::Value, data);
         let path = self.object_path(&hash);
         let intact = std::fs::read(&path).is_ok_and(|old| old == data);
-        if !intact {
+        if intact {
+            // Fresh again: eviction spares young objects no entry names yet.
+            let _ = Store::touch(&path);
+        } else {
             Store::write_atomic(&path, data)?;
+            self.added.fetch_add(hash.size, Ordering::Relaxed);
         }
         Ok(hash)
     }
@@ -123,7 +144,83 @@ impl Store {
         for o in &memo.outputs {
             text.push_str(&format!("{} {:o} {}\n", o.hash, o.mode, o.path));
         }
-        Store::write_atomic(&self.memo_path(thunk), text.as_bytes())
+        Store::write_atomic(&self.memo_path(thunk), text.as_bytes())?;
+        self.added.fetch_add(text.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Marks a memo entry used now: eviction goes by this stamp.
+    pub fn memo_used(&self, thunk: &ContentHash) -> io::Result<()> {
+        Store::touch(&self.memo_path(thunk))
+    }
+
+    fn touch(path: &Path) -> io::Result<()> {
+        std::fs::File::options()
+            .write(true)
+            .open(path)?
+            .set_modified(SystemTime::now())
+    }
+
+    /// What the store holds, counted file by file (and kept as the total).
+    pub fn usage(&self) -> io::Result<Usage> {
+        let usage = Census::read(&self.root)?.usage();
+        self.save_total(usage.bytes());
+        Ok(usage)
+    }
+
+    /// Evicts least recently used entries (and the objects only they name)
+    /// until the store holds at most `limit` bytes.
+    pub fn evict_to(&self, limit: u64) -> io::Result<Evicted> {
+        self.evict(limit, SystemTime::now() - GRACE)
+    }
+
+    /// Removes every entry and object.
+    pub fn clean(&self) -> io::Result<Evicted> {
+        self.evict(0, SystemTime::now() + Duration::from_secs(86400))
+    }
+
+    fn evict(&self, limit: u64, stale: SystemTime) -> io::Result<Evicted> {
+        let census = Census::read(&self.root)?;
+        let victims = census.victims(limit, stale);
+        let after = crate::evict::remove(&self.root, &census, &victims)?;
+        self.save_total(after);
+        Ok(Evicted {
+            before: census.usage(),
+            entries: victims.entries.len() as u64,
+            objects: victims.objects.len() as u64,
+            after,
+        })
+    }
+
+    /// After a build: adds what this process stored to the running total
+    /// and, past `limit`, evicts to 90% of it (so the next builds do not
+    /// each walk the store). The store is walked only then, or when the
+    /// total is missing. Concurrent builds may lose each other's additions:
+    /// the total is an estimate, made exact by every walk.
+    pub fn settle(&self, limit: u64) -> io::Result<Option<Evicted>> {
+        let added = self.added.swap(0, Ordering::Relaxed);
+        if added == 0 {
+            return Ok(None);
+        }
+        let total = match self.saved_total() {
+            Some(t) => t.saturating_add(added),
+            None => Census::read(&self.root)?.usage().bytes(),
+        };
+        if total <= limit {
+            self.save_total(total);
+            return Ok(None);
+        }
+        self.evict_to(limit / 10 * 9).map(Some)
+    }
+
+    fn saved_total(&self) -> Option<u64> {
+        let text = std::fs::read_to_string(self.root.join("size")).ok()?;
+        text.trim().parse().ok()
+    }
+
+    /// Keeps the total; failing to is harmless (the next settle walks).
+    fn save_total(&self, bytes: u64) {
+        let _ = Store::write_atomic(&self.root.join("size"), format!("{bytes}\n").as_bytes());
     }
 }
 
@@ -151,5 +248,70 @@ mod tests {
         };
         store.memo_put(&t, &memo).unwrap();
         assert_eq!(store.memo_get(&t), Some(memo));
+    }
+
+    /// Stores one output under a thunk named `name`.
+    fn memoize(store: &Store, name: &str, data: &[u8]) -> ContentHash {
+        let t = ContentHash::of(Kind::Thunk, name.as_bytes());
+        let memo = Memo {
+            outputs: vec![MemoOutput {
+                path: format!("/ggroot/{name}"),
+                hash: store.put(data).unwrap(),
+                mode: 0o644,
+            }],
+        };
+        store.memo_put(&t, &memo).unwrap();
+        t
+    }
+
+    fn set_used(store: &Store, t: &ContentHash, secs: u64) {
+        std::fs::File::options()
+            .write(true)
+            .open(store.memo_path(t))
+            .unwrap()
+            .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    #[test]
+    fn eviction_keeps_the_last_used_entries_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = memoize(&store, "a", &[b'a'; 1000]);
+        let b = memoize(&store, "b", &[b'b'; 1000]);
+        set_used(&store, &a, 100);
+        set_used(&store, &b, 50);
+        let full = store.usage().unwrap();
+        assert_eq!((full.entries, full.objects), (2, 2));
+        // Room for one: `b`, used before `a`, goes with its object.
+        let evicted = store.evict_to(full.bytes() - 1).unwrap();
+        assert_eq!((evicted.entries, evicted.objects), (1, 1));
+        assert_eq!(store.memo_get(&b), None);
+        let memo = store.memo_get(&a).unwrap();
+        assert!(store.get(&memo.outputs[0].hash).is_some());
+        assert_eq!(store.usage().unwrap().bytes(), evicted.after);
+        // A hit makes `a` the newest; `c` then goes first.
+        let c = memoize(&store, "c", &[b'c'; 1000]);
+        set_used(&store, &c, 10);
+        store.memo_used(&a).unwrap();
+        store.evict_to(evicted.after).unwrap();
+        assert!(store.memo_get(&a).is_some() && store.memo_get(&c).is_none());
+        store.clean().unwrap();
+        assert_eq!(store.usage().unwrap(), Usage::default());
+    }
+
+    #[test]
+    fn settle_keeps_a_running_total_and_evicts_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        memoize(&store, "a", &[b'a'; 1000]);
+        assert_eq!(store.settle(1 << 20).unwrap(), None);
+        let total = store.saved_total().unwrap();
+        assert_eq!(total, store.usage().unwrap().bytes());
+        // Nothing stored since: no walk, no change.
+        assert_eq!(store.settle(0).unwrap(), None);
+        memoize(&store, "b", &[b'b'; 1000]);
+        let evicted = store.settle(1500).unwrap().unwrap();
+        assert!(evicted.after <= 1350 && evicted.entries == 1, "{evicted:?}");
     }
 }

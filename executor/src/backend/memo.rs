@@ -124,22 +124,42 @@ impl Backend for Memoized {
         self.inner.abort()
     }
 
+    /// Also brings the store back under its limit when this build stored
+    /// something.
     fn close(&mut self) {
         self.inner.close();
+        if let Some(m) = &self.memo {
+            m.settle();
+        }
     }
 }
 
 pub struct Memoizer {
     store: Store,
     roots: Roots,
+    limit: Limit,
+}
+
+/// The store's size limit, and the program name its warnings carry.
+pub struct Limit {
+    pub bytes: u64,
+    pub prog: String,
 }
 
 impl Memoizer {
-    pub fn open(store_root: &Path, roots: Roots) -> std::io::Result<Memoizer> {
+    pub fn open(store_root: &Path, roots: Roots, limit: Limit) -> std::io::Result<Memoizer> {
         Ok(Memoizer {
             store: Store::open(store_root)?,
             roots,
+            limit,
         })
+    }
+
+    /// Evicts past the limit; a store that cannot be trimmed fails no build.
+    fn settle(&self) {
+        if let Err(e) = self.store.settle(self.limit.bytes) {
+            eprintln!("{}: warning: cache: eviction failed: {e}", self.limit.prog);
+        }
     }
 
     /// Restores a memoized result. Ok(false): not memoized (or an object
@@ -175,6 +195,8 @@ impl Memoizer {
             std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
             std::fs::rename(&tmp, &real)?;
         }
+        // The stamp eviction goes by; evicted meanwhile, nothing is lost.
+        let _ = self.store.memo_used(key);
         Ok(true)
     }
 

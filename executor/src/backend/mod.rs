@@ -18,7 +18,7 @@ mod sandbox;
 
 pub use dry_run::DryRun;
 pub use local::{Finisher, Local, Waker};
-pub use memo::{Memoized, Memoizer};
+pub use memo::{Limit, Memoized, Memoizer};
 pub use sandbox::{Sandbox, Sandboxed};
 
 use ggninja_graph::{BuildId, Graph};

@@ -6,16 +6,34 @@
 //! (s, ns), then its directives, each a string: the kind (`I` include,
 //! `N` include_next, `H` __has_include, `J` __has_include_next), the
 //! operand's delimiter (`"`, `<`, or `#` for a computed include) and the
-//! name.
+//! name; then how many saves ago a run last used it. An entry no run
+//! used in [`MAX_UNUSED_SAVES`] saves is dropped: entries are keyed by
+//! (device, inode), not path, so a deleted file's entry is never matched
+//! again and only its age tells it apart. A file still there but dropped
+//! is only read again. Lines of the older format (no age) are read as
+//! just used.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::{FileEntry, Walker};
 use crate::{Directive, DirectiveKind, IncludeTarget};
 
-type Line = (u64, u64, u64, i64, i64, i64, i64, Vec<String>);
+type Line = (u64, u64, u64, i64, i64, i64, i64, Vec<String>, u32);
+type LineWithoutAge = (u64, u64, u64, i64, i64, i64, i64, Vec<String>);
+
+/// Saves an entry survives without being used.
+pub(crate) const MAX_UNUSED_SAVES: u32 = 16;
+
+fn read_line(line: &[u8]) -> Option<Line> {
+    serde_json::from_slice::<Line>(line).ok().or_else(|| {
+        let (dev, ino, size, mt, mt_ns, ct, ct_ns, dirs) =
+            serde_json::from_slice::<LineWithoutAge>(line).ok()?;
+        Some((dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, 0))
+    })
+}
 
 fn encode(d: &Directive) -> String {
     let kind = match d.kind {
@@ -60,8 +78,7 @@ impl Walker {
         let mut files = self.files.write().unwrap();
         for line in std::io::BufReader::new(file).split(b'\n') {
             let Ok(line) = line else { return };
-            let Ok((dev, ino, size, mt, mt_ns, ct, ct_ns, dirs)) =
-                serde_json::from_slice::<Line>(&line)
+            let Some((dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused_saves)) = read_line(&line)
             else {
                 continue;
             };
@@ -71,13 +88,16 @@ impl Walker {
             let entry = FileEntry {
                 stamp: (size, mt, mt_ns, ct, ct_ns),
                 directives: Arc::new(directives),
+                unused_saves,
+                used: AtomicBool::new(false),
             };
             files.insert((dev, ino), entry);
         }
     }
 
     /// Saves every file's directives, atomically, when any file was read
-    /// since `load`.
+    /// since `load`; entries unused for [`MAX_UNUSED_SAVES`] saves are
+    /// left out.
     pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
         if self.parsed() == 0 {
             return Ok(());
@@ -86,9 +106,16 @@ impl Walker {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         for (&(dev, ino), e) in self.files.read().unwrap().iter() {
+            let unused = match e.used.load(Ordering::Relaxed) {
+                true => 0,
+                false => e.unused_saves + 1,
+            };
+            if unused > MAX_UNUSED_SAVES {
+                continue;
+            }
             let (size, mt, mt_ns, ct, ct_ns) = e.stamp;
             let dirs: Vec<String> = e.directives.iter().map(encode).collect();
-            let line: Line = (dev, ino, size, mt, mt_ns, ct, ct_ns, dirs);
+            let line: Line = (dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused);
             serde_json::to_writer(&mut out, &line)?;
             out.write_all(b"\n")?;
         }
@@ -113,5 +140,61 @@ mod tests {
         }
         assert_eq!(decode("X\"a.h"), None);
         assert_eq!(decode("I"), None);
+    }
+
+    /// A walker that parsed `header` (so that it saves), as a run would.
+    fn walker_that_parsed(header: &Path) -> (Walker, (u64, u64), super::super::FileStamp) {
+        use std::os::unix::fs::MetadataExt;
+        let w = Walker::default();
+        let m = std::fs::metadata(header).unwrap();
+        let key = (m.dev(), m.ino());
+        let stamp = (
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        );
+        w.parse_file(header, &m, key, stamp).unwrap();
+        (w, key, stamp)
+    }
+
+    #[test]
+    fn entries_no_run_uses_are_dropped_after_a_while() {
+        let dir = tempfile::tempdir().unwrap();
+        let (kept, gone, scans) = (
+            dir.path().join("kept.h"),
+            dir.path().join("gone.h"),
+            dir.path().join(".ggninja_scans"),
+        );
+        std::fs::write(&kept, "#include <a.h>\n").unwrap();
+        std::fs::write(&gone, "#include <b.h>\n").unwrap();
+        let (w, gone_key, _) = walker_that_parsed(&gone);
+        w.save(&scans).unwrap();
+        std::fs::remove_file(&gone).unwrap();
+        // Runs that use only kept.h (and parse some other file, so they
+        // save): gone.h's entry ages out.
+        let (_, kept_key, stamp) = walker_that_parsed(&kept);
+        for run in 1..=MAX_UNUSED_SAVES + 2 {
+            let w = Walker::default();
+            w.load(&scans);
+            let has_gone = w.files.read().unwrap().contains_key(&gone_key);
+            // Kept through MAX_UNUSED_SAVES saves that did not use it.
+            assert_eq!(has_gone, run <= MAX_UNUSED_SAVES + 1, "run {run}");
+            if w.cached(kept_key, stamp).is_none() {
+                let m = std::fs::metadata(&kept).unwrap();
+                w.parse_file(&kept, &m, kept_key, stamp).unwrap();
+            }
+            w.parsed.store(1, Ordering::Relaxed);
+            w.save(&scans).unwrap();
+        }
+        let w = Walker::default();
+        w.load(&scans);
+        assert!(w.cached(kept_key, stamp).is_some());
+        // An old line without its age still loads.
+        std::fs::write(&scans, "[1,2,3,4,5,6,7,[\"I<x.h\"]]\n").unwrap();
+        let w = Walker::default();
+        w.load(&scans);
+        assert!(w.files.read().unwrap().contains_key(&(1, 2)));
     }
 }
