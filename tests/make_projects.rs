@@ -193,3 +193,24 @@ fn lz4_recursive_make_c() {
         touch: "lib/lz4.c",
     });
 }
+
+/// Lua's own makefiles (Debian's build-system and module-path patches
+/// taken back out: they need libtool and a generated header): the
+/// top level runs `cd src && $(MAKE) linux`, which runs `$(MAKE) all` with
+/// command-line variables; every object comes from make's built-in rule.
+#[test]
+fn lua_recursive_make_built_in_rules() {
+    compare(Project {
+        package: "lua5.4",
+        prepare: &[
+            "sh",
+            "-c",
+            "patch -R -p1 -i debian/patches/0002-lua-modules-paths.patch && \
+             patch -R -p1 -i debian/patches/0001-build-system.patch",
+        ],
+        goals: &["linux"],
+        // `./lua -v` in src.
+        test_goal: Some("test"),
+        touch: "src/lvm.c",
+    });
+}
