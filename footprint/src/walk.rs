@@ -21,6 +21,19 @@ use std::sync::{Arc, RwLock};
 /// A file's size, mtime and ctime (s, ns): with (device, inode), whether
 /// its cached directives are still its own.
 type FileStamp = (u64, i64, i64, i64, i64);
+
+/// A file's key (device, inode) and the stamp its cached scan is kept
+/// under: size, mtime and ctime.
+fn identity(m: &std::fs::Metadata) -> ((u64, u64), FileStamp) {
+    let stamp = (
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    );
+    ((m.dev(), m.ino()), stamp)
+}
 /// A scanned file: (directory, name, where in the search chain it was
 /// found). Paths as bytes: hashing a `Path` walks its components.
 type Key = (OsString, OsString, Pos);
@@ -162,14 +175,7 @@ impl Walker {
         // stamp is taken before reading, so what is cached under it is
         // never older than it.
         let m = std::fs::metadata(abs).ok()?;
-        let key = (m.dev(), m.ino());
-        let stamp = (
-            m.size(),
-            m.mtime(),
-            m.mtime_nsec(),
-            m.ctime(),
-            m.ctime_nsec(),
-        );
+        let (key, stamp) = identity(&m);
         let dirs = match self.cached(key, stamp) {
             Some(dirs) => dirs,
             None => self.parse_file(abs, &m, key, stamp)?,

@@ -144,17 +144,9 @@ mod tests {
 
     /// A walker that parsed `header` (so that it saves), as a run would.
     fn walker_that_parsed(header: &Path) -> (Walker, (u64, u64), super::super::FileStamp) {
-        use std::os::unix::fs::MetadataExt;
         let w = Walker::default();
         let m = std::fs::metadata(header).unwrap();
-        let key = (m.dev(), m.ino());
-        let stamp = (
-            m.size(),
-            m.mtime(),
-            m.mtime_nsec(),
-            m.ctime(),
-            m.ctime_nsec(),
-        );
+        let (key, stamp) = super::super::identity(&m);
         w.parse_file(header, &m, key, stamp).unwrap();
         (w, key, stamp)
     }
