@@ -2,7 +2,8 @@
 //! run left (each an object named by its hash), shared by every machine
 //! that uses the bucket. An entry is written only after its objects are in
 //! the bucket (by the function that uploaded them, or else by the engine),
-//! and whoever uses it verifies them again (a GET checks the hash), so a
+//! small ones also inline, and whoever uses it verifies them again (a GET,
+//! or the inline bytes, checked against the hash), so a
 //! damaged or pruned bucket costs a rerun, never a wrong output. Ignores
 //! how outputs are placed on disk.
 
@@ -24,17 +25,26 @@ pub struct Entry {
     pub depfile: Option<Output>,
 }
 
+/// A run's outputs totalling at most this many bytes keep their bytes in
+/// its entry (as the response brought them): a hit then costs one GET, not
+/// one more per output. Larger ones are only named.
+pub const INLINE_BYTES: u64 = 64 << 10;
+
 impl Entry {
-    /// The entry for a run's outputs, without what only a response carries
-    /// (inline bytes).
+    /// The entry for a run's outputs: their bytes kept when the response
+    /// carried them all and they are small (`INLINE_BYTES`), else dropped.
     pub fn of(outputs: &[Output], depfile: Option<&Output>) -> Entry {
-        let bare = |o: &Output| Output {
-            inline: None,
+        let all = || outputs.iter().chain(depfile);
+        let total: u64 = all().filter(|o| o.link.is_none()).map(|o| o.size).sum();
+        let every = all().all(|o| o.link.is_some() || o.inline.is_some());
+        let keep = every && total <= INLINE_BYTES;
+        let entry = |o: &Output| Output {
+            inline: o.inline.clone().filter(|_| keep),
             ..o.clone()
         };
         Entry {
-            outputs: outputs.iter().map(bare).collect(),
-            depfile: depfile.map(bare),
+            outputs: outputs.iter().map(entry).collect(),
+            depfile: depfile.map(entry),
         }
     }
 
@@ -59,4 +69,36 @@ pub async fn get(store: &ObjectStore, key: &ContentHash) -> Result<Option<Entry>
 pub async fn put(store: &ObjectStore, key: &ContentHash, entry: &Entry) -> Result<(), Error> {
     let bytes = serde_json::to_vec(entry).expect("entries serialize");
     store.put_named(&name(key), Bytes::from(bytes)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(size: u64, inline: bool) -> Output {
+        Output {
+            path: "/ggroot/build/a.o".into(),
+            hash: "V-".into(),
+            size,
+            mode: 0o644,
+            link: None,
+            inline: inline.then(|| "b2JqZWN0".into()),
+        }
+    }
+
+    /// Small outputs the response carried stay in the entry; a large one,
+    /// or one the response did not carry, leaves every output named only.
+    #[test]
+    fn small_outputs_keep_their_bytes_in_the_entry() {
+        let kept = |outs: &[Output]| {
+            let e = Entry::of(outs, None);
+            e.outputs.iter().filter(|o| o.inline.is_some()).count()
+        };
+        assert_eq!(kept(&[output(6, true), output(100, true)]), 2);
+        assert_eq!(kept(&[output(6, true), output(INLINE_BYTES, true)]), 0);
+        assert_eq!(kept(&[output(6, true), output(10, false)]), 0);
+        let depfile = output(10, true);
+        let e = Entry::of(&[output(6, true)], Some(&depfile));
+        assert!(e.depfile.is_some_and(|d| d.inline.is_some()));
+    }
 }

@@ -126,8 +126,8 @@ async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
         .map_err(|e| Stop::Trouble(format!("fetching its outputs: {e}")))?;
     mark_known(sh, &entry);
     if !resp.memo_written {
-        let bare = Entry::of(&entry.outputs, entry.depfile.as_ref());
-        if let Err(e) = memo::put(&sh.store, &job.key, &bare).await {
+        let memo = Entry::of(&entry.outputs, entry.depfile.as_ref());
+        if let Err(e) = memo::put(&sh.store, &job.key, &memo).await {
             sh.warn_once(
                 job.edge,
                 format!("remote cache: results are not stored: {e}"),
