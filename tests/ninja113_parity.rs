@@ -6,7 +6,7 @@
 //! command's passed on, 130 when interrupted), `--quiet`, `NINJA_STATUS`'s
 //! placeholders (the time ones predicted from `.ninja_log`) and the status
 //! line elided on a terminal, the command's start logged as its outputs'
-//! mtime. Stdout, stderr, exit status and the files and
+//! mtime, a missing input that a dyndep file names first. Stdout, stderr, exit status and the files and
 //! directories left are compared; each test says what ninja 1.11 did.
 //!
 //! Validate the harness itself against ninja 1.13.2:
@@ -266,6 +266,39 @@ build gcc: dep
     p.compare_entries("-j1");
     let (a, _) = p.compare(&["-j1"]);
     assert!(a.stdout.contains("no work to do"), "{a:?}");
+    p.finish();
+}
+
+/// An input that a dyndep file names first, missing and with no rule to
+/// make it: ninja 1.11 stopped ("missing and no known rule to make it");
+/// 1.12+ treat it as they treat a depfile's (a node the dependency loader
+/// made) and run the edge. An input the manifest names stays an error.
+#[test]
+fn a_missing_input_a_dyndep_file_names_first_stops_nothing() {
+    let manifest = "\
+rule dd
+  command = printf 'ninja_dyndep_version = 1\\nbuild out: dyndep | $extra\\n' > $out
+rule make
+  command = touch $out later
+build dd: dd
+  extra = later
+build out: make || dd
+  dyndep = dd
+build dd2: dd
+  extra = src.h
+build out2: make src.h || dd2
+  dyndep = dd2
+";
+    let Some(mut p) = with_manifest(manifest) else {
+        return;
+    };
+    let (a, _) = p.compare(&["-j1", "out"]);
+    assert_eq!(a.code, Some(0), "{a:?}");
+    p.compare_entries("-j1 out");
+    let (a, _) = p.compare(&["-j1", "out"]);
+    assert!(a.stdout.contains("no work to do"), "{a:?}");
+    let (a, _) = p.compare(&["-j1", "out2"]);
+    assert!(a.stderr.contains("no known rule"), "{a:?}");
     p.finish();
 }
 

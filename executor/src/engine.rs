@@ -167,7 +167,7 @@ impl Engine {
             let ins: Vec<FileId> = d
                 .implicit_ins
                 .iter()
-                .map(|p| self.graph.file_id(p))
+                .map(|p| self.graph.dep_loaded_file_id(p))
                 .collect();
             self.graph.add_implicit_ins(b, &ins);
             self.sync_states();

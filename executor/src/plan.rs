@@ -164,7 +164,9 @@ impl Plan {
         mut walk: Option<&mut BTreeSet<BuildId>>,
     ) -> Result<(), String> {
         let Some(edge) = e.graph.file(node).in_build else {
-            if e.is_dirty(node) {
+            // A missing input a dyndep file named first is no error (ninja
+            // 1.12+): the edge runs, as if it had a phony producer.
+            if e.is_dirty(node) && !e.graph.file(node).generated_by_dep_loader {
                 let needed = dependent
                     .map(|d| format!(", needed by '{}',", e.graph.path(d)))
                     .unwrap_or_default();

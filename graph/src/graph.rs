@@ -43,7 +43,10 @@ pub type PoolId = usize;
 pub struct File {
     /// The build that writes this file, if any.
     pub in_build: Option<BuildId>,
-    /// A `.d`/deps-log dependency we made a phony build for.
+    /// First named by a dependency loader (a depfile, the deps log, a
+    /// dyndep file), not by the manifest: missing, it stops no build
+    /// (ninja 1.12+; a depfile's and the deps log's also get a phony
+    /// producer, as in ninja 1.11).
     pub generated_by_dep_loader: bool,
     /// Builds that read this file (as any kind of input, or stray), in the
     /// order they were linked; `Graph::consumers` gives them newest first.
@@ -201,6 +204,17 @@ impl Graph {
         self.files.push(File::default());
         self.file_nodes.push(id);
         id
+    }
+
+    /// The file at `path` as a dependency loader names it: one the graph
+    /// did not have yet is the loader's (`File::generated_by_dep_loader`).
+    pub fn dep_loaded_file_id(&mut self, path: &str) -> FileId {
+        if let Some(f) = self.lookup(path) {
+            return f;
+        }
+        let f = self.file_id(path);
+        self.file_mut(f).generated_by_dep_loader = true;
+        f
     }
 
     pub fn lookup(&self, path: &str) -> Option<FileId> {
@@ -510,5 +524,16 @@ mod tests {
         g.clear_dep_loader_outs(phony);
         assert_eq!(g.file(h).in_build, None);
         assert!(g.build(phony).outs.is_empty());
+    }
+
+    #[test]
+    fn a_file_is_the_dep_loaders_only_when_it_names_it_first() {
+        let mut g = Graph::default();
+        let named = g.file_id("src.h");
+        assert_eq!(g.dep_loaded_file_id("src.h"), named);
+        assert!(!g.file(named).generated_by_dep_loader);
+        let found = g.dep_loaded_file_id("found.h");
+        assert!(g.file(found).generated_by_dep_loader);
+        assert_eq!(g.lookup("found.h"), Some(found));
     }
 }
