@@ -658,11 +658,11 @@ fn an_s3_outage_mid_build_is_ridden_out() {
 }
 
 /// Every object in the bucket (not the memo) deleted between the two
-/// halves: the second half's shared header is gone although the engine
-/// uploaded it; the function reports it missing and the engine uploads it
-/// again. Only one compile of the first half (on one instance) includes
-/// the header, so the other instance has no copy in its cache and must
-/// fetch it; the second half's 4 concurrent compiles reach both instances.
+/// halves: the first half's objects, which the link reads and the engine
+/// knows the bucket held (the function uploaded them), are gone; the
+/// function reports them missing and the engine uploads them again from
+/// the tree. (The shared header is not among them: the first half's one
+/// compile carried it in its request, so the second half uploads it.)
 #[test]
 fn objects_deleted_mid_build_are_uploaded_again() {
     let Some(Case {

@@ -1,10 +1,12 @@
 //! What the engine sends the Lambda function and what it answers: one JSON
 //! request per thunk (the thunk itself, its bundle's file list, where the
-//! objects are, the real roots, the depfile, limits) and one JSON response
+//! objects are, small input objects carried along, the real roots, the
+//! depfile, limits) and one JSON response
 //! (a status, the outputs by content hash, a bounded log, the run time).
 //! Shared by `function` and the engine; owns the wire format and its
 //! limits, ignores how either side does its work.
 
+use ggninja_store::hash::ContentHash;
 use serde::{Deserialize, Serialize};
 
 pub use ggninja_thunk::BundleFile;
@@ -18,6 +20,14 @@ pub const DEFAULT_LOG_BYTES: usize = 64 << 10;
 /// Outputs returned in the response by default: well under the payload
 /// limit once base64 adds its third.
 pub const DEFAULT_INLINE_BYTES: u64 = 1 << 20;
+
+/// An input object at most this large may ride in the request instead of
+/// going to the bucket first (`Request::carried`)...
+pub const CARRY_OBJECT_BYTES: u64 = 64 << 10;
+
+/// ...and at most this many bytes of them in one request (a third more in
+/// base64), leaving the payload limit to the thunk.
+pub const CARRY_BUDGET_BYTES: u64 = 1 << 20;
 
 /// The note appended to a log cut at the limit.
 pub const TRUNCATION_NOTE: &str = "\n[ggninja-lambda: output truncated]\n";
@@ -37,6 +47,11 @@ pub struct Request {
     pub bucket: String,
     #[serde(default)]
     pub prefix: String,
+    /// Input objects sent with the request, so the function takes them
+    /// from here instead of the bucket; each is checked against its hash
+    /// (one that does not match is fetched as if it had not come).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<Carried>,
     /// The real roots, when outputs must name the real paths (`-g`,
     /// `__FILE__`): compiles get `-ffile-prefix-map` for each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +71,41 @@ pub struct Request {
     /// key (`T...`), saving the engine a request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo_key: Option<String>,
+}
+
+/// One input object carried in a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carried {
+    /// Printed value hash (`V...`).
+    pub hash: String,
+    /// The bytes, base64.
+    pub data: String,
+}
+
+impl Carried {
+    pub fn new(hash: &ContentHash, bytes: &[u8]) -> Carried {
+        use base64::Engine as _;
+        Carried {
+            hash: hash.to_string(),
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+    }
+
+    /// The object's hash and bytes, when the bytes are what the hash names.
+    pub fn verified(&self) -> Option<(ContentHash, Vec<u8>)> {
+        let hash = ContentHash::parse(&self.hash)?;
+        Some((hash, verified_bytes(&hash, &self.data)?))
+    }
+}
+
+/// Base64 `text` decoded, when it is the content `hash` names (inline
+/// outputs and carried inputs both travel this way).
+pub fn verified_bytes(hash: &ContentHash, text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    (ContentHash::of(hash.kind, &bytes) == *hash).then_some(bytes)
 }
 
 /// The real locations of `/ggroot/build` and `/ggroot/src` on the machine
@@ -242,5 +292,25 @@ mod tests {
         assert_eq!(r.limits, Limits::default());
         assert!(r.roots.is_none() && r.bundle.is_none() && r.depfile.is_none());
         assert!(r.to_payload().is_ok());
+        assert!(r.carried.is_empty());
+    }
+
+    #[test]
+    fn a_carried_object_is_used_only_when_it_matches_its_hash() {
+        use ggninja_store::hash::Kind;
+        let hash = ContentHash::of(Kind::Value, b"int x;");
+        let good = Carried::new(&hash, b"int x;");
+        assert_eq!(good.verified(), Some((hash, b"int x;".to_vec())));
+        assert_eq!(Carried::new(&hash, b"int y;").verified(), None);
+        let garbled = Carried {
+            data: "not base64!".into(),
+            ..good.clone()
+        };
+        assert_eq!(garbled.verified(), None);
+        let unnamed = Carried {
+            hash: "nonsense".into(),
+            ..good
+        };
+        assert_eq!(unnamed.verified(), None);
     }
 }

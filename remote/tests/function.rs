@@ -16,7 +16,7 @@ use std::time::Instant;
 use aws_config::BehaviorVersion;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::primitives::Blob;
-use ggninja_remote::protocol::{RealRoots, Request, Response, Status};
+use ggninja_remote::protocol::{Carried, RealRoots, Request, Response, Status};
 use ggninja_remote::{ObjectStore, S3Settings, Uploader};
 use ggninja_store::hash::{ContentHash, Kind};
 use ggninja_thunk::{Bundle, EdgeThunk, Roots, Source, Thunk, Thunks};
@@ -258,8 +258,8 @@ fn edge(p: &Project, output: &str) -> Edge {
     }
 }
 
-/// Uploads the thunk's in-root inputs from their real files.
-async fn upload_inputs(stack: &Stack, e: &Edge) -> Vec<(String, ContentHash)> {
+/// The thunk's in-root inputs: thunk-visible path, hash, real file.
+fn in_root_inputs(e: &Edge) -> Vec<(String, ContentHash, PathBuf)> {
     let mut items = Vec::new();
     for input in e.thunk.thunk().inputs {
         if let Source::Value { hash } = &input.source {
@@ -269,6 +269,12 @@ async fn upload_inputs(stack: &Stack, e: &Edge) -> Vec<(String, ContentHash)> {
             }
         }
     }
+    items
+}
+
+/// Uploads the thunk's in-root inputs from their real files.
+async fn upload_inputs(stack: &Stack, e: &Edge) -> Vec<(String, ContentHash)> {
+    let items = in_root_inputs(e);
     let uploader = Uploader::new(Arc::clone(&stack.store));
     uploader
         .upload(items.iter().map(|(_, h, p)| (*h, p.clone())))
@@ -284,6 +290,7 @@ fn request(stack: &Stack, e: &Edge, depfile: Option<&str>) -> Request {
         bundle: e.thunk.bundle.as_ref().map(|b| b.bundle.files.clone()),
         bucket: stack.bucket(),
         prefix: String::new(),
+        carried: Vec::new(),
         roots: Some(RealRoots {
             build: e.roots.build.display().to_string(),
             source: e.roots.source.as_ref().map(|s| s.display().to_string()),
@@ -467,6 +474,51 @@ async fn a_missing_input_object_is_named_and_nothing_runs() {
     assert!(resp.outputs.is_empty() && resp.log.is_empty() && resp.run_ms == 0);
 }
 
+/// Inputs carried in the request need nothing in the bucket; one whose
+/// bytes are not what its hash names is not used (the function looks for
+/// it in the bucket, and names it missing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_carried_in_the_request_need_no_upload() {
+    let stack = stack_or_skip!();
+    let p = project(SIMPLE, false);
+    let e = edge(&p, "a.o");
+    let inputs = in_root_inputs(&e);
+    let header = inputs
+        .iter()
+        .find(|(v, _, _)| v == "/ggroot/build/a.h")
+        .expect("a.h is an input")
+        .1;
+    let carry = |forge: bool| -> Vec<Carried> {
+        let bytes = |h: &ContentHash, real: &PathBuf| match forge && *h == header {
+            true => b"#define ANSWER 0\n".to_vec(),
+            false => std::fs::read(real).unwrap(),
+        };
+        inputs
+            .iter()
+            .map(|(_, h, real)| Carried::new(h, &bytes(h, real)))
+            .collect()
+    };
+    let mut req = request(&stack, &e, None);
+    req.carried = carry(true);
+    let resp = stack.invoke(&req).await.unwrap();
+    assert_eq!(
+        resp.status,
+        Status::MissingInputs {
+            hashes: vec![header.to_string()]
+        }
+    );
+    req.carried = carry(false);
+    let resp = stack.invoke(&req).await.unwrap();
+    assert!(resp.succeeded(), "{resp:?}");
+    let remote = fetch(&stack, &resp.outputs[0].hash).await;
+    run_locally(&p, &e);
+    assert!(remote == std::fs::read(p.build.join("a.o")).unwrap());
+    for (path, hash, _) in &inputs {
+        let there = stack.store.exists(hash).await.expect("HEAD");
+        assert!(!there, "{path} reached the bucket");
+    }
+}
+
 /// Re-hashes a thunk after editing it.
 fn with_thunk(req: &mut Request, t: &Thunk) {
     req.thunk = t.canonical();
@@ -584,6 +636,7 @@ async fn a_request_that_does_not_parse_is_an_error_response() {
         bundle: None,
         bucket: stack.bucket(),
         prefix: String::new(),
+        carried: Vec::new(),
         roots: None,
         executable: Vec::new(),
         depfile: None,

@@ -4,6 +4,8 @@
 //! first good answer winning. Each invocation counted and billed. Ignores
 //! what the answer says.
 
+use bytes::Bytes;
+
 use super::invoke::InvokeError;
 use super::job::Job;
 use super::shared::Shared;
@@ -12,11 +14,11 @@ use crate::protocol::Response;
 
 /// Invokes until an answer comes, with capped, jittered backoff between
 /// failed attempts; past the cap, the edge runs locally.
-pub(crate) async fn invoke(sh: &Shared, job: &Job) -> Result<Response, String> {
+pub(crate) async fn invoke(sh: &Shared, job: &Job, payload: &Bytes) -> Result<Response, String> {
     let policy = &sh.config.retry;
     let mut attempt = 1;
     loop {
-        match attempt_once(sh, job).await {
+        match attempt_once(sh, job, payload).await {
             Ok(resp) => return Ok(resp),
             Err(e) => {
                 if e.throttled {
@@ -39,10 +41,10 @@ pub(crate) async fn invoke(sh: &Shared, job: &Job) -> Result<Response, String> {
 /// One attempt; a run that takes far longer than its rule's runs usually
 /// do is launched a second time (when a slot is free), and the first
 /// answer that is not a failure wins.
-async fn attempt_once(sh: &Shared, job: &Job) -> Result<Response, InvokeError> {
+async fn attempt_once(sh: &Shared, job: &Job, payload: &Bytes) -> Result<Response, InvokeError> {
     // Never closed; were it, the call would go without a slot.
     let _slot = sh.invoke_slots.acquire().await.ok();
-    let first = call(sh, job);
+    let first = call(sh, job, payload);
     tokio::pin!(first);
     let Some(after) = sh.straggler_after(&job.rule) else {
         return first.await;
@@ -58,7 +60,7 @@ async fn attempt_once(sh: &Shared, job: &Job) -> Result<Response, InvokeError> {
     sh.explain(job, || {
         format!("{} ran past {after:?}: launched again", job.label)
     });
-    let second = call(sh, job);
+    let second = call(sh, job, payload);
     tokio::pin!(second);
     tokio::select! {
         r = &mut first => match r {
@@ -73,10 +75,10 @@ async fn attempt_once(sh: &Shared, job: &Job) -> Result<Response, InvokeError> {
 }
 
 /// One invocation, counted and billed.
-async fn call(sh: &Shared, job: &Job) -> Result<Response, InvokeError> {
+async fn call(sh: &Shared, job: &Job, payload: &Bytes) -> Result<Response, InvokeError> {
     Stats::add(&sh.stats.invocations, 1);
     let started = std::time::Instant::now();
-    let resp = sh.invoker.call(job.payload.clone()).await?;
+    let resp = sh.invoker.call(payload.clone()).await?;
     // Lambda bills every started millisecond at the configured memory.
     Stats::add(&sh.stats.mb_ms, sh.config.memory_mb * resp.total_ms.max(1));
     if resp.succeeded() {

@@ -1,6 +1,7 @@
 //! One edge's way through the remote executor, as a task on the engine's
-//! runtime: the S3 memo first; then its in-root inputs uploaded (what the
-//! bucket is known to hold is skipped), the function invoked (`attempts`),
+//! runtime: the S3 memo first; then its in-root inputs carried in the
+//! request (`carry`) or uploaded (what the bucket is known to hold is
+//! skipped), the function invoked (`attempts`),
 //! inputs it found missing uploaded again, the outputs placed in the tree
 //! (`place`); or, when the remote side cannot do it, the command run here.
 //! Ends by handing a `Done` to the build's wait. Ignores the plan, logs and
@@ -9,7 +10,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use ggninja_executor::backend::{Done, Exit};
 use ggninja_executor::process;
 use ggninja_graph::BuildId;
@@ -17,11 +17,12 @@ use ggninja_store::hash::ContentHash;
 use ggninja_store::RemoteFile;
 
 use super::attempts::invoke;
+use super::carry;
 use super::place::{materialize, place};
 use super::shared::Shared;
 use super::summary::Stats;
 use crate::memo::{self, Entry};
-use crate::protocol::{Response, Status};
+use crate::protocol::{Request, Response, Status};
 
 /// How many times inputs reported missing are uploaded again before the
 /// edge runs locally instead.
@@ -36,8 +37,8 @@ pub(crate) struct Job {
     pub command: String,
     pub restat: bool,
     pub key: ContentHash,
-    /// The request, serialized once.
-    pub payload: Bytes,
+    /// The request, without the inputs it may carry (`carry`).
+    pub request: Request,
     /// In-root inputs: hash and the real file to upload from.
     pub uploads: Vec<(ContentHash, PathBuf)>,
     /// In-root inputs an earlier edge left in the bucket: fetched only if
@@ -73,9 +74,12 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
             "not in the remote cache, which is read-only here (--remote-upload=no)".into(),
         ));
     }
-    upload(sh, &job.uploads).await?;
+    let packed = carry::pack(sh, job.request.clone(), &job.uploads).map_err(Stop::Local)?;
+    upload(sh, &packed.uploads).await?;
     for _ in 0..HEAL_ROUNDS {
-        let resp = invoke(sh, job).await.map_err(Stop::Trouble)?;
+        let resp = invoke(sh, job, &packed.payload)
+            .await
+            .map_err(Stop::Trouble)?;
         match resp.status {
             Status::MissingInputs { hashes } => heal(sh, job, &hashes).await?,
             Status::ToolchainMismatch {

@@ -8,6 +8,7 @@
 //! the status line (see executor).
 
 mod attempts;
+mod carry;
 mod invoke;
 mod job;
 mod place;
@@ -20,7 +21,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Placement, Task, Waker};
 use ggninja_graph::{BuildId, Escape};
 use ggninja_store::hash::ContentHash;
@@ -374,6 +374,7 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> Result<Job, Str
         bundle: t.bundle.as_ref().map(|b| b.bundle.files.clone()),
         bucket: sh.config.bucket.clone(),
         prefix: sh.config.prefix.clone(),
+        carried: Vec::new(),
         roots: Some(RealRoots {
             build: roots.build.display().to_string(),
             source: roots.source.as_ref().map(|s| s.display().to_string()),
@@ -390,7 +391,7 @@ fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> Result<Job, Str
         command: task.command.clone(),
         restat: task.restat,
         key,
-        payload: Bytes::from(request.to_payload()?),
+        request,
         uploads,
         remote_inputs,
     })

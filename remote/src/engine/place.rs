@@ -19,7 +19,7 @@ use super::job::Job;
 use super::shared::Shared;
 use super::summary::Stats;
 use crate::memo::Entry;
-use crate::protocol::Output;
+use crate::protocol::{verified_bytes, Output};
 
 /// Outputs up to this many bytes in all are written without a blocking
 /// thread (see `write_all`).
@@ -107,12 +107,7 @@ fn write_files(
 /// An output's bytes from the response, when it carried them and they are
 /// what the hash names (else the object is fetched from the bucket).
 fn inline_bytes(o: &Output, hash: &ContentHash) -> Option<Bytes> {
-    use base64::Engine as _;
-    let text = o.inline.as_deref()?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .ok()?;
-    (ContentHash::of(hash.kind, &bytes) == *hash).then(|| Bytes::from(bytes))
+    verified_bytes(hash, o.inline.as_deref()?).map(Bytes::from)
 }
 
 /// Records an output as remote-only, as of now.

@@ -13,6 +13,7 @@ use ggninja_graph::BuildId;
 use ggninja_thunk::Roots;
 use tokio::sync::Semaphore;
 
+use super::carry::CarriedSet;
 use super::invoke::Invoker;
 use super::job::Job;
 use super::summary::Stats;
@@ -84,6 +85,8 @@ pub(crate) struct Shared {
     pub config: Config,
     pub store: Arc<ObjectStore>,
     pub uploader: Uploader,
+    /// Inputs some request carried (see `carry`).
+    pub carried: CarriedSet,
     pub invoker: Invoker,
     pub roots: Roots,
     pub stats: Stats,
@@ -119,6 +122,7 @@ impl Shared {
                 BLIND_PUT_BELOW,
             ),
             store,
+            carried: CarriedSet::default(),
             invoker,
             roots,
             stats: Stats::default(),

@@ -42,6 +42,8 @@ pub struct Stats {
     pub throttled: AtomicU64,
     pub relaunched: AtomicU64,
     pub healed: AtomicU64,
+    /// Input objects sent inside a request instead of uploaded first.
+    pub carried: AtomicU64,
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
     /// Outputs left in the bucket (`--remote-download=toplevel`).
@@ -66,6 +68,9 @@ pub struct Summary {
     pub memo_hits: u64,
     /// Edges run on this machine: local-only ones and fallbacks.
     pub local_runs: u64,
+    /// Input objects sent inside an invocation's request, not to S3.
+    pub carried: u64,
+    /// Input bytes sent, to S3 or inside requests.
     pub bytes_up: u64,
     pub bytes_down: u64,
     /// Outputs not downloaded (`--remote-download=toplevel`).
@@ -108,6 +113,7 @@ impl Summary {
             invocations,
             memo_hits: get(&stats.memo_hits),
             local_runs: get(&stats.local_runs),
+            carried: get(&stats.carried),
             bytes_up: get(&stats.bytes_up),
             bytes_down,
             left_remote: get(&stats.left_remote),

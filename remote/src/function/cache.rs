@@ -118,16 +118,25 @@ impl ObjectCache {
             Err(Error::NotFound(h)) => return Err(FetchError::Missing(h)),
             Err(e) => return Err(FetchError::Other(e.to_string())),
         };
-        let written = match self.write(hash, &bytes) {
+        self.keep(hash, &bytes)
+            .map_err(|e| FetchError::Other(format!("caching {hash}: {e}")))?;
+        Ok(path)
+    }
+
+    /// Caches the bytes of `hash`, which the caller verified (a fetch, or
+    /// an object carried in the request); on a full disk, evicts and tries
+    /// once more.
+    pub fn keep(&self, hash: &ContentHash, bytes: &[u8]) -> io::Result<()> {
+        let written = match self.write(hash, bytes) {
             Err(e) if is_enospc(&e) => {
                 self.evict_all();
-                self.write(hash, &bytes)
+                self.write(hash, bytes)
             }
             other => other,
         };
-        written.map_err(|e| FetchError::Other(format!("caching {hash}: {e}")))?;
+        written?;
         self.insert(hash);
-        Ok(path)
+        Ok(())
     }
 
     /// Writes an object (temp file + rename, read-only).

@@ -1,6 +1,7 @@
 //! The Lambda function's work for one request, in order: check the thunk
 //! against its hash, check the files the image provides (`image`), lay out
-//! the in-root inputs from S3 (`layout`, through `cache`), run the command
+//! the in-root inputs (`layout`, through `cache`: those the request carried,
+//! the rest from S3), run the command
 //! (`run`), upload its outputs (`collect`), remove the job. Every failure
 //! becomes a `Response` status; nothing here panics on bad input. Owns the
 //! per-instance state (S3 client, object cache, verified image hashes);
@@ -25,7 +26,7 @@ use crate::client::S3Settings;
 use crate::error::Error;
 use crate::memo;
 use crate::objects::ObjectStore;
-use crate::protocol::{Request, Response, Status};
+use crate::protocol::{Carried, Request, Response, Status};
 use cache::ObjectCache;
 use collect::CollectError;
 use image::ImageHashes;
@@ -109,6 +110,17 @@ impl Function {
         resp
     }
 
+    /// Caches the objects the request carried, so laying out finds them.
+    /// One that does not match its hash, or cannot be written, is left out:
+    /// it is then fetched from the bucket, or reported missing.
+    fn keep_carried(&self, carried: &[Carried]) {
+        for (hash, bytes) in carried.iter().filter_map(Carried::verified) {
+            if !self.cache.contains(&hash) {
+                let _ = self.cache.keep(&hash, &bytes);
+            }
+        }
+    }
+
     async fn run_job(&self, req: &Request, thunk: &Thunk, job: &Job) -> Response {
         let executable: HashSet<&str> = req.executable.iter().map(String::as_str).collect();
         let mut plan = match layout::plan(thunk, req.bundle.as_deref(), &executable, job) {
@@ -139,6 +151,7 @@ impl Function {
         settings.prefix = req.prefix.clone();
         let store = Arc::new(ObjectStore::with_client(self.client.clone(), settings));
         self.cache.begin_job();
+        self.keep_carried(&req.carried);
         match layout::lay_out(&self.cache, &store, &mut plan).await {
             Ok(()) => {}
             Err(LayoutError::Missing(hashes)) => {
