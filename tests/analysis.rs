@@ -402,5 +402,30 @@ fn simulate_predicts_the_cache_hits_of_the_next_build() {
         assert_eq!(hits, want, "the build's own hits after editing {file}");
         assert_eq!(hits.len() + misses.len(), 5, "{misses:?}");
         eprintln!("{file} edited: predicted and restored {hits:?}, ran {misses:?}");
+        check_origins(dir, &hits, &misses);
     }
+}
+
+/// `-t trace` says where each edge of the last build got its result, as
+/// that build reported it, with its thunk and the bytes the thunk reads.
+fn check_origins(dir: &Path, hits: &BTreeSet<String>, misses: &BTreeSet<String>) {
+    let out = run(dir, &ggninja(), &["-t", "trace"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let trace: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    let mut seen = BTreeSet::new();
+    for e in of(events, "X") {
+        let (name, args) = (e["name"].as_str().unwrap(), &e["args"]);
+        let want = if hits.contains(name) { "memo" } else { "ran" };
+        assert!(hits.contains(name) || misses.contains(name), "{e}");
+        assert_eq!(args["origin"], want, "{e}");
+        assert!(args["thunk"].as_str().unwrap().starts_with('T'), "{e}");
+        let bytes = args["footprint_bytes"].as_u64().unwrap();
+        if name == "a.o" {
+            assert!(bytes >= size(dir, "a.c") + size(dir, "h.h"), "{e}");
+        }
+        seen.insert(name.to_string());
+    }
+    let all: BTreeSet<String> = hits.union(misses).cloned().collect();
+    assert_eq!(seen, all);
 }

@@ -53,6 +53,12 @@ fn cmake_fixture_builds_remotely_as_it_builds_locally() {
         log.contains("remote: ") && log.contains(" invocations"),
         "{log}"
     );
+    let ran = origins(&build);
+    assert_eq!(
+        ran.get("remote"),
+        Some(&count(&s, "invocations")),
+        "{ran:?}"
+    );
     let remote = outputs(&build);
     assert!(
         std::fs::symlink_metadata(build.join("libshapes.so"))
@@ -102,6 +108,29 @@ fn cmake_fixture_builds_remotely_as_it_builds_locally() {
     );
     assert_eq!(count(&hits, "bytes_up"), 0, "{hits}");
     assert_eq!(outputs(&build), remote);
+    let ran = origins(&build);
+    assert_eq!(
+        ran.get("remote_memo"),
+        Some(&count(&hits, "memo_hits")),
+        "{ran:?}"
+    );
+    assert_eq!(ran.get("remote"), None, "{ran:?}");
+}
+
+/// How many edges of the last build `-t trace` says got their result
+/// from each origin (`ran`, `remote`, `remote_memo`, ...).
+fn origins(build: &Path) -> std::collections::BTreeMap<String, u64> {
+    let out = run(build, &ggninja(), &["-t", "trace"]);
+    assert_ok(&out, "-t trace");
+    let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for e in trace["traceEvents"].as_array().unwrap() {
+        if e["ph"] == "X" {
+            let origin = e["args"]["origin"].as_str().unwrap().to_string();
+            *counts.entry(origin).or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 /// A small project whose commands name no absolute path: its thunks are

@@ -2,8 +2,14 @@
 //! Format's object form): one complete event (`X`) per edge on a worker
 //! lane (a thread, named by `M` events), a counter (`C`) of running edges,
 //! and flow arrows (`s`→`f`) along the chain the build finished by.
-//! Times are µs since the run started. Ignores what ran each edge.
+//! Times are µs since the run started. Each edge's args say where its
+//! result came from, its thunk and the bytes the thunk reads, from
+//! `.ggninja_edges` (`executor::provenance`); an edge it lacks had no
+//! thunk, so it ran here.
 
+use std::collections::HashMap;
+
+use ggninja_executor::provenance::{self, Origin, Record};
 use ggninja_graph::{BuildId, Graph};
 use serde_json::{json, Value};
 
@@ -14,13 +20,16 @@ use crate::ran::{finishing_chain, Ran};
 /// One process holds every lane.
 const PID: u32 = 1;
 
+/// Records of `.ggninja_edges`, by output (`provenance::read`).
+pub type Records = HashMap<String, Vec<Record>>;
+
 /// The trace of `ran` (one run's edges, as `ran::last_build` gives them).
-pub fn trace(g: &Graph, ran: &[Ran]) -> Value {
+pub fn trace(g: &Graph, ran: &[Ran], records: &Records) -> Value {
     let spans: Vec<(u64, u64)> = ran.iter().map(|r| (r.start_ms, r.end_ms)).collect();
     let lane = lanes(&spans);
     let mut events = names(lane.iter().max().map_or(0, |&m| m + 1));
     for (r, &l) in ran.iter().zip(&lane) {
-        events.push(complete(g, r, tid(l)));
+        events.push(complete(g, r, tid(l), records));
     }
     for step in profile(spans.iter().copied()) {
         // A category of its own: catapult names a counter `cat.name`, and
@@ -64,16 +73,23 @@ fn names(lane_count: usize) -> Vec<Value> {
 }
 
 /// An edge as a complete event named by its first output.
-fn complete(g: &Graph, r: &Ran, tid: usize) -> Value {
+fn complete(g: &Graph, r: &Ran, tid: usize, records: &Records) -> Value {
     let outputs = outputs(g, r.build);
+    let (start, end) = (r.start_ms as i32, r.end_ms as i32);
+    let record = provenance::find(records, outputs[0], start, end);
+    let mut args = json!({
+        "outputs": outputs,
+        "rule": g.rule_name(r.build),
+        "command_hash": format!("{:x}", r.hash),
+        "origin": record.map_or(Origin::Ran, |rec| rec.origin),
+    });
+    if let Some(rec) = record {
+        args["thunk"] = json!(rec.thunk);
+        args["footprint_bytes"] = json!(rec.footprint_bytes);
+    }
     json!({
         "name": outputs[0], "cat": g.rule_name(r.build), "ph": "X", "pid": PID, "tid": tid,
-        "ts": us(r.start_ms), "dur": us(r.end_ms - r.start_ms),
-        "args": {
-            "outputs": outputs,
-            "rule": g.rule_name(r.build),
-            "command_hash": format!("{:x}", r.hash),
-        },
+        "ts": us(r.start_ms), "dur": us(r.end_ms - r.start_ms), "args": args,
     })
 }
 
@@ -127,7 +143,21 @@ mod tests {
         ]
         .map(|(o, e)| (o.to_string(), e))
         .into();
-        let t = trace(&g, &last_build(&g, &run));
+        // b came from the memo; a record of another run of d does not match.
+        let record = |output: &str, start_ms, end_ms, origin| Record {
+            output: output.into(),
+            start_ms,
+            end_ms,
+            origin,
+            thunk: format!("T{output}"),
+            footprint_bytes: 1234,
+        };
+        let records: Records = [
+            ("b".into(), vec![record("b", 10, 40, Origin::Memo)]),
+            ("d".into(), vec![record("d", 10, 21, Origin::Remote)]),
+        ]
+        .into();
+        let t = trace(&g, &last_build(&g, &run), &records);
         assert_eq!(t["displayTimeUnit"], "ms");
         let slices = of_phase(&t, "X");
         let named: Vec<(&str, u64, u64, u64)> = (slices.iter())
@@ -148,6 +178,11 @@ mod tests {
         assert_eq!(slices[2]["args"]["outputs"], json!(["b", "c"]));
         assert_eq!(slices[2]["args"]["rule"], "r");
         assert_eq!(slices[2]["args"]["command_hash"], "abc");
+        assert_eq!(slices[2]["args"]["origin"], "memo");
+        assert_eq!(slices[2]["args"]["thunk"], "Tb");
+        assert_eq!(slices[2]["args"]["footprint_bytes"], 1234);
+        assert_eq!(slices[1]["args"]["origin"], "ran");
+        assert!(slices[1]["args"].get("thunk").is_none());
         assert_eq!(of_phase(&t, "M").len(), 1 + 2 * 2, "process + 2 lanes");
         let running: Vec<u64> = (of_phase(&t, "C").iter())
             .map(|e| e["args"]["running"].as_u64().unwrap())

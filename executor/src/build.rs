@@ -11,13 +11,14 @@ use ggninja_graph::{BuildId, Escape, FileId, CONSOLE_POOL};
 use ggninja_syntax::depfile;
 use ggninja_thunk::{EdgeThunk, Thunks};
 
-use crate::backend::{Backend, Ctx, Done, DryRun, Exit, Local, Note, Task};
+use crate::backend::{Backend, Ctx, Done, DryRun, Exit, Local, Note, Origin, Task};
 use crate::build_log::LogEntry;
 use crate::disk;
 use crate::engine::Engine;
 use crate::jobserver::{Client, Slots};
 use crate::plan::Plan;
 use crate::process;
+use crate::provenance;
 use crate::status::{BadPlaceholder, Failed, Status};
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,8 @@ struct Running {
     start_mtime: i64,
     desc: String,
     cmd: String,
+    /// Its thunk's hash and footprint bytes, when it has one.
+    thunk: Option<(String, u64)>,
 }
 
 pub struct Builder<'e> {
@@ -89,6 +92,8 @@ pub struct Builder<'e> {
     fatal: Option<BadPlaceholder>,
     /// Touched as each command starts, to read the file system's clock.
     lock_file: String,
+    /// Where each edge with a thunk got its result (`.ggninja_edges`).
+    provenance: provenance::Writer,
 }
 
 impl<'e> Builder<'e> {
@@ -101,6 +106,7 @@ impl<'e> Builder<'e> {
             false => Box::new(Local::default()),
         };
         let lock_file = e.graph.in_builddir(".ninja_lock");
+        let provenance = provenance::Writer::new(e.graph.in_builddir(provenance::FILE).into());
         Builder {
             plan: Plan::new(&e.graph),
             e,
@@ -114,6 +120,7 @@ impl<'e> Builder<'e> {
             times_from_log: false,
             fatal: None,
             lock_file,
+            provenance,
         }
     }
 
@@ -417,13 +424,15 @@ impl<'e> Builder<'e> {
         self.make_dirs(edge)?;
         let start_mtime = self.command_start_time();
         self.write_rspfile(edge)?;
+        let thunk = self.thunk(edge, console);
+        let thunk_facts = thunk.as_ref().map(|t| (t.hash.to_string(), t.bytes));
         let task = Task {
             edge,
             command: cmd.clone(),
             console,
             stderr_apart: self.e.graph.build(edge).make_rules,
             restat: self.e.restat(edge),
-            thunk: self.thunk(edge, console),
+            thunk,
         };
         let mut cx = Ctx {
             graph: &self.e.graph,
@@ -440,6 +449,7 @@ impl<'e> Builder<'e> {
                 start_mtime,
                 desc,
                 cmd,
+                thunk: thunk_facts,
             },
         );
         started
@@ -528,6 +538,7 @@ impl<'e> Builder<'e> {
             exit,
             mut output,
             errors,
+            origin,
         } = done;
         let mut exit = exit;
         let deps_type = self
@@ -556,6 +567,7 @@ impl<'e> Builder<'e> {
                 start_mtime: 0,
                 desc,
                 cmd,
+                thunk: None,
             }
         });
         let end_ms = self.status.elapsed_ms();
@@ -584,7 +596,37 @@ impl<'e> Builder<'e> {
             hash: self.log_hash(edge, running.cmd)?,
         };
         self.write_logs(edge, &entry, &deps_type, &deps_paths)?;
+        if let Some((thunk, footprint_bytes)) = running.thunk {
+            self.record_origin(edge, &entry, origin, thunk, footprint_bytes);
+        }
         Ok(true)
+    }
+
+    /// Keeps where the edge's result came from, for `-t trace`; a failure
+    /// to is a warning, once.
+    fn record_origin(
+        &mut self,
+        edge: BuildId,
+        entry: &LogEntry,
+        origin: Origin,
+        thunk: String,
+        footprint_bytes: u64,
+    ) {
+        let g = &self.e.graph;
+        let Some(&first) = g.build(edge).outs.first() else {
+            return;
+        };
+        let record = provenance::Record {
+            output: g.path(first).to_string(),
+            start_ms: entry.start_ms,
+            end_ms: entry.end_ms,
+            origin,
+            thunk,
+            footprint_bytes,
+        };
+        if let Err(e) = self.provenance.add(&record) {
+            self.print_notes(vec![Note::Warning(e)]);
+        }
     }
 
     fn print_finished(

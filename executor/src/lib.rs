@@ -21,6 +21,7 @@ mod plan;
 mod plan_test;
 pub mod priority;
 pub mod process;
+pub mod provenance;
 mod scan;
 #[cfg(test)]
 mod scan_test;

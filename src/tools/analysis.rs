@@ -16,7 +16,7 @@ use ggninja_analysis::remote::Lambda;
 use ggninja_analysis::speedup::{self, Simulation};
 use ggninja_analysis::{analyze, html, ran, runs, table, trace, Analysis};
 use ggninja_executor::build_log::{read_in_order, LogEntry};
-use ggninja_executor::{disk, Engine};
+use ggninja_executor::{disk, provenance, Engine};
 use ggninja_graph::{BuildId, FileId, Graph};
 
 use super::{collect_targets, thunk_facts, Args};
@@ -118,7 +118,8 @@ pub fn trace(app: &App, e: &mut Engine, args: &Args) -> u8 {
         return 1;
     };
     let ran = ran::last_build(&e.graph, runs::last_run(&entries));
-    let text = trace::trace(&e.graph, &ran).to_string() + "\n";
+    let records = read_provenance(app, &e.graph);
+    let text = trace::trace(&e.graph, &ran, &records).to_string() + "\n";
     match file {
         None => emit(&text),
         Some(f) => {
@@ -337,6 +338,16 @@ pub(super) fn critical_path(app: &App, e: &Engine, nodes: &[FileId]) -> Option<V
 
 /// Every entry of the build log in file order (read here, not by the
 /// phase that loads the logs, which may recompact away the runs' order).
+/// Where each edge's result came from (`.ggninja_edges`); an unreadable
+/// file is a warning and no records (the trace then says "ran").
+fn read_provenance(app: &App, g: &Graph) -> trace::Records {
+    let file = g.in_builddir(provenance::FILE);
+    provenance::read(Path::new(&file)).unwrap_or_else(|err| {
+        app.warning(&format!("reading {file}: {}", disk::io_message(&err)));
+        Default::default()
+    })
+}
+
 fn read_log(app: &App, g: &Graph) -> Option<Vec<(String, LogEntry)>> {
     let file = g.in_builddir(".ninja_log");
     match read_in_order(Path::new(&file)) {

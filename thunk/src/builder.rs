@@ -51,6 +51,9 @@ pub struct EdgeThunk {
     pub sees: Vec<PathBuf>,
     /// The contents of its `Source::Bundle` input, if any.
     pub bundle: Option<Arc<NamedBundle>>,
+    /// The bytes it reads: its inputs named by content and its bundle's
+    /// files (an output of another thunk, linked offline, counts 0).
+    pub bytes: u64,
 }
 
 impl EdgeThunk {
@@ -142,17 +145,23 @@ struct Draft {
     sees: Vec<PathBuf>,
 }
 
-/// An `Input`'s path and its JSON.
+/// An `Input`'s path, its JSON and its size (a value's; else 0).
 struct InputJson {
     path: String,
     json: String,
+    bytes: u64,
 }
 
 impl From<Input> for InputJson {
     fn from(input: Input) -> InputJson {
+        let bytes = match &input.source {
+            Source::Value { hash } => ContentHash::parse(hash).map_or(0, |h| h.size),
+            _ => 0,
+        };
         InputJson {
             json: serde_json::to_string(&input).expect("inputs always serialize"),
             path: input.path,
+            bytes,
         }
     }
 }
@@ -526,10 +535,12 @@ impl ThunkBuilder<'_> {
         canonical.push_str("],\"outputs\":");
         canonical.push_str(&draft.outputs);
         canonical.push('}');
+        let bundled = draft.bundle.as_ref().map_or(0, |b| b.bytes);
         Entry::Thunk(Box::new(EdgeThunk {
             hash: ContentHash::of(Kind::Thunk, canonical.as_bytes()),
             canonical,
             sees: draft.sees,
+            bytes: inputs.iter().map(|i| i.bytes).sum::<u64>() + bundled,
             bundle: draft.bundle,
         }))
     }

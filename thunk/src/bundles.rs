@@ -18,6 +18,8 @@ use crate::ir::{Bundle, BundleFile};
 pub struct NamedBundle {
     pub hash: ContentHash,
     pub bundle: Bundle,
+    /// Its files' bytes in all.
+    pub bytes: u64,
 }
 
 /// Bundles by a hash of their file lists (each bucket: list, bundle).
@@ -74,9 +76,14 @@ impl Bundles {
         entries.dedup();
         let bundle = Bundle { files: entries };
         let canonical = serde_json::to_string(&bundle).expect("bundles always serialize");
+        let bytes = (bundle.files.iter())
+            .filter_map(|f| ContentHash::parse(&f.hash))
+            .map(|h| h.size)
+            .sum();
         let named = Arc::new(NamedBundle {
             hash: ContentHash::of(Kind::Value, canonical.as_bytes()),
             bundle,
+            bytes,
         });
         let mut made = self.made.lock().expect("bundles lock");
         if let Some(b) = found(&made) {

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use ggninja_graph::BuildId;
 
-use super::{Backend, Ctx, Done, Task};
+use super::{Backend, Ctx, Done, Origin, Task};
 
 #[derive(Default)]
 pub struct DryRun {
@@ -18,7 +18,9 @@ impl Backend for DryRun {
     }
 
     fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
-        self.done.pop_front().map(Done::settled)
+        self.done
+            .pop_front()
+            .map(|edge| Done::settled(edge, Origin::Ran))
     }
 
     fn running(&self) -> usize {

@@ -4,13 +4,17 @@ use std::process::Command;
 
 use ggninja_graph::BuildId;
 
-use super::{Backend, Ctx, Done, Streams, Task};
+use super::{Backend, Ctx, Done, Origin, Streams, Task};
 use crate::process::{self, Finished, Inbox, Runner};
 
 /// Hands back edges finished outside this backend's processes (by a remote
 /// executor), so that `Local::wait` returns them among its own.
 #[derive(Clone)]
-pub struct Finisher(Inbox<BuildId>);
+pub struct Finisher(Inbox<Token>);
+
+/// What a finished process or job is known by: its edge and where its
+/// result came from.
+type Token = (BuildId, Origin);
 
 impl Finisher {
     /// Returns false when the build is gone.
@@ -20,9 +24,10 @@ impl Finisher {
             exit,
             output,
             errors,
+            origin,
         } = done;
         self.0.send(Some(Finished {
-            token: edge,
+            token: (edge, origin),
             exit,
             output,
             errors,
@@ -32,7 +37,7 @@ impl Finisher {
 
 /// Makes a `wait` in progress (or the next one) return None without an
 /// edge: how a jobserver token coming back wakes the build loop.
-pub struct Waker(Inbox<BuildId>);
+pub struct Waker(Inbox<Token>);
 
 impl Waker {
     pub fn wake(&self) {
@@ -42,7 +47,7 @@ impl Waker {
 
 #[derive(Default)]
 pub struct Local {
-    runner: Runner<BuildId>,
+    runner: Runner<Token>,
 }
 
 impl Local {
@@ -60,7 +65,7 @@ impl Local {
         command: &str,
     ) -> Result<(), String> {
         self.runner
-            .start(edge, cmd, streams)
+            .start((edge, Origin::Ran), cmd, streams)
             .map_err(|_| format!("command '{command}' failed."))
     }
 }
@@ -73,10 +78,11 @@ impl Backend for Local {
 
     fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
         self.runner.wait().map(|f| Done {
-            edge: f.token,
+            edge: f.token.0,
             exit: f.exit,
             output: f.output,
             errors: f.errors,
+            origin: f.token.1,
         })
     }
 
@@ -89,6 +95,10 @@ impl Backend for Local {
     }
 
     fn abort(&mut self) -> Vec<BuildId> {
-        self.runner.abort()
+        self.runner
+            .abort()
+            .into_iter()
+            .map(|(edge, _)| edge)
+            .collect()
     }
 }

@@ -13,7 +13,7 @@ use ggninja_store::{Memo, MemoOutput, Store};
 use ggninja_thunk::{produced, Roots};
 use rustc_hash::FxHashMap;
 
-use super::{Backend, Ctx, Done, Exit, Task};
+use super::{Backend, Ctx, Done, Exit, Origin, Task};
 
 /// A memo in front of another backend: a task whose thunk was run before
 /// is finished by restoring its outputs; the others run behind, and what a
@@ -96,7 +96,7 @@ impl Backend for Memoized {
 
     fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {
         if let Some(edge) = self.hits.pop_front() {
-            return Some(Done::settled(edge));
+            return Some(Done::settled(edge, Origin::Memo));
         }
         let done = self.inner.wait(cx)?;
         self.record(cx, &done);

@@ -25,6 +25,7 @@ use ggninja_graph::{BuildId, Graph};
 use ggninja_thunk::EdgeThunk;
 
 pub use crate::process::{Exit, Streams};
+pub use crate::provenance::Origin;
 pub use crate::status::Placement;
 
 /// One edge to run.
@@ -52,16 +53,20 @@ pub struct Done {
     pub output: Vec<u8>,
     /// What it printed on stderr, when its task kept that apart.
     pub errors: Vec<u8>,
+    /// Where its result came from.
+    pub origin: Origin,
 }
 
 impl Done {
-    /// An edge finished without a process (a dry run, a memo hit).
-    pub fn settled(edge: BuildId) -> Done {
+    /// An edge finished without a process: a dry run (`Origin::Ran`, as
+    /// it stands for a run), a memo hit.
+    pub fn settled(edge: BuildId, origin: Origin) -> Done {
         Done {
             edge,
             exit: Exit::Success,
             output: Vec::new(),
             errors: Vec::new(),
+            origin,
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ggninja_executor::backend::{Done, Exit};
+use ggninja_executor::backend::{Done, Exit, Origin};
 use ggninja_executor::process;
 use ggninja_graph::BuildId;
 use ggninja_store::hash::ContentHash;
@@ -67,7 +67,7 @@ pub(crate) async fn run(sh: Arc<Shared>, job: Job) {
 async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
     if from_memo(sh, job).await {
         Stats::add(&sh.stats.memo_hits, 1);
-        return Ok(Done::settled(job.edge));
+        return Ok(Done::settled(job.edge, Origin::RemoteMemo));
     }
     if !sh.config.upload {
         return Err(Stop::Local(
@@ -108,6 +108,7 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
                     exit: Exit::Failure(1),
                     output: resp.log.into_bytes(),
                     errors: Vec::new(),
+                    origin: Origin::Remote,
                 })
             }
             Status::Ran { .. } => return finish(sh, job, resp).await,
@@ -143,6 +144,7 @@ async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
         exit: Exit::Success,
         output: resp.log.into_bytes(),
         errors: Vec::new(),
+        origin: Origin::Remote,
     })
 }
 
@@ -243,6 +245,7 @@ async fn fall_back(sh: &Shared, job: &Job, why: String) -> Done {
             exit: Exit::Failure(1),
             output: msg.into_bytes(),
             errors: Vec::new(),
+            origin: Origin::Ran,
         };
     }
     sh.warn_once(job.edge, format!("{} runs locally: {why}", job.label));
@@ -262,6 +265,7 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
             exit: Exit::Failure(1),
             output: msg.into_bytes(),
             errors: Vec::new(),
+            origin: Origin::Ran,
         };
     }
     // Never closed; were it, the run would go without a slot.
@@ -293,5 +297,6 @@ async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
         exit,
         output,
         errors: Vec::new(),
+        origin: Origin::Ran,
     }
 }

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Placement, Task, Waker};
+use ggninja_executor::backend::{Backend, Ctx, Done, Exit, Local, Origin, Placement, Task, Waker};
 use ggninja_graph::{BuildId, Escape};
 use ggninja_store::hash::ContentHash;
 use ggninja_store::RemoteFiles;
@@ -235,6 +235,7 @@ impl Remote {
                     exit: Exit::Failure(1),
                     output: format!("{msg}\n").into_bytes(),
                     errors: Vec::new(),
+                    origin: Origin::Ran,
                 });
             }
         }
