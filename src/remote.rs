@@ -9,6 +9,7 @@ use ggninja_thunk::Thunks;
 
 use crate::cli::RemoteFlags;
 use crate::context::App;
+use crate::tools::thunk_facts::RemoteMemo;
 
 /// `-j 0` means no limit; in-flight invocations still need one.
 #[cfg(feature = "remote")]
@@ -83,6 +84,55 @@ fn requested<'g>(
             None => return Some(f),
         }
     })
+}
+
+/// The S3 memo for `-t simulate`'s prediction: the bucket a remote build
+/// would use (`--remote-bucket` or `GGNINJA_BUCKET`), read through the
+/// standard AWS chain.
+#[cfg(feature = "remote")]
+pub fn memo_reader(app: &App) -> Result<Box<dyn RemoteMemo>, String> {
+    use ggninja_remote::memo::Reader;
+    use ggninja_remote::S3Settings;
+
+    let bucket = match &app.remote {
+        Some(flags) => flags.bucket.clone(),
+        None => std::env::var("GGNINJA_BUCKET")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .ok_or("no bucket is named (--remote-bucket or GGNINJA_BUCKET)")?,
+    };
+    let reader = Reader::connect(S3Settings::new(bucket)).map_err(|e| e.to_string())?;
+    Ok(Box::new(S3Memo(reader)))
+}
+
+#[cfg(feature = "remote")]
+struct S3Memo(ggninja_remote::memo::Reader);
+
+#[cfg(feature = "remote")]
+impl RemoteMemo for S3Memo {
+    fn location(&self) -> String {
+        self.0.location()
+    }
+
+    fn outputs(
+        &self,
+        keys: &[ggninja_store::hash::ContentHash],
+    ) -> Result<Vec<Option<crate::tools::thunk_facts::Outputs>>, String> {
+        use crate::tools::thunk_facts::Outputs;
+        use ggninja_store::hash::ContentHash;
+        let entries = self.0.entries(keys).map_err(|e| e.to_string())?;
+        let outputs = |e: ggninja_remote::memo::Entry| -> Option<Outputs> {
+            (e.outputs.into_iter())
+                .map(|o| Some((o.path, ContentHash::parse(&o.hash)?)))
+                .collect()
+        };
+        Ok(entries.into_iter().map(|e| e.and_then(outputs)).collect())
+    }
+}
+
+#[cfg(not(feature = "remote"))]
+pub fn memo_reader(_: &App) -> Result<Box<dyn RemoteMemo>, String> {
+    Err("this ggninja was built without remote execution".to_string())
 }
 
 #[cfg(not(feature = "remote"))]

@@ -254,7 +254,7 @@ fn human(bytes: u64) -> String {
 pub fn render_cache(out: &mut String, c: &CachePrediction) {
     let _ = writeln!(
         out,
-        "\ncache prediction (local store {}; the remote S3 memo is not asked)\n\
+        "\ncache prediction (from {})\n\
          predicted hits  {} of {} edges",
         c.store, c.hits, c.edges
     );

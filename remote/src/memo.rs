@@ -7,10 +7,13 @@
 //! damaged or pruned bucket costs a rerun, never a wrong output. Ignores
 //! how outputs are placed on disk.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use ggninja_store::hash::ContentHash;
 use serde::{Deserialize, Serialize};
 
+use crate::client::S3Settings;
 use crate::error::Error;
 use crate::objects::ObjectStore;
 use crate::protocol::Output;
@@ -69,6 +72,61 @@ pub async fn get(store: &ObjectStore, key: &ContentHash) -> Result<Option<Entry>
 pub async fn put(store: &ObjectStore, key: &ContentHash, entry: &Entry) -> Result<(), Error> {
     let bytes = serde_json::to_vec(entry).expect("entries serialize");
     store.put_named(&name(key), Bytes::from(bytes)).await
+}
+
+/// The entries of many keys, asked at once (the store bounds how many
+/// requests are in flight); the first error, if any request failed.
+pub async fn get_all(
+    store: &Arc<ObjectStore>,
+    keys: &[ContentHash],
+) -> Result<Vec<Option<Entry>>, Error> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, key) in keys.iter().copied().enumerate() {
+        let store = Arc::clone(store);
+        tasks.spawn(async move { (i, get(&store, &key).await) });
+    }
+    let mut found = vec![None; keys.len()];
+    while let Some(done) = tasks.join_next().await {
+        let (i, entry) = done.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+        found[i] = entry?;
+    }
+    Ok(found)
+}
+
+/// The S3 memo read from outside a remote build (`-t simulate`'s cache
+/// prediction): a runtime and a client of its own.
+pub struct Reader {
+    rt: tokio::runtime::Runtime,
+    store: Arc<ObjectStore>,
+}
+
+impl Reader {
+    pub fn connect(settings: S3Settings) -> Result<Reader, Error> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|source| Error::Io {
+                path: "tokio runtime".into(),
+                source,
+            })?;
+        let store = rt.block_on(ObjectStore::connect(settings))?;
+        Ok(Reader {
+            rt,
+            store: Arc::new(store),
+        })
+    }
+
+    /// The entry of each key, None where there is none.
+    pub fn entries(&self, keys: &[ContentHash]) -> Result<Vec<Option<Entry>>, Error> {
+        self.rt.block_on(get_all(&self.store, keys))
+    }
+
+    /// Where it reads, as printed (`s3://bucket/prefix`).
+    pub fn location(&self) -> String {
+        let s = self.store.settings();
+        format!("s3://{}/{}", s.bucket, s.prefix)
+    }
 }
 
 #[cfg(test)]

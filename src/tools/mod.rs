@@ -15,7 +15,7 @@ pub mod logs;
 mod query;
 mod rules;
 mod targets;
-mod thunk_facts;
+pub mod thunk_facts;
 mod thunks;
 
 use std::collections::BTreeSet;

@@ -1,12 +1,13 @@
 //! What `-t simulate` learns from each edge's thunk before anything runs,
 //! handed to the analysis crate as plain per-edge facts: which edges the
-//! local store would serve (`--cache`: each memo key as the build would
-//! make it, in dependency order, outputs of predicted hits named by their
-//! memoized hashes and those of misses unknown), and for `--remote
-//! lambda` which edges would run remotely, the in-root input objects each
-//! needs up and the bytes of what comes back. Ignores the S3 memo and
-//! bucket (not asked: the model starts from an empty bucket) and
-//! `--remote-download=toplevel` (everything comes back).
+//! build would restore instead of running — from the local store
+//! (`--cache`) and, for `--remote lambda`, the S3 memo (each memo key as
+//! the build would make it, in dependency order, outputs of predicted hits
+//! named by their memoized hashes and those of misses unknown) — and for
+//! `--remote lambda` which edges would run remotely, the in-root input
+//! objects each needs up and the bytes of what comes back. Ignores what
+//! the bucket holds besides the memo (the model uploads every object once)
+//! and `--remote-download=toplevel` (everything comes back).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -43,16 +44,9 @@ pub fn known(
     // prediction, which replaces outputs by what it predicts.
     let footprints = lambda.map(|_| remote_footprints(g, &thunks, &work.edges));
     let mut memo_sizes = HashMap::new();
-    let cache = match &app.store {
-        None => None,
-        Some(root) => match Store::open(root) {
-            Ok(store) => Some(predict(g, &thunks, &work, &store, root, &mut memo_sizes)),
-            Err(err) => {
-                app.warning(&format!("cache prediction off: {}: {err}", root.display()));
-                None
-            }
-        },
-    };
+    let sources = Sources::open(app, lambda.is_some());
+    let cache =
+        (!sources.is_empty()).then(|| predict(app, g, &thunks, &work, &sources, &mut memo_sizes));
     thunks.save_caches();
     let remote = lambda
         .zip(footprints)
@@ -84,11 +78,11 @@ fn levels(work: &Work) -> Vec<Vec<BuildId>> {
 /// holds a complete result for. A level at a time, so every producer is
 /// predicted before what reads it; `sizes` gets each hit output's size.
 fn predict(
+    app: &App,
     g: &Graph,
     thunks: &Thunks,
     work: &Work,
-    store: &Store,
-    root: &std::path::Path,
+    sources: &Sources,
     sizes: &mut HashMap<PathBuf, u64>,
 ) -> CacheFacts {
     let predicted = Arc::new(Predicted::default());
@@ -115,46 +109,140 @@ fn predict(
             );
             let batch: Vec<BuildId> = known.into_iter().filter(|&b| has_thunk(g, b)).collect();
             tb.build_all(&batch, None);
+            let keyed: Vec<(BuildId, ContentHash)> = (batch.iter())
+                .filter_map(|&b| match tb.done.get(&b) {
+                    Some(Entry::Thunk(t)) => Some((b, t.memo_key())),
+                    _ => None,
+                })
+                .collect();
+            let keys: Vec<ContentHash> = keyed.iter().map(|&(_, k)| k).collect();
+            let mut found = sources.find(app, &keys).into_iter();
             for b in batch {
-                match tb.done.get(&b) {
-                    Some(Entry::Thunk(t)) => match complete_memo(store, &t.memo_key()) {
-                        Some(outputs) => {
-                            for (real, hash) in outputs.map(|(p, h)| (roots.real_path(&p), h)) {
-                                sizes.insert(real.clone(), hash.size);
-                                predicted.set(real, Some(hash));
-                            }
-                            hits.insert(b);
-                        }
-                        None => unknown.extend(g.build(b).outs.iter().copied()),
-                    },
+                let Some(Entry::Thunk(_)) = tb.done.get(&b) else {
                     // Made here without a thunk from known inputs: what it
                     // writes is read from the disk, as if it wrote the
                     // same again.
-                    Some(Entry::LocalOnly(_)) | None => {
-                        for f in produced(g, b) {
-                            predicted.forget(&roots.host_path(&f));
-                        }
+                    for f in produced(g, b) {
+                        predicted.forget(&roots.host_path(&f));
                     }
+                    continue;
+                };
+                match found.next().flatten() {
+                    Some(outputs) => {
+                        for (real, hash) in
+                            outputs.into_iter().map(|(p, h)| (roots.real_path(&p), h))
+                        {
+                            sizes.insert(real.clone(), hash.size);
+                            predicted.set(real, Some(hash));
+                        }
+                        hits.insert(b);
+                    }
+                    None => unknown.extend(g.build(b).outs.iter().copied()),
                 }
             }
         }
         forget_thunks(tb);
     });
     CacheFacts {
-        store: root.display().to_string(),
+        store: sources.describe(),
         hits,
+    }
+}
+
+/// A result's outputs: thunk paths and hashes.
+pub type Outputs = Vec<(String, ContentHash)>;
+
+/// The S3 memo, as `remote::memo_reader` opens it (only a binary built
+/// with the `remote` feature can).
+pub trait RemoteMemo {
+    /// Where it is, as printed.
+    fn location(&self) -> String;
+    /// The outputs of each key's entry, None where there is none.
+    fn outputs(&self, keys: &[ContentHash]) -> Result<Vec<Option<Outputs>>, String>;
+}
+
+/// Where the build would find results: the local store (`--cache`), in
+/// front, and the S3 memo (`--remote lambda`) behind it.
+struct Sources {
+    local: Option<(Store, PathBuf)>,
+    remote: Option<Box<dyn RemoteMemo>>,
+    /// The S3 memo failed once: misses from then on.
+    remote_failed: std::cell::Cell<bool>,
+}
+
+impl Sources {
+    /// The sources a build with these flags would use; one that cannot be
+    /// opened is a warning.
+    fn open(app: &App, remote: bool) -> Sources {
+        let local = app.store.as_ref().and_then(|root| match Store::open(root) {
+            Ok(store) => Some((store, root.clone())),
+            Err(err) => {
+                app.warning(&format!("cache prediction off: {}: {err}", root.display()));
+                None
+            }
+        });
+        let remote = remote
+            .then(|| crate::remote::memo_reader(app))
+            .and_then(|r| {
+                r.map_err(|why| app.warning(&format!("the S3 memo is not asked: {why}")))
+                    .ok()
+            });
+        Sources {
+            local,
+            remote,
+            remote_failed: Default::default(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.local.is_none() && self.remote.is_none()
+    }
+
+    fn describe(&self) -> String {
+        let local =
+            (self.local.as_ref()).map(|(_, root)| format!("local store {}", root.display()));
+        let remote = (self.remote.as_ref()).map(|r| format!("S3 memo {}", r.location()));
+        local
+            .into_iter()
+            .chain(remote)
+            .collect::<Vec<_>>()
+            .join(", then ")
+    }
+
+    /// For each key, the outputs of a result the build would restore: a
+    /// complete one in the local store, else an entry of the S3 memo
+    /// (asked for all the local misses at once).
+    fn find(&self, app: &App, keys: &[ContentHash]) -> Vec<Option<Outputs>> {
+        let mut found: Vec<Option<Outputs>> = match &self.local {
+            Some((store, _)) => keys.iter().map(|k| complete_memo(store, k)).collect(),
+            None => vec![None; keys.len()],
+        };
+        let Some(remote) = self.remote.as_ref().filter(|_| !self.remote_failed.get()) else {
+            return found;
+        };
+        let asked: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let ask: Vec<ContentHash> = asked.iter().map(|&i| keys[i]).collect();
+        match remote.outputs(&ask) {
+            Ok(answers) => {
+                for (i, a) in asked.into_iter().zip(answers) {
+                    found[i] = a;
+                }
+            }
+            Err(why) => {
+                app.warning(&format!("the S3 memo could not be read: {why}"));
+                self.remote_failed.set(true);
+            }
+        }
+        found
     }
 }
 
 /// The outputs (thunk paths, hashes) of a memo entry whose every object
 /// the store holds: a hit, as the build's restore would find it.
-fn complete_memo(
-    store: &Store,
-    key: &ContentHash,
-) -> Option<impl Iterator<Item = (String, ContentHash)>> {
+fn complete_memo(store: &Store, key: &ContentHash) -> Option<Outputs> {
     let memo = store.memo_get(key)?;
     (memo.outputs.iter().all(|o| store.contains(&o.hash)))
-        .then(|| memo.outputs.into_iter().map(|o| (o.path, o.hash)))
+        .then(|| memo.outputs.into_iter().map(|o| (o.path, o.hash)).collect())
 }
 
 /// Left to the OS, like the graph (see app's `exit_without_freeing`).
