@@ -231,6 +231,51 @@ fn simulate_predicts_the_build_it_replays() {
     assert!(!bad.status.success(), "{}", text(&bad));
 }
 
+/// The bound on a prediction from another run's log.
+const PREDICTION_PERCENT: f64 = 10.0;
+
+/// One run at -j1 (so the log holds each edge's own time) predicts the
+/// builds at -j2 and -j4 (under `chain`, the scheduler's default rule):
+/// each, then built from clean at that -j, takes within 10% of its
+/// prediction (its wall time: the span of its log entries, as the
+/// self-check measures it). Sleeps, so the two cores of a small machine
+/// do not slow the wider builds down as CPU-bound commands would.
+#[test]
+fn simulate_predicts_other_jobs_from_a_run_at_j1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("build.ninja"), WIDE).unwrap();
+    let out = run(dir, &ggninja(), &["-j", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sim = json(dir, &["-t", "simulate", "-j", "1,2,4", "--json"]);
+    let predicted = |jobs: u64| -> f64 {
+        let runs = sim["runs"].as_array().unwrap();
+        let row = runs
+            .iter()
+            .find(|r| r["jobs"] == jobs && r["rule"] == "chain");
+        row.unwrap_or_else(|| panic!("-j{jobs} in {sim:#}"))["seconds"]
+            .as_f64()
+            .unwrap()
+    };
+    for jobs in [1u64, 2, 4] {
+        assert!(run(dir, &ggninja(), &["-t", "clean"]).status.success());
+        let j = jobs.to_string();
+        let out = run(dir, &ggninja(), &["-j", &j]);
+        assert!(out.status.success(), "{}", text(&out));
+        let last = json(dir, &["-t", "simulate", "-j", &j, "--json"])["last_build"].clone();
+        let actual = last["actual_seconds"].as_f64().unwrap();
+        let error = 100.0 * (predicted(jobs) - actual) / actual;
+        eprintln!(
+            "-j{jobs}: predicted {:.3} s from the -j1 run, took {actual:.3} s ({error:+.1}%)",
+            predicted(jobs)
+        );
+        assert!(
+            error.abs() < PREDICTION_PERCENT,
+            "-j{jobs}: {error:.1}% {last}"
+        );
+    }
+}
+
 /// A small C project: two objects read `h.h`, `main.o` does not, `app`
 /// links all three, and a copy of it is made (what reads a miss's output
 /// misses too, whatever an older output on disk holds).
