@@ -14,6 +14,16 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+/// How every test runs Debian's Chromium: headless, as root in a
+/// container (no sandbox, no GPU, a small /dev/shm), no first-run setup.
+pub const HEADLESS: [&str; 5] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+];
+
 /// A headless Chromium, killed with its process group when dropped.
 pub struct Browser {
     child: Child,
@@ -39,15 +49,8 @@ impl Browser {
         let fds = (theirs_in.as_raw_fd(), theirs_out.as_raw_fd());
         let mut command = Command::new(chromium);
         command
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--remote-debugging-pipe",
-                "--allow-file-access-from-files",
-            ])
+            .args(HEADLESS)
+            .args(["--remote-debugging-pipe", "--allow-file-access-from-files"])
             .arg(format!("--user-data-dir={}", dir.join("profile").display()))
             .arg("about:blank")
             .stdin(Stdio::null())
