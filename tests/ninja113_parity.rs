@@ -279,7 +279,7 @@ fn a_missing_input_a_dyndep_file_names_first_stops_nothing() {
 rule dd
   command = printf 'ninja_dyndep_version = 1\\nbuild out: dyndep | $extra\\n' > $out
 rule make
-  command = touch $out later
+  command = touch $out
 build dd: dd
   extra = later
 build out: make || dd
@@ -295,8 +295,9 @@ build out2: make src.h || dd2
     let (a, _) = p.compare(&["-j1", "out"]);
     assert_eq!(a.code, Some(0), "{a:?}");
     p.compare_entries("-j1 out");
+    // Still missing, so still dirty: both run it again.
     let (a, _) = p.compare(&["-j1", "out"]);
-    assert!(a.stdout.contains("no work to do"), "{a:?}");
+    assert!(a.stdout.contains("touch out"), "{a:?}");
     let (a, _) = p.compare(&["-j1", "out2"]);
     assert!(a.stderr.contains("no known rule"), "{a:?}");
     p.finish();

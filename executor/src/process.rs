@@ -431,10 +431,15 @@ pub fn run_captured(command: &str, started: impl FnOnce(u32)) -> std::io::Result
 pub fn shell(command: &str) -> Command {
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c").arg(command);
+    add_command_env(&mut cmd);
+    cmd
+}
+
+/// Gives `cmd` the variables every command gets (`set_command_env`).
+pub fn add_command_env(cmd: &mut Command) {
     for (name, value) in COMMAND_ENV.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         cmd.env(name, value);
     }
-    cmd
 }
 
 #[cfg(test)]

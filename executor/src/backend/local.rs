@@ -5,6 +5,7 @@ use std::process::Command;
 use ggninja_graph::BuildId;
 
 use super::{Backend, Ctx, Done, Origin, Streams, Task};
+use crate::direct;
 use crate::process::{self, Finished, Inbox, Runner};
 
 /// Hands back edges finished outside this backend's processes (by a remote
@@ -71,9 +72,17 @@ impl Local {
 }
 
 impl Backend for Local {
+    /// A plain line runs without the shell (`direct`); should its program
+    /// not start, the shell runs the line, to fail as it fails.
     fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
+        let (edge, streams) = (task.edge, task.streams());
+        if let Some(cmd) = direct::command(&task.command) {
+            if self.runner.start((edge, Origin::Ran), cmd, streams).is_ok() {
+                return Ok(());
+            }
+        }
         let cmd = process::shell(&task.command);
-        self.start_command(task.edge, cmd, task.streams(), &task.command)
+        self.start_command(edge, cmd, streams, &task.command)
     }
 
     fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
