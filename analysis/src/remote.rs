@@ -1,12 +1,16 @@
 //! The model of remote execution `-t simulate --remote lambda` replays: an
 //! edge that runs on Lambda takes its uploads, the invocation's latency, a
 //! cold start when no warm instance is free, its logged run time (k× for a
-//! straggler) and the download of its outputs. Owns the per-edge time and
-//! the state a replay shares between edges (which objects are up, how
-//! many instances are warm). Ignores where the numbers come from (plain
+//! straggler) and the download of its outputs; on shared cores (the local
+//! stack, `cores`) it first waits for a core to do its CPU work. Owns the
+//! per-edge time and the state a replay shares between edges (which
+//! objects are up, how many instances are warm, when each shared core is
+//! free). Ignores where the numbers come from (plain
 //! per-edge figures the thunk glue measured), contention between
 //! transfers (each moves at the full bandwidth), S3 request latency apart
 //! from the invocation's, retries, relaunches and the memo's own requests.
+
+use crate::cores::Cores;
 
 /// The remote model's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -21,6 +25,11 @@ pub struct Lambda {
     pub stragglers_percent: f64,
     /// How many times longer a straggler's invocation takes.
     pub straggler_factor: u64,
+    /// Cores the instances share (0: each its own, as on Lambda).
+    pub cores: usize,
+    /// CPU an invocation needs on those cores, in ms (a cold start's
+    /// `startup_ms` counts as CPU too: on the local stack it is hashing).
+    pub cpu_ms: u64,
 }
 
 /// The defaults, from the local stack's measurements (docs/lambda.md,
@@ -36,6 +45,8 @@ impl Default for Lambda {
             stragglers_percent: 0.0,
             // The engine relaunches a run past 4× its rule's median.
             straggler_factor: 4,
+            cores: 0,
+            cpu_ms: 0,
         }
     }
 }
@@ -104,6 +115,7 @@ pub struct Bucket<'a> {
     /// Instances that exist (each was cold once).
     instances: usize,
     running: usize,
+    cores: Cores,
     pub cold_starts: usize,
     pub bytes_up: u64,
 }
@@ -115,6 +127,7 @@ impl<'a> Bucket<'a> {
             up_at: vec![None; r.objects],
             instances: 0,
             running: 0,
+            cores: Cores::new(r.lambda.cores),
             cold_starts: 0,
             bytes_up: 0,
         }
@@ -157,8 +170,10 @@ impl<'a> Bucket<'a> {
             1
         };
         let invocation = (lambda.latency_ms + run_ms) * factor;
-        let end =
-            uploaded.max(waits_until) + cold + invocation + lambda.transfer_ms(edge.down_bytes);
+        let ready = uploaded.max(waits_until);
+        // Shared cores (the local stack): its CPU work waits for one.
+        let queued = self.cores.wait(ready, lambda.cpu_ms + cold);
+        let end = ready + queued + cold + invocation + lambda.transfer_ms(edge.down_bytes);
         end - now
     }
 
@@ -241,6 +256,32 @@ mod tests {
         assert_eq!(b.start(0, 20, 0), 100 + 30);
         b.finish(0);
         assert_eq!(b.start(1, 20, 130), 3 * 30);
+    }
+
+    /// Three edges at once on one shared core, 5 ms of CPU each plus the
+    /// cold start's 100: each waits for the ones before it on the core.
+    #[test]
+    fn on_shared_cores_invocations_queue_for_cpu() {
+        let lambda = Lambda {
+            cores: 1,
+            cpu_ms: 5,
+            ..LAMBDA
+        };
+        let edges = [edge(&[], 0), edge(&[], 0), edge(&[], 0)];
+        let straggles = [false; 3];
+        let mut b = Bucket::new(Remote {
+            lambda: &lambda,
+            edges: &edges,
+            straggles: &straggles,
+            objects: 0,
+        });
+        let alone = 100 + 10 + 20;
+        assert_eq!(b.start(0, 20, 0), alone);
+        assert_eq!(b.start(1, 20, 0), 105 + alone);
+        assert_eq!(b.start(2, 20, 0), 210 + alone);
+        // Warm and later than the core is busy: no wait.
+        b.finish(0);
+        assert_eq!(b.start(0, 20, 1000), 10 + 20);
     }
 
     #[test]
