@@ -76,7 +76,10 @@ remote_build() {
     python3 - "$(cat "$work/time")" "$c0" "$c1" "$proj/.ggninja_remote.json" >"$work/result" <<'PY'
 import json, sys
 wall, user, sys_ = map(float, sys.argv[1].split())
-n = json.load(open(sys.argv[4]))["invocations"]
+s = json.load(open(sys.argv[4]))
+n = s["invocations"]
+if s["fallbacks"] or s["local_runs"] or not n:
+    sys.exit(f"not every edge ran remotely: {s}")
 print(f"{wall:.3f} {(float(sys.argv[3]) - float(sys.argv[2]) + user + sys_) / n * 1000:.1f}")
 PY
 }

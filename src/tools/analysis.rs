@@ -60,7 +60,7 @@ options:
   --remote lambda   add the remote model's replays
   --latency MS      per invocation (default 30)
   --startup MS      a cold start, once per instance (default 100)
-  --bandwidth MB/s  uploads and downloads (default 50)
+  --bandwidth MB/s  uploads and downloads (default 40)
   --stragglers P    P% of invocations take 4x (default 0)
   --cores N         the instances share N cores, as on the local stack
                     (default 0: each its own, as on Lambda)
