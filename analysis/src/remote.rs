@@ -34,9 +34,10 @@ pub struct Lambda {
 
 /// The defaults, from the local stack's measurements (docs/analysis.md,
 /// "Calibration"; bench/remote_calib.sh): a warm invocation's round trip
-/// around a command 24–48 ms, a fresh instance about 100 ms more for a
-/// compile (hashing the compiler's files once; a shell's, 0–26 ms), 8 MiB
-/// moved at 39–89 MB/s up and 17–55 MB/s down. Real AWS was not measured.
+/// around a command 3–48 ms (medians 25–45), a fresh instance about 100 ms
+/// more for a compile (hashing the compiler's files once; a shell's, 0–50
+/// ms), 8 MiB moved at 32–112 MB/s up and 22–57 MB/s down (both ways 30–66
+/// per session). Real AWS was not measured. The shared cores are off: Lambda's instances have their own.
 impl Default for Lambda {
     fn default() -> Lambda {
         Lambda {
