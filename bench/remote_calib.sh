@@ -8,7 +8,7 @@
 #    and download rates of 8 MiB inputs and outputs; the CPU the stack and
 #    ggninja used for the 9 small edges (built first), per invocation.
 #    Their medians are the measured model (`--latency --startup --bandwidth
-#    --cores $(nproc) --cpu`; bandwidth the 16 MiB moved over the time the
+#    --cores $(nproc) --cpu`; bandwidth 8 MiB each way over the time both
 #    transfers added).
 # 2. The DAG (bench/remote_calib.py dag; EDGES, default 300; SEED): built
 #    here once at -j LOCAL_JOBS (default 4: at -j64 on 2 loaded cores the
@@ -18,8 +18,10 @@
 #    defaults and with the measured model (both from the local log), then
 #    `-t clean` and a real `--remote lambda -j JOBS` build on a fresh stack
 #    of JOBS instances (empty bucket, no warm instance), its wall time
-#    measured. Prints each run and a table of predicted vs measured.
-# Environment: GGNINJA (any build: the local builds and -t simulate; default
+#    measured (a run where any edge ran here fails the script). Prints each
+#    run and a table of predicted vs measured.
+# Environment: PROBES, LOCAL_JOBS, RUNS, EDGES, SEED (above), GGNINJA (a
+# build with --cores/--cpu: the local builds and -t simulate; default
 # $CARGO_TARGET_DIR or target/, release), GGNINJA_REMOTE (built with
 # --features ggninja/remote; default the same dir), GGNINJA_LAMBDA (the
 # function), MODEL (flags replacing the measured model, e.g. "--latency 40
