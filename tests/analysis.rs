@@ -474,3 +474,37 @@ fn check_origins(dir: &Path, hits: &BTreeSet<String>, misses: &BTreeSet<String>)
     let all: BTreeSet<String> = hits.union(misses).cloned().collect();
     assert_eq!(seen, all);
 }
+
+/// `--cores N --cpu MS`: on one shared core, the three compiles that start
+/// together queue for 1 s of CPU each, so the replay at -j3 is at least
+/// the two waits longer than with each instance on its own CPU.
+#[test]
+fn simulate_queues_invocations_on_shared_cores() {
+    if common::require_tool("cc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_c_project(dir);
+    let out = run(dir, &ggninja(), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let base = ["-t", "simulate", "--json", "-j", "3", "--remote", "lambda"];
+    let replay = |extra: &[&str]| {
+        let sim = json(dir, &[&base[..], extra].concat());
+        check_remote_runs(&sim);
+        sim
+    };
+    let own = replay(&[]);
+    let shared = replay(&["--cores", "1", "--cpu", "1000"]);
+    assert_eq!(own["remote"]["remote_edges"], 5, "{own:#}");
+    let model = &shared["remote"]["model"];
+    assert_eq!(
+        (model["cores"].as_u64(), model["cpu_ms"].as_u64()),
+        (Some(1), Some(1000))
+    );
+    let seconds = |sim: &Value| sim["remote"]["runs"][0]["seconds"].as_f64().unwrap();
+    let (own, shared) = (seconds(&own), seconds(&shared));
+    assert!(shared >= own + 1.5, "{own} s alone, {shared} s on one core");
+    let bad = run(dir, &ggninja(), &["-t", "simulate", "--cores", "2"]);
+    assert!(!bad.status.success(), "--cores needs --remote lambda");
+}

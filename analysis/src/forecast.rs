@@ -280,7 +280,7 @@ pub fn render_remote(out: &mut String, r: &RemoteRuns) {
     let _ = writeln!(
         out,
         "\nremote lambda (replayed under {}): latency {} ms, cold start {} ms, {} MB/s, \
-         stragglers {}% at {}x\n\
+         stragglers {}% at {}x{}\n\
          {} edges remote, {} local, {} memo hits left out; {} objects up ({}), \
          {} down{}",
         Priority::default().name(),
@@ -289,6 +289,10 @@ pub fn render_remote(out: &mut String, r: &RemoteRuns) {
         l.bandwidth_mb_s,
         l.stragglers_percent,
         l.straggler_factor,
+        match l.cores {
+            0 => String::new(),
+            n => format!(", {n} shared cores at {} ms CPU an invocation", l.cpu_ms),
+        },
         r.remote_edges,
         r.local_edges,
         r.memo_hits,

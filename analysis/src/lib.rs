@@ -5,7 +5,8 @@
 //! (`analyze`, `table`); and for `-t trace`, the last build's entries
 //! (`runs`, `ran`), its worker lanes (`lanes`) and the trace JSON (`trace`);
 //! for `-t simulate`, a replay of the build on N workers (`simulate`),
-//! the model of remote execution it can replay under (`remote`), what it
+//! the model of remote execution it can replay under (`remote`; `cores`
+//! when its instances share a machine's), what it
 //! says per worker count (`speedup`) and what the thunks add: the cache
 //! prediction and the remote replays (`forecast`); for `-t report`, one HTML
 //! page of the last build and its replays: what it shows (`page`, its
@@ -15,6 +16,7 @@
 
 pub mod analyze;
 pub mod bounds;
+pub mod cores;
 pub mod critical;
 pub mod delta;
 pub mod durations;

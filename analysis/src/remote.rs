@@ -1,12 +1,16 @@
 //! The model of remote execution `-t simulate --remote lambda` replays: an
 //! edge that runs on Lambda takes its uploads, the invocation's latency, a
 //! cold start when no warm instance is free, its logged run time (k× for a
-//! straggler) and the download of its outputs. Owns the per-edge time and
-//! the state a replay shares between edges (which objects are up, how
-//! many instances are warm). Ignores where the numbers come from (plain
+//! straggler) and the download of its outputs; on shared cores (the local
+//! stack, `cores`) it first waits for a core to do its CPU work. Owns the
+//! per-edge time and the state a replay shares between edges (which
+//! objects are up, how many instances are warm, when each shared core is
+//! free). Ignores where the numbers come from (plain
 //! per-edge figures the thunk glue measured), contention between
 //! transfers (each moves at the full bandwidth), S3 request latency apart
 //! from the invocation's, retries, relaunches and the memo's own requests.
+
+use crate::cores::Cores;
 
 /// The remote model's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -21,21 +25,30 @@ pub struct Lambda {
     pub stragglers_percent: f64,
     /// How many times longer a straggler's invocation takes.
     pub straggler_factor: u64,
+    /// Cores the instances share (0: each its own, as on Lambda).
+    pub cores: usize,
+    /// CPU an invocation needs on those cores, in ms (a cold start's
+    /// `startup_ms` counts as CPU too: on the local stack it is hashing).
+    pub cpu_ms: u64,
 }
 
-/// The defaults, from the local stack's measurements (docs/lambda.md,
-/// docs/benchmarks.md; see docs/analysis.md): a warm invocation of a
-/// compile took 35–80 ms of which the compiler 25–50 ms, a fresh
-/// instance 120–190 ms, and s3s-fs took 1000 × 50 KiB PUTs in ~1 s.
+/// The defaults, from the local stack's measurements (docs/analysis.md,
+/// "Calibration"; bench/remote_calib.sh): a warm invocation's round trip
+/// around a command 3–48 ms (medians 25–45), a fresh instance about 100 ms
+/// more for a compile (hashing the compiler's files once; a shell's, 0–50
+/// ms), 8 MiB moved at 32–112 MB/s up and 22–57 MB/s down (both ways 30–66
+/// per session). Real AWS was not measured. The shared cores are off: Lambda's instances have their own.
 impl Default for Lambda {
     fn default() -> Lambda {
         Lambda {
             latency_ms: 30,
             startup_ms: 100,
-            bandwidth_mb_s: 50.0,
+            bandwidth_mb_s: 40.0,
             stragglers_percent: 0.0,
             // The engine relaunches a run past 4× its rule's median.
             straggler_factor: 4,
+            cores: 0,
+            cpu_ms: 0,
         }
     }
 }
@@ -104,6 +117,7 @@ pub struct Bucket<'a> {
     /// Instances that exist (each was cold once).
     instances: usize,
     running: usize,
+    cores: Cores,
     pub cold_starts: usize,
     pub bytes_up: u64,
 }
@@ -115,6 +129,7 @@ impl<'a> Bucket<'a> {
             up_at: vec![None; r.objects],
             instances: 0,
             running: 0,
+            cores: Cores::new(r.lambda.cores),
             cold_starts: 0,
             bytes_up: 0,
         }
@@ -157,8 +172,10 @@ impl<'a> Bucket<'a> {
             1
         };
         let invocation = (lambda.latency_ms + run_ms) * factor;
-        let end =
-            uploaded.max(waits_until) + cold + invocation + lambda.transfer_ms(edge.down_bytes);
+        let ready = uploaded.max(waits_until);
+        // Shared cores (the local stack): its CPU work waits for one.
+        let queued = self.cores.wait(ready, lambda.cpu_ms + cold);
+        let end = ready + queued + cold + invocation + lambda.transfer_ms(edge.down_bytes);
         end - now
     }
 
@@ -193,7 +210,7 @@ mod tests {
         assert_eq!(LAMBDA.transfer_ms(1), 1);
         assert_eq!(LAMBDA.transfer_ms(1000), 1);
         assert_eq!(LAMBDA.transfer_ms(1001), 2);
-        assert_eq!(Lambda::default().transfer_ms(50_000_000), 1000);
+        assert_eq!(Lambda::default().transfer_ms(40_000_000), 1000);
     }
 
     /// Two edges reading one 5000-byte object, a local edge, a third
@@ -241,6 +258,32 @@ mod tests {
         assert_eq!(b.start(0, 20, 0), 100 + 30);
         b.finish(0);
         assert_eq!(b.start(1, 20, 130), 3 * 30);
+    }
+
+    /// Three edges at once on one shared core, 5 ms of CPU each plus the
+    /// cold start's 100: each waits for the ones before it on the core.
+    #[test]
+    fn on_shared_cores_invocations_queue_for_cpu() {
+        let lambda = Lambda {
+            cores: 1,
+            cpu_ms: 5,
+            ..LAMBDA
+        };
+        let edges = [edge(&[], 0), edge(&[], 0), edge(&[], 0)];
+        let straggles = [false; 3];
+        let mut b = Bucket::new(Remote {
+            lambda: &lambda,
+            edges: &edges,
+            straggles: &straggles,
+            objects: 0,
+        });
+        let alone = 100 + 10 + 20;
+        assert_eq!(b.start(0, 20, 0), alone);
+        assert_eq!(b.start(1, 20, 0), 105 + alone);
+        assert_eq!(b.start(2, 20, 0), 210 + alone);
+        // Warm and later than the core is busy: no wait.
+        b.finish(0);
+        assert_eq!(b.start(0, 20, 1000), 10 + 20);
     }
 
     #[test]

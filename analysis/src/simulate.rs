@@ -504,6 +504,8 @@ mod tests {
                 bandwidth_mb_s: 0.5 + rng.below(100) as f64,
                 stragglers_percent: rng.below(30) as f64,
                 straggler_factor: 1 + rng.below(5),
+                cores: rng.below(4) as usize,
+                cpu_ms: rng.below(40),
             };
             let straggles = stragglers(&edges, lambda.stragglers_percent);
             let pool = vec![0; ms.len()];

@@ -37,4 +37,6 @@ pub const LAMBDA: crate::remote::Lambda = crate::remote::Lambda {
     bandwidth_mb_s: 1.0,
     stragglers_percent: 0.0,
     straggler_factor: 3,
+    cores: 0,
+    cpu_ms: 0,
 };

@@ -41,7 +41,7 @@ options:
 const SIMULATE_USAGE: &str =
     "usage: ggninja [--cache [--store DIR]] -t simulate [-j N,N,...] [--json]
          [--remote lambda [--latency MS] [--startup MS] [--bandwidth MB/s]
-         [--stragglers P]] [targets]
+         [--stragglers P] [--cores N --cpu MS]] [targets]
 
 building [targets] replayed on N workers, timed by .ninja_log, under three
 rules (ggninja's --priority): logged (longest chain of logged times first),
@@ -60,8 +60,11 @@ options:
   --remote lambda   add the remote model's replays
   --latency MS      per invocation (default 30)
   --startup MS      a cold start, once per instance (default 100)
-  --bandwidth MB/s  uploads and downloads (default 50)
-  --stragglers P    P% of invocations take 4x (default 0)";
+  --bandwidth MB/s  uploads and downloads (default 40)
+  --stragglers P    P% of invocations take 4x (default 0)
+  --cores N         the instances share N cores, as on the local stack
+                    (default 0: each its own, as on Lambda)
+  --cpu MS          CPU per invocation on those cores (default 0)";
 
 const REPORT_USAGE: &str = "usage: ggninja -t report [-o FILE] [targets]
 
@@ -247,7 +250,14 @@ fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
 }
 
 /// The remote model's parameters.
-const MODEL_FLAGS: [&str; 4] = ["--latency", "--startup", "--bandwidth", "--stragglers"];
+const MODEL_FLAGS: [&str; 6] = [
+    "--latency",
+    "--startup",
+    "--bandwidth",
+    "--stragglers",
+    "--cores",
+    "--cpu",
+];
 
 /// Sets the parameter `name` of `lambda` to `value`: false when it is not
 /// a number in range (non-negative; a bandwidth above 0; at most 100%).
@@ -262,6 +272,8 @@ fn model_flag(lambda: &mut Lambda, name: &str, value: Option<&str>) -> bool {
         "--startup" => lambda.startup_ms = x as u64,
         "--bandwidth" if x > 0.0 => lambda.bandwidth_mb_s = x,
         "--stragglers" if x <= 100.0 => lambda.stragglers_percent = x,
+        "--cores" => lambda.cores = x as usize,
+        "--cpu" => lambda.cpu_ms = x as u64,
         _ => return false,
     }
     true
