@@ -330,6 +330,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) ->
     if let Some(client) = jobserver.client.take() {
         builder = builder.with_jobserver(client);
     }
+    builder.prestat(&targets);
     for t in targets {
         if let Err(e) = builder.add_target(t) {
             app.error(&e);

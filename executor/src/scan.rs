@@ -44,8 +44,13 @@ impl Engine {
         if self.nodes[id.index()].exists.is_some() {
             return Ok(());
         }
-        let _t = crate::metrics::time("node stat");
-        let mtime = self.disk.stat(self.graph.path(id))?;
+        let mtime = match self.prestat.take(id) {
+            Some(t) => t,
+            None => {
+                let _t = crate::metrics::time("node stat");
+                self.disk.stat(self.graph.path(id))?
+            }
+        };
         let st = &mut self.nodes[id.index()];
         st.mtime = mtime;
         st.exists = Some(mtime != 0);
