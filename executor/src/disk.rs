@@ -4,7 +4,8 @@
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What dirty checking and the build loop read: mtimes and whole files.
 pub trait Disk {
@@ -12,24 +13,15 @@ pub trait Disk {
     fn stat(&self, path: &str) -> Result<i64, String>;
     /// A whole file.
     fn read(&self, path: &str) -> io::Result<Vec<u8>>;
-    /// The mtimes of many paths, as `stat` gives each; None where `stat`
-    /// fails, for the caller to stat again and report in its own order.
-    /// One after another here; the real file system's are in parallel.
-    fn stat_all(&self, paths: &[&str]) -> Vec<Option<i64>> {
-        paths.iter().map(|p| self.stat(p).ok()).collect()
+    /// `stat` as a function other threads may call (stats ahead of the
+    /// scan, `prestat.rs`); None if this disk cannot be shared.
+    fn shared_stat(&self) -> Option<SharedStat> {
+        None
     }
 }
 
-/// `stat` of every path on rayon's threads. A stat costs a few
-/// microseconds, so each task takes a run of them.
-fn par_stat(paths: &[&str], stat: impl Fn(&str) -> Result<i64, String> + Sync) -> Vec<Option<i64>> {
-    use rayon::prelude::*;
-    paths
-        .par_iter()
-        .with_min_len(256)
-        .map(|p| stat(p).ok())
-        .collect()
-}
+/// A `Disk::stat` any thread may call.
+pub type SharedStat = Arc<dyn Fn(&str) -> Result<i64, String> + Send + Sync>;
 
 /// The real file system.
 pub struct RealDisk;
@@ -43,8 +35,8 @@ impl Disk for RealDisk {
         std::fs::read(path)
     }
 
-    fn stat_all(&self, paths: &[&str]) -> Vec<Option<i64>> {
-        par_stat(paths, |p| self.stat(p))
+    fn shared_stat(&self) -> Option<SharedStat> {
+        Some(Arc::new(stat))
     }
 }
 
@@ -52,28 +44,30 @@ impl Disk for RealDisk {
 /// store (`--remote-download=toplevel`): an absent file listed there has
 /// the mtime recorded for it, so the next build does not rerun its edge.
 pub struct WithRemoteFiles {
-    pub files: std::sync::Arc<ggninja_store::RemoteFiles>,
+    pub files: Arc<ggninja_store::RemoteFiles>,
     /// What relative paths are relative to.
-    pub cwd: std::path::PathBuf,
+    pub cwd: PathBuf,
 }
 
 impl Disk for WithRemoteFiles {
     fn stat(&self, path: &str) -> Result<i64, String> {
-        match stat(path)? {
-            0 => Ok(self
-                .files
-                .get(&self.cwd.join(path))
-                .map_or(0, |f| f.mtime_ns.max(1))),
-            t => Ok(t),
-        }
+        stat_remote(&self.files, &self.cwd, path)
     }
 
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         std::fs::read(path)
     }
 
-    fn stat_all(&self, paths: &[&str]) -> Vec<Option<i64>> {
-        par_stat(paths, |p| self.stat(p))
+    fn shared_stat(&self) -> Option<SharedStat> {
+        let (files, cwd) = (self.files.clone(), self.cwd.clone());
+        Some(Arc::new(move |p| stat_remote(&files, &cwd, p)))
+    }
+}
+
+fn stat_remote(files: &ggninja_store::RemoteFiles, cwd: &Path, path: &str) -> Result<i64, String> {
+    match stat(path)? {
+        0 => Ok(files.get(&cwd.join(path)).map_or(0, |f| f.mtime_ns.max(1))),
+        t => Ok(t),
     }
 }
 

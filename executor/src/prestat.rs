@@ -1,76 +1,195 @@
-//! Stats, before the dirty check, every file it can reach from the targets,
-//! in parallel (rayon, through `Disk::stat_all`): the no-op of a large tree
-//! is mostly stat calls, one after another in ninja. The scan then takes
-//! each mtime from here instead of the disk, in its own order and with its
-//! own decisions, so nothing but where the numbers come from changes.
+//! Stats ahead of the dirty check, on other threads while it runs: the
+//! no-op of a large tree is mostly stat calls, one after another in ninja.
+//! The scan takes each mtime from here when it is there, stats the file
+//! itself when no thread has started on it yet, and waits only for a stat
+//! under way; in its own order and with its own decisions, so nothing but
+//! where the numbers come from changes, and no file is stat'ed twice.
 //!
-//! Reaching is a superset of what the scan stats: every input, output,
-//! validation and dyndep file of every build on the way, and the deps the
-//! deps log holds for a build's first output (the scan may find them stale
-//! and never look). Ignores: what the numbers mean; a stat that fails (left
-//! for the scan, which stats again and reports it where ninja would). The
-//! numbers hold only until something runs: `Builder::build` and
-//! `Engine::reset_states` drop them, and each is used at most once.
+//! The files are those reachable from the targets, a superset of what the
+//! scan stats: every input, output, validation and dyndep file of every
+//! build on the way, and the deps the deps log holds for a build's first
+//! output (the scan may find them stale and never look). The threads take
+//! them from the end of that list while the scan goes from its start.
+//! Ignores: what the numbers mean; a stat that fails (the scan stats again
+//! and reports it where ninja would). The numbers hold only until
+//! something runs: `Builder::build` and `Engine::reset_states` drop them
+//! (and stop the threads), and each is used at most once.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use ggninja_graph::FileId;
 
+use crate::disk::SharedStat;
 use crate::engine::Engine;
 
-/// Mtimes stat'ed ahead, by node index; `UNKNOWN` where there is none.
+/// A slot not in the list (or already used): the scan stats the file.
+const UNKNOWN: i64 = -1;
+/// In the list, not started: the first to claim it stats it.
+const PENDING: i64 = -2;
+/// A thread is stat'ing it: the scan waits.
+const BUSY: i64 = -3;
+/// Its stat failed: the scan stats it again and reports the error.
+const FAILED: i64 = -4;
+/// Files a thread claims at a time.
+const CHUNK: usize = 64;
+
+/// Mtimes stat'ed ahead, by node index (0 or more: a mtime, 0 missing).
 #[derive(Default)]
 pub(crate) struct Prestat {
-    mtimes: Vec<i64>,
+    shared: Option<Arc<Shared>>,
 }
 
-/// Not stat'ed ahead (a real mtime is 0, for missing, or more).
-const UNKNOWN: i64 = -1;
+struct Shared {
+    slots: Vec<AtomicI64>,
+    /// The files to stat: their node numbers and paths (copied: the scan
+    /// may grow the graph's path arena meanwhile).
+    ids: Vec<FileId>,
+    text: String,
+    ends: Vec<usize>,
+    /// How many files, counted from the end of the list, threads claimed.
+    taken: AtomicUsize,
+    stop: AtomicBool,
+}
 
 impl Prestat {
     /// The mtime stat'ed ahead for `id`, once: later stats go to the disk.
+    /// None: the caller stats the file itself.
     pub(crate) fn take(&mut self, id: FileId) -> Option<i64> {
-        let slot = self.mtimes.get_mut(id.index())?;
-        let t = std::mem::replace(slot, UNKNOWN);
-        (t != UNKNOWN).then_some(t)
-    }
-
-    /// Forgets every mtime: the files may have changed since.
-    pub(crate) fn clear(&mut self) {
-        self.mtimes = Vec::new();
-    }
-
-    fn known(&self, id: FileId) -> bool {
-        self.mtimes.get(id.index()).is_some_and(|&t| t != UNKNOWN)
-    }
-}
-
-impl Engine {
-    /// Stats, all at once and in parallel, the files the dirty check of
-    /// `targets` may stat and has not yet.
-    pub fn prestat(&mut self, targets: &[FileId]) {
-        let _t = crate::metrics::time("node stat ahead (parallel)");
-        let ids = self.files_to_stat(targets);
-        let paths: Vec<&str> = ids.iter().map(|&f| self.graph.path(f)).collect();
-        let mtimes = self.disk.stat_all(&paths);
-        let table = &mut self.prestat.mtimes;
-        table.resize(self.graph.node_count().max(table.len()), UNKNOWN);
-        for (id, mtime) in ids.into_iter().zip(mtimes) {
-            if let Some(t) = mtime {
-                table[id.index()] = t;
+        let slot = self.shared.as_ref()?.slots.get(id.index())?;
+        loop {
+            match slot.load(Ordering::Acquire) {
+                BUSY => std::thread::yield_now(),
+                PENDING => {
+                    let claim = slot.compare_exchange(
+                        PENDING,
+                        UNKNOWN,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                    if claim.is_ok() {
+                        return None;
+                    }
+                }
+                t if t >= 0 => {
+                    slot.store(UNKNOWN, Ordering::Release);
+                    return Some(t);
+                }
+                _ => return None,
             }
         }
     }
 
-    /// The files reachable from `targets` (see the module doc) that are
-    /// neither stat'ed nor stat'ed ahead, each once.
+    /// Forgets every mtime (the files may change from now on) and stops
+    /// the threads at their next chunk.
+    pub(crate) fn clear(&mut self) {
+        if let Some(s) = self.shared.take() {
+            s.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Stats the files of `ids` (paths `paths`) ahead: on `threads` threads
+    /// through `stat` when given, else here and now through `stat_here`.
+    fn start(
+        &mut self,
+        node_count: usize,
+        ids: Vec<FileId>,
+        paths: &[&str],
+        stat: Option<(SharedStat, usize)>,
+        stat_here: impl Fn(&str) -> Result<i64, String>,
+    ) {
+        self.clear();
+        let slots: Vec<AtomicI64> = (0..node_count).map(|_| AtomicI64::new(UNKNOWN)).collect();
+        let Some((stat, threads)) = stat else {
+            for (id, p) in ids.iter().zip(paths) {
+                slots[id.index()].store(stat_here(p).unwrap_or(FAILED), Ordering::Relaxed);
+            }
+            self.shared = Some(Arc::new(Shared::new(slots, Vec::new(), &[])));
+            return;
+        };
+        for id in &ids {
+            slots[id.index()].store(PENDING, Ordering::Relaxed);
+        }
+        let shared = Arc::new(Shared::new(slots, ids, paths));
+        for _ in 0..threads {
+            let (shared, stat) = (shared.clone(), stat.clone());
+            std::thread::spawn(move || shared.work(&*stat));
+        }
+        self.shared = Some(shared);
+    }
+}
+
+impl Shared {
+    fn new(slots: Vec<AtomicI64>, ids: Vec<FileId>, paths: &[&str]) -> Shared {
+        let mut text = String::with_capacity(paths.iter().map(|p| p.len()).sum());
+        let mut ends = Vec::with_capacity(paths.len());
+        for p in paths {
+            text.push_str(p);
+            ends.push(text.len());
+        }
+        Shared {
+            slots,
+            ids,
+            text,
+            ends,
+            taken: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    fn path(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// One thread's share: chunks from the end of the list until none is
+    /// left or the scan is over, each file only if nobody claimed it.
+    fn work(&self, stat: &(dyn Fn(&str) -> Result<i64, String> + Send + Sync)) {
+        let n = self.ids.len();
+        while !self.stop.load(Ordering::Relaxed) {
+            let from = self.taken.fetch_add(CHUNK, Ordering::Relaxed);
+            if from >= n {
+                return;
+            }
+            for k in from..(from + CHUNK).min(n) {
+                let i = n - 1 - k;
+                let slot = &self.slots[self.ids[i].index()];
+                let claim =
+                    slot.compare_exchange(PENDING, BUSY, Ordering::AcqRel, Ordering::Relaxed);
+                if claim.is_ok() {
+                    slot.store(stat(self.path(i)).unwrap_or(FAILED), Ordering::Release);
+                }
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Starts stat'ing what the dirty check of `targets` may stat and has
+    /// not yet, on other threads when the disk can be shared.
+    pub fn prestat(&mut self, targets: &[FileId]) {
+        let _t = crate::metrics::time("node stat ahead (start)");
+        let ids = self.files_to_stat(targets);
+        let paths: Vec<&str> = ids.iter().map(|&f| self.graph.path(f)).collect();
+        let threads =
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+        let stat = self.disk.shared_stat().map(|s| (s, threads));
+        let disk = &*self.disk;
+        self.prestat
+            .start(self.graph.node_count(), ids, &paths, stat, |p| disk.stat(p));
+    }
+
+    /// The files reachable from `targets` (see the module doc) not yet
+    /// stat'ed, each once, roughly in the order the scan reaches them.
     fn files_to_stat(&self, targets: &[FileId]) -> Vec<FileId> {
         let mut seen = vec![false; self.graph.node_count()];
-        let mut stack = targets.to_vec();
+        let mut stack: Vec<FileId> = targets.iter().rev().copied().collect();
         let mut found = Vec::new();
         while let Some(f) = stack.pop() {
             if std::mem::replace(&mut seen[f.index()], true) {
                 continue;
             }
-            if self.nodes[f.index()].exists.is_none() && !self.prestat.known(f) {
+            if self.nodes[f.index()].exists.is_none() {
                 found.push(f);
             }
             let Some(b) = self.graph.file(f).in_build else {
@@ -79,18 +198,16 @@ impl Engine {
             if std::mem::replace(&mut seen[b.index()], true) {
                 continue;
             }
+            // Pushed last to first, so they come off the stack in the
+            // scan's order: outputs, dyndep, the logged deps, inputs.
             let build = self.graph.build(b);
-            stack.extend(
-                build
-                    .outs
-                    .iter()
-                    .chain(&build.ins)
-                    .chain(&*build.validations),
-            );
-            stack.extend(build.dyndep);
+            stack.extend(build.validations.iter().rev());
+            stack.extend(build.ins.iter().rev());
             if let Some(deps) = build.outs.first().and_then(|&o| self.deps_log.get(o)) {
-                stack.extend(deps.nodes.iter());
+                stack.extend(deps.nodes.iter().rev());
             }
+            stack.extend(build.dyndep);
+            stack.extend(build.outs.iter().rev());
         }
         found
     }
