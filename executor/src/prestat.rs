@@ -9,7 +9,9 @@
 //! scan stats: every input, output, validation and dyndep file of every
 //! build on the way, and the deps the deps log holds for a build's first
 //! output (the scan may find them stale and never look). The threads take
-//! them from the end of that list while the scan goes from its start.
+//! them from the end of that list while the scan goes from its start, and
+//! read their paths from the graph's arena as lent (`PathTable::shared_text`:
+//! no copy unless the scan interns a path meanwhile).
 //! Ignores: what the numbers mean; a stat that fails (the scan stats again
 //! and reports it where ninja would). The numbers hold only until
 //! something runs: `Builder::build` and `Engine::reset_states` drop them
@@ -40,13 +42,17 @@ pub(crate) struct Prestat {
     shared: Option<Arc<Shared>>,
 }
 
+/// The files to stat, by position in the list: node numbers and where
+/// their paths lie in `text`.
+struct Files {
+    ids: Vec<FileId>,
+    text: Arc<String>,
+    spans: Vec<(u32, u32)>,
+}
+
 struct Shared {
     slots: Vec<AtomicI64>,
-    /// The files to stat: their node numbers and paths (copied: the scan
-    /// may grow the graph's path arena meanwhile).
-    ids: Vec<FileId>,
-    text: String,
-    ends: Vec<usize>,
+    files: Files,
     /// How many files, counted from the end of the list, threads claimed.
     taken: AtomicUsize,
     stop: AtomicBool,
@@ -88,64 +94,57 @@ impl Prestat {
         }
     }
 
-    /// Stats the files of `ids` (paths `paths`) ahead: on `threads` threads
-    /// through `stat` when given, else here and now through `stat_here`.
+    /// Stats `files` ahead: on `threads` threads through `stat` when
+    /// given, else here and now through `stat_here`.
     fn start(
         &mut self,
         node_count: usize,
-        ids: Vec<FileId>,
-        paths: &[&str],
+        files: Files,
         stat: Option<(SharedStat, usize)>,
         stat_here: impl Fn(&str) -> Result<i64, String>,
     ) {
         self.clear();
-        let slots: Vec<AtomicI64> = (0..node_count).map(|_| AtomicI64::new(UNKNOWN)).collect();
-        let Some((stat, threads)) = stat else {
-            for (id, p) in ids.iter().zip(paths) {
-                slots[id.index()].store(stat_here(p).unwrap_or(FAILED), Ordering::Relaxed);
-            }
-            self.shared = Some(Arc::new(Shared::new(slots, Vec::new(), &[])));
-            return;
+        let slots = (0..node_count).map(|_| AtomicI64::new(UNKNOWN)).collect();
+        let shared = Shared {
+            slots,
+            files,
+            taken: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
         };
-        for id in &ids {
-            slots[id.index()].store(PENDING, Ordering::Relaxed);
+        let (initial, threads) = match &stat {
+            Some((_, threads)) => (None, *threads),
+            None => (Some(&stat_here), 0),
+        };
+        for (i, id) in shared.files.ids.iter().enumerate() {
+            let t = initial.map_or(PENDING, |s| s(shared.files.path(i)).unwrap_or(FAILED));
+            shared.slots[id.index()].store(t, Ordering::Relaxed);
         }
-        let shared = Arc::new(Shared::new(slots, ids, paths));
-        for _ in 0..threads {
-            let (shared, stat) = (shared.clone(), stat.clone());
-            std::thread::spawn(move || shared.work(&*stat));
+        let shared = Arc::new(shared);
+        if let Some((stat, _)) = stat {
+            for _ in 0..threads {
+                let (shared, stat) = (shared.clone(), stat.clone());
+                // A thread that cannot start leaves its files to the scan.
+                let _ = std::thread::Builder::new()
+                    .name("prestat".to_string())
+                    .spawn(move || shared.work(&*stat));
+            }
         }
         self.shared = Some(shared);
     }
 }
 
-impl Shared {
-    fn new(slots: Vec<AtomicI64>, ids: Vec<FileId>, paths: &[&str]) -> Shared {
-        let mut text = String::with_capacity(paths.iter().map(|p| p.len()).sum());
-        let mut ends = Vec::with_capacity(paths.len());
-        for p in paths {
-            text.push_str(p);
-            ends.push(text.len());
-        }
-        Shared {
-            slots,
-            ids,
-            text,
-            ends,
-            taken: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
-        }
-    }
-
+impl Files {
     fn path(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        let (start, end) = self.spans[i];
+        &self.text[start as usize..end as usize]
     }
+}
 
+impl Shared {
     /// One thread's share: chunks from the end of the list until none is
     /// left or the scan is over, each file only if nobody claimed it.
     fn work(&self, stat: &(dyn Fn(&str) -> Result<i64, String> + Send + Sync)) {
-        let n = self.ids.len();
+        let n = self.files.ids.len();
         while !self.stop.load(Ordering::Relaxed) {
             let from = self.taken.fetch_add(CHUNK, Ordering::Relaxed);
             if from >= n {
@@ -153,11 +152,12 @@ impl Shared {
             }
             for k in from..(from + CHUNK).min(n) {
                 let i = n - 1 - k;
-                let slot = &self.slots[self.ids[i].index()];
+                let slot = &self.slots[self.files.ids[i].index()];
                 let claim =
                     slot.compare_exchange(PENDING, BUSY, Ordering::AcqRel, Ordering::Relaxed);
                 if claim.is_ok() {
-                    slot.store(stat(self.path(i)).unwrap_or(FAILED), Ordering::Release);
+                    let t = stat(self.files.path(i)).unwrap_or(FAILED);
+                    slot.store(t, Ordering::Release);
                 }
             }
         }
@@ -170,13 +170,20 @@ impl Engine {
     pub fn prestat(&mut self, targets: &[FileId]) {
         let _t = crate::metrics::time("node stat ahead (start)");
         let ids = self.files_to_stat(targets);
-        let paths: Vec<&str> = ids.iter().map(|&f| self.graph.path(f)).collect();
-        let threads =
-            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
-        let stat = self.disk.shared_stat().map(|s| (s, threads));
+        // Spans fit in u32: so do the arena's offsets (`PathTable`).
+        let span = |f| {
+            let r = self.graph.path_span(f);
+            (r.start as u32, r.end as u32)
+        };
+        let spans = ids.iter().map(|&f| span(f)).collect();
+        let text = self.graph.paths.shared_text();
+        let files = Files { ids, text, spans };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The scan is the other thread at work.
+        let stat = (self.disk.shared_stat()).map(|s| (s, threads.saturating_sub(1).max(1)));
         let disk = &*self.disk;
-        self.prestat
-            .start(self.graph.node_count(), ids, &paths, stat, |p| disk.stat(p));
+        let nodes = self.graph.node_count();
+        self.prestat.start(nodes, files, stat, |p| disk.stat(p));
     }
 
     /// The files reachable from `targets` (see the module doc) not yet
