@@ -243,11 +243,13 @@ fn load_logs(
         let _t = metrics::time(".ninja_deps load");
         DepsLog::load(Path::new(deps_file), graph)
     };
-    let opens = match std::fs::File::open(build_file) {
+    // At once only when the build log is a file or absent, so it cannot
+    // fail before a byte of it is read.
+    let at_once = match std::fs::File::open(build_file) {
         Ok(f) => f.metadata().is_ok_and(|m| m.is_file()),
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     };
-    if !opens {
+    if !at_once {
         let build = load_build();
         let deps = build.is_ok().then(|| load_deps(graph));
         return (build, deps);

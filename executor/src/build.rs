@@ -146,7 +146,8 @@ impl<'e> Builder<'e> {
         !self.plan.more_to_do()
     }
 
-    /// Stats ahead, in parallel, what scanning `targets` will stat.
+    /// Starts stat'ing, on other threads, what scanning `targets` will
+    /// stat (`prestat.rs`); call before `add_target`.
     pub fn prestat(&mut self, targets: &[FileId]) {
         self.e.prestat(targets);
     }

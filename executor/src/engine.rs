@@ -77,7 +77,7 @@ pub struct Engine {
     pub disk: Box<dyn Disk>,
     /// `-d explain`: why the current build's scan found nodes dirty.
     pub(crate) explanations: Explanations,
-    /// Mtimes stat'ed ahead of the dirty check, in parallel.
+    /// Mtimes stat'ed ahead of the dirty check, on other threads.
     pub(crate) prestat: Prestat,
 }
 
