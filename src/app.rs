@@ -182,21 +182,11 @@ fn exit_without_freeing(engine: Engine) {
     std::mem::forget(engine);
 }
 
-/// Loads one log, printing its warning; None (after the error) if it
-/// cannot be read. `load` reads it: the log and an optional warning.
-fn load_log<T>(
-    app: &App,
-    what: &'static str,
-    file: &str,
-    load: impl FnOnce(&Path) -> std::io::Result<(T, Option<String>)>,
-) -> Option<T> {
-    let timer = metrics::time(if what == "build log" {
-        ".ninja_log load"
-    } else {
-        ".ninja_deps load"
-    });
-    let loaded = load(Path::new(file));
-    drop(timer);
+/// A loaded log and its warning, or why it could not be read.
+type Loaded<T> = std::io::Result<(T, Option<String>)>;
+
+/// Prints a log's warning, or its error (then None).
+fn report_log<T>(app: &App, what: &str, file: &str, loaded: Loaded<T>) -> Option<T> {
     match loaded {
         Ok((log, warning)) => {
             if let Some(w) = warning {
@@ -223,21 +213,55 @@ fn open_logs(app: &App, mut graph: Graph) -> Option<Engine> {
             }
         }
     }
-    let build_log = load_log(
-        app,
-        "build log",
-        &graph.in_builddir(".ninja_log"),
-        BuildLog::load,
-    )?;
+    let build_file = graph.in_builddir(".ninja_log");
     let deps_file = graph.in_builddir(".ninja_deps");
-    let deps_log = load_log(app, "deps log", &deps_file, |p| {
-        DepsLog::load(p, &mut graph)
-    })?;
+    let (build_log, deps_log) = load_logs(&build_file, &deps_file, &mut graph);
+    let build_log = report_log(app, "build log", &build_file, build_log)?;
+    let deps_log = deps_log.expect("read when the build log was");
+    let deps_log = report_log(app, "deps log", &deps_file, deps_log)?;
     let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
     if !app.config.dry_run {
         app.report(tools::logs::recompact_if_needed(&mut engine, false))?;
     }
     Some(engine)
+}
+
+/// Reads the build log, then the deps log unless the build log failed
+/// (reading the deps log may repair or remove it: ninja would not have).
+/// When the build log opens as a file, the two are read at once: it on
+/// another thread, the deps log, which makes files in the graph, here.
+fn load_logs(
+    build_file: &str,
+    deps_file: &str,
+    graph: &mut Graph,
+) -> (Loaded<BuildLog>, Option<Loaded<DepsLog>>) {
+    let load_build = || {
+        let _t = metrics::time(".ninja_log load");
+        BuildLog::load(Path::new(build_file))
+    };
+    let load_deps = |graph: &mut Graph| {
+        let _t = metrics::time(".ninja_deps load");
+        DepsLog::load(Path::new(deps_file), graph)
+    };
+    // At once only when the build log is a file or absent, so it cannot
+    // fail before a byte of it is read.
+    let at_once = match std::fs::File::open(build_file) {
+        Ok(f) => f.metadata().is_ok_and(|m| m.is_file()),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    };
+    if !at_once {
+        let build = load_build();
+        let deps = build.is_ok().then(|| load_deps(graph));
+        return (build, deps);
+    }
+    std::thread::scope(|s| {
+        let build = s.spawn(load_build);
+        let deps = load_deps(graph);
+        let build = build
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (build, Some(deps))
+    })
 }
 
 fn new_status(app: &App, start: Instant) -> Status {
@@ -330,6 +354,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) ->
     if let Some(client) = jobserver.client.take() {
         builder = builder.with_jobserver(client);
     }
+    builder.prestat(&targets);
     for t in targets {
         if let Err(e) = builder.add_target(t) {
             app.error(&e);

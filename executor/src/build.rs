@@ -153,6 +153,12 @@ impl<'e> Builder<'e> {
         !self.plan.more_to_do()
     }
 
+    /// Starts stat'ing, on other threads, what scanning `targets` will
+    /// stat (`prestat.rs`); call before `add_target`.
+    pub fn prestat(&mut self, targets: &[FileId]) {
+        self.e.prestat(targets);
+    }
+
     /// Scans `target` and plans what it needs. Errors are user-facing.
     pub fn add_target(&mut self, target: FileId) -> Result<(), String> {
         let mut validations = Vec::new();
@@ -199,6 +205,8 @@ impl<'e> Builder<'e> {
 
     /// Runs the plan to completion or failure.
     pub fn build(&mut self) -> Result<(), BuildError> {
+        // Edges are about to change files: no mtime from before holds.
+        self.e.prestat.clear();
         self.plan.prepare_queue(self.e, self.e.config.priority);
         if let (Some(slots), Some(waker)) = (&mut self.slots, self.backend.waker()) {
             slots.watch(Box::new(move || waker.wake()));

@@ -4,7 +4,8 @@
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What dirty checking and the build loop read: mtimes and whole files.
 pub trait Disk {
@@ -12,7 +13,15 @@ pub trait Disk {
     fn stat(&self, path: &str) -> Result<i64, String>;
     /// A whole file.
     fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+    /// `stat` as a function other threads may call (stats ahead of the
+    /// scan, `prestat.rs`); None if this disk cannot be shared.
+    fn shared_stat(&self) -> Option<SharedStat> {
+        None
+    }
 }
+
+/// A `Disk::stat` any thread may call.
+pub type SharedStat = Arc<dyn Fn(&str) -> Result<i64, String> + Send + Sync>;
 
 /// The real file system.
 pub struct RealDisk;
@@ -25,30 +34,40 @@ impl Disk for RealDisk {
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         std::fs::read(path)
     }
+
+    fn shared_stat(&self) -> Option<SharedStat> {
+        Some(Arc::new(stat))
+    }
 }
 
 /// The real file system, plus the outputs a remote build left only in its
 /// store (`--remote-download=toplevel`): an absent file listed there has
 /// the mtime recorded for it, so the next build does not rerun its edge.
 pub struct WithRemoteFiles {
-    pub files: std::sync::Arc<ggninja_store::RemoteFiles>,
+    pub files: Arc<ggninja_store::RemoteFiles>,
     /// What relative paths are relative to.
-    pub cwd: std::path::PathBuf,
+    pub cwd: PathBuf,
 }
 
 impl Disk for WithRemoteFiles {
     fn stat(&self, path: &str) -> Result<i64, String> {
-        match stat(path)? {
-            0 => Ok(self
-                .files
-                .get(&self.cwd.join(path))
-                .map_or(0, |f| f.mtime_ns.max(1))),
-            t => Ok(t),
-        }
+        stat_remote(&self.files, &self.cwd, path)
     }
 
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+
+    fn shared_stat(&self) -> Option<SharedStat> {
+        let (files, cwd) = (self.files.clone(), self.cwd.clone());
+        Some(Arc::new(move |p| stat_remote(&files, &cwd, p)))
+    }
+}
+
+fn stat_remote(files: &ggninja_store::RemoteFiles, cwd: &Path, path: &str) -> Result<i64, String> {
+    match stat(path)? {
+        0 => Ok(files.get(&cwd.join(path)).map_or(0, |f| f.mtime_ns.max(1))),
+        t => Ok(t),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::build_log::BuildLog;
 use crate::deps_log::DepsLog;
 use crate::disk::{Disk, RealDisk};
 use crate::explanations::Explanations;
+use crate::prestat::Prestat;
 use crate::priority::Priority;
 use crate::status::Verbosity;
 
@@ -76,6 +77,8 @@ pub struct Engine {
     pub disk: Box<dyn Disk>,
     /// `-d explain`: why the current build's scan found nodes dirty.
     pub(crate) explanations: Explanations,
+    /// Mtimes stat'ed ahead of the dirty check, on other threads.
+    pub(crate) prestat: Prestat,
 }
 
 impl Engine {
@@ -88,6 +91,7 @@ impl Engine {
             config,
             disk: Box::new(RealDisk),
             explanations: Explanations::default(),
+            prestat: Prestat::default(),
         };
         e.sync_states();
         for &b in &e.graph.builds.clone() {
@@ -108,6 +112,7 @@ impl Engine {
 
     /// Forgets everything scanned, as before a fresh scan.
     pub fn reset_states(&mut self) {
+        self.prestat.clear();
         for st in &mut self.nodes {
             let pending = st.dyndep_pending;
             *st = NodeState {

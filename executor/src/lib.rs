@@ -20,6 +20,9 @@ pub mod metrics;
 mod plan;
 #[cfg(test)]
 mod plan_test;
+mod prestat;
+#[cfg(test)]
+mod prestat_test;
 pub mod priority;
 pub mod process;
 pub mod provenance;

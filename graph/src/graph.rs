@@ -271,6 +271,11 @@ impl Graph {
         self.paths.get(self.file_number(id) as u32)
     }
 
+    /// Where `id`'s path lies in `paths.shared_text()`.
+    pub fn path_span(&self, id: FileId) -> std::ops::Range<usize> {
+        self.paths.span(self.file_number(id) as u32)
+    }
+
     /// Adds a build; outputs must not have a producer yet (the loader checks).
     pub fn add_build(&mut self, build: Build) -> BuildId {
         let id = self.new_build(build);

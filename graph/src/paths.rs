@@ -5,8 +5,13 @@
 //! another as a map key, cost more than the bytes themselves. Here a path
 //! costs its bytes, 8 bytes of span and about 5 of table. Ignores what the
 //! paths mean: callers canonicalize first (`path.rs`).
+//!
+//! The arena can be lent to other threads (`shared_text`, for the stats
+//! ahead of a scan) without a copy: it is copied only if a path is interned
+//! while it is lent, so a reader always sees the bytes it was lent.
 
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
@@ -14,8 +19,9 @@ use rustc_hash::FxBuildHasher;
 /// Paths numbered 0, 1, 2… in the order they were interned.
 #[derive(Debug, Default, Clone)]
 pub struct PathTable {
-    /// Every path's bytes, back to back.
-    text: String,
+    /// Every path's bytes, back to back; shared with readers on other
+    /// threads (copied on the next intern while they hold it).
+    text: Arc<String>,
     /// Where each path ends in `text`; it starts where the previous ends.
     ends: Vec<u32>,
     /// Path numbers, found by the hash of the path they name.
@@ -38,9 +44,20 @@ impl PathTable {
 
     /// The path numbered `id`.
     pub fn get(&self, id: u32) -> &str {
+        &self.text[self.span(id)]
+    }
+
+    /// Where the path numbered `id` lies in `shared_text`.
+    pub fn span(&self, id: u32) -> std::ops::Range<usize> {
         let i = id as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+        start..self.ends[i] as usize
+    }
+
+    /// Every path's bytes, as they are now, for readers on other threads
+    /// (`span` says where each path is).
+    pub fn shared_text(&self) -> Arc<String> {
+        self.text.clone()
     }
 
     /// The number of `path`, if interned.
@@ -63,6 +80,7 @@ impl PathTable {
             return (id, false);
         }
         let id = u32::try_from(ends.len()).expect("fewer than 2^32 paths");
+        let text = Arc::make_mut(text);
         text.push_str(path);
         ends.push(u32::try_from(text.len()).expect("paths fit in 4 GiB"));
         // Rehashing recomputes each path's hash from the arena.
@@ -95,6 +113,20 @@ mod tests {
         assert_eq!(t.find(""), Some(1));
         assert_eq!(t.find("b.c"), None);
         assert_eq!(t.iter().collect::<Vec<_>>(), ["a/b.c", "", "x.h"]);
+    }
+
+    #[test]
+    fn a_lent_arena_keeps_its_bytes_while_paths_are_added() {
+        let mut t = PathTable::default();
+        t.intern("a/b.c");
+        let lent = t.shared_text();
+        let span = t.span(0);
+        for i in 0..1000 {
+            t.intern(&format!("dir/{i}.o"));
+        }
+        assert_eq!(&lent[span], "a/b.c");
+        assert_eq!(lent.len(), 5, "the lent text did not grow");
+        assert_eq!(t.get(999 + 1), "dir/999.o");
     }
 
     #[test]

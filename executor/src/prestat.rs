@@ -1,0 +1,221 @@
+//! Stats ahead of the dirty check, on other threads while it runs: the
+//! no-op of a large tree is mostly stat calls, one after another in ninja.
+//! The scan takes each mtime from here when it is there, stats the file
+//! itself when no thread has started on it yet, and waits only for a stat
+//! under way; in its own order and with its own decisions, so nothing but
+//! where the numbers come from changes, and no file is stat'ed twice.
+//!
+//! The files are those reachable from the targets, a superset of what the
+//! scan stats: every input, output, validation and dyndep file of every
+//! build on the way, and the deps the deps log holds for a build's first
+//! output (the scan may find them stale and never look). The threads take
+//! them from the end of that list while the scan goes from its start, and
+//! read their paths from the graph's arena as lent (`PathTable::shared_text`:
+//! no copy unless the scan interns a path meanwhile).
+//! Ignores: what the numbers mean; a stat that fails (the scan stats again
+//! and reports it where ninja would). The numbers hold only until
+//! something runs: `Builder::build` and `Engine::reset_states` drop them
+//! (and stop the threads), and each is used at most once.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ggninja_graph::FileId;
+
+use crate::disk::SharedStat;
+use crate::engine::Engine;
+
+/// A slot not in the list (or already used): the scan stats the file.
+const UNKNOWN: i64 = -1;
+/// In the list, not started: the first to claim it stats it.
+const PENDING: i64 = -2;
+/// A thread is stat'ing it: the scan waits.
+const BUSY: i64 = -3;
+/// Its stat failed: the scan stats it again and reports the error.
+const FAILED: i64 = -4;
+/// Files a thread claims at a time.
+const CHUNK: usize = 64;
+
+/// Mtimes stat'ed ahead, by node index (0 or more: a mtime, 0 missing).
+#[derive(Default)]
+pub(crate) struct Prestat {
+    shared: Option<Arc<Shared>>,
+}
+
+/// The files to stat, by position in the list: node numbers and where
+/// their paths lie in `text`.
+struct Files {
+    ids: Vec<FileId>,
+    text: Arc<String>,
+    spans: Vec<(u32, u32)>,
+}
+
+struct Shared {
+    slots: Vec<AtomicI64>,
+    files: Files,
+    /// How many files, counted from the end of the list, threads claimed.
+    taken: AtomicUsize,
+    stop: AtomicBool,
+}
+
+impl Prestat {
+    /// The mtime stat'ed ahead for `id`, once: later stats go to the disk.
+    /// None: the caller stats the file itself.
+    pub(crate) fn take(&mut self, id: FileId) -> Option<i64> {
+        let slot = self.shared.as_ref()?.slots.get(id.index())?;
+        loop {
+            match slot.load(Ordering::Acquire) {
+                BUSY => std::thread::yield_now(),
+                PENDING => {
+                    let claim = slot.compare_exchange(
+                        PENDING,
+                        UNKNOWN,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                    if claim.is_ok() {
+                        return None;
+                    }
+                }
+                t if t >= 0 => {
+                    slot.store(UNKNOWN, Ordering::Release);
+                    return Some(t);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Forgets every mtime (the files may change from now on) and stops
+    /// the threads at their next chunk.
+    pub(crate) fn clear(&mut self) {
+        if let Some(s) = self.shared.take() {
+            s.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Stats `files` ahead: on `threads` threads through `stat` when
+    /// given, else here and now through `stat_here`.
+    fn start(
+        &mut self,
+        node_count: usize,
+        files: Files,
+        stat: Option<(SharedStat, usize)>,
+        stat_here: impl Fn(&str) -> Result<i64, String>,
+    ) {
+        self.clear();
+        let slots = (0..node_count).map(|_| AtomicI64::new(UNKNOWN)).collect();
+        let shared = Shared {
+            slots,
+            files,
+            taken: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+        };
+        let (initial, threads) = match &stat {
+            Some((_, threads)) => (None, *threads),
+            None => (Some(&stat_here), 0),
+        };
+        for (i, id) in shared.files.ids.iter().enumerate() {
+            let t = initial.map_or(PENDING, |s| s(shared.files.path(i)).unwrap_or(FAILED));
+            shared.slots[id.index()].store(t, Ordering::Relaxed);
+        }
+        let shared = Arc::new(shared);
+        if let Some((stat, _)) = stat {
+            for _ in 0..threads {
+                let (shared, stat) = (shared.clone(), stat.clone());
+                // A thread that cannot start leaves its files to the scan.
+                let _ = std::thread::Builder::new()
+                    .name("prestat".to_string())
+                    .spawn(move || shared.work(&*stat));
+            }
+        }
+        self.shared = Some(shared);
+    }
+}
+
+impl Files {
+    fn path(&self, i: usize) -> &str {
+        let (start, end) = self.spans[i];
+        &self.text[start as usize..end as usize]
+    }
+}
+
+impl Shared {
+    /// One thread's share: chunks from the end of the list until none is
+    /// left or the scan is over, each file only if nobody claimed it.
+    fn work(&self, stat: &(dyn Fn(&str) -> Result<i64, String> + Send + Sync)) {
+        let n = self.files.ids.len();
+        while !self.stop.load(Ordering::Relaxed) {
+            let from = self.taken.fetch_add(CHUNK, Ordering::Relaxed);
+            if from >= n {
+                return;
+            }
+            for k in from..(from + CHUNK).min(n) {
+                let i = n - 1 - k;
+                let slot = &self.slots[self.files.ids[i].index()];
+                let claim =
+                    slot.compare_exchange(PENDING, BUSY, Ordering::AcqRel, Ordering::Relaxed);
+                if claim.is_ok() {
+                    let t = stat(self.files.path(i)).unwrap_or(FAILED);
+                    slot.store(t, Ordering::Release);
+                }
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Starts stat'ing what the dirty check of `targets` may stat and has
+    /// not yet, on other threads when the disk can be shared.
+    pub fn prestat(&mut self, targets: &[FileId]) {
+        let _t = crate::metrics::time("node stat ahead (start)");
+        let ids = self.files_to_stat(targets);
+        // Spans fit in u32: so do the arena's offsets (`PathTable`).
+        let span = |f| {
+            let r = self.graph.path_span(f);
+            (r.start as u32, r.end as u32)
+        };
+        let spans = ids.iter().map(|&f| span(f)).collect();
+        let text = self.graph.paths.shared_text();
+        let files = Files { ids, text, spans };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The scan is the other thread at work.
+        let stat = (self.disk.shared_stat()).map(|s| (s, threads.saturating_sub(1).max(1)));
+        let disk = &*self.disk;
+        let nodes = self.graph.node_count();
+        self.prestat.start(nodes, files, stat, |p| disk.stat(p));
+    }
+
+    /// The files reachable from `targets` (see the module doc) not yet
+    /// stat'ed, each once, roughly in the order the scan reaches them.
+    fn files_to_stat(&self, targets: &[FileId]) -> Vec<FileId> {
+        let mut seen = vec![false; self.graph.node_count()];
+        let mut stack: Vec<FileId> = targets.iter().rev().copied().collect();
+        let mut found = Vec::new();
+        while let Some(f) = stack.pop() {
+            if std::mem::replace(&mut seen[f.index()], true) {
+                continue;
+            }
+            if self.nodes[f.index()].exists.is_none() {
+                found.push(f);
+            }
+            let Some(b) = self.graph.file(f).in_build else {
+                continue;
+            };
+            if std::mem::replace(&mut seen[b.index()], true) {
+                continue;
+            }
+            // Pushed last to first, so they come off the stack in the
+            // scan's order: outputs, dyndep, the logged deps, inputs.
+            let build = self.graph.build(b);
+            stack.extend(build.validations.iter().rev());
+            stack.extend(build.ins.iter().rev());
+            if let Some(deps) = build.outs.first().and_then(|&o| self.deps_log.get(o)) {
+                stack.extend(deps.nodes.iter().rev());
+            }
+            stack.extend(build.dyndep);
+            stack.extend(build.outs.iter().rev());
+        }
+        found
+    }
+}
