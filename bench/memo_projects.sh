@@ -132,7 +132,7 @@ timed() {
 # Every file of the ggninja tree (logs and caches aside): its type, a
 # symlink's target, a regular file's hash.
 snapshot() {
-    local skip=(! -name '.ninja_*' ! -name '.ggninja_*' ! -path './Testing/*')
+    local skip=(! -path '*/.ninja_*' ! -path '*/.ggninja_*' ! -path './Testing/*')
     cd "$P/gg"
     {
         find . \( -type f -o -type l \) "${skip[@]}" -printf '%y %p %l\n'

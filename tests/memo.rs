@@ -150,7 +150,10 @@ fn warm_store_rebuild_restores_identical_outputs() {
         cold_products.len()
     );
     let cold_links = library_links(&p.build);
-    assert!(cold_links.iter().all(|(_, t)| t.is_some()), "{cold_links:?}");
+    assert!(
+        cold_links.iter().all(|(_, t)| t.is_some()),
+        "{cold_links:?}"
+    );
     let warm = p.rebuild();
     let links_reused = (warm.lines())
         .any(|l| l.contains("reusing the outputs") && l.ends_with(" for libshapes.so.1"));
