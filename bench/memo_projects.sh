@@ -14,8 +14,8 @@
 #      empty ccache (each side its own tree);
 #   2. warm: `-t clean` / `make clean`, then the build again, RUNS rounds,
 #      the two sides interleaved; medians;
-#   3. every warm ggninja rebuild's files are checked against the cold
-#      build's (sha256 of every file but the logs: byte-identical);
+#   3. every warm ggninja rebuild is checked against what the cold build
+#      made: the same files (sha256), the same symlinks (targets);
 #   4. CPU per hit: ggninja's own CPU (its threads only, not the commands it
 #      runs; perf's per-thread task-clock) on a warm rebuild, divided by its
 #      hits (counted by a `-d explain` run); and per hit after the first:
