@@ -23,8 +23,9 @@ fi
 PACKAGES=(
     # toolchain and the reference ninja
     cmake ninja-build gcc g++ libc6-dev make pkg-config python3 python3-venv
-    # --sandbox (tests/sandbox.rs) and the ccache comparison (bench/memo.sh)
-    bubblewrap ccache
+    # --sandbox (tests/sandbox.rs) and the ccache comparisons (bench/memo.sh,
+    # bench/memo_projects.sh, which reads ggninja's own CPU with perf)
+    bubblewrap ccache linux-perf
     # Fortran compiler: tests/fortran_dyndep.rs (CMake's dyndep-based module scanning)
     gfortran
     # apt-get source / dpkg-source, and unpacking .tar.xz sources

@@ -122,14 +122,19 @@ impl Project {
     }
 }
 
-/// Edges reused whose outputs come from stored objects: all but the
-/// library symlinks (`libshapes.so.1` and `libshapes.so`), which the memo
-/// entry itself holds.
+/// Edges reused from the store (each output's object verified, a
+/// symlink's target too).
 fn reused_objects(log: &str) -> usize {
-    let reused = log.lines().filter(|l| l.contains("reusing the outputs"));
-    reused
-        .filter(|l| !l.ends_with(" for libshapes.so.1"))
-        .count()
+    count(log, "reusing the outputs")
+}
+
+/// The library's symlinks (`libshapes.so.1`, `libshapes.so`) and what
+/// they point to; None for a path that is not a symlink.
+fn library_links(build: &Path) -> Vec<(&'static str, Option<PathBuf>)> {
+    ["libshapes.so.1", "libshapes.so"]
+        .into_iter()
+        .map(|l| (l, std::fs::read_link(build.join(l)).ok()))
+        .collect()
 }
 
 #[test]
@@ -144,7 +149,17 @@ fn warm_store_rebuild_restores_identical_outputs() {
         "{} products",
         cold_products.len()
     );
+    let cold_links = library_links(&p.build);
+    assert!(
+        cold_links.iter().all(|(_, t)| t.is_some()),
+        "{cold_links:?}"
+    );
     let warm = p.rebuild();
+    let links_reused = (warm.lines())
+        .any(|l| l.contains("reusing the outputs") && l.ends_with(" for libshapes.so.1"));
+    assert!(links_reused, "{warm}");
+    // Restored as symlinks to the same targets, not as copies of the library.
+    assert_eq!(library_links(&p.build), cold_links);
     let memoizable = count(&cold, "is not memoized");
     assert!(
         memoizable >= 16,

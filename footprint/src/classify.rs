@@ -105,6 +105,20 @@ pub(crate) fn is_noop(words: &[String]) -> bool {
     matches!(words, [w] if w == ":" || w == "true")
 }
 
+/// Whether the command is `export MAKELEVEL=N`, which `ggninja --make`
+/// puts before every recipe of a sub-make (as make sets it for one): no
+/// compiler, linker or archiver reads it, so it changes no footprint. Any
+/// other `export` may (`CPATH`, `LIBRARY_PATH`, `MAKEFLAGS` for LTO's
+/// jobserver) and keeps the list local.
+pub(crate) fn is_makelevel_export(words: &[String]) -> bool {
+    match words {
+        [export, var] if export == "export" => var
+            .strip_prefix("MAKELEVEL=")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        _ => false,
+    }
+}
+
 /// The directory of `cd DIR` (not `cd -` or `cd -P DIR`).
 pub(crate) fn cd_target(words: &[String]) -> Option<&str> {
     match words {

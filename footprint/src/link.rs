@@ -9,6 +9,7 @@ use crate::args::{DriverArgs, Settings};
 use crate::paths::is_file;
 use crate::toolchain::{bfd_plugins, CompilerInfo, Toolchain};
 use crate::{programs, Footprint, Kind};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Linker options that take their value as the next argument and whose
@@ -257,15 +258,21 @@ fn find_lib(name: &str, search: Search, dirs: &[PathBuf], cwd: &Path) -> Vec<Pat
     Vec::new()
 }
 
+/// Longer files are no linker scripts (glibc's are a few hundred bytes).
+const SCRIPT_MAX: u64 = 64 * 1024;
+
 /// If `lib` is a linker script (like glibc's `libc.so`), adds the files it names.
 fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(text) = std::fs::read(cwd.join(lib)) else {
-        return;
-    };
-    if text.starts_with(b"\x7fELF")
+    // At most one byte past the limit: `libc.a` or `libstdc++.a` (megabytes,
+    // looked at once per link command) is never read whole.
+    let mut text = Vec::new();
+    let read = std::fs::File::open(cwd.join(lib))
+        .and_then(|f| f.take(SCRIPT_MAX + 1).read_to_end(&mut text));
+    if read.is_err()
+        || text.starts_with(b"\x7fELF")
         || text.starts_with(b"!<arch>")
         || text.starts_with(b"!<thin>")
-        || text.len() > 64 * 1024
+        || text.len() as u64 > SCRIPT_MAX
     {
         return;
     }
@@ -381,6 +388,12 @@ mod tests {
         let mut out = Vec::new();
         link_lib("m", Search::Dynamic, &dirs, cwd, &mut out);
         assert!(out.is_empty());
+        // Nor is a file past the limit, even if it starts like one.
+        let long = format!("GROUP ( {} ){}", abs.display(), " ".repeat(64 * 1024));
+        std::fs::write(cwd.join("lib/libz.so"), long).unwrap();
+        let mut out = Vec::new();
+        link_lib("z", Search::Dynamic, &dirs, cwd, &mut out);
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! ranlib lib.a`, `cd DIR && ...`), run as `/bin/sh -c LIST`: every
 //! command's footprint, where a file an earlier command wrote or removed is
 //! not an input of a later one. Only lists of commands whose footprint is
-//! known (compile, link, archive, `cd`, `rm`, `cmake -E`) qualify: a
+//! known (compile, link, archive, `cd`, `rm`, `cmake -E`, a sub-make's
+//! `export MAKELEVEL=N`) qualify: a
 //! script's (`python3 gen.py`) is a guess, so the list runs locally.
 //! Unaware of what each step is: `command` finds that.
 
-use crate::classify::{cd_target, is_cmake_file_tool, removed_files};
+use crate::classify::{cd_target, is_cmake_file_tool, is_makelevel_export, removed_files};
 use crate::paths::{normal, sort_paths};
 use crate::toolchain::toolchain_list;
 use ggninja_syntax::shell;
@@ -33,6 +34,9 @@ impl Scanner {
         for words in list {
             if let Some(to) = cd_target(&words) {
                 dir = dir.join(to);
+                continue;
+            }
+            if is_makelevel_export(&words) {
                 continue;
             }
             shell::check_simple(&words).map_err(LocalOnly::new)?;

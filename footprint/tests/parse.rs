@@ -311,6 +311,17 @@ fn command_lists() {
         .footprint("cd sub && export X=1 && cc -c c.c", d)
         .unwrap_err();
     assert!(e.reason.contains("builtin"), "{}", e.reason);
+    // A sub-make's recipe as `ggninja --make` runs it: MAKELEVEL is read by
+    // no tool, so the list is the compile.
+    let fp = s
+        .footprint("cd sub && export MAKELEVEL='2' && cc -c c.c -o c.o", d)
+        .unwrap();
+    assert_eq!(fp.kind, Kind::Compile);
+    assert_eq!(fp.sources, [Path::new("sub/c.c")]);
+    for other in ["MAKEFLAGS=-j2", "MAKELEVEL=$(x)", "CPATH=/x"] {
+        let cmd = format!("cd sub && export {other} && cc -c c.c");
+        assert!(s.footprint(&cmd, d).is_err(), "{cmd}");
+    }
 }
 
 #[test]

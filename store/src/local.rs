@@ -12,8 +12,9 @@ use crate::evict::{Census, Usage, GRACE};
 use crate::hash::{ContentHash, Kind};
 
 /// What a thunk produced: its outputs (thunk-visible paths) by hash, with
-/// their permission bits (an executable must stay executable). The depfile,
-/// when the edge has one, is stored like an output.
+/// their permission bits (an executable must stay executable). A symlink
+/// output is stored as its target, its mode with the symlink type bits
+/// (`0o120777`). The depfile, when the edge has one, is stored like an output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Memo {
     pub outputs: Vec<MemoOutput>,

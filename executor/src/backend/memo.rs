@@ -4,6 +4,7 @@
 //! never fails or corrupts the build. Unaware of how a miss is run.
 
 use std::collections::VecDeque;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -191,8 +192,14 @@ impl Memoizer {
                 std::fs::create_dir_all(dir)?;
             }
             let tmp = real.with_extension("ggninja-restore");
-            std::fs::write(&tmp, &data)?;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+            if mode & S_IFMT == S_IFLNK {
+                // A symlink comes back as one (`libx.so -> libx.so.1`), never as a copy.
+                let _ = std::fs::remove_file(&tmp);
+                std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&data), &tmp)?;
+            } else {
+                std::fs::write(&tmp, &data)?;
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+            }
             std::fs::rename(&tmp, &real)?;
         }
         // The stamp eviction goes by; evicted meanwhile, nothing is lost.
@@ -206,13 +213,12 @@ impl Memoizer {
         let mut outputs = Vec::new();
         for f in produced(g, b) {
             let real = self.roots.host_path(&f);
-            let (data, mode) =
-                match std::fs::read(&real).and_then(|d| Ok((d, std::fs::metadata(&real)?))) {
-                    Ok((d, meta)) => (d, meta.permissions().mode() & 0o7777),
-                    // A depfile the command did not write is not an output.
-                    Err(e) if f == depfile && e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
+            let (data, mode) = match read_output(&real) {
+                Ok(found) => found,
+                // A depfile the command did not write is not an output.
+                Err(e) if f == depfile && e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
             // Depfiles name paths: store them relative to the canonical root.
             let data = if f == depfile {
                 self.roots
@@ -229,4 +235,22 @@ impl Memoizer {
         }
         self.store.memo_put(key, &Memo { outputs })
     }
+}
+
+/// The file-type bits of a mode, and the symlink type among them (as
+/// `st_mode` has them): a memo entry's mode carries them for symlinks only,
+/// so entries written before symlinks were kept still read as files.
+const S_IFMT: u32 = 0o170000;
+const S_IFLNK: u32 = 0o120000;
+
+/// An output's bytes and mode as the memo keeps them: a file's content and
+/// permission bits, or a symlink's target (not what it points to) with
+/// `S_IFLNK`.
+fn read_output(path: &Path) -> std::io::Result<(Vec<u8>, u32)> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)?;
+        return Ok((target.into_os_string().into_vec(), S_IFLNK | 0o777));
+    }
+    Ok((std::fs::read(path)?, meta.permissions().mode() & 0o7777))
 }

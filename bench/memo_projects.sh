@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016
+# Memoized clean rebuilds of every real project the tests build:
+# ggninja --cache against ccache (ninja + ccache for the CMake projects,
+# make CC="ccache cc" for the make projects), side by side in one run.
+#
+#   bench/memo_projects.sh [GGNINJA_BIN [NINJA_BIN]]
+#
+# Projects (PROJECTS, default all): cmake-demo (fixtures/), libgit2 and
+# libarchive (Debian sources, configured as tests/thirdparty.rs does), and
+# zlib, bzip2, lz4, lua5.4 through `ggninja --make` (as tests/make_projects.rs).
+# Per project:
+#   1. cold: ggninja --cache into an empty store; ninja/make + ccache into an
+#      empty ccache (each side its own tree);
+#   2. warm: `-t clean` / `make clean`, then the build again, RUNS rounds,
+#      the two sides interleaved; medians;
+#   3. every warm ggninja rebuild is checked against what the cold build
+#      made: the same files (sha256), the same symlinks (targets);
+#   4. CPU per hit: ggninja's own CPU (its threads only, not the commands it
+#      runs; perf's per-thread task-clock) on a warm rebuild, divided by its
+#      hits (counted by a `-d explain` run); and per hit after the first:
+#      (CPU of the warm rebuild - CPU of a rebuild after deleting one object)
+#      / (the difference of their hits), which leaves out what any build
+#      pays once (reading the manifest, the logs, the caches, the toolchain).
+#
+# Knobs: RUNS [3] (warm rounds), CPU_RUNS [3], JOBS [2], PROJECTS, GGNINJA_CACHE.
+# Needs ccache, cmake, perf, make, gcc.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+GG=$(resolve_bin "${1:-$REPO_ROOT/target/release/ggninja}")
+NJ=$(resolve_bin "${2:-ninja}")
+RUNS=${RUNS:-3}
+CPU_RUNS=${CPU_RUNS:-3}
+JOBS=${JOBS:-2}
+PROJECTS=${PROJECTS:-zlib bzip2 lz4 lua5.4 libgit2 libarchive cmake-demo}
+for t in ccache cmake perf make gcc; do
+    command -v "$t" >/dev/null || die "$t is not installed (scripts/install-deps.sh)"
+done
+W=$GGNINJA_CACHE/memo-projects
+RES=$(new_results_dir memo-projects)
+log "results in $RES"
+
+LIBGIT2_OPTS=(-DCMAKE_BUILD_TYPE=None -DBUILD_CLI=OFF -DBUILD_TESTS=ON -DBUILD_EXAMPLES=OFF
+    -DBUILD_FUZZERS=OFF -DUSE_HTTPS=OFF -DUSE_SSH=OFF -DUSE_GSSAPI=OFF -DUSE_NTLMCLIENT=OFF
+    -DUSE_HTTP_PARSER=system -DREGEX_BACKEND=regcomp -DUSE_SHA1=CollisionDetection
+    -DUSE_SHA256=Builtin -DDISABLE_ONLINE_TESTS=ON)
+# tests/common/mod.rs LIBARCHIVE_OPTIONS
+LIBARCHIVE_OPTS=(-DCMAKE_BUILD_TYPE=Debug -DENABLE_WERROR=OFF -DENABLE_OPENSSL=OFF
+    -DENABLE_MBEDTLS=OFF -DENABLE_NETTLE=OFF -DENABLE_CNG=OFF -DENABLE_LIBB2=OFF -DENABLE_LZ4=OFF
+    -DENABLE_LZO=OFF -DENABLE_LZMA=OFF -DENABLE_ZSTD=OFF -DENABLE_BZip2=OFF -DENABLE_LIBXML2=OFF
+    -DENABLE_EXPAT=OFF -DENABLE_PCREPOSIX=OFF -DENABLE_LIBGCC=OFF -DENABLE_ACL=OFF
+    -DENABLE_INSTALL=OFF)
+
+# setup PROJECT: sets KIND (cmake|make), GOALS, CCVAR (the make side's CC)
+# and prepares $P/gg and $P/cc (configured, nothing built).
+setup() {
+    local p=$1 src
+    P=$W/$p
+    rm -rf "$P"
+    mkdir -p "$P"
+    GOALS=() CCVAR="ccache cc"
+    case $p in
+    cmake-demo | libgit2 | libarchive)
+        KIND=cmake
+        local opts=()
+        if [[ $p == cmake-demo ]]; then
+            src=$P/src
+            cp -r "$REPO_ROOT/fixtures/cmake-demo" "$src"
+        else
+            src=$("$REPO_ROOT/scripts/fetch-source.sh" "$p" | tail -n 1)
+            [[ $p == libgit2 ]] && opts=("${LIBGIT2_OPTS[@]}") || opts=("${LIBARCHIVE_OPTS[@]}")
+        fi
+        cmake -G Ninja -S "$src" -B "$P/gg" "${opts[@]}" >/dev/null
+        cmake -G Ninja -S "$src" -B "$P/cc" "${opts[@]}" \
+            -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+        ;;
+    zlib | bzip2 | lz4 | lua5.4)
+        KIND=make
+        src=$("$REPO_ROOT/scripts/fetch-source.sh" "$p" | tail -n 1)
+        local side
+        for side in gg cc; do
+            cp -r "$src" "$P/$side"
+            case $p in
+            zlib) (cd "$P/$side" && ./configure >/dev/null) ;;
+            lua5.4) (cd "$P/$side" &&
+                patch -s -R -p1 -i debian/patches/0002-lua-modules-paths.patch &&
+                patch -s -R -p1 -i debian/patches/0001-build-system.patch) ;;
+            esac
+        done
+        case $p in
+        bzip2) GOALS=(libbz2.a bzip2 bzip2recover) ;;
+        lua5.4) GOALS=(linux) CCVAR="ccache gcc -std=gnu99" ;; # lua's own CC
+        esac
+        ;;
+    *) die "unknown project $p" ;;
+    esac
+}
+
+# The commands of each side, on the current project.
+gg_argv() {
+    GGCMD=("$GG" -C "$P/gg" -j"$JOBS" --cache --store "$P/store" "$@")
+    [[ $KIND == cmake ]] || GGCMD+=(--make "${GOALS[@]}")
+}
+gg_build() {
+    gg_argv "$@"
+    "${GGCMD[@]}"
+}
+gg_clean() {
+    if [[ $KIND == cmake ]]; then "$GG" -C "$P/gg" -t clean; else make -C "$P/gg" clean; fi
+}
+cc_build() {
+    if [[ $KIND == cmake ]]; then
+        CCACHE_DIR=$P/ccache "$NJ" -C "$P/cc" -j"$JOBS"
+    else
+        CCACHE_DIR=$P/ccache make -C "$P/cc" -j"$JOBS" CC="$CCVAR" "${GOALS[@]}"
+    fi
+}
+cc_clean() {
+    if [[ $KIND == cmake ]]; then "$NJ" -C "$P/cc" -t clean; else make -C "$P/cc" clean; fi
+}
+
+# timed FN: runs FN quietly (failing the script if it fails), prints seconds.
+timed() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >"$P/last.log" 2>&1 || { tail -n 20 "$P/last.log" >&2; die "$* failed in $P"; }
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc
+}
+
+# Every file of the ggninja tree (logs and caches aside): its type, a
+# symlink's target, a regular file's hash.
+snapshot() {
+    local skip=(! -path '*/.ninja_*' ! -path '*/.ggninja_*' ! -path './Testing/*')
+    cd "$P/gg"
+    {
+        find . \( -type f -o -type l \) "${skip[@]}" -printf '%y %p %l\n'
+        find . -type f "${skip[@]}" -print0 | xargs -0 -r sha256sum
+    } | LC_ALL=C sort
+    cd - >/dev/null
+}
+
+# Whether every file the cold build made is there again, byte-identical
+# (a symlink to the same target).
+same_as_cold() {
+    local missing
+    missing=$(snapshot | LC_ALL=C comm -23 "$P/cold.sha" -)
+    [[ -z $missing ]] || { printf '%s\n' "$missing" | head -n 5 >&2; return 1; }
+}
+
+# selfcpu_ms: ggninja's own CPU in ms on a build (the threads of its
+# process, not the processes it starts), from perf's per-thread task-clock.
+selfcpu_ms() {
+    gg_argv
+    perf record -q -s -e task-clock -c 1000000 -o "$P/perf.data" -- \
+        sh -c 'echo $$ >"$0"; exec "$@"' "$P/pid" "${GGCMD[@]}" >"$P/last.log" 2>&1 ||
+        die "ggninja failed under perf in $P"
+    perf report -i "$P/perf.data" -T --stdio 2>/dev/null |
+        awk -v pid="$(cat "$P/pid")" '$1 == pid && NF == 3 { s += $3 } END { printf "%.1f\n", s / 1e6 }'
+}
+# hits FN: how many edges a `-d explain` build of FN restored from the store.
+hits() { "$@" -d explain 2>&1 | grep -c 'explain: reusing the outputs of thunk' || true; }
+# The edges of the last build: its last `[n/total]`.
+edges() { grep -o '^\[[0-9]*/[0-9]*\]' "$P/last.log" | tail -n 1 | sed 's/.*\///; s/\]//'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# Delete one object of the ggninja tree (the first by name), so the next
+# build restores it and what depends on it.
+# (sed, not head: under pipefail, sort must not die of SIGPIPE.)
+drop_one() { find "$P/gg" -name '*.o' | LC_ALL=C sort | sed -n 1p | xargs rm -f; }
+
+TABLE=$RES/table.tsv
+: >"$TABLE"
+for p in $PROJECTS; do
+    log "$p: setting up"
+    setup "$p"
+    rm -rf "$P/store" "$P/ccache"
+    log "$p: cold builds"
+    snapshot >"$P/before.sha"
+    gg_cold=$(timed gg_build)
+    E=$(edges)
+    # What the cold build made (a clean may remove more, as zlib's does).
+    snapshot | LC_ALL=C comm -13 "$P/before.sha" - >"$P/cold.sha"
+    cc_cold=$(timed cc_build)
+    log "$p: cold: ggninja --cache $gg_cold s ($E edges), ccache $cc_cold s"
+    gg_w="" cc_w=""
+    for ((r = 1; r <= RUNS; r++)); do
+        cc_clean >/dev/null
+        t=$(timed cc_build)
+        cc_w+=" $t"
+        gg_clean >/dev/null
+        g=$(timed gg_build)
+        gg_w+=" $g"
+        same_as_cold || die "$p: warm rebuild $r differs from the cold build"
+        log "$p: warm round $r: ccache $t s, ggninja $g s"
+    done
+    gg_clean >/dev/null
+    H=$(hits gg_build)
+    drop_one
+    H1=$(hits gg_build)
+    cpu_all="" cpu_one=""
+    for ((r = 1; r <= CPU_RUNS; r++)); do
+        gg_clean >/dev/null
+        cpu_all+=" $(selfcpu_ms)"
+        drop_one
+        cpu_one+=" $(selfcpu_ms)"
+    done
+    # After a dropped object the rebuild may differ (lz4's programs/ rule
+    # remakes lib/lz4.o with other flags, as make does): check a full one.
+    gg_clean >/dev/null
+    timed gg_build >/dev/null
+    same_as_cold || die "$p: a warm rebuild after the measured ones differs from the cold build"
+    c_all=$(echo "$cpu_all" | median) c_one=$(echo "$cpu_one" | median)
+    log "$p: $H hits of $E edges; ggninja CPU: warm rebuild$cpu_all ms, one object dropped ($H1 hits)$cpu_one ms"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$E" "$H" "$gg_cold" "$cc_cold" \
+        "$(echo "$cc_w" | median)" "$(echo "$gg_w" | median)" "$c_all" "$c_one" "$H1" >>"$TABLE"
+done
+
+{
+    echo "# ggninja --cache vs ccache: warm clean rebuilds, -j$JOBS, $RUNS rounds (medians), $(nproc) cores"
+    echo
+    echo "ggninja: $(bin_version "$GG"); ninja: $(bin_version "$NJ"); $(ccache --version | head -n 1); every warm rebuild byte-identical to the cold build"
+    echo
+    python3 - "$TABLE" <<'EOF'
+import sys
+print("| project | edges | hits | cold (ggninja --cache, empty store) | ccache cold | ccache warm "
+      "| ggninja warm | ggninja/ccache | x faster than cold | CPU per hit | per hit after the first |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for line in open(sys.argv[1]):
+    p, e, h, gc, cc, cw, gw, ca, c1, h1 = line.rstrip("\n").split("\t")
+    e, h, h1 = int(e), int(h), int(h1)
+    gc, cc, cw, gw, ca, c1 = map(float, (gc, cc, cw, gw, ca, c1))
+    per = f"{ca / h:.2f} ms" if h else "-"
+    after = f"{(ca - c1) / (h - h1):.2f} ms" if h > h1 else "-"
+    print(f"| {p} | {e} | {h} | {gc:.1f} s | {cc:.1f} s | {cw:.2f} s | {gw:.2f} s | {gw / cw:.2f}x "
+          f"| {gc / gw:.0f}x | {per} | {after} |")
+EOF
+} | tee "$RES/summary.md"
