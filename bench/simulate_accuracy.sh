@@ -8,10 +8,9 @@
 # predicts from it. Then, for N = 1, 2, 4: `-t clean`, a build at -jN, and
 # two numbers: the prediction from the -j1 run against that build's wall
 # time (the span of its log entries), and the self-check (the build
-# replayed at its own -j from its own times). On a machine with fewer cores
-# than N, CPU-bound commands slow each other down, which a replay of
-# -j1 times cannot know: the self-check, which sees the slowed times, is
-# then the fair number.
+# replayed at its own -j from its own times). The predictions are made
+# with `--local-cores` this machine's cores (CORES, default nproc): at a -j
+# above them, CPU-bound commands share the cores and slow each other down.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -39,17 +38,20 @@ libgit2)
     ;;
 esac
 
-# One field of `-t simulate --json` (a python expression over `s`).
+# One field of `-t simulate -j JOBS --json [ARGS]` (EXPR: python over `s`).
 field() {
-    "$gg" -C "$build" -t simulate -j "$1" --json |
-        python3 -c "import json,sys; s=json.load(sys.stdin); print($2)"
+    local jobs=$1 expr=$2
+    shift 2
+    "$gg" -C "$build" -t simulate -j "$jobs" --json "$@" |
+        python3 -c "import json,sys; s=json.load(sys.stdin); print($expr)"
 }
 
 log "build at -j1 from clean ($project)"
 "$gg" -C "$build" -j1 >/dev/null
 declare -A predicted
+cores=${CORES:-$(nproc)}
 for n in 1 2 4; do
-    predicted[$n]=$(field 1,2,4 "next(r['seconds'] for r in s['runs'] if r['jobs']==$n and r['rule']=='chain')")
+    predicted[$n]=$(field 1,2,4 "next(r['seconds'] for r in s['runs'] if r['jobs']==$n and r['rule']=='chain')" --local-cores "$cores")
 done
 
 printf '\n| -j | predicted from -j1 (s) | measured (s) | error | self-check error |\n'

@@ -231,6 +231,41 @@ fn simulate_predicts_the_build_it_replays() {
     assert!(!bad.status.success(), "{}", text(&bad));
 }
 
+/// `--local-cores N`: the workers share N cores. On one core any -j takes
+/// the whole work (to the ms per edge the stretched times round to); on
+/// as many cores as workers nothing changes.
+#[test]
+fn simulate_on_shared_cores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("build.ninja"), WIDE).unwrap();
+    assert!(run(dir, &ggninja(), &["-j", "4"]).status.success());
+    let seconds = |extra: &[&str]| -> f64 {
+        let sim = json(
+            dir,
+            &[&["-t", "simulate", "-j", "4", "--json"][..], extra].concat(),
+        );
+        let runs = sim["runs"].as_array().unwrap();
+        let row = runs.iter().find(|r| r["rule"] == "chain").unwrap();
+        let f = |k: &str| row[k].as_f64().unwrap();
+        assert!(f("lower_bound") <= f("seconds") + 0.011, "{row}");
+        assert!(f("seconds") <= f("upper_bound") + 0.011, "{row}");
+        f("seconds")
+    };
+    let total = json(dir, &["-t", "simulate", "-j", "1", "--json"])["total_work_seconds"]
+        .as_f64()
+        .unwrap();
+    let alone = seconds(&[]);
+    assert!(
+        (seconds(&["--local-cores", "1"]) - total).abs() <= 0.011,
+        "{total}"
+    );
+    assert!((seconds(&["--local-cores=4"]) - alone).abs() < 1e-9);
+    assert!(alone < total);
+    let bad = run(dir, &ggninja(), &["-t", "simulate", "--local-cores", "x"]);
+    assert!(!bad.status.success(), "{}", text(&bad));
+}
+
 /// The bound on a prediction from another run's log.
 const PREDICTION_PERCENT: f64 = 10.0;
 

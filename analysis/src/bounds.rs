@@ -75,6 +75,7 @@ mod tests {
             pool,
             depths,
             remote: None,
+            cores: 0,
         }
     }
 

@@ -374,7 +374,7 @@ mod tests {
             }),
         };
         let e = [g.lookup("e").unwrap()];
-        Simulation::knowing(&g, &e, &[1, 2], &entries, &known).unwrap()
+        Simulation::knowing(&g, &e, &[1, 2], &entries, &known, 0).unwrap()
     }
 
     /// By hand, at -j2: s uploads object 0 (5 ms), starts an instance

@@ -14,6 +14,16 @@
 //! time each edge took. The scheduler is greedy: a worker is never
 //! idle while an edge it may start is ready, which is what gives Graham's
 //! bound T_N ≤ W/N + T∞ when no pool holds edges back.
+//!
+//! On a machine with fewer cores than workers (`Model::cores`), the
+//! running edges share the cores as a kernel shares them among busy
+//! processes: k edges on C < k cores each progress at C/k of their speed
+//! (every logged ms taken as CPU). The replay keeps a virtual clock of the
+//! work each running edge has done, so their order of finishing is still
+//! the order of their ends on it, and real time stretches by k/C while k
+//! exceed C. With m = min(N, C) the bounds become max(W/m, T∞) ≤ T_N ≤
+//! W/m + T∞: at most m ms of work are done per ms, and whenever fewer than
+//! C edges run, every ready edge runs at full speed.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -40,6 +50,9 @@ pub struct Model<'a> {
     pub depths: &'a [usize],
     /// The remote model, or None for every edge taking its time.
     pub remote: Option<Remote<'a>>,
+    /// The cores the workers share; 0: each has its own. Ignored under
+    /// the remote model (`Lambda::cores` is its own).
+    pub cores: usize,
 }
 
 /// When each edge started and how long it took, and when the last
@@ -170,15 +183,28 @@ struct Replay<'a> {
     bucket: Option<Bucket<'a>>,
 }
 
+/// µs to ms, to the nearest (exact unless cores are shared).
+fn ms(us: u64) -> u64 {
+    (us + 500) / 1000
+}
+
 /// Replays `m` on `workers` workers (at least 1) under `rule`.
 pub fn simulate(m: Model, workers: usize, rule: Priority) -> Schedule {
     Replays::new(m).run(workers, rule)
 }
 
 impl Replay<'_> {
+    /// The event loop. Times are µs: `now` of the replay, `done` of the
+    /// work each running edge has done (equal unless cores are shared);
+    /// `running` holds each running edge's end on the `done` clock.
     fn run(mut self, workers: usize) -> Schedule {
+        let cores = match self.bucket {
+            Some(_) => 0,
+            None => self.m.cores as u64,
+        };
         let mut running: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
-        let mut now = 0;
+        let mut began = vec![0u64; self.m.ms.len()];
+        let (mut now, mut done, mut last_end) = (0u64, 0u64, 0u64);
         loop {
             while running.len() < workers {
                 let Some(Reverse((_, i))) = self.ready.pop() else {
@@ -190,21 +216,30 @@ impl Replay<'_> {
                     continue;
                 }
                 self.in_pool[pool] += 1;
-                self.start[i] = now;
+                (began[i], self.start[i]) = (now, ms(now));
                 if let Some(b) = &mut self.bucket {
-                    self.took[i] = b.start(i, self.m.ms[i], now);
+                    self.took[i] = b.start(i, self.m.ms[i], ms(now));
                 }
-                running.push(Reverse((now + self.took[i], i)));
+                running.push(Reverse((done + self.took[i] * 1000, i)));
             }
             let Some(&Reverse((end, _))) = running.peek() else {
                 break;
             };
-            now = end;
+            let k = running.len() as u64;
+            now += match cores {
+                c if c > 0 && k > c => (end - done) * k / c,
+                _ => end - done,
+            };
+            done = end;
             while let Some(&Reverse((e, i))) = running.peek() {
-                if e != now {
+                if e != done {
                     break;
                 }
                 running.pop();
+                if cores > 0 {
+                    self.took[i] = ms(now - began[i]);
+                }
+                last_end = last_end.max(now);
                 if let Some(b) = &mut self.bucket {
                     b.finish(i);
                 }
@@ -216,11 +251,14 @@ impl Replay<'_> {
                 if let Some(best) = self.held[pool].pop() {
                     self.ready.push(best);
                 }
-                self.finished(i, now);
+                self.finished(i, ms(now));
             }
         }
         let finish = |i: usize| self.start[i] + self.took[i];
-        let length = (0..self.m.ms.len()).map(finish).max().unwrap_or(0);
+        let length = match cores {
+            0 => (0..self.m.ms.len()).map(finish).max().unwrap_or(0),
+            _ => ms(last_end),
+        };
         let (cold_starts, bytes_up) =
             (self.bucket.as_ref()).map_or((0, 0), |b| (b.cold_starts, b.bytes_up));
         Schedule {
@@ -282,6 +320,7 @@ mod tests {
             pool: &pool,
             depths: &[0],
             remote: None,
+            cores: 0,
         };
         simulate(m, workers, rule)
     }
@@ -352,6 +391,7 @@ mod tests {
             pool: &pool,
             depths: &[0, 1],
             remote: None,
+            cores: 0,
         };
         let s = simulate(m, 8, Priority::NodeOrder);
         assert_eq!((s.length, s.start), (5, vec![0, 2, 0, 4, 4]));
@@ -418,6 +458,7 @@ mod tests {
                 pool: &pool,
                 depths: &[0],
                 remote: None,
+                cores: 0,
             };
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length;
@@ -452,6 +493,7 @@ mod tests {
                 pool: &pool,
                 depths: &depths,
                 remote: None,
+                cores: 0,
             };
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length;
@@ -521,6 +563,7 @@ mod tests {
                     straggles: &straggles,
                     objects,
                 }),
+                cores: 0,
             };
             for rule in Priority::ALL {
                 for workers in [1, 2, 3, 5, 16, usize::MAX] {
@@ -541,6 +584,70 @@ mod tests {
                         _ => {}
                     }
                 }
+            }
+        }
+    }
+
+    /// Four edges of 10 ms, all ready at once: on 2 shared cores, four
+    /// workers run them together at half speed, two workers two at a time
+    /// at full speed; both take 20 ms, as 2 cores allow. A chain after
+    /// them runs alone, at full speed.
+    #[test]
+    fn shared_cores_slow_the_edges_beyond_them() {
+        let deps = vec![vec![], vec![], vec![], vec![], vec![0, 1, 2, 3]];
+        let ms = [10, 10, 10, 10, 5];
+        let pool = vec![0; ms.len()];
+        let on = |cores: usize| Model {
+            deps: &deps,
+            ms: &ms,
+            order: &[0, 1, 2, 3, 4],
+            pool: &pool,
+            depths: &[0],
+            remote: None,
+            cores,
+        };
+        let run = |cores, workers| simulate(on(cores), workers, Priority::Chain);
+        let s = run(2, 4);
+        assert_eq!((s.length, &s.took[..]), (25, &[20, 20, 20, 20, 5][..]));
+        assert_eq!(run(2, 2).length, 25);
+        assert_eq!(run(4, 4).length, 15);
+        assert_eq!(run(0, 4), run(8, 4));
+    }
+
+    /// On shared cores every replay still waits for its inputs, runs at
+    /// most N at once, and lies within the bounds of m = min(N, cores)
+    /// workers (to the ms the stretched times are rounded to).
+    #[test]
+    fn random_dags_on_shared_cores_respect_the_bounds() {
+        let mut rng = Rng(0x51_7cc1_b727_220a);
+        for _ in 0..300 {
+            let (deps, ms, order) = random_dag(&mut rng);
+            let pool = vec![0; ms.len()];
+            let cores = 1 + rng.below(4) as usize;
+            let m = Model {
+                deps: &deps,
+                ms: &ms,
+                order: &order,
+                pool: &pool,
+                depths: &[0],
+                remote: None,
+                cores,
+            };
+            let w: u64 = ms.iter().sum();
+            let t_inf = Cpm::of(&deps, &ms).length as f64;
+            let slack = ms.len() as f64;
+            for workers in [1, 2, 3, 5, 16] {
+                let s = simulate(m, workers, Priority::Chain);
+                for (i, ds) in deps.iter().enumerate() {
+                    for &d in ds {
+                        assert!(s.start[d] + s.took[d] <= s.start[i] + 1, "{i} before {d}");
+                    }
+                    assert!(s.took[i] + 1 >= ms[i], "{i} faster than alone");
+                }
+                let n = workers.min(cores) as f64;
+                let t = s.length as f64;
+                assert!(t + slack >= t_inf.max(w as f64 / n), "{t} {w} {n} {t_inf}");
+                assert!(t <= w as f64 / n + t_inf + slack, "{t} {w} {n} {t_inf}");
             }
         }
     }

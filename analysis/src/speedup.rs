@@ -100,6 +100,7 @@ impl Edges {
             pool: &self.pool,
             depths: &self.depths,
             remote: None,
+            cores: 0,
         }
     }
 }
@@ -114,17 +115,19 @@ impl Simulation {
         jobs: &[usize],
         entries: &[(String, LogEntry)],
     ) -> Result<Simulation, DependencyCycle> {
-        Simulation::knowing(g, targets, jobs, entries, &Known::default())
+        Simulation::knowing(g, targets, jobs, entries, &Known::default(), 0)
     }
 
     /// As `new`, with the cache prediction and the remote model's replays
-    /// for what `known` holds.
+    /// for what `known` holds; the local replays on `cores` shared cores
+    /// (0: each worker its own; see `simulate`).
     pub fn knowing(
         g: &Graph,
         targets: &[FileId],
         jobs: &[usize],
         entries: &[(String, LogEntry)],
         known: &Known,
+        cores: usize,
     ) -> Result<Simulation, DependencyCycle> {
         let work = Work::needed(g, targets)?;
         let newest = crate::runs::newest(entries);
@@ -140,11 +143,20 @@ impl Simulation {
         jobs.dedup();
         let mut runs = Vec::new();
         let bounds = Bounds::of(&edges.model(&ms), &ms, t_inf);
-        let mut replays = Replays::new(edges.model(&ms));
+        let mut replays = Replays::new(Model {
+            cores,
+            ..edges.model(&ms)
+        });
         for &n in &jobs {
             for rule in Priority::ALL {
                 let length = replays.run(n, rule).length;
-                runs.push(run(n, rule, length, &bounds));
+                let mut row = run(n, rule, length, &bounds);
+                if cores > 0 && cores < n {
+                    // At most `cores` ms of work a ms (see `simulate`).
+                    row.lower_bound = bounds.lower(cores) / 1000.0;
+                    row.upper_bound = bounds.upper(cores) / 1000.0;
+                }
+                runs.push(row);
             }
         }
         let last_build = last.map(|(ms, actual, n)| {

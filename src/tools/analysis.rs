@@ -40,7 +40,7 @@ options:
 
 const SIMULATE_USAGE: &str =
     "usage: ggninja [--cache [--store DIR]] -t simulate [-j N,N,...] [--json]
-         [--remote lambda [--latency MS] [--startup MS] [--bandwidth MB/s]
+         [--local-cores N] [--remote lambda [--latency MS] [--startup MS] [--bandwidth MB/s]
          [--stragglers P] [--cores N --cpu MS]] [targets]
 
 building [targets] replayed on N workers, timed by .ninja_log, under three
@@ -49,14 +49,17 @@ chain (longest chain of edges first, as ninja 1.12+) and node-order (ninja
 1.11, make); and the
 last build replayed at the -j it ran with, against its logged wall time
 
-with --cache, the edges whose thunks the local store holds (the S3 memo is
-not asked) and the build over the misses alone; with --remote lambda, the
-build replayed with each thunk run on Lambda (docs/analysis.md)
+with --cache, the edges whose thunks the local store holds (with --remote
+lambda, the S3 memo too) and the build over the misses alone; with --remote
+lambda, the build replayed with each thunk run on Lambda (docs/analysis.md)
 
 options:
   -j N,N,...        the worker counts (default 1,2,4,...,128,1000,10000 and
                     this machine's default -j)
   --json            print the replays as JSON
+  --local-cores N   the workers share N cores: running edges beyond N each
+                    slow down, as on this machine at a -j above its cores
+                    (default 0: each worker its own core)
   --remote lambda   add the remote model's replays
   --latency MS      per invocation (default 30)
   --startup MS      a cold start, once per instance (default 100)
@@ -155,7 +158,14 @@ pub fn simulate(app: &App, e: &mut Engine, args: &Args) -> u8 {
     let Some(known) = app.report(thunk_facts::known(app, e, &nodes, flags.remote)) else {
         return 1;
     };
-    let simulation = Simulation::knowing(&e.graph, &nodes, &flags.jobs, &entries, &known);
+    let simulation = Simulation::knowing(
+        &e.graph,
+        &nodes,
+        &flags.jobs,
+        &entries,
+        &known,
+        flags.local_cores,
+    );
     let Some(simulation) = app.report(simulation.map_err(|err| err.to_string())) else {
         return 1;
     };
@@ -172,6 +182,8 @@ pub fn simulate(app: &App, e: &mut Engine, args: &Args) -> u8 {
 struct SimulateFlags {
     jobs: Vec<usize>,
     json: bool,
+    /// `--local-cores N`: the cores the local workers share (0: unlimited).
+    local_cores: usize,
     /// `--remote lambda` with its parameters.
     remote: Option<Lambda>,
     /// The other arguments.
@@ -185,6 +197,7 @@ struct SimulateFlags {
 fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
     let mut jobs = None;
     let mut json = false;
+    let mut local_cores = 0;
     let (mut remote, mut tuned) = (false, None);
     let mut lambda = Lambda::default();
     let mut rest = Vec::new();
@@ -210,6 +223,15 @@ fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
             Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
             _ => (a.as_str(), None),
         };
+        if name == "--local-cores" {
+            let value = inline.or_else(|| words.next().cloned());
+            let Some(n) = value.as_deref().and_then(|v| v.parse().ok()) else {
+                bad(name, value.as_deref());
+                return None;
+            };
+            local_cores = n;
+            continue;
+        }
         if name != "--remote" && !MODEL_FLAGS.contains(&name) {
             match a.as_str() {
                 "--json" => json = true,
@@ -244,6 +266,7 @@ fn simulate_flags(args: &Args) -> Option<SimulateFlags> {
     Some(SimulateFlags {
         jobs,
         json,
+        local_cores,
         remote: remote.then_some(lambda),
         rest,
     })
