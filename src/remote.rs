@@ -9,7 +9,6 @@ use ggninja_thunk::Thunks;
 
 use crate::cli::RemoteFlags;
 use crate::context::App;
-use crate::tools::thunk_facts::RemoteMemo;
 
 /// `-j 0` means no limit; in-flight invocations still need one.
 #[cfg(feature = "remote")]
@@ -86,6 +85,21 @@ fn requested<'g>(
     })
 }
 
+/// A result's outputs: thunk paths and hashes.
+pub type Outputs = Vec<(String, ggninja_store::hash::ContentHash)>;
+
+/// The S3 memo as `-t simulate`'s cache prediction reads it (only a binary
+/// built with the `remote` feature can).
+pub trait RemoteMemo {
+    /// Where it is, as printed.
+    fn location(&self) -> String;
+    /// The outputs of each key's entry, None where there is none.
+    fn outputs(
+        &self,
+        keys: &[ggninja_store::hash::ContentHash],
+    ) -> Result<Vec<Option<Outputs>>, String>;
+}
+
 /// The S3 memo for `-t simulate`'s prediction: the bucket a remote build
 /// would use (`--remote-bucket` or `GGNINJA_BUCKET`), read through the
 /// standard AWS chain.
@@ -117,8 +131,7 @@ impl RemoteMemo for S3Memo {
     fn outputs(
         &self,
         keys: &[ggninja_store::hash::ContentHash],
-    ) -> Result<Vec<Option<crate::tools::thunk_facts::Outputs>>, String> {
-        use crate::tools::thunk_facts::Outputs;
+    ) -> Result<Vec<Option<Outputs>>, String> {
         use ggninja_store::hash::ContentHash;
         let entries = self.0.entries(keys).map_err(|e| e.to_string())?;
         let outputs = |e: ggninja_remote::memo::Entry| -> Option<Outputs> {

@@ -15,7 +15,7 @@ pub mod logs;
 mod query;
 mod rules;
 mod targets;
-pub mod thunk_facts;
+mod thunk_facts;
 mod thunks;
 
 use std::collections::BTreeSet;

@@ -24,6 +24,7 @@ use ggninja_thunk::placement::{is_in_root, stays_local};
 use ggninja_thunk::{produced, Entry, Predicted, Source, ThunkBuilder, Thunks};
 
 use crate::context::App;
+use crate::remote::{Outputs, RemoteMemo};
 
 /// The facts for building `targets`: the cache prediction when the store
 /// (`--cache`) is given, the remote footprints with `lambda`.
@@ -147,18 +148,6 @@ fn predict(
         store: sources.describe(),
         hits,
     }
-}
-
-/// A result's outputs: thunk paths and hashes.
-pub type Outputs = Vec<(String, ContentHash)>;
-
-/// The S3 memo, as `remote::memo_reader` opens it (only a binary built
-/// with the `remote` feature can).
-pub trait RemoteMemo {
-    /// Where it is, as printed.
-    fn location(&self) -> String;
-    /// The outputs of each key's entry, None where there is none.
-    fn outputs(&self, keys: &[ContentHash]) -> Result<Vec<Option<Outputs>>, String>;
 }
 
 /// Where the build would find results: the local store (`--cache`), in
