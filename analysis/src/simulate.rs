@@ -442,6 +442,25 @@ mod tests {
         (deps, ms, order)
     }
 
+    /// A random DAG's model in one unlimited pool, on `cores` shared cores.
+    fn random_model<'a>(
+        deps: &'a [Vec<usize>],
+        ms: &'a [u64],
+        order: &'a [usize],
+        pool: &'a [usize],
+        cores: usize,
+    ) -> Model<'a> {
+        Model {
+            deps,
+            ms,
+            order,
+            pool,
+            depths: &[0],
+            remote: None,
+            cores,
+        }
+    }
+
     /// Every replay waits for its inputs, runs at most N at once, and
     /// lies within max(W/N, T∞) ≤ T_N ≤ W/N + T∞; N = 1 takes W and
     /// unlimited workers T∞.
@@ -451,15 +470,7 @@ mod tests {
         for _ in 0..500 {
             let (deps, ms, order) = random_dag(&mut rng);
             let pool = vec![0; ms.len()];
-            let m = Model {
-                deps: &deps,
-                ms: &ms,
-                order: &order,
-                pool: &pool,
-                depths: &[0],
-                remote: None,
-                cores: 0,
-            };
+            let m = random_model(&deps, &ms, &order, &pool, 0);
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length;
             for rule in Priority::ALL {
@@ -624,15 +635,7 @@ mod tests {
             let (deps, ms, order) = random_dag(&mut rng);
             let pool = vec![0; ms.len()];
             let cores = 1 + rng.below(4) as usize;
-            let m = Model {
-                deps: &deps,
-                ms: &ms,
-                order: &order,
-                pool: &pool,
-                depths: &[0],
-                remote: None,
-                cores,
-            };
+            let m = random_model(&deps, &ms, &order, &pool, cores);
             let w: u64 = ms.iter().sum();
             let t_inf = Cpm::of(&deps, &ms).length as f64;
             let slack = ms.len() as f64;
