@@ -354,10 +354,7 @@ impl Engine {
             return false;
         }
         // The graph and the log are apart: no copy of the deps needed.
-        self.graph.add_implicit_ins(edge, &deps.nodes);
-        for &id in &deps.nodes {
-            self.graph.ensure_phony_producer(id);
-        }
+        self.graph.add_discovered_ins(edge, &deps.nodes);
         self.sync_states();
         true
     }
@@ -402,16 +399,8 @@ impl Engine {
         }
         let ins: Vec<String> = parsed.ins.iter().filter_map(|p| canonicalize(p)).collect();
         let nodes: Vec<FileId> = ins.iter().map(|p| self.graph.file_id(p)).collect();
-        self.add_discovered_deps(edge, &nodes);
-        Ok(true)
-    }
-
-    /// Adds implicit inputs found by a depfile or the deps log.
-    fn add_discovered_deps(&mut self, edge: BuildId, ids: &[FileId]) {
-        self.graph.add_implicit_ins(edge, ids);
-        for &id in ids {
-            self.graph.ensure_phony_producer(id);
-        }
+        self.graph.add_discovered_ins(edge, &nodes);
         self.sync_states();
+        Ok(true)
     }
 }

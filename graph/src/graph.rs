@@ -345,6 +345,15 @@ impl Graph {
             .flat_map(|v| v.iter().rev().copied())
     }
 
+    /// Adds implicit inputs a depfile or the deps log found, each with a
+    /// phony producer (see `ensure_phony_producer`).
+    pub fn add_discovered_ins(&mut self, build: BuildId, ids: &[FileId]) {
+        self.add_implicit_ins(build, ids);
+        for &id in ids {
+            self.ensure_phony_producer(id);
+        }
+    }
+
     /// Gives a dep-loaded file a phony producer so that, if it goes missing,
     /// its dependents rebuild instead of failing with "no known rule".
     pub fn ensure_phony_producer(&mut self, file: FileId) {
