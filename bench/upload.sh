@@ -2,15 +2,18 @@
 # Upload benchmark against a local S3 server (s3s-fs): N objects of SIZE
 # random bytes, uploaded into a fresh bucket by
 #   awscli    `aws s3 cp --recursive` (awscli 1.x from PyPI, its defaults)
-#   ggninja   the ggninja-remote uploader (HEAD then PUT per object, 64 in
-#             flight, PUTs signed with the content hash)
+#   ggninja   the ggninja-remote uploader as the engine runs it (objects
+#             under 64 KiB PUT without a HEAD, 64 in flight, PUTs signed
+#             with the content hash)
+#   ggninja-head  the same uploader asking first: HEAD, then PUT if missing
 #   raw       the simplest fast client: one SDK PutObject per file, 128 in
 #             flight, SDK defaults, no HEAD
 #   raw-lean  the same without payload hashing and CRC checksums
 # side by side in one run, RUNS rounds in rotating order; prints every time,
 # the medians and the ratios. Whole-process wall times for all four (the
 # clients' own in-process times are printed too), plus `ggninja-rerun`: the
-# uploader again on the filled bucket (a new run: 1000 HEADs, no PUT), and
+# asking uploader again on ggninja-head's filled bucket (a new run: 1000
+# HEADs, no PUT), and
 # the CPU seconds the client and the server (s3s-fs) spent per upload.
 #
 #   bench/upload.sh
@@ -38,7 +41,8 @@ if [[ ! -x $venv/bin/aws ]]; then
     "$venv/bin/pip" install --quiet awscli
 fi
 log "building the benchmark client (release)"
-(cd "$repo" && cargo build --quiet --release -p ggninja-remote --example upload_bench)
+# The workspace's own feature set, so the AWS SDK crates the tests built are reused.
+(cd "$repo" && cargo build --quiet --release --workspace --features ggninja/remote --examples)
 bin=${CARGO_TARGET_DIR:-$repo/target}/release/examples/upload_bench
 
 work=$(mktemp -d)
@@ -92,8 +96,10 @@ run() {
     awscli) /usr/bin/time -f '%U %S' -o "$work/cpu" \
         "$venv/bin/aws" --endpoint-url "http://127.0.0.1:$port" \
         s3 cp --recursive --quiet "$work/files" "s3://$bucket/"; out= ;;
+    ggninja-rerun) out=$(/usr/bin/time -f '%U %S' -o "$work/cpu" \
+        "$bin" ggninja-head "$work/files" "$bucket" "$CONCURRENCY") ;;
     ggninja*) out=$(/usr/bin/time -f '%U %S' -o "$work/cpu" \
-        "$bin" ggninja "$work/files" "$bucket" "$CONCURRENCY") ;;
+        "$bin" "$tool" "$work/files" "$bucket" "$CONCURRENCY") ;;
     raw*) out=$(/usr/bin/time -f '%U %S' -o "$work/cpu" "$bin" "$tool" "$work/files" "$bucket" 128) ;;
     esac
     t1=$(now)
@@ -106,7 +112,7 @@ run() {
     echo "$tool $(python3 -c "print(f'{$t1-$t0:.3f} ${inner:--} {$cu+$cs:.2f} {$s1-$s0:.2f}')") ${out#* objects=$N }"
 }
 
-tools_list=(awscli ggninja raw raw-lean)
+tools_list=(awscli ggninja ggninja-head raw raw-lean)
 # Untimed warm-up: a fresh s3s-fs spends several times the CPU on its first
 # thousand PUTs.
 run raw-lean warmup >/dev/null
@@ -117,7 +123,7 @@ for r in $(seq "$RUNS"); do
         line=$(run "$tool" "b$r-$tool")
         echo "run $r: $line" >&2
         echo "$line" >>"$work/times"
-        if [[ $tool == ggninja ]]; then
+        if [[ $tool == ggninja-head ]]; then
             line=$(run ggninja-rerun "b$r-$tool")
             echo "run $r: $line" >&2
             echo "$line" >>"$work/times"
@@ -140,7 +146,7 @@ med = {k: statistics.median(v) for k, v in wall.items()}
 print(f"\n{n} objects x {size} bytes, {runs} runs, medians (whole process, seconds):\n")
 print("| client | wall (median) | min-max | in-process (median) | client CPU | server CPU |")
 print("|---|---:|---:|---:|---:|---:|")
-for k in ["awscli", "ggninja", "raw", "raw-lean", "ggninja-rerun"]:
+for k in ["awscli", "ggninja", "ggninja-head", "raw", "raw-lean", "ggninja-rerun"]:
     v = wall[k]
     i = f"{statistics.median(inner[k]):.3f} s" if k in inner else "-"
     print(f"| {k} | {med[k]:.3f} s | {min(v):.3f}-{max(v):.3f} | {i} "

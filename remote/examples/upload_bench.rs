@@ -1,8 +1,12 @@
 //! Upload benchmark client (driven by bench/upload.sh): uploads every file
 //! of a directory to a bucket and prints the time, as one of
-//!   ggninja DIR BUCKET [CONCURRENCY]  the uploader (HEAD then PUT, signed
-//!                                     with the content hash; run it again on
-//!                                     the same bucket for HEADs only)
+//!   ggninja DIR BUCKET [CONCURRENCY]  the uploader as the engine runs it:
+//!                                     objects under `BLIND_PUT_BELOW` PUT
+//!                                     without a HEAD, signed with the content
+//!                                     hash
+//!   ggninja-head DIR BUCKET [CONC.]   every object HEAD first, then PUT if
+//!                                     missing (run it again on the same
+//!                                     bucket for HEADs only)
 //!   raw DIR BUCKET [CONCURRENCY]      the simplest fast client: a PUT per
 //!                                     file with the SDK's defaults, no HEAD
 //!   raw-lean DIR BUCKET [CONCURRENCY] the same without payload hashing and
@@ -17,6 +21,7 @@ use std::time::Instant;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use ggninja_remote::upload::BLIND_PUT_BELOW;
 use ggninja_remote::{ObjectStore, S3Settings, Uploader};
 use ggninja_store::hash::{ContentHash, Kind};
 use tokio::task::JoinSet;
@@ -35,13 +40,18 @@ fn files(dir: &str) -> Vec<PathBuf> {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
-        eprintln!("usage: upload_bench ggninja|raw|raw-lean DIR BUCKET [CONCURRENCY]");
+        eprintln!("usage: upload_bench ggninja|ggninja-head|raw|raw-lean DIR BUCKET [CONCURRENCY]");
         std::process::exit(2);
     }
     let (mode, dir, bucket) = (args[1].as_str(), &args[2], args[3].clone());
     let files = files(dir);
     match mode {
-        "ggninja" => {
+        "ggninja" | "ggninja-head" => {
+            let blind_below = if mode == "ggninja" {
+                BLIND_PUT_BELOW
+            } else {
+                0
+            };
             let concurrency = args.get(4).map_or(64, |c| c.parse().expect("a number"));
             let t = Instant::now();
             let items: Vec<(ContentHash, PathBuf)> = files
@@ -56,7 +66,7 @@ async fn main() {
             let hashing = t.elapsed().as_secs_f64();
             let store = Arc::new(ObjectStore::connect(S3Settings::new(bucket)).await.unwrap());
             let t = Instant::now();
-            let report = Uploader::with_concurrency(store.clone(), concurrency)
+            let report = Uploader::with_blind_puts(store.clone(), concurrency, blind_below)
                 .upload(items)
                 .await
                 .unwrap();

@@ -46,6 +46,11 @@ pub struct Uploader {
     inner: Arc<Inner>,
 }
 
+/// Inputs smaller than this are uploaded without asking the bucket first:
+/// a cold build's inputs are mostly new, and a HEAD then a PUT is two
+/// requests where one would do (sources are rarely larger).
+pub const BLIND_PUT_BELOW: u64 = 64 << 10;
+
 #[derive(Debug)]
 struct Inner {
     store: Arc<ObjectStore>,

@@ -19,12 +19,7 @@ use super::job::Job;
 use super::summary::Stats;
 use super::Config;
 use crate::objects::ObjectStore;
-use crate::upload::{Uploader, DEFAULT_CONCURRENCY};
-
-/// Inputs smaller than this are uploaded without asking the bucket first:
-/// a cold build's inputs are mostly new, and a HEAD then a PUT is two
-/// requests where one would do (sources are rarely larger).
-const BLIND_PUT_BELOW: u64 = 64 << 10;
+use crate::upload::{Uploader, BLIND_PUT_BELOW, DEFAULT_CONCURRENCY};
 
 /// A straggler is launched again once it has run this many times its
 /// rule's median (and at least `STRAGGLER_SLACK` past it)...
