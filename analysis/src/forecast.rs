@@ -15,8 +15,8 @@ use serde::Serialize;
 use crate::bounds::Bounds;
 use crate::critical::{longest, Cpm};
 use crate::remote::{stragglers, Lambda, Remote, RemoteEdge};
+use crate::row::{seconds, Run};
 use crate::simulate::{Model, Replays};
-use crate::speedup::{run, Run};
 
 /// What the thunk glue found per edge.
 #[derive(Debug, Default)]
@@ -108,16 +108,12 @@ pub struct Built<'a> {
     pub total_ms: u64,
 }
 
-fn seconds(ms: u64) -> f64 {
-    ms as f64 / 1000.0
-}
-
 /// A replay's row: `took` is what each edge took in it.
 fn row(b: &Built, jobs: usize, length: u64, took: &[u64]) -> Row {
     let work: u64 = took.iter().sum();
     let t_inf = longest(b.model.deps, took);
     let bounds = Bounds::of(&b.model, took, t_inf);
-    let run = run(jobs, Priority::default(), length, &bounds);
+    let run = Run::of(jobs, Priority::default(), length, &bounds);
     Row {
         run: Run {
             speedup: match length {

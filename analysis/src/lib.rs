@@ -27,6 +27,7 @@ pub mod page;
 pub mod profile;
 pub mod ran;
 pub mod remote;
+pub mod row;
 pub mod runs;
 pub mod simulate;
 pub mod speedup;

@@ -22,6 +22,7 @@ use crate::critical::Cpm;
 use crate::durations::{durations, logged_ms};
 use crate::forecast::{self, Built, CachePrediction, Known, RemoteRuns};
 use crate::profile::{profile, widest};
+use crate::row::{seconds, Run};
 use crate::simulate::{simulate, Model, Replays};
 use crate::work::{DependencyCycle, Work};
 use ggninja_executor::priority::Priority;
@@ -46,19 +47,6 @@ pub struct Simulation {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Run {
-    pub jobs: usize,
-    pub rule: &'static str,
-    pub seconds: f64,
-    /// Work over (jobs × seconds): how busy the workers were.
-    pub utilisation: f64,
-    /// Over one worker (which takes the total work under either rule).
-    pub speedup: f64,
-    pub lower_bound: f64,
-    pub upper_bound: f64,
-}
-
-#[derive(Debug, Serialize)]
 pub struct LastBuild {
     /// The most edges it ran at once: its `-j`, unless it never filled it.
     pub jobs: usize,
@@ -66,10 +54,6 @@ pub struct LastBuild {
     pub predicted_seconds: f64,
     /// (predicted − actual) / actual, in percent.
     pub error_percent: f64,
-}
-
-fn seconds(ms: u64) -> f64 {
-    ms as f64 / 1000.0
 }
 
 /// The edges of `work` as a model, their times `ms`.
@@ -150,7 +134,7 @@ impl Simulation {
         for &n in &jobs {
             for rule in Priority::ALL {
                 let length = replays.run(n, rule).length;
-                let mut row = run(n, rule, length, &bounds);
+                let mut row = Run::of(n, rule, length, &bounds);
                 if cores > 0 && cores < n {
                     // At most `cores` ms of work a ms (see `simulate`).
                     row.lower_bound = bounds.lower(cores) / 1000.0;
@@ -187,20 +171,6 @@ impl Simulation {
             cache: cache.map(|c| forecast::cache(g, &built, &jobs, c)),
             remote: (known.remote.as_ref()).map(|r| forecast::remote(g, &built, &jobs, r, cache)),
         })
-    }
-}
-
-/// A replay's row, `bounds` those of the times its edges took.
-pub(crate) fn run(jobs: usize, rule: Priority, length: u64, bounds: &Bounds) -> Run {
-    let (w, t, n) = (bounds.work as f64, length as f64, jobs as f64);
-    Run {
-        jobs,
-        rule: rule.name(),
-        seconds: seconds(length),
-        utilisation: if length == 0 { 0.0 } else { w / (n * t) },
-        speedup: if length == 0 { 1.0 } else { w / t },
-        lower_bound: bounds.lower(jobs) / 1000.0,
-        upper_bound: bounds.upper(jobs) / 1000.0,
     }
 }
 
