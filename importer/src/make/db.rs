@@ -6,6 +6,8 @@
 //! prints only for its own debugging (hash-table statistics, directory
 //! caches, modification times it happened to check).
 
+use std::collections::BTreeMap;
+
 use rustc_hash::FxHashMap as HashMap;
 
 /// Where make read something: `(from 'Makefile', line 12)`.
@@ -149,6 +151,18 @@ pub struct SearchPaths {
     pub general: Vec<String>,
 }
 
+/// The environment make built for the import goal's recipe
+/// (`environment.rs` reads it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exported {
+    /// Every exported global variable, as make passed it.
+    pub vars: BTreeMap<String, String>,
+    /// `export` alone or `.EXPORT_ALL_VARIABLES`.
+    pub export_all: bool,
+    /// `export SHELL` (make otherwise passes the SHELL it was started with).
+    pub shell: bool,
+}
+
 /// One make process's database.
 #[derive(Debug, Clone, Default)]
 pub struct Database {
@@ -167,7 +181,7 @@ pub struct Database {
     /// The environment make gave the import goal's recipe: not part of
     /// the database, printed before it (`environment.rs`); None for a
     /// saved dump.
-    pub exported: Option<super::environment::Exported>,
+    pub exported: Option<Exported>,
 }
 
 impl Database {

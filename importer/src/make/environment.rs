@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::db::{Flavor, Origin, Variable};
+use super::db::{Exported, Flavor, Origin, Variable};
 use super::expand::{Binding, ExpandError, Expander};
 
 /// The line around the environment in the import goal's output.
@@ -44,17 +44,6 @@ const IGNORED: &[&str] = &[
     "_",
     EXPORT_ALL_PROBE,
 ];
-
-/// The environment make built for the import goal's recipe.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Exported {
-    /// Every exported global variable, as make passed it.
-    pub vars: BTreeMap<String, String>,
-    /// `export` alone or `.EXPORT_ALL_VARIABLES`.
-    pub export_all: bool,
-    /// `export SHELL` (make otherwise passes the SHELL it was started with).
-    pub shell: bool,
-}
 
 /// The import goal's `SHELL`: `/bin/sh` spelled as no environment has it,
 /// so that it shows in the environment only when `SHELL` is exported.

@@ -6,8 +6,8 @@
 
 use bytes::Bytes;
 
+use super::edge::Job;
 use super::invoke::InvokeError;
-use super::job::Job;
 use super::shared::Shared;
 use super::summary::Stats;
 use crate::protocol::Response;
@@ -57,7 +57,7 @@ async fn attempt_once(sh: &Shared, job: &Job, payload: &Bytes) -> Result<Respons
         return first.await;
     };
     Stats::add(&sh.stats.relaunched, 1);
-    sh.explain(job, || {
+    sh.explain(job.edge, || {
         format!("{} ran past {after:?}: launched again", job.label)
     });
     let second = call(sh, job, payload);

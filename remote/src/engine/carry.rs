@@ -14,9 +14,9 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use ggninja_store::hash::ContentHash;
 
-use super::shared::Shared;
 use super::summary::Stats;
 use crate::protocol::{Carried, Request, CARRY_BUDGET_BYTES, CARRY_OBJECT_BYTES};
+use crate::upload::Uploader;
 
 /// The objects some request has carried this run.
 #[derive(Default)]
@@ -28,6 +28,73 @@ impl CarriedSet {
         let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
         set.insert(hash)
     }
+
+    /// Fills `request` with the inputs this job carries (those `uploader`
+    /// does not know the bucket holds) and serializes it; the other
+    /// inputs are left to upload. Fails only when the request is over
+    /// Lambda's limit even without carried objects.
+    pub fn pack(
+        &self,
+        uploader: &Uploader,
+        stats: &Stats,
+        mut request: Request,
+        inputs: &[(ContentHash, PathBuf)],
+    ) -> Result<Packed, String> {
+        let mut uploads = Vec::new();
+        let mut here = HashSet::new();
+        let mut budget = CARRY_BUDGET_BYTES;
+        for (hash, path) in inputs {
+            if here.contains(hash) {
+                continue; // the same bytes at two paths
+            }
+            match self.carry(uploader, hash, path, &mut budget) {
+                Some(c) => {
+                    here.insert(*hash);
+                    request.carried.push(c);
+                }
+                None => uploads.push((*hash, path.clone())),
+            }
+        }
+        let carried = request.carried.len() as u64;
+        let payload = match request.to_payload() {
+            Ok(p) => p,
+            Err(_) if carried > 0 => {
+                request.carried.clear();
+                return pack_plain(&request, inputs);
+            }
+            Err(e) => return Err(e),
+        };
+        Stats::add(&stats.carried, carried);
+        Stats::add(&stats.bytes_up, CARRY_BUDGET_BYTES - budget);
+        Ok(Packed {
+            payload: Bytes::from(payload),
+            uploads,
+        })
+    }
+
+    /// The object to carry for one input, if this job is the one to carry
+    /// it and it fits. The file is read as it is now; should it no longer
+    /// be what the hash names, the function sees the mismatch, fetches it
+    /// from the bucket instead, and reports it missing, so it is uploaded
+    /// (and the upload refuses changed bytes) as any other input.
+    fn carry(
+        &self,
+        uploader: &Uploader,
+        hash: &ContentHash,
+        path: &PathBuf,
+        budget: &mut u64,
+    ) -> Option<Carried> {
+        if hash.size > CARRY_OBJECT_BYTES || hash.size > *budget || uploader.is_known(hash) {
+            return None;
+        }
+        if !self.claim(*hash) {
+            return None;
+        }
+        // Small: read on the runtime's thread, as small outputs are written.
+        let bytes = std::fs::read(path).ok()?;
+        *budget -= hash.size;
+        Some(Carried::new(hash, &bytes))
+    }
 }
 
 /// A job's request ready to send, and the inputs still to upload first.
@@ -36,68 +103,10 @@ pub(crate) struct Packed {
     pub uploads: Vec<(ContentHash, PathBuf)>,
 }
 
-/// Fills `request` with the inputs this job carries and serializes it;
-/// the other inputs are left to upload. Fails only when the request is
-/// over Lambda's limit even without carried objects.
-pub(crate) fn pack(
-    sh: &Shared,
-    mut request: Request,
-    inputs: &[(ContentHash, PathBuf)],
-) -> Result<Packed, String> {
-    let mut uploads = Vec::new();
-    let mut here = HashSet::new();
-    let mut budget = CARRY_BUDGET_BYTES;
-    for (hash, path) in inputs {
-        if here.contains(hash) {
-            continue; // the same bytes at two paths
-        }
-        match carry(sh, hash, path, &mut budget) {
-            Some(c) => {
-                here.insert(*hash);
-                request.carried.push(c);
-            }
-            None => uploads.push((*hash, path.clone())),
-        }
-    }
-    let carried = request.carried.len() as u64;
-    let payload = match request.to_payload() {
-        Ok(p) => p,
-        Err(_) if carried > 0 => {
-            request.carried.clear();
-            return pack_plain(&request, inputs);
-        }
-        Err(e) => return Err(e),
-    };
-    Stats::add(&sh.stats.carried, carried);
-    Stats::add(&sh.stats.bytes_up, CARRY_BUDGET_BYTES - budget);
-    Ok(Packed {
-        payload: Bytes::from(payload),
-        uploads,
-    })
-}
-
 /// The request without carried objects: every input uploaded.
 fn pack_plain(request: &Request, inputs: &[(ContentHash, PathBuf)]) -> Result<Packed, String> {
     Ok(Packed {
         payload: Bytes::from(request.to_payload()?),
         uploads: inputs.to_vec(),
     })
-}
-
-/// The object to carry for one input, if this job is the one to carry it
-/// and it fits. The file is read as it is now; should it no longer be what
-/// the hash names, the function sees the mismatch, fetches it from the
-/// bucket instead, and reports it missing, so it is uploaded (and the
-/// upload refuses changed bytes) as any other input.
-fn carry(sh: &Shared, hash: &ContentHash, path: &PathBuf, budget: &mut u64) -> Option<Carried> {
-    if hash.size > CARRY_OBJECT_BYTES || hash.size > *budget || sh.uploader.is_known(hash) {
-        return None;
-    }
-    if !sh.carried.claim(*hash) {
-        return None;
-    }
-    // Small: read on the runtime's thread, as small outputs are written.
-    let bytes = std::fs::read(path).ok()?;
-    *budget -= hash.size;
-    Some(Carried::new(hash, &bytes))
 }

@@ -12,39 +12,19 @@ use std::sync::Arc;
 
 use ggninja_executor::backend::{Done, Exit, Origin};
 use ggninja_executor::process;
-use ggninja_graph::BuildId;
 use ggninja_store::hash::ContentHash;
-use ggninja_store::RemoteFile;
 
 use super::attempts::invoke;
-use super::carry;
+use super::edge::Job;
 use super::place::{materialize, place};
 use super::shared::Shared;
 use super::summary::Stats;
 use crate::memo::{self, Entry};
-use crate::protocol::{Request, Response, Status};
+use crate::protocol::{Response, Status};
 
 /// How many times inputs reported missing are uploaded again before the
 /// edge runs locally instead.
 const HEAL_ROUNDS: usize = 3;
-
-/// An edge ready to go remote.
-pub(crate) struct Job {
-    pub edge: BuildId,
-    /// Its first output, for messages.
-    pub label: String,
-    pub rule: String,
-    pub command: String,
-    pub restat: bool,
-    pub key: ContentHash,
-    /// The request, without the inputs it may carry (`carry`).
-    pub request: Request,
-    /// In-root inputs: hash and the real file to upload from.
-    pub uploads: Vec<(ContentHash, PathBuf)>,
-    /// In-root inputs an earlier edge left in the bucket: fetched only if
-    /// the edge has to run here.
-    pub remote_inputs: Vec<(PathBuf, RemoteFile)>,
-}
 
 /// Why an edge did not finish remotely; either way it runs here.
 enum Stop {
@@ -74,7 +54,10 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
             "not in the remote cache, which is read-only here (--remote-upload=no)".into(),
         ));
     }
-    let packed = carry::pack(sh, job.request.clone(), &job.uploads).map_err(Stop::Local)?;
+    let packed = sh
+        .carried
+        .pack(&sh.uploader, &sh.stats, job.request.clone(), &job.uploads)
+        .map_err(Stop::Local)?;
     upload(sh, &packed.uploads).await?;
     for _ in 0..HEAL_ROUNDS {
         let resp = invoke(sh, job, &packed.payload)
@@ -126,7 +109,7 @@ async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
         outputs: resp.outputs,
         depfile: resp.depfile,
     };
-    place(sh, job, &entry)
+    place(sh, job.restat, &entry)
         .await
         .map_err(|e| Stop::Trouble(format!("fetching its outputs: {e}")))?;
     mark_known(sh, &entry);
@@ -154,7 +137,7 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
     let entry = match memo::get(&sh.store, &job.key).await {
         Ok(Some(entry)) => entry,
         Ok(None) => {
-            sh.explain(job, || {
+            sh.explain(job.edge, || {
                 format!(
                     "thunk {} for {} is not in the remote cache",
                     job.key, job.label
@@ -163,16 +146,16 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
             return false;
         }
         Err(e) => {
-            sh.explain(job, || {
+            sh.explain(job.edge, || {
                 format!("remote cache lookup for {}: {e}", job.label)
             });
             return false;
         }
     };
-    match place(sh, job, &entry).await {
+    match place(sh, job.restat, &entry).await {
         Ok(()) => {
             mark_known(sh, &entry);
-            sh.explain(job, || {
+            sh.explain(job.edge, || {
                 format!(
                     "reusing the remote outputs of thunk {} for {}",
                     job.key, job.label
@@ -181,7 +164,7 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
             true
         }
         Err(e) => {
-            sh.explain(job, || {
+            sh.explain(job.edge, || {
                 format!("remote cache entry for {} is unusable: {e}", job.label)
             });
             false
@@ -224,7 +207,7 @@ async fn heal(sh: &Shared, job: &Job, missing: &[String]) -> Result<(), Stop> {
         sh.uploader.forget(&item.0);
         items.push(item.clone());
     }
-    sh.explain(job, || {
+    sh.explain(job.edge, || {
         format!(
             "{}: {} inputs were missing from the bucket; uploading them again",
             job.label,
@@ -256,7 +239,7 @@ async fn fall_back(sh: &Shared, job: &Job, why: String) -> Done {
 /// Runs the edge's command on this machine, at most one per core, once
 /// its inputs left in the bucket are here.
 async fn run_here(sh: &Shared, job: &Job, why: String) -> Done {
-    sh.explain(job, || format!("{} runs locally: {why}", job.label));
+    sh.explain(job.edge, || format!("{} runs locally: {why}", job.label));
     Stats::add(&sh.stats.local_runs, 1);
     if let Err(e) = materialize(sh, &job.remote_inputs).await {
         let msg = format!("ggninja: fetching the inputs of {}: {e}\n", job.label);

@@ -9,6 +9,7 @@
 
 mod attempts;
 mod carry;
+mod edge;
 mod invoke;
 mod job;
 mod place;
@@ -34,8 +35,8 @@ use crate::client::S3Settings;
 use crate::objects::ObjectStore;
 use crate::protocol::{Limits, RealRoots, Request};
 use crate::retry::RetryPolicy;
+use edge::Job;
 use invoke::Invoker;
-use job::Job;
 use shared::Shared;
 use summary::Summary;
 

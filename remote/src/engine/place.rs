@@ -15,7 +15,6 @@ use ggninja_store::hash::ContentHash;
 use ggninja_store::RemoteFile;
 use ggninja_thunk::Roots;
 
-use super::job::Job;
 use super::shared::Shared;
 use super::summary::Stats;
 use crate::memo::Entry;
@@ -30,7 +29,7 @@ const WRITE_HERE_BYTES: u64 = 1 << 20;
 /// unless every object arrived. The others are checked to be in the bucket
 /// and recorded as remote-only (a stale file at their path is removed, so
 /// the tree never shows an old version).
-pub(crate) async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), String> {
+pub(crate) async fn place(sh: &Shared, restat: bool, entry: &Entry) -> Result<(), String> {
     let mut files = Vec::new();
     let mut left = Vec::new();
     for o in entry.objects() {
@@ -54,7 +53,7 @@ pub(crate) async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), S
         Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
         files.push((o.clone(), bytes));
     }
-    write_all(sh, job, entry, files).await?;
+    write_all(sh, restat, entry, files).await?;
     for (real, hash, mode) in left {
         leave_remote(sh, real, hash, mode)?;
     }
@@ -67,18 +66,17 @@ pub(crate) async fn place(sh: &Shared, job: &Job, entry: &Entry) -> Result<(), S
 /// blocking thread, so a slow disk does not stall the other jobs.
 async fn write_all(
     sh: &Shared,
-    job: &Job,
+    restat: bool,
     entry: &Entry,
     files: Vec<(Output, Bytes)>,
 ) -> Result<(), String> {
     let total: usize = files.iter().map(|(_, b)| b.len()).sum();
     if total as u64 <= WRITE_HERE_BYTES {
-        return write_files(&sh.roots, entry.depfile.as_ref(), &files, job.restat)
+        return write_files(&sh.roots, entry.depfile.as_ref(), &files, restat)
             .map_err(|e| e.to_string());
     }
     let roots = sh.roots.clone();
     let depfile = entry.depfile.clone();
-    let restat = job.restat;
     let written =
         tokio::task::spawn_blocking(move || write_files(&roots, depfile.as_ref(), &files, restat));
     match written.await {

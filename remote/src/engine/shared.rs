@@ -15,7 +15,6 @@ use tokio::sync::Semaphore;
 
 use super::carry::CarriedSet;
 use super::invoke::Invoker;
-use super::job::Job;
 use super::summary::Stats;
 use super::Config;
 use crate::objects::ObjectStore;
@@ -145,9 +144,9 @@ impl Shared {
         notes.entry(edge).or_default().push(note);
     }
 
-    pub fn explain(&self, job: &Job, msg: impl FnOnce() -> String) {
+    pub fn explain(&self, edge: BuildId, msg: impl FnOnce() -> String) {
         if self.config.explain {
-            self.note(job.edge, Note::Explain(msg()));
+            self.note(edge, Note::Explain(msg()));
         }
     }
 
