@@ -7,7 +7,7 @@ use crate::build_log::BuildLog;
 use crate::deps_log::DepsLog;
 use crate::disk::{Disk, RealDisk};
 use crate::explanations::Explanations;
-use crate::prestat::Prestat;
+use crate::prestat::{self, Prestat};
 use crate::priority::Priority;
 use crate::status::Verbosity;
 
@@ -108,6 +108,16 @@ impl Engine {
         if self.nodes.len() < n {
             self.nodes.resize(n, NodeState::default());
         }
+    }
+
+    /// Starts stat'ing what the dirty check of `targets` may stat and has
+    /// not yet (`prestat.rs`).
+    pub fn prestat(&mut self, targets: &[FileId]) {
+        let _t = crate::metrics::time("node stat ahead (start)");
+        let nodes = &self.nodes;
+        let stated = |f: FileId| nodes[f.index()].exists.is_some();
+        let ids = prestat::reachable(&self.graph, &self.deps_log, targets, stated);
+        self.prestat.begin(&self.graph, ids, &*self.disk);
     }
 
     /// Forgets everything scanned, as before a fresh scan.

@@ -20,10 +20,10 @@
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use ggninja_graph::FileId;
+use ggninja_graph::{FileId, Graph};
 
-use crate::disk::SharedStat;
-use crate::engine::Engine;
+use crate::deps_log::DepsLog;
+use crate::disk::{Disk, SharedStat};
 
 /// A slot not in the list (or already used): the scan stats the file.
 const UNKNOWN: i64 = -1;
@@ -164,58 +164,60 @@ impl Shared {
     }
 }
 
-impl Engine {
-    /// Starts stat'ing what the dirty check of `targets` may stat and has
-    /// not yet, on other threads when the disk can be shared.
-    pub fn prestat(&mut self, targets: &[FileId]) {
-        let _t = crate::metrics::time("node stat ahead (start)");
-        let ids = self.files_to_stat(targets);
+impl Prestat {
+    /// Starts stat'ing `ids` (from `reachable`), on other threads when
+    /// `disk` can be shared.
+    pub(crate) fn begin(&mut self, graph: &Graph, ids: Vec<FileId>, disk: &dyn Disk) {
         // Spans fit in u32: so do the arena's offsets (`PathTable`).
         let span = |f| {
-            let r = self.graph.path_span(f);
+            let r = graph.path_span(f);
             (r.start as u32, r.end as u32)
         };
         let spans = ids.iter().map(|&f| span(f)).collect();
-        let text = self.graph.paths.shared_text();
+        let text = graph.paths.shared_text();
         let files = Files { ids, text, spans };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         // The scan is the other thread at work.
-        let stat = (self.disk.shared_stat()).map(|s| (s, threads.saturating_sub(1).max(1)));
-        let disk = &*self.disk;
-        let nodes = self.graph.node_count();
-        self.prestat.start(nodes, files, stat, |p| disk.stat(p));
+        let stat = (disk.shared_stat()).map(|s| (s, threads.saturating_sub(1).max(1)));
+        self.start(graph.node_count(), files, stat, |p| disk.stat(p));
     }
+}
 
-    /// The files reachable from `targets` (see the module doc) not yet
-    /// stat'ed, each once, roughly in the order the scan reaches them.
-    fn files_to_stat(&self, targets: &[FileId]) -> Vec<FileId> {
-        let mut seen = vec![false; self.graph.node_count()];
-        let mut stack: Vec<FileId> = targets.iter().rev().copied().collect();
-        let mut found = Vec::new();
-        while let Some(f) = stack.pop() {
-            if std::mem::replace(&mut seen[f.index()], true) {
-                continue;
-            }
-            if self.nodes[f.index()].exists.is_none() {
-                found.push(f);
-            }
-            let Some(b) = self.graph.file(f).in_build else {
-                continue;
-            };
-            if std::mem::replace(&mut seen[b.index()], true) {
-                continue;
-            }
-            // Pushed last to first, so they come off the stack in the
-            // scan's order: outputs, dyndep, the logged deps, inputs.
-            let build = self.graph.build(b);
-            stack.extend(build.validations.iter().rev());
-            stack.extend(build.ins.iter().rev());
-            if let Some(deps) = build.outs.first().and_then(|&o| self.deps_log.get(o)) {
-                stack.extend(deps.nodes.iter().rev());
-            }
-            stack.extend(build.dyndep);
-            stack.extend(build.outs.iter().rev());
+/// The files reachable from `targets` (see the module doc) that
+/// `stated` says are not stat'ed yet, each once, roughly in the order the
+/// scan reaches them.
+pub(crate) fn reachable(
+    graph: &Graph,
+    deps_log: &DepsLog,
+    targets: &[FileId],
+    stated: impl Fn(FileId) -> bool,
+) -> Vec<FileId> {
+    let mut seen = vec![false; graph.node_count()];
+    let mut stack: Vec<FileId> = targets.iter().rev().copied().collect();
+    let mut found = Vec::new();
+    while let Some(f) = stack.pop() {
+        if std::mem::replace(&mut seen[f.index()], true) {
+            continue;
         }
-        found
+        if !stated(f) {
+            found.push(f);
+        }
+        let Some(b) = graph.file(f).in_build else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[b.index()], true) {
+            continue;
+        }
+        // Pushed last to first, so they come off the stack in the
+        // scan's order: outputs, dyndep, the logged deps, inputs.
+        let build = graph.build(b);
+        stack.extend(build.validations.iter().rev());
+        stack.extend(build.ins.iter().rev());
+        if let Some(deps) = build.outs.first().and_then(|&o| deps_log.get(o)) {
+            stack.extend(deps.nodes.iter().rev());
+        }
+        stack.extend(build.dyndep);
+        stack.extend(build.outs.iter().rev());
     }
+    found
 }
