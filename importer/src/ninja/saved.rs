@@ -225,3 +225,83 @@ pub fn now_ns() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     since.map_or(0, |d| d.as_nanos() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    /// A manifest with an include and a subninja in `dir`, every file
+    /// dated `age` ago; the loaded result, run from `dir`.
+    fn loaded_in(dir: &Path, age: Duration) -> (Loaded, Key) {
+        let top = dir.join("build.ninja");
+        let text = format!(
+            "builddir = {0}\nrule cc\n  command = cc $in\nbuild c: phony c\ninclude {0}/inc.ninja\nsubninja {0}/sub.ninja\n",
+            dir.display()
+        );
+        std::fs::write(&top, text).unwrap();
+        std::fs::write(dir.join("inc.ninja"), "build a.o: cc a.c\n").unwrap();
+        std::fs::write(dir.join("sub.ninja"), "build b.o: cc b.c\n").unwrap();
+        for f in ["build.ninja", "inc.ninja", "sub.ninja"] {
+            let file = std::fs::File::options().append(true).open(dir.join(f));
+            file.unwrap().set_modified(SystemTime::now() - age).unwrap();
+        }
+        let top = top.to_str().unwrap().to_string();
+        let options = Options::default();
+        (crate::load(&top, &options).unwrap(), Key::new(&top, &options))
+    }
+
+    #[test]
+    fn a_settled_load_comes_back_with_its_warnings() {
+        let dir = tempfile::tempdir().unwrap();
+        let (loaded, key) = loaded_in(dir.path(), Duration::from_secs(60));
+        assert_eq!(loaded.files.len(), 3, "every file read, in order");
+        assert!(loaded.files[1].path.ends_with("inc.ninja"));
+        assert!(!save(Path::new(FILE_NAME), &key, &loaded).unwrap(), "not in builddir");
+        let at = dir.path().join(FILE_NAME);
+        assert!(save(&at, &key, &loaded).unwrap());
+        let back = load(&at, &key).expect("used");
+        assert_eq!(back.warnings, loaded.warnings);
+        assert_eq!(back.warnings.len(), 1);
+        assert_eq!(back.files, loaded.files);
+        assert_eq!(format!("{:?}", back.graph), format!("{:?}", loaded.graph));
+        let other = Key {
+            options: "other".to_string(),
+            ..key.clone()
+        };
+        assert!(load(&at, &other).is_none(), "other options");
+        std::fs::write(dir.path().join("sub.ninja"), "build b.o: cc b.cc\n").unwrap();
+        assert!(load(&at, &key).is_none(), "a subninja changed");
+    }
+
+    #[test]
+    fn a_file_changed_within_a_tick_of_the_load_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut loaded, _) = loaded_in(dir.path(), Duration::from_secs(60));
+        let mtime = loaded.files[2].stamp.mtime_ns;
+        assert!(unchanged(&loaded.files, mtime + TICK_NS + 1));
+        assert!(!unchanged(&loaded.files, mtime + TICK_NS));
+        assert!(!unchanged(&loaded.files, mtime));
+        // Such a load is not saved either.
+        loaded.started_ns = mtime + TICK_NS / 2;
+        let (at, key) = (dir.path().join(FILE_NAME), Key::new("m", &Options::default()));
+        assert!(!save(&at, &key, &loaded).unwrap());
+        loaded.started_ns = mtime + TICK_NS + 1;
+        assert!(save(&at, &key, &loaded).unwrap(), "settled a tick later");
+    }
+
+    #[test]
+    fn builddir_is_read_from_the_top_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |text: &str| {
+            let m = dir.path().join("m.ninja");
+            std::fs::write(&m, text).unwrap();
+            location(m.to_str().unwrap())
+        };
+        assert_eq!(at("rule x\n"), Some(PathBuf::from(FILE_NAME)));
+        assert_eq!(at("builddir = out\n"), Some(Path::new("out").join(FILE_NAME)));
+        assert_eq!(at("builddir=a\nbuilddir  = b\n"), Some(Path::new("b").join(FILE_NAME)));
+        assert_eq!(at("builddir = $root/out\n"), None);
+        assert_eq!(at("builddir_x = out\n"), Some(PathBuf::from(FILE_NAME)));
+    }
+}
