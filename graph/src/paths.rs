@@ -115,7 +115,10 @@ impl PathTable {
         table.ends = ends;
         for id in 0..table.ends.len() as u32 {
             let path = table.get(id);
-            if index.find(hash(path), |&other| table.get(other) == path).is_some() {
+            if index
+                .find(hash(path), |&other| table.get(other) == path)
+                .is_some()
+            {
                 return None;
             }
             index.insert_unique(hash(path), id, |&other| hash(table.get(other)));

@@ -91,10 +91,16 @@ struct Kinds<'g>(&'g Graph);
 
 impl Kinds<'_> {
     fn file(&self, f: FileId) -> bool {
-        self.0.slots.get(f.index()).is_some_and(|s| s & BUILD_BIT == 0)
+        self.0
+            .slots
+            .get(f.index())
+            .is_some_and(|s| s & BUILD_BIT == 0)
     }
     fn build(&self, b: BuildId) -> bool {
-        self.0.slots.get(b.index()).is_some_and(|s| s & BUILD_BIT != 0)
+        self.0
+            .slots
+            .get(b.index())
+            .is_some_and(|s| s & BUILD_BIT != 0)
     }
     fn files(&self, fs: &[FileId]) -> bool {
         fs.iter().all(|&f| self.file(f))
@@ -128,7 +134,10 @@ fn check(g: &Graph) -> Result<(), &'static str> {
         }
     }
     let validators = g.validators.iter();
-    if !validators.into_iter().all(|(&f, bs)| k.file(f) && k.builds(bs)) {
+    if !validators
+        .into_iter()
+        .all(|(&f, bs)| k.file(f) && k.builds(bs))
+    {
         return Err("a validation names what is not there");
     }
     if !k.files(&g.defaults) || !k.builds(&g.builds) {
@@ -163,8 +172,10 @@ fn check_nodes(g: &Graph) -> Result<(), &'static str> {
 /// within their lists, the built-in ones present.
 fn check_scopes(g: &Graph) -> Result<(), &'static str> {
     let s = &g.scopes;
-    if s.scopes.len() <= ROOT_SCOPE || s.rules.len() <= PHONY_RULE || g.pools.len() <= CONSOLE_POOL
-    {
+    let builtin = s.scopes.get(ROOT_SCOPE).is_some()
+        && s.rules.get(PHONY_RULE).is_some()
+        && g.pools.get(CONSOLE_POOL).is_some();
+    if !builtin {
         return Err("the built-in scope, rule or pools are missing");
     }
     for (i, scope) in s.scopes.iter().enumerate() {
@@ -239,6 +250,9 @@ mod tests {
     fn a_node_out_of_range_is_inconsistent() {
         let mut g = sample();
         g.defaults.push(FileId(99));
-        assert!(matches!(from_bytes(&to_bytes(&g)), Err(Corrupt::Inconsistent(_))));
+        assert!(matches!(
+            from_bytes(&to_bytes(&g)),
+            Err(Corrupt::Inconsistent(_))
+        ));
     }
 }

@@ -189,7 +189,10 @@ fn unchanged(files: &[ManifestFile], started_ns: i64) -> bool {
 /// run would not use it (a file changed too recently to be judged by its
 /// stamp, or the graph keeps its caches elsewhere).
 pub fn save(at: &Path, key: &Key, loaded: &Loaded) -> std::io::Result<bool> {
-    let settled = loaded.files.iter().all(|f| f.stamp.settled_before(loaded.started_ns));
+    let settled = loaded
+        .files
+        .iter()
+        .all(|f| f.stamp.settled_before(loaded.started_ns));
     if !settled || loaded.files.is_empty() || !lives_at(&loaded.graph, at) {
         return Ok(false);
     }
@@ -248,7 +251,10 @@ mod tests {
         }
         let top = top.to_str().unwrap().to_string();
         let options = Options::default();
-        (crate::load(&top, &options).unwrap(), Key::new(&top, &options))
+        (
+            crate::load(&top, &options).unwrap(),
+            Key::new(&top, &options),
+        )
     }
 
     #[test]
@@ -257,7 +263,10 @@ mod tests {
         let (loaded, key) = loaded_in(dir.path(), Duration::from_secs(60));
         assert_eq!(loaded.files.len(), 3, "every file read, in order");
         assert!(loaded.files[1].path.ends_with("inc.ninja"));
-        assert!(!save(Path::new(FILE_NAME), &key, &loaded).unwrap(), "not in builddir");
+        assert!(
+            !save(Path::new(FILE_NAME), &key, &loaded).unwrap(),
+            "not in builddir"
+        );
         let at = dir.path().join(FILE_NAME);
         assert!(save(&at, &key, &loaded).unwrap());
         let back = load(&at, &key).expect("used");
@@ -284,7 +293,10 @@ mod tests {
         assert!(!unchanged(&loaded.files, mtime));
         // Such a load is not saved either.
         loaded.started_ns = mtime + TICK_NS / 2;
-        let (at, key) = (dir.path().join(FILE_NAME), Key::new("m", &Options::default()));
+        let (at, key) = (
+            dir.path().join(FILE_NAME),
+            Key::new("m", &Options::default()),
+        );
         assert!(!save(&at, &key, &loaded).unwrap());
         loaded.started_ns = mtime + TICK_NS + 1;
         assert!(save(&at, &key, &loaded).unwrap(), "settled a tick later");
@@ -299,8 +311,14 @@ mod tests {
             location(m.to_str().unwrap())
         };
         assert_eq!(at("rule x\n"), Some(PathBuf::from(FILE_NAME)));
-        assert_eq!(at("builddir = out\n"), Some(Path::new("out").join(FILE_NAME)));
-        assert_eq!(at("builddir=a\nbuilddir  = b\n"), Some(Path::new("b").join(FILE_NAME)));
+        assert_eq!(
+            at("builddir = out\n"),
+            Some(Path::new("out").join(FILE_NAME))
+        );
+        assert_eq!(
+            at("builddir=a\nbuilddir  = b\n"),
+            Some(Path::new("b").join(FILE_NAME))
+        );
         assert_eq!(at("builddir = $root/out\n"), None);
         assert_eq!(at("builddir_x = out\n"), Some(PathBuf::from(FILE_NAME)));
     }
