@@ -82,7 +82,8 @@ pub struct ManifestFile {
 /// What the load depended on besides its files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Key {
-    /// This binary: its version and its file's stamp.
+    /// This binary: its version and its file's size, mtime, inode and
+    /// device (not its ctime, which a hard link to it changes).
     identity: String,
     /// The absolute directory the build runs in (relative paths start there).
     cwd: String,
@@ -97,12 +98,12 @@ impl Key {
     pub fn new(manifest: &str, options: &Options) -> Key {
         let exe = std::env::current_exe().ok();
         let exe = exe.and_then(|p| std::fs::metadata(p).ok());
+        let exe = exe.map(|m| Stamp {
+            ctime_ns: 0,
+            ..Stamp::of(&m)
+        });
         Key {
-            identity: format!(
-                "{} {:?}",
-                env!("CARGO_PKG_VERSION"),
-                exe.map(|m| Stamp::of(&m))
-            ),
+            identity: format!("{} {exe:?}", env!("CARGO_PKG_VERSION")),
             cwd: std::env::current_dir()
                 .map(|d| d.to_string_lossy().into_owned())
                 .unwrap_or_default(),
