@@ -12,6 +12,7 @@ use ggninja_executor::status::{Status, Verbosity};
 use ggninja_executor::{metrics, process, BuildError, Builder, Engine};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{FileId, Graph};
+use ggninja_importer::saved;
 use ggninja_thunk::Thunks;
 
 use crate::cli::{self, Cli, Message};
@@ -136,21 +137,45 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
     1
 }
 
+/// The manifest's graph: its saved load when still current, else parsed
+/// (and saved for the next run). A failure printed: None.
 fn load_manifest(app: &App) -> Option<Graph> {
-    let parse_timer = metrics::time(".ninja parse");
     if let Some((source, goals)) = &app.make {
+        let _t = metrics::time(".ninja parse");
         return app.report(crate::make::load(source, goals));
     }
-    let loaded = ggninja_importer::load(&app.file, &app.parser);
-    drop(parse_timer);
-    let loaded = app.report(loaded.map_err(|e| match crate::make::hint(&app.file) {
-        Some(hint) => format!("{e}\n{hint}"),
-        None => e.to_string(),
-    }))?;
+    let key = saved::Key::new(&app.file, &app.parser);
+    let at = saved::location(&app.file);
+    let reused = at.as_deref().and_then(|at| {
+        let _t = metrics::time(".ggninja_graph load");
+        saved::load(at, &key)
+    });
+    let loaded = match reused {
+        Some(loaded) => loaded,
+        None => {
+            let loaded = parse_manifest(app)?;
+            if let Some(at) = at.filter(|_| !app.config.dry_run) {
+                let _t = metrics::time(".ggninja_graph save");
+                // Only a cache: one that cannot be written is parsed next time.
+                let _ = saved::save(&at, &key, &loaded);
+            }
+            loaded
+        }
+    };
     for w in &loaded.warnings {
         app.warning(w);
     }
     Some(loaded.graph)
+}
+
+/// Parses the manifest (a failure printed: None).
+fn parse_manifest(app: &App) -> Option<ggninja_importer::Loaded> {
+    let _t = metrics::time(".ninja parse");
+    let loaded = ggninja_importer::load(&app.file, &app.parser);
+    app.report(loaded.map_err(|e| match crate::make::hint(&app.file) {
+        Some(hint) => format!("{e}\n{hint}"),
+        None => e.to_string(),
+    }))
 }
 
 fn run_tool(app: &App, mut engine: Engine, tool: &Tool, run: Run, args: &[String]) -> u8 {

@@ -268,11 +268,12 @@ fn assert_same_sets(what: &str, ninja: &BTreeSet<String>, gg: &BTreeSet<String>)
     );
 }
 
-/// Every file under `dir`, relative, excluding ninja's own logs.
+/// Every file under `dir`, relative, excluding ninja's own logs and
+/// ggninja's saved manifest load.
 fn file_set(dir: &Path) -> BTreeSet<String> {
     files(dir)
         .into_iter()
-        .filter(|rel| rel != ".ninja_log" && rel != ".ninja_deps")
+        .filter(|rel| rel != ".ninja_log" && rel != ".ninja_deps" && rel != ".ggninja_graph")
         .collect()
 }
 

@@ -1,16 +1,17 @@
 //! Variable scopes and the strings that refer to them (`$var`, `${var}`).
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 /// One piece of an unevaluated string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Part {
     Literal(String),
     Var(String),
 }
 
 /// A string with `$variable` references, as written in the manifest.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvalString {
     pub parts: Vec<Part>,
 }
@@ -80,7 +81,7 @@ pub type ScopeId = usize;
 pub type RuleId = usize;
 
 /// A file scope: the top manifest, or one `subninja`. `include` shares its parent's.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Scope {
     pub parent: Option<ScopeId>,
     pub vars: HashMap<String, String>,
@@ -88,7 +89,7 @@ pub struct Scope {
 }
 
 /// A `rule` block. Its bindings stay unevaluated until an edge asks for them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
     pub name: String,
     pub bindings: HashMap<String, EvalString>,
@@ -116,7 +117,7 @@ pub const RULE_KEYS: &[&str] = &[
 ];
 
 /// All scopes of a loaded manifest.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Scopes {
     pub scopes: Vec<Scope>,
     pub rules: Vec<Rule>,

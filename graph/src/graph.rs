@@ -8,6 +8,7 @@
 //! file's readers.
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::chunked::Chunked;
 use crate::eval::{shell_escape, RuleId, ScopeId, Scopes, PHONY_RULE, ROOT_SCOPE};
@@ -15,12 +16,12 @@ use crate::paths::PathTable;
 
 /// A file of the graph. Only the graph makes them, so a `FileId` always
 /// names a file: mixing up files and builds is a compile error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileId(u32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileId(pub(crate) u32);
 
 /// A build (edge) of the graph; see `FileId`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BuildId(u32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BuildId(pub(crate) u32);
 
 impl FileId {
     /// The node's index: files and builds share one index space (creation
@@ -39,7 +40,7 @@ impl BuildId {
 
 pub type PoolId = usize;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct File {
     /// The build that writes this file, if any.
     pub in_build: Option<BuildId>,
@@ -50,10 +51,10 @@ pub struct File {
     pub generated_by_dep_loader: bool,
     /// Builds that read this file (as any kind of input, or stray), in the
     /// order they were linked; `Graph::consumers` gives them newest first.
-    readers: Vec<BuildId>,
+    pub(crate) readers: Vec<BuildId>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Build {
     pub rule: RuleId,
     pub scope: ScopeId,
@@ -100,7 +101,7 @@ impl Build {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pool {
     pub name: String,
     /// 0 means unlimited.
@@ -123,19 +124,20 @@ pub enum Escape {
 }
 
 /// The top bit of a node's slot: set for builds.
-const BUILD_BIT: u32 = 1 << 31;
+pub(crate) const BUILD_BIT: u32 = 1 << 31;
 
-#[derive(Debug)]
+/// Serialized as it is (`saved.rs` checks a decoded one before use).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Graph {
     /// Per node: the index into `files` or (with `BUILD_BIT`) into `build_data`.
-    slots: Vec<u32>,
+    pub(crate) slots: Vec<u32>,
     /// Files by file number, which is also their path's number in `paths`.
-    files: Chunked<File>,
+    pub(crate) files: Chunked<File>,
     /// The node of each file number.
-    file_nodes: Vec<FileId>,
-    build_data: Chunked<Build>,
+    pub(crate) file_nodes: Vec<FileId>,
+    pub(crate) build_data: Chunked<Build>,
     /// Builds naming a file as a validation (few, so kept apart from `File`).
-    validators: HashMap<FileId, Vec<BuildId>>,
+    pub(crate) validators: HashMap<FileId, Vec<BuildId>>,
     /// Every file's path, numbered as `files`.
     pub paths: PathTable,
     pub scopes: Scopes,

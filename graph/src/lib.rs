@@ -5,6 +5,7 @@ pub mod eval;
 mod graph;
 pub mod path;
 pub mod paths;
+pub mod saved;
 
 pub use eval::{EvalString, Part, Rule, RuleId, Scope, ScopeId, Scopes, ROOT_SCOPE};
 pub use graph::{

@@ -92,6 +92,47 @@ impl PathTable {
         (id, true)
     }
 
+    /// The table of `text` with paths ending at `ends` (as `text_and_ends`
+    /// gave them), or None if `ends` do not cut `text` into paths.
+    pub fn from_text_and_ends(text: String, ends: Vec<u32>) -> Option<Self> {
+        let mut start = 0;
+        for &end in &ends {
+            let end = end as usize;
+            if end < start || !text.is_char_boundary(end) {
+                return None;
+            }
+            start = end;
+        }
+        if start != text.len() {
+            return None;
+        }
+        let mut index = HashTable::with_capacity(ends.len());
+        let mut table = PathTable {
+            text: Arc::new(text),
+            ends: Vec::new(),
+            index: HashTable::new(),
+        };
+        table.ends = ends;
+        for id in 0..table.ends.len() as u32 {
+            let path = table.get(id);
+            if index
+                .find(hash(path), |&other| table.get(other) == path)
+                .is_some()
+            {
+                return None;
+            }
+            index.insert_unique(hash(path), id, |&other| hash(table.get(other)));
+        }
+        table.index = index;
+        Some(table)
+    }
+
+    /// Every path's bytes and where each ends: what `from_text_and_ends`
+    /// rebuilds the table from.
+    pub fn text_and_ends(&self) -> (&str, &[u32]) {
+        (&self.text, &self.ends)
+    }
+
     /// Every path, in number order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.ends.len() as u32).map(|id| self.get(id))

@@ -10,6 +10,7 @@ pub mod ninja;
 pub use ninja::dyndep;
 pub use ninja::lexer::{Lexer, Token};
 pub use ninja::manifest::io_message;
+pub use ninja::saved;
 
 use ggninja_graph::{Graph, ROOT_SCOPE};
 
@@ -34,15 +35,23 @@ pub enum LoadError {
 pub struct Loaded {
     pub graph: Graph,
     pub warnings: Vec<String>,
+    /// The files read, in order, each as it was when read.
+    pub files: Vec<saved::ManifestFile>,
+    /// When the load began, in ns since the epoch (a file changed after
+    /// it has a later stamp than the one recorded).
+    pub started_ns: i64,
 }
 
 /// Loads the manifest at `path` and everything it includes.
 pub fn load(path: &str, options: &Options) -> Result<Loaded, LoadError> {
+    let started_ns = saved::now_ns();
     let mut loader = ninja::manifest::Loader::new(options);
     loader.load_file(path, ROOT_SCOPE, None)?;
     Ok(Loaded {
         graph: loader.graph,
         warnings: loader.warnings,
+        files: loader.files,
+        started_ns,
     })
 }
 
@@ -53,6 +62,8 @@ pub fn parse_str(filename: &str, input: &[u8], options: &Options) -> Result<Load
     Ok(Loaded {
         graph: loader.graph,
         warnings: loader.warnings,
+        files: Vec::new(),
+        started_ns: 0,
     })
 }
 

@@ -817,12 +817,18 @@ def write_file(root, rel, content, mtime):
         pass
 
 
+# ggninja's saved manifest load, in the build dir: ninja has none.
+GGNINJA_OWN = ".ggninja_graph"
+
+
 def snapshot(root):
     files = {}
     for dp, dns, fns in os.walk(root):
         for fn in fns + [d for d in dns if os.path.islink(os.path.join(dp, d))]:
             full = os.path.join(dp, fn)
             rel = os.path.relpath(full, root)
+            if fn == GGNINJA_OWN:
+                continue
             if rel in (".ninja_log", ".ninja_deps"):
                 files[rel] = "present"
                 continue
@@ -833,7 +839,7 @@ def snapshot(root):
                 files[rel] = "unreadable"
         for d in dns:
             full = os.path.join(dp, d)
-            if not os.listdir(full):
+            if not [e for e in os.listdir(full) if e != GGNINJA_OWN]:
                 files[os.path.relpath(full, root) + "/"] = "dir"
     return files
 

@@ -7,6 +7,7 @@ use ggninja_graph::path::{canonicalize, canonicalize_owned};
 use ggninja_graph::{Build, Escape, EvalString, FileId, Graph, Pool, Rule, ScopeId, DEFAULT_POOL};
 
 use super::lexer::{Lexer, Token};
+use super::saved::{ManifestFile, Stamp};
 use crate::{LoadError, Options, VERSION};
 
 pub struct Loader<'o> {
@@ -16,6 +17,9 @@ pub struct Loader<'o> {
     /// Files being loaded, outermost first: a file that includes itself,
     /// directly or not, would otherwise recurse until the stack overflows.
     loading: Vec<String>,
+    /// Every file read, in order, as it was when read (what a saved
+    /// load is checked against).
+    pub files: Vec<ManifestFile>,
 }
 
 impl<'o> Loader<'o> {
@@ -25,6 +29,7 @@ impl<'o> Loader<'o> {
             options,
             warnings: Vec::new(),
             loading: Vec::new(),
+            files: Vec::new(),
         }
     }
 
@@ -45,8 +50,12 @@ impl<'o> Loader<'o> {
                 None => msg,
             }));
         }
-        let contents = match std::fs::read(path) {
-            Ok(c) => c,
+        let contents = match read_stamped(path) {
+            Ok((c, stamp)) => {
+                let path = path.to_string();
+                self.files.push(ManifestFile { path, stamp });
+                c
+            }
             Err(e) => {
                 let msg = format!("loading '{}': {}", path, io_message(&e));
                 return Err(LoadError::Parse(match parent {
@@ -71,6 +80,17 @@ impl<'o> Loader<'o> {
         .parse()
         .map_err(LoadError::Parse)
     }
+}
+
+/// A file's bytes and its stamp, taken before they were read, from the
+/// same open file: a change after it shows in the stamp.
+fn read_stamped(path: &str) -> std::io::Result<(Vec<u8>, Stamp)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let mut contents = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut contents)?;
+    Ok((contents, Stamp::of(&meta)))
 }
 
 /// The OS error text without Rust's " (os error N)" suffix, like strerror.
