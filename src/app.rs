@@ -97,9 +97,19 @@ fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, 
 /// bring the manifest up to date (loading it again if that changed it)
 /// and build.
 fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
+    // One status line for every cycle, as ninja 1.12+ keeps one: a rebuilt
+    // manifest's edges stay in the build's total (`[1/2]` after it).
+    let mut carried: Option<Status> = None;
     for _cycle in 0..100 {
         // Build times count from here, as ninja's from each load.
         let start = Instant::now();
+        let status = match carried.take() {
+            Some(mut s) => {
+                s.restart_clock(start);
+                s
+            }
+            None => new_status(app, start),
+        };
         let Some(graph) = load_manifest(app) else {
             return 1;
         };
@@ -114,21 +124,27 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
             return run_tool(app, engine, t, run, &cli.tool_args);
         }
-        match rebuild_manifest(app, &mut engine, start) {
-            Ok(true) if app.config.dry_run => return 0,
-            Ok(true) => continue,
-            Ok(false) => {}
+        let status = match rebuild_manifest(app, &mut engine, status) {
+            Ok(Rebuilt::Yes(_)) if app.config.dry_run => return 0,
+            Ok(Rebuilt::Yes(s)) => {
+                // ninja's logs, closed as the cycle ends, exist from now on.
+                engine.build_log.create();
+                engine.deps_log.create();
+                carried = Some(s);
+                continue;
+            }
+            Ok(Rebuilt::No(s)) => s,
             Err(BuildError::Fatal(msg)) => return app.fatal(&msg),
             Err(e) => {
                 app.error(&format!("rebuilding '{}': {}", app.file, e.reason()));
                 return 1;
             }
-        }
+        };
         let targets = match &app.make {
             Some((_, goals)) => goals,
             None => &cli.targets,
         };
-        return build(app, engine, targets, start);
+        return build(app, engine, targets, status);
     }
     app.error(&format!(
         "manifest '{}' still dirty after 100 tries, perhaps system time is not set",
@@ -188,8 +204,8 @@ fn run_tool(app: &App, mut engine: Engine, tool: &Tool, run: Run, args: &[String
     code
 }
 
-fn build(app: &App, mut engine: Engine, targets: &[String], start: Instant) -> u8 {
-    let code = run_build(app, &mut engine, targets, start);
+fn build(app: &App, mut engine: Engine, targets: &[String], status: Status) -> u8 {
+    let code = run_build(app, &mut engine, targets, status);
     if let Some(table) = metrics::report() {
         print!(
             "{table}\npath->node entries: {}\n",
@@ -294,29 +310,35 @@ fn new_status(app: &App, start: Instant) -> Status {
     Status::new(app.config.verbosity, parallelism, start)
 }
 
-/// Brings the manifest up to date first, as ninja does. Ok(true): it was
-/// rebuilt and must be loaded again.
-fn rebuild_manifest(app: &App, engine: &mut Engine, start: Instant) -> Result<bool, BuildError> {
+/// Whether the manifest was rebuilt (and must be loaded again), with the
+/// status line to go on with.
+enum Rebuilt {
+    Yes(Status),
+    No(Status),
+}
+
+/// Brings the manifest up to date first, as ninja does.
+fn rebuild_manifest(app: &App, engine: &mut Engine, status: Status) -> Result<Rebuilt, BuildError> {
     let Some(path) = canonicalize(&app.file) else {
         return Err(BuildError::Setup("empty path".to_string()));
     };
     let Some(node) = engine.graph.lookup(&path) else {
-        return Ok(false);
+        return Ok(Rebuilt::No(status));
     };
-    let mut builder = Builder::new(engine, new_status(app, start));
+    let mut builder = Builder::new(engine, status);
     builder.add_target(node).map_err(BuildError::Setup)?;
     if builder.already_up_to_date() {
-        return Ok(false);
+        return Ok(Rebuilt::No(builder.into_status()));
     }
     let result = builder.build();
-    drop(builder);
+    let status = builder.into_status();
     result?;
     if !engine.is_dirty(node) {
         // A restat found the manifest unchanged: rescan from scratch.
         engine.reset_states();
-        return Ok(false);
+        return Ok(Rebuilt::No(status));
     }
-    Ok(true)
+    Ok(Rebuilt::Yes(status))
 }
 
 /// The execution backends `--remote`, `--sandbox` and `--cache` ask for:
@@ -351,7 +373,7 @@ fn backend_stack(
     }
 }
 
-fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) -> u8 {
+fn run_build(app: &App, engine: &mut Engine, args: &[String], status: Status) -> u8 {
     let targets: Vec<FileId> = match tools::collect_targets(engine, args) {
         Ok(t) => t,
         Err(e) => {
@@ -361,7 +383,6 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], start: Instant) ->
     };
     // Dropped after the builder: the pool outlives every slot taken from it.
     let mut jobserver = crate::jobserver::setup(app);
-    let status = new_status(app, start);
     let saved_dir = std::path::PathBuf::from(engine.graph.in_builddir(""));
     let mut stack = None;
     if app.store.is_some() || app.sandbox || app.remote.is_some() {

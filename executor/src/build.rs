@@ -124,6 +124,11 @@ impl<'e> Builder<'e> {
         }
     }
 
+    /// The status line, for the build after this one (see `Status::restart_clock`).
+    pub fn into_status(self) -> Status {
+        self.status
+    }
+
     /// Starts an edge only with a slot from `client`'s pool (and then as
     /// many at once as the pool grants, whatever `-j` says), as ninja 1.13
     /// does when `MAKEFLAGS` names a jobserver.

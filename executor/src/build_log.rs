@@ -194,6 +194,15 @@ impl BuildLog {
     pub fn close(&mut self) {
         self.file = None;
     }
+
+    /// Creates the log (its header alone) unless it exists: what ninja's
+    /// logs do when they are closed, which only happens when a rebuilt
+    /// manifest starts the build over (ninja exits without closing them
+    /// otherwise). Losing it costs nothing, so a failure is ignored.
+    pub fn create(&mut self) {
+        let _ = self.open();
+        self.file = None;
+    }
 }
 
 /// Every entry of the log at `path` in the order written, older entries of

@@ -270,6 +270,15 @@ impl DepsLog {
     pub fn close(&mut self) {
         self.file = None;
     }
+
+    /// Creates the log (its header alone) unless it exists: what ninja's
+    /// logs do when they are closed, which only happens when a rebuilt
+    /// manifest starts the build over (ninja exits without closing them
+    /// otherwise). Losing it costs nothing, so a failure is ignored.
+    pub fn create(&mut self) {
+        let _ = self.open();
+        self.file = None;
+    }
 }
 
 /// Reads until `buf` is full or the input ends; how many bytes were read.

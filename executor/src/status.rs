@@ -230,6 +230,13 @@ impl Status {
         }
     }
 
+    /// Times count from `start` from now on (the next cycle's load, after
+    /// a rebuilt manifest); the plan's counts stay, as in ninja 1.12+.
+    pub fn restart_clock(&mut self, start: Instant) {
+        self.start = start;
+        self.time_ms = 0;
+    }
+
     pub fn set_placement(&mut self, placement: Option<Placement>) {
         self.placement = placement;
     }
