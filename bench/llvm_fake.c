@@ -14,10 +14,15 @@
  *     without -c (a link): writes the -o output as a shell script that runs
  *       `llvm_fake -run`, so the build's own programs (llvm-tblgen, ...) exist.
  *   llvm_fake -run PROGRAM ARGS...   (a "linked" program, run by the build)
- *     writes each `-o FILE` as a placeholder and each `-d FILE` as a depfile
- *     naming the first output and the arguments that are existing files
- *     (tblgen's form; other programs' output flags are ignored).
+ *     writes a placeholder for each output its arguments name: `-o FILE`
+ *     and `-d FILE` (the *-tblgen; -d gets a depfile naming the first output
+ *     and the arguments that are existing files), `-o-NAME=FILE`
+ *     (mlir-linalg-ods-yaml-gen), `--json-output-path FILE` (clang-ast-dump),
+ *     and with `-module-dir DIR`, DIR/NAME.mod for each NAME.f90 argument,
+ *     NAME lower-cased (flang-new -fc1 building the intrinsic modules, one
+ *     module a file).  Any other argument is ignored.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -146,21 +151,46 @@ static int link_program(const char *out)
 	return 0;
 }
 
+/* Writes DIR/name.mod for the Fortran source path NAME.f90 (NAME lower-cased). */
+static void write_module(const char *dir, const char *source)
+{
+	const char *base = strrchr(source, '/');
+	char path[PATH_MAX];
+	size_t len, i;
+	base = base ? base + 1 : source;
+	len = strlen(base);
+	if (len < 5 || strcasecmp(base + len - 4, ".f90"))
+		return;
+	len = snprintf(path, sizeof path, "%s/%.*s", dir, (int)(len - 4), base);
+	for (i = strlen(dir) + 1; i < len && i < sizeof path; i++)
+		path[i] = tolower((unsigned char)path[i]);
+	snprintf(path + len, sizeof path - len, ".mod");
+	write_file(path, "fake module\n", 0);
+}
+
 static int run_program(int argc, char **argv)
 {
-	const char *first = NULL, *depfile = NULL;
+	const char *first = NULL, *depfile = NULL, *module_dir = NULL;
 	int i;
 	FILE *dep;
 
-	for (i = 0; i + 1 < argc; i++) {
-		if (!strcmp(argv[i], "-o")) {
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		if ((!strcmp(a, "-o") || !strcmp(a, "--json-output-path")) && i + 1 < argc) {
 			write_file(argv[++i], "fake output\n", 0);
 			if (!first)
 				first = argv[i];
-		} else if (!strcmp(argv[i], "-d")) {
+		} else if (!strncmp(a, "-o-", 3) && eq) {
+			write_file(eq + 1, "fake output\n", 0);
+		} else if (!strcmp(a, "-d") && i + 1 < argc) {
 			depfile = argv[++i];
+		} else if (!strcmp(a, "-module-dir") && i + 1 < argc) {
+			module_dir = argv[++i];
 		}
 	}
+	for (i = 1; module_dir && i < argc; i++)
+		if (argv[i][0] != '-' && strcmp(argv[i - 1], "-module-dir"))
+			write_module(module_dir, argv[i]);
 	if (!depfile)
 		return 0;
 	if (!first)

@@ -19,10 +19,13 @@
 #      CMAKE_{C,CXX}_COMPILER_LAUNCHER and CMAKE_{C,CXX}_LINKER_LAUNCHER =
 #      bench/llvm_fake.c (compiled once): compiles run only the preprocessor
 #      (so the depfiles are gcc's own) and write placeholder objects; links
-#      write scripts that stand in for the programs (llvm-tblgen writes its
-#      -o and -d files); ar, cmake and python steps run for real.
-#      build.ninja is CMake's, untouched: only the rule commands carry the
-#      launcher in front.
+#      write scripts that stand in for the programs the build runs (the
+#      *-tblgen, mlir-linalg-ods-yaml-gen, clang-ast-dump, flang-new making
+#      the intrinsic modules: each writes the outputs its arguments name);
+#      ar, cmake and python steps run for real.  build.ninja is CMake's,
+#      untouched: only the rule commands carry the launcher in front.  A
+#      changed llvm_fake.c reruns the build, which redoes only the edges whose
+#      command changed: delete noop-<m> to start over.
 #   3. One build of that tree with $BUILDER (default /usr/bin/ninja, ninja
 #      1.11), after which `$BUILDER -n` must say "no work to do".
 #   4. Each tool: its own `cp -a` copy (in /dev/shm when it has room), kept
@@ -83,9 +86,9 @@ fake_build() {
     if [[ ! -e $tpl/.configured ]]; then
         # shellcheck disable=SC2086
         llvm14_configure "$CACHE" "$tpl" "$BUILDER" ${CMAKE_EXTRA[$m]}
+        rm -rf "$dc"
         touch "$tpl/.configured"
     fi
-    rm -rf "$dc"
     mkdir -p "$dc"
     log "$m: launchers -> $FAKE (reconfigure, log $tpl.launch.log)"
     nice -n 10 cmake -S "$CACHE/src/llvm" -B "$tpl" \
