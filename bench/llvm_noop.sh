@@ -180,9 +180,9 @@ done
     echo
     for m in "${MANIFESTS[@]}"; do
         tpl=$CACHE/noop-$m
-        n_run=$(grep -oE '^\[[0-9]+/[0-9]+\]' "$tpl.build.log" | tail -n1 | tr -d '[]' | cut -d/ -f2)
+        n_run=$("$BUILDER" -C "$tpl" -t commands all | wc -l)
         echo "- $m: $(cat "$tpl"/build.ninja "$tpl"/CMakeFiles/*.ninja | grep -c '^build ') build statements${CMAKE_EXTRA[$m]:+ (${CMAKE_EXTRA[$m]})};" \
-            "the fake build ran ${n_run:-?} edges in $(cat "$tpl.build.seconds") s ($(basename "$BUILDER") -j$JOBS);" \
+            "the fake build runs $n_run commands (last run: $(cat "$tpl.build.seconds") s, $(basename "$BUILDER") -j$JOBS);" \
             "$("$BUILDER" -C "$tpl" -t deps | grep -c '^    ') deps records"
     done
     for l in "${USED[@]}"; do
