@@ -17,7 +17,8 @@
  *     writes a placeholder for each output its arguments name: `-o FILE`
  *     and `-d FILE` (the *-tblgen; -d gets a depfile naming the first output
  *     and the arguments that are existing files), `-o-NAME=FILE`
- *     (mlir-linalg-ods-yaml-gen), `--json-output-path FILE` (clang-ast-dump),
+ *     (mlir-linalg-ods-yaml-gen), `--json-output-path FILE` (clang-ast-dump:
+ *     `{}`, as it writes when told to skip its work),
  *     and with `-module-dir DIR`, DIR/NAME.mod for each NAME.f90 argument,
  *     NAME lower-cased (flang-new -fc1 building the intrinsic modules, one
  *     module a file).  Any other argument is ignored.
@@ -176,10 +177,15 @@ static int run_program(int argc, char **argv)
 
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i], *eq = strchr(a, '=');
-		if ((!strcmp(a, "-o") || !strcmp(a, "--json-output-path")) && i + 1 < argc) {
+		if (!strcmp(a, "-o") && i + 1 < argc) {
 			write_file(argv[++i], "fake output\n", 0);
 			if (!first)
 				first = argv[i];
+		} else if (!strcmp(a, "--json-output-path") && i + 1 < argc) {
+			/* what clang-ast-dump --skip-processing=1 writes: an empty
+			 * object, which generate_cxx_src_locs.py turns into the empty
+			 * implementation */
+			write_file(argv[++i], "{}\n", 0);
 		} else if (!strncmp(a, "-o-", 3) && eq) {
 			write_file(eq + 1, "fake output\n", 0);
 		} else if (!strcmp(a, "-d") && i + 1 < argc) {
