@@ -36,8 +36,10 @@
 #   5. ROUNDS [7] no-op runs `TOOL -C TREE`, interleaved across tools: median
 #      wall time (bash's EPOCHREALTIME around /usr/bin/time) and median peak
 #      RSS (/usr/bin/time's %M); ratios to ninja 1.11 and 1.14.  Last, in each
-#      copy the newest ninja given (1.14, else 1.13, else $BUILDER) runs -n,
-#      which must still say "no work to do" (else FAILED in the notes).
+#      copy a ninja that reads its logs runs -n ($BUILDER for a v5 .ninja_log,
+#      else the newest ninja given; n2 runs itself), which must still say "no
+#      work to do" (else FAILED in the notes).  ninja 1.12+ drop a v5 log, so
+#      ninja 1.13/1.14's first build of their copy reruns every command.
 #
 # Knobs: ROUNDS [7], LLVM_ALL [1], BUILDER [/usr/bin/ninja], JOBS [2] (the
 # fake build's -j), WORK (where the copies go), FRESH [0], GGNINJA_CACHE.
@@ -162,13 +164,26 @@ for ((r = 0; r < ROUNDS; r++)); do
         done
     done
 done
-# The newest ninja given reads every tool's logs (1.11 cannot read v7 ones).
-CHECKER=${BIN[ninja-1.14]:-${BIN[ninja-1.13]:-$BUILDER}}
+# The check reads each copy's logs with a ninja that understands them: ninja
+# 1.11 ($BUILDER) for a v5 .ninja_log, else the newest ninja given (1.12 and
+# later drop a v5 log and would rebuild all).  n2 keeps its own log and has
+# no -n: it runs once more itself.
+NEWEST=${BIN[ninja-1.14]:-${BIN[ninja-1.13]:-$BUILDER}}
+check_cmd() {
+    if [[ $1 == n2 ]]; then
+        echo "${BIN[n2]}"
+    elif [[ $(head -n1 "$WORK/$1/noop-$2/.ninja_log") == *" v5" ]]; then
+        echo "$BUILDER -n"
+    else
+        echo "$NEWEST -n"
+    fi
+}
 declare -A CHECK=()
 for m in "${MANIFESTS[@]}"; do
     for l in "${USED[@]}"; do
-        in_copy "$l" "$m" "$CHECKER" -C "$CACHE/noop-$m" -n >"$RES/check.$l.$m.log" 2>&1 || true
-        CHECK[$l.$m]="$(bin_version "$CHECKER") -n: $(last_line "$RES/check.$l.$m.log")"
+        read -ra cmd <<<"$(check_cmd "$l" "$m")"
+        in_copy "$l" "$m" "${cmd[@]}" -C "$CACHE/noop-$m" >"$RES/check.$l.$m.log" 2>&1 || true
+        CHECK[$l.$m]="$(basename "${cmd[0]}") $(bin_version "${cmd[0]}") ${cmd[*]:1}: $(last_line "$RES/check.$l.$m.log")"
         [[ $(last_line "$RES/check.$l.$m.log") == *"no work to do"* ]] ||
             { CHECK[$l.$m]="FAILED: ${CHECK[$l.$m]}"; log "$l/$m: ${CHECK[$l.$m]}"; }
     done
@@ -182,7 +197,7 @@ done
         tpl=$CACHE/noop-$m
         n_run=$("$BUILDER" -C "$tpl" -t commands all | wc -l)
         echo "- $m: $(cat "$tpl"/build.ninja "$tpl"/CMakeFiles/*.ninja | grep -c '^build ') build statements${CMAKE_EXTRA[$m]:+ (${CMAKE_EXTRA[$m]})};" \
-            "the fake build runs $n_run commands (last run: $(cat "$tpl.build.seconds") s, $(basename "$BUILDER") -j$JOBS);" \
+            "the fake build runs $n_run commands (its last, possibly partial, run: $(cat "$tpl.build.seconds") s, $(basename "$BUILDER") -j$JOBS);" \
             "$("$BUILDER" -C "$tpl" -t deps | grep -c '^    ') deps records"
     done
     for l in "${USED[@]}"; do
