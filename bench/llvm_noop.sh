@@ -30,9 +30,11 @@
 #      1.11), after which `$BUILDER -n` must say "no work to do".
 #   4. Each tool: its own `cp -a` copy (in /dev/shm when it has room), kept
 #      while the tree and the tool's binary are unchanged (FRESH=1 redoes);
-#      one build of it by the tool (n2 keeps its own log, so it rebuilds all,
-#      its depfiles copied from the fake's cache), then a second run of the
-#      tool that must report nothing to do.
+#      one build of it by the tool, then a second run that must report
+#      nothing to do.  That first build reruns every command where the tool
+#      cannot use ninja 1.11's v5 .ninja_log (n2 keeps its own; ninja 1.13,
+#      1.14 and samurai start a new log): cheap, as the fake compiles then copy
+#      their depfiles from its cache.
 #   5. ROUNDS [7] no-op runs `TOOL -C TREE`, interleaved across tools: median
 #      wall time (bash's EPOCHREALTIME around /usr/bin/time) and median peak
 #      RSS (/usr/bin/time's %M); ratios to ninja 1.11 and 1.14.  Last, in each
