@@ -48,23 +48,7 @@ HEADERS=${HEADERS:-30}
 ROUNDS=${ROUNDS:-7}
 LOAD_ROUNDS=${LOAD_ROUNDS:-3}
 FRESH=${FRESH:-0}
-LABELS=(ninja-1.11 ninja-1.13 ninja-1.14 n2 samurai ggninja-base ggninja)
-declare -A BIN=(
-    [ninja-1.11]=${NINJA111:-} [ninja-1.13]=${NINJA113:-} [ninja-1.14]=${NINJA114:-}
-    [n2]=${N2:-} [samurai]=${SAMU:-} [ggninja-base]=${GGNINJA_BASE:-} [ggninja]=${GGNINJA:-}
-)
-for arg in "$@"; do
-    [[ $arg == *=* && -v BIN[${arg%%=*}] ]] || die "expected LABEL=PATH with LABEL one of ${LABELS[*]}: $arg"
-    BIN[${arg%%=*}]=${arg#*=}
-done
-USED=()
-for l in "${LABELS[@]}"; do
-    [[ -n ${BIN[$l]} ]] || continue
-    BIN[$l]=$(resolve_bin "${BIN[$l]}")
-    USED+=("$l")
-done
-((${#USED[@]})) || die "no tool given (see the usage at the top of $0)"
-[[ -x /usr/bin/time ]] || die "needs /usr/bin/time (Debian: apt-get install time)"
+bench_tools "$@"
 
 # --- the generator, the fake compiler, the cached tree ------------------------
 if [[ -z ${NINJA_SRC:-} ]]; then
@@ -123,19 +107,6 @@ for l in "${USED[@]}"; do
 done
 
 # --- timing ---------------------------------------------------------------------
-# measure CASE LABEL CMD...: one run, appends "seconds kib" to RES/CASE.LABEL.
-measure() {
-    local case=$1 label=$2 t0 t1 rc=0
-    shift 2
-    t0=$EPOCHREALTIME
-    /usr/bin/time -f %M -o "$RES/rss.tmp" "$@" >/dev/null 2>"$RES/$case.$label.err" || rc=$?
-    t1=$EPOCHREALTIME
-    if ((rc != 0)) && [[ ! ($case == load && $label == n2) ]]; then
-        die "$label: $* failed (exit $rc; see $RES/$case.$label.err)"
-    fi
-    printf '%s %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$(tail -n1 "$RES/rss.tmp")" \
-        >>"$RES/$case.$label"
-}
 load_cmd() {
     if [[ $1 == n2 ]]; then
         printf '%s\n' "${BIN[$1]} -C $WORK/$1 no-such-target"
@@ -145,24 +116,21 @@ load_cmd() {
 }
 log "no-op: $ROUNDS rounds over ${USED[*]}"
 for ((r = 0; r < ROUNDS; r++)); do
-    for l in "${USED[@]}"; do measure noop "$l" "${BIN[$l]}" -C "$WORK/$l"; done
+    for l in "${USED[@]}"; do measure "$RES" noop "$l" "${BIN[$l]}" -C "$WORK/$l"; done
 done
 log "load: $LOAD_ROUNDS rounds"
 for ((r = 0; r < LOAD_ROUNDS; r++)); do
     # shellcheck disable=SC2046
-    for l in "${USED[@]}"; do measure load "$l" $(load_cmd "$l"); done
+    for l in "${USED[@]}"; do MAY_FAIL=$([[ $l == n2 ]] && echo 1 || echo 0) measure "$RES" load "$l" $(load_cmd "$l"); done
 done
 
 # --- the table --------------------------------------------------------------------
-# median FILE COLUMN
-median() { cut -d' ' -f"$2" "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { [[ -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }' || printf -- '-'; }
 declare -A NOOP=() NRSS=() LTIME=() LRSS=()
 for l in "${USED[@]}"; do
     NOOP[$l]=$(median "$RES/noop.$l" 1)
-    NRSS[$l]=$(awk -v k="$(median "$RES/noop.$l" 2)" 'BEGIN { printf "%.1f", k / 1024 }')
+    NRSS[$l]=$(mib "$(median "$RES/noop.$l" 2)")
     LTIME[$l]=$(median "$RES/load.$l" 1)
-    LRSS[$l]=$(awk -v k="$(median "$RES/load.$l" 2)" 'BEGIN { printf "%.1f", k / 1024 }')
+    LRSS[$l]=$(mib "$(median "$RES/load.$l" 2)")
 done
 {
     echo "## The everyday loop: write_fake_manifests.py's tree"

@@ -30,57 +30,8 @@ LLVM_ALL=${LLVM_ALL:-1}
 CACHE=$GGNINJA_CACHE/llvm14
 mkdir -p "$CACHE"
 
-as_root() {
-    if [[ $(id -u) == 0 ]]; then "$@"
-    elif command -v sudo >/dev/null; then sudo "$@"
-    else die "need root for: $*"
-    fi
-}
-
-# --- 0. tools ------------------------------------------------------------------
-need_pkgs=()
-command -v cmake >/dev/null || need_pkgs+=(cmake)
-command -v c++ >/dev/null || need_pkgs+=(g++)
-command -v cc >/dev/null || need_pkgs+=(gcc)
-command -v python3 >/dev/null || need_pkgs+=(python3)
-command -v dpkg-source >/dev/null || need_pkgs+=(dpkg-dev)
-command -v xz >/dev/null || need_pkgs+=(xz-utils)
-if (( ${#need_pkgs[@]} )); then
-    log "installing ${need_pkgs[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
-fi
-
-# --- 1. source package ------------------------------------------------------------
-has_deb_src() {
-    grep -qsE '^[[:space:]]*deb-src[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list && return 0
-    grep -qsE '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources && return 0
-    return 1
-}
-enable_deb_src() {
-    # The project's install script owns the apt source setup.
-    as_root bash "$REPO_ROOT/scripts/install-deps.sh"
-    has_deb_src || die "could not enable deb-src; add a deb-src line by hand"
-}
-
-dsc=$(ls "$CACHE"/llvm-toolchain-14_*.dsc 2>/dev/null | head -n1 || true)
-if [[ -z $dsc ]]; then
-    has_deb_src || enable_deb_src
-    log "apt-get update + apt-get source --download-only llvm-toolchain-14 (~130 MB)"
-    as_root apt-get update -qq
-    (cd "$CACHE" && apt-get source --download-only llvm-toolchain-14)
-    dsc=$(ls "$CACHE"/llvm-toolchain-14_*.dsc | head -n1)
-fi
-
-# --- 2. unpack -------------------------------------------------------------------------
-if [[ ! -e $CACHE/src/.complete ]]; then
-    log "dpkg-source -x $(basename "$dsc")"
-    rm -rf "$CACHE/src" "$CACHE/src.tmp"
-    (cd "$CACHE" && dpkg-source -x "$dsc" src.tmp >"$CACHE/unpack.log" 2>&1) ||
-        { tail "$CACHE/unpack.log"; die "dpkg-source failed"; }
-    mv "$CACHE/src.tmp" "$CACHE/src"
-    touch "$CACHE/src/.complete"
-fi
+llvm14_source "$CACHE"
+dsc=$LLVM14_DSC
 
 # --- 3. configure ------------------------------------------------------------------------
 MANIFESTS=(llvm)
@@ -92,15 +43,8 @@ fi
 for m in "${MANIFESTS[@]}"; do
     b=$CACHE/build-$m
     if [[ ! -e $b/.complete ]]; then
-        log "configuring $m (cmake -G Ninja ... ${CMAKE_EXTRA[$m]}), log: $CACHE/configure-$m.log"
-        rm -rf "$b"
-        t0=$(date +%s.%N)
         # shellcheck disable=SC2086
-        cmake -G Ninja -S "$CACHE/src/llvm" -B "$b" -DCMAKE_BUILD_TYPE=Release \
-            -DCMAKE_MAKE_PROGRAM="$NJ" ${CMAKE_EXTRA[$m]} >"$CACHE/configure-$m.log" 2>&1 ||
-            { tail -n 30 "$CACHE/configure-$m.log"; die "cmake configure of $m failed"; }
-        t1=$(date +%s.%N)
-        python3 -c "print('%.1f' % ($t1 - $t0))" >"$CACHE/configure-$m.seconds"
+        llvm14_configure "$CACHE" "$b" "$NJ" ${CMAKE_EXTRA[$m]}
         touch "$b/.complete"
     fi
 done
@@ -138,7 +82,7 @@ done
     echo
     for m in "${MANIFESTS[@]}"; do
         echo "- $m: ${NBUILD[$m]} build statements, $(du -m "$CACHE/build-$m/build.ninja" | cut -f1) MB build.ninja," \
-            "configure took $(cat "$CACHE/configure-$m.seconds" 2>/dev/null || echo '?') s${CMAKE_EXTRA[$m]:+ (${CMAKE_EXTRA[$m]})}"
+            "configure took $(cat "$CACHE/build-$m.seconds" 2>/dev/null || echo '?') s${CMAKE_EXTRA[$m]:+ (${CMAKE_EXTRA[$m]})}"
     done
     echo "- ninja: $NJ ($(bin_version "$NJ"))"
     echo "- ggninja: $GG ($(bin_version "$GG"))"
