@@ -70,6 +70,7 @@ mod link;
 mod list;
 mod paths;
 mod programs;
+mod recall;
 mod scan;
 mod templates;
 mod toolchain;
@@ -80,6 +81,9 @@ pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Where the header walks are kept between runs, in the saved dir.
+const FOOTPRINTS: &str = ".ggninja_footprints";
 use std::sync::Arc;
 
 /// What kind of build step a command is.
@@ -181,6 +185,8 @@ pub struct Scanner {
     templates: templates::Templates,
     /// Every file's directives.
     walker: walk::Walker,
+    /// Header walks kept between runs.
+    recall: recall::Recall,
     fallbacks: AtomicUsize,
 }
 
@@ -197,21 +203,35 @@ impl Scanner {
     }
 
     /// Takes what an earlier run saved in `dir` with [`Scanner::save`]: the
-    /// toolchain's answers (`.ggninja_toolchain`) and every scanned file's
-    /// directives (`.ggninja_scans`). Each is used only while the files it
-    /// came from are unchanged; a missing or damaged file only costs time.
+    /// toolchain's answers (`.ggninja_toolchain`), every scanned file's
+    /// directives (`.ggninja_scans`) and every compile's header walk
+    /// (`.ggninja_footprints`). Each is used only while the files it came
+    /// from are unchanged; a missing or damaged file only costs time.
     pub fn load_saved(&self, dir: &Path) {
         rayon::join(
             || self.toolchain.load(&dir.join(".ggninja_toolchain")),
-            || self.walker.load(&dir.join(".ggninja_scans")),
+            || {
+                rayon::join(
+                    || self.walker.load(&dir.join(".ggninja_scans")),
+                    || self.recall.load(&dir.join(FOOTPRINTS)),
+                )
+            },
         );
     }
 
-    /// Saves the toolchain's answers and the files' directives in `dir`,
-    /// each atomically and only if it grew since `load_saved`.
+    /// Saves the toolchain's answers, the files' directives and the header
+    /// walks in `dir`, each atomically and only if it grew since
+    /// `load_saved`.
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
         self.toolchain.save(&dir.join(".ggninja_toolchain"))?;
-        self.walker.save(&dir.join(".ggninja_scans"))
+        self.walker.save(&dir.join(".ggninja_scans"))?;
+        self.recall.save(&dir.join(FOOTPRINTS))
+    }
+
+    /// How many compiles took the headers an earlier walk found (see
+    /// `load_saved`) instead of walking.
+    pub fn walks_recalled(&self) -> usize {
+        self.recall.used()
     }
 
     /// How many questions were put to the toolchain by running a program
