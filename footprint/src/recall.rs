@@ -31,9 +31,10 @@
 //! time a record is used. Ignores file contents (a stat stands for them)
 //! and the toolchain's answers (kept and checked in `toolchain`).
 
+mod saved;
+
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -46,14 +47,10 @@ use sha2::{Digest, Sha256};
 /// A stamp this close to a walk's start (or after it) is not trusted:
 /// file systems stamp with a clock that lags by up to a tick.
 pub(crate) const RACY_NS: i64 = 1_000_000_000;
-/// Saves a record survives without being used.
-const MAX_UNUSED_SAVES: u32 = 16;
-/// The first line of the saved file; any other means another format.
-const VERSION: &str = "ggninja-footprints 1";
 
 /// What `stat` says of a path (symlinks followed): device, inode, file
 /// type, size, mtime and ctime in ns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct Stat(u64, u64, u32, u64, i64, i64);
 
 impl Stat {
@@ -76,7 +73,7 @@ impl Stat {
 }
 
 /// What a directory was when a record was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 enum Was {
     Absent,
     At(Stat),
@@ -86,20 +83,28 @@ enum Was {
 
 /// A directory a record depends on, with the names looked for in it and
 /// not found (`None`: not known, so any change counts).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct DirDep {
     path: PathBuf,
     was: Was,
     names: Option<Vec<String>>,
 }
 
-/// One compile's walk: its answer and what it depends on.
-#[derive(Debug, Serialize, Deserialize)]
+/// A file a record depends on and its stat.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FileDep {
+    path: PathBuf,
+    stat: Stat,
+}
+
+/// One compile's walk: its answer and what it depends on (what many
+/// records share is shared: see `saved`).
+#[derive(Debug)]
 pub(crate) struct Record {
     pub headers: Vec<PathBuf>,
     pub absent: Vec<PathBuf>,
-    files: Vec<(PathBuf, Stat)>,
-    dirs: Vec<DirDep>,
+    files: Vec<Arc<FileDep>>,
+    dirs: Vec<Arc<DirDep>>,
 }
 
 /// The key of a record: a SHA-256 of what decides the answer besides the
@@ -166,11 +171,8 @@ impl Recall {
     }
 
     fn holds(&self, r: &Record, sys: &impl Fn(&Path) -> bool) -> bool {
-        let files = r.files.iter();
-        files
-            .into_iter()
-            .all(|(p, s)| self.stat(p, sys) == Some(*s))
-            && r.dirs.iter().all(|d| self.dir_holds(d, sys))
+        let file_holds = |f: &Arc<FileDep>| self.stat(&f.path, sys) == Some(f.stat);
+        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d, sys))
     }
 
     fn dir_holds(&self, d: &DirDep, sys: &impl Fn(&Path) -> bool) -> bool {
@@ -180,11 +182,7 @@ impl Recall {
             Was::At(s) => now == Some(s),
             Was::Racy => false,
         };
-        let still_missing = |names: &Vec<String>| {
-            let is_file = |n: &String| Stat::of(&d.path.join(n)).is_some_and(|s| s.2 == 0o100000);
-            !names.iter().any(is_file)
-        };
-        same || d.names.as_ref().is_some_and(still_missing)
+        same || d.names.as_ref().is_some_and(|n| still_missing(&d.path, n))
     }
 
     /// `path`'s stat: under the built-in dirs once per run, else now.
@@ -202,83 +200,21 @@ impl Recall {
             .insert(path.to_path_buf(), s);
         s
     }
-
-    /// Takes the records `save` wrote; a damaged line is skipped, a file of
-    /// another format ignored: either only costs walking again.
-    pub fn load(&self, path: &Path) {
-        let Ok(file) = std::fs::File::open(path) else {
-            return;
-        };
-        let mut lines = std::io::BufReader::new(file).split(b'\n');
-        if !matches!(lines.next(), Some(Ok(v)) if v == VERSION.as_bytes()) {
-            return;
-        }
-        let mut records = self.records.write().unwrap();
-        for line in lines {
-            let Ok(line) = line else { return };
-            let Ok((hex, unused_saves, record)) =
-                serde_json::from_slice::<(String, u32, Record)>(&line)
-            else {
-                continue;
-            };
-            let Some(key) = from_hex(&hex) else { continue };
-            let used = AtomicBool::new(false);
-            let record = Arc::new(record);
-            records.insert(
-                key,
-                Entry {
-                    record,
-                    unused_saves,
-                    used,
-                },
-            );
-        }
-    }
-
-    /// Writes every record atomically when this run made any; records
-    /// unused for [`MAX_UNUSED_SAVES`] saves are left out.
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if self.added.load(Ordering::Relaxed) == 0 {
-            return Ok(());
-        }
-        // Per process: two runs saving at once must not write one file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        writeln!(out, "{VERSION}")?;
-        for (key, e) in self.records.read().unwrap().iter() {
-            let unused = match e.used.load(Ordering::Relaxed) {
-                true => 0,
-                false => e.unused_saves + 1,
-            };
-            if unused > MAX_UNUSED_SAVES {
-                continue;
-            }
-            // A path that is not UTF-8 does not serialize: not kept.
-            let Ok(line) = serde_json::to_vec(&(to_hex(key), unused, &*e.record)) else {
-                continue;
-            };
-            out.write_all(&line)?;
-            out.write_all(b"\n")?;
-        }
-        out.flush()?;
-        drop(out);
-        std::fs::rename(&tmp, path)
-    }
 }
 
-fn to_hex(key: &Key) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(s: &str) -> Option<Key> {
-    let mut key = [0u8; 32];
-    if s.len() != 64 {
-        return None;
-    }
-    for (i, k) in key.iter_mut().enumerate() {
-        *k = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(key)
+/// Whether none of `names` is a regular file in `dir` (symlinks followed):
+/// one listing of the dir, and a stat of each name it holds.
+fn still_missing(dir: &Path, names: &[String]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Gone, or not a dir: nothing is found under it.
+        return Stat::of(dir).is_none_or(|s| s.2 != 0o040000);
+    };
+    let wanted: rustc_hash::FxHashSet<&str> = names.iter().map(String::as_str).collect();
+    let is_file = |n: &std::ffi::OsStr| Stat::of(&dir.join(n)).is_some_and(|s| s.2 == 0o100000);
+    !entries.flatten().any(|e| {
+        let name = e.file_name();
+        name.to_str().is_some_and(|n| wanted.contains(n)) && is_file(&name)
+    })
 }
 
 /// What a walk read and looked for, gathered as it goes (absolute paths),
@@ -332,38 +268,35 @@ impl Recorder {
     }
 
     /// The record of the answer `headers`, `absent`, or `None` when a file
-    /// read is gone or racy (or a strict dir racy): not worth keeping.
-    pub fn finish(self, headers: Vec<PathBuf>, absent: Vec<PathBuf>) -> Option<Record> {
+    /// read is gone or racy (or a strict dir racy): not worth keeping. Dirs
+    /// under the built-in dirs (`sys`) are kept strict: they hardly change,
+    /// and their names would fill every record.
+    pub fn finish(
+        mut self,
+        headers: Vec<PathBuf>,
+        absent: Vec<PathBuf>,
+        sys: impl Fn(&Path) -> bool,
+    ) -> Option<Record> {
         let mut files = Vec::with_capacity(self.files.len());
-        for f in self.files {
-            let s = Stat::of(&f).filter(|s| !s.racy(self.start_ns))?;
-            files.push((f, s));
+        for path in std::mem::take(&mut self.files) {
+            let stat = Stat::of(&path).filter(|s| !s.racy(self.start_ns))?;
+            files.push(Arc::new(FileDep { path, stat }));
         }
-        let was = |p: &Path| match Stat::of(p) {
-            None => Was::Absent,
-            Some(s) if s.racy(self.start_ns) => Was::Racy,
-            Some(s) => Was::At(s),
-        };
-        let mut dirs = Vec::with_capacity(self.misses.len() + self.strict.len());
-        for d in &self.strict {
-            match was(d) {
-                Was::Racy => return None,
-                w => dirs.push(DirDep {
-                    path: d.clone(),
-                    was: w,
-                    names: None,
-                }),
+        let misses = std::mem::take(&mut self.misses);
+        let (strict, named): (Vec<_>, Vec<_>) = misses.into_iter().partition(|(d, _)| sys(d));
+        self.strict.extend(strict.into_iter().map(|(d, _)| d));
+        let mut dirs = Vec::with_capacity(named.len() + self.strict.len());
+        for path in &self.strict {
+            let was = self.was(path);
+            if was == Was::Racy {
+                return None;
             }
+            let (path, names) = (path.clone(), None);
+            dirs.push(Arc::new(DirDep { path, was, names }));
         }
-        for (d, names) in self.misses {
-            if !self.strict.contains(&d) {
-                let names = Some(names.into_iter().collect());
-                dirs.push(DirDep {
-                    was: was(&d),
-                    path: d,
-                    names,
-                });
-            }
+        for (path, names) in named.into_iter().filter(|(d, _)| !self.strict.contains(d)) {
+            let (was, names) = (self.was(&path), Some(names.into_iter().collect()));
+            dirs.push(Arc::new(DirDep { path, was, names }));
         }
         Some(Record {
             headers,
@@ -371,6 +304,14 @@ impl Recorder {
             files,
             dirs,
         })
+    }
+
+    fn was(&self, dir: &Path) -> Was {
+        match Stat::of(dir) {
+            None => Was::Absent,
+            Some(s) if s.racy(self.start_ns) => Was::Racy,
+            Some(s) => Was::At(s),
+        }
     }
 }
 
@@ -389,7 +330,7 @@ mod tests {
         let mut r = Recorder::start();
         r.read(header.to_path_buf());
         r.missed(&dir.join("sub/none.h"));
-        r.finish(vec![header.to_path_buf()], Vec::new())
+        r.finish(vec![header.to_path_buf()], Vec::new(), |_| false)
     }
 
     #[test]
@@ -411,12 +352,15 @@ mod tests {
         let r = Record {
             headers: vec![h.clone()],
             absent: Vec::new(),
-            files: vec![(h.clone(), Stat::of(&h).unwrap())],
-            dirs: vec![DirDep {
+            files: vec![Arc::new(FileDep {
+                path: h.clone(),
+                stat: Stat::of(&h).unwrap(),
+            })],
+            dirs: vec![Arc::new(DirDep {
                 path: d.path().join("sub"),
                 was: Was::Absent,
                 names: Some(vec!["none.h".to_string()]),
-            }],
+            })],
         };
         let recall = Recall::default();
         let k = key([b"k".as_slice()]);
@@ -432,36 +376,5 @@ mod tests {
         assert!(recall.get(&k, no_sys).is_some());
         std::fs::write(&h, "y").unwrap();
         assert!(recall.get(&k, no_sys).is_none());
-    }
-
-    #[test]
-    fn saved_records_come_back_and_garbage_is_ignored() {
-        let d = tempfile::tempdir().unwrap();
-        let saved = d.path().join(".ggninja_footprints");
-        let recall = Recall::default();
-        let k = key([b"k".as_slice()]);
-        let r = Record {
-            headers: vec!["a.h".into()],
-            absent: vec!["gen/b.h".into()],
-            files: Vec::new(),
-            dirs: Vec::new(),
-        };
-        recall.put(k, r);
-        recall.save(&saved).unwrap();
-        let back = Recall::default();
-        back.load(&saved);
-        let r = back.get(&k, |_| false).unwrap();
-        assert_eq!(r.headers, [PathBuf::from("a.h")]);
-        // Truncated: the damaged last line is skipped.
-        let text = std::fs::read(&saved).unwrap();
-        std::fs::write(&saved, &text[..text.len() - 5]).unwrap();
-        let cut = Recall::default();
-        cut.load(&saved);
-        assert!(cut.get(&k, |_| false).is_none());
-        // Another format, garbage: nothing.
-        std::fs::write(&saved, b"\xff\x00garbage\n[1,2]\n").unwrap();
-        let bad = Recall::default();
-        bad.load(&saved);
-        assert!(bad.records.read().unwrap().is_empty());
     }
 }
