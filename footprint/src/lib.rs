@@ -54,7 +54,8 @@
 //! `command` and `list` (one command, `&&` lists), `driver` (compile and
 //! link through a compiler driver), `templates` (what commands with the
 //! same settings share), `chain` (the include search chain), `walk` (the
-//! transitive header walk and its per-file cache), `toolchain` (what the
+//! transitive header walk and its per-file cache), `recall` (each
+//! compile's walk kept between runs, with what it depended on), `toolchain` (what the
 //! compiler, linker and `ldd` say), `link` and `archive` (linker and `ar`
 //! inputs), `args` (driver flags), `scan` (directives in one file),
 //! `programs` (running helper programs; command lines are split by the
