@@ -249,6 +249,8 @@ impl Recorder {
 
     /// The walk looked for `path` and found no file there.
     pub fn missed(&mut self, path: &Path) {
+        // A path ending in `..` names a dir: never a regular file,
+        // so never found there, whatever changes.
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return;
         };
