@@ -11,7 +11,7 @@ use crate::paths::{clean, is_file};
 use crate::recall::{self, Recorder};
 use crate::templates::{KeyRef, Template, TemplateKey};
 use crate::toolchain::toolchain_list;
-use crate::walk::Walked;
+use crate::walk::{Computed, Walked};
 use ggninja_syntax::depfile;
 
 use crate::{link, programs, Footprint, Kind, LocalOnly, Scanner};
@@ -116,7 +116,7 @@ impl Scanner {
         rec: &mut Recorder,
     ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LocalOnly> {
         let (mut headers, mut absent) = (Vec::new(), Vec::new());
-        let mut computed = false;
+        let mut computed = Computed::default();
         for lt in &t.langs {
             let sources = d.sources.iter().filter(|(_, l)| *l == lt.lang);
             let mut roots: Vec<Node> = sources
@@ -135,9 +135,13 @@ impl Scanner {
             headers.extend(walked.found);
             absent.extend(walked.absent);
         }
-        if computed {
-            let listed = self.fallback(fp, d, args, cwd)?;
-            self.record_fallback(rec, t, &headers, &listed, cwd)?;
+        if computed.probe {
+            // What `__has_include(MACRO)` looked for is told nowhere.
+            rec.not_kept();
+        }
+        if computed.include {
+            let (listed, missing) = self.fallback(fp, d, args, cwd)?;
+            self.record_fallback(rec, t, &headers, &listed, &missing, cwd)?;
             headers.extend(listed);
         }
         Ok((headers, absent))
@@ -147,13 +151,15 @@ impl Scanner {
     /// computed names it does not tell: notes each as read, what it
     /// includes by name as walked, and the rest of its path under every
     /// base it lies in (a chain dir, the dir of a file read) as looked for
-    /// under every base (see `recall`).
+    /// under every base (see `recall`); a name it did not find (`missing`,
+    /// as `-MG` lists it) as looked for under every base.
     fn record_fallback(
         &self,
         rec: &mut Recorder,
         t: &Template,
         walked: &[PathBuf],
         listed: &[PathBuf],
+        missing: &[PathBuf],
         cwd: &Path,
     ) -> Result<(), LocalOnly> {
         let known: HashSet<&Path> = walked.iter().map(|p| p.as_path()).collect();
@@ -189,6 +195,10 @@ impl Scanner {
             }
             rec.read(abs);
         }
+        for m in missing {
+            rec.missed(&cwd.join(m));
+            bases.iter().for_each(|b| rec.missed(&cwd.join(b).join(m)));
+        }
         for lt in &t.langs {
             let roots = extra.iter().map(|h| Node {
                 path: PathBuf::from(h),
@@ -198,6 +208,9 @@ impl Scanner {
                 .walker
                 .scan(&self.dirs, cwd, &lt.chain, roots.collect())?;
             record_walk(rec, &walked, cwd);
+            if walked.computed.probe {
+                rec.not_kept();
+            }
         }
         Ok(())
     }
@@ -210,7 +223,7 @@ impl Scanner {
         d: &DriverArgs,
         args: &[String],
         cwd: &Path,
-    ) -> Result<Vec<PathBuf>, LocalOnly> {
+    ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LocalOnly> {
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
         let mut a = d.fallback_args(args);
         a.extend(["-M", "-MG"].map(String::from));
@@ -224,13 +237,15 @@ impl Scanner {
         let srcs: HashSet<&str> = d.sources.iter().map(|s| s.0.as_str()).collect();
         let deps = depfile::parse(out.as_bytes())
             .map_err(|e| LocalOnly::new(format!("`-M` fallback output: {e}")))?;
-        let mut listed = Vec::new();
-        for dep in deps.ins {
-            if !srcs.contains(dep.as_str()) && is_file(&cwd.join(&dep)) {
-                listed.push(clean(PathBuf::from(dep)));
+        // `-MG` lists a header it did not find as if it were there.
+        let (mut listed, mut missing) = (Vec::new(), Vec::new());
+        for dep in deps.ins.into_iter().filter(|d| !srcs.contains(d.as_str())) {
+            match is_file(&cwd.join(&dep)) {
+                true => listed.push(clean(PathBuf::from(dep))),
+                false => missing.push(PathBuf::from(dep)),
             }
         }
-        Ok(listed)
+        Ok((listed, missing))
     }
 }
 

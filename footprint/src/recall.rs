@@ -226,6 +226,8 @@ pub(crate) struct Recorder {
     misses: BTreeMap<PathBuf, BTreeSet<String>>,
     /// Directories whose any change counts.
     strict: BTreeSet<PathBuf>,
+    /// What the answer depends on is not all known: keep nothing.
+    unknown: bool,
 }
 
 impl Recorder {
@@ -239,7 +241,13 @@ impl Recorder {
             files: BTreeSet::new(),
             misses: BTreeMap::new(),
             strict: BTreeSet::new(),
+            unknown: false,
         }
+    }
+
+    /// The answer depends on something not recorded: it is not kept.
+    pub fn not_kept(&mut self) {
+        self.unknown = true;
     }
 
     /// The walk read `path` (or took it as found).
@@ -279,6 +287,9 @@ impl Recorder {
         absent: Vec<PathBuf>,
         sys: impl Fn(&Path) -> bool,
     ) -> Option<Record> {
+        if self.unknown {
+            return None;
+        }
         let mut files = Vec::with_capacity(self.files.len());
         for path in std::mem::take(&mut self.files) {
             let stat = Stat::of(&path).filter(|s| !s.racy(self.start_ns))?;

@@ -8,7 +8,7 @@ mod saved_scans;
 
 use crate::chain::{Chain, Node, Pos, SearchDirs};
 use crate::paths::clean;
-use crate::{parse_directives, Directive, IncludeTarget, LocalOnly};
+use crate::{parse_directives, Directive, DirectiveKind, IncludeTarget, LocalOnly};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::collections::HashMap;
@@ -42,13 +42,35 @@ type Key = (OsString, OsString, Pos);
 /// computed, where missing includes would land, and every place an include
 /// was looked for and not found.
 type Scanned = Result<Includes, LocalOnly>;
-type Includes = (Vec<(Node, Option<Key>)>, bool, Vec<PathBuf>, Vec<PathBuf>);
+type Includes = (
+    Vec<(Node, Option<Key>)>,
+    Computed,
+    Vec<PathBuf>,
+    Vec<PathBuf>,
+);
+
+/// Directives whose names only the preprocessor knows (`#include MACRO`,
+/// `__has_include(MACRO)`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Computed {
+    pub include: bool,
+    /// A `__has_include` of a computed name: what it looked for is not
+    /// even in the compiler's `-M` list.
+    pub probe: bool,
+}
+
+impl std::ops::BitOrAssign for Computed {
+    fn bitor_assign(&mut self, o: Computed) {
+        self.include |= o.include;
+        self.probe |= o.probe;
+    }
+}
 
 /// What a walk found: the files, whether an include was computed, and
 /// where includes not there now were looked for ([`Chain::missed`]).
 pub(crate) struct Walked {
     pub found: Vec<PathBuf>,
-    pub computed: bool,
+    pub computed: Computed,
     pub absent: Vec<PathBuf>,
     /// Every place looked at and found empty on the way to an answer
     /// (relative to cwd or absolute; repeats possible): a file created at
@@ -107,7 +129,7 @@ impl Walker {
             }
         }
         let mut found = Vec::new();
-        let mut computed = false;
+        let mut computed = Computed::default();
         let mut absent = Vec::new();
         let mut misses = Vec::new();
         while !frontier.is_empty() {
@@ -148,16 +170,20 @@ impl Walker {
             if n.pos == Pos::Root {
                 return Err(missing_source(n));
             }
-            return Ok((Vec::new(), false, Vec::new(), Vec::new()));
+            return Ok((Vec::new(), Computed::default(), Vec::new(), Vec::new()));
         };
-        let mut computed = false;
+        let mut computed = Computed::default();
         let mut kids = Vec::new();
         let mut missed = Vec::new();
         let mut empty = Vec::new();
         for d in directives.iter() {
             let (name, quoted) = match &d.target {
                 IncludeTarget::Computed => {
-                    computed = true;
+                    computed.include = true;
+                    computed.probe |= matches!(
+                        d.kind,
+                        DirectiveKind::HasInclude | DirectiveKind::HasIncludeNext
+                    );
                     continue;
                 }
                 IncludeTarget::Quoted(s) => (s, true),

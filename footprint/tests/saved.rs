@@ -274,3 +274,41 @@ fn a_walk_of_files_just_changed_is_not_kept() {
     let (_, _, recalled) = fresh_and_recalled(cwd, &compile);
     assert_eq!(recalled, 0);
 }
+
+/// A computed include of a header not there yet (`-MG` lists its name):
+/// once made, the saved walk does not hold.
+#[test]
+fn a_computed_include_made_later_is_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    std::fs::write(
+        cwd.join("include/a.h"),
+        "#define GEN <sub/gen.h>\n#include GEN\n",
+    )
+    .unwrap();
+    let first = saved_run(cwd, &compile);
+    assert!(!first.headers.iter().any(|h| h.ends_with("gen.h")));
+    std::fs::create_dir(cwd.join("include/sub")).unwrap();
+    std::fs::write(cwd.join("include/sub/gen.h"), "\n").unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+    assert!(got.headers.contains(&PathBuf::from("include/sub/gen.h")));
+}
+
+/// What `__has_include(MACRO)` looks for is told nowhere: such a walk is
+/// never kept.
+#[test]
+fn a_computed_has_include_keeps_no_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    std::fs::write(
+        cwd.join("include/a.h"),
+        "#define OPT <opt.h>\n#if __has_include(OPT)\n#include OPT\n#endif\n",
+    )
+    .unwrap();
+    saved_run(cwd, &compile);
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+}
