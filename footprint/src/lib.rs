@@ -26,9 +26,10 @@
 //!   rules. Every source and `-include`/`-imacros` file is scanned for
 //!   `#include`, `#include_next`, `#import` and `__has_include`, transitively
 //!   and in parallel; each file's directive list is cached by
-//!   (device, inode, size, mtime, ctime). A computed `#include MACRO` makes the
-//!   scanner also run the compiler's own `-M -MG` for that command and add
-//!   its list (counted by [`Scanner::fallbacks`]).
+//!   (device, inode, size, mtime, ctime). A computed `#include MACRO` (or
+//!   `__has_include(MACRO)`) makes the scanner also run the compiler's own
+//!   `-M -MG` for that command and add its list (counted by
+//!   [`Scanner::fallbacks`]).
 //! * **Link** (the driver without `-c`, or `ld`): named objects and libraries,
 //!   `-l` libraries resolved through `-L` and the compiler's search dirs
 //!   (every `.so`/`.a` candidate in the first directory that has one;
@@ -243,7 +244,7 @@ impl Scanner {
     }
 
     /// How many commands needed the compiler's own `-M` output because of a
-    /// computed `#include MACRO`.
+    /// computed `#include MACRO` or `__has_include(MACRO)`.
     pub fn fallbacks(&self) -> usize {
         self.fallbacks.load(Ordering::Relaxed)
     }
