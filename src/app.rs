@@ -365,7 +365,13 @@ fn backend_stack(
         prog: app.prog.clone(),
     };
     match Memoizer::open(store, thunks.roots.clone(), limit) {
-        Ok(m) => Ok(Box::new(Memoized::new(m, runner))),
+        Ok(m) => {
+            let memo = Memoized::new(m, runner);
+            Ok(Box::new(match app.config.keep_depfile {
+                true => memo,
+                false => memo.hand_over_depfiles(),
+            }))
+        }
         Err(e) => {
             app.warning(&format!("cache disabled: {}: {e}", store.display()));
             Ok(runner)

@@ -177,6 +177,57 @@ fn warm_store_rebuild_restores_identical_outputs() {
     assert!(ok && again.contains("no work to do."), "{again}");
 }
 
+/// `-t deps` without the stamps (a rebuild's differ).
+fn deps_of(build: &Path) -> String {
+    let out = Command::new(ggninja())
+        .args(["-t", "deps"])
+        .current_dir(build)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let deps = String::from_utf8_lossy(&out.stdout);
+    let unstamped = deps
+        .lines()
+        .map(|l| l.split(", deps mtime").next().unwrap_or(l));
+    unstamped.collect::<Vec<_>>().join("\n")
+}
+
+/// Depfiles (`*.d`) left in the build tree.
+fn depfiles_in(build: &Path) -> usize {
+    let mut stack = vec![build.to_path_buf()];
+    let mut n = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            match p.is_dir() {
+                true => stack.push(p),
+                false => n += usize::from(p.extension().is_some_and(|x| x == "d")),
+            }
+        }
+    }
+    n
+}
+
+/// A hit hands its `deps = gcc` depfile to the build instead of writing
+/// it: the deps log gets what a run gives it, and no depfile is left,
+/// as after a run; with `-d keepdepfile` the depfiles are written.
+#[test]
+fn a_hit_logs_the_deps_a_run_does() {
+    let Some(p) = Project::new() else { return };
+    assert!(p.gg(&[]).0);
+    let (ran, left) = (deps_of(&p.build), depfiles_in(&p.build));
+    assert!(ran.matches("#deps").count() >= 16, "{ran}");
+    let warm = p.rebuild();
+    assert!(count(&warm, "reusing the outputs") >= 16, "{warm}");
+    assert_eq!(deps_of(&p.build), ran);
+    assert_eq!((depfiles_in(&p.build), left), (0, 0));
+    p.clean();
+    let (ok, log) = p.gg(&["-d", "keepdepfile"]);
+    assert!(ok && count(&log, "reusing the outputs") >= 16, "{log}");
+    assert_eq!(deps_of(&p.build), ran);
+    assert!(depfiles_in(&p.build) >= 16);
+}
+
 /// A memo hit holds a `-j` slot until the build takes it back, as a command
 /// does: at `-j1` the log's times of a warm rebuild follow one another
 /// instead of every hit starting before the first is taken back.

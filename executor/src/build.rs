@@ -817,6 +817,13 @@ impl<'e> Builder<'e> {
                 if path.is_empty() {
                     return Err("edge with deps=gcc but no depfile makes no sense".to_string());
                 }
+                // A memo hit may hand its depfile over instead of writing it.
+                if let Some(content) = self.backend.take_depfile(edge) {
+                    // As if written, read and deleted: no stale one is left.
+                    let _ = disk::remove(&path);
+                    let parsed = depfile::parse(&content).map_err(|e| e.to_string())?;
+                    return Ok(parsed.ins.iter().filter_map(|p| canonicalize(p)).collect());
+                }
                 let content =
                     disk::read_or_empty(&*self.e.disk, &path).map_err(|e| disk::io_message(&e))?;
                 if content.is_empty() {

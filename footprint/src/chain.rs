@@ -261,15 +261,58 @@ impl Chain {
                 false => vec![PathBuf::from(name)],
             };
         }
+        // Wherever in the chain they would come, once made.
+        let later = self.missing_dirs.iter().map(|d| d.join(name));
+        (self
+            .candidates(from, kind, name, quoted)
+            .into_iter()
+            .chain(later))
+        .filter(|p| !self.in_sys(&cwd.join(p)))
+        .map(clean)
+        .collect()
+    }
+
+    /// Every place [`Chain::resolve`] may look for `name`, in its order
+    /// (relative to cwd or absolute, as spelled): it takes the first
+    /// regular file among them.
+    pub fn candidates(
+        &self,
+        from: &Node,
+        kind: DirectiveKind,
+        name: &str,
+        quoted: bool,
+    ) -> Vec<PathBuf> {
+        if name.starts_with('/') {
+            return vec![PathBuf::from(name)];
+        }
         let (beside, start) = self.order(from, kind, quoted);
         let beside = beside.then(|| from.path.parent().unwrap_or(Path::new("")).join(name));
         let chain = self.dirs.iter().skip(start).map(|d| d.join(name));
-        // Wherever in the chain they would come, once made.
-        let later = self.missing_dirs.iter().map(|d| d.join(name));
-        (beside.into_iter().chain(chain).chain(later))
-            .filter(|p| !self.in_sys(&cwd.join(p)))
-            .map(clean)
-            .collect()
+        beside.into_iter().chain(chain).collect()
+    }
+
+    /// The dirs searched, in order (as named).
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// Where a file found at `path` sits in the chain: the first dir it
+    /// lies under, else beside its includer.
+    pub fn position(&self, path: &Path) -> Pos {
+        match self.dirs.iter().position(|d| path.starts_with(d)) {
+            Some(i) => Pos::Chain(i),
+            None => Pos::Local,
+        }
+    }
+
+    /// What decides where names land, apart from the disk below the dirs:
+    /// the dirs in order, where `<...>` starts, the dirs named but missing
+    /// and the built-in dirs. Two chains alike here resolve alike.
+    pub fn signature(&self) -> String {
+        format!(
+            "{:?}\0{}\0{:?}\0{:?}",
+            self.dirs, self.angle_start, self.missing_dirs, self.sys
+        )
     }
 }
 

@@ -8,12 +8,15 @@ use crate::args::{self, DriverArgs, Lang};
 use crate::chain::{Node, Pos};
 use crate::classify::records_cwd;
 use crate::paths::{clean, is_file};
+use crate::recall::{self, Recorder};
 use crate::templates::{KeyRef, Template, TemplateKey};
 use crate::toolchain::toolchain_list;
+use crate::walk::{Computed, Walked};
 use ggninja_syntax::depfile;
 
 use crate::{link, programs, Footprint, Kind, LocalOnly, Scanner};
 use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -54,8 +57,11 @@ impl Scanner {
         };
         let make = || Template::build(&key, &self.toolchain, &self.dirs);
         let t = self.templates.get(&key, make)?;
-        if self.headers(fp, &t, &d, cwd)? {
-            self.fallback(fp, &d, args, cwd)?;
+        for lt in &t.langs {
+            fp.headers.extend(lt.headers.iter().cloned());
+        }
+        if !t.langs.is_empty() {
+            self.headers(fp, &t, &d, args, cwd)?;
         }
         if fp.kind != Kind::Link {
             return Ok(t.toolchain.clone());
@@ -68,16 +74,49 @@ impl Scanner {
         Ok(toolchain_list(tc, &fp.executable))
     }
 
-    /// Adds the headers the sources can include, per language with that
-    /// language's forced includes; returns whether an include was computed.
+    /// Adds the headers the sources can include and where missing ones
+    /// would land: as an earlier run found them if nothing they depend on
+    /// changed (`recall`), else walked (and recorded).
     fn headers(
         &self,
         fp: &mut Footprint,
         t: &Template,
         d: &DriverArgs,
+        args: &[String],
         cwd: &Path,
-    ) -> Result<bool, LocalOnly> {
-        let mut computed = false;
+    ) -> Result<(), LocalOnly> {
+        let key = walk_key(&fp.executable, cwd, args, t);
+        let sys = |p: &Path| t.langs.iter().any(|lt| lt.chain.in_sys(p));
+        if let Some(r) = self.recall.get(&key, sys) {
+            fp.headers.extend(r.headers.iter().cloned());
+            fp.absent.extend(r.absent.iter().cloned());
+            return Ok(());
+        }
+        let mut rec = Recorder::start();
+        let (headers, absent) = self.walk(fp, t, d, args, cwd, &mut rec)?;
+        fp.headers.extend(headers.iter().cloned());
+        fp.absent.extend(absent.iter().cloned());
+        if let Some(r) = rec.finish(headers, absent, sys) {
+            self.recall.put(key, r);
+        }
+        Ok(())
+    }
+
+    /// Walks the sources per language with that language's forced
+    /// includes, then, after a computed include, asks the compiler; returns
+    /// the headers and where missing ones would land, noting in `rec` what
+    /// the answer depends on.
+    fn walk(
+        &self,
+        fp: &Footprint,
+        t: &Template,
+        d: &DriverArgs,
+        args: &[String],
+        cwd: &Path,
+        rec: &mut Recorder,
+    ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LocalOnly> {
+        let (mut headers, mut absent) = (Vec::new(), Vec::new());
+        let mut computed = Computed::default();
         for lt in &t.langs {
             let sources = d.sources.iter().filter(|(_, l)| *l == lt.lang);
             let mut roots: Vec<Node> = sources
@@ -87,24 +126,104 @@ impl Scanner {
                 })
                 .collect();
             roots.extend(lt.forced.iter().cloned());
+            for r in &roots {
+                rec.read(cwd.join(&r.path));
+            }
             let walked = self.walker.scan(&self.dirs, cwd, &lt.chain, roots)?;
+            record_walk(rec, &walked, cwd);
             computed |= walked.computed;
-            fp.headers.extend(lt.headers.iter().cloned());
-            fp.headers.extend(walked.found);
-            fp.absent.extend(walked.absent);
+            headers.extend(walked.found);
+            absent.extend(walked.absent);
         }
-        Ok(computed)
+        if computed.probe {
+            // What `__has_include(MACRO)` looked for is told nowhere.
+            rec.not_kept();
+        }
+        if computed.include {
+            let (listed, missing) = self.fallback(fp, d, args, cwd)?;
+            self.record_fallback(rec, t, &headers, &listed, &missing, cwd)?;
+            headers.extend(listed);
+        }
+        Ok((headers, absent))
+    }
+
+    /// What the compiler listed beyond the walk (`extra`) came through
+    /// computed names it does not tell: notes each as read, what it
+    /// includes by name as walked, and the rest of its path under every
+    /// base it lies in (a chain dir, the dir of a file read) as looked for
+    /// under every base (see `recall`); a name it did not find (`missing`,
+    /// as `-MG` lists it) as looked for under every base.
+    fn record_fallback(
+        &self,
+        rec: &mut Recorder,
+        t: &Template,
+        walked: &[PathBuf],
+        listed: &[PathBuf],
+        missing: &[PathBuf],
+        cwd: &Path,
+    ) -> Result<(), LocalOnly> {
+        let known: HashSet<&Path> = walked.iter().map(|p| p.as_path()).collect();
+        let extra: Vec<&PathBuf> = listed
+            .iter()
+            .filter(|p| !known.contains(p.as_path()))
+            .collect();
+        let mut bases: Vec<PathBuf> = t
+            .langs
+            .iter()
+            .flat_map(|lt| lt.chain.dirs())
+            .cloned()
+            .collect();
+        let dirs_of = walked
+            .iter()
+            .chain(listed.iter())
+            .filter_map(|p| p.parent());
+        bases.extend(dirs_of.map(Path::to_path_buf));
+        bases.sort();
+        bases.dedup();
+        for h in &extra {
+            let abs = cwd.join(h);
+            let rests: Vec<&Path> = bases
+                .iter()
+                .filter_map(|b| h.strip_prefix(b).ok())
+                .collect();
+            if rests.is_empty() {
+                rec.strict(abs.parent().unwrap_or(Path::new("/")).to_path_buf());
+            }
+            for rest in rests.iter().filter(|r| !r.as_os_str().is_empty()) {
+                let looked = bases.iter().map(|b| cwd.join(b).join(rest));
+                looked.filter(|p| !is_file(p)).for_each(|p| rec.missed(&p));
+            }
+            rec.read(abs);
+        }
+        for m in missing {
+            rec.missed(&cwd.join(m));
+            bases.iter().for_each(|b| rec.missed(&cwd.join(b).join(m)));
+        }
+        for lt in &t.langs {
+            let roots = extra.iter().map(|h| Node {
+                path: PathBuf::from(h),
+                pos: lt.chain.position(h),
+            });
+            let walked = self
+                .walker
+                .scan(&self.dirs, cwd, &lt.chain, roots.collect())?;
+            record_walk(rec, &walked, cwd);
+            if walked.computed.probe {
+                rec.not_kept();
+            }
+        }
+        Ok(())
     }
 
     /// A computed `#include MACRO` only the preprocessor can follow: adds
     /// what the compiler's own `-M -MG` lists.
     fn fallback(
         &self,
-        fp: &mut Footprint,
+        fp: &Footprint,
         d: &DriverArgs,
         args: &[String],
         cwd: &Path,
-    ) -> Result<(), LocalOnly> {
+    ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LocalOnly> {
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
         let mut a = d.fallback_args(args);
         a.extend(["-M", "-MG"].map(String::from));
@@ -118,11 +237,41 @@ impl Scanner {
         let srcs: HashSet<&str> = d.sources.iter().map(|s| s.0.as_str()).collect();
         let deps = depfile::parse(out.as_bytes())
             .map_err(|e| LocalOnly::new(format!("`-M` fallback output: {e}")))?;
-        for dep in deps.ins {
-            if !srcs.contains(dep.as_str()) && is_file(&cwd.join(&dep)) {
-                fp.headers.push(clean(PathBuf::from(dep)));
+        // `-MG` lists a header it did not find as if it were there.
+        let (mut listed, mut missing) = (Vec::new(), Vec::new());
+        for dep in deps.ins.into_iter().filter(|d| !srcs.contains(d.as_str())) {
+            match is_file(&cwd.join(&dep)) {
+                true => listed.push(clean(PathBuf::from(dep))),
+                false => missing.push(PathBuf::from(dep)),
             }
         }
-        Ok(())
+        Ok((listed, missing))
     }
+}
+
+/// Notes what a walk read and where it found nothing.
+fn record_walk(rec: &mut Recorder, walked: &Walked, cwd: &Path) {
+    for f in &walked.found {
+        rec.read(cwd.join(f));
+    }
+    for m in &walked.misses {
+        rec.missed(&cwd.join(m));
+    }
+}
+
+/// The key of a compile's walk: the program, the directory, the words and
+/// each language's chain and forced includes (see `recall`).
+fn walk_key(exe: &Path, cwd: &Path, args: &[String], t: &Template) -> recall::Key {
+    let langs: Vec<String> = t
+        .langs
+        .iter()
+        .map(|lt| format!("{:?}\0{}\0{:?}", lt.lang, lt.chain.signature(), lt.forced))
+        .collect();
+    let paths = [exe.as_os_str().as_bytes(), cwd.as_os_str().as_bytes()];
+    let words = args.iter().map(|a| a.as_bytes());
+    let parts = paths
+        .into_iter()
+        .chain(words)
+        .chain([b"\0langs".as_slice()]);
+    recall::key(parts.chain(langs.iter().map(|l| l.as_bytes())))
 }

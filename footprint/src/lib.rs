@@ -26,9 +26,10 @@
 //!   rules. Every source and `-include`/`-imacros` file is scanned for
 //!   `#include`, `#include_next`, `#import` and `__has_include`, transitively
 //!   and in parallel; each file's directive list is cached by
-//!   (device, inode, size, mtime, ctime). A computed `#include MACRO` makes the
-//!   scanner also run the compiler's own `-M -MG` for that command and add
-//!   its list (counted by [`Scanner::fallbacks`]).
+//!   (device, inode, size, mtime, ctime). A computed `#include MACRO` (or
+//!   `__has_include(MACRO)`) makes the scanner also run the compiler's own
+//!   `-M -MG` for that command and add its list (counted by
+//!   [`Scanner::fallbacks`]).
 //! * **Link** (the driver without `-c`, or `ld`): named objects and libraries,
 //!   `-l` libraries resolved through `-L` and the compiler's search dirs
 //!   (every `.so`/`.a` candidate in the first directory that has one;
@@ -54,7 +55,8 @@
 //! `command` and `list` (one command, `&&` lists), `driver` (compile and
 //! link through a compiler driver), `templates` (what commands with the
 //! same settings share), `chain` (the include search chain), `walk` (the
-//! transitive header walk and its per-file cache), `toolchain` (what the
+//! transitive header walk and its per-file cache), `recall` (each
+//! compile's walk kept between runs, with what it depended on), `toolchain` (what the
 //! compiler, linker and `ldd` say), `link` and `archive` (linker and `ar`
 //! inputs), `args` (driver flags), `scan` (directives in one file),
 //! `programs` (running helper programs; command lines are split by the
@@ -70,6 +72,7 @@ mod link;
 mod list;
 mod paths;
 mod programs;
+mod recall;
 mod scan;
 mod templates;
 mod toolchain;
@@ -80,6 +83,9 @@ pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Where the header walks are kept between runs, in the saved dir.
+const FOOTPRINTS: &str = ".ggninja_footprints";
 use std::sync::Arc;
 
 /// What kind of build step a command is.
@@ -181,6 +187,8 @@ pub struct Scanner {
     templates: templates::Templates,
     /// Every file's directives.
     walker: walk::Walker,
+    /// Header walks kept between runs.
+    recall: recall::Recall,
     fallbacks: AtomicUsize,
 }
 
@@ -197,21 +205,35 @@ impl Scanner {
     }
 
     /// Takes what an earlier run saved in `dir` with [`Scanner::save`]: the
-    /// toolchain's answers (`.ggninja_toolchain`) and every scanned file's
-    /// directives (`.ggninja_scans`). Each is used only while the files it
-    /// came from are unchanged; a missing or damaged file only costs time.
+    /// toolchain's answers (`.ggninja_toolchain`), every scanned file's
+    /// directives (`.ggninja_scans`) and every compile's header walk
+    /// (`.ggninja_footprints`). Each is used only while the files it came
+    /// from are unchanged; a missing or damaged file only costs time.
     pub fn load_saved(&self, dir: &Path) {
         rayon::join(
             || self.toolchain.load(&dir.join(".ggninja_toolchain")),
-            || self.walker.load(&dir.join(".ggninja_scans")),
+            || {
+                rayon::join(
+                    || self.walker.load(&dir.join(".ggninja_scans")),
+                    || self.recall.load(&dir.join(FOOTPRINTS)),
+                )
+            },
         );
     }
 
-    /// Saves the toolchain's answers and the files' directives in `dir`,
-    /// each atomically and only if it grew since `load_saved`.
+    /// Saves the toolchain's answers, the files' directives and the header
+    /// walks in `dir`, each atomically and only if it grew since
+    /// `load_saved`.
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
         self.toolchain.save(&dir.join(".ggninja_toolchain"))?;
-        self.walker.save(&dir.join(".ggninja_scans"))
+        self.walker.save(&dir.join(".ggninja_scans"))?;
+        self.recall.save(&dir.join(FOOTPRINTS))
+    }
+
+    /// How many compiles took the headers an earlier walk found (see
+    /// `load_saved`) instead of walking.
+    pub fn walks_recalled(&self) -> usize {
+        self.recall.used()
     }
 
     /// How many questions were put to the toolchain by running a program
@@ -222,7 +244,7 @@ impl Scanner {
     }
 
     /// How many commands needed the compiler's own `-M` output because of a
-    /// computed `#include MACRO`.
+    /// computed `#include MACRO` or `__has_include(MACRO)`.
     pub fn fallbacks(&self) -> usize {
         self.fallbacks.load(Ordering::Relaxed)
     }

@@ -164,7 +164,13 @@ pub fn parse_directives(text: &[u8]) -> Vec<Directive> {
             k = skip_ws_and_comments(l, k);
             if k < l.len() && l[k] == b'(' {
                 k = skip_ws_and_comments(l, k + 1);
-                if let Some(target) = delimited(l, k) {
+                // A macro operand is computed: what it probes only the
+                // preprocessor knows.
+                let target = delimited(l, k).or_else(|| {
+                    let ident = k < l.len() && (l[k].is_ascii_alphabetic() || l[k] == b'_');
+                    ident.then_some(IncludeTarget::Computed)
+                });
+                if let Some(target) = target {
                     out.push(Directive { kind, target });
                 }
             }

@@ -7,7 +7,8 @@
 mod saved_scans;
 
 use crate::chain::{Chain, Node, Pos, SearchDirs};
-use crate::{parse_directives, Directive, IncludeTarget, LocalOnly};
+use crate::paths::clean;
+use crate::{parse_directives, Directive, DirectiveKind, IncludeTarget, LocalOnly};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::collections::HashMap;
@@ -37,16 +38,44 @@ fn identity(m: &std::fs::Metadata) -> ((u64, u64), FileStamp) {
 /// A scanned file: (directory, name, where in the search chain it was
 /// found). Paths as bytes: hashing a `Path` walks its components.
 type Key = (OsString, OsString, Pos);
-/// One frontier file's includes (with their keys) and whether any was
-/// computed.
-type Scanned = Result<(Vec<(Node, Option<Key>)>, bool, Vec<PathBuf>), LocalOnly>;
+/// One frontier file's includes (with their keys), whether any was
+/// computed, where missing includes would land, and every place an include
+/// was looked for and not found.
+type Scanned = Result<Includes, LocalOnly>;
+type Includes = (
+    Vec<(Node, Option<Key>)>,
+    Computed,
+    Vec<PathBuf>,
+    Vec<PathBuf>,
+);
+
+/// Directives whose names only the preprocessor knows (`#include MACRO`,
+/// `__has_include(MACRO)`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Computed {
+    pub include: bool,
+    /// A `__has_include` of a computed name: what it looked for is not
+    /// even in the compiler's `-M` list.
+    pub probe: bool,
+}
+
+impl std::ops::BitOrAssign for Computed {
+    fn bitor_assign(&mut self, o: Computed) {
+        self.include |= o.include;
+        self.probe |= o.probe;
+    }
+}
 
 /// What a walk found: the files, whether an include was computed, and
 /// where includes not there now were looked for ([`Chain::missed`]).
 pub(crate) struct Walked {
     pub found: Vec<PathBuf>,
-    pub computed: bool,
+    pub computed: Computed,
     pub absent: Vec<PathBuf>,
+    /// Every place looked at and found empty on the way to an answer
+    /// (relative to cwd or absolute; repeats possible): a file created at
+    /// one changes the answer (see `recall`).
+    pub misses: Vec<PathBuf>,
 }
 
 struct FileEntry {
@@ -100,8 +129,9 @@ impl Walker {
             }
         }
         let mut found = Vec::new();
-        let mut computed = false;
+        let mut computed = Computed::default();
         let mut absent = Vec::new();
+        let mut misses = Vec::new();
         while !frontier.is_empty() {
             let scan_one = |n: &Node| self.includes(dirs, cwd, chain, n);
             // A source and stdc-predef.h are not worth a parallel split.
@@ -112,9 +142,10 @@ impl Walker {
             };
             let mut next = Vec::new();
             for r in results {
-                let (kids, comp, missed) = r?;
+                let (kids, comp, missed, empty) = r?;
                 computed |= comp;
                 absent.extend(missed);
+                misses.extend(empty);
                 for (k, key) in kids {
                     if key.is_some_and(|key| visited.insert(key)) {
                         found.push(k.path.clone());
@@ -128,6 +159,7 @@ impl Walker {
             found,
             computed,
             absent,
+            misses,
         })
     }
 
@@ -138,29 +170,41 @@ impl Walker {
             if n.pos == Pos::Root {
                 return Err(missing_source(n));
             }
-            return Ok((Vec::new(), false, Vec::new()));
+            return Ok((Vec::new(), Computed::default(), Vec::new(), Vec::new()));
         };
-        let mut computed = false;
+        let mut computed = Computed::default();
         let mut kids = Vec::new();
         let mut missed = Vec::new();
+        let mut empty = Vec::new();
         for d in directives.iter() {
             let (name, quoted) = match &d.target {
                 IncludeTarget::Computed => {
-                    computed = true;
+                    computed.include = true;
+                    computed.probe |= matches!(
+                        d.kind,
+                        DirectiveKind::HasInclude | DirectiveKind::HasIncludeNext
+                    );
                     continue;
                 }
                 IncludeTarget::Quoted(s) => (s, true),
                 IncludeTarget::Angle(s) => (s, false),
             };
+            let mut looked = chain.candidates(n, d.kind, name, quoted);
             match chain.resolve(cwd, n, d.kind, name, quoted) {
                 Some(k) => {
+                    // The places before the one it was found at. (Not
+                    // found among them: all of them, which `recall` then
+                    // finds is no miss, and keeps nothing.)
+                    let at = looked.iter().position(|c| clean(c.clone()) == k.path);
+                    looked.truncate(at.unwrap_or(looked.len()));
                     let key = key_of(dirs, cwd, &k);
                     kids.push((k, key));
                 }
                 None => missed.extend(chain.missed(cwd, n, d.kind, name, quoted)),
             }
+            empty.append(&mut looked);
         }
-        Ok((kids, computed, missed))
+        Ok((kids, computed, missed, empty))
     }
 
     /// The directives of the file `abs`, or `None` if it cannot be read.

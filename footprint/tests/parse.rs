@@ -165,6 +165,8 @@ fn parses_directives() {
 #if __has_include(<opt.h>) && __has_include_next("nx.h")
 #endif
 #define HAVE __has_include(<def.h>)
+#if __has_include(OPT_H) || defined(__has_include)
+#endif
 #include HEADER
 #include \
   "cont.h"
@@ -190,6 +192,7 @@ fn parses_directives() {
             (HasInclude, a("opt.h")),
             (HasIncludeNext, q("nx.h")),
             (HasInclude, a("def.h")),
+            (HasInclude, Computed),
             (Include, Computed),
             (Include, q("cont.h")),
         ]

@@ -1,6 +1,6 @@
 //! What a scanner saves between runs (`Scanner::save`, `load_saved`): the
-//! toolchain's answers and every scanned file's directives, each reused
-//! while the files it came from are unchanged.
+//! toolchain's answers, every scanned file's directives and every compile's
+//! header walk, each reused while the files it came from are unchanged.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -127,10 +127,11 @@ fn damaged_or_foreign_files_are_ignored() {
     }
 
     // Truncated saves: the toolchain's is ignored, the scans' last line is
-    // skipped.
+    // skipped (and no walk is taken whole from `.ggninja_footprints`).
     let s = Scanner::new();
     footprints(&s, &commands, cwd);
     s.save(cwd).unwrap();
+    let _ = std::fs::remove_file(cwd.join(".ggninja_footprints"));
     for file in [&toolchain, &scans] {
         let full = std::fs::read(file).unwrap();
         std::fs::write(file, &full[..full.len() - 5]).unwrap();
@@ -139,4 +140,175 @@ fn damaged_or_foreign_files_are_ignored() {
     assert_eq!(footprints(&s, &commands, cwd), expected);
     assert!(s.toolchain_queries() > 0);
     assert!(s.files_parsed() > 0);
+}
+
+/// Stamps taken within a second of a walk are not trusted (see the
+/// footprint crate's `recall`): wait that out, as a later run would.
+fn age() {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+}
+
+/// The walk a fresh scanner makes now, and the one a scanner loading what
+/// `saved` saved makes (with how many walks it took as saved).
+fn fresh_and_recalled(cwd: &Path, command: &str) -> (Footprint, Footprint, usize) {
+    let fresh = Scanner::new().footprint(command, cwd).unwrap();
+    let s = loaded(cwd);
+    let got = s.footprint(command, cwd).unwrap();
+    (fresh, got, s.walks_recalled())
+}
+
+/// Saves a run's walks of `command` made after the files aged.
+fn saved_run(cwd: &Path, command: &str) -> Footprint {
+    age();
+    let s = loaded(cwd);
+    let fp = s.footprint(command, cwd).unwrap();
+    s.save(cwd).unwrap();
+    fp
+}
+
+#[test]
+fn an_unchanged_compile_takes_its_saved_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    let first = saved_run(cwd, &compile);
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&first, 1));
+    assert_eq!(got, fresh);
+}
+
+#[test]
+fn a_header_made_earlier_in_the_chain_is_found_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    std::fs::create_dir_all(cwd.join("first")).unwrap();
+    let compile = project(cwd)[0].replace("-Iinclude", "-Ifirst -Iinclude");
+    let first = saved_run(cwd, &compile);
+    assert!(first.headers.contains(&PathBuf::from("include/a.h")));
+    // a.h in `first`, ahead of include/: the saved walk does not hold.
+    std::fs::write(cwd.join("first/a.h"), "#include <c.h>\n").unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+    assert!(got.headers.contains(&PathBuf::from("first/a.h")));
+    assert!(got.headers.contains(&PathBuf::from("include/c.h")));
+    // Nor when a dir named but missing is made with it.
+    let compile = compile.replace("-Ifirst", "-Igen -Ifirst");
+    saved_run(cwd, &compile);
+    std::fs::create_dir(cwd.join("gen")).unwrap();
+    std::fs::write(cwd.join("gen/a.h"), "\n").unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+    assert!(got.headers.contains(&PathBuf::from("gen/a.h")));
+}
+
+#[test]
+fn a_retargeted_include_dir_symlink_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let compile = project(cwd)[0].replace("-Iinclude", "-Ilink");
+    for (d, text) in [
+        ("v1", "#include <stdio.h>\n"),
+        ("v2", "#include \"two.h\"\n"),
+    ] {
+        std::fs::create_dir(cwd.join(d)).unwrap();
+        std::fs::write(cwd.join(d).join("a.h"), text).unwrap();
+        std::fs::write(cwd.join(d).join("two.h"), "\n").unwrap();
+    }
+    std::os::unix::fs::symlink("v1", cwd.join("link")).unwrap();
+    let first = saved_run(cwd, &compile);
+    assert!(!first.headers.contains(&PathBuf::from("link/two.h")));
+    std::fs::remove_file(cwd.join("link")).unwrap();
+    std::os::unix::fs::symlink("v2", cwd.join("link")).unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+    assert!(got.headers.contains(&PathBuf::from("link/two.h")));
+}
+
+#[test]
+fn a_deleted_header_is_not_recalled() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    saved_run(cwd, &compile);
+    std::fs::remove_file(cwd.join("include/b.h")).unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+    assert!(!got.headers.contains(&PathBuf::from("include/b.h")));
+}
+
+/// A computed include: the compiler's `-M` answer is kept too, and a file
+/// made where the macro's name would be found first is seen.
+#[test]
+fn a_computed_include_is_asked_once_and_shadowed_names_are_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let compile = project(cwd)[0].replace("-Iinclude", "-Ifirst -Iinclude");
+    std::fs::create_dir_all(cwd.join("first/sub")).unwrap();
+    std::fs::create_dir_all(cwd.join("include/sub")).unwrap();
+    std::fs::write(cwd.join("include/sub/conf.h"), "\n").unwrap();
+    std::fs::write(
+        cwd.join("include/a.h"),
+        "#define CONF <sub/conf.h>\n#include CONF\n",
+    )
+    .unwrap();
+    let first = saved_run(cwd, &compile);
+    assert!(first.headers.contains(&PathBuf::from("include/sub/conf.h")));
+    let s = loaded(cwd);
+    assert_eq!(s.footprint(&compile, cwd).unwrap(), first);
+    assert_eq!((s.walks_recalled(), s.fallbacks()), (1, 0));
+    std::fs::write(cwd.join("first/sub/conf.h"), "\n").unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+    assert!(got.headers.contains(&PathBuf::from("first/sub/conf.h")));
+}
+
+#[test]
+fn a_walk_of_files_just_changed_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    // No wait: a.c and the headers were written in this clock second.
+    let s = loaded(cwd);
+    s.footprint(&compile, cwd).unwrap();
+    s.save(cwd).unwrap();
+    let (_, _, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!(recalled, 0);
+}
+
+/// A computed include of a header not there yet (`-MG` lists its name):
+/// once made, the saved walk does not hold.
+#[test]
+fn a_computed_include_made_later_is_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    std::fs::write(
+        cwd.join("include/a.h"),
+        "#define GEN <sub/gen.h>\n#include GEN\n",
+    )
+    .unwrap();
+    let first = saved_run(cwd, &compile);
+    assert!(!first.headers.iter().any(|h| h.ends_with("gen.h")));
+    std::fs::create_dir(cwd.join("include/sub")).unwrap();
+    std::fs::write(cwd.join("include/sub/gen.h"), "\n").unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+    assert!(got.headers.contains(&PathBuf::from("include/sub/gen.h")));
+}
+
+/// What `__has_include(MACRO)` looks for is told nowhere: such a walk is
+/// never kept.
+#[test]
+fn a_computed_has_include_keeps_no_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    std::fs::write(
+        cwd.join("include/a.h"),
+        "#define OPT <opt.h>\n#if __has_include(OPT)\n#include OPT\n#endif\n",
+    )
+    .unwrap();
+    saved_run(cwd, &compile);
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
 }

@@ -28,6 +28,11 @@ pub struct Memoized {
     hits: VecDeque<BuildId>,
     /// The memo key of each running edge whose result is to be stored.
     keys: FxHashMap<BuildId, ContentHash>,
+    /// Whether a hit's `deps = gcc` depfile is handed to the build instead
+    /// of written (see `hand_over_depfiles`).
+    hand_over: bool,
+    /// Those depfiles, until the build takes them.
+    depfiles: FxHashMap<BuildId, Vec<u8>>,
 }
 
 impl Memoized {
@@ -38,7 +43,18 @@ impl Memoized {
             read_only: false,
             hits: VecDeque::new(),
             keys: FxHashMap::default(),
+            hand_over: false,
+            depfiles: FxHashMap::default(),
         }
+    }
+
+    /// A hit's depfile that the build reads once and deletes (`deps =
+    /// gcc`, without `-d keepdepfile`) is handed over through
+    /// `take_depfile` instead of written: a file less to create, read and
+    /// remove per hit (creating one is most of a hit's CPU after a clean).
+    pub fn hand_over_depfiles(mut self) -> Memoized {
+        self.hand_over = true;
+        self
     }
 
     /// Whether the task was finished from the memo.
@@ -49,12 +65,16 @@ impl Memoized {
         let (g, b) = (cx.graph, task.edge);
         let key = t.memo_key();
         let out = cx.first_output(b).to_string();
-        match m.restore(g, b, &key) {
-            Ok(true) => {
+        let hand_over = self.hand_over && read_once(g, b);
+        match m.restore(g, b, &key, hand_over) {
+            Ok(Restored::Yes(depfile)) => {
                 cx.explain(|| format!("reusing the outputs of thunk {key} for {out}"));
+                if let Some(d) = depfile {
+                    self.depfiles.insert(b, d);
+                }
                 return true;
             }
-            Ok(false) => {
+            Ok(Restored::No) => {
                 cx.explain(|| format!("thunk {key} for {out} is not memoized"));
                 if !self.read_only {
                     self.keys.insert(b, key);
@@ -122,7 +142,14 @@ impl Backend for Memoized {
     fn abort(&mut self) -> Vec<BuildId> {
         self.hits.clear();
         self.keys.clear();
+        self.depfiles.clear();
         self.inner.abort()
+    }
+
+    fn take_depfile(&mut self, edge: BuildId) -> Option<Vec<u8>> {
+        self.depfiles
+            .remove(&edge)
+            .or_else(|| self.inner.take_depfile(edge))
     }
 
     /// Also brings the store back under its limit when this build stored
@@ -133,6 +160,19 @@ impl Backend for Memoized {
             m.settle();
         }
     }
+}
+
+/// What `Memoizer::restore` did.
+pub enum Restored {
+    No,
+    /// The outputs are in place; the depfile handed over, if asked.
+    Yes(Option<Vec<u8>>),
+}
+
+/// Whether the build reads `b`'s depfile once, at its end (`deps = gcc`).
+fn read_once(g: &Graph, b: BuildId) -> bool {
+    g.binding(b, "deps", Escape::Shell)
+        .is_ok_and(|d| d == "gcc")
 }
 
 pub struct Memoizer {
@@ -163,18 +203,26 @@ impl Memoizer {
         }
     }
 
-    /// Restores a memoized result. Ok(false): not memoized (or an object
-    /// was missing or corrupt), and nothing was written.
-    pub fn restore(&self, g: &Graph, b: BuildId, key: &ContentHash) -> std::io::Result<bool> {
+    /// Restores a memoized result; with `hand_over`, its depfile is
+    /// returned instead of written. `Restored::No`: not memoized (or an
+    /// object was missing or corrupt), and nothing was written.
+    pub fn restore(
+        &self,
+        g: &Graph,
+        b: BuildId,
+        key: &ContentHash,
+        hand_over: bool,
+    ) -> std::io::Result<Restored> {
         let Some(memo) = self.store.memo_get(key) else {
-            return Ok(false);
+            return Ok(Restored::No);
         };
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         // Fetch (and verify) everything before writing anything.
         let mut files = Vec::new();
+        let mut handed = None;
         for o in &memo.outputs {
             let Some(data) = self.store.get(&o.hash) else {
-                return Ok(false);
+                return Ok(Restored::No);
             };
             let real = self.roots.real_path(&o.path);
             let is_depfile = !depfile.is_empty() && real == self.roots.host_path(&depfile);
@@ -185,6 +233,10 @@ impl Memoizer {
             } else {
                 data
             };
+            if is_depfile && hand_over {
+                handed = Some(data);
+                continue;
+            }
             files.push((real, data, o.mode));
         }
         for (real, data, mode) in files {
@@ -204,7 +256,7 @@ impl Memoizer {
         }
         // The stamp eviction goes by; evicted meanwhile, nothing is lost.
         let _ = self.store.memo_used(key);
-        Ok(true)
+        Ok(Restored::Yes(handed))
     }
 
     /// Stores what a successful run of `b` produced under `key`.

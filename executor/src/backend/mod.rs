@@ -134,6 +134,11 @@ pub trait Backend {
     }
     /// Stops every running edge and returns them, once they have ended.
     fn abort(&mut self) -> Vec<BuildId>;
+    /// The depfile of a finished edge that the backend handed over instead
+    /// of writing it (see `Memoized::hand_over_depfiles`), once.
+    fn take_depfile(&mut self, _edge: BuildId) -> Option<Vec<u8>> {
+        None
+    }
     /// The build is over: remove what only the build needed.
     fn close(&mut self) {}
 }

@@ -1,0 +1,393 @@
+//! Header walks kept between runs: a compile whose files and include dirs
+//! did not change gets the headers an earlier run's walk (and `-M`
+//! fallback) found, without walking again or running the compiler.
+//!
+//! A record is kept under a key naming everything its answer depends on
+//! apart from the disk: the program, the working directory, the words and
+//! each language's search chain and forced includes (the template, made
+//! afresh each run). What it depends on in the disk is kept beside it and
+//! checked before the record is used:
+//! - every file read (sources, forced includes, headers): its stat
+//!   (device, inode, type, size, mtime, ctime, symlinks followed) must be
+//!   unchanged (the scan cache keys directives by the same stat);
+//! - every directory an include was looked for in and not found: its stat.
+//!   Where it changed (a file came or went, `-t clean` removed outputs, a
+//!   symlink now points elsewhere), each name looked for there must still
+//!   not be a regular file: then the walk would land where it did;
+//! - after a computed include (the `-M` fallback) the names the
+//!   preprocessor looked for are not known: each file it listed beyond the
+//!   walk is taken as found under every base it lies in (a chain dir, the
+//!   dir of a file read), and that rest of its path counts as looked for in
+//!   every base; a file under no base makes its directory's stat binding.
+//!
+//! Racy stamps (git's rule): a file or directory changed in the clock tick
+//! of a walk may keep its stamp while its contents change. A stamp not
+//! older than the walk's start minus [`RACY_NS`] is not trusted: a file's
+//! keeps the record from being kept; a directory's is dropped, so its names
+//! are always checked.
+//!
+//! Stats under the compiler's built-in dirs are taken once per run (the
+//! scanner assumes they do not change during a build); the others each
+//! time a record is used. Ignores file contents (a stat stands for them)
+//! and the toolchain's answers (kept and checked in `toolchain`).
+
+mod saved;
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
+
+/// A stamp this close to a walk's start (or after it) is not trusted:
+/// file systems stamp with a clock that lags by up to a tick.
+pub(crate) const RACY_NS: i64 = 1_000_000_000;
+
+/// What `stat` says of a path (symlinks followed): device, inode, file
+/// type, size, mtime and ctime in ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) struct Stat(u64, u64, u32, u64, i64, i64);
+
+impl Stat {
+    fn of(path: &Path) -> Option<Stat> {
+        let m = std::fs::metadata(path).ok()?;
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+        Some(Stat(
+            m.dev(),
+            m.ino(),
+            m.mode() & 0o170000,
+            m.size(),
+            ns(m.mtime(), m.mtime_nsec()),
+            ns(m.ctime(), m.ctime_nsec()),
+        ))
+    }
+
+    fn racy(&self, start_ns: i64) -> bool {
+        self.4.max(self.5) >= start_ns - RACY_NS
+    }
+}
+
+/// What a directory was when a record was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+enum Was {
+    Absent,
+    At(Stat),
+    /// Changed too recently to tell a later change by its stamp.
+    Racy,
+}
+
+/// A directory a record depends on, with the names looked for in it and
+/// not found (`None`: not known, so any change counts).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DirDep {
+    path: PathBuf,
+    was: Was,
+    names: Option<Vec<String>>,
+}
+
+/// A file a record depends on and its stat.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FileDep {
+    path: PathBuf,
+    stat: Stat,
+}
+
+/// One compile's walk: its answer and what it depends on (what many
+/// records share is shared: see `saved`).
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub headers: Vec<PathBuf>,
+    pub absent: Vec<PathBuf>,
+    files: Vec<Arc<FileDep>>,
+    dirs: Vec<Arc<DirDep>>,
+}
+
+/// The key of a record: a SHA-256 of what decides the answer besides the
+/// disk (see the module doc).
+pub(crate) type Key = [u8; 32];
+
+/// Hashes `parts`, each length-prefixed, into a key.
+pub(crate) fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Key {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+struct Entry {
+    record: Arc<Record>,
+    unused_saves: u32,
+    used: AtomicBool,
+}
+
+/// The saved walks, and this run's stats of paths under the built-in dirs.
+#[derive(Default)]
+pub(crate) struct Recall {
+    records: RwLock<FxHashMap<Key, Entry>>,
+    sys_stats: RwLock<FxHashMap<PathBuf, Option<Stat>>>,
+    /// Records made this run (the file is rewritten only then).
+    added: AtomicUsize,
+    /// Records used this run.
+    used: AtomicUsize,
+}
+
+impl Recall {
+    /// The record of `key` if the disk still gives its answer; `sys`
+    /// says which paths are under the compiler's built-in dirs.
+    pub fn get(&self, key: &Key, sys: impl Fn(&Path) -> bool) -> Option<Arc<Record>> {
+        let record = {
+            let records = self.records.read().unwrap();
+            let e = records.get(key)?;
+            e.used.store(true, Ordering::Relaxed);
+            Arc::clone(&e.record)
+        };
+        self.holds(&record, &sys).then(|| {
+            self.used.fetch_add(1, Ordering::Relaxed);
+            record
+        })
+    }
+
+    /// How many records this run used.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Keeps `record` under `key` (replacing an older one).
+    pub fn put(&self, key: Key, record: Record) {
+        let entry = Entry {
+            record: Arc::new(record),
+            unused_saves: 0,
+            used: AtomicBool::new(true),
+        };
+        self.records.write().unwrap().insert(key, entry);
+        self.added.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn holds(&self, r: &Record, sys: &impl Fn(&Path) -> bool) -> bool {
+        let file_holds = |f: &Arc<FileDep>| self.stat(&f.path, sys) == Some(f.stat);
+        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d, sys))
+    }
+
+    fn dir_holds(&self, d: &DirDep, sys: &impl Fn(&Path) -> bool) -> bool {
+        let now = self.stat(&d.path, sys);
+        let same = match d.was {
+            Was::Absent => now.is_none(),
+            Was::At(s) => now == Some(s),
+            Was::Racy => false,
+        };
+        same || d.names.as_ref().is_some_and(|n| still_missing(&d.path, n))
+    }
+
+    /// `path`'s stat: under the built-in dirs once per run, else now.
+    fn stat(&self, path: &Path, sys: &impl Fn(&Path) -> bool) -> Option<Stat> {
+        if !sys(path) {
+            return Stat::of(path);
+        }
+        if let Some(s) = self.sys_stats.read().unwrap().get(path) {
+            return *s;
+        }
+        let s = Stat::of(path);
+        self.sys_stats
+            .write()
+            .unwrap()
+            .insert(path.to_path_buf(), s);
+        s
+    }
+}
+
+/// Whether none of `names` is a regular file in `dir` (symlinks followed):
+/// one listing of the dir, and a stat of each name it holds.
+fn still_missing(dir: &Path, names: &[String]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Gone, or not a dir: nothing is found under it.
+        return Stat::of(dir).is_none_or(|s| s.2 != 0o040000);
+    };
+    let wanted: rustc_hash::FxHashSet<&str> = names.iter().map(String::as_str).collect();
+    let is_file = |n: &std::ffi::OsStr| Stat::of(&dir.join(n)).is_some_and(|s| s.2 == 0o100000);
+    !entries.flatten().any(|e| {
+        let name = e.file_name();
+        name.to_str().is_some_and(|n| wanted.contains(n)) && is_file(&name)
+    })
+}
+
+/// What a walk read and looked for, gathered as it goes (absolute paths),
+/// then stat'ed into a [`Record`].
+pub(crate) struct Recorder {
+    start_ns: i64,
+    files: BTreeSet<PathBuf>,
+    /// Directory -> names looked for there and not found.
+    misses: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// Directories whose any change counts.
+    strict: BTreeSet<PathBuf>,
+    /// What the answer depends on is not all known: keep nothing.
+    unknown: bool,
+}
+
+impl Recorder {
+    /// Starts recording: stamps from now on are racy.
+    pub fn start() -> Recorder {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Recorder {
+            start_ns: i64::try_from(now.as_nanos()).unwrap_or(i64::MAX),
+            files: BTreeSet::new(),
+            misses: BTreeMap::new(),
+            strict: BTreeSet::new(),
+            unknown: false,
+        }
+    }
+
+    /// The answer depends on something not recorded: it is not kept.
+    pub fn not_kept(&mut self) {
+        self.unknown = true;
+    }
+
+    /// The walk read `path` (or took it as found).
+    pub fn read(&mut self, path: PathBuf) {
+        self.files.insert(path);
+    }
+
+    /// The walk looked for `path` and found no file there.
+    pub fn missed(&mut self, path: &Path) {
+        // A path ending in `..` names a dir: never a regular file,
+        // so never found there, whatever changes.
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return;
+        };
+        // A name that is not UTF-8 cannot be saved: its dir binds.
+        match name.to_str() {
+            Some(n) => {
+                let names = self.misses.entry(dir.to_path_buf()).or_default();
+                names.insert(n.to_string());
+            }
+            None => self.strict(dir.to_path_buf()),
+        }
+    }
+
+    /// Any change of `dir` counts.
+    pub fn strict(&mut self, dir: PathBuf) {
+        self.strict.insert(dir);
+    }
+
+    /// The record of the answer `headers`, `absent`, or `None` when a file
+    /// read is gone or racy (or a strict dir racy): not worth keeping. Dirs
+    /// under the built-in dirs (`sys`) are kept strict: they hardly change,
+    /// and their names would fill every record.
+    pub fn finish(
+        mut self,
+        headers: Vec<PathBuf>,
+        absent: Vec<PathBuf>,
+        sys: impl Fn(&Path) -> bool,
+    ) -> Option<Record> {
+        if self.unknown {
+            return None;
+        }
+        let mut files = Vec::with_capacity(self.files.len());
+        for path in std::mem::take(&mut self.files) {
+            let stat = Stat::of(&path).filter(|s| !s.racy(self.start_ns))?;
+            files.push(Arc::new(FileDep { path, stat }));
+        }
+        let misses = std::mem::take(&mut self.misses);
+        let (strict, named): (Vec<_>, Vec<_>) = misses.into_iter().partition(|(d, _)| sys(d));
+        self.strict.extend(strict.into_iter().map(|(d, _)| d));
+        let mut dirs = Vec::with_capacity(named.len() + self.strict.len());
+        for path in &self.strict {
+            let was = self.was(path);
+            if was == Was::Racy {
+                return None;
+            }
+            let (path, names) = (path.clone(), None);
+            dirs.push(Arc::new(DirDep { path, was, names }));
+        }
+        for (path, names) in named.into_iter().filter(|(d, _)| !self.strict.contains(d)) {
+            let (was, names) = (self.was(&path), Some(names.into_iter().collect()));
+            dirs.push(Arc::new(DirDep { path, was, names }));
+        }
+        Some(Record {
+            headers,
+            absent,
+            files,
+            dirs,
+        })
+    }
+
+    fn was(&self, dir: &Path) -> Was {
+        match Stat::of(dir) {
+            None => Was::Absent,
+            Some(s) if s.racy(self.start_ns) => Was::Racy,
+            Some(s) => Was::At(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn old(path: &Path) {
+        // An hour ago: not racy.
+        let t = SystemTime::now() - std::time::Duration::from_secs(3600);
+        let f = std::fs::File::options().write(true).open(path).unwrap();
+        f.set_modified(t).unwrap();
+    }
+
+    fn record_of(dir: &Path, header: &Path) -> Option<Record> {
+        let mut r = Recorder::start();
+        r.read(header.to_path_buf());
+        r.missed(&dir.join("sub/none.h"));
+        r.finish(vec![header.to_path_buf()], Vec::new(), |_| false)
+    }
+
+    #[test]
+    fn a_file_stamped_in_the_walk_keeps_no_record() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("a.h");
+        std::fs::write(&h, "x").unwrap();
+        // Its ctime is now, whatever its mtime: racy.
+        old(&h);
+        assert!(record_of(d.path(), &h).is_none());
+    }
+
+    #[test]
+    fn a_record_holds_until_a_file_changes_or_a_missed_name_appears() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("a.h");
+        std::fs::write(&h, "x").unwrap();
+        // As `Recorder::finish` keeps it once the stamps are old.
+        let r = Record {
+            headers: vec![h.clone()],
+            absent: Vec::new(),
+            files: vec![Arc::new(FileDep {
+                path: h.clone(),
+                stat: Stat::of(&h).unwrap(),
+            })],
+            dirs: vec![Arc::new(DirDep {
+                path: d.path().join("sub"),
+                was: Was::Absent,
+                names: Some(vec!["none.h".to_string()]),
+            })],
+        };
+        let recall = Recall::default();
+        let k = key([b"k".as_slice()]);
+        recall.put(k, r);
+        let no_sys = |_: &Path| false;
+        assert!(recall.get(&k, no_sys).is_some());
+        // The dir appears, without the name: still holds.
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        assert!(recall.get(&k, no_sys).is_some());
+        std::fs::write(d.path().join("sub/none.h"), "").unwrap();
+        assert!(recall.get(&k, no_sys).is_none());
+        std::fs::remove_file(d.path().join("sub/none.h")).unwrap();
+        assert!(recall.get(&k, no_sys).is_some());
+        std::fs::write(&h, "y").unwrap();
+        assert!(recall.get(&k, no_sys).is_none());
+    }
+}

@@ -1,0 +1,272 @@
+//! The header walks on disk (`.ggninja_footprints`): a version line, one
+//! line of tables — every path, every (file, stat) and every (dir, what it
+//! was, names) that any record names, once — then one line per record:
+//! its key, how many saves ago a run last used it, and its headers, absent
+//! paths, files and dirs as indices into the tables. Records of one project
+//! share most of their files and dirs (the system headers, the project's
+//! include dirs), so the tables keep the file small and its loading quick.
+//! A damaged record line is skipped; another version or damaged tables
+//! make the whole file ignored: walking again only costs time.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::{DirDep, Entry, FileDep, Key, Recall, Record, Stat, Was};
+
+/// Saves a record survives without being used.
+const MAX_UNUSED_SAVES: u32 = 16;
+/// The first line of the file; any other means another format.
+const VERSION: &str = "ggninja-footprints 2";
+
+type Tables = (
+    Vec<PathBuf>,
+    Vec<(u32, Stat)>,
+    Vec<(u32, Was, Option<Vec<String>>)>,
+);
+type Line = (String, u32, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
+
+impl Recall {
+    /// Takes the records `save` wrote.
+    pub fn load(&self, path: &Path) {
+        let Ok(file) = std::fs::File::open(path) else {
+            return;
+        };
+        let mut lines = std::io::BufReader::new(file).split(b'\n');
+        if !matches!(lines.next(), Some(Ok(v)) if v == VERSION.as_bytes()) {
+            return;
+        }
+        let Some(Ok(tables)) = lines.next() else {
+            return;
+        };
+        let Ok((paths, files, dirs)) = serde_json::from_slice::<Tables>(&tables) else {
+            return;
+        };
+        let path_of = |i: u32| paths.get(i as usize).cloned();
+        let files: Option<Vec<Arc<FileDep>>> = files
+            .into_iter()
+            .map(|(p, stat)| {
+                Some(Arc::new(FileDep {
+                    path: path_of(p)?,
+                    stat,
+                }))
+            })
+            .collect();
+        let dirs: Option<Vec<Arc<DirDep>>> = dirs
+            .into_iter()
+            .map(|(p, was, names)| {
+                Some(Arc::new(DirDep {
+                    path: path_of(p)?,
+                    was,
+                    names,
+                }))
+            })
+            .collect();
+        let (Some(files), Some(dirs)) = (files, dirs) else {
+            return;
+        };
+        let mut records = self.records.write().unwrap();
+        for line in lines {
+            let Ok(line) = line else { return };
+            let Ok((hex, unused_saves, h, a, f, d)) = serde_json::from_slice::<Line>(&line) else {
+                continue;
+            };
+            let pick = |v: &[u32]| v.iter().map(|&i| path_of(i)).collect::<Option<Vec<_>>>();
+            let record = (|| {
+                Some(Record {
+                    headers: pick(&h)?,
+                    absent: pick(&a)?,
+                    files: shared(&f, &files)?,
+                    dirs: shared(&d, &dirs)?,
+                })
+            })();
+            let (Some(key), Some(record)) = (from_hex(&hex), record) else {
+                continue;
+            };
+            let (record, used) = (Arc::new(record), AtomicBool::new(false));
+            records.insert(
+                key,
+                Entry {
+                    record,
+                    unused_saves,
+                    used,
+                },
+            );
+        }
+    }
+
+    /// Writes every record atomically when this run made any; records
+    /// unused for [`MAX_UNUSED_SAVES`] saves are left out.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if self.added.load(Ordering::Relaxed) == 0 {
+            return Ok(());
+        }
+        let records = self.records.read().unwrap();
+        let mut t = Interner::default();
+        let mut lines = Vec::with_capacity(records.len());
+        for (key, e) in records.iter() {
+            let unused = match e.used.load(Ordering::Relaxed) {
+                true => 0,
+                false => e.unused_saves + 1,
+            };
+            if unused <= MAX_UNUSED_SAVES {
+                lines.push(t.line(key, unused, &e.record));
+            }
+        }
+        // Per process: two runs saving at once must not write one file.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        writeln!(out, "{VERSION}")?;
+        // A path that is not UTF-8 does not serialize: nothing is kept.
+        serde_json::to_writer(&mut out, &(t.paths, t.files, t.dirs))?;
+        for line in lines {
+            out.write_all(b"\n")?;
+            serde_json::to_writer(&mut out, &line)?;
+        }
+        out.write_all(b"\n")?;
+        out.flush()?;
+        drop(out);
+        std::fs::rename(&tmp, path)
+    }
+}
+
+/// The tables being made, each item once.
+#[derive(Default)]
+struct Interner<'a> {
+    paths: Vec<&'a Path>,
+    path_ids: FxHashMap<&'a Path, u32>,
+    files: Vec<(u32, Stat)>,
+    file_ids: FxHashMap<&'a FileDep, u32>,
+    dirs: Vec<(u32, Was, Option<&'a [String]>)>,
+    dir_ids: FxHashMap<&'a DirDep, u32>,
+}
+
+impl<'a> Interner<'a> {
+    fn line(&mut self, key: &Key, unused: u32, r: &'a Record) -> Line {
+        let headers = r.headers.iter().map(|p| self.path(p)).collect();
+        let absent = r.absent.iter().map(|p| self.path(p)).collect();
+        let files = r.files.iter().map(|f| self.file(f)).collect();
+        let dirs = r.dirs.iter().map(|d| self.dir(d)).collect();
+        (to_hex(key), unused, headers, absent, files, dirs)
+    }
+
+    fn path(&mut self, p: &'a Path) -> u32 {
+        if let Some(&i) = self.path_ids.get(p) {
+            return i;
+        }
+        let i = self.paths.len() as u32;
+        self.paths.push(p);
+        self.path_ids.insert(p, i);
+        i
+    }
+
+    fn file(&mut self, f: &'a FileDep) -> u32 {
+        if let Some(&i) = self.file_ids.get(f) {
+            return i;
+        }
+        let entry = (self.path(&f.path), f.stat);
+        let i = self.files.len() as u32;
+        self.files.push(entry);
+        self.file_ids.insert(f, i);
+        i
+    }
+
+    fn dir(&mut self, d: &'a DirDep) -> u32 {
+        if let Some(&i) = self.dir_ids.get(d) {
+            return i;
+        }
+        let entry = (self.path(&d.path), d.was, d.names.as_deref());
+        let i = self.dirs.len() as u32;
+        self.dirs.push(entry);
+        self.dir_ids.insert(d, i);
+        i
+    }
+}
+
+/// The items of `table` at `ids`, or `None` if one is out of it.
+fn shared<T>(ids: &[u32], table: &[Arc<T>]) -> Option<Vec<Arc<T>>> {
+    ids.iter()
+        .map(|&i| table.get(i as usize).cloned())
+        .collect()
+}
+
+fn to_hex(key: &Key) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(s: &str) -> Option<Key> {
+    let mut key = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, k) in key.iter_mut().enumerate() {
+        *k = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::key;
+    use super::*;
+
+    fn record(header: &str) -> Record {
+        let dir = Arc::new(DirDep {
+            path: "/d".into(),
+            was: Was::Absent,
+            names: Some(vec!["x.h".to_string()]),
+        });
+        let stat = Stat(1, 2, 0o100000, 3, 4, 5);
+        let file = Arc::new(FileDep {
+            path: header.into(),
+            stat,
+        });
+        Record {
+            headers: vec![header.into()],
+            absent: vec!["gen/b.h".into()],
+            files: vec![file],
+            dirs: vec![dir],
+        }
+    }
+
+    #[test]
+    fn saved_records_come_back_and_damage_is_ignored() {
+        let d = tempfile::tempdir().unwrap();
+        let saved = d.path().join(".ggninja_footprints");
+        let recall = Recall::default();
+        let (k1, k2) = (key([b"1".as_slice()]), key([b"2".as_slice()]));
+        recall.put(k1, record("/a.h"));
+        recall.put(k2, record("/b.h"));
+        recall.save(&saved).unwrap();
+        let back = Recall::default();
+        back.load(&saved);
+        let r = back
+            .records
+            .read()
+            .unwrap()
+            .get(&k1)
+            .unwrap()
+            .record
+            .clone();
+        assert_eq!(format!("{r:?}"), format!("{:?}", record("/a.h")));
+        // Truncated: the damaged last line is skipped, the others kept.
+        let text = std::fs::read(&saved).unwrap();
+        std::fs::write(&saved, &text[..text.len() - 5]).unwrap();
+        let cut = Recall::default();
+        cut.load(&saved);
+        assert_eq!(cut.records.read().unwrap().len(), 1);
+        // Another version, garbage, an index out of the tables: nothing.
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains(",[0],[0]]"), "{text}");
+        let out_of_range = text.replace(",[0],[0]]", ",[0],[9]]").into_bytes();
+        for bad in [b"\xff\x00garbage\n[1,2]\n".to_vec(), out_of_range] {
+            std::fs::write(&saved, bad).unwrap();
+            let bad = Recall::default();
+            bad.load(&saved);
+            assert!(bad.records.read().unwrap().len() < 2);
+        }
+    }
+}
