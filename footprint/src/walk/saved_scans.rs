@@ -2,16 +2,19 @@
 //! stats a file instead of reading and parsing it again, so a rescan after
 //! a one-file edit reads that one file.
 //!
-//! One JSON array per file: device, inode, size, mtime (s, ns), ctime
-//! (s, ns), then its directives, each a string: the kind (`I` include,
+//! A first line naming the format ([`HEADER`]: a file without it, or of
+//! another version, is ignored whole, since what the parser reports may
+//! have changed — `__has_include(MACRO)` was once not reported at all, and
+//! a walk kept between runs relies on seeing it), then one JSON array per
+//! file: device, inode, size, mtime (s, ns), ctime (s, ns), then its
+//! directives, each a string: the kind (`I` include,
 //! `N` include_next, `H` __has_include, `J` __has_include_next), the
 //! operand's delimiter (`"`, `<`, or `#` for a computed include) and the
 //! name; then how many saves ago a run last used it. An entry no run
 //! used in [`MAX_UNUSED_SAVES`] saves is dropped: entries are keyed by
 //! (device, inode), not path, so a deleted file's entry is never matched
 //! again and only its age tells it apart. A file still there but dropped
-//! is only read again. Lines of the older format (no age) are read as
-//! just used.
+//! is only read again.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -22,18 +25,12 @@ use super::{FileEntry, Walker};
 use crate::{Directive, DirectiveKind, IncludeTarget};
 
 type Line = (u64, u64, u64, i64, i64, i64, i64, Vec<String>, u32);
-type LineWithoutAge = (u64, u64, u64, i64, i64, i64, i64, Vec<String>);
+
+/// The file's first line: its format and version.
+const HEADER: &[u8] = b"ggninja scans 2";
 
 /// Saves an entry survives without being used.
 pub(crate) const MAX_UNUSED_SAVES: u32 = 16;
-
-fn read_line(line: &[u8]) -> Option<Line> {
-    serde_json::from_slice::<Line>(line).ok().or_else(|| {
-        let (dev, ino, size, mt, mt_ns, ct, ct_ns, dirs) =
-            serde_json::from_slice::<LineWithoutAge>(line).ok()?;
-        Some((dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, 0))
-    })
-}
 
 fn encode(d: &Directive) -> String {
     let kind = match d.kind {
@@ -75,10 +72,15 @@ impl Walker {
         let Ok(file) = std::fs::File::open(path) else {
             return;
         };
+        let mut lines = std::io::BufReader::new(file).split(b'\n');
+        if !matches!(lines.next(), Some(Ok(first)) if first == HEADER) {
+            return;
+        }
         let mut files = self.files.write().unwrap();
-        for line in std::io::BufReader::new(file).split(b'\n') {
+        for line in lines {
             let Ok(line) = line else { return };
-            let Some((dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused_saves)) = read_line(&line)
+            let Ok((dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused_saves)) =
+                serde_json::from_slice::<Line>(&line)
             else {
                 continue;
             };
@@ -105,6 +107,8 @@ impl Walker {
         // Per process: two runs saving at once must not write one file.
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        out.write_all(HEADER)?;
+        out.write_all(b"\n")?;
         for (&(dev, ino), e) in self.files.read().unwrap().iter() {
             let unused = match e.used.load(Ordering::Relaxed) {
                 true => 0,
@@ -183,10 +187,22 @@ mod tests {
         let w = Walker::default();
         w.load(&scans);
         assert!(w.cached(kept_key, stamp).is_some());
-        // An old line without its age still loads.
-        std::fs::write(&scans, "[1,2,3,4,5,6,7,[\"I<x.h\"]]\n").unwrap();
-        let w = Walker::default();
-        w.load(&scans);
-        assert!(w.files.read().unwrap().contains_key(&(1, 2)));
+    }
+
+    #[test]
+    fn a_file_of_another_version_is_ignored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let scans = dir.path().join(".ggninja_scans");
+        let line = "[1,2,3,4,5,6,7,[\"I<x.h\"],0]\n";
+        let loads = |text: String| {
+            std::fs::write(&scans, text).unwrap();
+            let w = Walker::default();
+            w.load(&scans);
+            let has = w.files.read().unwrap().contains_key(&(1, 2));
+            has
+        };
+        assert!(loads(format!("ggninja scans 2\n{line}")));
+        assert!(!loads(line.to_string()), "no header (an older ggninja's)");
+        assert!(!loads(format!("ggninja scans 1\n{line}")));
     }
 }
