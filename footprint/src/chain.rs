@@ -31,6 +31,16 @@ pub(crate) enum Pos {
     Chain(usize),
 }
 
+/// An include directive as the walk meets it: in `from`, of `kind`, for
+/// `name`, spelled with quotes or angle brackets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wanted<'a> {
+    pub from: &'a Node,
+    pub kind: DirectiveKind,
+    pub name: &'a str,
+    pub quoted: bool,
+}
+
 /// A file to scan: as it was found (relative to cwd or absolute) and where.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
@@ -202,21 +212,15 @@ impl Chain {
     /// as is; `#include_next` after `from`'s place in the chain; a quoted
     /// name beside `from`, then from the chain's start; an angled one from
     /// `angle_start`.
-    pub fn resolve(
-        &self,
-        cwd: &Path,
-        from: &Node,
-        kind: DirectiveKind,
-        name: &str,
-        quoted: bool,
-    ) -> Option<Node> {
+    pub fn resolve(&self, cwd: &Path, w: &Wanted) -> Option<Node> {
+        let (from, name) = (w.from, w.name);
         if name.starts_with('/') {
             return is_file(Path::new(name)).then(|| Node {
                 path: PathBuf::from(name),
                 pos: Pos::Local,
             });
         }
-        let (beside, start) = self.order(from, kind, quoted);
+        let (beside, start) = self.order(w);
         if beside {
             let p = from.path.parent().unwrap_or(Path::new("")).join(name);
             if self.exists(&cwd.join(&p)) {
@@ -231,15 +235,15 @@ impl Chain {
 
     /// Whether a directive in `from` looks beside `from` first, and from
     /// which index of the chain it searches.
-    fn order(&self, from: &Node, kind: DirectiveKind, quoted: bool) -> (bool, usize) {
+    fn order(&self, w: &Wanted) -> (bool, usize) {
         let next = matches!(
-            kind,
+            w.kind,
             DirectiveKind::IncludeNext | DirectiveKind::HasIncludeNext
         );
-        match from.pos {
+        match w.from.pos {
             Pos::Local if next => (false, 0),
             Pos::Chain(i) if next => (false, i + 1),
-            _ if !quoted => (false, self.angle_start),
+            _ if !w.quoted => (false, self.angle_start),
             _ => (true, 0),
         }
     }
@@ -247,14 +251,8 @@ impl Chain {
     /// Where [`Chain::resolve`] looked for `name` and found nothing,
     /// outside the built-in dirs (assumed not to change): the places a
     /// header generated later would be found.
-    pub fn missed(
-        &self,
-        cwd: &Path,
-        from: &Node,
-        kind: DirectiveKind,
-        name: &str,
-        quoted: bool,
-    ) -> Vec<PathBuf> {
+    pub fn missed(&self, cwd: &Path, w: &Wanted) -> Vec<PathBuf> {
+        let name = w.name;
         if name.starts_with('/') {
             return match self.in_sys(Path::new(name)) {
                 true => Vec::new(),
@@ -263,30 +261,22 @@ impl Chain {
         }
         // Wherever in the chain they would come, once made.
         let later = self.missing_dirs.iter().map(|d| d.join(name));
-        (self
-            .candidates(from, kind, name, quoted)
-            .into_iter()
-            .chain(later))
-        .filter(|p| !self.in_sys(&cwd.join(p)))
-        .map(clean)
-        .collect()
+        (self.candidates(w).into_iter().chain(later))
+            .filter(|p| !self.in_sys(&cwd.join(p)))
+            .map(clean)
+            .collect()
     }
 
     /// Every place [`Chain::resolve`] may look for `name`, in its order
     /// (relative to cwd or absolute, as spelled): it takes the first
     /// regular file among them.
-    pub fn candidates(
-        &self,
-        from: &Node,
-        kind: DirectiveKind,
-        name: &str,
-        quoted: bool,
-    ) -> Vec<PathBuf> {
+    pub fn candidates(&self, w: &Wanted) -> Vec<PathBuf> {
+        let name = w.name;
         if name.starts_with('/') {
             return vec![PathBuf::from(name)];
         }
-        let (beside, start) = self.order(from, kind, quoted);
-        let beside = beside.then(|| from.path.parent().unwrap_or(Path::new("")).join(name));
+        let (beside, start) = self.order(w);
+        let beside = beside.then(|| w.from.path.parent().unwrap_or(Path::new("")).join(name));
         let chain = self.dirs.iter().skip(start).map(|d| d.join(name));
         beside.into_iter().chain(chain).collect()
     }
@@ -339,6 +329,15 @@ mod tests {
         }
     }
 
+    fn include<'a>(from: &'a Node, name: &'a str, quoted: bool) -> Wanted<'a> {
+        Wanted {
+            from,
+            kind: DirectiveKind::Include,
+            name,
+            quoted,
+        }
+    }
+
     fn found(n: Option<Node>) -> Option<(PathBuf, Pos)> {
         n.map(|n| (n.path, n.pos))
     }
@@ -358,8 +357,7 @@ mod tests {
         let chain = SearchDirs::default().chain(&s, &BuiltinDirs::default(), cwd);
         assert_eq!(chain.dirs, ["q", "i", "empty", "s"].map(PathBuf::from));
         let src = node("src/x.c", Pos::Root);
-        let inc =
-            |name, quoted| found(chain.resolve(cwd, &src, DirectiveKind::Include, name, quoted));
+        let inc = |name, quoted| found(chain.resolve(cwd, &include(&src, name, quoted)));
         // Beside the includer first, then -iquote, then -I.
         assert_eq!(inc("a.h", true), Some(("src/a.h".into(), Pos::Local)));
         assert_eq!(inc("b.h", true), Some(("i/b.h".into(), Pos::Chain(1))));
@@ -367,8 +365,15 @@ mod tests {
         assert_eq!(inc("a.h", false), Some(("i/a.h".into(), Pos::Chain(1))));
         assert_eq!(inc("none.h", false), None);
         // #include_next continues after the includer's dir.
-        let next =
-            |from: &Node| found(chain.resolve(cwd, from, DirectiveKind::IncludeNext, "a.h", false));
+        let next = |from: &Node| {
+            found(chain.resolve(
+                cwd,
+                &Wanted {
+                    kind: DirectiveKind::IncludeNext,
+                    ..include(from, "a.h", false)
+                },
+            ))
+        };
         assert_eq!(
             next(&node("i/a.h", Pos::Chain(1))),
             Some(("s/a.h".into(), Pos::Chain(3)))
@@ -391,7 +396,7 @@ mod tests {
         };
         let chain = SearchDirs::default().chain(&s, &BuiltinDirs::default(), cwd);
         let src = node("src/x.c", Pos::Root);
-        let missed = |quoted| chain.missed(cwd, &src, DirectiveKind::Include, "g.h", quoted);
+        let missed = |quoted| chain.missed(cwd, &include(&src, "g.h", quoted));
         assert_eq!(
             missed(true),
             ["src/g.h", "i/g.h", "q/g.h", "gen/g.h"].map(PathBuf::from)
@@ -401,7 +406,7 @@ mod tests {
             ["i/g.h", "q/g.h", "gen/g.h"].map(PathBuf::from)
         );
         let in_sys = SearchDirs::default().chain(&s, &sys, cwd);
-        let missed = in_sys.missed(cwd, &src, DirectiveKind::Include, "g.h", false);
+        let missed = in_sys.missed(cwd, &include(&src, "g.h", false));
         assert_eq!(missed, ["q/g.h", "gen/g.h"].map(PathBuf::from));
     }
 
@@ -427,7 +432,7 @@ mod tests {
         let s = settings("-I gen -c x.c", cwd);
         let src = node("x.c", Pos::Root);
         let chain = dirs.chain(&s, &BuiltinDirs::default(), cwd);
-        let angled = |c: &Chain| c.resolve(cwd, &src, DirectiveKind::Include, "g.h", false);
+        let angled = |c: &Chain| c.resolve(cwd, &include(&src, "g.h", false));
         assert!(angled(&chain).is_none());
         touch(cwd, "gen/g.h");
         // The same chain keeps its answer; a new one asks the disk again

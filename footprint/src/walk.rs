@@ -6,7 +6,7 @@
 
 mod saved_scans;
 
-use crate::chain::{Chain, Node, Pos, SearchDirs};
+use crate::chain::{Chain, Node, Pos, SearchDirs, Wanted};
 use crate::paths::clean;
 use crate::{parse_directives, Directive, DirectiveKind, IncludeTarget, LocalOnly};
 use rayon::prelude::*;
@@ -189,8 +189,14 @@ impl Walker {
                 IncludeTarget::Quoted(s) => (s, true),
                 IncludeTarget::Angle(s) => (s, false),
             };
-            let mut looked = chain.candidates(n, d.kind, name, quoted);
-            match chain.resolve(cwd, n, d.kind, name, quoted) {
+            let w = Wanted {
+                from: n,
+                kind: d.kind,
+                name,
+                quoted,
+            };
+            let mut looked = chain.candidates(&w);
+            match chain.resolve(cwd, &w) {
                 Some(k) => {
                     // The places before the one it was found at. (Not
                     // found among them: all of them, which `recall` then
@@ -200,7 +206,7 @@ impl Walker {
                     let key = key_of(dirs, cwd, &k);
                     kids.push((k, key));
                 }
-                None => missed.extend(chain.missed(cwd, n, d.kind, name, quoted)),
+                None => missed.extend(chain.missed(cwd, &w)),
             }
             empty.append(&mut looked);
         }
