@@ -169,9 +169,10 @@ fn load_manifest(app: &App) -> Option<Graph> {
     let loaded = match reused {
         Some(loaded) => loaded,
         None => {
-            let loaded = parse_manifest(app)?;
+            let mut loaded = parse_manifest(app)?;
             if let Some(at) = at.filter(|_| !app.config.dry_run) {
                 let _t = metrics::time(".ggninja_graph save");
+                loaded.graph.hash_commands();
                 // Only a cache: one that cannot be written is parsed next time.
                 let _ = saved::save(&at, &key, &loaded);
             }

@@ -115,6 +115,37 @@ fn an_edit_to_the_top_manifest() {
     rebuilds_alike(p, "build.ninja edited");
 }
 
+/// The saved load keeps each command's hash (`command_hash.rs`): a log
+/// entry made by another command must still rebuild its output.
+#[test]
+fn a_logged_command_that_differs_rebuilds_from_a_saved_load() {
+    let Some(mut p) = built() else { return };
+    p.both(|s| {
+        let log = s.path().join(".ninja_log");
+        let old = fs::read_to_string(&log).unwrap();
+        let new: Vec<String> = old
+            .lines()
+            .map(|l| match l.split('\t').collect::<Vec<_>>()[..] {
+                [a, b, c, "out1", _] => format!("{a}\t{b}\t{c}\tout1\t1234abcd"),
+                _ => l.to_string(),
+            })
+            .collect();
+        assert_ne!(old.lines().collect::<Vec<_>>(), new, "out1 is logged");
+        fs::write(&log, new.join("\n") + "\n").unwrap();
+    });
+    assert!(uses_saved(p.gg.path(), &[]));
+    let out = run(p.gg.path(), &ggninja(), &["-n", "-d", "explain"]);
+    assert!(
+        text(&out).contains("command line changed for out1"),
+        "{}",
+        text(&out)
+    );
+    p.compare(&["-j1"]);
+    p.compare(&["-j1"]);
+    p.compare_files("a logged command hash changed");
+    p.finish();
+}
+
 #[test]
 fn an_edit_to_an_included_file() {
     let Some(p) = built() else { return };

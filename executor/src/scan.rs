@@ -223,13 +223,18 @@ impl Engine {
         // outputs go by mtimes alone); the phony rule has no bindings to
         // cycle, so skipping it changes nothing but the time (175k phonies
         // of the deps log's headers on a large tree).
-        let command = match self.graph.is_phony(edge) {
-            true => String::new(),
-            false => self.graph.command(edge, true).map_err(|e| e.to_string())?,
+        // The command's hash, as the log names it: kept with a saved graph
+        // (`command_hash.rs`), so most no-ops evaluate no command at all.
+        let hash = match self.graph.is_phony(edge) {
+            true => 0,
+            false => self
+                .graph
+                .command_hash(edge, self.build_log.hash_kind())
+                .map_err(|e| e.to_string())?,
         };
         for i in 0..self.graph.build(edge).outs.len() {
             let o = self.graph.build(edge).outs[i];
-            if self.recompute_output_dirty(edge, most_recent, &command, o) {
+            if self.recompute_output_dirty(edge, most_recent, hash, o) {
                 return Ok(true);
             }
         }
@@ -240,7 +245,7 @@ impl Engine {
         &mut self,
         edge: BuildId,
         most_recent: Option<FileId>,
-        command: &str,
+        command_hash: u64,
         output: FileId,
     ) -> bool {
         let path = |e: &Self| e.graph.path(output).to_string();
@@ -287,7 +292,7 @@ impl Engine {
         let generator = self.graph.binding_bool(edge, "generator");
         match entry {
             Some(entry) => {
-                if !generator && self.build_log.hash_command(command) != entry.hash {
+                if !generator && command_hash != entry.hash {
                     self.record(output, |e| format!("command line changed for {}", path(e)));
                     return true;
                 }

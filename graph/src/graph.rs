@@ -146,6 +146,8 @@ pub struct Graph {
     pub defaults: Vec<FileId>,
     /// Builds in manifest order (ninja's `-t commands` and friends use it).
     pub builds: Vec<BuildId>,
+    /// By build number: its command's hashes, when kept (`command_hash.rs`).
+    pub(crate) command_hashes: Vec<Option<[u64; 2]>>,
 }
 
 impl Default for Graph {
@@ -176,6 +178,7 @@ impl Default for Graph {
             pool_names: pool_names.into_iter().collect(),
             defaults: Vec::new(),
             builds: Vec::new(),
+            command_hashes: Vec::new(),
         }
     }
 }
@@ -219,6 +222,13 @@ impl Graph {
         f
     }
 
+    /// Room for about `additional` more files (see `PathTable::reserve`).
+    pub fn reserve_files(&mut self, additional: usize, path_bytes_each: usize) {
+        self.paths.reserve(additional, path_bytes_each);
+        self.file_nodes.reserve(additional);
+        self.slots.reserve(additional);
+    }
+
     pub fn lookup(&self, path: &str) -> Option<FileId> {
         self.paths.find(path).map(|n| self.file_nodes[n as usize])
     }
@@ -229,7 +239,7 @@ impl Graph {
         slot as usize
     }
 
-    fn build_number(&self, id: BuildId) -> usize {
+    pub(crate) fn build_number(&self, id: BuildId) -> usize {
         let slot = self.slots[id.index()];
         debug_assert!(slot & BUILD_BIT != 0, "a BuildId names a build");
         (slot & !BUILD_BIT) as usize

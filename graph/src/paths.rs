@@ -60,6 +60,22 @@ impl PathTable {
         self.text.clone()
     }
 
+    /// Room for `additional` more paths of about `bytes_each` bytes, so a
+    /// loader that knows roughly how many it will intern does not rehash
+    /// the table (each rehash hashes every path again) as it grows.
+    pub fn reserve(&mut self, additional: usize, bytes_each: usize) {
+        let Self { text, ends, index } = self;
+        ends.reserve(additional);
+        Arc::make_mut(text).reserve(additional * bytes_each);
+        let texts: &String = text;
+        let ends: &Vec<u32> = ends;
+        index.reserve(additional, |&id| {
+            let i = id as usize;
+            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+            hash(&texts[start..ends[i] as usize])
+        });
+    }
+
     /// The number of `path`, if interned.
     pub fn find(&self, path: &str) -> Option<u32> {
         self.index

@@ -140,6 +140,9 @@ fn check(g: &Graph) -> Result<(), &'static str> {
     {
         return Err("a validation names what is not there");
     }
+    if g.command_hashes.len() > g.build_data.len() {
+        return Err("more command hashes than builds");
+    }
     if !k.files(&g.defaults) || !k.builds(&g.builds) {
         return Err("a default or a build in order is not there");
     }
@@ -193,7 +196,7 @@ fn check_scopes(g: &Graph) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Build, Escape, EvalString, Rule};
+    use crate::{Build, Escape, EvalString, HashKind, Rule};
 
     fn sample() -> Graph {
         let mut g = Graph::default();
@@ -230,6 +233,28 @@ mod tests {
         let check = back.lookup("check").unwrap();
         assert_eq!(back.validation_consumers(check).collect::<Vec<_>>(), [b]);
         assert_eq!(back.default_targets(), [back.lookup("a.o").unwrap()]);
+    }
+
+    #[test]
+    fn kept_command_hashes_are_the_evaluated_ones() {
+        let mut g = sample();
+        let b = g.builds[0];
+        let kinds = [HashKind::Murmur, HashKind::Rapid];
+        let fresh = kinds.map(|k| k.hash(&g.command(b, true).unwrap()));
+        assert_eq!(kinds.map(|k| g.command_hash(b, k).unwrap()), fresh);
+        g.hash_commands();
+        let back = from_bytes(&to_bytes(&g)).unwrap();
+        assert!(back.command_hashes[back.build_number(b)].is_some());
+        assert_eq!(kinds.map(|k| back.command_hash(b, k).unwrap()), fresh);
+        // A phony made later has none and evaluates (to the empty command).
+        let mut back = back;
+        let h = back.file_id("x.h");
+        back.ensure_phony_producer(h);
+        let phony = back.file(h).in_build.unwrap();
+        assert_eq!(
+            back.command_hash(phony, HashKind::Rapid).unwrap(),
+            HashKind::Rapid.hash("")
+        );
     }
 
     #[test]

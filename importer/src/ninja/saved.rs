@@ -32,7 +32,7 @@ pub const FILE_NAME: &str = ".ggninja_graph";
 
 /// What the file starts with, then the format's version (little endian).
 const MAGIC: &[u8] = b"ggninja loaded manifest\n";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// How much older than the load's start a file's last change must be for
 /// its stamp to be trusted: the coarsest file timestamps (FAT's 2 s).
