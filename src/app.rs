@@ -113,14 +113,21 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         let Some(graph) = load_manifest(app) else {
             return 1;
         };
-        if let Some((t, When::Load(run))) = tool.map(|t| (t, t.when)) {
-            let (build_log, deps_log) = (BuildLog::default(), DepsLog::default());
-            let engine = Engine::new(graph, build_log, deps_log, app.config.clone());
-            return run_tool(app, engine, t, run, &cli.tool_args);
-        }
-        let Some(mut engine) = open_logs(app, graph) else {
-            return 1;
+        let (build_log, deps_log) = (BuildLog::default(), DepsLog::default());
+        let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
+        let targets = match &app.make {
+            Some((_, goals)) => goals,
+            None => &cli.targets,
         };
+        match tool.map(|t| (t, t.when)) {
+            Some((t, When::Load(run))) => return run_tool(app, engine, t, run, &cli.tool_args),
+            // The manifest's files are stat'ed while the logs load.
+            None => engine.prestat(&tools::manifest_targets(&engine.graph, targets)),
+            Some(_) => {}
+        }
+        if open_logs(app, &mut engine).is_none() {
+            return 1;
+        }
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
             return run_tool(app, engine, t, run, &cli.tool_args);
         }
@@ -139,10 +146,6 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
                 app.error(&format!("rebuilding '{}': {}", app.file, e.reason()));
                 return 1;
             }
-        };
-        let targets = match &app.make {
-            Some((_, goals)) => goals,
-            None => &cli.targets,
         };
         return build(app, engine, targets, status);
     }
@@ -244,8 +247,10 @@ fn report_log<T>(app: &App, what: &str, file: &str, loaded: Loaded<T>) -> Option
     }
 }
 
-/// Loads both logs, recompacting them when they have grown too large.
-fn open_logs(app: &App, mut graph: Graph) -> Option<Engine> {
+/// Loads both logs into `engine`, recompacting them when they have grown
+/// too large. An error printed: None.
+fn open_logs(app: &App, engine: &mut Engine) -> Option<()> {
+    let graph = &mut engine.graph;
     if let Some(dir) = graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
         if !dir.is_empty() && !app.config.dry_run {
             if let Err(e) = std::fs::create_dir_all(dir) {
@@ -257,15 +262,15 @@ fn open_logs(app: &App, mut graph: Graph) -> Option<Engine> {
     }
     let build_file = graph.in_builddir(".ninja_log");
     let deps_file = graph.in_builddir(".ninja_deps");
-    let (build_log, deps_log) = load_logs(&build_file, &deps_file, &mut graph);
-    let build_log = report_log(app, "build log", &build_file, build_log)?;
+    let (build_log, deps_log) = load_logs(&build_file, &deps_file, graph);
+    engine.build_log = report_log(app, "build log", &build_file, build_log)?;
     let deps_log = deps_log.expect("read when the build log was");
-    let deps_log = report_log(app, "deps log", &deps_file, deps_log)?;
-    let mut engine = Engine::new(graph, build_log, deps_log, app.config.clone());
+    engine.deps_log = report_log(app, "deps log", &deps_file, deps_log)?;
+    engine.sync_states();
     if !app.config.dry_run {
-        app.report(tools::logs::recompact_if_needed(&mut engine, false))?;
+        app.report(tools::logs::recompact_if_needed(engine, false))?;
     }
-    Some(engine)
+    Some(())
 }
 
 /// Reads the build log, then the deps log unless the build log failed

@@ -49,12 +49,6 @@ impl DepsLog {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((log, None)),
             Err(e) => return Err(e),
         };
-        // A path record is at least 8 bytes besides its path, and most
-        // logs hold one path in two or three records: room for a path every
-        // 128 bytes saves growing the graph's path table (and rehashing it)
-        // several times as the log is read.
-        let size = file.metadata().map_or(0, |m| m.len() as usize);
-        graph.reserve_files(size / 128, 40);
         let mut input = BufReader::with_capacity(1 << 16, file);
         let mut header = [0u8; SIGNATURE.len() + 4];
         let header_len = read_up_to(&mut input, &mut header)?;

@@ -111,11 +111,14 @@ impl Engine {
     }
 
     /// Starts stat'ing what the dirty check of `targets` may stat and has
-    /// not yet (`prestat.rs`).
+    /// not yet, nor listed to (`prestat.rs`). Called before the logs are
+    /// loaded, it stats the manifest's files while they load; again after,
+    /// the files the deps log named.
     pub fn prestat(&mut self, targets: &[FileId]) {
         let _t = crate::metrics::time("node stat ahead (start)");
-        let nodes = &self.nodes;
-        let stated = |f: FileId| nodes[f.index()].exists.is_some();
+        let (nodes, ahead) = (&self.nodes, &self.prestat);
+        let stated =
+            |f: FileId| nodes.get(f.index()).is_some_and(|n| n.exists.is_some()) || ahead.listed(f);
         let ids = prestat::reachable(&self.graph, &self.deps_log, targets, stated);
         self.prestat.begin(&self.graph, ids, &*self.disk);
     }

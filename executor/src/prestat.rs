@@ -8,7 +8,9 @@
 //! The files are those reachable from the targets, a superset of what the
 //! scan stats: every input, output, validation and dyndep file of every
 //! build on the way, and the deps the deps log holds for a build's first
-//! output (the scan may find them stale and never look). The threads take
+//! output (the scan may find them stale and never look). They come in
+//! batches: the manifest's files while the logs load (a core is free while
+//! the deps log is read), then what the deps log added. The threads take
 //! them from the end of that list while the scan goes from its start, and
 //! read their paths from the graph's arena as lent (`PathTable::shared_text`:
 //! no copy unless the scan interns a path meanwhile).
@@ -36,10 +38,12 @@ const FAILED: i64 = -4;
 /// Files a thread claims at a time.
 const CHUNK: usize = 64;
 
-/// Mtimes stat'ed ahead, by node index (0 or more: a mtime, 0 missing).
+/// Mtimes stat'ed ahead, by node index (0 or more: a mtime, 0 missing),
+/// in batches: the manifest's files while the logs load, then the files
+/// the deps log added (each file in one batch at most).
 #[derive(Default)]
 pub(crate) struct Prestat {
-    shared: Option<Arc<Shared>>,
+    batches: Vec<Arc<Shared>>,
 }
 
 /// The files to stat, by position in the list: node numbers and where
@@ -62,7 +66,11 @@ impl Prestat {
     /// The mtime stat'ed ahead for `id`, once: later stats go to the disk.
     /// None: the caller stats the file itself.
     pub(crate) fn take(&mut self, id: FileId) -> Option<i64> {
-        let slot = self.shared.as_ref()?.slots.get(id.index())?;
+        let listed = |b: &&Arc<Shared>| {
+            let slot = b.slots.get(id.index());
+            slot.is_some_and(|s| s.load(Ordering::Acquire) != UNKNOWN)
+        };
+        let slot = &self.batches.iter().find(listed)?.slots[id.index()];
         loop {
             match slot.load(Ordering::Acquire) {
                 BUSY => std::thread::yield_now(),
@@ -89,13 +97,21 @@ impl Prestat {
     /// Forgets every mtime (the files may change from now on) and stops
     /// the threads at their next chunk.
     pub(crate) fn clear(&mut self) {
-        if let Some(s) = self.shared.take() {
-            s.stop.store(true, Ordering::Relaxed);
+        for b in self.batches.drain(..) {
+            b.stop.store(true, Ordering::Relaxed);
         }
     }
 
-    /// Stats `files` ahead: on `threads` threads through `stat` when
-    /// given, else here and now through `stat_here`.
+    /// Whether `id` is in a batch and not yet taken.
+    pub(crate) fn listed(&self, id: FileId) -> bool {
+        self.batches.iter().any(|b| {
+            let slot = b.slots.get(id.index());
+            slot.is_some_and(|s| s.load(Ordering::Relaxed) != UNKNOWN)
+        })
+    }
+
+    /// Stats `files` ahead, as a new batch: on `threads` threads through
+    /// `stat` when given, else here and now through `stat_here`.
     fn start(
         &mut self,
         node_count: usize,
@@ -103,7 +119,6 @@ impl Prestat {
         stat: Option<(SharedStat, usize)>,
         stat_here: impl Fn(&str) -> Result<i64, String>,
     ) {
-        self.clear();
         let slots = (0..node_count).map(|_| AtomicI64::new(UNKNOWN)).collect();
         let shared = Shared {
             slots,
@@ -129,7 +144,7 @@ impl Prestat {
                     .spawn(move || shared.work(&*stat));
             }
         }
-        self.shared = Some(shared);
+        self.batches.push(shared);
     }
 }
 

@@ -205,3 +205,48 @@ fn a_rescan_after_reset_reads_the_disk_again() {
         assert!(e.is_dirty(all));
     }
 }
+
+/// Scans `all` and `lone` after the graph gained a file between two
+/// batches of stats ahead (as the deps log adds its headers after the
+/// manifest's files are listed); with `ahead` false, none.
+fn scan_in_two_batches(d: &Counting, ahead: bool) -> States {
+    let mut e = engine_on(MANIFEST, d);
+    let (all, lone) = (node(&e, "all"), node(&e, "lone"));
+    if ahead {
+        e.prestat(&[all]);
+    }
+    let h = e.graph.file_id("h");
+    let b = e.graph.file(lone).in_build.unwrap();
+    e.graph.add_implicit_ins(b, &[h]);
+    e.sync_states();
+    if ahead {
+        e.prestat(&[all, lone]);
+    }
+    for t in [all, lone] {
+        e.recompute_dirty(t, &mut Vec::new()).unwrap();
+    }
+    e.prestat.clear();
+    e.nodes
+        .iter()
+        .map(|s| (s.exists, s.mtime, s.dirty))
+        .collect()
+}
+
+#[test]
+fn a_second_batch_lists_only_what_the_first_did_not() {
+    for threads in [false, true] {
+        let plain = disk(threads);
+        plain.touch(&[("h", 30)]);
+        let without = scan_in_two_batches(&plain, false);
+        assert!(without.iter().any(|s| s.2), "the new file makes lone dirty");
+        let d = disk(threads);
+        d.touch(&[("h", 30)]);
+        assert_eq!(scan_in_two_batches(&d, true), without);
+        std::thread::sleep(Duration::from_millis(50));
+        let stats = d.stats();
+        assert!(stats.values().all(|&n| n == 1), "{stats:?}");
+        for path in ["x", "b", "lone", "q", "h"] {
+            assert!(stats.contains_key(path), "{path} not stat'ed: {stats:?}");
+        }
+    }
+}

@@ -222,13 +222,6 @@ impl Graph {
         f
     }
 
-    /// Room for about `additional` more files (see `PathTable::reserve`).
-    pub fn reserve_files(&mut self, additional: usize, path_bytes_each: usize) {
-        self.paths.reserve(additional, path_bytes_each);
-        self.file_nodes.reserve(additional);
-        self.slots.reserve(additional);
-    }
-
     pub fn lookup(&self, path: &str) -> Option<FileId> {
         self.paths.find(path).map(|n| self.file_nodes[n as usize])
     }

@@ -3,7 +3,7 @@
 //!
 //! A large tree names a few hundred thousand paths; a `String` per path, and
 //! another as a map key, cost more than the bytes themselves. Here a path
-//! costs its bytes, 8 bytes of span and about 5 of table. Ignores what the
+//! costs its bytes, 8 bytes of span and about 9 of table. Ignores what the
 //! paths mean: callers canonicalize first (`path.rs`).
 //!
 //! The arena can be lent to other threads (`shared_text`, for the stats
@@ -25,11 +25,28 @@ pub struct PathTable {
     /// Where each path ends in `text`; it starts where the previous ends.
     ends: Vec<u32>,
     /// Path numbers, found by the hash of the path they name.
-    index: HashTable<u32>,
+    index: HashTable<Slot>,
 }
 
-fn hash(path: &str) -> u64 {
-    FxBuildHasher.hash_one(path)
+/// A path's number and 32 bits of its hash, which the table's hash is
+/// made from: growing the table rehashes from these, never from the
+/// arena's bytes (a deps log adds ~100k paths to a loaded graph's 175k),
+/// and a probe compares them before it reads a path.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    id: u32,
+    tag: u32,
+}
+
+/// The tag of `path` (the high half of its Fx hash, the better mixed one).
+fn tag(path: &str) -> u32 {
+    (FxBuildHasher.hash_one(path) >> 32) as u32
+}
+
+/// The table's hash of a tag, spread over 64 bits (the table takes its
+/// control bits from the top, its bucket from the bottom).
+fn spread(tag: u32) -> u64 {
+    u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl PathTable {
@@ -60,51 +77,27 @@ impl PathTable {
         self.text.clone()
     }
 
-    /// Room for `additional` more paths of about `bytes_each` bytes, so a
-    /// loader that knows roughly how many it will intern does not rehash
-    /// the table (each rehash hashes every path again) as it grows.
-    pub fn reserve(&mut self, additional: usize, bytes_each: usize) {
-        let Self { text, ends, index } = self;
-        ends.reserve(additional);
-        Arc::make_mut(text).reserve(additional * bytes_each);
-        let texts: &String = text;
-        let ends: &Vec<u32> = ends;
-        index.reserve(additional, |&id| {
-            let i = id as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hash(&texts[start..ends[i] as usize])
-        });
-    }
-
     /// The number of `path`, if interned.
     pub fn find(&self, path: &str) -> Option<u32> {
+        let t = tag(path);
         self.index
-            .find(hash(path), |&id| self.get(id) == path)
-            .copied()
+            .find(spread(t), |s| s.tag == t && self.get(s.id) == path)
+            .map(|s| s.id)
     }
 
     /// The number of `path`, interning it if new; the flag says it was new.
     pub fn intern(&mut self, path: &str) -> (u32, bool) {
-        let h = hash(path);
-        let Self { text, ends, index } = self;
-        let get = |id: u32| {
-            let i = id as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            &text[start..ends[i] as usize]
-        };
-        if let Some(&id) = index.find(h, |&id| get(id) == path) {
+        if let Some(id) = self.find(path) {
             return (id, false);
         }
-        let id = u32::try_from(ends.len()).expect("fewer than 2^32 paths");
-        let text = Arc::make_mut(text);
+        let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 paths");
+        let text = Arc::make_mut(&mut self.text);
         text.push_str(path);
-        ends.push(u32::try_from(text.len()).expect("paths fit in 4 GiB"));
-        // Rehashing recomputes each path's hash from the arena.
-        index.insert_unique(h, id, |&id| {
-            let i = id as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hash(&text[start..ends[i] as usize])
-        });
+        self.ends
+            .push(u32::try_from(text.len()).expect("paths fit in 4 GiB"));
+        let t = tag(path);
+        self.index
+            .insert_unique(spread(t), Slot { id, tag: t }, |s| spread(s.tag));
         (id, true)
     }
 
@@ -131,13 +124,12 @@ impl PathTable {
         table.ends = ends;
         for id in 0..table.ends.len() as u32 {
             let path = table.get(id);
-            if index
-                .find(hash(path), |&other| table.get(other) == path)
-                .is_some()
-            {
+            let t = tag(path);
+            let same = |s: &Slot| s.tag == t && table.get(s.id) == path;
+            if index.find(spread(t), same).is_some() {
                 return None;
             }
-            index.insert_unique(hash(path), id, |&other| hash(table.get(other)));
+            index.insert_unique(spread(t), Slot { id, tag: t }, |s| spread(s.tag));
         }
         table.index = index;
         Some(table)

@@ -330,6 +330,17 @@ pub fn collect_targets(e: &mut Engine, args: &[String]) -> Result<Vec<FileId>, S
     args.iter().map(|a| collect_target(e, a)).collect()
 }
 
+/// The targets `args` name as far as the manifest alone knows them (no
+/// `path^`, no deps-log paths, no errors): what can be stat'ed while the
+/// logs load. `collect_targets` says what is built.
+pub fn manifest_targets(g: &Graph, args: &[String]) -> Vec<FileId> {
+    if args.is_empty() {
+        return g.default_targets();
+    }
+    let known = |a: &String| canonicalize(a).and_then(|p| g.lookup(&p));
+    args.iter().filter_map(known).collect()
+}
+
 /// Whether build `b` records its deps in the deps log (`deps = gcc|msvc`).
 fn has_deps_binding(g: &Graph, b: BuildId) -> bool {
     !g.binding(b, "deps", Escape::Shell)
