@@ -20,7 +20,7 @@
 //! dyndep files: the graph is saved as the manifest leaves it.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -207,21 +207,17 @@ pub fn save(at: &Path, key: &Key, loaded: &Loaded) -> std::io::Result<bool> {
         graph_crc: crc32fast::hash(&graph),
     };
     let header = postcard::to_allocvec(&header).expect("a header serializes to memory");
-    let mut tmp = at.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(MAGIC)?;
-        f.write_all(&FORMAT.to_le_bytes())?;
-        f.write_all(&header)?;
-        f.write_all(&graph)?;
-        std::fs::rename(&tmp, at)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map(|()| true)
+    // Beside it, so the rename is atomic; 0666 less the umask as from
+    // `File::create`, not tempfile's 0600: other users read it too.
+    let mut tmp = tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(at.parent().unwrap_or(Path::new(".")))?;
+    tmp.write_all(MAGIC)?;
+    tmp.write_all(&FORMAT.to_le_bytes())?;
+    tmp.write_all(&header)?;
+    tmp.write_all(&graph)?;
+    tmp.persist(at).map_err(|e| e.error)?;
+    Ok(true)
 }
 
 /// The time now, in ns since the epoch (as file stamps count).
