@@ -163,21 +163,22 @@ fn load_manifest(app: &App) -> Option<Graph> {
         let _t = metrics::time(".ninja parse");
         return app.report(crate::make::load(source, goals));
     }
+    // Relative paths are the build's: it runs here.
+    let here = Path::new("");
     let key = saved::Key::new(&app.file, &app.parser);
-    let at = saved::location(&app.file);
-    let reused = at.as_deref().and_then(|at| {
+    let reused = {
         let _t = metrics::time(".ggninja_graph load");
-        saved::load(at, &key)
-    });
+        saved::load(here, &saved::location(here, &app.file), &key)
+    };
     let loaded = match reused {
         Some(loaded) => loaded,
         None => {
             let mut loaded = parse_manifest(app)?;
-            if let Some(at) = at.filter(|_| !app.config.dry_run) {
+            if !app.config.dry_run {
                 let _t = metrics::time(".ggninja_graph save");
                 loaded.graph.hash_commands();
                 // Only a cache: one that cannot be written is parsed next time.
-                let _ = saved::save(&at, &key, &loaded);
+                let _ = saved::save(here, &key, &loaded);
             }
             loaded
         }

@@ -17,6 +17,7 @@ use common::parity::{Pair, Side};
 use common::{copy_dir, fixture, ggninja, run, text};
 
 const SAVED: &str = ".ggninja_graph";
+const POINTER: &str = ".ggninja_graph_at";
 
 const BUILD: &str = "\
 rule cp
@@ -44,7 +45,12 @@ fn age(dir: &Path, rel: &str, secs: u64) {
 
 /// The three-file tree with ninja 1.13.2 and ggninja, manifests a minute old.
 fn tree() -> Option<Pair> {
-    let p = Pair::with_manifest(common::ninja113()?, BUILD);
+    tree_of(BUILD)
+}
+
+/// The tree with `build` as its build.ninja.
+fn tree_of(build: &str) -> Option<Pair> {
+    let p = Pair::with_manifest(common::ninja113()?, build);
     p.both(|s| {
         let dir = s.path();
         write(dir, "inc.ninja", INC);
@@ -316,6 +322,101 @@ fn loads_at_once_all_finish() {
     p.compare(&["-j1"]);
     p.compare(&["-j1"]);
     p.finish();
+}
+
+/// The saved load found through the pointer follows `builddir` from a
+/// literal to another to none, with ninja's logs, and a no-op with the
+/// load saved in builddir opens no manifest.
+#[test]
+fn a_build_dir_that_changes_between_runs() {
+    let Some(mut p) = tree_of(&format!("builddir = b1\n{BUILD}")) else {
+        return;
+    };
+    // The first run makes b1 (for the logs) after its load: not saved.
+    p.compare(&["-j1"]);
+    p.compare(&["-j1"]);
+    assert!(uses_saved(p.gg.path(), &[]), "saved in b1");
+    assert!(p.gg.path().join("b1").join(SAVED).is_file());
+    no_manifest_opened(p.gg.path());
+    let to_b1 = fs::read(p.gg.path().join(POINTER)).unwrap();
+    edit(&p, "build.ninja", "builddir = b1", "builddir = b2");
+    p.compare(&["-j1"]);
+    p.compare(&["-j1"]);
+    assert!(uses_saved(p.gg.path(), &[]), "saved in b2");
+    assert!(p.gg.path().join("b2").join(SAVED).is_file());
+    // A pointer back to b1's load, now stale, only costs a parse.
+    fs::write(p.gg.path().join(POINTER), &to_b1).unwrap();
+    assert!(!uses_saved(p.gg.path(), &[]), "b1's load is stale");
+    p.compare(&["-j1"]);
+    assert!(uses_saved(p.gg.path(), &[]), "b2's again");
+    edit(&p, "build.ninja", "builddir = b2\n", "");
+    p.compare(&["-j1"]);
+    p.compare(&["-j1"]);
+    assert!(uses_saved(p.gg.path(), &[]), "saved here");
+    assert!(p.gg.path().join(SAVED).is_file());
+    assert!(!p.gg.path().join(POINTER).exists(), "no pointer needed");
+    no_manifest_opened(p.gg.path());
+    p.compare(&["-t", "commands"]);
+    p.compare_files("builddir b1, b2, none");
+    p.finish();
+}
+
+/// A damaged pointer is ignored: the manifest is parsed, alike with ninja,
+/// and the pointer written again.
+#[test]
+fn a_damaged_pointer_is_ignored() {
+    let Some(mut p) = tree_of(&format!("builddir = out\n{BUILD}")) else {
+        return;
+    };
+    p.compare(&["-j1"]);
+    p.compare(&["-j1"]);
+    assert!(uses_saved(p.gg.path(), &[]));
+    let pointer = p.gg.path().join(POINTER);
+    let good = fs::read(&pointer).unwrap();
+    let damages = [
+        good[..good.len() - 2].to_vec(),
+        good.iter().map(|c| c ^ 0x5a).collect(),
+        [&good[..], b"more"].concat(),
+    ];
+    for damaged in damages {
+        fs::write(&pointer, damaged).unwrap();
+        assert!(!uses_saved(p.gg.path(), &[]), "damaged: parsed");
+        p.compare(&["-j1"]);
+        assert_eq!(fs::read(&pointer).unwrap(), good, "written again");
+        assert!(uses_saved(p.gg.path(), &[]));
+    }
+    edit(&p, "inc.ninja", "one", "uno");
+    fs::write(&pointer, b"garbage").unwrap();
+    rebuilds_alike(p, "a damaged pointer");
+}
+
+/// A no-op in `dir` (its saved load current) opens no manifest: only the
+/// pointer and the load (as strace sees the opens).
+fn no_manifest_opened(dir: &Path) {
+    let Some(strace) = common::require_tool("strace") else {
+        return;
+    };
+    let log = dir.join("opens.log");
+    let log_arg = log.to_str().unwrap();
+    let out = run(
+        dir,
+        &strace,
+        &[
+            "-f",
+            "-e",
+            "trace=open,openat",
+            "-o",
+            log_arg,
+            ggninja().to_str().unwrap(),
+        ],
+    );
+    assert!(text(&out).contains("no work to do"), "{}", text(&out));
+    let opens = fs::read_to_string(&log).unwrap();
+    fs::remove_file(&log).unwrap();
+    assert!(opens.contains(SAVED), "{opens}");
+    for m in ["build.ninja", "inc.ninja", "sub.ninja"] {
+        assert!(!opens.contains(&format!("{m}\"")), "{m} opened:\n{opens}");
+    }
 }
 
 const REGEN: &str = "\

@@ -528,6 +528,7 @@ fn ninja_status_placeholders() {
         p.compare_run("the files after a bad NINJA_STATUS", |s| {
             let mut left = entries(s.path());
             left.remove(".ggninja_graph");
+            left.remove(".ggninja_graph_at");
             Res {
                 code: None,
                 stdout: format!("{left:?}"),

@@ -269,11 +269,17 @@ fn assert_same_sets(what: &str, ninja: &BTreeSet<String>, gg: &BTreeSet<String>)
 }
 
 /// Every file under `dir`, relative, excluding ninja's own logs and
-/// ggninja's saved manifest load.
+/// ggninja's saved manifest load (and the pointer to it).
 fn file_set(dir: &Path) -> BTreeSet<String> {
+    let own = [
+        ".ninja_log",
+        ".ninja_deps",
+        ".ggninja_graph",
+        ".ggninja_graph_at",
+    ];
     files(dir)
         .into_iter()
-        .filter(|rel| rel != ".ninja_log" && rel != ".ninja_deps" && rel != ".ggninja_graph")
+        .filter(|rel| !own.contains(&rel.as_str()))
         .collect()
 }
 

@@ -139,10 +139,10 @@ impl BuildLog {
         let mut live: Vec<(&str, &LogEntry)> =
             self.entries().filter(|(out, _)| !is_dead(out)).collect();
         live.sort_by(|a, b| a.0.cmp(b.0));
-        let tmp = self.path.with_extension("recompact");
+        let mut tmp = crate::disk::beside(&self.path)?;
         let mut kept = BuildLog::default();
         {
-            let mut f = io::BufWriter::new(File::create(&tmp)?);
+            let mut f = io::BufWriter::new(tmp.as_file_mut());
             writeln!(f, "# ninja log v{}", self.version)?;
             for (out, e) in live {
                 f.write_all(format_line(out, e).as_bytes())?;
@@ -150,9 +150,9 @@ impl BuildLog {
             }
             f.flush()?;
         }
+        tmp.persist(&self.path).map_err(|e| e.error)?;
         self.outputs = kept.outputs;
         self.entries = kept.entries;
-        std::fs::rename(&tmp, &self.path)?;
         self.needs_recompaction = false;
         Ok(())
     }

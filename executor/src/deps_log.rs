@@ -15,6 +15,11 @@ use ggninja_graph::{FileId, Graph};
 
 const SIGNATURE: &[u8] = b"# ninjadeps\n";
 const VERSION: u32 = 4;
+
+/// What a log of this version starts with.
+fn header() -> Vec<u8> {
+    [SIGNATURE, &VERSION.to_le_bytes()].concat()
+}
 const MAX_RECORD: usize = (1 << 19) - 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,8 +193,7 @@ impl DepsLog {
 
     fn open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            let header = [SIGNATURE, &VERSION.to_le_bytes()].concat();
-            self.file = Some(crate::disk::open_log(&self.path, &header)?);
+            self.file = Some(crate::disk::open_log(&self.path, &header())?);
         }
         Ok(self.file.as_mut().expect("opened above"))
     }
@@ -251,10 +255,12 @@ impl DepsLog {
     pub fn recompact(&mut self, graph: &Graph, is_live: impl Fn(FileId) -> bool) -> io::Result<()> {
         self.file = None;
         let old = std::mem::take(self);
-        let tmp = old.path.with_extension("recompact");
-        let _ = std::fs::remove_file(&tmp);
+        let mut tmp = crate::disk::beside(&old.path)?;
+        tmp.write_all(&header())?;
+        // `record` appends to the temporary file (a clone shares its offset).
         *self = DepsLog {
-            path: tmp.clone(),
+            path: old.path.clone(),
+            file: Some(tmp.as_file().try_clone()?),
             ..Default::default()
         };
         for (out, deps) in old.all() {
@@ -263,10 +269,8 @@ impl DepsLog {
             }
             self.record(graph, out, deps.mtime, &deps.nodes)?;
         }
-        self.open()?.flush()?;
         self.file = None;
-        std::fs::rename(&tmp, &old.path)?;
-        self.path = old.path;
+        tmp.persist(&old.path).map_err(|e| e.error)?;
         Ok(())
     }
 

@@ -136,6 +136,41 @@ pub fn open_log(path: &Path, header: &[u8]) -> io::Result<std::fs::File> {
     Ok(f)
 }
 
+/// A temporary file beside `path`, to be persisted over it: the same
+/// directory, so the rename is atomic; 0666 less the umask, as a log or
+/// file `open` would create (not tempfile's 0600), since ninja and other
+/// users read these files too.
+pub fn beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(path.parent().unwrap_or(Path::new(".")))
+}
+
 pub fn io_message(e: &io::Error) -> String {
     ggninja_graph_io(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// What `beside` makes ends up with a created file's mode (a log ninja
+    /// reads keeps 0644 under the usual umask), replacing the old file.
+    #[test]
+    fn a_file_written_beside_keeps_a_created_files_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, log) = (dir.path().join("plain"), dir.path().join(".ninja_log"));
+        std::fs::File::create(&plain).unwrap();
+        std::fs::write(&log, "old").unwrap();
+        let mut tmp = beside(&log).unwrap();
+        tmp.write_all(b"new").unwrap();
+        tmp.persist(&log).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode();
+        assert_eq!(mode(&log), mode(&plain));
+        assert_eq!(std::fs::read(&log).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
 }

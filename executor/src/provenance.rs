@@ -138,15 +138,14 @@ fn compact_if_large(path: &Path) -> std::io::Result<()> {
         .filter_map(|mut runs| runs.pop())
         .collect();
     newest.sort_by(|a, b| a.output.cmp(&b.output));
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    let mut tmp = crate::disk::beside(path)?;
+    let mut out = std::io::BufWriter::new(tmp.as_file_mut());
     for r in &newest {
         serde_json::to_writer(&mut out, r).map_err(std::io::Error::other)?;
         out.write_all(b"\n")?;
     }
     out.into_inner().map_err(|e| e.into_error())?;
-    std::fs::rename(&tmp, path)
+    tmp.persist(path).map(drop).map_err(|e| e.error)
 }
 
 #[cfg(test)]

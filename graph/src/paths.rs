@@ -17,7 +17,7 @@ use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 /// Paths numbered 0, 1, 2… in the order they were interned.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct PathTable {
     /// Every path's bytes, back to back; shared with readers on other
     /// threads (copied on the next intern while they hold it).
@@ -26,6 +26,16 @@ pub struct PathTable {
     ends: Vec<u32>,
     /// Path numbers, found by the hash of the path they name.
     index: HashTable<Slot>,
+}
+
+/// The paths; not the index, whose order is the table's history.
+impl std::fmt::Debug for PathTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("PathTable")
+            .field("text", &self.text)
+            .field("ends", &self.ends)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A path's number and 32 bits of its hash, which the table's hash is

@@ -4,6 +4,7 @@
 //! Its size is bounded by `evict` (a running total in the file `size`).
 
 use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -74,20 +75,17 @@ impl Store {
         self.root.join("memo").join(thunk.to_string())
     }
 
-    /// Writes `data` to `dest` through a temporary file and a rename, so a
-    /// reader never sees half an object.
+    /// Writes `data` to `dest` through a temporary file beside it and a
+    /// rename, so a reader never sees half an object (and a full disk
+    /// leaves none: the temporary file goes when dropped). The mode is
+    /// 0666 less the umask, so whoever shares the store reads it.
     fn write_atomic(dest: &Path, data: &[u8]) -> io::Result<()> {
-        let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
-        let written = std::fs::File::create(&tmp).and_then(|mut f| {
-            f.write_all(data)?;
-            f.sync_data()
-        });
-        // A full disk must not keep half an object around.
-        written
-            .and_then(|()| std::fs::rename(&tmp, dest))
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(dest.parent().unwrap_or(Path::new(".")))?;
+        tmp.write_all(data)?;
+        tmp.as_file().sync_data()?;
+        tmp.persist(dest).map(drop).map_err(|e| e.error)
     }
 
     /// Stores `data` and returns its hash. An object already there is kept
@@ -249,6 +247,24 @@ mod tests {
         };
         store.memo_put(&t, &memo).unwrap();
         assert_eq!(store.memo_get(&t), Some(memo));
+    }
+
+    /// Objects and entries get the mode a plain `File::create` would (0666
+    /// less the umask), not a temporary file's 0600: whoever shares the
+    /// store reads them. No temporary file is left beside them.
+    #[test]
+    fn objects_keep_the_mode_a_created_file_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let h = store.put(b"object").unwrap();
+        let t = memoize(&store, "t", b"output");
+        assert_eq!(mode(&store.object_path(&h)), mode(&plain));
+        assert_eq!(mode(&store.memo_path(&t)), mode(&plain));
+        let names = |d: &str| std::fs::read_dir(dir.path().join(d)).unwrap().count();
+        assert_eq!((names("objects"), names("memo")), (2, 1));
     }
 
     /// Stores one output under a thunk named `name`.

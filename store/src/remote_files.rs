@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -50,9 +51,12 @@ impl RemoteFiles {
     /// Writes the set atomically, without entries whose file now exists.
     pub fn save(&self, path: &Path) -> io::Result<()> {
         let files = self.files.lock().expect("remote files");
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        // Beside it, so the rename is atomic; 0666 less the umask as from
+        // `File::create`, not tempfile's 0600: other users read it too.
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
         writeln!(out, "{HEADER}")?;
         for (p, f) in files.iter().filter(|(p, _)| !p.exists()) {
             writeln!(
@@ -65,7 +69,7 @@ impl RemoteFiles {
             )?;
         }
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
+        tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 
     /// The entry for `path` (absolute) when no file is there.

@@ -817,8 +817,9 @@ def write_file(root, rel, content, mtime):
         pass
 
 
-# ggninja's saved manifest load, in the build dir: ninja has none.
-GGNINJA_OWN = ".ggninja_graph"
+# ggninja's saved manifest load, in the build dir, and the pointer to it
+# where the build runs: ninja has neither.
+GGNINJA_OWN = (".ggninja_graph", ".ggninja_graph_at")
 
 
 def snapshot(root):
@@ -827,7 +828,7 @@ def snapshot(root):
         for fn in fns + [d for d in dns if os.path.islink(os.path.join(dp, d))]:
             full = os.path.join(dp, fn)
             rel = os.path.relpath(full, root)
-            if fn == GGNINJA_OWN:
+            if fn in GGNINJA_OWN:
                 continue
             if rel in (".ninja_log", ".ninja_deps"):
                 files[rel] = "present"
@@ -839,7 +840,7 @@ def snapshot(root):
                 files[rel] = "unreadable"
         for d in dns:
             full = os.path.join(dp, d)
-            if not [e for e in os.listdir(full) if e != GGNINJA_OWN]:
+            if not [e for e in os.listdir(full) if e not in GGNINJA_OWN]:
                 files[os.path.relpath(full, root) + "/"] = "dir"
     return files
 

@@ -4,7 +4,7 @@
 
 use std::io::{self, BufRead, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
@@ -96,10 +96,13 @@ impl HashCache {
         if !self.dirty.load(Ordering::Relaxed) && path.exists() {
             return Ok(());
         }
-        // Per process: two runs saving at once must not write one file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // Beside it, so the rename is atomic; 0666 less the umask as from
+        // `File::create`, not tempfile's 0600: other users read it too.
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
         {
-            let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+            let mut out = io::BufWriter::new(tmp.as_file_mut());
             let map = self
                 .entries
                 .read()
@@ -117,7 +120,7 @@ impl HashCache {
             }
             out.flush()?;
         }
-        std::fs::rename(tmp, path)
+        tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 
     /// The hash of `path`'s content, read only when the file changed.

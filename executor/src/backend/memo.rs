@@ -4,6 +4,7 @@
 //! never fails or corrupts the build. Unaware of how a miss is run.
 
 use std::collections::VecDeque;
+use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -240,19 +241,7 @@ impl Memoizer {
             files.push((real, data, o.mode));
         }
         for (real, data, mode) in files {
-            if let Some(dir) = real.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let tmp = real.with_extension("ggninja-restore");
-            if mode & S_IFMT == S_IFLNK {
-                // A symlink comes back as one (`libx.so -> libx.so.1`), never as a copy.
-                let _ = std::fs::remove_file(&tmp);
-                std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&data), &tmp)?;
-            } else {
-                std::fs::write(&tmp, &data)?;
-                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-            }
-            std::fs::rename(&tmp, &real)?;
+            restore_file(&real, &data, mode)?;
         }
         // The stamp eviction goes by; evicted meanwhile, nothing is lost.
         let _ = self.store.memo_used(key);
@@ -305,4 +294,51 @@ fn read_output(path: &Path) -> std::io::Result<(Vec<u8>, u32)> {
         return Ok((target.into_os_string().into_vec(), S_IFLNK | 0o777));
     }
     Ok((std::fs::read(path)?, meta.permissions().mode() & 0o7777))
+}
+
+/// Puts an output back at `real` as `read_output` kept it, through a
+/// temporary file (or symlink) beside it renamed over it, so a reader never
+/// sees half an output and two restores at once never share a temporary.
+/// A file gets `mode` exactly, whatever the umask, as when it was built.
+fn restore_file(real: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    let dir = real.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    if mode & S_IFMT == S_IFLNK {
+        // A symlink comes back as one (`libx.so -> libx.so.1`), never as a copy.
+        let target = std::ffi::OsStr::from_bytes(data);
+        let tmp =
+            tempfile::Builder::new().make_in(dir, |p| std::os::unix::fs::symlink(target, p))?;
+        return tmp.persist(real).map(drop).map_err(|e| e.error);
+    }
+    let mut tmp = crate::disk::beside(real)?;
+    tmp.write_all(data)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.persist(real).map(drop).map_err(|e| e.error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file comes back with the exact mode it was built with, whatever
+    /// the umask, over what was there; a symlink as a symlink; and no
+    /// temporary is left in the directory.
+    #[test]
+    fn an_output_comes_back_with_its_mode_or_as_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sub/app");
+        restore_file(&file, b"old", 0o644).unwrap();
+        restore_file(&file, b"binary", 0o751).unwrap();
+        assert_eq!(read_output(&file).unwrap(), (b"binary".to_vec(), 0o751));
+        let link = dir.path().join("sub/libx.so");
+        restore_file(&link, b"libx.so.1", S_IFLNK | 0o777).unwrap();
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("libx.so.1"));
+        assert_eq!(
+            read_output(&link).unwrap(),
+            (b"libx.so.1".to_vec(), S_IFLNK | 0o777)
+        );
+        let left = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
+        assert_eq!(left, 2);
+    }
 }

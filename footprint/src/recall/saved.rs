@@ -9,6 +9,7 @@
 //! make the whole file ignored: walking again only costs time.
 
 use std::io::{BufRead, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -116,9 +117,12 @@ impl Recall {
                 lines.push(t.line(key, unused, &e.record));
             }
         }
-        // Per process: two runs saving at once must not write one file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        // Beside it, so the rename is atomic; 0666 less the umask as from
+        // `File::create`, not tempfile's 0600: other users read it too.
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
         writeln!(out, "{VERSION}")?;
         // A path that is not UTF-8 does not serialize: nothing is kept.
         serde_json::to_writer(&mut out, &(t.paths, t.files, t.dirs))?;
@@ -129,7 +133,7 @@ impl Recall {
         out.write_all(b"\n")?;
         out.flush()?;
         drop(out);
-        std::fs::rename(&tmp, path)
+        tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 }
 

@@ -9,7 +9,8 @@
 //! it reported missing); it is reused only while all of them are unchanged
 //! and the environment variables the tools read are the same.
 
-use std::os::unix::fs::MetadataExt;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -174,9 +175,12 @@ impl Toolchain {
             closures: known(&self.closures),
             ld_dirs: known(&self.ld_dirs),
         };
-        // Per process: two runs saving at once must not write one file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec(&saved)?)?;
-        std::fs::rename(&tmp, path)
+        // Beside it, so the rename is atomic; 0666 less the umask as from
+        // `File::create`, not tempfile's 0600: other users read it too.
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
+        tmp.write_all(&serde_json::to_vec(&saved)?)?;
+        tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 }

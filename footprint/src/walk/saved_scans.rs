@@ -17,6 +17,7 @@
 //! is only read again.
 
 use std::io::{BufRead, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -104,9 +105,12 @@ impl Walker {
         if self.parsed() == 0 {
             return Ok(());
         }
-        // Per process: two runs saving at once must not write one file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        // Beside it, so the rename is atomic; 0666 less the umask as from
+        // `File::create`, not tempfile's 0600: other users read it too.
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
         out.write_all(HEADER)?;
         out.write_all(b"\n")?;
         for (&(dev, ino), e) in self.files.read().unwrap().iter() {
@@ -125,7 +129,7 @@ impl Walker {
         }
         out.flush()?;
         drop(out);
-        std::fs::rename(&tmp, path)
+        tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 }
 

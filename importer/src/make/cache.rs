@@ -12,6 +12,8 @@
 //! can depend on anything: such databases are not kept, and make runs each
 //! time.
 
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -122,13 +124,15 @@ pub fn store(dir: &Path, inv: &Invocation, db: &Database, dump: &Dump) {
         return;
     };
     let path = dir.join(entry.key.file_name());
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let written = std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(&tmp, text))
-        .and_then(|_| std::fs::rename(&tmp, &path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    let _ = std::fs::create_dir_all(dir).and_then(|()| {
+        // Beside it, so the rename is atomic; 0666 less the umask as from
+        // `File::create`, not tempfile's 0600: other users read it too.
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(dir)?;
+        tmp.write_all(&text)?;
+        tmp.persist(&path).map(drop).map_err(|e| e.error)
+    });
 }
 
 fn entry(inv: &Invocation, db: &Database, dump: &Dump) -> Option<Entry> {

@@ -13,14 +13,16 @@
 //! The graph's bytes carry a checksum and are checked once decoded
 //! (`ggninja_graph::saved`), so a truncated or damaged file is ignored.
 //!
-//! The file lives in `builddir`, which only the load knows: before it,
-//! `location` reads `builddir = ...` from the top manifest's own lines.
-//! When that guess and the loaded graph disagree (builddir set in an
-//! include, or through a variable) nothing is saved. Ignores the logs and
-//! dyndep files: the graph is saved as the manifest leaves it.
+//! The file lives in `builddir`, which only the load knows. So that a run
+//! finds it without reading a manifest byte, a pointer in the directory the
+//! build runs in (`.ggninja_graph_at`) names, for one `-f`, where its last
+//! load was saved when that is not here. The pointer is only a guess: what
+//! it names is checked as above (the graph's own `builddir` included), so a
+//! stale or damaged pointer costs a parse, never a wrong graph. Ignores the
+//! logs and dyndep files: the graph is saved as the manifest leaves it.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,12 @@ use crate::{Loaded, Options};
 
 /// The file's name in the build dir.
 pub const FILE_NAME: &str = ".ggninja_graph";
+
+/// The pointer's name, in the directory the build runs in.
+pub const POINTER: &str = ".ggninja_graph_at";
+
+/// What the pointer starts with, then a postcard-encoded [`Pointer`].
+const POINTER_MAGIC: &[u8] = b"ggninja saved load at 1\n";
 
 /// What the file starts with, then the format's version (little endian).
 const MAGIC: &[u8] = b"ggninja loaded manifest\n";
@@ -124,38 +132,37 @@ struct Header {
     graph_crc: u32,
 }
 
-/// Where the saved load of `manifest` is kept: `.ggninja_graph` in the
-/// `builddir` its own lines set (the last literal one), else here. None
-/// when its builddir is not a literal.
-pub fn location(manifest: &str) -> Option<PathBuf> {
-    let text = std::fs::read(manifest).ok()?;
-    let mut dir: Option<&[u8]> = None;
-    for line in text.split(|&b| b == b'\n') {
-        let Some(rest) = line.strip_prefix(b"builddir") else {
-            continue;
-        };
-        let rest = rest.trim_ascii_start();
-        if let Some(value) = rest.strip_prefix(b"=") {
-            dir = Some(value.trim_ascii_start());
-        }
-    }
-    match dir {
-        Some(d) if d.contains(&b'$') => None,
-        Some(d) if !d.is_empty() => {
-            let d = std::str::from_utf8(d).ok()?;
-            Some(Path::new(d).join(FILE_NAME))
-        }
-        _ => Some(PathBuf::from(FILE_NAME)),
-    }
+/// Where the saved load of `-f manifest` was last put, relative to `here`
+/// (the directory the build runs in).
+#[derive(Serialize, Deserialize)]
+struct Pointer {
+    manifest: String,
+    load: String,
 }
 
-/// Whether `graph` keeps its caches where `at` is.
-fn lives_at(graph: &ggninja_graph::Graph, at: &Path) -> bool {
-    Path::new(&graph.in_builddir(FILE_NAME)) == at
+/// Where the saved load of `manifest` (`-f`) should be, for a build run in
+/// `here`: where the pointer there says, else `.ggninja_graph` in `here`
+/// (no pointer, a damaged one, or one for another `-f`). Reads no manifest.
+pub fn location(here: &Path, manifest: &str) -> PathBuf {
+    pointed(here, manifest).unwrap_or_else(|| here.join(FILE_NAME))
 }
 
-/// The load saved at `at`, if it is still what loading now would give.
-pub fn load(at: &Path, key: &Key) -> Option<Loaded> {
+/// What the pointer in `here` says for `manifest`, if it is readable.
+fn pointed(here: &Path, manifest: &str) -> Option<PathBuf> {
+    let bytes = std::fs::read(here.join(POINTER)).ok()?;
+    let rest = bytes.strip_prefix(POINTER_MAGIC)?;
+    let (pointer, rest): (Pointer, _) = postcard::take_from_bytes(rest).ok()?;
+    (rest.is_empty() && pointer.manifest == manifest).then(|| here.join(pointer.load))
+}
+
+/// Where `graph` keeps its caches, for a build run in `here`.
+fn place(here: &Path, graph: &ggninja_graph::Graph) -> PathBuf {
+    here.join(graph.in_builddir(FILE_NAME))
+}
+
+/// The load saved at `at` for a build run in `here`, if it is still what
+/// loading now would give (and so keeps its caches at `at`).
+pub fn load(here: &Path, at: &Path, key: &Key) -> Option<Loaded> {
     let bytes = std::fs::read(at).ok()?;
     let rest = bytes.strip_prefix(MAGIC)?;
     let (format, rest) = rest.split_first_chunk::<4>()?;
@@ -170,7 +177,7 @@ pub fn load(at: &Path, key: &Key) -> Option<Loaded> {
         return None;
     }
     let graph = ggninja_graph::saved::from_bytes(graph).ok()?;
-    lives_at(&graph, at).then_some(Loaded {
+    (place(here, &graph) == at).then_some(Loaded {
         graph,
         warnings: header.warnings,
         files: header.files,
@@ -185,16 +192,17 @@ fn unchanged(files: &[ManifestFile], started_ns: i64) -> bool {
     })
 }
 
-/// Saves `loaded` at `at` (a temporary file renamed over it, so a reader
-/// sees the old file or the new). Ok(false): not saved, because a later
-/// run would not use it (a file changed too recently to be judged by its
-/// stamp, or the graph keeps its caches elsewhere).
-pub fn save(at: &Path, key: &Key, loaded: &Loaded) -> std::io::Result<bool> {
+/// Saves `loaded` in its build dir (a temporary file renamed over the old
+/// one, so a reader sees the old file or the new), and points there from
+/// `here` (the directory the build runs in) when that is elsewhere.
+/// Ok(false): not saved, because a later run would not use it (a file
+/// changed too recently to be judged by its stamp).
+pub fn save(here: &Path, key: &Key, loaded: &Loaded) -> std::io::Result<bool> {
     let settled = loaded
         .files
         .iter()
         .all(|f| f.stamp.settled_before(loaded.started_ns));
-    if !settled || loaded.files.is_empty() || !lives_at(&loaded.graph, at) {
+    if !settled || loaded.files.is_empty() {
         return Ok(false);
     }
     let graph = ggninja_graph::saved::to_bytes(&loaded.graph);
@@ -207,21 +215,45 @@ pub fn save(at: &Path, key: &Key, loaded: &Loaded) -> std::io::Result<bool> {
         graph_crc: crc32fast::hash(&graph),
     };
     let header = postcard::to_allocvec(&header).expect("a header serializes to memory");
-    let mut tmp = at.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(MAGIC)?;
-        f.write_all(&FORMAT.to_le_bytes())?;
-        f.write_all(&header)?;
-        f.write_all(&graph)?;
-        std::fs::rename(&tmp, at)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let at = place(here, &loaded.graph);
+    let mut tmp = beside(&at)?;
+    tmp.write_all(MAGIC)?;
+    tmp.write_all(&FORMAT.to_le_bytes())?;
+    tmp.write_all(&header)?;
+    tmp.write_all(&graph)?;
+    tmp.persist(&at).map_err(|e| e.error)?;
+    point(here, &key.manifest, &loaded.graph)?;
+    Ok(true)
+}
+
+/// Makes the pointer in `here` name where `graph`'s load of `manifest` is
+/// saved, or removes it when that is `here` (the default needs none).
+fn point(here: &Path, manifest: &str, graph: &ggninja_graph::Graph) -> std::io::Result<()> {
+    let load = graph.in_builddir(FILE_NAME);
+    if load == FILE_NAME {
+        if pointed(here, manifest).is_some() {
+            std::fs::remove_file(here.join(POINTER))?;
+        }
+        return Ok(());
     }
-    written.map(|()| true)
+    let pointer = Pointer {
+        manifest: manifest.to_string(),
+        load,
+    };
+    let at = here.join(POINTER);
+    let mut tmp = beside(&at)?;
+    tmp.write_all(POINTER_MAGIC)?;
+    tmp.write_all(&postcard::to_allocvec(&pointer).expect("a pointer serializes"))?;
+    tmp.persist(&at).map(drop).map_err(|e| e.error)
+}
+
+/// A temporary file beside `at`, so renaming it there is atomic; 0666 less
+/// the umask as from `File::create`, not tempfile's 0600: other users
+/// sharing the build dir read it too.
+fn beside(at: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(at.parent().unwrap_or(Path::new(".")))
 }
 
 /// The time now, in ns since the epoch (as file stamps count).
@@ -235,12 +267,17 @@ mod tests {
     use super::*;
     use std::time::{Duration, SystemTime};
 
-    /// A manifest with an include and a subninja in `dir`, every file
-    /// dated `age` ago; the loaded result, run from `dir`.
-    fn loaded_in(dir: &Path, age: Duration) -> (Loaded, Key) {
+    /// A manifest with an include and a subninja in `dir`, `builddir` set
+    /// to `dir` unless `here`, every file dated `age` ago; the loaded
+    /// result, and its key.
+    fn loaded_in(dir: &Path, age: Duration, here: bool) -> (Loaded, Key) {
         let top = dir.join("build.ninja");
+        let builddir = match here {
+            true => String::new(),
+            false => format!("builddir = {}\n", dir.display()),
+        };
         let text = format!(
-            "builddir = {0}\nrule cc\n  command = cc $in\nbuild c: phony c\ninclude {0}/inc.ninja\nsubninja {0}/sub.ninja\n",
+            "{builddir}rule cc\n  command = cc $in\nbuild c: phony c\ninclude {0}/inc.ninja\nsubninja {0}/sub.ninja\n",
             dir.display()
         );
         std::fs::write(&top, text).unwrap();
@@ -260,17 +297,14 @@ mod tests {
 
     #[test]
     fn a_settled_load_comes_back_with_its_warnings() {
-        let dir = tempfile::tempdir().unwrap();
-        let (loaded, key) = loaded_in(dir.path(), Duration::from_secs(60));
+        let (dir, run) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (loaded, key) = loaded_in(dir.path(), Duration::from_secs(60), false);
         assert_eq!(loaded.files.len(), 3, "every file read, in order");
         assert!(loaded.files[1].path.ends_with("inc.ninja"));
-        assert!(
-            !save(Path::new(FILE_NAME), &key, &loaded).unwrap(),
-            "not in builddir"
-        );
-        let at = dir.path().join(FILE_NAME);
-        assert!(save(&at, &key, &loaded).unwrap());
-        let back = load(&at, &key).expect("used");
+        assert!(save(run.path(), &key, &loaded).unwrap());
+        let at = location(run.path(), &key.manifest);
+        assert_eq!(at, dir.path().join(FILE_NAME), "the pointer names builddir");
+        let back = load(run.path(), &at, &key).expect("used");
         assert_eq!(back.warnings, loaded.warnings);
         assert_eq!(back.warnings.len(), 1);
         assert_eq!(back.files, loaded.files);
@@ -279,48 +313,81 @@ mod tests {
             options: "other".to_string(),
             ..key.clone()
         };
-        assert!(load(&at, &other).is_none(), "other options");
+        assert!(load(run.path(), &at, &other).is_none(), "other options");
+        // Copied where its graph does not keep its caches: not used there.
+        let here = run.path().join(FILE_NAME);
+        std::fs::copy(&at, &here).unwrap();
+        assert!(load(run.path(), &here, &key).is_none(), "not in builddir");
         std::fs::write(dir.path().join("sub.ninja"), "build b.o: cc b.cc\n").unwrap();
-        assert!(load(&at, &key).is_none(), "a subninja changed");
+        assert!(load(run.path(), &at, &key).is_none(), "a subninja changed");
     }
 
     #[test]
     fn a_file_changed_within_a_tick_of_the_load_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut loaded, _) = loaded_in(dir.path(), Duration::from_secs(60));
+        let (mut loaded, _) = loaded_in(dir.path(), Duration::from_secs(60), false);
         let mtime = loaded.files[2].stamp.mtime_ns;
         assert!(unchanged(&loaded.files, mtime + TICK_NS + 1));
         assert!(!unchanged(&loaded.files, mtime + TICK_NS));
         assert!(!unchanged(&loaded.files, mtime));
         // Such a load is not saved either.
         loaded.started_ns = mtime + TICK_NS / 2;
-        let (at, key) = (
-            dir.path().join(FILE_NAME),
-            Key::new("m", &Options::default()),
-        );
-        assert!(!save(&at, &key, &loaded).unwrap());
+        let key = Key::new("m", &Options::default());
+        assert!(!save(dir.path(), &key, &loaded).unwrap());
+        assert!(!dir.path().join(FILE_NAME).exists());
         loaded.started_ns = mtime + TICK_NS + 1;
-        assert!(save(&at, &key, &loaded).unwrap(), "settled a tick later");
+        assert!(
+            save(dir.path(), &key, &loaded).unwrap(),
+            "settled a tick later"
+        );
     }
 
+    /// The pointer answers for its own `-f` only, and a damaged one for
+    /// none: then the load is looked for here.
     #[test]
-    fn builddir_is_read_from_the_top_manifest() {
-        let dir = tempfile::tempdir().unwrap();
-        let at = |text: &str| {
-            let m = dir.path().join("m.ninja");
-            std::fs::write(&m, text).unwrap();
-            location(m.to_str().unwrap())
+    fn the_pointer_names_the_load_of_its_own_manifest() {
+        let (dir, run) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (loaded, key) = loaded_in(dir.path(), Duration::from_secs(60), false);
+        let here = run.path().join(FILE_NAME);
+        assert_eq!(location(run.path(), &key.manifest), here, "no pointer");
+        assert!(save(run.path(), &key, &loaded).unwrap());
+        let pointer = run.path().join(POINTER);
+        let bytes = std::fs::read(&pointer).unwrap();
+        assert_eq!(location(run.path(), "other.ninja"), here, "another -f");
+        let longer = [&bytes[..], b"more"].concat();
+        for damaged in [&bytes[..bytes.len() - 3], b"garbage", &bytes[1..], &longer] {
+            std::fs::write(&pointer, damaged).unwrap();
+            assert_eq!(location(run.path(), &key.manifest), here, "{damaged:?}");
+        }
+        std::fs::write(&pointer, &bytes).unwrap();
+        assert_eq!(
+            location(run.path(), &key.manifest),
+            dir.path().join(FILE_NAME)
+        );
+    }
+
+    /// A load saved in the directory the build runs in needs no pointer:
+    /// its own is removed, another `-f`'s kept.
+    #[test]
+    fn a_load_saved_here_removes_its_pointer() {
+        let (dir, run) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (loaded, key) = loaded_in(dir.path(), Duration::from_secs(60), false);
+        assert!(save(run.path(), &key, &loaded).unwrap());
+        let pointer = run.path().join(POINTER);
+        // The same manifest without builddir, loaded in `run`: saved there.
+        let (here, _) = loaded_in(dir.path(), Duration::from_secs(60), true);
+        let other = Key {
+            manifest: "other.ninja".to_string(),
+            ..key.clone()
         };
-        assert_eq!(at("rule x\n"), Some(PathBuf::from(FILE_NAME)));
+        assert!(save(run.path(), &other, &here).unwrap());
+        assert!(pointer.exists(), "another -f's pointer is kept");
+        assert!(save(run.path(), &key, &here).unwrap());
+        assert!(!pointer.exists());
         assert_eq!(
-            at("builddir = out\n"),
-            Some(Path::new("out").join(FILE_NAME))
+            location(run.path(), &key.manifest),
+            run.path().join(FILE_NAME)
         );
-        assert_eq!(
-            at("builddir=a\nbuilddir  = b\n"),
-            Some(Path::new("b").join(FILE_NAME))
-        );
-        assert_eq!(at("builddir = $root/out\n"), None);
-        assert_eq!(at("builddir_x = out\n"), Some(PathBuf::from(FILE_NAME)));
+        assert!(load(run.path(), &run.path().join(FILE_NAME), &key).is_some());
     }
 }
