@@ -52,7 +52,8 @@
 //! loads (`ldd`), symlink targets, and `/etc/ld.so.cache`.
 //!
 //! Where each part lives: `classify` (what a command's words say it is),
-//! `command` and `list` (one command, `&&` lists), `driver` (compile and
+//! `command` and `list` (one command, `&&` lists), `files` (a list's file
+//! commands and their effects), `exports` (a list's `export`s), `driver` (compile and
 //! link through a compiler driver), `templates` (what commands with the
 //! same settings share), `chain` (the include search chain), `walk` (the
 //! transitive header walk and its per-file cache), `recall` (each
