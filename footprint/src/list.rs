@@ -115,9 +115,10 @@ impl Scanner {
             let what = step.argv.first().map_or("", |w| w.as_str());
             return Err(LocalOnly::new(format!("command list running `{what}`")));
         }
-        // A compile or link that may fail unnoticed may leave no output.
-        if ignored && matches!(step.kind, Kind::Compile | Kind::Link) {
-            return refused("a compile or link");
+        // A compile or link that may fail unnoticed may leave no output;
+        // `cmake -E` in a make recipe is no shape worth a guess.
+        if ignored && (file_tool || matches!(step.kind, Kind::Compile | Kind::Link)) {
+            return refused("a compile, link or `cmake -E`");
         }
         walk.tc.extend(step.toolchain.iter().cloned());
         walk.tc.push(step.executable.clone());
@@ -310,6 +311,7 @@ mod tests {
             "{ (\necho hi\n) || true; } && cc -c a.c",
             "{ (\ncc -c a.c\n) || true; } && cc -c a.c -o b.o",
             "{ (\ncd sub\n) || true; } && cc -c a.c",
+            "{ (\ncmake -E copy a.c b.c\n) || true; } && cc -c a.c",
             "{ (\nmkdir objs | tee x\n) || true; } && cc -c a.c",
             "{ (\nmkdir objs > log\n) || true; } && cc -c a.c",
             // A subshell the importer did not write.
