@@ -105,20 +105,6 @@ pub(crate) fn is_noop(words: &[String]) -> bool {
     matches!(words, [w] if w == ":" || w == "true")
 }
 
-/// Whether the command is `export MAKELEVEL=N`, which `ggninja --make`
-/// puts before every recipe of a sub-make (as make sets it for one): no
-/// compiler, linker or archiver reads it, so it changes no footprint. Any
-/// other `export` may (`CPATH`, `LIBRARY_PATH`, `MAKEFLAGS` for LTO's
-/// jobserver) and keeps the list local.
-pub(crate) fn is_makelevel_export(words: &[String]) -> bool {
-    match words {
-        [export, var] if export == "export" => var
-            .strip_prefix("MAKELEVEL=")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
-        _ => false,
-    }
-}
-
 /// The directory of `cd DIR` (not `cd -` or `cd -P DIR`).
 pub(crate) fn cd_target(words: &[String]) -> Option<&str> {
     match words {
@@ -141,6 +127,15 @@ pub(crate) fn removed_files(words: &[String]) -> Option<Vec<String>> {
     };
     let files = args.iter().filter(|a| !a.starts_with('-'));
     Some(files.cloned().collect())
+}
+
+/// Whether the `rm` of [`removed_files`] removes whole trees (`-r`, `-R`,
+/// `--recursive`, `-rf`).
+pub(crate) fn removes_trees(words: &[String]) -> bool {
+    words.iter().skip(1).any(|a| match a.strip_prefix("--") {
+        Some(long) => long == "recursive",
+        None => a.starts_with('-') && a.contains(['r', 'R']),
+    })
 }
 
 /// `cmake -E` commands that only read and write the files their arguments
@@ -225,6 +220,8 @@ mod tests {
         assert_eq!(cd_target(&w("cd -P sub")), None);
         let rm = removed_files(&w("/bin/rm -f a.o b.o"));
         assert_eq!(rm, Some(w("a.o b.o")));
+        assert!(removes_trees(&w("rm -rf d")) && removes_trees(&w("rm --recursive d")));
+        assert!(!removes_trees(&w("rm --force f")) && !removes_trees(&w("rm -f r")));
         assert_eq!(removed_files(&w("cmake -E remove -f x")), Some(w("x")));
         assert_eq!(removed_files(&w("cmake -E touch x")), None);
         assert!(is_cmake_file_tool(&w("/usr/bin/cmake -E copy a b")));

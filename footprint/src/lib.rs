@@ -52,7 +52,8 @@
 //! loads (`ldd`), symlink targets, and `/etc/ld.so.cache`.
 //!
 //! Where each part lives: `classify` (what a command's words say it is),
-//! `command` and `list` (one command, `&&` lists), `driver` (compile and
+//! `command` and `list` (one command, `&&` lists), `files` (a list's file
+//! commands and their effects), `exports` (a list's `export`s), `driver` (compile and
 //! link through a compiler driver), `templates` (what commands with the
 //! same settings share), `chain` (the include search chain), `walk` (the
 //! transitive header walk and its per-file cache), `recall` (each
@@ -68,6 +69,8 @@ mod chain;
 mod classify;
 mod command;
 mod driver;
+mod exports;
+mod files;
 mod link;
 mod list;
 mod paths;
@@ -134,6 +137,26 @@ pub struct Footprint {
     /// (`-g`) and coverage data name the compile directory; any program we
     /// do not know may call getcwd.
     pub embeds_cwd: bool,
+    /// What the command does to the tree besides writing its outputs, in
+    /// order (paths spelled as `outputs`): what a memo hit must do too.
+    pub effects: Vec<Effect>,
+}
+
+/// Something a command list does to the tree besides writing files whose
+/// content it makes: a hit, which restores those files, does it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// `mkdir [-p]`: a directory made (with its parents).
+    MakeDir { path: PathBuf, parents: bool },
+    /// `rmdir`: a directory removed if it is empty.
+    RemoveDir(PathBuf),
+    /// `rm [-r]`: a file (a tree) removed.
+    Remove { path: PathBuf, recursive: bool },
+    /// `ln -s TARGET LINK`: LINK, replaced, a symlink to TARGET.
+    Symlink { target: String, link: PathBuf },
+    /// `mv FROM TO`, where an earlier step wrote FROM: FROM is gone, TO
+    /// holds what it held (so TO must be an output a hit restores).
+    Moved { from: PathBuf, to: PathBuf },
 }
 
 impl Footprint {
@@ -149,6 +172,7 @@ impl Footprint {
             toolchain: Arc::default(),
             outputs: Vec::new(),
             embeds_cwd: false,
+            effects: Vec::new(),
         }
     }
 }
@@ -258,14 +282,14 @@ impl Scanner {
     /// -c`), `cwd` the build directory. Returns the footprint or why it
     /// cannot be known.
     pub fn footprint(&self, command: &str, cwd: &Path) -> Result<Footprint, LocalOnly> {
-        let mut list = ggninja_syntax::shell::split_list(command).map_err(LocalOnly::new)?;
-        list.retain(|words| !classify::is_noop(words));
-        match list.len() {
-            0 => Err(LocalOnly::new("no command")),
-            1 => {
-                let argv = list.pop().unwrap_or_default();
-                ggninja_syntax::shell::check_simple(&argv).map_err(LocalOnly::new)?;
-                self.simple(argv, cwd)
+        use ggninja_syntax::shell::{check_simple, split_steps, Step};
+        let mut list = split_steps(command).map_err(LocalOnly::new)?;
+        list.retain(|step| !matches!(step, Step::Run(words) if classify::is_noop(words)));
+        match list.as_mut_slice() {
+            [] => Err(LocalOnly::new("no command")),
+            [Step::Run(argv)] => {
+                check_simple(argv).map_err(LocalOnly::new)?;
+                self.simple(std::mem::take(argv), cwd)
             }
             _ => self.list(command, list, cwd),
         }

@@ -2,94 +2,225 @@
 //! ranlib lib.a`, `cd DIR && ...`), run as `/bin/sh -c LIST`: every
 //! command's footprint, where a file an earlier command wrote or removed is
 //! not an input of a later one. Only lists of commands whose footprint is
-//! known (compile, link, archive, `cd`, `rm`, `cmake -E`, a sub-make's
-//! `export MAKELEVEL=N`) qualify: a
-//! script's (`python3 gen.py`) is a guess, so the list runs locally.
+//! known (compile, link, archive, `cd`, `rm`, `cmake -E`, the file commands
+//! of `files`, a sub-make's `export` of names no tool reads) qualify: a
+//! script's (`python3 gen.py`) is a guess, so the list runs locally. A make
+//! recipe line whose failure is ignored may run file commands, `rm` and
+//! archive steps (`mkdir objs 2>/dev/null || test -d objs`, `(ranlib lib.a
+//! || true) >/dev/null 2>&1`): each of them may run. What the file commands
+//! and `rm` do to the tree is kept in order as the footprint's effects.
 //! Unaware of what each step is: `command` finds that.
 
-use crate::classify::{cd_target, is_cmake_file_tool, is_makelevel_export, removed_files};
+use crate::classify::{cd_target, is_cmake_file_tool, removed_files, removes_trees};
+use crate::files::{file_step, FileStep};
 use crate::paths::{normal, sort_paths};
 use crate::toolchain::toolchain_list;
-use ggninja_syntax::shell;
+use ggninja_syntax::shell::{self, Step};
 
-use crate::{Footprint, Kind, LocalOnly, Scanner};
+use crate::{exports, Effect, Footprint, Kind, LocalOnly, Scanner};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-impl Scanner {
-    /// The footprint of `command`, the list of commands `list`.
-    pub(crate) fn list(
-        &self,
-        command: &str,
-        list: Vec<Vec<String>>,
-        cwd: &Path,
-    ) -> Result<Footprint, LocalOnly> {
-        let sh = PathBuf::from("/bin/sh");
-        let mut tc = self.toolchain.program_files(&sh);
-        let argv = vec![sh.display().to_string(), "-c".into(), command.into()];
-        let mut fp = Footprint::new(argv, sh.clone());
-        let mut dir = cwd.to_path_buf();
-        // Files written or removed so far, as lexically normal paths.
-        let mut made: HashSet<PathBuf> = HashSet::new();
-        for words in list {
-            if let Some(to) = cd_target(&words) {
-                dir = dir.join(to);
-                continue;
-            }
-            if is_makelevel_export(&words) {
-                continue;
-            }
-            shell::check_simple(&words).map_err(LocalOnly::new)?;
-            let removed = removed_files(&words);
-            let file_tool = is_cmake_file_tool(&words);
-            let step = self.simple(words, &dir)?;
-            if step.kind == Kind::Other && removed.is_none() && !file_tool {
-                let what = step.argv.first().map_or("", |w| w.as_str());
-                return Err(LocalOnly::new(format!("command list running `{what}`")));
-            }
-            tc.extend(step.toolchain.iter().cloned());
-            tc.push(step.executable.clone());
-            match removed {
-                Some(removed) => made.extend(removed.iter().map(|f| normal(&dir.join(f)))),
-                None => add_step(&mut fp, &mut made, &step, cwd, &dir),
-            }
-        }
-        fp.sources.dedup();
-        sort_paths(&mut fp.headers);
-        sort_paths(&mut fp.absent);
-        fp.toolchain = toolchain_list(tc, &sh);
-        Ok(fp)
+/// A list as far as it has been read.
+struct Walk {
+    fp: Footprint,
+    /// The toolchain of every step.
+    tc: Vec<PathBuf>,
+    /// The list's working directory, and the one the step runs in.
+    cwd: PathBuf,
+    dir: PathBuf,
+    /// Files written or removed so far, as lexically normal paths.
+    made: HashSet<PathBuf>,
+    /// Directories made so far, the same way.
+    dirs: HashSet<PathBuf>,
+}
+
+impl Walk {
+    /// `p`, written in the step's dir, as the list's caller sees it:
+    /// relative to `cwd` if it was.
+    fn here(&self, p: &Path) -> PathBuf {
+        here(p, &self.cwd, &self.dir)
+    }
+
+    fn normal(&self, p: &Path) -> PathBuf {
+        normal(&self.dir.join(p))
     }
 }
 
-/// Adds what `step`, run in `dir`, reads (unless an earlier step `made`
-/// it) and writes to the list's `fp`, with paths as the list's caller sees
-/// them: relative to `cwd` if they were.
-fn add_step(
-    fp: &mut Footprint,
-    made: &mut HashSet<PathBuf>,
-    step: &Footprint,
-    cwd: &Path,
-    dir: &Path,
-) {
-    let here = |p: &Path| match dir.strip_prefix(cwd) {
+impl Scanner {
+    /// The footprint of `command`, the list of steps `list`.
+    pub(crate) fn list(
+        &self,
+        command: &str,
+        list: Vec<Step>,
+        cwd: &Path,
+    ) -> Result<Footprint, LocalOnly> {
+        let sh = PathBuf::from("/bin/sh");
+        let argv = vec![sh.display().to_string(), "-c".into(), command.into()];
+        let mut walk = Walk {
+            fp: Footprint::new(argv, sh.clone()),
+            tc: self.toolchain.program_files(&sh),
+            cwd: cwd.to_path_buf(),
+            dir: cwd.to_path_buf(),
+            made: HashSet::new(),
+            dirs: HashSet::new(),
+        };
+        for step in list {
+            match step {
+                Step::Run(words) => self.step(&mut walk, words, false)?,
+                Step::Ignored(commands) => {
+                    for words in commands {
+                        self.step(&mut walk, words, true)?;
+                    }
+                }
+            }
+        }
+        let mut fp = walk.fp;
+        fp.sources.dedup();
+        sort_paths(&mut fp.headers);
+        sort_paths(&mut fp.absent);
+        fp.toolchain = toolchain_list(walk.tc, &sh);
+        Ok(fp)
+    }
+
+    /// Adds one command, `ignored` if it is part of an ignored recipe line.
+    fn step(&self, walk: &mut Walk, words: Vec<String>, ignored: bool) -> Result<(), LocalOnly> {
+        let refused = |what: &str| Err(LocalOnly::new(format!("{what} in an ignored line")));
+        if let Some(to) = cd_target(&words) {
+            if ignored {
+                return refused("`cd`");
+            }
+            walk.dir = walk.dir.join(to);
+            return Ok(());
+        }
+        if let Some(allowed) = exports::check(&words) {
+            return if ignored {
+                refused("`export`")
+            } else {
+                allowed
+            };
+        }
+        if let Some(step) = file_step(&words, &walk.dir) {
+            return match step? {
+                FileStep::Nothing => Ok(()),
+                FileStep::Effects(effects) => self.file_effects(walk, &words[0], effects),
+            };
+        }
+        shell::check_simple(&words).map_err(LocalOnly::new)?;
+        let removed = removed_files(&words);
+        let recursive = removes_trees(&words);
+        let file_tool = is_cmake_file_tool(&words);
+        let step = self.simple(words, &walk.dir)?;
+        if step.kind == Kind::Other && removed.is_none() && !file_tool {
+            let what = step.argv.first().map_or("", |w| w.as_str());
+            return Err(LocalOnly::new(format!("command list running `{what}`")));
+        }
+        // A compile or link that may fail unnoticed may leave no output;
+        // `cmake -E` in a make recipe is no shape worth a guess.
+        if ignored && (file_tool || matches!(step.kind, Kind::Compile | Kind::Link)) {
+            return refused("a compile, link or `cmake -E`");
+        }
+        walk.tc.extend(step.toolchain.iter().cloned());
+        walk.tc.push(step.executable.clone());
+        match removed {
+            Some(removed) => {
+                for f in removed.iter().map(PathBuf::from) {
+                    walk.made.insert(walk.normal(&f));
+                    let path = walk.here(&f);
+                    walk.fp.effects.push(Effect::Remove { path, recursive });
+                }
+            }
+            None => add_step(walk, &step),
+        }
+        Ok(())
+    }
+
+    /// Adds what a file command running `program` does.
+    fn file_effects(
+        &self,
+        walk: &mut Walk,
+        program: &str,
+        effects: Vec<Effect>,
+    ) -> Result<(), LocalOnly> {
+        let exe = self
+            .toolchain
+            .program(program, &walk.dir)
+            .ok_or_else(|| LocalOnly::new(format!("program not found: {program}")))?;
+        walk.tc.extend(self.toolchain.program_files(&exe));
+        walk.tc.push(exe);
+        for effect in effects {
+            let effect = match effect {
+                Effect::MakeDir { path, parents } => {
+                    walk.dirs.insert(walk.normal(&path));
+                    let path = walk.here(&path);
+                    Effect::MakeDir { path, parents }
+                }
+                Effect::RemoveDir(path) => Effect::RemoveDir(walk.here(&path)),
+                Effect::Symlink { target, link } => {
+                    walk.made.insert(walk.normal(&link));
+                    let link = walk.here(&link);
+                    Effect::Symlink { target, link }
+                }
+                Effect::Moved { from, to } => moved(walk, &from, &to)?,
+                Effect::Remove { .. } => unreachable!("file commands do not remove files"),
+            };
+            walk.fp.effects.push(effect);
+        }
+        Ok(())
+    }
+}
+
+/// `mv FROM TO`: FROM must be a file an earlier step wrote (else it would
+/// be an input that a hit leaves in place), TO no directory made earlier.
+fn moved(walk: &mut Walk, from: &Path, to: &Path) -> Result<Effect, LocalOnly> {
+    let (n_from, n_to) = (walk.normal(from), walk.normal(to));
+    if !walk.made.contains(&n_from) {
+        let msg = format!("`mv` of {}, which no earlier step wrote", from.display());
+        return Err(LocalOnly::new(msg));
+    }
+    if walk.dirs.contains(&n_to) {
+        return Err(LocalOnly::new(format!(
+            "`mv` into the directory {}",
+            to.display()
+        )));
+    }
+    let (from, to) = (walk.here(from), walk.here(to));
+    walk.fp.outputs.retain(|o| *o != from);
+    walk.fp.outputs.push(to.clone());
+    walk.made.insert(n_to);
+    Ok(Effect::Moved { from, to })
+}
+
+/// `p`, written in `dir`, as the list's caller in `cwd` sees it: relative
+/// to `cwd` if it was.
+fn here(p: &Path, cwd: &Path, dir: &Path) -> PathBuf {
+    match dir.strip_prefix(cwd) {
         _ if p.is_absolute() => p.to_path_buf(),
         Ok(rel) => rel.join(p),
         Err(_) => dir.join(p),
-    };
+    }
+}
+
+/// Adds what `step`, run in the walk's dir, reads (unless an earlier step
+/// made it) and writes.
+fn add_step(walk: &mut Walk, step: &Footprint) {
     for src in &step.sources {
-        if !made.contains(&normal(&dir.join(src))) {
-            fp.sources.push(here(src));
+        if !walk.made.contains(&walk.normal(src)) {
+            let src = walk.here(src);
+            walk.fp.sources.push(src);
         }
     }
-    fp.headers.extend(step.headers.iter().map(|h| here(h)));
-    fp.absent.extend(step.absent.iter().map(|h| here(h)));
+    let headers: Vec<PathBuf> = step.headers.iter().map(|h| walk.here(h)).collect();
+    walk.fp.headers.extend(headers);
+    let absent: Vec<PathBuf> = step.absent.iter().map(|h| walk.here(h)).collect();
+    walk.fp.absent.extend(absent);
     for out in &step.outputs {
-        made.insert(normal(&dir.join(out)));
-        fp.outputs.push(here(out));
+        walk.made.insert(walk.normal(out));
+        let out = walk.here(out);
+        walk.fp.outputs.push(out);
     }
-    fp.embeds_cwd |= step.embeds_cwd;
-    fp.kind = combined(fp.kind, step.kind);
+    walk.fp.embeds_cwd |= step.embeds_cwd;
+    walk.fp.kind = combined(walk.fp.kind, step.kind);
 }
 
 /// A list's kind: the most telling of its steps'.
@@ -105,6 +236,95 @@ fn combined(a: Kind, b: Kind) -> Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tree with `a.c` and an `objs` dir-to-be, and the footprint of
+    /// `command` there.
+    fn footprint_of(command: &str) -> Result<Footprint, LocalOnly> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.c"), "int a;\n").unwrap();
+        std::fs::write(d.path().join("in.o"), "").unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        Scanner::new().footprint(command, d.path())
+    }
+
+    /// zlib's `.lo` recipe as `ggninja --make` joins it.
+    const ZLIB_LO: &str = "{ (\nmkdir objs 2>/dev/null || test -d objs\n) || true; } && \
+        cc -O2 -fPIC -c -o objs/a.o a.c && { (\nmv objs/a.o a.lo\n) || true; }";
+
+    #[test]
+    fn an_ignored_mkdir_and_mv_around_a_compile() {
+        let fp = footprint_of(ZLIB_LO).unwrap();
+        assert_eq!(fp.kind, Kind::Compile);
+        assert_eq!(fp.sources, [PathBuf::from("a.c")]);
+        assert_eq!(fp.outputs, [PathBuf::from("a.lo")]);
+        let made = Effect::MakeDir {
+            path: "objs".into(),
+            parents: false,
+        };
+        let moved = Effect::Moved {
+            from: "objs/a.o".into(),
+            to: "a.lo".into(),
+        };
+        assert_eq!(fp.effects, [made, moved]);
+        assert!(fp.toolchain.iter().any(|p| p.ends_with("mkdir")));
+    }
+
+    #[test]
+    fn a_shared_library_with_its_links() {
+        let link = "cc -shared -o libz.so.1.2 in.o && rm -f libz.so libz.so.1 && \
+                    ln -s libz.so.1.2 libz.so && ln -s libz.so.1.2 libz.so.1 && \
+                    { (\nrmdir objs\n) || true; }";
+        let fp = footprint_of(link).unwrap();
+        assert_eq!(fp.kind, Kind::Link);
+        assert_eq!(fp.outputs, [PathBuf::from("libz.so.1.2")]);
+        let kinds: Vec<&str> = fp
+            .effects
+            .iter()
+            .map(|e| match e {
+                Effect::Remove { .. } => "rm",
+                Effect::Symlink { .. } => "ln",
+                Effect::RemoveDir(_) => "rmdir",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["rm", "rm", "ln", "ln", "rmdir"]);
+    }
+
+    #[test]
+    fn a_sub_makes_exports_and_cd() {
+        let lua = "cd sub && export MAKELEVEL='2' SYSCFLAGS='-DX' SYSLIBS='-Wl,-E -ldl' && \
+                   cc -O2 -c -o a.o ../a.c";
+        let fp = footprint_of(lua).unwrap();
+        assert_eq!(fp.kind, Kind::Compile);
+        assert_eq!(fp.outputs, [PathBuf::from("sub/a.o")]);
+        assert!(fp.effects.is_empty());
+    }
+
+    #[test]
+    fn near_misses_stay_local() {
+        for command in [
+            // What the compiler reads, exported.
+            "export CPATH=/opt/include && cc -c a.c",
+            "export MAKELEVEL=2 GCC_EXEC_PREFIX=/opt/ && cc -c a.c",
+            "export SYSLIBS && cc -c a.c",
+            // An ignored line doing something else.
+            "{ (\necho hi\n) || true; } && cc -c a.c",
+            "{ (\ncc -c a.c\n) || true; } && cc -c a.c -o b.o",
+            "{ (\ncd sub\n) || true; } && cc -c a.c",
+            "{ (\ncmake -E copy a.c b.c\n) || true; } && cc -c a.c",
+            "{ (\nmkdir objs | tee x\n) || true; } && cc -c a.c",
+            "{ (\nmkdir objs > log\n) || true; } && cc -c a.c",
+            // A subshell the importer did not write.
+            "(mkdir objs) && cc -c a.c",
+            // `mv` of a file no step wrote, or into a directory.
+            "cc -c a.c -o a.o && mv in.o b.o",
+            "cc -c a.c -o a.o && mv a.o sub",
+            "mkdir objs && cc -c a.c -o a.o && mv a.o objs",
+            "cc -c a.c -o a.o && ln -s a.o sub",
+        ] {
+            assert!(footprint_of(command).is_err(), "{command:?} accepted");
+        }
+    }
 
     #[test]
     fn a_list_is_its_most_telling_step() {

@@ -311,17 +311,22 @@ fn command_lists() {
         );
     }
     let e = s
-        .footprint("cd sub && export X=1 && cc -c c.c", d)
+        .footprint("cd sub && export C_INCLUDE_PATH=/x && cc -c c.c", d)
         .unwrap_err();
-    assert!(e.reason.contains("builtin"), "{}", e.reason);
-    // A sub-make's recipe as `ggninja --make` runs it: MAKELEVEL is read by
-    // no tool, so the list is the compile.
+    assert!(e.reason.contains("C_INCLUDE_PATH"), "{}", e.reason);
+    // A sub-make's recipe as `ggninja --make` runs it: MAKELEVEL (and the
+    // sub-make's variables) are read by no tool, so the list is the
+    // compile, its values in its words.
     let fp = s
         .footprint("cd sub && export MAKELEVEL='2' && cc -c c.c -o c.o", d)
         .unwrap();
     assert_eq!(fp.kind, Kind::Compile);
     assert_eq!(fp.sources, [Path::new("sub/c.c")]);
-    for other in ["MAKEFLAGS=-j2", "MAKELEVEL=$(x)", "CPATH=/x"] {
+    let fp = s
+        .footprint("cd sub && export MAKELEVEL='2' X=1 && cc -c c.c -o c.o", d)
+        .unwrap();
+    assert_eq!(fp.kind, Kind::Compile);
+    for other in ["MAKEFLAGS=-j2", "MAKELEVEL=$(x)", "CPATH=/x", "X"] {
         let cmd = format!("cd sub && export {other} && cc -c c.c");
         assert!(s.footprint(&cmd, d).is_err(), "{cmd}");
     }

@@ -4,4 +4,5 @@
 //! named mean.
 
 pub mod depfile;
+pub mod ignored;
 pub mod shell;

@@ -1,6 +1,18 @@
 //! POSIX shell word splitting (the subset a build command may use without
 //! needing a real shell) and GCC-style response-file splitting.
 
+use crate::ignored;
+
+/// One command of an `A && B && ...` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A command's words.
+    Run(Vec<String>),
+    /// A make recipe line whose failure is ignored, as `ggninja --make`
+    /// writes it (see [`ignored`]): the commands it may run.
+    Ignored(Vec<Vec<String>>),
+}
+
 /// Splits `command` into words following POSIX `sh` quoting rules: single
 /// quotes, double quotes and backslash escapes.
 ///
@@ -22,6 +34,23 @@ pub fn split_command(command: &str) -> Result<Vec<String>, String> {
 /// [`split_command`] splits one command, but neither checked for builtins
 /// nor for a leading assignment (see [`check_simple`]): a list may `cd`.
 pub fn split_list(command: &str) -> Result<Vec<Vec<String>>, String> {
+    let steps = split(command, false)?;
+    let words = steps.into_iter().map(|s| match s {
+        Step::Run(words) => words,
+        Step::Ignored(_) => unreachable!("groups are refused"),
+    });
+    Ok(words.collect())
+}
+
+/// The steps of an `A && B && ...` list as [`split_list`] splits them, but
+/// where a step may also be an ignored make recipe line (`{ (\nLINE\n) ||
+/// true; }`, nothing else in braces or parentheses).
+pub fn split_steps(command: &str) -> Result<Vec<Step>, String> {
+    split(command, true)
+}
+
+/// The steps of `command`; ignored recipe lines only if `groups`.
+fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
     // Bytes, not chars: every special character is ASCII, and runs of
     // ordinary ones are copied at once (this runs for every edge).
     let b = command.as_bytes();
@@ -29,13 +58,24 @@ pub fn split_list(command: &str) -> Result<Vec<Vec<String>>, String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
+    // An ignored line just ended this step: only `&&` or the end may follow.
+    let mut group_ended = false;
     let mut i = 0;
     // The char at byte `at` (a backslash may escape a multi-byte one).
     let char_at = |at: usize| command[at..].chars().next();
     while i < b.len() {
         let c = b[i];
         i += 1;
+        if group_ended && !matches!(c, b' ' | b'\t' | b'&') {
+            return Err("text after an ignored recipe line".into());
+        }
         match c {
+            b'{' if groups && !in_word && words.is_empty() => {
+                let (commands, len) = ignored_line(&command[i - 1..])?;
+                list.push(Step::Ignored(commands));
+                group_ended = true;
+                i += len - 1;
+            }
             b' ' | b'\t' => {
                 if in_word {
                     words.push(std::mem::take(&mut cur));
@@ -100,10 +140,11 @@ pub fn split_list(command: &str) -> Result<Vec<Vec<String>>, String> {
                     words.push(std::mem::take(&mut cur));
                     in_word = false;
                 }
-                if words.is_empty() {
+                if !words.is_empty() {
+                    list.push(Step::Run(std::mem::take(&mut words)));
+                } else if !std::mem::take(&mut group_ended) {
                     return Err("empty command".into());
                 }
-                list.push(std::mem::take(&mut words));
             }
             b'&' => return Err("background job (&)".into()),
             b';' => return Err("command list (;)".into()),
@@ -134,11 +175,23 @@ pub fn split_list(command: &str) -> Result<Vec<Vec<String>>, String> {
     if in_word {
         words.push(cur);
     }
-    if words.is_empty() {
+    if !words.is_empty() {
+        list.push(Step::Run(words));
+    } else if !group_ended {
         return Err("empty command".into());
     }
-    list.push(words);
     Ok(list)
+}
+
+/// The ignored recipe line `text` starts with, and its length; any other
+/// use of braces is refused.
+fn ignored_line(text: &str) -> Result<(Vec<Vec<String>>, usize), String> {
+    let refused = || "shell group ({)".to_string();
+    let inner = text.strip_prefix(ignored::OPEN).ok_or_else(refused)?;
+    // The line holds no newline, so the first close is its own.
+    let end = inner.find(ignored::CLOSE).ok_or_else(refused)?;
+    let commands = ignored::commands(&inner[..end])?;
+    Ok((commands, ignored::OPEN.len() + end + ignored::CLOSE.len()))
 }
 
 /// Refuses a command whose first word is not a program: an environment
@@ -243,4 +296,47 @@ pub fn split_response_file(text: &str) -> Vec<String> {
         words.push(cur);
     }
     words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn ignored_recipe_lines_are_steps() {
+        let zlib = "{ (\nmkdir objs 2>/dev/null || test -d objs\n) || true; } && \
+                    cc -c -o objs/a.o a.c && { (\nmv objs/a.o a.lo\n) || true; }";
+        let steps = split_steps(zlib).unwrap();
+        assert_eq!(
+            steps,
+            [
+                Step::Ignored(vec![words("mkdir objs"), words("test -d objs")]),
+                Step::Run(words("cc -c -o objs/a.o a.c")),
+                Step::Ignored(vec![words("mv objs/a.o a.lo")]),
+            ]
+        );
+        // Only as steps of their own, and only where asked for.
+        assert!(split_list(zlib).is_err());
+        for bad in [
+            "{ (\nrm x\n) || true; } cc",
+            "{ (\nrm x\n) || true; }; cc",
+            "{ (\nrm x\n) && true; }",
+            "{ rm x; }",
+            "{ (\nrm x\n) || true; } & cc",
+            "cc && { (\nrm x\nrm y\n) || true; }",
+            "{ (\n) || true; }",
+            "&& { (\nrm x\n) || true; }",
+        ] {
+            assert!(split_steps(bad).is_err(), "{bad:?} accepted");
+        }
+        let plain = split_steps("echo '{' && rm {x}").unwrap();
+        assert_eq!(
+            plain,
+            [Step::Run(words("echo {")), Step::Run(words("rm {x}"))]
+        );
+    }
 }

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ggninja_footprint::Effect;
 use ggninja_graph::{BuildId, FileId, Graph};
 use ggninja_store::hash::{ContentHash, Kind};
 use rayon::prelude::*;
@@ -27,6 +28,9 @@ pub struct Footprint {
     pub toolchain: Arc<Vec<PathBuf>>,
     /// The outputs may record the working directory (see footprint's).
     pub embeds_cwd: bool,
+    /// What the command does to the tree besides writing its outputs
+    /// (paths relative to the build dir or absolute).
+    pub effects: Vec<Effect>,
 }
 
 /// A scanner gives an edge's footprint, or why it cannot be known.
@@ -54,6 +58,10 @@ pub struct EdgeThunk {
     /// The bytes it reads: its inputs named by content and its bundle's
     /// files (an output of another thunk, linked offline, counts 0).
     pub bytes: u64,
+    /// What the command does to the tree besides writing its outputs
+    /// (`mkdir`, `ln -s`, ...), in order: a hit does it too. Not part of
+    /// the hash: the command's words, which are, say it all.
+    pub effects: Vec<Effect>,
 }
 
 impl EdgeThunk {
@@ -143,6 +151,7 @@ struct Draft {
     /// The sorted outputs' JSON.
     outputs: String,
     sees: Vec<PathBuf>,
+    effects: Vec<Effect>,
 }
 
 /// An `Input`'s path, its JSON and its size (a value's; else 0).
@@ -465,6 +474,7 @@ impl ThunkBuilder<'_> {
             links,
             outputs: serde_json::to_string(&outputs).expect("outputs always serialize"),
             sees: self.roots.seen_by(&fp.argv, fp.embeds_cwd),
+            effects: fp.effects.clone(),
         })
     }
 
@@ -542,6 +552,7 @@ impl ThunkBuilder<'_> {
             sees: draft.sees,
             bytes: inputs.iter().map(|i| i.bytes).sum::<u64>() + bundled,
             bundle: draft.bundle,
+            effects: draft.effects,
         }))
     }
 }

@@ -25,6 +25,7 @@ mod session;
 
 pub use builder::{EdgeThunk, Emit, Entry, Footprint, Scan, ThunkBuilder};
 pub use bundles::{Bundles, NamedBundle};
+pub use ggninja_footprint::Effect;
 pub use hash_cache::HashCache;
 pub use ir::{Bundle, BundleFile, Function, Input, Source, Thunk, ENV};
 pub use predicted::Predicted;

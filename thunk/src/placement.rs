@@ -19,11 +19,40 @@ pub fn is_in_root(path: &str) -> bool {
 /// `-rpath` names the build or source tree: ld looks there for the
 /// libraries its libraries need, and the function lays the trees out
 /// elsewhere, so the binary it links would differ (or not link).
+/// A command list that makes directories, moves files or makes symlinks
+/// (`mkdir objs`, `mv objs/a.o a.lo`, `ln -s libz.so.1.2 libz.so`): what it
+/// does besides writing its outputs only a run or a memo hit here repeats.
 pub fn stays_local(argv: &[String]) -> Option<&'static str> {
     let rpath_into_tree = argv
         .iter()
         .any(|a| a.contains("-rpath") && (a.contains(BUILD_ROOT) || a.contains(SOURCE_ROOT)));
-    rpath_into_tree.then_some("it links with an -rpath into the build tree")
+    if rpath_into_tree {
+        return Some("it links with an -rpath into the build tree");
+    }
+    changes_the_tree(argv).then_some("it makes directories, moves files or makes symlinks")
+}
+
+/// Whether `argv` is `sh -c LIST` with a step that does more to the tree
+/// than write files (see `footprint::Effect`), or an ignored make recipe
+/// line.
+fn changes_the_tree(argv: &[String]) -> bool {
+    use ggninja_syntax::shell::{split_steps, Step};
+    let [sh, c, list] = argv else {
+        return false;
+    };
+    if !sh.ends_with("sh") || c != "-c" {
+        return false;
+    }
+    let Ok(steps) = split_steps(list) else {
+        return false;
+    };
+    steps.iter().any(|step| match step {
+        Step::Ignored(_) => true,
+        Step::Run(words) => {
+            let program = words[0].rsplit('/').next().unwrap_or_default();
+            matches!(program, "mkdir" | "rmdir" | "mv" | "ln")
+        }
+    })
 }
 
 #[cfg(test)]
@@ -39,6 +68,17 @@ mod tests {
         assert!(stays_local(&with_argv("cc -o a a.o -Wl,-rpath,/ggroot/build/lib")).is_some());
         assert!(stays_local(&with_argv("cc -o a a.o -Wl,-rpath,/opt/lib")).is_none());
         assert!(stays_local(&with_argv("cc -c a.c -o /ggroot/build/a.o")).is_none());
+    }
+
+    #[test]
+    fn lists_that_change_the_tree_stay_local() {
+        let sh = |list: &str| vec!["/bin/sh".to_string(), "-c".into(), list.into()];
+        let zlib = "{ (\nmkdir objs\n) || true; } && cc -c -o objs/a.o a.c && \
+                    { (\nmv objs/a.o a.lo\n) || true; }";
+        assert!(stays_local(&sh(zlib)).is_some());
+        assert!(stays_local(&sh("cc -shared -o l.so.1 a.o && ln -s l.so.1 l.so")).is_some());
+        assert!(stays_local(&sh("rm -f l.a && ar qc l.a a.o")).is_none());
+        assert!(stays_local(&sh("cd sub && export MAKELEVEL=2 && cc -c a.c")).is_none());
     }
 
     #[test]

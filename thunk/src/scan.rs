@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use ggninja_footprint::Effect;
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use crate::builder::Footprint;
@@ -23,6 +24,7 @@ pub fn edge_footprint(
     use ggninja_footprint::Kind;
     let command = g.command(b, false).map_err(|e| e.to_string())?;
     let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
+    moves_into_outputs(g, b, &fp.effects)?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -46,6 +48,7 @@ pub fn edge_footprint(
         argv: fp.argv,
         files,
         embeds_cwd: fp.embeds_cwd,
+        effects: fp.effects,
     })
 }
 
@@ -55,6 +58,22 @@ fn generated(g: &Graph, cwd: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(cwd).unwrap_or(path).display().to_string();
     let producer = g.lookup(&rel).and_then(|n| g.file(n).in_build);
     producer.is_some_and(|p| !g.is_phony(p)).then_some(rel)
+}
+
+/// A file a step moves (`mv objs/a.o a.lo`) must land on an output of the
+/// edge: a hit restores only those.
+fn moves_into_outputs(g: &Graph, b: BuildId, effects: &[Effect]) -> Result<(), String> {
+    for effect in effects {
+        let Effect::Moved { to, .. } = effect else {
+            continue;
+        };
+        let to = to.display().to_string();
+        let node = g.lookup(&to);
+        if !node.is_some_and(|n| g.build(b).outs.contains(&n)) {
+            return Err(format!("it moves a file to {to}, which is not its output"));
+        }
+    }
+    Ok(())
 }
 
 fn has_depfile(g: &Graph, b: BuildId) -> bool {

@@ -12,10 +12,10 @@ use std::path::Path;
 use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::ContentHash;
 use ggninja_store::{Memo, MemoOutput, Store};
-use ggninja_thunk::{produced, Roots};
+use ggninja_thunk::{produced, Effect, Roots};
 use rustc_hash::FxHashMap;
 
-use super::{Backend, Ctx, Done, Exit, Origin, Task};
+use super::{effects, Backend, Ctx, Done, Exit, Origin, Task};
 
 /// A memo in front of another backend: a task whose thunk was run before
 /// is finished by restoring its outputs; the others run behind, and what a
@@ -67,7 +67,7 @@ impl Memoized {
         let key = t.memo_key();
         let out = cx.first_output(b).to_string();
         let hand_over = self.hand_over && read_once(g, b);
-        match m.restore(g, b, &key, hand_over) {
+        match m.restore(g, b, &key, hand_over, &t.effects) {
             Ok(Restored::Yes(depfile)) => {
                 cx.explain(|| format!("reusing the outputs of thunk {key} for {out}"));
                 if let Some(d) = depfile {
@@ -204,15 +204,20 @@ impl Memoizer {
         }
     }
 
-    /// Restores a memoized result; with `hand_over`, its depfile is
-    /// returned instead of written. `Restored::No`: not memoized (or an
-    /// object was missing or corrupt), and nothing was written.
+    /// Restores a memoized result, after doing what the command does to
+    /// the tree besides (`effects`: `mkdir`, `ln -s`, ...); with
+    /// `hand_over`, its depfile is returned instead of written.
+    /// `Restored::No`: not memoized (or an object was missing or corrupt),
+    /// and nothing was written; or an effect failed as the command's own
+    /// step would have (`mkdir` of a dir whose parent is gone), and the
+    /// command runs to do all of it.
     pub fn restore(
         &self,
         g: &Graph,
         b: BuildId,
         key: &ContentHash,
         hand_over: bool,
+        effects: &[Effect],
     ) -> std::io::Result<Restored> {
         let Some(memo) = self.store.memo_get(key) else {
             return Ok(Restored::No);
@@ -239,6 +244,9 @@ impl Memoizer {
                 continue;
             }
             files.push((real, data, o.mode));
+        }
+        if effects::replay(&self.roots, effects).is_err() {
+            return Ok(Restored::No);
         }
         for (real, data, mode) in files {
             restore_file(&real, &data, mode)?;

@@ -12,6 +12,7 @@
 //! Unaware of the plan, pools, logs and the status line.
 
 mod dry_run;
+mod effects;
 mod local;
 mod memo;
 mod sandbox;

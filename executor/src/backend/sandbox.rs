@@ -13,18 +13,18 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 use ggninja_graph::{BuildId, Escape, Graph};
-use ggninja_thunk::{produced, NamedBundle, Roots, Source, Thunk};
+use ggninja_thunk::{produced, Effect, NamedBundle, Roots, Source, Thunk};
 use rustc_hash::FxHashMap;
 
-use super::{Backend, Ctx, Done, Exit, Local, Task};
+use super::{effects, Backend, Ctx, Done, Exit, Local, Task};
 
 /// Runs the tasks that carry a thunk in a sandbox, the others as local
 /// processes.
 pub struct Sandboxed {
     sandbox: Sandbox,
     local: Local,
-    /// Edges running in a sandbox, with their `restat`.
-    inside: FxHashMap<BuildId, bool>,
+    /// Edges running in a sandbox, with their `restat` and effects.
+    inside: FxHashMap<BuildId, (bool, Vec<Effect>)>,
 }
 
 impl Sandboxed {
@@ -47,19 +47,22 @@ impl Backend for Sandboxed {
             .sandbox
             .prepare(b.index(), g, b, &t.thunk(), t.bundle.as_deref());
         let cmd = prepared.map_err(|e| format!("sandbox for '{}': {}", cx.first_output(b), e))?;
-        self.inside.insert(b, task.restat);
+        self.inside.insert(b, (task.restat, t.effects.clone()));
         self.local
             .start_command(b, cmd, task.streams(), &task.command)
     }
 
     fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {
         let mut done = self.local.wait(cx)?;
-        let Some(restat) = self.inside.remove(&done.edge) else {
+        let Some((restat, effects)) = self.inside.remove(&done.edge) else {
             return Some(done);
         };
         let (g, b) = (cx.graph, done.edge);
         if done.exit == Exit::Success {
-            if let Err(e) = self.sandbox.collect(b.index(), g, b, restat) {
+            // What the command did to its sandbox's tree besides its outputs.
+            let replayed = effects::replay(&self.sandbox.roots, &effects);
+            let collected = replayed.and_then(|_| self.sandbox.collect(b.index(), g, b, restat));
+            if let Err(e) = collected {
                 let msg = format!("sandbox: {e}\n");
                 done.output.extend_from_slice(msg.as_bytes());
                 done.exit = Exit::Failure(1);

@@ -278,6 +278,19 @@ mod tests {
     }
 
     #[test]
+    fn ignored_lines_are_what_the_footprint_reads_as_such() {
+        use ggninja_syntax::shell::{split_steps, Step};
+        let lines = [
+            line("-@mkdir objs 2>/dev/null || test -d objs"),
+            line("cc -c a.c"),
+        ];
+        let steps = split_steps(&command(&lines, &sh(), false)).unwrap();
+        let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let ignored = Step::Ignored(vec![words("mkdir objs"), words("test -d objs")]);
+        assert_eq!(steps, [ignored, Step::Run(words("cc -c a.c"))]);
+    }
+
+    #[test]
     fn double_colon_rules_run_on_their_own_prerequisites() {
         let dir = tempfile::tempdir().unwrap();
         let at = |f: &str| dir.path().join(f);

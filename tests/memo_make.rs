@@ -1,0 +1,188 @@
+//! `--cache` on make recipes that do more than run a compiler: zlib's
+//! `.lo` compiles (an ignored `mkdir objs`, the compile into `objs/`, an
+//! ignored `mv` to the target), its archive (an ignored `ranlib` in a
+//! subshell) and its shared library (`rm -f`, `ln -s` twice, an ignored
+//! `rmdir objs`); a sub-make's recipes behind `export NAME=VALUE`. A warm
+//! rebuild restores them, and the tree it leaves (every file, directory
+//! and symlink, their bytes, targets and modes) is what the commands leave;
+//! a changed exported value is another thunk.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use common::{copy_dir, count, fetch_source, ggninja, require_tool, text};
+
+/// Every entry under `dir` but the logs and caches: its kind, mode and
+/// bytes (a symlink's target).
+fn tree(dir: &Path) -> BTreeMap<String, (char, u32, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (char, u32, Vec<u8>)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel.starts_with(".ninja_") || rel.starts_with(".ggninja_") {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let mode = meta.permissions().mode() & 0o7777;
+            let entry = if meta.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                ('l', 0, target.to_string_lossy().into_owned().into_bytes())
+            } else if meta.is_dir() {
+                walk(root, &path, out);
+                ('d', mode, Vec::new())
+            } else {
+                ('f', mode, std::fs::read(&path).unwrap())
+            };
+            out.insert(rel, entry);
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The entries that differ between two trees.
+fn differences(
+    a: &BTreeMap<String, (char, u32, Vec<u8>)>,
+    b: &BTreeMap<String, (char, u32, Vec<u8>)>,
+) -> Vec<String> {
+    let names = a.keys().chain(b.keys());
+    let mut differ: Vec<String> = names.filter(|n| a.get(*n) != b.get(*n)).cloned().collect();
+    differ.dedup();
+    differ
+}
+
+/// `ggninja --make ARGS` in `dir`, with the cache in `store` if given:
+/// its output, which must say it succeeded.
+fn gg(dir: &Path, store: Option<&Path>, args: &[&str]) -> String {
+    let mut cmd = Command::new(ggninja());
+    if let Some(store) = store {
+        cmd.args(["--cache", "--store"]).arg(store);
+    }
+    let out = cmd
+        .args(["--make", "-j2", "-d", "explain"])
+        .args(args)
+        .current_dir(dir)
+        .env("NINJA_STATUS", "")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}:\n{}", text(&out));
+    text(&out)
+}
+
+fn make_clean(dir: &Path) {
+    let out = Command::new("make")
+        .arg("clean")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+fn reused(log: &str, output: &str) -> bool {
+    log.lines().any(|l| {
+        l.contains("reusing the outputs of thunk") && l.ends_with(&format!(" for {output}"))
+    })
+}
+
+const LO: &[&str] = &[
+    "adler32", "crc32", "deflate", "infback", "inffast", "inflate", "inftrees", "trees", "zutil",
+    "compress", "uncompr", "gzclose", "gzlib", "gzread", "gzwrite",
+];
+
+#[test]
+fn zlib_warm_rebuild_restores_what_its_recipes_do() {
+    if require_tool("make").is_none() || require_tool("gcc").is_none() {
+        return;
+    }
+    let Some(src) = fetch_source("zlib") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("zlib"), tmp.path().join("store"));
+    copy_dir(&src, &dir);
+    let out = Command::new("./configure")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The whole build: run, stored, then restored.
+    gg(&dir, None, &[]);
+    let cold = tree(&dir);
+    make_clean(&dir);
+    let stored = gg(&dir, Some(&store), &[]);
+    assert_eq!(count(&stored, "reusing the outputs"), 0, "{stored}");
+    make_clean(&dir);
+    let warm = gg(&dir, Some(&store), &[]);
+    let mut hits: Vec<String> = LO.iter().map(|o| format!("{o}.lo")).collect();
+    hits.extend(["libz.a", "libz.so.1.2.13"].map(String::from));
+    for output in &hits {
+        assert!(reused(&warm, output), "{output} not restored:\n{warm}");
+    }
+    assert_eq!(
+        differences(&cold, &tree(&dir)),
+        Vec::<String>::new(),
+        "{warm}"
+    );
+    assert!(std::fs::read_link(dir.join("libz.so.1")).is_ok());
+    assert!(
+        !dir.join("objs").exists(),
+        "the library's recipe removes objs"
+    );
+
+    // One `.lo` alone leaves `objs` behind, as its recipe does.
+    make_clean(&dir);
+    gg(&dir, None, &["adler32.lo"]);
+    let cold = tree(&dir);
+    assert!(dir.join("objs").is_dir());
+    make_clean(&dir);
+    let warm = gg(&dir, Some(&store), &["adler32.lo"]);
+    assert!(reused(&warm, "adler32.lo"), "{warm}");
+    assert_eq!(
+        differences(&cold, &tree(&dir)),
+        Vec::<String>::new(),
+        "{warm}"
+    );
+}
+
+#[test]
+fn a_sub_makes_exported_values_are_part_of_the_key() {
+    if require_tool("make").is_none() || require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("tree"), tmp.path().join("store"));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let top = |value: &str| format!("all:\n\t$(MAKE) -C sub V={value}\n");
+    std::fs::write(dir.join("Makefile"), top("one")).unwrap();
+    std::fs::write(
+        dir.join("sub/Makefile"),
+        "a.o: a.c\n\t$(CC) -O2 -c a.c -o a.o\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("sub/a.c"), "int a;\n").unwrap();
+    let build = || {
+        let _ = std::fs::remove_file(dir.join("sub/a.o"));
+        gg(&dir, Some(&store), &[])
+    };
+    let first = build();
+    assert!(first.contains("export MAKELEVEL="), "{first}");
+    assert!(first.contains("V='one'"), "{first}");
+    assert!(!reused(&first, "sub/a.o"), "{first}");
+    assert!(reused(&build(), "sub/a.o"));
+    std::fs::write(dir.join("Makefile"), top("two")).unwrap();
+    let changed = build();
+    assert!(changed.contains("V='two'"), "{changed}");
+    assert!(!reused(&changed, "sub/a.o"), "{changed}");
+    std::fs::write(dir.join("Makefile"), top("one")).unwrap();
+    assert!(reused(&build(), "sub/a.o"));
+}
