@@ -121,9 +121,12 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         };
         match tool.map(|t| (t, t.when)) {
             Some((t, When::Load(run))) => return run_tool(app, engine, t, run, &cli.tool_args),
-            // The manifest's files are stat'ed while the logs load.
-            None => engine.prestat(&tools::manifest_targets(&engine.graph, targets)),
-            Some(_) => {}
+            // The manifest's files are stat'ed while the logs load (not for
+            // a remote build, whose disk also knows the files it left remote).
+            None if app.remote.is_none() => {
+                engine.prestat(&tools::manifest_targets(&engine.graph, targets))
+            }
+            _ => {}
         }
         if open_logs(app, &mut engine).is_none() {
             return 1;

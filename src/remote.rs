@@ -51,10 +51,10 @@ pub fn backend(
     let cwd = thunks.roots.build.clone();
     c.remote_files_path = cwd.join(engine.graph.in_builddir(REMOTE_FILES));
     c.remote_files = Arc::new(RemoteFiles::load(&c.remote_files_path));
-    engine.disk = Box::new(WithRemoteFiles {
+    engine.set_disk(Box::new(WithRemoteFiles {
         files: Arc::clone(&c.remote_files),
         cwd: cwd.clone(),
-    });
+    }));
     thunks.set_remote_files(Arc::clone(&c.remote_files));
     if flags.toplevel_only {
         let g = &engine.graph;

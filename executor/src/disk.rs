@@ -147,6 +147,37 @@ pub fn beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
         .tempfile_in(path.parent().unwrap_or(Path::new(".")))
 }
 
+/// Puts `data` at `path` as a file of exactly `mode` (whatever the umask)
+/// and, when given, `mtime`: written to a temporary beside it (its
+/// directory made if missing) and renamed over it, so a reader never sees
+/// half a file and two writers never share a temporary.
+pub fn put_file(
+    path: &Path,
+    data: &[u8],
+    mode: u32,
+    mtime: Option<std::time::SystemTime>,
+) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    let mut tmp = beside(path)?;
+    tmp.write_all(data)?;
+    let file = tmp.as_file();
+    file.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
+    if let Some(t) = mtime {
+        file.set_modified(t)?;
+    }
+    tmp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Puts a symlink to `target` at `path`, the same way as `put_file`.
+pub fn put_symlink(path: &Path, target: &std::ffi::OsStr) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::Builder::new().make_in(dir, |p| std::os::unix::fs::symlink(target, p))?;
+    tmp.persist(path).map(drop).map_err(|e| e.error)
+}
+
 pub fn io_message(e: &io::Error) -> String {
     ggninja_graph_io(e)
 }

@@ -73,8 +73,8 @@ pub struct Engine {
     pub build_log: BuildLog,
     pub deps_log: DepsLog,
     pub config: Config,
-    /// Where mtimes, depfiles and dyndep files are read.
-    pub disk: Box<dyn Disk>,
+    /// Where mtimes, depfiles and dyndep files are read (`set_disk`).
+    pub(crate) disk: Box<dyn Disk>,
     /// `-d explain`: why the current build's scan found nodes dirty.
     pub(crate) explanations: Explanations,
     /// Mtimes stat'ed ahead of the dirty check, on other threads.
@@ -100,6 +100,19 @@ impl Engine {
             }
         }
         e
+    }
+
+    /// Where mtimes, depfiles and dyndep files are read.
+    pub fn disk(&self) -> &dyn Disk {
+        &*self.disk
+    }
+
+    /// Reads the tree through `disk` from now on; what was stat'ed ahead
+    /// through the old one is dropped (it may answer otherwise, as the
+    /// remote engine's files left in the bucket do).
+    pub fn set_disk(&mut self, disk: Box<dyn Disk>) {
+        self.prestat.clear();
+        self.disk = disk;
     }
 
     /// Grows the state table after the graph gained nodes.

@@ -194,7 +194,7 @@ fn recorded_deps(e: &Engine, node: FileId, b: BuildId) -> Option<Vec<String>> {
     let content = if depfile.is_empty() {
         Vec::new()
     } else {
-        disk::read_or_empty(&*e.disk, &depfile).unwrap_or_default()
+        disk::read_or_empty(e.disk(), &depfile).unwrap_or_default()
     };
     let parsed = ggninja_syntax::depfile::parse(&content).ok()?;
     Some(parsed.ins.iter().filter_map(|p| canonicalize(p)).collect())

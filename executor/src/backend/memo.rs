@@ -4,7 +4,6 @@
 //! never fails or corrupts the build. Unaware of how a miss is run.
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -304,25 +303,14 @@ fn read_output(path: &Path) -> std::io::Result<(Vec<u8>, u32)> {
     Ok((std::fs::read(path)?, meta.permissions().mode() & 0o7777))
 }
 
-/// Puts an output back at `real` as `read_output` kept it, through a
-/// temporary file (or symlink) beside it renamed over it, so a reader never
-/// sees half an output and two restores at once never share a temporary.
-/// A file gets `mode` exactly, whatever the umask, as when it was built.
+/// Puts an output back at `real` as `read_output` kept it: a file with
+/// `mode` exactly, as when it was built; a symlink as a symlink
+/// (`libx.so -> libx.so.1`), never a copy (`disk::put_file`).
 fn restore_file(real: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = real.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    if mode & S_IFMT == S_IFLNK {
-        // A symlink comes back as one (`libx.so -> libx.so.1`), never as a copy.
-        let target = std::ffi::OsStr::from_bytes(data);
-        let tmp =
-            tempfile::Builder::new().make_in(dir, |p| std::os::unix::fs::symlink(target, p))?;
-        return tmp.persist(real).map(drop).map_err(|e| e.error);
+    match mode & S_IFMT == S_IFLNK {
+        true => crate::disk::put_symlink(real, std::ffi::OsStr::from_bytes(data)),
+        false => crate::disk::put_file(real, data, mode, None),
     }
-    let mut tmp = crate::disk::beside(real)?;
-    tmp.write_all(data)?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    tmp.persist(real).map(drop).map_err(|e| e.error)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use ggninja_executor::disk;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -153,8 +154,8 @@ struct Layer {
 /// The layer: a tar of every node (paths without the leading `/`), gzip'd
 /// into a temp file, then renamed to its digest.
 fn write_layer(tree: &Tree, blobs: &Path) -> Result<Layer, ImageError> {
-    let tmp = blobs.join(".layer.tmp");
-    let file = File::create(&tmp).map_err(io_at(&tmp))?;
+    let file = disk::beside(&blobs.join("layer")).map_err(io_at(blobs))?;
+    let tmp = file.path().to_path_buf();
     let gz = GzEncoder::new(Hashing::new(BufWriter::new(file)), Compression::default());
     let mut tar = tar::Builder::new(Hashing::new(gz));
     let (mut files, mut file_bytes) = (0, 0);
@@ -168,10 +169,10 @@ fn write_layer(tree: &Tree, blobs: &Path) -> Result<Layer, ImageError> {
     let finish = |e| io_at(&tmp)(e);
     let raw = tar.into_inner().map_err(finish)?;
     let (diff_id, _, gz) = raw.finish();
-    let (digest, size, mut out) = gz.finish().map_err(finish)?.finish();
-    out.flush().map_err(finish)?;
-    drop(out);
-    std::fs::rename(&tmp, blob_path(blobs, &digest)).map_err(io_at(&tmp))?;
+    let (digest, size, out) = gz.finish().map_err(finish)?.finish();
+    let file = out.into_inner().map_err(|e| finish(e.into_error()))?;
+    let at = blob_path(blobs, &digest);
+    file.persist(&at).map_err(|e| io_at(&at)(e.error))?;
     Ok(Layer {
         digest,
         size,
@@ -265,9 +266,11 @@ fn blob_path(blobs: &Path, digest: &str) -> PathBuf {
 
 /// Temp file + rename: a reader never sees half a file.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(io_at(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io_at(path))
+    let mut tmp = disk::beside(path).map_err(io_at(path))?;
+    tmp.write_all(bytes).map_err(io_at(path))?;
+    tmp.persist(path)
+        .map(drop)
+        .map_err(|e| io_at(path)(e.error))
 }
 
 /// Blobs of earlier images in the same dir would only take space.

@@ -5,12 +5,11 @@
 //! instead, and fetched later when something here needs them. Ignores how
 //! the result was made.
 
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ggninja_executor::disk;
 use ggninja_store::hash::ContentHash;
 use ggninja_store::RemoteFile;
 use ggninja_thunk::Roots;
@@ -146,13 +145,8 @@ pub(crate) async fn materialize(
         Stats::add(&sh.stats.bytes_down, bytes.len() as u64);
         let (real, f) = (path.clone(), *f);
         let written = tokio::task::spawn_blocking(move || {
-            let mut tmp = real.clone().into_os_string();
-            tmp.push(".ggninja-fetch");
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(f.mode & 0o7777))?;
             let mtime = std::time::UNIX_EPOCH + Duration::from_nanos(f.mtime_ns.max(0) as u64);
-            std::fs::File::open(&tmp)?.set_modified(mtime)?;
-            std::fs::rename(&tmp, &real)
+            disk::put_file(&real, &bytes, f.mode, Some(mtime))
         });
         match written.await {
             Ok(r) => r.map_err(|e| e.to_string())?,
@@ -163,54 +157,22 @@ pub(crate) async fn materialize(
     Ok(())
 }
 
-/// Writes one output (or link) atomically: a temporary beside it, renamed
-/// over it. Under `restat` an output already holding these bytes is left
-/// untouched, as the local command would have left it. No fsync, as for
-/// every other output of the build.
+/// Writes one output (or link) atomically (`disk::put_file`). Under
+/// `restat` an output already holding these bytes is left untouched, as the
+/// local command would have left it. No fsync, as for every other output
+/// of the build.
 fn write_output(roots: &Roots, o: &Output, bytes: &[u8], restat: bool) -> std::io::Result<()> {
     let real = roots.real_path(&o.path);
-    let mut tmp = real.clone().into_os_string();
-    tmp.push(".ggninja-fetch");
-    let tmp = PathBuf::from(tmp);
     if let Some(target) = &o.link {
         if restat && std::fs::read_link(&real).is_ok_and(|t| t.as_os_str() == target.as_str()) {
             return Ok(());
         }
-        create_fresh(&tmp, |p| std::os::unix::fs::symlink(target, p))?;
-        return std::fs::rename(&tmp, &real);
+        return disk::put_symlink(&real, target.as_ref());
     }
     if restat && std::fs::read(&real).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    let mut file = create_fresh(&tmp, |p| {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(p)
-    })?;
-    file.write_all(bytes)?;
-    file.set_permissions(std::fs::Permissions::from_mode(o.mode & 0o7777))?;
-    drop(file);
-    std::fs::rename(&tmp, &real)
-}
-
-/// Creates `path` with `make`, which refuses an existing path: one syscall
-/// when all is well. A leftover of an interrupted write is removed and a
-/// missing directory created (as ninja creates output dirs), then `make`
-/// is tried again.
-fn create_fresh<T>(path: &Path, make: impl Fn(&Path) -> std::io::Result<T>) -> std::io::Result<T> {
-    for _ in 0..2 {
-        match make(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::remove_file(path)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match path.parent() {
-                Some(dir) => std::fs::create_dir_all(dir)?,
-                None => return Err(e),
-            },
-            done => return done,
-        }
-    }
-    make(path)
+    disk::put_file(&real, bytes, o.mode, None)
 }
 
 #[cfg(test)]

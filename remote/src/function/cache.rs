@@ -8,7 +8,7 @@
 //! job).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -141,17 +141,11 @@ impl ObjectCache {
 
     /// Writes an object (temp file + rename, read-only).
     fn write(&self, hash: &ContentHash, bytes: &[u8]) -> io::Result<()> {
-        let path = self.path(hash);
-        let tmp = self.dir.join(format!(".tmp-{hash}"));
-        let result = (|| {
-            std::fs::write(&tmp, bytes)?;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o444))?;
-            std::fs::rename(&tmp, &path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        let mut tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o444))
+            .tempfile_in(&self.dir)?;
+        tmp.write_all(bytes)?;
+        tmp.persist(self.path(hash)).map(drop).map_err(|e| e.error)
     }
 
     /// Records a use; false when not cached.
