@@ -106,6 +106,11 @@ fn scan(manifest: &str, d: &Counting, target: &str, ahead: bool) -> States {
     for v in validations {
         e.recompute_dirty(v, &mut Vec::new()).unwrap();
     }
+    states(e)
+}
+
+/// Every node's (exists, mtime, dirty) once the scan is over.
+fn states(mut e: Engine) -> States {
     e.prestat.clear();
     e.nodes
         .iter()
@@ -225,11 +230,7 @@ fn scan_in_two_batches(d: &Counting, ahead: bool) -> States {
     for t in [all, lone] {
         e.recompute_dirty(t, &mut Vec::new()).unwrap();
     }
-    e.prestat.clear();
-    e.nodes
-        .iter()
-        .map(|s| (s.exists, s.mtime, s.dirty))
-        .collect()
+    states(e)
 }
 
 #[test]
