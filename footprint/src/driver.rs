@@ -96,7 +96,7 @@ impl Scanner {
         let (headers, absent) = self.walk(fp, t, d, args, cwd, &mut rec)?;
         fp.headers.extend(headers.iter().cloned());
         fp.absent.extend(absent.iter().cloned());
-        if let Some(r) = rec.finish(headers, absent, sys) {
+        if let Some(r) = rec.finish(headers, absent, sys, &self.recall) {
             self.recall.put(key, r);
         }
         Ok(())

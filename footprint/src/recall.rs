@@ -9,7 +9,10 @@
 //! checked before the record is used:
 //! - every file read (sources, forced includes, headers): its stat
 //!   (device, inode, type, size, mtime, ctime, symlinks followed) must be
-//!   unchanged (the scan cache keys directives by the same stat);
+//!   unchanged (the scan cache keys directives by the same stat), or else
+//!   its bytes' SHA-256 must be: a header a build step writes again with
+//!   the same bytes (libgit2's forced `clar_suite.h`, remade after every
+//!   clean) gives the same walk;
 //! - every directory an include was looked for in and not found: its stat.
 //!   Where it changed (a file came or went, `-t clean` removed outputs, a
 //!   symlink now points elsewhere), each name looked for there must still
@@ -42,7 +45,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustc_hash::FxHashMap;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 /// A stamp this close to a walk's start (or after it) is not trusted:
 /// file systems stamp with a clock that lags by up to a tick.
@@ -90,11 +93,16 @@ struct DirDep {
     names: Option<Vec<String>>,
 }
 
-/// A file a record depends on and its stat.
+/// A SHA-256 of a file's bytes.
+pub(crate) type Digest = [u8; 32];
+
+/// A file a record depends on: its stat, and its bytes' digest for when
+/// the stat changed.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct FileDep {
     path: PathBuf,
     stat: Stat,
+    digest: Digest,
 }
 
 /// One compile's walk: its answer and what it depends on (what many
@@ -132,6 +140,8 @@ struct Entry {
 pub(crate) struct Recall {
     records: RwLock<FxHashMap<Key, Entry>>,
     sys_stats: RwLock<FxHashMap<PathBuf, Option<Stat>>>,
+    /// This run's digests, each with the stat it was taken at.
+    digests: RwLock<FxHashMap<PathBuf, (Stat, Digest)>>,
     /// Records made this run (the file is rewritten only then).
     added: AtomicUsize,
     /// Records used this run.
@@ -171,8 +181,38 @@ impl Recall {
     }
 
     fn holds(&self, r: &Record, sys: &impl Fn(&Path) -> bool) -> bool {
-        let file_holds = |f: &Arc<FileDep>| self.stat(&f.path, sys) == Some(f.stat);
+        let file_holds = |f: &Arc<FileDep>| match self.stat(&f.path, sys) {
+            Some(now) if now == f.stat => true,
+            // Written again: the same bytes give the same directives.
+            Some(now) => self.digest(&f.path, now) == Some(f.digest),
+            None => false,
+        };
         r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d, sys))
+    }
+
+    /// The digest of `path`'s bytes, which `stat` is the stat of: each
+    /// file read once a run while its stat holds. None: not a readable
+    /// regular file.
+    pub(crate) fn digest(&self, path: &Path, stat: Stat) -> Option<Digest> {
+        if let Some((s, d)) = self.digests.read().unwrap().get(path) {
+            if *s == stat {
+                return Some(*d);
+            }
+        }
+        if stat.2 != 0o100000 {
+            return None;
+        }
+        let bytes = std::fs::read(path).ok()?;
+        // Changed while read: its bytes are not the ones `stat` stands for.
+        if Stat::of(path) != Some(stat) {
+            return None;
+        }
+        let d: Digest = Sha256::digest(&bytes).into();
+        self.digests
+            .write()
+            .unwrap()
+            .insert(path.to_path_buf(), (stat, d));
+        Some(d)
     }
 
     fn dir_holds(&self, d: &DirDep, sys: &impl Fn(&Path) -> bool) -> bool {
@@ -286,14 +326,18 @@ impl Recorder {
         headers: Vec<PathBuf>,
         absent: Vec<PathBuf>,
         sys: impl Fn(&Path) -> bool,
+        recall: &Recall,
     ) -> Option<Record> {
         if self.unknown {
             return None;
         }
         let mut files = Vec::with_capacity(self.files.len());
         for path in std::mem::take(&mut self.files) {
+            // Not racy: unchanged since before the walk, so its bytes now
+            // are the ones the walk read.
             let stat = Stat::of(&path).filter(|s| !s.racy(self.start_ns))?;
-            files.push(Arc::new(FileDep { path, stat }));
+            let digest = recall.digest(&path, stat)?;
+            files.push(Arc::new(FileDep { path, stat, digest }));
         }
         let misses = std::mem::take(&mut self.misses);
         let (strict, named): (Vec<_>, Vec<_>) = misses.into_iter().partition(|(d, _)| sys(d));
@@ -343,7 +387,8 @@ mod tests {
         let mut r = Recorder::start();
         r.read(header.to_path_buf());
         r.missed(&dir.join("sub/none.h"));
-        r.finish(vec![header.to_path_buf()], Vec::new(), |_| false)
+        let recall = Recall::default();
+        r.finish(vec![header.to_path_buf()], Vec::new(), |_| false, &recall)
     }
 
     #[test]
@@ -368,6 +413,7 @@ mod tests {
             files: vec![Arc::new(FileDep {
                 path: h.clone(),
                 stat: Stat::of(&h).unwrap(),
+                digest: Sha256::digest(b"x").into(),
             })],
             dirs: vec![Arc::new(DirDep {
                 path: d.path().join("sub"),
@@ -389,5 +435,32 @@ mod tests {
         assert!(recall.get(&k, no_sys).is_some());
         std::fs::write(&h, "y").unwrap();
         assert!(recall.get(&k, no_sys).is_none());
+        // Written again with its old bytes (a new file, a new stat): the
+        // same walk; then other bytes of the same size: not.
+        std::fs::remove_file(&h).unwrap();
+        std::fs::write(&h, "x").unwrap();
+        assert!(recall.get(&k, no_sys).is_some());
+        std::fs::write(&h, "z").unwrap();
+        assert!(recall.get(&k, no_sys).is_none());
+    }
+
+    #[test]
+    fn a_kept_record_names_the_digest_of_what_the_walk_read() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("a.h");
+        std::fs::write(&h, "#include <b.h>\n").unwrap();
+        old(&h);
+        let recall = Recall::default();
+        let stat = Stat::of(&h).unwrap();
+        let want: Digest = Sha256::digest(b"#include <b.h>\n").into();
+        assert_eq!(recall.digest(&h, stat), Some(want));
+        // Changed since: its new stat gets its new bytes' digest; a stale
+        // stat, asked for the first time this run, none.
+        std::fs::write(&h, "other").unwrap();
+        let now = Stat::of(&h).unwrap();
+        let other: Digest = Sha256::digest(b"other").into();
+        assert_eq!(recall.digest(&h, now), Some(other));
+        assert_eq!(Recall::default().digest(&h, stat), None);
+        assert_eq!(recall.digest(d.path(), Stat::of(d.path()).unwrap()), None);
     }
 }

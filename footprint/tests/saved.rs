@@ -312,3 +312,37 @@ fn a_computed_has_include_keeps_no_walk() {
     let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
     assert_eq!((&got, recalled), (&fresh, 0));
 }
+
+/// A header a build step writes again with the same bytes (a new file: a
+/// new inode and stamps, as libgit2's forced `clar_suite.h` after every
+/// clean) keeps the saved walk; one rewritten with other bytes of the same
+/// size and its old mtime put back does not.
+#[test]
+fn a_header_written_again_with_its_bytes_keeps_the_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let [compile, _] = project(cwd);
+    let first = saved_run(cwd, &compile);
+    let b = cwd.join("include/b.h");
+    let bytes = std::fs::read(&b).unwrap();
+    std::fs::remove_file(&b).unwrap();
+    std::fs::write(&b, &bytes).unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&first, 1));
+    assert_eq!(got, fresh);
+    // Other bytes, the same size and mtime: the stat differs (ctime), the
+    // digest too, so the walk is taken again.
+    let mtime = std::fs::metadata(&b).unwrap().modified().unwrap();
+    let mut other = bytes.clone();
+    other.insert(0, b'\n');
+    other.pop();
+    std::fs::write(&b, &other).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&b)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (fresh, got, recalled) = fresh_and_recalled(cwd, &compile);
+    assert_eq!((&got, recalled), (&fresh, 0));
+}

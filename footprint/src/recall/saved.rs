@@ -16,16 +16,16 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::{DirDep, Entry, FileDep, Key, Recall, Record, Stat, Was};
+use super::{Digest, DirDep, Entry, FileDep, Key, Recall, Record, Stat, Was};
 
 /// Saves a record survives without being used.
 const MAX_UNUSED_SAVES: u32 = 16;
 /// The first line of the file; any other means another format.
-const VERSION: &str = "ggninja-footprints 2";
+const VERSION: &str = "ggninja-footprints 3";
 
 type Tables = (
     Vec<PathBuf>,
-    Vec<(u32, Stat)>,
+    Vec<(u32, Stat, String)>,
     Vec<(u32, Was, Option<Vec<String>>)>,
 );
 type Line = (String, u32, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
@@ -49,10 +49,11 @@ impl Recall {
         let path_of = |i: u32| paths.get(i as usize).cloned();
         let files: Option<Vec<Arc<FileDep>>> = files
             .into_iter()
-            .map(|(p, stat)| {
+            .map(|(p, stat, digest)| {
                 Some(Arc::new(FileDep {
                     path: path_of(p)?,
                     stat,
+                    digest: from_hex(&digest)?,
                 }))
             })
             .collect();
@@ -142,7 +143,7 @@ impl Recall {
 struct Interner<'a> {
     paths: Vec<&'a Path>,
     path_ids: FxHashMap<&'a Path, u32>,
-    files: Vec<(u32, Stat)>,
+    files: Vec<(u32, Stat, String)>,
     file_ids: FxHashMap<&'a FileDep, u32>,
     dirs: Vec<(u32, Was, Option<&'a [String]>)>,
     dir_ids: FxHashMap<&'a DirDep, u32>,
@@ -171,7 +172,7 @@ impl<'a> Interner<'a> {
         if let Some(&i) = self.file_ids.get(f) {
             return i;
         }
-        let entry = (self.path(&f.path), f.stat);
+        let entry = (self.path(&f.path), f.stat, to_hex(&f.digest));
         let i = self.files.len() as u32;
         self.files.push(entry);
         self.file_ids.insert(f, i);
@@ -197,11 +198,11 @@ fn shared<T>(ids: &[u32], table: &[Arc<T>]) -> Option<Vec<Arc<T>>> {
         .collect()
 }
 
-fn to_hex(key: &Key) -> String {
+fn to_hex(key: &Digest) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn from_hex(s: &str) -> Option<Key> {
+fn from_hex(s: &str) -> Option<Digest> {
     let mut key = [0u8; 32];
     if s.len() != 64 {
         return None;
@@ -227,6 +228,7 @@ mod tests {
         let file = Arc::new(FileDep {
             path: header.into(),
             stat,
+            digest: [7; 32],
         });
         Record {
             headers: vec![header.into()],
