@@ -101,7 +101,11 @@ impl Scanner {
             };
         }
         if let Some(step) = file_step(&words, &walk.dir) {
-            return match step? {
+            let step = step?;
+            if !ignored {
+                unfailing(walk, &words, &step)?;
+            }
+            return match step {
                 FileStep::Nothing => Ok(()),
                 FileStep::Effects(effects) => self.file_effects(walk, &words[0], effects),
             };
@@ -167,6 +171,36 @@ impl Scanner {
             walk.fp.effects.push(effect);
         }
         Ok(())
+    }
+}
+
+/// Outside an ignored line a file command that fails stops the list, and
+/// a hit never asks the tree whether it would: so only a command that
+/// cannot fail where its run succeeded is kept there. `true`, `mkdir -p`,
+/// `mv` of a file an earlier step wrote (see `moved`), `ln -s` over a
+/// path an earlier step removed or wrote, or `ln -sf`. `test`, `mkdir` of
+/// a dir that may be there, `rmdir` and the rest decide by the tree.
+fn unfailing(walk: &Walk, words: &[String], step: &FileStep) -> Result<(), LocalOnly> {
+    let program = crate::classify::basename(&words[0]);
+    let forced = words[1..]
+        .iter()
+        .any(|w| w.starts_with('-') && w.contains('f'));
+    let fine = |e: &Effect| match e {
+        Effect::MakeDir { parents, .. } => *parents,
+        Effect::Moved { .. } => true,
+        Effect::Symlink { link, .. } => forced || walk.made.contains(&walk.normal(link)),
+        Effect::RemoveDir(_) | Effect::Remove { .. } => false,
+    };
+    let ok = match step {
+        FileStep::Nothing => matches!(program, "true" | ":"),
+        FileStep::Effects(effects) => effects.iter().all(fine),
+    };
+    match ok {
+        true => Ok(()),
+        false => Err(LocalOnly::new(format!(
+            "`{}` outside an ignored line: whether it fails depends on the tree",
+            words.join(" ")
+        ))),
     }
 }
 
@@ -321,8 +355,28 @@ mod tests {
             "cc -c a.c -o a.o && mv a.o sub",
             "mkdir objs && cc -c a.c -o a.o && mv a.o objs",
             "cc -c a.c -o a.o && ln -s a.o sub",
+            // Outside an ignored line, a step whose failure the tree
+            // decides (a hit would not fail where the run would).
+            "test -f x.h && cc -c a.c",
+            "[ -d objs ] && cc -c a.c",
+            "mkdir objs && cc -c a.c",
+            "cc -c a.c -o a.o && rmdir objs",
+            "cc -c a.c -o a.o && ln -s a.o b.o",
         ] {
             assert!(footprint_of(command).is_err(), "{command:?} accepted");
+        }
+    }
+
+    #[test]
+    fn unfailing_file_steps_outside_ignored_lines() {
+        for command in [
+            "mkdir -p objs && cc -c a.c -o objs/a.o",
+            "true && cc -c a.c",
+            "cc -c a.c -o a.o && ln -sf a.o b.o",
+            "cc -c a.c -o a.o && rm -f b.o && ln -s a.o b.o",
+        ] {
+            let fp = footprint_of(command);
+            assert!(fp.is_ok(), "{command:?}: {:?}", fp.err());
         }
     }
 
