@@ -66,11 +66,7 @@ impl Prestat {
     /// The mtime stat'ed ahead for `id`, once: later stats go to the disk.
     /// None: the caller stats the file itself.
     pub(crate) fn take(&mut self, id: FileId) -> Option<i64> {
-        let listed = |b: &&Arc<Shared>| {
-            let slot = b.slots.get(id.index());
-            slot.is_some_and(|s| s.load(Ordering::Acquire) != UNKNOWN)
-        };
-        let slot = &self.batches.iter().find(listed)?.slots[id.index()];
+        let slot = self.slot(id)?;
         loop {
             match slot.load(Ordering::Acquire) {
                 BUSY => std::thread::yield_now(),
@@ -104,10 +100,15 @@ impl Prestat {
 
     /// Whether `id` is in a batch and not yet taken.
     pub(crate) fn listed(&self, id: FileId) -> bool {
-        self.batches.iter().any(|b| {
-            let slot = b.slots.get(id.index());
-            slot.is_some_and(|s| s.load(Ordering::Relaxed) != UNKNOWN)
-        })
+        self.slot(id).is_some()
+    }
+
+    /// `id`'s slot in the batch that lists it and has not given it yet.
+    fn slot(&self, id: FileId) -> Option<&AtomicI64> {
+        let slots = self.batches.iter().map(|b| b.slots.get(id.index()));
+        slots
+            .flatten()
+            .find(|s| s.load(Ordering::Acquire) != UNKNOWN)
     }
 
     /// Stats `files` ahead, as a new batch: on `threads` threads through

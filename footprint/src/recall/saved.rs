@@ -126,7 +126,7 @@ impl Recall {
         let mut out = std::io::BufWriter::new(tmp.as_file_mut());
         writeln!(out, "{VERSION}")?;
         // A path that is not UTF-8 does not serialize: nothing is kept.
-        serde_json::to_writer(&mut out, &(t.paths, t.files, t.dirs))?;
+        serde_json::to_writer(&mut out, &(t.paths.items, t.files.items, t.dirs.items))?;
         for line in lines {
             out.write_all(b"\n")?;
             serde_json::to_writer(&mut out, &line)?;
@@ -138,15 +138,40 @@ impl Recall {
     }
 }
 
-/// The tables being made, each item once.
+/// One table being made: each item once, numbered in order.
+struct Table<K, V> {
+    items: Vec<V>,
+    ids: FxHashMap<K, u32>,
+}
+
+impl<K, V> Default for Table<K, V> {
+    fn default() -> Self {
+        Table {
+            items: Vec::new(),
+            ids: FxHashMap::default(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Table<K, V> {
+    /// The number of `key`'s item, made by `item` when it is new.
+    fn id(&mut self, key: K, item: impl FnOnce() -> V) -> u32 {
+        if let Some(&i) = self.ids.get(&key) {
+            return i;
+        }
+        let i = self.items.len() as u32;
+        self.items.push(item());
+        self.ids.insert(key, i);
+        i
+    }
+}
+
+/// The tables being made.
 #[derive(Default)]
 struct Interner<'a> {
-    paths: Vec<&'a Path>,
-    path_ids: FxHashMap<&'a Path, u32>,
-    files: Vec<(u32, Stat, String)>,
-    file_ids: FxHashMap<&'a FileDep, u32>,
-    dirs: Vec<(u32, Was, Option<&'a [String]>)>,
-    dir_ids: FxHashMap<&'a DirDep, u32>,
+    paths: Table<&'a Path, &'a Path>,
+    files: Table<&'a FileDep, (u32, Stat, String)>,
+    dirs: Table<&'a DirDep, (u32, Was, Option<&'a [String]>)>,
 }
 
 impl<'a> Interner<'a> {
@@ -159,35 +184,17 @@ impl<'a> Interner<'a> {
     }
 
     fn path(&mut self, p: &'a Path) -> u32 {
-        if let Some(&i) = self.path_ids.get(p) {
-            return i;
-        }
-        let i = self.paths.len() as u32;
-        self.paths.push(p);
-        self.path_ids.insert(p, i);
-        i
+        self.paths.id(p, || p)
     }
 
     fn file(&mut self, f: &'a FileDep) -> u32 {
-        if let Some(&i) = self.file_ids.get(f) {
-            return i;
-        }
-        let entry = (self.path(&f.path), f.stat, to_hex(&f.digest));
-        let i = self.files.len() as u32;
-        self.files.push(entry);
-        self.file_ids.insert(f, i);
-        i
+        let path = self.path(&f.path);
+        self.files.id(f, || (path, f.stat, to_hex(&f.digest)))
     }
 
     fn dir(&mut self, d: &'a DirDep) -> u32 {
-        if let Some(&i) = self.dir_ids.get(d) {
-            return i;
-        }
-        let entry = (self.path(&d.path), d.was, d.names.as_deref());
-        let i = self.dirs.len() as u32;
-        self.dirs.push(entry);
-        self.dir_ids.insert(d, i);
-        i
+        let path = self.path(&d.path);
+        self.dirs.id(d, || (path, d.was, d.names.as_deref()))
     }
 }
 
