@@ -122,8 +122,9 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         match tool.map(|t| (t, t.when)) {
             Some((t, When::Load(run))) => return run_tool(app, engine, t, run, &cli.tool_args),
             // The manifest's files are stat'ed while the logs load (not for
-            // a remote build, whose disk also knows the files it left remote).
-            None if app.remote.is_none() => {
+            // a remote build, whose disk also knows the files it left
+            // remote, nor when a watcher says which need a stat).
+            None if app.remote.is_none() && !engine.watch() => {
                 engine.prestat(&tools::manifest_targets(&engine.graph, targets))
             }
             _ => {}
@@ -423,6 +424,7 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], status: Status) ->
             return 1;
         }
     }
+    builder.remember_watched();
     if builder.already_up_to_date() {
         // ninja 1.13's --quiet keeps this quiet too (1.11 printed it).
         if app.config.verbosity != Verbosity::NoStatusUpdate {

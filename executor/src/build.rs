@@ -164,6 +164,12 @@ impl<'e> Builder<'e> {
         self.e.prestat(targets);
     }
 
+    /// Keeps what the scan stat'ed for the next run's watcher (after
+    /// every `add_target`, before `build`).
+    pub fn remember_watched(&mut self) {
+        self.e.remember_watched();
+    }
+
     /// Scans `target` and plans what it needs. Errors are user-facing.
     pub fn add_target(&mut self, target: FileId) -> Result<(), String> {
         let mut validations = Vec::new();

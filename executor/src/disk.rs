@@ -137,12 +137,15 @@ pub fn open_log(path: &Path, header: &[u8]) -> io::Result<std::fs::File> {
 }
 
 /// A temporary file beside `path`, to be persisted over it: the same
-/// directory, so the rename is atomic; 0666 less the umask, as a log or
-/// file `open` would create (not tempfile's 0600), since ninja and other
-/// users read these files too.
+/// directory, so the rename is atomic; named after it (a watcher knows its
+/// own files by name); 0666 less the umask, as a log or file `open` would
+/// create (not tempfile's 0600), since ninja and other users read these
+/// files too.
 pub fn beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     use std::os::unix::fs::PermissionsExt;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
     tempfile::Builder::new()
+        .prefix(&format!("{name}.tmp"))
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(path.parent().unwrap_or(Path::new(".")))
 }

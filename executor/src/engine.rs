@@ -79,6 +79,8 @@ pub struct Engine {
     pub(crate) explanations: Explanations,
     /// Mtimes stat'ed ahead of the dirty check, on other threads.
     pub(crate) prestat: Prestat,
+    /// The watcher serving the run's directory, if any (`watched`).
+    pub(crate) watched: Option<crate::watched::Watched>,
 }
 
 impl Engine {
@@ -92,6 +94,7 @@ impl Engine {
             disk: Box::new(RealDisk),
             explanations: Explanations::default(),
             prestat: Prestat::default(),
+            watched: None,
         };
         e.sync_states();
         for &b in &e.graph.builds.clone() {
@@ -126,8 +129,12 @@ impl Engine {
     /// Starts stat'ing what the dirty check of `targets` may stat and has
     /// not yet, nor listed to (`prestat.rs`). Called before the logs are
     /// loaded, it stats the manifest's files while they load; again after,
-    /// the files the deps log named.
+    /// the files the deps log named. A watcher's mtimes come first.
     pub fn prestat(&mut self, targets: &[FileId]) {
+        self.recall_watched();
+        if self.watched.as_ref().is_some_and(|w| w.few_to_stat) {
+            return;
+        }
         let _t = crate::metrics::time("node stat ahead (start)");
         let (nodes, ahead) = (&self.nodes, &self.prestat);
         let stated =

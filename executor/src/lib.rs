@@ -32,6 +32,7 @@ mod scan_test;
 pub mod status;
 #[cfg(test)]
 mod testing;
+mod watched;
 
 pub use build::{BuildError, Builder};
 pub use engine::{Config, Engine, NodeState};

@@ -222,6 +222,11 @@ impl Graph {
         f
     }
 
+    /// Every file, by file number (its path's number in `paths`).
+    pub fn file_nodes(&self) -> &[FileId] {
+        &self.file_nodes
+    }
+
     pub fn lookup(&self, path: &str) -> Option<FileId> {
         self.paths.find(path).map(|n| self.file_nodes[n as usize])
     }

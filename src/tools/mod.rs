@@ -17,6 +17,7 @@ mod rules;
 mod targets;
 mod thunk_facts;
 mod thunks;
+mod watch;
 
 use std::collections::BTreeSet;
 
@@ -151,6 +152,11 @@ pub const TOOLS: &[Tool] = &[
         "cache",
         "the local store: stats, clean, evict-to SIZE (ggninja)",
         When::Flags(cache::cache),
+    ),
+    tool(
+        "watch",
+        "a daemon telling no-op builds here what changed: start, serve, stop (ggninja)",
+        When::Flags(watch::watch),
     ),
     tool(
         "lambda-deploy",

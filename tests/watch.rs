@@ -1,0 +1,234 @@
+//! The watcher (`-t watch`): ggninja with a daemon serving its build
+//! directory rebuilds exactly what ninja 1.13.2 rebuilds on the same tree,
+//! through every kind of change a stat would see: edits, an output deleted
+//! by hand, a directory moved away and back or made anew, a symlink's
+//! target edited or the symlink retargeted, an entry added to a directory
+//! the build reads, a header outside the tree, the daemon restarted or
+//! gone, its snapshot damaged. And with nothing changed, a run stats only
+//! what the daemon cannot vouch for: the watcher is in use, not merely
+//! harmless.
+
+mod common;
+
+use std::fs;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::mtime::touch_newer;
+use common::parity::{Pair, Side};
+use common::{ggninja, run, text};
+
+const SOCKET: &str = ".ggninja_watch.sock";
+const STATE: &str = ".ggninja_watch.state";
+
+/// A daemon serving `dir`, stopped (by PID) when dropped.
+struct Daemon(Child);
+
+impl Daemon {
+    fn start(dir: &Path) -> Daemon {
+        let child = Command::new(ggninja())
+            .args(["-t", "watch", "serve"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting the watcher");
+        let start = Instant::now();
+        while UnixStream::connect(dir.join(SOCKET)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(10), "no watcher");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Daemon(child)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const MANIFEST: &str = "\
+rule cc
+  command = cat $in > $out && printf '%s: %s %s\\n' $out $in ../hdr/h.h > $out.d
+  depfile = $out.d
+  deps = gcc
+rule cp
+  command = cat $in > $out
+rule ls
+  command = ls $in > $out
+build out/a.o: cc ../src/a.c
+build out/b.o: cc ../src/b.c | EXT
+build out/link.o: cp ../src/link.h
+build out/listing: ls ../src/d
+build all.txt: cp out/a.o out/b.o out/link.o out/listing
+";
+
+/// The tree on both sides: sources in `src/` and `hdr/`, the build in
+/// `build/` (so the graph spells them `../`), `ext` outside both.
+fn tree(ext: &Path) -> Option<Pair> {
+    let p = Pair::with_manifest(common::ninja113()?, "");
+    let manifest = MANIFEST.replace("EXT", &ext.to_string_lossy());
+    p.both(|s| {
+        let d = s.path();
+        for dir in ["build", "src/d", "hdr", "real"] {
+            fs::create_dir_all(d.join(dir)).unwrap();
+        }
+        fs::write(d.join("build/build.ninja"), &manifest).unwrap();
+        fs::write(d.join("src/a.c"), "a\n").unwrap();
+        fs::write(d.join("src/b.c"), "b\n").unwrap();
+        fs::write(d.join("src/d/one"), "1\n").unwrap();
+        fs::write(d.join("hdr/h.h"), "h\n").unwrap();
+        fs::write(d.join("real/t.h"), "t\n").unwrap();
+        fs::write(d.join("real/u.h"), "u\n").unwrap();
+        std::os::unix::fs::symlink("../real/t.h", d.join("src/link.h")).unwrap();
+    });
+    Some(p)
+}
+
+/// Builds both sides (one job, so the lines come in one order) and
+/// compares what ran.
+fn build(p: &mut Pair, what: &str) {
+    p.compare_run(what, |s| s.run(&["-C", "build", "-j1"]));
+}
+
+/// Edits `rel` on both sides, newer than anything built.
+fn edit(p: &Pair, rel: &str, text: &str) {
+    p.both(|s| {
+        fs::write(s.path().join(rel), text).unwrap();
+        let root = s.path();
+        touch_newer(&[root], &[&root.join(rel)]);
+    });
+}
+
+/// How many files ggninja stat'ed in a run of `gg` (`-d stats`).
+fn stats_of(gg: &Side) -> usize {
+    let out = run(
+        &gg.path().join("build"),
+        &gg.prog,
+        &["-d", "stats", "-d", "explain"],
+    );
+    let t = text(&out);
+    assert!(t.contains("no work to do"), "{t}");
+    let line = t
+        .lines()
+        .find(|l| l.split('\t').next().unwrap().trim() == "node stat");
+    line.map_or(0, |l| l.split_whitespace().nth(2).unwrap().parse().unwrap())
+}
+
+#[test]
+fn a_watched_build_rebuilds_what_ninja_does() {
+    let ext = tempfile::tempdir().unwrap();
+    let ext_h = ext.path().join("ext.h");
+    fs::write(&ext_h, "e\n").unwrap();
+    let Some(mut p) = tree(&ext_h) else { return };
+    let daemon = Daemon::start(&p.gg.path().join("build"));
+    build(&mut p, "first build");
+    build(&mut p, "no-op");
+    // Only what the daemon cannot vouch for: the symlink, and the directory
+    // the build lists (no file of the graph lies in it).
+    let always = 2;
+    assert_eq!(stats_of(&p.gg), always, "a no-op after a no-op");
+
+    edit(&p, "src/a.c", "a2\n");
+    build(&mut p, "a source edited");
+    edit(&p, "hdr/h.h", "h2\n");
+    build(&mut p, "a depfile's header edited");
+    p.both(|s| fs::remove_file(s.path().join("build/out/b.o")).unwrap());
+    build(&mut p, "an output deleted by hand");
+
+    p.both(|s| fs::rename(s.path().join("src"), s.path().join("src2")).unwrap());
+    edit(&p, "src2/b.c", "b2\n");
+    p.both(|s| fs::rename(s.path().join("src2"), s.path().join("src")).unwrap());
+    build(&mut p, "src moved away, edited, moved back");
+
+    p.both(|s| fs::remove_dir_all(s.path().join("hdr")).unwrap());
+    p.both(|s| fs::create_dir(s.path().join("hdr")).unwrap());
+    edit(&p, "hdr/h.h", "h3\n");
+    build(&mut p, "hdr made anew");
+
+    edit(&p, "real/t.h", "t2\n");
+    build(&mut p, "a symlink's target edited");
+    p.both(|s| {
+        let link = s.path().join("src/link.h");
+        fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink("../real/u.h", &link).unwrap();
+    });
+    build(&mut p, "a symlink retargeted");
+    edit(&p, "src/d/two", "2\n");
+    build(&mut p, "an entry added to a directory the build lists");
+    fs::write(&ext_h, "e2\n").unwrap();
+    p.both(|s| touch_newer(&[s.path(), ext.path()], &[&ext_h]));
+    build(&mut p, "a header outside the tree edited");
+    build(&mut p, "no-op again");
+    assert_eq!(stats_of(&p.gg), always);
+
+    // A new daemon knows nothing: the next run stats everything, once.
+    drop(daemon);
+    edit(&p, "src/a.c", "a3\n");
+    build(&mut p, "edited with no daemon");
+    let daemon = Daemon::start(&p.gg.path().join("build"));
+    edit(&p, "src/b.c", "b3\n");
+    build(&mut p, "edited under a new daemon");
+    build(&mut p, "no-op under the new daemon");
+    assert_eq!(stats_of(&p.gg), always);
+
+    // A damaged snapshot is ignored.
+    let state = p.gg.path().join("build").join(STATE);
+    let mut bytes = fs::read(&state).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(&state, bytes).unwrap();
+    edit(&p, "hdr/h.h", "h4\n");
+    build(&mut p, "edited, the snapshot damaged");
+    p.compare_files("the last build");
+    drop(daemon);
+    p.finish();
+}
+
+#[test]
+fn watch_start_and_stop_manage_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("build.ninja"), "build a: phony\n").unwrap();
+    let gg = ggninja();
+    let out = run(dir.path(), &gg, &["-t", "watch"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    let pid: i32 = said
+        .trim()
+        .rsplit("pid ")
+        .next()
+        .and_then(|p| p.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {said:?}"));
+    // Stopped by PID below whatever happens in between.
+    struct Kill(i32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+    let _guard = Kill(pid);
+    let again = run(dir.path(), &gg, &["-t", "watch"]);
+    assert!(text(&again).contains("already"), "{}", text(&again));
+    let stop = run(dir.path(), &gg, &["-t", "watch", "stop"]);
+    assert!(
+        text(&stop).contains(&format!("pid {pid}")),
+        "{}",
+        text(&stop)
+    );
+    let start = Instant::now();
+    // Gone, or a zombie nobody reaps (its parent, the first run, exited).
+    let alive = || {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat"));
+        stat.is_ok_and(|s| !s.contains(") Z "))
+    };
+    while alive() {
+        assert!(start.elapsed() < Duration::from_secs(10), "still running");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!dir.path().join(SOCKET).exists(), "the socket is removed");
+    let none = run(dir.path(), &gg, &["-t", "watch", "stop"]);
+    assert!(text(&none).contains("no watcher"), "{}", text(&none));
+}
