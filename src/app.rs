@@ -135,6 +135,8 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
             return run_tool(app, engine, t, run, &cli.tool_args);
         }
+        // Before any file is stat'ed, the manifest's inputs included.
+        engine.recall_watched();
         let status = match rebuild_manifest(app, &mut engine, status) {
             Ok(Rebuilt::Yes(_)) if app.config.dry_run => return 0,
             Ok(Rebuilt::Yes(s)) => {

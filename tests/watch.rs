@@ -165,6 +165,23 @@ fn a_watched_build_rebuilds_what_ninja_does() {
     build(&mut p, "no-op again");
     assert_eq!(stats_of(&p.gg), always);
 
+    // Files numbered otherwise: a build ahead of the others.
+    edit(&p, "src/c.c", "c\n");
+    p.both(|s| {
+        let m = s.path().join("build/build.ninja");
+        let text = fs::read_to_string(&m).unwrap();
+        let text = text.replace(
+            "build out/a.o",
+            "build out/c.o: cc ../src/c.c\nbuild out/a.o",
+        );
+        fs::write(&m, text).unwrap();
+    });
+    edit(&p, "src/b.c", "b2.5\n");
+    p.compare_run("the manifest edited", |s| {
+        s.run(&["-C", "build", "-j1", "all.txt", "out/c.o"])
+    });
+    build(&mut p, "no-op after the manifest edit");
+
     // A new daemon knows nothing: the next run stats everything, once.
     drop(daemon);
     edit(&p, "src/a.c", "a3\n");

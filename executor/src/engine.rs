@@ -129,9 +129,9 @@ impl Engine {
     /// Starts stat'ing what the dirty check of `targets` may stat and has
     /// not yet, nor listed to (`prestat.rs`). Called before the logs are
     /// loaded, it stats the manifest's files while they load; again after,
-    /// the files the deps log named. A watcher's mtimes come first.
+    /// the files the deps log named. Nothing, when a watcher left few
+    /// files to stat (`recall_watched`).
     pub fn prestat(&mut self, targets: &[FileId]) {
-        self.recall_watched();
         if self.watched.as_ref().is_some_and(|w| w.few_to_stat) {
             return;
         }

@@ -25,6 +25,9 @@ use ggninja_watch::{Change, Changes, Client, Stamp};
 use crate::engine::Engine;
 use snapshot::{path_hash, Snapshot, UNKNOWN};
 
+/// In `Watched::vouched`: a file stat'ed before the sync.
+const EARLY: i64 = -2;
+
 /// The snapshot, beside the daemon's socket (its events are the daemon's own).
 const STATE: &str = ".ggninja_watch.state";
 
@@ -71,8 +74,9 @@ impl Engine {
     }
 
     /// Sets the mtimes the watcher vouches for on files not stat'ed yet;
-    /// once. A failed sync leaves every file to stat.
-    pub(crate) fn recall_watched(&mut self) {
+    /// once, after the logs are loaded and before the scan. A failed sync
+    /// leaves every file to stat.
+    pub fn recall_watched(&mut self) {
         let Some(w) = self.watched.as_mut() else {
             return;
         };
@@ -109,11 +113,15 @@ impl Engine {
         forget(&self.graph, &w.cwd, &mut vouched, &synced.always);
         let forgotten = known_before - known(&vouched);
         w.few_to_stat = !all && old.is_some() && forgotten < FEW;
-        for (n, &t) in vouched.iter().enumerate() {
+        for (n, t) in vouched.iter_mut().enumerate() {
             let st = &mut self.nodes[self.graph.file_nodes()[n].index()];
-            if t != UNKNOWN && st.exists.is_none() {
-                st.mtime = t;
-                st.exists = Some(t != 0);
+            if st.exists.is_some() {
+                // Stat'ed before the stamp: what changed since may be
+                // before it too. Not kept.
+                *t = EARLY;
+            } else if *t != UNKNOWN {
+                st.mtime = *t;
+                st.exists = Some(*t != 0);
             }
         }
         w.rewrite = all || old.is_none();
@@ -137,7 +145,7 @@ impl Engine {
                 let path = paths.get(n as u32);
                 let st = &self.nodes[self.graph.file_nodes()[n].index()];
                 let t = match st.exists {
-                    _ if !spelling::watchable(path) => UNKNOWN,
+                    _ if !spelling::watchable(path) || w.vouched[n] == EARLY => UNKNOWN,
                     Some(true) => st.mtime,
                     Some(false) => 0,
                     None => w.vouched[n],
@@ -158,7 +166,7 @@ fn kept(graph: &Graph, old: Option<&Snapshot>) -> Vec<i64> {
     let mut kept = vec![UNKNOWN; graph.file_nodes().len()];
     let Some(old) = old else { return kept };
     for (n, (k, &(hash, t))) in kept.iter_mut().zip(&old.entries).enumerate() {
-        if t != UNKNOWN && path_hash(graph.paths.get(n as u32)) == hash {
+        if t >= 0 && path_hash(graph.paths.get(n as u32)) == hash {
             *k = t;
         }
     }
