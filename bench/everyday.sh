@@ -17,6 +17,10 @@
 #   samurai    SAMU      github.com/michaelforney/samurai: make
 #   ggninja-base GGNINJA_BASE  another ggninja (say, main's) for a before/after
 #   ggninja    GGNINJA   target/release/ggninja (cargo build --release -p ggninja)
+#   ggninja-watch GGNINJA_WATCH  a ggninja run with its watcher (`-t watch`)
+#                          serving its copy: started before the no-op check
+#                          (whose run takes the first snapshot), stopped at
+#                          the end; the daemon's own peak RSS is reported apart
 #
 # Knobs: TARGETS [1500] (the generator's -t), HEADERS [30] (shared headers
 # each source includes, besides its own), ROUNDS [7], LOAD_ROUNDS [3],
@@ -102,6 +106,13 @@ for l in "${USED[@]}"; do
     FULL[$l]="full build $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
     printf '%s\n' "$stamp" >"$WORK/$l/.built"
 done
+WATCHER_PID=
+if [[ -n ${BIN[ggninja-watch]} ]]; then
+    said=$("${BIN[ggninja-watch]}" -C "$WORK/ggninja-watch" -t watch) || die "ggninja-watch: no watcher"
+    WATCHER_PID=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' <<<"$said")
+    log "ggninja-watch: $said"
+    trap '"${BIN[ggninja-watch]}" -C "$WORK/ggninja-watch" -t watch stop >/dev/null' EXIT
+fi
 for l in "${USED[@]}"; do
     "${BIN[$l]}" -C "$WORK/$l" >"$RES/noop-check.$l.log" 2>&1 || die "$l: no-op build failed (see $RES/noop-check.$l.log)"
 done
@@ -139,6 +150,9 @@ done
     for l in "${USED[@]}"; do
         echo "- $l: ${BIN[$l]} ($(bin_version "${BIN[$l]}")); ${FULL[$l]}; no-op said: \`$(tail -n1 "$RES/noop-check.$l.log")\`"
     done
+    if [[ -n $WATCHER_PID ]]; then
+        echo "- ggninja-watch's daemon: peak RSS $(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$WATCHER_PID/status") MiB (not in the table)"
+    fi
     echo "- $(nproc) cores; medians of $ROUNDS no-op and $LOAD_ROUNDS load runs, interleaved; $(date -u +%F)"
     echo
     echo "| tool | no-op | /1.11 | /1.14 | no-op peak RSS | /1.11 | /1.14 | load | load peak RSS | /1.11 | /1.14 |"

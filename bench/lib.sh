@@ -92,16 +92,18 @@ new_results_dir() {
 
 # --- the side-by-side tools (bench/everyday.sh, bench/llvm_noop.sh) -------------
 # Labels in table order, each with the environment variable that names it.
-TOOL_LABELS=(ninja-1.11 ninja-1.13 ninja-1.14 n2 samurai ggninja-base ggninja)
+TOOL_LABELS=(ninja-1.11 ninja-1.13 ninja-1.14 n2 samurai ggninja-base ggninja ggninja-watch)
 
 # bench_tools [LABEL=PATH ...]: fills BIN (label -> absolute path) from the
-# environment (NINJA111 NINJA113 NINJA114 N2 SAMU GGNINJA_BASE GGNINJA) and
+# environment (NINJA111 NINJA113 NINJA114 N2 SAMU GGNINJA_BASE GGNINJA
+# GGNINJA_WATCH) and
 # the arguments, which win; USED lists the labels given, in table order.
 bench_tools() {
     local arg l
     declare -gA BIN=(
         [ninja-1.11]=${NINJA111:-} [ninja-1.13]=${NINJA113:-} [ninja-1.14]=${NINJA114:-}
         [n2]=${N2:-} [samurai]=${SAMU:-} [ggninja-base]=${GGNINJA_BASE:-} [ggninja]=${GGNINJA:-}
+        [ggninja-watch]=${GGNINJA_WATCH:-}
     )
     for arg in "$@"; do
         [[ $arg == *=* && -v BIN[${arg%%=*}] ]] || die "expected LABEL=PATH with LABEL one of ${TOOL_LABELS[*]}: $arg"
