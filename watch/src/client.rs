@@ -9,8 +9,9 @@ use crate::protocol::{self, Change, Changes, Reply, Request, Stamp};
 use crate::SOCKET;
 
 /// How long a run waits for the daemon before it stats everything itself
-/// (the first sync of a large tree watches thousands of directories).
-const WAIT: Duration = Duration::from_secs(60);
+/// (the first sync of a large tree watches thousands of directories; a
+/// stopped daemon must not hold builds up long).
+const WAIT: Duration = Duration::from_secs(10);
 
 /// A connection to the daemon watching a directory.
 pub struct Client {

@@ -35,13 +35,17 @@ impl Journal {
         }
     }
 
-    /// Notes a change, as the latest.
+    /// Notes a change, as the latest. The same change as the latest
+    /// (a file's every write, then its close) moves that one up instead.
     pub fn record(&mut self, change: Change) {
         if self.entries.len() >= CAP {
             return self.lose_all();
         }
         self.gen += 1;
-        self.entries.push((self.gen, change));
+        match self.entries.last_mut() {
+            Some((gen, last)) if *last == change => *gen = self.gen,
+            _ => self.entries.push((self.gen, change)),
+        }
     }
 
     /// Forgets every change: any stamp taken before now gets `All`.
@@ -93,6 +97,12 @@ mod tests {
         let want = vec![file("/b"), Change::Under("/d".into())];
         assert_eq!(j.since(Some(s)), Changes::Some(want));
         assert_eq!(j.since(Some(j.now())), Changes::Some(vec![]));
+        assert_eq!(j.entries.len(), 3, "the repeated change is kept once");
+        // Moved up, it is after a stamp taken between the two.
+        j.record(file("/c"));
+        let between = j.now();
+        j.record(file("/c"));
+        assert_eq!(j.since(Some(between)), Changes::Some(vec![file("/c")]));
     }
 
     #[test]
