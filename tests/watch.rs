@@ -249,3 +249,132 @@ fn watch_start_and_stop_manage_the_daemon() {
     let none = run(dir.path(), &gg, &["-t", "watch", "stop"]);
     assert!(text(&none).contains("no watcher"), "{}", text(&none));
 }
+
+/// A seeded sequence of changes a developer's tree sees (edits, outputs
+/// deleted, directories moved and made anew, headers swapped for symlinks
+/// and back, noise beside the sources, moves that keep the mtime), each
+/// followed by a build on both sides: ggninja with its watcher must
+/// rebuild exactly what ninja does, every time.
+#[test]
+fn random_changes_rebuild_what_ninja_does() {
+    let Some(ninja) = common::ninja113() else {
+        return;
+    };
+    let mut manifest = String::from(
+        "rule cc\n  command = cat $in > $out && printf '%s: %s %s %s\\n' $out $in $h1 $h2 > $out.d\n  \
+         depfile = $out.d\n  deps = gcc\n",
+    );
+    let (dirs, n) = (["x", "y"], 12);
+    for i in 0..n {
+        let d = dirs[i % 2];
+        let (h1, h2) = (
+            format!("../inc/a/h{}.h", i % 4),
+            format!("../inc/b/h{}.h", i % 3),
+        );
+        manifest +=
+            &format!("build out/{d}/f{i}.o: cc ../src/{d}/f{i}.c\n  h1 = {h1}\n  h2 = {h2}\n");
+    }
+    let mut p = Pair::with_manifest(ninja, "");
+    p.both(|s| {
+        let r = s.path();
+        for d in ["build", "src/x", "src/y", "inc/a", "inc/b", "real"] {
+            fs::create_dir_all(r.join(d)).unwrap();
+        }
+        fs::write(r.join("build/build.ninja"), &manifest).unwrap();
+        for i in 0..n {
+            fs::write(
+                r.join(format!("src/{}/f{i}.c", dirs[i % 2])),
+                format!("{i}\n"),
+            )
+            .unwrap();
+        }
+        for h in 0..4 {
+            fs::write(r.join(format!("inc/a/h{h}.h")), "a\n").unwrap();
+            fs::write(r.join(format!("inc/b/h{h}.h")), "b\n").unwrap();
+        }
+    });
+    let _daemon = Daemon::start(&p.gg.path().join("build"));
+    build(&mut p, "first build");
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |m: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % m
+    };
+    for step in 0..40 {
+        let (i, h, d) = (next(n), next(4), dirs[next(2)]);
+        let sub = ["a", "b"][next(2)];
+        let what = match next(9) {
+            0 => {
+                edit(
+                    &p,
+                    &format!("src/{}/f{i}.c", dirs[i % 2]),
+                    &format!("{step}\n"),
+                );
+                "a source edited"
+            }
+            1 => {
+                edit(&p, &format!("inc/{sub}/h{h}.h"), &format!("{step}\n"));
+                "a header edited"
+            }
+            2 => {
+                p.both(|s| {
+                    let o = s.path().join(format!("build/out/{}/f{i}.o", dirs[i % 2]));
+                    let _ = fs::remove_file(o);
+                });
+                "an output deleted"
+            }
+            3 => {
+                p.both(|s| {
+                    let (from, to) = (s.path().join("src").join(d), s.path().join("moved"));
+                    fs::rename(&from, &to).unwrap();
+                    fs::rename(&to, &from).unwrap();
+                });
+                "a source directory moved away and back (mtimes kept)"
+            }
+            4 => {
+                p.both(|s| {
+                    let dir = s.path().join("inc").join(sub);
+                    let copy = s.path().join("copy");
+                    fs::rename(&dir, &copy).unwrap();
+                    fs::create_dir(&dir).unwrap();
+                    for e in fs::read_dir(&copy).unwrap() {
+                        let e = e.unwrap().path();
+                        fs::copy(&e, dir.join(e.file_name().unwrap())).unwrap();
+                    }
+                    fs::remove_dir_all(&copy).unwrap();
+                });
+                "a header directory made anew (new mtimes)"
+            }
+            5 => {
+                p.both(|s| {
+                    let r = s.path();
+                    let (hdr, real) = (r.join(format!("inc/{sub}/h{h}.h")), r.join("real/t.h"));
+                    if fs::symlink_metadata(&hdr).unwrap().file_type().is_symlink() {
+                        fs::remove_file(&hdr).unwrap();
+                        fs::write(&hdr, "plain again\n").unwrap();
+                    } else {
+                        fs::write(&real, format!("{step}\n")).unwrap();
+                        fs::remove_file(&hdr).unwrap();
+                        std::os::unix::fs::symlink(&real, &hdr).unwrap();
+                    }
+                    touch_newer(&[r], &[&hdr]);
+                });
+                "a header swapped for a symlink, or back"
+            }
+            6 => {
+                edit(&p, "real/t.h", &format!("{step}\n"));
+                "the symlinks' target edited"
+            }
+            7 => {
+                p.both(|s| fs::write(s.path().join("src").join(d).join("noise.txt"), "n").unwrap());
+                "noise beside the sources"
+            }
+            _ => "nothing",
+        };
+        build(&mut p, &format!("step {step}: {what}"));
+    }
+    p.compare_files("the last build");
+    p.finish();
+}
