@@ -43,6 +43,13 @@
 #      work to do" (else FAILED in the notes).  ninja 1.12+ drop a v5 log, so
 #      ninja 1.13/1.14's first build of their copy reruns every command.
 #
+#   ggninja-watch (GGNINJA_WATCH): a ggninja run with its watcher (`-t watch`)
+#      serving its copy. A daemon's working directory would keep the bind
+#      mount busy, so this copy is not mounted: it runs at its own path
+#      (`-C COPY`), where CMake's absolute paths name the template's files,
+#      unchanged, as many as the copy's own would be.  The daemon starts
+#      after the copy's second run and stops at the end.
+#
 # Knobs: ROUNDS [7], LLVM_ALL [1], BUILDER [/usr/bin/ninja], JOBS [2] (the
 # fake build's -j), WORK (where the copies go), FRESH [0], GGNINJA_CACHE.
 set -euo pipefail
@@ -120,10 +127,16 @@ fi
 RES=$(new_results_dir llvm-noop)
 log "results -> $RES; copies in $WORK"
 
+# tree L M: where tool L builds manifest M (the mounted path, but for
+# ggninja-watch: see the header).
+tree() {
+    if [[ $1 == ggninja-watch ]]; then echo "$WORK/$1/noop-$2"; else echo "$CACHE/noop-$2"; fi
+}
 # in_copy L M CMD...: runs CMD with tool L's copy mounted over noop-M.
 in_copy() {
     local l=$1 tpl=$CACHE/noop-$2 rc=0
     shift 2
+    [[ $l == ggninja-watch ]] && { "$@"; return; }
     mount --bind "$WORK/$l/${tpl##*/}" "$tpl"
     "$@" || rc=$?
     umount "$tpl"
@@ -146,10 +159,10 @@ for l in "${USED[@]}"; do
         mkdir -p "$WORK/$l"
         cp -a "$CACHE/noop-$m" "$copy"
         t0=$EPOCHREALTIME
-        in_copy "$l" "$m" nice -n 10 "${BIN[$l]}" -C "$CACHE/noop-$m" >"$RES/first.$l.$m.log" 2>&1 ||
+        in_copy "$l" "$m" nice -n 10 "${BIN[$l]}" -C "$(tree "$l" "$m")" >"$RES/first.$l.$m.log" 2>&1 ||
             die "$l/$m: its first build failed (see $RES/first.$l.$m.log)"
         FIRST[$l.$m]="first build $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s: $(last_line "$RES/first.$l.$m.log")"
-        in_copy "$l" "$m" "${BIN[$l]}" -C "$CACHE/noop-$m" >"$RES/second.$l.$m.log" 2>&1 ||
+        in_copy "$l" "$m" "${BIN[$l]}" -C "$(tree "$l" "$m")" >"$RES/second.$l.$m.log" 2>&1 ||
             die "$l/$m: its second run failed (see $RES/second.$l.$m.log)"
         idle_said "$l" "$m" "$RES/second.$l.$m.log" ||
             die "$l/$m: not a no-op on its second run: $(last_line "$RES/second.$l.$m.log")"
@@ -158,11 +171,22 @@ for l in "${USED[@]}"; do
 done
 
 # --- 5. timing, then the check -------------------------------------------------------------
+if [[ -n ${BIN[ggninja-watch]} ]]; then
+    stop_watchers() {
+        for m in "${MANIFESTS[@]}"; do "${BIN[ggninja-watch]}" -C "$(tree ggninja-watch "$m")" -t watch stop >/dev/null || true; done
+    }
+    trap stop_watchers EXIT
+    for m in "${MANIFESTS[@]}"; do
+        log "ggninja-watch/$m: $("${BIN[ggninja-watch]}" -C "$(tree ggninja-watch "$m")" -t watch)"
+        # Its first run under the daemon takes the snapshot.
+        "${BIN[ggninja-watch]}" -C "$(tree ggninja-watch "$m")" >/dev/null
+    done
+fi
 log "no-op: $ROUNDS rounds over ${USED[*]}"
 for ((r = 0; r < ROUNDS; r++)); do
     for m in "${MANIFESTS[@]}"; do
         for l in "${USED[@]}"; do
-            in_copy "$l" "$m" measure "$RES" "noop-$m" "$l" "${BIN[$l]}" -C "$CACHE/noop-$m"
+            in_copy "$l" "$m" measure "$RES" "noop-$m" "$l" "${BIN[$l]}" -C "$(tree "$l" "$m")"
         done
     done
 done
@@ -184,7 +208,7 @@ declare -A CHECK=()
 for m in "${MANIFESTS[@]}"; do
     for l in "${USED[@]}"; do
         read -ra cmd <<<"$(check_cmd "$l" "$m")"
-        in_copy "$l" "$m" "${cmd[@]}" -C "$CACHE/noop-$m" >"$RES/check.$l.$m.log" 2>&1 || true
+        in_copy "$l" "$m" "${cmd[@]}" -C "$(tree "$l" "$m")" >"$RES/check.$l.$m.log" 2>&1 || true
         CHECK[$l.$m]="$(basename "${cmd[0]}") $(bin_version "${cmd[0]}") ${cmd[*]:1}: $(last_line "$RES/check.$l.$m.log")"
         [[ $(last_line "$RES/check.$l.$m.log") == *"no work to do"* ]] ||
             { CHECK[$l.$m]="FAILED: ${CHECK[$l.$m]}"; log "$l/$m: ${CHECK[$l.$m]}"; }
