@@ -52,8 +52,8 @@ fn mask() -> WatchMask {
 }
 
 /// Filesystems whose every change on this machine inotify reports
-/// (`statfs`'s f_type): ext2/3/4, xfs, btrfs, tmpfs, f2fs, overlay.
-/// Network and FUSE filesystems change without telling.
+/// (`statfs`'s f_type): ext2/3/4, xfs, btrfs, tmpfs, f2fs, overlay, zfs,
+/// bcachefs. Network and FUSE filesystems change without telling.
 const LOCAL_FILESYSTEMS: &[i64] = &[
     0xEF53,
     0x5846_5342,
@@ -61,6 +61,8 @@ const LOCAL_FILESYSTEMS: &[i64] = &[
     0x0102_1994,
     0xF2F5_2010,
     0x794C_7630,
+    0x2FC1_2FC1,
+    0xCA45_1A4E,
 ];
 
 pub struct Tree {
