@@ -41,8 +41,9 @@ pub(crate) struct Watched {
     at: Option<Stamp>,
     /// By file number, what the daemon vouched for.
     vouched: Vec<i64>,
-    /// The snapshot read, if whole; and whether it no longer serves as is.
-    old: Option<Snapshot>,
+    /// By file number, what the snapshot read held (`kept`); and whether
+    /// it no longer serves as is (missing, another daemon's, of other paths).
+    before: Vec<i64>,
     rewrite: bool,
     /// Whether the sync left so few files of the last run to stat that
     /// listing the reachable ones to stat ahead costs more than it saves.
@@ -66,7 +67,7 @@ impl Engine {
             cwd,
             at: None,
             vouched: Vec::new(),
-            old: None,
+            before: Vec::new(),
             rewrite: true,
             few_to_stat: false,
         });
@@ -85,7 +86,8 @@ impl Engine {
         };
         let _t = crate::metrics::time("watcher sync");
         let old = Snapshot::load(Path::new(STATE));
-        let mut vouched = kept(&self.graph, old.as_ref());
+        let (mut vouched, moved) = kept(&self.graph, old.as_ref());
+        let before = vouched.clone();
         let known = |v: &[i64]| v.iter().filter(|&&t| t != UNKNOWN).count();
         let known_before = known(&vouched);
         let sent_all = vouched.iter().all(|&t| t == UNKNOWN);
@@ -124,8 +126,8 @@ impl Engine {
                 st.exists = Some(*t != 0);
             }
         }
-        w.rewrite = all || old.is_none();
-        (w.at, w.vouched, w.old) = (Some(synced.at), vouched, old);
+        w.rewrite = all || moved;
+        (w.at, w.vouched, w.before) = (Some(synced.at), vouched, before);
     }
 
     /// Saves what the run knows of its files for the next run (after the
@@ -140,37 +142,51 @@ impl Engine {
             return;
         }
         let paths = &self.graph.paths;
-        let entries: Vec<(u64, i64)> = (0..w.vouched.len())
+        let mtimes: Vec<i64> = (0..w.vouched.len())
             .map(|n| {
-                let path = paths.get(n as u32);
                 let st = &self.nodes[self.graph.file_nodes()[n].index()];
                 let t = match st.exists {
-                    _ if !spelling::watchable(path) || w.vouched[n] == EARLY => UNKNOWN,
+                    _ if w.vouched[n] == EARLY => UNKNOWN,
                     Some(true) => st.mtime,
                     Some(false) => 0,
                     None => w.vouched[n],
                 };
-                (path_hash(path), t)
+                // A file kept before has its path checked already.
+                let checked = w.before[n] != UNKNOWN;
+                match checked || spelling::watchable(paths.get(n as u32)) {
+                    true => t,
+                    false => UNKNOWN,
+                }
             })
             .collect();
-        if !w.rewrite && w.old.as_ref().is_some_and(|o| o.entries == entries) {
+        if !w.rewrite && mtimes == w.before {
             return;
         }
+        let hashes = (0..mtimes.len()).map(|n| path_hash(paths.get(n as u32)));
+        let entries = hashes.zip(mtimes).collect();
         // Only a cache: one not written is a full stat next time.
         let _ = Snapshot { at, entries }.save(Path::new(STATE));
     }
 }
 
-/// By file number: the mtime `old` holds for it, where its path is the same.
-fn kept(graph: &Graph, old: Option<&Snapshot>) -> Vec<i64> {
-    let mut kept = vec![UNKNOWN; graph.file_nodes().len()];
-    let Some(old) = old else { return kept };
+/// By file number: the mtime `old` holds for it, where its path is the
+/// same; and whether `old` must be written anew (missing, or of other paths).
+fn kept(graph: &Graph, old: Option<&Snapshot>) -> (Vec<i64>, bool) {
+    let count = graph.file_nodes().len();
+    let mut kept = vec![UNKNOWN; count];
+    let Some(old) = old else {
+        return (kept, true);
+    };
+    let mut moved = old.entries.len() != count;
     for (n, (k, &(hash, t))) in kept.iter_mut().zip(&old.entries).enumerate() {
-        if t >= 0 && path_hash(graph.paths.get(n as u32)) == hash {
-            *k = t;
+        if t >= 0 {
+            match path_hash(graph.paths.get(n as u32)) == hash {
+                true => *k = t,
+                false => moved = true,
+            }
         }
     }
-    kept
+    (kept, moved)
 }
 
 /// The directories (absolute) of the files nothing vouches for yet.
