@@ -152,6 +152,9 @@ impl Tree {
     /// change shows in the journal.
     pub fn register(&mut self, dirs: &[String]) {
         for dir in dirs {
+            if self.listed.contains(dir) {
+                continue;
+            }
             let Some(chain) = ancestors_and_self(dir) else {
                 self.unwatched.insert(dir.clone());
                 continue;

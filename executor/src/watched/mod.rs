@@ -23,7 +23,7 @@ use ggninja_graph::Graph;
 use ggninja_watch::{Change, Changes, Client, Stamp};
 
 use crate::engine::Engine;
-use snapshot::{path_hash, Snapshot, UNKNOWN};
+use snapshot::{path_hash, Snapshot, UNKNOWN, UNSEEN};
 
 /// In `Watched::vouched`: a file stat'ed before the sync.
 const EARLY: i64 = -2;
@@ -88,7 +88,7 @@ impl Engine {
         let old = Snapshot::load(Path::new(STATE));
         let (mut vouched, moved) = kept(&self.graph, old.as_ref());
         let before = vouched.clone();
-        let known = |v: &[i64]| v.iter().filter(|&&t| t != UNKNOWN).count();
+        let known = |v: &[i64]| v.iter().filter(|&&t| t >= 0).count();
         let known_before = known(&vouched);
         let sent_all = vouched.iter().all(|&t| t == UNKNOWN);
         let dirs = dirs_of_unknown(&self.graph, &w.cwd, &vouched);
@@ -121,7 +121,7 @@ impl Engine {
                 // Stat'ed before the stamp: what changed since may be
                 // before it too. Not kept.
                 *t = EARLY;
-            } else if *t != UNKNOWN {
+            } else if *t >= 0 {
                 st.mtime = *t;
                 st.exists = Some(*t != 0);
             }
@@ -142,14 +142,17 @@ impl Engine {
             return;
         }
         let paths = &self.graph.paths;
+        // Every file numbered here had its directory watched before a
+        // stat (sent this run, or by a run the same daemon answered).
         let mtimes: Vec<i64> = (0..w.vouched.len())
             .map(|n| {
                 let st = &self.nodes[self.graph.file_nodes()[n].index()];
                 let t = match st.exists {
-                    _ if w.vouched[n] == EARLY => UNKNOWN,
+                    _ if w.vouched[n] == EARLY => UNSEEN,
                     Some(true) => st.mtime,
                     Some(false) => 0,
-                    None => w.vouched[n],
+                    None if w.vouched[n] >= 0 => w.vouched[n],
+                    None => UNSEEN,
                 };
                 // A file kept before has its path checked already.
                 let checked = w.before[n] != UNKNOWN;
@@ -169,8 +172,8 @@ impl Engine {
     }
 }
 
-/// By file number: the mtime `old` holds for it, where its path is the
-/// same; and whether `old` must be written anew (missing, or of other paths).
+/// By file number: the mtime `old` holds for it (or `UNSEEN`), where its
+/// path is the same; and whether `old` must be written anew (missing, or of other paths).
 fn kept(graph: &Graph, old: Option<&Snapshot>) -> (Vec<i64>, bool) {
     let count = graph.file_nodes().len();
     let mut kept = vec![UNKNOWN; count];
@@ -179,7 +182,7 @@ fn kept(graph: &Graph, old: Option<&Snapshot>) -> (Vec<i64>, bool) {
     };
     let mut moved = old.entries.len() != count;
     for (n, (k, &(hash, t))) in kept.iter_mut().zip(&old.entries).enumerate() {
-        if t >= 0 {
+        if t >= 0 || t == UNSEEN {
             match path_hash(graph.paths.get(n as u32)) == hash {
                 true => *k = t,
                 false => moved = true,
@@ -236,7 +239,7 @@ fn forget(graph: &Graph, cwd: &str, vouched: &mut [i64], changes: &[Change]) {
         return;
     }
     for (n, t) in vouched.iter_mut().enumerate() {
-        if *t != UNKNOWN && spelling::some_ancestor(graph.paths.get(n as u32), &under) {
+        if *t >= 0 && spelling::some_ancestor(graph.paths.get(n as u32), &under) {
             *t = UNKNOWN;
         }
     }

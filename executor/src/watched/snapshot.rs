@@ -16,12 +16,15 @@ const HEADER: usize = MAGIC.len() + 4 + 8 + 8 + 8;
 
 /// Not stat'ed (or not vouched for): stat it.
 pub const UNKNOWN: i64 = -1;
+/// Not stat'ed, but its directory is watched by the stamp's daemon: stat
+/// it, and do not ask for its directory again.
+pub const UNSEEN: i64 = -3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub at: Stamp,
-    /// By node index: the hash of its path, and its mtime (0 missing,
-    /// `UNKNOWN`).
+    /// By file number: the hash of its path, and its mtime (0 missing,
+    /// `UNKNOWN`, `UNSEEN`).
     pub entries: Vec<(u64, i64)>,
 }
 
