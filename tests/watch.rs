@@ -64,6 +64,8 @@ build out/b.o: cc ../src/b.c | EXT
 build out/link.o: cp ../src/link.h
 build out/listing: ls ../src/d
 build all.txt: cp out/a.o out/b.o out/link.o out/listing
+build out/extra.o: cp ../extra/x.c
+default all.txt
 ";
 
 /// The tree on both sides: sources in `src/` and `hdr/`, the build in
@@ -73,12 +75,13 @@ fn tree(ext: &Path) -> Option<Pair> {
     let manifest = MANIFEST.replace("EXT", &ext.to_string_lossy());
     p.both(|s| {
         let d = s.path();
-        for dir in ["build", "src/d", "hdr", "real"] {
+        for dir in ["build", "src/d", "hdr", "real", "extra"] {
             fs::create_dir_all(d.join(dir)).unwrap();
         }
         fs::write(d.join("build/build.ninja"), &manifest).unwrap();
         fs::write(d.join("src/a.c"), "a\n").unwrap();
         fs::write(d.join("src/b.c"), "b\n").unwrap();
+        fs::write(d.join("extra/x.c"), "x\n").unwrap();
         fs::write(d.join("src/d/one"), "1\n").unwrap();
         fs::write(d.join("hdr/h.h"), "h\n").unwrap();
         fs::write(d.join("real/t.h"), "t\n").unwrap();
@@ -131,6 +134,15 @@ fn a_watched_build_rebuilds_what_ninja_does() {
     // the build lists (no file of the graph lies in it).
     let always = 2;
     assert_eq!(stats_of(&p.gg), always, "a no-op after a no-op");
+
+    // A file no build of the default stats: its directory is watched all
+    // the same, so a later build of it sees it change.
+    let extra = |p: &mut Pair, what: &str| {
+        p.compare_run(what, |s| s.run(&["-C", "build", "-j1", "out/extra.o"]));
+    };
+    extra(&mut p, "a file outside the default, built");
+    edit(&p, "extra/x.c", "x2\n");
+    extra(&mut p, "a file outside the default, edited");
 
     edit(&p, "src/a.c", "a2\n");
     build(&mut p, "a source edited");
