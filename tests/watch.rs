@@ -390,3 +390,33 @@ fn random_changes_rebuild_what_ninja_does() {
     p.compare_files("the last build");
     p.finish();
 }
+
+#[test]
+fn the_daemon_ends_when_its_directory_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (here, away) = (dir.path().join("build"), dir.path().join("moved"));
+    for (i, gone) in [
+        |d: &Path, _: &Path| fs::remove_dir_all(d),
+        |d: &Path, a: &Path| fs::rename(d, a),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        fs::create_dir(&here).unwrap();
+        let mut daemon = Daemon::start(&here);
+        gone(&here, &away).unwrap();
+        let start = Instant::now();
+        while daemon.0.try_wait().unwrap().is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "case {i}: still running"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            !away.join(SOCKET).exists(),
+            "case {i}: a moved socket is removed"
+        );
+        let _ = fs::remove_dir_all(&away);
+    }
+}

@@ -32,18 +32,27 @@ struct State {
     journal: Journal,
     /// The highest cookie number the reader has seen made.
     cookie_seen: u64,
-    /// Events can no longer be read, or the directory's watch is gone.
+    /// Events can no longer be read.
     broken: bool,
 }
 
 type Shared = Arc<(Mutex<State>, Condvar)>;
 
 /// Watches the current directory and serves its socket until told to stop
-/// (Ok), or until its watch is lost (Err).
+/// (Ok), or until events cannot be read (Err). The directory removed or
+/// moved ends the process.
 pub fn serve() -> Result<(), WatchError> {
     let root = std::env::current_dir().map_err(WatchError::Io)?;
     let root = root.to_str().ok_or(WatchError::NotUtf8)?.to_string();
     let listener = bind()?;
+    let result = watch_and_answer(&listener, root);
+    let _ = std::fs::remove_file(SOCKET);
+    result
+}
+
+/// The daemon once its socket is bound: a run that connects meanwhile
+/// waits until the directory is watched.
+fn watch_and_answer(listener: &UnixListener, root: String) -> Result<(), WatchError> {
     let inotify = Inotify::init().map_err(WatchError::Io)?;
     let tree = Tree::new(inotify.watches(), &root).map_err(WatchError::Io)?;
     let state = State {
@@ -58,9 +67,7 @@ pub fn serve() -> Result<(), WatchError> {
         .name("inotify".to_string())
         .spawn(move || read_events(inotify, &reader))
         .map_err(WatchError::Io)?;
-    let result = answer(&listener, &shared, &root);
-    let _ = std::fs::remove_file(SOCKET);
-    result
+    answer(listener, &shared, &root)
 }
 
 /// The socket, unless a daemon answers on it already (a stale one is
@@ -98,7 +105,12 @@ fn read_events(mut inotify: Inotify, shared: &Shared) {
                 st.cookie_seen = st.cookie_seen.max(n);
             }
         }
-        st.broken |= st.tree.root_lost();
+        if st.tree.root_lost() {
+            // Removed or moved: no run will find this daemon where it
+            // watches (a socket moved along must not answer).
+            let _ = std::fs::remove_file(SOCKET);
+            std::process::exit(0);
+        }
         seen.notify_all();
     }
     let (lock, seen) = &**shared;

@@ -283,6 +283,9 @@ impl Tree {
         let gone = mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM);
         if mask.contains(EventMask::ISDIR) {
             journal.record(Change::Under(path.clone()));
+            // Seen from its parent: the daemon's own working directory
+            // keeps the root's inode, so its own removal may never be told.
+            self.root_lost |= gone && path == self.root;
             if gone {
                 self.subdirs.remove(&path);
             } else if made && self.registered.contains(&path) {
