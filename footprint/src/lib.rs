@@ -57,7 +57,8 @@
 //! link through a compiler driver), `templates` (what commands with the
 //! same settings share), `chain` (the include search chain), `walk` (the
 //! transitive header walk and its per-file cache), `recall` (each
-//! compile's walk kept between runs, with what it depended on), `toolchain` (what the
+//! compile's walk kept between runs, with what it depended on), `stats`
+//! (this run's stats, kept until the build writes there), `toolchain` (what the
 //! compiler, linker and `ldd` say), `link` and `archive` (linker and `ar`
 //! inputs), `args` (driver flags), `scan` (directives in one file),
 //! `programs` (running helper programs; command lines are split by the
@@ -77,12 +78,14 @@ mod paths;
 mod programs;
 mod recall;
 mod scan;
+mod stats;
 mod templates;
 mod toolchain;
 mod walk;
 
 pub use classify::is_compiler_name;
 pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
+pub use stats::{RunStats, Stat};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -213,6 +216,8 @@ pub struct Scanner {
     walker: walk::Walker,
     /// Header walks kept between runs.
     recall: recall::Recall,
+    /// This run's stats, shared with the file hash cache.
+    stats: Arc<RunStats>,
     fallbacks: AtomicUsize,
 }
 
@@ -252,6 +257,12 @@ impl Scanner {
         self.toolchain.save(&dir.join(".ggninja_toolchain"))?;
         self.walker.save(&dir.join(".ggninja_scans"))?;
         self.recall.save(&dir.join(FOOTPRINTS))
+    }
+
+    /// This run's stats and listings, which the build keeps told of what
+    /// it writes (see [`RunStats`]).
+    pub fn run_stats(&self) -> Arc<RunStats> {
+        Arc::clone(&self.stats)
     }
 
     /// How many compiles took the headers an earlier walk found (see
