@@ -566,7 +566,13 @@ impl<'e> Builder<'e> {
         let g = &self.e.graph;
         let rspfile = g.binding(done.edge, "rspfile", Escape::None);
         let rspfile = rspfile.ok().filter(|r| !r.is_empty());
+        // A make recipe's dirs are not made here: the restore may have.
+        let made_here = !g.build(done.edge).make_rules;
         for f in ggninja_thunk::produced(g, done.edge).iter().chain(&rspfile) {
+            match Path::new(f).parent().and_then(|d| d.to_str()) {
+                Some(dir) if !made_here => thunks.made_dir(dir),
+                _ => {}
+            }
             thunks.wrote(f);
         }
     }

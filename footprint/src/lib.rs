@@ -201,9 +201,10 @@ impl LocalOnly {
 /// one scanner can be shared by rayon threads. Caches are only of facts that
 /// are revalidated (file contents, keyed by inode and timestamps), that do
 /// not change during a build (compiler configuration), or, for which files
-/// exist in the project's include dirs, that hold until `invalidate`: a
-/// build calls it before each scan, so headers generated between calls are
-/// seen.
+/// exist in the project's include dirs, that hold until the build says it
+/// wrote there (the run's stats, [`RunStats`]); the templates' lookups
+/// hold until `invalidate`: a build calls it before each scan, so headers
+/// generated between calls are seen.
 #[derive(Default)]
 pub struct Scanner {
     /// What the toolchain answered.
@@ -216,8 +217,6 @@ pub struct Scanner {
     walker: walk::Walker,
     /// Header walks kept between runs.
     recall: recall::Recall,
-    /// This run's stats, shared with the file hash cache.
-    stats: Arc<RunStats>,
     fallbacks: AtomicUsize,
 }
 
@@ -262,7 +261,7 @@ impl Scanner {
     /// This run's stats and listings, which the build keeps told of what
     /// it writes (see [`RunStats`]).
     pub fn run_stats(&self) -> Arc<RunStats> {
-        Arc::clone(&self.stats)
+        Arc::clone(self.dirs.run_stats())
     }
 
     /// How many compiles took the headers an earlier walk found (see
@@ -306,10 +305,10 @@ impl Scanner {
         }
     }
 
-    /// Forgets which files exist in the project's include dirs (the compile
-    /// templates): files may have been generated or removed since.
+    /// Forgets the compile templates (their chains' lookups): files may
+    /// have been generated or removed since. (Which files exist is the
+    /// run's stats, which the build tells of what it writes.)
     pub fn invalidate(&self) {
         self.templates.clear();
-        self.dirs.forget_local();
     }
 }

@@ -16,7 +16,10 @@
 //! while the edge starts: a file it writes is refused as an input of an
 //! unordered edge (`thunk::ordering`), and for what it writes undeclared the
 //! edge races it in ninja too. The build's own writes before a step runs
-//! (directories for outputs, an rspfile) are dropped as they are made.
+//! (directories for outputs, an rspfile) are dropped as they are made; a
+//! hit of a make recipe, whose directories the build does not make, drops
+//! its outputs' directories and every one above ([`RunStats::made_dir`]):
+//! the restore may have made them.
 //! A source edited by hand during a build may be seen as it was when first
 //! stat'ed this run: ninja then stamps the object after the edit too.
 //!
