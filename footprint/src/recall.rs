@@ -29,9 +29,11 @@
 //! keeps the record from being kept; a directory's is dropped, so its names
 //! are always checked.
 //!
-//! The check takes stats and listings through the run's [`RunStats`]: a
-//! file many records read is stat'ed once a run until the build says it
-//! may have changed (`stats` says why that holds). Ignores file contents
+//! The check takes stats under the compiler's built-in dirs once per run
+//! (the scanner takes them not to change during a build), the others and
+//! listings through the run's [`RunStats`]: a file many records read is
+//! stat'ed once a run until the build says it may have changed (`stats`
+//! says why that holds). Ignores file contents
 //! (a stat stands for them) and the toolchain's answers (kept and checked
 //! in `toolchain`).
 
@@ -120,10 +122,12 @@ struct Entry {
     used: AtomicBool,
 }
 
-/// The saved walks, and this run's digests.
+/// The saved walks, this run's stats of paths under the built-in dirs and
+/// its digests.
 #[derive(Default)]
 pub(crate) struct Recall {
     records: RwLock<FxHashMap<Key, Entry>>,
+    sys_stats: RwLock<FxHashMap<PathBuf, Option<Stat>>>,
     /// This run's digests, each with the stat it was taken at.
     digests: RwLock<FxHashMap<PathBuf, (Stat, Digest)>>,
     /// Records made this run (the file is rewritten only then).
@@ -132,17 +136,88 @@ pub(crate) struct Recall {
     used: AtomicUsize,
 }
 
+/// How a check sees the disk: paths under the compiler's built-in dirs
+/// (`sys`) stat'ed once a run (the scanner takes them not to change during
+/// a build), the others and listings through the run's stats.
+struct Look<'a, S> {
+    recall: &'a Recall,
+    sys: S,
+    stats: &'a RunStats,
+}
+
+impl<S: Fn(&Path) -> bool> Look<'_, S> {
+    fn stat(&self, path: &Path) -> Option<Stat> {
+        if !(self.sys)(path) {
+            return self.stats.stat(path);
+        }
+        if let Some(s) = self.recall.sys_stats.read().unwrap().get(path) {
+            return *s;
+        }
+        let s = Stat::of(path);
+        let mut kept = self.recall.sys_stats.write().unwrap();
+        kept.insert(path.to_path_buf(), s);
+        s
+    }
+
+    fn holds(&self, r: &Record) -> bool {
+        let file_holds = |f: &Arc<FileDep>| match self.stat(&f.path) {
+            Some(now) if now == f.stat => true,
+            // Written again: the same bytes give the same directives.
+            Some(now) => self.recall.digest(&f.path, now) == Some(f.digest),
+            None => false,
+        };
+        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d))
+    }
+
+    fn dir_holds(&self, d: &DirDep) -> bool {
+        let now = self.stat(&d.path);
+        let same = match d.was {
+            Was::Absent => now.is_none(),
+            Was::At(s) => now == Some(s),
+            Was::Racy => false,
+        };
+        same || d
+            .names
+            .as_ref()
+            .is_some_and(|n| self.still_missing(&d.path, n))
+    }
+
+    /// Whether none of `names` is a regular file in `dir` (symlinks
+    /// followed): one listing of the dir, and a stat of each name it holds.
+    fn still_missing(&self, dir: &Path, names: &[String]) -> bool {
+        let Some(listed) = self.stats.names_in(dir) else {
+            // Gone, or not a dir: nothing is found under it.
+            return self.stat(dir).is_none_or(|s| !s.is_dir());
+        };
+        let is_file = |n: &String| self.stat(&dir.join(n)).is_some_and(|s| s.is_file());
+        !names
+            .iter()
+            .any(|n| listed.contains(std::ffi::OsStr::new(n)) && is_file(n))
+    }
+}
+
 impl Recall {
-    /// The record of `key` if the disk (as `stats` has it) still gives
-    /// its answer.
-    pub fn get(&self, key: &Key, stats: &RunStats) -> Option<Arc<Record>> {
+    /// The record of `key` if the disk still gives its answer; `sys` says
+    /// which paths are under the compiler's built-in dirs, `stats` is the
+    /// run's.
+    pub fn get(
+        &self,
+        key: &Key,
+        sys: impl Fn(&Path) -> bool,
+        stats: &RunStats,
+    ) -> Option<Arc<Record>> {
         let record = {
             let records = self.records.read().unwrap();
             let e = records.get(key)?;
             e.used.store(true, Ordering::Relaxed);
             Arc::clone(&e.record)
         };
-        self.holds(&record, stats).then(|| {
+        let look = Look {
+            recall: self,
+            sys,
+            stats,
+        };
+        look.holds(&record).then(|| {
             self.used.fetch_add(1, Ordering::Relaxed);
             record
         })
@@ -162,16 +237,6 @@ impl Recall {
         };
         self.records.write().unwrap().insert(key, entry);
         self.added.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn holds(&self, r: &Record, stats: &RunStats) -> bool {
-        let file_holds = |f: &Arc<FileDep>| match stats.stat(&f.path) {
-            Some(now) if now == f.stat => true,
-            // Written again: the same bytes give the same directives.
-            Some(now) => self.digest(&f.path, now) == Some(f.digest),
-            None => false,
-        };
-        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| dir_holds(d, stats))
     }
 
     /// The digest of `path`'s bytes, which `stat` is the stat of: each
@@ -198,32 +263,6 @@ impl Recall {
             .insert(path.to_path_buf(), (stat, d));
         Some(d)
     }
-}
-
-fn dir_holds(d: &DirDep, stats: &RunStats) -> bool {
-    let now = stats.stat(&d.path);
-    let same = match d.was {
-        Was::Absent => now.is_none(),
-        Was::At(s) => now == Some(s),
-        Was::Racy => false,
-    };
-    same || d
-        .names
-        .as_ref()
-        .is_some_and(|n| still_missing(&d.path, n, stats))
-}
-
-/// Whether none of `names` is a regular file in `dir` (symlinks followed):
-/// one listing of the dir, and a stat of each name it holds.
-fn still_missing(dir: &Path, names: &[String], stats: &RunStats) -> bool {
-    let Some(listed) = stats.names_in(dir) else {
-        // Gone, or not a dir: nothing is found under it.
-        return stats.stat(dir).is_none_or(|s| !s.is_dir());
-    };
-    let is_file = |n: &String| stats.stat(&dir.join(n)).is_some_and(|s| s.is_file());
-    !names
-        .iter()
-        .any(|n| listed.contains(std::ffi::OsStr::new(n)) && is_file(n))
 }
 
 /// What a walk read and looked for, gathered as it goes (absolute paths),
@@ -395,23 +434,23 @@ mod tests {
         recall.put(k, r);
         // Stats as a new run takes them.
         let no_sys = || RunStats::default();
-        assert!(recall.get(&k, &no_sys()).is_some());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         // The dir appears, without the name: still holds.
         std::fs::create_dir(d.path().join("sub")).unwrap();
-        assert!(recall.get(&k, &no_sys()).is_some());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         std::fs::write(d.path().join("sub/none.h"), "").unwrap();
-        assert!(recall.get(&k, &no_sys()).is_none());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
         std::fs::remove_file(d.path().join("sub/none.h")).unwrap();
-        assert!(recall.get(&k, &no_sys()).is_some());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         std::fs::write(&h, "y").unwrap();
-        assert!(recall.get(&k, &no_sys()).is_none());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
         // Written again with its old bytes (a new file, a new stat): the
         // same walk; then other bytes of the same size: not.
         std::fs::remove_file(&h).unwrap();
         std::fs::write(&h, "x").unwrap();
-        assert!(recall.get(&k, &no_sys()).is_some());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         std::fs::write(&h, "z").unwrap();
-        assert!(recall.get(&k, &no_sys()).is_none());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
     }
 
     #[test]
