@@ -509,7 +509,8 @@ impl<'e> Builder<'e> {
         let written = std::fs::write(&rspfile, content)
             .map_err(|e| format!("writing {rspfile}: {}", disk::io_message(&e)));
         if let Some(t) = &self.thunks {
-            if let Some(dir) = Path::new(&rspfile).parent().and_then(|d| d.to_str()) {
+            let dir = Path::new(&rspfile).parent().and_then(|d| d.to_str());
+            if let Some(dir) = dir.filter(|d| !d.is_empty()) {
                 t.made_dir(dir);
             }
             t.wrote(&rspfile);
@@ -570,7 +571,7 @@ impl<'e> Builder<'e> {
         let made_here = !g.build(done.edge).make_rules;
         for f in ggninja_thunk::produced(g, done.edge).iter().chain(&rspfile) {
             match Path::new(f).parent().and_then(|d| d.to_str()) {
-                Some(dir) if !made_here => thunks.made_dir(dir),
+                Some(dir) if !made_here && !dir.is_empty() => thunks.made_dir(dir),
                 _ => {}
             }
             thunks.wrote(f);
