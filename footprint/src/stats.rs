@@ -32,6 +32,10 @@
 //! ends in the same name: `wrote` drops every answer for a path ending in
 //! either name (and the listings of such directories). Writing a symlink
 //! may retarget paths through it, whatever their names: everything goes.
+//! Not seen: a file restored over what was a symlink to a directory (an
+//! output whose rule made a directory link before and a file now), for
+//! paths that went through the old link; such a path's answer stays the
+//! old target's until a command runs.
 //!
 //! Ignores what files contain (the hash cache and `recall` check bytes).
 
