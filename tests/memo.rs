@@ -689,3 +689,69 @@ fn eviction_by_another_process_during_a_build_yields_correct_outputs() {
     // Eviction raced with both restoring and storing.
     assert!(hits > 0 && reruns > 0, "{hits} hits, {reruns} reruns");
 }
+
+/// A header a memo hit restores is seen by the key of a later edge of
+/// the same build, though an edge that started before the hit (one reading
+/// it unordered, so run) had stat'ed it: the run's kept stats
+/// (`footprint::RunStats`) drop what a hit wrote. Here `out/gen.h` is
+/// restored with `X 1` over the `X 2` a build left: `main.o` must be the
+/// `X 1` object, not the stored `X 2` one its stale stat would name.
+#[test]
+fn a_header_a_hit_restores_is_seen_by_a_later_edge_of_the_same_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, store) = (tmp.path().join("b"), tmp.path().join("store"));
+    std::fs::create_dir_all(d.join("src")).unwrap();
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    // u.o reads out/gen.h unordered (so it runs), and starts first: three
+    // edges wait for it, one for out/gen.h.
+    let manifest = "rule cc\n  command = gcc -Iout -c $in -o $out\n\
+                    rule cp\n  command = cp $in $out\n\
+                    build out/gen.h: cp gen.h.in\nbuild main.o: cc src/main.c | out/gen.h\n\
+                    build u.o: cc src/u.c\nbuild u2.o: cc src/u2.c || u.o\n\
+                    build u3.o: cc src/u3.c || u2.o\nbuild u4.o: cc src/u4.c || u3.o\n";
+    for (name, text) in [
+        ("build.ninja", manifest),
+        ("src/main.c", "#include <gen.h>\nint x = X;\n"),
+        ("src/u.c", "#include <gen.h>\nint u = X;\n"),
+        ("src/u2.c", "int u2;\n"),
+        ("src/u3.c", "int u3;\n"),
+        ("src/u4.c", "int u4;\n"),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let gg = |args: &[&str]| {
+        // Stamps over a second old: walks are kept (git's racy rule).
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        let out = Command::new(ggninja())
+            .args(["--cache", "--store"])
+            .arg(&store)
+            .args(["-d", "explain", "-j2"])
+            .args(args)
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    let gen = |x: &str| std::fs::write(d.join("gen.h.in"), format!("#define X {x}\n")).unwrap();
+    gen("1");
+    gg(&["main.o"]);
+    let one = std::fs::read(d.join("main.o")).unwrap();
+    gen("2");
+    gg(&["main.o"]);
+    // u.o's walk, with out/gen.h at `X 2`, kept.
+    gg(&[]);
+    assert_ne!(std::fs::read(d.join("main.o")).unwrap(), one);
+    gen("1");
+    for u in ["u.o", "u2.o", "u3.o", "u4.o"] {
+        std::fs::remove_file(d.join(u)).unwrap();
+    }
+    let log = gg(&[]);
+    assert!(
+        log.contains("reusing the outputs") && log.contains("for out/gen.h"),
+        "{log}"
+    );
+    assert!(log.contains("u.o runs locally"), "{log}");
+    let object = std::fs::read(d.join("main.o")).unwrap();
+    assert!(object == one, "main.o is not the `X 1` object: {log}");
+}

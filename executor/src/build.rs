@@ -69,6 +69,9 @@ struct Running {
     cmd: String,
     /// Its thunk's hash and footprint bytes, when it has one.
     thunk: Option<(String, u64)>,
+    /// Whether its thunk does effects (`mkdir`, `mv`, ...) besides
+    /// writing outputs, or it has none.
+    effects: bool,
 }
 
 pub struct Builder<'e> {
@@ -445,6 +448,7 @@ impl<'e> Builder<'e> {
         self.write_rspfile(edge)?;
         let thunk = self.thunk(edge, console);
         let thunk_facts = thunk.as_ref().map(|t| (t.hash.to_string(), t.bytes));
+        let effects = thunk.as_ref().is_none_or(|t| !t.effects.is_empty());
         let task = Task {
             edge,
             command: cmd.clone(),
@@ -469,6 +473,7 @@ impl<'e> Builder<'e> {
                 desc,
                 cmd,
                 thunk: thunk_facts,
+                effects,
             },
         );
         started
@@ -481,12 +486,16 @@ impl<'e> Builder<'e> {
         if g.build(edge).make_rules {
             return Ok(()); // make makes none: a recipe needing one makes it
         }
+        let mut made = Vec::new();
         for &o in &g.build(edge).outs {
-            make_dir_of(&mut self.made_dirs, g.path(o))?;
+            made.extend(make_dir_of(&mut self.made_dirs, g.path(o))?);
         }
         let depfile = g.binding(edge, "depfile", Escape::None).unwrap_or_default();
         if !depfile.is_empty() {
-            make_dir_of(&mut self.made_dirs, &depfile)?;
+            made.extend(make_dir_of(&mut self.made_dirs, &depfile)?);
+        }
+        if let Some(t) = &self.thunks {
+            made.iter().for_each(|d| t.made_dir(d));
         }
         Ok(())
     }
@@ -503,8 +512,16 @@ impl<'e> Builder<'e> {
             .binding(edge, "rspfile_content", Escape::Shell)
             .map_err(|e| e.to_string())?;
         disk::make_dirs_for(&rspfile).ok();
-        std::fs::write(&rspfile, content)
-            .map_err(|e| format!("writing {rspfile}: {}", disk::io_message(&e)))
+        let written = std::fs::write(&rspfile, content)
+            .map_err(|e| format!("writing {rspfile}: {}", disk::io_message(&e)));
+        if let Some(t) = &self.thunks {
+            let dir = Path::new(&rspfile).parent().and_then(|d| d.to_str());
+            if let Some(dir) = dir.filter(|d| !d.is_empty()) {
+                t.made_dir(dir);
+            }
+            t.wrote(&rspfile);
+        }
+        written
     }
 
     /// The edge's thunk, when the build makes thunks and the edge can run
@@ -534,7 +551,37 @@ impl<'e> Builder<'e> {
         let done = self.backend.wait(&mut cx);
         let notes = cx.notes;
         self.print_notes(notes);
+        if let Some(d) = &done {
+            self.tell_thunks(d);
+        }
         done
+    }
+
+    /// Tells the thunk maker what a finished edge did to the tree, before
+    /// any edge waiting for it starts (`footprint::RunStats` says why that
+    /// is enough): a memo hit wrote its outputs and depfile (its depfile
+    /// and rspfile are removed next); anything else (a command ran, a
+    /// list's effects were done) may have written anywhere.
+    fn tell_thunks(&self, done: &Done) {
+        let Some(thunks) = &self.thunks else {
+            return;
+        };
+        let effects = self.running.get(&done.edge).is_none_or(|r| r.effects);
+        if done.origin != Origin::Memo || effects {
+            return thunks.tree_changed();
+        }
+        let g = &self.e.graph;
+        let rspfile = g.binding(done.edge, "rspfile", Escape::None);
+        let rspfile = rspfile.ok().filter(|r| !r.is_empty());
+        // A make recipe's dirs are not made here: the restore may have.
+        let made_here = !g.build(done.edge).make_rules;
+        for f in ggninja_thunk::produced(g, done.edge).iter().chain(&rspfile) {
+            match Path::new(f).parent().and_then(|d| d.to_str()) {
+                Some(dir) if !made_here && !dir.is_empty() => thunks.made_dir(dir),
+                _ => {}
+            }
+            thunks.wrote(f);
+        }
     }
 
     fn print_notes(&mut self, notes: Vec<Note>) {
@@ -587,6 +634,7 @@ impl<'e> Builder<'e> {
                 desc,
                 cmd,
                 thunk: None,
+                effects: true,
             }
         });
         let end_ms = self.status.elapsed_ms();
@@ -884,15 +932,16 @@ impl<'e> Builder<'e> {
     }
 }
 
-/// Makes the directory `path` is in, unless `made` says it exists.
-fn make_dir_of(made: &mut HashSet<String>, path: &str) -> Result<(), String> {
+/// Makes the directory `path` is in, unless `made` says it exists;
+/// returns it when made.
+fn make_dir_of(made: &mut HashSet<String>, path: &str) -> Result<Option<String>, String> {
     let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
-        return Ok(());
+        return Ok(None);
     };
     if dir.is_empty() || made.contains(dir) {
-        return Ok(());
+        return Ok(None);
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
     made.insert(dir.to_string());
-    Ok(())
+    Ok(Some(dir.to_string()))
 }

@@ -7,6 +7,7 @@
 
 use crate::args::Settings;
 use crate::paths::{clean, is_file};
+use crate::stats::RunStats;
 use crate::toolchain::BuiltinDirs;
 use crate::DirectiveKind;
 use rustc_hash::FxHashMap;
@@ -50,19 +51,20 @@ pub(crate) struct Node {
 
 /// Canonical dirs and file existence in include dirs, shared by every
 /// chain. Files under built-in dirs are assumed not to come or go; the
-/// answers for the others hold until [`SearchDirs::forget_local`].
+/// answers for the others are the run's stats ([`RunStats`]: kept until the
+/// build writes there).
 #[derive(Default)]
 pub(crate) struct SearchDirs {
     canon: RwLock<FxHashMap<OsString, PathBuf>>,
     sys_exists: Exists,
-    local_exists: Exists,
+    stats: Arc<RunStats>,
 }
 
 impl SearchDirs {
-    /// Forgets which files exist outside the built-in dirs: files may have
-    /// been generated or removed since.
-    pub fn forget_local(&self) {
-        self.local_exists.write().unwrap().clear();
+    /// The run's stats, through which files outside the built-in dirs are
+    /// looked for.
+    pub fn run_stats(&self) -> &Arc<RunStats> {
+        &self.stats
     }
 
     /// The canonical path of the directory `dir` (relative to `cwd`), or
@@ -146,7 +148,7 @@ impl SearchDirs {
             angle_start,
             sys,
             sys_exists: Arc::clone(&self.sys_exists),
-            local_exists: Arc::clone(&self.local_exists),
+            stats: Arc::clone(&self.stats),
             lookups: RwLock::default(),
         }
     }
@@ -162,7 +164,7 @@ pub(crate) struct Chain {
     /// The compiler's built-in dirs (canonical): assumed not to change.
     sys: Vec<PathBuf>,
     sys_exists: Exists,
-    local_exists: Exists,
+    stats: Arc<RunStats>,
     /// Resolved lookups of (chain start, include name), by every source
     /// compiled with this chain.
     lookups: RwLock<HashMap<(usize, String), Option<Node>>>,
@@ -176,13 +178,13 @@ impl Chain {
 
     /// Whether `abs` is a regular file; answers for files under the
     /// built-in dirs are cached for the life of the scanner, the others
-    /// until [`SearchDirs::forget_local`]. (Every quoted include is first
-    /// looked for beside the file including it: in LLVM, a miss each time.)
+    /// are the run's stats. (Every quoted include is first looked for
+    /// beside the file including it: in LLVM, a miss each time.)
     fn exists(&self, abs: &Path) -> bool {
-        let cache = match self.in_sys(abs) {
-            true => &self.sys_exists,
-            false => &self.local_exists,
-        };
+        if !self.in_sys(abs) {
+            return self.stats.stat(abs).is_some_and(|s| s.is_file());
+        }
+        let cache = &self.sys_exists;
         if let Some(&e) = cache.read().unwrap().get(abs.as_os_str()) {
             return e;
         }
@@ -436,10 +438,10 @@ mod tests {
         assert!(angled(&chain).is_none());
         touch(cwd, "gen/g.h");
         // The same chain keeps its answer; a new one asks the disk again
-        // once the scanner forgets what it saw.
+        // once the build says it wrote there.
         assert!(angled(&chain).is_none());
         assert!(angled(&dirs.chain(&s, &BuiltinDirs::default(), cwd)).is_none());
-        dirs.forget_local();
+        dirs.run_stats().wrote(&cwd.join("gen/g.h"));
         assert!(angled(&dirs.chain(&s, &BuiltinDirs::default(), cwd)).is_some());
     }
 }

@@ -87,7 +87,7 @@ impl Scanner {
     ) -> Result<(), LocalOnly> {
         let key = walk_key(&fp.executable, cwd, args, t);
         let sys = |p: &Path| t.langs.iter().any(|lt| lt.chain.in_sys(p));
-        if let Some(r) = self.recall.get(&key, sys) {
+        if let Some(r) = self.recall.get(&key, sys, self.dirs.run_stats()) {
             fp.headers.extend(r.headers.iter().cloned());
             fp.absent.extend(r.absent.iter().cloned());
             return Ok(());

@@ -57,7 +57,8 @@
 //! link through a compiler driver), `templates` (what commands with the
 //! same settings share), `chain` (the include search chain), `walk` (the
 //! transitive header walk and its per-file cache), `recall` (each
-//! compile's walk kept between runs, with what it depended on), `toolchain` (what the
+//! compile's walk kept between runs, with what it depended on), `stats`
+//! (this run's stats, kept until the build writes there), `toolchain` (what the
 //! compiler, linker and `ldd` say), `link` and `archive` (linker and `ar`
 //! inputs), `args` (driver flags), `scan` (directives in one file),
 //! `programs` (running helper programs; command lines are split by the
@@ -77,12 +78,14 @@ mod paths;
 mod programs;
 mod recall;
 mod scan;
+mod stats;
 mod templates;
 mod toolchain;
 mod walk;
 
 pub use classify::is_compiler_name;
 pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
+pub use stats::{RunStats, Stat};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -198,9 +201,10 @@ impl LocalOnly {
 /// one scanner can be shared by rayon threads. Caches are only of facts that
 /// are revalidated (file contents, keyed by inode and timestamps), that do
 /// not change during a build (compiler configuration), or, for which files
-/// exist in the project's include dirs, that hold until `invalidate`: a
-/// build calls it before each scan, so headers generated between calls are
-/// seen.
+/// exist in the project's include dirs, that hold until the build says it
+/// wrote there (the run's stats, [`RunStats`]); the templates' lookups
+/// hold until `invalidate`: a build calls it before each scan, so headers
+/// generated between calls are seen.
 #[derive(Default)]
 pub struct Scanner {
     /// What the toolchain answered.
@@ -254,6 +258,12 @@ impl Scanner {
         self.recall.save(&dir.join(FOOTPRINTS))
     }
 
+    /// This run's stats and listings, which the build keeps told of what
+    /// it writes (see [`RunStats`]).
+    pub fn run_stats(&self) -> Arc<RunStats> {
+        Arc::clone(self.dirs.run_stats())
+    }
+
     /// How many compiles took the headers an earlier walk found (see
     /// `load_saved`) instead of walking.
     pub fn walks_recalled(&self) -> usize {
@@ -295,10 +305,10 @@ impl Scanner {
         }
     }
 
-    /// Forgets which files exist in the project's include dirs (the compile
-    /// templates): files may have been generated or removed since.
+    /// Forgets the compile templates (their chains' lookups): files may
+    /// have been generated or removed since. (Which files exist is the
+    /// run's stats, which the build tells of what it writes.)
     pub fn invalidate(&self) {
         self.templates.clear();
-        self.dirs.forget_local();
     }
 }

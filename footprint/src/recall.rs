@@ -29,16 +29,18 @@
 //! keeps the record from being kept; a directory's is dropped, so its names
 //! are always checked.
 //!
-//! Stats under the compiler's built-in dirs are taken once per run (the
-//! scanner assumes they do not change during a build); the others each
-//! time a record is used. Ignores file contents (a stat stands for them)
-//! and the toolchain's answers (kept and checked in `toolchain`).
+//! The check takes stats under the compiler's built-in dirs once per run
+//! (the scanner takes them not to change during a build), the others and
+//! listings through the run's [`RunStats`]: a file many records read is
+//! stat'ed once a run until the build says it may have changed (`stats`
+//! says why that holds). Ignores file contents
+//! (a stat stands for them) and the toolchain's answers (kept and checked
+//! in `toolchain`).
 
 mod saved;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -51,25 +53,10 @@ use sha2::{Digest as _, Sha256};
 /// file systems stamp with a clock that lags by up to a tick.
 pub(crate) const RACY_NS: i64 = 1_000_000_000;
 
-/// What `stat` says of a path (symlinks followed): device, inode, file
-/// type, size, mtime and ctime in ns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub(crate) struct Stat(u64, u64, u32, u64, i64, i64);
+use crate::stats::RunStats;
+pub(crate) use crate::stats::Stat;
 
 impl Stat {
-    fn of(path: &Path) -> Option<Stat> {
-        let m = std::fs::metadata(path).ok()?;
-        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-        Some(Stat(
-            m.dev(),
-            m.ino(),
-            m.mode() & 0o170000,
-            m.size(),
-            ns(m.mtime(), m.mtime_nsec()),
-            ns(m.ctime(), m.ctime_nsec()),
-        ))
-    }
-
     fn racy(&self, start_ns: i64) -> bool {
         self.4.max(self.5) >= start_ns - RACY_NS
     }
@@ -135,7 +122,8 @@ struct Entry {
     used: AtomicBool,
 }
 
-/// The saved walks, and this run's stats of paths under the built-in dirs.
+/// The saved walks, this run's stats of paths under the built-in dirs and
+/// its digests.
 #[derive(Default)]
 pub(crate) struct Recall {
     records: RwLock<FxHashMap<Key, Entry>>,
@@ -148,17 +136,88 @@ pub(crate) struct Recall {
     used: AtomicUsize,
 }
 
+/// How a check sees the disk: paths under the compiler's built-in dirs
+/// (`sys`) stat'ed once a run (the scanner takes them not to change during
+/// a build), the others and listings through the run's stats.
+struct Look<'a, S> {
+    recall: &'a Recall,
+    sys: S,
+    stats: &'a RunStats,
+}
+
+impl<S: Fn(&Path) -> bool> Look<'_, S> {
+    fn stat(&self, path: &Path) -> Option<Stat> {
+        if !(self.sys)(path) {
+            return self.stats.stat(path);
+        }
+        if let Some(s) = self.recall.sys_stats.read().unwrap().get(path) {
+            return *s;
+        }
+        let s = Stat::of(path);
+        let mut kept = self.recall.sys_stats.write().unwrap();
+        kept.insert(path.to_path_buf(), s);
+        s
+    }
+
+    fn holds(&self, r: &Record) -> bool {
+        let file_holds = |f: &Arc<FileDep>| match self.stat(&f.path) {
+            Some(now) if now == f.stat => true,
+            // Written again: the same bytes give the same directives.
+            Some(now) => self.recall.digest(&f.path, now) == Some(f.digest),
+            None => false,
+        };
+        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d))
+    }
+
+    fn dir_holds(&self, d: &DirDep) -> bool {
+        let now = self.stat(&d.path);
+        let same = match d.was {
+            Was::Absent => now.is_none(),
+            Was::At(s) => now == Some(s),
+            Was::Racy => false,
+        };
+        same || d
+            .names
+            .as_ref()
+            .is_some_and(|n| self.still_missing(&d.path, n))
+    }
+
+    /// Whether none of `names` is a regular file in `dir` (symlinks
+    /// followed): one listing of the dir, and a stat of each name it holds.
+    fn still_missing(&self, dir: &Path, names: &[String]) -> bool {
+        let Some(listed) = self.stats.names_in(dir) else {
+            // Gone, or not a dir: nothing is found under it.
+            return self.stat(dir).is_none_or(|s| !s.is_dir());
+        };
+        let is_file = |n: &String| self.stat(&dir.join(n)).is_some_and(|s| s.is_file());
+        !names
+            .iter()
+            .any(|n| listed.contains(std::ffi::OsStr::new(n)) && is_file(n))
+    }
+}
+
 impl Recall {
-    /// The record of `key` if the disk still gives its answer; `sys`
-    /// says which paths are under the compiler's built-in dirs.
-    pub fn get(&self, key: &Key, sys: impl Fn(&Path) -> bool) -> Option<Arc<Record>> {
+    /// The record of `key` if the disk still gives its answer; `sys` says
+    /// which paths are under the compiler's built-in dirs, `stats` is the
+    /// run's.
+    pub fn get(
+        &self,
+        key: &Key,
+        sys: impl Fn(&Path) -> bool,
+        stats: &RunStats,
+    ) -> Option<Arc<Record>> {
         let record = {
             let records = self.records.read().unwrap();
             let e = records.get(key)?;
             e.used.store(true, Ordering::Relaxed);
             Arc::clone(&e.record)
         };
-        self.holds(&record, &sys).then(|| {
+        let look = Look {
+            recall: self,
+            sys,
+            stats,
+        };
+        look.holds(&record).then(|| {
             self.used.fetch_add(1, Ordering::Relaxed);
             record
         })
@@ -178,16 +237,6 @@ impl Recall {
         };
         self.records.write().unwrap().insert(key, entry);
         self.added.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn holds(&self, r: &Record, sys: &impl Fn(&Path) -> bool) -> bool {
-        let file_holds = |f: &Arc<FileDep>| match self.stat(&f.path, sys) {
-            Some(now) if now == f.stat => true,
-            // Written again: the same bytes give the same directives.
-            Some(now) => self.digest(&f.path, now) == Some(f.digest),
-            None => false,
-        };
-        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d, sys))
     }
 
     /// The digest of `path`'s bytes, which `stat` is the stat of: each
@@ -214,47 +263,6 @@ impl Recall {
             .insert(path.to_path_buf(), (stat, d));
         Some(d)
     }
-
-    fn dir_holds(&self, d: &DirDep, sys: &impl Fn(&Path) -> bool) -> bool {
-        let now = self.stat(&d.path, sys);
-        let same = match d.was {
-            Was::Absent => now.is_none(),
-            Was::At(s) => now == Some(s),
-            Was::Racy => false,
-        };
-        same || d.names.as_ref().is_some_and(|n| still_missing(&d.path, n))
-    }
-
-    /// `path`'s stat: under the built-in dirs once per run, else now.
-    fn stat(&self, path: &Path, sys: &impl Fn(&Path) -> bool) -> Option<Stat> {
-        if !sys(path) {
-            return Stat::of(path);
-        }
-        if let Some(s) = self.sys_stats.read().unwrap().get(path) {
-            return *s;
-        }
-        let s = Stat::of(path);
-        self.sys_stats
-            .write()
-            .unwrap()
-            .insert(path.to_path_buf(), s);
-        s
-    }
-}
-
-/// Whether none of `names` is a regular file in `dir` (symlinks followed):
-/// one listing of the dir, and a stat of each name it holds.
-fn still_missing(dir: &Path, names: &[String]) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        // Gone, or not a dir: nothing is found under it.
-        return Stat::of(dir).is_none_or(|s| s.2 != 0o040000);
-    };
-    let wanted: rustc_hash::FxHashSet<&str> = names.iter().map(String::as_str).collect();
-    let is_file = |n: &std::ffi::OsStr| Stat::of(&dir.join(n)).is_some_and(|s| s.2 == 0o100000);
-    !entries.flatten().any(|e| {
-        let name = e.file_name();
-        name.to_str().is_some_and(|n| wanted.contains(n)) && is_file(&name)
-    })
 }
 
 /// What a walk read and looked for, gathered as it goes (absolute paths),
@@ -424,24 +432,25 @@ mod tests {
         let recall = Recall::default();
         let k = key([b"k".as_slice()]);
         recall.put(k, r);
-        let no_sys = |_: &Path| false;
-        assert!(recall.get(&k, no_sys).is_some());
+        // Stats as a new run takes them.
+        let no_sys = || RunStats::default();
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         // The dir appears, without the name: still holds.
         std::fs::create_dir(d.path().join("sub")).unwrap();
-        assert!(recall.get(&k, no_sys).is_some());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         std::fs::write(d.path().join("sub/none.h"), "").unwrap();
-        assert!(recall.get(&k, no_sys).is_none());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
         std::fs::remove_file(d.path().join("sub/none.h")).unwrap();
-        assert!(recall.get(&k, no_sys).is_some());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         std::fs::write(&h, "y").unwrap();
-        assert!(recall.get(&k, no_sys).is_none());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
         // Written again with its old bytes (a new file, a new stat): the
         // same walk; then other bytes of the same size: not.
         std::fs::remove_file(&h).unwrap();
         std::fs::write(&h, "x").unwrap();
-        assert!(recall.get(&k, no_sys).is_some());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         std::fs::write(&h, "z").unwrap();
-        assert!(recall.get(&k, no_sys).is_none());
+        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
     }
 
     #[test]

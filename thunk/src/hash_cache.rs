@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
+use ggninja_footprint::{RunStats, Stat};
 use ggninja_store::hash::{ContentHash, Kind};
 use rustc_hash::FxHashMap;
 
@@ -25,6 +26,16 @@ struct FileKey {
 }
 
 impl FileKey {
+    fn of_stat(s: &Stat) -> FileKey {
+        FileKey {
+            dev: s.dev(),
+            ino: s.ino(),
+            size: s.size(),
+            mtime_ns: s.mtime_ns() as i128,
+            ctime_ns: s.ctime_ns() as i128,
+        }
+    }
+
     fn of(meta: &std::fs::Metadata) -> FileKey {
         FileKey {
             dev: meta.dev(),
@@ -56,6 +67,9 @@ pub struct HashCache {
     remote: std::sync::OnceLock<std::sync::Arc<ggninja_store::RemoteFiles>>,
     /// Outputs predicted before a build runs, in place of the disk's.
     predicted: std::sync::OnceLock<std::sync::Arc<Predicted>>,
+    /// This run's stats, shared with the scanner: a header the kept walks'
+    /// check stat'ed is not stat'ed again here.
+    stats: std::sync::OnceLock<std::sync::Arc<RunStats>>,
 }
 
 impl HashCache {
@@ -151,14 +165,14 @@ impl HashCache {
                 || io::Error::new(io::ErrorKind::NotFound, "not known before it is built");
             return p.map(Some).ok_or_else(unknown);
         }
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
+        let stat = match self.stat(path) {
+            Ok(s) => s,
             Err(e) => return self.remote_hash(path).map(Some).ok_or(e),
         };
-        if meta.is_dir() {
+        if stat.is_dir() {
             return Ok(None);
         }
-        let key = FileKey::of(&meta);
+        let key = FileKey::of_stat(&stat);
         let name = path.as_os_str().as_bytes();
         if let Ok(map) = self.entries.read() {
             if let Some((k, h)) = map.get(name) {
@@ -178,6 +192,21 @@ impl HashCache {
             }
         }
         Ok(Some(hash))
+    }
+
+    /// `path`'s stat, through this run's stats when given; a missing file
+    /// is asked again, for the error.
+    fn stat(&self, path: &Path) -> io::Result<Stat> {
+        let kept = self.stats.get().and_then(|s| s.stat(path));
+        match kept {
+            Some(s) => Ok(s),
+            None => std::fs::metadata(path).map(|m| Stat::from(&m)),
+        }
+    }
+
+    /// Takes stats through `stats` (see its type for when that is safe).
+    pub fn set_run_stats(&self, stats: std::sync::Arc<RunStats>) {
+        let _ = self.stats.set(stats);
     }
 
     /// Names absent files listed in `files` by their recorded hashes.

@@ -35,6 +35,7 @@ impl Thunks {
             s.spawn(|| scanner.load_saved(saved_dir));
             HashCache::load(&saved_dir.join(HASHES))
         });
+        hashes.set_run_stats(scanner.run_stats());
         Thunks {
             scanner,
             roots: Roots::detect(build_dir),
@@ -75,6 +76,27 @@ impl Thunks {
                 None => Err("phony".to_string()),
             }
         })
+    }
+
+    /// The build wrote or removed the file at `path` (relative to the
+    /// build dir or absolute): what this run's stats kept of it goes
+    /// (`footprint::RunStats` says why the build's writes are all it needs
+    /// to tell).
+    pub fn wrote(&self, path: &str) {
+        self.scanner.run_stats().wrote(&self.roots.build.join(path));
+    }
+
+    /// The build made directory `dir` (and maybe its parents).
+    pub fn made_dir(&self, dir: &str) {
+        self.scanner
+            .run_stats()
+            .made_dir(&self.roots.build.join(dir));
+    }
+
+    /// A command ran (or a list's effects were done): anything may have
+    /// changed, so this run's stats are all taken again.
+    pub fn tree_changed(&self) {
+        self.scanner.run_stats().forget_all();
     }
 
     /// Names outputs left only in the remote store by their hashes.

@@ -1,0 +1,301 @@
+//! What `stat` said of each path during one build, and what each directory
+//! listed, so a header a hundred compiles depend on is stat'ed once a run,
+//! not once by the kept walk's check (`recall`) and again by the file hash
+//! cache for every compile.
+//!
+//! An answer is kept until the build says the tree may have changed there.
+//! Why that is enough: an edge's footprint is taken as the edge starts, and
+//! every step the edge is ordered after has finished, its `Done` handled,
+//! before then. So whatever a step the edge waits for did to the tree
+//! (a command, a memo hit's restore, its effects, its depfile removed) is
+//! dropped from here when that step's `Done` is handled, before the edge
+//! asks: the build drops everything after a step that ran a command (or
+//! did a list's effects: `mkdir`, `mv`, `ln -s`, `rm`), and after a memo
+//! hit only what its restore wrote ([`RunStats::wrote`]: each output and
+//! its depfile). A step the edge is not ordered after may still be writing
+//! while the edge starts: a file it writes is refused as an input of an
+//! unordered edge (`thunk::ordering`), and for what it writes undeclared the
+//! edge races it in ninja too. The build's own writes before a step runs
+//! (directories for outputs, an rspfile) are dropped as they are made; a
+//! hit of a make recipe, whose directories the build does not make, drops
+//! its outputs' directories and every one above ([`RunStats::made_dir`]):
+//! the restore may have made them.
+//! A source edited by hand during a build may be seen as it was when first
+//! stat'ed this run: ninja then stamps the object after the edit too.
+//!
+//! What `wrote` drops: writing a file (or removing it) changes the stat of
+//! that file and of its directory, and of nothing else; symlinks make other
+//! paths name the same two. An answer is kept only for a path whose last
+//! component is not a symlink (the fill takes `lstat`: where that is a
+//! symlink, the answer is taken again at every ask), so a path naming the
+//! written file or its directory, through whatever directory symlinks,
+//! ends in the same name: `wrote` drops every answer for a path ending in
+//! either name (and the listings of such directories). Writing a symlink
+//! may retarget paths through it, whatever their names: everything goes.
+//! Not seen: a file restored over what was a symlink to a directory (an
+//! output whose rule made a directory link before and a file now), for
+//! paths that went through the old link; such a path's answer stays the
+//! old target's until a command runs.
+//!
+//! Ignores what files contain (the hash cache and `recall` check bytes).
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+/// What `stat` says of a path (symlinks followed): device, inode, file
+/// type, size, mtime and ctime in ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Stat(
+    pub(crate) u64,
+    pub(crate) u64,
+    pub(crate) u32,
+    pub(crate) u64,
+    pub(crate) i64,
+    pub(crate) i64,
+);
+
+const S_IFMT: u32 = 0o170000;
+const S_IFDIR: u32 = 0o040000;
+const S_IFREG: u32 = 0o100000;
+
+impl Stat {
+    /// `path`'s stat now, symlinks followed; None if there is nothing.
+    pub fn of(path: &Path) -> Option<Stat> {
+        std::fs::metadata(path).ok().map(|m| Stat::from(&m))
+    }
+
+    pub fn from(m: &std::fs::Metadata) -> Stat {
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+        Stat(
+            m.dev(),
+            m.ino(),
+            m.mode() & S_IFMT,
+            m.size(),
+            ns(m.mtime(), m.mtime_nsec()),
+            ns(m.ctime(), m.ctime_nsec()),
+        )
+    }
+
+    pub fn dev(&self) -> u64 {
+        self.0
+    }
+    pub fn ino(&self) -> u64 {
+        self.1
+    }
+    pub fn size(&self) -> u64 {
+        self.3
+    }
+    pub fn mtime_ns(&self) -> i64 {
+        self.4
+    }
+    pub fn ctime_ns(&self) -> i64 {
+        self.5
+    }
+    pub fn is_dir(&self) -> bool {
+        self.2 == S_IFDIR
+    }
+    pub fn is_file(&self) -> bool {
+        self.2 == S_IFREG
+    }
+}
+
+/// Paths as bytes: hashing a `Path` walks its components.
+type Map<V> = FxHashMap<Vec<u8>, V>;
+
+#[derive(Default)]
+struct Answers {
+    stats: Map<Option<Stat>>,
+    /// Directory -> the names it listed.
+    listings: Map<Arc<FxHashSet<OsString>>>,
+    /// Last component -> the paths above ending in it (for `wrote`).
+    by_name: FxHashMap<OsString, Vec<PathBuf>>,
+}
+
+impl Answers {
+    fn index(&mut self, path: &Path) {
+        if let Some(name) = path.file_name() {
+            let paths = self.by_name.entry(name.to_os_string()).or_default();
+            paths.push(path.to_path_buf());
+        }
+    }
+
+    fn drop_name(&mut self, name: &OsStr) {
+        for p in self.by_name.remove(name).unwrap_or_default() {
+            let key = p.as_os_str().as_bytes();
+            self.stats.remove(key);
+            self.listings.remove(key);
+        }
+    }
+}
+
+/// This run's stats and listings (see the module doc); shared by threads.
+#[derive(Default)]
+pub struct RunStats {
+    answers: RwLock<Answers>,
+}
+
+impl RunStats {
+    /// `path`'s stat (symlinks followed), taken once while kept.
+    pub fn stat(&self, path: &Path) -> Option<Stat> {
+        let key = path.as_os_str().as_bytes();
+        if let Some(s) = self.read().stats.get(key) {
+            return *s;
+        }
+        let stat = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => return Stat::of(path),
+            Ok(m) => Some(Stat::from(&m)),
+            Err(_) => None,
+        };
+        // A path ending in `..` has no name to be dropped by: not kept.
+        if path.file_name().is_some() {
+            let mut a = self.write();
+            if a.stats.insert(key.to_vec(), stat).is_none() {
+                a.index(path);
+            }
+        }
+        stat
+    }
+
+    /// The names in directory `dir`, listed once while kept; None if it
+    /// cannot be listed.
+    pub fn names_in(&self, dir: &Path) -> Option<Arc<FxHashSet<OsString>>> {
+        let key = dir.as_os_str().as_bytes();
+        if let Some(l) = self.read().listings.get(key) {
+            return Some(Arc::clone(l));
+        }
+        // Listed through a symlink: not kept (see the module doc).
+        let link = std::fs::symlink_metadata(dir)
+            .ok()?
+            .file_type()
+            .is_symlink();
+        let names: FxHashSet<OsString> = std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        let names = Arc::new(names);
+        if !link && dir.file_name().is_some() {
+            let mut a = self.write();
+            if a.listings
+                .insert(key.to_vec(), Arc::clone(&names))
+                .is_none()
+            {
+                a.index(dir);
+            }
+        }
+        Some(names)
+    }
+
+    /// The build wrote or removed the file (or symlink) at `path`: its
+    /// answers and its directory's go, or all of them for a symlink.
+    pub fn wrote(&self, path: &Path) {
+        let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if link {
+            return self.forget_all();
+        }
+        let mut a = self.write();
+        if let Some(name) = path.file_name() {
+            a.drop_name(name);
+        }
+        if let Some(dir) = path.parent().and_then(Path::file_name) {
+            a.drop_name(dir);
+        }
+    }
+
+    /// The build made directory `dir` and maybe its missing parents: each
+    /// of them and the one above are forgotten.
+    pub fn made_dir(&self, dir: &Path) {
+        let mut a = self.write();
+        for d in dir.ancestors() {
+            if let Some(name) = d.file_name() {
+                a.drop_name(name);
+            }
+        }
+    }
+
+    /// Anything may have changed (a command ran): every answer goes.
+    pub fn forget_all(&self) {
+        *self.write() = Answers::default();
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Answers> {
+        self.answers.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Answers> {
+        self.answers.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kept stat stands until the build says the file (or its dir)
+    /// was written; a path reaching the file through a directory symlink
+    /// is dropped with it.
+    #[test]
+    fn a_kept_stat_goes_when_the_file_or_its_dir_is_written() {
+        let d = tempfile::tempdir().unwrap();
+        let gen = d.path().join("gen");
+        std::fs::create_dir(&gen).unwrap();
+        std::os::unix::fs::symlink(&gen, d.path().join("inc")).unwrap();
+        let (h, alias) = (gen.join("a.h"), d.path().join("inc/a.h"));
+        let stats = RunStats::default();
+        assert_eq!(stats.stat(&h), None);
+        assert_eq!(stats.stat(&alias), None);
+        std::fs::write(&h, "x").unwrap();
+        // Not told: the kept answers stand (this is what saves the stats).
+        assert_eq!(stats.stat(&h), None);
+        stats.wrote(&h);
+        assert_eq!(stats.stat(&h), Stat::of(&h));
+        assert!(stats.stat(&h).is_some());
+        assert_eq!(stats.stat(&alias), Stat::of(&h));
+        assert!(stats.names_in(&gen).unwrap().contains(OsStr::new("a.h")));
+    }
+
+    #[test]
+    fn a_listing_goes_when_a_file_in_it_is_written_and_all_go_after_a_command() {
+        let d = tempfile::tempdir().unwrap();
+        let stats = RunStats::default();
+        assert!(stats.names_in(d.path()).unwrap().is_empty());
+        let b = d.path().join("b.h");
+        std::fs::write(&b, "").unwrap();
+        assert!(stats.names_in(d.path()).unwrap().is_empty());
+        stats.wrote(&b);
+        assert_eq!(stats.names_in(d.path()).unwrap().len(), 1);
+        let c = d.path().join("sub/c.h");
+        assert_eq!(stats.stat(&c), None);
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        std::fs::write(&c, "").unwrap();
+        stats.forget_all();
+        assert!(stats.stat(&c).is_some());
+    }
+
+    /// A symlink's stat is never kept (what it points to may change under
+    /// another name), and writing one drops everything.
+    #[test]
+    fn symlinks_are_stat_ed_every_time() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b, link) = (d.path().join("a"), d.path().join("b"), d.path().join("l"));
+        std::fs::write(&a, "1").unwrap();
+        std::fs::write(&b, "22").unwrap();
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        let stats = RunStats::default();
+        assert_eq!(stats.stat(&link).unwrap().size(), 1);
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&b, &link).unwrap();
+        assert_eq!(stats.stat(&link).unwrap().size(), 2);
+        let other = d.path().join("other");
+        assert_eq!(stats.stat(&other), None);
+        std::fs::write(&other, "").unwrap();
+        stats.wrote(&link);
+        assert!(stats.stat(&other).is_some());
+    }
+}
