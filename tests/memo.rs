@@ -517,6 +517,21 @@ fn a_header_edit_reruns_exactly_the_thunks_that_read_it() {
 /// never memoized: the two may run at once, so the header hashed need not
 /// be the one the compiler read, or not there at all when the thunk is
 /// made. It runs, and says why; ninja's `-t missingdeps` names the pair.
+/// A successful `--cache` build in `dir` with `-d explain` and `jobs`: its
+/// output.
+fn cached_explained(dir: &Path, store: &Path, jobs: &str, args: &[&str]) -> String {
+    let out = Command::new(ggninja())
+        .args(["--cache", "--store"])
+        .arg(store)
+        .args(["-d", "explain", jobs])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
 #[test]
 fn an_edge_reading_what_an_unordered_edge_writes_is_not_memoized() {
     let tmp = tempfile::tempdir().unwrap();
@@ -542,19 +557,8 @@ fn an_edge_reading_what_an_unordered_edge_writes_is_not_memoized() {
     for (name, text) in files {
         std::fs::write(d.join(name), text).unwrap();
     }
-    let gg = |args: &[&str]| {
-        let out = Command::new(ggninja())
-            .args(["--cache", "--store"])
-            .arg(&store)
-            // One at a time: cp's truncated gen.h is never compiled.
-            .args(["-d", "explain", "-j1"])
-            .args(args)
-            .current_dir(&d)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
-        text(&out)
-    };
+    // One at a time: cp's truncated gen.h is never compiled.
+    let gg = |args: &[&str]| cached_explained(&d, &store, "-j1", args);
     let why = "it reads gen.h, which another edge writes without being ordered before it";
     let cold = gg(&[]);
     assert!(cold.contains(why), "{cold}");
@@ -722,16 +726,7 @@ fn a_header_a_hit_restores_is_seen_by_a_later_edge_of_the_same_build() {
     let gg = |args: &[&str]| {
         // Stamps over a second old: walks are kept (git's racy rule).
         std::thread::sleep(std::time::Duration::from_millis(1200));
-        let out = Command::new(ggninja())
-            .args(["--cache", "--store"])
-            .arg(&store)
-            .args(["-d", "explain", "-j2"])
-            .args(args)
-            .current_dir(&d)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
-        text(&out)
+        cached_explained(&d, &store, "-j2", args)
     };
     let gen = |x: &str| std::fs::write(d.join("gen.h.in"), format!("#define X {x}\n")).unwrap();
     gen("1");

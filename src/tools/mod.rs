@@ -383,13 +383,13 @@ mod tests {
             assert!(!t.description.is_empty(), "{}", t.name);
         }
         // `restat` runs before the manifest, as in ninja; `cache` needs
-        // only the store.
+        // only the store, `watch` only the directory.
         let flags: Vec<&str> = TOOLS
             .iter()
             .filter(|t| matches!(t.when, When::Flags(_)))
             .map(|t| t.name)
             .collect();
-        assert_eq!(flags, ["restat", "cache"]);
+        assert_eq!(flags, ["restat", "cache", "watch"]);
     }
 
     #[test]
