@@ -136,8 +136,11 @@ impl Tree {
         };
         tree.register(&[root.to_string()]);
         if !tree.wd_of.contains_key(root) {
-            let why = format!("cannot watch {root} (not a local filesystem, or the watch limit)");
-            return Err(io::Error::other(why));
+            let why = match std::fs::metadata(root) {
+                Err(e) => e.to_string(),
+                Ok(_) => "not a local filesystem, or the watch limit reached".to_string(),
+            };
+            return Err(io::Error::other(format!("cannot watch {root}: {why}")));
         }
         Ok(tree)
     }
