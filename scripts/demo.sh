@@ -8,6 +8,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="${1:-$root/target/demo-build}"
+# A fresh start: a tree left by an earlier run would be up to date, and the
+# stack's bucket is new each time.
+rm -rf "$out"
 "$root/scripts/install-deps.sh"
 bash "$root/scripts/local-aws.sh" install
 cargo build --release --workspace --features ggninja/remote --manifest-path "$root/Cargo.toml"

@@ -10,6 +10,7 @@ use crate::explanations::Explanations;
 use crate::prestat::{self, Prestat};
 use crate::priority::Priority;
 use crate::status::Verbosity;
+use crate::watched::Watched;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -80,7 +81,7 @@ pub struct Engine {
     /// Mtimes stat'ed ahead of the dirty check, on other threads.
     pub(crate) prestat: Prestat,
     /// The watcher serving the run's directory, if any (`watched`).
-    pub(crate) watched: Option<crate::watched::Watched>,
+    pub(crate) watched: Option<Watched>,
 }
 
 impl Engine {
@@ -141,6 +142,49 @@ impl Engine {
             |f: FileId| nodes.get(f.index()).is_some_and(|n| n.exists.is_some()) || ahead.listed(f);
         let ids = prestat::reachable(&self.graph, &self.deps_log, targets, stated);
         self.prestat.begin(&self.graph, ids, &*self.disk);
+    }
+
+    /// Whether a watcher serves the run's directory (`watched`): then
+    /// `recall_watched` asks it first, and the manifest's files are not
+    /// stat'ed ahead.
+    pub fn watch(&mut self) -> bool {
+        self.watched = Watched::connect();
+        self.watched.is_some()
+    }
+
+    /// Sets the mtimes the watcher vouches for on files not stat'ed yet;
+    /// once, after the logs are loaded and before the scan. A failed sync
+    /// leaves every file to stat.
+    pub fn recall_watched(&mut self) {
+        let Some(w) = self.watched.as_mut() else {
+            return;
+        };
+        let nodes = &mut self.nodes;
+        let vouched = match w.recall(&self.graph, |f| nodes[f.index()].exists.is_some()) {
+            Ok(Some(v)) => v,
+            Ok(None) => return,
+            Err(()) => return self.watched = None,
+        };
+        for (&f, &t) in self.graph.file_nodes().iter().zip(vouched) {
+            let st = &mut nodes[f.index()];
+            if t >= 0 && st.exists.is_none() {
+                st.mtime = t;
+                st.exists = Some(t != 0);
+            }
+        }
+    }
+
+    /// Saves what the scan stat'ed for the next run's watcher (after the
+    /// scan, before anything runs; not on a dry run).
+    pub fn remember_watched(&self) {
+        let Some(w) = self.watched.as_ref().filter(|_| !self.config.dry_run) else {
+            return;
+        };
+        let nodes = &self.nodes;
+        w.remember(&self.graph, |f| {
+            let st = &nodes[f.index()];
+            st.exists.map(|e| if e { st.mtime } else { 0 })
+        });
     }
 
     /// Forgets everything scanned, as before a fresh scan.

@@ -19,10 +19,9 @@ mod spelling;
 use std::collections::HashSet;
 use std::path::Path;
 
-use ggninja_graph::Graph;
+use ggninja_graph::{FileId, Graph};
 use ggninja_watch::{Change, Changes, Client, Stamp};
 
-use crate::engine::Engine;
 use snapshot::{path_hash, Snapshot, UNKNOWN, UNSEEN};
 
 /// In `Watched::vouched`: a file stat'ed before the sync.
@@ -55,14 +54,12 @@ pub(crate) struct Watched {
 /// 87k edges, as long as ~10,000 stats.
 const FEW: usize = 1024;
 
-impl Engine {
-    /// Whether a watcher serves the run's directory (then `prestat` asks
-    /// it first, and the manifest's files are not stat'ed ahead).
-    pub fn watch(&mut self) -> bool {
-        let cwd = std::env::current_dir().ok();
-        let cwd = cwd.and_then(|d| d.to_str().map(str::to_string));
-        let client = cwd.as_ref().and_then(|_| Client::connect(Path::new("")));
-        self.watched = cwd.zip(client).map(|(cwd, client)| Watched {
+impl Watched {
+    /// The watcher serving the run's directory, if one answers there.
+    pub(crate) fn connect() -> Option<Watched> {
+        let cwd = std::env::current_dir().ok()?.to_str()?.to_string();
+        let client = Client::connect(Path::new(""))?;
+        Some(Watched {
             client: Some(client),
             cwd,
             at: None,
@@ -70,99 +67,85 @@ impl Engine {
             before: Vec::new(),
             rewrite: true,
             few_to_stat: false,
-        });
-        self.watched.is_some()
+        })
     }
 
-    /// Sets the mtimes the watcher vouches for on files not stat'ed yet;
-    /// once, after the logs are loaded and before the scan. A failed sync
-    /// leaves every file to stat.
-    pub fn recall_watched(&mut self) {
-        let Some(w) = self.watched.as_mut() else {
-            return;
-        };
-        let Some(client) = w.client.take() else {
-            return;
+    /// Syncs with the daemon (once): by file number, the mtime it vouches
+    /// for (0 missing; negative: stat the file). `stated` says which
+    /// files were stat'ed already (their mtimes are not kept). Err: the
+    /// sync failed (stat everything); Ok(None): synced before.
+    pub(crate) fn recall(
+        &mut self,
+        graph: &Graph,
+        stated: impl Fn(FileId) -> bool,
+    ) -> Result<Option<&[i64]>, ()> {
+        let Some(client) = self.client.take() else {
+            return Ok(None);
         };
         let _t = crate::metrics::time("watcher sync");
         let old = Snapshot::load(Path::new(STATE));
-        let (mut vouched, moved) = kept(&self.graph, old.as_ref());
+        let (mut vouched, moved) = kept(graph, old.as_ref());
         let before = vouched.clone();
         let known = |v: &[i64]| v.iter().filter(|&&t| t >= 0).count();
         let known_before = known(&vouched);
         let sent_all = vouched.iter().all(|&t| t == UNKNOWN);
-        let dirs = dirs_of_unknown(&self.graph, &w.cwd, &vouched);
-        let Ok(mut synced) = client.sync(old.as_ref().map(|s| s.at), dirs) else {
-            self.watched = None;
-            return;
-        };
+        let dirs = dirs_of_unknown(graph, &self.cwd, &vouched);
+        let mut synced = client
+            .sync(old.as_ref().map(|s| s.at), dirs)
+            .map_err(drop)?;
         let all = matches!(synced.changes, Changes::All);
         match &synced.changes {
-            Changes::Some(changes) => forget(&self.graph, &w.cwd, &mut vouched, changes),
+            Changes::Some(changes) => forget(graph, &self.cwd, &mut vouched, changes),
             Changes::All => vouched.fill(UNKNOWN),
         }
         if all && !sent_all {
             // Another daemon, which may not watch what the old snapshot
             // covered: every directory must be its before a stat counts.
-            let dirs = dirs_of_unknown(&self.graph, &w.cwd, &vouched);
-            let again = Client::connect(Path::new("")).map(|c| c.sync(Some(synced.at), dirs));
-            let Some(Ok(again)) = again else {
-                self.watched = None;
-                return;
-            };
-            synced = again;
+            let dirs = dirs_of_unknown(graph, &self.cwd, &vouched);
+            let again = Client::connect(Path::new("")).ok_or(())?;
+            synced = again.sync(Some(synced.at), dirs).map_err(drop)?;
         }
-        forget(&self.graph, &w.cwd, &mut vouched, &synced.always);
+        forget(graph, &self.cwd, &mut vouched, &synced.always);
         let forgotten = known_before - known(&vouched);
-        w.few_to_stat = !all && old.is_some() && forgotten < FEW;
+        self.few_to_stat = !all && old.is_some() && forgotten < FEW;
         for (n, t) in vouched.iter_mut().enumerate() {
-            let st = &mut self.nodes[self.graph.file_nodes()[n].index()];
-            if st.exists.is_some() {
+            if stated(graph.file_nodes()[n]) {
                 // Stat'ed before the stamp: what changed since may be
                 // before it too. Not kept.
                 *t = EARLY;
-            } else if *t >= 0 {
-                st.mtime = *t;
-                st.exists = Some(*t != 0);
             }
         }
-        w.rewrite = all || moved;
-        (w.at, w.vouched, w.before) = (Some(synced.at), vouched, before);
+        self.rewrite = all || moved;
+        (self.at, self.vouched, self.before) = (Some(synced.at), vouched, before);
+        Ok(Some(&self.vouched))
     }
 
     /// Saves what the run knows of its files for the next run (after the
     /// scan, before anything runs: every mtime known is a stat's), unless
-    /// the old snapshot says the same.
-    pub fn remember_watched(&mut self) {
-        let Some(w) = self.watched.as_ref() else {
-            return;
-        };
-        let Some(at) = w.at else { return };
-        if self.config.dry_run {
-            return;
-        }
-        let paths = &self.graph.paths;
+    /// the old snapshot says the same. `stat` gives a file's mtime as the
+    /// scan found it (0 missing), if it was stat'ed.
+    pub(crate) fn remember(&self, graph: &Graph, stat: impl Fn(FileId) -> Option<i64>) {
+        let Some(at) = self.at else { return };
+        let paths = &graph.paths;
         // Every file numbered here had its directory watched before a
         // stat (sent this run, or by a run the same daemon answered).
-        let mtimes: Vec<i64> = (0..w.vouched.len())
+        let mtimes: Vec<i64> = (0..self.vouched.len())
             .map(|n| {
-                let st = &self.nodes[self.graph.file_nodes()[n].index()];
-                let t = match st.exists {
-                    _ if w.vouched[n] == EARLY => UNSEEN,
-                    Some(true) => st.mtime,
-                    Some(false) => 0,
-                    None if w.vouched[n] >= 0 => w.vouched[n],
+                let t = match stat(graph.file_nodes()[n]) {
+                    _ if self.vouched[n] == EARLY => UNSEEN,
+                    Some(t) => t,
+                    None if self.vouched[n] >= 0 => self.vouched[n],
                     None => UNSEEN,
                 };
                 // A file kept before has its path checked already.
-                let checked = w.before[n] != UNKNOWN;
+                let checked = self.before[n] != UNKNOWN;
                 match checked || spelling::watchable(paths.get(n as u32)) {
                     true => t,
                     false => UNKNOWN,
                 }
             })
             .collect();
-        if !w.rewrite && mtimes == w.before {
+        if !self.rewrite && mtimes == self.before {
             return;
         }
         let hashes = (0..mtimes.len()).map(|n| path_hash(paths.get(n as u32)));
