@@ -52,6 +52,14 @@ pub struct NodeState {
     pub dyndep_restat: bool,
 }
 
+impl NodeState {
+    /// Takes `mtime` as a stat's answer (0: missing).
+    pub(crate) fn stated(&mut self, mtime: i64) {
+        self.mtime = mtime;
+        self.exists = Some(mtime != 0);
+    }
+}
+
 impl Default for NodeState {
     fn default() -> Self {
         NodeState {
@@ -168,8 +176,7 @@ impl Engine {
         for (&f, &t) in self.graph.file_nodes().iter().zip(vouched) {
             let st = &mut nodes[f.index()];
             if t >= 0 && st.exists.is_none() {
-                st.mtime = t;
-                st.exists = Some(t != 0);
+                st.stated(t);
             }
         }
     }

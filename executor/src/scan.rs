@@ -51,9 +51,7 @@ impl Engine {
                 self.disk.stat(self.graph.path(id))?
             }
         };
-        let st = &mut self.nodes[id.index()];
-        st.mtime = mtime;
-        st.exists = Some(mtime != 0);
+        self.nodes[id.index()].stated(mtime);
         Ok(())
     }
 

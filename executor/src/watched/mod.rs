@@ -57,8 +57,9 @@ const FEW: usize = 1024;
 impl Watched {
     /// The watcher serving the run's directory, if one answers there.
     pub(crate) fn connect() -> Option<Watched> {
-        let cwd = std::env::current_dir().ok()?.to_str()?.to_string();
+        // The connect first: with no daemon, it is all a build pays.
         let client = Client::connect(Path::new(""))?;
+        let cwd = std::env::current_dir().ok()?.to_str()?.to_string();
         Some(Watched {
             client: Some(client),
             cwd,
@@ -181,10 +182,7 @@ fn dirs_of_unknown(graph: &Graph, cwd: &str, vouched: &[i64]) -> Vec<String> {
     let parents: HashSet<&str> = unknown
         .map(|n| graph.paths.get(n as u32))
         .filter(|p| spelling::watchable(p))
-        .map(|p| {
-            p.rfind('/')
-                .map_or("", |i| if i == 0 { "/" } else { &p[..i] })
-        })
+        .map(|p| spelling::parent(p).unwrap_or(""))
         .collect();
     let dirs = parents
         .into_iter()

@@ -54,7 +54,8 @@ fn join(dir: &str, rest: &str) -> String {
     }
 }
 
-/// The directory holding absolute `path` (`/` holds itself).
+/// The directory holding `path` (`/` holds itself); None for a relative
+/// path of one component (it lies in the run's directory).
 pub fn parent(path: &str) -> Option<&str> {
     match path.rfind('/')? {
         0 => Some("/"),
