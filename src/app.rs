@@ -9,7 +9,7 @@ use ggninja_executor::backend::{Backend, Limit, Local, Memoized, Memoizer, Sandb
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::status::{Status, Verbosity};
-use ggninja_executor::{metrics, process, BuildError, Builder, Engine};
+use ggninja_executor::{metrics, process, watched_noop, BuildError, Builder, Engine};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{FileId, Graph};
 use ggninja_importer::saved;
@@ -97,6 +97,11 @@ fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, 
 /// bring the manifest up to date (loading it again if that changed it)
 /// and build.
 fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
+    let key = saved::Key::new(&app.file, &app.parser);
+    let mut request = noop_request(app, tool, cli, &key);
+    if let Some(code) = request.as_deref().and_then(|r| recalled_noop(app, r)) {
+        return code;
+    }
     // One status line for every cycle, as ninja 1.12+ keeps one: a rebuilt
     // manifest's edges stay in the build's total (`[1/2]` after it).
     let mut carried: Option<Status> = None;
@@ -110,7 +115,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             }
             None => new_status(app, start),
         };
-        let Some(graph) = load_manifest(app) else {
+        let Some((graph, manifest)) = load_manifest(app, &key) else {
             return 1;
         };
         let (build_log, deps_log) = (BuildLog::default(), DepsLog::default());
@@ -129,6 +134,12 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             }
             _ => {}
         }
+        // Only the first cycle's verdict can be remembered: a rebuilt
+        // manifest printed more than a no-op does.
+        let request = request.take().filter(|_| engine.watching());
+        let basis = request
+            .zip(manifest)
+            .map(|(r, m)| noop_basis(r, m, &engine.graph));
         if open_logs(app, &mut engine).is_none() {
             return 1;
         }
@@ -153,7 +164,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
                 return 1;
             }
         };
-        return build(app, engine, targets, status);
+        return build(app, engine, targets, status, basis);
     }
     app.error(&format!(
         "manifest '{}' still dirty after 100 tries, perhaps system time is not set",
@@ -162,19 +173,71 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
     1
 }
 
+/// What a build may remember of a no-op (`watched_noop`): a plain local
+/// build's request, else None.
+fn noop_request(app: &App, tool: Option<&Tool>, cli: &Cli, key: &saved::Key) -> Option<String> {
+    let plain = tool.is_none() && app.make.is_none() && app.store.is_none();
+    // `-d explain` prints from the scan, which a remembered no-op skips.
+    let local = !app.sandbox && app.remote.is_none() && !app.config.dry_run;
+    let local = local && !app.config.explain;
+    (plain && local).then(|| format!("{key:?} {cli:?}"))
+}
+
+/// The exit code, when the last no-op of `request` still holds: its
+/// warnings and verdict printed again.
+fn recalled_noop(app: &App, request: &str) -> Option<u8> {
+    let warnings = {
+        let _t = metrics::time("watched no-op check");
+        watched_noop::recall(request)?
+    };
+    for w in &warnings {
+        app.warning(w);
+    }
+    if app.config.verbosity != Verbosity::NoStatusUpdate {
+        app.info("no work to do.");
+    }
+    if let Some(table) = metrics::report() {
+        print!("{table}");
+    }
+    Some(0)
+}
+
+/// What a no-op verdict rests on besides the files the scan reaches: the
+/// request, the manifest's files, the logs as they are before they load.
+fn noop_basis(request: String, manifest: Manifest, graph: &Graph) -> watched_noop::Basis {
+    let (logs, logs_ns) = watched_noop::Basis::stamp_logs(&log_files(graph));
+    watched_noop::Basis {
+        request,
+        manifest: manifest.files,
+        loaded_ns: manifest.started_ns,
+        warnings: manifest.warnings,
+        logs,
+        logs_ns,
+    }
+}
+
+/// What a load of `build.ninja` read, and warned about.
+struct Manifest {
+    files: Vec<saved::ManifestFile>,
+    started_ns: i64,
+    warnings: Vec<String>,
+}
+
 /// The manifest's graph: its saved load when still current, else parsed
-/// (and saved for the next run). A failure printed: None.
-fn load_manifest(app: &App) -> Option<Graph> {
+/// (and saved for the next run); and what the load read, unless the graph
+/// came from make. A failure printed: None.
+fn load_manifest(app: &App, key: &saved::Key) -> Option<(Graph, Option<Manifest>)> {
     if let Some((source, goals)) = &app.make {
         let _t = metrics::time(".ninja parse");
-        return app.report(crate::make::load(source, goals));
+        return app
+            .report(crate::make::load(source, goals))
+            .map(|g| (g, None));
     }
     // Relative paths are the build's: it runs here.
     let here = Path::new("");
-    let key = saved::Key::new(&app.file, &app.parser);
     let reused = {
         let _t = metrics::time(".ggninja_graph load");
-        saved::load(here, &saved::location(here, &app.file), &key)
+        saved::load(here, &saved::location(here, &app.file), key)
     };
     let loaded = match reused {
         Some(loaded) => loaded,
@@ -184,7 +247,7 @@ fn load_manifest(app: &App) -> Option<Graph> {
                 let _t = metrics::time(".ggninja_graph save");
                 loaded.graph.hash_commands();
                 // Only a cache: one that cannot be written is parsed next time.
-                let _ = saved::save(here, &key, &loaded);
+                let _ = saved::save(here, key, &loaded);
             }
             loaded
         }
@@ -192,7 +255,12 @@ fn load_manifest(app: &App) -> Option<Graph> {
     for w in &loaded.warnings {
         app.warning(w);
     }
-    Some(loaded.graph)
+    let manifest = Manifest {
+        files: loaded.files,
+        started_ns: loaded.started_ns,
+        warnings: loaded.warnings,
+    };
+    Some((loaded.graph, Some(manifest)))
 }
 
 /// Parses the manifest (a failure printed: None).
@@ -215,8 +283,14 @@ fn run_tool(app: &App, mut engine: Engine, tool: &Tool, run: Run, args: &[String
     code
 }
 
-fn build(app: &App, mut engine: Engine, targets: &[String], status: Status) -> u8 {
-    let code = run_build(app, &mut engine, targets, status);
+fn build(
+    app: &App,
+    mut engine: Engine,
+    targets: &[String],
+    status: Status,
+    noop: Option<watched_noop::Basis>,
+) -> u8 {
+    let code = run_build(app, &mut engine, targets, status, noop);
     if let Some(table) = metrics::report() {
         print!(
             "{table}\npath->node entries: {}\n",
@@ -267,8 +341,7 @@ fn open_logs(app: &App, engine: &mut Engine) -> Option<()> {
             }
         }
     }
-    let build_file = graph.in_builddir(".ninja_log");
-    let deps_file = graph.in_builddir(".ninja_deps");
+    let [build_file, deps_file] = log_files(graph);
     let (build_log, deps_log) = load_logs(&build_file, &deps_file, graph);
     engine.build_log = report_log(app, "build log", &build_file, build_log)?;
     let deps_log = deps_log.expect("read when the build log was");
@@ -278,6 +351,11 @@ fn open_logs(app: &App, engine: &mut Engine) -> Option<()> {
         app.report(tools::logs::recompact_if_needed(engine, false))?;
     }
     Some(())
+}
+
+/// Where the build log and the deps log are.
+fn log_files(graph: &Graph) -> [String; 2] {
+    [".ninja_log", ".ninja_deps"].map(|f| graph.in_builddir(f))
 }
 
 /// Reads the build log, then the deps log unless the build log failed
@@ -392,7 +470,13 @@ fn backend_stack(
     }
 }
 
-fn run_build(app: &App, engine: &mut Engine, args: &[String], status: Status) -> u8 {
+fn run_build(
+    app: &App,
+    engine: &mut Engine,
+    args: &[String],
+    status: Status,
+    noop: Option<watched_noop::Basis>,
+) -> u8 {
     let targets: Vec<FileId> = match tools::collect_targets(engine, args) {
         Ok(t) => t,
         Err(e) => {
@@ -426,8 +510,11 @@ fn run_build(app: &App, engine: &mut Engine, args: &[String], status: Status) ->
             return 1;
         }
     }
-    builder.remember_watched();
-    if builder.already_up_to_date() {
+    let up_to_date = builder.already_up_to_date();
+    // A verdict is remembered only when it is all the run printed.
+    let noop = noop.filter(|b| up_to_date && app.printed() == b.warnings.len());
+    builder.remember_watched(noop.as_ref());
+    if up_to_date {
         // ninja 1.13's --quiet keeps this quiet too (1.11 printed it).
         if app.config.verbosity != Verbosity::NoStatusUpdate {
             app.info("no work to do.");

@@ -27,6 +27,9 @@ pub struct App {
     pub jobserver: cli::JobserverFlags,
     /// `--make`/`--make-db`: the graph comes from make, for these goals.
     pub make: Option<(crate::make::Source, Vec<String>)>,
+    /// How many warnings and errors were printed (a remembered no-op
+    /// replays only the manifest's).
+    printed: std::cell::Cell<usize>,
 }
 
 impl App {
@@ -48,13 +51,20 @@ impl App {
             jobserver: settings.jobserver,
             file: cli.file.clone(),
             make: crate::make::source(cli),
+            printed: Default::default(),
         }
     }
     pub fn error(&self, msg: &str) {
+        self.printed.set(self.printed.get() + 1);
         eprintln!("{}: error: {msg}", self.prog);
     }
     pub fn warning(&self, msg: &str) {
+        self.printed.set(self.printed.get() + 1);
         eprintln!("{}: warning: {msg}", self.prog);
+    }
+    /// How many warnings and errors were printed so far.
+    pub fn printed(&self) -> usize {
+        self.printed.get()
     }
     /// `PROG: fatal: ...`; returns the exit code.
     pub fn fatal(&self, msg: &str) -> u8 {

@@ -391,6 +391,168 @@ fn random_changes_rebuild_what_ninja_does() {
     p.finish();
 }
 
+/// Dates every file and directory of both trees (and `extra`) an hour
+/// earlier, keeping their order: what a tree left alone for a while looks
+/// like, whose mtimes are too old to hide a write in the same tick (a
+/// no-op is remembered only then).
+fn age(p: &Pair, extra: &[&Path]) {
+    fn walk(path: &Path) {
+        let meta = fs::symlink_metadata(path).unwrap();
+        if meta.is_dir() {
+            for e in fs::read_dir(path).unwrap() {
+                walk(&e.unwrap().path());
+            }
+        }
+        if meta.is_file() || meta.is_dir() {
+            let earlier = meta.modified().unwrap() - Duration::from_secs(3600);
+            fs::File::open(path).unwrap().set_modified(earlier).unwrap();
+        }
+    }
+    p.both(|s| walk(s.path()));
+    extra.iter().for_each(|e| walk(e));
+}
+
+/// Runs ggninja alone with `-d stats` in `build/`: whether the run was a
+/// remembered no-op (nothing to do, and nothing loaded).
+fn recalled(gg: &Side) -> bool {
+    let t = text(&run(&gg.path().join("build"), &gg.prog, &["-d", "stats"]));
+    t.contains("no work to do")
+        && t.contains("watched no-op check")
+        && !t.contains(".ninja_deps load")
+}
+
+/// What `a_remembered_no_op_holds_only_while_nothing_changed` adds to the
+/// manifest: an include and a depfile (read by the scan: no `deps`) in
+/// directories where no file of the graph lies.
+const MORE: &str = r"include ../rules/more.ninja
+rule cpd
+  command = cat $in > $out && printf '%s: %s\n' $out ../hdr/h.h > ../deps/w.d
+  depfile = ../deps/w.d
+build out/w.o: cpd ../src/a.c
+default out/v.o out/w.o
+";
+
+#[test]
+fn a_remembered_no_op_holds_only_while_nothing_changed() {
+    let ext = tempfile::tempdir().unwrap();
+    let ext_h = ext.path().join("ext.h");
+    fs::write(&ext_h, "e\n").unwrap();
+    let Some(mut p) = tree(&ext_h) else { return };
+    // A manifest file where no file of the graph lies (so no directory the
+    // daemon watches): only its stamp tells it changed. And a depfile
+    // read by the scan, where no file of the graph lies.
+    p.both(|s| {
+        let d = s.path();
+        fs::create_dir(d.join("rules")).unwrap();
+        fs::create_dir(d.join("deps")).unwrap();
+        fs::write(d.join("rules/more.ninja"), "build out/v.o: cp ../src/a.c\n").unwrap();
+        let m = d.join("build/build.ninja");
+        let text = fs::read_to_string(&m).unwrap() + MORE;
+        fs::write(&m, text).unwrap();
+    });
+    let record = p.gg.path().join("build/.ggninja_watch.noop");
+    let mut daemon = Daemon::start(&p.gg.path().join("build"));
+    build(&mut p, "first build");
+    build(&mut p, "no-op right after");
+    assert!(
+        !record.exists(),
+        "files written a moment ago are not judged by their mtimes"
+    );
+
+    // It is used: a run of the same request loads nothing.
+    age(&p, &[ext.path()]);
+    assert!(!recalled(&p.gg), "the first no-op after the change stats");
+    assert!(recalled(&p.gg), "the next one is remembered");
+
+    type Change = fn(&Pair, &Path);
+    let changes: [(&str, Change); 14] = [
+        ("a source edited", |p, _| edit(p, "src/a.c", "a2\n")),
+        ("a depfile's header edited", |p, _| {
+            edit(p, "hdr/h.h", "h2\n")
+        }),
+        ("an output deleted", |p, _| {
+            p.both(|s| fs::remove_file(s.path().join("build/out/b.o")).unwrap())
+        }),
+        ("a symlink's target edited", |p, _| {
+            edit(p, "real/t.h", "t2\n")
+        }),
+        ("a symlink retargeted", |p, _| {
+            p.both(|s| {
+                let link = s.path().join("src/link.h");
+                fs::remove_file(&link).unwrap();
+                std::os::unix::fs::symlink("../real/u.h", &link).unwrap();
+            })
+        }),
+        ("an entry added to a listed directory", |p, _| {
+            edit(p, "src/d/two", "2\n")
+        }),
+        ("a header outside the tree edited", |p, ext_h| {
+            fs::write(ext_h, "e2\n").unwrap();
+            p.both(|s| touch_newer(&[s.path(), ext_h.parent().unwrap()], &[ext_h]));
+        }),
+        ("noise beside the sources", |p, _| {
+            edit(p, "src/noise.txt", "n\n")
+        }),
+        ("the build log removed", |p, _| {
+            p.both(|s| fs::remove_file(s.path().join("build/.ninja_log")).unwrap())
+        }),
+        ("the manifest edited", |p, _| {
+            p.both(|s| {
+                let m = s.path().join("build/build.ninja");
+                let text = fs::read_to_string(&m).unwrap();
+                fs::write(
+                    &m,
+                    text.replace("default all.txt", "default all.txt out/extra.o"),
+                )
+                .unwrap();
+            })
+        }),
+        ("an included file elsewhere edited", |p, _| {
+            edit(p, "rules/more.ninja", "build out/v.o: cp ../src/b.c\n")
+        }),
+        ("a depfile elsewhere names a new header", |p, _| {
+            edit(p, "real/new.h", "n\n");
+            edit(p, "deps/w.d", "out/w.o: ../real/new.h\n");
+        }),
+        ("the record damaged", |p, _| {
+            let record = p.gg.path().join("build/.ggninja_watch.noop");
+            if let Ok(mut bytes) = fs::read(&record) {
+                let mid = bytes.len() / 2;
+                bytes[mid] ^= 0xff;
+                fs::write(&record, bytes).unwrap();
+            }
+        }),
+        ("nothing", |_, _| {}),
+    ];
+    for (what, change) in changes {
+        // Aging changes every file: the run after it stats them all. So
+        // that the remembered no-op rests on the daemon's word, not on
+        // those stats, another request takes them first.
+        age(&p, &[ext.path()]);
+        recalled(&p.gg);
+        build(&mut p, &format!("{what}: the no-op before"));
+        if !record.exists() {
+            p.note(format!(
+                "{what}: a no-op of a settled tree was not remembered"
+            ));
+        }
+        change(&p, &ext_h);
+        build(&mut p, what);
+        build(&mut p, &format!("{what}: the no-op after"));
+    }
+
+    // Another daemon cannot vouch for what the first saw.
+    age(&p, &[ext.path()]);
+    build(&mut p, "settled again");
+    drop(daemon);
+    edit(&p, "src/a.c", "a3\n");
+    daemon = Daemon::start(&p.gg.path().join("build"));
+    build(&mut p, "edited between two daemons");
+    p.compare_files("the last build");
+    drop(daemon);
+    p.finish();
+}
+
 #[test]
 fn the_daemon_ends_when_its_directory_goes() {
     let dir = tempfile::tempdir().unwrap();

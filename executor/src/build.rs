@@ -168,9 +168,10 @@ impl<'e> Builder<'e> {
     }
 
     /// Keeps what the scan stat'ed for the next run's watcher (after
-    /// every `add_target`, before `build`).
-    pub fn remember_watched(&mut self) {
-        self.e.remember_watched();
+    /// every `add_target`, before `build`), and, given what else a run
+    /// that has nothing to do rests on, that verdict (`watched/noop.rs`).
+    pub fn remember_watched(&mut self, noop: Option<&crate::watched::noop::Basis>) {
+        self.e.remember_watched(noop);
     }
 
     /// Scans `target` and plans what it needs. Errors are user-facing.

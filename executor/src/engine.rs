@@ -160,6 +160,11 @@ impl Engine {
         self.watched.is_some()
     }
 
+    /// Whether a watcher serves the run (asked by `watch`, not failed since).
+    pub fn watching(&self) -> bool {
+        self.watched.is_some()
+    }
+
     /// Sets the mtimes the watcher vouches for on files not stat'ed yet;
     /// once, after the logs are loaded and before the scan. A failed sync
     /// leaves every file to stat.
@@ -182,16 +187,19 @@ impl Engine {
     }
 
     /// Saves what the scan stat'ed for the next run's watcher (after the
-    /// scan, before anything runs; not on a dry run).
-    pub fn remember_watched(&self) {
+    /// scan, before anything runs; not on a dry run), and the verdict of a
+    /// run that has nothing to do, on what else it rests (`noop`).
+    pub fn remember_watched(&self, noop: Option<&crate::watched::noop::Basis>) {
         let Some(w) = self.watched.as_ref().filter(|_| !self.config.dry_run) else {
             return;
         };
         let nodes = &self.nodes;
-        w.remember(&self.graph, |f| {
+        let stat = |f: FileId| {
             let st = &nodes[f.index()];
             st.exists.map(|e| if e { st.mtime } else { 0 })
-        });
+        };
+        w.remember(&self.graph, stat);
+        w.remember_noop(&self.graph, stat, noop);
     }
 
     /// Forgets everything scanned, as before a fresh scan.

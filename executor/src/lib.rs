@@ -37,3 +37,4 @@ mod watched;
 pub use build::{BuildError, Builder};
 pub use engine::{Config, Engine, NodeState};
 pub use plan::Plan;
+pub use watched::noop as watched_noop;

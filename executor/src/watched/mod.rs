@@ -13,6 +13,7 @@
 //! mtimes mean (the scan decides as with stats); a run with no daemon, or
 //! whose sync fails, stats as before.
 
+pub mod noop;
 mod snapshot;
 mod spelling;
 
@@ -20,6 +21,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use ggninja_graph::{FileId, Graph};
+use ggninja_importer::ninja::saved::Stamp as FileStamp;
 use ggninja_watch::{Change, Changes, Client, Stamp};
 
 use snapshot::{path_hash, Snapshot, UNKNOWN, UNSEEN};
@@ -36,8 +38,14 @@ pub(crate) struct Watched {
     client: Option<Client>,
     /// The run's directory, physical.
     cwd: String,
-    /// After the sync: what the run learns is true as of this stamp.
+    /// After the sync: what the run learns is true as of this stamp; when
+    /// the run synced, and what the daemon could not vouch for then.
     at: Option<Stamp>,
+    synced_ns: i64,
+    always: Vec<Change>,
+    /// The depfiles the scan read, stamped before (their text, not only
+    /// their mtimes, is what a remembered no-op rests on).
+    reads: Vec<(String, Option<FileStamp>)>,
     /// By file number, what the daemon vouched for.
     vouched: Vec<i64>,
     /// By file number, what the snapshot read held (`kept`); and whether
@@ -64,6 +72,9 @@ impl Watched {
             client: Some(client),
             cwd,
             at: None,
+            synced_ns: 0,
+            always: Vec::new(),
+            reads: Vec::new(),
             vouched: Vec::new(),
             before: Vec::new(),
             rewrite: true,
@@ -84,6 +95,7 @@ impl Watched {
             return Ok(None);
         };
         let _t = crate::metrics::time("watcher sync");
+        self.synced_ns = ggninja_importer::ninja::saved::now_ns();
         let old = Snapshot::load(Path::new(STATE));
         let (mut vouched, moved) = kept(graph, old.as_ref());
         let before = vouched.clone();
@@ -117,6 +129,7 @@ impl Watched {
             }
         }
         self.rewrite = all || moved;
+        self.always = std::mem::take(&mut synced.always);
         (self.at, self.vouched, self.before) = (Some(synced.at), vouched, before);
         Ok(Some(&self.vouched))
     }
@@ -153,6 +166,44 @@ impl Watched {
         let entries = hashes.zip(mtimes).collect();
         // Only a cache: one not written is a full stat next time.
         let _ = Snapshot { at, entries }.save(Path::new(STATE));
+    }
+}
+
+impl Watched {
+    /// Notes a file whose text the scan is about to read (a depfile).
+    pub(crate) fn note_read(&mut self, path: &str) {
+        if self.reads.len() <= FEW {
+            self.reads.push((path.to_string(), FileStamp::now(path)));
+        }
+    }
+
+    /// Keeps the verdict of a run that had nothing to do (`noop.rs`), when
+    /// it synced and stat'ed few files itself, none before the sync; any
+    /// other run removes the last one. `stat` as for `remember`.
+    pub(crate) fn remember_noop(
+        &self,
+        graph: &Graph,
+        stat: impl Fn(FileId) -> Option<i64>,
+        basis: Option<&noop::Basis>,
+    ) {
+        let (Some(basis), Some(at)) = (basis, self.at) else {
+            return noop::forget();
+        };
+        if self.reads.len() > FEW {
+            return noop::forget();
+        }
+        let mut stated = Vec::new();
+        for (n, &f) in graph.file_nodes().iter().enumerate() {
+            let vouched = self.vouched.get(n).copied().unwrap_or(UNKNOWN);
+            if vouched == EARLY || stated.len() > FEW {
+                return noop::forget();
+            }
+            if let (Some(t), true) = (stat(f), vouched < 0) {
+                stated.push((graph.paths.get(n as u32).to_string(), t));
+            }
+        }
+        let sync = (at, self.synced_ns, &self.always[..]);
+        noop::remember(basis, sync, stated, &self.reads);
     }
 }
 

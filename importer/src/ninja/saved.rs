@@ -44,7 +44,7 @@ const FORMAT: u32 = 2;
 
 /// How much older than the load's start a file's last change must be for
 /// its stamp to be trusted: the coarsest file timestamps (FAT's 2 s).
-const TICK_NS: i64 = 2_000_000_000;
+pub const TICK_NS: i64 = 2_000_000_000;
 
 /// A file as its metadata describes it: a change to it changes this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +67,8 @@ impl Stamp {
         }
     }
 
-    fn now(path: &str) -> Option<Stamp> {
+    /// The stamp of the file at `path` now, if there is one.
+    pub fn now(path: &str) -> Option<Stamp> {
         std::fs::metadata(path).ok().map(|m| Stamp::of(&m))
     }
 
@@ -75,7 +76,7 @@ impl Stamp {
     /// mtime is at least a tick older, and a write sets the mtime to the
     /// time it happens. (A write that also put the old mtime back would
     /// show in the ctime.)
-    fn settled_before(&self, started_ns: i64) -> bool {
+    pub fn settled_before(&self, started_ns: i64) -> bool {
         self.mtime_ns < started_ns.saturating_sub(TICK_NS)
     }
 }
@@ -186,7 +187,7 @@ pub fn load(here: &Path, at: &Path, key: &Key) -> Option<Loaded> {
 }
 
 /// Whether every file is as it was, and was already when the load began.
-fn unchanged(files: &[ManifestFile], started_ns: i64) -> bool {
+pub fn unchanged(files: &[ManifestFile], started_ns: i64) -> bool {
     files.iter().all(|f| {
         f.stamp.settled_before(started_ns) && Stamp::now(&f.path).as_ref() == Some(&f.stamp)
     })

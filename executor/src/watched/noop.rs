@@ -1,0 +1,191 @@
+//! A no-op, remembered (`.ggninja_watch.noop`): when a watched run found
+//! nothing to do, it keeps what that verdict rested on, and the next run of
+//! the same request that finds all of it unchanged says "no work to do"
+//! without loading the graph or the logs, or stat'ing the tree.
+//!
+//! Why that is the verdict a full run would reach: the dirty check reads
+//! the manifest, the logs, the depfiles and dyndep files it meets, and the
+//! mtimes of the files it reaches; the same request on the same inputs
+//! reaches the same files and decides the same. The record holds:
+//! - the request: this binary, the directory, the manifest's name, the
+//!   parser's options and every argument (`Basis::request`);
+//! - the manifest's files with their stamps (size, mtime, ctime, inode,
+//!   device), as the saved graph keeps them, and the logs' stamps taken
+//!   before they were read; each mtime settled (`saved::TICK_NS` older
+//!   than when it was taken), so a later write shows in it;
+//! - the daemon's stamp of the run's sync and what it could not vouch for
+//!   then: every file the daemon watches is unchanged while its journal
+//!   holds nothing since that stamp but this module's and the snapshot's
+//!   own files;
+//! - every file the run stat'ed itself (not vouched for: outside what the
+//!   daemon watches, changed since the last snapshot, named by a depfile)
+//!   with the mtime it saw, each settled as above: stat'ed again, each must
+//!   read the same;
+//! - the stamp of every depfile the scan read (one may lie where the
+//!   daemon watches nothing), taken before it read it, settled as above;
+//! - the warnings the load printed, printed again; a run that printed
+//!   anything else keeps no record.
+//!
+//! A record is kept only by a run that synced, stat'ed at most `FEW` files
+//! itself and none before its sync, and had nothing to do; any other run
+//! removes it. A damaged, foreign or stale record costs one sync and the
+//! stats it lists, then the run goes on as without it. Ignores how the
+//! verdict was reached (the scan's business).
+
+use std::io::Write;
+use std::path::Path;
+
+use ggninja_importer::ninja::saved::{self, ManifestFile, Stamp as FileStamp};
+use ggninja_watch::{Change, Changes, Client, Stamp};
+use serde::{Deserialize, Serialize};
+
+/// The record, beside the snapshot.
+const RECORD: &str = ".ggninja_watch.noop";
+/// What this module and the snapshot write start with: their own writes
+/// (and the daemon's cookies) say nothing about the tree.
+const OWN_PREFIX: &str = ".ggninja_watch.";
+const MAGIC: &[u8] = b"ggninja watched no-op 1\n";
+
+/// What a run's verdict rests on besides the files the scan reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Basis {
+    /// The binary, the directory, the manifest and parser options, the
+    /// arguments: anything that may change what a run does.
+    pub request: String,
+    /// The manifest's files as the load found them, and when it began.
+    pub manifest: Vec<ManifestFile>,
+    pub loaded_ns: i64,
+    /// What the load warned about (printed on every run).
+    pub warnings: Vec<String>,
+    /// The logs as they were before they were read (None: absent), and when.
+    pub logs: Vec<(String, Option<FileStamp>)>,
+    pub logs_ns: i64,
+}
+
+impl Basis {
+    /// The stamps of `logs`, taken now (before they are read).
+    pub fn stamp_logs(logs: &[String]) -> (Vec<(String, Option<FileStamp>)>, i64) {
+        let now = saved::now_ns();
+        let stamps = logs.iter().map(|p| (p.clone(), FileStamp::now(p)));
+        (stamps.collect(), now)
+    }
+
+    /// Whether every stamp is settled, so that a later change shows in it.
+    fn settled(&self) -> bool {
+        let mut manifest = self.manifest.iter().map(|f| &f.stamp);
+        let mut logs = self.logs.iter().map(|(_, s)| s.as_ref());
+        !self.manifest.is_empty()
+            && manifest.all(|s| s.settled_before(self.loaded_ns))
+            && logs.all(|s| s.is_none_or(|s| s.settled_before(self.logs_ns)))
+    }
+
+    /// Whether the manifest's files and the logs are as they were.
+    fn unchanged(&self) -> bool {
+        saved::unchanged(&self.manifest, self.loaded_ns)
+            && self.logs.iter().all(|(p, s)| FileStamp::now(p) == *s)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    basis: Basis,
+    /// The daemon's stamp at the run's sync, and when the run synced.
+    at: Stamp,
+    synced_ns: i64,
+    /// What the daemon could not vouch for then (sorted).
+    always: Vec<Change>,
+    /// What the run stat'ed itself: the path and its mtime (0 missing).
+    stated: Vec<(String, i64)>,
+    /// The depfiles the scan read, stamped before it read them.
+    reads: Vec<(String, Option<FileStamp>)>,
+}
+
+/// The warnings to print again, when the record here holds for `request`:
+/// then the run has nothing to do.
+pub fn recall(request: &str) -> Option<Vec<String>> {
+    let bytes = std::fs::read(RECORD).ok()?;
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (body, sum) = rest.split_last_chunk::<8>()?;
+    if rapidhash::v1::rapidhash_v1(body) != u64::from_le_bytes(*sum) {
+        return None;
+    }
+    let record: Record = postcard::from_bytes(body).ok()?;
+    if record.basis.request != request {
+        return None;
+    }
+    let client = Client::connect(Path::new(""))?;
+    let synced = client.sync(Some(record.at), Vec::new()).ok()?;
+    let here = std::env::current_dir().ok()?;
+    let quiet = match &synced.changes {
+        Changes::Some(changes) => changes.iter().all(|c| own(&here, c)),
+        Changes::All => false,
+    };
+    let holds = quiet
+        && sorted(synced.always) == record.always
+        && record.basis.unchanged()
+        && record
+            .stated
+            .iter()
+            .all(|(p, t)| crate::disk::stat(p).is_ok_and(|now| now == *t))
+        && record.reads.iter().all(|(p, s)| FileStamp::now(p) == *s);
+    holds.then_some(record.basis.warnings)
+}
+
+/// Removes the record (a run that had work to do, or could not judge).
+pub fn forget() {
+    let _ = std::fs::remove_file(RECORD);
+}
+
+/// Keeps the record of a run that had nothing to do: `basis`, the sync
+/// (`at`, when, what the daemon could not vouch for), what it stat'ed
+/// itself and the depfiles it read (stamped before, after the sync). None
+/// kept when a mtime is too recent to tell a later write.
+pub(crate) fn remember(
+    basis: &Basis,
+    (at, synced_ns, always): (Stamp, i64, &[Change]),
+    stated: Vec<(String, i64)>,
+    reads: &[(String, Option<FileStamp>)],
+) {
+    let before = synced_ns.saturating_sub(saved::TICK_NS);
+    let mut read_mtimes = reads
+        .iter()
+        .map(|(_, s)| s.as_ref().map_or(0, |s| s.mtime_ns));
+    let settled = read_mtimes.all(|t| t < before) && stated.iter().all(|(_, t)| *t < before);
+    if !settled || !basis.settled() {
+        return forget();
+    }
+    let record = Record {
+        basis: basis.clone(),
+        at,
+        synced_ns,
+        always: sorted(always.to_vec()),
+        stated,
+        reads: reads.to_vec(),
+    };
+    let body = postcard::to_allocvec(&record).expect("a record serializes to memory");
+    let sum = rapidhash::v1::rapidhash_v1(&body);
+    let bytes = [MAGIC, &body, &sum.to_le_bytes()].concat();
+    let written = crate::disk::beside(Path::new(RECORD)).and_then(|mut tmp| {
+        tmp.write_all(&bytes)?;
+        tmp.persist(RECORD).map(drop).map_err(|e| e.error)
+    });
+    if written.is_err() {
+        forget();
+    }
+}
+
+fn sorted(mut changes: Vec<Change>) -> Vec<Change> {
+    changes.sort();
+    changes
+}
+
+/// Whether a change is one of the watcher's own files in the run's
+/// directory (the snapshot, this record, their temporaries, cookies).
+fn own(here: &Path, change: &Change) -> bool {
+    let Change::File(path) = change else {
+        return false;
+    };
+    let path = Path::new(path);
+    let name = path.file_name().and_then(|n| n.to_str());
+    name.is_some_and(|n| n.starts_with(OWN_PREFIX)) && path.parent() == Some(here)
+}
