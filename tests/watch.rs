@@ -463,6 +463,8 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
     age(&p, &[ext.path()]);
     assert!(!recalled(&p.gg), "the first no-op after the change stats");
     assert!(recalled(&p.gg), "the next one is remembered");
+    build(&mut p, "no-op, another request");
+    assert!(recalled(&p.gg), "each request keeps its own");
 
     type Change = fn(&Pair, &Path);
     let changes: [(&str, Change); 14] = [

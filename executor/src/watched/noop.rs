@@ -27,8 +27,8 @@
 //!   anything else keeps no record.
 //!
 //! A record is kept only by a run that synced, stat'ed at most `FEW` files
-//! itself and none before its sync, and had nothing to do; any other run
-//! removes it. A damaged, foreign or stale record costs one sync and the
+//! itself and none before its sync, and had nothing to do (one for each of
+//! the last few requests); any other run removes them. A damaged, foreign or stale record costs one sync and the
 //! stats it lists, then the run goes on as without it. Ignores how the
 //! verdict was reached (the scan's business).
 
@@ -39,12 +39,14 @@ use ggninja_importer::ninja::saved::{self, ManifestFile, Stamp as FileStamp};
 use ggninja_watch::{Change, Changes, Client, Stamp};
 use serde::{Deserialize, Serialize};
 
-/// The record, beside the snapshot.
-const RECORD: &str = ".ggninja_watch.noop";
+/// The records, beside the snapshot: one for each of the last `REQUESTS`
+/// requests (a build of one target, then of another, and so on).
+const RECORDS: &str = ".ggninja_watch.noop";
+const REQUESTS: usize = 8;
 /// What this module and the snapshot write start with: their own writes
 /// (and the daemon's cookies) say nothing about the tree.
 const OWN_PREFIX: &str = ".ggninja_watch.";
-const MAGIC: &[u8] = b"ggninja watched no-op 1\n";
+const MAGIC: &[u8] = b"ggninja watched no-ops 2\n";
 
 /// What a run's verdict rests on besides the files the scan reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,16 +105,7 @@ struct Record {
 /// The warnings to print again, when the record here holds for `request`:
 /// then the run has nothing to do.
 pub fn recall(request: &str) -> Option<Vec<String>> {
-    let bytes = std::fs::read(RECORD).ok()?;
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let (body, sum) = rest.split_last_chunk::<8>()?;
-    if rapidhash::v1::rapidhash_v1(body) != u64::from_le_bytes(*sum) {
-        return None;
-    }
-    let record: Record = postcard::from_bytes(body).ok()?;
-    if record.basis.request != request {
-        return None;
-    }
+    let record = load().into_iter().find(|r| r.basis.request == request)?;
     let client = Client::connect(Path::new(""))?;
     let synced = client.sync(Some(record.at), Vec::new()).ok()?;
     let here = std::env::current_dir().ok()?;
@@ -131,9 +124,33 @@ pub fn recall(request: &str) -> Option<Vec<String>> {
     holds.then_some(record.basis.warnings)
 }
 
-/// Removes the record (a run that had work to do, or could not judge).
+/// The records kept here (none when the file is damaged or foreign).
+fn load() -> Vec<Record> {
+    let whole = |bytes: &[u8]| -> Option<Vec<Record>> {
+        let rest = bytes.strip_prefix(MAGIC)?;
+        let (body, sum) = rest.split_last_chunk::<8>()?;
+        let ok = rapidhash::v1::rapidhash_v1(body) == u64::from_le_bytes(*sum);
+        ok.then(|| postcard::from_bytes(body).ok()).flatten()
+    };
+    std::fs::read(RECORDS)
+        .ok()
+        .and_then(|b| whole(&b))
+        .unwrap_or_default()
+}
+
+/// Writes `records` here, atomically.
+fn save(records: &[Record]) -> std::io::Result<()> {
+    let body = postcard::to_allocvec(records).expect("records serialize to memory");
+    let sum = rapidhash::v1::rapidhash_v1(&body);
+    let mut tmp = crate::disk::beside(Path::new(RECORDS))?;
+    tmp.write_all(&[MAGIC, &body, &sum.to_le_bytes()].concat())?;
+    tmp.persist(RECORDS).map(drop).map_err(|e| e.error)
+}
+
+/// Removes the records (a run that had work to do, or could not judge:
+/// what changed fails every record's check).
 pub fn forget() {
-    let _ = std::fs::remove_file(RECORD);
+    let _ = std::fs::remove_file(RECORDS);
 }
 
 /// Keeps the record of a run that had nothing to do: `basis`, the sync
@@ -162,14 +179,11 @@ pub(crate) fn remember(
         stated,
         reads: reads.to_vec(),
     };
-    let body = postcard::to_allocvec(&record).expect("a record serializes to memory");
-    let sum = rapidhash::v1::rapidhash_v1(&body);
-    let bytes = [MAGIC, &body, &sum.to_le_bytes()].concat();
-    let written = crate::disk::beside(Path::new(RECORD)).and_then(|mut tmp| {
-        tmp.write_all(&bytes)?;
-        tmp.persist(RECORD).map(drop).map_err(|e| e.error)
-    });
-    if written.is_err() {
+    let mut records = load();
+    records.retain(|r| r.basis.request != basis.request);
+    records.push(record);
+    let drop = records.len().saturating_sub(REQUESTS);
+    if save(&records[drop..]).is_err() {
         forget();
     }
 }
@@ -180,7 +194,7 @@ fn sorted(mut changes: Vec<Change>) -> Vec<Change> {
 }
 
 /// Whether a change is one of the watcher's own files in the run's
-/// directory (the snapshot, this record, their temporaries, cookies).
+/// directory (the snapshot, these records, their temporaries, cookies).
 fn own(here: &Path, change: &Change) -> bool {
     let Change::File(path) = change else {
         return false;
