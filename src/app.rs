@@ -72,6 +72,8 @@ fn start(prog: String, cli: &Cli, jobs: usize) -> Result<u8, u8> {
             fatal(&prog, &format!("chdir to '{dir}' - {msg}"))
         })?;
     }
+    // Still one thread: no other reads the environment.
+    ggninja_executor::direct::export_pwd();
     let app = App::new(prog, cli, settings);
     if let Some((t, When::Flags(run))) = tool.map(|t| (t, t.when)) {
         return Ok(run(&app, &t.args(&cli.tool_args)));

@@ -28,9 +28,10 @@
 //!
 //! A record is kept only by a run that synced, stat'ed at most `FEW` files
 //! itself and none before its sync, and had nothing to do (one for each of
-//! the last few requests); any other run removes them. A damaged, foreign or stale record costs one sync and the
-//! stats it lists, then the run goes on as without it. Ignores how the
-//! verdict was reached (the scan's business).
+//! the last few requests); any other run removes them. A damaged, foreign
+//! or stale record costs one sync and the stats it lists, then the run goes
+//! on as without it. Ignores how the verdict was reached (the scan's
+//! business).
 
 use std::io::Write;
 use std::path::Path;
@@ -91,9 +92,8 @@ impl Basis {
 #[derive(Serialize, Deserialize)]
 struct Record {
     basis: Basis,
-    /// The daemon's stamp at the run's sync, and when the run synced.
+    /// The daemon's stamp at the run's sync.
     at: Stamp,
-    synced_ns: i64,
     /// What the daemon could not vouch for then (sorted).
     always: Vec<Change>,
     /// What the run stat'ed itself: the path and its mtime (0 missing).
@@ -174,7 +174,6 @@ pub(crate) fn remember(
     let record = Record {
         basis: basis.clone(),
         at,
-        synced_ns,
         always: sorted(always.to_vec()),
         stated,
         reads: reads.to_vec(),
