@@ -20,7 +20,12 @@
 #   ggninja-watch GGNINJA_WATCH  a ggninja run with its watcher (`-t watch`)
 #                          serving its copy: started before the no-op check
 #                          (whose run takes the first snapshot), stopped at
-#                          the end; the daemon's own peak RSS is reported apart
+#                          the end; the daemon's own peak RSS is reported apart.
+#                          Its no-ops after the first are remembered ones
+#                          (executor/src/watched/noop.rs); the row
+#                          ggninja-watch-first times, in the same copy, a no-op
+#                          after a file beside build.ninja was written (so the
+#                          daemon reports a change and the run loads and scans)
 #
 # Knobs: TARGETS [1500] (the generator's -t), HEADERS [30] (shared headers
 # each source includes, besides its own), ROUNDS [7], LOAD_ROUNDS [3],
@@ -126,8 +131,14 @@ load_cmd() {
     fi
 }
 log "no-op: $ROUNDS rounds over ${USED[*]}"
+ROWS=("${USED[@]}")
+[[ -n $WATCHER_PID ]] && ROWS+=(ggninja-watch-first)
 for ((r = 0; r < ROUNDS; r++)); do
     for l in "${USED[@]}"; do measure "$RES" noop "$l" "${BIN[$l]}" -C "$WORK/$l"; done
+    if [[ -n $WATCHER_PID ]]; then
+        echo "$r" >"$WORK/ggninja-watch/bench-noise.txt"
+        measure "$RES" noop ggninja-watch-first "${BIN[ggninja-watch]}" -C "$WORK/ggninja-watch"
+    fi
 done
 log "load: $LOAD_ROUNDS rounds"
 for ((r = 0; r < LOAD_ROUNDS; r++)); do
@@ -137,11 +148,12 @@ done
 
 # --- the table --------------------------------------------------------------------
 declare -A NOOP=() NRSS=() LTIME=() LRSS=()
-for l in "${USED[@]}"; do
+for l in "${ROWS[@]}"; do
     NOOP[$l]=$(median "$RES/noop.$l" 1)
     NRSS[$l]=$(mib "$(median "$RES/noop.$l" 2)")
-    LTIME[$l]=$(median "$RES/load.$l" 1)
-    LRSS[$l]=$(mib "$(median "$RES/load.$l" 2)")
+    loaded=${l%-first}
+    LTIME[$l]=$(median "$RES/load.$loaded" 1)
+    LRSS[$l]=$(mib "$(median "$RES/load.$loaded" 2)")
 done
 {
     echo "## The everyday loop: write_fake_manifests.py's tree"
@@ -157,7 +169,7 @@ done
     echo
     echo "| tool | no-op | /1.11 | /1.14 | no-op peak RSS | /1.11 | /1.14 | load | load peak RSS | /1.11 | /1.14 |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    for l in "${USED[@]}"; do
+    for l in "${ROWS[@]}"; do
         printf '| %s | %.3f s | %s | %s | %s MiB | %s | %s | %.3f s | %s MiB | %s | %s |\n' "$l" \
             "${NOOP[$l]}" "$(ratio "${NOOP[$l]}" "${NOOP[ninja-1.11]:-}")" "$(ratio "${NOOP[$l]}" "${NOOP[ninja-1.14]:-}")" \
             "${NRSS[$l]}" "$(ratio "${NRSS[$l]}" "${NRSS[ninja-1.11]:-}")" "$(ratio "${NRSS[$l]}" "${NRSS[ninja-1.14]:-}")" \

@@ -48,7 +48,10 @@
 #      mount busy, so this copy is not mounted: it runs at its own path
 #      (`-C COPY`), where CMake's absolute paths name the template's files,
 #      unchanged, as many as the copy's own would be.  The daemon starts
-#      after the copy's second run and stops at the end.
+#      after the copy's second run and stops at the end.  Its no-ops after the
+#      first are remembered ones (executor/src/watched/noop.rs); the row
+#      ggninja-watch-first times, in the same copy, a no-op after a file
+#      beside build.ninja was written (the run loads and scans).
 #
 # Knobs: ROUNDS [7], LLVM_ALL [1], BUILDER [/usr/bin/ninja], JOBS [2] (the
 # fake build's -j), WORK (where the copies go), FRESH [0], GGNINJA_CACHE.
@@ -188,8 +191,14 @@ for ((r = 0; r < ROUNDS; r++)); do
         for l in "${USED[@]}"; do
             in_copy "$l" "$m" measure "$RES" "noop-$m" "$l" "${BIN[$l]}" -C "$(tree "$l" "$m")"
         done
+        if [[ -n ${BIN[ggninja-watch]} ]]; then
+            echo "$r" >"$(tree ggninja-watch "$m")/bench-noise.txt"
+            measure "$RES" "noop-$m" ggninja-watch-first "${BIN[ggninja-watch]}" -C "$(tree ggninja-watch "$m")"
+        fi
     done
 done
+ROWS=("${USED[@]}")
+[[ -n ${BIN[ggninja-watch]} ]] && ROWS+=(ggninja-watch-first)
 # The check reads each copy's logs with a ninja that understands them: ninja
 # 1.11 ($BUILDER) for a v5 .ninja_log, else the newest ninja given (1.12 and
 # later drop a v5 log and would rebuild all).  n2 keeps its own log and has
@@ -238,11 +247,11 @@ done
         echo "| tool | no-op | /1.11 | /1.14 | peak RSS | /1.11 | /1.14 |"
         echo "|---|---:|---:|---:|---:|---:|---:|"
         declare -A T=() R=()
-        for l in "${USED[@]}"; do
+        for l in "${ROWS[@]}"; do
             T[$l]=$(median "$RES/noop-$m.$l" 1)
             R[$l]=$(median "$RES/noop-$m.$l" 2)
         done
-        for l in "${USED[@]}"; do
+        for l in "${ROWS[@]}"; do
             printf '| %s | %.3f s | %s | %s | %s MiB | %s | %s |\n' "$l" \
                 "${T[$l]}" "$(ratio "${T[$l]}" "${T[ninja-1.11]:-}")" "$(ratio "${T[$l]}" "${T[ninja-1.14]:-}")" \
                 "$(mib "${R[$l]}")" "$(ratio "${R[$l]}" "${R[ninja-1.11]:-}")" "$(ratio "${R[$l]}" "${R[ninja-1.14]:-}")"
