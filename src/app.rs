@@ -9,7 +9,8 @@ use ggninja_executor::backend::{Backend, Limit, Local, Memoized, Memoizer, Sandb
 use ggninja_executor::build_log::BuildLog;
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::status::{Status, Verbosity};
-use ggninja_executor::{metrics, process, watched_noop, BuildError, Builder, Engine};
+use ggninja_executor::watched_noop::{self, Recalled};
+use ggninja_executor::{metrics, process, BuildError, Builder, Engine};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{FileId, Graph};
 use ggninja_importer::saved;
@@ -101,9 +102,15 @@ fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, 
 fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
     let key = saved::Key::new(&app.file, &app.parser);
     let mut request = noop_request(app, tool, cli, &key);
-    if let Some(code) = request.as_deref().and_then(|r| recalled_noop(app, r)) {
-        return code;
+    let recalled = match request.as_deref() {
+        Some(r) => recall_noop(r),
+        None => Recalled::Not,
+    };
+    if let Recalled::Holds(warnings) = recalled {
+        return remembered_noop(app, &warnings);
     }
+    // A daemon that did not answer is not asked again (one wait at most).
+    let may_watch = recalled != Recalled::Unanswered;
     // One status line for every cycle, as ninja 1.12+ keeps one: a rebuilt
     // manifest's edges stay in the build's total (`[1/2]` after it).
     let mut carried: Option<Status> = None;
@@ -131,7 +138,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             // The manifest's files are stat'ed while the logs load (not for
             // a remote build, whose disk also knows the files it left
             // remote, nor when a watcher says which need a stat).
-            None if app.remote.is_none() && !engine.watch() => {
+            None if app.remote.is_none() && !(may_watch && engine.watch()) => {
                 engine.prestat(&tools::manifest_targets(&engine.graph, targets))
             }
             _ => {}
@@ -185,14 +192,15 @@ fn noop_request(app: &App, tool: Option<&Tool>, cli: &Cli, key: &saved::Key) -> 
     (plain && local).then(|| format!("{key:?} {cli:?}"))
 }
 
-/// The exit code, when the last no-op of `request` still holds: its
-/// warnings and verdict printed again.
-fn recalled_noop(app: &App, request: &str) -> Option<u8> {
-    let warnings = {
-        let _t = metrics::time("watched no-op check");
-        watched_noop::recall(request)?
-    };
-    for w in &warnings {
+/// What the last no-op of `request` says now.
+fn recall_noop(request: &str) -> Recalled {
+    let _t = metrics::time("watched no-op check");
+    watched_noop::recall(request)
+}
+
+/// A remembered no-op's output: its warnings again, and its verdict.
+fn remembered_noop(app: &App, warnings: &[String]) -> u8 {
+    for w in warnings {
         app.warning(w);
     }
     if app.config.verbosity != Verbosity::NoStatusUpdate {
@@ -201,7 +209,7 @@ fn recalled_noop(app: &App, request: &str) -> Option<u8> {
     if let Some(table) = metrics::report() {
         print!("{table}");
     }
-    Some(0)
+    0
 }
 
 /// What a no-op verdict rests on besides the files the scan reaches: the

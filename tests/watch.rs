@@ -555,6 +555,36 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
     p.finish();
 }
 
+/// A daemon that stops answering (here: stopped by a signal) costs a run
+/// one wait, not one for its remembered no-op and another for the build.
+#[test]
+fn a_stuck_daemon_is_waited_for_once() {
+    let ext = tempfile::tempdir().unwrap();
+    let ext_h = ext.path().join("ext.h");
+    fs::write(&ext_h, "e\n").unwrap();
+    let Some(mut p) = tree(&ext_h) else { return };
+    let daemon = Daemon::start(&p.gg.path().join("build"));
+    build(&mut p, "first build");
+    age(&p, &[ext.path()]);
+    build(&mut p, "no-op, aged");
+    build(&mut p, "no-op, remembered");
+    let signal = |sig: &str| {
+        let pid = daemon.0.id().to_string();
+        assert!(Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success());
+    };
+    signal("-STOP");
+    let start = Instant::now();
+    build(&mut p, "no-op, the daemon stuck");
+    let waited = start.elapsed();
+    signal("-CONT");
+    assert!(waited < Duration::from_secs(18), "waited {waited:?}: twice");
+    p.finish();
+}
+
 #[test]
 fn the_daemon_ends_when_its_directory_goes() {
     let dir = tempfile::tempdir().unwrap();

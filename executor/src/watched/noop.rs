@@ -37,7 +37,7 @@ use std::io::Write;
 use std::path::Path;
 
 use ggninja_importer::ninja::saved::{self, ManifestFile, Stamp as FileStamp};
-use ggninja_watch::{Change, Changes, Client, Stamp};
+use ggninja_watch::{Change, Changes, Client, Stamp, Synced};
 use serde::{Deserialize, Serialize};
 
 /// The records, beside the snapshot: one for each of the last `REQUESTS`
@@ -102,26 +102,50 @@ struct Record {
     reads: Vec<(String, Option<FileStamp>)>,
 }
 
-/// The warnings to print again, when the record here holds for `request`:
-/// then the run has nothing to do.
-pub fn recall(request: &str) -> Option<Vec<String>> {
-    let record = load().into_iter().find(|r| r.basis.request == request)?;
-    let client = Client::connect(Path::new(""))?;
-    let synced = client.sync(Some(record.at), Vec::new()).ok()?;
-    let here = std::env::current_dir().ok()?;
+/// What the records here say of a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recalled {
+    /// Nothing to do: print these warnings again, and that.
+    Holds(Vec<String>),
+    /// No record for it, or one that no longer holds.
+    Not,
+    /// The daemon did not answer in time: the run should not wait for it
+    /// again.
+    Unanswered,
+}
+
+/// Whether the record here for `request` still holds.
+pub fn recall(request: &str) -> Recalled {
+    let Some(record) = load().into_iter().find(|r| r.basis.request == request) else {
+        return Recalled::Not;
+    };
+    let Some(client) = Client::connect(Path::new("")) else {
+        return Recalled::Not;
+    };
+    match client.sync(Some(record.at), Vec::new()) {
+        Ok(synced) if holds(&record, &synced) => Recalled::Holds(record.basis.warnings),
+        Ok(_) => Recalled::Not,
+        Err(_) => Recalled::Unanswered,
+    }
+}
+
+/// Whether `record` holds, the daemon having answered `synced`.
+fn holds(record: &Record, synced: &Synced) -> bool {
+    let Ok(here) = std::env::current_dir() else {
+        return false;
+    };
     let quiet = match &synced.changes {
         Changes::Some(changes) => changes.iter().all(|c| own(&here, c)),
         Changes::All => false,
     };
-    let holds = quiet
-        && sorted(synced.always) == record.always
+    quiet
+        && sorted(synced.always.clone()) == record.always
         && record.basis.unchanged()
         && record
             .stated
             .iter()
             .all(|(p, t)| crate::disk::stat(p).is_ok_and(|now| now == *t))
-        && record.reads.iter().all(|(p, s)| FileStamp::now(p) == *s);
-    holds.then_some(record.basis.warnings)
+        && record.reads.iter().all(|(p, s)| FileStamp::now(p) == *s)
 }
 
 /// The records kept here (none when the file is damaged or foreign).
