@@ -314,9 +314,18 @@ fn random_changes_rebuild_what_ninja_does() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as usize % m
     };
+    let record = p.gg.path().join("build/.ggninja_watch.noop");
+    let mut remembered = 0;
     for step in 0..40 {
         let (i, h, d) = (next(n), next(4), dirs[next(2)]);
         let sub = ["a", "b"][next(2)];
+        if step % 3 == 0 {
+            // A settled tree whose no-op is remembered, before the change.
+            age(&p, &[]);
+            recalled(&p.gg);
+            build(&mut p, &format!("step {step}: settled"));
+            remembered += usize::from(record.exists());
+        }
         let what = match next(9) {
             0 => {
                 edit(
@@ -386,6 +395,9 @@ fn random_changes_rebuild_what_ninja_does() {
             _ => "nothing",
         };
         build(&mut p, &format!("step {step}: {what}"));
+    }
+    if remembered < 10 {
+        p.note(format!("only {remembered} of 14 settled no-ops were remembered"));
     }
     p.compare_files("the last build");
     p.finish();
