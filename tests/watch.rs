@@ -397,7 +397,9 @@ fn random_changes_rebuild_what_ninja_does() {
         build(&mut p, &format!("step {step}: {what}"));
     }
     if remembered < 10 {
-        p.note(format!("only {remembered} of 14 settled no-ops were remembered"));
+        p.note(format!(
+            "only {remembered} of 14 settled no-ops were remembered"
+        ));
     }
     p.compare_files("the last build");
     p.finish();
@@ -435,13 +437,16 @@ fn recalled(gg: &Side) -> bool {
 
 /// What `a_remembered_no_op_holds_only_while_nothing_changed` adds to the
 /// manifest: an include and a depfile (read by the scan: no `deps`) in
-/// directories where no file of the graph lies.
+/// directories where no file of the graph lies, and a listing of a
+/// directory the daemon watches (a file of the graph lies in it) and
+/// vouches for: its entries change its mtime.
 const MORE: &str = r"include ../rules/more.ninja
 rule cpd
   command = cat $in > $out && printf '%s: %s\n' $out ../hdr/h.h > ../deps/w.d
   depfile = ../deps/w.d
 build out/w.o: cpd ../src/a.c
-default out/v.o out/w.o
+build out/lst: ls ../lst | ../lst/one
+default out/v.o out/w.o out/lst
 ";
 
 #[test]
@@ -457,6 +462,8 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
         let d = s.path();
         fs::create_dir(d.join("rules")).unwrap();
         fs::create_dir(d.join("deps")).unwrap();
+        fs::create_dir(d.join("lst")).unwrap();
+        fs::write(d.join("lst/one"), "1\n").unwrap();
         fs::write(d.join("rules/more.ninja"), "build out/v.o: cp ../src/a.c\n").unwrap();
         let m = d.join("build/build.ninja");
         let text = fs::read_to_string(&m).unwrap() + MORE;
@@ -479,7 +486,7 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
     assert!(recalled(&p.gg), "each request keeps its own");
 
     type Change = fn(&Pair, &Path);
-    let changes: [(&str, Change); 14] = [
+    let changes: [(&str, Change); 15] = [
         ("a source edited", |p, _| edit(p, "src/a.c", "a2\n")),
         ("a depfile's header edited", |p, _| {
             edit(p, "hdr/h.h", "h2\n")
@@ -504,9 +511,13 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
             fs::write(ext_h, "e2\n").unwrap();
             p.both(|s| touch_newer(&[s.path(), ext_h.parent().unwrap()], &[ext_h]));
         }),
-        ("noise beside the sources", |p, _| {
-            edit(p, "src/noise.txt", "n\n")
+        ("noise beside the headers", |p, _| {
+            edit(p, "hdr/noise.txt", "n\n")
         }),
+        (
+            "an entry added to a watched directory the build reads",
+            |p, _| edit(p, "lst/two", "2\n"),
+        ),
         ("the build log removed", |p, _| {
             p.both(|s| fs::remove_file(s.path().join("build/.ninja_log")).unwrap())
         }),
@@ -551,6 +562,10 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
             ));
         }
         change(&p, &ext_h);
+        // A file no build reads, beside the headers, leaves the verdict.
+        if what == "noise beside the headers" && !recalled(&p.gg) {
+            p.note(format!("{what}: not remembered"));
+        }
         build(&mut p, what);
         build(&mut p, &format!("{what}: the no-op after"));
     }

@@ -198,8 +198,8 @@ impl Engine {
             let st = &nodes[f.index()];
             st.exists.map(|e| if e { st.mtime } else { 0 })
         };
-        w.remember(&self.graph, stat);
-        w.remember_noop(&self.graph, stat, noop);
+        let snapshot = w.remember(&self.graph, stat);
+        w.remember_noop(&self.graph, stat, noop, snapshot);
     }
 
     /// Forgets everything scanned, as before a fresh scan.

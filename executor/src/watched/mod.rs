@@ -30,7 +30,7 @@ use snapshot::{path_hash, Snapshot, UNKNOWN, UNSEEN};
 const EARLY: i64 = -2;
 
 /// The snapshot, beside the daemon's socket (its events are the daemon's own).
-const STATE: &str = ".ggninja_watch.state";
+pub(crate) const STATE: &str = ".ggninja_watch.state";
 
 /// A run's dealings with the watcher.
 pub(crate) struct Watched {
@@ -38,6 +38,8 @@ pub(crate) struct Watched {
     client: Option<Client>,
     /// The run's directory, physical.
     cwd: String,
+    /// The stamp of the snapshot the sync found (kept when nothing changed).
+    kept_at: Option<Stamp>,
     /// After the sync: what the run learns is true as of this stamp; when
     /// the run synced, and what the daemon could not vouch for then.
     at: Option<Stamp>,
@@ -71,6 +73,7 @@ impl Watched {
         Some(Watched {
             client: Some(client),
             cwd,
+            kept_at: None,
             at: None,
             synced_ns: 0,
             always: Vec::new(),
@@ -97,6 +100,7 @@ impl Watched {
         let _t = crate::metrics::time("watcher sync");
         self.synced_ns = ggninja_importer::ninja::saved::now_ns();
         let old = Snapshot::load(Path::new(STATE));
+        self.kept_at = old.as_ref().map(|s| s.at);
         let (mut vouched, moved) = kept(graph, old.as_ref());
         let before = vouched.clone();
         let known = |v: &[i64]| v.iter().filter(|&&t| t >= 0).count();
@@ -137,9 +141,14 @@ impl Watched {
     /// Saves what the run knows of its files for the next run (after the
     /// scan, before anything runs: every mtime known is a stat's), unless
     /// the old snapshot says the same. `stat` gives a file's mtime as the
-    /// scan found it (0 missing), if it was stat'ed.
-    pub(crate) fn remember(&self, graph: &Graph, stat: impl Fn(FileId) -> Option<i64>) {
-        let Some(at) = self.at else { return };
+    /// scan found it (0 missing), if it was stat'ed. The stamp of the
+    /// snapshot left on disk, if one of this graph is.
+    pub(crate) fn remember(
+        &self,
+        graph: &Graph,
+        stat: impl Fn(FileId) -> Option<i64>,
+    ) -> Option<Stamp> {
+        let at = self.at?;
         let paths = &graph.paths;
         // Every file numbered here had its directory watched before a
         // stat (sent this run, or by a run the same daemon answered).
@@ -160,12 +169,15 @@ impl Watched {
             })
             .collect();
         if !self.rewrite && mtimes == self.before {
-            return;
+            return self.kept_at;
         }
         let hashes = (0..mtimes.len()).map(|n| path_hash(paths.get(n as u32)));
         let entries = hashes.zip(mtimes).collect();
         // Only a cache: one not written is a full stat next time.
-        let _ = Snapshot { at, entries }.save(Path::new(STATE));
+        Snapshot { at, entries }
+            .save(Path::new(STATE))
+            .ok()
+            .map(|()| at)
     }
 }
 
@@ -185,6 +197,7 @@ impl Watched {
         graph: &Graph,
         stat: impl Fn(FileId) -> Option<i64>,
         basis: Option<&noop::Basis>,
+        snapshot: Option<Stamp>,
     ) {
         let (Some(basis), Some(at)) = (basis, self.at) else {
             return noop::forget();
@@ -203,7 +216,7 @@ impl Watched {
             }
         }
         let sync = (at, self.synced_ns, &self.always[..]);
-        noop::remember(basis, sync, stated, &self.reads);
+        noop::remember(basis, sync, snapshot, stated, &self.reads);
     }
 }
 

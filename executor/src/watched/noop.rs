@@ -16,7 +16,9 @@
 //! - the daemon's stamp of the run's sync and what it could not vouch for
 //!   then: every file the daemon watches is unchanged while its journal
 //!   holds nothing since that stamp but this module's and the snapshot's
-//!   own files;
+//!   own files, and changes that name neither a file of the graph nor the
+//!   directory of one (by the path hashes of the snapshot the run left;
+//!   a file it does not hold, named by a depfile, the run stat'ed: below);
 //! - every file the run stat'ed itself (not vouched for: outside what the
 //!   daemon watches, changed since the last snapshot, named by a depfile)
 //!   with the mtime it saw, each settled as above: stat'ed again, each must
@@ -33,12 +35,16 @@
 //! on as without it. Ignores how the verdict was reached (the scan's
 //! business).
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
 use ggninja_importer::ninja::saved::{self, ManifestFile, Stamp as FileStamp};
 use ggninja_watch::{Change, Changes, Client, Stamp, Synced};
 use serde::{Deserialize, Serialize};
+
+use super::snapshot::{path_hash, Snapshot};
+use super::spelling;
 
 /// The records, beside the snapshot: one for each of the last `REQUESTS`
 /// requests (a build of one target, then of another, and so on).
@@ -47,7 +53,7 @@ const REQUESTS: usize = 8;
 /// What this module and the snapshot write start with: their own writes
 /// (and the daemon's cookies) say nothing about the tree.
 const OWN_PREFIX: &str = ".ggninja_watch.";
-const MAGIC: &[u8] = b"ggninja watched no-ops 2\n";
+const MAGIC: &[u8] = b"ggninja watched no-ops 3\n";
 
 /// What a run's verdict rests on besides the files the scan reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,8 +98,11 @@ impl Basis {
 #[derive(Serialize, Deserialize)]
 struct Record {
     basis: Basis,
-    /// The daemon's stamp at the run's sync.
+    /// The daemon's stamp at the run's sync, and that of the snapshot the
+    /// run left (its paths' hashes say which changes name a file of the
+    /// graph).
     at: Stamp,
+    snapshot: Option<Stamp>,
     /// What the daemon could not vouch for then (sorted).
     always: Vec<Change>,
     /// What the run stat'ed itself: the path and its mtime (0 missing).
@@ -135,7 +144,10 @@ fn holds(record: &Record, synced: &Synced) -> bool {
         return false;
     };
     let quiet = match &synced.changes {
-        Changes::Some(changes) => changes.iter().all(|c| own(&here, c)),
+        Changes::Some(changes) => {
+            let foreign: Vec<&Change> = changes.iter().filter(|c| !own(&here, c)).collect();
+            foreign.is_empty() || none_named(record.snapshot, &here, &foreign)
+        }
         Changes::All => false,
     };
     quiet
@@ -146,6 +158,28 @@ fn holds(record: &Record, synced: &Synced) -> bool {
             .iter()
             .all(|(p, t)| crate::disk::stat(p).is_ok_and(|now| now == *t))
         && record.reads.iter().all(|(p, s)| FileStamp::now(p) == *s)
+}
+
+/// Whether no change names a file of the graph, or the directory of one
+/// (whose mtime moves with its entries), by the snapshot the run left
+/// (`at`): a file the scan reached and the snapshot does not hold (named
+/// by a depfile) is one the run stat'ed, stat'ed again by `holds`.
+fn none_named(at: Option<Stamp>, here: &Path, changes: &[&Change]) -> bool {
+    let (Some(at), Some(cwd)) = (at, here.to_str()) else {
+        return false;
+    };
+    let Some(snapshot) = Snapshot::load(Path::new(super::STATE)).filter(|s| s.at == at) else {
+        return false;
+    };
+    let graph: HashSet<u64> = snapshot.entries.iter().map(|&(h, _)| h).collect();
+    let names = |path: &str| {
+        let spelled = spelling::spellings(cwd, path).into_iter().flatten();
+        spelled.into_iter().any(|s| graph.contains(&path_hash(&s)))
+    };
+    changes.iter().all(|c| match c {
+        Change::File(p) => !names(p) && spelling::parent(p).is_none_or(|d| !names(d)),
+        Change::Under(_) => false,
+    })
 }
 
 /// The records kept here (none when the file is damaged or foreign).
@@ -184,6 +218,7 @@ pub fn forget() {
 pub(crate) fn remember(
     basis: &Basis,
     (at, synced_ns, always): (Stamp, i64, &[Change]),
+    snapshot: Option<Stamp>,
     stated: Vec<(String, i64)>,
     reads: &[(String, Option<FileStamp>)],
 ) {
@@ -198,6 +233,7 @@ pub(crate) fn remember(
     let record = Record {
         basis: basis.clone(),
         at,
+        snapshot,
         always: sorted(always.to_vec()),
         stated,
         reads: reads.to_vec(),
