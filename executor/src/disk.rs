@@ -160,6 +160,19 @@ pub fn put_file(
     mode: u32,
     mtime: Option<std::time::SystemTime>,
 ) -> io::Result<()> {
+    put_file_stat(path, data, mode, mtime).map(drop)
+}
+
+/// `put_file`, also giving the file's stat as it landed: taken through
+/// the file just written, after the rename (which changes its ctime), so
+/// it is the stat of these bytes unless another writer raced with this one
+/// into the new file within a clock tick.
+pub fn put_file_stat(
+    path: &Path,
+    data: &[u8],
+    mode: u32,
+    mtime: Option<std::time::SystemTime>,
+) -> io::Result<std::fs::Metadata> {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
@@ -170,7 +183,7 @@ pub fn put_file(
     if let Some(t) = mtime {
         file.set_modified(t)?;
     }
-    tmp.persist(path).map(drop).map_err(|e| e.error)
+    tmp.persist(path).map_err(|e| e.error)?.metadata()
 }
 
 /// Puts a symlink to `target` at `path`, the same way as `put_file`.
