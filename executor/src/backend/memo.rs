@@ -366,5 +366,9 @@ mod tests {
         );
         let left = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
         assert_eq!(left, 2);
+        // A symlink's directory is made too when missing.
+        let deep = dir.path().join("lib/deep/libx.so");
+        restore_file(&deep, b"libx.so.1", S_IFLNK | 0o777).unwrap();
+        assert_eq!(std::fs::read_link(&deep).unwrap(), Path::new("libx.so.1"));
     }
 }
