@@ -1,6 +1,16 @@
 //! A cache of file content hashes, so that an unchanged file (same device,
 //! inode, size, mtime and ctime) is never read twice — hashing the
 //! toolchain on every build would cost seconds. Saved between runs.
+//!
+//! A file the build itself writes with bytes whose hash it knows (a memo
+//! hit's restored output) is told here with its stat taken after writing
+//! (`wrote`), and never read. Why that is as safe as hashing it: the stat
+//! is the file's own, taken through the written file after the rename
+//! that put it in place, so any later write, truncation, replacement or
+//! removal changes the device, inode, size, mtime or ctime this entry is
+//! checked against, as for a file hashed here; only a writer racing with
+//! the restore into the new file within one clock tick would go unseen,
+//! the same window as between hashing a file and stat'ing it again.
 
 use std::io::{self, BufRead, Write};
 use std::os::unix::ffi::OsStrExt;
