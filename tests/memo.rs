@@ -344,6 +344,48 @@ fn comment_change_reruns_the_compile_and_reuses_what_follows() {
     );
 }
 
+/// A hit names each object it restores by the hash it restored, for the
+/// edges reading it (it is not read again), only while the object's stat
+/// is the one it had when written: an object edited afterwards to the same
+/// size and mtime (its ctime moves) is read again, so the link that reads
+/// it is not reused.
+#[test]
+fn a_restored_object_edited_to_the_same_size_is_read_again() {
+    let Some(p) = Project::new() else { return };
+    assert!(p.gg(&[]).0);
+    let log = p.rebuild();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("reusing the outputs") && l.ends_with(" for calc")),
+        "the warm rebuild did not reuse the link:\n{log}"
+    );
+    let obj = p.build.join("CMakeFiles/calc.dir/apps/calc.c.o");
+    let mut bytes = std::fs::read(&obj).unwrap();
+    // The compiler's name in `.comment`: the link does not care.
+    let at = bytes.windows(5).position(|w| w == b"GCC: ").unwrap();
+    bytes[at] = b'g';
+    let before = std::fs::metadata(&obj).unwrap();
+    let stamp = |m: &std::fs::Metadata| m.modified().unwrap();
+    while stamp(&std::fs::metadata(&obj).unwrap()) == stamp(&before) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::fs::write(&obj, &bytes).unwrap();
+    }
+    // Its old mtime back (the compile stays clean), and no executable:
+    // only the link runs, reading the object.
+    let f = std::fs::File::options().write(true).open(&obj).unwrap();
+    f.set_modified(stamp(&before)).unwrap();
+    drop(f);
+    assert_eq!(std::fs::metadata(&obj).unwrap().len(), before.len());
+    std::fs::remove_file(p.build.join("calc")).unwrap();
+    let (ok, log) = p.gg(&[]);
+    assert!(ok, "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.ends_with(" for calc is not memoized")),
+        "the edited object was named by what was restored:\n{log}"
+    );
+}
+
 #[test]
 fn an_unusable_store_only_disables_the_cache() {
     let Some(p) = Project::new() else { return };

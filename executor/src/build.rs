@@ -11,7 +11,7 @@ use ggninja_graph::{BuildId, Escape, FileId, CONSOLE_POOL};
 use ggninja_syntax::depfile;
 use ggninja_thunk::{EdgeThunk, Thunks};
 
-use crate::backend::{Backend, Ctx, Done, DryRun, Exit, Local, Note, Origin, Task};
+use crate::backend::{Backend, Ctx, Done, DryRun, Exit, Local, Note, Origin, Task, Written};
 use crate::build_log::LogEntry;
 use crate::disk;
 use crate::engine::Engine;
@@ -553,7 +553,8 @@ impl<'e> Builder<'e> {
         let notes = cx.notes;
         self.print_notes(notes);
         if let Some(d) = &done {
-            self.tell_thunks(d);
+            let written = self.backend.take_written(d.edge);
+            self.tell_thunks(d, written);
         }
         done
     }
@@ -563,10 +564,14 @@ impl<'e> Builder<'e> {
     /// is enough): a memo hit wrote its outputs and depfile (its depfile
     /// and rspfile are removed next); anything else (a command ran, a
     /// list's effects were done) may have written anywhere.
-    fn tell_thunks(&self, done: &Done) {
+    /// The files it `written` (with their hashes) need not be read again.
+    fn tell_thunks(&self, done: &Done, written: Vec<Written>) {
         let Some(thunks) = &self.thunks else {
             return;
         };
+        for w in written {
+            thunks.wrote_bytes(&w.path, &w.stat, w.hash);
+        }
         let effects = self.running.get(&done.edge).is_none_or(|r| r.effects);
         if done.origin != Origin::Memo || effects {
             return thunks.tree_changed();

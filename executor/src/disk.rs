@@ -160,25 +160,50 @@ pub fn put_file(
     mode: u32,
     mtime: Option<std::time::SystemTime>,
 ) -> io::Result<()> {
+    put_file_stat(path, data, mode, mtime).map(drop)
+}
+
+/// `put_file`, also giving the file's stat as it landed: taken through
+/// the file just written, after the rename (which changes its ctime), so
+/// it is the stat of these bytes unless another writer raced with this one
+/// into the new file within a clock tick.
+pub fn put_file_stat(
+    path: &Path,
+    data: &[u8],
+    mode: u32,
+    mtime: Option<std::time::SystemTime>,
+) -> io::Result<std::fs::Metadata> {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-    let mut tmp = beside(path)?;
+    let mut tmp = with_dir(path, || beside(path))?;
     tmp.write_all(data)?;
     let file = tmp.as_file();
     file.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
     if let Some(t) = mtime {
         file.set_modified(t)?;
     }
-    tmp.persist(path).map(drop).map_err(|e| e.error)
+    tmp.persist(path).map_err(|e| e.error)?.metadata()
 }
 
 /// Puts a symlink to `target` at `path`, the same way as `put_file`.
 pub fn put_symlink(path: &Path, target: &std::ffi::OsStr) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new().make_in(dir, |p| std::os::unix::fs::symlink(target, p))?;
+    let make = || tempfile::Builder::new().make_in(dir, |p| std::os::unix::fs::symlink(target, p));
+    let tmp = with_dir(path, make)?;
     tmp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// `make`'s temporary beside `path`, its directory made first only when
+/// missing: most outputs land in a directory that exists, where asking
+/// for it first costs two system calls a file.
+fn with_dir<T>(path: &Path, make: impl Fn() -> io::Result<T>) -> io::Result<T> {
+    match make() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            make()
+        }
+        made => made,
+    }
 }
 
 pub fn io_message(e: &io::Error) -> String {

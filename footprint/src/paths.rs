@@ -9,6 +9,21 @@ pub(crate) fn is_file(p: &Path) -> bool {
     std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
 }
 
+/// `path.starts_with(dir)` (by components), answered on bytes where the
+/// two agree: neither spelling has an empty or `.` component. Every header
+/// of every kept walk is asked this against the built-in dirs, and walking
+/// components costs more than the rest of its check.
+pub(crate) fn under(path: &Path, dir: &Path) -> bool {
+    let (p, d) = (path.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
+    let plain =
+        |b: &[u8]| !b.windows(2).any(|w| w == b"//" || w == b"/.") && b.first() != Some(&b'.');
+    if d.is_empty() || !plain(p) || !plain(d) {
+        return path.starts_with(dir);
+    }
+    let d = d.strip_suffix(b"/").filter(|d| !d.is_empty()).unwrap_or(d);
+    p.starts_with(d) && (p.len() == d.len() || p[d.len()] == b'/' || d == b"/")
+}
+
 /// Removes `.` components (keeps `..`: symlinks make it meaningful).
 pub(crate) fn clean(p: PathBuf) -> PathBuf {
     if !p.components().any(|c| matches!(c, Component::CurDir)) {
@@ -85,6 +100,46 @@ mod tests {
         assert_eq!(normal(Path::new("a/./b/../c.o")), PathBuf::from("a/c.o"));
         assert_eq!(normal(Path::new("../x/../y")), PathBuf::from("../y"));
         assert_eq!(normal(Path::new("/a/../b")), PathBuf::from("/b"));
+    }
+
+    /// `under` answers as `Path::starts_with` for every spelling.
+    #[test]
+    fn under_is_starts_with() {
+        let dirs = [
+            "/",
+            "/usr/include",
+            "/usr/include/",
+            "/usr/include//",
+            "/usr/./include",
+            "inc",
+            "./inc",
+            "",
+            "/usr/lib/gcc/x86_64-linux-gnu/12/include",
+        ];
+        let paths = [
+            "/usr/include/stdio.h",
+            "/usr/include",
+            "/usr/include/",
+            "/usr/includes/x.h",
+            "/usr/include/../x.h",
+            "/usr//include/x.h",
+            "/usr/./include/x.h",
+            "/usr/incl",
+            "inc/a.h",
+            "include/a.h",
+            "./inc/a.h",
+            "inc",
+            "/usr/include/.hidden/x.h",
+            "x",
+            "/usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h",
+            "",
+        ];
+        for d in dirs {
+            for p in paths {
+                let (p, d) = (Path::new(p), Path::new(d));
+                assert_eq!(under(p, d), p.starts_with(d), "{p:?} under {d:?}");
+            }
+        }
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod saved;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -127,7 +128,8 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct Recall {
     records: RwLock<FxHashMap<Key, Entry>>,
-    sys_stats: RwLock<FxHashMap<PathBuf, Option<Stat>>>,
+    /// (By the path's bytes: hashing a `Path` walks its components.)
+    sys_stats: RwLock<FxHashMap<Vec<u8>, Option<Stat>>>,
     /// This run's digests, each with the stat it was taken at.
     digests: RwLock<FxHashMap<PathBuf, (Stat, Digest)>>,
     /// Records made this run (the file is rewritten only then).
@@ -150,12 +152,13 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
         if !(self.sys)(path) {
             return self.stats.stat(path);
         }
-        if let Some(s) = self.recall.sys_stats.read().unwrap().get(path) {
+        let key = path.as_os_str().as_bytes();
+        if let Some(s) = self.recall.sys_stats.read().unwrap().get(key) {
             return *s;
         }
         let s = Stat::of(path);
         let mut kept = self.recall.sys_stats.write().unwrap();
-        kept.insert(path.to_path_buf(), s);
+        kept.insert(key.to_vec(), s);
         s
     }
 

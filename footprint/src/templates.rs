@@ -109,8 +109,7 @@ impl Template {
     ) -> Result<Template, LocalOnly> {
         let (exe, cwd, s) = (k.exe, k.cwd, k.settings);
         let info = toolchain.compiler_info(exe, &s.query_flags);
-        let mut tc = toolchain.program_files(exe);
-        let mut prog_names: Vec<&str> = Vec::new();
+        let mut prog_names: Vec<&'static str> = Vec::new();
         let mut langs = Vec::new();
         for &lang in k.langs.iter().filter(|l| l.preprocessed()) {
             let builtin = toolchain.builtin_dirs(exe, lang.query_name(), &s.query_flags)?;
@@ -123,18 +122,30 @@ impl Template {
         if assembles && !s.no_assemble {
             prog_names.push("as");
         }
-        if !s.compile_only {
-            prog_names.extend(link::DRIVER_PROGRAMS);
-            link::driver_files(toolchain, &info, s, k.cxx, cwd, &mut tc);
-        }
-        for p in prog_names {
-            if let Some(path) = info.progs.get(p) {
-                tc.extend(toolchain.closure(path).iter().cloned());
+        let programs = |mut tc: Vec<PathBuf>, names: &[&str]| {
+            for p in names {
+                if let Some(path) = info.progs.get(*p) {
+                    tc.extend(toolchain.closure(path).iter().cloned());
+                }
             }
-        }
+            toolchain_list(tc, exe)
+        };
+        // A compile's list is the toolchain's answers only (the same all
+        // run); a link's holds the libraries found on the disk.
+        let list = match s.compile_only {
+            true => toolchain.compile_list(exe, &s.query_flags, &prog_names, || {
+                programs(toolchain.program_files(exe), &prog_names)
+            }),
+            false => {
+                prog_names.extend(link::DRIVER_PROGRAMS);
+                let mut tc = toolchain.program_files(exe);
+                link::driver_files(toolchain, &info, s, k.cxx, cwd, &mut tc);
+                programs(tc, &prog_names)
+            }
+        };
         Ok(Template {
             langs,
-            toolchain: toolchain_list(tc, exe),
+            toolchain: list,
             lib_dirs: info.lib_dirs.clone(),
         })
     }

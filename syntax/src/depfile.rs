@@ -54,6 +54,9 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
     let mut parsing_targets = true;
     let mut poisoned = false;
     let mut is_empty = true;
+    // The inputs so far, to drop repeats without a quadratic search (a
+    // compile's depfile names hundreds of headers).
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     while i < n {
         let mut name: Vec<u8> = Vec::new();
         let mut newline = false;
@@ -78,11 +81,12 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
         if !name.is_empty() {
             is_empty = false;
             let piece = String::from_utf8_lossy(&name).into_owned();
-            if !dep.ins.contains(&piece) {
+            if !seen.contains(&piece) {
                 if is_dependency {
                     if poisoned {
                         return Err(DepfileError::InputHasInputs);
                     }
+                    seen.insert(piece.clone());
                     dep.ins.push(piece);
                 } else if !dep.outs.contains(&piece) {
                     dep.outs.push(piece);
@@ -215,6 +219,15 @@ mod tests {
         let d = p("foo.o: foo.c bar.h\n\nbar.h:\n");
         assert_eq!(d.outs, ["foo.o"]);
         assert_eq!(d.ins, ["foo.c", "bar.h"]);
+    }
+
+    /// An input named again (on the same rule or a later one) is listed
+    /// once, where it first came.
+    #[test]
+    fn repeated_inputs_are_listed_once_in_order() {
+        let d = p("o: a b a c \\\n b d\no: c e\n");
+        assert_eq!(d.ins, ["a", "b", "c", "d", "e"]);
+        assert_eq!(d.outs, ["o"]);
     }
 
     #[test]

@@ -168,7 +168,7 @@ impl From<Input> for InputJson {
             _ => 0,
         };
         InputJson {
-            json: serde_json::to_string(&input).expect("inputs always serialize"),
+            json: input.json(),
             path: input.path,
             bytes,
         }

@@ -1,6 +1,16 @@
 //! A cache of file content hashes, so that an unchanged file (same device,
 //! inode, size, mtime and ctime) is never read twice — hashing the
 //! toolchain on every build would cost seconds. Saved between runs.
+//!
+//! A file the build itself writes with bytes whose hash it knows (a memo
+//! hit's restored output) is told here with its stat taken after writing
+//! (`wrote`), and never read. Why that is as safe as hashing it: the stat
+//! is the file's own, taken through the written file after the rename
+//! that put it in place, so any later write, truncation, replacement or
+//! removal changes the device, inode, size, mtime or ctime this entry is
+//! checked against, as for a file hashed here; only a writer racing with
+//! the restore into the new file within one clock tick would go unseen,
+//! the same window as between hashing a file and stat'ing it again.
 
 use std::io::{self, BufRead, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -194,6 +204,18 @@ impl HashCache {
         Ok(Some(hash))
     }
 
+    /// `path` holds the bytes `hash` names, and `meta` is its stat taken
+    /// after they were written: a file the build itself just put there (a
+    /// memo hit's restored output), named without being read again. Kept
+    /// like any hashed file: a later change to it changes its stat.
+    pub fn wrote(&self, path: &Path, meta: &std::fs::Metadata, hash: ContentHash) {
+        if let Ok(mut map) = self.entries.write() {
+            let name = path.as_os_str().as_bytes().to_vec();
+            map.insert(name, (FileKey::of(meta), hash));
+            self.dirty.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// `path`'s stat, through this run's stats when given; a missing file
     /// is asked again, for the error.
     fn stat(&self, path: &Path) -> io::Result<Stat> {
@@ -253,6 +275,38 @@ mod tests {
         assert_eq!(
             loaded.hash_file(&f).unwrap(),
             ContentHash::of(Kind::Value, b"two!")
+        );
+    }
+
+    /// A file the build wrote is named by the hash it was told while its
+    /// stat is the one told with it; the same-size edit after that (a new
+    /// mtime and ctime) is read again, as is a told stat that was not the
+    /// file's (the told hash is then never used).
+    #[test]
+    fn a_written_file_is_named_by_its_told_hash_until_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.o");
+        std::fs::write(&f, b"object").unwrap();
+        let cache = HashCache::default();
+        let told = ContentHash::of(Kind::Value, b"told, not read");
+        cache.wrote(&f, &std::fs::metadata(&f).unwrap(), told);
+        assert_eq!(cache.hash_file(&f).unwrap(), told);
+        let before = std::fs::metadata(&f).unwrap();
+        // Same size, later stamps: the stat changes, the bytes are read.
+        while std::fs::metadata(&f).unwrap().mtime_nsec() == before.mtime_nsec() {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            std::fs::write(&f, b"objecT").unwrap();
+        }
+        assert_eq!(
+            cache.hash_file(&f).unwrap(),
+            ContentHash::of(Kind::Value, b"objecT")
+        );
+        let other = dir.path().join("b.o");
+        std::fs::write(&other, b"other").unwrap();
+        cache.wrote(&f, &std::fs::metadata(&other).unwrap(), told);
+        assert_eq!(
+            cache.hash_file(&f).unwrap(),
+            ContentHash::of(Kind::Value, b"objecT")
         );
     }
 

@@ -67,6 +67,50 @@ pub struct BundleFile {
     pub hash: String,
 }
 
+impl Input {
+    /// The input's canonical JSON, byte for byte what `serde_json` makes of
+    /// it (`{"path":…` and then the source's fields), written directly:
+    /// the derived serializer goes through a map for the flattened source,
+    /// and a build makes one per input of every edge it starts.
+    pub fn json(&self) -> String {
+        let mut out = String::with_capacity(self.path.len() + 80);
+        out.push_str("{\"path\":");
+        json_str(&mut out, &self.path);
+        let mut field = |name: &str, value: &str| {
+            out.push_str(",\"");
+            out.push_str(name);
+            out.push_str("\":");
+            json_str(&mut out, value);
+        };
+        match &self.source {
+            Source::Value { hash } => field("hash", hash),
+            Source::Output { thunk, output } => {
+                field("thunk", thunk);
+                field("output", output);
+            }
+            Source::Bundle { bundle } => field("bundle", bundle),
+            Source::Directory { directory } => {
+                out.push_str(",\"directory\":");
+                out.push_str(if *directory { "true" } else { "false" });
+            }
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// `s` as a JSON string, escaped as `serde_json` escapes (only `"`, `\`
+/// and control characters; everything else as it is).
+fn json_str(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(&serde_json::to_string(s).expect("strings serialize"));
+        return;
+    }
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+}
+
 impl Thunk {
     /// The canonical serialization: JSON with fields in declaration order,
     /// inputs and outputs sorted, env sorted by key.
@@ -76,5 +120,42 @@ impl Thunk {
 
     pub fn hash(&self) -> ContentHash {
         ContentHash::of(Kind::Thunk, self.canonical().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each kind of input, with paths JSON must escape and paths it must
+    /// not, is written as `serde_json` writes it: the thunk's hash covers
+    /// these bytes.
+    #[test]
+    fn an_inputs_json_is_serde_jsons() {
+        let paths = [
+            "/ggroot/build/a.o",
+            "/ggroot/src/dir with spaces/é.h",
+            "/q\"uote\\back\tab\n\u{1}\u{7f}/x",
+        ];
+        for path in paths {
+            let s = |v: &str| format!("{v}{path}");
+            let sources = [
+                Source::Value { hash: s("V") },
+                Source::Output {
+                    thunk: s("T"),
+                    output: s("o"),
+                },
+                Source::Directory { directory: true },
+                Source::Directory { directory: false },
+                Source::Bundle { bundle: s("B") },
+            ];
+            for source in sources {
+                let input = Input {
+                    path: path.to_string(),
+                    source,
+                };
+                assert_eq!(input.json(), serde_json::to_string(&input).unwrap());
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ggninja_footprint::Scanner;
 use ggninja_graph::{BuildId, Escape, Graph};
+use ggninja_store::hash::ContentHash;
 
 use crate::builder::{EdgeThunk, Entry, ThunkBuilder};
 use crate::bundles::Bundles;
@@ -84,6 +85,13 @@ impl Thunks {
     /// to tell).
     pub fn wrote(&self, path: &str) {
         self.scanner.run_stats().wrote(&self.roots.build.join(path));
+    }
+
+    /// The build put the bytes `hash` names at `path` (absolute), whose
+    /// stat after writing is `meta` (a memo hit's restored output): the
+    /// next thunk reading it names it without reading it.
+    pub fn wrote_bytes(&self, path: &Path, meta: &std::fs::Metadata, hash: ContentHash) {
+        self.hashes.wrote(path, meta, hash);
     }
 
     /// The build made directory `dir` (and maybe its parents).

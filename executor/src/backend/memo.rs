@@ -14,7 +14,7 @@ use ggninja_store::{Memo, MemoOutput, Store};
 use ggninja_thunk::{produced, Effect, Roots};
 use rustc_hash::FxHashMap;
 
-use super::{effects, Backend, Ctx, Done, Exit, Origin, Task};
+use super::{effects, Backend, Ctx, Done, Exit, Origin, Task, Written};
 
 /// A memo in front of another backend: a task whose thunk was run before
 /// is finished by restoring its outputs; the others run behind, and what a
@@ -33,6 +33,8 @@ pub struct Memoized {
     hand_over: bool,
     /// Those depfiles, until the build takes them.
     depfiles: FxHashMap<BuildId, Vec<u8>>,
+    /// The files each hit restored, until the build takes them.
+    written: FxHashMap<BuildId, Vec<Written>>,
 }
 
 impl Memoized {
@@ -45,6 +47,7 @@ impl Memoized {
             keys: FxHashMap::default(),
             hand_over: false,
             depfiles: FxHashMap::default(),
+            written: FxHashMap::default(),
         }
     }
 
@@ -67,11 +70,12 @@ impl Memoized {
         let out = cx.first_output(b).to_string();
         let hand_over = self.hand_over && read_once(g, b);
         match m.restore(g, b, &key, hand_over, &t.effects) {
-            Ok(Restored::Yes(depfile)) => {
+            Ok(Restored::Yes { depfile, written }) => {
                 cx.explain(|| format!("reusing the outputs of thunk {key} for {out}"));
                 if let Some(d) = depfile {
                     self.depfiles.insert(b, d);
                 }
+                self.written.insert(b, written);
                 return true;
             }
             Ok(Restored::No) => {
@@ -143,6 +147,7 @@ impl Backend for Memoized {
         self.hits.clear();
         self.keys.clear();
         self.depfiles.clear();
+        self.written.clear();
         self.inner.abort()
     }
 
@@ -150,6 +155,13 @@ impl Backend for Memoized {
         self.depfiles
             .remove(&edge)
             .or_else(|| self.inner.take_depfile(edge))
+    }
+
+    fn take_written(&mut self, edge: BuildId) -> Vec<Written> {
+        match self.written.remove(&edge) {
+            Some(w) => w,
+            None => self.inner.take_written(edge),
+        }
     }
 
     /// Also brings the store back under its limit when this build stored
@@ -165,8 +177,12 @@ impl Backend for Memoized {
 /// What `Memoizer::restore` did.
 pub enum Restored {
     No,
-    /// The outputs are in place; the depfile handed over, if asked.
-    Yes(Option<Vec<u8>>),
+    /// The outputs are in place; the depfile handed over, if asked; the
+    /// plain files written, with their stats and hashes.
+    Yes {
+        depfile: Option<Vec<u8>>,
+        written: Vec<Written>,
+    },
 }
 
 /// Whether the build reads `b`'s depfile once, at its end (`deps = gcc`).
@@ -242,17 +258,30 @@ impl Memoizer {
                 handed = Some(data);
                 continue;
             }
-            files.push((real, data, o.mode));
+            // A rewritten depfile's bytes are not the object's.
+            let hash = (!is_depfile).then_some(o.hash);
+            files.push((real, data, o.mode, hash));
         }
         if effects::replay(&self.roots, effects).is_err() {
             return Ok(Restored::No);
         }
-        for (real, data, mode) in files {
-            restore_file(&real, &data, mode)?;
+        let mut written = Vec::new();
+        for (real, data, mode, hash) in files {
+            let stat = restore_file(&real, &data, mode)?;
+            if let (Some(stat), Some(hash)) = (stat, hash) {
+                written.push(Written {
+                    path: real,
+                    stat,
+                    hash,
+                });
+            }
         }
         // The stamp eviction goes by; evicted meanwhile, nothing is lost.
         let _ = self.store.memo_used(key);
-        Ok(Restored::Yes(handed))
+        Ok(Restored::Yes {
+            depfile: handed,
+            written,
+        })
     }
 
     /// Stores what a successful run of `b` produced under `key`.
@@ -305,11 +334,12 @@ fn read_output(path: &Path) -> std::io::Result<(Vec<u8>, u32)> {
 
 /// Puts an output back at `real` as `read_output` kept it: a file with
 /// `mode` exactly, as when it was built; a symlink as a symlink
-/// (`libx.so -> libx.so.1`), never a copy (`disk::put_file`).
-fn restore_file(real: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+/// (`libx.so -> libx.so.1`), never a copy (`disk::put_file`). A file's
+/// stat as written comes back (a symlink's: None).
+fn restore_file(real: &Path, data: &[u8], mode: u32) -> std::io::Result<Option<std::fs::Metadata>> {
     match mode & S_IFMT == S_IFLNK {
-        true => crate::disk::put_symlink(real, std::ffi::OsStr::from_bytes(data)),
-        false => crate::disk::put_file(real, data, mode, None),
+        true => crate::disk::put_symlink(real, std::ffi::OsStr::from_bytes(data)).map(|_| None),
+        false => crate::disk::put_file_stat(real, data, mode, None).map(Some),
     }
 }
 
@@ -336,5 +366,9 @@ mod tests {
         );
         let left = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
         assert_eq!(left, 2);
+        // A symlink's directory is made too when missing.
+        let deep = dir.path().join("lib/deep/libx.so");
+        restore_file(&deep, b"libx.so.1", S_IFLNK | 0o777).unwrap();
+        assert_eq!(std::fs::read_link(&deep).unwrap(), Path::new("libx.so.1"));
     }
 }

@@ -83,6 +83,14 @@ impl Task {
     }
 }
 
+/// A file a backend put in place: its stat as written and the hash of
+/// the bytes written (see `Backend::take_written`).
+pub struct Written {
+    pub path: std::path::PathBuf,
+    pub stat: std::fs::Metadata,
+    pub hash: ggninja_store::hash::ContentHash,
+}
+
 /// What a backend tells the user besides a command's output.
 pub enum Note {
     /// A `-d explain` line.
@@ -139,6 +147,12 @@ pub trait Backend {
     /// of writing it (see `Memoized::hand_over_depfiles`), once.
     fn take_depfile(&mut self, _edge: BuildId) -> Option<Vec<u8>> {
         None
+    }
+    /// The files a finished edge's result was put in place as, with the
+    /// hash of what was written (a memo hit's restored outputs), once:
+    /// the thunk maker then names them without reading them again.
+    fn take_written(&mut self, _edge: BuildId) -> Vec<Written> {
+        Vec::new()
     }
     /// The build is over: remove what only the build needed.
     fn close(&mut self) {}
