@@ -135,7 +135,7 @@ log "no-op: $ROUNDS rounds over ${USED[*]}"
 ROWS=("${USED[@]}")
 if [[ -n $WATCHER_PID ]]; then
     ROWS+=(ggninja-watch-first)
-    TOUCHED=$(find "$WORK/ggninja-watch/src" -name '*.cc' | head -n1)
+    TOUCHED=$(find "$WORK/ggninja-watch/src" -name '*.cc' -print -quit)
 fi
 for ((r = 0; r < ROUNDS; r++)); do
     for l in "${USED[@]}"; do measure "$RES" noop "$l" "${BIN[$l]}" -C "$WORK/$l"; done
