@@ -91,6 +91,16 @@ fn tree(ext: &Path) -> Option<Pair> {
     Some(p)
 }
 
+/// `tree` with its header outside the tree (`ext.h` in a directory of its
+/// own, kept while the returned handle lives).
+fn tree_with_ext() -> Option<(tempfile::TempDir, std::path::PathBuf, Pair)> {
+    let ext = tempfile::tempdir().unwrap();
+    let ext_h = ext.path().join("ext.h");
+    fs::write(&ext_h, "e\n").unwrap();
+    let p = tree(&ext_h)?;
+    Some((ext, ext_h, p))
+}
+
 /// Builds both sides (one job, so the lines come in one order) and
 /// compares what ran.
 fn build(p: &mut Pair, what: &str) {
@@ -123,10 +133,9 @@ fn stats_of(gg: &Side) -> usize {
 
 #[test]
 fn a_watched_build_rebuilds_what_ninja_does() {
-    let ext = tempfile::tempdir().unwrap();
-    let ext_h = ext.path().join("ext.h");
-    fs::write(&ext_h, "e\n").unwrap();
-    let Some(mut p) = tree(&ext_h) else { return };
+    let Some((ext, ext_h, mut p)) = tree_with_ext() else {
+        return;
+    };
     let daemon = Daemon::start(&p.gg.path().join("build"));
     build(&mut p, "first build");
     build(&mut p, "no-op");
@@ -451,10 +460,9 @@ default out/v.o out/w.o out/lst
 
 #[test]
 fn a_remembered_no_op_holds_only_while_nothing_changed() {
-    let ext = tempfile::tempdir().unwrap();
-    let ext_h = ext.path().join("ext.h");
-    fs::write(&ext_h, "e\n").unwrap();
-    let Some(mut p) = tree(&ext_h) else { return };
+    let Some((ext, ext_h, mut p)) = tree_with_ext() else {
+        return;
+    };
     // A manifest file where no file of the graph lies (so no directory the
     // daemon watches): only its stamp tells it changed. And a depfile
     // read by the scan, where no file of the graph lies.
@@ -586,10 +594,9 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
 /// one wait, not one for its remembered no-op and another for the build.
 #[test]
 fn a_stuck_daemon_is_waited_for_once() {
-    let ext = tempfile::tempdir().unwrap();
-    let ext_h = ext.path().join("ext.h");
-    fs::write(&ext_h, "e\n").unwrap();
-    let Some(mut p) = tree(&ext_h) else { return };
+    let Some((ext, ext_h, mut p)) = tree_with_ext() else {
+        return;
+    };
     let daemon = Daemon::start(&p.gg.path().join("build"));
     build(&mut p, "first build");
     age(&p, &[ext.path()]);
