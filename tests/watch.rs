@@ -594,7 +594,7 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
 /// one wait, not one for its remembered no-op and another for the build.
 #[test]
 fn a_stuck_daemon_is_waited_for_once() {
-    let Some((ext, ext_h, mut p)) = tree_with_ext() else {
+    let Some((ext, _, mut p)) = tree_with_ext() else {
         return;
     };
     let daemon = Daemon::start(&p.gg.path().join("build"));
