@@ -18,6 +18,7 @@ use ggninja_thunk::Thunks;
 
 use crate::cli::{self, Cli, Message};
 use crate::context::App;
+use crate::noop::{self, Manifest};
 use crate::remote;
 use crate::tools::{self, Run, Tool, When};
 
@@ -101,13 +102,13 @@ fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, 
 /// and build.
 fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
     let key = saved::Key::new(&app.file, &app.parser);
-    let mut request = noop_request(app, tool, cli, &key);
+    let mut request = noop::request(app, tool, cli, &key);
     let recalled = match request.as_deref() {
-        Some(r) => recall_noop(r),
+        Some(r) => noop::recall(r),
         None => Recalled::Not,
     };
     if let Recalled::Holds(warnings) = recalled {
-        return remembered_noop(app, &warnings);
+        return noop::answer(app, &warnings);
     }
     // A daemon that did not answer is not asked again (one wait at most).
     let may_watch = recalled != Recalled::Unanswered;
@@ -148,7 +149,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         let request = request.take().filter(|_| engine.watching());
         let basis = request
             .zip(manifest)
-            .map(|(r, m)| noop_basis(r, m, &engine.graph));
+            .map(|(r, m)| noop::basis(r, m, &log_files(&engine.graph)));
         if open_logs(app, &mut engine).is_none() {
             return 1;
         }
@@ -180,57 +181,6 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         app.file
     ));
     1
-}
-
-/// What a build may remember of a no-op (`watched_noop`): a plain local
-/// build's request, else None.
-fn noop_request(app: &App, tool: Option<&Tool>, cli: &Cli, key: &saved::Key) -> Option<String> {
-    let plain = tool.is_none() && app.make.is_none() && app.store.is_none();
-    // `-d explain` prints from the scan, which a remembered no-op skips.
-    let local = !app.sandbox && app.remote.is_none() && !app.config.dry_run;
-    let local = local && !app.config.explain;
-    (plain && local).then(|| format!("{key:?} {cli:?}"))
-}
-
-/// What the last no-op of `request` says now.
-fn recall_noop(request: &str) -> Recalled {
-    let _t = metrics::time("watched no-op check");
-    watched_noop::recall(request)
-}
-
-/// A remembered no-op's output: its warnings again, and its verdict.
-fn remembered_noop(app: &App, warnings: &[String]) -> u8 {
-    for w in warnings {
-        app.warning(w);
-    }
-    if app.config.verbosity != Verbosity::NoStatusUpdate {
-        app.info("no work to do.");
-    }
-    if let Some(table) = metrics::report() {
-        print!("{table}");
-    }
-    0
-}
-
-/// What a no-op verdict rests on besides the files the scan reaches: the
-/// request, the manifest's files, the logs as they are before they load.
-fn noop_basis(request: String, manifest: Manifest, graph: &Graph) -> watched_noop::Basis {
-    let (logs, logs_ns) = watched_noop::Basis::stamp_logs(&log_files(graph));
-    watched_noop::Basis {
-        request,
-        manifest: manifest.files,
-        loaded_ns: manifest.started_ns,
-        warnings: manifest.warnings,
-        logs,
-        logs_ns,
-    }
-}
-
-/// What a load of `build.ninja` read, and warned about.
-struct Manifest {
-    files: Vec<saved::ManifestFile>,
-    started_ns: i64,
-    warnings: Vec<String>,
 }
 
 /// The manifest's graph: its saved load when still current, else parsed

@@ -6,6 +6,7 @@ mod cli;
 mod context;
 mod jobserver;
 mod make;
+mod noop;
 mod remote;
 mod spell;
 mod tools;
