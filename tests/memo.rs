@@ -792,3 +792,57 @@ fn a_header_a_hit_restores_is_seen_by_a_later_edge_of_the_same_build() {
     let object = std::fs::read(d.join("main.o")).unwrap();
     assert!(object == one, "main.o is not the `X 1` object: {log}");
 }
+
+/// A hit prints what its run printed, byte for byte: a compiler's warning
+/// that names the source by its absolute path (kept in the store as the
+/// thunk names the build dir, given back as this one), and bytes that are
+/// not UTF-8, as they were.
+#[test]
+fn a_hit_prints_what_the_run_printed() {
+    if require_tool("cc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("build"), tmp.path().join("store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("w.c");
+    std::fs::write(&src, "int f(int x) { if (x) return 1; }\n").unwrap();
+    std::fs::write(dir.join("odd.c"), "int g;\n").unwrap();
+    let manifest = format!(
+        "rule cc\n  command = cc -Wall -c $in -o $out\n\
+         rule odd\n  command = echo 'odd \\0377 byte' && cc -c $in -o $out\n\
+         build w.o: cc {}\nbuild odd.o: odd odd.c\n",
+        src.display()
+    );
+    std::fs::write(dir.join("build.ninja"), manifest).unwrap();
+    let build = || {
+        for o in ["w.o", "odd.o"] {
+            let _ = std::fs::remove_file(dir.join(o));
+        }
+        let out = Command::new(ggninja())
+            .args(["--cache", "--store"])
+            .arg(&store)
+            .args(["-j1", "-d", "explain"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        out
+    };
+    let (ran, hit) = (build(), build());
+    let said = String::from_utf8_lossy(&ran.stdout);
+    let warning = format!("{}:1:", src.display());
+    assert!(
+        said.contains(&warning) && said.contains("-Wreturn-type"),
+        "{said}"
+    );
+    assert!(ran.stdout.windows(2).any(|w| w == b" \xff"), "{said}");
+    let explained = String::from_utf8_lossy(&hit.stderr);
+    assert_eq!(count(&explained, "reusing the outputs"), 2, "{explained}");
+    assert_eq!(
+        String::from_utf8_lossy(&hit.stdout),
+        said,
+        "the hit printed otherwise"
+    );
+    assert_eq!(hit.stdout, ran.stdout);
+}

@@ -230,8 +230,8 @@ impl Sources {
 /// the store holds: a hit, as the build's restore would find it.
 fn complete_memo(store: &Store, key: &ContentHash) -> Option<Outputs> {
     let memo = store.memo_get(key)?;
-    (memo.outputs.iter().all(|o| store.contains(&o.hash)))
-        .then(|| memo.outputs.into_iter().map(|o| (o.path, o.hash)).collect())
+    let complete = memo.objects().all(|h| store.contains(h));
+    complete.then(|| memo.outputs.into_iter().map(|o| (o.path, o.hash)).collect())
 }
 
 /// Left to the OS, like the graph (see app's `exit_without_freeing`).

@@ -19,7 +19,31 @@ use crate::hash::{ContentHash, Kind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Memo {
     pub outputs: Vec<MemoOutput>,
+    /// What the run printed, so that a hit prints it again (ccache replays
+    /// a compiler's warnings too): its output (stdout, with stderr where
+    /// the build merges them) and the stderr a make recipe keeps apart,
+    /// each an object (the empty one mostly). An entry an older ggninja
+    /// wrote has none: it reads as no entry, since its hit would print
+    /// nothing where the command printed something.
+    pub printed: [ContentHash; 2],
 }
+
+impl Memo {
+    /// Every object the entry names.
+    pub fn objects(&self) -> impl Iterator<Item = &ContentHash> {
+        self.outputs.iter().map(|o| &o.hash).chain(&self.printed)
+    }
+}
+
+/// Whether `hash` names no bytes, which need no file to be read: most
+/// commands print nothing, and a hit then reads no object for that.
+fn is_empty(hash: &ContentHash) -> bool {
+    hash.size == 0 && *hash == ContentHash::of(Kind::Value, b"")
+}
+
+/// How an entry's line names what the run printed (`HASH >1`, `HASH >2`):
+/// no mode an output line has, so an older ggninja reads no entry.
+const PRINTED: [&str; 2] = [">1", ">2"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoOutput {
@@ -111,6 +135,9 @@ impl Store {
     /// check, as the size is part of the hash.
     pub fn get(&self, hash: &ContentHash) -> Option<Vec<u8>> {
         use std::io::Read;
+        if is_empty(hash) {
+            return Some(Vec::new());
+        }
         let path = self.object_path(hash);
         let file = std::fs::File::open(&path).ok()?;
         // A damaged name must not reserve gigabytes.
@@ -126,29 +153,45 @@ impl Store {
     /// Whether an object is there at its size; its content is checked
     /// only when it is read.
     pub fn contains(&self, hash: &ContentHash) -> bool {
-        std::fs::metadata(self.object_path(hash)).is_ok_and(|m| m.len() == hash.size)
+        is_empty(hash)
+            || std::fs::metadata(self.object_path(hash)).is_ok_and(|m| m.len() == hash.size)
     }
 
     pub fn memo_get(&self, thunk: &ContentHash) -> Option<Memo> {
         let text = std::fs::read_to_string(self.memo_path(thunk)).ok()?;
         let mut outputs = Vec::new();
+        let mut printed = [None; 2];
         for line in text.lines() {
             let mut f = line.splitn(3, ' ');
             let hash = ContentHash::parse(f.next()?)?;
-            let mode = u32::from_str_radix(f.next()?, 8).ok()?;
+            let second = f.next()?;
+            if let Some(i) = PRINTED.iter().position(|&p| p == second) {
+                printed[i] = Some(hash);
+                continue;
+            }
+            let mode = u32::from_str_radix(second, 8).ok()?;
             outputs.push(MemoOutput {
                 path: f.next()?.to_string(),
                 hash,
                 mode,
             });
         }
-        Some(Memo { outputs })
+        let [Some(output), Some(errors)] = printed else {
+            return None;
+        };
+        Some(Memo {
+            outputs,
+            printed: [output, errors],
+        })
     }
 
     pub fn memo_put(&self, thunk: &ContentHash, memo: &Memo) -> io::Result<()> {
         let mut text = String::new();
         for o in &memo.outputs {
             text.push_str(&format!("{} {:o} {}\n", o.hash, o.mode, o.path));
+        }
+        for (hash, tag) in memo.printed.iter().zip(PRINTED) {
+            text.push_str(&format!("{hash} {tag}\n"));
         }
         Store::write_atomic(&self.memo_path(thunk), text.as_bytes())?;
         self.added.fetch_add(text.len() as u64, Ordering::Relaxed);
@@ -262,15 +305,31 @@ mod tests {
         }
         store.put(b"object file").unwrap();
         let t = ContentHash::of(Kind::Thunk, b"thunk");
+        let (said, empty) = (
+            store.put(b"a.c:1: warning").unwrap(),
+            store.put(b"").unwrap(),
+        );
         let memo = Memo {
             outputs: vec![MemoOutput {
                 path: "/ggroot/build/a".into(),
                 hash: h,
                 mode: 0o755,
             }],
+            printed: [said, empty],
         };
         store.memo_put(&t, &memo).unwrap();
-        assert_eq!(store.memo_get(&t), Some(memo));
+        assert_eq!(store.memo_get(&t), Some(memo.clone()));
+        assert_eq!(memo.objects().count(), 3);
+        // An entry without what the run printed (an older ggninja's) is none.
+        let text = std::fs::read_to_string(store.memo_path(&t)).unwrap();
+        let old: String = text
+            .lines()
+            .filter(|l| !l.contains('>'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(old.lines().count(), 1);
+        std::fs::write(store.memo_path(&t), old).unwrap();
+        assert_eq!(store.memo_get(&t), None);
     }
 
     /// Objects and entries get the mode a plain `File::create` would (0666
@@ -294,12 +353,15 @@ mod tests {
     /// Stores one output under a thunk named `name`.
     fn memoize(store: &Store, name: &str, data: &[u8]) -> ContentHash {
         let t = ContentHash::of(Kind::Thunk, name.as_bytes());
+        let hash = store.put(data).unwrap();
         let memo = Memo {
             outputs: vec![MemoOutput {
                 path: format!("/ggroot/{name}"),
-                hash: store.put(data).unwrap(),
+                hash,
                 mode: 0o644,
             }],
+            // Any object will do: these tests count objects.
+            printed: [hash; 2],
         };
         store.memo_put(&t, &memo).unwrap();
         t

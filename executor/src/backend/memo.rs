@@ -25,7 +25,8 @@ pub struct Memoized {
     memo: Option<Memoizer>,
     /// Storing a result failed (a full or read-only store): only look up.
     read_only: bool,
-    hits: VecDeque<BuildId>,
+    /// Restored edges, each with what its run printed, until `wait`.
+    hits: VecDeque<Done>,
     /// The memo key of each running edge whose result is to be stored.
     keys: FxHashMap<BuildId, ContentHash>,
     /// Whether a hit's `deps = gcc` depfile is handed to the build instead
@@ -70,12 +71,22 @@ impl Memoized {
         let out = cx.first_output(b).to_string();
         let hand_over = self.hand_over && read_once(g, b);
         match m.restore(g, b, &key, hand_over, &t.effects) {
-            Ok(Restored::Yes { depfile, written }) => {
+            Ok(Restored::Yes {
+                depfile,
+                written,
+                printed: [output, errors],
+            }) => {
                 cx.explain(|| format!("reusing the outputs of thunk {key} for {out}"));
                 if let Some(d) = depfile {
                     self.depfiles.insert(b, d);
                 }
                 self.written.insert(b, written);
+                let done = Done {
+                    output,
+                    errors,
+                    ..Done::settled(b, Origin::Memo)
+                };
+                self.hits.push_back(done);
                 return true;
             }
             Ok(Restored::No) => {
@@ -100,7 +111,8 @@ impl Memoized {
         let Some(m) = self.memo.as_ref().filter(|_| done.exit == Exit::Success) else {
             return;
         };
-        if let Err(err) = m.record(cx.graph, done.edge, &key) {
+        let printed = [&done.output[..], &done.errors[..]];
+        if let Err(err) = m.record(cx.graph, done.edge, &key, printed) {
             // A full or read-only store can still serve hits.
             if !self.read_only {
                 self.read_only = true;
@@ -113,15 +125,14 @@ impl Memoized {
 impl Backend for Memoized {
     fn start(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String> {
         if self.restored(cx, &task) {
-            self.hits.push_back(task.edge);
             return Ok(());
         }
         self.inner.start(cx, task)
     }
 
     fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {
-        if let Some(edge) = self.hits.pop_front() {
-            return Some(Done::settled(edge, Origin::Memo));
+        if let Some(done) = self.hits.pop_front() {
+            return Some(done);
         }
         let done = self.inner.wait(cx)?;
         self.record(cx, &done);
@@ -178,10 +189,12 @@ impl Backend for Memoized {
 pub enum Restored {
     No,
     /// The outputs are in place; the depfile handed over, if asked; the
-    /// plain files written, with their stats and hashes.
+    /// plain files written, with their stats and hashes; what the run
+    /// printed (its output, its stderr kept apart), to print again.
     Yes {
         depfile: Option<Vec<u8>>,
         written: Vec<Written>,
+        printed: [Vec<u8>; 2],
     },
 }
 
@@ -247,12 +260,9 @@ impl Memoizer {
             };
             let real = self.roots.real_path(&o.path);
             let is_depfile = !depfile.is_empty() && real == self.roots.host_path(&depfile);
-            let data = if is_depfile {
-                self.roots
-                    .unrewrite(&String::from_utf8_lossy(&data))
-                    .into_bytes()
-            } else {
-                data
+            let data = match is_depfile {
+                true => self.host_text(data),
+                false => data,
             };
             if is_depfile && hand_over {
                 handed = Some(data);
@@ -262,6 +272,9 @@ impl Memoizer {
             let hash = (!is_depfile).then_some(o.hash);
             files.push((real, data, o.mode, hash));
         }
+        let [Some(output), Some(errors)] = memo.printed.map(|h| self.printed(&h)) else {
+            return Ok(Restored::No);
+        };
         if effects::replay(&self.roots, effects).is_err() {
             return Ok(Restored::No);
         }
@@ -281,11 +294,43 @@ impl Memoizer {
         Ok(Restored::Yes {
             depfile: handed,
             written,
+            printed: [output, errors],
         })
     }
 
-    /// Stores what a successful run of `b` produced under `key`.
-    pub fn record(&self, g: &Graph, b: BuildId, key: &ContentHash) -> std::io::Result<()> {
+    /// What a run printed, as stored.
+    fn printed(&self, hash: &ContentHash) -> Option<Vec<u8>> {
+        self.store.get(hash).map(|text| self.host_text(text))
+    }
+
+    /// Text a command wrote (a depfile, what it printed) with this tree's
+    /// roots named as a thunk names them, so a hit in another checkout
+    /// reads its own paths (`host_text`); bytes that are not UTF-8 are
+    /// kept as they are.
+    fn thunk_text(&self, bytes: Vec<u8>) -> Vec<u8> {
+        match String::from_utf8(bytes) {
+            Ok(text) => self.roots.rewrite(&text).into_bytes(),
+            Err(e) => e.into_bytes(),
+        }
+    }
+
+    /// Undoes `thunk_text` for this tree.
+    fn host_text(&self, bytes: Vec<u8>) -> Vec<u8> {
+        match String::from_utf8(bytes) {
+            Ok(text) => self.roots.unrewrite(&text).into_bytes(),
+            Err(e) => e.into_bytes(),
+        }
+    }
+
+    /// Stores what a successful run of `b` produced under `key`, with what
+    /// it printed (its output, its stderr kept apart).
+    pub fn record(
+        &self,
+        g: &Graph,
+        b: BuildId,
+        key: &ContentHash,
+        printed: [&[u8]; 2],
+    ) -> std::io::Result<()> {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         let mut outputs = Vec::new();
         for f in produced(g, b) {
@@ -297,12 +342,9 @@ impl Memoizer {
                 Err(e) => return Err(e),
             };
             // Depfiles name paths: store them relative to the canonical root.
-            let data = if f == depfile {
-                self.roots
-                    .rewrite(&String::from_utf8_lossy(&data))
-                    .into_bytes()
-            } else {
-                data
+            let data = match f == depfile {
+                true => self.thunk_text(data),
+                false => data,
             };
             outputs.push(MemoOutput {
                 path: self.roots.virtual_path(&f),
@@ -310,7 +352,9 @@ impl Memoizer {
                 mode,
             });
         }
-        self.store.memo_put(key, &Memo { outputs })
+        let put = |text: &[u8]| self.store.put(&self.thunk_text(text.to_vec()));
+        let printed = [put(printed[0])?, put(printed[1])?];
+        self.store.memo_put(key, &Memo { outputs, printed })
     }
 }
 
