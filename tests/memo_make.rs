@@ -186,3 +186,49 @@ fn a_sub_makes_exported_values_are_part_of_the_key() {
     std::fs::write(dir.join("Makefile"), top("one")).unwrap();
     assert!(reused(&build(), "sub/a.o"));
 }
+
+/// make's quiet-rule idiom, `@echo "  CC $@"` before each command: the
+/// shell's `echo` only prints, so the recipe is a thunk and a hit prints
+/// what the run printed.
+#[test]
+fn an_echo_before_the_compile_is_replayed_by_a_hit() {
+    if require_tool("make").is_none() || require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("tree"), tmp.path().join("store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("Makefile"),
+        "prog: a.o\n\t@echo '  LD' $@\n\t$(CC) a.o -o $@\n\
+         a.o: a.c\n\t@echo \"  CC   $@\"\n\t$(CC) -O2 -c a.c -o $@ && echo compiled\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("a.c"), "int main(void) { return 0; }\n").unwrap();
+    let build = || {
+        for f in ["a.o", "prog"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        gg(&dir, Some(&store), &[])
+    };
+    let printed = |log: &str| -> Vec<String> {
+        let said = |l: &&str| l.starts_with("  ") || *l == "compiled";
+        log.lines().filter(said).map(String::from).collect()
+    };
+    let first = build();
+    assert!(!reused(&first, "a.o") && !reused(&first, "prog"), "{first}");
+    let warm = build();
+    assert!(reused(&warm, "a.o") && reused(&warm, "prog"), "{warm}");
+    assert_eq!(
+        printed(&warm),
+        ["  CC   a.o", "compiled", "  LD prog"],
+        "{warm}"
+    );
+    assert_eq!(printed(&first), printed(&warm));
+    let make = Command::new("make")
+        .current_dir(&dir)
+        .arg("-B")
+        .output()
+        .unwrap();
+    assert_eq!(printed(&text(&make))[..2], printed(&warm)[..2]);
+}

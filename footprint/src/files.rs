@@ -1,6 +1,8 @@
 //! The file commands a command list may hold besides build steps, read
 //! from their words: `mkdir [-p] DIR...`, `rmdir DIR...`, `mv [-f] FROM TO`,
-//! `ln -s[f] TARGET LINK`, `test -d|-e|-f PATH` (and `[ ... ]`), `true`.
+//! `ln -s[f] TARGET LINK`, `test -d|-e|-f PATH` (and `[ ... ]`), `true`,
+//! `echo WORDS` (the shell's, printing literal words: a list's words hold no
+//! redirection or expansion).
 //! Each says what it does to the tree (an [`Effect`]), so a memo hit can
 //! do the same. Forms whose effect depends on the tree are refused: a
 //! destination that is a directory (`mv a.o objs/` moves into it), any
@@ -14,7 +16,7 @@ use crate::{Effect, LocalOnly};
 /// A file command, as read from its words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FileStep {
-    /// Changes nothing (`test`, `true`).
+    /// Changes nothing (`test`, `true`, `echo`).
     Nothing,
     /// Runs a program to do `Effect`s (`mkdir a b`: two).
     Effects(Vec<Effect>),
@@ -33,6 +35,10 @@ pub(crate) fn file_step(words: &[String], dir: &Path) -> Option<Result<FileStep,
         .collect();
     let effects = match basename(program) {
         "true" | ":" if args.is_empty() => return Some(Ok(FileStep::Nothing)),
+        // The shell's own `echo` (a bare name: `/bin/echo` is a program)
+        // only prints its literal words, which a hit replays as it does a
+        // compiler's warnings: make's `@echo "CC $@"` before a compile.
+        "echo" if program == "echo" => return Some(Ok(FileStep::Nothing)),
         "test" | "[" => return Some(test(program, args).map(|_| FileStep::Nothing)),
         "mkdir" => {
             let parents = match options.as_slice() {

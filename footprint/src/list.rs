@@ -176,7 +176,7 @@ impl Scanner {
 
 /// Outside an ignored line a file command that fails stops the list, and
 /// a hit never asks the tree whether it would: so only a command that
-/// cannot fail where its run succeeded is kept there. `true`, `mkdir -p`,
+/// cannot fail where its run succeeded is kept there. `true`, `echo`, `mkdir -p`,
 /// `mv` of a file an earlier step wrote (see `moved`), `ln -s` over a
 /// path an earlier step removed or wrote, or `ln -sf`. `test`, `mkdir` of
 /// a dir that may be there, `rmdir` and the rest decide by the tree.
@@ -192,7 +192,7 @@ fn unfailing(walk: &Walk, words: &[String], step: &FileStep) -> Result<(), Local
         Effect::RemoveDir(_) | Effect::Remove { .. } => false,
     };
     let ok = match step {
-        FileStep::Nothing => matches!(program, "true" | ":"),
+        FileStep::Nothing => matches!(program, "true" | ":" | "echo"),
         FileStep::Effects(effects) => effects.iter().all(fine),
     };
     match ok {
@@ -342,7 +342,9 @@ mod tests {
             "export MAKELEVEL=2 GCC_EXEC_PREFIX=/opt/ && cc -c a.c",
             "export SYSLIBS && cc -c a.c",
             // An ignored line doing something else.
-            "{ (\necho hi\n) || true; } && cc -c a.c",
+            "{ (\ntouch stamp\n) || true; } && cc -c a.c",
+            // A program called echo, not the shell's.
+            "/bin/echo hi && cc -c a.c",
             "{ (\ncc -c a.c\n) || true; } && cc -c a.c -o b.o",
             "{ (\ncd sub\n) || true; } && cc -c a.c",
             "{ (\ncmake -E copy a.c b.c\n) || true; } && cc -c a.c",
@@ -372,6 +374,8 @@ mod tests {
         for command in [
             "mkdir -p objs && cc -c a.c -o objs/a.o",
             "true && cc -c a.c",
+            "echo CC a.o && cc -c a.c -o a.o && echo done",
+            "{ (\necho hi\n) || true; } && cc -c a.c",
             "cc -c a.c -o a.o && ln -sf a.o b.o",
             "cc -c a.c -o a.o && rm -f b.o && ln -s a.o b.o",
         ] {
