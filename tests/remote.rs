@@ -273,6 +273,51 @@ fn a_failing_command_fails_the_build_as_it_does_locally() {
     assert_eq!(count(&summary(&r), "fallbacks"), 0);
 }
 
+/// What a remote run printed comes back as a local run prints it, and
+/// again from the S3 memo: a warning naming the source by its absolute
+/// path names this checkout's, not the function's job dir.
+#[test]
+fn a_warning_is_printed_as_locally_by_a_run_and_by_a_hit() {
+    let Some(stack) = stack_or_skip(1) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("w");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("w.c");
+    std::fs::write(&src, "int f(int x) { if (x) return 1; }\n").unwrap();
+    let manifest = format!(
+        "rule cc\n  command = cc -Wall -c $in -o $out\nbuild w.o: cc {}\n",
+        src.display()
+    );
+    std::fs::write(dir.join("build.ninja"), manifest).unwrap();
+    // Thunks run with `LANG=C`: the local run too, so the compiler quotes alike.
+    let printed = |args: &[&str]| {
+        let _ = std::fs::remove_file(dir.join("w.o"));
+        let out = stack
+            .command(&dir, args)
+            .env("LANG", "C")
+            .env_remove("LC_ALL")
+            .output()
+            .unwrap();
+        assert_ok(&out, &format!("{args:?}"));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let kept = stdout
+            .lines()
+            .filter(|l| !l.starts_with("ggninja: remote:"));
+        kept.collect::<Vec<_>>().join("\n")
+    };
+    let local = printed(&[]);
+    assert!(local.contains(&format!("{}:1:", src.display())), "{local}");
+    assert!(local.contains("-Wreturn-type"), "{local}");
+    assert_eq!(printed(&["--remote", "lambda"]), local, "a remote run");
+    assert_eq!(count(&summary(&dir), "invocations"), 1);
+    assert_eq!(printed(&["--remote", "lambda"]), local, "a remote memo hit");
+    let second = summary(&dir);
+    assert_eq!(count(&second, "invocations"), 0, "{second}");
+    assert_eq!(count(&second, "memo_hits"), 1, "{second}");
+}
+
 #[test]
 fn an_emptied_bucket_costs_uploads_never_a_failed_build() {
     let Some(stack) = stack_or_skip(2) else {

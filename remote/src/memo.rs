@@ -26,6 +26,11 @@ pub struct Entry {
     /// The depfile, its paths thunk-visible (`/ggroot/...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depfile: Option<Output>,
+    /// What the run printed (stdout and stderr as one, cut as the response
+    /// cuts it), its roots thunk-visible: a hit prints it again. Required:
+    /// an entry an older ggninja wrote has none, and reads as no entry
+    /// rather than a hit that would swallow a warning.
+    pub log: String,
 }
 
 /// A run's outputs totalling at most this many bytes keep their bytes in
@@ -36,7 +41,7 @@ pub const INLINE_BYTES: u64 = 64 << 10;
 impl Entry {
     /// The entry for a run's outputs: their bytes kept when the response
     /// carried them all and they are small (`INLINE_BYTES`), else dropped.
-    pub fn of(outputs: &[Output], depfile: Option<&Output>) -> Entry {
+    pub fn of(outputs: &[Output], depfile: Option<&Output>, log: &str) -> Entry {
         let all = || outputs.iter().chain(depfile);
         let total: u64 = all().filter(|o| o.link.is_none()).map(|o| o.size).sum();
         let every = all().all(|o| o.link.is_some() || o.inline.is_some());
@@ -48,6 +53,7 @@ impl Entry {
         Entry {
             outputs: outputs.iter().map(entry).collect(),
             depfile: depfile.map(entry),
+            log: log.to_string(),
         }
     }
 
@@ -149,14 +155,14 @@ mod tests {
     #[test]
     fn small_outputs_keep_their_bytes_in_the_entry() {
         let kept = |outs: &[Output]| {
-            let e = Entry::of(outs, None);
+            let e = Entry::of(outs, None, "");
             e.outputs.iter().filter(|o| o.inline.is_some()).count()
         };
         assert_eq!(kept(&[output(6, true), output(100, true)]), 2);
         assert_eq!(kept(&[output(6, true), output(INLINE_BYTES, true)]), 0);
         assert_eq!(kept(&[output(6, true), output(10, false)]), 0);
         let depfile = output(10, true);
-        let e = Entry::of(&[output(6, true)], Some(&depfile));
+        let e = Entry::of(&[output(6, true)], Some(&depfile), "");
         assert!(e.depfile.is_some_and(|d| d.inline.is_some()));
     }
 }

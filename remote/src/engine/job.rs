@@ -45,9 +45,12 @@ pub(crate) async fn run(sh: Arc<Shared>, job: Job) {
 }
 
 async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
-    if from_memo(sh, job).await {
+    if let Some(log) = from_memo(sh, job).await {
         Stats::add(&sh.stats.memo_hits, 1);
-        return Ok(Done::settled(job.edge, Origin::RemoteMemo));
+        return Ok(Done {
+            output: sh.roots.unrewrite(&log).into_bytes(),
+            ..Done::settled(job.edge, Origin::RemoteMemo)
+        });
     }
     if !sh.config.upload {
         return Err(Stop::Local(
@@ -89,7 +92,7 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
                 return Ok(Done {
                     edge: job.edge,
                     exit: Exit::Failure(1),
-                    output: resp.log.into_bytes(),
+                    output: sh.roots.unrewrite(&resp.log).into_bytes(),
                     errors: Vec::new(),
                     origin: Origin::Remote,
                 })
@@ -105,16 +108,18 @@ async fn remote(sh: &Shared, job: &Job) -> Result<Done, Stop> {
 /// A successful run: outputs taken from the response or fetched into the
 /// tree; memoized by the function, or else here.
 async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
+    let output = sh.roots.unrewrite(&resp.log).into_bytes();
     let entry = Entry {
         outputs: resp.outputs,
         depfile: resp.depfile,
+        log: resp.log,
     };
     place(sh, job.restat, &entry)
         .await
         .map_err(|e| Stop::Trouble(format!("fetching its outputs: {e}")))?;
     mark_known(sh, &entry);
     if !resp.memo_written {
-        let memo = Entry::of(&entry.outputs, entry.depfile.as_ref());
+        let memo = Entry::of(&entry.outputs, entry.depfile.as_ref(), &entry.log);
         if let Err(e) = memo::put(&sh.store, &job.key, &memo).await {
             sh.warn_once(
                 job.edge,
@@ -125,15 +130,15 @@ async fn finish(sh: &Shared, job: &Job, resp: Response) -> Result<Done, Stop> {
     Ok(Done {
         edge: job.edge,
         exit: Exit::Success,
-        output: resp.log.into_bytes(),
+        output,
         errors: Vec::new(),
         origin: Origin::Remote,
     })
 }
 
-/// Restores the edge from the S3 memo; false when it is not there or not
-/// usable (then nothing was written).
-async fn from_memo(sh: &Shared, job: &Job) -> bool {
+/// Restores the edge from the S3 memo and gives what its run printed;
+/// None when it is not there or not usable (then nothing was written).
+async fn from_memo(sh: &Shared, job: &Job) -> Option<String> {
     let entry = match memo::get(&sh.store, &job.key).await {
         Ok(Some(entry)) => entry,
         Ok(None) => {
@@ -143,13 +148,13 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
                     job.key, job.label
                 )
             });
-            return false;
+            return None;
         }
         Err(e) => {
             sh.explain(job.edge, || {
                 format!("remote cache lookup for {}: {e}", job.label)
             });
-            return false;
+            return None;
         }
     };
     match place(sh, job.restat, &entry).await {
@@ -161,13 +166,13 @@ async fn from_memo(sh: &Shared, job: &Job) -> bool {
                     job.key, job.label
                 )
             });
-            true
+            Some(entry.log)
         }
         Err(e) => {
             sh.explain(job.edge, || {
                 format!("remote cache entry for {} is unusable: {e}", job.label)
             });
-            false
+            None
         }
     }
 }

@@ -174,7 +174,9 @@ impl Function {
             exit_code: ran.exit_code,
             signal: ran.signal,
         });
-        resp.log = String::from_utf8_lossy(&ran.log).into_owned();
+        // Paths as the thunk names them (the engine gives them its roots),
+        // not this instance's job dir.
+        resp.log = job.roots.rewrite(&String::from_utf8_lossy(&ran.log));
         resp.log_truncated = ran.truncated;
         resp.run_ms = ran.ms;
         if ran.exit_code != Some(0) {
@@ -204,7 +206,7 @@ impl Function {
             }
         }
         if let Some(key) = req.memo_key.as_deref().and_then(ContentHash::parse) {
-            let entry = memo::Entry::of(&resp.outputs, resp.depfile.as_ref());
+            let entry = memo::Entry::of(&resp.outputs, resp.depfile.as_ref(), &resp.log);
             // Not written: the engine writes it instead.
             resp.memo_written = memo::put(&store, &key, &entry).await.is_ok();
         }
