@@ -232,3 +232,54 @@ fn an_echo_before_the_compile_is_replayed_by_a_hit() {
         .unwrap();
     assert_eq!(printed(&text(&make))[..2], printed(&warm)[..2]);
 }
+
+/// A recipe that writes a file besides its target (`-MMD`'s depfile, which
+/// the next import reads for the header dependencies; an object compiled
+/// on the way to an archive, which another recipe links) runs: a hit
+/// restores only the target, and the tree a warm rebuild leaves must be
+/// the one make leaves, so that an edited header still rebuilds.
+#[test]
+fn a_file_a_recipe_writes_besides_its_target_is_never_lost_to_a_hit() {
+    if require_tool("make").is_none() || require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("tree"), tmp.path().join("store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("Makefile"),
+        "prog: a.o lib.a\n\t$(CC) a.o b.o -o $@\n\
+         a.o: a.c\n\t$(CC) -MMD -c a.c -o $@\n\
+         lib.a: b.c\n\t$(CC) -c b.c -o b.o && ar rcs $@ b.o\n\
+         -include a.d\n\
+         clean:\n\trm -f a.o a.d b.o lib.a prog\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a.c"),
+        "#include \"a.h\"\nint b(void);\nint main(void) { return A + b(); }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.c"), "int b(void) { return 0; }\n").unwrap();
+    let header = |answer: u8| {
+        std::fs::write(dir.join("a.h"), format!("#define A {answer}\n")).unwrap();
+    };
+    header(0);
+    gg(&dir, Some(&store), &[]);
+    make_clean(&dir);
+    let warm = gg(&dir, Some(&store), &[]);
+    for (file, why) in [("a.o", "a.d"), ("lib.a", "b.o")] {
+        let said = format!("{file} runs locally: it writes {why}, which is not its output");
+        assert!(warm.contains(&said), "{warm}");
+        assert!(dir.join(why).exists(), "{why} missing:\n{warm}");
+    }
+    // The header's next edit rebuilds, as make would.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    header(3);
+    let edited = gg(&dir, Some(&store), &[]);
+    assert!(edited.contains("-c a.c -o a.o"), "{edited}");
+    assert_eq!(
+        Command::new(dir.join("prog")).status().unwrap().code(),
+        Some(3)
+    );
+}

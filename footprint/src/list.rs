@@ -131,6 +131,8 @@ impl Scanner {
                 for f in removed.iter().map(PathBuf::from) {
                     walk.made.insert(walk.normal(&f));
                     let path = walk.here(&f);
+                    // Written earlier in the list, it is not left behind.
+                    walk.fp.outputs.retain(|o| *o != path);
                     walk.fp.effects.push(Effect::Remove { path, recursive });
                 }
             }
@@ -382,6 +384,15 @@ mod tests {
             let fp = footprint_of(command);
             assert!(fp.is_ok(), "{command:?}: {:?}", fp.err());
         }
+    }
+
+    /// What a list leaves written: an intermediate it removes is not.
+    #[test]
+    fn a_removed_intermediate_is_no_output() {
+        let fp = footprint_of("cc -c a.c -o t.o && ar rcs lib.a t.o && rm -f t.o").unwrap();
+        assert_eq!(fp.outputs, [PathBuf::from("lib.a")]);
+        let kept = footprint_of("cc -c a.c -o t.o && ar rcs lib.a t.o").unwrap();
+        assert_eq!(kept.outputs, [PathBuf::from("t.o"), PathBuf::from("lib.a")]);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! on the edge's command, plus its manifest inputs (which name generated
 //! files before they exist). Unaware of hashing and linking.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ggninja_footprint::Effect;
+use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use crate::builder::Footprint;
@@ -25,6 +26,7 @@ pub fn edge_footprint(
     let command = g.command(b, false).map_err(|e| e.to_string())?;
     let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
     moves_into_outputs(g, b, &fp.effects)?;
+    writes_only_outputs(g, b, cwd, &fp.outputs)?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -71,6 +73,31 @@ fn moves_into_outputs(g: &Graph, b: BuildId, effects: &[Effect]) -> Result<(), S
         let node = g.lookup(&to);
         if !node.is_some_and(|n| g.build(b).outs.contains(&n)) {
             return Err(format!("it moves a file to {to}, which is not its output"));
+        }
+    }
+    Ok(())
+}
+
+/// Every file the command leaves written must be an output of the edge or
+/// its depfile: a hit restores only those (`produced`), so a file written
+/// besides (make's `-MMD` depfile, which the next import reads for the
+/// header dependencies; an object a recipe compiles on the way to its
+/// archive, which another recipe links) would be missing after a hit
+/// where a run leaves it.
+fn writes_only_outputs(
+    g: &Graph,
+    b: BuildId,
+    cwd: &Path,
+    written: &[PathBuf],
+) -> Result<(), String> {
+    let produced = crate::session::produced(g, b);
+    let canonical = |p: &str| canonicalize(p).unwrap_or_default();
+    let declared: Vec<String> = produced.iter().map(|p| canonical(p)).collect();
+    for w in written {
+        let rel = w.strip_prefix(cwd).unwrap_or(w);
+        let path = canonical(&rel.display().to_string());
+        if !declared.contains(&path) {
+            return Err(format!("it writes {path}, which is not its output"));
         }
     }
     Ok(())
