@@ -846,3 +846,45 @@ fn a_hit_prints_what_the_run_printed() {
     );
     assert_eq!(hit.stdout, ran.stdout);
 }
+
+/// A compile that writes files besides its object (coverage's `.gcno`,
+/// split DWARF's `.dwo`) runs again rather than hit: a hit restores only
+/// the object, and gcov or a debugger then finds nothing.
+#[test]
+fn a_compile_writing_beside_its_object_leaves_those_files_too() {
+    if require_tool("cc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("build"), tmp.path().join("store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.c"), "int main(void) { return 0; }\n").unwrap();
+    std::fs::write(
+        dir.join("build.ninja"),
+        "rule cov\n  command = cc --coverage -c $in -o $out\n\
+         rule split\n  command = cc -g -gsplit-dwarf -c $in -o $out\n\
+         build a.o: cov a.c\nbuild b.o: split a.c\n",
+    )
+    .unwrap();
+    let side = ["a.gcno", "b.dwo"];
+    for round in 0..2 {
+        for f in ["a.o", "b.o"].iter().chain(&side) {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        let out = Command::new(ggninja())
+            .args(["--cache", "--store"])
+            .arg(&store)
+            .args(["-d", "explain"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        for f in side {
+            assert!(
+                dir.join(f).exists(),
+                "round {round}: {f} missing\n{}",
+                text(&out)
+            );
+        }
+    }
+}

@@ -99,6 +99,31 @@ pub(crate) fn records_cwd(arg: &str) -> bool {
         || arg.starts_with("-fprofile-generate")
 }
 
+/// Compiler flags that make the driver write files besides its output and
+/// depfile, named from the output (`.gcno` of coverage, `.dwo` of split
+/// DWARF, `-save-temps`' `.i` and `.s`, stack usage, dumps, clang's `-MJ`
+/// and time traces): a hit restores only the edge's outputs, so such a
+/// compile runs (coverage reports and split debug info need those files).
+pub(crate) fn writes_beside_output(arg: &str) -> bool {
+    const PREFIXES: [&str; 9] = [
+        "-save-temps",
+        "-fstack-usage",
+        "-fcallgraph-info",
+        "-fdump-",
+        "-ftime-trace",
+        "-fsave-optimization-record",
+        "-fprofile-note=",
+        "-fopt-info",
+        "-gsplit-dwarf",
+    ];
+    match arg {
+        "--coverage" | "-ftest-coverage" | "-MJ" | "-aux-info" => true,
+        "-gsplit-dwarf=single" => false,
+        _ if arg.starts_with("-fopt-info") => arg.contains('='),
+        _ => PREFIXES.iter().any(|p| arg.starts_with(p)),
+    }
+}
+
 /// Whether a list's command does nothing: CMake writes links as
 /// `: && CMD && :`.
 pub(crate) fn is_noop(words: &[String]) -> bool {
@@ -210,6 +235,34 @@ mod tests {
         }
         for f in ["-g0", "-O2", "-fprofile-use"] {
             assert!(!records_cwd(f), "{f}");
+        }
+    }
+
+    #[test]
+    fn flags_that_write_beside_the_output() {
+        let writing = [
+            "--coverage",
+            "-ftest-coverage",
+            "-gsplit-dwarf",
+            "-save-temps=obj",
+            "-fstack-usage",
+            "-fdump-tree-all",
+            "-MJ",
+            "-ftime-trace",
+            "-fopt-info-vec=vec.txt",
+        ];
+        for f in writing {
+            assert!(writes_beside_output(f), "{f}");
+        }
+        for f in [
+            "-g",
+            "-gsplit-dwarf=single",
+            "-fopt-info",
+            "-fprofile-arcs",
+            "-MD",
+            "-o",
+        ] {
+            assert!(!writes_beside_output(f), "{f}");
         }
     }
 

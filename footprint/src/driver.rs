@@ -6,7 +6,7 @@
 
 use crate::args::{self, DriverArgs, Lang};
 use crate::chain::{Node, Pos};
-use crate::classify::records_cwd;
+use crate::classify::{records_cwd, writes_beside_output};
 use crate::paths::{clean, is_file};
 use crate::recall::{self, Recorder};
 use crate::templates::{KeyRef, Template, TemplateKey};
@@ -35,6 +35,11 @@ impl Scanner {
         let d = args::parse_driver_args(args, cxx, cwd);
         if d.settings.modules {
             return Err(LocalOnly::new("clang modules (implicit module maps)"));
+        }
+        if let Some(flag) = args.iter().find(|a| writes_beside_output(a)) {
+            return Err(LocalOnly::new(format!(
+                "`{flag}` writes files besides the output, which a hit would not restore"
+            )));
         }
         fp.kind = match d.settings.compile_only {
             true => Kind::Compile,
