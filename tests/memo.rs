@@ -888,3 +888,56 @@ fn a_compile_writing_beside_its_object_leaves_those_files_too() {
         }
     }
 }
+
+/// A compile that reads the clock (`__TIME__` in a header it includes)
+/// runs every time, as ccache would: a hit would give back the time of an
+/// older run.
+#[test]
+fn a_compile_reading_the_clock_is_never_memoized() {
+    if require_tool("cc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, store) = (tmp.path().join("build"), tmp.path().join("store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("stamp.h"),
+        "#define BUILT __DATE__ \" \" __TIME__\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a.c"),
+        "#include \"stamp.h\"\nconst char *built = BUILT;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.c"), "int b;\n").unwrap();
+    std::fs::write(
+        dir.join("build.ninja"),
+        "rule cc\n  command = cc -c $in -o $out\nbuild a.o: cc a.c\nbuild b.o: cc b.c\n",
+    )
+    .unwrap();
+    let build = || {
+        for f in ["a.o", "b.o"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        let out = Command::new(ggninja())
+            .args(["--cache", "--store"])
+            .arg(&store)
+            .args(["-d", "explain"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    build();
+    let warm = build();
+    assert!(
+        warm.contains("a.o runs locally: stamp.h names __DATE__ or __TIME__"),
+        "{warm}"
+    );
+    assert!(
+        warm.contains("reusing the outputs of thunk") && warm.contains(" for b.o"),
+        "{warm}"
+    );
+}

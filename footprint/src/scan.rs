@@ -11,6 +11,10 @@ pub enum DirectiveKind {
     HasInclude,
     /// `__has_include_next(...)` in a directive line.
     HasIncludeNext,
+    /// Not an inclusion: the file names `__DATE__`, `__TIME__` or
+    /// `__TIMESTAMP__` somewhere (its target is `Computed`). What a compile
+    /// reading it makes holds the time it ran, which no memo key holds.
+    ReadsClock,
 }
 
 /// The operand of a [`Directive`].
@@ -45,6 +49,19 @@ fn skip_ws_and_comments(b: &[u8], mut i: usize) -> usize {
             return i;
         }
     }
+}
+
+/// Whether `text` names `__DATE__`, `__TIME__` or `__TIMESTAMP__` as an
+/// identifier, anywhere (a comment too, as ccache looks: a false alarm
+/// costs a run, a miss a wrong output).
+fn reads_clock(text: &[u8]) -> bool {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let whole = |at: usize, len: usize| {
+        (at == 0 || !ident(text[at - 1])) && text.get(at + len).is_none_or(|&c| !ident(c))
+    };
+    ["__DATE__", "__TIME__", "__TIMESTAMP__"]
+        .iter()
+        .any(|m| memchr::memmem::find_iter(text, m.as_bytes()).any(|at| whole(at, m.len())))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -82,6 +99,12 @@ fn delimited(b: &[u8], i: usize) -> Option<IncludeTarget> {
 /// `#define HAVE_X __has_include("x.h")` both count).
 pub fn parse_directives(text: &[u8]) -> Vec<Directive> {
     let mut out = Vec::new();
+    if reads_clock(text) {
+        out.push(Directive {
+            kind: DirectiveKind::ReadsClock,
+            target: IncludeTarget::Computed,
+        });
+    }
     let mut pos = 0;
     let n = text.len();
     let mut joined = Vec::new();

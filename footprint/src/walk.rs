@@ -177,6 +177,12 @@ impl Walker {
         let mut missed = Vec::new();
         let mut empty = Vec::new();
         for d in directives.iter() {
+            if d.kind == DirectiveKind::ReadsClock {
+                return Err(LocalOnly::new(format!(
+                    "{} names __DATE__ or __TIME__: what it builds holds the time it ran",
+                    n.path.display()
+                )));
+            }
             let (name, quoted) = match &d.target {
                 IncludeTarget::Computed => {
                     computed.include = true;

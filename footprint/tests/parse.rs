@@ -353,3 +353,29 @@ fn linker_option_values_that_name_no_file_are_not_inputs() {
         assert!(fp.outputs.iter().any(|p| p == Path::new("x.map")), "{cmd}");
     }
 }
+
+/// `__DATE__`, `__TIME__` and `__TIMESTAMP__` named as identifiers, in
+/// code or a comment, make a file read the clock; longer names do not.
+#[test]
+fn the_clocks_macros_are_found_anywhere() {
+    let clock = |src: &str| {
+        let d = parse_directives(src.as_bytes());
+        d.iter().any(|d| d.kind == DirectiveKind::ReadsClock)
+    };
+    for src in [
+        "const char *t = __TIME__;\n",
+        "/* built __DATE__ */ int x;",
+        "#define STAMP __TIMESTAMP__",
+        "__DATE__",
+    ] {
+        assert!(clock(src), "{src:?}");
+    }
+    for src in [
+        "int __DATE__x;",
+        "int x__TIME__;",
+        "MY__DATE__",
+        "int t; /* date */",
+    ] {
+        assert!(!clock(src), "{src:?}");
+    }
+}

@@ -8,7 +8,8 @@
 //! a walk kept between runs relies on seeing it), then one JSON array per
 //! file: device, inode, size, mtime (s, ns), ctime (s, ns), then its
 //! directives, each a string: the kind (`I` include,
-//! `N` include_next, `H` __has_include, `J` __has_include_next), the
+//! `N` include_next, `H` __has_include, `J` __has_include_next, `C` the
+//! clock's macros named), the
 //! operand's delimiter (`"`, `<`, or `#` for a computed include) and the
 //! name; then how many saves ago a run last used it. An entry no run
 //! used in [`MAX_UNUSED_SAVES`] saves is dropped: entries are keyed by
@@ -28,7 +29,7 @@ use crate::{Directive, DirectiveKind, IncludeTarget};
 type Line = (u64, u64, u64, i64, i64, i64, i64, Vec<String>, u32);
 
 /// The file's first line: its format and version.
-const HEADER: &[u8] = b"ggninja scans 2";
+const HEADER: &[u8] = b"ggninja scans 3";
 
 /// Saves an entry survives without being used.
 pub(crate) const MAX_UNUSED_SAVES: u32 = 16;
@@ -39,6 +40,7 @@ fn encode(d: &Directive) -> String {
         DirectiveKind::IncludeNext => 'N',
         DirectiveKind::HasInclude => 'H',
         DirectiveKind::HasIncludeNext => 'J',
+        DirectiveKind::ReadsClock => 'C',
     };
     match &d.target {
         IncludeTarget::Quoted(name) => format!("{kind}\"{name}"),
@@ -53,6 +55,7 @@ fn decode(s: &str) -> Option<Directive> {
         b'N' => DirectiveKind::IncludeNext,
         b'H' => DirectiveKind::HasInclude,
         b'J' => DirectiveKind::HasIncludeNext,
+        b'C' => DirectiveKind::ReadsClock,
         _ => return None,
     };
     let name = s.get(2..)?.to_string();
@@ -205,8 +208,11 @@ mod tests {
             let has = w.files.read().unwrap().contains_key(&(1, 2));
             has
         };
-        assert!(loads(format!("ggninja scans 2\n{line}")));
+        assert!(loads(format!("ggninja scans 3\n{line}")));
         assert!(!loads(line.to_string()), "no header (an older ggninja's)");
-        assert!(!loads(format!("ggninja scans 1\n{line}")));
+        assert!(
+            !loads(format!("ggninja scans 2\n{line}")),
+            "blind to the clock"
+        );
     }
 }
