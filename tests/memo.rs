@@ -554,26 +554,47 @@ fn a_header_edit_reruns_exactly_the_thunks_that_read_it() {
     assert_eq!(rerun, expected, "{log}");
 }
 
-/// A compile whose include scan finds a header that another edge writes,
-/// with nothing ordering the two (the manifest forgot the dependency), is
-/// never memoized: the two may run at once, so the header hashed need not
-/// be the one the compiler read, or not there at all when the thunk is
-/// made. It runs, and says why; ninja's `-t missingdeps` names the pair.
-/// A successful `--cache` build in `dir` with `-d explain` and `jobs`: its
-/// output.
-fn cached_explained(dir: &Path, store: &Path, jobs: &str, args: &[&str]) -> String {
+/// A successful `--cache` build in `dir` with `-d explain` and `args`.
+fn cached_build(dir: &Path, store: &Path, args: &[&str]) -> std::process::Output {
     let out = Command::new(ggninja())
         .args(["--cache", "--store"])
         .arg(store)
-        .args(["-d", "explain", jobs])
+        .args(["-d", "explain"])
         .args(args)
         .current_dir(dir)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    text(&out)
+    out
 }
 
+/// `cached_build` with `jobs`: its output.
+fn cached_explained(dir: &Path, store: &Path, jobs: &str, args: &[&str]) -> String {
+    text(&cached_build(dir, store, &[&[jobs], args].concat()))
+}
+
+/// A build dir under `tmp` with `files` written, and a store beside it.
+fn small_tree(tmp: &Path, files: &[(&str, &str)]) -> (PathBuf, PathBuf) {
+    let (dir, store) = (tmp.join("build"), tmp.join("store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    (dir, store)
+}
+
+/// Removes `files` from `dir`.
+fn remove(dir: &Path, files: &[&str]) {
+    for f in files {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+}
+
+/// A compile whose include scan finds a header that another edge writes,
+/// with nothing ordering the two (the manifest forgot the dependency), is
+/// never memoized: the two may run at once, so the header hashed need not
+/// be the one the compiler read, or not there at all when the thunk is
+/// made. It runs, and says why; ninja's `-t missingdeps` names the pair.
 #[test]
 fn an_edge_reading_what_an_unordered_edge_writes_is_not_memoized() {
     let tmp = tempfile::tempdir().unwrap();
@@ -803,11 +824,12 @@ fn a_hit_prints_what_the_run_printed() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, store) = (tmp.path().join("build"), tmp.path().join("store"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        ("w.c", "int f(int x) { if (x) return 1; }\n"),
+        ("odd.c", "int g;\n"),
+    ];
+    let (dir, store) = small_tree(tmp.path(), &files);
     let src = dir.join("w.c");
-    std::fs::write(&src, "int f(int x) { if (x) return 1; }\n").unwrap();
-    std::fs::write(dir.join("odd.c"), "int g;\n").unwrap();
     let manifest = format!(
         "rule cc\n  command = cc -Wall -c $in -o $out\n\
          rule odd\n  command = echo 'odd \\0377 byte' && cc -c $in -o $out\n\
@@ -816,18 +838,8 @@ fn a_hit_prints_what_the_run_printed() {
     );
     std::fs::write(dir.join("build.ninja"), manifest).unwrap();
     let build = || {
-        for o in ["w.o", "odd.o"] {
-            let _ = std::fs::remove_file(dir.join(o));
-        }
-        let out = Command::new(ggninja())
-            .args(["--cache", "--store"])
-            .arg(&store)
-            .args(["-j1", "-d", "explain"])
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
-        out
+        remove(&dir, &["w.o", "odd.o"]);
+        cached_build(&dir, &store, &["-j1"])
     };
     let (ran, hit) = (build(), build());
     let said = String::from_utf8_lossy(&ran.stdout);
@@ -856,35 +868,21 @@ fn a_compile_writing_beside_its_object_leaves_those_files_too() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, store) = (tmp.path().join("build"), tmp.path().join("store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("a.c"), "int main(void) { return 0; }\n").unwrap();
-    std::fs::write(
-        dir.join("build.ninja"),
-        "rule cov\n  command = cc --coverage -c $in -o $out\n\
-         rule split\n  command = cc -g -gsplit-dwarf -c $in -o $out\n\
-         build a.o: cov a.c\nbuild b.o: split a.c\n",
-    )
-    .unwrap();
+    let manifest = "rule cov\n  command = cc --coverage -c $in -o $out\n\
+                    rule split\n  command = cc -g -gsplit-dwarf -c $in -o $out\n\
+                    build a.o: cov a.c\nbuild b.o: split a.c\n";
+    let files = [
+        ("a.c", "int main(void) { return 0; }\n"),
+        ("build.ninja", manifest),
+    ];
+    let (dir, store) = small_tree(tmp.path(), &files);
     let side = ["a.gcno", "b.dwo"];
     for round in 0..2 {
-        for f in ["a.o", "b.o"].iter().chain(&side) {
-            let _ = std::fs::remove_file(dir.join(f));
-        }
-        let out = Command::new(ggninja())
-            .args(["--cache", "--store"])
-            .arg(&store)
-            .args(["-d", "explain"])
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
+        remove(&dir, &["a.o", "b.o", "a.gcno", "b.dwo"]);
+        let out = cached_build(&dir, &store, &[]);
         for f in side {
-            assert!(
-                dir.join(f).exists(),
-                "round {round}: {f} missing\n{}",
-                text(&out)
-            );
+            let missing = format!("round {round}: {f} missing\n{}", text(&out));
+            assert!(dir.join(f).exists(), "{missing}");
         }
     }
 }
@@ -898,46 +896,24 @@ fn a_compile_reading_the_clock_is_never_memoized() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, store) = (tmp.path().join("build"), tmp.path().join("store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("stamp.h"),
-        "#define BUILT __DATE__ \" \" __TIME__\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("a.c"),
-        "#include \"stamp.h\"\nconst char *built = BUILT;\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("b.c"), "int b;\n").unwrap();
-    std::fs::write(
-        dir.join("build.ninja"),
-        "rule cc\n  command = cc -c $in -o $out\nbuild a.o: cc a.c\nbuild b.o: cc b.c\n",
-    )
-    .unwrap();
+    let files = [
+        ("stamp.h", "#define BUILT __DATE__ \" \" __TIME__\n"),
+        ("a.c", "#include \"stamp.h\"\nconst char *built = BUILT;\n"),
+        ("b.c", "int b;\n"),
+        (
+            "build.ninja",
+            "rule cc\n  command = cc -c $in -o $out\nbuild a.o: cc a.c\nbuild b.o: cc b.c\n",
+        ),
+    ];
+    let (dir, store) = small_tree(tmp.path(), &files);
     let build = || {
-        for f in ["a.o", "b.o"] {
-            let _ = std::fs::remove_file(dir.join(f));
-        }
-        let out = Command::new(ggninja())
-            .args(["--cache", "--store"])
-            .arg(&store)
-            .args(["-d", "explain"])
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
-        text(&out)
+        remove(&dir, &["a.o", "b.o"]);
+        text(&cached_build(&dir, &store, &[]))
     };
     build();
     let warm = build();
-    assert!(
-        warm.contains("a.o runs locally: stamp.h names __DATE__ or __TIME__"),
-        "{warm}"
-    );
-    assert!(
-        warm.contains("reusing the outputs of thunk") && warm.contains(" for b.o"),
-        "{warm}"
-    );
+    let local = "a.o runs locally: stamp.h names __DATE__ or __TIME__";
+    assert!(warm.contains(local), "{warm}");
+    let hit = warm.contains("reusing the outputs of thunk") && warm.contains(" for b.o");
+    assert!(hit, "{warm}");
 }

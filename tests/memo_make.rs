@@ -87,6 +87,16 @@ fn make_clean(dir: &Path) {
     assert!(out.status.success(), "{}", text(&out));
 }
 
+/// A tree under `tmp` holding `files`, and a store beside it.
+fn tree_of(tmp: &Path, files: &[(&str, &str)]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (dir, store) = (tmp.join("tree"), tmp.join("store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    (dir, store)
+}
+
 fn reused(log: &str, output: &str) -> bool {
     log.lines().any(|l| {
         l.contains("reusing the outputs of thunk") && l.ends_with(&format!(" for {output}"))
@@ -196,15 +206,13 @@ fn an_echo_before_the_compile_is_replayed_by_a_hit() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, store) = (tmp.path().join("tree"), tmp.path().join("store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("Makefile"),
-        "prog: a.o\n\t@echo '  LD' $@\n\t$(CC) a.o -o $@\n\
-         a.o: a.c\n\t@echo \"  CC   $@\"\n\t$(CC) -O2 -c a.c -o $@ && echo compiled\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("a.c"), "int main(void) { return 0; }\n").unwrap();
+    let makefile = "prog: a.o\n\t@echo '  LD' $@\n\t$(CC) a.o -o $@\n\
+                    a.o: a.c\n\t@echo \"  CC   $@\"\n\t$(CC) -O2 -c a.c -o $@ && echo compiled\n";
+    let files = [
+        ("Makefile", makefile),
+        ("a.c", "int main(void) { return 0; }\n"),
+    ];
+    let (dir, store) = tree_of(tmp.path(), &files);
     let build = || {
         for f in ["a.o", "prog"] {
             let _ = std::fs::remove_file(dir.join(f));
@@ -244,23 +252,20 @@ fn a_file_a_recipe_writes_besides_its_target_is_never_lost_to_a_hit() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, store) = (tmp.path().join("tree"), tmp.path().join("store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("Makefile"),
-        "prog: a.o lib.a\n\t$(CC) a.o b.o -o $@\n\
-         a.o: a.c\n\t$(CC) -MMD -c a.c -o $@\n\
-         lib.a: b.c\n\t$(CC) -c b.c -o b.o && ar rcs $@ b.o\n\
-         -include a.d\n\
-         clean:\n\trm -f a.o a.d b.o lib.a prog\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("a.c"),
-        "#include \"a.h\"\nint b(void);\nint main(void) { return A + b(); }\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("b.c"), "int b(void) { return 0; }\n").unwrap();
+    let makefile = "prog: a.o lib.a\n\t$(CC) a.o b.o -o $@\n\
+                    a.o: a.c\n\t$(CC) -MMD -c a.c -o $@\n\
+                    lib.a: b.c\n\t$(CC) -c b.c -o b.o && ar rcs $@ b.o\n\
+                    -include a.d\n\
+                    clean:\n\trm -f a.o a.d b.o lib.a prog\n";
+    let files = [
+        ("Makefile", makefile),
+        (
+            "a.c",
+            "#include \"a.h\"\nint b(void);\nint main(void) { return A + b(); }\n",
+        ),
+        ("b.c", "int b(void) { return 0; }\n"),
+    ];
+    let (dir, store) = tree_of(tmp.path(), &files);
     let header = |answer: u8| {
         std::fs::write(dir.join("a.h"), format!("#define A {answer}\n")).unwrap();
     };
