@@ -318,6 +318,35 @@ fn a_warning_is_printed_as_locally_by_a_run_and_by_a_hit() {
     assert_eq!(count(&second, "memo_hits"), 1, "{second}");
 }
 
+/// A compile that leaves a file besides its output (`-MMD` with no
+/// `depfile =`) runs here: the function returns the outputs alone.
+#[test]
+fn a_command_writing_besides_its_output_runs_here() {
+    let Some(stack) = stack_or_skip(1) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.c"), "int a;\n").unwrap();
+    let manifest = "rule cc\n  command = cc -MMD -c $in -o $out\nbuild a.o: cc a.c\n";
+    std::fs::write(dir.join("build.ninja"), manifest).unwrap();
+    let out = stack.ggninja(&dir, &["--remote", "lambda", "-d", "explain"]);
+    assert_ok(&out, "the build");
+    let said = text(&out);
+    assert!(
+        said.contains("it writes files besides its outputs"),
+        "{said}"
+    );
+    assert!(dir.join("a.d").exists(), "{said}");
+    let s = summary(&dir);
+    assert_eq!(
+        (count(&s, "invocations"), count(&s, "local_runs")),
+        (0, 1),
+        "{s}"
+    );
+}
+
 #[test]
 fn an_emptied_bucket_costs_uploads_never_a_failed_build() {
     let Some(stack) = stack_or_skip(2) else {

@@ -265,7 +265,7 @@ fn remote_footprints(g: &Graph, thunks: &Thunks, edges: &[BuildId]) -> Footprint
                 continue;
             };
             let thunk = t.thunk();
-            if stays_local(&thunk.function.argv).is_some() {
+            if stays_local(&thunk.function.argv, &t.side_outputs).is_some() {
                 continue;
             }
             let objects = (thunk.inputs.iter())

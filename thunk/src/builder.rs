@@ -31,6 +31,9 @@ pub struct Footprint {
     /// What the command does to the tree besides writing its outputs
     /// (paths relative to the build dir or absolute).
     pub effects: Vec<Effect>,
+    /// Files it leaves written besides the edge's outputs and depfile
+    /// (paths relative to the build dir).
+    pub side_outputs: Vec<String>,
 }
 
 /// A scanner gives an edge's footprint, or why it cannot be known.
@@ -62,6 +65,11 @@ pub struct EdgeThunk {
     /// (`mkdir`, `ln -s`, ...), in order: a hit does it too. Not part of
     /// the hash: the command's words, which are, say it all.
     pub effects: Vec<Effect>,
+    /// The files it leaves written besides the edge's outputs and depfile
+    /// (build-dir paths, as the graph spells them: make's `-MMD`
+    /// depfile): stored with its result and restored by a hit. Not part of
+    /// the hash, for the same reason.
+    pub side_outputs: Vec<String>,
 }
 
 impl EdgeThunk {
@@ -152,6 +160,7 @@ struct Draft {
     outputs: String,
     sees: Vec<PathBuf>,
     effects: Vec<Effect>,
+    side_outputs: Vec<String>,
 }
 
 /// An `Input`'s path, its JSON and its size (a value's; else 0).
@@ -475,6 +484,7 @@ impl ThunkBuilder<'_> {
             outputs: serde_json::to_string(&outputs).expect("outputs always serialize"),
             sees: self.roots.seen_by(&fp.argv, fp.embeds_cwd),
             effects: fp.effects.clone(),
+            side_outputs: fp.side_outputs.clone(),
         })
     }
 
@@ -553,6 +563,7 @@ impl ThunkBuilder<'_> {
             bytes: inputs.iter().map(|i| i.bytes).sum::<u64>() + bundled,
             bundle: draft.bundle,
             effects: draft.effects,
+            side_outputs: draft.side_outputs,
         }))
     }
 }

@@ -30,5 +30,5 @@ pub use hash_cache::HashCache;
 pub use ir::{Bundle, BundleFile, Function, Input, Source, Thunk, ENV};
 pub use predicted::Predicted;
 pub use roots::{Roots, BUILD_ROOT, SOURCE_ROOT};
-pub use scan::edge_footprint;
-pub use session::{produced, Thunks};
+pub use scan::{edge_footprint, produced};
+pub use session::Thunks;

@@ -22,7 +22,12 @@ pub fn is_in_root(path: &str) -> bool {
 /// A command list that makes directories, moves files or makes symlinks
 /// (`mkdir objs`, `mv objs/a.o a.lo`, `ln -s libz.so.1.2 libz.so`): what it
 /// does besides writing its outputs only a run or a memo hit here repeats.
-pub fn stays_local(argv: &[String]) -> Option<&'static str> {
+/// A command that leaves files besides the edge's outputs (`side_outputs`:
+/// make's `-MMD` depfile): the function returns the outputs alone.
+pub fn stays_local(argv: &[String], side_outputs: &[String]) -> Option<&'static str> {
+    if !side_outputs.is_empty() {
+        return Some("it writes files besides its outputs, which the function does not return");
+    }
     let rpath_into_tree = argv
         .iter()
         .any(|a| a.contains("-rpath") && (a.contains(BUILD_ROOT) || a.contains(SOURCE_ROOT)));
@@ -65,9 +70,11 @@ mod tests {
 
     #[test]
     fn links_with_an_rpath_into_the_tree_stay_local() {
-        assert!(stays_local(&with_argv("cc -o a a.o -Wl,-rpath,/ggroot/build/lib")).is_some());
-        assert!(stays_local(&with_argv("cc -o a a.o -Wl,-rpath,/opt/lib")).is_none());
-        assert!(stays_local(&with_argv("cc -c a.c -o /ggroot/build/a.o")).is_none());
+        assert!(stays_local(&with_argv("cc -o a a.o -Wl,-rpath,/ggroot/build/lib"), &[]).is_some());
+        assert!(stays_local(&with_argv("cc -o a a.o -Wl,-rpath,/opt/lib"), &[]).is_none());
+        assert!(stays_local(&with_argv("cc -c a.c -o /ggroot/build/a.o"), &[]).is_none());
+        let side = ["a.d".to_string()];
+        assert!(stays_local(&with_argv("cc -MMD -c a.c -o a.o"), &side).is_some());
     }
 
     #[test]
@@ -75,10 +82,10 @@ mod tests {
         let sh = |list: &str| vec!["/bin/sh".to_string(), "-c".into(), list.into()];
         let zlib = "{ (\nmkdir objs\n) || true; } && cc -c -o objs/a.o a.c && \
                     { (\nmv objs/a.o a.lo\n) || true; }";
-        assert!(stays_local(&sh(zlib)).is_some());
-        assert!(stays_local(&sh("cc -shared -o l.so.1 a.o && ln -s l.so.1 l.so")).is_some());
-        assert!(stays_local(&sh("rm -f l.a && ar qc l.a a.o")).is_none());
-        assert!(stays_local(&sh("cd sub && export MAKELEVEL=2 && cc -c a.c")).is_none());
+        assert!(stays_local(&sh(zlib), &[]).is_some());
+        assert!(stays_local(&sh("cc -shared -o l.so.1 a.o && ln -s l.so.1 l.so"), &[]).is_some());
+        assert!(stays_local(&sh("rm -f l.a && ar qc l.a a.o"), &[]).is_none());
+        assert!(stays_local(&sh("cd sub && export MAKELEVEL=2 && cc -c a.c"), &[]).is_none());
     }
 
     #[test]

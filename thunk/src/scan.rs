@@ -26,7 +26,7 @@ pub fn edge_footprint(
     let command = g.command(b, false).map_err(|e| e.to_string())?;
     let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
     moves_into_outputs(g, b, &fp.effects)?;
-    writes_only_outputs(g, b, cwd, &fp.outputs)?;
+    let side_outputs = side_outputs(g, b, cwd, &fp.outputs)?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -51,6 +51,7 @@ pub fn edge_footprint(
         files,
         embeds_cwd: fp.embeds_cwd,
         effects: fp.effects,
+        side_outputs,
     })
 }
 
@@ -78,29 +79,47 @@ fn moves_into_outputs(g: &Graph, b: BuildId, effects: &[Effect]) -> Result<(), S
     Ok(())
 }
 
-/// Every file the command leaves written must be an output of the edge or
-/// its depfile: a hit restores only those (`produced`), so a file written
-/// besides (make's `-MMD` depfile, which the next import reads for the
+/// The files an edge leaves behind: its outputs and its depfile.
+pub fn produced(g: &Graph, b: BuildId) -> Vec<String> {
+    let mut files: Vec<String> = g
+        .build(b)
+        .outs
+        .iter()
+        .map(|&o| g.path(o).to_string())
+        .collect();
+    let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
+    if !depfile.is_empty() {
+        files.push(depfile);
+    }
+    files
+}
+
+/// The files the command leaves written besides the edge's outputs and
+/// depfile (make's `-MMD` depfile, which the next import reads for the
 /// header dependencies; an object a recipe compiles on the way to its
-/// archive, which another recipe links) would be missing after a hit
-/// where a run leaves it.
-fn writes_only_outputs(
+/// archive, which another recipe links), as the graph spells paths: a hit
+/// must restore them too. One outside the build dir makes the edge local.
+fn side_outputs(
     g: &Graph,
     b: BuildId,
     cwd: &Path,
     written: &[PathBuf],
-) -> Result<(), String> {
-    let produced = crate::session::produced(g, b);
+) -> Result<Vec<String>, String> {
     let canonical = |p: &str| canonicalize(p).unwrap_or_default();
-    let declared: Vec<String> = produced.iter().map(|p| canonical(p)).collect();
+    let declared: Vec<String> = produced(g, b).iter().map(|p| canonical(p)).collect();
+    let mut side = Vec::new();
     for w in written {
         let rel = w.strip_prefix(cwd).unwrap_or(w);
         let path = canonical(&rel.display().to_string());
-        if !declared.contains(&path) {
-            return Err(format!("it writes {path}, which is not its output"));
+        if declared.contains(&path) || side.contains(&path) {
+            continue;
         }
+        if rel.is_absolute() || path.starts_with("../") || path == ".." {
+            return Err(format!("it writes {path}, outside the build dir"));
+        }
+        side.push(path);
     }
-    Ok(())
+    Ok(side)
 }
 
 fn has_depfile(g: &Graph, b: BuildId) -> bool {

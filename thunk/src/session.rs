@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use ggninja_footprint::Scanner;
-use ggninja_graph::{BuildId, Escape, Graph};
+use ggninja_graph::{BuildId, Graph};
 use ggninja_store::hash::ContentHash;
 
 use crate::builder::{EdgeThunk, Entry, ThunkBuilder};
@@ -124,19 +124,4 @@ impl Thunks {
         let _ = self.hashes.save(&self.saved_dir.join(HASHES));
         let _ = self.scanner.save(&self.saved_dir);
     }
-}
-
-/// The files an edge leaves behind: its outputs and its depfile.
-pub fn produced(g: &Graph, b: BuildId) -> Vec<String> {
-    let mut files: Vec<String> = g
-        .build(b)
-        .outs
-        .iter()
-        .map(|&o| g.path(o).to_string())
-        .collect();
-    let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
-    if !depfile.is_empty() {
-        files.push(depfile);
-    }
-    files
 }

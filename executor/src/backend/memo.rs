@@ -27,8 +27,9 @@ pub struct Memoized {
     read_only: bool,
     /// Restored edges, each with what its run printed, until `wait`.
     hits: VecDeque<Done>,
-    /// The memo key of each running edge whose result is to be stored.
-    keys: FxHashMap<BuildId, ContentHash>,
+    /// The memo key of each running edge whose result is to be stored,
+    /// with the files it leaves besides its outputs.
+    keys: FxHashMap<BuildId, (ContentHash, Vec<String>)>,
     /// Whether a hit's `deps = gcc` depfile is handed to the build instead
     /// of written (see `hand_over_depfiles`).
     hand_over: bool,
@@ -92,7 +93,7 @@ impl Memoized {
             Ok(Restored::No) => {
                 cx.explain(|| format!("thunk {key} for {out} is not memoized"));
                 if !self.read_only {
-                    self.keys.insert(b, key);
+                    self.keys.insert(b, (key, t.side_outputs.clone()));
                 }
             }
             // A broken store must never fail or corrupt a build.
@@ -105,14 +106,14 @@ impl Memoized {
     }
 
     fn record(&mut self, cx: &mut Ctx, done: &Done) {
-        let Some(key) = self.keys.remove(&done.edge) else {
+        let Some((key, side)) = self.keys.remove(&done.edge) else {
             return;
         };
         let Some(m) = self.memo.as_ref().filter(|_| done.exit == Exit::Success) else {
             return;
         };
         let printed = [&done.output[..], &done.errors[..]];
-        if let Err(err) = m.record(cx.graph, done.edge, &key, printed) {
+        if let Err(err) = m.record(cx.graph, done.edge, &key, &side, printed) {
             // A full or read-only store can still serve hits.
             if !self.read_only {
                 self.read_only = true;
@@ -322,23 +323,29 @@ impl Memoizer {
         }
     }
 
-    /// Stores what a successful run of `b` produced under `key`, with what
+    /// Stores what a successful run of `b` produced under `key` (its
+    /// outputs, its depfile, the files it wrote besides: `side`), with what
     /// it printed (its output, its stderr kept apart).
     pub fn record(
         &self,
         g: &Graph,
         b: BuildId,
         key: &ContentHash,
+        side: &[String],
         printed: [&[u8]; 2],
     ) -> std::io::Result<()> {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         let mut outputs = Vec::new();
-        for f in produced(g, b) {
+        let written = produced(g, b).into_iter().map(|f| (f, false));
+        for (f, beside) in written.chain(side.iter().map(|f| (f.clone(), true))) {
             let real = self.roots.host_path(&f);
             let (data, mode) = match read_output(&real) {
                 Ok(found) => found,
-                // A depfile the command did not write is not an output.
-                Err(e) if f == depfile && e.kind() == std::io::ErrorKind::NotFound => continue,
+                // A depfile (or a file besides) the command did not write is
+                // not an output.
+                Err(e) if (beside || f == depfile) && e.kind() == std::io::ErrorKind::NotFound => {
+                    continue
+                }
                 Err(e) => return Err(e),
             };
             // Depfiles name paths: store them relative to the canonical root.

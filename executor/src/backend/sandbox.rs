@@ -23,8 +23,9 @@ use super::{effects, Backend, Ctx, Done, Exit, Local, Task};
 pub struct Sandboxed {
     sandbox: Sandbox,
     local: Local,
-    /// Edges running in a sandbox, with their `restat` and effects.
-    inside: FxHashMap<BuildId, (bool, Vec<Effect>)>,
+    /// Edges running in a sandbox, with their `restat`, effects and the
+    /// files they write besides their outputs.
+    inside: FxHashMap<BuildId, (bool, Vec<Effect>, Vec<String>)>,
 }
 
 impl Sandboxed {
@@ -47,21 +48,23 @@ impl Backend for Sandboxed {
             .sandbox
             .prepare(b.index(), g, b, &t.thunk(), t.bundle.as_deref());
         let cmd = prepared.map_err(|e| format!("sandbox for '{}': {}", cx.first_output(b), e))?;
-        self.inside.insert(b, (task.restat, t.effects.clone()));
+        let kept = (task.restat, t.effects.clone(), t.side_outputs.clone());
+        self.inside.insert(b, kept);
         self.local
             .start_command(b, cmd, task.streams(), &task.command)
     }
 
     fn wait(&mut self, cx: &mut Ctx) -> Option<Done> {
         let mut done = self.local.wait(cx)?;
-        let Some((restat, effects)) = self.inside.remove(&done.edge) else {
+        let Some((restat, effects, side)) = self.inside.remove(&done.edge) else {
             return Some(done);
         };
         let (g, b) = (cx.graph, done.edge);
         if done.exit == Exit::Success {
             // What the command did to its sandbox's tree besides its outputs.
             let replayed = effects::replay(&self.sandbox.roots, &effects);
-            let collected = replayed.and_then(|_| self.sandbox.collect(b.index(), g, b, restat));
+            let collected =
+                replayed.and_then(|_| self.sandbox.collect(b.index(), g, b, &side, restat));
             if let Err(e) = collected {
                 let msg = format!("sandbox: {e}\n");
                 done.output.extend_from_slice(msg.as_bytes());
@@ -183,14 +186,21 @@ impl Sandbox {
         Ok(cmd)
     }
 
-    /// Moves what a successful run wrote into the build tree: the outputs
-    /// and the depfile. With `restat`, an output whose content did not
-    /// change is left untouched, as a command that writes only on change
-    /// would have left it.
-    pub fn collect(&self, id: usize, g: &Graph, b: BuildId, restat: bool) -> io::Result<()> {
+    /// Moves what a successful run wrote into the build tree: the outputs,
+    /// the depfile and the files it writes besides (`side`). With `restat`,
+    /// an output whose content did not change is left untouched, as a
+    /// command that writes only on change would have left it.
+    pub fn collect(
+        &self,
+        id: usize,
+        g: &Graph,
+        b: BuildId,
+        side: &[String],
+        restat: bool,
+    ) -> io::Result<()> {
         let root = self.root(id);
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
-        for out in produced(g, b) {
+        for out in produced(g, b).into_iter().chain(side.iter().cloned()) {
             let real = self.roots.host_path(&out);
             let inside = inside(&root, &real);
             // Like ninja, an output the command did not write is left as it

@@ -334,7 +334,7 @@ impl Backend for Remote {
 fn prepare(cx: &Ctx, sh: &Shared, task: &Task, t: &EdgeThunk) -> Result<Job, String> {
     let (g, b) = (cx.graph, task.edge);
     let thunk = t.thunk();
-    if let Some(why) = stays_local(&thunk.function.argv) {
+    if let Some(why) = stays_local(&thunk.function.argv, &t.side_outputs) {
         return Err(why.to_string());
     }
     let roots = &sh.roots;
