@@ -287,3 +287,30 @@ fn a_file_a_recipe_writes_besides_its_target_comes_back_with_a_hit() {
         Some(3)
     );
 }
+
+/// A `.PHONY` target's recipe never writes its target (lz4's `lz4-release`
+/// copies the program up): nothing to store for it, and no reason to stop
+/// storing the rest of the build.
+#[test]
+fn a_recipe_that_does_not_write_its_target_leaves_the_cache_on() {
+    if require_tool("make").is_none() || require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let makefile = "all: release prog\n.PHONY: release\n\
+                    release: a.c\n\tcp a.c copy.c\n\
+                    prog: a.c\n\t$(CC) a.c -o $@\n";
+    let files = [
+        ("Makefile", makefile),
+        ("a.c", "int main(void) { return 0; }\n"),
+    ];
+    let (dir, store) = tree_of(tmp.path(), &files);
+    let cold = gg(&dir, Some(&store), &["-j1"]);
+    let release = cold.find("cp a.c copy.c").expect(&cold);
+    assert!(release < cold.find("a.c -o prog").expect(&cold), "{cold}");
+    assert!(!cold.contains("warning"), "{cold}");
+    std::fs::remove_file(dir.join("prog")).unwrap();
+    let warm = gg(&dir, Some(&store), &["-j1"]);
+    assert!(reused(&warm, "prog"), "{warm}");
+    assert!(warm.contains("cp a.c copy.c"), "{warm}");
+}

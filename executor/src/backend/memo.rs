@@ -113,11 +113,19 @@ impl Memoized {
             return;
         };
         let printed = [&done.output[..], &done.errors[..]];
-        if let Err(err) = m.record(cx.graph, done.edge, &key, &side, printed) {
+        match m.record(cx.graph, done.edge, &key, &side, printed) {
+            Ok(()) => {}
+            // A make `.PHONY` recipe, a rule whose command writes elsewhere:
+            // nothing to give back, and no fault of the store.
+            Err(RecordError::Missing(out)) => {
+                cx.explain(|| format!("thunk {key} is not stored: its command did not write {out}"))
+            }
             // A full or read-only store can still serve hits.
-            if !self.read_only {
-                self.read_only = true;
-                cx.warn(format!("cache: results are no longer stored: {err}"));
+            Err(RecordError::Store(err)) => {
+                if !self.read_only {
+                    self.read_only = true;
+                    cx.warn(format!("cache: results are no longer stored: {err}"));
+                }
             }
         }
     }
@@ -184,6 +192,16 @@ impl Backend for Memoized {
             m.settle();
         }
     }
+}
+
+/// Why `Memoizer::record` stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The run succeeded without writing this output.
+    #[error("the command did not write {0}")]
+    Missing(String),
+    #[error(transparent)]
+    Store(#[from] std::io::Error),
 }
 
 /// What `Memoizer::restore` did.
@@ -333,7 +351,7 @@ impl Memoizer {
         key: &ContentHash,
         side: &[String],
         printed: [&[u8]; 2],
-    ) -> std::io::Result<()> {
+    ) -> Result<(), RecordError> {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         let mut outputs = Vec::new();
         let written = produced(g, b).into_iter().map(|f| (f, false));
@@ -346,7 +364,10 @@ impl Memoizer {
                 Err(e) if (beside || f == depfile) && e.kind() == std::io::ErrorKind::NotFound => {
                     continue
                 }
-                Err(e) => return Err(e),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(RecordError::Missing(f))
+                }
+                Err(e) => return Err(e.into()),
             };
             // Depfiles name paths: store them relative to the canonical root.
             let data = match f == depfile {
@@ -361,7 +382,7 @@ impl Memoizer {
         }
         let put = |text: &[u8]| self.store.put(&self.thunk_text(text.to_vec()));
         let printed = [put(printed[0])?, put(printed[1])?];
-        self.store.memo_put(key, &Memo { outputs, printed })
+        Ok(self.store.memo_put(key, &Memo { outputs, printed })?)
     }
 }
 
