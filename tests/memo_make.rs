@@ -314,3 +314,86 @@ fn a_recipe_that_does_not_write_its_target_leaves_the_cache_on() {
     assert!(reused(&warm, "prog"), "{warm}");
     assert!(warm.contains("cp a.c copy.c"), "{warm}");
 }
+
+/// lz4's archive: `cc -c` of several sources, then `ar rcs lib.a *.o`. The
+/// pattern is expanded as the shell will (what is there, and what the
+/// compile writes), so the recipe is a thunk whose key names every object
+/// the archive takes: a warm rebuild restores the archive and the objects
+/// besides it; a stray object in the directory is another key (the
+/// archive then holds it, as make's does); an object another recipe writes
+/// unordered keeps the recipe local.
+#[test]
+fn an_archive_of_star_dot_o_is_memoized_by_what_the_pattern_matches() {
+    if require_tool("make").is_none() || require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let makefile = "prog: lib.a m.c\n\t$(CC) m.c lib.a -o $@\n\
+                    lib.a: a.c b.c\n\t$(CC) -c a.c b.c && ar rcs $@ *.o\n\
+                    clean:\n\trm -f *.o lib.a prog\n";
+    let files = [
+        ("Makefile", makefile),
+        ("a.c", "int a(void) { return 1; }\n"),
+        ("b.c", "int b(void) { return 2; }\n"),
+        (
+            "m.c",
+            "int a(void), b(void);\nint main(void) { return a() + b(); }\n",
+        ),
+        ("stray.c", "int stray(void) { return 3; }\n"),
+    ];
+    let (dir, store) = tree_of(tmp.path(), &files);
+    let members = || {
+        let out = Command::new("ar")
+            .arg("t")
+            .arg(dir.join("lib.a"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let cold = gg(&dir, Some(&store), &[]);
+    assert!(!cold.contains("runs locally"), "{cold}");
+    make_clean(&dir);
+    let warm = gg(&dir, Some(&store), &[]);
+    assert!(reused(&warm, "lib.a") && reused(&warm, "prog"), "{warm}");
+    assert!(
+        dir.join("a.o").exists() && dir.join("b.o").exists(),
+        "{warm}"
+    );
+    assert_eq!(members(), "a.o\nb.o\n");
+    // A stray object: another key, and the archive takes it.
+    make_clean(&dir);
+    let cc = Command::new("gcc")
+        .args(["-c", "stray.c"])
+        .current_dir(&dir)
+        .status();
+    assert!(cc.unwrap().success());
+    let stray = gg(&dir, Some(&store), &[]);
+    assert!(!reused(&stray, "lib.a"), "{stray}");
+    assert_eq!(members(), "a.o\nb.o\nstray.o\n");
+    // Gone again: the first key's archive comes back.
+    make_clean(&dir);
+    let again = gg(&dir, Some(&store), &[]);
+    assert!(reused(&again, "lib.a"), "{again}");
+    assert_eq!(members(), "a.o\nb.o\n");
+    // Under another collation the shell may order the matches otherwise:
+    // another key.
+    std::fs::remove_file(dir.join("lib.a")).unwrap();
+    let out = Command::new(ggninja())
+        .args(["--cache", "--store"])
+        .arg(&store)
+        .args(["--make", "-d", "explain"])
+        .current_dir(&dir)
+        .env("LC_ALL", "POSIX")
+        .output()
+        .unwrap();
+    assert!(!reused(&text(&out), "lib.a"), "{}", text(&out));
+    // Another recipe writing an object there, unordered with the archive.
+    let racing = format!("all: lib.a o.o\no.o: stray.c\n\t$(CC) -c stray.c -o o.o\n{makefile}");
+    std::fs::write(dir.join("Makefile"), racing).unwrap();
+    make_clean(&dir);
+    let local = gg(&dir, Some(&store), &["all"]);
+    assert!(
+        local.contains("lib.a runs locally: `*.o` may match o.o"),
+        "{local}"
+    );
+}

@@ -391,8 +391,17 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
             d.dropped.push(start..i);
         }
     }
-    if let Some(o) = &o {
-        d.outputs.push(o.clone());
+    match &o {
+        Some(o) => d.outputs.push(o.clone()),
+        // `cc -c a.c b.c` writes `a.o` and `b.o` here.
+        None if d.settings.compile_only && !d.settings.no_assemble => {
+            let object = |s: &(String, Lang)| Path::new(&s.0).with_extension("o");
+            let here = d.sources.iter().filter(|s| s.0 != "-").map(object);
+            let names =
+                here.filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+            d.outputs.extend(names.collect::<Vec<_>>());
+        }
+        None => {}
     }
     if let Some(mf) = mf {
         d.outputs.push(mf);

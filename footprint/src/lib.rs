@@ -72,6 +72,7 @@ mod command;
 mod driver;
 mod exports;
 mod files;
+mod glob;
 mod link;
 mod list;
 mod paths;
@@ -84,6 +85,7 @@ mod toolchain;
 mod walk;
 
 pub use classify::is_compiler_name;
+pub use glob::matches as pattern_matches;
 pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
 pub use stats::{RunStats, Stat};
 
@@ -143,6 +145,13 @@ pub struct Footprint {
     /// What the command does to the tree besides writing its outputs, in
     /// order (paths spelled as `outputs`): what a memo hit must do too.
     pub effects: Vec<Effect>,
+    /// The file name patterns the shell expands (`*.o`, spelled as
+    /// `outputs`): another edge writing a name one matches while this runs
+    /// would change what it reads.
+    pub patterns: Vec<PathBuf>,
+    /// With patterns, the collation the shell sorts their matches by
+    /// (`LC_COLLATE`'s value): part of what the command does.
+    pub collation: Option<String>,
 }
 
 /// Something a command list does to the tree besides writing files whose
@@ -176,6 +185,8 @@ impl Footprint {
             outputs: Vec::new(),
             embeds_cwd: false,
             effects: Vec::new(),
+            patterns: Vec::new(),
+            collation: None,
         }
     }
 }

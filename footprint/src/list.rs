@@ -9,10 +9,13 @@
 //! archive steps (`mkdir objs 2>/dev/null || test -d objs`, `(ranlib lib.a
 //! || true) >/dev/null 2>&1`): each of them may run. What the file commands
 //! and `rm` do to the tree is kept in order as the footprint's effects.
-//! Unaware of what each step is: `command` finds that.
+//! A step's file name patterns (`ar rcs lib.a *.o`) are expanded first, as
+//! the shell will (`glob`). Unaware of what each step is: `command` finds
+//! that.
 
 use crate::classify::{cd_target, is_cmake_file_tool, removed_files, removes_trees};
 use crate::files::{file_step, FileStep};
+use crate::glob;
 use crate::paths::{normal, sort_paths};
 use crate::toolchain::toolchain_list;
 use ggninja_syntax::shell::{self, Step};
@@ -29,8 +32,10 @@ struct Walk {
     /// The list's working directory, and the one the step runs in.
     cwd: PathBuf,
     dir: PathBuf,
-    /// Files written or removed so far, as lexically normal paths.
+    /// Files written or removed so far, as lexically normal paths; those
+    /// removed (or moved away) and not written again since.
     made: HashSet<PathBuf>,
+    gone: HashSet<PathBuf>,
     /// Directories made so far, the same way.
     dirs: HashSet<PathBuf>,
 }
@@ -45,6 +50,34 @@ impl Walk {
     fn normal(&self, p: &Path) -> PathBuf {
         normal(&self.dir.join(p))
     }
+
+    /// Notes that the step wrote `p`.
+    fn wrote(&mut self, p: &Path) {
+        let p = self.normal(p);
+        self.gone.remove(&p);
+        self.made.insert(p);
+    }
+}
+
+/// `words` with each pattern (by index) replaced by its matches, as the
+/// shell will when the step runs; the walk notes the patterns.
+fn expanded(
+    walk: &mut Walk,
+    words: Vec<String>,
+    patterns: &[usize],
+) -> Result<Vec<String>, LocalOnly> {
+    let mut out = Vec::with_capacity(words.len());
+    for (i, word) in words.into_iter().enumerate() {
+        if !patterns.contains(&i) {
+            out.push(word);
+            continue;
+        }
+        out.extend(glob::expand(&word, &walk.dir, &walk.made, &walk.gone)?);
+        let spelled = walk.here(Path::new(&word));
+        walk.fp.patterns.push(spelled);
+    }
+    walk.fp.collation = Some(glob::collation());
+    Ok(out)
 }
 
 impl Scanner {
@@ -63,6 +96,7 @@ impl Scanner {
             cwd: cwd.to_path_buf(),
             dir: cwd.to_path_buf(),
             made: HashSet::new(),
+            gone: HashSet::new(),
             dirs: HashSet::new(),
         };
         for step in list {
@@ -72,6 +106,10 @@ impl Scanner {
                     for words in commands {
                         self.step(&mut walk, words, true)?;
                     }
+                }
+                Step::Globbed { words, patterns } => {
+                    let words = expanded(&mut walk, words, &patterns)?;
+                    self.step(&mut walk, words, false)?
                 }
             }
         }
@@ -130,6 +168,7 @@ impl Scanner {
             Some(removed) => {
                 for f in removed.iter().map(PathBuf::from) {
                     walk.made.insert(walk.normal(&f));
+                    walk.gone.insert(walk.normal(&f));
                     let path = walk.here(&f);
                     // Written earlier in the list, it is not left behind.
                     walk.fp.outputs.retain(|o| *o != path);
@@ -163,7 +202,7 @@ impl Scanner {
                 }
                 Effect::RemoveDir(path) => Effect::RemoveDir(walk.here(&path)),
                 Effect::Symlink { target, link } => {
-                    walk.made.insert(walk.normal(&link));
+                    walk.wrote(&link);
                     let link = walk.here(&link);
                     Effect::Symlink { target, link }
                 }
@@ -220,10 +259,11 @@ fn moved(walk: &mut Walk, from: &Path, to: &Path) -> Result<Effect, LocalOnly> {
             to.display()
         )));
     }
+    walk.gone.insert(n_from);
+    walk.wrote(to);
     let (from, to) = (walk.here(from), walk.here(to));
     walk.fp.outputs.retain(|o| *o != from);
     walk.fp.outputs.push(to.clone());
-    walk.made.insert(n_to);
     Ok(Effect::Moved { from, to })
 }
 
@@ -251,7 +291,7 @@ fn add_step(walk: &mut Walk, step: &Footprint) {
     let absent: Vec<PathBuf> = step.absent.iter().map(|h| walk.here(h)).collect();
     walk.fp.absent.extend(absent);
     for out in &step.outputs {
-        walk.made.insert(walk.normal(out));
+        walk.wrote(out);
         let out = walk.here(out);
         walk.fp.outputs.push(out);
     }

@@ -11,6 +11,13 @@ pub enum Step {
     /// A make recipe line whose failure is ignored, as `ggninja --make`
     /// writes it (see [`ignored`]): the commands it may run.
     Ignored(Vec<Vec<String>>),
+    /// A command some of whose words the shell expands as file name
+    /// patterns (`ar rcs lib.a *.o`): its words, a pattern as written
+    /// (unquoted, `*` and `?` only), and which words are patterns.
+    Globbed {
+        words: Vec<String>,
+        patterns: Vec<usize>,
+    },
 }
 
 /// Splits `command` into words following POSIX `sh` quoting rules: single
@@ -37,27 +44,68 @@ pub fn split_list(command: &str) -> Result<Vec<Vec<String>>, String> {
     let steps = split(command, false)?;
     let words = steps.into_iter().map(|s| match s {
         Step::Run(words) => words,
-        Step::Ignored(_) => unreachable!("groups are refused"),
+        Step::Ignored(_) | Step::Globbed { .. } => unreachable!("refused"),
     });
     Ok(words.collect())
 }
 
 /// The steps of an `A && B && ...` list as [`split_list`] splits them, but
 /// where a step may also be an ignored make recipe line (`{ (\nLINE\n) ||
-/// true; }`, nothing else in braces or parentheses).
+/// true; }`, nothing else in braces or parentheses) or hold file name
+/// patterns ([`Step::Globbed`]).
 pub fn split_steps(command: &str) -> Result<Vec<Step>, String> {
     split(command, true)
 }
 
-/// The steps of `command`; ignored recipe lines only if `groups`.
+/// The words of one step as they are read.
+#[derive(Default)]
+struct Words {
+    words: Vec<String>,
+    cur: String,
+    in_word: bool,
+    /// The current word holds quoting (then no pattern), or a pattern.
+    quoted: bool,
+    glob: bool,
+    patterns: Vec<usize>,
+}
+
+impl Words {
+    fn end_word(&mut self) -> Result<(), String> {
+        if self.in_word {
+            if self.glob && self.quoted {
+                return Err("glob pattern with quoting".into());
+            }
+            if self.glob {
+                self.patterns.push(self.words.len());
+            }
+            self.words.push(std::mem::take(&mut self.cur));
+        }
+        (self.in_word, self.quoted, self.glob) = (false, false, false);
+        Ok(())
+    }
+
+    /// The step read, if any words were.
+    fn end_step(&mut self) -> Result<Option<Step>, String> {
+        self.end_word()?;
+        if self.words.is_empty() {
+            return Ok(None);
+        }
+        let words = std::mem::take(&mut self.words);
+        Ok(Some(match std::mem::take(&mut self.patterns) {
+            p if p.is_empty() => Step::Run(words),
+            patterns => Step::Globbed { words, patterns },
+        }))
+    }
+}
+
+/// The steps of `command`; ignored recipe lines and patterns only if
+/// `groups`.
 fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
     // Bytes, not chars: every special character is ASCII, and runs of
     // ordinary ones are copied at once (this runs for every edge).
     let b = command.as_bytes();
     let mut list = Vec::new();
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
+    let mut w = Words::default();
     // An ignored line just ended this step: only `&&` or the end may follow.
     let mut group_ended = false;
     let mut i = 0;
@@ -70,35 +118,30 @@ fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
             return Err("text after an ignored recipe line".into());
         }
         match c {
-            b'{' if groups && !in_word && words.is_empty() => {
+            b'{' if groups && !w.in_word && w.words.is_empty() => {
                 let (commands, len) = ignored_line(&command[i - 1..])?;
                 list.push(Step::Ignored(commands));
                 group_ended = true;
                 i += len - 1;
             }
-            b' ' | b'\t' => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
+            b' ' | b'\t' => w.end_word()?,
             b'\n' => return Err("multiple commands (newline)".into()),
             b'\'' => {
-                in_word = true;
+                (w.in_word, w.quoted) = (true, true);
                 let Some(len) = b[i..].iter().position(|&x| x == b'\'') else {
                     return Err("unterminated single quote".into());
                 };
-                cur.push_str(&command[i..i + len]);
+                w.cur.push_str(&command[i..i + len]);
                 i += len + 1;
             }
             b'"' => {
-                in_word = true;
+                (w.in_word, w.quoted) = (true, true);
                 loop {
                     let run = b[i..]
                         .iter()
                         .position(|x| matches!(x, b'"' | b'\\' | b'$' | b'`'))
                         .unwrap_or(b.len() - i);
-                    cur.push_str(&command[i..i + run]);
+                    w.cur.push_str(&command[i..i + run]);
                     i += run;
                     match b.get(i) {
                         Some(b'"') => {
@@ -108,11 +151,11 @@ fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
                         Some(b'\\') => {
                             i += 1;
                             match char_at(i) {
-                                Some(ch @ ('"' | '\\' | '$' | '`')) => cur.push(ch),
+                                Some(ch @ ('"' | '\\' | '$' | '`')) => w.cur.push(ch),
                                 Some('\n') => {}
                                 Some(ch) => {
-                                    cur.push('\\');
-                                    cur.push(ch);
+                                    w.cur.push('\\');
+                                    w.cur.push(ch);
                                 }
                                 None => return Err("unterminated double quote".into()),
                             }
@@ -127,8 +170,8 @@ fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
             b'\\' => match char_at(i) {
                 Some('\n') => i += 1,
                 Some(ch) => {
-                    in_word = true;
-                    cur.push(ch);
+                    (w.in_word, w.quoted) = (true, true);
+                    w.cur.push(ch);
                     i += ch.len_utf8();
                 }
                 None => return Err("trailing backslash".into()),
@@ -136,14 +179,10 @@ fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
             b'|' => return Err("shell pipeline (|)".into()),
             b'&' if b.get(i) == Some(&b'&') => {
                 i += 1;
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-                if !words.is_empty() {
-                    list.push(Step::Run(std::mem::take(&mut words)));
-                } else if !std::mem::take(&mut group_ended) {
-                    return Err("empty command".into());
+                match w.end_step()? {
+                    Some(step) => list.push(step),
+                    None if !std::mem::take(&mut group_ended) => return Err("empty command".into()),
+                    None => {}
                 }
             }
             b'&' => return Err("background job (&)".into()),
@@ -157,28 +196,29 @@ fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
                 return Err("shell expansion ($)".into());
             }
             b'`' => return Err("command substitution (`)".into()),
+            b'*' | b'?' if groups => {
+                (w.in_word, w.glob) = (true, true);
+                w.cur.push(c as char);
+            }
             b'*' | b'?' | b'[' => return Err("glob pattern".into()),
-            b'#' if !in_word => return Err("shell comment".into()),
-            b'~' if !in_word => return Err("tilde expansion".into()),
+            b'#' if !w.in_word => return Err("shell comment".into()),
+            b'~' if !w.in_word => return Err("tilde expansion".into()),
             _ => {
                 // A run of ordinary bytes (`#` and `~` are ordinary inside
                 // a word).
-                in_word = true;
+                w.in_word = true;
                 let start = i - 1;
                 while i < b.len() && !is_special(b[i]) {
                     i += 1;
                 }
-                cur.push_str(&command[start..i]);
+                w.cur.push_str(&command[start..i]);
             }
         }
     }
-    if in_word {
-        words.push(cur);
-    }
-    if !words.is_empty() {
-        list.push(Step::Run(words));
-    } else if !group_ended {
-        return Err("empty command".into());
+    match w.end_step()? {
+        Some(step) => list.push(step),
+        None if !group_ended => return Err("empty command".into()),
+        None => {}
     }
     Ok(list)
 }
@@ -333,6 +373,37 @@ mod tests {
         ] {
             assert!(split_steps(bad).is_err(), "{bad:?} accepted");
         }
+        let plain = split_steps("echo '{' && rm {x}").unwrap();
+        assert_eq!(
+            plain,
+            [Step::Run(words("echo {")), Step::Run(words("rm {x}"))]
+        );
+    }
+
+    #[test]
+    fn unquoted_stars_and_question_marks_are_patterns_of_a_step() {
+        let lz4 = "cc -c a.c b.c && ar rcs lib.a *.o 'x*' \\? p?.o";
+        assert_eq!(
+            split_steps(lz4).unwrap(),
+            [
+                Step::Run(words("cc -c a.c b.c")),
+                Step::Globbed {
+                    words: words("ar rcs lib.a *.o x* ? p?.o"),
+                    patterns: vec![3, 6],
+                },
+            ]
+        );
+        // Elsewhere a pattern still needs the shell; so do brackets and a
+        // pattern with quoting in it.
+        assert_eq!(split_list("ar rcs lib.a *.o").unwrap_err(), "glob pattern");
+        assert_eq!(split_command("rm ?.o").unwrap_err(), "glob pattern");
+        for bad in ["rm [ab].o", "rm a[b].o", "rm *'.o'", "rm \\a*"] {
+            assert!(split_steps(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn braces_are_words_outside_an_ignored_line() {
         let plain = split_steps("echo '{' && rm {x}").unwrap();
         assert_eq!(
             plain,

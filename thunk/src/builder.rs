@@ -34,6 +34,9 @@ pub struct Footprint {
     /// Files it leaves written besides the edge's outputs and depfile
     /// (paths relative to the build dir).
     pub side_outputs: Vec<String>,
+    /// The collation the shell sorts a pattern's matches by, if the
+    /// command has patterns: the thunk's `LC_COLLATE`.
+    pub collation: Option<String>,
 }
 
 /// A scanner gives an edge's footprint, or why it cannot be known.
@@ -474,6 +477,11 @@ impl ThunkBuilder<'_> {
             env: ENV
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
+                .chain(
+                    fp.collation
+                        .iter()
+                        .map(|c| ("LC_COLLATE".into(), c.clone())),
+                )
                 .collect(),
         };
         Ok(Draft {

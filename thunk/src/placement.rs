@@ -5,6 +5,7 @@
 //! Ignores what the remote side holds and its limits.
 
 use crate::roots::{BUILD_ROOT, SOURCE_ROOT};
+use ggninja_syntax::shell::{split_steps, Step};
 
 /// Whether `path` (thunk-visible) lies inside the build or source root,
 /// so the object travels with the thunk.
@@ -24,6 +25,9 @@ pub fn is_in_root(path: &str) -> bool {
 /// does besides writing its outputs only a run or a memo hit here repeats.
 /// A command that leaves files besides the edge's outputs (`side_outputs`:
 /// make's `-MMD` depfile): the function returns the outputs alone.
+/// A list with file name patterns (`ar rcs lib.a *.o`): the shell sorts
+/// the matches by this machine's collation, which the function's image
+/// may not have.
 pub fn stays_local(argv: &[String], side_outputs: &[String]) -> Option<&'static str> {
     if !side_outputs.is_empty() {
         return Some("it writes files besides its outputs, which the function does not return");
@@ -34,30 +38,31 @@ pub fn stays_local(argv: &[String], side_outputs: &[String]) -> Option<&'static 
     if rpath_into_tree {
         return Some("it links with an -rpath into the build tree");
     }
-    changes_the_tree(argv).then_some("it makes directories, moves files or makes symlinks")
+    shell_steps(argv).and_then(|steps| {
+        let why = |step: &Step| match step {
+            Step::Ignored(_) => Some("it makes directories, moves files or makes symlinks"),
+            Step::Globbed { .. } => {
+                Some("the shell sorts its patterns' matches by this machine's locale")
+            }
+            Step::Run(words) => {
+                let program = words[0].rsplit('/').next().unwrap_or_default();
+                matches!(program, "mkdir" | "rmdir" | "mv" | "ln")
+                    .then_some("it makes directories, moves files or makes symlinks")
+            }
+        };
+        steps.iter().find_map(why)
+    })
 }
 
-/// Whether `argv` is `sh -c LIST` with a step that does more to the tree
-/// than write files (see `footprint::Effect`), or an ignored make recipe
-/// line.
-fn changes_the_tree(argv: &[String]) -> bool {
-    use ggninja_syntax::shell::{split_steps, Step};
+/// The steps of `argv` if it is `sh -c LIST`.
+fn shell_steps(argv: &[String]) -> Option<Vec<Step>> {
     let [sh, c, list] = argv else {
-        return false;
+        return None;
     };
     if !sh.ends_with("sh") || c != "-c" {
-        return false;
+        return None;
     }
-    let Ok(steps) = split_steps(list) else {
-        return false;
-    };
-    steps.iter().any(|step| match step {
-        Step::Ignored(_) => true,
-        Step::Run(words) => {
-            let program = words[0].rsplit('/').next().unwrap_or_default();
-            matches!(program, "mkdir" | "rmdir" | "mv" | "ln")
-        }
-    })
+    split_steps(list).ok()
 }
 
 #[cfg(test)]
@@ -86,6 +91,7 @@ mod tests {
         assert!(stays_local(&sh("cc -shared -o l.so.1 a.o && ln -s l.so.1 l.so"), &[]).is_some());
         assert!(stays_local(&sh("rm -f l.a && ar qc l.a a.o"), &[]).is_none());
         assert!(stays_local(&sh("cd sub && export MAKELEVEL=2 && cc -c a.c"), &[]).is_none());
+        assert!(stays_local(&sh("ar rcs l.a *.o"), &[]).is_some());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use crate::builder::Footprint;
+use crate::ordering::is_upstream;
 
 /// An edge's footprint: compile, link and archive commands through the
 /// include scanner and toolchain discovery (plus the edge's manifest inputs,
@@ -27,6 +28,7 @@ pub fn edge_footprint(
     let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
     moves_into_outputs(g, b, &fp.effects)?;
     let side_outputs = side_outputs(g, b, cwd, &fp.outputs)?;
+    unordered_matches(g, b, cwd, &fp)?;
     let mut files: Vec<String> = g
         .build(b)
         .ins
@@ -52,7 +54,42 @@ pub fn edge_footprint(
         embeds_cwd: fp.embeds_cwd,
         effects: fp.effects,
         side_outputs,
+        collation: fp.collation,
     })
+}
+
+/// A pattern (`*.o`) matches what is there when the edge starts, and what
+/// its own steps write: a matching name that another edge, not ordered
+/// before this one, writes may appear while it runs, and the run would
+/// then read what its key did not name.
+fn unordered_matches(
+    g: &Graph,
+    b: BuildId,
+    cwd: &Path,
+    fp: &ggninja_footprint::Footprint,
+) -> Result<(), String> {
+    let rel = |p: &Path| canonicalize(&p.strip_prefix(cwd).unwrap_or(p).display().to_string());
+    let own: Vec<Option<String>> = fp.outputs.iter().map(|p| rel(p)).collect();
+    for pattern in fp.patterns.iter().map(|p| rel(p).unwrap_or_default()) {
+        let (dir, name) = pattern.rsplit_once('/').unwrap_or(("", &pattern));
+        for &f in g.file_nodes() {
+            let path = g.path(f);
+            let (d, n) = path.rsplit_once('/').unwrap_or(("", path));
+            let Some(p) = g.file(f).in_build.filter(|&p| p != b && !g.is_phony(p)) else {
+                continue;
+            };
+            if d != dir || !ggninja_footprint::pattern_matches(name.as_bytes(), n.as_bytes()) {
+                continue;
+            }
+            if !own.contains(&Some(path.to_string())) && !is_upstream(g, b, p) {
+                return Err(format!(
+                    "`{pattern}` may match {path}, which another edge writes \
+                     without being ordered before it"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `path` as the graph spells it (relative to the build dir), if an edge
