@@ -860,8 +860,10 @@ fn a_hit_prints_what_the_run_printed() {
 }
 
 /// A compile that writes files besides its object (coverage's `.gcno`,
-/// split DWARF's `.dwo`) runs again rather than hit: a hit restores only
-/// the object, and gcov or a debugger then finds nothing.
+/// split DWARF's `.dwo`, named after the object as GCC and Clang name
+/// them) gets them back from a hit, byte for byte: gcov or a debugger
+/// finds them. The coverage link hits too (it compiles nothing); a flag
+/// whose files are not named (`-save-temps`) runs every time.
 #[test]
 fn a_compile_writing_beside_its_object_leaves_those_files_too() {
     if require_tool("cc").is_none() {
@@ -870,21 +872,34 @@ fn a_compile_writing_beside_its_object_leaves_those_files_too() {
     let tmp = tempfile::tempdir().unwrap();
     let manifest = "rule cov\n  command = cc --coverage -c $in -o $out\n\
                     rule split\n  command = cc -g -gsplit-dwarf -c $in -o $out\n\
-                    build a.o: cov a.c\nbuild b.o: split a.c\n";
+                    rule link\n  command = cc --coverage $in -o $out\n\
+                    rule temps\n  command = cc -save-temps -c $in -o $out\n\
+                    build obj/a.c.o: cov a.c\nbuild b.o: split a.c\n\
+                    build prog: link obj/a.c.o\nbuild t.o: temps a.c\n";
     let files = [
         ("a.c", "int main(void) { return 0; }\n"),
         ("build.ninja", manifest),
     ];
     let (dir, store) = small_tree(tmp.path(), &files);
-    let side = ["a.gcno", "b.dwo"];
+    let side = ["obj/a.c.gcno", "b.dwo"];
+    let mut ran = Vec::new();
     for round in 0..2 {
-        remove(&dir, &["a.o", "b.o", "a.gcno", "b.dwo"]);
-        let out = cached_build(&dir, &store, &[]);
+        remove(&dir, &["obj/a.c.o", "b.o", "prog", "t.o", "obj/a.c.gcno", "b.dwo"]);
+        let out = text(&cached_build(&dir, &store, &[]));
+        let reused = |f: &str| out.contains(&format!("for {f}\n"));
         for f in side {
-            let missing = format!("round {round}: {f} missing\n{}", text(&out));
-            assert!(dir.join(f).exists(), "{missing}");
+            let bytes = std::fs::read(dir.join(f));
+            assert!(bytes.is_ok(), "round {round}: {f} missing\n{out}");
+            ran.push(bytes.unwrap());
+        }
+        if round == 1 {
+            for built in ["obj/a.c.o", "b.o", "prog"] {
+                assert!(reused(built), "{built} ran again:\n{out}");
+            }
+            assert!(out.contains("t.o runs locally: `-save-temps`"), "{out}");
         }
     }
+    assert_eq!(ran[..2], ran[2..], "restored files differ from the run's");
 }
 
 /// A compile that reads the clock (`__TIME__` in a header it includes)

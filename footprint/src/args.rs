@@ -184,6 +184,8 @@ pub struct DriverArgs {
     pub inputs: Vec<String>,
     /// `-o`, `-MF`, and the implied `.d` of `-MD`/`-MMD`.
     pub outputs: Vec<String>,
+    /// What a compile writes: `-o`, else (`-c`) each source's `.o` here.
+    pub objects: Vec<String>,
     pub libs: Vec<String>,
     pub lib_dirs: Vec<String>,
     /// Arguments given to the linker (`-Wl,` split, `-Xlinker`).
@@ -392,17 +394,18 @@ pub fn parse_driver_args(args: &[String], cxx_driver: bool, cwd: &Path) -> Drive
         }
     }
     match &o {
-        Some(o) => d.outputs.push(o.clone()),
+        Some(o) => d.objects.push(o.clone()),
         // `cc -c a.c b.c` writes `a.o` and `b.o` here.
         None if d.settings.compile_only && !d.settings.no_assemble => {
             let object = |s: &(String, Lang)| Path::new(&s.0).with_extension("o");
             let here = d.sources.iter().filter(|s| s.0 != "-").map(object);
             let names =
                 here.filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
-            d.outputs.extend(names.collect::<Vec<_>>());
+            d.objects.extend(names.collect::<Vec<_>>());
         }
         None => {}
     }
+    d.outputs.extend(d.objects.iter().cloned());
     if let Some(mf) = mf {
         d.outputs.push(mf);
     } else if md {

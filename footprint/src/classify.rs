@@ -99,11 +99,23 @@ pub(crate) fn records_cwd(arg: &str) -> bool {
         || arg.starts_with("-fprofile-generate")
 }
 
+/// The extension of the file a compile flag writes beside the object,
+/// which GCC and Clang both name as the object with its last extension
+/// replaced (`obj/a.c.o` -> `obj/a.c.gcno`): coverage notes, split DWARF.
+pub(crate) fn beside_object(arg: &str) -> Option<&'static str> {
+    match arg {
+        "--coverage" | "-ftest-coverage" => Some("gcno"),
+        "-gsplit-dwarf" | "-gsplit-dwarf=split" => Some("dwo"),
+        _ => None,
+    }
+}
+
 /// Compiler flags that make the driver write files besides its output and
 /// depfile, named from the output (`.gcno` of coverage, `.dwo` of split
 /// DWARF, `-save-temps`' `.i` and `.s`, stack usage, dumps, clang's `-MJ`
 /// and time traces): a hit restores only the edge's outputs, so such a
-/// compile runs (coverage reports and split debug info need those files).
+/// compile runs (coverage reports and split debug info need those files)
+/// unless the files are named (`beside_object`).
 pub(crate) fn writes_beside_output(arg: &str) -> bool {
     const PREFIXES: [&str; 9] = [
         "-save-temps",

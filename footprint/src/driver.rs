@@ -6,7 +6,7 @@
 
 use crate::args::{self, DriverArgs, Lang};
 use crate::chain::{Node, Pos};
-use crate::classify::{records_cwd, writes_beside_output};
+use crate::classify::{beside_object, records_cwd, writes_beside_output};
 use crate::paths::{clean, is_file};
 use crate::recall::{self, Recorder};
 use crate::templates::{KeyRef, Template, TemplateKey};
@@ -20,6 +20,39 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// The files a compile's flags make it write beside its objects
+/// (`beside_object`), as the driver names them; a flag writing besides
+/// the output otherwise (`-save-temps`, a dump), or such a name the
+/// objects do not decide (no `-c`; `-dumpbase`, `-dumpdir`), keeps the
+/// command local: a hit restores only what is named. A link of objects
+/// alone (a coverage build links with `--coverage`) compiles nothing, so
+/// writes nothing besides, unless link-time optimization compiles there.
+fn beside_objects(d: &DriverArgs, args: &[String]) -> Result<Vec<String>, LocalOnly> {
+    let mut files = Vec::new();
+    let compiles = !d.sources.is_empty() || args.iter().any(|a| a.starts_with("-flto"));
+    for flag in args.iter().filter(|a| writes_beside_output(a)) {
+        if !compiles && beside_object(flag).is_some() {
+            continue;
+        }
+        let named = d.settings.compile_only && !d.settings.no_assemble;
+        let decided = !args
+            .iter()
+            .any(|a| a.starts_with("-dumpbase") || a.starts_with("-dumpdir"));
+        match beside_object(flag) {
+            Some(ext) if named && decided => {
+                let of = |o: &String| Path::new(o).with_extension(ext).display().to_string();
+                files.extend(d.objects.iter().map(of));
+            }
+            _ => {
+                return Err(LocalOnly::new(format!(
+                    "`{flag}` writes files besides the output, which a hit would not restore"
+                )))
+            }
+        }
+    }
+    Ok(files)
+}
 
 impl Scanner {
     /// Fills in `fp` for the driver `name` run with `args`; returns its
@@ -36,11 +69,8 @@ impl Scanner {
         if d.settings.modules {
             return Err(LocalOnly::new("clang modules (implicit module maps)"));
         }
-        if let Some(flag) = args.iter().find(|a| writes_beside_output(a)) {
-            return Err(LocalOnly::new(format!(
-                "`{flag}` writes files besides the output, which a hit would not restore"
-            )));
-        }
+        fp.outputs
+            .extend(beside_objects(&d, args)?.into_iter().map(PathBuf::from));
         fp.kind = match d.settings.compile_only {
             true => Kind::Compile,
             false => Kind::Link,
