@@ -260,20 +260,25 @@ fn find_lib(name: &str, search: Search, dirs: &[PathBuf], cwd: &Path) -> Vec<Pat
 
 /// Longer files are no linker scripts (glibc's are a few hundred bytes).
 const SCRIPT_MAX: u64 = 64 * 1024;
+/// Enough to tell an ELF object or an archive.
+const MAGIC: u64 = 8;
 
 /// If `lib` is a linker script (like glibc's `libc.so`), adds the files it names.
 fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<PathBuf>) {
-    // At most one byte past the limit: `libc.a` or `libstdc++.a` (megabytes,
-    // looked at once per link command) is never read whole.
+    // The magic first: `libc.a` or `libstdc++.a` (megabytes, looked at once
+    // per link template and run) is never read further; a script to at
+    // most one byte past the limit.
+    let Ok(mut file) = std::fs::File::open(cwd.join(lib)) else {
+        return;
+    };
     let mut text = Vec::new();
-    let read = std::fs::File::open(cwd.join(lib))
-        .and_then(|f| f.take(SCRIPT_MAX + 1).read_to_end(&mut text));
-    if read.is_err()
-        || text.starts_with(b"\x7fELF")
-        || text.starts_with(b"!<arch>")
-        || text.starts_with(b"!<thin>")
-        || text.len() as u64 > SCRIPT_MAX
-    {
+    let head = (&mut file).take(MAGIC).read_to_end(&mut text);
+    let binary = [&b"\x7fELF"[..], b"!<arch>", b"!<thin>"];
+    if head.is_err() || binary.iter().any(|m| text.starts_with(m)) {
+        return;
+    }
+    let rest = file.take(SCRIPT_MAX + 1 - MAGIC).read_to_end(&mut text);
+    if rest.is_err() || text.len() as u64 > SCRIPT_MAX {
         return;
     }
     let text = String::from_utf8_lossy(&text);
