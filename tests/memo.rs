@@ -884,7 +884,10 @@ fn a_compile_writing_beside_its_object_leaves_those_files_too() {
     let side = ["obj/a.c.gcno", "b.dwo"];
     let mut ran = Vec::new();
     for round in 0..2 {
-        remove(&dir, &["obj/a.c.o", "b.o", "prog", "t.o", "obj/a.c.gcno", "b.dwo"]);
+        remove(
+            &dir,
+            &["obj/a.c.o", "b.o", "prog", "t.o", "obj/a.c.gcno", "b.dwo"],
+        );
         let out = text(&cached_build(&dir, &store, &[]));
         let reused = |f: &str| out.contains(&format!("for {f}\n"));
         for f in side {

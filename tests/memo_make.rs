@@ -397,3 +397,39 @@ fn an_archive_of_star_dot_o_is_memoized_by_what_the_pattern_matches() {
         "{local}"
     );
 }
+
+/// bzip2's archive recipe runs ranlib where there is one: `if ( test -f
+/// ranlib || test -f /usr/bin/ranlib ... ) ; then ... ; fi` over several
+/// lines. The tests are answered as the tree is when the recipe starts,
+/// every path tested that is there is an input, so the recipe is a
+/// thunk: a hit prints what its `echo` printed, and a new file at a tested
+/// path is another key.
+#[test]
+fn an_if_testing_for_ranlib_is_memoized_by_what_it_tested() {
+    if require_tool("make").is_none() || require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let makefile = "lib.a: a.o\n\trm -f lib.a\n\tar cq lib.a a.o\n\
+                    \t@if ( test -f ranlib || test -f /usr/bin/ranlib || \\\n\
+                    \t\ttest -f /bin/ranlib ) ; then \\\n\
+                    \t\techo ranlib lib.a ; \\\n\t\tranlib lib.a ; \\\n\tfi\n\
+                    a.o: a.c\n\t$(CC) -c a.c -o a.o\n\
+                    clean:\n\trm -f a.o lib.a\n";
+    let files = [
+        ("Makefile", makefile),
+        ("a.c", "int a(void) { return 1; }\n"),
+    ];
+    let (dir, store) = tree_of(tmp.path(), &files);
+    let cold = gg(&dir, Some(&store), &[]);
+    assert!(!cold.contains("runs locally"), "{cold}");
+    make_clean(&dir);
+    let warm = gg(&dir, Some(&store), &[]);
+    assert!(reused(&warm, "lib.a"), "{warm}");
+    assert!(warm.lines().any(|l| l == "ranlib lib.a"), "{warm}");
+    // A file where the recipe looks for ranlib: another key.
+    std::fs::write(dir.join("ranlib"), "").unwrap();
+    make_clean(&dir);
+    let tested = gg(&dir, Some(&store), &[]);
+    assert!(!reused(&tested, "lib.a"), "{tested}");
+}

@@ -85,17 +85,28 @@ pub(crate) fn file_step(words: &[String], dir: &Path) -> Option<Result<FileStep,
     Some(Ok(FileStep::Effects(effects)))
 }
 
-/// `test -d|-e|-f PATH`, or `[ -d|-e|-f PATH ]`: it only asks.
-fn test(program: &str, args: &[String]) -> Result<(), LocalOnly> {
+/// `test -d|-e|-f PATH`, or `[ -d|-e|-f PATH ]`: it only asks; the
+/// question (`d`, `e` or `f`) and the path.
+pub(crate) fn test<'a>(program: &str, args: &'a [String]) -> Result<(char, &'a str), LocalOnly> {
     let args: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
-    let question = match (basename(program), args.as_slice()) {
-        ("test", [op, _]) => op,
-        ("[", [op, _, "]"]) => op,
+    let (question, path) = match (basename(program), args.as_slice()) {
+        ("test", [op, path]) => (*op, *path),
+        ("[", [op, path, "]"]) => (*op, *path),
         _ => return Err(LocalOnly::new(format!("`{program} {}`", args.join(" ")))),
     };
-    match *question {
-        "-d" | "-e" | "-f" => Ok(()),
+    match question {
+        "-d" | "-e" | "-f" => Ok((question.as_bytes()[1] as char, path)),
         _ => Err(LocalOnly::new(format!("`{program} {question}`"))),
+    }
+}
+
+/// What `test -Q PATH` answers of the file `meta` says is there.
+pub(crate) fn answer(question: char, meta: Option<&std::fs::Metadata>) -> bool {
+    match (question, meta) {
+        (_, None) => false,
+        ('d', Some(m)) => m.is_dir(),
+        ('f', Some(m)) => m.is_file(),
+        _ => true,
     }
 }
 

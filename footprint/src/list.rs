@@ -14,7 +14,7 @@
 //! that.
 
 use crate::classify::{cd_target, is_cmake_file_tool, removed_files, removes_trees};
-use crate::files::{file_step, FileStep};
+use crate::files::{self, file_step, FileStep};
 use crate::glob;
 use crate::paths::{normal, sort_paths};
 use crate::toolchain::toolchain_list;
@@ -57,6 +57,35 @@ impl Walk {
         self.gone.remove(&p);
         self.made.insert(p);
     }
+}
+
+/// Whether one of `tests` (`test -f PATH`, ...) succeeds now: as earlier
+/// steps left a path they wrote, made or removed, else as it is on disk.
+/// A path tested there is an input, so the key says which are there (and
+/// what they hold); one that is not is looked for (an edge that writes it
+/// must be ordered first, as for a header not there yet).
+fn condition(walk: &mut Walk, tests: &[Vec<String>]) -> Result<bool, LocalOnly> {
+    let mut any = false;
+    for words in tests {
+        let (question, path) = files::test(&words[0], &words[1..])?;
+        let (path, normal) = (Path::new(path), walk.normal(Path::new(path)));
+        any |= if walk.gone.contains(&normal) {
+            false
+        } else if walk.made.contains(&normal) {
+            question != 'd'
+        } else if walk.dirs.contains(&normal) {
+            question != 'f'
+        } else {
+            let meta = std::fs::metadata(&normal).ok();
+            let here = walk.here(path);
+            match meta.is_some() {
+                true => walk.fp.sources.push(here),
+                false => walk.fp.absent.push(here),
+            }
+            files::answer(question, meta.as_ref())
+        };
+    }
+    Ok(any)
 }
 
 /// `words` with each pattern (by index) replaced by its matches, as the
@@ -105,6 +134,14 @@ impl Scanner {
                 Step::Ignored(commands) => {
                     for words in commands {
                         self.step(&mut walk, words, true)?;
+                    }
+                }
+                // What runs decides by the tree now, which the key holds.
+                Step::If(line) => {
+                    if condition(&mut walk, &line.tests)? {
+                        for words in line.then {
+                            self.step(&mut walk, words, true)?;
+                        }
                     }
                 }
                 Step::Globbed { words, patterns } => {

@@ -3,6 +3,7 @@
 //! shell words and response files. Unaware of graphs and of what the files
 //! named mean.
 
+pub mod conditional;
 pub mod depfile;
 pub mod ignored;
 pub mod shell;

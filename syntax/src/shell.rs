@@ -1,7 +1,7 @@
 //! POSIX shell word splitting (the subset a build command may use without
 //! needing a real shell) and GCC-style response-file splitting.
 
-use crate::ignored;
+use crate::{conditional, ignored};
 
 /// One command of an `A && B && ...` list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +11,9 @@ pub enum Step {
     /// A make recipe line whose failure is ignored, as `ggninja --make`
     /// writes it (see [`ignored`]): the commands it may run.
     Ignored(Vec<Vec<String>>),
+    /// A make recipe line of several lines that is one `if` (see
+    /// [`conditional`]).
+    If(conditional::If),
     /// A command some of whose words the shell expands as file name
     /// patterns (`ar rcs lib.a *.o`): its words, a pattern as written
     /// (unquoted, `*` and `?` only), and which words are patterns.
@@ -44,7 +47,7 @@ pub fn split_list(command: &str) -> Result<Vec<Vec<String>>, String> {
     let steps = split(command, false)?;
     let words = steps.into_iter().map(|s| match s {
         Step::Run(words) => words,
-        Step::Ignored(_) | Step::Globbed { .. } => unreachable!("refused"),
+        Step::Ignored(_) | Step::If(_) | Step::Globbed { .. } => unreachable!("refused"),
     });
     Ok(words.collect())
 }
@@ -121,6 +124,12 @@ fn split(command: &str, groups: bool) -> Result<Vec<Step>, String> {
             b'{' if groups && !w.in_word && w.words.is_empty() => {
                 let (commands, len) = ignored_line(&command[i - 1..])?;
                 list.push(Step::Ignored(commands));
+                group_ended = true;
+                i += len - 1;
+            }
+            b'(' if groups && !w.in_word && w.words.is_empty() && b.get(i) == Some(&b'\n') => {
+                let (line, len) = if_line(&command[i - 1..])?;
+                list.push(Step::If(line));
                 group_ended = true;
                 i += len - 1;
             }
@@ -232,6 +241,21 @@ fn ignored_line(text: &str) -> Result<(Vec<Vec<String>>, usize), String> {
     let end = inner.find(ignored::CLOSE).ok_or_else(refused)?;
     let commands = ignored::commands(&inner[..end])?;
     Ok((commands, ignored::OPEN.len() + end + ignored::CLOSE.len()))
+}
+
+/// The `if` line `text` starts with, and its length: up to the first new
+/// line not continued by a backslash that a `)` follows.
+fn if_line(text: &str) -> Result<(conditional::If, usize), String> {
+    let inner = &text[conditional::OPEN.len()..];
+    let b = inner.as_bytes();
+    let end = (0..b.len())
+        .find(|&i| b[i] == b'\n' && b.get(i + 1) == Some(&b')') && (i == 0 || b[i - 1] != b'\\'))
+        .ok_or_else(|| "subshell".to_string())?;
+    let line = conditional::parse(&inner[..end])?;
+    Ok((
+        line,
+        conditional::OPEN.len() + end + conditional::CLOSE.len(),
+    ))
 }
 
 /// Refuses a command whose first word is not a program: an environment
@@ -398,6 +422,27 @@ mod tests {
         assert_eq!(split_list("ar rcs lib.a *.o").unwrap_err(), "glob pattern");
         assert_eq!(split_command("rm ?.o").unwrap_err(), "glob pattern");
         for bad in ["rm [ab].o", "rm a[b].o", "rm *'.o'", "rm \\a*"] {
+            assert!(split_steps(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn an_if_line_is_a_step() {
+        let bzip2 = "rm -f l.a && ar cq l.a a.o && (\nif ( test -f /usr/bin/ranlib ) ; then \\\n\
+                     \tranlib l.a ; \\\nfi\n)";
+        let steps = split_steps(bzip2).unwrap();
+        let line = conditional::If {
+            tests: vec![words("test -f /usr/bin/ranlib")],
+            then: vec![words("ranlib l.a")],
+        };
+        assert_eq!(steps[2], Step::If(line));
+        assert_eq!(steps.len(), 3);
+        assert!(split_list(bzip2).is_err());
+        for bad in [
+            "(\nif test -f a; then rm b; fi\n) x",
+            "(\nrm a; rm b\n)",
+            "(\nif test -f a; then rm b; fi",
+        ] {
             assert!(split_steps(bad).is_err(), "{bad:?} accepted");
         }
     }

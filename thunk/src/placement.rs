@@ -27,7 +27,8 @@ pub fn is_in_root(path: &str) -> bool {
 /// make's `-MMD` depfile): the function returns the outputs alone.
 /// A list with file name patterns (`ar rcs lib.a *.o`): the shell sorts
 /// the matches by this machine's collation, which the function's image
-/// may not have.
+/// may not have. An `if` that tests for files (`/usr/bin/ranlib`): the
+/// image may have others.
 pub fn stays_local(argv: &[String], side_outputs: &[String]) -> Option<&'static str> {
     if !side_outputs.is_empty() {
         return Some("it writes files besides its outputs, which the function does not return");
@@ -44,6 +45,7 @@ pub fn stays_local(argv: &[String], side_outputs: &[String]) -> Option<&'static 
             Step::Globbed { .. } => {
                 Some("the shell sorts its patterns' matches by this machine's locale")
             }
+            Step::If(_) => Some("what it runs depends on which files this machine has"),
             Step::Run(words) => {
                 let program = words[0].rsplit('/').next().unwrap_or_default();
                 matches!(program, "mkdir" | "rmdir" | "mv" | "ln")
@@ -92,6 +94,8 @@ mod tests {
         assert!(stays_local(&sh("rm -f l.a && ar qc l.a a.o"), &[]).is_none());
         assert!(stays_local(&sh("cd sub && export MAKELEVEL=2 && cc -c a.c"), &[]).is_none());
         assert!(stays_local(&sh("ar rcs l.a *.o"), &[]).is_some());
+        let ranlib = "ar cq l.a a.o && (\nif test -f /usr/bin/ranlib; then ranlib l.a; fi\n)";
+        assert!(stays_local(&sh(ranlib), &[]).is_some());
     }
 
     #[test]
