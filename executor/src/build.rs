@@ -21,6 +21,10 @@ use crate::process;
 use crate::provenance;
 use crate::status::{BadPlaceholder, Failed, Status};
 
+/// How many ready edges' thunks are made at once (the first of them is
+/// starting): enough to keep every core busy for a while.
+const MADE_AHEAD: usize = 16;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// A message to print as `error: ...` before the build starts.
@@ -82,6 +86,10 @@ pub struct Builder<'e> {
     backend: Box<dyn Backend + 'e>,
     /// Edges as thunks, for backends that use them (memo, sandbox).
     thunks: Option<Thunks>,
+    /// Thunks of ready edges made with an earlier one's, in parallel, and
+    /// how many to make next (see `thunk`).
+    made_ahead: HashMap<BuildId, Result<EdgeThunk, String>>,
+    ahead: usize,
     running: HashMap<BuildId, Running>,
     /// Directories known to exist, so each is created (or checked) once.
     made_dirs: HashSet<String>,
@@ -117,6 +125,8 @@ impl<'e> Builder<'e> {
             status,
             backend,
             thunks: None,
+            made_ahead: HashMap::new(),
+            ahead: 1,
             running: HashMap::new(),
             made_dirs: Default::default(),
             slots: None,
@@ -530,13 +540,38 @@ impl<'e> Builder<'e> {
 
     /// The edge's thunk, when the build makes thunks and the edge can run
     /// hermetically (not in the console, not a generator, not a dry run).
-    fn thunk(&self, edge: BuildId, console: bool) -> Option<EdgeThunk> {
+    /// Made with those of the next ready edges, in parallel: a memo hit's
+    /// key is most of what it costs. Those hold until a command runs (it
+    /// may write what a ready edge reads unannounced: `tell_thunks` drops
+    /// them), so the batch doubles while none does, from one.
+    fn thunk(&mut self, edge: BuildId, console: bool) -> Option<EdgeThunk> {
         let thunks = self.thunks.as_ref()?;
         let g = &self.e.graph;
-        if self.e.config.dry_run || console || g.binding_bool(edge, "generator") {
+        let hermetic = |b: BuildId| {
+            let console = g.build(b).pool == CONSOLE_POOL;
+            !g.is_phony(b) && !console && !g.binding_bool(b, "generator")
+        };
+        if self.e.config.dry_run || console || !hermetic(edge) {
             return None;
         }
-        match thunks.of(g, edge) {
+        let made = match self.made_ahead.remove(&edge) {
+            Some(made) => made,
+            None => {
+                let known = &self.made_ahead;
+                let ahead =
+                    (self.plan.next_ready()).filter(|&b| hermetic(b) && !known.contains_key(&b));
+                let batch: Vec<BuildId> = std::iter::once(edge)
+                    .chain(ahead)
+                    .take(self.ahead)
+                    .collect();
+                self.ahead = (self.ahead * 2).min(MADE_AHEAD);
+                let mut made = thunks.of_ready(g, &batch).into_iter();
+                let first = made.next().map(|(_, t)| t);
+                self.made_ahead.extend(made);
+                first.unwrap_or_else(|| Err("phony".to_string()))
+            }
+        };
+        match made {
             Ok(t) => Some(t),
             Err(why) => {
                 let out = g.path(g.build(edge).outs[0]);
@@ -568,7 +603,7 @@ impl<'e> Builder<'e> {
     /// and rspfile are removed next); anything else (a command ran, a
     /// list's effects were done) may have written anywhere.
     /// The files it `written` (with their hashes) need not be read again.
-    fn tell_thunks(&self, done: &Done, written: Vec<Written>) {
+    fn tell_thunks(&mut self, done: &Done, written: Vec<Written>) {
         let Some(thunks) = &self.thunks else {
             return;
         };
@@ -577,6 +612,8 @@ impl<'e> Builder<'e> {
         }
         let effects = self.running.get(&done.edge).is_none_or(|r| r.effects);
         if done.origin != Origin::Memo || effects {
+            self.made_ahead.clear();
+            self.ahead = 1;
             return thunks.tree_changed();
         }
         let g = &self.e.graph;

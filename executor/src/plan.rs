@@ -90,6 +90,11 @@ impl Plan {
         self.ready.pop_first().map(|(_, b)| b)
     }
 
+    /// The ready edges `pop_ready` gives next, in its order.
+    pub fn next_ready(&self) -> impl Iterator<Item = BuildId> + '_ {
+        self.ready.iter().map(|(_, b)| *b)
+    }
+
     /// Ranks the wanted edges under `rule` and makes the ones whose
     /// inputs are all there ready: call once targets are added, before the
     /// first `pop_ready` (ninja's PrepareQueue).

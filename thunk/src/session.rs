@@ -67,15 +67,31 @@ impl Thunks {
     /// producers: an identical object from a changed source then still hits
     /// downstream.
     pub fn of(&self, g: &Graph, b: BuildId) -> Result<EdgeThunk, String> {
+        let mut made = self.of_ready(g, &[b]);
+        made.pop()
+            .map_or_else(|| Err("phony".to_string()), |(_, t)| t)
+    }
+
+    /// `of` for several edges whose inputs are all there (ready to start),
+    /// made in parallel, in the order given. Made now or when each starts,
+    /// a ready edge's thunk is the same: what it reads is done, and a file
+    /// it would read that an edge not ordered before it writes keeps it
+    /// local either way.
+    pub fn of_ready(
+        &self,
+        g: &Graph,
+        edges: &[BuildId],
+    ) -> Vec<(BuildId, Result<EdgeThunk, String>)> {
         // Edges finished since the last call may have generated headers.
         self.scanner.invalidate();
         self.with_builder(g, false, |tb| {
-            tb.build(b);
-            match tb.done.remove(&b) {
+            tb.build_all(edges, None);
+            let mut entry = |b: &BuildId| match tb.done.remove(b) {
                 Some(Entry::Thunk(t)) => Ok(*t),
                 Some(Entry::LocalOnly(why)) => Err(why),
                 None => Err("phony".to_string()),
-            }
+            };
+            edges.iter().map(|b| (*b, entry(b))).collect()
         })
     }
 
