@@ -162,7 +162,7 @@ impl Scanner {
                 .collect();
             roots.extend(lt.forced.iter().cloned());
             for r in &roots {
-                rec.read(cwd.join(&r.path));
+                rec.walked(cwd.join(&r.path), None);
             }
             let walked = self.walker.scan(&self.dirs, cwd, &lt.chain, roots)?;
             record_walk(rec, &walked, cwd);
@@ -175,6 +175,7 @@ impl Scanner {
             rec.not_kept();
         }
         if computed.include {
+            rec.before_compiler();
             let (listed, missing) = self.fallback(fp, d, args, cwd)?;
             self.record_fallback(rec, t, &headers, &listed, &missing, cwd)?;
             headers.extend(listed);
@@ -287,7 +288,10 @@ impl Scanner {
 /// Notes what a walk read and where it found nothing.
 fn record_walk(rec: &mut Recorder, walked: &Walked, cwd: &Path) {
     for f in &walked.found {
-        rec.read(cwd.join(f));
+        rec.walked(cwd.join(f), None);
+    }
+    for (f, directives) in &walked.scanned {
+        rec.walked(cwd.join(f), Some(directives.clone()));
     }
     for m in &walked.misses {
         rec.missed(&cwd.join(m));

@@ -25,9 +25,15 @@
 //!
 //! Racy stamps (git's rule): a file or directory changed in the clock tick
 //! of a walk may keep its stamp while its contents change. A stamp not
-//! older than the walk's start minus [`RACY_NS`] is not trusted: a file's
-//! keeps the record from being kept; a directory's is dropped, so its names
-//! are always checked.
+//! older than the walk's start minus [`RACY_NS`] is not trusted: a file the
+//! walk only scanned is kept by its bytes alone (those read when the record
+//! is made, and only if they give the directives the walk took from it: a
+//! header a build step has just written, restored or generated, as every
+//! warm rebuild does), so each later check hashes it; one the compiler read
+//! too (the `-M` fallback) likewise, if its bytes were the same just before
+//! the compiler ran and after; any other racy file keeps the record from
+//! being kept; a directory's stamp is dropped, so its names are always
+//! checked.
 //!
 //! The check takes stats under the compiler's built-in dirs once per run
 //! (the scanner takes them not to change during a build), the others and
@@ -56,6 +62,7 @@ pub(crate) const RACY_NS: i64 = 1_000_000_000;
 
 use crate::stats::RunStats;
 pub(crate) use crate::stats::Stat;
+use crate::{parse_directives, Directive};
 
 impl Stat {
     fn racy(&self, start_ns: i64) -> bool {
@@ -83,6 +90,16 @@ struct DirDep {
 
 /// A SHA-256 of a file's bytes.
 pub(crate) type Digest = [u8; 32];
+
+/// The stat of a file kept by its bytes alone: no file has it.
+const BYTES_ONLY: Stat = Stat(0, 0, 0, 0, 0, 0);
+
+/// How the answer depends on a file: through the directives the walk took
+/// from it (when known), or (the `-M` fallback's) in any way.
+enum Read {
+    Walked(Option<Arc<Vec<Directive>>>),
+    Any,
+}
 
 /// A file a record depends on: its stat, and its bytes' digest for when
 /// the stat changed.
@@ -272,7 +289,9 @@ impl Recall {
 /// then stat'ed into a [`Record`].
 pub(crate) struct Recorder {
     start_ns: i64,
-    files: BTreeSet<PathBuf>,
+    files: BTreeMap<PathBuf, Read>,
+    /// The digests of the racy files read before the compiler ran.
+    before: BTreeMap<PathBuf, Digest>,
     /// Directory -> names looked for there and not found.
     misses: BTreeMap<PathBuf, BTreeSet<String>>,
     /// Directories whose any change counts.
@@ -289,7 +308,8 @@ impl Recorder {
             .unwrap_or_default();
         Recorder {
             start_ns: i64::try_from(now.as_nanos()).unwrap_or(i64::MAX),
-            files: BTreeSet::new(),
+            files: BTreeMap::new(),
+            before: BTreeMap::new(),
             misses: BTreeMap::new(),
             strict: BTreeSet::new(),
             unknown: false,
@@ -301,9 +321,29 @@ impl Recorder {
         self.unknown = true;
     }
 
-    /// The walk read `path` (or took it as found).
+    /// The compiler is about to read the files: the racy ones' bytes now.
+    pub fn before_compiler(&mut self) {
+        let racy = |p: &&PathBuf| Stat::of(p).is_some_and(|s| s.racy(self.start_ns));
+        let racy: Vec<PathBuf> = self.files.keys().filter(racy).cloned().collect();
+        for path in racy {
+            if let Ok(bytes) = std::fs::read(&path) {
+                self.before.insert(path, Sha256::digest(&bytes).into());
+            }
+        }
+    }
+
+    /// The answer depends on `path` in any way (the compiler read it).
     pub fn read(&mut self, path: PathBuf) {
-        self.files.insert(path);
+        self.files.insert(path, Read::Any);
+    }
+
+    /// The walk took `path` as found or a root, and `directives` from it
+    /// if it scanned it.
+    pub fn walked(&mut self, path: PathBuf, directives: Option<Arc<Vec<Directive>>>) {
+        let read = self.files.entry(path).or_insert(Read::Walked(None));
+        if let (Read::Walked(d), Some(_)) = (&mut *read, &directives) {
+            *d = directives;
+        }
     }
 
     /// The walk looked for `path` and found no file there.
@@ -343,12 +383,25 @@ impl Recorder {
             return None;
         }
         let mut files = Vec::with_capacity(self.files.len());
-        for path in std::mem::take(&mut self.files) {
-            // Not racy: unchanged since before the walk, so its bytes now
-            // are the ones the walk read.
-            let stat = Stat::of(&path).filter(|s| !s.racy(self.start_ns))?;
-            let digest = recall.digest(&path, stat)?;
-            files.push(Arc::new(FileDep { path, stat, digest }));
+        for (path, read) in std::mem::take(&mut self.files) {
+            let stat = Stat::of(&path)?;
+            let dep = match read {
+                // Not racy: unchanged since before the walk, so its bytes
+                // now are the ones the walk read.
+                _ if !stat.racy(self.start_ns) => {
+                    let digest = recall.digest(&path, stat)?;
+                    FileDep { path, stat, digest }
+                }
+                Read::Walked(Some(directives)) => {
+                    bytes_only(path, |b| parse_directives(b) == *directives)?
+                }
+                Read::Any => {
+                    let before = self.before.get(&path).copied();
+                    bytes_only(path, |b| before == Some(Sha256::digest(b).into()))?
+                }
+                Read::Walked(None) => return None,
+            };
+            files.push(Arc::new(dep));
         }
         let misses = std::mem::take(&mut self.misses);
         let (strict, named): (Vec<_>, Vec<_>) = misses.into_iter().partition(|(d, _)| sys(d));
@@ -383,6 +436,22 @@ impl Recorder {
     }
 }
 
+/// A racy file kept by its bytes now, if `gave_the_answer` says they give
+/// the record's answer (the directives the walk took from it; the bytes
+/// the compiler read).
+fn bytes_only(path: PathBuf, gave_the_answer: impl Fn(&[u8]) -> bool) -> Option<FileDep> {
+    let bytes = std::fs::read(&path).ok()?;
+    if !gave_the_answer(&bytes) {
+        return None;
+    }
+    let digest = Sha256::digest(&bytes).into();
+    Some(FileDep {
+        path,
+        stat: BYTES_ONLY,
+        digest,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +479,54 @@ mod tests {
         // Its ctime is now, whatever its mtime: racy.
         old(&h);
         assert!(record_of(d.path(), &h).is_none());
+    }
+
+    /// A header just written (a generator's, a hit's restore) is racy:
+    /// the record keeps it by the bytes there now, if they give what the
+    /// walk took from it, and holds while the bytes do.
+    #[test]
+    fn a_file_the_walk_only_scanned_is_kept_by_its_bytes_when_racy() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("a.h");
+        let text = "#include <b.h>\n";
+        std::fs::write(&h, text).unwrap();
+        let scanned = Arc::new(parse_directives(text.as_bytes()));
+        let recall = Recall::default();
+        let finish = |directives: &Arc<Vec<Directive>>| {
+            let mut r = Recorder::start();
+            r.walked(h.clone(), None);
+            r.walked(h.clone(), Some(directives.clone()));
+            r.finish(vec![h.clone()], Vec::new(), |_| false, &recall)
+        };
+        // What the walk took is not what the file gives now: not kept.
+        let other = Arc::new(parse_directives(b"#include <c.h>\n"));
+        assert!(finish(&other).is_none());
+        let k = key([b"k".as_slice()]);
+        recall.put(k, finish(&scanned).expect("kept by its bytes"));
+        let no_sys = || RunStats::default();
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        // Written again with the same bytes, then with others.
+        std::fs::remove_file(&h).unwrap();
+        std::fs::write(&h, text).unwrap();
+        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        std::fs::write(&h, "#include <b.h>\n\n").unwrap();
+        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
+        // Read by the compiler too (the `-M` fallback): kept only if its
+        // bytes were these before the compiler ran.
+        let compiled = |before: bool, after: &str| {
+            std::fs::write(&h, text).unwrap();
+            let mut r = Recorder::start();
+            r.walked(h.clone(), Some(scanned.clone()));
+            if before {
+                r.before_compiler();
+            }
+            std::fs::write(&h, after).unwrap();
+            r.read(h.clone());
+            r.finish(vec![], Vec::new(), |_| false, &recall)
+        };
+        assert!(compiled(false, text).is_none());
+        assert!(compiled(true, "#include <b.h> /* the same directives */\n").is_none());
+        assert!(compiled(true, text).is_some());
     }
 
     #[test]

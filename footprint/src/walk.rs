@@ -47,6 +47,7 @@ type Includes = (
     Computed,
     Vec<PathBuf>,
     Vec<PathBuf>,
+    Option<Arc<Vec<Directive>>>,
 );
 
 /// Directives whose names only the preprocessor knows (`#include MACRO`,
@@ -76,6 +77,9 @@ pub(crate) struct Walked {
     /// (relative to cwd or absolute; repeats possible): a file created at
     /// one changes the answer (see `recall`).
     pub misses: Vec<PathBuf>,
+    /// Each file scanned (the roots too) with the directives the walk
+    /// took from it.
+    pub scanned: Vec<(PathBuf, Arc<Vec<Directive>>)>,
 }
 
 struct FileEntry {
@@ -132,6 +136,7 @@ impl Walker {
         let mut computed = Computed::default();
         let mut absent = Vec::new();
         let mut misses = Vec::new();
+        let mut scanned = Vec::new();
         while !frontier.is_empty() {
             let scan_one = |n: &Node| self.includes(dirs, cwd, chain, n);
             // A source and stdc-predef.h are not worth a parallel split.
@@ -141,8 +146,9 @@ impl Walker {
                 frontier.par_iter().map(scan_one).collect()
             };
             let mut next = Vec::new();
-            for r in results {
-                let (kids, comp, missed, empty) = r?;
+            for (r, n) in results.into_iter().zip(&frontier) {
+                let (kids, comp, missed, empty, directives) = r?;
+                scanned.extend(directives.map(|d| (n.path.clone(), d)));
                 computed |= comp;
                 absent.extend(missed);
                 misses.extend(empty);
@@ -160,6 +166,7 @@ impl Walker {
             computed,
             absent,
             misses,
+            scanned,
         })
     }
 
@@ -170,7 +177,13 @@ impl Walker {
             if n.pos == Pos::Root {
                 return Err(missing_source(n));
             }
-            return Ok((Vec::new(), Computed::default(), Vec::new(), Vec::new()));
+            return Ok((
+                Vec::new(),
+                Computed::default(),
+                Vec::new(),
+                Vec::new(),
+                None,
+            ));
         };
         let mut computed = Computed::default();
         let mut kids = Vec::new();
@@ -216,7 +229,7 @@ impl Walker {
             }
             empty.append(&mut looked);
         }
-        Ok((kids, computed, missed, empty))
+        Ok((kids, computed, missed, empty, Some(directives)))
     }
 
     /// The directives of the file `abs`, or `None` if it cannot be read.
