@@ -17,8 +17,6 @@
 //! `elif`, `&&`, pipelines, redirections and every other construct are
 //! refused with the reason.
 
-use crate::shell::split_list;
-
 /// How the importer opens and closes a line of several lines.
 pub const OPEN: &str = "(\n";
 pub const CLOSE: &str = "\n)";
@@ -65,8 +63,9 @@ enum Token {
     Word(String),
 }
 
-/// The line cut into words and operators; a quote, `&`, `|` alone, `<`,
-/// `>`, `$` or a backquote is refused.
+/// The line cut into words and operators; a quote, a backslash, `&`, `|`
+/// alone, `<`, `>`, `$`, a backquote, a pattern, `#` or a leading `~` is
+/// refused, so each word is what the shell passes on.
 fn tokens(line: &str) -> Result<Vec<Token>, String> {
     let mut out = Vec::new();
     let mut word = String::new();
@@ -87,6 +86,7 @@ fn tokens(line: &str) -> Result<Vec<Token>, String> {
             '\'' | '"' | '\\' | '&' | '|' | '<' | '>' | '$' | '`' | '*' | '?' | '[' | '#' => {
                 return Err(format!("`{c}` in an `if` recipe line"))
             }
+            '~' if word.is_empty() => return Err("`~` in an `if` recipe line".into()),
             _ => {
                 word.push(c);
                 continue;
@@ -161,16 +161,14 @@ impl Cursor {
     fn command(&mut self) -> Result<Vec<String>, String> {
         let mut words = Vec::new();
         while let Some(Token::Word(w)) = self.tokens.get(self.at) {
-            words.push(w.as_str());
+            words.push(w.clone());
             self.at += 1;
         }
-        if words.is_empty() || matches!(words[0], "if" | "then" | "else" | "elif" | "fi") {
-            return Err("a command missing in an `if`".into());
-        }
-        let mut list = split_list(&words.join(" "))?;
-        match list.len() {
-            1 => Ok(list.pop().unwrap_or_default()),
-            _ => Err("a list in an `if`".into()),
+        match words.first().map(String::as_str) {
+            None | Some("if" | "then" | "else" | "elif" | "fi") => {
+                Err("a command missing in an `if`".into())
+            }
+            Some(_) => Ok(words),
         }
     }
 }
@@ -223,6 +221,8 @@ mod tests {
             "if test -f a; then rm b > c; fi",
             "if test -f a; then rm b | cat; fi",
             "if test -f a; then rm *.o; fi",
+            "if test -f ~/a; then rm b; fi",
+            "if test -f a; then rm b && rm c; fi",
             "if test -f a; then rm b",
             "rm b",
             "",
