@@ -3,7 +3,11 @@
 //! identical trees: the environment a plain command sees (`PWD` as dash
 //! exports it: through `-C`, from a directory reached through a symlink
 //! with `PWD` naming it, with `PWD` naming another directory), its output
-//! and exit status, and a program that cannot be started.
+//! and exit status, and a program that cannot be started; lines of
+//! builtins done in ggninja's own process (`executor/src/builtin.rs`) and
+//! `: && PROGRAM && :` lists: the files written (bytes and mode), what
+//! each prints, exit statuses, and the shell's message when a file cannot
+//! be written or a program started.
 
 mod common;
 
@@ -66,6 +70,87 @@ fn a_plain_command_sees_what_the_shell_would_give_it() {
         p.both(|s| {
             let _ = fs::remove_file(s.path().join("build/.ninja_log"));
         });
+    }
+    p.finish();
+}
+
+const BUILTINS: &str = "\
+rule run
+  command = $cmd
+rule dep
+  command = : cc -c $in -o $out && echo $out: $in h.h > $out.d && : > $out
+  depfile = $out.d
+  deps = gcc
+build a.o: dep a.c
+build says.txt: run
+  cmd = echo hello  world && echo && true > says.txt
+build stamp: run
+  cmd = true > stamp && echo x -n > stamp
+build linked: run
+  cmd = : && /usr/bin/printf %s-%s linked ok && : && touch linked
+build nowhere.txt: run
+  cmd = echo lost > no/such/dir/nowhere.txt
+build dir.txt: run
+  cmd = echo x > sub
+build false.txt: run
+  cmd = : && /bin/false && :
+build missing.txt: run
+  cmd = : && ./no-such-program x && :
+build console.txt: run
+  cmd = echo on the terminal > console.txt && echo seen
+  pool = console
+";
+
+/// Each file's mode and bytes, beside its name.
+fn contents(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let files = common::files(dir)
+        .into_iter()
+        .filter(|f| !f.starts_with(".ninja_"));
+    let read = |f: String| {
+        let path = dir.join(&f);
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        format!("{f} {mode:o} {:?}", fs::read(&path).unwrap())
+    };
+    files.map(read).collect()
+}
+
+#[test]
+fn builtins_and_colon_lists_leave_what_the_shell_leaves() {
+    let Some(ninja) = common::ninja113() else {
+        return;
+    };
+    let mut p = Pair::with_manifest(ninja, BUILTINS);
+    p.both(|s| {
+        fs::write(s.path().join("a.c"), "int a;\n").unwrap();
+        fs::write(s.path().join("h.h"), "").unwrap();
+        fs::create_dir(s.path().join("sub")).unwrap();
+        // An old stamp of other bytes and mode: truncated, mode kept.
+        fs::write(s.path().join("stamp"), "older and longer\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let stamp = s.path().join("stamp");
+        fs::set_permissions(stamp, fs::Permissions::from_mode(0o600)).unwrap();
+    });
+    for target in [
+        "a.o",
+        "says.txt",
+        "stamp",
+        "linked",
+        "nowhere.txt",
+        "dir.txt",
+        "false.txt",
+        "missing.txt",
+        "console.txt",
+    ] {
+        p.compare(&["-j1", "-v", target]);
+    }
+    // The deps log's and the explanations' mtimes differ between trees.
+    p.compare_with(&["-t", "deps"], common::parity::mask_digits);
+    let explain = ["-n", "-d", "explain", "a.o", "says.txt", "stamp", "linked"];
+    p.compare_with(&explain, common::parity::mask_digits);
+    let (a, b) = (contents(p.ninja.path()), contents(p.gg.path()));
+    if a != b {
+        p.note(format!("files:\n  ninja:   {a:?}\n  ggninja: {b:?}"));
     }
     p.finish();
 }

@@ -6,25 +6,34 @@
 //! skipped the shell for such lines for decades; this is a stricter test
 //! than make's:
 //!
-//! - only letters, digits, blanks (space, tab) and `%+,-./:@_` — plus `=`
-//!   past the first word (the first would be an assignment) and bytes
-//!   past ASCII: no quoting, expansion, globbing, redirection, operator,
-//!   comment, tilde or brace;
-//! - a first word that is no shell keyword or builtin (dash's and bash's:
-//!   `echo` or `test` run as builtins differ from `/bin/echo`);
+//! - only letters, digits, blanks (space, tab) and `%+,-./:@_=` — plus
+//!   bytes past ASCII: no quoting, expansion, globbing, operator, comment,
+//!   tilde or brace; the one operator is `&&` and the one redirection `>`,
+//!   each a word of its own (`>FILE` too), the redirection last in its
+//!   command;
+//! - a program whose first word is no assignment, shell keyword or builtin
+//!   (dash's and bash's: `echo` or `test` run as builtins differ from
+//!   `/bin/echo`), with nothing redirected; beside it in an `&&` list only
+//!   `:` or `true`, which do nothing and succeed (CMake writes every link
+//!   as `: && cc ... && :`), so the list ends as the program does;
+//! - or only builtins that print or write a file (`builtin`), done in this
+//!   process;
 //! - an environment the shell would pass on unchanged but for `PWD`, which
 //!   dash always exports (as inherited when it names the working directory,
 //!   else the physical path); with `IFS`, `OPTIND` or `PPID` inherited, or no
 //!   `PATH`, every command goes through the shell.
 //!
 //! A program that cannot be started directly (not found, not executable, a
-//! script without `#!`) is then run by the shell after all, so its message
-//! and exit status are the shell's. Ignores everything else about commands.
+//! script without `#!`), or a builtin line that fails, is then run by the
+//! shell after all, so its message and exit status are the shell's.
+//! Ignores everything else about commands.
 
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
+
+use crate::builtin;
 
 /// Shell keywords and builtins (dash's, bash's): a line starting with one
 /// means what the shell makes of it.
@@ -41,17 +50,76 @@ const SHELL_WORDS: &[&str] = &[
 /// Variables the shell would replace when it inherits them.
 const SHELL_SETS: &[&str] = &["IFS", "OPTIND", "PPID"];
 
-/// The line's words, when the shell would do nothing else with it.
-pub fn words(line: &str) -> Option<Vec<&str>> {
-    let words: Vec<&str> = line.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
-    let first = *words.first()?;
-    let plain = |w: &str| {
-        w.bytes()
-            .all(|c| c >= 0x80 || c.is_ascii_alphanumeric() || b"%+,-./:@_=".contains(&c))
-    };
-    let ok =
-        words.iter().all(|w| plain(w)) && !first.contains('=') && !SHELL_WORDS.contains(&first);
-    ok.then_some(words)
+/// What a line runs as, without the shell.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// One program and its arguments.
+    Program(Vec<&'a str>),
+    /// Builtins only, done here by `builtin::run`.
+    Builtins(Vec<Step<'a>>),
+}
+
+/// One command of an `&&` list: its words, and the file its output is
+/// redirected to.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Step<'a> {
+    pub words: Vec<&'a str>,
+    pub to: Option<&'a str>,
+}
+
+/// What `line` runs as without the shell, if it can.
+pub fn line(line: &str) -> Option<Line<'_>> {
+    pwd()?;
+    let steps = steps(line)?;
+    if steps.iter().all(builtin::is_builtin) {
+        return Some(Line::Builtins(steps));
+    }
+    let mut programs = steps.into_iter().filter(|s| !builtin::does_nothing(s));
+    let program = programs.next()?;
+    let first = program.words[0];
+    let runs = program.to.is_none() && !first.contains('=') && !SHELL_WORDS.contains(&first);
+    (runs && programs.next().is_none()).then_some(Line::Program(program.words))
+}
+
+/// The steps of an `&&` list of plain words, each redirected at most once
+/// at its end; None for anything else.
+fn steps(line: &str) -> Option<Vec<Step<'_>>> {
+    let mut steps = vec![Step::default()];
+    let mut tokens = line.split([' ', '\t']).filter(|w| !w.is_empty());
+    while let Some(token) = tokens.next() {
+        let step = steps.last_mut()?;
+        if token == "&&" {
+            if step.words.is_empty() {
+                return None;
+            }
+            steps.push(Step::default());
+        } else if step.to.is_some() {
+            return None;
+        } else if let Some(target) = token.strip_prefix('>') {
+            // `>>`, `>&` and `>|` leave a target that is not plain.
+            let target = if target.is_empty() {
+                tokens.next()?
+            } else {
+                target
+            };
+            if !plain(target) {
+                return None;
+            }
+            step.to = Some(target);
+        } else if plain(token) {
+            step.words.push(token);
+        } else {
+            return None;
+        }
+    }
+    steps.last()?.words.first()?;
+    Some(steps)
+}
+
+/// A word the shell takes as it is.
+fn plain(word: &str) -> bool {
+    let byte = |c: u8| c >= 0x80 || c.is_ascii_alphanumeric() || b"%+,-./:@_=".contains(&c);
+    word.bytes().all(byte)
 }
 
 /// `PWD` as dash exports it here, when commands may skip the shell, and
@@ -99,11 +167,10 @@ fn logical_cwd() -> OsString {
     }
 }
 
-/// The line as a command without the shell, if it can be one.
-pub fn command(line: &str) -> Option<Command> {
+/// A program's words (`Line::Program`) as a command.
+pub fn command(words: &[&str]) -> Option<Command> {
     let (pwd, differs) = pwd()?;
-    let words = words(line)?;
-    let mut cmd = Command::new(words[0]);
+    let mut cmd = Command::new(words.first()?);
     cmd.args(&words[1..]);
     if *differs {
         cmd.env("PWD", pwd);
@@ -116,14 +183,21 @@ pub fn command(line: &str) -> Option<Command> {
 mod tests {
     use super::*;
 
+    fn program(text: &str) -> Option<Vec<&str>> {
+        match line(text)? {
+            Line::Program(words) => Some(words),
+            Line::Builtins(_) => None,
+        }
+    }
+
     #[test]
     fn plain_lines_are_their_words() {
         assert_eq!(
-            words("cc  -DX=1 -Iinc\t-c a.c -o out/a.o"),
+            program("cc  -DX=1 -Iinc\t-c a.c -o out/a.o"),
             Some(vec!["cc", "-DX=1", "-Iinc", "-c", "a.c", "-o", "out/a.o"])
         );
         assert_eq!(
-            words("/usr/bin/ar qc lib@1.a x%y.o +z,w:v.o ünï.o"),
+            program("/usr/bin/ar qc lib@1.a x%y.o +z,w:v.o ünï.o"),
             Some(vec![
                 "/usr/bin/ar",
                 "qc",
@@ -133,11 +207,39 @@ mod tests {
                 "ünï.o"
             ])
         );
+        for list in [
+            ": && cc -o app a.o && :",
+            "true && cc -o app a.o",
+            "cc -o app a.o && :",
+        ] {
+            assert_eq!(
+                program(list),
+                Some(vec!["cc", "-o", "app", "a.o"]),
+                "{list}"
+            );
+        }
+    }
+
+    #[test]
+    fn builtins_that_write_files_are_steps() {
+        let step = |words: Vec<&'static str>, to| Step { words, to };
+        assert_eq!(
+            line(": cc -c a.c && echo a.o: a.c > a.o.d && : >a.o"),
+            Some(Line::Builtins(vec![
+                step(vec![":", "cc", "-c", "a.c"], None),
+                step(vec!["echo", "a.o:", "a.c"], Some("a.o.d")),
+                step(vec![":"], Some("a.o")),
+            ]))
+        );
+        assert_eq!(
+            line("echo hi"),
+            Some(Line::Builtins(vec![step(vec!["echo", "hi"], None)]))
+        );
     }
 
     #[test]
     fn anything_the_shell_would_act_on_keeps_the_shell() {
-        for line in [
+        for text in [
             "",
             "  ",
             "cc -c 'a b.c'",
@@ -150,7 +252,22 @@ mod tests {
             "cc -c a.c > log",
             "cc -c a.c 2>&1",
             "cc -c a.c; true",
-            "cc -c a.c && true",
+            "cc -c a.c && cc -c b.c",
+            ": && cc -c a.c > log",
+            "cc -c a.c >",
+            "&& cc",
+            "cc &&",
+            "cc && && cc",
+            "echo -n hi",
+            "echo a > f b",
+            "echo a >> f",
+            "echo a >&2",
+            "echo a >| f",
+            "echo a > f > g",
+            "> f",
+            "echo a\\tb",
+            "X=1 :",
+            "false && cc",
             "cc -c a.c | tee",
             "cc -c ~/a.c",
             "cc -c a.c # note",
@@ -159,16 +276,13 @@ mod tests {
             "cc -c a.c\ntrue",
             "cc -c a.c\r",
             "CC=gcc make",
-            "echo hi",
             "test -f a",
             "cd sub",
             "exec cc",
-            "true",
-            ": && cc -o app a.o && :",
             "! cc",
             "( cc )",
         ] {
-            assert_eq!(words(line), None, "{line:?}");
+            assert_eq!(line(text), None, "{text:?}");
         }
     }
 
@@ -189,7 +303,7 @@ mod tests {
             "ls -d / .",
             "/bin/false",
         ] {
-            let direct = command(line).expect("a plain line");
+            let direct = command(&program(line).expect("a plain line")).unwrap();
             let mut shell = Command::new("/bin/sh");
             shell.arg("-c").arg(line);
             let (mut a, mut b) = (out(direct), out(shell));

@@ -8,6 +8,7 @@
 pub mod backend;
 mod build;
 pub mod build_log;
+pub mod builtin;
 pub mod deps_log;
 pub mod direct;
 pub mod disk;

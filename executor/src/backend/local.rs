@@ -1,11 +1,15 @@
-//! Local processes: each command under `/bin/sh -c` (see `process`).
+//! Local processes: each command under `/bin/sh -c` (see `process`), or
+//! without the shell where it would do nothing but start one program or
+//! run builtins (`direct`).
 
+use std::collections::VecDeque;
 use std::process::Command;
 
 use ggninja_graph::BuildId;
 
 use super::{Backend, Ctx, Done, Origin, Streams, Task};
-use crate::direct;
+use crate::builtin;
+use crate::direct::{self, Line};
 use crate::process::{self, Finished, Inbox, Runner};
 
 /// Hands back edges finished outside this backend's processes (by a remote
@@ -49,6 +53,8 @@ impl Waker {
 #[derive(Default)]
 pub struct Local {
     runner: Runner<Token>,
+    /// Edges whose builtins were done here, until `wait` hands them back.
+    done_here: VecDeque<Done>,
 }
 
 impl Local {
@@ -73,19 +79,35 @@ impl Local {
 
 impl Backend for Local {
     /// A plain line runs without the shell (`direct`); should its program
-    /// not start, the shell runs the line, to fail as it fails.
+    /// not start, or a builtin fail, the shell runs the line, to fail as it
+    /// fails.
     fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
         let (edge, streams) = (task.edge, task.streams());
-        if let Some(cmd) = direct::command(&task.command) {
-            if self.runner.start((edge, Origin::Ran), cmd, streams).is_ok() {
-                return Ok(());
+        match direct::line(&task.command) {
+            Some(Line::Program(words)) => {
+                let cmd = direct::command(&words);
+                if cmd.is_some_and(|c| self.runner.start((edge, Origin::Ran), c, streams).is_ok()) {
+                    return Ok(());
+                }
             }
+            // On the terminal, a builtin's output would need the terminal.
+            Some(Line::Builtins(steps)) if streams != Streams::Console => {
+                if let Some(output) = builtin::run(&steps) {
+                    let done = Done::settled(edge, Origin::Ran);
+                    self.done_here.push_back(Done { output, ..done });
+                    return Ok(());
+                }
+            }
+            _ => {}
         }
         let cmd = process::shell(&task.command);
         self.start_command(edge, cmd, streams, &task.command)
     }
 
     fn wait(&mut self, _: &mut Ctx) -> Option<Done> {
+        if let Some(done) = self.done_here.pop_front() {
+            return Some(done);
+        }
         self.runner.wait().map(|f| Done {
             edge: f.token.0,
             exit: f.exit,
@@ -95,8 +117,10 @@ impl Backend for Local {
         })
     }
 
+    /// Edges done here count until `wait` hands them back, as ones
+    /// running.
     fn running(&self) -> usize {
-        self.runner.running()
+        self.runner.running() + self.done_here.len()
     }
 
     fn waker(&self) -> Option<Waker> {
@@ -104,10 +128,8 @@ impl Backend for Local {
     }
 
     fn abort(&mut self) -> Vec<BuildId> {
-        self.runner
-            .abort()
-            .into_iter()
-            .map(|(edge, _)| edge)
-            .collect()
+        let here = self.done_here.drain(..).map(|d| d.edge);
+        let ran = self.runner.abort().into_iter().map(|(edge, _)| edge);
+        here.chain(ran).collect()
     }
 }

@@ -1,0 +1,163 @@
+//! Shell builtins done in this process: a line of nothing but `:`, `true`
+//! and `echo`, each printing or writing a file with `>`, as generated
+//! build trees write depfiles and stamps (`echo $out: $in > $out.d &&
+//! : > $out`). The shell would start, open and write and exit; doing
+//! the same opens and writes here costs a few system calls instead of a
+//! process.
+//!
+//! What each does, as dash and bash do it:
+//! - `:` and `true` ignore their words and succeed;
+//! - `echo` prints its words joined by spaces and a newline; it is taken
+//!   only without a first word starting with `-` (an option to bash and
+//!   dash) and, as every line `direct` lets through, without a backslash
+//!   (an escape to dash);
+//! - `> FILE` opens FILE for writing, created with mode 0666 less the
+//!   umask or truncated, before the builtin runs; only a regular file or a
+//!   missing one is opened here (a FIFO would block, `/dev/stdout` would be
+//!   ours, not the command's).
+//!
+//! Should anything fail (a missing directory, no permission, a full disk),
+//! the line is left to the shell, which does it again from the start (each
+//! step writes the same bytes again) and fails as it fails, with its
+//! message and status. Ignores every other builtin.
+
+use std::fs::File;
+use std::io::Write;
+
+use crate::direct::Step;
+
+/// A step this module does.
+pub fn is_builtin(step: &Step) -> bool {
+    match step.words[..] {
+        [":" | "true", ..] => true,
+        ["echo"] => true,
+        ["echo", first, ..] => !first.starts_with('-'),
+        _ => false,
+    }
+}
+
+/// A step that does nothing and succeeds: `:` or `true` with no file.
+pub fn does_nothing(step: &Step) -> bool {
+    matches!(step.words[..], [":" | "true", ..]) && step.to.is_none()
+}
+
+/// Does `steps` (each `is_builtin`) in order; returns what they printed,
+/// or None when one failed: then the shell must run the line.
+pub fn run(steps: &[Step]) -> Option<Vec<u8>> {
+    let mut printed = Vec::new();
+    for step in steps {
+        let text = match step.words[..] {
+            ["echo", ref words @ ..] => echo(words),
+            _ => Vec::new(),
+        };
+        match step.to {
+            Some(path) => write(path, &text)?,
+            None => printed.extend(text),
+        }
+    }
+    Some(printed)
+}
+
+fn echo(words: &[&str]) -> Vec<u8> {
+    let mut text = words.join(" ").into_bytes();
+    text.push(b'\n');
+    text
+}
+
+/// `> path` and a write of `text` to it, when `path` is a regular file or
+/// none.
+fn write(path: &str, text: &[u8]) -> Option<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return None,
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return None,
+        _ => {}
+    }
+    let mut file = File::create(path).ok()?;
+    file.write_all(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::direct::{line, Line};
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+
+    /// What the shell leaves: its output, status, and each named file's
+    /// bytes and mode (None: no file).
+    type Outcome = (Option<i32>, Vec<u8>, Vec<Option<(Vec<u8>, u32)>>);
+
+    fn files(dir: &std::path::Path, names: &[&str]) -> Vec<Option<(Vec<u8>, u32)>> {
+        let read = |n: &&str| {
+            let path = dir.join(n);
+            let mode = std::fs::metadata(&path).ok()?.permissions().mode();
+            Some((std::fs::read(&path).ok()?, mode))
+        };
+        names.iter().map(read).collect()
+    }
+
+    fn by_shell(dir: &std::path::Path, text: &str, names: &[&str]) -> Outcome {
+        let out = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(text)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        (out.status.code(), out.stdout, files(dir, names))
+    }
+
+    /// `text` with `D/` naming a file in `dir` (the test runs every line
+    /// in directories of its own, never changing the working directory).
+    fn here(dir: &std::path::Path, text: &str) -> String {
+        text.replace("D/", &format!("{}/", dir.display()))
+    }
+
+    #[test]
+    fn builtin_lines_leave_what_the_shell_leaves() {
+        let names = ["f1", "f2", "d/f3"];
+        for text in [
+            ": cc -c a.c && echo f1: a.c b.h > D/f1 && : > D/f2",
+            "echo one && echo && echo two  three >D/f1",
+            "true > D/f1 && echo x > D/f1 && : > D/f2",
+            "echo x -n > D/f1",
+            "echo é ünï > D/d/f3",
+            "echo x > D/d/f3",
+        ] {
+            let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            for d in [&a, &b] {
+                std::fs::create_dir(d.path().join("d")).unwrap();
+                std::fs::write(d.path().join("f2"), "old contents\n").unwrap();
+            }
+            let shell = by_shell(a.path(), &here(a.path(), text), &names);
+            let ours = here(b.path(), text);
+            let Some(Line::Builtins(steps)) = line(&ours) else {
+                panic!("{ours} is not builtins");
+            };
+            let printed = run(&steps).expect("runs");
+            assert_eq!(shell, (Some(0), printed, files(b.path(), &names)), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_target_that_cannot_be_written_here_leaves_the_line_to_the_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        for text in [
+            format!("echo a > {}/missing/f", dir.path().display()),
+            format!("echo a > {}/sub", dir.path().display()),
+            format!(": > {}", fifo.display()),
+            "echo a > /dev/stdout".to_string(),
+        ] {
+            let Some(Line::Builtins(steps)) = line(&text) else {
+                panic!("{text} is not builtins");
+            };
+            assert_eq!(run(&steps), None, "{text}");
+        }
+    }
+}
