@@ -7,7 +7,8 @@
 //! builtins done in ggninja's own process (`executor/src/builtin.rs`) and
 //! `: && PROGRAM && :` lists: the files written (bytes and mode), what
 //! each prints, exit statuses, and the shell's message when a file cannot
-//! be written or a program started.
+//! be written or a program started; `&&` lists of programs, each started
+//! without the shell, ended by a failure or a program not found midway.
 
 mod common;
 
@@ -92,6 +93,12 @@ build nowhere.txt: run
   cmd = echo lost > no/such/dir/nowhere.txt
 build dir.txt: run
   cmd = echo x > sub
+build listed: run
+  cmd = : && touch l1 && /usr/bin/printf %s one && : && /usr/bin/printf %s two && touch listed && :
+build stops.txt: run
+  cmd = touch m1 && /bin/false && touch stops.txt
+build midway.txt: run
+  cmd = touch n1 && /usr/bin/printf %s first && ./no-such-program y && touch midway.txt
 build false.txt: run
   cmd = : && /bin/false && :
 build missing.txt: run
@@ -136,6 +143,9 @@ fn builtins_and_colon_lists_leave_what_the_shell_leaves() {
         "says.txt",
         "stamp",
         "linked",
+        "listed",
+        "stops.txt",
+        "midway.txt",
         "nowhere.txt",
         "dir.txt",
         "false.txt",
@@ -146,7 +156,7 @@ fn builtins_and_colon_lists_leave_what_the_shell_leaves() {
     }
     // The deps log's and the explanations' mtimes differ between trees.
     p.compare_with(&["-t", "deps"], common::parity::mask_digits);
-    let explain = ["-n", "-d", "explain", "a.o", "says.txt", "stamp", "linked"];
+    let explain = ["-n", "-d", "explain", "a.o", "says.txt", "stamp", "linked", "listed"];
     p.compare_with(&explain, common::parity::mask_digits);
     let (a, b) = (contents(p.ninja.path()), contents(p.gg.path()));
     if a != b {

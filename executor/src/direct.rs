@@ -11,11 +11,12 @@
 //!   tilde or brace; the one operator is `&&` and the one redirection `>`,
 //!   each a word of its own (`>FILE` too), the redirection last in its
 //!   command;
-//! - a program whose first word is no assignment, shell keyword or builtin
+//! - programs whose first word is no assignment, shell keyword or builtin
 //!   (dash's and bash's: `echo` or `test` run as builtins differ from
-//!   `/bin/echo`), with nothing redirected; beside it in an `&&` list only
-//!   `:` or `true`, which do nothing and succeed (CMake writes every link
-//!   as `: && cc ... && :`), so the list ends as the program does;
+//!   `/bin/echo`), with nothing redirected, in an `&&` list run one after
+//!   another until one fails, as the shell runs them; `:` and `true` among
+//!   them do nothing and succeed (CMake writes every link as `: && cc ...
+//!   && :`), so they are dropped;
 //! - or only builtins that print or write a file (`builtin`), done in this
 //!   process;
 //! - an environment the shell would pass on unchanged but for `PWD`, which
@@ -53,8 +54,9 @@ const SHELL_SETS: &[&str] = &["IFS", "OPTIND", "PPID"];
 /// What a line runs as, without the shell.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line<'a> {
-    /// One program and its arguments.
-    Program(Vec<&'a str>),
+    /// Programs and their arguments, to run one after another while each
+    /// succeeds.
+    Programs(Vec<Vec<&'a str>>),
     /// Builtins only, done here by `builtin::run`.
     Builtins(Vec<Step<'a>>),
 }
@@ -74,11 +76,18 @@ pub fn line(line: &str) -> Option<Line<'_>> {
     if steps.iter().all(builtin::is_builtin) {
         return Some(Line::Builtins(steps));
     }
-    let mut programs = steps.into_iter().filter(|s| !builtin::does_nothing(s));
-    let program = programs.next()?;
-    let first = program.words[0];
-    let runs = program.to.is_none() && !first.contains('=') && !SHELL_WORDS.contains(&first);
-    (runs && programs.next().is_none()).then_some(Line::Program(program.words))
+    let programs = steps.into_iter().filter(|s| !builtin::does_nothing(s));
+    programs
+        .map(program)
+        .collect::<Option<_>>()
+        .map(Line::Programs)
+}
+
+/// A step's words when they start a program.
+fn program(step: Step<'_>) -> Option<Vec<&str>> {
+    let first = step.words[0];
+    let runs = step.to.is_none() && !first.contains('=') && !SHELL_WORDS.contains(&first);
+    runs.then_some(step.words)
 }
 
 /// The steps of an `&&` list of plain words, each redirected at most once
@@ -167,7 +176,7 @@ fn logical_cwd() -> OsString {
     }
 }
 
-/// A program's words (`Line::Program`) as a command.
+/// A program's words (of `Line::Programs`) as a command.
 pub fn command(words: &[&str]) -> Option<Command> {
     let (pwd, differs) = pwd()?;
     let mut cmd = Command::new(words.first()?);
@@ -183,10 +192,11 @@ pub fn command(words: &[&str]) -> Option<Command> {
 mod tests {
     use super::*;
 
+    /// The line's one program.
     fn program(text: &str) -> Option<Vec<&str>> {
         match line(text)? {
-            Line::Program(words) => Some(words),
-            Line::Builtins(_) => None,
+            Line::Programs(mut programs) if programs.len() == 1 => programs.pop(),
+            _ => None,
         }
     }
 
@@ -221,6 +231,18 @@ mod tests {
     }
 
     #[test]
+    fn a_list_of_programs_runs_each() {
+        assert_eq!(
+            line(": && cmake -E rm -f l.a && ar qc l.a a.o && : && ranlib l.a && :"),
+            Some(Line::Programs(vec![
+                vec!["cmake", "-E", "rm", "-f", "l.a"],
+                vec!["ar", "qc", "l.a", "a.o"],
+                vec!["ranlib", "l.a"],
+            ]))
+        );
+    }
+
+    #[test]
     fn builtins_that_write_files_are_steps() {
         let step = |words: Vec<&'static str>, to| Step { words, to };
         assert_eq!(
@@ -252,7 +274,6 @@ mod tests {
             "cc -c a.c > log",
             "cc -c a.c 2>&1",
             "cc -c a.c; true",
-            "cc -c a.c && cc -c b.c",
             ": && cc -c a.c > log",
             "cc -c a.c >",
             "&& cc",
@@ -268,6 +289,7 @@ mod tests {
             "echo a\\tb",
             "X=1 :",
             "false && cc",
+            "cc && cd sub && cc",
             "cc -c a.c | tee",
             "cc -c ~/a.c",
             "cc -c a.c # note",

@@ -2,12 +2,12 @@
 //! without the shell where it would do nothing but start one program or
 //! run builtins (`direct`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::process::Command;
 
 use ggninja_graph::BuildId;
 
-use super::{Backend, Ctx, Done, Origin, Streams, Task};
+use super::{Backend, Ctx, Done, Exit, Origin, Streams, Task};
 use crate::builtin;
 use crate::direct::{self, Line};
 use crate::process::{self, Finished, Inbox, Runner};
@@ -55,6 +55,17 @@ pub struct Local {
     runner: Runner<Token>,
     /// Edges whose builtins were done here, until `wait` hands them back.
     done_here: VecDeque<Done>,
+    /// Edges running an `&&` list of programs, one program at a time.
+    lists: HashMap<BuildId, List>,
+}
+
+/// An `&&` list of programs run without the shell: those still to start,
+/// what the ones before printed, and where their output goes.
+struct List {
+    programs: VecDeque<Vec<String>>,
+    output: Vec<u8>,
+    errors: Vec<u8>,
+    streams: Streams,
 }
 
 impl Local {
@@ -75,6 +86,56 @@ impl Local {
             .start((edge, Origin::Ran), cmd, streams)
             .map_err(|_| format!("command '{command}' failed."))
     }
+
+    /// Starts one program of a line without the shell; false if it did not
+    /// start.
+    fn start_program(&mut self, edge: BuildId, words: &[String], streams: Streams) -> bool {
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let cmd = direct::command(&words);
+        cmd.is_some_and(|c| self.runner.start((edge, Origin::Ran), c, streams).is_ok())
+    }
+
+    /// A program of `list` ended as `done` says: starts the next, or the
+    /// shell with the rest of the list should it not start (to fail as the
+    /// shell fails), and returns None; or returns the list's end: the
+    /// first failure or the last program's success, with all they printed.
+    fn go_on(&mut self, mut done: Done, mut list: List) -> Option<Done> {
+        list.output.append(&mut done.output);
+        list.errors.append(&mut done.errors);
+        let edge = done.edge;
+        let next = list
+            .programs
+            .pop_front()
+            .filter(|_| done.exit == Exit::Success);
+        let Some(words) = next else {
+            return Some(Done {
+                output: list.output,
+                errors: list.errors,
+                ..done
+            });
+        };
+        if !self.start_program(edge, &words, list.streams) {
+            let rest: Vec<String> = std::iter::once(words)
+                .chain(list.programs.drain(..))
+                .map(|words| words.join(" "))
+                .collect();
+            let rest = rest.join(" && ");
+            let shell = process::shell(&rest);
+            if let Err(e) = self.start_command(edge, shell, list.streams, &rest) {
+                list.output.extend(format!("{e}\n").into_bytes());
+                let exit = Exit::Failure(1);
+                let (output, errors) = (list.output, list.errors);
+                return Some(Done {
+                    exit,
+                    output,
+                    errors,
+                    ..done
+                });
+            }
+        }
+        self.lists.insert(edge, list);
+        None
+    }
 }
 
 impl Backend for Local {
@@ -84,9 +145,22 @@ impl Backend for Local {
     fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
         let (edge, streams) = (task.edge, task.streams());
         match direct::line(&task.command) {
-            Some(Line::Program(words)) => {
-                let cmd = direct::command(&words);
-                if cmd.is_some_and(|c| self.runner.start((edge, Origin::Ran), c, streams).is_ok()) {
+            Some(Line::Programs(programs)) => {
+                let mut programs: VecDeque<Vec<String>> = (programs.into_iter())
+                    .map(|words| words.into_iter().map(String::from).collect())
+                    .collect();
+                let first = programs.pop_front().unwrap_or_default();
+                if self.start_program(edge, &first, streams) {
+                    if !programs.is_empty() {
+                        let (output, errors) = (Vec::new(), Vec::new());
+                        let list = List {
+                            programs,
+                            output,
+                            errors,
+                            streams,
+                        };
+                        self.lists.insert(edge, list);
+                    }
                     return Ok(());
                 }
             }
@@ -108,13 +182,22 @@ impl Backend for Local {
         if let Some(done) = self.done_here.pop_front() {
             return Some(done);
         }
-        self.runner.wait().map(|f| Done {
-            edge: f.token.0,
-            exit: f.exit,
-            output: f.output,
-            errors: f.errors,
-            origin: f.token.1,
-        })
+        loop {
+            let f = self.runner.wait()?;
+            let done = Done {
+                edge: f.token.0,
+                exit: f.exit,
+                output: f.output,
+                errors: f.errors,
+                origin: f.token.1,
+            };
+            let Some(list) = self.lists.remove(&done.edge) else {
+                return Some(done);
+            };
+            if let Some(done) = self.go_on(done, list) {
+                return Some(done);
+            }
+        }
     }
 
     /// Edges done here count until `wait` hands them back, as ones
@@ -128,6 +211,7 @@ impl Backend for Local {
     }
 
     fn abort(&mut self) -> Vec<BuildId> {
+        self.lists.clear();
         let here = self.done_here.drain(..).map(|d| d.edge);
         let ran = self.runner.abort().into_iter().map(|(edge, _)| edge);
         here.chain(ran).collect()
