@@ -156,7 +156,9 @@ fn builtins_and_colon_lists_leave_what_the_shell_leaves() {
     }
     // The deps log's and the explanations' mtimes differ between trees.
     p.compare_with(&["-t", "deps"], common::parity::mask_digits);
-    let explain = ["-n", "-d", "explain", "a.o", "says.txt", "stamp", "linked", "listed"];
+    let explain = [
+        "-n", "-d", "explain", "a.o", "says.txt", "stamp", "linked", "listed",
+    ];
     p.compare_with(&explain, common::parity::mask_digits);
     let (a, b) = (contents(p.ninja.path()), contents(p.gg.path()));
     if a != b {

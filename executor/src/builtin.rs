@@ -160,4 +160,86 @@ mod tests {
             assert_eq!(run(&steps), None, "{text}");
         }
     }
+
+    /// Random lines over words the shell treats each its own way: every
+    /// one `line` takes as builtins does here what `/bin/sh -c` does (a
+    /// differential fuzz of the lexer and of `run`; the seed is fixed, so a
+    /// failure repeats).
+    #[test]
+    fn random_lines_of_builtins_agree_with_the_shell() {
+        const PLAIN: &[&str] = &[
+            ":", "true", "echo", "-n", "-e", "a", "b=c", "x.o:", "&&", ">", ">D/f1", "D/f1",
+            "D/f2", "D/d/f3", "D/no/f4", "é", "--", "@x%y+z,w",
+        ];
+        const ODD: &[&str] = &[">>", "'q'", "a\\tb", "$X", "*", ";", "|", "2>", "&", "cd"];
+        /// xorshift64: the same lines every run.
+        struct Rng(u64);
+        impl Rng {
+            fn below(&mut self, n: usize) -> usize {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                (self.0 % n as u64) as usize
+            }
+            fn word(&mut self) -> &'static str {
+                match self.below(8) {
+                    0 => ODD[self.below(ODD.len())],
+                    _ => PLAIN[self.below(PLAIN.len())],
+                }
+            }
+        }
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let names = ["f1", "f2", "d/f3", "no/f4"];
+        let mut taken = 0;
+        for _ in 0..600 {
+            // Steps mostly starting with a builtin, then any words.
+            let mut text: Vec<&str> = Vec::new();
+            for step in 0..1 + rng.below(3) {
+                if step > 0 {
+                    let and = rng.below(6) > 0;
+                    text.push(if and { "&&" } else { rng.word() });
+                }
+                let first = [":", "true", "echo", rng.word()][rng.below(4)];
+                text.push(first);
+                for _ in 0..rng.below(4) {
+                    text.push(rng.word());
+                }
+            }
+            let text = text.join(" ");
+            let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            for d in [&a, &b] {
+                std::fs::create_dir(d.path().join("d")).unwrap();
+                std::fs::write(d.path().join("f2"), "old\n").unwrap();
+            }
+            let ours = here(b.path(), &text);
+            let Some(Line::Builtins(steps)) = line(&ours) else {
+                continue;
+            };
+            // Only files in the test's directories: `run` writes a relative
+            // one where the test runs.
+            if steps.iter().any(|s| s.to.is_some_and(|t| !t.starts_with('/'))) {
+                continue;
+            }
+            let Some(printed) = run(&steps) else {
+                continue; // the shell's to run
+            };
+            taken += 1;
+            // Where a path was printed, each side printed its own.
+            let unhere = |dir: &tempfile::TempDir, (code, out, files): Outcome| {
+                let dir = dir.path().as_os_str().as_encoded_bytes();
+                let unhere = |b: &[u8]| {
+                    let text = String::from_utf8_lossy(b);
+                    text.replace(&*String::from_utf8_lossy(dir), "D")
+                };
+                let files: Vec<_> = (files.iter())
+                    .map(|f| f.as_ref().map(|(b, mode)| (unhere(b), *mode)))
+                    .collect();
+                (code, unhere(&out), files)
+            };
+            let shell = by_shell(a.path(), &here(a.path(), &text), &names);
+            let ours = (Some(0), printed, files(b.path(), &names));
+            assert_eq!(unhere(&a, shell), unhere(&b, ours), "{text}");
+        }
+        assert!(taken > 100, "only {taken} lines were builtins");
+    }
 }
