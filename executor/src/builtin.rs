@@ -24,7 +24,7 @@
 use std::fs::File;
 use std::io::Write;
 
-use crate::direct::Step;
+use crate::steps::Step;
 
 /// A step this module does.
 pub fn is_builtin(step: &Step) -> bool {
@@ -79,9 +79,13 @@ fn write(path: &str, text: &[u8]) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::direct::{line, Line};
     use std::os::unix::fs::PermissionsExt;
     use std::process::Command;
+
+    /// The line's steps when all are builtins.
+    fn builtins(text: &str) -> Option<Vec<Step<'_>>> {
+        crate::steps::steps(text).filter(|steps| steps.iter().all(is_builtin))
+    }
 
     /// What the shell leaves: its output, status, and each named file's
     /// bytes and mode (None: no file).
@@ -130,7 +134,7 @@ mod tests {
             }
             let shell = by_shell(a.path(), &here(a.path(), text), &names);
             let ours = here(b.path(), text);
-            let Some(Line::Builtins(steps)) = line(&ours) else {
+            let Some(steps) = builtins(&ours) else {
                 panic!("{ours} is not builtins");
             };
             let printed = run(&steps).expect("runs");
@@ -154,7 +158,7 @@ mod tests {
             format!(": > {}", fifo.display()),
             "echo a > /dev/stdout".to_string(),
         ] {
-            let Some(Line::Builtins(steps)) = line(&text) else {
+            let Some(steps) = builtins(&text) else {
                 panic!("{text} is not builtins");
             };
             assert_eq!(run(&steps), None, "{text}");
@@ -212,12 +216,15 @@ mod tests {
                 std::fs::write(d.path().join("f2"), "old\n").unwrap();
             }
             let ours = here(b.path(), &text);
-            let Some(Line::Builtins(steps)) = line(&ours) else {
+            let Some(steps) = builtins(&ours) else {
                 continue;
             };
             // Only files in the test's directories: `run` writes a relative
             // one where the test runs.
-            if steps.iter().any(|s| s.to.is_some_and(|t| !t.starts_with('/'))) {
+            if steps
+                .iter()
+                .any(|s| s.to.is_some_and(|t| !t.starts_with('/')))
+            {
                 continue;
             }
             let Some(printed) = run(&steps) else {

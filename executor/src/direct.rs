@@ -35,6 +35,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::builtin;
+use crate::steps::{steps, Step};
 
 /// Shell keywords and builtins (dash's, bash's): a line starting with one
 /// means what the shell makes of it.
@@ -61,14 +62,6 @@ pub enum Line<'a> {
     Builtins(Vec<Step<'a>>),
 }
 
-/// One command of an `&&` list: its words, and the file its output is
-/// redirected to.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Step<'a> {
-    pub words: Vec<&'a str>,
-    pub to: Option<&'a str>,
-}
-
 /// What `line` runs as without the shell, if it can.
 pub fn line(line: &str) -> Option<Line<'_>> {
     pwd()?;
@@ -88,47 +81,6 @@ fn program(step: Step<'_>) -> Option<Vec<&str>> {
     let first = step.words[0];
     let runs = step.to.is_none() && !first.contains('=') && !SHELL_WORDS.contains(&first);
     runs.then_some(step.words)
-}
-
-/// The steps of an `&&` list of plain words, each redirected at most once
-/// at its end; None for anything else.
-fn steps(line: &str) -> Option<Vec<Step<'_>>> {
-    let mut steps = vec![Step::default()];
-    let mut tokens = line.split([' ', '\t']).filter(|w| !w.is_empty());
-    while let Some(token) = tokens.next() {
-        let step = steps.last_mut()?;
-        if token == "&&" {
-            if step.words.is_empty() {
-                return None;
-            }
-            steps.push(Step::default());
-        } else if step.to.is_some() {
-            return None;
-        } else if let Some(target) = token.strip_prefix('>') {
-            // `>>`, `>&` and `>|` leave a target that is not plain.
-            let target = if target.is_empty() {
-                tokens.next()?
-            } else {
-                target
-            };
-            if !plain(target) {
-                return None;
-            }
-            step.to = Some(target);
-        } else if plain(token) {
-            step.words.push(token);
-        } else {
-            return None;
-        }
-    }
-    steps.last()?.words.first()?;
-    Some(steps)
-}
-
-/// A word the shell takes as it is.
-fn plain(word: &str) -> bool {
-    let byte = |c: u8| c >= 0x80 || c.is_ascii_alphanumeric() || b"%+,-./:@_=".contains(&c);
-    word.bytes().all(byte)
 }
 
 /// `PWD` as dash exports it here, when commands may skip the shell, and

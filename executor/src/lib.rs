@@ -31,6 +31,7 @@ mod scan;
 #[cfg(test)]
 mod scan_test;
 pub mod status;
+mod steps;
 #[cfg(test)]
 mod testing;
 mod watched;

@@ -239,7 +239,12 @@ fn ignored_line(text: &str) -> Result<(Vec<Vec<String>>, usize), String> {
     let inner = text.strip_prefix(ignored::OPEN).ok_or_else(refused)?;
     // The line holds no newline, so the first close is its own.
     let end = inner.find(ignored::CLOSE).ok_or_else(refused)?;
-    let commands = ignored::commands(&inner[..end])?;
+    let commands = (ignored::commands(&inner[..end])?.into_iter())
+        .map(|text| match &mut split_list(text)?[..] {
+            [words] => Ok(std::mem::take(words)),
+            _ => Err("shell operator (&&) in an ignored line".to_string()),
+        })
+        .collect::<Result<_, String>>()?;
     Ok((commands, ignored::OPEN.len() + end + ignored::CLOSE.len()))
 }
 
@@ -454,5 +459,29 @@ mod tests {
             plain,
             [Step::Run(words("echo {")), Step::Run(words("rm {x}"))]
         );
+    }
+
+    #[test]
+    fn an_ignored_line_holds_only_what_the_splitter_takes() {
+        for line in [
+            "rm x; touch y",
+            "cat a | gzip",
+            "echo hi > out",
+            "echo hi 2>err",
+            "echo $HOME",
+            "a && b",
+            "cc -c a.c 2>/dev/nullx",
+        ] {
+            let list = format!("{}{line}{}", ignored::OPEN, ignored::CLOSE);
+            assert!(split_steps(&list).is_err(), "{line:?} accepted");
+        }
+        let list = format!(
+            "{}mkdir d 2>/dev/null || test -d d{}",
+            ignored::OPEN,
+            ignored::CLOSE
+        );
+        let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let step = Step::Ignored(vec![words("mkdir d"), words("test -d d")]);
+        assert_eq!(split_steps(&list), Ok(vec![step]));
     }
 }
