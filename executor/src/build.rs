@@ -194,8 +194,12 @@ impl<'e> Builder<'e> {
 
     /// Ends the build: keeps the thunk caches, removes temporary trees.
     pub fn close(&mut self) {
-        if let Some(t) = &self.thunks {
+        if let Some(t) = self.thunks.take() {
             t.save_caches();
+            // Memory only, freed with the process as ninja leaves its own:
+            // freeing the hash cache's and the scanner's maps was 2% of a
+            // warm rebuild's CPU.
+            std::mem::forget(t);
         }
         self.backend.close();
     }
