@@ -3,7 +3,9 @@
 //! identical trees: the environment a plain command sees (`PWD` as dash
 //! exports it: through `-C`, from a directory reached through a symlink
 //! with `PWD` naming it, with `PWD` naming another directory), its output
-//! and exit status, and a program that cannot be started; lines of
+//! and exit status, and a program that cannot be started; a list that
+//! starts with `cd` (`PWD` and `OLDPWD` as dash leaves them, `..` taken
+//! from the logical directory, a missing directory); lines of
 //! builtins done in ggninja's own process (`executor/src/builtin.rs`) and
 //! `: && PROGRAM && :` lists: the files written (bytes and mode), what
 //! each prints, exit statuses, and the shell's message when a file cannot
@@ -27,6 +29,16 @@ build fails.txt: run
   cmd = /bin/false
 build missing.txt: run
   cmd = ./no-such-program x
+build cd.txt: run
+  cmd = cd sub/./../sub/ && /usr/bin/env && /bin/pwd -P
+build cdup.txt: run
+  cmd = cd .. && /usr/bin/env && /bin/pwd -P && :
+build cdmissing.txt: run
+  cmd = cd no/such/dir && /usr/bin/env
+build cdlist.txt: run
+  cmd = cd sub && /bin/pwd && ./no-such-program && /bin/pwd
+build cdtool.txt: run
+  cmd = cd sub && ./tool && ./script && /bin/pwd
 ";
 
 /// `env`'s lines sorted (dash and ggninja order the environment each its
@@ -49,9 +61,33 @@ fn a_plain_command_sees_what_the_shell_would_give_it() {
     p.both(|s| {
         fs::create_dir(s.path().join("build")).unwrap();
         fs::write(s.path().join("build/build.ninja"), MANIFEST).unwrap();
+        fs::create_dir(s.path().join("build/sub")).unwrap();
+        // `./tool` after `cd sub` is sub's, not the one beside it; a
+        // script without `#!` starts only through the shell, which must
+        // run it in `sub` too.
+        use std::os::unix::fs::PermissionsExt;
+        for (path, text) in [
+            ("build/tool", "#!/bin/sh\necho the wrong tool\n"),
+            ("build/sub/tool", "#!/bin/sh\necho the tool in sub\n"),
+            ("build/sub/script", "/bin/pwd\n"),
+        ] {
+            let path = s.path().join(path);
+            fs::write(&path, text).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        }
         std::os::unix::fs::symlink("build", s.path().join("link")).unwrap();
     });
-    for target in ["env.txt", "args.txt", "fails.txt", "missing.txt"] {
+    let cds = [
+        "cd.txt",
+        "cdup.txt",
+        "cdmissing.txt",
+        "cdlist.txt",
+        "cdtool.txt",
+    ];
+    for target in ["env.txt", "args.txt", "fails.txt", "missing.txt"]
+        .iter()
+        .chain(&cds)
+    {
         p.compare_run(&format!("-C build {target}"), |s| {
             sorted_lines(s.run(&["-C", "build", "-j1", "-v", target]))
         });

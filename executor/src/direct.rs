@@ -16,7 +16,9 @@
 //!   `/bin/echo`), with nothing redirected, in an `&&` list run one after
 //!   another until one fails, as the shell runs them; `:` and `true` among
 //!   them do nothing and succeed (CMake writes every link as `: && cc ...
-//!   && :`), so they are dropped;
+//!   && :`), so they are dropped; the list may start with `cd DIR` (CMake's
+//!   custom commands), done here as dash does it (`cd`): the
+//!   programs start in DIR with `PWD` and `OLDPWD` set;
 //! - or only builtins that print or write a file (`builtin`), done in this
 //!   process;
 //! - an environment the shell would pass on unchanged but for `PWD`, which
@@ -30,7 +32,7 @@
 //! Ignores everything else about commands.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -57,23 +59,59 @@ const SHELL_SETS: &[&str] = &["IFS", "OPTIND", "PPID"];
 pub enum Line<'a> {
     /// Programs and their arguments, to run one after another while each
     /// succeeds.
-    Programs(Vec<Vec<&'a str>>),
+    Programs(Programs<'a>),
     /// Builtins only, done here by `builtin::run`.
     Builtins(Vec<Step<'a>>),
+}
+
+/// The programs of an `&&` list, and where they run.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Programs<'a> {
+    /// A list starting with `cd DIR`: DIR as written, and the directory
+    /// dash goes to (see `cd`).
+    pub cd: Option<(&'a str, PathBuf)>,
+    pub list: Vec<Vec<&'a str>>,
 }
 
 /// What `line` runs as without the shell, if it can.
 pub fn line(line: &str) -> Option<Line<'_>> {
     pwd()?;
-    let steps = steps(line)?;
+    let mut steps = steps(line)?;
     if steps.iter().all(builtin::is_builtin) {
         return Some(Line::Builtins(steps));
     }
+    let cd = match steps[0].words[..] {
+        ["cd", dir] if steps[0].to.is_none() && steps.len() > 1 => {
+            steps.remove(0);
+            Some((dir, cd(dir)?))
+        }
+        _ => None,
+    };
     let programs = steps.into_iter().filter(|s| !builtin::does_nothing(s));
-    programs
-        .map(program)
-        .collect::<Option<_>>()
-        .map(Line::Programs)
+    let list = programs.map(program).collect::<Option<Vec<_>>>()?;
+    (!list.is_empty()).then_some(Line::Programs(Programs { cd, list }))
+}
+
+/// Where dash's `cd DIR` goes: DIR from the logical working directory
+/// (`PWD`), `.` and `..` taken as words of the path, not looked up (`-L`,
+/// its default). None where dash would do more: an option, `-`, a search
+/// of `CDPATH`, a path starting with `//` (kept as is).
+fn cd(dir: &str) -> Option<PathBuf> {
+    let (pwd, _) = pwd()?;
+    let odd =
+        dir.starts_with('-') || dir.starts_with("//") || pwd.as_encoded_bytes().starts_with(b"//");
+    if odd || std::env::var_os("CDPATH").is_some() {
+        return None;
+    }
+    let mut to = PathBuf::from("/");
+    for part in Path::new(pwd).join(dir).components() {
+        match part {
+            Component::ParentDir => _ = to.pop(),
+            Component::Normal(name) => to.push(name),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    Some(to)
 }
 
 /// A step's words when they start a program.
@@ -128,12 +166,16 @@ fn logical_cwd() -> OsString {
     }
 }
 
-/// A program's words (of `Line::Programs`) as a command.
-pub fn command(words: &[&str]) -> Option<Command> {
+/// A program's words (of `Line::Programs`) as a command, run in `dir`
+/// when the list went there with `cd` (then with `PWD` and `OLDPWD` as
+/// dash exports them after it).
+pub fn command(words: &[&str], dir: Option<&Path>) -> Option<Command> {
     let (pwd, differs) = pwd()?;
     let mut cmd = Command::new(words.first()?);
     cmd.args(&words[1..]);
-    if *differs {
+    if let Some(dir) = dir {
+        cmd.current_dir(dir).env("PWD", dir).env("OLDPWD", pwd);
+    } else if *differs {
         cmd.env("PWD", pwd);
     }
     crate::process::add_command_env(&mut cmd);
@@ -147,7 +189,7 @@ mod tests {
     /// The line's one program.
     fn program(text: &str) -> Option<Vec<&str>> {
         match line(text)? {
-            Line::Programs(mut programs) if programs.len() == 1 => programs.pop(),
+            Line::Programs(Programs { cd: None, mut list }) if list.len() == 1 => list.pop(),
             _ => None,
         }
     }
@@ -183,14 +225,34 @@ mod tests {
     }
 
     #[test]
+    fn a_list_may_start_in_another_directory() {
+        let here = PathBuf::from(&pwd().unwrap().0);
+        for (dir, to) in [
+            ("sub/../x/./y/", here.join("x/y")),
+            ("/usr//share/../lib", PathBuf::from("/usr/lib")),
+            ("..", here.parent().unwrap_or(&here).to_path_buf()),
+        ] {
+            let text = format!("cd {dir} && cc -c a.c && :");
+            let want = Programs {
+                cd: Some((dir, to)),
+                list: vec![vec!["cc", "-c", "a.c"]],
+            };
+            assert_eq!(line(&text), Some(Line::Programs(want)), "{text}");
+        }
+    }
+
+    #[test]
     fn a_list_of_programs_runs_each() {
         assert_eq!(
             line(": && cmake -E rm -f l.a && ar qc l.a a.o && : && ranlib l.a && :"),
-            Some(Line::Programs(vec![
-                vec!["cmake", "-E", "rm", "-f", "l.a"],
-                vec!["ar", "qc", "l.a", "a.o"],
-                vec!["ranlib", "l.a"],
-            ]))
+            Some(Line::Programs(Programs {
+                cd: None,
+                list: vec![
+                    vec!["cmake", "-E", "rm", "-f", "l.a"],
+                    vec!["ar", "qc", "l.a", "a.o"],
+                    vec!["ranlib", "l.a"],
+                ]
+            }))
         );
     }
 
@@ -242,6 +304,14 @@ mod tests {
             "X=1 :",
             "false && cc",
             "cc && cd sub && cc",
+            "cd sub",
+            "cd -P sub && cc",
+            "cd - && cc",
+            "cd //x && cc",
+            "cd sub > f && cc",
+            "cd a b && cc",
+            "cd sub && :",
+            "cd sub && echo x > f",
             "cc -c a.c | tee",
             "cc -c ~/a.c",
             "cc -c a.c # note",
@@ -277,7 +347,7 @@ mod tests {
             "ls -d / .",
             "/bin/false",
         ] {
-            let direct = command(&program(line).expect("a plain line")).unwrap();
+            let direct = command(&program(line).expect("a plain line"), None).unwrap();
             let mut shell = Command::new("/bin/sh");
             shell.arg("-c").arg(line);
             let (mut a, mut b) = (out(direct), out(shell));

@@ -3,13 +3,14 @@
 //! run builtins (`direct`).
 
 use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ggninja_graph::BuildId;
 
 use super::{Backend, Ctx, Done, Exit, Origin, Streams, Task};
 use crate::builtin;
-use crate::direct::{self, Line};
+use crate::direct::{self, Line, Programs};
 use crate::process::{self, Finished, Inbox, Runner};
 
 /// Hands back edges finished outside this backend's processes (by a remote
@@ -60,9 +61,11 @@ pub struct Local {
 }
 
 /// An `&&` list of programs run without the shell: those still to start,
-/// what the ones before printed, and where their output goes.
+/// where they run (after `cd`: the word, the directory), what the ones
+/// before printed, and where their output goes.
 struct List {
     programs: VecDeque<Vec<String>>,
+    cd: Option<(String, PathBuf)>,
     output: Vec<u8>,
     errors: Vec<u8>,
     streams: Streams,
@@ -87,11 +90,17 @@ impl Local {
             .map_err(|_| format!("command '{command}' failed."))
     }
 
-    /// Starts one program of a line without the shell; false if it did not
-    /// start.
-    fn start_program(&mut self, edge: BuildId, words: &[String], streams: Streams) -> bool {
+    /// Starts one program of a line without the shell, in `dir` if given;
+    /// false if it did not start.
+    fn start_program(
+        &mut self,
+        edge: BuildId,
+        words: &[String],
+        dir: Option<&Path>,
+        streams: Streams,
+    ) -> bool {
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let cmd = direct::command(&words);
+        let cmd = direct::command(&words, dir);
         cmd.is_some_and(|c| self.runner.start((edge, Origin::Ran), c, streams).is_ok())
     }
 
@@ -114,10 +123,15 @@ impl Local {
                 ..done
             });
         };
-        if !self.start_program(edge, &words, list.streams) {
-            let rest: Vec<String> = std::iter::once(words)
-                .chain(list.programs.drain(..))
-                .map(|words| words.join(" "))
+        let dir = list.cd.as_ref().map(|(_, dir)| dir.as_path());
+        if !self.start_program(edge, &words, dir, list.streams) {
+            let cd = list.cd.as_ref().map(|(word, _)| vec![format!("cd {word}")]);
+            let rest: Vec<String> = (cd.into_iter().flatten())
+                .chain(
+                    std::iter::once(words)
+                        .chain(list.programs.drain(..))
+                        .map(|w| w.join(" ")),
+                )
                 .collect();
             let rest = rest.join(" && ");
             let shell = process::shell(&rest);
@@ -145,18 +159,19 @@ impl Backend for Local {
     fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
         let (edge, streams) = (task.edge, task.streams());
         match direct::line(&task.command) {
-            Some(Line::Programs(programs)) => {
-                let mut programs: VecDeque<Vec<String>> = (programs.into_iter())
+            Some(Line::Programs(Programs { cd, list })) => {
+                let mut programs: VecDeque<Vec<String>> = (list.into_iter())
                     .map(|words| words.into_iter().map(String::from).collect())
                     .collect();
                 let first = programs.pop_front().unwrap_or_default();
-                if self.start_program(edge, &first, streams) {
+                let dir = cd.as_ref().map(|(_, dir)| dir.as_path());
+                if self.start_program(edge, &first, dir, streams) {
                     if !programs.is_empty() {
-                        let (output, errors) = (Vec::new(), Vec::new());
                         let list = List {
                             programs,
-                            output,
-                            errors,
+                            cd: cd.map(|(word, dir)| (word.to_string(), dir)),
+                            output: Vec::new(),
+                            errors: Vec::new(),
                             streams,
                         };
                         self.lists.insert(edge, list);
