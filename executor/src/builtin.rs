@@ -13,8 +13,8 @@
 //!   (an escape to dash);
 //! - `> FILE` opens FILE for writing, created with mode 0666 less the
 //!   umask or truncated, before the builtin runs; only a regular file or a
-//!   missing one is opened here (a FIFO would block, `/dev/stdout` would be
-//!   ours, not the command's).
+//!   missing one is opened here (a FIFO would block), and none through a
+//!   `/proc/PID/fd` link (`/dev/stdout` would be ours, not the command's).
 //!
 //! Should anything fail (a missing directory, no permission, a full disk),
 //! the line is left to the shell, which does it again from the start (each
@@ -72,8 +72,31 @@ fn write(path: &str, text: &[u8]) -> Option<()> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return None,
         _ => {}
     }
-    let mut file = File::create(path).ok()?;
+    let mut file = create(path)?;
     file.write_all(text).ok()
+}
+
+/// Opens `path` as the shell's `>` does (`O_WRONLY|O_CREAT|O_TRUNC`, mode
+/// 0666 less the umask), but through no `/proc/PID/fd` link: `/dev/stdout`
+/// and `/proc/self/fd/1` (or a symlink to them) name this process's own
+/// files — its log, when its output goes to one — not the command's pipe.
+/// `openat2` with `RESOLVE_NO_MAGICLINKS` refuses them (Linux 5.6; where it
+/// is missing, every such line is the shell's).
+fn create(path: &str) -> Option<File> {
+    use std::os::fd::FromRawFd;
+    let path = std::ffi::CString::new(path).ok()?;
+    // SAFETY: open_how is plain integers; zero is its documented default.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC) as u64;
+    how.mode = 0o666;
+    how.resolve = libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: a valid C string and open_how, its size given.
+    let fd = unsafe {
+        let size = std::mem::size_of::<libc::open_how>();
+        libc::syscall(libc::SYS_openat2, libc::AT_FDCWD, path.as_ptr(), &how, size)
+    };
+    // SAFETY: a descriptor the kernel just gave us, owned by the File.
+    (fd >= 0).then(|| unsafe { File::from_raw_fd(fd as i32) })
 }
 
 #[cfg(test)]
@@ -147,6 +170,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let fifo = dir.path().join("fifo");
+        // Whatever this test's stdout is (a terminal, a pipe, a log file),
+        // the shell's would be the command's.
+        let out = dir.path().join("out");
+        std::os::unix::fs::symlink("/dev/stdout", &out).unwrap();
         assert!(Command::new("mkfifo")
             .arg(&fifo)
             .status()
@@ -157,6 +184,8 @@ mod tests {
             format!("echo a > {}/sub", dir.path().display()),
             format!(": > {}", fifo.display()),
             "echo a > /dev/stdout".to_string(),
+            "echo a > /proc/self/fd/1".to_string(),
+            format!("echo a > {}", out.display()),
         ] {
             let Some(steps) = builtins(&text) else {
                 panic!("{text} is not builtins");
