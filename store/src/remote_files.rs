@@ -23,6 +23,25 @@ pub struct RemoteFile {
     pub mtime_ns: i64,
 }
 
+impl RemoteFile {
+    /// The mtime to record for a file left remote now: the kernel's coarse
+    /// real-time clock, which the file system stamps files by (a finer
+    /// clock runs up to a tick ahead of it). A command that reads the file
+    /// starts later, its start logged by the file system's clock (the
+    /// `.ninja_lock` mtime), and must not look older than its input: with
+    /// a finer clock, a reader started within the tick looked so, and the
+    /// next build ran it again.
+    pub fn stamp_now() -> i64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
+        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    }
+}
+
 /// The remote-only outputs of a build dir; shared between threads.
 #[derive(Debug, Default)]
 pub struct RemoteFiles {
@@ -126,6 +145,21 @@ fn parse(reader: impl BufRead) -> Option<BTreeMap<PathBuf, RemoteFile>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Never ahead of what the file system stamps a file written after.
+    #[test]
+    fn a_stamp_is_never_newer_than_a_file_written_after_it() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        for _ in 0..2000 {
+            let stamp = RemoteFile::stamp_now();
+            std::fs::write(&path, "x").unwrap();
+            let meta = std::fs::metadata(&path).unwrap();
+            let mtime = meta.mtime() * 1_000_000_000 + meta.mtime_nsec();
+            assert!(stamp <= mtime, "stamp {stamp} after the file's {mtime}");
+        }
+    }
     use crate::hash::Kind;
 
     #[test]

@@ -107,7 +107,7 @@ fn inline_bytes(o: &Output, hash: &ContentHash) -> Option<Bytes> {
     verified_bytes(hash, o.inline.as_deref()?).map(Bytes::from)
 }
 
-/// Records an output as remote-only, as of now.
+/// Records an output as remote-only, as of now by the file system's clock.
 fn leave_remote(sh: &Shared, real: PathBuf, hash: ContentHash, mode: u32) -> Result<(), String> {
     match std::fs::remove_file(&real) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -115,16 +115,13 @@ fn leave_remote(sh: &Shared, real: PathBuf, hash: ContentHash, mode: u32) -> Res
         }
         _ => {}
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as i64);
     Stats::add(&sh.stats.left_remote, 1);
     sh.config.remote_files.insert(
         real,
         RemoteFile {
             hash,
             mode,
-            mtime_ns: now,
+            mtime_ns: RemoteFile::stamp_now(),
         },
     );
     Ok(())
