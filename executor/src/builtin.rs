@@ -105,6 +105,13 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
     use std::process::Command;
 
+    /// Whether this kernel (and its seccomp filter) lets `openat2` run:
+    /// without it `create` leaves every line to the shell.
+    fn openat2_here() -> bool {
+        let dir = tempfile::tempdir().unwrap();
+        create(dir.path().join("probe").to_str().unwrap()).is_some()
+    }
+
     /// The line's steps when all are builtins.
     fn builtins(text: &str) -> Option<Vec<Step<'_>>> {
         crate::steps::steps(text).filter(|steps| steps.iter().all(is_builtin))
@@ -141,6 +148,9 @@ mod tests {
 
     #[test]
     fn builtin_lines_leave_what_the_shell_leaves() {
+        if !openat2_here() {
+            return; // every line is the shell's here
+        }
         let names = ["f1", "f2", "d/f3"];
         for text in [
             ": cc -c a.c && echo f1: a.c b.h > D/f1 && : > D/f2",
@@ -200,6 +210,9 @@ mod tests {
     /// failure repeats).
     #[test]
     fn random_lines_of_builtins_agree_with_the_shell() {
+        if !openat2_here() {
+            return; // every line is the shell's here
+        }
         const PLAIN: &[&str] = &[
             ":", "true", "echo", "-n", "-e", "a", "b=c", "x.o:", "&&", ">", ">D/f1", "D/f1",
             "D/f2", "D/d/f3", "D/no/f4", "é", "--", "@x%y+z,w",
