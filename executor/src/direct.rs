@@ -31,7 +31,7 @@
 //! shell after all, so its message and exit status are the shell's.
 //! Ignores everything else about commands.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -169,7 +169,7 @@ fn logical_cwd() -> OsString {
 /// A program's words (of `Line::Programs`) as a command, run in `dir`
 /// when the list went there with `cd` (then with `PWD` and `OLDPWD` as
 /// dash exports them after it).
-pub fn command(words: &[&str], dir: Option<&Path>) -> Option<Command> {
+pub fn command<S: AsRef<OsStr>>(words: &[S], dir: Option<&Path>) -> Option<Command> {
     let (pwd, differs) = pwd()?;
     let mut cmd = Command::new(words.first()?);
     cmd.args(&words[1..]);

@@ -145,6 +145,7 @@ fn parse(reader: impl BufRead) -> Option<BTreeMap<PathBuf, RemoteFile>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::Kind;
 
     /// Never ahead of what the file system stamps a file written after.
     #[test]
@@ -160,7 +161,6 @@ mod tests {
             assert!(stamp <= mtime, "stamp {stamp} after the file's {mtime}");
         }
     }
-    use crate::hash::Kind;
 
     #[test]
     fn entries_round_trip_and_a_file_on_disk_wins() {

@@ -3,6 +3,7 @@
 //! run builtins (`direct`).
 
 use std::collections::{HashMap, VecDeque};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -71,6 +72,31 @@ struct List {
     streams: Streams,
 }
 
+impl List {
+    /// What is left of `programs` once its first has started.
+    fn after_first(programs: Programs, streams: Streams) -> List {
+        let owned = |words: &Vec<&str>| words.iter().map(|w| w.to_string()).collect();
+        List {
+            programs: programs.list[1..].iter().map(owned).collect(),
+            cd: programs.cd.map(|(word, dir)| (word.to_string(), dir)),
+            output: Vec::new(),
+            errors: Vec::new(),
+            streams,
+        }
+    }
+
+    /// The list from `next` on as the shell's text, its `cd` first.
+    fn rest_for_shell(&mut self, next: Vec<String>) -> String {
+        let cd = self.cd.as_ref().map(|(word, _)| format!("cd {word}"));
+        let programs = std::iter::once(next).chain(self.programs.drain(..));
+        let rest: Vec<String> = cd
+            .into_iter()
+            .chain(programs.map(|w| w.join(" ")))
+            .collect();
+        rest.join(" && ")
+    }
+}
+
 impl Local {
     pub fn finisher(&self) -> Finisher {
         Finisher(self.runner.inbox())
@@ -92,15 +118,14 @@ impl Local {
 
     /// Starts one program of a line without the shell, in `dir` if given;
     /// false if it did not start.
-    fn start_program(
+    fn start_program<S: AsRef<OsStr>>(
         &mut self,
         edge: BuildId,
-        words: &[String],
+        words: &[S],
         dir: Option<&Path>,
         streams: Streams,
     ) -> bool {
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let cmd = direct::command(&words, dir);
+        let cmd = direct::command(words, dir);
         cmd.is_some_and(|c| self.runner.start((edge, Origin::Ran), c, streams).is_ok())
     }
 
@@ -111,34 +136,22 @@ impl Local {
     fn go_on(&mut self, mut done: Done, mut list: List) -> Option<Done> {
         list.output.append(&mut done.output);
         list.errors.append(&mut done.errors);
-        let edge = done.edge;
-        let next = list
-            .programs
-            .pop_front()
-            .filter(|_| done.exit == Exit::Success);
+        let next = (list.programs.pop_front()).filter(|_| done.exit == Exit::Success);
         let Some(words) = next else {
+            let (output, errors) = (list.output, list.errors);
             return Some(Done {
-                output: list.output,
-                errors: list.errors,
+                output,
+                errors,
                 ..done
             });
         };
         let dir = list.cd.as_ref().map(|(_, dir)| dir.as_path());
-        if !self.start_program(edge, &words, dir, list.streams) {
-            let cd = list.cd.as_ref().map(|(word, _)| vec![format!("cd {word}")]);
-            let rest: Vec<String> = (cd.into_iter().flatten())
-                .chain(
-                    std::iter::once(words)
-                        .chain(list.programs.drain(..))
-                        .map(|w| w.join(" ")),
-                )
-                .collect();
-            let rest = rest.join(" && ");
+        if !self.start_program(done.edge, &words, dir, list.streams) {
+            let rest = list.rest_for_shell(words);
             let shell = process::shell(&rest);
-            if let Err(e) = self.start_command(edge, shell, list.streams, &rest) {
+            if let Err(e) = self.start_command(done.edge, shell, list.streams, &rest) {
                 list.output.extend(format!("{e}\n").into_bytes());
-                let exit = Exit::Failure(1);
-                let (output, errors) = (list.output, list.errors);
+                let (exit, output, errors) = (Exit::Failure(1), list.output, list.errors);
                 return Some(Done {
                     exit,
                     output,
@@ -147,7 +160,7 @@ impl Local {
                 });
             }
         }
-        self.lists.insert(edge, list);
+        self.lists.insert(done.edge, list);
         None
     }
 }
@@ -159,21 +172,11 @@ impl Backend for Local {
     fn start(&mut self, _: &mut Ctx, task: Task) -> Result<(), String> {
         let (edge, streams) = (task.edge, task.streams());
         match direct::line(&task.command) {
-            Some(Line::Programs(Programs { cd, list })) => {
-                let mut programs: VecDeque<Vec<String>> = (list.into_iter())
-                    .map(|words| words.into_iter().map(String::from).collect())
-                    .collect();
-                let first = programs.pop_front().unwrap_or_default();
-                let dir = cd.as_ref().map(|(_, dir)| dir.as_path());
-                if self.start_program(edge, &first, dir, streams) {
-                    if !programs.is_empty() {
-                        let list = List {
-                            programs,
-                            cd: cd.map(|(word, dir)| (word.to_string(), dir)),
-                            output: Vec::new(),
-                            errors: Vec::new(),
-                            streams,
-                        };
+            Some(Line::Programs(programs)) => {
+                let dir = programs.cd.as_ref().map(|(_, dir)| dir.as_path());
+                if self.start_program(edge, &programs.list[0], dir, streams) {
+                    if programs.list.len() > 1 {
+                        let list = List::after_first(programs, streams);
                         self.lists.insert(edge, list);
                     }
                     return Ok(());
