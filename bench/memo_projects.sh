@@ -151,10 +151,12 @@ same_as_cold() {
 
 # selfcpu_ms: ggninja's own CPU in ms on a build (the threads of its
 # process, not the processes it starts), from perf's per-thread task-clock.
+# perf puts its own dir first in PATH; ggninja's toolchain answers are kept
+# for one PATH, so the build gets ours, or it would ask the toolchain again.
 selfcpu_ms() {
     gg_argv
     perf record -q -s -e task-clock -c 1000000 -o "$P/perf.data" -- \
-        sh -c 'echo $$ >"$0"; exec "$@"' "$P/pid" "${GGCMD[@]}" >"$P/last.log" 2>&1 ||
+        env PATH="$PATH" sh -c 'echo $$ >"$0"; exec "$@"' "$P/pid" "${GGCMD[@]}" >"$P/last.log" 2>&1 ||
         die "ggninja failed under perf in $P"
     perf report -i "$P/perf.data" -T --stdio 2>/dev/null |
         awk -v pid="$(cat "$P/pid")" '$1 == pid && NF == 3 { s += $3 } END { printf "%.1f\n", s / 1e6 }'

@@ -484,6 +484,7 @@ fn run_build(
         builder.close();
         return 0;
     }
+    crate::allocator::building();
     let result = builder.build();
     builder.close();
     match result {

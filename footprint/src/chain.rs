@@ -173,7 +173,7 @@ pub(crate) struct Chain {
 impl Chain {
     /// Whether `abs` is under one of the compiler's built-in dirs.
     pub fn in_sys(&self, abs: &Path) -> bool {
-        self.sys.iter().any(|d| crate::paths::under(abs, d))
+        crate::paths::under_any(abs, &self.sys)
     }
 
     /// Whether `abs` is a regular file; answers for files under the

@@ -9,19 +9,29 @@ pub(crate) fn is_file(p: &Path) -> bool {
     std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
 }
 
-/// `path.starts_with(dir)` (by components), answered on bytes where the
-/// two agree: neither spelling has an empty or `.` component. Every header
-/// of every kept walk is asked this against the built-in dirs, and walking
-/// components costs more than the rest of its check.
-pub(crate) fn under(path: &Path, dir: &Path) -> bool {
-    let (p, d) = (path.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
-    let plain =
-        |b: &[u8]| !b.windows(2).any(|w| w == b"//" || w == b"/.") && b.first() != Some(&b'.');
-    if d.is_empty() || !plain(p) || !plain(d) {
-        return path.starts_with(dir);
-    }
-    let d = d.strip_suffix(b"/").filter(|d| !d.is_empty()).unwrap_or(d);
-    p.starts_with(d) && (p.len() == d.len() || p[d.len()] == b'/' || d == b"/")
+/// Whether `path` is under one of `dirs`: `Path::starts_with` (by
+/// components), answered on bytes where the two agree: neither spelling
+/// has an empty or `.` component, the path's checked once, not once a dir.
+/// Every header of every kept walk is asked this against the built-in
+/// dirs, and walking components costs more than the rest of its check.
+pub(crate) fn under_any<D: AsRef<Path>>(path: &Path, dirs: &[D]) -> bool {
+    let p = path.as_os_str().as_bytes();
+    let plain_path = plain(p);
+    dirs.iter().any(|dir| {
+        let dir = dir.as_ref();
+        let d = dir.as_os_str().as_bytes();
+        if d.is_empty() || !plain_path || !plain(d) {
+            return path.starts_with(dir);
+        }
+        let d = d.strip_suffix(b"/").filter(|d| !d.is_empty()).unwrap_or(d);
+        p.starts_with(d) && (p.len() == d.len() || p[d.len()] == b'/' || d == b"/")
+    })
+}
+
+/// Whether a spelling has no empty or `.` component, where bytes and
+/// components agree.
+fn plain(b: &[u8]) -> bool {
+    !b.windows(2).any(|w| w == b"//" || w == b"/.") && b.first() != Some(&b'.')
 }
 
 /// Removes `.` components (keeps `..`: symlinks make it meaningful).
@@ -137,7 +147,15 @@ mod tests {
         for d in dirs {
             for p in paths {
                 let (p, d) = (Path::new(p), Path::new(d));
-                assert_eq!(under(p, d), p.starts_with(d), "{p:?} under {d:?}");
+                assert_eq!(under_any(p, &[d]), p.starts_with(d), "{p:?} under {d:?}");
+            }
+        }
+        // Several dirs: any of them, whatever the spelling of the others.
+        for (i, d) in dirs.iter().enumerate() {
+            let set = [dirs[(i + 3) % dirs.len()], d, dirs[(i + 5) % dirs.len()]];
+            for p in paths {
+                let want = set.iter().any(|d| Path::new(p).starts_with(d));
+                assert_eq!(under_any(Path::new(p), &set), want, "{p:?} under {set:?}");
             }
         }
     }

@@ -16,6 +16,9 @@ pub enum DepfileError {
     InputHasInputs,
 }
 
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
 /// Bytes that need no unescaping in a file name:
 /// `[a-zA-Z0-9+?"'&,/_:.~()}{%=@[]!-]` and everything non-ASCII.
 const PLAIN: [bool; 256] = {
@@ -54,9 +57,10 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
     let mut parsing_targets = true;
     let mut poisoned = false;
     let mut is_empty = true;
-    // The inputs so far, to drop repeats without a quadratic search (a
-    // compile's depfile names hundreds of headers).
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // The inputs so far, as indices into `dep.ins`, to drop repeats without
+    // a quadratic search or a second copy of each name (a compile's depfile
+    // names hundreds of headers, and a memo hit parses one per edge).
+    let mut seen: HashTable<usize> = HashTable::new();
     while i < n {
         let mut name: Vec<u8> = Vec::new();
         let mut newline = false;
@@ -80,13 +84,15 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
         }
         if !name.is_empty() {
             is_empty = false;
-            let piece = String::from_utf8_lossy(&name).into_owned();
-            if !seen.contains(&piece) {
+            let piece = into_string(name);
+            let h = hash(&piece);
+            let ins = &dep.ins;
+            if seen.find(h, |&k| ins[k] == piece).is_none() {
                 if is_dependency {
                     if poisoned {
                         return Err(DepfileError::InputHasInputs);
                     }
-                    seen.insert(piece.clone());
+                    seen.insert_unique(h, ins.len(), |&k| hash(&ins[k]));
                     dep.ins.push(piece);
                 } else if !dep.outs.contains(&piece) {
                     dep.outs.push(piece);
@@ -104,6 +110,15 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
         return Err(DepfileError::NoTarget);
     }
     Ok(dep)
+}
+
+fn hash(name: &str) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(name)
+}
+
+/// The name as text, its invalid UTF-8 replaced (as ninja would print it).
+fn into_string(name: Vec<u8>) -> String {
+    String::from_utf8(name).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Scans one span starting at `i`, appending de-escaped bytes to `name`.

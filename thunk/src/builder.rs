@@ -454,7 +454,7 @@ impl ThunkBuilder<'_> {
                     ))
                 }
                 Some(p) if self.link_outputs => links.push((self.roots.virtual_path(&f), p)),
-                _ => inputs.push(self.value_input(&f, producer.is_some())?.into()),
+                _ => inputs.push(self.value_input(&f, producer.is_some())?),
             }
         }
         let exe_hash = self
@@ -498,7 +498,7 @@ impl ThunkBuilder<'_> {
 
     /// A file named by its current content (or a directory). System files
     /// that no edge writes are hashed once per process.
-    fn value_input(&self, f: &str, produced: bool) -> Result<Input, String> {
+    fn value_input(&self, f: &str, produced: bool) -> Result<InputJson, String> {
         let virt = self.roots.virtual_path(f);
         let path = match Path::new(f).is_relative() {
             true => self.roots.build.join(f),
@@ -512,14 +512,22 @@ impl ThunkBuilder<'_> {
             true => self.cache.hash_system(&path),
             false => self.cache.hash_path(&path),
         };
-        let source = match hash {
-            Ok(Some(h)) => Source::Value {
-                hash: h.to_string(),
-            },
-            Ok(None) => Source::Directory { directory: true },
+        let (source, bytes) = match hash {
+            Ok(Some(h)) => (
+                Source::Value {
+                    hash: h.to_string(),
+                },
+                h.size,
+            ),
+            Ok(None) => (Source::Directory { directory: true }, 0),
             Err(e) => return Err(format!("input '{f}' cannot be read: {e}")),
         };
-        Ok(Input { path: virt, source })
+        let input = Input { path: virt, source };
+        Ok(InputJson {
+            json: input.json(),
+            path: input.path,
+            bytes,
+        })
     }
 
     fn link(&self, draft: Draft) -> Entry {
@@ -532,7 +540,8 @@ impl ThunkBuilder<'_> {
                         thunk: hash.to_string(),
                         output: virt,
                     },
-                },
+                }
+                .into(),
                 _ => {
                     let real = self.roots.real_path(&virt);
                     match self.value_input(&real.display().to_string(), true) {
@@ -541,7 +550,7 @@ impl ThunkBuilder<'_> {
                     }
                 }
             };
-            inputs.push(input.into());
+            inputs.push(input);
         }
         inputs.sort_by(|a, b| a.path.cmp(&b.path));
         // One file under two spellings (relative in the manifest, absolute

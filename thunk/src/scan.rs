@@ -2,6 +2,7 @@
 //! on the edge's command, plus its manifest inputs (which name generated
 //! files before they exist). Unaware of hashing and linking.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use ggninja_footprint::Effect;
@@ -29,19 +30,16 @@ pub fn edge_footprint(
     moves_into_outputs(g, b, &fp.effects)?;
     let side_outputs = side_outputs(g, b, cwd, &fp.outputs)?;
     unordered_matches(g, b, cwd, &fp)?;
-    let mut files: Vec<String> = g
-        .build(b)
-        .ins
-        .iter()
-        .map(|&i| g.path(i).to_string())
-        .collect();
+    let scanned = fp.sources.len() + fp.headers.len() + fp.absent.len();
+    let mut files: Vec<String> = Vec::with_capacity(g.build(b).ins.len() + scanned);
+    files.extend(g.build(b).ins.iter().map(|&i| g.path(i).to_string()));
     if fp.kind == Kind::Other && has_depfile(g, b) {
         return Err("reads headers that only a depfile names".to_string());
     }
     // Files the command line names (response files, an `Other` program's
     // existing file arguments) count even when the manifest does not list them.
     let scanned = fp.sources.iter().chain(&fp.headers);
-    files.extend(scanned.map(|p| p.display().to_string()));
+    files.extend(scanned.map(|p| text(p)));
     // A header not there yet that an edge of the build writes: once
     // written, the include finds it (the builder links it, hashes it, or
     // refuses the thunk when nothing orders that edge first).
@@ -95,9 +93,40 @@ fn unordered_matches(
 /// `path` as the graph spells it (relative to the build dir), if an edge
 /// writes it.
 fn generated(g: &Graph, cwd: &Path, path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(cwd).unwrap_or(path).display().to_string();
-    let producer = g.lookup(&rel).and_then(|n| g.file(n).in_build);
-    producer.is_some_and(|p| !g.is_phony(p)).then_some(rel)
+    let rel = relative(path, cwd).to_str()?;
+    let producer = g.lookup(rel).and_then(|n| g.file(n).in_build);
+    producer
+        .is_some_and(|p| !g.is_phony(p))
+        .then(|| rel.to_string())
+}
+
+/// `path.strip_prefix(cwd)`, or `path` when not under it; by bytes when
+/// what follows `cwd/` is spelled plainly (no empty or `.` component, no
+/// trailing `/`), where bytes and components agree. Every header the
+/// scanner did not find is asked this (a memo hit makes a key per edge).
+fn relative<'a>(path: &'a Path, cwd: &Path) -> &'a Path {
+    let (p, c) = (path.as_os_str().as_bytes(), cwd.as_os_str().as_bytes());
+    let rest = p.strip_prefix(c).and_then(|r| r.strip_prefix(b"/"));
+    let plain = |r: &[u8]| {
+        !r.is_empty()
+            && r[0] != b'.'
+            && r[0] != b'/'
+            && !r.ends_with(b"/")
+            && !r.windows(2).any(|w| w == b"//" || w == b"/.")
+    };
+    match rest {
+        Some(r) if !c.is_empty() && !c.ends_with(b"/") && plain(r) => {
+            Path::new(std::ffi::OsStr::from_bytes(r))
+        }
+        _ => path.strip_prefix(cwd).unwrap_or(path),
+    }
+}
+
+/// A path as text: it is UTF-8 nearly always, and then needs no
+/// formatter (lossy otherwise, as `display` prints it).
+fn text(p: &Path) -> String {
+    p.to_str()
+        .map_or_else(|| p.display().to_string(), str::to_owned)
 }
 
 /// A file a step moves (`mv objs/a.o a.lo`) must land on an output of the
@@ -162,4 +191,30 @@ fn side_outputs(
 fn has_depfile(g: &Graph, b: BuildId) -> bool {
     let set = |name, escape| !g.binding(b, name, escape).unwrap_or_default().is_empty();
     set("deps", Escape::Shell) || set("depfile", Escape::None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `relative` answers as `Path::strip_prefix` for every spelling.
+    #[test]
+    fn relative_is_strip_prefix() {
+        let cwds = ["/b", "/b/", "/b//", "/b/./c", "/", "", "b", "./b"];
+        let paths = [
+            "/b/x.h", "/b/c/x.h", "/b//x.h", "/b/./x.h", "/b/x/", "/b/x/.", "/b/x//y", "/b/.h",
+            "/bc/x.h", "/b", "/b/", "/usr/x.h", "b/x.h", "./b/x.h", "x.h", "",
+        ];
+        for c in cwds {
+            for p in paths {
+                let (p, c) = (Path::new(p), Path::new(c));
+                let want = p.strip_prefix(c).unwrap_or(p);
+                assert_eq!(
+                    relative(p, c).as_os_str(),
+                    want.as_os_str(),
+                    "{p:?} in {c:?}"
+                );
+            }
+        }
+    }
 }
