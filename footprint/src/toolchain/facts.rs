@@ -7,7 +7,9 @@
 //! Each answer keeps a [`Stamp`] of every file and directory it was read
 //! from (the program, what it found, the directories it searched, the dirs
 //! it reported missing); it is reused only while all of them are unchanged
-//! and the environment variables the tools read are the same.
+//! and the environment variables the tools read are the same. Answers are
+//! kept for the last few environments apart: the PATH of a terminal, of an
+//! IDE, of a shell with a virtualenv on, of `perf`; each finds its own.
 
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -19,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::{BuiltinDirs, CompilerInfo, Memo, Toolchain};
 
 /// Bumped whenever what an answer holds, or how it is found, changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+/// Environments whose answers are kept.
+const ENVS: usize = 4;
 
 /// Variables that change what gcc, clang, ld and ldd answer.
 const ENV: [&str; 10] = [
@@ -89,9 +93,16 @@ impl<V> std::ops::Deref for Answer<V> {
 
 type Entries<K, V> = Vec<(K, Arc<Answer<V>>)>;
 
+/// The file: each environment's answers, the last saved first.
+#[derive(Serialize, Deserialize)]
+struct SavedFile {
+    format: u32,
+    envs: Vec<Saved>,
+}
+
+/// What one environment's tools answered.
 #[derive(Serialize, Deserialize)]
 struct Saved {
-    format: u32,
     env: Vec<Option<String>>,
     compilers: Entries<(PathBuf, Vec<String>), CompilerInfo>,
     builtin: Entries<(PathBuf, String, Vec<String>), BuiltinDirs>,
@@ -137,28 +148,34 @@ impl Toolchain {
     /// Takes the answers saved by `save` that still hold. A missing,
     /// damaged or foreign file is ignored (it only costs asking again).
     pub(crate) fn load(&self, path: &Path) {
-        let Ok(text) = std::fs::read(path) else {
+        self.load_for(path, &env());
+    }
+
+    /// Saves every answer for the next run, atomically, beside the other
+    /// environments' answers; does nothing when no tool was asked anything
+    /// since `load`.
+    pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
+        self.save_for(path, env())
+    }
+
+    fn load_for(&self, path: &Path, env: &[Option<String>]) {
+        let Some(saved) = read(path) else {
             return;
         };
-        let Ok(saved) = serde_json::from_slice::<Saved>(&text) else {
+        let Some(mine) = saved.envs.into_iter().find(|s| s.env == env) else {
             return;
         };
-        if saved.format != FORMAT || saved.env != env() {
-            return;
-        }
-        recall(&self.compilers, saved.compilers, |a| a);
-        let builtin = saved
+        recall(&self.compilers, mine.compilers, |a| a);
+        let builtin = mine
             .builtin
             .into_iter()
             .filter_map(|((c, lang, flags), a)| Some(((c, lang_name(&lang)?, flags), a)));
         recall(&self.builtin, builtin, Ok);
-        recall(&self.closures, saved.closures, |a| a);
-        recall(&self.ld_dirs, saved.ld_dirs, |a| a);
+        recall(&self.closures, mine.closures, |a| a);
+        recall(&self.ld_dirs, mine.ld_dirs, |a| a);
     }
 
-    /// Saves every answer for the next run, atomically; does nothing when
-    /// no tool was asked anything since `load`.
-    pub(crate) fn save(&self, path: &Path) -> std::io::Result<()> {
+    fn save_for(&self, path: &Path, env: Vec<Option<String>>) -> std::io::Result<()> {
         if self.queries() == 0 {
             return Ok(());
         }
@@ -167,20 +184,83 @@ impl Toolchain {
             let answer = cell.get()?.as_ref().ok()?;
             Some(((c.clone(), lang.to_string(), flags.clone()), answer.clone()))
         });
-        let saved = Saved {
-            format: FORMAT,
-            env: env(),
+        let mine = Saved {
+            env,
             compilers: known(&self.compilers),
             builtin: builtin.collect(),
             closures: known(&self.closures),
             ld_dirs: known(&self.ld_dirs),
+        };
+        // The others as the file has them now (another process may have
+        // saved since this one loaded).
+        let saved = read(path).map_or_else(Vec::new, |f| f.envs);
+        let others: Vec<Saved> = saved.into_iter().filter(|s| s.env != mine.env).collect();
+        let envs: Vec<Saved> = std::iter::once(mine).chain(others).take(ENVS).collect();
+        let file = SavedFile {
+            format: FORMAT,
+            envs,
         };
         // Beside it, so the rename is atomic; 0666 less the umask as from
         // `File::create`, not tempfile's 0600: other users read it too.
         let mut tmp = tempfile::Builder::new()
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
-        tmp.write_all(&serde_json::to_vec(&saved)?)?;
+        tmp.write_all(&serde_json::to_vec(&file)?)?;
         tmp.persist(path).map(drop).map_err(|e| e.error)
+    }
+}
+
+/// The saved file, if it is one of this format.
+fn read(path: &Path) -> Option<SavedFile> {
+    let text = std::fs::read(path).ok()?;
+    let file = serde_json::from_slice::<SavedFile>(&text).ok()?;
+    (file.format == FORMAT).then_some(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A toolchain that asked `ldd` about `/bin/sh` (any host has both).
+    fn asked() -> Toolchain {
+        let t = Toolchain::default();
+        t.closure(Path::new("/bin/sh"));
+        assert!(t.queries() > 0);
+        t
+    }
+
+    /// Whether a toolchain loading `path` in `env` answers without asking.
+    fn recalled(path: &Path, env: &[Option<String>]) -> bool {
+        let t = Toolchain::default();
+        t.load_for(path, env);
+        t.closure(Path::new("/bin/sh"));
+        t.queries() == 0
+    }
+
+    /// Each environment finds its own answers, the last `ENVS` saved kept;
+    /// one saved again moves first.
+    #[test]
+    fn answers_are_kept_per_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("facts");
+        let env = |n: usize| vec![Some(format!("/bin{n}")), None];
+        asked().save_for(&path, env(0)).unwrap();
+        assert!(recalled(&path, &env(0)));
+        assert!(!recalled(&path, &env(1)));
+        asked().save_for(&path, env(1)).unwrap();
+        assert!(recalled(&path, &env(0)) && recalled(&path, &env(1)));
+        // One environment's entry once, however often saved.
+        asked().save_for(&path, env(1)).unwrap();
+        assert_eq!(read(&path).unwrap().envs.len(), 2);
+        for n in 2..ENVS {
+            asked().save_for(&path, env(n)).unwrap();
+        }
+        asked().save_for(&path, env(0)).unwrap();
+        asked().save_for(&path, env(ENVS)).unwrap();
+        // 1 was the least recently saved.
+        assert!(!recalled(&path, &env(1)));
+        assert!((2..=ENVS).all(|n| recalled(&path, &env(n))));
+        assert!(recalled(&path, &env(0)));
+        assert_eq!(read(&path).unwrap().envs.len(), ENVS);
     }
 }
