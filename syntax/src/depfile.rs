@@ -2,6 +2,9 @@
 //! escaping rules ninja 1.13 accepts (a file of blank lines is an empty
 //! depfile; `?"'&` are plain bytes in names). Ignores what the names mean.
 
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Depfile {
     pub outs: Vec<String>,
@@ -15,9 +18,6 @@ pub enum DepfileError {
     #[error("inputs may not also have inputs")]
     InputHasInputs,
 }
-
-use hashbrown::HashTable;
-use std::hash::BuildHasher;
 
 /// Bytes that need no unescaping in a file name:
 /// `[a-zA-Z0-9+?"'&,/_:.~()}{%=@[]!-]` and everything non-ASCII.
@@ -116,7 +116,7 @@ fn hash(name: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(name)
 }
 
-/// The name as text, its invalid UTF-8 replaced (as ninja would print it).
+/// The name as text, any invalid UTF-8 replaced by U+FFFD.
 fn into_string(name: Vec<u8>) -> String {
     String::from_utf8(name).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

@@ -30,8 +30,8 @@ pub fn edge_footprint(
     moves_into_outputs(g, b, &fp.effects)?;
     let side_outputs = side_outputs(g, b, cwd, &fp.outputs)?;
     unordered_matches(g, b, cwd, &fp)?;
-    let scanned = fp.sources.len() + fp.headers.len() + fp.absent.len();
-    let mut files: Vec<String> = Vec::with_capacity(g.build(b).ins.len() + scanned);
+    let most = g.build(b).ins.len() + fp.sources.len() + fp.headers.len() + fp.absent.len();
+    let mut files: Vec<String> = Vec::with_capacity(most);
     files.extend(g.build(b).ins.iter().map(|&i| g.path(i).to_string()));
     if fp.kind == Kind::Other && has_depfile(g, b) {
         return Err("reads headers that only a depfile names".to_string());
