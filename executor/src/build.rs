@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use ggninja_graph::path::{canonicalize, canonicalize_owned};
+use ggninja_graph::path::{canonicalize, canonicalize_all};
 use ggninja_graph::{BuildId, Escape, FileId, CONSOLE_POOL};
 use ggninja_syntax::depfile;
 use ggninja_thunk::{EdgeThunk, Thunks};
@@ -926,11 +926,7 @@ impl<'e> Builder<'e> {
                     // As if written, read and deleted: no stale one is left.
                     let _ = disk::remove(&path);
                     let parsed = depfile::parse(&content).map_err(|e| e.to_string())?;
-                    return Ok(parsed
-                        .ins
-                        .into_iter()
-                        .filter_map(canonicalize_owned)
-                        .collect());
+                    return Ok(canonicalize_all(parsed.ins));
                 }
                 let content =
                     disk::read_or_empty(&*self.e.disk, &path).map_err(|e| disk::io_message(&e))?;
@@ -938,11 +934,7 @@ impl<'e> Builder<'e> {
                     return Ok(Vec::new());
                 }
                 let parsed = depfile::parse(&content).map_err(|e| e.to_string())?;
-                let ins = parsed
-                    .ins
-                    .into_iter()
-                    .filter_map(canonicalize_owned)
-                    .collect();
+                let ins = canonicalize_all(parsed.ins);
                 if !self.e.config.keep_depfile {
                     disk::remove(&path)
                         .map_err(|e| format!("deleting depfile: {}\n", disk::io_message(&e)))?;

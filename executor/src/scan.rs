@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use ggninja_graph::path::{canonicalize, canonicalize_owned};
+use ggninja_graph::path::{canonicalize, canonicalize_all};
 use ggninja_graph::{BuildId, Escape, FileId};
 use ggninja_syntax::depfile;
 
@@ -403,11 +403,7 @@ impl Engine {
                 ));
             }
         }
-        let ins: Vec<String> = parsed
-            .ins
-            .into_iter()
-            .filter_map(canonicalize_owned)
-            .collect();
+        let ins: Vec<String> = canonicalize_all(parsed.ins);
         let nodes: Vec<FileId> = ins.iter().map(|p| self.graph.file_id(p)).collect();
         self.graph.add_discovered_ins(edge, &nodes);
         self.sync_states();

@@ -86,6 +86,7 @@ mod walk;
 
 pub use classify::is_compiler_name;
 pub use glob::matches as pattern_matches;
+pub use paths::relative;
 pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
 pub use stats::{RunStats, Stat};
 

@@ -28,6 +28,22 @@ pub(crate) fn under_any<D: AsRef<Path>>(path: &Path, dirs: &[D]) -> bool {
     })
 }
 
+/// `path.strip_prefix(cwd)`, or `path` when not under it; by bytes when
+/// what follows `cwd/` is spelled plainly (no empty or `.` component, no
+/// trailing `/`), where bytes and components agree. Every header the
+/// scanner did not find is asked this (a memo hit makes a key per edge).
+pub fn relative<'a>(path: &'a Path, cwd: &Path) -> &'a Path {
+    let (p, c) = (path.as_os_str().as_bytes(), cwd.as_os_str().as_bytes());
+    let rest = p.strip_prefix(c).and_then(|r| r.strip_prefix(b"/"));
+    let spelled = |r: &[u8]| !r.is_empty() && r[0] != b'/' && !r.ends_with(b"/") && plain(r);
+    match rest {
+        Some(r) if !c.is_empty() && !c.ends_with(b"/") && spelled(r) => {
+            Path::new(std::ffi::OsStr::from_bytes(r))
+        }
+        _ => path.strip_prefix(cwd).unwrap_or(path),
+    }
+}
+
 /// Whether a spelling has no empty or `.` component, where bytes and
 /// components agree.
 fn plain(b: &[u8]) -> bool {
@@ -156,6 +172,27 @@ mod tests {
             for p in paths {
                 let want = set.iter().any(|d| Path::new(p).starts_with(d));
                 assert_eq!(under_any(Path::new(p), &set), want, "{p:?} under {set:?}");
+            }
+        }
+    }
+
+    /// `relative` answers as `Path::strip_prefix` for every spelling.
+    #[test]
+    fn relative_is_strip_prefix() {
+        let cwds = ["/b", "/b/", "/b//", "/b/./c", "/", "", "b", "./b"];
+        let paths = [
+            "/b/x.h", "/b/c/x.h", "/b//x.h", "/b/./x.h", "/b/x/", "/b/x/.", "/b/x//y", "/b/.h",
+            "/bc/x.h", "/b", "/b/", "/usr/x.h", "b/x.h", "./b/x.h", "x.h", "",
+        ];
+        for c in cwds {
+            for p in paths {
+                let (p, c) = (Path::new(p), Path::new(c));
+                let want = p.strip_prefix(c).unwrap_or(p);
+                assert_eq!(
+                    relative(p, c).as_os_str(),
+                    want.as_os_str(),
+                    "{p:?} in {c:?}"
+                );
             }
         }
     }

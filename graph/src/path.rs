@@ -23,6 +23,11 @@ pub fn canonicalize_owned(path: String) -> Option<String> {
     Some(rewrite(&path))
 }
 
+/// Each of `paths` canonical, the empty ones dropped (a depfile's inputs).
+pub fn canonicalize_all(paths: Vec<String>) -> Vec<String> {
+    paths.into_iter().filter_map(canonicalize_owned).collect()
+}
+
 fn rewrite(path: &str) -> String {
     let absolute = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();

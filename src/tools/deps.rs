@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ggninja_executor::{disk, Engine};
-use ggninja_graph::path::canonicalize_owned;
+use ggninja_graph::path::canonicalize_all;
 use ggninja_graph::{BuildId, Escape, FileId, Graph};
 
 use super::{collect_targets, has_deps_binding, Args};
@@ -197,11 +197,5 @@ fn recorded_deps(e: &Engine, node: FileId, b: BuildId) -> Option<Vec<String>> {
         disk::read_or_empty(e.disk(), &depfile).unwrap_or_default()
     };
     let parsed = ggninja_syntax::depfile::parse(&content).ok()?;
-    Some(
-        parsed
-            .ins
-            .into_iter()
-            .filter_map(canonicalize_owned)
-            .collect(),
-    )
+    Some(canonicalize_all(parsed.ins))
 }

@@ -173,12 +173,9 @@ struct InputJson {
     bytes: u64,
 }
 
-impl From<Input> for InputJson {
-    fn from(input: Input) -> InputJson {
-        let bytes = match &input.source {
-            Source::Value { hash } => ContentHash::parse(hash).map_or(0, |h| h.size),
-            _ => 0,
-        };
+impl InputJson {
+    /// `bytes`: the value's size (0 for a bundle, a directory or an output).
+    fn new(input: Input, bytes: u64) -> InputJson {
         InputJson {
             json: input.json(),
             path: input.path,
@@ -435,7 +432,7 @@ impl ThunkBuilder<'_> {
                     bundle: b.hash.to_string(),
                 },
             };
-            inputs.push(input.into());
+            inputs.push(InputJson::new(input, 0));
         }
         for f in files {
             let producer = g
@@ -522,26 +519,23 @@ impl ThunkBuilder<'_> {
             Ok(None) => (Source::Directory { directory: true }, 0),
             Err(e) => return Err(format!("input '{f}' cannot be read: {e}")),
         };
-        let input = Input { path: virt, source };
-        Ok(InputJson {
-            json: input.json(),
-            path: input.path,
-            bytes,
-        })
+        Ok(InputJson::new(Input { path: virt, source }, bytes))
     }
 
     fn link(&self, draft: Draft) -> Entry {
         let mut inputs = draft.inputs;
         for (virt, p) in draft.links {
             let input = match self.linked.get(&p) {
-                Some(Some(hash)) => Input {
-                    path: virt.clone(),
-                    source: Source::Output {
-                        thunk: hash.to_string(),
-                        output: virt,
-                    },
+                Some(Some(hash)) => {
+                    let output = Input {
+                        path: virt.clone(),
+                        source: Source::Output {
+                            thunk: hash.to_string(),
+                            output: virt,
+                        },
+                    };
+                    InputJson::new(output, 0)
                 }
-                .into(),
                 _ => {
                     let real = self.roots.real_path(&virt);
                     match self.value_input(&real.display().to_string(), true) {

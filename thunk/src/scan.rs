@@ -2,10 +2,9 @@
 //! on the edge's command, plus its manifest inputs (which name generated
 //! files before they exist). Unaware of hashing and linking.
 
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use ggninja_footprint::Effect;
+use ggninja_footprint::{relative, Effect};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
 
@@ -100,28 +99,6 @@ fn generated(g: &Graph, cwd: &Path, path: &Path) -> Option<String> {
         .then(|| rel.to_string())
 }
 
-/// `path.strip_prefix(cwd)`, or `path` when not under it; by bytes when
-/// what follows `cwd/` is spelled plainly (no empty or `.` component, no
-/// trailing `/`), where bytes and components agree. Every header the
-/// scanner did not find is asked this (a memo hit makes a key per edge).
-fn relative<'a>(path: &'a Path, cwd: &Path) -> &'a Path {
-    let (p, c) = (path.as_os_str().as_bytes(), cwd.as_os_str().as_bytes());
-    let rest = p.strip_prefix(c).and_then(|r| r.strip_prefix(b"/"));
-    let plain = |r: &[u8]| {
-        !r.is_empty()
-            && r[0] != b'.'
-            && r[0] != b'/'
-            && !r.ends_with(b"/")
-            && !r.windows(2).any(|w| w == b"//" || w == b"/.")
-    };
-    match rest {
-        Some(r) if !c.is_empty() && !c.ends_with(b"/") && plain(r) => {
-            Path::new(std::ffi::OsStr::from_bytes(r))
-        }
-        _ => path.strip_prefix(cwd).unwrap_or(path),
-    }
-}
-
 /// A path as text: it is UTF-8 nearly always, and then needs no
 /// formatter (lossy otherwise, as `display` prints it).
 fn text(p: &Path) -> String {
@@ -191,30 +168,4 @@ fn side_outputs(
 fn has_depfile(g: &Graph, b: BuildId) -> bool {
     let set = |name, escape| !g.binding(b, name, escape).unwrap_or_default().is_empty();
     set("deps", Escape::Shell) || set("depfile", Escape::None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `relative` answers as `Path::strip_prefix` for every spelling.
-    #[test]
-    fn relative_is_strip_prefix() {
-        let cwds = ["/b", "/b/", "/b//", "/b/./c", "/", "", "b", "./b"];
-        let paths = [
-            "/b/x.h", "/b/c/x.h", "/b//x.h", "/b/./x.h", "/b/x/", "/b/x/.", "/b/x//y", "/b/.h",
-            "/bc/x.h", "/b", "/b/", "/usr/x.h", "b/x.h", "./b/x.h", "x.h", "",
-        ];
-        for c in cwds {
-            for p in paths {
-                let (p, c) = (Path::new(p), Path::new(c));
-                let want = p.strip_prefix(c).unwrap_or(p);
-                assert_eq!(
-                    relative(p, c).as_os_str(),
-                    want.as_os_str(),
-                    "{p:?} in {c:?}"
-                );
-            }
-        }
-    }
 }
