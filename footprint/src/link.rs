@@ -258,6 +258,25 @@ fn find_lib(name: &str, search: Search, dirs: &[PathBuf], cwd: &Path) -> Vec<Pat
     Vec::new()
 }
 
+/// A script's text with its C comments (`/* ... */`, as ld reads them) made
+/// spaces: the words of libgcc_s.so's opening comment (`Use the shared
+/// library, ...`) name no file, and looking each up in every search dir
+/// cost two dozen stats per link.
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        // An unclosed comment runs to the end, as ld takes it.
+        rest = rest[start + 2..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Longer files are no linker scripts (glibc's are a few hundred bytes).
 const SCRIPT_MAX: u64 = 64 * 1024;
 /// Enough to tell an ELF object or an archive.
@@ -281,7 +300,7 @@ fn expand_linker_script(lib: &Path, dirs: &[PathBuf], cwd: &Path, out: &mut Vec<
     if rest.is_err() || text.len() as u64 > SCRIPT_MAX {
         return;
     }
-    let text = String::from_utf8_lossy(&text);
+    let text = without_comments(&String::from_utf8_lossy(&text));
     for tok in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',') {
         if tok.starts_with('/') && Path::new(tok).is_file() {
             programs::with_canonical(Path::new(tok), out);
@@ -399,6 +418,32 @@ mod tests {
         let mut out = Vec::new();
         link_lib("z", Search::Dynamic, &dirs, cwd, &mut out);
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    /// glibc's and gcc's scripts open with a comment: its words are no
+    /// files, even where a file of that name lies on the search path.
+    #[test]
+    fn a_script_s_comments_name_no_file() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        std::fs::create_dir(cwd.join("lib")).unwrap();
+        std::fs::write(cwd.join("lib/libgcc_s.so.1"), "").unwrap();
+        std::fs::write(cwd.join("library"), "").unwrap();
+        std::fs::write(cwd.join("libnot.so"), "").unwrap();
+        let script = "/* GNU ld script\n   Use the shared library, but */\n\
+                      GROUP ( libgcc_s.so.1 /* libnot.so */ )/* libnot.so";
+        std::fs::write(cwd.join("lib/libgcc_s.so"), script).unwrap();
+        let mut out = Vec::new();
+        link_lib(
+            "gcc_s",
+            Search::Dynamic,
+            &[PathBuf::from("lib")],
+            cwd,
+            &mut out,
+        );
+        let names: Vec<_> = out.iter().map(|p| p.file_name().unwrap()).collect();
+        assert_eq!(names, ["libgcc_s.so.1"], "{out:?}");
+        assert_eq!(without_comments("a/**/b /* c"), "a b  ");
     }
 
     #[test]

@@ -23,6 +23,12 @@
 //!   dir of a file read), and that rest of its path counts as looked for in
 //!   every base; a file under no base makes its directory's stat binding.
 //!
+//! A file found unchanged by its bytes under a new stat (a checkout that
+//! rewrote it, a package upgrade that reinstalled the same headers), or a
+//! directory whose names are still missing under a new stat, is kept with
+//! that stat at the next save, unless it is racy: later runs then check it
+//! by its stat again instead of reading and hashing it every run.
+//!
 //! Racy stamps (git's rule): a file or directory changed in the clock tick
 //! of a walk may keep its stamp while its contents change. A stamp not
 //! older than the walk's start minus [`RACY_NS`] is not trusted: a file the
@@ -149,10 +155,35 @@ pub(crate) struct Recall {
     sys_stats: RwLock<FxHashMap<Vec<u8>, Option<Stat>>>,
     /// This run's digests, each with the stat it was taken at.
     digests: RwLock<FxHashMap<PathBuf, (Stat, Digest)>>,
+    /// Files whose bytes gave their record's digest under a new stat, and
+    /// dirs whose names were still missing under a new stat (settled ones
+    /// only): the stats the next save keeps (see the module doc).
+    restamped: RwLock<Restamped>,
     /// Records made this run (the file is rewritten only then).
     added: AtomicUsize,
     /// Records used this run.
     used: AtomicUsize,
+}
+
+/// New stats found to stand for what records kept (see `Recall::restamped`).
+#[derive(Default)]
+struct Restamped {
+    files: FxHashMap<PathBuf, (Stat, Digest)>,
+    dirs: FxHashMap<PathBuf, Stat>,
+}
+
+impl Restamped {
+    fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.dirs.is_empty()
+    }
+}
+
+/// Now, in nanoseconds since the epoch (what `Stat::racy` compares with).
+fn now_ns() -> i64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// How a check sees the disk: paths under the compiler's built-in dirs
@@ -183,7 +214,14 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
         let file_holds = |f: &Arc<FileDep>| match self.stat(&f.path) {
             Some(now) if now == f.stat => true,
             // Written again: the same bytes give the same directives.
-            Some(now) => self.recall.digest(&f.path, now) == Some(f.digest),
+            Some(now) => {
+                let same = self.recall.digest(&f.path, now) == Some(f.digest);
+                if same && !now.racy(now_ns()) {
+                    let mut r = self.recall.restamped.write().unwrap();
+                    r.files.insert(f.path.clone(), (now, f.digest));
+                }
+                same
+            }
             None => false,
         };
         r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d))
@@ -196,10 +234,18 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
             Was::At(s) => now == Some(s),
             Was::Racy => false,
         };
-        same || d
+        if same {
+            return true;
+        }
+        let missing = d
             .names
             .as_ref()
-            .is_some_and(|n| self.still_missing(&d.path, n))
+            .is_some_and(|n| self.still_missing(&d.path, n));
+        if let Some(now) = now.filter(|s| missing && !s.racy(now_ns())) {
+            let mut r = self.recall.restamped.write().unwrap();
+            r.dirs.insert(d.path.clone(), now);
+        }
+        missing
     }
 
     /// Whether none of `names` is a regular file in `dir` (symlinks
@@ -303,11 +349,8 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Starts recording: stamps from now on are racy.
     pub fn start() -> Recorder {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
         Recorder {
-            start_ns: i64::try_from(now.as_nanos()).unwrap_or(i64::MAX),
+            start_ns: now_ns(),
             files: BTreeMap::new(),
             before: BTreeMap::new(),
             misses: BTreeMap::new(),
@@ -571,6 +614,63 @@ mod tests {
         assert!(recall.get(&k, |_| false, &no_sys()).is_some());
         std::fs::write(&h, "z").unwrap();
         assert!(recall.get(&k, |_| false, &no_sys()).is_none());
+    }
+
+    /// A header written again with the same bytes, in a dir where a
+    /// missed name is still missing, holds; once the new stats are settled
+    /// the next save keeps them, so later runs check by stat, reading
+    /// nothing. Racy new stats are not kept.
+    #[test]
+    fn what_holds_under_a_new_stat_is_saved_with_it() {
+        let d = tempfile::tempdir().unwrap();
+        let (h, sub) = (d.path().join("a.h"), d.path().join("sub"));
+        std::fs::write(&h, "x").unwrap();
+        let old_stat = Stat::of(&h).unwrap();
+        let r = Record {
+            headers: vec![h.clone()],
+            absent: Vec::new(),
+            files: vec![Arc::new(FileDep {
+                path: h.clone(),
+                stat: old_stat,
+                digest: Sha256::digest(b"x").into(),
+            })],
+            dirs: vec![Arc::new(DirDep {
+                path: sub.clone(),
+                was: Was::Absent,
+                names: Some(vec!["none.h".to_string()]),
+            })],
+        };
+        let saved = d.path().join(".ggninja_footprints");
+        let k = key([b"k".as_slice()]);
+        let first = Recall::default();
+        first.put(k, r);
+        first.save(&saved).unwrap();
+        std::fs::remove_file(&h).unwrap();
+        std::fs::write(&h, "x").unwrap();
+        std::fs::create_dir(&sub).unwrap();
+        // One run: load, check, save; what the file then keeps.
+        let run = || {
+            let recall = Recall::default();
+            recall.load(&saved);
+            assert!(recall.get(&k, |_| false, &RunStats::default()).is_some());
+            recall.save(&saved).unwrap();
+            let back = Recall::default();
+            back.load(&saved);
+            let records = back.records.read().unwrap();
+            let r = &records.get(&k).unwrap().record;
+            let read = recall.digests.read().unwrap().len();
+            (r.files[0].stat, r.dirs[0].was, read)
+        };
+        assert_eq!(run(), (old_stat, Was::Absent, 1), "racy: nothing new kept");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let (new_file, new_dir) = (Stat::of(&h).unwrap(), Stat::of(&sub).unwrap());
+        assert_eq!(run(), (new_file, Was::At(new_dir), 1));
+        assert_eq!(run(), (new_file, Was::At(new_dir), 0), "checked by stat");
+        // Other bytes under a settled stat: the record no longer holds.
+        std::fs::write(&h, "y").unwrap();
+        let recall = Recall::default();
+        recall.load(&saved);
+        assert!(recall.get(&k, |_| false, &RunStats::default()).is_none());
     }
 
     #[test]

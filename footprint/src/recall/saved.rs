@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::{Digest, DirDep, Entry, FileDep, Key, Recall, Record, Stat, Was};
+use super::{Digest, DirDep, Entry, FileDep, Key, Recall, Record, Restamped, Stat, Was};
 
 /// Saves a record survives without being used.
 const MAX_UNUSED_SAVES: u32 = 16;
@@ -101,14 +101,16 @@ impl Recall {
         }
     }
 
-    /// Writes every record atomically when this run made any; records
-    /// unused for [`MAX_UNUSED_SAVES`] saves are left out.
+    /// Writes every record atomically when this run made any or found new
+    /// stats for what they kept; records unused for [`MAX_UNUSED_SAVES`]
+    /// saves are left out.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if self.added.load(Ordering::Relaxed) == 0 {
+        let restamped = self.restamped.read().unwrap();
+        if self.added.load(Ordering::Relaxed) == 0 && restamped.is_empty() {
             return Ok(());
         }
         let records = self.records.read().unwrap();
-        let mut t = Interner::default();
+        let mut t = Interner::new(&restamped);
         let mut lines = Vec::with_capacity(records.len());
         for (key, e) in records.iter() {
             let unused = match e.used.load(Ordering::Relaxed) {
@@ -168,14 +170,23 @@ impl<K: std::hash::Hash + Eq, V> Table<K, V> {
 }
 
 /// The tables being made.
-#[derive(Default)]
 struct Interner<'a> {
     paths: Table<&'a Path, &'a Path>,
     files: Table<&'a FileDep, (u32, Stat, String)>,
     dirs: Table<&'a DirDep, (u32, Was, Option<&'a [String]>)>,
+    restamped: &'a Restamped,
 }
 
 impl<'a> Interner<'a> {
+    fn new(restamped: &'a Restamped) -> Interner<'a> {
+        Interner {
+            paths: Table::default(),
+            files: Table::default(),
+            dirs: Table::default(),
+            restamped,
+        }
+    }
+
     fn line(&mut self, key: &Key, unused: u32, r: &'a Record) -> Line {
         let headers = r.headers.iter().map(|p| self.path(p)).collect();
         let absent = r.absent.iter().map(|p| self.path(p)).collect();
@@ -190,12 +201,20 @@ impl<'a> Interner<'a> {
 
     fn file(&mut self, f: &'a FileDep) -> u32 {
         let path = self.path(&f.path);
-        self.files.id(f, || (path, f.stat, to_hex(&f.digest)))
+        let stat = match self.restamped.files.get(&f.path) {
+            Some((now, digest)) if *digest == f.digest => *now,
+            _ => f.stat,
+        };
+        self.files.id(f, || (path, stat, to_hex(&f.digest)))
     }
 
     fn dir(&mut self, d: &'a DirDep) -> u32 {
         let path = self.path(&d.path);
-        self.dirs.id(d, || (path, d.was, d.names.as_deref()))
+        let was = match (self.restamped.dirs.get(&d.path), &d.names) {
+            (Some(now), Some(_)) => Was::At(*now),
+            _ => d.was,
+        };
+        self.dirs.id(d, || (path, was, d.names.as_deref()))
     }
 }
 
