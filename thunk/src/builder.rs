@@ -16,6 +16,7 @@ use crate::hash_cache::HashCache;
 use crate::ir::{Function, Input, Source, Thunk, ENV};
 use crate::ordering::is_upstream;
 use crate::roots::Roots;
+use crate::system_inputs::{InputJson, SystemInputs};
 
 /// What an edge reads, as found by a footprint scanner: files relative to
 /// the build dir or absolute, plus the program it runs.
@@ -106,6 +107,7 @@ pub struct ThunkBuilder<'a> {
     pub roots: &'a Roots,
     pub cache: &'a HashCache,
     pub bundles: &'a Bundles,
+    system: &'a SystemInputs,
     pub scan: &'a Scan<'a>,
     /// Finished entries, unless `build_all` was given somewhere else to
     /// put them.
@@ -133,6 +135,7 @@ impl<'a> ThunkBuilder<'a> {
         roots: &'a Roots,
         cache: &'a HashCache,
         bundles: &'a Bundles,
+        system: &'a SystemInputs,
         scan: &'a Scan<'a>,
         link_outputs: bool,
     ) -> ThunkBuilder<'a> {
@@ -141,6 +144,7 @@ impl<'a> ThunkBuilder<'a> {
             roots,
             cache,
             bundles,
+            system,
             scan,
             done: BuildMap::default(),
             link_outputs,
@@ -166,19 +170,12 @@ struct Draft {
     side_outputs: Vec<String>,
 }
 
-/// An `Input`'s path, its JSON and its size (a value's; else 0).
-struct InputJson {
-    path: String,
-    json: String,
-    bytes: u64,
-}
-
 impl InputJson {
     /// `bytes`: the value's size (0 for a bundle, a directory or an output).
     fn new(input: Input, bytes: u64) -> InputJson {
         InputJson {
-            json: input.json(),
-            path: input.path,
+            json: input.json().into(),
+            path: input.path.into(),
             bytes,
         }
     }
@@ -494,8 +491,13 @@ impl ThunkBuilder<'_> {
     }
 
     /// A file named by its current content (or a directory). System files
-    /// that no edge writes are hashed once per process.
+    /// that no edge writes are named once per process (see `system_inputs`).
     fn value_input(&self, f: &str, produced: bool) -> Result<InputJson, String> {
+        if !produced {
+            if let Some(input) = self.system.find(f) {
+                return Ok(input);
+            }
+        }
         let virt = self.roots.virtual_path(f);
         let path = match Path::new(f).is_relative() {
             true => self.roots.build.join(f),
@@ -504,8 +506,8 @@ impl ThunkBuilder<'_> {
         // System files do not change during a build; offline (linking
         // outputs: nothing runs) no file does, and one shared by many edges
         // (a project header) is looked at once.
-        let unchanging = self.link_outputs || (virt == f && !produced);
-        let hash = match unchanging {
+        let system = virt == f && !produced;
+        let hash = match self.link_outputs || system {
             true => self.cache.hash_system(&path),
             false => self.cache.hash_path(&path),
         };
@@ -519,7 +521,11 @@ impl ThunkBuilder<'_> {
             Ok(None) => (Source::Directory { directory: true }, 0),
             Err(e) => return Err(format!("input '{f}' cannot be read: {e}")),
         };
-        Ok(InputJson::new(Input { path: virt, source }, bytes))
+        let input = InputJson::new(Input { path: virt, source }, bytes);
+        if system {
+            self.system.keep(f, input.clone());
+        }
+        Ok(input)
     }
 
     fn link(&self, draft: Draft) -> Entry {
@@ -576,5 +582,32 @@ impl ThunkBuilder<'_> {
             effects: draft.effects,
             side_outputs: draft.side_outputs,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A system file (outside the roots, written by no edge) is named once
+    /// a process, as it is hashed once; the same path as an edge's output
+    /// is named by what it holds now.
+    #[test]
+    fn a_system_file_is_named_once_and_an_output_afresh() {
+        let d = tempfile::tempdir().unwrap();
+        let header = d.path().join("sys.h");
+        std::fs::write(&header, "one").unwrap();
+        let (g, roots) = (Graph::default(), Roots::new(d.path().join("build"), None));
+        let (cache, bundles, system) = Default::default();
+        let scan = |_: &Graph, _: BuildId| Err("not scanned".to_string());
+        let tb = ThunkBuilder::new(&g, &roots, &cache, &bundles, &system, &scan, false);
+        let name = header.to_str().unwrap();
+        let first = tb.value_input(name, false).unwrap();
+        assert_eq!((&*first.path, first.bytes), (name, 3));
+        std::fs::write(&header, "other").unwrap();
+        assert_eq!(tb.value_input(name, false).unwrap().json, first.json);
+        let output = tb.value_input(name, true).unwrap();
+        assert_eq!(output.bytes, 5);
+        assert_ne!(output.json, first.json);
     }
 }

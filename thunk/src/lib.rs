@@ -4,7 +4,8 @@
 //! See docs/thunks.md for the format and the path rules.
 //!
 //! Data flow: `scan` (an edge's footprint) -> `builder` (inputs hashed
-//! through `hash_cache`, toolchains as `bundles`, paths through `roots`)
+//! through `hash_cache`, system files named once by `system_inputs`,
+//! toolchains as `bundles`, paths through `roots`)
 //! -> `ir` (canonical JSON, hash). `session` opens and saves the caches;
 //! `predicted` stands in for outputs a build has not made yet;
 //! `placement` says which inputs travel and what must run here;
@@ -22,6 +23,7 @@ mod predicted;
 mod roots;
 mod scan;
 mod session;
+mod system_inputs;
 
 pub use builder::{EdgeThunk, Emit, Entry, Footprint, Scan, ThunkBuilder};
 pub use bundles::{Bundles, NamedBundle};

@@ -14,6 +14,7 @@ use crate::bundles::Bundles;
 use crate::hash_cache::HashCache;
 use crate::roots::Roots;
 use crate::scan::edge_footprint;
+use crate::system_inputs::SystemInputs;
 
 /// The file holding the hash cache, in the saved dir.
 const HASHES: &str = ".ggninja_hashes";
@@ -25,6 +26,7 @@ pub struct Thunks {
     /// Where the caches are kept between runs (the `builddir`).
     saved_dir: PathBuf,
     bundles: Bundles,
+    system: SystemInputs,
 }
 
 impl Thunks {
@@ -43,6 +45,7 @@ impl Thunks {
             hashes,
             saved_dir: saved_dir.to_path_buf(),
             bundles: Bundles::default(),
+            system: SystemInputs::default(),
         }
     }
 
@@ -58,7 +61,8 @@ impl Thunks {
         let cwd = &self.roots.build;
         let scan = |g: &Graph, b: BuildId| edge_footprint(&self.scanner, cwd, g, b);
         let (roots, hashes, bundles) = (&self.roots, &self.hashes, &self.bundles);
-        let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, &scan, link_outputs);
+        let system = &self.system;
+        let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, system, &scan, link_outputs);
         f(&mut tb)
     }
 
