@@ -141,9 +141,57 @@ pub(crate) fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Key {
 }
 
 struct Entry {
-    record: Arc<Record>,
+    kept: Kept,
     unused_saves: u32,
     used: AtomicBool,
+}
+
+/// A record as kept: made or asked for this run, or loaded and not asked
+/// for yet, its parts as numbers in the loaded tables (`saved`): a run
+/// that compiles a few files asks for a few of the hundreds of records,
+/// and making the others' paths was most of the load.
+enum Kept {
+    Made(Arc<Record>),
+    Loaded(Numbers),
+}
+
+/// A loaded record's headers, absent paths, files and dirs, by their
+/// numbers in the loaded tables (checked in range when loaded).
+struct Numbers {
+    tables: Arc<Tables>,
+    headers: Vec<u32>,
+    absent: Vec<u32>,
+    files: Vec<u32>,
+    dirs: Vec<u32>,
+}
+
+/// The tables loaded records name their parts in.
+#[derive(Default)]
+struct Tables {
+    paths: Vec<PathBuf>,
+    files: Vec<Arc<FileDep>>,
+    dirs: Vec<Arc<DirDep>>,
+}
+
+impl Numbers {
+    fn record(&self) -> Record {
+        let t = &self.tables;
+        let paths = |v: &[u32]| v.iter().map(|&i| t.paths[i as usize].clone()).collect();
+        Record {
+            headers: paths(&self.headers),
+            absent: paths(&self.absent),
+            files: self
+                .files
+                .iter()
+                .map(|&i| t.files[i as usize].clone())
+                .collect(),
+            dirs: self
+                .dirs
+                .iter()
+                .map(|&i| t.dirs[i as usize].clone())
+                .collect(),
+        }
+    }
 }
 
 /// The saved walks, this run's stats of paths under the built-in dirs and
@@ -272,12 +320,20 @@ impl Recall {
         sys: impl Fn(&Path) -> bool,
         stats: &RunStats,
     ) -> Option<Arc<Record>> {
-        let record = {
+        let (record, made_now) = {
             let records = self.records.read().unwrap();
             let e = records.get(key)?;
             e.used.store(true, Ordering::Relaxed);
-            Arc::clone(&e.record)
+            match &e.kept {
+                Kept::Made(r) => (Arc::clone(r), false),
+                Kept::Loaded(n) => (Arc::new(n.record()), true),
+            }
         };
+        if made_now {
+            if let Some(e) = self.records.write().unwrap().get_mut(key) {
+                e.kept = Kept::Made(Arc::clone(&record));
+            }
+        }
         let look = Look {
             recall: self,
             sys,
@@ -289,6 +345,15 @@ impl Recall {
         })
     }
 
+    /// The record kept under `key`, unchecked.
+    #[cfg(test)]
+    fn kept(&self, key: &Key) -> Option<Arc<Record>> {
+        match &self.records.read().unwrap().get(key)?.kept {
+            Kept::Made(r) => Some(Arc::clone(r)),
+            Kept::Loaded(n) => Some(Arc::new(n.record())),
+        }
+    }
+
     /// How many records this run used.
     pub fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
@@ -297,7 +362,7 @@ impl Recall {
     /// Keeps `record` under `key` (replacing an older one).
     pub fn put(&self, key: Key, record: Record) {
         let entry = Entry {
-            record: Arc::new(record),
+            kept: Kept::Made(Arc::new(record)),
             unused_saves: 0,
             used: AtomicBool::new(true),
         };
@@ -656,8 +721,7 @@ mod tests {
             recall.save(&saved).unwrap();
             let back = Recall::default();
             back.load(&saved);
-            let records = back.records.read().unwrap();
-            let r = &records.get(&k).unwrap().record;
+            let r = back.kept(&k).unwrap();
             let read = recall.digests.read().unwrap().len();
             (r.files[0].stat, r.dirs[0].was, read)
         };

@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::{Digest, DirDep, Entry, FileDep, Key, Recall, Record, Restamped, Stat, Was};
+use super::{
+    Digest, DirDep, Entry, FileDep, Kept, Key, Numbers, Recall, Record, Restamped, Stat, Tables,
+    Was,
+};
 
 /// Saves a record survives without being used.
 const MAX_UNUSED_SAVES: u32 = 16;
@@ -24,12 +27,14 @@ const MAX_UNUSED_SAVES: u32 = 16;
 /// (4: a walk kept by an older one never looked for the clock's macros.)
 const VERSION: &str = "ggninja-footprints 4";
 
-type Tables = (
+type SavedTables = (
     Vec<PathBuf>,
     Vec<(u32, Stat, String)>,
     Vec<(u32, Was, Option<Vec<String>>)>,
 );
 type Line = (String, u32, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
+/// A record's headers, absent paths, files and dirs, numbered.
+type Parts = (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
 
 impl Recall {
     /// Takes the records `save` wrote.
@@ -44,7 +49,7 @@ impl Recall {
         let Some(Ok(tables)) = lines.next() else {
             return;
         };
-        let Ok((paths, files, dirs)) = serde_json::from_slice::<Tables>(&tables) else {
+        let Ok((paths, files, dirs)) = serde_json::from_slice::<SavedTables>(&tables) else {
             return;
         };
         let path_of = |i: u32| paths.get(i as usize).cloned();
@@ -71,33 +76,33 @@ impl Recall {
         let (Some(files), Some(dirs)) = (files, dirs) else {
             return;
         };
+        let tables = Arc::new(Tables { paths, files, dirs });
+        let in_range = |v: &[u32], len: usize| v.iter().all(|&i| (i as usize) < len);
         let mut records = self.records.write().unwrap();
         for line in lines {
             let Ok(line) = line else { return };
             let Ok((hex, unused_saves, h, a, f, d)) = serde_json::from_slice::<Line>(&line) else {
                 continue;
             };
-            let pick = |v: &[u32]| v.iter().map(|&i| path_of(i)).collect::<Option<Vec<_>>>();
-            let record = (|| {
-                Some(Record {
-                    headers: pick(&h)?,
-                    absent: pick(&a)?,
-                    files: shared(&f, &files)?,
-                    dirs: shared(&d, &dirs)?,
-                })
-            })();
-            let (Some(key), Some(record)) = (from_hex(&hex), record) else {
+            let t = &tables;
+            let fits = in_range(&h, t.paths.len()) && in_range(&a, t.paths.len());
+            let fits = fits && in_range(&f, t.files.len()) && in_range(&d, t.dirs.len());
+            let Some(key) = from_hex(&hex).filter(|_| fits) else {
                 continue;
             };
-            let (record, used) = (Arc::new(record), AtomicBool::new(false));
-            records.insert(
-                key,
-                Entry {
-                    record,
-                    unused_saves,
-                    used,
-                },
-            );
+            let numbers = Numbers {
+                tables: Arc::clone(t),
+                headers: h,
+                absent: a,
+                files: f,
+                dirs: d,
+            };
+            let entry = Entry {
+                kept: Kept::Loaded(numbers),
+                unused_saves,
+                used: AtomicBool::new(false),
+            };
+            records.insert(key, entry);
         }
     }
 
@@ -118,7 +123,7 @@ impl Recall {
                 false => e.unused_saves + 1,
             };
             if unused <= MAX_UNUSED_SAVES {
-                lines.push(t.line(key, unused, &e.record));
+                lines.push(t.line(key, unused, &e.kept));
             }
         }
         // Beside it, so the rename is atomic; 0666 less the umask as from
@@ -187,12 +192,33 @@ impl<'a> Interner<'a> {
         }
     }
 
-    fn line(&mut self, key: &Key, unused: u32, r: &'a Record) -> Line {
+    fn line(&mut self, key: &Key, unused: u32, kept: &'a Kept) -> Line {
+        let (headers, absent, files, dirs) = match kept {
+            Kept::Made(r) => self.made(r),
+            Kept::Loaded(n) => self.loaded(n),
+        };
+        (to_hex(key), unused, headers, absent, files, dirs)
+    }
+
+    fn made(&mut self, r: &'a Record) -> Parts {
         let headers = r.headers.iter().map(|p| self.path(p)).collect();
         let absent = r.absent.iter().map(|p| self.path(p)).collect();
         let files = r.files.iter().map(|f| self.file(f)).collect();
         let dirs = r.dirs.iter().map(|d| self.dir(d)).collect();
-        (to_hex(key), unused, headers, absent, files, dirs)
+        (headers, absent, files, dirs)
+    }
+
+    /// A record not asked for this run, renumbered without making it.
+    fn loaded(&mut self, n: &'a Numbers) -> Parts {
+        let t = &*n.tables;
+        let paths = |me: &mut Self, v: &[u32]| -> Vec<u32> {
+            v.iter().map(|&i| me.path(&t.paths[i as usize])).collect()
+        };
+        let (headers, absent) = (paths(self, &n.headers), paths(self, &n.absent));
+        let files = n.files.iter().map(|&i| self.file(&t.files[i as usize]));
+        let files = files.collect();
+        let dirs = n.dirs.iter().map(|&i| self.dir(&t.dirs[i as usize]));
+        (headers, absent, files, dirs.collect())
     }
 
     fn path(&mut self, p: &'a Path) -> u32 {
@@ -216,13 +242,6 @@ impl<'a> Interner<'a> {
         };
         self.dirs.id(d, || (path, was, d.names.as_deref()))
     }
-}
-
-/// The items of `table` at `ids`, or `None` if one is out of it.
-fn shared<T>(ids: &[u32], table: &[Arc<T>]) -> Option<Vec<Arc<T>>> {
-    ids.iter()
-        .map(|&i| table.get(i as usize).cloned())
-        .collect()
 }
 
 fn to_hex(key: &Digest) -> String {
@@ -265,6 +284,35 @@ mod tests {
         }
     }
 
+    /// A run that asks for no record but makes one writes the loaded ones
+    /// back as they were, renumbered among the new tables.
+    #[test]
+    fn records_not_asked_for_are_saved_as_they_were() {
+        let d = tempfile::tempdir().unwrap();
+        let saved = d.path().join(".ggninja_footprints");
+        let (k1, k2) = (key([b"1".as_slice()]), key([b"2".as_slice()]));
+        let first = Recall::default();
+        first.put(k1, record("/a.h"));
+        first.save(&saved).unwrap();
+        let run = Recall::default();
+        run.load(&saved);
+        let mut made = record("/b.h");
+        made.headers.insert(0, "/c.h".into());
+        made.absent.clear();
+        run.put(k2, made);
+        run.save(&saved).unwrap();
+        let back = Recall::default();
+        back.load(&saved);
+        let text = |r: Option<Arc<Record>>| format!("{:?}", r.unwrap());
+        assert_eq!(text(back.kept(&k1)), format!("{:?}", record("/a.h")));
+        let (headers, absent) = (["/c.h", "/b.h"], Vec::<PathBuf>::new());
+        let b = back.kept(&k2).unwrap();
+        assert_eq!(
+            (b.headers.clone(), b.absent.clone()),
+            (headers.map(PathBuf::from).to_vec(), absent)
+        );
+    }
+
     #[test]
     fn saved_records_come_back_and_damage_is_ignored() {
         let d = tempfile::tempdir().unwrap();
@@ -276,14 +324,7 @@ mod tests {
         recall.save(&saved).unwrap();
         let back = Recall::default();
         back.load(&saved);
-        let r = back
-            .records
-            .read()
-            .unwrap()
-            .get(&k1)
-            .unwrap()
-            .record
-            .clone();
+        let r = back.kept(&k1).unwrap();
         assert_eq!(format!("{r:?}"), format!("{:?}", record("/a.h")));
         // Truncated: the damaged last line is skipped, the others kept.
         let text = std::fs::read(&saved).unwrap();
