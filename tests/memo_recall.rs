@@ -184,6 +184,11 @@ fn a_damaged_saved_walk_is_ignored() {
         full[..full.len() / 2].to_vec(),
         b"ggninja-footprints 2\n\x00\xffgarbage\n[[\n".to_vec(),
         b"\x00\x01".to_vec(),
+        [
+            &full[..21],
+            b"\x05\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff",
+        ]
+        .concat(),
     ];
     for (n, damaged) in damages.iter().enumerate() {
         std::fs::write(&saved, damaged).unwrap();

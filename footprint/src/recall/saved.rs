@@ -1,14 +1,17 @@
-//! The header walks on disk (`.ggninja_footprints`): a version line, one
-//! line of tables — every path, every (file, stat) and every (dir, what it
-//! was, names) that any record names, once — then one line per record:
-//! its key, how many saves ago a run last used it, and its headers, absent
+//! The header walks on disk (`.ggninja_footprints`): a version line, then
+//! frames (a little-endian u32 length, then that many bytes of postcard):
+//! one of tables — every path, every (file, stat) and every (dir, what it
+//! was, names) that any record names, once — then one per record: its
+//! key, how many saves ago a run last used it, and its headers, absent
 //! paths, files and dirs as indices into the tables. Records of one project
 //! share most of their files and dirs (the system headers, the project's
-//! include dirs), so the tables keep the file small and its loading quick.
-//! A damaged record line is skipped; another version or damaged tables
-//! make the whole file ignored: walking again only costs time.
+//! include dirs), so the tables keep the file small, and binary numbers
+//! keep its loading quick (a run loads every record, and may ask for few).
+//! A damaged record is skipped, a truncated one ends the file; another
+//! version or damaged tables make the whole file ignored: walking again
+//! only costs time.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,32 +27,31 @@ use super::{
 /// Saves a record survives without being used.
 const MAX_UNUSED_SAVES: u32 = 16;
 /// The first line of the file; any other means another format.
-/// (4: a walk kept by an older one never looked for the clock's macros.)
-const VERSION: &str = "ggninja-footprints 4";
+/// (4: a walk kept by an older one never looked for the clock's macros;
+/// 5: binary frames.)
+const VERSION: &[u8] = b"ggninja-footprints 5\n";
 
 type SavedTables = (
     Vec<PathBuf>,
-    Vec<(u32, Stat, String)>,
+    Vec<(u32, Stat, Digest)>,
     Vec<(u32, Was, Option<Vec<String>>)>,
 );
-type Line = (String, u32, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
+type Line = (Key, u32, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
 /// A record's headers, absent paths, files and dirs, numbered.
 type Parts = (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
 
 impl Recall {
     /// Takes the records `save` wrote.
     pub fn load(&self, path: &Path) {
-        let Ok(file) = std::fs::File::open(path) else {
+        let Ok(bytes) = std::fs::read(path) else {
             return;
         };
-        let mut lines = std::io::BufReader::new(file).split(b'\n');
-        if !matches!(lines.next(), Some(Ok(v)) if v == VERSION.as_bytes()) {
-            return;
-        }
-        let Some(Ok(tables)) = lines.next() else {
+        let Some(rest) = bytes.strip_prefix(VERSION) else {
             return;
         };
-        let Ok((paths, files, dirs)) = serde_json::from_slice::<SavedTables>(&tables) else {
+        let mut frames = Frames(rest);
+        let Some(Ok((paths, files, dirs))) = frames.next().map(postcard::from_bytes::<SavedTables>)
+        else {
             return;
         };
         let path_of = |i: u32| paths.get(i as usize).cloned();
@@ -59,7 +61,7 @@ impl Recall {
                 Some(Arc::new(FileDep {
                     path: path_of(p)?,
                     stat,
-                    digest: from_hex(&digest)?,
+                    digest,
                 }))
             })
             .collect();
@@ -79,17 +81,15 @@ impl Recall {
         let tables = Arc::new(Tables { paths, files, dirs });
         let in_range = |v: &[u32], len: usize| v.iter().all(|&i| (i as usize) < len);
         let mut records = self.records.write().unwrap();
-        for line in lines {
-            let Ok(line) = line else { return };
-            let Ok((hex, unused_saves, h, a, f, d)) = serde_json::from_slice::<Line>(&line) else {
+        for frame in frames {
+            let Ok((key, unused_saves, h, a, f, d)) = postcard::from_bytes::<Line>(frame) else {
                 continue;
             };
             let t = &tables;
             let fits = in_range(&h, t.paths.len()) && in_range(&a, t.paths.len());
-            let fits = fits && in_range(&f, t.files.len()) && in_range(&d, t.dirs.len());
-            let Some(key) = from_hex(&hex).filter(|_| fits) else {
+            if !fits || !in_range(&f, t.files.len()) || !in_range(&d, t.dirs.len()) {
                 continue;
-            };
+            }
             let numbers = Numbers {
                 tables: Arc::clone(t),
                 headers: h,
@@ -132,14 +132,12 @@ impl Recall {
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
         let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-        writeln!(out, "{VERSION}")?;
+        out.write_all(VERSION)?;
         // A path that is not UTF-8 does not serialize: nothing is kept.
-        serde_json::to_writer(&mut out, &(t.paths.items, t.files.items, t.dirs.items))?;
+        write_frame(&mut out, &(t.paths.items, t.files.items, t.dirs.items))?;
         for line in lines {
-            out.write_all(b"\n")?;
-            serde_json::to_writer(&mut out, &line)?;
+            write_frame(&mut out, &line)?;
         }
-        out.write_all(b"\n")?;
         out.flush()?;
         drop(out);
         tmp.persist(path).map(drop).map_err(|e| e.error)
@@ -177,7 +175,7 @@ impl<K: std::hash::Hash + Eq, V> Table<K, V> {
 /// The tables being made.
 struct Interner<'a> {
     paths: Table<&'a Path, &'a Path>,
-    files: Table<&'a FileDep, (u32, Stat, String)>,
+    files: Table<&'a FileDep, (u32, Stat, Digest)>,
     dirs: Table<&'a DirDep, (u32, Was, Option<&'a [String]>)>,
     restamped: &'a Restamped,
 }
@@ -197,7 +195,7 @@ impl<'a> Interner<'a> {
             Kept::Made(r) => self.made(r),
             Kept::Loaded(n) => self.loaded(n),
         };
-        (to_hex(key), unused, headers, absent, files, dirs)
+        (*key, unused, headers, absent, files, dirs)
     }
 
     fn made(&mut self, r: &'a Record) -> Parts {
@@ -231,7 +229,7 @@ impl<'a> Interner<'a> {
             Some((now, digest)) if *digest == f.digest => *now,
             _ => f.stat,
         };
-        self.files.id(f, || (path, stat, to_hex(&f.digest)))
+        self.files.id(f, || (path, stat, f.digest))
     }
 
     fn dir(&mut self, d: &'a DirDep) -> u32 {
@@ -244,19 +242,26 @@ impl<'a> Interner<'a> {
     }
 }
 
-fn to_hex(key: &Digest) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
+/// The frames of a file after its version line; a truncated one ends it.
+struct Frames<'a>(&'a [u8]);
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (len, rest) = self.0.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let frame = rest.get(..len)?;
+        self.0 = &rest[len..];
+        Some(frame)
+    }
 }
 
-fn from_hex(s: &str) -> Option<Digest> {
-    let mut key = [0u8; 32];
-    if s.len() != 64 {
-        return None;
-    }
-    for (i, k) in key.iter_mut().enumerate() {
-        *k = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(key)
+fn write_frame(out: &mut impl Write, item: &impl serde::Serialize) -> std::io::Result<()> {
+    let bytes = postcard::to_stdvec(item).map_err(std::io::Error::other)?;
+    let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(&bytes)
 }
 
 #[cfg(test)]
@@ -326,21 +331,36 @@ mod tests {
         back.load(&saved);
         let r = back.kept(&k1).unwrap();
         assert_eq!(format!("{r:?}"), format!("{:?}", record("/a.h")));
-        // Truncated: the damaged last line is skipped, the others kept.
-        let text = std::fs::read(&saved).unwrap();
-        std::fs::write(&saved, &text[..text.len() - 5]).unwrap();
+        // Truncated: the damaged last record is skipped, the others kept.
+        let bytes = std::fs::read(&saved).unwrap();
+        std::fs::write(&saved, &bytes[..bytes.len() - 5]).unwrap();
         let cut = Recall::default();
         cut.load(&saved);
         assert_eq!(cut.records.read().unwrap().len(), 1);
-        // Another version, garbage, an index out of the tables: nothing.
-        let text = String::from_utf8(text).unwrap();
-        assert!(text.contains(",[0],[0]]"), "{text}");
-        let out_of_range = text.replace(",[0],[0]]", ",[0],[9]]").into_bytes();
-        for bad in [b"\xff\x00garbage\n[1,2]\n".to_vec(), out_of_range] {
+        // A record naming what is not in the tables, or not a record: it
+        // alone is skipped.
+        let mut bad = bytes.clone();
+        let out_of_range: Line = (k2, 0, vec![9], vec![], vec![], vec![]);
+        write_frame(&mut bad, &out_of_range).unwrap();
+        write_frame(&mut bad, &"not a record").unwrap();
+        std::fs::write(&saved, &bad).unwrap();
+        let some = Recall::default();
+        some.load(&saved);
+        assert_eq!(some.records.read().unwrap().len(), 2);
+        assert!(some
+            .kept(&k2)
+            .is_some_and(|r| r.headers[0] == Path::new("/b.h")));
+        // Another version, garbage: nothing.
+        let old = [
+            b"ggninja-footprints 4\n".as_slice(),
+            &bytes[VERSION.len()..],
+        ]
+        .concat();
+        for bad in [b"\xff\x00garbage\n[1,2]\n".to_vec(), old] {
             std::fs::write(&saved, bad).unwrap();
             let bad = Recall::default();
             bad.load(&saved);
-            assert!(bad.records.read().unwrap().len() < 2);
+            assert_eq!(bad.records.read().unwrap().len(), 0);
         }
     }
 }
