@@ -14,6 +14,14 @@
 # A make project (no build.ninja in gg/: zlib, bzip2, lz4, lua5.4) is
 # cleaned with `make clean` and built with `--make` and GOALS (lua5.4's:
 # GOALS=linux).
+# REMOVE=FILE (a path under gg/, an object) measures the everyday loop
+# instead: each run removes only FILE, so the build is one hit and what
+# every run pays (loading the graph, the logs and the saved caches).
+# Each binary keeps its own saved caches (gg/.ggninja_footprints,
+# _hashes, _scans, _toolchain), put back before its blocks and taken after:
+# binaries whose formats differ would otherwise load each other's as
+# damaged; with REMOVE, a binary's first block starts from a full clean
+# rebuild (not counted), so its caches are whole.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,7 +36,9 @@ BINS=()
 for b in "$@"; do BINS+=("$(resolve_bin "$b")"); done
 command -v perf >/dev/null || die "perf is not installed"
 STAT=$(mktemp)
-trap 'rm -f "$STAT"' EXIT
+KEPT=$(mktemp -d)
+trap 'rm -rf "$STAT" "$KEPT"' EXIT
+CACHES=(.ggninja_footprints .ggninja_hashes .ggninja_scans .ggninja_toolchain)
 
 MAKE_ARGS=()
 if [[ ! -f $D/gg/build.ninja ]]; then
@@ -38,11 +48,32 @@ fi
 clean() {
     if ((${#MAKE_ARGS[@]})); then make -C "$D/gg" clean >/dev/null; else "$1" -C "$D/gg" -t clean >/dev/null; fi
 }
+build() {
+    "$1" -C "$D/gg" -j2 --cache --store "$D/store" "${MAKE_ARGS[@]}" >/dev/null 2>&1 || die "$1 failed in $D"
+}
+# Puts binary number $1's saved caches back (none yet: with REMOVE, a
+# full rebuild makes them), or takes them after its block.
+caches_in() {
+    local k=$KEPT/$1 c
+    if [[ -d $k ]]; then
+        for c in "${CACHES[@]}"; do rm -f "$D/gg/$c"; [[ -f $k/$c ]] && cp "$k/$c" "$D/gg/$c"; done
+    elif [[ -n ${REMOVE:-} ]]; then
+        clean "$2" && build "$2"
+    fi
+}
+caches_out() {
+    local k=$KEPT/$1 c
+    mkdir -p "$k"
+    for c in "${CACHES[@]}"; do [[ -f $D/gg/$c ]] && cp "$D/gg/$c" "$k/$c"; done
+    return 0
+}
 
 for _ in $(seq "$ROUNDS"); do
-    for bin in "${BINS[@]}"; do
+    for k in "${!BINS[@]}"; do
+        bin=${BINS[$k]}
+        caches_in "$k" "$bin"
         for i in $(seq 0 "$PER"); do
-            clean "$bin"
+            if [[ -n ${REMOVE:-} ]]; then rm -f "$D/gg/$REMOVE"; else clean "$bin"; fi
             # perf puts its own dir first in PATH: the build gets ours.
             perf stat -e task-clock,page-faults -x, -o "$STAT" -- env PATH="$PATH" \
                 "$bin" -C "$D/gg" -j2 --cache --store "$D/store" "${MAKE_ARGS[@]}" >/dev/null 2>&1 ||
@@ -51,6 +82,7 @@ for _ in $(seq "$ROUNDS"); do
             printf '%s %s %s\n' "$bin" "$(grep task-clock "$STAT" | cut -d, -f1)" \
                 "$(grep page-faults "$STAT" | cut -d, -f1)"
         done
+        caches_out "$k"
     done
 done | python3 -c '
 import collections, statistics, sys
