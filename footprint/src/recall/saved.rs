@@ -289,17 +289,24 @@ mod tests {
         }
     }
 
-    /// Any byte of a saved file changed or cut: the load keeps what still
-    /// reads and never panics, and what it keeps saves again.
-    #[test]
-    fn every_damaged_byte_loads_without_panic() {
-        let d = tempfile::tempdir().unwrap();
-        let saved = d.path().join(".ggninja_footprints");
+    /// A file holding `record("/a.h")` and `record("/b.h")` under the
+    /// two keys returned, in `dir`.
+    fn two_saved(dir: &Path) -> (PathBuf, Key, Key) {
+        let saved = dir.join(".ggninja_footprints");
         let recall = Recall::default();
         let (k1, k2) = (key([b"1".as_slice()]), key([b"2".as_slice()]));
         recall.put(k1, record("/a.h"));
         recall.put(k2, record("/b.h"));
         recall.save(&saved).unwrap();
+        (saved, k1, k2)
+    }
+
+    /// Any byte of a saved file changed or cut: the load keeps what still
+    /// reads and never panics, and what it keeps saves again.
+    #[test]
+    fn every_damaged_byte_loads_without_panic() {
+        let d = tempfile::tempdir().unwrap();
+        let (saved, k1, k2) = two_saved(d.path());
         let good = std::fs::read(&saved).unwrap();
         for at in 0..good.len() {
             for damaged in [
@@ -348,12 +355,7 @@ mod tests {
     #[test]
     fn saved_records_come_back_and_damage_is_ignored() {
         let d = tempfile::tempdir().unwrap();
-        let saved = d.path().join(".ggninja_footprints");
-        let recall = Recall::default();
-        let (k1, k2) = (key([b"1".as_slice()]), key([b"2".as_slice()]));
-        recall.put(k1, record("/a.h"));
-        recall.put(k2, record("/b.h"));
-        recall.save(&saved).unwrap();
+        let (saved, k1, k2) = two_saved(d.path());
         let back = Recall::default();
         back.load(&saved);
         let r = back.kept(&k1).unwrap();
