@@ -10,8 +10,6 @@
 //!
 //! Ignores pools, workers and time: it only ranks.
 
-use std::collections::HashSet;
-
 use ggninja_graph::{BuildId, FileId, Graph};
 
 use crate::build_log::{BuildLog, LogEntry};
@@ -77,7 +75,9 @@ pub fn weights(g: &Graph, log: &BuildLog, targets: &[FileId], rule: Priority) ->
 
 /// The edges `targets` need, each after the edges making its inputs.
 fn topological(g: &Graph, targets: &[FileId]) -> Vec<BuildId> {
-    let mut seen = HashSet::new();
+    // By node index: a set's hashing cost more than the walk (every
+    // compile's headers are inputs once the deps log is read).
+    let mut seen = vec![false; g.node_count()];
     let mut order = Vec::new();
     // An explicit stack: real graphs are deep enough to overflow recursion.
     let mut stack: Vec<(BuildId, usize)> = Vec::new();
@@ -85,7 +85,7 @@ fn topological(g: &Graph, targets: &[FileId]) -> Vec<BuildId> {
         let Some(root) = g.file(t).in_build else {
             continue;
         };
-        if !seen.insert(root) {
+        if std::mem::replace(&mut seen[root.index()], true) {
             continue;
         }
         stack.push((root, 0));
@@ -94,7 +94,7 @@ fn topological(g: &Graph, targets: &[FileId]) -> Vec<BuildId> {
             if let Some(&input) = ins.get(*next) {
                 *next += 1;
                 if let Some(p) = g.file(input).in_build {
-                    if seen.insert(p) {
+                    if !std::mem::replace(&mut seen[p.index()], true) {
                         stack.push((p, 0));
                     }
                 }

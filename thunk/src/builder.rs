@@ -390,11 +390,13 @@ impl ThunkBuilder<'_> {
     /// plain inputs hashed, produced inputs noted as links.
     fn draft(&self, b: BuildId) -> Result<Draft, String> {
         let g = self.graph;
-        let fp = (self.scan)(g, b)?;
-        let mut files: Vec<String> = Vec::new();
-        for f in &fp.files {
+        let mut fp = (self.scan)(g, b)?;
+        // Each file with its node, looked up once.
+        let mut files: Vec<(String, Option<FileId>)> = Vec::with_capacity(fp.files.len());
+        for f in std::mem::take(&mut fp.files) {
+            let node = g.lookup(&f);
             // A phony input stands for what it names.
-            let phony = g.lookup(f).filter(|&n| {
+            let phony = node.filter(|&n| {
                 let p = g.file(n).in_build;
                 p.is_some_and(|p| g.is_phony(p) && !g.build(p).generated_by_dep_loader)
             });
@@ -402,22 +404,24 @@ impl ThunkBuilder<'_> {
                 Some(n) => files.extend(
                     self.through_phony([n])
                         .iter()
-                        .map(|&n| g.path(n).to_string()),
+                        .map(|&n| (g.path(n).to_string(), Some(n))),
                 ),
-                None => files.push(f.clone()),
+                None => files.push((f, node)),
             }
         }
-        files.sort();
-        files.dedup();
         let mut inputs: Vec<InputJson> = Vec::with_capacity(files.len() + 1);
         let mut links = Vec::new();
         // Toolchain files inside the trees (a compiler built by the build)
         // stay plain inputs; the rest are the bundle.
         let (local, system): (Vec<&PathBuf>, Vec<&PathBuf>) =
             fp.toolchain.iter().partition(|p| self.roots.is_inside(p));
-        files.extend(local.iter().map(|p| p.display().to_string()));
-        files.sort();
-        files.dedup();
+        for p in local {
+            let f = p.display().to_string();
+            let node = g.lookup(&f);
+            files.push((f, node));
+        }
+        files.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+        files.dedup_by(|x, y| x.0 == y.0);
         let bundle = match system.is_empty() {
             true => None,
             false => Some(self.bundles.get(&system, self.cache)?),
@@ -431,9 +435,8 @@ impl ThunkBuilder<'_> {
             };
             inputs.push(InputJson::new(input, 0));
         }
-        for f in files {
-            let producer = g
-                .lookup(&f)
+        for (f, node) in files {
+            let producer = node
                 .and_then(|n| g.file(n).in_build)
                 .filter(|&p| !g.is_phony(p) && !g.build(p).generated_by_dep_loader);
             match producer {
