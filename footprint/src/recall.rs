@@ -25,9 +25,14 @@
 //!
 //! A file found unchanged by its bytes under a new stat (a checkout that
 //! rewrote it, a package upgrade that reinstalled the same headers), or a
-//! directory whose names are still missing under a new stat, is kept with
-//! that stat at the next save, unless it is racy: later runs then check it
-//! by its stat again instead of reading and hashing it every run.
+//! directory whose names are still missing under a new stat, none of them
+//! even listed (a dangling symlink there may come to point at a file
+//! without changing the directory), is kept with that stat at the next
+//! save, unless the stat is racy against the run's start (the bytes and
+//! the listing were read after it): later runs then check it by its stat
+//! again instead of reading and hashing it every run. A dir's new stat
+//! goes only to the dependency that checked its names: another record
+//! missed other names there.
 //!
 //! Racy stamps (git's rule): a file or directory changed in the clock tick
 //! of a walk may keep its stamp while its contents change. A stamp not
@@ -87,7 +92,7 @@ enum Was {
 
 /// A directory a record depends on, with the names looked for in it and
 /// not found (`None`: not known, so any change counts).
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct DirDep {
     path: PathBuf,
     was: Was,
@@ -196,8 +201,10 @@ impl Numbers {
 
 /// The saved walks, this run's stats of paths under the built-in dirs and
 /// its digests.
-#[derive(Default)]
 pub(crate) struct Recall {
+    /// When this run began: what was read since shows stamps older than
+    /// a tick before it as they are (see `Stat::racy`).
+    start_ns: i64,
     records: RwLock<FxHashMap<Key, Entry>>,
     /// (By the path's bytes: hashing a `Path` walks its components.)
     sys_stats: RwLock<FxHashMap<Vec<u8>, Option<Stat>>>,
@@ -213,11 +220,26 @@ pub(crate) struct Recall {
     used: AtomicUsize,
 }
 
+impl Default for Recall {
+    fn default() -> Recall {
+        Recall {
+            start_ns: now_ns(),
+            records: RwLock::default(),
+            sys_stats: RwLock::default(),
+            digests: RwLock::default(),
+            restamped: RwLock::default(),
+            added: AtomicUsize::default(),
+            used: AtomicUsize::default(),
+        }
+    }
+}
+
 /// New stats found to stand for what records kept (see `Recall::restamped`).
 #[derive(Default)]
 struct Restamped {
     files: FxHashMap<PathBuf, (Stat, Digest)>,
-    dirs: FxHashMap<PathBuf, Stat>,
+    /// By the dependency, names and all.
+    dirs: FxHashMap<DirDep, Stat>,
 }
 
 impl Restamped {
@@ -264,7 +286,7 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
             // Written again: the same bytes give the same directives.
             Some(now) => {
                 let same = self.recall.digest(&f.path, now) == Some(f.digest);
-                if same && !now.racy(now_ns()) {
+                if same && !now.racy(self.recall.start_ns) {
                     let mut r = self.recall.restamped.write().unwrap();
                     r.files.insert(f.path.clone(), (now, f.digest));
                 }
@@ -285,15 +307,24 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
         if same {
             return true;
         }
-        let missing = d
-            .names
-            .as_ref()
-            .is_some_and(|n| self.still_missing(&d.path, n));
-        if let Some(now) = now.filter(|s| missing && !s.racy(now_ns())) {
-            let mut r = self.recall.restamped.write().unwrap();
-            r.dirs.insert(d.path.clone(), now);
+        let Some(names) = &d.names else {
+            return false;
+        };
+        if !self.still_missing(&d.path, names) {
+            return false;
         }
-        missing
+        let settled = now.filter(|s| !s.racy(self.recall.start_ns));
+        if let Some(now) = settled.filter(|_| self.none_listed(&d.path, names)) {
+            let mut r = self.recall.restamped.write().unwrap();
+            r.dirs.insert(d.clone(), now);
+        }
+        true
+    }
+
+    /// Whether `dir` lists none of `names`, of whatever type.
+    fn none_listed(&self, dir: &Path, names: &[String]) -> bool {
+        let listed = self.stats.names_in(dir);
+        listed.is_some_and(|l| !names.iter().any(|n| l.contains(std::ffi::OsStr::new(n))))
     }
 
     /// Whether none of `names` is a regular file in `dir` (symlinks
@@ -330,7 +361,12 @@ impl Recall {
             }
         };
         if made_now {
-            if let Some(e) = self.records.write().unwrap().get_mut(key) {
+            let mut records = self.records.write().unwrap();
+            // Unless a `put` replaced it meanwhile.
+            if let Some(e) = records
+                .get_mut(key)
+                .filter(|e| matches!(e.kept, Kept::Loaded(_)))
+            {
                 e.kept = Kept::Made(Arc::clone(&record));
             }
         }
@@ -735,6 +771,119 @@ mod tests {
         let recall = Recall::default();
         recall.load(&saved);
         assert!(recall.get(&k, |_| false, &RunStats::default()).is_none());
+    }
+
+    /// A record that only missed `name` in `dir`, found there `was`.
+    fn missed_in(dir: &Path, was: Was, name: &str) -> Record {
+        Record {
+            headers: Vec::new(),
+            absent: Vec::new(),
+            files: Vec::new(),
+            dirs: vec![Arc::new(DirDep {
+                path: dir.to_path_buf(),
+                was,
+                names: Some(vec![name.to_string()]),
+            })],
+        }
+    }
+
+    /// Saves `records` under keys 1, 2, ... in a new file at `saved`.
+    fn save_new(saved: &Path, records: Vec<Record>) -> Vec<Key> {
+        let recall = Recall::default();
+        let keys: Vec<Key> = (0..records.len())
+            .map(|i| key([i.to_string().as_bytes()]))
+            .collect();
+        for (k, r) in keys.iter().zip(records) {
+            recall.put(*k, r);
+        }
+        recall.save(saved).unwrap();
+        keys
+    }
+
+    /// One run: load, ask for `asked` (whether each holds), save.
+    fn run_asking(saved: &Path, asked: &[Key]) -> Vec<bool> {
+        let recall = Recall::default();
+        recall.load(saved);
+        let stats = RunStats::default();
+        let held = asked
+            .iter()
+            .map(|k| recall.get(k, |_| false, &stats).is_some());
+        let held = held.collect();
+        recall.save(saved).unwrap();
+        held
+    }
+
+    /// Two records missed different names in one dir: the dir's new stat,
+    /// found by one, is not kept for the other, whose name is there now.
+    #[test]
+    fn a_dir_s_new_stat_vouches_only_for_the_names_checked() {
+        let d = tempfile::tempdir().unwrap();
+        let inc = d.path().join("inc");
+        std::fs::create_dir(&inc).unwrap();
+        let before = Was::At(Stat::of(&inc).unwrap());
+        let saved = d.path().join(".ggninja_footprints");
+        let keys = save_new(
+            &saved,
+            vec![
+                missed_in(&inc, before, "a.h"),
+                missed_in(&inc, before, "b.h"),
+            ],
+        );
+        std::fs::write(inc.join("b.h"), "").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(run_asking(&saved, &keys[..1]), [true]);
+        assert_eq!(run_asking(&saved, &keys), [true, false]);
+    }
+
+    /// A missed name that is a dangling symlink may come to name a file
+    /// without its dir changing: the dir's new stat is not kept.
+    #[test]
+    fn a_dir_listing_a_missed_name_keeps_its_stat() {
+        let d = tempfile::tempdir().unwrap();
+        let (inc, gen) = (d.path().join("inc"), d.path().join("gen"));
+        std::fs::create_dir(&inc).unwrap();
+        std::fs::create_dir(&gen).unwrap();
+        std::os::unix::fs::symlink("../gen/config.h", inc.join("config.h")).unwrap();
+        let elsewhere = Was::At(Stat(1, 2, 0o040000, 3, 4, 5));
+        let saved = d.path().join(".ggninja_footprints");
+        let keys = save_new(&saved, vec![missed_in(&inc, elsewhere, "config.h")]);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(run_asking(&saved, &keys), [true]);
+        std::fs::write(gen.join("config.h"), "").unwrap();
+        assert_eq!(run_asking(&saved, &keys), [false]);
+    }
+
+    /// A file rewritten after the run began is racy for the whole run,
+    /// however late its check: its bytes may have been read in its tick.
+    #[test]
+    fn a_stat_newer_than_the_run_is_not_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("a.h");
+        std::fs::write(&h, "x").unwrap();
+        let old = Stat::of(&h).unwrap();
+        let digest = Sha256::digest(b"x").into();
+        let record = Record {
+            headers: vec![h.clone()],
+            absent: Vec::new(),
+            files: vec![Arc::new(FileDep {
+                path: h.clone(),
+                stat: old,
+                digest,
+            })],
+            dirs: Vec::new(),
+        };
+        let saved = d.path().join(".ggninja_footprints");
+        let keys = save_new(&saved, vec![record]);
+        let run = Recall::default();
+        std::fs::remove_file(&h).unwrap();
+        std::fs::write(&h, "x").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        run.load(&saved);
+        assert!(run.get(&keys[0], |_| false, &RunStats::default()).is_some());
+        run.save(&saved).unwrap();
+        let back = Recall::default();
+        back.load(&saved);
+        assert_eq!(back.kept(&keys[0]).unwrap().files[0].stat, old);
     }
 
     #[test]

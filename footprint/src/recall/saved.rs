@@ -108,10 +108,12 @@ impl Recall {
 
     /// Writes every record atomically when this run made any or found new
     /// stats for what they kept; records unused for [`MAX_UNUSED_SAVES`]
-    /// saves are left out.
+    /// saves that made records are left out.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let restamped = self.restamped.read().unwrap();
-        if self.added.load(Ordering::Relaxed) == 0 && restamped.is_empty() {
+        // Only a save with new records ages the unused ones.
+        let aging = u32::from(self.added.load(Ordering::Relaxed) > 0);
+        if aging == 0 && restamped.is_empty() {
             return Ok(());
         }
         let records = self.records.read().unwrap();
@@ -120,7 +122,7 @@ impl Recall {
         for (key, e) in records.iter() {
             let unused = match e.used.load(Ordering::Relaxed) {
                 true => 0,
-                false => e.unused_saves + 1,
+                false => e.unused_saves + aging,
             };
             if unused <= MAX_UNUSED_SAVES {
                 lines.push(t.line(key, unused, &e.kept));
@@ -234,10 +236,11 @@ impl<'a> Interner<'a> {
 
     fn dir(&mut self, d: &'a DirDep) -> u32 {
         let path = self.path(&d.path);
-        let was = match (self.restamped.dirs.get(&d.path), &d.names) {
-            (Some(now), Some(_)) => Was::At(*now),
-            _ => d.was,
-        };
+        let was = self
+            .restamped
+            .dirs
+            .get(d)
+            .map_or(d.was, |now| Was::At(*now));
         self.dirs.id(d, || (path, was, d.names.as_deref()))
     }
 }
