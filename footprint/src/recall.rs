@@ -50,7 +50,9 @@
 //! (the scanner takes them not to change during a build), the others and
 //! listings through the run's [`RunStats`]: a file many records read is
 //! stat'ed once a run until the build says it may have changed (`stats`
-//! says why that holds). Ignores file contents
+//! says why that holds), and its check is made once while the run's stats
+//! drop nothing ([`RunStats::epoch`]; the records of the edges whose keys
+//! are made at once share most of their files). Ignores file contents
 //! (a stat stands for them) and the toolchain's answers (kept and checked
 //! in `toolchain`).
 
@@ -60,7 +62,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -119,6 +121,56 @@ struct FileDep {
     path: PathBuf,
     stat: Stat,
     digest: Digest,
+    checked: Checked,
+}
+
+impl FileDep {
+    fn new(path: PathBuf, stat: Stat, digest: Digest) -> FileDep {
+        FileDep {
+            path,
+            stat,
+            digest,
+            checked: Checked::default(),
+        }
+    }
+}
+
+/// A file dependency's last check (whether it held) with the
+/// `RunStats::epoch` it was made in, apart for a look under the built-in
+/// dirs and one through the run's stats: the records of the edges made at
+/// once share most of their files (the system headers), and within one
+/// epoch a check gives what it gave. Not part of the dependency: equal,
+/// hashed and printed as nothing.
+#[derive(Default)]
+struct Checked([AtomicU64; 2]);
+
+impl Checked {
+    fn get(&self, sys: bool, epoch: u64) -> Option<bool> {
+        let v = self.0[usize::from(sys)].load(Ordering::Relaxed);
+        (v >> 1 == epoch).then_some(v & 1 == 1)
+    }
+
+    fn set(&self, sys: bool, epoch: u64, held: bool) {
+        self.0[usize::from(sys)].store(epoch << 1 | u64::from(held), Ordering::Relaxed);
+    }
+}
+
+impl PartialEq for Checked {
+    fn eq(&self, _: &Checked) -> bool {
+        true
+    }
+}
+
+impl Eq for Checked {}
+
+impl std::hash::Hash for Checked {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("_")
+    }
 }
 
 /// One compile's walk: its answer and what it depends on (what many
@@ -267,7 +319,11 @@ struct Look<'a, S> {
 
 impl<S: Fn(&Path) -> bool> Look<'_, S> {
     fn stat(&self, path: &Path) -> Option<Stat> {
-        if !(self.sys)(path) {
+        self.stat_as(path, (self.sys)(path))
+    }
+
+    fn stat_as(&self, path: &Path, sys: bool) -> Option<Stat> {
+        if !sys {
             return self.stats.stat(path);
         }
         let key = path.as_os_str().as_bytes();
@@ -281,7 +337,20 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
     }
 
     fn holds(&self, r: &Record) -> bool {
-        let file_holds = |f: &Arc<FileDep>| match self.stat(&f.path) {
+        let epoch = self.stats.epoch();
+        let file_holds = |f: &Arc<FileDep>| {
+            let sys = (self.sys)(&f.path);
+            f.checked.get(sys, epoch).unwrap_or_else(|| {
+                let held = self.file_holds(f, sys);
+                f.checked.set(sys, epoch, held);
+                held
+            })
+        };
+        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d))
+    }
+
+    fn file_holds(&self, f: &FileDep, sys: bool) -> bool {
+        match self.stat_as(&f.path, sys) {
             Some(now) if now == f.stat => true,
             // Written again: the same bytes give the same directives.
             Some(now) => {
@@ -293,8 +362,7 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
                 same
             }
             None => false,
-        };
-        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d))
+        }
     }
 
     fn dir_holds(&self, d: &DirDep) -> bool {
@@ -534,7 +602,7 @@ impl Recorder {
                 // now are the ones the walk read.
                 _ if !stat.racy(self.start_ns) => {
                     let digest = recall.digest(&path, stat)?;
-                    FileDep { path, stat, digest }
+                    FileDep::new(path, stat, digest)
                 }
                 Read::Walked(Some(directives)) => {
                     bytes_only(path, |b| parse_directives(b) == *directives)?
@@ -589,11 +657,7 @@ fn bytes_only(path: PathBuf, gave_the_answer: impl Fn(&[u8]) -> bool) -> Option<
         return None;
     }
     let digest = Sha256::digest(&bytes).into();
-    Some(FileDep {
-        path,
-        stat: BYTES_ONLY,
-        digest,
-    })
+    Some(FileDep::new(path, BYTES_ONLY, digest))
 }
 
 #[cfg(test)]
@@ -682,11 +746,11 @@ mod tests {
         let r = Record {
             headers: vec![h.clone()],
             absent: Vec::new(),
-            files: vec![Arc::new(FileDep {
-                path: h.clone(),
-                stat: Stat::of(&h).unwrap(),
-                digest: Sha256::digest(b"x").into(),
-            })],
+            files: vec![Arc::new(FileDep::new(
+                h.clone(),
+                Stat::of(&h).unwrap(),
+                Sha256::digest(b"x").into(),
+            ))],
             dirs: vec![Arc::new(DirDep {
                 path: d.path().join("sub"),
                 was: Was::Absent,
@@ -730,11 +794,11 @@ mod tests {
         let r = Record {
             headers: vec![h.clone()],
             absent: Vec::new(),
-            files: vec![Arc::new(FileDep {
-                path: h.clone(),
-                stat: old_stat,
-                digest: Sha256::digest(b"x").into(),
-            })],
+            files: vec![Arc::new(FileDep::new(
+                h.clone(),
+                old_stat,
+                Sha256::digest(b"x").into(),
+            ))],
             dirs: vec![Arc::new(DirDep {
                 path: sub.clone(),
                 was: Was::Absent,
@@ -770,6 +834,45 @@ mod tests {
         std::fs::write(&h, "y").unwrap();
         let recall = Recall::default();
         recall.load(&saved);
+        assert!(recall.get(&k, |_| false, &RunStats::default()).is_none());
+    }
+
+    /// A file's check is remembered while the run's stats stand: once the
+    /// build says it wrote the file, or in another run, it is made again.
+    #[test]
+    fn a_check_lasts_until_the_run_s_stats_drop_answers() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("a.h");
+        std::fs::write(&h, "x").unwrap();
+        let dep = FileDep::new(
+            h.clone(),
+            Stat::of(&h).unwrap(),
+            Sha256::digest(b"x").into(),
+        );
+        let record = Record {
+            headers: vec![h.clone()],
+            absent: Vec::new(),
+            files: vec![Arc::new(dep)],
+            dirs: Vec::new(),
+        };
+        let (recall, k) = (Recall::default(), key([b"k".as_slice()]));
+        recall.put(k, record);
+        let stats = RunStats::default();
+        assert!(recall.get(&k, |_| false, &stats).is_some());
+        std::fs::write(&h, "other").unwrap();
+        // The run's stats still give the old stat: so does the check.
+        assert!(recall.get(&k, |_| false, &stats).is_some());
+        stats.wrote(&h);
+        assert!(recall.get(&k, |_| false, &stats).is_none());
+        std::fs::write(&h, "x").unwrap();
+        let other_run = RunStats::default();
+        assert!(recall.get(&k, |_| false, &other_run).is_some());
+        std::fs::write(&h, "other").unwrap();
+        assert!(recall.get(&k, |_| false, &other_run).is_some());
+        assert!(
+            recall.get(&k, |_| true, &other_run).is_none(),
+            "under the built-in dirs"
+        );
         assert!(recall.get(&k, |_| false, &RunStats::default()).is_none());
     }
 
@@ -865,11 +968,7 @@ mod tests {
         let record = Record {
             headers: vec![h.clone()],
             absent: Vec::new(),
-            files: vec![Arc::new(FileDep {
-                path: h.clone(),
-                stat: old,
-                digest,
-            })],
+            files: vec![Arc::new(FileDep::new(h.clone(), old, digest))],
             dirs: Vec::new(),
         };
         let saved = d.path().join(".ggninja_footprints");

@@ -43,6 +43,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -135,9 +136,22 @@ impl Answers {
 }
 
 /// This run's stats and listings (see the module doc); shared by threads.
-#[derive(Default)]
 pub struct RunStats {
     answers: RwLock<Answers>,
+    /// See `epoch`.
+    epoch: AtomicU64,
+}
+
+/// Epochs handed out in this process: each unique, whatever `RunStats`.
+static EPOCHS: AtomicU64 = AtomicU64::new(1);
+
+impl Default for RunStats {
+    fn default() -> RunStats {
+        RunStats {
+            answers: RwLock::default(),
+            epoch: AtomicU64::new(EPOCHS.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
 }
 
 impl RunStats {
@@ -206,6 +220,7 @@ impl RunStats {
         if let Some(dir) = path.parent().and_then(Path::file_name) {
             a.drop_name(dir);
         }
+        self.dropped();
     }
 
     /// The build made directory `dir` and maybe its missing parents: each
@@ -217,11 +232,27 @@ impl RunStats {
                 a.drop_name(name);
             }
         }
+        self.dropped();
     }
 
     /// Anything may have changed (a command ran): every answer goes.
     pub fn forget_all(&self) {
         *self.write() = Answers::default();
+        self.dropped();
+    }
+
+    /// A number, never 0, that changes whenever answers are dropped and
+    /// is never another `RunStats`'s: what was decided from the answers in
+    /// one epoch holds while it lasts (the keys of the edges made at once
+    /// share one).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Called after answers were dropped, so an epoch read since sees it.
+    fn dropped(&self) {
+        let next = EPOCHS.fetch_add(1, Ordering::Relaxed);
+        self.epoch.store(next, Ordering::Release);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Answers> {

@@ -57,13 +57,7 @@ impl Recall {
         let path_of = |i: u32| paths.get(i as usize).cloned();
         let files: Option<Vec<Arc<FileDep>>> = files
             .into_iter()
-            .map(|(p, stat, digest)| {
-                Some(Arc::new(FileDep {
-                    path: path_of(p)?,
-                    stat,
-                    digest,
-                }))
-            })
+            .map(|(p, stat, digest)| Some(Arc::new(FileDep::new(path_of(p)?, stat, digest))))
             .collect();
         let dirs: Option<Vec<Arc<DirDep>>> = dirs
             .into_iter()
@@ -279,11 +273,7 @@ mod tests {
             names: Some(vec!["x.h".to_string()]),
         });
         let stat = Stat(1, 2, 0o100000, 3, 4, 5);
-        let file = Arc::new(FileDep {
-            path: header.into(),
-            stat,
-            digest: [7; 32],
-        });
+        let file = Arc::new(FileDep::new(header.into(), stat, [7; 32]));
         Record {
             headers: vec![header.into()],
             absent: vec!["gen/b.h".into()],
