@@ -118,7 +118,28 @@ impl DepsLog {
             warning = Some("premature end of file; recovering".to_string());
         }
         log.needs_recompaction = total > 1000 && total > unique * 3;
+        log.reserve_readers(graph);
         Ok((log, warning))
+    }
+
+    /// Room in each file's readers for every record naming it as a dep,
+    /// made once: the scan makes each logged output's build a reader of
+    /// its deps, and one push at a time regrew the lists of headers every
+    /// source includes (87k readers each on bench/everyday.sh's tree) a
+    /// dozen times, copying them each time. An upper bound: a record the
+    /// scan finds stale adds nothing.
+    fn reserve_readers(&self, graph: &mut Graph) {
+        let mut counts = vec![0usize; self.files.len()];
+        for dep in self.deps.iter().flatten().flat_map(|d| d.nodes.iter()) {
+            if let Some(id) = self.id(*dep) {
+                counts[id as usize] += 1;
+            }
+        }
+        for (&file, &count) in self.files.iter().zip(&counts) {
+            if count > 0 {
+                graph.reserve_readers(file, count);
+            }
+        }
     }
 
     /// A deps record read into the log: Some(whether the output had none

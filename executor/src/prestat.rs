@@ -11,9 +11,13 @@
 //! output (the scan may find them stale and never look). They come in
 //! batches: the manifest's files while the logs load (a core is free while
 //! the deps log is read), then what the deps log added. The threads take
-//! them from the end of that list while the scan goes from its start, and
-//! read their paths from the graph's arena as lent (`PathTable::shared_text`:
-//! no copy unless the scan interns a path meanwhile).
+//! them in the scan's order, ahead of it: a stat costs about what the scan
+//! spends on a file, so they stay ahead and the scan, the no-op's longest
+//! thread, stats almost nothing itself (from the list's other end, the scan
+//! met them halfway and stat'ed a fifth of the files: ~0.1 s of its 0.6 s
+//! on bench/everyday.sh's tree). They read their paths from the graph's
+//! arena as lent (`PathTable::shared_text`: no copy unless the scan interns
+//! a path meanwhile).
 //! Ignores: what the numbers mean; a stat that fails (the scan stats again
 //! and reports it where ninja would). The numbers hold only until
 //! something runs: `Builder::build` and `Engine::reset_states` drop them
@@ -57,7 +61,7 @@ struct Files {
 struct Shared {
     slots: Vec<AtomicI64>,
     files: Files,
-    /// How many files, counted from the end of the list, threads claimed.
+    /// How many files, counted from the start of the list, threads claimed.
     taken: AtomicUsize,
     stop: AtomicBool,
 }
@@ -157,7 +161,7 @@ impl Files {
 }
 
 impl Shared {
-    /// One thread's share: chunks from the end of the list until none is
+    /// One thread's share: chunks in the list's order until none is
     /// left or the scan is over, each file only if nobody claimed it.
     fn work(&self, stat: &(dyn Fn(&str) -> Result<i64, String> + Send + Sync)) {
         let n = self.files.ids.len();
@@ -166,8 +170,7 @@ impl Shared {
             if from >= n {
                 return;
             }
-            for k in from..(from + CHUNK).min(n) {
-                let i = n - 1 - k;
+            for i in from..(from + CHUNK).min(n) {
                 let slot = &self.slots[self.files.ids[i].index()];
                 let claim =
                     slot.compare_exchange(PENDING, BUSY, Ordering::AcqRel, Ordering::Relaxed);

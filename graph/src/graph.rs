@@ -317,6 +317,12 @@ impl Graph {
         b.implicit_ins += new.len() as u32;
     }
 
+    /// Makes room in `file`'s readers for `more` builds at once, where a
+    /// caller knows how many will come (`add_implicit_ins` one at a time).
+    pub fn reserve_readers(&mut self, file: FileId, more: usize) {
+        self.file_mut(file).readers.reserve_exact(more);
+    }
+
     /// Records `build` as a reader of `file` without making it an input.
     pub fn add_stray_consumer(&mut self, file: FileId, build: BuildId) {
         self.file_mut(file).readers.push(build);
