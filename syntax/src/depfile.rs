@@ -50,7 +50,14 @@ enum Step {
 }
 
 pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
-    let mut dep = Depfile::default();
+    // Room for as many names as a compile's depfile of this size holds
+    // (~50 bytes a header path), made once: growing the table rehashed
+    // every name read so far, a dozen times for a few hundred headers.
+    let names = content.len() / 48;
+    let mut dep = Depfile {
+        outs: Vec::new(),
+        ins: Vec::with_capacity(names),
+    };
     let mut i = 0;
     let n = content.len();
     let mut have_target = false;
@@ -60,7 +67,7 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
     // The inputs so far, as indices into `dep.ins`, to drop repeats without
     // a quadratic search or a second copy of each name (a compile's depfile
     // names hundreds of headers, and a memo hit parses one per edge).
-    let mut seen: HashTable<usize> = HashTable::new();
+    let mut seen: HashTable<usize> = HashTable::with_capacity(names);
     while i < n {
         let mut name: Vec<u8> = Vec::new();
         let mut newline = false;
