@@ -6,11 +6,13 @@
 //! Unaware of build graphs, thunks' structure and the file system outside
 //! the store's own directory.
 
+mod check;
 pub mod evict;
 pub mod hash;
 mod local;
 mod remote_files;
 
+pub use check::Checksum;
 pub use evict::{format_size, parse_size, SizeError, Usage, DEFAULT_LIMIT};
 pub use hash::{ContentHash, Kind};
 pub use local::{Evicted, Memo, MemoOutput, Store};

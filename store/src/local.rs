@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use crate::check::Checksum;
 use crate::evict::{Census, Usage, GRACE};
 use crate::hash::{ContentHash, Kind};
 
@@ -45,11 +46,18 @@ fn is_empty(hash: &ContentHash) -> bool {
 /// no mode an output line has, so an older ggninja reads no entry.
 const PRINTED: [&str; 2] = [">1", ">2"];
 
+/// How an output's line gives its object's checksum (`HASH xCHECKSUM MODE
+/// PATH`; `HASH MODE PATH` in an older ggninja's entry).
+const CHECK: &str = "x";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoOutput {
     pub path: String,
     pub hash: ContentHash,
     pub mode: u32,
+    /// The object's checksum, taken when the entry was written (None in
+    /// an older ggninja's entry): a hit checks the object by it.
+    pub check: Option<Checksum>,
 }
 
 pub struct Store {
@@ -128,12 +136,13 @@ impl Store {
         Ok(hash)
     }
 
-    /// Reads an object, checking it against its name. A corrupted object is
-    /// removed and reported as missing, never returned. The name gives the
-    /// size, so the file is not asked for it (a system call less a hit):
-    /// at most one byte more is read, and a file of another size fails the
-    /// check, as the size is part of the hash.
-    pub fn get(&self, hash: &ContentHash) -> Option<Vec<u8>> {
+    /// Reads an object, checking it against its name, or against `check`
+    /// when its memo entry kept one (`check`: the same verdict, faster). A
+    /// corrupted object is removed and reported as missing, never returned.
+    /// The name gives the size, so the file is not asked for it (a system
+    /// call less a hit): at most one byte more is read, and a file of
+    /// another size fails either check.
+    pub fn get(&self, hash: &ContentHash, check: Option<Checksum>) -> Option<Vec<u8>> {
         use std::io::Read;
         if is_empty(hash) {
             return Some(Vec::new());
@@ -143,7 +152,11 @@ impl Store {
         // A damaged name must not reserve gigabytes.
         let mut data = Vec::with_capacity(hash.size.min(1 << 30) as usize);
         let read = file.take(hash.size + 1).read_to_end(&mut data);
-        if read.is_err() || ContentHash::of(Kind::Value, &data) != *hash {
+        let intact = match check {
+            Some(c) => data.len() as u64 == hash.size && Checksum::of(&data) == c,
+            None => ContentHash::of(Kind::Value, &data) == *hash,
+        };
+        if read.is_err() || !intact {
             let _ = std::fs::remove_file(&path);
             return None;
         }
@@ -162,18 +175,28 @@ impl Store {
         let mut outputs = Vec::new();
         let mut printed = [None; 2];
         for line in text.lines() {
-            let mut f = line.splitn(3, ' ');
-            let hash = ContentHash::parse(f.next()?)?;
-            let second = f.next()?;
-            if let Some(i) = PRINTED.iter().position(|&p| p == second) {
+            let (hash, rest) = line.split_once(' ')?;
+            let hash = ContentHash::parse(hash)?;
+            if let Some(i) = PRINTED.iter().position(|&p| p == rest) {
                 printed[i] = Some(hash);
                 continue;
             }
-            let mode = u32::from_str_radix(second, 8).ok()?;
+            // `x` and the checksum, in entries that keep one: no mode an
+            // older ggninja reads, so it reads no entry rather than a
+            // wrong one.
+            let (check, rest) = match rest.strip_prefix(CHECK) {
+                Some(r) => {
+                    let (c, r) = r.split_once(' ')?;
+                    (Some(Checksum::parse(c)?), r)
+                }
+                None => (None, rest),
+            };
+            let (mode, path) = rest.split_once(' ')?;
             outputs.push(MemoOutput {
-                path: f.next()?.to_string(),
+                path: path.to_string(),
                 hash,
-                mode,
+                mode: u32::from_str_radix(mode, 8).ok()?,
+                check,
             });
         }
         let [Some(output), Some(errors)] = printed else {
@@ -188,7 +211,8 @@ impl Store {
     pub fn memo_put(&self, thunk: &ContentHash, memo: &Memo) -> io::Result<()> {
         let mut text = String::new();
         for o in &memo.outputs {
-            text.push_str(&format!("{} {:o} {}\n", o.hash, o.mode, o.path));
+            let check = o.check.map(|c| format!("{CHECK}{c} ")).unwrap_or_default();
+            text.push_str(&format!("{} {check}{:o} {}\n", o.hash, o.mode, o.path));
         }
         for (hash, tag) in memo.printed.iter().zip(PRINTED) {
             text.push_str(&format!("{hash} {tag}\n"));
@@ -286,40 +310,54 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// By its name (SHA-256) or by the checksum an entry kept: a byte
+    /// flipped, added or cut, or a checksum that is not the object's, and
+    /// the object is discarded, not returned.
     #[test]
     fn objects_are_verified_on_read() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let h = store.put(b"object file").unwrap();
-        assert_eq!(store.get(&h).as_deref(), Some(&b"object file"[..]));
-        // Flip a byte: the object is discarded, not returned.
-        std::fs::write(store.object_path(&h), b"object fild").unwrap();
-        assert_eq!(store.get(&h), None);
-        assert!(!store.object_path(&h).exists());
-        // Longer or shorter than its name says: the same.
-        for bad in [&b"object file!"[..], b"object fil"] {
+        let sum = Checksum::of(b"object file");
+        for check in [None, Some(sum)] {
+            assert_eq!(store.get(&h, check).as_deref(), Some(&b"object file"[..]));
+            for bad in [&b"object fild"[..], b"object file!", b"object fil"] {
+                store.put(b"object file").unwrap();
+                std::fs::write(store.object_path(&h), bad).unwrap();
+                assert_eq!(store.get(&h, check), None, "{check:?}");
+                assert!(!store.object_path(&h).exists());
+            }
             store.put(b"object file").unwrap();
-            std::fs::write(store.object_path(&h), bad).unwrap();
-            assert_eq!(store.get(&h), None);
-            assert!(!store.object_path(&h).exists());
         }
+        assert_eq!(store.get(&h, Some(Checksum::of(b"other"))), None);
+        assert!(!store.object_path(&h).exists());
         store.put(b"object file").unwrap();
         let t = ContentHash::of(Kind::Thunk, b"thunk");
         let (said, empty) = (
             store.put(b"a.c:1: warning").unwrap(),
             store.put(b"").unwrap(),
         );
+        let output = |path: &str, check| MemoOutput {
+            path: path.into(),
+            hash: h,
+            mode: 0o755,
+            check,
+        };
         let memo = Memo {
-            outputs: vec![MemoOutput {
-                path: "/ggroot/build/a".into(),
-                hash: h,
-                mode: 0o755,
-            }],
+            outputs: vec![
+                output("/ggroot/build/a b", Some(sum)),
+                output("/ggroot/c", None),
+            ],
             printed: [said, empty],
         };
         store.memo_put(&t, &memo).unwrap();
         assert_eq!(store.memo_get(&t), Some(memo.clone()));
-        assert_eq!(memo.objects().count(), 3);
+        // A damaged checksum makes no entry, not one checked by SHA-256.
+        let text = std::fs::read_to_string(store.memo_path(&t)).unwrap();
+        std::fs::write(store.memo_path(&t), text.replacen(" x", " xg", 1)).unwrap();
+        assert_eq!(store.memo_get(&t), None);
+        store.memo_put(&t, &memo).unwrap();
+        assert_eq!(memo.objects().count(), 4);
         // An entry without what the run printed (an older ggninja's) is none.
         let text = std::fs::read_to_string(store.memo_path(&t)).unwrap();
         let old: String = text
@@ -327,7 +365,7 @@ mod tests {
             .filter(|l| !l.contains('>'))
             .map(|l| format!("{l}\n"))
             .collect();
-        assert_eq!(old.lines().count(), 1);
+        assert_eq!(old.lines().count(), 2);
         std::fs::write(store.memo_path(&t), old).unwrap();
         assert_eq!(store.memo_get(&t), None);
     }
@@ -359,6 +397,7 @@ mod tests {
                 path: format!("/ggroot/{name}"),
                 hash,
                 mode: 0o644,
+                check: Some(Checksum::of(data)),
             }],
             // Any object will do: these tests count objects.
             printed: [hash; 2],
@@ -391,7 +430,9 @@ mod tests {
         assert_eq!((evicted.entries, evicted.objects), (1, 1));
         assert_eq!(store.memo_get(&b), None);
         let memo = store.memo_get(&a).unwrap();
-        assert!(store.get(&memo.outputs[0].hash).is_some());
+        assert!(store
+            .get(&memo.outputs[0].hash, memo.outputs[0].check)
+            .is_some());
         assert_eq!(store.usage().unwrap().bytes(), evicted.after);
         // A hit makes `a` the newest; `c` then goes first.
         let c = memoize(&store, "c", &[b'c'; 1000]);

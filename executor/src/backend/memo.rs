@@ -10,7 +10,7 @@ use std::path::Path;
 
 use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::ContentHash;
-use ggninja_store::{Memo, MemoOutput, Store};
+use ggninja_store::{Checksum, Memo, MemoOutput, Store};
 use ggninja_thunk::{produced, Effect, Roots};
 use rustc_hash::FxHashMap;
 
@@ -274,7 +274,7 @@ impl Memoizer {
         let mut files = Vec::new();
         let mut handed = None;
         for o in &memo.outputs {
-            let Some(data) = self.store.get(&o.hash) else {
+            let Some(data) = self.store.get(&o.hash, o.check) else {
                 return Ok(Restored::No);
             };
             let real = self.roots.real_path(&o.path);
@@ -319,7 +319,7 @@ impl Memoizer {
 
     /// What a run printed, as stored.
     fn printed(&self, hash: &ContentHash) -> Option<Vec<u8>> {
-        self.store.get(hash).map(|text| self.host_text(text))
+        self.store.get(hash, None).map(|text| self.host_text(text))
     }
 
     /// Text a command wrote (a depfile, what it printed) with this tree's
@@ -378,6 +378,7 @@ impl Memoizer {
                 path: self.roots.virtual_path(&f),
                 hash: self.store.put(&data)?,
                 mode,
+                check: Some(Checksum::of(&data)),
             });
         }
         let put = |text: &[u8]| self.store.put(&self.thunk_text(text.to_vec()));
