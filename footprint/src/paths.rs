@@ -85,9 +85,10 @@ pub(crate) fn normal(p: &Path) -> PathBuf {
 }
 
 /// Sorts paths as bytes (cheaper than a set of paths, whose comparisons
-/// walk components) and drops duplicates.
+/// walk components) and drops duplicates. A stable sort, which merges runs
+/// already sorted in linear time: a kept walk's headers after a template's.
 pub(crate) fn sort_paths(paths: &mut Vec<PathBuf>) {
-    paths.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    paths.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
     paths.dedup_by(|a, b| a.as_os_str() == b.as_os_str());
 }
 

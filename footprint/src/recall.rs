@@ -79,6 +79,7 @@ use sha2::{Digest as _, Sha256};
 /// file systems stamp with a clock that lags by up to a tick.
 pub(crate) const RACY_NS: i64 = 1_000_000_000;
 
+use crate::paths::sort_paths;
 use crate::stats::RunStats;
 pub(crate) use crate::stats::Stat;
 
@@ -134,10 +135,31 @@ impl FileDep {
 /// records share is shared: see `saved`).
 #[derive(Debug)]
 pub(crate) struct Record {
+    /// Sorted by bytes, as a footprint gives them: merged with a
+    /// template's few, they sort in linear time (`sort_paths`).
     pub headers: Vec<PathBuf>,
+    /// Sorted likewise.
     pub absent: Vec<PathBuf>,
     files: Vec<Arc<FileDep>>,
     dirs: Vec<Arc<DirDep>>,
+}
+
+impl Record {
+    fn sorted(
+        mut headers: Vec<PathBuf>,
+        mut absent: Vec<PathBuf>,
+        files: Vec<Arc<FileDep>>,
+        dirs: Vec<Arc<DirDep>>,
+    ) -> Record {
+        sort_paths(&mut headers);
+        sort_paths(&mut absent);
+        Record {
+            headers,
+            absent,
+            files,
+            dirs,
+        }
+    }
 }
 
 /// The key of a record: a SHA-256 of what decides the answer besides the
@@ -191,20 +213,11 @@ impl Numbers {
     fn record(&self) -> Record {
         let t = &self.tables;
         let paths = |v: &[u32]| v.iter().map(|&i| t.paths[i as usize].clone()).collect();
-        Record {
-            headers: paths(&self.headers),
-            absent: paths(&self.absent),
-            files: self
-                .files
-                .iter()
-                .map(|&i| t.files[i as usize].clone())
-                .collect(),
-            dirs: self
-                .dirs
-                .iter()
-                .map(|&i| t.dirs[i as usize].clone())
-                .collect(),
-        }
+        let files = self.files.iter().map(|&i| t.files[i as usize].clone());
+        let dirs = self.dirs.iter().map(|&i| t.dirs[i as usize].clone());
+        // Sorted already when saved by this version: then in linear time.
+        let (headers, absent) = (paths(&self.headers), paths(&self.absent));
+        Record::sorted(headers, absent, files.collect(), dirs.collect())
     }
 }
 

@@ -413,19 +413,15 @@ impl ThunkBuilder<'_> {
         let mut links = Vec::new();
         // Toolchain files inside the trees (a compiler built by the build)
         // stay plain inputs; the rest are the bundle.
-        let (local, system): (Vec<&PathBuf>, Vec<&PathBuf>) =
-            fp.toolchain.iter().partition(|p| self.roots.is_inside(p));
-        for p in local {
-            let f = p.display().to_string();
-            let node = g.lookup(&f);
-            files.push((f, node));
+        let toolchain = self
+            .bundles
+            .toolchain(&fp.toolchain, self.roots, self.cache)?;
+        for f in &toolchain.local {
+            files.push((f.clone(), g.lookup(f)));
         }
         files.sort_unstable_by(|x, y| x.0.cmp(&y.0));
         files.dedup_by(|x, y| x.0 == y.0);
-        let bundle = match system.is_empty() {
-            true => None,
-            false => Some(self.bundles.get(&system, self.cache)?),
-        };
+        let bundle = toolchain.bundle.clone();
         if let Some(b) = &bundle {
             let input = Input {
                 path: "/".to_string(),

@@ -1,6 +1,8 @@
 //! Toolchain bundles: the ~50 files a compiler and what it loads, listed
 //! once and named by the hash of the listing, so a thunk names them with one
-//! input. Unaware of which edges use them.
+//! input. A footprint's toolchain list is shared by every compile of a
+//! template, so each list is split and bundled once a process, found again
+//! by its address. Unaware of which edges use them.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -10,8 +12,11 @@ use std::sync::{Arc, Mutex};
 
 use ggninja_store::hash::{ContentHash, Kind};
 
+use rustc_hash::FxHashMap;
+
 use crate::hash_cache::HashCache;
 use crate::ir::{Bundle, BundleFile};
+use crate::roots::Roots;
 
 /// A bundle with its name (a value hash over its canonical JSON).
 #[derive(Debug)]
@@ -25,19 +30,55 @@ pub struct NamedBundle {
 /// Bundles by a hash of their file lists (each bucket: list, bundle).
 type BundleMap = HashMap<u64, Vec<(Vec<PathBuf>, Arc<NamedBundle>)>>;
 
+/// A toolchain list as a thunk names it: the files inside the trees (a
+/// compiler the build made) as plain inputs, the rest as one bundle.
+pub(crate) struct Toolchain {
+    pub local: Vec<String>,
+    pub bundle: Option<Arc<NamedBundle>>,
+}
+
+/// Toolchains by their list's address, each with the list (held, so no
+/// other list takes the address while it is kept).
+type ByList = FxHashMap<usize, (Arc<Vec<PathBuf>>, Result<Arc<Toolchain>, String>)>;
+
 /// The bundles made so far, found again by their file lists.
 #[derive(Default)]
 pub struct Bundles {
     made: Mutex<BundleMap>,
+    by_list: Mutex<ByList>,
 }
 
 impl Bundles {
-    /// The bundle of `files` (absolute system paths), hashing each once.
-    pub(crate) fn get(
+    /// The toolchain `list` stands for. System files do not change during
+    /// a build (see `HashCache::hash_system`), nor do the roots: a list's
+    /// answer holds for the process.
+    pub(crate) fn toolchain(
         &self,
-        files: &[&PathBuf],
+        list: &Arc<Vec<PathBuf>>,
+        roots: &Roots,
         cache: &HashCache,
-    ) -> Result<Arc<NamedBundle>, String> {
+    ) -> Result<Arc<Toolchain>, String> {
+        let at = Arc::as_ptr(list) as usize;
+        if let Some((_, made)) = self.by_list.lock().expect("bundles lock").get(&at) {
+            return made.clone();
+        }
+        let (local, system): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            list.iter().partition(|p| roots.is_inside(p));
+        let bundle = match system.is_empty() {
+            true => Ok(None),
+            false => self.get(&system, cache).map(Some),
+        };
+        let made = bundle.map(|bundle| {
+            let local = local.iter().map(|p| p.display().to_string()).collect();
+            Arc::new(Toolchain { local, bundle })
+        });
+        let mut by_list = self.by_list.lock().expect("bundles lock");
+        by_list.insert(at, (Arc::clone(list), made.clone()));
+        made
+    }
+
+    /// The bundle of `files` (absolute system paths), hashing each once.
+    fn get(&self, files: &[&PathBuf], cache: &HashCache) -> Result<Arc<NamedBundle>, String> {
         // Paths hash and compare as bytes: `Path`'s own Eq and Hash walk
         // components, which costs more than the rest of a lookup.
         let mut h = rustc_hash::FxHasher::default();

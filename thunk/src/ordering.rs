@@ -6,14 +6,12 @@
 //! command read: its result must not be memoized, nor run remotely (ninja
 //! reports such edges with `-t missingdeps`). Ignores why the file is read.
 
-use std::collections::HashSet;
-
 use ggninja_graph::{BuildId, Graph};
 
 /// Whether `p` is upstream of `b`: a producer of one of `b`'s inputs
 /// (explicit, implicit or order-only), or of theirs, and so on.
 pub(crate) fn is_upstream(g: &Graph, b: BuildId, p: BuildId) -> bool {
-    let mut seen = HashSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     let mut stack = vec![b];
     while let Some(x) = stack.pop() {
         for &i in &g.build(x).ins {

@@ -153,12 +153,7 @@ impl Recorder {
             let (was, names) = (self.was(&path), Some(names.into_iter().collect()));
             dirs.push(Arc::new(DirDep { path, was, names }));
         }
-        Some(Record {
-            headers,
-            absent,
-            files,
-            dirs,
-        })
+        Some(Record::sorted(headers, absent, files, dirs))
     }
 
     fn was(&self, dir: &Path) -> Was {
