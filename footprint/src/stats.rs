@@ -37,13 +37,23 @@
 //! paths that went through the old link; such a path's answer stays the
 //! old target's until a command runs.
 //!
+//! The epoch (`RunStats::epoch`) that decisions made from the answers are
+//! kept under changes only when a write could have changed one: when an
+//! answer was dropped, or an answer not kept (a symlink's) was given in
+//! the epoch; a memo hit's restore in a directory no check looked at
+//! leaves the checks of the other edges' kept walks standing. A stat
+//! taken while a write was told (its answer maybe from before the write)
+//! is neither kept nor trusted past the epoch: `writes` counts what was
+//! told, and an answer is kept only if nothing was told since its stat
+//! began.
+//!
 //! Ignores what files contain (the hash cache and `recall` check bytes).
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -126,12 +136,17 @@ impl Answers {
         }
     }
 
-    fn drop_name(&mut self, name: &OsStr) {
-        for p in self.by_name.remove(name).unwrap_or_default() {
+    /// Drops the answers of paths ending in `name`; whether there were any.
+    fn drop_name(&mut self, name: &OsStr) -> bool {
+        let Some(paths) = self.by_name.remove(name) else {
+            return false;
+        };
+        for p in paths {
             let key = p.as_os_str().as_bytes();
             self.stats.remove(key);
             self.listings.remove(key);
         }
+        true
     }
 }
 
@@ -140,6 +155,10 @@ pub struct RunStats {
     answers: RwLock<Answers>,
     /// See `epoch`.
     epoch: AtomicU64,
+    /// Writes told so far (`wrote`, `made_dir`, `forget_all`).
+    writes: AtomicU64,
+    /// An answer not kept may have been given in this epoch.
+    unkept: AtomicBool,
 }
 
 /// Epochs handed out in this process: each unique, whatever `RunStats`.
@@ -150,6 +169,8 @@ impl Default for RunStats {
         RunStats {
             answers: RwLock::default(),
             epoch: AtomicU64::new(EPOCHS.fetch_add(1, Ordering::Relaxed)),
+            writes: AtomicU64::new(0),
+            unkept: AtomicBool::new(false),
         }
     }
 }
@@ -161,19 +182,36 @@ impl RunStats {
         if let Some(s) = self.read().stats.get(key) {
             return *s;
         }
+        // A path ending in `..` has no name to be dropped by: not kept.
+        if path.file_name().is_none() {
+            self.unkept();
+            return Stat::of(path);
+        }
+        let began = self.writes.load(Ordering::SeqCst);
         let stat = match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() => return Stat::of(path),
+            Ok(m) if m.file_type().is_symlink() => {
+                self.unkept();
+                return Stat::of(path);
+            }
             Ok(m) => Some(Stat::from(&m)),
             Err(_) => None,
         };
-        // A path ending in `..` has no name to be dropped by: not kept.
-        if path.file_name().is_some() {
-            let mut a = self.write();
-            if a.stats.insert(key.to_vec(), stat).is_none() {
-                a.index(path);
-            }
+        let mut a = self.write();
+        if self.writes.load(Ordering::SeqCst) != began {
+            // Maybe from before a write: good for this ask only.
+            drop(a);
+            self.dropped();
+        } else if a.stats.insert(key.to_vec(), stat).is_none() {
+            a.index(path);
         }
         stat
+    }
+
+    /// An answer is given that is not kept, so no drop would show that a
+    /// write changed it: the next write ends the epoch. Called before the
+    /// answer is taken, so a write told after that sees it.
+    fn unkept(&self) {
+        self.unkept.store(true, Ordering::SeqCst);
     }
 
     /// The names in directory `dir`, listed once while kept; None if it
@@ -183,20 +221,29 @@ impl RunStats {
         if let Some(l) = self.read().listings.get(key) {
             return Some(Arc::clone(l));
         }
+        let began = self.writes.load(Ordering::SeqCst);
         // Listed through a symlink: not kept (see the module doc).
         let link = std::fs::symlink_metadata(dir)
             .ok()?
             .file_type()
             .is_symlink();
+        let kept = !link && dir.file_name().is_some();
+        if !kept {
+            self.unkept();
+        }
         let names: FxHashSet<OsString> = std::fs::read_dir(dir)
             .ok()?
             .flatten()
             .map(|e| e.file_name())
             .collect();
         let names = Arc::new(names);
-        if !link && dir.file_name().is_some() {
+        if kept {
             let mut a = self.write();
-            if a.listings
+            if self.writes.load(Ordering::SeqCst) != began {
+                drop(a);
+                self.dropped();
+            } else if a
+                .listings
                 .insert(key.to_vec(), Arc::clone(&names))
                 .is_none()
             {
@@ -214,36 +261,52 @@ impl RunStats {
             return self.forget_all();
         }
         let mut a = self.write();
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let mut changed = false;
         if let Some(name) = path.file_name() {
-            a.drop_name(name);
+            changed |= a.drop_name(name);
         }
         if let Some(dir) = path.parent().and_then(Path::file_name) {
-            a.drop_name(dir);
+            changed |= a.drop_name(dir);
         }
-        self.dropped();
+        self.end_epoch_if(changed);
     }
 
     /// The build made directory `dir` and maybe its missing parents: each
     /// of them and the one above are forgotten.
     pub fn made_dir(&self, dir: &Path) {
         let mut a = self.write();
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let mut changed = false;
         for d in dir.ancestors() {
             if let Some(name) = d.file_name() {
-                a.drop_name(name);
+                changed |= a.drop_name(name);
             }
         }
-        self.dropped();
+        self.end_epoch_if(changed);
     }
 
     /// Anything may have changed (a command ran): every answer goes.
     pub fn forget_all(&self) {
-        *self.write() = Answers::default();
+        let mut a = self.write();
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        *a = Answers::default();
+        self.unkept.store(false, Ordering::SeqCst);
         self.dropped();
     }
 
-    /// A number, never 0, that changes whenever answers are dropped and
-    /// is never another `RunStats`'s: what was decided from the answers in
-    /// one epoch holds while it lasts (the keys of the edges made at once
+    /// A write was told: the epoch ends if an answer was `dropped`, or an
+    /// answer not kept may have been given in it.
+    fn end_epoch_if(&self, dropped: bool) {
+        if self.unkept.swap(false, Ordering::SeqCst) || dropped {
+            self.dropped();
+        }
+    }
+
+    /// A number, never 0, that changes whenever a write may have changed
+    /// an answer given since it began (see the module doc), and is never
+    /// another `RunStats`'s: what was decided from the answers in one
+    /// epoch holds while it lasts (the keys of the edges made at once
     /// share one).
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
@@ -307,6 +370,44 @@ mod tests {
         std::fs::write(&c, "").unwrap();
         stats.forget_all();
         assert!(stats.stat(&c).is_some());
+    }
+
+    /// The epoch ends with a write only if the write may have changed an
+    /// answer given in it: one kept for the written name or its dir's, or
+    /// one not kept (a symlink's).
+    #[test]
+    fn an_epoch_ends_when_a_write_may_have_changed_an_answer() {
+        let d = tempfile::tempdir().unwrap();
+        let (sub, other) = (d.path().join("sub"), d.path().join("other"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        let (h, o) = (sub.join("a.h"), other.join("x.o"));
+        std::fs::write(&h, "").unwrap();
+        let stats = RunStats::default();
+        let e = stats.epoch();
+        stats.stat(&h);
+        stats.wrote(&o);
+        assert_eq!(stats.epoch(), e, "nothing asked of other/x.o");
+        stats.wrote(&sub.join("b.h"));
+        assert_eq!(stats.epoch(), e, "nothing asked of sub or b.h");
+        stats.names_in(&sub);
+        stats.wrote(&sub.join("b.h"));
+        let e2 = stats.epoch();
+        assert_ne!(e2, e, "sub's listing");
+        stats.names_in(&sub);
+        stats.made_dir(&other.join("new"));
+        assert_eq!(stats.epoch(), e2);
+        stats.made_dir(&sub.join("new"));
+        assert_ne!(stats.epoch(), e2);
+        // Through a symlink: not kept, so any write ends the epoch.
+        std::os::unix::fs::symlink(&h, d.path().join("l.h")).unwrap();
+        stats.stat(&d.path().join("l.h"));
+        let e3 = stats.epoch();
+        stats.wrote(&o);
+        assert_ne!(stats.epoch(), e3);
+        let e4 = stats.epoch();
+        stats.wrote(&o);
+        assert_eq!(stats.epoch(), e4, "once");
     }
 
     /// A symlink's stat is never kept (what it points to may change under

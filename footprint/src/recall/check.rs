@@ -313,6 +313,49 @@ mod tests {
         assert!(recall.get(&k, |_| false, &RunStats::default()).is_none());
     }
 
+    /// A check stands while the run's writes miss every file it looked
+    /// at; a file reached through a symlink is looked at anew after any
+    /// write, so a write to its target (under another name) is seen.
+    #[test]
+    fn a_check_stands_through_writes_elsewhere_but_not_to_a_linked_file() {
+        let d = tempfile::tempdir().unwrap();
+        let (h, link, o) = (
+            d.path().join("a.h"),
+            d.path().join("l.h"),
+            d.path().join("x.o"),
+        );
+        std::fs::write(&h, "x").unwrap();
+        std::os::unix::fs::symlink(&h, &link).unwrap();
+        let dep = |p: &Path| {
+            Arc::new(FileDep::new(
+                p.to_path_buf(),
+                Stat::of(p).unwrap(),
+                Sha256::digest(b"x").into(),
+            ))
+        };
+        let record = |p: &Path| Record {
+            headers: vec![p.to_path_buf()],
+            absent: Vec::new(),
+            files: vec![dep(p)],
+            dirs: Vec::new(),
+        };
+        let recall = Recall::default();
+        let (direct, linked) = (key([b"direct".as_slice()]), key([b"linked".as_slice()]));
+        recall.put(direct, record(&h));
+        recall.put(linked, record(&link));
+        let stats = RunStats::default();
+        assert!(recall.get(&direct, |_: &Path| false, &stats).is_some());
+        std::fs::write(&o, "").unwrap();
+        stats.wrote(&o);
+        assert!(recall.get(&direct, |_: &Path| false, &stats).is_some());
+        // Only the link looked at: no answer kept names a.h.
+        let stats = RunStats::default();
+        assert!(recall.get(&linked, |_: &Path| false, &stats).is_some());
+        std::fs::write(&h, "y").unwrap();
+        stats.wrote(&h);
+        assert!(recall.get(&linked, |_: &Path| false, &stats).is_none());
+    }
+
     /// A record that only missed `name` in `dir`, found there `was`.
     fn missed_in(dir: &Path, was: Was, name: &str) -> Record {
         Record {
