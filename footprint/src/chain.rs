@@ -171,6 +171,11 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
+    /// The compiler's built-in dirs.
+    pub fn sys_dirs(&self) -> &[PathBuf] {
+        &self.sys
+    }
+
     /// Whether `abs` is under one of the compiler's built-in dirs.
     pub fn in_sys(&self, abs: &Path) -> bool {
         crate::paths::under_any(abs, &self.sys)

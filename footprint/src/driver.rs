@@ -121,8 +121,7 @@ impl Scanner {
         cwd: &Path,
     ) -> Result<(), LocalOnly> {
         let key = walk_key(&fp.executable, cwd, args, t);
-        let sys = |p: &Path| t.langs.iter().any(|lt| lt.chain.in_sys(p));
-        if let Some(r) = self.recall.get(&key, sys, self.dirs.run_stats()) {
+        if let Some(r) = self.recall.get(&key, t, self.dirs.run_stats()) {
             fp.headers.extend(r.headers.iter().cloned());
             fp.absent.extend(r.absent.iter().cloned());
             return Ok(());
@@ -131,7 +130,7 @@ impl Scanner {
         let (headers, absent) = self.walk(fp, t, d, args, cwd, &mut rec)?;
         fp.headers.extend(headers.iter().cloned());
         fp.absent.extend(absent.iter().cloned());
-        if let Some(r) = rec.finish(headers, absent, sys, &self.recall) {
+        if let Some(r) = rec.finish(headers, absent, t, &self.recall) {
             self.recall.put(key, r);
         }
         Ok(())

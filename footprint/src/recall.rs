@@ -63,6 +63,7 @@ mod check;
 mod recorder;
 mod saved;
 
+pub(crate) use check::BuiltIn;
 use check::{Checked, Look, Restamped};
 pub(crate) use recorder::Recorder;
 
@@ -268,12 +269,7 @@ impl Recall {
     /// The record of `key` if the disk still gives its answer; `sys` says
     /// which paths are under the compiler's built-in dirs, `stats` is the
     /// run's.
-    pub fn get(
-        &self,
-        key: &Key,
-        sys: impl Fn(&Path) -> bool,
-        stats: &RunStats,
-    ) -> Option<Arc<Record>> {
+    pub fn get(&self, key: &Key, sys: impl BuiltIn, stats: &RunStats) -> Option<Arc<Record>> {
         let (record, made_now) = {
             let records = self.records.read().unwrap();
             let e = records.get(key)?;

@@ -7,6 +7,7 @@
 use crate::args::{self, Lang};
 use crate::chain::{Chain, Node, Pos, SearchDirs};
 use crate::paths::{clean, file_or_dir_files, is_file};
+use crate::recall::BuiltIn;
 use crate::toolchain::{toolchain_list, Toolchain};
 use crate::{link, LocalOnly};
 use rustc_hash::{FxHashMap, FxHasher};
@@ -86,6 +87,8 @@ impl Templates {
 pub(crate) struct Template {
     /// One per preprocessed language.
     pub langs: Vec<LangTemplate>,
+    /// Numbers its languages' built-in dirs (see `BuiltIn`).
+    sys_id: u64,
     pub toolchain: Arc<Vec<PathBuf>>,
     /// The compiler's library search dirs.
     pub lib_dirs: Vec<PathBuf>,
@@ -144,11 +147,41 @@ impl Template {
             }
         };
         Ok(Template {
+            sys_id: sys_id(&langs),
             langs,
             toolchain: list,
             lib_dirs: info.lib_dirs.clone(),
         })
     }
+}
+
+impl BuiltIn for &Template {
+    fn has(&self, path: &Path) -> bool {
+        self.langs.iter().any(|lt| lt.chain.in_sys(path))
+    }
+
+    fn id(&self) -> u64 {
+        self.sys_id
+    }
+}
+
+/// The number of the built-in dirs of `langs`: the same dirs get the same
+/// number for the life of the process (templates are made again after
+/// each `Scanner::invalidate`, and many share one compiler's dirs).
+fn sys_id(langs: &[LangTemplate]) -> u64 {
+    static NUMBERED: Mutex<Vec<Vec<PathBuf>>> = Mutex::new(Vec::new());
+    let dirs: Vec<PathBuf> = (langs.iter())
+        .flat_map(|lt| lt.chain.sys_dirs().iter().cloned())
+        .collect();
+    let mut numbered = NUMBERED.lock().unwrap_or_else(|e| e.into_inner());
+    let at = match numbered.iter().position(|d| *d == dirs) {
+        Some(at) => at,
+        None => {
+            numbered.push(dirs);
+            numbered.len() - 1
+        }
+    };
+    at as u64 + 1
 }
 
 impl LangTemplate {

@@ -19,10 +19,12 @@ use super::{Digest, DirDep, FileDep, Recall, Record, RunStats, Stat, Was};
 /// `RunStats::epoch` it was made in, apart for a look under the built-in
 /// dirs and one through the run's stats: the records of the edges made at
 /// once share most of their files (the system headers), and within one
-/// epoch a check gives what it gave. Not part of the dependency: equal,
-/// hashed and printed as nothing.
+/// epoch a check gives what it gave. Also whether the file lies under the
+/// built-in dirs numbered `BuiltIn::id` last asked about: every record's
+/// every file is asked that, and the answer holds while the dirs do. Not
+/// part of the dependency: equal, hashed and printed as nothing.
 #[derive(Default)]
-pub(super) struct Checked([AtomicU64; 2]);
+pub(super) struct Checked([AtomicU64; 3]);
 
 impl Checked {
     fn get(&self, sys: bool, epoch: u64) -> Option<bool> {
@@ -32,6 +34,36 @@ impl Checked {
 
     fn set(&self, sys: bool, epoch: u64, held: bool) {
         self.0[usize::from(sys)].store(epoch << 1 | u64::from(held), Ordering::Relaxed);
+    }
+
+    /// Whether the file is under the built-in dirs `id` numbers (0: not
+    /// numbered, asked each time), `under` answering when not kept.
+    fn sys(&self, id: u64, under: impl FnOnce() -> bool) -> bool {
+        let v = self.0[2].load(Ordering::Relaxed);
+        if id != 0 && v >> 1 == id {
+            return v & 1 == 1;
+        }
+        let answer = under();
+        if id != 0 {
+            self.0[2].store(id << 1 | u64::from(answer), Ordering::Relaxed);
+        }
+        answer
+    }
+}
+
+/// Which paths lie under the compiler's built-in dirs, and a number for
+/// those dirs (not 0) when the same number always means the same dirs, so
+/// each file can keep its answer (a closure has none: asked every time).
+pub(crate) trait BuiltIn {
+    fn has(&self, path: &Path) -> bool;
+    fn id(&self) -> u64 {
+        0
+    }
+}
+
+impl<F: Fn(&Path) -> bool> BuiltIn for F {
+    fn has(&self, path: &Path) -> bool {
+        self(path)
     }
 }
 
@@ -76,9 +108,9 @@ pub(super) struct Look<'a, S> {
     pub(super) stats: &'a RunStats,
 }
 
-impl<S: Fn(&Path) -> bool> Look<'_, S> {
+impl<S: BuiltIn> Look<'_, S> {
     fn stat(&self, path: &Path) -> Option<Stat> {
-        self.stat_as(path, (self.sys)(path))
+        self.stat_as(path, self.sys.has(path))
     }
 
     fn stat_as(&self, path: &Path, sys: bool) -> Option<Stat> {
@@ -97,8 +129,9 @@ impl<S: Fn(&Path) -> bool> Look<'_, S> {
 
     pub(super) fn holds(&self, r: &Record) -> bool {
         let epoch = self.stats.epoch();
+        let id = self.sys.id();
         let file_holds = |f: &Arc<FileDep>| {
-            let sys = (self.sys)(&f.path);
+            let sys = f.checked.sys(id, || self.sys.has(&f.path));
             f.checked.get(sys, epoch).unwrap_or_else(|| {
                 let held = self.file_holds(f, sys);
                 f.checked.set(sys, epoch, held);
@@ -174,6 +207,23 @@ mod tests {
     use super::*;
     use sha2::{Digest as _, Sha256};
 
+    /// Whether a file lies under the built-in dirs is asked once per
+    /// numbered dirs, and every time for dirs without a number.
+    #[test]
+    fn a_files_place_is_kept_for_numbered_built_in_dirs() {
+        let (checked, asked) = (Checked::default(), std::cell::Cell::new(0));
+        let ask = |answer| {
+            asked.set(asked.get() + 1);
+            answer
+        };
+        assert!(checked.sys(1, || ask(true)));
+        assert!(checked.sys(1, || ask(false)), "kept");
+        assert!(!checked.sys(2, || ask(false)), "other dirs");
+        assert!(checked.sys(0, || ask(true)) && !checked.sys(0, || ask(false)));
+        assert!(!checked.sys(2, || ask(true)), "kept for 2");
+        assert_eq!(asked.get(), 4);
+    }
+
     #[test]
     fn a_record_holds_until_a_file_changes_or_a_missed_name_appears() {
         let d = tempfile::tempdir().unwrap();
@@ -199,23 +249,23 @@ mod tests {
         recall.put(k, r);
         // Stats as a new run takes them.
         let no_sys = || RunStats::default();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
         // The dir appears, without the name: still holds.
         std::fs::create_dir(d.path().join("sub")).unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
         std::fs::write(d.path().join("sub/none.h"), "").unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
         std::fs::remove_file(d.path().join("sub/none.h")).unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
         std::fs::write(&h, "y").unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
         // Written again with its old bytes (a new file, a new stat): the
         // same walk; then other bytes of the same size: not.
         std::fs::remove_file(&h).unwrap();
         std::fs::write(&h, "x").unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
         std::fs::write(&h, "z").unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
     }
 
     /// A header written again with the same bytes, in a dir where a
@@ -254,7 +304,9 @@ mod tests {
         let run = || {
             let recall = Recall::default();
             recall.load(&saved);
-            assert!(recall.get(&k, |_| false, &RunStats::default()).is_some());
+            assert!(recall
+                .get(&k, |_: &Path| false, &RunStats::default())
+                .is_some());
             recall.save(&saved).unwrap();
             let back = Recall::default();
             back.load(&saved);
@@ -271,7 +323,9 @@ mod tests {
         std::fs::write(&h, "y").unwrap();
         let recall = Recall::default();
         recall.load(&saved);
-        assert!(recall.get(&k, |_| false, &RunStats::default()).is_none());
+        assert!(recall
+            .get(&k, |_: &Path| false, &RunStats::default())
+            .is_none());
     }
 
     /// A file's check is remembered while the run's stats stand: once the
@@ -295,22 +349,24 @@ mod tests {
         let (recall, k) = (Recall::default(), key([b"k".as_slice()]));
         recall.put(k, record);
         let stats = RunStats::default();
-        assert!(recall.get(&k, |_| false, &stats).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &stats).is_some());
         std::fs::write(&h, "other").unwrap();
         // The run's stats still give the old stat: so does the check.
-        assert!(recall.get(&k, |_| false, &stats).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &stats).is_some());
         stats.wrote(&h);
-        assert!(recall.get(&k, |_| false, &stats).is_none());
+        assert!(recall.get(&k, |_: &Path| false, &stats).is_none());
         std::fs::write(&h, "x").unwrap();
         let other_run = RunStats::default();
-        assert!(recall.get(&k, |_| false, &other_run).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &other_run).is_some());
         std::fs::write(&h, "other").unwrap();
-        assert!(recall.get(&k, |_| false, &other_run).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &other_run).is_some());
         assert!(
-            recall.get(&k, |_| true, &other_run).is_none(),
+            recall.get(&k, |_: &Path| true, &other_run).is_none(),
             "under the built-in dirs"
         );
-        assert!(recall.get(&k, |_| false, &RunStats::default()).is_none());
+        assert!(recall
+            .get(&k, |_: &Path| false, &RunStats::default())
+            .is_none());
     }
 
     /// A check stands while the run's writes miss every file it looked
@@ -390,7 +446,7 @@ mod tests {
         let stats = RunStats::default();
         let held = asked
             .iter()
-            .map(|k| recall.get(k, |_| false, &stats).is_some());
+            .map(|k| recall.get(k, |_: &Path| false, &stats).is_some());
         let held = held.collect();
         recall.save(saved).unwrap();
         held
@@ -458,7 +514,9 @@ mod tests {
         std::fs::write(&h, "x").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));
         run.load(&saved);
-        assert!(run.get(&keys[0], |_| false, &RunStats::default()).is_some());
+        assert!(run
+            .get(&keys[0], |_: &Path| false, &RunStats::default())
+            .is_some());
         run.save(&saved).unwrap();
         let back = Recall::default();
         back.load(&saved);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 
-use super::{now_ns, Digest, DirDep, FileDep, Recall, Record, Stat, Was};
+use super::{now_ns, BuiltIn, Digest, DirDep, FileDep, Recall, Record, Stat, Was};
 use crate::{parse_directives, Directive};
 
 /// The stat of a file kept by its bytes alone: no file has it.
@@ -110,7 +110,7 @@ impl Recorder {
         mut self,
         headers: Vec<PathBuf>,
         absent: Vec<PathBuf>,
-        sys: impl Fn(&Path) -> bool,
+        sys: impl BuiltIn,
         recall: &Recall,
     ) -> Option<Record> {
         if self.unknown {
@@ -138,7 +138,7 @@ impl Recorder {
             files.push(Arc::new(dep));
         }
         let misses = std::mem::take(&mut self.misses);
-        let (strict, named): (Vec<_>, Vec<_>) = misses.into_iter().partition(|(d, _)| sys(d));
+        let (strict, named): (Vec<_>, Vec<_>) = misses.into_iter().partition(|(d, _)| sys.has(d));
         self.strict.extend(strict.into_iter().map(|(d, _)| d));
         let mut dirs = Vec::with_capacity(named.len() + self.strict.len());
         for path in &self.strict {
@@ -196,7 +196,12 @@ mod tests {
         r.read(header.to_path_buf());
         r.missed(&dir.join("sub/none.h"));
         let recall = Recall::default();
-        r.finish(vec![header.to_path_buf()], Vec::new(), |_| false, &recall)
+        r.finish(
+            vec![header.to_path_buf()],
+            Vec::new(),
+            |_: &Path| false,
+            &recall,
+        )
     }
 
     #[test]
@@ -224,7 +229,7 @@ mod tests {
             let mut r = Recorder::start();
             r.walked(h.clone(), None);
             r.walked(h.clone(), Some(directives.clone()));
-            r.finish(vec![h.clone()], Vec::new(), |_| false, &recall)
+            r.finish(vec![h.clone()], Vec::new(), |_: &Path| false, &recall)
         };
         // What the walk took is not what the file gives now: not kept.
         let other = Arc::new(parse_directives(b"#include <c.h>\n"));
@@ -232,13 +237,13 @@ mod tests {
         let k = key([b"k".as_slice()]);
         recall.put(k, finish(&scanned).expect("kept by its bytes"));
         let no_sys = || RunStats::default();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
         // Written again with the same bytes, then with others.
         std::fs::remove_file(&h).unwrap();
         std::fs::write(&h, text).unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_some());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
         std::fs::write(&h, "#include <b.h>\n\n").unwrap();
-        assert!(recall.get(&k, |_| false, &no_sys()).is_none());
+        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
         // Read by the compiler too (the `-M` fallback): kept only if its
         // bytes were these before the compiler ran.
         let compiled = |before: bool, after: &str| {
@@ -250,7 +255,7 @@ mod tests {
             }
             std::fs::write(&h, after).unwrap();
             r.read(h.clone());
-            r.finish(vec![], Vec::new(), |_| false, &recall)
+            r.finish(vec![], Vec::new(), |_: &Path| false, &recall)
         };
         assert!(compiled(false, text).is_none());
         assert!(compiled(true, "#include <b.h> /* the same directives */\n").is_none());
