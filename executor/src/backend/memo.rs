@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::Mutex;
 
 use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::ContentHash;
@@ -227,7 +228,14 @@ pub struct Memoizer {
     store: Store,
     roots: Roots,
     limit: Limit,
+    /// Buffers hits read objects into, given back once written (`buffer`).
+    buffers: Mutex<Vec<Vec<u8>>>,
 }
+
+/// How many buffers are kept, and the largest kept: an edge's outputs are
+/// a few, and a rare big one (a linked program) is not held all build.
+const KEPT_BUFFERS: usize = 4;
+const KEPT_BUFFER_BYTES: usize = 16 << 20;
 
 /// The store's size limit, and the program name its warnings carry.
 pub struct Limit {
@@ -241,7 +249,20 @@ impl Memoizer {
             store: Store::open(store_root)?,
             roots,
             limit,
+            buffers: Mutex::default(),
         })
+    }
+
+    /// A buffer to read an object into, with room left by an earlier one.
+    fn buffer(&self) -> Vec<u8> {
+        self.buffers.lock().unwrap().pop().unwrap_or_default()
+    }
+
+    fn give_back(&self, buffer: Vec<u8>) {
+        let mut kept = self.buffers.lock().unwrap();
+        if kept.len() < KEPT_BUFFERS && buffer.capacity() <= KEPT_BUFFER_BYTES {
+            kept.push(buffer);
+        }
     }
 
     /// Evicts past the limit; a store that cannot be trimmed fails no build.
@@ -274,11 +295,16 @@ impl Memoizer {
         let mut files = Vec::new();
         let mut handed = None;
         for o in &memo.outputs {
-            let Some(data) = self.store.get(&o.hash, o.check) else {
-                return Ok(Restored::No);
-            };
             let real = self.roots.real_path(&o.path);
             let is_depfile = !depfile.is_empty() && real == self.roots.host_path(&depfile);
+            // A depfile's bytes are rewritten, not given back.
+            let mut data = match is_depfile {
+                true => Vec::new(),
+                false => self.buffer(),
+            };
+            if !self.store.get_into(&o.hash, o.check, &mut data) {
+                return Ok(Restored::No);
+            }
             let data = match is_depfile {
                 true => self.host_text(data),
                 false => data,
@@ -300,6 +326,7 @@ impl Memoizer {
         let mut written = Vec::new();
         for (real, data, mode, hash) in files {
             let stat = restore_file(&real, &data, mode)?;
+            self.give_back(data);
             if let (Some(stat), Some(hash)) = (stat, hash) {
                 written.push(Written {
                     path: real,
