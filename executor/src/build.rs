@@ -991,7 +991,32 @@ fn make_dir_of(made: &mut HashSet<String>, path: &str) -> Result<Option<String>,
     if dir.is_empty() || made.contains(dir) {
         return Ok(None);
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
     made.insert(dir.to_string());
+    // Told only when made: telling drops every answer named as the dir or
+    // one above it (`src`, the build dir), which the kept walks ask again.
+    if Path::new(dir).is_dir() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({dir}): {}", disk::io_message(&e)))?;
     Ok(Some(dir.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output's dir is made once a run and told only when made: telling
+    /// of one that was there would drop answers the kept walks ask again.
+    #[test]
+    fn an_output_dir_is_told_only_when_made() {
+        let d = tempfile::tempdir().unwrap();
+        let out = |p: &str| d.path().join(p).to_str().unwrap().to_string();
+        let mut made = HashSet::new();
+        std::fs::create_dir(d.path().join("there")).unwrap();
+        assert_eq!(make_dir_of(&mut made, &out("there/a.o")), Ok(None));
+        let new = make_dir_of(&mut made, &out("new/sub/a.o"));
+        assert_eq!(new, Ok(Some(out("new/sub"))));
+        assert!(d.path().join("new/sub").is_dir());
+        assert_eq!(make_dir_of(&mut made, &out("new/sub/b.o")), Ok(None));
+    }
 }

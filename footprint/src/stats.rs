@@ -29,8 +29,12 @@
 //! component is not a symlink (the fill takes `lstat`: where that is a
 //! symlink, the answer is taken again at every ask), so a path naming the
 //! written file or its directory, through whatever directory symlinks,
-//! ends in the same name: `wrote` drops every answer for a path ending in
-//! either name (and the listings of such directories). Writing a symlink
+//! ends in the same name: `wrote` drops the answers for a path ending in
+//! either name (and the listings of such directories), unless the path
+//! shows another directory than the written one (device and inode, from
+//! the path's kept stat or its stat now): CMake's object dirs repeat the
+//! source dirs' names (`CMakeFiles/t.dir/src/t/x.o` beside `src/t`), and
+//! two targets' objects share names. Writing a symlink
 //! may retarget paths through it, whatever their names: everything goes.
 //! Not seen: a file restored over what was a symlink to a directory (an
 //! output whose rule made a directory link before and a file now), for
@@ -136,18 +140,47 @@ impl Answers {
         }
     }
 
-    /// Drops the answers of paths ending in `name`; whether there were any.
-    fn drop_name(&mut self, name: &OsStr) -> bool {
+    /// Drops the answers of paths ending in `name` that `may_be` says may
+    /// name what was written; whether there were any.
+    fn drop_name_if(&mut self, name: &OsStr, may_be: impl Fn(&Answers, &Path) -> bool) -> bool {
         let Some(paths) = self.by_name.remove(name) else {
             return false;
         };
-        for p in paths {
+        let (gone, others): (Vec<PathBuf>, Vec<PathBuf>) =
+            paths.into_iter().partition(|p| may_be(self, p));
+        for p in &gone {
             let key = p.as_os_str().as_bytes();
             self.stats.remove(key);
             self.listings.remove(key);
         }
-        true
+        if !others.is_empty() {
+            self.by_name.insert(name.to_os_string(), others);
+        }
+        !gone.is_empty()
     }
+
+    /// Whether `dir` may be the directory `id` is of: it is unless its
+    /// kept stat, or else its stat now, shows another directory.
+    fn may_be_dir(&self, dir: &Path, id: Option<DirId>) -> bool {
+        let now = match self.stats.get(dir.as_os_str().as_bytes()) {
+            Some(Some(s)) if s.is_dir() => Some((s.dev(), s.ino())),
+            Some(_) => None,
+            None => dir_id(dir),
+        };
+        match (now, id) {
+            (Some(now), Some(id)) => now == id,
+            _ => true,
+        }
+    }
+}
+
+/// A directory's device and inode.
+type DirId = (u64, u64);
+
+/// `dir`'s identity, symlinks followed; None if it is not a directory.
+fn dir_id(dir: &Path) -> Option<DirId> {
+    let m = std::fs::metadata(dir).ok().filter(|m| m.is_dir())?;
+    Some((m.dev(), m.ino()))
 }
 
 /// This run's stats and listings (see the module doc); shared by threads.
@@ -260,14 +293,17 @@ impl RunStats {
         if link {
             return self.forget_all();
         }
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let id = dir_id(dir);
         let mut a = self.write();
         self.writes.fetch_add(1, Ordering::SeqCst);
         let mut changed = false;
         if let Some(name) = path.file_name() {
-            changed |= a.drop_name(name);
+            let in_dir = |a: &Answers, p: &Path| p.parent().is_none_or(|d| a.may_be_dir(d, id));
+            changed |= a.drop_name_if(name, in_dir);
         }
-        if let Some(dir) = path.parent().and_then(Path::file_name) {
-            changed |= a.drop_name(dir);
+        if let Some(name) = dir.file_name() {
+            changed |= a.drop_name_if(name, |a, p| a.may_be_dir(p, id));
         }
         self.end_epoch_if(changed);
     }
@@ -280,7 +316,7 @@ impl RunStats {
         let mut changed = false;
         for d in dir.ancestors() {
             if let Some(name) = d.file_name() {
-                changed |= a.drop_name(name);
+                changed |= a.drop_name_if(name, |_, _| true);
             }
         }
         self.end_epoch_if(changed);
@@ -408,6 +444,37 @@ mod tests {
         let e4 = stats.epoch();
         stats.wrote(&o);
         assert_eq!(stats.epoch(), e4, "once");
+    }
+
+    /// A write drops no answer of a path that shows another directory:
+    /// two targets' objects of one name, a source dir named as an object
+    /// dir; a path through a symlink to the written dir goes.
+    #[test]
+    fn a_write_keeps_the_answers_of_other_dirs_of_the_same_names() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a.dir/src/t"), d.path().join("src/t"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let (ao, bo) = (a.join("x.o"), b.join("x.o"));
+        std::fs::write(&bo, "").unwrap();
+        let stats = RunStats::default();
+        let kept = stats.stat(&bo);
+        let listed = stats.names_in(&b).unwrap();
+        let e = stats.epoch();
+        std::fs::write(&ao, "new").unwrap();
+        stats.wrote(&ao);
+        assert_eq!(stats.epoch(), e);
+        // Still the kept answers: b's file changed untold is not seen.
+        std::fs::write(&bo, "changed").unwrap();
+        assert_eq!(stats.stat(&bo), kept);
+        assert!(Arc::ptr_eq(&stats.names_in(&b).unwrap(), &listed));
+        std::os::unix::fs::symlink(&a, d.path().join("alias")).unwrap();
+        let via = d.path().join("alias/x.o");
+        let before = stats.stat(&via);
+        std::fs::write(&ao, "newer!").unwrap();
+        stats.wrote(&ao);
+        assert_ne!(stats.stat(&via), before);
+        assert_ne!(stats.epoch(), e);
     }
 
     /// A symlink's stat is never kept (what it points to may change under
