@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use ggninja_executor::backend::{Backend, Limit, Local, Memoized, Memoizer, Sandbox, Sandboxed};
-use ggninja_executor::build_log::BuildLog;
+use ggninja_executor::build_log::{BuildLog, Unsettled};
 use ggninja_executor::deps_log::DepsLog;
 use ggninja_executor::status::{Status, Verbosity};
 use ggninja_executor::watched_noop::{self, Recalled};
@@ -125,6 +125,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             }
             None => new_status(app, start),
         };
+        let ahead = tool.is_none().then(read_build_log_ahead).flatten();
         let Some((graph, manifest)) = load_manifest(app, &key) else {
             return 1;
         };
@@ -150,7 +151,7 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         let basis = request
             .zip(manifest)
             .map(|(r, m)| noop::basis(r, m, &log_files(&engine.graph)));
-        if open_logs(app, &mut engine).is_none() {
+        if open_logs(app, &mut engine, ahead).is_none() {
             return 1;
         }
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
@@ -289,8 +290,9 @@ fn report_log<T>(app: &App, what: &str, file: &str, loaded: Loaded<T>) -> Option
 }
 
 /// Loads both logs into `engine`, recompacting them when they have grown
-/// too large. An error printed: None.
-fn open_logs(app: &App, engine: &mut Engine) -> Option<()> {
+/// too large; the build log from `ahead` if it is where that read it. An
+/// error printed: None.
+fn open_logs(app: &App, engine: &mut Engine, ahead: Option<Ahead>) -> Option<()> {
     let graph = &mut engine.graph;
     if let Some(dir) = graph.scopes.lookup(ggninja_graph::ROOT_SCOPE, "builddir") {
         if !dir.is_empty() && !app.config.dry_run {
@@ -302,7 +304,8 @@ fn open_logs(app: &App, engine: &mut Engine) -> Option<()> {
         }
     }
     let [build_file, deps_file] = log_files(graph);
-    let (build_log, deps_log) = load_logs(&build_file, &deps_file, graph);
+    let ahead = ahead.filter(|_| build_file == BUILD_LOG);
+    let (build_log, deps_log) = load_logs(&build_file, &deps_file, graph, ahead);
     engine.build_log = report_log(app, "build log", &build_file, build_log)?;
     let deps_log = deps_log.expect("read when the build log was");
     engine.deps_log = report_log(app, "deps log", &deps_file, deps_log)?;
@@ -315,7 +318,27 @@ fn open_logs(app: &App, engine: &mut Engine) -> Option<()> {
 
 /// Where the build log and the deps log are.
 fn log_files(graph: &Graph) -> [String; 2] {
-    [".ninja_log", ".ninja_deps"].map(|f| graph.in_builddir(f))
+    [BUILD_LOG, ".ninja_deps"].map(|f| graph.in_builddir(f))
+}
+
+/// The build log's name, and where it is when the manifest sets no
+/// `builddir`.
+const BUILD_LOG: &str = ".ninja_log";
+
+/// The build log read on another thread while the manifest loads: the
+/// graph's load is one thread's work, and a core waits meanwhile (for the
+/// logs, then the stats ahead of the scan, both cores are busy).
+type Ahead = std::thread::JoinHandle<std::io::Result<Unsettled>>;
+
+/// Reads the build log where it is without a `builddir`, ahead; None if
+/// no thread could start. Read only: `load_logs` settles it if the
+/// manifest says it is the build's log.
+fn read_build_log_ahead() -> Option<Ahead> {
+    let read = || BuildLog::read(Path::new(BUILD_LOG));
+    std::thread::Builder::new()
+        .name("build log".to_string())
+        .spawn(read)
+        .ok()
 }
 
 /// Reads the build log, then the deps log unless the build log failed
@@ -326,6 +349,7 @@ fn load_logs(
     build_file: &str,
     deps_file: &str,
     graph: &mut Graph,
+    ahead: Option<Ahead>,
 ) -> (Loaded<BuildLog>, Option<Loaded<DepsLog>>) {
     let load_build = || {
         let _t = metrics::time(".ninja_log load");
@@ -335,6 +359,16 @@ fn load_logs(
         let _t = metrics::time(".ninja_deps load");
         DepsLog::load(Path::new(deps_file), graph)
     };
+    if let Some(ahead) = ahead {
+        let build = {
+            let _t = metrics::time(".ninja_log load");
+            let read = ahead.join();
+            read.unwrap_or_else(|p| std::panic::resume_unwind(p))
+        };
+        let build = build.map(Unsettled::settle);
+        let deps = build.is_ok().then(|| load_deps(graph));
+        return (build, deps);
+    }
     // At once only when the build log is a file or absent, so it cannot
     // fail before a byte of it is read.
     let at_once = match std::fs::File::open(build_file) {

@@ -39,18 +39,48 @@ pub struct BuildLog {
     path: PathBuf,
 }
 
+/// A build log as `BuildLog::read` found it.
+pub struct Unsettled {
+    log: BuildLog,
+    warning: Option<String>,
+    /// Of a version this one does not read: removed when settled.
+    discard: bool,
+}
+
+impl Unsettled {
+    /// The log and its warning, the file removed if it is to be.
+    pub fn settle(self) -> (BuildLog, Option<String>) {
+        if self.discard {
+            let _ = std::fs::remove_file(&self.log.path);
+        }
+        (self.log, self.warning)
+    }
+}
+
 impl BuildLog {
     /// Reads the log at `path`. A missing log is empty; a log of a version we
     /// do not know is discarded with a warning, as ninja does.
     pub fn load(path: &Path) -> io::Result<(BuildLog, Option<String>)> {
+        BuildLog::read(path).map(Unsettled::settle)
+    }
+
+    /// `load` without touching the file: what to do with it is left to
+    /// `Unsettled::settle`, so it can be read before the build knows it wants it
+    /// (while the manifest loads).
+    pub fn read(path: &Path) -> io::Result<Unsettled> {
         let mut log = BuildLog {
             path: path.to_path_buf(),
             version: WRITE_VERSION,
             ..Default::default()
         };
+        let read = |log, warning, discard| Unsettled {
+            log,
+            warning,
+            discard,
+        };
         let file = match File::open(path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((log, None)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(read(log, None, false)),
             Err(e) => return Err(e),
         };
         let (mut unique, mut total) = (0usize, 0usize);
@@ -61,20 +91,17 @@ impl BuildLog {
             }
         })?;
         if let Some(version) = version.filter(|&v| !known(v)) {
-            let _ = std::fs::remove_file(path);
             let why = if version > NEWEST_VERSION {
                 "too new"
             } else {
                 "too old"
             };
-            return Ok((
-                log,
-                Some(format!("build log version is {why}; starting over")),
-            ));
+            let warning = format!("build log version is {why}; starting over");
+            return Ok(read(log, Some(warning), true));
         }
         log.version = version.unwrap_or(WRITE_VERSION).max(OLDEST_VERSION);
         log.needs_recompaction = total > 100 && total > unique * 3;
-        Ok((log, None))
+        Ok(read(log, None, false))
     }
 
     /// Sets `output`'s entry; true if it had none.
@@ -307,6 +334,11 @@ mod tests {
         std::fs::write(&path, "# ninja log v99\n1\t2\t3\ta\t0\n").unwrap();
         assert!(read_in_order(&path).unwrap().is_empty());
         assert!(path.exists(), "reading in order leaves the file alone");
+        let read = BuildLog::read(&path).unwrap();
+        assert!(path.exists(), "read, not settled");
+        let (log, warn) = read.settle();
+        assert!(warn.is_some() && !path.exists());
+        assert_eq!(log.entries().count(), 0);
     }
 
     #[test]
