@@ -328,6 +328,18 @@ mod tests {
             .is_none());
     }
 
+    /// A record of the header at `path`, holding `bytes` as stat'ed now.
+    fn one_file(path: &Path, bytes: &[u8]) -> Record {
+        let stat = Stat::of(path).unwrap();
+        let dep = FileDep::new(path.to_path_buf(), stat, Sha256::digest(bytes).into());
+        Record {
+            headers: vec![path.to_path_buf()],
+            absent: Vec::new(),
+            files: vec![Arc::new(dep)],
+            dirs: Vec::new(),
+        }
+    }
+
     /// A file's check is remembered while the run's stats stand: once the
     /// build says it wrote the file, or in another run, it is made again.
     #[test]
@@ -335,19 +347,8 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let h = d.path().join("a.h");
         std::fs::write(&h, "x").unwrap();
-        let dep = FileDep::new(
-            h.clone(),
-            Stat::of(&h).unwrap(),
-            Sha256::digest(b"x").into(),
-        );
-        let record = Record {
-            headers: vec![h.clone()],
-            absent: Vec::new(),
-            files: vec![Arc::new(dep)],
-            dirs: Vec::new(),
-        };
         let (recall, k) = (Recall::default(), key([b"k".as_slice()]));
-        recall.put(k, record);
+        recall.put(k, one_file(&h, b"x"));
         let stats = RunStats::default();
         assert!(recall.get(&k, |_: &Path| false, &stats).is_some());
         std::fs::write(&h, "other").unwrap();
@@ -382,23 +383,10 @@ mod tests {
         );
         std::fs::write(&h, "x").unwrap();
         std::os::unix::fs::symlink(&h, &link).unwrap();
-        let dep = |p: &Path| {
-            Arc::new(FileDep::new(
-                p.to_path_buf(),
-                Stat::of(p).unwrap(),
-                Sha256::digest(b"x").into(),
-            ))
-        };
-        let record = |p: &Path| Record {
-            headers: vec![p.to_path_buf()],
-            absent: Vec::new(),
-            files: vec![dep(p)],
-            dirs: Vec::new(),
-        };
         let recall = Recall::default();
         let (direct, linked) = (key([b"direct".as_slice()]), key([b"linked".as_slice()]));
-        recall.put(direct, record(&h));
-        recall.put(linked, record(&link));
+        recall.put(direct, one_file(&h, b"x"));
+        recall.put(linked, one_file(&link, b"x"));
         let stats = RunStats::default();
         assert!(recall.get(&direct, |_: &Path| false, &stats).is_some());
         std::fs::write(&o, "").unwrap();
