@@ -106,6 +106,18 @@ struct DirDep {
     path: PathBuf,
     was: Was,
     names: Option<Vec<String>>,
+    checked: Checked,
+}
+
+impl DirDep {
+    fn new(path: PathBuf, was: Was, names: Option<Vec<String>>) -> DirDep {
+        DirDep {
+            path,
+            was,
+            names,
+            checked: Checked::default(),
+        }
+    }
 }
 
 /// A SHA-256 of a file's bytes.

@@ -67,6 +67,13 @@ impl<F: Fn(&Path) -> bool> BuiltIn for F {
     }
 }
 
+/// A copy starts unchecked (a copy is a key of `Restamped`, never checked).
+impl Clone for Checked {
+    fn clone(&self) -> Checked {
+        Checked::default()
+    }
+}
+
 impl PartialEq for Checked {
     fn eq(&self, _: &Checked) -> bool {
         true
@@ -138,7 +145,15 @@ impl<S: BuiltIn> Look<'_, S> {
                 held
             })
         };
-        r.files.iter().all(file_holds) && r.dirs.iter().all(|d| self.dir_holds(d))
+        let dir_holds = |d: &Arc<DirDep>| {
+            let sys = d.checked.sys(id, || self.sys.has(&d.path));
+            d.checked.get(sys, epoch).unwrap_or_else(|| {
+                let held = self.dir_holds(d);
+                d.checked.set(sys, epoch, held);
+                held
+            })
+        };
+        r.files.iter().all(file_holds) && r.dirs.iter().all(dir_holds)
     }
 
     fn file_holds(&self, f: &FileDep, sys: bool) -> bool {
@@ -238,11 +253,11 @@ mod tests {
                 Stat::of(&h).unwrap(),
                 Sha256::digest(b"x").into(),
             ))],
-            dirs: vec![Arc::new(DirDep {
-                path: d.path().join("sub"),
-                was: Was::Absent,
-                names: Some(vec!["none.h".to_string()]),
-            })],
+            dirs: vec![Arc::new(DirDep::new(
+                d.path().join("sub"),
+                Was::Absent,
+                Some(vec!["none.h".to_string()]),
+            ))],
         };
         let recall = Recall::default();
         let k = key([b"k".as_slice()]);
@@ -286,11 +301,11 @@ mod tests {
                 old_stat,
                 Sha256::digest(b"x").into(),
             ))],
-            dirs: vec![Arc::new(DirDep {
-                path: sub.clone(),
-                was: Was::Absent,
-                names: Some(vec!["none.h".to_string()]),
-            })],
+            dirs: vec![Arc::new(DirDep::new(
+                sub.clone(),
+                Was::Absent,
+                Some(vec!["none.h".to_string()]),
+            ))],
         };
         let saved = d.path().join(".ggninja_footprints");
         let k = key([b"k".as_slice()]);
@@ -400,17 +415,39 @@ mod tests {
         assert!(recall.get(&linked, |_: &Path| false, &stats).is_none());
     }
 
+    /// A dir's check is kept while the run's stats stand, and made again
+    /// once the build says it wrote there: a missed name that appears is
+    /// seen.
+    #[test]
+    fn a_dir_check_lasts_until_a_write_there_is_told() {
+        let d = tempfile::tempdir().unwrap();
+        let sub = d.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let record = missed_in(&sub, Was::At(Stat::of(&sub).unwrap()), "none.h");
+        let (recall, k) = (Recall::default(), key([b"k".as_slice()]));
+        recall.put(k, record);
+        let stats = RunStats::default();
+        assert!(recall.get(&k, |_: &Path| false, &stats).is_some());
+        std::fs::write(sub.join("none.h"), "").unwrap();
+        assert!(
+            recall.get(&k, |_: &Path| false, &stats).is_some(),
+            "not told"
+        );
+        stats.wrote(&sub.join("none.h"));
+        assert!(recall.get(&k, |_: &Path| false, &stats).is_none());
+    }
+
     /// A record that only missed `name` in `dir`, found there `was`.
     fn missed_in(dir: &Path, was: Was, name: &str) -> Record {
         Record {
             headers: Vec::new(),
             absent: Vec::new(),
             files: Vec::new(),
-            dirs: vec![Arc::new(DirDep {
-                path: dir.to_path_buf(),
+            dirs: vec![Arc::new(DirDep::new(
+                dir.to_path_buf(),
                 was,
-                names: Some(vec![name.to_string()]),
-            })],
+                Some(vec![name.to_string()]),
+            ))],
         }
     }
 

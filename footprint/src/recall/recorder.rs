@@ -147,11 +147,11 @@ impl Recorder {
                 return None;
             }
             let (path, names) = (path.clone(), None);
-            dirs.push(Arc::new(DirDep { path, was, names }));
+            dirs.push(Arc::new(DirDep::new(path, was, names)));
         }
         for (path, names) in named.into_iter().filter(|(d, _)| !self.strict.contains(d)) {
             let (was, names) = (self.was(&path), Some(names.into_iter().collect()));
-            dirs.push(Arc::new(DirDep { path, was, names }));
+            dirs.push(Arc::new(DirDep::new(path, was, names)));
         }
         Some(Record::sorted(headers, absent, files, dirs))
     }

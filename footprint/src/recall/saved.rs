@@ -61,13 +61,7 @@ impl Recall {
             .collect();
         let dirs: Option<Vec<Arc<DirDep>>> = dirs
             .into_iter()
-            .map(|(p, was, names)| {
-                Some(Arc::new(DirDep {
-                    path: path_of(p)?,
-                    was,
-                    names,
-                }))
-            })
+            .map(|(p, was, names)| Some(Arc::new(DirDep::new(path_of(p)?, was, names))))
             .collect();
         let (Some(files), Some(dirs)) = (files, dirs) else {
             return;
@@ -267,11 +261,11 @@ mod tests {
     use super::*;
 
     fn record(header: &str) -> Record {
-        let dir = Arc::new(DirDep {
-            path: "/d".into(),
-            was: Was::Absent,
-            names: Some(vec!["x.h".to_string()]),
-        });
+        let dir = Arc::new(DirDep::new(
+            "/d".into(),
+            Was::Absent,
+            Some(vec!["x.h".to_string()]),
+        ));
         let stat = Stat(1, 2, 0o100000, 3, 4, 5);
         let file = Arc::new(FileDep::new(header.into(), stat, [7; 32]));
         Record {
