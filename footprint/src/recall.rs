@@ -362,3 +362,9 @@ impl Recall {
         Some(d)
     }
 }
+
+/// For tests: no path lies under the compiler's built-in dirs.
+#[cfg(test)]
+fn none_built_in(_: &Path) -> bool {
+    false
+}

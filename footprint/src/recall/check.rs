@@ -15,14 +15,14 @@ use rustc_hash::FxHashMap;
 
 use super::{Digest, DirDep, FileDep, Recall, Record, RunStats, Stat, Was};
 
-/// A file dependency's last check (whether it held) with the
+/// A file's or dir's dependency's last check (whether it held) with the
 /// `RunStats::epoch` it was made in, apart for a look under the built-in
 /// dirs and one through the run's stats: the records of the edges made at
-/// once share most of their files (the system headers), and within one
-/// epoch a check gives what it gave. Also whether the file lies under the
-/// built-in dirs numbered `BuiltIn::id` last asked about: every record's
-/// every file is asked that, and the answer holds while the dirs do. Not
-/// part of the dependency: equal, hashed and printed as nothing.
+/// once share most of their files (the system headers) and dirs, and within
+/// one epoch a check gives what it gave. Also whether the path lies under
+/// the built-in dirs numbered `BuiltIn::id` last asked about: every
+/// record's every path is asked that, and the answer holds while the dirs
+/// do. Not part of the dependency: equal, hashed and printed as nothing.
 #[derive(Default)]
 pub(super) struct Checked([AtomicU64; 3]);
 
@@ -148,7 +148,7 @@ impl<S: BuiltIn> Look<'_, S> {
         let dir_holds = |d: &Arc<DirDep>| {
             let sys = d.checked.sys(id, || self.sys.has(&d.path));
             d.checked.get(sys, epoch).unwrap_or_else(|| {
-                let held = self.dir_holds(d);
+                let held = self.dir_holds(d, sys);
                 d.checked.set(sys, epoch, held);
                 held
             })
@@ -172,8 +172,8 @@ impl<S: BuiltIn> Look<'_, S> {
         }
     }
 
-    fn dir_holds(&self, d: &DirDep) -> bool {
-        let now = self.stat(&d.path);
+    fn dir_holds(&self, d: &DirDep, sys: bool) -> bool {
+        let now = self.stat_as(&d.path, sys);
         let same = match d.was {
             Was::Absent => now.is_none(),
             Was::At(s) => now == Some(s),
@@ -218,7 +218,7 @@ impl<S: BuiltIn> Look<'_, S> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{key, Key};
+    use super::super::{key, none_built_in, Key};
     use super::*;
     use sha2::{Digest as _, Sha256};
 
@@ -264,23 +264,23 @@ mod tests {
         recall.put(k, r);
         // Stats as a new run takes them.
         let no_sys = || RunStats::default();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_some());
         // The dir appears, without the name: still holds.
         std::fs::create_dir(d.path().join("sub")).unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_some());
         std::fs::write(d.path().join("sub/none.h"), "").unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_none());
         std::fs::remove_file(d.path().join("sub/none.h")).unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_some());
         std::fs::write(&h, "y").unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_none());
         // Written again with its old bytes (a new file, a new stat): the
         // same walk; then other bytes of the same size: not.
         std::fs::remove_file(&h).unwrap();
         std::fs::write(&h, "x").unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_some());
         std::fs::write(&h, "z").unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_none());
     }
 
     /// A header written again with the same bytes, in a dir where a
@@ -320,7 +320,7 @@ mod tests {
             let recall = Recall::default();
             recall.load(&saved);
             assert!(recall
-                .get(&k, |_: &Path| false, &RunStats::default())
+                .get(&k, none_built_in, &RunStats::default())
                 .is_some());
             recall.save(&saved).unwrap();
             let back = Recall::default();
@@ -339,7 +339,7 @@ mod tests {
         let recall = Recall::default();
         recall.load(&saved);
         assert!(recall
-            .get(&k, |_: &Path| false, &RunStats::default())
+            .get(&k, none_built_in, &RunStats::default())
             .is_none());
     }
 
@@ -365,23 +365,23 @@ mod tests {
         let (recall, k) = (Recall::default(), key([b"k".as_slice()]));
         recall.put(k, one_file(&h, b"x"));
         let stats = RunStats::default();
-        assert!(recall.get(&k, |_: &Path| false, &stats).is_some());
+        assert!(recall.get(&k, none_built_in, &stats).is_some());
         std::fs::write(&h, "other").unwrap();
         // The run's stats still give the old stat: so does the check.
-        assert!(recall.get(&k, |_: &Path| false, &stats).is_some());
+        assert!(recall.get(&k, none_built_in, &stats).is_some());
         stats.wrote(&h);
-        assert!(recall.get(&k, |_: &Path| false, &stats).is_none());
+        assert!(recall.get(&k, none_built_in, &stats).is_none());
         std::fs::write(&h, "x").unwrap();
         let other_run = RunStats::default();
-        assert!(recall.get(&k, |_: &Path| false, &other_run).is_some());
+        assert!(recall.get(&k, none_built_in, &other_run).is_some());
         std::fs::write(&h, "other").unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &other_run).is_some());
+        assert!(recall.get(&k, none_built_in, &other_run).is_some());
         assert!(
             recall.get(&k, |_: &Path| true, &other_run).is_none(),
             "under the built-in dirs"
         );
         assert!(recall
-            .get(&k, |_: &Path| false, &RunStats::default())
+            .get(&k, none_built_in, &RunStats::default())
             .is_none());
     }
 
@@ -403,16 +403,16 @@ mod tests {
         recall.put(direct, one_file(&h, b"x"));
         recall.put(linked, one_file(&link, b"x"));
         let stats = RunStats::default();
-        assert!(recall.get(&direct, |_: &Path| false, &stats).is_some());
+        assert!(recall.get(&direct, none_built_in, &stats).is_some());
         std::fs::write(&o, "").unwrap();
         stats.wrote(&o);
-        assert!(recall.get(&direct, |_: &Path| false, &stats).is_some());
+        assert!(recall.get(&direct, none_built_in, &stats).is_some());
         // Only the link looked at: no answer kept names a.h.
         let stats = RunStats::default();
-        assert!(recall.get(&linked, |_: &Path| false, &stats).is_some());
+        assert!(recall.get(&linked, none_built_in, &stats).is_some());
         std::fs::write(&h, "y").unwrap();
         stats.wrote(&h);
-        assert!(recall.get(&linked, |_: &Path| false, &stats).is_none());
+        assert!(recall.get(&linked, none_built_in, &stats).is_none());
     }
 
     /// A dir's check is kept while the run's stats stand, and made again
@@ -427,14 +427,11 @@ mod tests {
         let (recall, k) = (Recall::default(), key([b"k".as_slice()]));
         recall.put(k, record);
         let stats = RunStats::default();
-        assert!(recall.get(&k, |_: &Path| false, &stats).is_some());
+        assert!(recall.get(&k, none_built_in, &stats).is_some());
         std::fs::write(sub.join("none.h"), "").unwrap();
-        assert!(
-            recall.get(&k, |_: &Path| false, &stats).is_some(),
-            "not told"
-        );
+        assert!(recall.get(&k, none_built_in, &stats).is_some(), "not told");
         stats.wrote(&sub.join("none.h"));
-        assert!(recall.get(&k, |_: &Path| false, &stats).is_none());
+        assert!(recall.get(&k, none_built_in, &stats).is_none());
     }
 
     /// A record that only missed `name` in `dir`, found there `was`.
@@ -471,7 +468,7 @@ mod tests {
         let stats = RunStats::default();
         let held = asked
             .iter()
-            .map(|k| recall.get(k, |_: &Path| false, &stats).is_some());
+            .map(|k| recall.get(k, none_built_in, &stats).is_some());
         let held = held.collect();
         recall.save(saved).unwrap();
         held
@@ -540,7 +537,7 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(1100));
         run.load(&saved);
         assert!(run
-            .get(&keys[0], |_: &Path| false, &RunStats::default())
+            .get(&keys[0], none_built_in, &RunStats::default())
             .is_some());
         run.save(&saved).unwrap();
         let back = Recall::default();

@@ -179,7 +179,7 @@ fn bytes_only(path: PathBuf, gave_the_answer: impl Fn(&[u8]) -> bool) -> Option<
 
 #[cfg(test)]
 mod tests {
-    use super::super::key;
+    use super::super::{key, none_built_in};
     use super::*;
     use crate::stats::RunStats;
     use std::time::SystemTime;
@@ -199,7 +199,7 @@ mod tests {
         r.finish(
             vec![header.to_path_buf()],
             Vec::new(),
-            |_: &Path| false,
+            none_built_in,
             &recall,
         )
     }
@@ -229,7 +229,7 @@ mod tests {
             let mut r = Recorder::start();
             r.walked(h.clone(), None);
             r.walked(h.clone(), Some(directives.clone()));
-            r.finish(vec![h.clone()], Vec::new(), |_: &Path| false, &recall)
+            r.finish(vec![h.clone()], Vec::new(), none_built_in, &recall)
         };
         // What the walk took is not what the file gives now: not kept.
         let other = Arc::new(parse_directives(b"#include <c.h>\n"));
@@ -237,13 +237,13 @@ mod tests {
         let k = key([b"k".as_slice()]);
         recall.put(k, finish(&scanned).expect("kept by its bytes"));
         let no_sys = || RunStats::default();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_some());
         // Written again with the same bytes, then with others.
         std::fs::remove_file(&h).unwrap();
         std::fs::write(&h, text).unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_some());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_some());
         std::fs::write(&h, "#include <b.h>\n\n").unwrap();
-        assert!(recall.get(&k, |_: &Path| false, &no_sys()).is_none());
+        assert!(recall.get(&k, none_built_in, &no_sys()).is_none());
         // Read by the compiler too (the `-M` fallback): kept only if its
         // bytes were these before the compiler ran.
         let compiled = |before: bool, after: &str| {
@@ -255,7 +255,7 @@ mod tests {
             }
             std::fs::write(&h, after).unwrap();
             r.read(h.clone());
-            r.finish(vec![], Vec::new(), |_: &Path| false, &recall)
+            r.finish(vec![], Vec::new(), none_built_in, &recall)
         };
         assert!(compiled(false, text).is_none());
         assert!(compiled(true, "#include <b.h> /* the same directives */\n").is_none());
