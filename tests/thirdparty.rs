@@ -269,13 +269,14 @@ fn assert_same_sets(what: &str, ninja: &BTreeSet<String>, gg: &BTreeSet<String>)
 }
 
 /// Every file under `dir`, relative, excluding ninja's own logs and
-/// ggninja's saved manifest load (and the pointer to it).
+/// ggninja's saved manifest load (and the pointer to it) and deps log index.
 fn file_set(dir: &Path) -> BTreeSet<String> {
     let own = [
         ".ninja_log",
         ".ninja_deps",
         ".ggninja_graph",
         ".ggninja_graph_at",
+        ".ggninja_deps_index",
     ];
     files(dir)
         .into_iter()

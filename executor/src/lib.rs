@@ -9,6 +9,7 @@ pub mod backend;
 mod build;
 pub mod build_log;
 pub mod builtin;
+mod deps_index;
 pub mod deps_log;
 pub mod direct;
 pub mod disk;

@@ -357,7 +357,7 @@ impl Engine {
             return false;
         }
         // The graph and the log are apart: no copy of the deps needed.
-        self.graph.add_discovered_ins(edge, &deps.nodes);
+        self.graph.add_discovered_ins(edge, deps.nodes);
         self.sync_states();
         true
     }

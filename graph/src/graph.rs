@@ -211,6 +211,25 @@ impl Graph {
         id
     }
 
+    /// Files for the paths of `text` ending at `ends`, numbered on from the
+    /// last, for paths the caller knows are new (`PathTable::append_new`).
+    /// None, and nothing added, if `ends` do not cut `text`.
+    pub fn append_new_files(&mut self, text: &str, ends: &[u32]) -> Option<()> {
+        let first = self.paths.len();
+        self.paths.append_new(text, ends)?;
+        for n in first..self.paths.len() {
+            let id = FileId(self.new_node(n as u32));
+            self.files.push(File::default());
+            self.file_nodes.push(id);
+        }
+        Some(())
+    }
+
+    /// The number of `id`'s path in `paths` (`file_nodes` maps it back).
+    pub fn path_number(&self, id: FileId) -> u32 {
+        self.file_number(id) as u32
+    }
+
     /// The file at `path` as a dependency loader names it: one the graph
     /// did not have yet is the loader's (`File::generated_by_dep_loader`).
     pub fn dep_loaded_file_id(&mut self, path: &str) -> FileId {

@@ -101,14 +101,60 @@ impl PathTable {
             return (id, false);
         }
         let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 paths");
-        let text = Arc::make_mut(&mut self.text);
+        let text = self.text_for(path.len());
         text.push_str(path);
-        self.ends
-            .push(u32::try_from(text.len()).expect("paths fit in 4 GiB"));
+        let end = u32::try_from(text.len()).expect("paths fit in 4 GiB");
+        self.ends.push(end);
         let t = tag(path);
         self.index
             .insert_unique(spread(t), Slot { id, tag: t }, |s| spread(s.tag));
         (id, true)
+    }
+
+    /// The arena, to append `more` bytes to; copied first if it is lent,
+    /// with room for them and no less room than it had (`Arc::make_mut`'s
+    /// copy has none, so the next push would copy it all again).
+    fn text_for(&mut self, more: usize) -> &mut String {
+        if Arc::get_mut(&mut self.text).is_none() {
+            let room = (self.text.len() + more).max(self.text.capacity());
+            let mut copy = String::with_capacity(room);
+            copy.push_str(&self.text);
+            self.text = Arc::new(copy);
+        }
+        Arc::get_mut(&mut self.text).expect("just made unshared")
+    }
+
+    /// Appends the paths of `text` ending at `ends` (counted from `text`'s
+    /// start), numbered on from `len()`, without looking each up first:
+    /// for paths the caller knows are new, as a cache of this very table's
+    /// later growth (`ggninja_executor::deps_index`). None, and nothing
+    /// added, if `ends` do not cut `text` into paths.
+    pub fn append_new(&mut self, text: &str, ends: &[u32]) -> Option<()> {
+        let mut start = 0;
+        for &end in ends {
+            let end = end as usize;
+            if end < start || end > text.len() || !text.is_char_boundary(end) {
+                return None;
+            }
+            start = end;
+        }
+        if start != text.len() {
+            return None;
+        }
+        let base = self.text.len();
+        u32::try_from(base + text.len()).ok()?;
+        self.text_for(text.len()).push_str(text);
+        self.index.reserve(ends.len(), |s| spread(s.tag));
+        let mut from = 0;
+        for &end in ends {
+            let id = self.ends.len() as u32;
+            let t = tag(&text[from..end as usize]);
+            self.index
+                .insert_unique(spread(t), Slot { id, tag: t }, |s| spread(s.tag));
+            self.ends.push((base + end as usize) as u32);
+            from = end as usize;
+        }
+        Some(())
     }
 
     /// The table of `text` with paths ending at `ends` (as `text_and_ends`
@@ -198,5 +244,28 @@ mod tests {
             assert_eq!(t.find(&format!("dir/{i}.o")), Some(i));
             assert_eq!(t.get(i), format!("dir/{i}.o"));
         }
+    }
+
+    /// Paths appended as new are numbered and found as interned ones; ends
+    /// that do not cut the text add nothing.
+    #[test]
+    fn appends_new_paths_as_if_interned() {
+        let mut t = PathTable::default();
+        t.intern("a.c");
+        assert_eq!(t.append_new("x.hyy.h", &[3, 4, 7]), Some(()));
+        assert_eq!(t.iter().collect::<Vec<_>>(), ["a.c", "x.h", "y", "y.h"]);
+        assert_eq!(t.find("y.h"), Some(3));
+        assert_eq!(t.intern("y"), (2, false));
+        assert_eq!(t.intern("z"), (4, true));
+        for (text, ends) in [
+            ("ab", &[3][..]),
+            ("ab", &[1]),
+            ("ab", &[2, 1]),
+            ("é", &[1, 2]),
+        ] {
+            assert_eq!(t.append_new(text, ends), None, "{text:?} {ends:?}");
+        }
+        assert_eq!(t.len(), 5, "nothing added");
+        assert_eq!(t.append_new("", &[]), Some(()));
     }
 }

@@ -54,7 +54,7 @@ fn record(app: &App, e: &Engine, node: FileId, out: &mut String) {
         d.nodes.len(),
         d.mtime
     ));
-    for &n in &d.nodes {
+    for &n in d.nodes {
         out.push_str(&format!("    {}\n", e.graph.path(n)));
     }
     out.push('\n');

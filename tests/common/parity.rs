@@ -218,13 +218,14 @@ impl Pair {
 
     /// Compares what `list` gives in both trees, but for ggninja's saved
     /// manifest load (`.ggninja_graph`, and `.ggninja_graph_at` pointing to
-    /// it) and its watcher's files (`.ggninja_watch.*`), which ninja has no
+    /// it), its deps log's index (`.ggninja_deps_index`) and its watcher's files (`.ggninja_watch.*`), which ninja has no
     /// counterpart of.
     fn compare_sets(&mut self, what: &str, list: fn(&Path) -> BTreeSet<String>) {
         let own = |f: &String| {
             let name = f.rsplit('/').next().unwrap_or(f);
             let watcher = name.starts_with(".ggninja_watch.");
-            name != ".ggninja_graph" && name != ".ggninja_graph_at" && !watcher
+            let own = [".ggninja_graph", ".ggninja_graph_at", ".ggninja_deps_index"];
+            !own.contains(&name) && !watcher
         };
         let a: BTreeSet<String> = list(self.ninja.path()).into_iter().filter(own).collect();
         let b: BTreeSet<String> = list(self.gg.path()).into_iter().filter(own).collect();
