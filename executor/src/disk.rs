@@ -13,15 +13,18 @@ pub trait Disk {
     fn stat(&self, path: &str) -> Result<i64, String>;
     /// A whole file.
     fn read(&self, path: &str) -> io::Result<Vec<u8>>;
-    /// `stat` as a function other threads may call (stats ahead of the
-    /// scan, `prestat.rs`); None if this disk cannot be shared.
+    /// `stat` for other threads (stats ahead of the scan, `prestat.rs`):
+    /// makes each its own; None if this disk cannot be shared.
     fn shared_stat(&self) -> Option<SharedStat> {
         None
     }
 }
 
-/// A `Disk::stat` any thread may call.
-pub type SharedStat = Arc<dyn Fn(&str) -> Result<i64, String> + Send + Sync>;
+/// One thread's `Disk::stat`, which may keep state between calls.
+pub type ThreadStat = Box<dyn FnMut(&str) -> Result<i64, String> + Send>;
+
+/// Makes a `ThreadStat` for each thread that stats.
+pub type SharedStat = Arc<dyn Fn() -> ThreadStat + Send + Sync>;
 
 /// The real file system.
 pub struct RealDisk;
@@ -36,7 +39,10 @@ impl Disk for RealDisk {
     }
 
     fn shared_stat(&self) -> Option<SharedStat> {
-        Some(Arc::new(stat))
+        Some(Arc::new(|| {
+            let mut dirs = crate::dir_stat::DirStat::default();
+            Box::new(move |p| dirs.stat(p))
+        }))
     }
 }
 
@@ -60,7 +66,10 @@ impl Disk for WithRemoteFiles {
 
     fn shared_stat(&self) -> Option<SharedStat> {
         let (files, cwd) = (self.files.clone(), self.cwd.clone());
-        Some(Arc::new(move |p| stat_remote(&files, &cwd, p)))
+        Some(Arc::new(move || {
+            let (files, cwd) = (files.clone(), cwd.clone());
+            Box::new(move |p| stat_remote(&files, &cwd, p))
+        }))
     }
 }
 

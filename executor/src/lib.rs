@@ -11,6 +11,7 @@ pub mod build_log;
 pub mod builtin;
 mod deps_index;
 pub mod deps_log;
+mod dir_stat;
 pub mod direct;
 pub mod disk;
 mod elide;

@@ -146,7 +146,7 @@ impl Prestat {
                 // A thread that cannot start leaves its files to the scan.
                 let _ = std::thread::Builder::new()
                     .name("prestat".to_string())
-                    .spawn(move || shared.work(&*stat));
+                    .spawn(move || shared.work(&mut *stat()));
             }
         }
         self.batches.push(shared);
@@ -163,7 +163,7 @@ impl Files {
 impl Shared {
     /// One thread's share: chunks in the list's order until none is
     /// left or the scan is over, each file only if nobody claimed it.
-    fn work(&self, stat: &(dyn Fn(&str) -> Result<i64, String> + Send + Sync)) {
+    fn work(&self, stat: &mut (dyn FnMut(&str) -> Result<i64, String> + Send)) {
         let n = self.files.ids.len();
         while !self.stop.load(Ordering::Relaxed) {
             let from = self.taken.fetch_add(CHUNK, Ordering::Relaxed);

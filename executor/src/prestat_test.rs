@@ -7,7 +7,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::disk::{Disk, SharedStat};
+use crate::disk::{Disk, SharedStat, ThreadStat};
 use crate::engine::Engine;
 use crate::testing::{engine, node, FakeDisk};
 
@@ -63,8 +63,12 @@ impl Disk for Counting {
 
     fn shared_stat(&self) -> Option<SharedStat> {
         let me = self.clone();
-        self.threads
-            .then(|| Arc::new(move |p: &str| me.stat_counted(p)) as SharedStat)
+        self.threads.then(|| {
+            Arc::new(move || {
+                let me = me.clone();
+                Box::new(move |p: &str| me.stat_counted(p)) as ThreadStat
+            }) as SharedStat
+        })
     }
 }
 
