@@ -305,7 +305,8 @@ fn open_logs(app: &App, engine: &mut Engine, ahead: Option<Ahead>) -> Option<()>
     }
     let [build_file, deps_file] = log_files(graph);
     let ahead = ahead.filter(|_| build_file == BUILD_LOG);
-    let (build_log, deps_log) = load_logs(&build_file, &deps_file, graph, ahead);
+    let save_index = !app.config.dry_run;
+    let (build_log, deps_log) = load_logs(&build_file, &deps_file, graph, ahead, save_index);
     engine.build_log = report_log(app, "build log", &build_file, build_log)?;
     let deps_log = deps_log.expect("read when the build log was");
     engine.deps_log = report_log(app, "deps log", &deps_file, deps_log)?;
@@ -344,12 +345,14 @@ fn read_build_log_ahead() -> Option<Ahead> {
 /// Reads the build log, then the deps log unless the build log failed
 /// (reading the deps log may repair or remove it: ninja would not have).
 /// When the build log opens as a file, the two are read at once: it on
-/// another thread, the deps log, which makes files in the graph, here.
+/// another thread, the deps log, which makes files in the graph, here
+/// (saving its index unless told not to: a dry run writes nothing).
 fn load_logs(
     build_file: &str,
     deps_file: &str,
     graph: &mut Graph,
     ahead: Option<Ahead>,
+    save_index: bool,
 ) -> (Loaded<BuildLog>, Option<Loaded<DepsLog>>) {
     let load_build = || {
         let _t = metrics::time(".ninja_log load");
@@ -357,7 +360,7 @@ fn load_logs(
     };
     let load_deps = |graph: &mut Graph| {
         let _t = metrics::time(".ninja_deps load");
-        DepsLog::load(Path::new(deps_file), graph)
+        DepsLog::load(Path::new(deps_file), graph, save_index)
     };
     if let Some(ahead) = ahead {
         let build = {

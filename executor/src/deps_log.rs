@@ -62,16 +62,28 @@ impl DepsLog {
     /// torn tail is cut off and reported as a warning. What a long log's
     /// records did to the graph is taken from its index where that is
     /// current (`deps_index.rs`), and the index made anew when it covers
-    /// too little of the log.
-    pub fn load(path: &Path, graph: &mut Graph) -> io::Result<(DepsLog, Option<String>)> {
-        Self::load_indexed(path, graph, deps_index::MIN_LOG)
+    /// too little of the log, unless `save_index` is false (a dry run
+    /// writes nothing).
+    pub fn load(
+        path: &Path,
+        graph: &mut Graph,
+        save_index: bool,
+    ) -> io::Result<(DepsLog, Option<String>)> {
+        let min_saved = if save_index {
+            deps_index::MIN_LOG
+        } else {
+            u64::MAX
+        };
+        Self::load_indexed(path, graph, deps_index::MIN_LOG, min_saved)
     }
 
-    /// `load`, indexing logs of at least `min_indexed` bytes.
+    /// `load`, taking the index of logs of at least `min_indexed` bytes
+    /// and saving one for those of at least `min_saved`.
     fn load_indexed(
         path: &Path,
         graph: &mut Graph,
         min_indexed: u64,
+        min_saved: u64,
     ) -> io::Result<(DepsLog, Option<String>)> {
         let mut log = DepsLog {
             path: path.to_path_buf(),
@@ -120,7 +132,7 @@ impl DepsLog {
         let (total, unique) = (covered.total + total, covered.unique + unique);
         log.needs_recompaction = total > 1000 && total > unique * 3;
         let read = input.pos - covered.log.len;
-        if let Some(base) = base.filter(|_| read >= min_indexed.max(covered.log.len / 4)) {
+        if let Some(base) = base.filter(|_| read >= min_saved.max(covered.log.len / 4)) {
             let prefix = Prefix {
                 len: input.pos,
                 hash: input.hasher.digest128(),
@@ -554,7 +566,7 @@ mod tests {
         let path = dir.path().join(".ninja_deps");
         let mut g = Graph::default();
         let [a_o, a_c, x_h, b_o, b_c] = ["a.o", "a.c", "x.h", "b.o", "b.c"].map(|p| g.file_id(p));
-        let (mut log, _) = DepsLog::load(&path, &mut g).unwrap();
+        let (mut log, _) = DepsLog::load(&path, &mut g, true).unwrap();
         log.record(&g, a_o, 42, &[a_c, x_h]).unwrap();
         log.record(&g, b_o, 43, &[b_c, x_h]).unwrap();
         log.record(&g, b_o, 43, &[b_c, x_h]).unwrap();
@@ -562,7 +574,7 @@ mod tests {
         let len = std::fs::metadata(&path).unwrap().len();
         // A fresh graph learns every path from the log.
         let mut g = Graph::default();
-        let (log, warn) = DepsLog::load(&path, &mut g).unwrap();
+        let (log, warn) = DepsLog::load(&path, &mut g, true).unwrap();
         assert!(warn.is_none());
         let d = log.get(g.lookup("b.o").unwrap()).unwrap();
         assert_eq!(d.mtime, 43);
@@ -573,13 +585,13 @@ mod tests {
         f.write_all(&[1, 2, 3]).unwrap();
         drop(f);
         let mut g = Graph::default();
-        let (mut log, warn) = DepsLog::load(&path, &mut g).unwrap();
+        let (mut log, warn) = DepsLog::load(&path, &mut g, true).unwrap();
         assert_eq!(warn.as_deref(), Some("premature end of file; recovering"));
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
         let a_o = g.lookup("a.o").unwrap();
         log.recompact(&g, |o| o == a_o).unwrap();
         let mut g = Graph::default();
-        let (log, _) = DepsLog::load(&path, &mut g).unwrap();
+        let (log, _) = DepsLog::load(&path, &mut g, true).unwrap();
         assert!(g.lookup("b.o").is_none(), "b.o's path went with its record");
         assert!(log.get(g.lookup("a.o").unwrap()).is_some());
         assert!(
@@ -597,7 +609,7 @@ mod tests {
         for p in manifest {
             g.file_id(p);
         }
-        let (log, _) = DepsLog::load_indexed(path, &mut g, min_indexed).unwrap();
+        let (log, _) = DepsLog::load_indexed(path, &mut g, min_indexed, min_indexed).unwrap();
         let mut deps: Vec<_> = log
             .all()
             .map(|(o, d)| {
@@ -612,7 +624,7 @@ mod tests {
     /// A log of `n` outputs, each with its source and two headers.
     fn write_log(path: &Path, n: usize, mtime: i64) {
         let mut g = Graph::default();
-        let (mut log, _) = DepsLog::load(path, &mut g).unwrap();
+        let (mut log, _) = DepsLog::load(path, &mut g, true).unwrap();
         for i in 0..n {
             let [o, c, h] = [format!("{i}.o"), format!("{i}.c"), format!("{i}.h")];
             let [o, c, h, x] = [&o, &c, &h, "x.h"].map(|p| g.file_id(p));
@@ -654,7 +666,9 @@ mod tests {
         let manifest = ["all", "0.o", "1.o", "0.c"];
         write_log(&path, 40, 7);
         let plain = |m: &[&str]| seen(&path, m, u64::MAX);
-        assert!(!at.exists());
+        let mut g = Graph::default();
+        DepsLog::load_indexed(&path, &mut g, 0, u64::MAX).unwrap();
+        assert!(!at.exists(), "not made by a load told not to (a dry run)");
         assert_eq!(seen(&path, &manifest, 0), plain(&manifest));
         assert!(at.exists(), "made by the load that read the log");
         doctor_index(&path, &manifest, 99);
@@ -667,7 +681,7 @@ mod tests {
         for p in manifest {
             g.file_id(p);
         }
-        let (mut log, _) = DepsLog::load(&path, &mut g).unwrap();
+        let (mut log, _) = DepsLog::load(&path, &mut g, true).unwrap();
         let [o, c, y] = ["0.o", "new.c", "y.h"].map(|p| g.file_id(p));
         log.record(&g, o, 8, &[c, y]).unwrap();
         log.close();
@@ -711,7 +725,7 @@ mod tests {
         // Recompacted.
         doctor_index(&path, &manifest, 99);
         let mut g = Graph::default();
-        let (mut log, _) = DepsLog::load_indexed(&path, &mut g, u64::MAX).unwrap();
+        let (mut log, _) = DepsLog::load_indexed(&path, &mut g, u64::MAX, u64::MAX).unwrap();
         log.recompact(&g, |_| true).unwrap();
         copy = std::fs::read(&path).unwrap();
         assert_eq!(seen(&path, &manifest, 0), plain(&manifest), "recompacted");
@@ -736,7 +750,7 @@ mod tests {
         let len = std::fs::metadata(&path).unwrap().len();
         let mut g = Graph::default();
         g.file_id("x.h");
-        let (mut log, _) = DepsLog::load(&path, &mut g).unwrap();
+        let (mut log, _) = DepsLog::load(&path, &mut g, true).unwrap();
         let mut i = 0;
         while std::fs::metadata(&path).unwrap().len() < len + len / 4 {
             let [o, h] = [format!("more{i}.o"), "x.h".to_string()].map(|p| g.file_id(&p));

@@ -345,15 +345,18 @@ impl Engine {
 
     fn load_deps_from_log(&mut self, edge: BuildId) -> bool {
         let output = self.graph.build(edge).outs[0];
-        let out_path = self.graph.path(output).to_string();
         let Some(deps) = self.deps_log.get(output) else {
-            self.record(output, |_| format!("deps for '{out_path}' are missing"));
+            self.record(output, |e| {
+                format!("deps for '{}' are missing", e.graph.path(output))
+            });
             return false;
         };
         if self.mtime(output) > deps.mtime {
             let (a, b) = (self.mtime(output), deps.mtime);
-            let msg = format!("stored deps info out of date for '{out_path}' ({a} vs {b})");
-            self.record(output, |_| msg);
+            self.record(output, |e| {
+                let out = e.graph.path(output);
+                format!("stored deps info out of date for '{out}' ({a} vs {b})")
+            });
             return false;
         }
         // The graph and the log are apart: no copy of the deps needed.

@@ -45,7 +45,7 @@ pub fn recompact(app: &App, e: &mut Engine, _: &Args) -> u8 {
     let deps_file = e.graph.in_builddir(".ninja_deps");
     match (
         BuildLog::load(Path::new(&log_file)),
-        DepsLog::load(Path::new(&deps_file), &mut e.graph),
+        DepsLog::load(Path::new(&deps_file), &mut e.graph, false),
     ) {
         (Ok((b, w1)), Ok((d, w2))) => {
             for w in [w1, w2].into_iter().flatten() {
