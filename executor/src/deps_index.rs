@@ -81,7 +81,7 @@ pub struct Prefix {
 
 /// What a load of the log's first `log.len` bytes did to a graph with
 /// paths `base`.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Index {
     pub log: Prefix,
     /// Records read, and outputs among them that had none before (the

@@ -3,9 +3,11 @@
 //!
 //! As ninja's, the log names files of the graph: loading it makes a file for
 //! every path it records, so a path's text lives once, in the graph, and an
-//! output's deps are a slice of `FileId`s, as compact as the file itself.
-//! The file is read a record at a time, never whole. Ignores what the deps
-//! mean (the scan adds them to builds).
+//! output's deps are a slice of `FileId`s (all in one array), as compact as
+//! the file itself. The file is read a record at a time, never whole; a
+//! long log's first bytes, while they are unchanged, through its index
+//! instead (`deps_index.rs`: what reading them did to the graph). Ignores
+//! what the deps mean (the scan adds them to builds).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, Write};
@@ -148,9 +150,9 @@ impl DepsLog {
     }
 
     /// Takes the records of the index at `at` if it was made on `base`
-    /// and the log's first bytes are still the ones it stands for: then
-    /// the index, its text and words spent; else nothing, and `input`
-    /// back where it was.
+    /// and the log's first bytes are still the ones it stands for (then
+    /// `input` is past them); else nothing, and `input` back where it was.
+    /// What the index covered, either way.
     fn apply_index(
         &mut self,
         at: &Path,
