@@ -772,4 +772,86 @@ mod tests {
             "covering it all"
         );
     }
+
+    /// What a load gives with the warning and the recompaction verdict,
+    /// through the index (saving none) or by reading the log alone.
+    fn loaded(path: &Path, indexed: bool) -> (Seen, Option<String>, bool) {
+        let mut g = Graph::default();
+        g.file_id("x.h");
+        let min = if indexed { 0 } else { u64::MAX };
+        let (log, warning) = DepsLog::load_indexed(path, &mut g, min, u64::MAX).unwrap();
+        let mut deps: Vec<_> = log
+            .all()
+            .map(|(o, d)| {
+                let names = d.nodes.iter().map(|&n| g.path(n).to_string()).collect();
+                (g.path(o).to_string(), d.mtime, names)
+            })
+            .collect();
+        deps.sort();
+        let paths = g.paths.iter().map(String::from).collect();
+        ((paths, deps), warning, log.needs_recompaction())
+    }
+
+    /// Logs cut anywhere, with bytes changed anywhere or garbage after
+    /// them: a load through the index made from the whole log gives what
+    /// reading the log alone gives (each mutation from a seeded generator).
+    #[test]
+    fn a_damaged_log_loads_through_its_index_as_without_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".ninja_deps");
+        let at = path.with_file_name(deps_index::FILE_NAME);
+        write_log(&path, 300, 7);
+        let mut g = Graph::default();
+        g.file_id("x.h");
+        DepsLog::load_indexed(&path, &mut g, 0, 0).unwrap();
+        let index = std::fs::read(&at).unwrap();
+        let indexed = std::fs::metadata(&path).unwrap().len() as usize;
+        // Records after the indexed bytes, rewriting those of the first
+        // ones: recompaction due, and mutations after the index's bytes
+        // (it is used) as well as within them (it is not).
+        let mut g = Graph::default();
+        let (mut log, _) = DepsLog::load(&path, &mut g, false).unwrap();
+        for i in 0..1200 {
+            let [o, h] = [format!("{}.o", i % 300), format!("{i}.h")].map(|p| g.file_id(&p));
+            log.record(&g, o, i as i64, &[h]).unwrap();
+        }
+        log.close();
+        let whole = std::fs::read(&path).unwrap();
+        assert!(indexed < whole.len() / 2);
+        assert!(loaded(&path, true).2, "recompaction due");
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..200 {
+            let mut bytes = whole.clone();
+            match round % 4 {
+                0 => bytes.truncate(next(whole.len())),
+                1 => {
+                    let i = next(whole.len());
+                    bytes[i] ^= 1 << next(8);
+                }
+                2 => bytes.extend((0..next(64)).map(|_| next(256) as u8)),
+                _ => {
+                    bytes.truncate(next(whole.len()));
+                    bytes.extend((0..next(16)).map(|_| next(256) as u8));
+                }
+            }
+            std::fs::write(&at, &index).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            let through = loaded(&path, true);
+            let left = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            let alone = loaded(&path, false);
+            assert_eq!(through, alone, "round {round}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                left,
+                "round {round}: the same file left"
+            );
+        }
+    }
 }
