@@ -14,11 +14,16 @@
 //!   - the log's first `log.len` bytes hash (XXH3-128) as they did then.
 //!
 //! The records after those bytes, which ninja and ggninja append, are read
-//! as usual. A rewrite of the log (recompaction, a torn tail cut off, a
-//! copy over it) changes those bytes, and the index is not used. Its own
-//! bytes carry their hash: a damaged index, or one of another format, is
-//! ignored, never trusted, and replaced. Decoded, every number is checked
-//! in range, so no index makes a load panic.
+//! as usual. A rewrite of the log (recompaction, a copy over it, a torn
+//! tail cut off within those bytes) changes them, and the index is not
+//! used. Its own bytes carry their hash: a damaged index, or one of
+//! another format, graph or log, is not used, and is replaced. Decoded,
+//! every number is checked in range, so a damaged index cannot make a
+//! load read out of bounds. The hash finds damage, not forgery: like the
+//! log itself, the index is trusted as what a run in this build dir wrote
+//! (its added paths are not looked up again: one written to name a path
+//! twice would number it twice). `FORMAT` changes with the layout, or with
+//! how a log's path record becomes a graph path (`deps_log::load_path`).
 //!
 //! Ignores what the records mean and how the log lays them out
 //! (`deps_log.rs` reads the log and applies the index).

@@ -134,7 +134,10 @@ impl DepsLog {
         let (total, unique) = (covered.total + total, covered.unique + unique);
         log.needs_recompaction = total > 1000 && total > unique * 3;
         let read = input.pos - covered.log.len;
-        if let Some(base) = base.filter(|_| read >= min_saved.max(covered.log.len / 4)) {
+        // A log due for recompaction is rewritten next (`recompact`): an
+        // index of it now would stand for bytes about to go.
+        let worth = read >= min_saved.max(covered.log.len / 4) && !log.needs_recompaction;
+        if let Some(base) = base.filter(|_| worth) {
             let prefix = Prefix {
                 len: input.pos,
                 hash: input.hasher.digest128(),

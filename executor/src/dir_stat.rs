@@ -8,22 +8,35 @@
 //! A few directories are kept open, the least recently used closed first
 //! (the scan's order visits an object's, its source's and its headers'
 //! directories in turn); all are closed when the value is dropped, at the
-//! end of its batch. A path whose directory cannot be opened, or whose last
-//! component is not a plain name, or whose stat fails otherwise than as
-//! missing, is stat'ed by path: every answer is the one `disk::stat` gives.
-//! (A directory replaced while it is open is the race a stat by path has
-//! between two files of a batch.) Ignores what the mtimes mean.
+//! end of its batch. The handles of all threads together are at most
+//! `BUDGET` (one thread a core: 16 each on 64 cores would near the usual
+//! limit of 1,024 open files, and the logs, the index and the commands'
+//! pipes need theirs); past it a thread reuses its own, or stats by path.
+//! A path whose directory cannot be opened, or whose last component is not
+//! a plain name, or whose stat fails otherwise than as missing, is stat'ed
+//! by path: the answer is the one `disk::stat` gives. Where the two could
+//! differ, the tree is changing under the run: a directory replaced (or
+//! its search permission taken) while its handle is open answers as it
+//! was when opened, as a stat by path just before the change would have.
+//! Ignores what the mtimes mean.
 
 use std::ffi::CStr;
 use std::fs::{File, OpenOptions};
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::disk;
 
-/// How many directories stay open.
+/// How many directories a thread keeps open.
 const OPEN: usize = 16;
+
+/// How many directories all threads together keep open.
+const BUDGET: usize = 64;
+
+/// How many directories are open now, all threads together.
+static OPEN_NOW: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Default)]
 pub struct DirStat {
@@ -32,6 +45,8 @@ pub struct DirStat {
     clock: u64,
     /// The name stat'ed last, NUL-terminated (a buffer reused).
     name: Vec<u8>,
+    /// How many of `OPEN_NOW` this value holds.
+    taken: usize,
 }
 
 impl DirStat {
@@ -76,18 +91,39 @@ impl DirStat {
             self.open[i].2 = self.clock;
             return Some(&self.open[i].1);
         }
+        if self.open.len() == OPEN || !take_one() {
+            // Reuse the least recently used handle (none: stat by path).
+            let oldest = (0..self.open.len()).min_by_key(|&i| self.open[i].2)?;
+            self.open.swap_remove(oldest);
+        } else {
+            self.taken += 1;
+        }
         let file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
-            .open(dir)
-            .ok()?;
-        if self.open.len() == OPEN {
-            let oldest = (0..OPEN).min_by_key(|&i| self.open[i].2)?;
-            self.open.swap_remove(oldest);
-        }
+            .open(dir);
+        let Ok(file) = file else {
+            self.taken -= 1;
+            OPEN_NOW.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        };
         self.open.push((dir.to_string(), file, self.clock));
         self.open.last().map(|(_, f, _)| f)
     }
+}
+
+impl Drop for DirStat {
+    fn drop(&mut self) {
+        OPEN_NOW.fetch_sub(self.taken, Ordering::Relaxed);
+    }
+}
+
+/// Counts one more open directory if the budget allows.
+fn take_one() -> bool {
+    let more = |n: usize| (n < BUDGET).then_some(n + 1);
+    OPEN_NOW
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, more)
+        .is_ok()
 }
 
 /// `path`'s directory and last component, if that is a plain name.
@@ -134,5 +170,29 @@ mod tests {
         assert!(ds.open.len() <= OPEN);
         assert_ne!(ds.stat(&format!("{root}/d3/f")), Ok(0));
         assert_eq!(ds.stat(&format!("{root}/dangling")), Ok(0));
+    }
+
+    /// Threads together hold at most `BUDGET` directories; past it each
+    /// reuses its own handles, and one with none stats by path, answering
+    /// alike.
+    #[test]
+    fn all_threads_together_keep_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_str().unwrap().to_string();
+        for d in 0..OPEN {
+            std::fs::create_dir(dir.path().join(format!("d{d}"))).unwrap();
+            std::fs::write(dir.path().join(format!("d{d}/f")), "x").unwrap();
+        }
+        let mut threads: Vec<DirStat> =
+            (0..BUDGET / OPEN + 2).map(|_| DirStat::default()).collect();
+        for ds in &mut threads {
+            for d in 0..OPEN {
+                let p = format!("{root}/d{d}/f");
+                assert_eq!(ds.stat(&p), disk::stat(&p), "{p}");
+            }
+        }
+        let held: usize = threads.iter().map(|t| t.open.len()).sum();
+        assert!(held <= BUDGET, "{held} open");
+        assert!(threads.iter().all(|t| t.taken == t.open.len()));
     }
 }
