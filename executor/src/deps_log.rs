@@ -610,11 +610,22 @@ mod tests {
     type Seen = (Vec<String>, Vec<(String, i64, Vec<String>)>);
 
     fn seen(path: &Path, manifest: &[&str], min_indexed: u64) -> Seen {
+        load_seen(path, manifest, min_indexed, min_indexed).0
+    }
+
+    /// What a load on a graph of `manifest` gives, with its warning and
+    /// its recompaction verdict.
+    fn load_seen(
+        path: &Path,
+        manifest: &[&str],
+        min_indexed: u64,
+        min_saved: u64,
+    ) -> (Seen, Option<String>, bool) {
         let mut g = Graph::default();
         for p in manifest {
             g.file_id(p);
         }
-        let (log, _) = DepsLog::load_indexed(path, &mut g, min_indexed, min_indexed).unwrap();
+        let (log, warning) = DepsLog::load_indexed(path, &mut g, min_indexed, min_saved).unwrap();
         let mut deps: Vec<_> = log
             .all()
             .map(|(o, d)| {
@@ -623,7 +634,8 @@ mod tests {
             })
             .collect();
         deps.sort();
-        (g.paths.iter().map(String::from).collect(), deps)
+        let paths = g.paths.iter().map(String::from).collect();
+        ((paths, deps), warning, log.needs_recompaction())
     }
 
     /// A log of `n` outputs, each with its source and two headers.
@@ -779,20 +791,8 @@ mod tests {
     /// What a load gives with the warning and the recompaction verdict,
     /// through the index (saving none) or by reading the log alone.
     fn loaded(path: &Path, indexed: bool) -> (Seen, Option<String>, bool) {
-        let mut g = Graph::default();
-        g.file_id("x.h");
         let min = if indexed { 0 } else { u64::MAX };
-        let (log, warning) = DepsLog::load_indexed(path, &mut g, min, u64::MAX).unwrap();
-        let mut deps: Vec<_> = log
-            .all()
-            .map(|(o, d)| {
-                let names = d.nodes.iter().map(|&n| g.path(n).to_string()).collect();
-                (g.path(o).to_string(), d.mtime, names)
-            })
-            .collect();
-        deps.sort();
-        let paths = g.paths.iter().map(String::from).collect();
-        ((paths, deps), warning, log.needs_recompaction())
+        load_seen(path, &["x.h"], min, u64::MAX)
     }
 
     /// Logs cut anywhere, with bytes changed anywhere or garbage after
