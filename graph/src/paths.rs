@@ -130,15 +130,7 @@ impl PathTable {
     /// later growth (`ggninja_executor::deps_index`). None, and nothing
     /// added, if `ends` do not cut `text` into paths.
     pub fn append_new(&mut self, text: &str, ends: &[u32]) -> Option<()> {
-        let mut start = 0;
-        for &end in ends {
-            let end = end as usize;
-            if end < start || end > text.len() || !text.is_char_boundary(end) {
-                return None;
-            }
-            start = end;
-        }
-        if start != text.len() {
+        if !cuts(text, ends) {
             return None;
         }
         let base = self.text.len();
@@ -160,15 +152,7 @@ impl PathTable {
     /// The table of `text` with paths ending at `ends` (as `text_and_ends`
     /// gave them), or None if `ends` do not cut `text` into paths.
     pub fn from_text_and_ends(text: String, ends: Vec<u32>) -> Option<Self> {
-        let mut start = 0;
-        for &end in &ends {
-            let end = end as usize;
-            if end < start || !text.is_char_boundary(end) {
-                return None;
-            }
-            start = end;
-        }
-        if start != text.len() {
+        if !cuts(&text, &ends) {
             return None;
         }
         let mut index = HashTable::with_capacity(ends.len());
@@ -201,6 +185,20 @@ impl PathTable {
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.ends.len() as u32).map(|id| self.get(id))
     }
+}
+
+/// Whether `ends`, in order, cut `text` into paths: each at a character
+/// boundary (so within it), none before the last, the last at its end.
+fn cuts(text: &str, ends: &[u32]) -> bool {
+    let mut start = 0;
+    for &end in ends {
+        let end = end as usize;
+        if end < start || !text.is_char_boundary(end) {
+            return false;
+        }
+        start = end;
+    }
+    start == text.len()
 }
 
 #[cfg(test)]
