@@ -8,8 +8,8 @@ use std::time::Instant;
 use ggninja_executor::backend::{Backend, Limit, Local, Memoized, Memoizer, Sandbox, Sandboxed};
 use ggninja_executor::build_log::{BuildLog, Unsettled};
 use ggninja_executor::deps_log::DepsLog;
+use ggninja_executor::noop::{Basis, Recalled};
 use ggninja_executor::status::{Status, Verbosity};
-use ggninja_executor::watched_noop::{self, Recalled};
 use ggninja_executor::{metrics, process, BuildError, Builder, Engine};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{FileId, Graph};
@@ -103,15 +103,17 @@ fn choose_tool(prog: &str, name: Option<&str>) -> Result<Option<&'static Tool>, 
 fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
     let key = saved::Key::new(&app.file, &app.parser);
     let mut request = noop::request(app, tool, cli, &key);
-    let recalled = match request.as_deref() {
-        Some(r) => noop::recall(r),
-        None => Recalled::Not,
-    };
-    if let Recalled::Holds(warnings) = recalled {
-        return noop::answer(app, &warnings);
-    }
+    // Before any stat: what the run stat'ed must be settled before it.
+    let began_ns = saved::now_ns();
+    let mut seen = None;
     // A daemon that did not answer is not asked again (one wait at most).
-    let may_watch = recalled != Recalled::Unanswered;
+    let mut may_watch = true;
+    match request.as_deref().map(noop::recall) {
+        Some(Recalled::Holds(warnings)) => return noop::answer(app, &warnings),
+        Some(Recalled::Not(s)) if !s.is_empty() => seen = Some(s),
+        Some(Recalled::Unanswered) => may_watch = false,
+        Some(Recalled::Not(_)) | None => {}
+    }
     // One status line for every cycle, as ninja 1.12+ keeps one: a rebuilt
     // manifest's edges stay in the build's total (`[1/2]` after it).
     let mut carried: Option<Status> = None;
@@ -139,7 +141,9 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             Some((t, When::Load(run))) => return run_tool(app, engine, t, run, &cli.tool_args),
             // The manifest's files are stat'ed while the logs load (not for
             // a remote build, whose disk also knows the files it left
-            // remote, nor when a watcher says which need a stat).
+            // remote, nor when a watcher says which need a stat, nor when
+            // a no-op's check stat'ed them).
+            None if seen.is_some() => {}
             None if app.remote.is_none() && !(may_watch && engine.watch()) => {
                 engine.prestat(&tools::manifest_targets(&engine.graph, targets))
             }
@@ -147,12 +151,15 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         }
         // Only the first cycle's verdict can be remembered: a rebuilt
         // manifest printed more than a no-op does.
-        let request = request.take().filter(|_| engine.watching());
-        let basis = request
-            .zip(manifest)
-            .map(|(r, m)| noop::basis(r, m, &log_files(&engine.graph)));
+        let basis = request.take().zip(manifest).map(|(r, m)| {
+            engine.note_reads();
+            noop::basis(r, m, &log_files(&engine.graph), began_ns)
+        });
         if open_logs(app, &mut engine, ahead).is_none() {
             return 1;
+        }
+        if let Some(seen) = seen.take() {
+            engine.take_seen(&seen);
         }
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
             return run_tool(app, engine, t, run, &cli.tool_args);
@@ -249,7 +256,7 @@ fn build(
     mut engine: Engine,
     targets: &[String],
     status: Status,
-    noop: Option<watched_noop::Basis>,
+    noop: Option<Basis>,
 ) -> u8 {
     let code = run_build(app, &mut engine, targets, status, noop);
     if let Some(table) = metrics::report() {
@@ -472,7 +479,7 @@ fn run_build(
     engine: &mut Engine,
     args: &[String],
     status: Status,
-    noop: Option<watched_noop::Basis>,
+    noop: Option<Basis>,
 ) -> u8 {
     let targets: Vec<FileId> = match tools::collect_targets(engine, args) {
         Ok(t) => t,
@@ -510,7 +517,7 @@ fn run_build(
     let up_to_date = builder.already_up_to_date();
     // A verdict is remembered only when it is all the run printed.
     let noop = noop.filter(|b| up_to_date && app.printed() == b.warnings.len());
-    builder.remember_watched(noop.as_ref());
+    builder.remember(noop.as_ref());
     if up_to_date {
         // ninja 1.13's --quiet keeps this quiet too (1.11 printed it).
         if app.config.verbosity != Verbosity::NoStatusUpdate {

@@ -1,11 +1,11 @@
-//! A build's side of a remembered no-op (`executor/src/watched/noop.rs`):
+//! A build's side of a remembered no-op (`executor/src/noop`):
 //! which requests may be remembered, the answer printed when a record
 //! holds, and what the verdict rests on besides the files the scan reaches.
 //! Ignores how a record is checked or kept (the executor's).
 
 use ggninja_executor::metrics;
+use ggninja_executor::noop::{self, Basis, Recalled};
 use ggninja_executor::status::Verbosity;
-use ggninja_executor::watched_noop::{self, Basis, Recalled};
 use ggninja_importer::saved;
 
 use crate::cli::Cli;
@@ -31,8 +31,8 @@ pub fn request(app: &App, tool: Option<&Tool>, cli: &Cli, key: &saved::Key) -> O
 
 /// What the last no-op of `request` says now.
 pub fn recall(request: &str) -> Recalled {
-    let _t = metrics::time("watched no-op check");
-    watched_noop::recall(request)
+    let _t = metrics::time("no-op check");
+    noop::recall(request)
 }
 
 /// A remembered no-op's output: its warnings again, and its verdict.
@@ -51,8 +51,8 @@ pub fn answer(app: &App, warnings: &[String]) -> u8 {
 
 /// What a no-op verdict rests on besides the files the scan reaches: the
 /// request, the manifest's files, the logs (`logs`) as they are before
-/// they load.
-pub fn basis(request: String, manifest: Manifest, logs: &[String]) -> Basis {
+/// they load, and when the run began (`began_ns`, before any stat).
+pub fn basis(request: String, manifest: Manifest, logs: &[String], began_ns: i64) -> Basis {
     let (logs, logs_ns) = Basis::stamp_logs(logs);
     Basis {
         request,
@@ -61,5 +61,6 @@ pub fn basis(request: String, manifest: Manifest, logs: &[String]) -> Basis {
         warnings: manifest.warnings,
         logs,
         logs_ns,
+        began_ns,
     }
 }

@@ -269,7 +269,8 @@ fn assert_same_sets(what: &str, ninja: &BTreeSet<String>, gg: &BTreeSet<String>)
 }
 
 /// Every file under `dir`, relative, excluding ninja's own logs and
-/// ggninja's saved manifest load (and the pointer to it) and deps log index.
+/// ggninja's saved manifest load (and the pointer to it), deps log index
+/// and remembered no-ops.
 fn file_set(dir: &Path) -> BTreeSet<String> {
     let own = [
         ".ninja_log",
@@ -277,6 +278,7 @@ fn file_set(dir: &Path) -> BTreeSet<String> {
         ".ggninja_graph",
         ".ggninja_graph_at",
         ".ggninja_deps_index",
+        ".ggninja_noop",
     ];
     files(dir)
         .into_iter()

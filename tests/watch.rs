@@ -1,4 +1,5 @@
-//! The watcher (`-t watch`): ggninja with a daemon serving its build
+//! The watcher (`-t watch`), and the remembered no-op with it and without
+//! one: ggninja with a daemon serving its build
 //! directory rebuilds exactly what ninja 1.13.2 rebuilds on the same tree,
 //! through every kind of change a stat would see: edits, an output deleted
 //! by hand, a directory moved away and back or made anew, a symlink's
@@ -323,7 +324,7 @@ fn random_changes_rebuild_what_ninja_does() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as usize % m
     };
-    let record = p.gg.path().join("build/.ggninja_watch.noop");
+    let record = p.gg.path().join("build/.ggninja_noop");
     let mut remembered = 0;
     for step in 0..40 {
         let (i, h, d) = (next(n), next(4), dirs[next(2)]);
@@ -439,9 +440,7 @@ fn age(p: &Pair, extra: &[&Path]) {
 /// remembered no-op (nothing to do, and nothing loaded).
 fn recalled(gg: &Side) -> bool {
     let t = text(&run(&gg.path().join("build"), &gg.prog, &["-d", "stats"]));
-    t.contains("no work to do")
-        && t.contains("watched no-op check")
-        && !t.contains(".ninja_deps load")
+    t.contains("no work to do") && t.contains("no-op check") && !t.contains(".ninja_deps load")
 }
 
 /// What `a_remembered_no_op_holds_only_while_nothing_changed` adds to the
@@ -458,14 +457,12 @@ build out/lst: ls ../lst | ../lst/one
 default out/v.o out/w.o out/lst
 ";
 
-#[test]
-fn a_remembered_no_op_holds_only_while_nothing_changed() {
-    let Some((ext, ext_h, mut p)) = tree_with_ext() else {
-        return;
-    };
-    // A manifest file where no file of the graph lies (so no directory the
-    // daemon watches): only its stamp tells it changed. And a depfile
-    // read by the scan, where no file of the graph lies.
+/// `tree_with_ext` with `MORE` (the ext header's directory, its tree and
+/// its path): a manifest file where no file of the graph lies (so no
+/// directory a daemon watches), which only its stamp tells changed, and a
+/// depfile read by the scan, where no file of the graph lies.
+fn tree_with_more() -> Option<(tempfile::TempDir, std::path::PathBuf, Pair)> {
+    let (ext, ext_h, p) = tree_with_ext()?;
     p.both(|s| {
         let d = s.path();
         fs::create_dir(d.join("rules")).unwrap();
@@ -477,30 +474,30 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
         let text = fs::read_to_string(&m).unwrap() + MORE;
         fs::write(&m, text).unwrap();
     });
-    let record = p.gg.path().join("build/.ggninja_watch.noop");
-    let mut daemon = Daemon::start(&p.gg.path().join("build"));
-    build(&mut p, "first build");
-    build(&mut p, "no-op right after");
-    assert!(
-        !record.exists(),
-        "files written a moment ago are not judged by their mtimes"
-    );
+    Some((ext, ext_h, p))
+}
 
-    // It is used: a run of the same request loads nothing.
-    age(&p, &[ext.path()]);
-    assert!(!recalled(&p.gg), "the first no-op after the change stats");
-    assert!(recalled(&p.gg), "the next one is remembered");
-    build(&mut p, "no-op, another request");
-    assert!(recalled(&p.gg), "each request keeps its own");
+type Change = fn(&Pair, &Path);
 
-    type Change = fn(&Pair, &Path);
-    let changes: [(&str, Change); 15] = [
+/// Every kind of change a remembered no-op must see (or, for the noise,
+/// need not), on both sides of `tree_with_more`; the last, nothing.
+fn changes() -> [(&'static str, Change); 16] {
+    [
         ("a source edited", |p, _| edit(p, "src/a.c", "a2\n")),
         ("a depfile's header edited", |p, _| {
             edit(p, "hdr/h.h", "h2\n")
         }),
         ("an output deleted", |p, _| {
             p.both(|s| fs::remove_file(s.path().join("build/out/b.o")).unwrap())
+        }),
+        ("a source dated back (the clock set back)", |p, _| {
+            p.both(|s| {
+                let f = fs::File::options()
+                    .write(true)
+                    .open(s.path().join("src/b.c"));
+                let day_ago = std::time::SystemTime::now() - Duration::from_secs(86_400);
+                f.unwrap().set_modified(day_ago).unwrap();
+            })
         }),
         ("a symlink's target edited", |p, _| {
             edit(p, "real/t.h", "t2\n")
@@ -548,7 +545,7 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
             edit(p, "deps/w.d", "out/w.o: ../real/new.h\n");
         }),
         ("the record damaged", |p, _| {
-            let record = p.gg.path().join("build/.ggninja_watch.noop");
+            let record = p.gg.path().join("build/.ggninja_noop");
             if let Ok(mut bytes) = fs::read(&record) {
                 let mid = bytes.len() / 2;
                 bytes[mid] ^= 0xff;
@@ -556,27 +553,61 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
             }
         }),
         ("nothing", |_, _| {}),
-    ];
-    for (what, change) in changes {
-        // Aging changes every file: the run after it stats them all. So
-        // that the remembered no-op rests on the daemon's word, not on
-        // those stats, another request takes them first.
-        age(&p, &[ext.path()]);
-        recalled(&p.gg);
-        build(&mut p, &format!("{what}: the no-op before"));
+    ]
+}
+
+/// Each of `changes`, between a remembered no-op and a build on both
+/// sides (then a no-op): ggninja must rebuild what ninja does, every time.
+/// `first` runs after the tree is aged, before the no-op that is
+/// remembered.
+fn through_every_change(p: &mut Pair, ext: &Path, ext_h: &Path, first: impl Fn(&Side)) {
+    let record = p.gg.path().join("build/.ggninja_noop");
+    for (what, change) in changes() {
+        age(p, &[ext]);
+        first(&p.gg);
+        build(p, &format!("{what}: the no-op before"));
         if !record.exists() {
             p.note(format!(
                 "{what}: a no-op of a settled tree was not remembered"
             ));
         }
-        change(&p, &ext_h);
+        change(p, ext_h);
         // A file no build reads, beside the headers, leaves the verdict.
         if what == "noise beside the headers" && !recalled(&p.gg) {
             p.note(format!("{what}: not remembered"));
         }
-        build(&mut p, what);
-        build(&mut p, &format!("{what}: the no-op after"));
+        build(p, what);
+        build(p, &format!("{what}: the no-op after"));
     }
+}
+
+#[test]
+fn a_remembered_no_op_holds_only_while_nothing_changed() {
+    let Some((ext, ext_h, mut p)) = tree_with_more() else {
+        return;
+    };
+    let record = p.gg.path().join("build/.ggninja_noop");
+    let mut daemon = Daemon::start(&p.gg.path().join("build"));
+    build(&mut p, "first build");
+    build(&mut p, "no-op right after");
+    assert!(
+        !record.exists(),
+        "files written a moment ago are not judged by their mtimes"
+    );
+
+    // It is used: a run of the same request loads nothing.
+    age(&p, &[ext.path()]);
+    assert!(!recalled(&p.gg), "the first no-op after the change stats");
+    assert!(recalled(&p.gg), "the next one is remembered");
+    build(&mut p, "no-op, another request");
+    assert!(recalled(&p.gg), "each request keeps its own");
+
+    // Aging changes every file: the run after it stats them all. So that
+    // the remembered no-op rests on the daemon's word, not on those stats,
+    // another request takes them first.
+    through_every_change(&mut p, ext.path(), &ext_h, |gg| {
+        recalled(gg);
+    });
 
     // Another daemon cannot vouch for what the first saw.
     age(&p, &[ext.path()]);
@@ -587,6 +618,62 @@ fn a_remembered_no_op_holds_only_while_nothing_changed() {
     build(&mut p, "edited between two daemons");
     p.compare_files("the last build");
     drop(daemon);
+    p.finish();
+}
+
+/// Without a watcher, a no-op is remembered all the same: the record lists
+/// every file the run stat'ed, and the next run stats them again (on every
+/// core) instead of loading the graph and the logs.
+#[test]
+fn a_no_op_remembered_without_a_watcher_holds_only_while_nothing_changed() {
+    let Some((ext, ext_h, mut p)) = tree_with_more() else {
+        return;
+    };
+    let record = p.gg.path().join("build/.ggninja_noop");
+    build(&mut p, "first build");
+    build(&mut p, "no-op right after");
+    assert!(
+        !record.exists(),
+        "files written a moment ago are not judged by their mtimes"
+    );
+    age(&p, &[ext.path()]);
+    assert!(!recalled(&p.gg), "the first no-op after the change stats");
+    assert!(recalled(&p.gg), "the next one is remembered");
+    build(&mut p, "no-op, another request");
+    assert!(recalled(&p.gg), "each request keeps its own");
+    assert!(
+        !p.gg.path().join("build").join(STATE).exists(),
+        "no watcher"
+    );
+
+    // `recalled`'s own request kept first, for the noise's check.
+    through_every_change(&mut p, ext.path(), &ext_h, |gg| {
+        recalled(gg);
+    });
+
+    // ninja building in ggninja's tree changes what the record lists.
+    age(&p, &[ext.path()]);
+    build(&mut p, "settled again");
+    recalled(&p.gg);
+    assert!(recalled(&p.gg));
+    edit(&p, "src/a.c", "a3\n");
+    let ninja = p.ninja.prog.clone();
+    p.both(|s| {
+        assert!(run(&s.path().join("build"), &ninja, &["-j1"])
+            .status
+            .success())
+    });
+    assert!(!recalled(&p.gg), "what ninja built is seen");
+    build(&mut p, "no-op after ninja's build");
+
+    // A run with work to do removes the records.
+    age(&p, &[ext.path()]);
+    build(&mut p, "settled once more");
+    assert!(record.exists());
+    edit(&p, "src/b.c", "b3\n");
+    build(&mut p, "an edit");
+    assert!(!record.exists(), "a run with work to do keeps no record");
+    p.compare_files("the last build");
     p.finish();
 }
 

@@ -180,9 +180,9 @@ impl<'e> Builder<'e> {
 
     /// Keeps what the scan stat'ed for the next run's watcher (after
     /// every `add_target`, before `build`), and, given what else a run
-    /// that has nothing to do rests on, that verdict (`watched/noop.rs`).
-    pub fn remember_watched(&mut self, noop: Option<&crate::watched::noop::Basis>) {
-        self.e.remember_watched(noop);
+    /// that has nothing to do rests on, that verdict (`noop`).
+    pub fn remember(&mut self, noop: Option<&crate::noop::Basis>) {
+        self.e.remember(noop);
     }
 
     /// Scans `target` and plans what it needs. Errors are user-facing.

@@ -2,6 +2,7 @@
 
 use ggninja_graph::{BuildId, FileId, Graph};
 use ggninja_importer::dyndep;
+use ggninja_importer::ninja::saved::Stamp as FileStamp;
 
 use crate::build_log::BuildLog;
 use crate::deps_log::DepsLog;
@@ -90,6 +91,9 @@ pub struct Engine {
     pub(crate) prestat: Prestat,
     /// The watcher serving the run's directory, if any (`watched`).
     pub(crate) watched: Option<Watched>,
+    /// The depfiles and dyndep files the scan read, each stamped before,
+    /// when a no-op may be remembered (`note_reads`).
+    pub(crate) reads: Option<Vec<(String, Option<FileStamp>)>>,
 }
 
 impl Engine {
@@ -104,6 +108,7 @@ impl Engine {
             explanations: Explanations::default(),
             prestat: Prestat::default(),
             watched: None,
+            reads: None,
         };
         e.sync_states();
         for &b in &e.graph.builds.clone() {
@@ -160,11 +165,6 @@ impl Engine {
         self.watched.is_some()
     }
 
-    /// Whether a watcher serves the run (asked by `watch`, not failed since).
-    pub fn watching(&self) -> bool {
-        self.watched.is_some()
-    }
-
     /// Sets the mtimes the watcher vouches for on files not stat'ed yet;
     /// once, after the logs are loaded and before the scan. A failed sync
     /// leaves every file to stat.
@@ -186,20 +186,59 @@ impl Engine {
         }
     }
 
-    /// Saves what the scan stat'ed for the next run's watcher (after the
-    /// scan, before anything runs; not on a dry run), and the verdict of a
-    /// run that has nothing to do, on what else it rests (`noop`).
-    pub fn remember_watched(&self, noop: Option<&crate::watched::noop::Basis>) {
-        let Some(w) = self.watched.as_ref().filter(|_| !self.config.dry_run) else {
+    /// Takes the mtimes a remembered no-op's check found (`noop::Seen`)
+    /// for files not stat'ed yet, as if stat'ed now; once the logs are
+    /// loaded (their files are named then). A watched run takes none: its
+    /// snapshot keeps only what it stat'ed after its sync.
+    pub fn take_seen(&mut self, seen: &crate::noop::Seen) {
+        if self.watched.is_some() {
             return;
-        };
-        let nodes = &self.nodes;
-        let stat = |f: FileId| {
-            let st = &nodes[f.index()];
-            st.exists.map(|e| if e { st.mtime } else { 0 })
-        };
-        let snapshot = w.remember(&self.graph, stat);
-        w.remember_noop(&self.graph, stat, noop, snapshot);
+        }
+        let _t = crate::metrics::time("no-op check's stats taken");
+        for (path, t) in seen.iter() {
+            let Some(n) = self.graph.paths.find(path) else {
+                continue;
+            };
+            let st = &mut self.nodes[self.graph.file_nodes()[n as usize].index()];
+            if st.exists.is_none() {
+                st.stated(t);
+            }
+        }
+    }
+
+    /// Stamps every depfile and dyndep file the scan reads from now on
+    /// (their text, not only their mtimes, is what a remembered no-op
+    /// rests on: `noop`).
+    pub fn note_reads(&mut self) {
+        self.reads = Some(Vec::new());
+    }
+
+    pub(crate) fn note_read(&mut self, path: &str) {
+        if let Some(reads) = self.reads.as_mut() {
+            reads.push((path.to_string(), FileStamp::now(path)));
+        }
+    }
+
+    /// The mtime the scan found for `f` (0 missing), if it stat'ed it.
+    pub(crate) fn stat_of(&self, f: FileId) -> Option<i64> {
+        let st = &self.nodes[f.index()];
+        st.exists.map(|e| if e { st.mtime } else { 0 })
+    }
+
+    /// Saves what the scan stat'ed for the next run's watcher, and the
+    /// verdict of a run that has nothing to do, given what else it rests on
+    /// (`noop`; None: the run has work to do, or its verdict is not to be
+    /// kept). After the scan, before anything runs; not on a dry run.
+    pub fn remember(&self, noop: Option<&crate::noop::Basis>) {
+        if self.config.dry_run {
+            return;
+        }
+        let stat = |f: FileId| self.stat_of(f);
+        let quiet = self.watched.as_ref().and_then(|w| {
+            let snapshot = w.remember(&self.graph, stat);
+            w.quiet(&self.graph, stat, snapshot)
+        });
+        crate::noop::keep(self, noop, quiet);
     }
 
     /// Forgets everything scanned, as before a fresh scan.
@@ -223,6 +262,7 @@ impl Engine {
         self.nodes[node.index()].dyndep_pending = false;
         let path = self.graph.path(node).to_string();
         self.record(node, |_| format!("loading dyndep file '{path}'"));
+        self.note_read(&path);
         let content = self
             .disk
             .read(&path)

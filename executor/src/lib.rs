@@ -20,6 +20,7 @@ mod eta;
 mod explanations;
 pub mod jobserver;
 pub mod metrics;
+pub mod noop;
 mod plan;
 #[cfg(test)]
 mod plan_test;
@@ -41,4 +42,3 @@ mod watched;
 pub use build::{BuildError, Builder};
 pub use engine::{Config, Engine, NodeState};
 pub use plan::Plan;
-pub use watched::noop as watched_noop;

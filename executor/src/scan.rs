@@ -367,9 +367,7 @@ impl Engine {
 
     fn load_depfile(&mut self, edge: BuildId, path: &str) -> Result<bool, String> {
         let _t = crate::metrics::time("depfile load");
-        if let Some(w) = self.watched.as_mut() {
-            w.note_read(path);
-        }
+        self.note_read(path);
         let content = disk::read_or_empty(&*self.disk, path)
             .map_err(|e| format!("loading '{path}': {}", disk::io_message(&e)))?;
         let first = self.graph.build(edge).outs[0];

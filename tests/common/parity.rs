@@ -218,13 +218,19 @@ impl Pair {
 
     /// Compares what `list` gives in both trees, but for ggninja's saved
     /// manifest load (`.ggninja_graph`, and `.ggninja_graph_at` pointing to
-    /// it), its deps log's index (`.ggninja_deps_index`) and its watcher's files (`.ggninja_watch.*`), which ninja has no
-    /// counterpart of.
+    /// it), its deps log's index (`.ggninja_deps_index`), its remembered
+    /// no-ops (`.ggninja_noop`) and its watcher's files (`.ggninja_watch.*`),
+    /// which ninja has no counterpart of.
     fn compare_sets(&mut self, what: &str, list: fn(&Path) -> BTreeSet<String>) {
         let own = |f: &String| {
             let name = f.rsplit('/').next().unwrap_or(f);
             let watcher = name.starts_with(".ggninja_watch.");
-            let own = [".ggninja_graph", ".ggninja_graph_at", ".ggninja_deps_index"];
+            let own = [
+                ".ggninja_graph",
+                ".ggninja_graph_at",
+                ".ggninja_deps_index",
+                ".ggninja_noop",
+            ];
             !own.contains(&name) && !watcher
         };
         let a: BTreeSet<String> = list(self.ninja.path()).into_iter().filter(own).collect();

@@ -13,7 +13,7 @@
 //! mtimes mean (the scan decides as with stats); a run with no daemon, or
 //! whose sync fails, stats as before.
 
-pub mod noop;
+pub(crate) mod quiet;
 mod snapshot;
 mod spelling;
 
@@ -21,9 +21,9 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use ggninja_graph::{FileId, Graph};
-use ggninja_importer::ninja::saved::Stamp as FileStamp;
 use ggninja_watch::{Change, Changes, Client, Stamp};
 
+use quiet::Quiet;
 use snapshot::{path_hash, Snapshot, UNKNOWN, UNSEEN};
 
 /// In `Watched::vouched`: a file stat'ed before the sync.
@@ -40,14 +40,10 @@ pub(crate) struct Watched {
     cwd: String,
     /// The stamp of the snapshot the sync found (kept when nothing changed).
     kept_at: Option<Stamp>,
-    /// After the sync: what the run learns is true as of this stamp; when
-    /// the run synced, and what the daemon could not vouch for then.
+    /// After the sync: what the run learns is true as of this stamp, and
+    /// what the daemon could not vouch for then.
     at: Option<Stamp>,
-    synced_ns: i64,
     always: Vec<Change>,
-    /// The depfiles the scan read, stamped before (their text, not only
-    /// their mtimes, is what a remembered no-op rests on).
-    reads: Vec<(String, Option<FileStamp>)>,
     /// By file number, what the daemon vouched for.
     vouched: Vec<i64>,
     /// By file number, what the snapshot read held (`kept`); and whether
@@ -75,9 +71,7 @@ impl Watched {
             cwd,
             kept_at: None,
             at: None,
-            synced_ns: 0,
             always: Vec::new(),
-            reads: Vec::new(),
             vouched: Vec::new(),
             before: Vec::new(),
             rewrite: true,
@@ -98,7 +92,6 @@ impl Watched {
             return Ok(None);
         };
         let _t = crate::metrics::time("watcher sync");
-        self.synced_ns = ggninja_importer::ninja::saved::now_ns();
         let old = Snapshot::load(Path::new(STATE));
         self.kept_at = old.as_ref().map(|s| s.at);
         let (mut vouched, moved) = kept(graph, old.as_ref());
@@ -182,41 +175,29 @@ impl Watched {
 }
 
 impl Watched {
-    /// Notes a file whose text the scan is about to read (a depfile).
-    pub(crate) fn note_read(&mut self, path: &str) {
-        if self.reads.len() <= FEW {
-            self.reads.push((path.to_string(), FileStamp::now(path)));
-        }
-    }
-
-    /// Keeps the verdict of a run that had nothing to do (`noop.rs`), when
-    /// it synced and stat'ed few files itself, none before the sync; any
-    /// other run removes the last one. `stat` as for `remember`.
-    pub(crate) fn remember_noop(
+    /// What a remembered no-op rests on from this run (`noop`): the
+    /// daemon's word as of the sync, and the files the run stat'ed itself,
+    /// with their mtimes. None unless the run synced and stat'ed few files
+    /// itself, none before the sync. `stat` as for `remember`, `snapshot`
+    /// what `remember` left.
+    pub(crate) fn quiet(
         &self,
         graph: &Graph,
         stat: impl Fn(FileId) -> Option<i64>,
-        basis: Option<&noop::Basis>,
         snapshot: Option<Stamp>,
-    ) {
-        let (Some(basis), Some(at)) = (basis, self.at) else {
-            return noop::forget();
-        };
-        if self.reads.len() > FEW {
-            return noop::forget();
-        }
+    ) -> Option<(Quiet, Vec<(String, i64)>)> {
+        let at = self.at?;
         let mut stated = Vec::new();
         for (n, &f) in graph.file_nodes().iter().enumerate() {
             let vouched = self.vouched.get(n).copied().unwrap_or(UNKNOWN);
             if vouched == EARLY || stated.len() > FEW {
-                return noop::forget();
+                return None;
             }
             if let (Some(t), true) = (stat(f), vouched < 0) {
                 stated.push((graph.paths.get(n as u32).to_string(), t));
             }
         }
-        let sync = (at, self.synced_ns, &self.always[..]);
-        noop::remember(basis, sync, snapshot, stated, &self.reads);
+        Some((Quiet::new(at, snapshot, &self.always), stated))
     }
 }
 

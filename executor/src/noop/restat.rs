@@ -1,0 +1,132 @@
+//! The files of a remembered no-op stat'ed again, on every core: threads
+//! take blocks of the list in its order (the files most likely to have
+//! changed first, then by path: a block's files share a few directories,
+//! and `dir_stat` looks up one name a file), and all stop soon after one
+//! finds a file that differs. The stats made are kept: when the record no
+//! longer holds, the run takes them rather than stat those files again.
+//! Each answer is `disk::stat`'s. Ignores what the mtimes mean.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+
+use super::files::Files;
+use crate::dir_stat::DirStat;
+
+/// How many files a thread takes at a time (and stats between looks at
+/// whether another found a difference).
+const BLOCK: usize = 256;
+
+/// Not stat'ed, or its stat failed (the run stats it, and reports that).
+const UNSEEN: i64 = -1;
+
+struct Shared {
+    files: Files,
+    /// The next block to take.
+    next: AtomicUsize,
+    differs: AtomicBool,
+    /// By file, the mtime found.
+    seen: Vec<AtomicI64>,
+}
+
+/// Stats `files` on `threads` threads (this one among them, and no more
+/// than blocks): whether every file is as listed; if not, the mtimes
+/// found (the files not stat'ed left out).
+pub(super) fn check(files: Files, threads: usize) -> (bool, Files) {
+    let seen = (0..files.len()).map(|_| AtomicI64::new(UNSEEN)).collect();
+    let helpers = threads.min(files.len().div_ceil(BLOCK)).saturating_sub(1);
+    let shared = Shared {
+        files,
+        next: AtomicUsize::new(0),
+        differs: AtomicBool::new(false),
+        seen,
+    };
+    std::thread::scope(|s| {
+        for _ in 0..helpers {
+            // A thread that cannot start leaves its blocks to the others.
+            let _ = std::thread::Builder::new()
+                .name("no-op check".into())
+                .spawn_scoped(s, || shared.work());
+        }
+        shared.work();
+    });
+    if !shared.differs.load(Ordering::Relaxed) {
+        return (true, Files::default());
+    }
+    let seen = shared.seen.iter().map(|t| t.load(Ordering::Relaxed));
+    let found = shared.files.iter().zip(seen).filter(|&(_, t)| t != UNSEEN);
+    (false, found.map(|((path, _), t)| (path, t)).collect())
+}
+
+impl Shared {
+    /// Takes blocks and stats them until none is left, or a file differs.
+    fn work(&self) {
+        let mut dirs = DirStat::default();
+        while !self.differs.load(Ordering::Relaxed) {
+            let start = self.next.fetch_add(1, Ordering::Relaxed) * BLOCK;
+            if start >= self.files.len() {
+                return;
+            }
+            let mut same = true;
+            for i in start..(start + BLOCK).min(self.files.len()) {
+                let (path, t) = self.files.get(i);
+                let now = dirs.stat(path).unwrap_or(UNSEEN);
+                self.seen[i].store(now, Ordering::Relaxed);
+                same &= now == t;
+            }
+            if !same {
+                self.differs.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 10,000 files in 10 directories, and one missing; their mtimes.
+    fn tree(dir: &std::path::Path) -> Vec<(String, i64)> {
+        let mut files = Vec::new();
+        for d in 0..10 {
+            std::fs::create_dir(dir.join(format!("d{d}"))).unwrap();
+            for f in 0..1000 {
+                let path = dir.join(format!("d{d}/f{f}"));
+                std::fs::write(&path, "x").unwrap();
+                let path = path.to_str().unwrap().to_string();
+                let t = crate::disk::stat(&path).unwrap();
+                files.push((path, t));
+            }
+        }
+        files.push((dir.join("gone").to_str().unwrap().into(), 0));
+        files
+    }
+
+    fn check(files: &[(String, i64)], threads: usize) -> (bool, Files) {
+        let files = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+        super::check(files, threads)
+    }
+
+    #[test]
+    fn any_file_that_differs_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = tree(dir.path());
+        let all: Files = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+        for threads in [1, 2, 4] {
+            assert_eq!(check(&files, threads), (true, Files::default()));
+            assert_eq!(check(&[], threads), (true, Files::default()));
+            for k in [0, 1, 4999, 9999, 10000] {
+                let mut changed = files.clone();
+                changed[k].1 += 1;
+                let (same, seen) = check(&changed, threads);
+                assert!(!same, "file {k}");
+                let found: Vec<_> = seen.iter().collect();
+                assert!(found.contains(&(files[k].0.as_str(), files[k].1)));
+                assert!(found.iter().all(|f| all.iter().any(|a| a == *f)));
+                if k < BLOCK && threads == 1 {
+                    assert_eq!(seen.len(), BLOCK, "stopped at the difference");
+                }
+            }
+        }
+        std::fs::write(dir.path().join("gone"), "").unwrap();
+        assert!(!check(&files, 1).0, "a file made where none was");
+    }
+}
