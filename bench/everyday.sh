@@ -17,12 +17,17 @@
 #   samurai    SAMU      github.com/michaelforney/samurai: make
 #   ggninja-base GGNINJA_BASE  another ggninja (say, main's) for a before/after
 #   ggninja    GGNINJA   target/release/ggninja (cargo build --release -p ggninja)
+#                          Its no-ops after the first are remembered ones
+#                          (executor/src/noop: every file the first stat'ed,
+#                          stat'ed again); the row ggninja-first times, in the
+#                          same copy, a no-op with its record removed first
+#                          (the full load and scan, and the record written)
 #   ggninja-watch GGNINJA_WATCH  a ggninja run with its watcher (`-t watch`)
 #                          serving its copy: started before the no-op check
 #                          (whose run takes the first snapshot), stopped at
 #                          the end; the daemon's own peak RSS is reported apart.
 #                          Its no-ops after the first are remembered ones
-#                          (executor/src/watched/noop.rs); the row
+#                          (with the daemon's word, executor/src/noop); the row
 #                          ggninja-watch-first times, in the same copy, a no-op
 #                          after a source's attributes changed (`touch -r F F`:
 #                          the daemon reports a file of the graph, so the run
@@ -133,12 +138,18 @@ load_cmd() {
 }
 log "no-op: $ROUNDS rounds over ${USED[*]}"
 ROWS=("${USED[@]}")
+FIRST=${BIN[ggninja]:-}
+[[ -n $FIRST ]] && ROWS+=(ggninja-first)
 if [[ -n $WATCHER_PID ]]; then
     ROWS+=(ggninja-watch-first)
     TOUCHED=$(find "$WORK/ggninja-watch/src" -name '*.cc' -print -quit)
 fi
 for ((r = 0; r < ROUNDS; r++)); do
     for l in "${USED[@]}"; do measure "$RES" noop "$l" "${BIN[$l]}" -C "$WORK/$l"; done
+    if [[ -n $FIRST ]]; then
+        rm -f "$WORK/ggninja/.ggninja_noop"
+        measure "$RES" noop ggninja-first "$FIRST" -C "$WORK/ggninja"
+    fi
     if [[ -n $WATCHER_PID ]]; then
         touch -r "$TOUCHED" "$TOUCHED"
         measure "$RES" noop ggninja-watch-first "${BIN[ggninja-watch]}" -C "$WORK/ggninja-watch"

@@ -127,6 +127,8 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             }
             None => new_status(app, start),
         };
+        // A remembered verdict rests on the text read: stamped before.
+        let read_ahead = (BUILD_LOG, saved::now_ns(), saved::Stamp::now(BUILD_LOG));
         let ahead = tool.is_none().then(read_build_log_ahead).flatten();
         let Some((graph, manifest)) = load_manifest(app, &key) else {
             return 1;
@@ -137,29 +139,34 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             Some((_, goals)) => goals,
             None => &cli.targets,
         };
+        let local = tool.is_none() && app.remote.is_none();
+        let watching = local && may_watch && engine.watch();
+        // What a no-op's check stat'ed, for the files named so far.
+        seen = seen.and_then(|s| engine.take_seen(s));
         match tool.map(|t| (t, t.when)) {
             Some((t, When::Load(run))) => return run_tool(app, engine, t, run, &cli.tool_args),
             // The manifest's files are stat'ed while the logs load (not for
             // a remote build, whose disk also knows the files it left
-            // remote, nor when a watcher says which need a stat, nor when
-            // a no-op's check stat'ed them).
-            None if seen.is_some() => {}
-            None if app.remote.is_none() && !(may_watch && engine.watch()) => {
+            // remote, nor when a watcher says which need a stat).
+            None if local && !watching => {
                 engine.prestat(&tools::manifest_targets(&engine.graph, targets))
             }
             _ => {}
         }
         // Only the first cycle's verdict can be remembered: a rebuilt
         // manifest printed more than a no-op does.
-        let basis = request.take().zip(manifest).map(|(r, m)| {
+        let logs = log_files(&engine.graph);
+        let basis = request.take().zip(manifest).and_then(|(r, m)| {
+            let basis = noop::basis(r, m, &logs, began_ns, read_ahead)?;
             engine.note_reads();
-            noop::basis(r, m, &log_files(&engine.graph), began_ns)
+            Some(basis)
         });
         if open_logs(app, &mut engine, ahead).is_none() {
             return 1;
         }
+        // And for the files the deps log named.
         if let Some(seen) = seen.take() {
-            engine.take_seen(&seen);
+            engine.take_seen(seen);
         }
         if let Some((t, When::Logs(run))) = tool.map(|t| (t, t.when)) {
             return run_tool(app, engine, t, run, &cli.tool_args);

@@ -51,10 +51,26 @@ pub fn answer(app: &App, warnings: &[String]) -> u8 {
 
 /// What a no-op verdict rests on besides the files the scan reaches: the
 /// request, the manifest's files, the logs (`logs`) as they are before
-/// they load, and when the run began (`began_ns`, before any stat).
-pub fn basis(request: String, manifest: Manifest, logs: &[String], began_ns: i64) -> Basis {
-    let (logs, logs_ns) = Basis::stamp_logs(logs);
-    Basis {
+/// they load, and when the run began (`began_ns`, before any stat). A log
+/// read earlier (`read`: its path, when it was stamped, and its stamp then;
+/// the build log read ahead) counts as stamped then, if it is the same
+/// now; if not, its text may be another's: None (nothing is remembered).
+pub fn basis(
+    request: String,
+    manifest: Manifest,
+    logs: &[String],
+    began_ns: i64,
+    read: (&str, i64, Option<saved::Stamp>),
+) -> Option<Basis> {
+    let (logs, mut logs_ns) = Basis::stamp_logs(logs);
+    let (path, at, stamp) = read;
+    if let Some((_, now)) = logs.iter().find(|(p, _)| p == path) {
+        if *now != stamp {
+            return None;
+        }
+        logs_ns = logs_ns.min(at);
+    }
+    Some(Basis {
         request,
         manifest: manifest.files,
         loaded_ns: manifest.started_ns,
@@ -62,5 +78,45 @@ pub fn basis(request: String, manifest: Manifest, logs: &[String], began_ns: i64
         logs,
         logs_ns,
         began_ns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            files: Vec::new(),
+            started_ns: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The build log read ahead of its stamp: a record rests on it only
+    /// while it is the log stamped before that read.
+    #[test]
+    fn a_log_read_ahead_counts_only_if_unchanged_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join(".ninja_log");
+        std::fs::write(&log, "# ninja log v6\n").unwrap();
+        let log = log.to_str().unwrap();
+        let early = (log, 5, saved::Stamp::now(log));
+        let logs = [log.to_string()];
+        let basis = basis_of(&logs, early.clone()).unwrap();
+        assert_eq!(basis.logs_ns, 5, "stamped when it was read");
+        std::fs::remove_file(log).unwrap();
+        assert!(basis_of(&logs, early.clone()).is_none(), "removed since");
+        std::fs::write(log, "# ninja log v6\nanother\n").unwrap();
+        assert!(basis_of(&logs, early.clone()).is_none(), "another since");
+        let other = [format!("{log}.other")];
+        assert!(
+            basis_of(&other, early).is_some(),
+            "another log: not read ahead"
+        );
+    }
+
+    fn basis_of(logs: &[String], early: (&str, i64, Option<saved::Stamp>)) -> Option<Basis> {
+        basis("r".into(), manifest(), logs, 0, early)
     }
 }

@@ -187,23 +187,27 @@ impl Engine {
     }
 
     /// Takes the mtimes a remembered no-op's check found (`noop::Seen`)
-    /// for files not stat'ed yet, as if stat'ed now; once the logs are
-    /// loaded (their files are named then). A watched run takes none: its
-    /// snapshot keeps only what it stat'ed after its sync.
-    pub fn take_seen(&mut self, seen: &crate::noop::Seen) {
+    /// for files not stat'ed yet, as if stat'ed now; the files the graph
+    /// does not name yet are given back (the deps log names more). A
+    /// watched run takes none: its snapshot keeps only what it stat'ed
+    /// after its sync.
+    pub fn take_seen(&mut self, seen: crate::noop::Seen) -> Option<crate::noop::Seen> {
         if self.watched.is_some() {
-            return;
+            return None;
         }
         let _t = crate::metrics::time("no-op check's stats taken");
+        let mut rest = Vec::new();
         for (path, t) in seen.iter() {
-            let Some(n) = self.graph.paths.find(path) else {
+            let Some(f) = self.graph.lookup(path) else {
+                rest.push((path, t));
                 continue;
             };
-            let st = &mut self.nodes[self.graph.file_nodes()[n as usize].index()];
+            let st = &mut self.nodes[f.index()];
             if st.exists.is_none() {
                 st.stated(t);
             }
         }
+        (!rest.is_empty()).then(|| rest.into_iter().collect())
     }
 
     /// Stamps every depfile and dyndep file the scan reads from now on

@@ -53,10 +53,13 @@ impl Files {
         paths: &PathTable,
         files: impl Iterator<Item = (u32, i64)> + Clone,
     ) -> Files {
-        let size = files.clone().map(|(n, _)| paths.get(n).len()).sum();
+        let (count, size) = files
+            .clone()
+            .fold((0, 0), |(c, s), (n, _)| (c + 1, s + paths.get(n).len()));
         let mut all = Files {
             text: String::with_capacity(size),
-            ..Files::default()
+            ends: Vec::with_capacity(count),
+            mtimes: Vec::with_capacity(count),
         };
         for (n, t) in files {
             all.push(paths.get(n), t);

@@ -23,12 +23,17 @@
 //!
 //! Every mtime in it is settled: `saved::TICK_NS` older than the run's
 //! start (the manifest's and logs' than their load's), so a later write
-//! shows in it even on a file system with coarse times. A record is checked
+//! shows in it even on a file system with coarse times. Only the files
+//! whose text is read need it (for a file only stat'ed, the same mtime is
+//! the same verdict); it is kept for all, as it costs nothing: a run within
+//! seconds of a build finds that build's logs unsettled anyway. A record is checked
 //! cheapest part first (the daemon, the stamps, the reads, then the files,
 //! `restat.rs`), and the first difference ends the check.
 //!
 //! A record is kept only by a run that had nothing to do (one for each of
-//! the last few requests, `records.rs`); any other build removes them. A
+//! the last few requests, `records.rs`); a build that has work to do
+//! removes them (a failed or refused run may leave them: each record
+//! checks itself). A
 //! damaged, foreign or stale record costs its check, then the run goes on
 //! as without it. Ignores how the verdict was reached (the scan's
 //! business).
@@ -253,8 +258,7 @@ fn remember(
         stated,
         reads: reads.to_vec(),
     };
-    let bytes = postcard::to_allocvec(&record).expect("records serialize to memory");
-    if records::put(Path::new(RECORDS), &basis.request, &bytes).is_err() {
+    if records::put(Path::new(RECORDS), &basis.request, &record).is_err() {
         forget();
     }
 }

@@ -1,8 +1,8 @@
 //! The files of a remembered no-op stat'ed again, on every core: threads
 //! take blocks of the list in its order (the files most likely to have
-//! changed first, then by path: a block's files share a few directories,
-//! and `dir_stat` looks up one name a file), and all stop soon after one
-//! finds a file that differs. The stats made are kept: when the record no
+//! changed first: `noop::stated`), each thread through its own open
+//! directories (`dir_stat`: one name looked up a file), and all stop soon
+//! after one finds a file that differs. The stats made are kept: when the record no
 //! longer holds, the run takes them rather than stat those files again.
 //! Each answer is `disk::stat`'s. Ignores what the mtimes mean.
 
@@ -15,8 +15,9 @@ use crate::dir_stat::DirStat;
 /// whether another found a difference).
 const BLOCK: usize = 256;
 
-/// Not stat'ed, or its stat failed (the run stats it, and reports that).
-const UNSEEN: i64 = -1;
+/// Not stat'ed, or its stat failed (the run stats it, and reports that):
+/// no mtime a file can have (-1 is one, just before 1970).
+const UNSEEN: i64 = i64::MIN;
 
 struct Shared {
     files: Files,
