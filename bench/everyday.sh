@@ -35,6 +35,10 @@
 #
 # Knobs: TARGETS [1500] (the generator's -t), HEADERS [30] (shared headers
 # each source includes, besides its own), ROUNDS [7], LOAD_ROUNDS [3],
+# EDITS [0] (rounds of the small incremental build: one source, the same in
+# every copy and another each round, touched, then each tool builds its copy,
+# timed; then 2.5 s later an untimed no-op, so that the tree is settled and
+# ggninja's next edit meets a remembered no-op whose check fails),
 # NINJA_SRC (ninja's source dir holding misc/write_fake_manifests.py; default:
 # the Debian source cached by scripts/fetch-source.sh ninja-build),
 # GGNINJA_CACHE [~/.cache/ggninja-bench].
@@ -155,6 +159,19 @@ for ((r = 0; r < ROUNDS; r++)); do
         measure "$RES" noop ggninja-watch-first "${BIN[ggninja-watch]}" -C "$WORK/ggninja-watch"
     fi
 done
+EDITS=${EDITS:-0}
+if ((EDITS > 0)); then
+    log "edit: $EDITS rounds"
+    mapfile -t EDITED < <(cd "$TPL" && find src -name '*.cc' | sort | shuf -n "$EDITS" --random-source=<(yes))
+    for ((r = 0; r < EDITS; r++)); do
+        for l in "${USED[@]}"; do
+            touch "$WORK/$l/${EDITED[r]}"
+            measure "$RES" edit "$l" "${BIN[$l]}" -C "$WORK/$l"
+        done
+        sleep 2.5
+        for l in "${USED[@]}"; do "${BIN[$l]}" -C "$WORK/$l" >/dev/null; done
+    done
+fi
 log "load: $LOAD_ROUNDS rounds"
 for ((r = 0; r < LOAD_ROUNDS; r++)); do
     # shellcheck disable=SC2046
@@ -191,5 +208,17 @@ done
             "${LTIME[$l]}" \
             "${LRSS[$l]}" "$(ratio "${LRSS[$l]}" "${LRSS[ninja-1.11]:-}")" "$(ratio "${LRSS[$l]}" "${LRSS[ninja-1.14]:-}")"
     done
+    if ((EDITS > 0)); then
+        echo
+        echo "Edit, then build (medians of $EDITS; each rebuilds one object and what links it):"
+        echo
+        echo "| tool | edit + build | /1.11 | /1.14 |"
+        echo "|---|---:|---:|---:|"
+        for l in "${USED[@]}"; do
+            e=$(median "$RES/edit.$l" 1)
+            printf '| %s | %.3f s | %s | %s |\n' "$l" "$e" "$(ratio "$e" "$([[ -e $RES/edit.ninja-1.11 ]] && median "$RES/edit.ninja-1.11" 1)")" \
+                "$(ratio "$e" "$([[ -e $RES/edit.ninja-1.14 ]] && median "$RES/edit.ninja-1.14" 1)")"
+        done
+    fi
 } | tee "$RES/summary.md"
 log "summary: $RES/summary.md"
