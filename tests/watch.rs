@@ -581,26 +581,31 @@ fn through_every_change(p: &mut Pair, ext: &Path, ext_h: &Path, first: impl Fn(&
     }
 }
 
+/// The first build of `tree_with_more` and its no-ops: none remembered
+/// right after the build (its files too new to judge by their mtimes),
+/// then, the tree aged (`ext` too), one for each request, used.
+fn first_no_ops(p: &mut Pair, ext: &Path) {
+    let record = p.gg.path().join("build/.ggninja_noop");
+    build(p, "first build");
+    build(p, "no-op right after");
+    assert!(
+        !record.exists(),
+        "files written a moment ago are not judged by their mtimes"
+    );
+    age(p, &[ext]);
+    assert!(!recalled(&p.gg), "the first no-op after the change stats");
+    assert!(recalled(&p.gg), "the next one is remembered");
+    build(p, "no-op, another request");
+    assert!(recalled(&p.gg), "each request keeps its own");
+}
+
 #[test]
 fn a_remembered_no_op_holds_only_while_nothing_changed() {
     let Some((ext, ext_h, mut p)) = tree_with_more() else {
         return;
     };
-    let record = p.gg.path().join("build/.ggninja_noop");
     let mut daemon = Daemon::start(&p.gg.path().join("build"));
-    build(&mut p, "first build");
-    build(&mut p, "no-op right after");
-    assert!(
-        !record.exists(),
-        "files written a moment ago are not judged by their mtimes"
-    );
-
-    // It is used: a run of the same request loads nothing.
-    age(&p, &[ext.path()]);
-    assert!(!recalled(&p.gg), "the first no-op after the change stats");
-    assert!(recalled(&p.gg), "the next one is remembered");
-    build(&mut p, "no-op, another request");
-    assert!(recalled(&p.gg), "each request keeps its own");
+    first_no_ops(&mut p, ext.path());
 
     // Aging changes every file: the run after it stats them all. So that
     // the remembered no-op rests on the daemon's word, not on those stats,
@@ -630,17 +635,7 @@ fn a_no_op_remembered_without_a_watcher_holds_only_while_nothing_changed() {
         return;
     };
     let record = p.gg.path().join("build/.ggninja_noop");
-    build(&mut p, "first build");
-    build(&mut p, "no-op right after");
-    assert!(
-        !record.exists(),
-        "files written a moment ago are not judged by their mtimes"
-    );
-    age(&p, &[ext.path()]);
-    assert!(!recalled(&p.gg), "the first no-op after the change stats");
-    assert!(recalled(&p.gg), "the next one is remembered");
-    build(&mut p, "no-op, another request");
-    assert!(recalled(&p.gg), "each request keeps its own");
+    first_no_ops(&mut p, ext.path());
     assert!(
         !p.gg.path().join("build").join(STATE).exists(),
         "no watcher"

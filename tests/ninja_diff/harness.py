@@ -818,8 +818,9 @@ def write_file(root, rel, content, mtime):
 
 
 # ggninja's saved manifest load, in the build dir, and the pointer to it
-# where the build runs: ninja has neither.
-GGNINJA_OWN = (".ggninja_graph", ".ggninja_graph_at")
+# where the build runs, its deps log's index and its remembered no-ops:
+# ninja has none of them.
+GGNINJA_OWN = (".ggninja_graph", ".ggninja_graph_at", ".ggninja_deps_index", ".ggninja_noop")
 
 
 def snapshot(root):
