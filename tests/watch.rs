@@ -672,6 +672,66 @@ fn a_no_op_remembered_without_a_watcher_holds_only_while_nothing_changed() {
     p.finish();
 }
 
+/// Runs at once in one tree: several requests writing their records (each
+/// file renamed into place whole; one may drop another's) and checking
+/// them, then checks while a build changes the tree. Each says what a run
+/// alone would, and the file left is whole: a record written after them is
+/// used by the next run of its request.
+#[test]
+fn runs_at_once_keep_whole_records() {
+    let Some((ext, _, mut p)) = tree_with_more() else {
+        return;
+    };
+    build(&mut p, "first build");
+    age(&p, &[ext.path()]);
+    let dir = p.gg.path().join("build");
+    let requests: [&[&str]; 4] = [&[], &["-j1"], &["-j2"], &["all.txt"]];
+    let all_at_once = |requests: &[&[&str]]| {
+        let runs: Vec<_> = requests
+            .iter()
+            .map(|args| {
+                let (dir, prog) = (dir.clone(), p.gg.prog.clone());
+                let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+                std::thread::spawn(move || {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    text(&run(&dir, &prog, &args))
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for round in 0..3 {
+        for said in all_at_once(&requests) {
+            assert!(said.contains("no work to do"), "round {round}: {said}");
+        }
+    }
+    for args in requests {
+        let mut with_stats = vec!["-d", "stats"];
+        with_stats.extend_from_slice(args);
+        run(&dir, &p.gg.prog, &with_stats);
+        let said = text(&run(&dir, &p.gg.prog, &with_stats));
+        assert!(
+            said.contains("no-op check") && !said.contains(".ninja_deps load"),
+            "{args:?}: {said}"
+        );
+    }
+    // A build at once with the checks: each check says no work only if
+    // it saw none of the build's writes (then the build had not begun).
+    edit(&p, "src/b.c", "b4\n");
+    let said = all_at_once(&[&[], &[], &["-j1"]]);
+    assert!(
+        said.iter().any(|s| s.contains("cat")),
+        "someone built: {said:?}"
+    );
+    let after = text(&run(&dir, &p.gg.prog, &[]));
+    assert!(after.contains("no work to do"), "{after}");
+    p.ninja.run(&["-C", "build", "-j1"]);
+    p.compare_files("after the runs at once");
+    p.finish();
+}
+
 /// A daemon that stops answering (here: stopped by a signal) costs a run
 /// one wait, not one for its remembered no-op and another for the build.
 #[test]
