@@ -197,17 +197,17 @@ impl Engine {
         }
         let _t = crate::metrics::time("no-op check's stats taken");
         let mut rest = Vec::new();
-        for (path, t) in seen.iter() {
+        seen.each(|_, path, t| {
             let Some(f) = self.graph.lookup(path) else {
-                rest.push((path, t));
-                continue;
+                return rest.push((path.to_string(), t));
             };
             let st = &mut self.nodes[f.index()];
             if st.exists.is_none() {
                 st.stated(t);
             }
-        }
-        (!rest.is_empty()).then(|| rest.into_iter().collect())
+        });
+        let rest = rest.iter().map(|(p, t)| (p.as_str(), *t));
+        (rest.len() > 0).then(|| rest.collect())
     }
 
     /// Stamps every depfile and dyndep file the scan reads from now on

@@ -248,7 +248,7 @@ fn remember(
     let mut read_mtimes = reads
         .iter()
         .map(|(_, s)| s.as_ref().map_or(0, |s| s.mtime_ns));
-    let settled = read_mtimes.all(|t| t < before) && stated.iter().all(|(_, t)| t < before);
+    let settled = read_mtimes.all(|t| t < before) && stated.mtimes().iter().all(|&t| t < before);
     if !settled || !basis.settled() {
         return forget();
     }

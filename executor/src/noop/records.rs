@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 /// The file, in the run's directory.
 pub(crate) const RECORDS: &str = ".ggninja_noop";
-const MAGIC: &[u8] = b"ggninja remembered no-ops 2\n";
+const MAGIC: &[u8] = b"ggninja remembered no-ops 3\n";
 const REQUESTS: usize = 8;
 const BYTES: usize = 64 << 20;
 

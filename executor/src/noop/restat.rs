@@ -8,12 +8,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 
-use super::files::Files;
+use super::files::{Files, BLOCK};
 use crate::dir_stat::DirStat;
-
-/// How many files a thread takes at a time (and stats between looks at
-/// whether another found a difference).
-const BLOCK: usize = 256;
 
 /// Not stat'ed, or its stat failed (the run stats it, and reports that):
 /// no mtime a file can have (-1 is one, just before 1970).
@@ -52,28 +48,33 @@ pub(super) fn check(files: Files, threads: usize) -> (bool, Files) {
     if !shared.differs.load(Ordering::Relaxed) {
         return (true, Files::default());
     }
-    let seen = shared.seen.iter().map(|t| t.load(Ordering::Relaxed));
-    let found = shared.files.iter().zip(seen).filter(|&(_, t)| t != UNSEEN);
-    (false, found.map(|((path, _), t)| (path, t)).collect())
+    let mut found = Vec::new();
+    shared.files.each(|i, path, _| {
+        let t = shared.seen[i].load(Ordering::Relaxed);
+        if t != UNSEEN {
+            found.push((path.to_string(), t));
+        }
+    });
+    (false, found.iter().map(|(p, t)| (p.as_str(), *t)).collect())
 }
 
 impl Shared {
-    /// Takes blocks and stats them until none is left, or a file differs.
+    /// Takes blocks (`files::BLOCK` files each) and stats them until none
+    /// is left, or a file differs (or a block does not read whole).
     fn work(&self) {
         let mut dirs = DirStat::default();
         while !self.differs.load(Ordering::Relaxed) {
-            let start = self.next.fetch_add(1, Ordering::Relaxed) * BLOCK;
-            if start >= self.files.len() {
+            let b = self.next.fetch_add(1, Ordering::Relaxed);
+            if b * BLOCK >= self.files.len() {
                 return;
             }
             let mut same = true;
-            for i in start..(start + BLOCK).min(self.files.len()) {
-                let (path, t) = self.files.get(i);
+            let whole = self.files.block(b, |i, path, t| {
                 let now = dirs.stat(path).unwrap_or(UNSEEN);
                 self.seen[i].store(now, Ordering::Relaxed);
                 same &= now == t;
-            }
-            if !same {
+            });
+            if !(same && whole) {
                 self.differs.store(true, Ordering::Relaxed);
             }
         }
@@ -101,6 +102,12 @@ mod tests {
         files
     }
 
+    fn listed(files: &Files) -> Vec<(String, i64)> {
+        let mut all = Vec::new();
+        files.each(|_, p, t| all.push((p.to_string(), t)));
+        all
+    }
+
     fn check(files: &[(String, i64)], threads: usize) -> (bool, Files) {
         let files = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
         super::check(files, threads)
@@ -110,7 +117,6 @@ mod tests {
     fn any_file_that_differs_is_found() {
         let dir = tempfile::tempdir().unwrap();
         let files = tree(dir.path());
-        let all: Files = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
         for threads in [1, 2, 4] {
             assert_eq!(check(&files, threads), (true, Files::default()));
             assert_eq!(check(&[], threads), (true, Files::default()));
@@ -119,9 +125,9 @@ mod tests {
                 changed[k].1 += 1;
                 let (same, seen) = check(&changed, threads);
                 assert!(!same, "file {k}");
-                let found: Vec<_> = seen.iter().collect();
-                assert!(found.contains(&(files[k].0.as_str(), files[k].1)));
-                assert!(found.iter().all(|f| all.iter().any(|a| a == *f)));
+                let found = listed(&seen);
+                assert!(found.contains(&files[k]));
+                assert!(found.iter().all(|f| files.contains(f)));
                 if k < BLOCK && threads == 1 {
                     assert_eq!(seen.len(), BLOCK, "stopped at the difference");
                 }
