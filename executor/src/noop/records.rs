@@ -1,7 +1,7 @@
 //! `.ggninja_noop`: the records of the last few requests, newest last,
 //! each kept as its bytes (postcard) beside its request so that a run
 //! decodes only its own (a large tree's record lists every file the run
-//! stat'ed: 18 MB on bench/everyday.sh's tree). At most `REQUESTS` of
+//! stat'ed: 11 MB on bench/everyday.sh's tree). At most `REQUESTS` of
 //! them, and the others than the newest at most `BYTES` with it. Written whole to a temporary and
 //! renamed, with a checksum (XXH3-64) of everything between the magic and
 //! it, streamed: the new record is never a second copy in memory. A file
