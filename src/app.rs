@@ -128,7 +128,8 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
             None => new_status(app, start),
         };
         // A remembered verdict rests on the text read: stamped before.
-        let read_ahead = (BUILD_LOG, saved::now_ns(), saved::Stamp::now(BUILD_LOG));
+        let stamp_ahead = || (BUILD_LOG, saved::now_ns(), saved::Stamp::now(BUILD_LOG));
+        let read_ahead = request.as_ref().map(|_| stamp_ahead());
         let ahead = tool.is_none().then(read_build_log_ahead).flatten();
         let Some((graph, manifest)) = load_manifest(app, &key) else {
             return 1;
@@ -156,7 +157,8 @@ fn load_and_run(app: &App, tool: Option<&'static Tool>, cli: &Cli) -> u8 {
         // Only the first cycle's verdict can be remembered: a rebuilt
         // manifest printed more than a no-op does.
         let logs = log_files(&engine.graph);
-        let basis = request.take().zip(manifest).and_then(|(r, m)| {
+        let remembered = request.take().zip(manifest).zip(read_ahead);
+        let basis = remembered.and_then(|((r, m), read_ahead)| {
             let basis = noop::basis(r, m, &logs, began_ns, read_ahead)?;
             engine.note_reads();
             Some(basis)

@@ -217,8 +217,13 @@ impl Engine {
         self.reads = Some(Vec::new());
     }
 
+    /// Past `noop::READS` files no verdict is kept: no more are stamped.
     pub(crate) fn note_read(&mut self, path: &str) {
-        if let Some(reads) = self.reads.as_mut() {
+        if let Some(reads) = self
+            .reads
+            .as_mut()
+            .filter(|r| r.len() <= crate::noop::READS)
+        {
             reads.push((path.to_string(), FileStamp::now(path)));
         }
     }

@@ -56,7 +56,7 @@ pub(crate) use records::RECORDS;
 
 /// At most this many depfiles and dyndep files read by a scan whose
 /// verdict is remembered (each is a stamp in the record).
-const READS: usize = 1 << 16;
+pub(crate) const READS: usize = 1 << 16;
 
 /// What a run's verdict rests on besides the files the scan reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,15 +174,31 @@ pub(crate) fn keep(engine: &Engine, basis: Option<&Basis>, quiet: Option<Stamped
     let (Some(basis), Some(reads)) = (basis, reads) else {
         return forget();
     };
+    // Every mtime the record would rest on settled, else none is kept
+    // (judged before the list is made: a run just after a build meets
+    // that build's logs and outputs).
+    let before = basis.began_ns.saturating_sub(saved::TICK_NS);
+    let settled = |t: i64| t < before;
+    let mut read_mtimes = reads
+        .iter()
+        .map(|(_, s)| s.as_ref().map_or(0, |s| s.mtime_ns));
+    if !basis.settled() || !read_mtimes.all(settled) {
+        return forget();
+    }
     // A watched run that stat'ed many files itself lists all it knew.
-    let (quiet, stated) = match quiet {
-        Some((q, stated)) => {
-            let stated = stated.iter().map(|(p, t)| (p.as_str(), *t)).collect();
-            (Some(q), stated)
-        }
-        None => (None, stated(engine)),
+    let stated = match quiet {
+        Some((q, stated)) => stated.iter().all(|(_, t)| settled(*t)).then(|| {
+            (
+                Some(q),
+                stated.iter().map(|(p, t)| (p.as_str(), *t)).collect(),
+            )
+        }),
+        None => self::stated(engine, settled).map(|s| (None, s)),
     };
-    remember(basis, quiet, stated, reads);
+    match stated {
+        Some((quiet, stated)) => remember(basis, quiet, stated, reads),
+        None => forget(),
+    }
 }
 
 /// What a watched run's verdict rests on from the watcher (`Watched::quiet`).
@@ -198,7 +214,8 @@ const HOT: usize = 256;
 /// build writes (a file just edited is edited again), the other files no
 /// build writes, then the outputs; each part in the graph's order (which
 /// `dir_stat` serves as well as one by path, on bench/everyday.sh's tree).
-fn stated(engine: &Engine) -> Files {
+/// None if a mtime is not `settled`.
+fn stated(engine: &Engine, settled: impl Fn(i64) -> bool) -> Option<Files> {
     let graph = &engine.graph;
     let written = |f: FileId| {
         let by = graph.file(f).in_build;
@@ -210,6 +227,9 @@ fn stated(engine: &Engine) -> Files {
         .iter()
         .map(|&f| Some((engine.stat_of(f)?, written(f))))
         .collect();
+    if !known.iter().flatten().all(|&(t, _)| settled(t)) {
+        return None;
+    }
     let mut newest: Vec<(i64, u32)> = (0..known.len() as u32)
         .filter_map(|n| match known[n as usize] {
             Some((t, false)) => Some((t, n)),
@@ -233,25 +253,16 @@ fn stated(engine: &Engine) -> Files {
     let order = part(|hot, _| hot)
         .chain(part(|hot, written| !hot && !written))
         .chain(part(|_, written| written));
-    Files::from_numbered(&graph.paths, order)
+    Some(Files::from_numbered(&graph.paths, order))
 }
 
-/// Writes the record of `basis`'s request, unless a mtime in it is too
-/// recent to tell a later write (then removes the old ones).
+/// Writes the record of `basis`'s request (every mtime in it settled).
 fn remember(
     basis: &Basis,
     quiet: Option<Quiet>,
     stated: Files,
     reads: &[(String, Option<FileStamp>)],
 ) {
-    let before = basis.began_ns.saturating_sub(saved::TICK_NS);
-    let mut read_mtimes = reads
-        .iter()
-        .map(|(_, s)| s.as_ref().map_or(0, |s| s.mtime_ns));
-    let settled = read_mtimes.all(|t| t < before) && stated.mtimes().iter().all(|&t| t < before);
-    if !settled || !basis.settled() {
-        return forget();
-    }
     let record = Record {
         basis: basis.clone(),
         quiet,
