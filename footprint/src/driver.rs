@@ -300,16 +300,11 @@ fn record_walk(rec: &mut Recorder, walked: &Walked, cwd: &Path) {
 /// The key of a compile's walk: the program, the directory, the words and
 /// each language's chain and forced includes (see `recall`).
 fn walk_key(exe: &Path, cwd: &Path, args: &[String], t: &Template) -> recall::Key {
-    let langs: Vec<String> = t
-        .langs
-        .iter()
-        .map(|lt| format!("{:?}\0{}\0{:?}", lt.lang, lt.chain.signature(), lt.forced))
-        .collect();
     let paths = [exe.as_os_str().as_bytes(), cwd.as_os_str().as_bytes()];
     let words = args.iter().map(|a| a.as_bytes());
     let parts = paths
         .into_iter()
         .chain(words)
         .chain([b"\0langs".as_slice()]);
-    recall::key(parts.chain(langs.iter().map(|l| l.as_bytes())))
+    recall::key(parts.chain(t.langs.iter().map(|lt| lt.walk_part.as_bytes())))
 }

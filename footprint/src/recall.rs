@@ -234,15 +234,12 @@ impl Numbers {
     }
 }
 
-/// The saved walks, this run's stats of paths under the built-in dirs and
-/// its digests.
+/// The saved walks and this run's digests.
 pub(crate) struct Recall {
     /// When this run began: what was read since shows stamps older than
     /// a tick before it as they are (see `Stat::racy`).
     start_ns: i64,
     records: RwLock<FxHashMap<Key, Entry>>,
-    /// (By the path's bytes: hashing a `Path` walks its components.)
-    sys_stats: RwLock<FxHashMap<Vec<u8>, Option<Stat>>>,
     /// This run's digests, each with the stat it was taken at.
     digests: RwLock<FxHashMap<PathBuf, (Stat, Digest)>>,
     /// Files whose bytes gave their record's digest under a new stat, and
@@ -260,7 +257,6 @@ impl Default for Recall {
         Recall {
             start_ns: now_ns(),
             records: RwLock::default(),
-            sys_stats: RwLock::default(),
             digests: RwLock::default(),
             restamped: RwLock::default(),
             added: AtomicUsize::default(),

@@ -51,6 +51,11 @@
 //! told, and an answer is kept only if nothing was told since its stat
 //! began.
 //!
+//! Files the build never writes (under the compiler's built-in dirs, or
+//! outside the trees: `stat_system`) are stat'ed once a process, never
+//! dropped: the kept walks' check and the hash cache share that answer, so
+//! a system header is stat'ed once, not once by each.
+//!
 //! Ignores what files contain (the hash cache and `recall` check bytes).
 
 use std::ffi::{OsStr, OsString};
@@ -186,6 +191,8 @@ fn dir_id(dir: &Path) -> Option<DirId> {
 /// This run's stats and listings (see the module doc); shared by threads.
 pub struct RunStats {
     answers: RwLock<Answers>,
+    /// `stat_system`'s answers, by the path's bytes.
+    system: RwLock<Map<Option<Stat>>>,
     /// See `epoch`.
     epoch: AtomicU64,
     /// Writes told so far (`wrote`, `made_dir`, `forget_all`).
@@ -201,6 +208,7 @@ impl Default for RunStats {
     fn default() -> RunStats {
         RunStats {
             answers: RwLock::default(),
+            system: RwLock::default(),
             epoch: AtomicU64::new(EPOCHS.fetch_add(1, Ordering::Relaxed)),
             writes: AtomicU64::new(0),
             unkept: AtomicBool::new(false),
@@ -238,6 +246,21 @@ impl RunStats {
             a.index(path);
         }
         stat
+    }
+
+    /// `path`'s stat (symlinks followed), taken once a process: for a file
+    /// the build never writes (see the module doc), so no write drops it.
+    pub fn stat_system(&self, path: &Path) -> Option<Stat> {
+        let key = path.as_os_str().as_bytes();
+        let kept = self.system.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = kept.get(key) {
+            return *s;
+        }
+        drop(kept);
+        let s = Stat::of(path);
+        let mut kept = self.system.write().unwrap_or_else(|e| e.into_inner());
+        kept.insert(key.to_vec(), s);
+        s
     }
 
     /// An answer is given that is not kept, so no drop would show that a
@@ -388,6 +411,25 @@ mod tests {
         assert!(stats.stat(&h).is_some());
         assert_eq!(stats.stat(&alias), Stat::of(&h));
         assert!(stats.names_in(&gen).unwrap().contains(OsStr::new("a.h")));
+    }
+
+    /// A system file's stat is taken once a process: neither a write told
+    /// nor a command run drops it (the build never writes there), and the
+    /// run's own answers do not stand in for it.
+    #[test]
+    fn a_system_stat_is_taken_once_a_process() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("sys.h");
+        std::fs::write(&h, "one").unwrap();
+        let stats = RunStats::default();
+        let first = stats.stat_system(&h);
+        assert_eq!(first, Stat::of(&h));
+        std::fs::write(&h, "longer").unwrap();
+        stats.wrote(&h);
+        stats.forget_all();
+        assert_eq!(stats.stat_system(&h), first);
+        assert_eq!(stats.stat(&h), Stat::of(&h));
+        assert_ne!(stats.stat(&h), first);
     }
 
     #[test]

@@ -101,6 +101,9 @@ pub(crate) struct LangTemplate {
     pub forced: Vec<Node>,
     /// The forced files and any precompiled headers beside them.
     pub headers: Vec<PathBuf>,
+    /// What a kept walk's key takes from this language (`driver::walk_key`),
+    /// spelled once: every compile of the template asks for it.
+    pub walk_part: String,
 }
 
 impl Template {
@@ -211,11 +214,13 @@ impl LangTemplate {
             headers.push(n.path.clone());
             forced.push(n);
         }
+        let walk_part = format!("{:?}\0{}\0{:?}", lang, chain.signature(), forced);
         LangTemplate {
             lang,
             chain,
             forced,
             headers,
+            walk_part,
         }
     }
 }

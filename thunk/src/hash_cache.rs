@@ -160,7 +160,7 @@ impl HashCache {
         if let Some(h) = self.system.read().ok().and_then(|m| m.get(bytes).copied()) {
             return Ok(h);
         }
-        let h = self.hash_path(path)?;
+        let h = self.hash_as(path, true)?;
         if let Ok(mut m) = self.system.write() {
             m.insert(bytes.to_vec(), h);
         }
@@ -170,12 +170,18 @@ impl HashCache {
     /// The hash of a file's content (read only when the file changed), or
     /// None for a directory.
     pub fn hash_path(&self, path: &Path) -> io::Result<Option<ContentHash>> {
+        self.hash_as(path, false)
+    }
+
+    /// `hash_path`, stat'ing a `system` file as the run's stats keep those
+    /// (once a process, shared with the kept walks' check).
+    fn hash_as(&self, path: &Path, system: bool) -> io::Result<Option<ContentHash>> {
         if let Some(p) = self.predicted.get().and_then(|p| p.get(path)) {
             let unknown =
                 || io::Error::new(io::ErrorKind::NotFound, "not known before it is built");
             return p.map(Some).ok_or_else(unknown);
         }
-        let stat = match self.stat(path) {
+        let stat = match self.stat(path, system) {
             Ok(s) => s,
             Err(e) => return self.remote_hash(path).map(Some).ok_or(e),
         };
@@ -218,8 +224,11 @@ impl HashCache {
 
     /// `path`'s stat, through this run's stats when given; a missing file
     /// is asked again, for the error.
-    fn stat(&self, path: &Path) -> io::Result<Stat> {
-        let kept = self.stats.get().and_then(|s| s.stat(path));
+    fn stat(&self, path: &Path, system: bool) -> io::Result<Stat> {
+        let kept = self.stats.get().and_then(|s| match system {
+            true => s.stat_system(path),
+            false => s.stat(path),
+        });
         match kept {
             Some(s) => Ok(s),
             None => std::fs::metadata(path).map(|m| Stat::from(&m)),

@@ -37,8 +37,8 @@ pub fn edge_footprint(
     }
     // Files the command line names (response files, an `Other` program's
     // existing file arguments) count even when the manifest does not list them.
-    let scanned = fp.sources.iter().chain(&fp.headers);
-    files.extend(scanned.map(|p| text(p)));
+    let scanned = fp.sources.into_iter().chain(fp.headers);
+    files.extend(scanned.map(text));
     // A header not there yet that an edge of the build writes: once
     // written, the include finds it (the builder links it, hashes it, or
     // refuses the thunk when nothing orders that edge first).
@@ -99,11 +99,12 @@ fn generated(g: &Graph, cwd: &Path, path: &Path) -> Option<String> {
         .then(|| rel.to_string())
 }
 
-/// A path as text: it is UTF-8 nearly always, and then needs no
-/// formatter (lossy otherwise, as `display` prints it).
-fn text(p: &Path) -> String {
-    p.to_str()
-        .map_or_else(|| p.display().to_string(), str::to_owned)
+/// A path as text: it is UTF-8 nearly always, and then keeps its buffer
+/// (lossy otherwise, as `display` prints it).
+fn text(p: PathBuf) -> String {
+    p.into_os_string()
+        .into_string()
+        .unwrap_or_else(|p| Path::new(&p).display().to_string())
 }
 
 /// A file a step moves (`mv objs/a.o a.lo`) must land on an output of the

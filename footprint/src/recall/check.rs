@@ -6,7 +6,6 @@
 //! See the parent module for why each check is enough. Ignores how
 //! records are made and saved.
 
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -121,17 +120,10 @@ impl<S: BuiltIn> Look<'_, S> {
     }
 
     fn stat_as(&self, path: &Path, sys: bool) -> Option<Stat> {
-        if !sys {
-            return self.stats.stat(path);
+        match sys {
+            true => self.stats.stat_system(path),
+            false => self.stats.stat(path),
         }
-        let key = path.as_os_str().as_bytes();
-        if let Some(s) = self.recall.sys_stats.read().unwrap().get(key) {
-            return *s;
-        }
-        let s = Stat::of(path);
-        let mut kept = self.recall.sys_stats.write().unwrap();
-        kept.insert(key.to_vec(), s);
-        s
     }
 
     pub(super) fn holds(&self, r: &Record) -> bool {

@@ -11,6 +11,7 @@
 //! kept for the last few environments apart: the PATH of a terminal, of an
 //! IDE, of a shell with a virtualenv on, of `perf`; each finds its own.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -46,7 +47,11 @@ pub(crate) struct Stamp(PathBuf, Option<[i64; 5]>);
 
 impl Stamp {
     pub(crate) fn of(path: &Path) -> Stamp {
-        let key = std::fs::metadata(path).ok().map(|m| {
+        Stamp(path.to_path_buf(), Stamp::key(path))
+    }
+
+    fn key(path: &Path) -> Option<[i64; 5]> {
+        std::fs::metadata(path).ok().map(|m| {
             [
                 m.dev() as i64,
                 m.ino() as i64,
@@ -54,12 +59,16 @@ impl Stamp {
                 m.mtime() * 1_000_000_000 + m.mtime_nsec(),
                 m.ctime() * 1_000_000_000 + m.ctime_nsec(),
             ]
-        });
-        Stamp(path.to_path_buf(), key)
+        })
     }
 
-    fn still_true(&self) -> bool {
-        *self == Stamp::of(&self.0)
+    /// Whether the file is as stamped, stat'ed once for all the answers
+    /// `now` serves (they share the compiler, its libraries and dirs).
+    fn still_true(&self, now: &mut Now) -> bool {
+        let key = now
+            .entry(self.0.clone())
+            .or_insert_with(|| Stamp::key(&self.0));
+        self.1 == *key
     }
 }
 
@@ -123,15 +132,19 @@ fn known<K: Clone, V>(m: &Memo<K, Arc<Answer<V>>>) -> Entries<K, V> {
     known.collect()
 }
 
+/// What `stat` says of each stamped path now, as far as asked.
+type Now = HashMap<PathBuf, Option<[i64; 5]>>;
+
 /// Puts the answers that still hold into `m`, as `wrap` makes its values.
 fn recall<K: Eq + std::hash::Hash, V, T>(
     m: &Memo<K, T>,
     saved: impl IntoIterator<Item = (K, Arc<Answer<V>>)>,
     wrap: fn(Arc<Answer<V>>) -> T,
+    now: &mut Now,
 ) {
     let mut m = m.lock().unwrap();
     for (k, answer) in saved {
-        if answer.stamps.iter().all(Stamp::still_true) {
+        if answer.stamps.iter().all(|s| s.still_true(now)) {
             m.insert(k, Arc::new(OnceLock::from(wrap(answer))));
         }
     }
@@ -165,14 +178,15 @@ impl Toolchain {
         let Some(mine) = saved.envs.into_iter().find(|s| s.env == env) else {
             return;
         };
-        recall(&self.compilers, mine.compilers, |a| a);
+        let now = &mut Now::default();
+        recall(&self.compilers, mine.compilers, |a| a, now);
         let builtin = mine
             .builtin
             .into_iter()
             .filter_map(|((c, lang, flags), a)| Some(((c, lang_name(&lang)?, flags), a)));
-        recall(&self.builtin, builtin, Ok);
-        recall(&self.closures, mine.closures, |a| a);
-        recall(&self.ld_dirs, mine.ld_dirs, |a| a);
+        recall(&self.builtin, builtin, Ok, now);
+        recall(&self.closures, mine.closures, |a| a, now);
+        recall(&self.ld_dirs, mine.ld_dirs, |a| a, now);
     }
 
     fn save_for(&self, path: &Path, env: Vec<Option<String>>) -> std::io::Result<()> {
@@ -235,6 +249,34 @@ mod tests {
         t.load_for(path, env);
         t.closure(Path::new("/bin/sh"));
         t.queries() == 0
+    }
+
+    /// A file stamped by several answers is stat'ed once for them all, and
+    /// once changed, no answer that stamped it is taken.
+    #[test]
+    fn a_changed_file_drops_every_answer_it_stamped() {
+        let d = tempfile::tempdir().unwrap();
+        let (shared, own) = (d.path().join("libc.so"), d.path().join("cc1"));
+        std::fs::write(&shared, "one").unwrap();
+        std::fs::write(&own, "x").unwrap();
+        let saved = || {
+            let a = Answer::new(1, vec![Stamp::of(&shared)], []);
+            let b = Answer::new(2, vec![Stamp::of(&own)], [&shared]);
+            vec![("a", a), ("b", b)]
+        };
+        let taken = |saved: Vec<(&'static str, Arc<Answer<i32>>)>| {
+            let m: Memo<&str, Arc<Answer<i32>>> = Memo::default();
+            let now = &mut Now::default();
+            recall(&m, saved, |a| a, now);
+            assert!(now.len() <= 2);
+            let mut keys: Vec<&str> = m.lock().unwrap().keys().copied().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(taken(saved()), ["a", "b"]);
+        let before = saved();
+        std::fs::write(&shared, "longer").unwrap();
+        assert!(taken(before).is_empty());
     }
 
     /// Each environment finds its own answers, the last `ENVS` saved kept;
