@@ -46,8 +46,9 @@
 //! being kept; a directory's stamp is dropped, so its names are always
 //! checked.
 //!
-//! The check takes stats under the compiler's built-in dirs once per run
-//! (the scanner takes them not to change during a build), the others and
+//! The check takes stats under the compiler's built-in dirs once a process,
+//! as the hash cache does (`RunStats::stat_system`: the scanner takes them
+//! not to change during a build), the others and
 //! listings through the run's [`RunStats`]: a file many records read is
 //! stat'ed once a run until the build says it may have changed (`stats`
 //! says why that holds), and its check is made once while the run's stats

@@ -51,10 +51,14 @@
 //! told, and an answer is kept only if nothing was told since its stat
 //! began.
 //!
-//! Files the build never writes (under the compiler's built-in dirs, or
-//! outside the trees: `stat_system`) are stat'ed once a process, never
-//! dropped: the kept walks' check and the hash cache share that answer, so
-//! a system header is stat'ed once, not once by each.
+//! Files taken not to change while the process lasts (`stat_system`: those
+//! under the compiler's built-in dirs, which the kept walks' check stats,
+//! and what the hash cache names once a process: files outside the trees,
+//! a program the build made once it is done, offline every file) are
+//! stat'ed once a process, never dropped: the check and the hash cache
+//! share that answer, so a system header is stat'ed once, not once by each.
+//! An undeclared command that edits one of them during the build goes
+//! unseen by both, as it did when each kept its own.
 //!
 //! Ignores what files contain (the hash cache and `recall` check bytes).
 
@@ -249,7 +253,8 @@ impl RunStats {
     }
 
     /// `path`'s stat (symlinks followed), taken once a process: for a file
-    /// the build never writes (see the module doc), so no write drops it.
+    /// taken not to change while it lasts (see the module doc), so no write
+    /// drops it.
     pub fn stat_system(&self, path: &Path) -> Option<Stat> {
         let key = path.as_os_str().as_bytes();
         let kept = self.system.read().unwrap_or_else(|e| e.into_inner());
@@ -414,7 +419,7 @@ mod tests {
     }
 
     /// A system file's stat is taken once a process: neither a write told
-    /// nor a command run drops it (the build never writes there), and the
+    /// nor a command run drops it (it is taken not to change), and the
     /// run's own answers do not stand in for it.
     #[test]
     fn a_system_stat_is_taken_once_a_process() {

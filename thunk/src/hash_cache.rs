@@ -66,9 +66,10 @@ type PathMap<V> = FxHashMap<Vec<u8>, V>;
 #[derive(Default)]
 pub struct HashCache {
     entries: RwLock<PathMap<(FileKey, ContentHash)>>,
-    /// System files (outside the build and source trees) already looked at
-    /// by this process: the toolchain and `/usr/include` do not change
-    /// during a build, so each is stat'ed once, not once per edge.
+    /// System files (outside the build and source trees; offline, every
+    /// input) already looked at by this process: the toolchain and
+    /// `/usr/include` do not change during a build, so each is stat'ed
+    /// once, not once per edge.
     system: RwLock<PathMap<Option<ContentHash>>>,
     /// Whether `entries` changed since `load`.
     dirty: AtomicBool,
@@ -154,8 +155,12 @@ impl HashCache {
     }
 
     /// Like `hash_path`, remembered for the life of the process (see
-    /// `system`).
+    /// `system`); a predicted file is its prediction, whatever was
+    /// remembered (offline, every input is taken as one before predicting).
     pub fn hash_system(&self, path: &Path) -> io::Result<Option<ContentHash>> {
+        if self.predicted.get().is_some_and(|p| p.get(path).is_some()) {
+            return self.hash_as(path, true);
+        }
         let bytes = path.as_os_str().as_bytes();
         if let Some(h) = self.system.read().ok().and_then(|m| m.get(bytes).copied()) {
             return Ok(h);
@@ -222,8 +227,8 @@ impl HashCache {
         }
     }
 
-    /// `path`'s stat, through this run's stats when given; a missing file
-    /// is asked again, for the error.
+    /// `path`'s stat, through this run's stats when given (a `system`
+    /// file's once a process); a missing file is asked again, for the error.
     fn stat(&self, path: &Path, system: bool) -> io::Result<Stat> {
         let kept = self.stats.get().and_then(|s| match system {
             true => s.stat_system(path),
@@ -348,5 +353,26 @@ mod tests {
             cache.hash_file(&old).unwrap(),
             ContentHash::of(Kind::Value, b"stale")
         );
+    }
+
+    /// A file hashed as a system file before the prediction (a program the
+    /// build makes, named offline) is its prediction after it.
+    #[test]
+    fn a_prediction_comes_before_a_remembered_system_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("tblgen");
+        std::fs::write(&tool, b"old build").unwrap();
+        let cache = HashCache::default();
+        let disk = ContentHash::of(Kind::Value, b"old build");
+        assert_eq!(cache.hash_system(&tool).unwrap(), Some(disk));
+        let predicted = std::sync::Arc::new(Predicted::default());
+        cache.set_predicted(predicted.clone());
+        predicted.set(tool.clone(), None);
+        assert!(cache.hash_system(&tool).is_err());
+        let fresh = ContentHash::of(Kind::Value, b"fresh");
+        predicted.set(tool.clone(), Some(fresh));
+        assert_eq!(cache.hash_system(&tool).unwrap(), Some(fresh));
+        predicted.forget(&tool);
+        assert_eq!(cache.hash_system(&tool).unwrap(), Some(disk));
     }
 }

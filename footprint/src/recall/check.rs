@@ -106,8 +106,9 @@ impl Restamped {
 }
 
 /// How a check sees the disk: paths under the compiler's built-in dirs
-/// (`sys`) stat'ed once a run (the scanner takes them not to change during
-/// a build), the others and listings through the run's stats.
+/// (`sys`) stat'ed once a process, shared with the hash cache
+/// (`RunStats::stat_system`: the scanner takes them not to change during a
+/// build), the others and listings through the run's stats.
 pub(super) struct Look<'a, S> {
     pub(super) recall: &'a Recall,
     pub(super) sys: S,

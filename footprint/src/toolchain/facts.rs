@@ -66,7 +66,7 @@ impl Stamp {
     /// `now` serves (they share the compiler, its libraries and dirs).
     fn still_true(&self, now: &mut Now) -> bool {
         let key = now
-            .entry(self.0.clone())
+            .entry(self.0.clone().into_os_string())
             .or_insert_with(|| Stamp::key(&self.0));
         self.1 == *key
     }
@@ -132,8 +132,9 @@ fn known<K: Clone, V>(m: &Memo<K, Arc<Answer<V>>>) -> Entries<K, V> {
     known.collect()
 }
 
-/// What `stat` says of each stamped path now, as far as asked.
-type Now = HashMap<PathBuf, Option<[i64; 5]>>;
+/// What `stat` says of each stamped path now, as far as asked (by its
+/// bytes: `Path`'s equality would take `d/` for `d`).
+type Now = HashMap<std::ffi::OsString, Option<[i64; 5]>>;
 
 /// Puts the answers that still hold into `m`, as `wrap` makes its values.
 fn recall<K: Eq + std::hash::Hash, V, T>(
