@@ -121,9 +121,10 @@ impl Scanner {
         cwd: &Path,
     ) -> Result<(), LocalOnly> {
         let key = walk_key(&fp.executable, cwd, args, t);
-        if let Some(r) = self.recall.get(&key, t, self.dirs.run_stats()) {
-            fp.headers.extend(r.headers.iter().cloned());
-            fp.absent.extend(r.absent.iter().cloned());
+        if let Some(found) = self.recall.get(&key, t, self.dirs.run_stats()) {
+            let (headers, absent) = found.into_paths();
+            fp.headers.extend(headers);
+            fp.absent.extend(absent);
             return Ok(());
         }
         let mut rec = Recorder::start();

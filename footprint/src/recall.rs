@@ -197,22 +197,22 @@ struct Entry {
 }
 
 /// A record as kept: made or asked for this run, or loaded and not asked
-/// for yet, its parts as numbers in the loaded tables (`saved`): a run
-/// that compiles a few files asks for a few of the hundreds of records,
-/// and making the others' paths was most of the load.
+/// for yet, as its frame in the loaded file (`saved`): a run that
+/// compiles a few files asks for a few of the hundreds of records, and
+/// decoding the others' numbers and making their paths was most of the
+/// load.
 enum Kept {
     Made(Arc<Record>),
     Loaded(Numbers),
 }
 
-/// A loaded record's headers, absent paths, files and dirs, by their
-/// numbers in the loaded tables (checked in range when loaded).
+/// A loaded record: its frame in the loaded file, whose headers, absent
+/// paths, files and dirs are numbers in the loaded tables, decoded and
+/// checked in range when it is asked for (`saved`).
 struct Numbers {
     tables: Arc<Tables>,
-    headers: Vec<u32>,
-    absent: Vec<u32>,
-    files: Vec<u32>,
-    dirs: Vec<u32>,
+    file: Arc<[u8]>,
+    frame: std::ops::Range<usize>,
 }
 
 /// The tables loaded records name their parts in.
@@ -224,14 +224,45 @@ struct Tables {
 }
 
 impl Numbers {
-    fn record(&self) -> Record {
+    /// The record, or None if its frame is damaged.
+    fn record(&self) -> Option<Record> {
+        let (headers, absent, files, dirs) = self.parts()?;
         let t = &self.tables;
-        let paths = |v: &[u32]| v.iter().map(|&i| t.paths[i as usize].clone()).collect();
-        let files = self.files.iter().map(|&i| t.files[i as usize].clone());
-        let dirs = self.dirs.iter().map(|&i| t.dirs[i as usize].clone());
+        let paths = |v: Vec<u32>| v.iter().map(|&i| t.paths[i as usize].clone()).collect();
+        let files = files.iter().map(|&i| t.files[i as usize].clone());
+        let dirs = dirs.iter().map(|&i| t.dirs[i as usize].clone());
         // Sorted already when saved by this version: then in linear time.
-        let (headers, absent) = (paths(&self.headers), paths(&self.absent));
-        Record::sorted(headers, absent, files.collect(), dirs.collect())
+        let (headers, absent) = (paths(headers), paths(absent));
+        Some(Record::sorted(
+            headers,
+            absent,
+            files.collect(),
+            dirs.collect(),
+        ))
+    }
+}
+
+/// A record [`Recall::get`] found: shared when this run made it, else read
+/// from its frame for this caller alone.
+pub(crate) enum Found {
+    Shared(Arc<Record>),
+    Own(Record),
+}
+
+impl Found {
+    fn record(&self) -> &Record {
+        match self {
+            Found::Shared(r) => r,
+            Found::Own(r) => r,
+        }
+    }
+
+    /// Its headers and absent paths, moved out when they are its own.
+    pub(crate) fn into_paths(self) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        match self {
+            Found::Shared(r) => (r.headers.clone(), r.absent.clone()),
+            Found::Own(r) => (r.headers, r.absent),
+        }
     }
 }
 
@@ -278,34 +309,26 @@ impl Recall {
     /// The record of `key` if the disk still gives its answer; `sys` says
     /// which paths are under the compiler's built-in dirs, `stats` is the
     /// run's.
-    pub fn get(&self, key: &Key, sys: impl BuiltIn, stats: &RunStats) -> Option<Arc<Record>> {
-        let (record, made_now) = {
+    pub fn get(&self, key: &Key, sys: impl BuiltIn, stats: &RunStats) -> Option<Found> {
+        let found = {
             let records = self.records.read().unwrap();
             let e = records.get(key)?;
             e.used.store(true, Ordering::Relaxed);
             match &e.kept {
-                Kept::Made(r) => (Arc::clone(r), false),
-                Kept::Loaded(n) => (Arc::new(n.record()), true),
+                Kept::Made(r) => Found::Shared(Arc::clone(r)),
+                // Read anew should it be asked for again (a run asks for
+                // each once): its paths then go to the caller uncopied.
+                Kept::Loaded(n) => Found::Own(n.record()?),
             }
         };
-        if made_now {
-            let mut records = self.records.write().unwrap();
-            // Unless a `put` replaced it meanwhile.
-            if let Some(e) = records
-                .get_mut(key)
-                .filter(|e| matches!(e.kept, Kept::Loaded(_)))
-            {
-                e.kept = Kept::Made(Arc::clone(&record));
-            }
-        }
         let look = Look {
             recall: self,
             sys,
             stats,
         };
-        look.holds(&record).then(|| {
+        look.holds(found.record()).then(|| {
             self.used.fetch_add(1, Ordering::Relaxed);
-            record
+            found
         })
     }
 
@@ -314,7 +337,7 @@ impl Recall {
     fn kept(&self, key: &Key) -> Option<Arc<Record>> {
         match &self.records.read().unwrap().get(key)?.kept {
             Kept::Made(r) => Some(Arc::clone(r)),
-            Kept::Loaded(n) => Some(Arc::new(n.record())),
+            Kept::Loaded(n) => n.record().map(Arc::new),
         }
     }
 

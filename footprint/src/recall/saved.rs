@@ -6,10 +6,11 @@
 //! paths, files and dirs as indices into the tables. Records of one project
 //! share most of their files and dirs (the system headers, the project's
 //! include dirs), so the tables keep the file small, and binary numbers
-//! keep its loading quick (a run loads every record, and may ask for few).
-//! A damaged record is skipped, a truncated one ends the file; another
-//! version or damaged tables make the whole file ignored: walking again
-//! only costs time.
+//! keep its loading quick. A run may ask for few records: it reads the
+//! tables and each record's key, and a record's numbers only when asked
+//! for. A damaged record is never given (nor saved again), a truncated one
+//! ends the file; another version or damaged tables make the whole file
+//! ignored: walking again only costs time.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -41,16 +42,21 @@ type Line = (Key, u32, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
 type Parts = (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
 
 impl Recall {
-    /// Takes the records `save` wrote.
+    /// Takes the records `save` wrote: the tables now, each record's
+    /// numbers when it is asked for (`Numbers::parts`). A key saved twice
+    /// (only in a damaged file) keeps its first record.
     pub fn load(&self, path: &Path) {
         let Ok(bytes) = std::fs::read(path) else {
             return;
         };
-        let Some(rest) = bytes.strip_prefix(VERSION) else {
+        if !bytes.starts_with(VERSION) {
             return;
-        };
-        let mut frames = Frames(rest);
-        let Some(Ok((paths, files, dirs))) = frames.next().map(postcard::from_bytes::<SavedTables>)
+        }
+        let file: Arc<[u8]> = bytes.into();
+        let mut frames = Frames::new(&file, VERSION.len());
+        let Some(Ok((paths, files, dirs))) = frames
+            .next()
+            .map(|at| postcard::from_bytes::<SavedTables>(&file[at]))
         else {
             return;
         };
@@ -67,30 +73,24 @@ impl Recall {
             return;
         };
         let tables = Arc::new(Tables { paths, files, dirs });
-        let in_range = |v: &[u32], len: usize| v.iter().all(|&i| (i as usize) < len);
         let mut records = self.records.write().unwrap();
         for frame in frames {
-            let Ok((key, unused_saves, h, a, f, d)) = postcard::from_bytes::<Line>(frame) else {
+            // The key and the age lead the frame: the rest waits.
+            let Ok(((key, unused_saves), _)) =
+                postcard::take_from_bytes::<(Key, u32)>(&file[frame.clone()])
+            else {
                 continue;
             };
-            let t = &tables;
-            let fits = in_range(&h, t.paths.len()) && in_range(&a, t.paths.len());
-            if !fits || !in_range(&f, t.files.len()) || !in_range(&d, t.dirs.len()) {
-                continue;
-            }
             let numbers = Numbers {
-                tables: Arc::clone(t),
-                headers: h,
-                absent: a,
-                files: f,
-                dirs: d,
+                tables: Arc::clone(&tables),
+                file: Arc::clone(&file),
+                frame,
             };
-            let entry = Entry {
+            records.entry(key).or_insert(Entry {
                 kept: Kept::Loaded(numbers),
                 unused_saves,
                 used: AtomicBool::new(false),
-            };
-            records.insert(key, entry);
+            });
         }
     }
 
@@ -113,7 +113,7 @@ impl Recall {
                 false => e.unused_saves + aging,
             };
             if unused <= MAX_UNUSED_SAVES {
-                lines.push(t.line(key, unused, &e.kept));
+                lines.extend(t.line(key, unused, &e.kept));
             }
         }
         // Beside it, so the rename is atomic; 0666 less the umask as from
@@ -131,6 +131,20 @@ impl Recall {
         out.flush()?;
         drop(out);
         tmp.persist(path).map(drop).map_err(|e| e.error)
+    }
+}
+
+impl Numbers {
+    /// The record's headers, absent paths, files and dirs, numbered; None
+    /// if its frame does not read or names what the tables lack.
+    pub(super) fn parts(&self) -> Option<Parts> {
+        let line = postcard::from_bytes::<Line>(&self.file[self.frame.clone()]).ok()?;
+        let (_, _, h, a, f, d) = line;
+        let t = &self.tables;
+        let in_range = |v: &[u32], len: usize| v.iter().all(|&i| (i as usize) < len);
+        let fits = in_range(&h, t.paths.len()) && in_range(&a, t.paths.len());
+        let fits = fits && in_range(&f, t.files.len()) && in_range(&d, t.dirs.len());
+        fits.then_some((h, a, f, d))
     }
 }
 
@@ -180,12 +194,13 @@ impl<'a> Interner<'a> {
         }
     }
 
-    fn line(&mut self, key: &Key, unused: u32, kept: &'a Kept) -> Line {
+    /// A record's line; None for a loaded one whose frame is damaged.
+    fn line(&mut self, key: &Key, unused: u32, kept: &'a Kept) -> Option<Line> {
         let (headers, absent, files, dirs) = match kept {
             Kept::Made(r) => self.made(r),
-            Kept::Loaded(n) => self.loaded(n),
+            Kept::Loaded(n) => self.loaded(n)?,
         };
-        (*key, unused, headers, absent, files, dirs)
+        Some((*key, unused, headers, absent, files, dirs))
     }
 
     fn made(&mut self, r: &'a Record) -> Parts {
@@ -197,16 +212,17 @@ impl<'a> Interner<'a> {
     }
 
     /// A record not asked for this run, renumbered without making it.
-    fn loaded(&mut self, n: &'a Numbers) -> Parts {
+    fn loaded(&mut self, n: &'a Numbers) -> Option<Parts> {
+        let (headers, absent, files, dirs) = n.parts()?;
         let t = &*n.tables;
-        let paths = |me: &mut Self, v: &[u32]| -> Vec<u32> {
+        let paths = |me: &mut Self, v: Vec<u32>| -> Vec<u32> {
             v.iter().map(|&i| me.path(&t.paths[i as usize])).collect()
         };
-        let (headers, absent) = (paths(self, &n.headers), paths(self, &n.absent));
-        let files = n.files.iter().map(|&i| self.file(&t.files[i as usize]));
+        let (headers, absent) = (paths(self, headers), paths(self, absent));
+        let files = files.iter().map(|&i| self.file(&t.files[i as usize]));
         let files = files.collect();
-        let dirs = n.dirs.iter().map(|&i| self.dir(&t.dirs[i as usize]));
-        (headers, absent, files, dirs.collect())
+        let dirs = dirs.iter().map(|&i| self.dir(&t.dirs[i as usize]));
+        Some((headers, absent, files, dirs.collect()))
     }
 
     fn path(&mut self, p: &'a Path) -> u32 {
@@ -233,18 +249,32 @@ impl<'a> Interner<'a> {
     }
 }
 
-/// The frames of a file after its version line; a truncated one ends it.
-struct Frames<'a>(&'a [u8]);
+/// Where the frames of a file lie after its version line; a truncated one
+/// ends it.
+struct Frames<'a> {
+    file: &'a [u8],
+    at: usize,
+}
 
-impl<'a> Iterator for Frames<'a> {
-    type Item = &'a [u8];
+impl<'a> Frames<'a> {
+    fn new(file: &'a [u8], at: usize) -> Frames<'a> {
+        Frames { file, at }
+    }
+}
 
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let (len, rest) = self.0.split_first_chunk::<4>()?;
-        let len = u32::from_le_bytes(*len) as usize;
-        let frame = rest.get(..len)?;
-        self.0 = &rest[len..];
-        Some(frame)
+impl Iterator for Frames<'_> {
+    type Item = std::ops::Range<usize>;
+
+    fn next(&mut self) -> Option<std::ops::Range<usize>> {
+        let rest = self.file.get(self.at..)?;
+        let (len, _) = rest.split_first_chunk::<4>()?;
+        let start = self.at + 4;
+        let end = start.checked_add(u32::from_le_bytes(*len) as usize)?;
+        if end > self.file.len() {
+            return None;
+        }
+        self.at = end;
+        Some(start..end)
     }
 }
 
@@ -367,6 +397,33 @@ mod tests {
         assert!(some
             .kept(&k2)
             .is_some_and(|r| r.headers[0] == Path::new("/b.h")));
+        // Read when asked for: one naming what the tables lack under a key
+        // of its own is taken, never given, and not saved again.
+        let k3 = key([b"3".as_slice()]);
+        let mut bad = bytes.clone();
+        write_frame(
+            &mut bad,
+            &(
+                k3,
+                0u32,
+                vec![9u32],
+                vec![0u32; 0],
+                vec![0u32; 0],
+                vec![0u32; 0],
+            ),
+        )
+        .unwrap();
+        std::fs::write(&saved, &bad).unwrap();
+        let lazy = Recall::default();
+        lazy.load(&saved);
+        assert_eq!(lazy.records.read().unwrap().len(), 3);
+        assert!(lazy.kept(&k3).is_none());
+        lazy.put(key([b"4".as_slice()]), record("/d.h"));
+        lazy.save(&saved).unwrap();
+        let again = Recall::default();
+        again.load(&saved);
+        assert_eq!(again.records.read().unwrap().len(), 3);
+        assert!(again.kept(&k3).is_none() && again.kept(&k1).is_some());
         // Another version, garbage: nothing.
         let old = [
             b"ggninja-footprints 4\n".as_slice(),
