@@ -4,6 +4,8 @@
 //! and the offline tools (`with_builder` over the whole graph) both use it.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use ggninja_footprint::Scanner;
 use ggninja_graph::{BuildId, Graph};
@@ -20,33 +22,89 @@ use crate::system_inputs::SystemInputs;
 const HASHES: &str = ".ggninja_hashes";
 
 pub struct Thunks {
-    scanner: Scanner,
     pub roots: Roots,
-    hashes: HashCache,
     /// Where the caches are kept between runs (the `builddir`).
     saved_dir: PathBuf,
     bundles: Bundles,
     system: SystemInputs,
+    caches: Caches,
 }
 
-impl Thunks {
+/// The scanner and the file hash cache, with what earlier runs saved.
+struct Loaded {
+    scanner: Scanner,
+    hashes: HashCache,
+}
+
+/// The caches, loaded on a thread of their own while the build loads its
+/// logs and scans the graph, and waited for by the first thunk: in a
+/// rebuild of a few edges, loading them first held up the scan.
+struct Caches {
+    loading: Mutex<Option<JoinHandle<Loaded>>>,
+    loaded: OnceLock<Loaded>,
+}
+
+impl Caches {
+    fn load(saved_dir: &Path) -> Caches {
+        // Made here: the scanner's racy-stamp rule counts from its making.
+        let scanner = Scanner::new();
+        let dir = saved_dir.to_path_buf();
+        let thread = std::thread::Builder::new().name("ggninja-caches".into());
+        let (loading, loaded) = match thread.spawn(move || Loaded::read(scanner, &dir)) {
+            Ok(handle) => (Some(handle), OnceLock::new()),
+            Err(_) => {
+                let loaded = Loaded::read(Scanner::new(), saved_dir);
+                (None, OnceLock::from(loaded))
+            }
+        };
+        Caches {
+            loading: Mutex::new(loading),
+            loaded,
+        }
+    }
+
+    fn get(&self) -> &Loaded {
+        self.loaded.get_or_init(|| {
+            let handle = self.loading.lock().unwrap().take();
+            let handle = handle.expect("the caches are loaded once");
+            handle
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        })
+    }
+}
+
+impl Loaded {
     /// Loads the file hash cache and the scanner's saved answers from
     /// `saved_dir`, in parallel; missing or damaged ones start empty.
-    pub fn open(build_dir: &Path, saved_dir: &Path) -> Thunks {
-        let scanner = Scanner::new();
+    fn read(scanner: Scanner, saved_dir: &Path) -> Loaded {
         let hashes = std::thread::scope(|s| {
             s.spawn(|| scanner.load_saved(saved_dir));
             HashCache::load(&saved_dir.join(HASHES))
         });
         hashes.set_run_stats(scanner.run_stats());
+        Loaded { scanner, hashes }
+    }
+}
+
+impl Thunks {
+    /// Starts loading the caches saved in `saved_dir` (see [`Caches`]).
+    pub fn open(build_dir: &Path, saved_dir: &Path) -> Thunks {
         Thunks {
-            scanner,
             roots: Roots::detect(build_dir),
-            hashes,
             saved_dir: saved_dir.to_path_buf(),
             bundles: Bundles::default(),
             system: SystemInputs::default(),
+            caches: Caches::load(saved_dir),
         }
+    }
+
+    fn scanner(&self) -> &Scanner {
+        &self.caches.get().scanner
+    }
+
+    fn hashes(&self) -> &HashCache {
+        &self.caches.get().hashes
     }
 
     /// Runs `f` with a thunk builder over `g`. `link_outputs`: name produced
@@ -59,8 +117,8 @@ impl Thunks {
         f: impl FnOnce(&mut ThunkBuilder) -> T,
     ) -> T {
         let cwd = &self.roots.build;
-        let scan = |g: &Graph, b: BuildId| edge_footprint(&self.scanner, cwd, g, b);
-        let (roots, hashes, bundles) = (&self.roots, &self.hashes, &self.bundles);
+        let scan = |g: &Graph, b: BuildId| edge_footprint(self.scanner(), cwd, g, b);
+        let (roots, hashes, bundles) = (&self.roots, self.hashes(), &self.bundles);
         let system = &self.system;
         let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, system, &scan, link_outputs);
         f(&mut tb)
@@ -87,7 +145,7 @@ impl Thunks {
         edges: &[BuildId],
     ) -> Vec<(BuildId, Result<EdgeThunk, String>)> {
         // Edges finished since the last call may have generated headers.
-        self.scanner.invalidate();
+        self.scanner().invalidate();
         self.with_builder(g, false, |tb| {
             tb.build_all(edges, None);
             let mut entry = |b: &BuildId| match tb.done.remove(b) {
@@ -104,19 +162,21 @@ impl Thunks {
     /// (`footprint::RunStats` says why the build's writes are all it needs
     /// to tell).
     pub fn wrote(&self, path: &str) {
-        self.scanner.run_stats().wrote(&self.roots.build.join(path));
+        self.scanner()
+            .run_stats()
+            .wrote(&self.roots.build.join(path));
     }
 
     /// The build put the bytes `hash` names at `path` (absolute), whose
     /// stat after writing is `meta` (a memo hit's restored output): the
     /// next thunk reading it names it without reading it.
     pub fn wrote_bytes(&self, path: &Path, meta: &std::fs::Metadata, hash: ContentHash) {
-        self.hashes.wrote(path, meta, hash);
+        self.hashes().wrote(path, meta, hash);
     }
 
     /// The build made directory `dir` (and maybe its parents).
     pub fn made_dir(&self, dir: &str) {
-        self.scanner
+        self.scanner()
             .run_stats()
             .made_dir(&self.roots.build.join(dir));
     }
@@ -124,24 +184,28 @@ impl Thunks {
     /// A command ran (or a list's effects were done): anything may have
     /// changed, so this run's stats are all taken again.
     pub fn tree_changed(&self) {
-        self.scanner.run_stats().forget_all();
+        self.scanner().run_stats().forget_all();
     }
 
     /// Names outputs left only in the remote store by their hashes.
     pub fn set_remote_files(&self, files: std::sync::Arc<ggninja_store::RemoteFiles>) {
-        self.hashes.set_remote_files(files);
+        self.hashes().set_remote_files(files);
     }
 
     /// Names the files `predicted` lists by its predictions, whatever the
     /// disk holds (`-t simulate`'s cache prediction).
     pub fn set_predicted(&self, predicted: std::sync::Arc<crate::Predicted>) {
-        self.hashes.set_predicted(predicted);
+        self.hashes().set_predicted(predicted);
     }
 
     /// Keeps the file hashes and the scanner's answers for the next run;
     /// losing them only costs time.
+    /// Nothing to keep if no thunk was made: then they are not waited for.
     pub fn save_caches(&self) {
-        let _ = self.hashes.save(&self.saved_dir.join(HASHES));
-        let _ = self.scanner.save(&self.saved_dir);
+        let Some(loaded) = self.caches.loaded.get() else {
+            return;
+        };
+        let _ = loaded.hashes.save(&self.saved_dir.join(HASHES));
+        let _ = loaded.scanner.save(&self.saved_dir);
     }
 }
