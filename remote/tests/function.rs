@@ -19,7 +19,7 @@ use aws_sdk_lambda::primitives::Blob;
 use ggninja_remote::protocol::{Carried, RealRoots, Request, Response, Status};
 use ggninja_remote::{ObjectStore, S3Settings, Uploader};
 use ggninja_store::hash::{ContentHash, Kind};
-use ggninja_thunk::{Bundle, EdgeThunk, Roots, Source, Thunk, Thunks};
+use ggninja_thunk::{Bundle, EdgeThunk, Input, Roots, Source, Thunk, Thunks};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/local-aws.sh");
 const FUNCTION: &str = env!("CARGO_BIN_EXE_ggninja-lambda");
@@ -569,16 +569,20 @@ async fn a_changed_toolchain_file_is_a_mismatch_and_nothing_runs() {
     }
     assert!(resp.log.is_empty() && resp.run_ms == 0);
 
-    // A system header's hash altered.
+    // A system file named as a plain input (as a link names a library),
+    // with its hash altered.
     let mut req = request(&stack, &e, None);
     let mut t = e.thunk.thunk();
-    let header = t
-        .inputs
-        .iter_mut()
-        .find(|i| i.path.ends_with("/stdio.h"))
-        .expect("stdio.h is an input");
-    header.source = Source::Value { hash: fake.clone() };
-    let header_path = header.path.clone();
+    let bundled = req.bundle.as_ref().expect("a compile has a bundle");
+    let header_path = (bundled.iter())
+        .map(|f| f.path.clone())
+        .find(|p| p.ends_with("/stdio.h"))
+        .expect("stdio.h is bundled");
+    t.inputs.push(Input {
+        path: header_path.clone(),
+        source: Source::Value { hash: fake.clone() },
+    });
+    t.inputs.sort_by(|a, b| a.path.cmp(&b.path));
     with_thunk(&mut req, &t);
     let resp = stack.invoke(&req).await.unwrap();
     assert!(

@@ -24,6 +24,9 @@ pub struct Footprint {
     pub program: PathBuf,
     pub argv: Vec<String>,
     pub files: Vec<String>,
+    /// The headers it reads outside the build and source trees (absolute,
+    /// sorted): named with the toolchain, in its bundle.
+    pub system: Vec<String>,
     /// The program's own files (sub-programs, shared libraries, crt files,
     /// default libraries), absolute: they become a bundle.
     pub toolchain: Arc<Vec<PathBuf>>,
@@ -411,17 +414,15 @@ impl ThunkBuilder<'_> {
         }
         let mut inputs: Vec<InputJson> = Vec::with_capacity(files.len() + 1);
         let mut links = Vec::new();
-        // Toolchain files inside the trees (a compiler built by the build)
-        // stay plain inputs; the rest are the bundle.
-        let toolchain = self
-            .bundles
-            .toolchain(&fp.toolchain, self.roots, self.cache)?;
-        for f in &toolchain.local {
+        // The toolchain and the system headers are one bundle, but for
+        // what the trees hold or an edge writes (see `bundles`).
+        let shared = (self.bundles).shared(&fp.toolchain, &fp.system, g, self.roots, self.cache)?;
+        for f in &shared.local {
             files.push((f.clone(), g.lookup(f)));
         }
         files.sort_unstable_by(|x, y| x.0.cmp(&y.0));
         files.dedup_by(|x, y| x.0 == y.0);
-        let bundle = toolchain.bundle.clone();
+        let bundle = shared.bundle.clone();
         if let Some(b) = &bundle {
             let input = Input {
                 path: "/".to_string(),

@@ -10,35 +10,46 @@ use ggninja_graph::{BuildId, Escape, Graph};
 
 use crate::builder::Footprint;
 use crate::ordering::is_upstream;
+use crate::roots::Roots;
 
 /// An edge's footprint: compile, link and archive commands through the
 /// include scanner and toolchain discovery (plus the edge's manifest inputs,
 /// which name generated files before they exist). Other commands: all their
 /// inputs and the files their arguments name, the program and the shared
 /// libraries it loads; with a depfile (headers unknown) they are local-only.
-/// A command the scanner refuses stays local-only.
+/// A command the scanner refuses stays local-only. Headers outside the
+/// trees (`roots`: the compiler's own, /usr/include) are kept apart: the
+/// builder names them with the toolchain, as one bundle.
 pub fn edge_footprint(
     scanner: &ggninja_footprint::Scanner,
-    cwd: &Path,
+    roots: &Roots,
     g: &Graph,
     b: BuildId,
 ) -> Result<Footprint, String> {
     use ggninja_footprint::Kind;
+    let cwd = &roots.build;
     let command = g.command(b, false).map_err(|e| e.to_string())?;
     let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
     moves_into_outputs(g, b, &fp.effects)?;
     let side_outputs = side_outputs(g, b, cwd, &fp.outputs)?;
     unordered_matches(g, b, cwd, &fp)?;
-    let most = g.build(b).ins.len() + fp.sources.len() + fp.headers.len() + fp.absent.len();
+    let (system, trees): (Vec<PathBuf>, Vec<PathBuf>) =
+        (fp.headers.into_iter()).partition(|h| h.is_absolute() && !roots.is_inside(h));
+    let system: Vec<String> = system.into_iter().map(text).collect();
+    let most = g.build(b).ins.len() + fp.sources.len() + trees.len() + fp.absent.len();
     let mut files: Vec<String> = Vec::with_capacity(most);
-    files.extend(g.build(b).ins.iter().map(|&i| g.path(i).to_string()));
+    // The system headers the deps log gave the edge are bundled already:
+    // a build with a deps log and one without make the same thunk.
+    let bundled = |f: &&str| system.binary_search_by(|s| s.as_str().cmp(f)).is_ok();
+    let ins = g.build(b).ins.iter().map(|&i| g.path(i));
+    files.extend(ins.filter(|f| !bundled(f)).map(str::to_string));
     if fp.kind == Kind::Other && has_depfile(g, b) {
         return Err("reads headers that only a depfile names".to_string());
     }
     // Files the command line names (response files, an `Other` program's
     // existing file arguments) count even when the manifest does not list them.
-    let scanned = fp.sources.into_iter().chain(fp.headers);
-    files.extend(scanned.map(text));
+    files.extend(fp.sources.into_iter().map(text));
+    files.extend(trees.into_iter().map(text));
     // A header not there yet that an edge of the build writes: once
     // written, the include finds it (the builder links it, hashes it, or
     // refuses the thunk when nothing orders that edge first).
@@ -48,6 +59,7 @@ pub fn edge_footprint(
         program: fp.executable,
         argv: fp.argv,
         files,
+        system,
         embeds_cwd: fp.embeds_cwd,
         effects: fp.effects,
         side_outputs,

@@ -116,8 +116,7 @@ impl Thunks {
         link_outputs: bool,
         f: impl FnOnce(&mut ThunkBuilder) -> T,
     ) -> T {
-        let cwd = &self.roots.build;
-        let scan = |g: &Graph, b: BuildId| edge_footprint(self.scanner(), cwd, g, b);
+        let scan = |g: &Graph, b: BuildId| edge_footprint(self.scanner(), &self.roots, g, b);
         let (roots, hashes, bundles) = (&self.roots, self.hashes(), &self.bundles);
         let system = &self.system;
         let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, system, &scan, link_outputs);
