@@ -394,9 +394,18 @@ impl ThunkBuilder<'_> {
     fn draft(&self, b: BuildId) -> Result<Draft, String> {
         let g = self.graph;
         let mut fp = (self.scan)(g, b)?;
-        // Each file with its node, looked up once.
+        // The toolchain and the system headers are one bundle, but for
+        // what the trees hold or an edge writes (see `bundles`).
+        let shared = (self.bundles).shared(&fp.toolchain, &fp.system, g, self.roots, self.cache)?;
+        // Each file with its node, looked up once; a system header the
+        // deps log names again is bundled already (one thunk, deps log or
+        // not).
         let mut files: Vec<(String, Option<FileId>)> = Vec::with_capacity(fp.files.len());
+        let bundled = |f: &str| f.starts_with('/') && shared.headers.contains(f);
         for f in std::mem::take(&mut fp.files) {
+            if bundled(&f) {
+                continue;
+            }
             let node = g.lookup(&f);
             // A phony input stands for what it names.
             let phony = node.filter(|&n| {
@@ -414,9 +423,6 @@ impl ThunkBuilder<'_> {
         }
         let mut inputs: Vec<InputJson> = Vec::with_capacity(files.len() + 1);
         let mut links = Vec::new();
-        // The toolchain and the system headers are one bundle, but for
-        // what the trees hold or an edge writes (see `bundles`).
-        let shared = (self.bundles).shared(&fp.toolchain, &fp.system, g, self.roots, self.cache)?;
         for f in &shared.local {
             files.push((f.clone(), g.lookup(f)));
         }

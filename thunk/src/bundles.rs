@@ -7,16 +7,15 @@
 //! so each pair is split and bundled once a process. Unaware of which
 //! edges use them.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ggninja_graph::Graph;
 use ggninja_store::hash::{ContentHash, Kind};
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::hash_cache::HashCache;
 use crate::ir::{Bundle, BundleFile};
@@ -31,9 +30,6 @@ pub struct NamedBundle {
     pub bytes: u64,
 }
 
-/// Bundles by a hash of their file lists (each bucket: list, bundle).
-type BundleMap = HashMap<u64, Vec<(Vec<PathBuf>, Arc<NamedBundle>)>>;
-
 /// What a thunk names of a toolchain list and a system header list: the
 /// files inside the trees (a compiler the build made) and the system files
 /// an edge writes or a phony target stands for, as plain inputs; the rest
@@ -41,6 +37,17 @@ type BundleMap = HashMap<u64, Vec<(Vec<PathBuf>, Arc<NamedBundle>)>>;
 pub(crate) struct Shared {
     pub local: Vec<String>,
     pub bundle: Option<Arc<NamedBundle>>,
+    /// The system headers bundled: a deps log names them again among the
+    /// edge's inputs, and those are dropped (one thunk, deps log or not).
+    pub headers: FxHashSet<Box<str>>,
+}
+
+/// A system file as bundles list it, made once a process: its entry, that
+/// entry's JSON and the file's size.
+struct Listed {
+    file: BundleFile,
+    json: Box<str>,
+    bytes: u64,
 }
 
 /// Made pairs by (toolchain list's address, system list's hash), each with
@@ -55,11 +62,12 @@ type ByLists = FxHashMap<
     )>,
 >;
 
-/// The bundles made so far, found again by their file lists.
+/// The bundles made so far, found again by their lists, and how they
+/// list each system file.
 #[derive(Default)]
 pub struct Bundles {
-    made: Mutex<BundleMap>,
     by_lists: Mutex<ByLists>,
+    listed: RwLock<FxHashMap<Box<[u8]>, Arc<Listed>>>,
 }
 
 impl Bundles {
@@ -100,7 +108,7 @@ impl Bundles {
         roots: &Roots,
         cache: &HashCache,
     ) -> Result<Arc<Shared>, String> {
-        let (inside, mut bundled): (Vec<&Path>, Vec<&Path>) = (toolchain.iter())
+        let (inside, tools): (Vec<&Path>, Vec<&Path>) = (toolchain.iter())
             .map(PathBuf::as_path)
             .partition(|p| roots.is_inside(p));
         let mut local: Vec<String> = inside.iter().map(|p| p.display().to_string()).collect();
@@ -110,89 +118,108 @@ impl Bundles {
             let p = g.lookup(s).and_then(|n| g.file(n).in_build);
             p.is_some_and(|p| !g.build(p).generated_by_dep_loader)
         };
+        let (mut headers, mut bundled) = (FxHashSet::default(), Vec::new());
         for s in system {
             match named(s) {
                 true => local.push(s.clone()),
-                false => bundled.push(Path::new(s)),
+                false => {
+                    bundled.push(Path::new(s));
+                    headers.insert(s.as_str().into());
+                }
             }
         }
-        let bundle = match bundled.is_empty() {
+        let bundle = match tools.is_empty() && bundled.is_empty() {
             true => None,
-            false => Some(self.get(&bundled, cache)?),
+            false => Some(self.get(&tools, &bundled, cache)?),
         };
-        Ok(Arc::new(Shared { local, bundle }))
+        Ok(Arc::new(Shared {
+            local,
+            bundle,
+            headers,
+        }))
     }
 
-    /// The bundle of `files` (absolute system paths), hashing each once.
-    fn get(&self, files: &[&Path], cache: &HashCache) -> Result<Arc<NamedBundle>, String> {
-        // Paths hash and compare as bytes: `Path`'s own Eq and Hash walk
-        // components, which costs more than the rest of a lookup.
-        let mut h = rustc_hash::FxHasher::default();
-        for f in files {
-            f.as_os_str().as_bytes().hash(&mut h);
+    /// The bundle of `toolchain` and `system`, each sorted by bytes
+    /// (absolute system paths).
+    fn get(
+        &self,
+        toolchain: &[&Path],
+        system: &[&Path],
+        cache: &HashCache,
+    ) -> Result<Arc<NamedBundle>, String> {
+        let mut listed = Vec::with_capacity(toolchain.len() + system.len());
+        let (mut t, mut s) = (toolchain.iter().peekable(), system.iter().peekable());
+        // Merged in order, each file once.
+        loop {
+            let next = match (t.peek(), s.peek()) {
+                (Some(a), Some(b)) if a.as_os_str().as_bytes() <= b.as_os_str().as_bytes() => {
+                    t.next()
+                }
+                (Some(_), Some(_)) | (None, Some(_)) => s.next(),
+                (Some(_), None) => t.next(),
+                (None, None) => break,
+            };
+            let l = self.listed(next.expect("peeked"), cache)?;
+            if listed
+                .last()
+                .is_none_or(|last: &Arc<Listed>| last.file.path != l.file.path)
+            {
+                listed.push(l);
+            }
         }
-        let key = h.finish();
-        let same = |a: &[PathBuf]| {
-            a.len() == files.len()
-                && a.iter()
-                    .zip(files)
-                    .all(|(x, y)| x.as_os_str() == y.as_os_str())
-        };
-        let found = |made: &BundleMap| {
-            made.get(&key)?
-                .iter()
-                .find(|(f, _)| same(f))
-                .map(|(_, b)| Arc::clone(b))
-        };
-        if let Some(b) = found(&self.made.lock().expect("bundles lock")) {
-            return Ok(b);
+        // `Bundle`'s canonical JSON, as `serde_json` writes it.
+        let size = listed.iter().map(|l| l.json.len() + 1).sum::<usize>();
+        let mut canonical = String::with_capacity(size + 12);
+        canonical.push_str("{\"files\":[");
+        for (n, l) in listed.iter().enumerate() {
+            if n > 0 {
+                canonical.push(',');
+            }
+            canonical.push_str(&l.json);
         }
-        let mut entries = Vec::with_capacity(files.len());
-        for f in files {
-            let hash = cache
-                .hash_system(f)
-                .ok()
-                .flatten()
-                .ok_or_else(|| format!("system file '{}' cannot be read", f.display()))?;
-            entries.push(BundleFile {
-                path: f.display().to_string(),
-                hash: hash.to_string(),
-            });
-        }
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
-        entries.dedup();
-        let bundle = Bundle { files: entries };
-        let canonical = serde_json::to_string(&bundle).expect("bundles always serialize");
-        let bytes = (bundle.files.iter())
-            .filter_map(|f| ContentHash::parse(&f.hash))
-            .map(|h| h.size)
-            .sum();
-        let named = Arc::new(NamedBundle {
+        canonical.push_str("]}");
+        Ok(Arc::new(NamedBundle {
             hash: ContentHash::of(Kind::Value, canonical.as_bytes()),
-            bundle,
-            bytes,
-        });
-        let mut made = self.made.lock().expect("bundles lock");
-        if let Some(b) = found(&made) {
-            return Ok(b);
+            bundle: Bundle {
+                files: listed.iter().map(|l| l.file.clone()).collect(),
+            },
+            bytes: listed.iter().map(|l| l.bytes).sum(),
+        }))
+    }
+
+    /// How bundles list system file `f` (hashed once a process).
+    fn listed(&self, f: &Path, cache: &HashCache) -> Result<Arc<Listed>, String> {
+        let key = f.as_os_str().as_bytes();
+        if let Some(l) = self.listed.read().expect("bundles lock").get(key) {
+            return Ok(Arc::clone(l));
         }
-        made.entry(key).or_default().push((
-            files.iter().map(|&f| f.to_path_buf()).collect(),
-            Arc::clone(&named),
-        ));
-        Ok(named)
+        let hash = (cache.hash_system(f).ok().flatten())
+            .ok_or_else(|| format!("system file '{}' cannot be read", f.display()))?;
+        let file = BundleFile {
+            path: f.display().to_string(),
+            hash: hash.to_string(),
+        };
+        let json = file.json().into();
+        let l = Arc::new(Listed {
+            file,
+            json,
+            bytes: hash.size,
+        });
+        let mut listed = self.listed.write().expect("bundles lock");
+        listed.insert(key.into(), Arc::clone(&l));
+        Ok(l)
     }
 
     /// Every bundle made, by hash.
     pub fn all(&self) -> Vec<Arc<NamedBundle>> {
-        let made = self.made.lock().expect("bundles lock");
-        let mut all: Vec<Arc<NamedBundle>> = made
+        let by_lists = self.by_lists.lock().expect("bundles lock");
+        let made = by_lists
             .values()
             .flatten()
-            .map(|(_, b)| Arc::clone(b))
-            .collect();
-        all.sort_by_key(|b| b.hash.to_string());
-        all.dedup_by_key(|b| b.hash.to_string());
+            .filter_map(|(_, _, m)| m.as_ref().ok());
+        let mut all: Vec<Arc<NamedBundle>> = made.filter_map(|m| m.bundle.clone()).collect();
+        all.sort_by_cached_key(|b| b.hash.to_string());
+        all.dedup_by_key(|b| b.hash);
         all
     }
 }
@@ -202,8 +229,9 @@ mod tests {
     use super::*;
 
     /// A toolchain and the system headers of a compile are one bundle,
-    /// made once a process for each pair; a system path an edge writes
-    /// stays a plain input, and a different header list is another bundle.
+    /// made once a process for each pair, named by the hash of what
+    /// `serde_json` makes of it; a system path an edge writes stays a plain
+    /// input, and a different header list is another bundle.
     #[test]
     fn a_toolchain_and_its_system_headers_are_one_bundle() {
         let d = tempfile::tempdir().unwrap();
@@ -229,6 +257,11 @@ mod tests {
             b.bundle.files.iter().map(|f| f.path.clone()).collect()
         };
         assert_eq!(listed(&both), [cc1.clone(), stdio.clone()]);
+        let b = both.bundle.as_ref().unwrap();
+        let canonical = serde_json::to_string(&b.bundle).unwrap();
+        assert_eq!(b.hash, ContentHash::of(Kind::Value, canonical.as_bytes()));
+        assert_eq!(b.bytes, ("cc1".len() + "stdio.h".len()) as u64);
+        assert!(both.headers.contains(stdio.as_str()) && !both.headers.contains(gen.as_str()));
         assert!(Arc::ptr_eq(&both, &shared(&[gen.clone(), stdio.clone()])));
         let alone = shared(&[]);
         assert_eq!(listed(&alone), [cc1]);

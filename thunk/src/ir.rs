@@ -99,6 +99,21 @@ impl Input {
     }
 }
 
+impl BundleFile {
+    /// Its canonical JSON, byte for byte what `serde_json` makes of it: a
+    /// bundle's is its files' joined (`{"files":[…]}`), made of the few
+    /// hundred a build's bundles share.
+    pub fn json(&self) -> String {
+        let mut out = String::with_capacity(self.path.len() + 80);
+        out.push_str("{\"path\":");
+        json_str(&mut out, &self.path);
+        out.push_str(",\"hash\":");
+        json_str(&mut out, &self.hash);
+        out.push('}');
+        out
+    }
+}
+
 /// `s` as a JSON string, escaped as `serde_json` escapes (only `"`, `\`
 /// and control characters; everything else as it is).
 fn json_str(out: &mut String, s: &str) {
@@ -127,11 +142,11 @@ impl Thunk {
 mod tests {
     use super::*;
 
-    /// Each kind of input, with paths JSON must escape and paths it must
-    /// not, is written as `serde_json` writes it: the thunk's hash covers
-    /// these bytes.
+    /// Each kind of input and a bundle's file, with paths JSON must escape
+    /// and paths it must not, is written as `serde_json` writes it: the
+    /// thunk's and the bundle's hashes cover these bytes.
     #[test]
-    fn an_inputs_json_is_serde_jsons() {
+    fn an_inputs_and_a_bundle_files_json_are_serde_jsons() {
         let paths = [
             "/ggroot/build/a.o",
             "/ggroot/src/dir with spaces/é.h",
@@ -156,6 +171,11 @@ mod tests {
                 };
                 assert_eq!(input.json(), serde_json::to_string(&input).unwrap());
             }
+            let file = BundleFile {
+                path: path.to_string(),
+                hash: format!("V{path}"),
+            };
+            assert_eq!(file.json(), serde_json::to_string(&file).unwrap());
         }
     }
 }

@@ -38,11 +38,7 @@ pub fn edge_footprint(
     let system: Vec<String> = system.into_iter().map(text).collect();
     let most = g.build(b).ins.len() + fp.sources.len() + trees.len() + fp.absent.len();
     let mut files: Vec<String> = Vec::with_capacity(most);
-    // The system headers the deps log gave the edge are bundled already:
-    // a build with a deps log and one without make the same thunk.
-    let bundled = |f: &&str| system.binary_search_by(|s| s.as_str().cmp(f)).is_ok();
-    let ins = g.build(b).ins.iter().map(|&i| g.path(i));
-    files.extend(ins.filter(|f| !bundled(f)).map(str::to_string));
+    files.extend(g.build(b).ins.iter().map(|&i| g.path(i).to_string()));
     if fp.kind == Kind::Other && has_depfile(g, b) {
         return Err("reads headers that only a depfile names".to_string());
     }
