@@ -322,16 +322,18 @@ impl RunStats {
             return self.forget_all();
         }
         let dir = path.parent().unwrap_or(Path::new(""));
-        let id = dir_id(dir);
+        // Stat'ed only if an answer of the same name is kept: mostly none.
+        let id = std::cell::OnceCell::new();
+        let id = || *id.get_or_init(|| dir_id(dir));
         let mut a = self.write();
         self.writes.fetch_add(1, Ordering::SeqCst);
         let mut changed = false;
         if let Some(name) = path.file_name() {
-            let in_dir = |a: &Answers, p: &Path| p.parent().is_none_or(|d| a.may_be_dir(d, id));
+            let in_dir = |a: &Answers, p: &Path| p.parent().is_none_or(|d| a.may_be_dir(d, id()));
             changed |= a.drop_name_if(name, in_dir);
         }
         if let Some(name) = dir.file_name() {
-            changed |= a.drop_name_if(name, |a, p| a.may_be_dir(p, id));
+            changed |= a.drop_name_if(name, |a, p| a.may_be_dir(p, id()));
         }
         self.end_epoch_if(changed);
     }
