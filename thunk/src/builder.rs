@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::bundles::{Bundles, NamedBundle};
 use crate::hash_cache::HashCache;
-use crate::ir::{Function, Input, Source, Thunk, ENV};
+use crate::ir::{push_json_array, Function, Input, Source, Thunk, ENV};
 use crate::ordering::is_upstream;
 use crate::roots::Roots;
 use crate::system_inputs::{InputJson, SystemInputs};
@@ -568,14 +568,9 @@ impl ThunkBuilder<'_> {
             String::with_capacity(inputs.iter().map(|i| i.json.len() + 1).sum::<usize>() + size);
         canonical.push_str("{\"function\":");
         canonical.push_str(&draft.function);
-        canonical.push_str(",\"inputs\":[");
-        for (n, i) in inputs.iter().enumerate() {
-            if n > 0 {
-                canonical.push(',');
-            }
-            canonical.push_str(&i.json);
-        }
-        canonical.push_str("],\"outputs\":");
+        canonical.push_str(",\"inputs\":");
+        push_json_array(&mut canonical, inputs.iter().map(|i| &*i.json));
+        canonical.push_str(",\"outputs\":");
         canonical.push_str(&draft.outputs);
         canonical.push('}');
         let bundled = draft.bundle.as_ref().map_or(0, |b| b.bytes);

@@ -18,7 +18,7 @@ use ggninja_store::hash::{ContentHash, Kind};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::hash_cache::HashCache;
-use crate::ir::{Bundle, BundleFile};
+use crate::ir::{push_json_array, Bundle, BundleFile};
 use crate::roots::Roots;
 
 /// A bundle with its name (a value hash over its canonical JSON).
@@ -67,6 +67,8 @@ type ByLists = FxHashMap<
 #[derive(Default)]
 pub struct Bundles {
     by_lists: Mutex<ByLists>,
+    /// Every bundle made, by name.
+    named: Mutex<FxHashMap<ContentHash, Arc<NamedBundle>>>,
     listed: RwLock<FxHashMap<Box<[u8]>, Arc<Listed>>>,
 }
 
@@ -170,21 +172,23 @@ impl Bundles {
         // `Bundle`'s canonical JSON, as `serde_json` writes it.
         let size = listed.iter().map(|l| l.json.len() + 1).sum::<usize>();
         let mut canonical = String::with_capacity(size + 12);
-        canonical.push_str("{\"files\":[");
-        for (n, l) in listed.iter().enumerate() {
-            if n > 0 {
-                canonical.push(',');
-            }
-            canonical.push_str(&l.json);
-        }
-        canonical.push_str("]}");
-        Ok(Arc::new(NamedBundle {
-            hash: ContentHash::of(Kind::Value, canonical.as_bytes()),
-            bundle: Bundle {
-                files: listed.iter().map(|l| l.file.clone()).collect(),
-            },
-            bytes: listed.iter().map(|l| l.bytes).sum(),
-        }))
+        canonical.push_str("{\"files\":");
+        push_json_array(&mut canonical, listed.iter().map(|l| &*l.json));
+        canonical.push('}');
+        let hash = ContentHash::of(Kind::Value, canonical.as_bytes());
+        // Lists apart can make one bundle (a link's toolchain list is made
+        // afresh for each batch of thunks): it is kept once.
+        let mut named = self.named.lock().expect("bundles lock");
+        let made = named.entry(hash).or_insert_with(|| {
+            Arc::new(NamedBundle {
+                hash,
+                bundle: Bundle {
+                    files: listed.iter().map(|l| l.file.clone()).collect(),
+                },
+                bytes: listed.iter().map(|l| l.bytes).sum(),
+            })
+        });
+        Ok(Arc::clone(made))
     }
 
     /// How bundles list system file `f` (hashed once a process).
@@ -212,14 +216,9 @@ impl Bundles {
 
     /// Every bundle made, by hash.
     pub fn all(&self) -> Vec<Arc<NamedBundle>> {
-        let by_lists = self.by_lists.lock().expect("bundles lock");
-        let made = by_lists
-            .values()
-            .flatten()
-            .filter_map(|(_, _, m)| m.as_ref().ok());
-        let mut all: Vec<Arc<NamedBundle>> = made.filter_map(|m| m.bundle.clone()).collect();
+        let named = self.named.lock().expect("bundles lock");
+        let mut all: Vec<Arc<NamedBundle>> = named.values().cloned().collect();
         all.sort_by_cached_key(|b| b.hash.to_string());
-        all.dedup_by_key(|b| b.hash);
         all
     }
 }
@@ -231,7 +230,8 @@ mod tests {
     /// A toolchain and the system headers of a compile are one bundle,
     /// made once a process for each pair, named by the hash of what
     /// `serde_json` makes of it; a system path an edge writes stays a plain
-    /// input, and a different header list is another bundle.
+    /// input, a different header list is another bundle, and the same
+    /// files listed apart are one.
     #[test]
     fn a_toolchain_and_its_system_headers_are_one_bundle() {
         let d = tempfile::tempdir().unwrap();
@@ -263,6 +263,13 @@ mod tests {
         assert_eq!(b.bytes, ("cc1".len() + "stdio.h".len()) as u64);
         assert!(both.headers.contains(stdio.as_str()) && !both.headers.contains(gen.as_str()));
         assert!(Arc::ptr_eq(&both, &shared(&[gen.clone(), stdio.clone()])));
+        // The same files from another list (a link's, made again for each
+        // batch) are the same bundle, kept once.
+        let again = Arc::new(vec![PathBuf::from(&cc1)]);
+        let other =
+            (bundles.shared(&again, std::slice::from_ref(&stdio), &g, &roots, &cache)).unwrap();
+        assert!(Arc::ptr_eq(other.bundle.as_ref().unwrap(), b));
+        assert_eq!(bundles.all().len(), 1);
         let alone = shared(&[]);
         assert_eq!(listed(&alone), [cc1]);
         assert!(alone.local.is_empty());

@@ -114,6 +114,19 @@ impl BundleFile {
     }
 }
 
+/// Appends a JSON array of `items`, each JSON already (as `serde_json`
+/// writes a sequence: no spaces).
+pub(crate) fn push_json_array<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
+    out.push('[');
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+    }
+    out.push(']');
+}
+
 /// `s` as a JSON string, escaped as `serde_json` escapes (only `"`, `\`
 /// and control characters; everything else as it is).
 fn json_str(out: &mut String, s: &str) {
