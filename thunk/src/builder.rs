@@ -14,9 +14,9 @@ use rayon::prelude::*;
 use crate::bundles::{Bundles, NamedBundle};
 use crate::hash_cache::HashCache;
 use crate::ir::{push_json_array, Function, Input, Source, Thunk, ENV};
+use crate::known_inputs::{InputJson, KnownInputs};
 use crate::ordering::is_upstream;
 use crate::roots::Roots;
-use crate::system_inputs::{InputJson, SystemInputs};
 
 /// What an edge reads, as found by a footprint scanner: files relative to
 /// the build dir or absolute, plus the program it runs.
@@ -110,7 +110,7 @@ pub struct ThunkBuilder<'a> {
     pub roots: &'a Roots,
     pub cache: &'a HashCache,
     pub bundles: &'a Bundles,
-    system: &'a SystemInputs,
+    known: &'a KnownInputs,
     pub scan: &'a Scan<'a>,
     /// Finished entries, unless `build_all` was given somewhere else to
     /// put them.
@@ -138,7 +138,7 @@ impl<'a> ThunkBuilder<'a> {
         roots: &'a Roots,
         cache: &'a HashCache,
         bundles: &'a Bundles,
-        system: &'a SystemInputs,
+        known: &'a KnownInputs,
         scan: &'a Scan<'a>,
         link_outputs: bool,
     ) -> ThunkBuilder<'a> {
@@ -147,7 +147,7 @@ impl<'a> ThunkBuilder<'a> {
             roots,
             cache,
             bundles,
-            system,
+            known,
             scan,
             done: BuildMap::default(),
             link_outputs,
@@ -497,39 +497,44 @@ impl ThunkBuilder<'_> {
     }
 
     /// A file named by its current content (or a directory). System files
-    /// that no edge writes are named once per process (see `system_inputs`).
+    /// that no edge writes are named once per process, a tree file once
+    /// for each content it has (see `known_inputs`).
     fn value_input(&self, f: &str, produced: bool) -> Result<InputJson, String> {
         if !produced {
-            if let Some(input) = self.system.find(f) {
+            if let Some(input) = self.known.system(f) {
                 return Ok(input);
             }
         }
-        let virt = self.roots.virtual_path(f);
         let path = match Path::new(f).is_relative() {
             true => self.roots.build.join(f),
             false => PathBuf::from(f),
         };
         // System files do not change during a build; offline (linking
         // outputs: nothing runs) no file does, and one shared by many edges
-        // (a project header) is looked at once.
-        let system = virt == f && !produced;
+        // (a project header) is looked at once. A tree file kept is none.
+        let kept = self.known.tree(f);
+        let system = kept.is_none() && !produced && self.roots.virtual_path(f) == f;
         let hash = match self.link_outputs || system {
             true => self.cache.hash_system(&path),
             false => self.cache.hash_path(&path),
         };
         let (source, bytes) = match hash {
-            Ok(Some(h)) => (
-                Source::Value {
-                    hash: h.to_string(),
-                },
-                h.size,
-            ),
+            Ok(Some(h)) => {
+                if let Some((_, input)) = kept.filter(|(named, _)| *named == h) {
+                    return Ok(input);
+                }
+                let hash = h.to_string();
+                (Source::Value { hash }, h.size)
+            }
             Ok(None) => (Source::Directory { directory: true }, 0),
             Err(e) => return Err(format!("input '{f}' cannot be read: {e}")),
         };
-        let input = InputJson::new(Input { path: virt, source }, bytes);
-        if system {
-            self.system.keep(f, input.clone());
+        let path = self.roots.virtual_path(f);
+        let input = InputJson::new(Input { path, source }, bytes);
+        match (system, hash) {
+            (true, _) => self.known.keep_system(f, input.clone()),
+            (false, Ok(Some(h))) => self.known.keep_tree(f, h, input.clone()),
+            _ => {}
         }
         Ok(input)
     }

@@ -4,7 +4,7 @@
 //! See docs/thunks.md for the format and the path rules.
 //!
 //! Data flow: `scan` (an edge's footprint) -> `builder` (inputs hashed
-//! through `hash_cache`, system files named once by `system_inputs`,
+//! through `hash_cache`, inputs named once by `known_inputs`,
 //! toolchains as `bundles`, paths through `roots`)
 //! -> `ir` (canonical JSON, hash). `session` opens and saves the caches;
 //! `predicted` stands in for outputs a build has not made yet;
@@ -17,13 +17,13 @@ mod builder;
 mod bundles;
 mod hash_cache;
 mod ir;
+mod known_inputs;
 mod ordering;
 pub mod placement;
 mod predicted;
 mod roots;
 mod scan;
 mod session;
-mod system_inputs;
 
 pub use builder::{EdgeThunk, Emit, Entry, Footprint, Scan, ThunkBuilder};
 pub use bundles::{Bundles, NamedBundle};

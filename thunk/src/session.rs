@@ -14,9 +14,9 @@ use ggninja_store::hash::ContentHash;
 use crate::builder::{EdgeThunk, Entry, ThunkBuilder};
 use crate::bundles::Bundles;
 use crate::hash_cache::HashCache;
+use crate::known_inputs::KnownInputs;
 use crate::roots::Roots;
 use crate::scan::edge_footprint;
-use crate::system_inputs::SystemInputs;
 
 /// The file holding the hash cache, in the saved dir.
 const HASHES: &str = ".ggninja_hashes";
@@ -26,7 +26,7 @@ pub struct Thunks {
     /// Where the caches are kept between runs (the `builddir`).
     saved_dir: PathBuf,
     bundles: Bundles,
-    system: SystemInputs,
+    known: KnownInputs,
     caches: Caches,
 }
 
@@ -94,7 +94,7 @@ impl Thunks {
             roots: Roots::detect(build_dir),
             saved_dir: saved_dir.to_path_buf(),
             bundles: Bundles::default(),
-            system: SystemInputs::default(),
+            known: KnownInputs::default(),
             caches: Caches::load(saved_dir),
         }
     }
@@ -118,8 +118,8 @@ impl Thunks {
     ) -> T {
         let scan = |g: &Graph, b: BuildId| edge_footprint(self.scanner(), &self.roots, g, b);
         let (roots, hashes, bundles) = (&self.roots, self.hashes(), &self.bundles);
-        let system = &self.system;
-        let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, system, &scan, link_outputs);
+        let known = &self.known;
+        let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, known, &scan, link_outputs);
         f(&mut tb)
     }
 
