@@ -537,7 +537,7 @@ impl<'e> Builder<'e> {
             if let Some(dir) = dir.filter(|d| !d.is_empty()) {
                 t.made_dir(dir);
             }
-            t.wrote(&rspfile);
+            t.wrote(&rspfile, false);
         }
         written
     }
@@ -611,8 +611,10 @@ impl<'e> Builder<'e> {
         let Some(thunks) = &self.thunks else {
             return;
         };
+        let mut restored = Vec::with_capacity(written.len());
         for w in written {
             thunks.wrote_bytes(&w.path, &w.stat, w.hash);
+            restored.push(w.path);
         }
         let effects = self.running.get(&done.edge).is_none_or(|r| r.effects);
         if done.origin != Origin::Memo || effects {
@@ -630,7 +632,7 @@ impl<'e> Builder<'e> {
                 Some(dir) if !made_here && !dir.is_empty() => thunks.made_dir(dir),
                 _ => {}
             }
-            thunks.wrote(f);
+            thunks.wrote(f, restored.contains(&thunks.roots.build.join(f)));
         }
     }
 

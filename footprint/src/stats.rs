@@ -318,9 +318,15 @@ impl RunStats {
     /// answers and its directory's go, or all of them for a symlink.
     pub fn wrote(&self, path: &Path) {
         let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        if link {
-            return self.forget_all();
+        match link {
+            true => self.forget_all(),
+            false => self.wrote_file(path),
         }
+    }
+
+    /// `wrote` of a path known to hold no symlink (a file the build has
+    /// just put there, or removed), which is not looked at again.
+    pub fn wrote_file(&self, path: &Path) {
         let dir = path.parent().unwrap_or(Path::new(""));
         // Stat'ed only if an answer of the same name is kept: mostly none.
         let id = std::cell::OnceCell::new();

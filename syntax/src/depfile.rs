@@ -68,8 +68,11 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
     // a quadratic search or a second copy of each name (a compile's depfile
     // names hundreds of headers, and a memo hit parses one per edge).
     let mut seen: HashTable<usize> = HashTable::with_capacity(names);
+    // Each name is unescaped here first, then copied at its size: growing
+    // a fresh buffer from nothing took five allocations a header.
+    let mut name: Vec<u8> = Vec::with_capacity(256);
     while i < n {
-        let mut name: Vec<u8> = Vec::new();
+        name.clear();
         let mut newline = false;
         loop {
             let (step, next) = scan(content, i, &mut name);
@@ -91,7 +94,7 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
         }
         if !name.is_empty() {
             is_empty = false;
-            let piece = into_string(name);
+            let piece = into_string(&name);
             let h = hash(&piece);
             let ins = &dep.ins;
             if seen.find(h, |&k| ins[k] == piece).is_none() {
@@ -124,8 +127,8 @@ fn hash(name: &str) -> u64 {
 }
 
 /// The name as text, any invalid UTF-8 replaced by U+FFFD.
-fn into_string(name: Vec<u8>) -> String {
-    String::from_utf8(name).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+fn into_string(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
 }
 
 /// Scans one span starting at `i`, appending de-escaped bytes to `name`.

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 /// their real location, so identical edges hash alike on any machine.
 pub const BUILD_ROOT: &str = "/ggroot/build";
 pub const SOURCE_ROOT: &str = "/ggroot/src";
+/// What both roots start with: `unrewrite` looks for it once.
+const CANONICAL: &str = "/ggroot/";
 
 /// Maps real paths to the thunk's view and back.
 #[derive(Debug, Clone)]
@@ -123,12 +125,30 @@ impl Roots {
         out.unwrap_or_else(|| text.to_string())
     }
 
-    /// Undoes `rewrite` in a text (a depfile restored from the store).
+    /// Undoes `rewrite` in a text (a depfile restored from the store), in
+    /// one pass: a hit's depfile names a hundred headers.
     pub fn unrewrite(&self, text: &str) -> String {
-        let mut out = text.replace(BUILD_ROOT, &self.build.display().to_string());
-        if let Some(s) = &self.source {
-            out = out.replace(SOURCE_ROOT, &s.display().to_string());
+        let real = |root: &Path| String::from_utf8_lossy(root.as_os_str().as_bytes()).into_owned();
+        let roots = [(BUILD_ROOT, Some(real(&self.build)))];
+        let source = [(SOURCE_ROOT, self.source.as_deref().map(real))];
+        let mut out = String::with_capacity(text.len() * 3 / 2);
+        let mut rest = 0;
+        for at in memchr::memmem::find_iter(text.as_bytes(), CANONICAL) {
+            // Inside an occurrence already replaced.
+            if at < rest {
+                continue;
+            }
+            let found = roots.iter().chain(&source).find_map(|(virt, real)| {
+                let real = real.as_deref()?;
+                text[at..].starts_with(virt).then_some((virt.len(), real))
+            });
+            if let Some((len, real)) = found {
+                out.push_str(&text[rest..at]);
+                out.push_str(real);
+                rest = at + len;
+            }
         }
+        out.push_str(&text[rest..]);
         out
     }
 
@@ -194,6 +214,26 @@ mod tests {
             r.real_path("/ggroot/src/a.c"),
             PathBuf::from("/home/u/proj/a.c")
         );
+    }
+
+    /// A depfile restored from the store names the real roots again, each
+    /// occurrence; a root unknown here, or another name under /ggroot,
+    /// stays as it was.
+    #[test]
+    fn unrewrite_gives_back_the_real_roots() {
+        let r = Roots::new("/home/u/proj/build".into(), Some("/home/u/proj".into()));
+        let text =
+            "/ggroot/build/a.o: /ggroot/src/a.c \\\n /ggroot/build/gen.h /ggroot/x.h /usr/a.h\n";
+        let want = "/home/u/proj/build/a.o: /home/u/proj/a.c \\\n /home/u/proj/build/gen.h /ggroot/x.h /usr/a.h\n";
+        assert_eq!(r.unrewrite(text), want);
+        assert_eq!(r.unrewrite(&r.rewrite(want)), want);
+        let alone = Roots::new("/b".into(), None);
+        assert_eq!(
+            alone.unrewrite("/ggroot/build/o /ggroot/src/c"),
+            "/b/o /ggroot/src/c"
+        );
+        assert_eq!(alone.unrewrite("/ggroot/buildx"), "/bx");
+        assert_eq!(alone.unrewrite(""), "");
     }
 
     #[test]

@@ -160,10 +160,14 @@ impl Thunks {
     /// build dir or absolute): what this run's stats kept of it goes
     /// (`footprint::RunStats` says why the build's writes are all it needs
     /// to tell).
-    pub fn wrote(&self, path: &str) {
-        self.scanner()
-            .run_stats()
-            .wrote(&self.roots.build.join(path));
+    /// `restored`: a file a memo hit put there (`wrote_bytes`), never a
+    /// symlink, so not looked at again.
+    pub fn wrote(&self, path: &str, restored: bool) {
+        let (stats, path) = (self.scanner().run_stats(), self.roots.build.join(path));
+        match restored {
+            true => stats.wrote_file(&path),
+            false => stats.wrote(&path),
+        }
     }
 
     /// The build put the bytes `hash` names at `path` (absolute), whose
