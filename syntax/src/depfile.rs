@@ -128,7 +128,10 @@ fn hash(name: &str) -> u64 {
 
 /// The name as text, any invalid UTF-8 replaced by U+FFFD.
 fn into_string(name: &[u8]) -> String {
-    String::from_utf8_lossy(name).into_owned()
+    match std::str::from_utf8(name) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(name).into_owned(),
+    }
 }
 
 /// Scans one span starting at `i`, appending de-escaped bytes to `name`.
