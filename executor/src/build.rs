@@ -537,7 +537,7 @@ impl<'e> Builder<'e> {
             if let Some(dir) = dir.filter(|d| !d.is_empty()) {
                 t.made_dir(dir);
             }
-            t.wrote(&rspfile, false);
+            t.wrote(&rspfile, &[]);
         }
         written
     }
@@ -632,7 +632,7 @@ impl<'e> Builder<'e> {
                 Some(dir) if !made_here && !dir.is_empty() => thunks.made_dir(dir),
                 _ => {}
             }
-            thunks.wrote(f, restored.contains(&thunks.roots.build.join(f)));
+            thunks.wrote(f, &restored);
         }
     }
 

@@ -129,16 +129,15 @@ impl Roots {
     /// one pass: a hit's depfile names a hundred headers.
     pub fn unrewrite(&self, text: &str) -> String {
         let real = |root: &Path| String::from_utf8_lossy(root.as_os_str().as_bytes()).into_owned();
-        let roots = [(BUILD_ROOT, Some(real(&self.build)))];
-        let source = [(SOURCE_ROOT, self.source.as_deref().map(real))];
+        let roots = [
+            (BUILD_ROOT, Some(real(&self.build))),
+            (SOURCE_ROOT, self.source.as_deref().map(real)),
+        ];
         let mut out = String::with_capacity(text.len() * 3 / 2);
         let mut rest = 0;
+        // Matches do not overlap, nor can one start inside a root replaced.
         for at in memchr::memmem::find_iter(text.as_bytes(), CANONICAL) {
-            // Inside an occurrence already replaced.
-            if at < rest {
-                continue;
-            }
-            let found = roots.iter().chain(&source).find_map(|(virt, real)| {
+            let found = roots.iter().find_map(|(virt, real)| {
                 let real = real.as_deref()?;
                 text[at..].starts_with(virt).then_some((virt.len(), real))
             });

@@ -160,11 +160,11 @@ impl Thunks {
     /// build dir or absolute): what this run's stats kept of it goes
     /// (`footprint::RunStats` says why the build's writes are all it needs
     /// to tell).
-    /// `restored`: a file a memo hit put there (`wrote_bytes`), never a
-    /// symlink, so not looked at again.
-    pub fn wrote(&self, path: &str, restored: bool) {
+    /// A file among `restored` (a memo hit's, told by `wrote_bytes`) is
+    /// never a symlink, so not looked at again.
+    pub fn wrote(&self, path: &str, restored: &[PathBuf]) {
         let (stats, path) = (self.scanner().run_stats(), self.roots.build.join(path));
-        match restored {
+        match restored.contains(&path) {
             true => stats.wrote_file(&path),
             false => stats.wrote(&path),
         }
