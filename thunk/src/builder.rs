@@ -15,7 +15,7 @@ use crate::bundles::{Bundles, NamedBundle};
 use crate::hash_cache::HashCache;
 use crate::ir::{push_json_array, Function, Input, Source, Thunk, ENV};
 use crate::known_inputs::{InputJson, KnownInputs};
-use crate::ordering::is_upstream;
+use crate::ordering::Upstream;
 use crate::roots::Roots;
 
 /// What an edge reads, as found by a footprint scanner: files relative to
@@ -426,7 +426,9 @@ impl ThunkBuilder<'_> {
         for f in &shared.local {
             files.push((f.clone(), g.lookup(f)));
         }
-        files.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+        // Stable: the scan's files come sorted, and a stable sort merges
+        // the few before them in linear time.
+        files.sort_by(|x, y| x.0.cmp(&y.0));
         files.dedup_by(|x, y| x.0 == y.0);
         let bundle = shared.bundle.clone();
         if let Some(b) = &bundle {
@@ -438,6 +440,7 @@ impl ThunkBuilder<'_> {
             };
             inputs.push(InputJson::new(input, 0));
         }
+        let mut upstream = Upstream::of(g, b);
         for (f, node) in files {
             let producer = node
                 .and_then(|n| g.file(n).in_build)
@@ -447,7 +450,7 @@ impl ThunkBuilder<'_> {
                 // names its archive).
                 Some(p) if p == b => {}
                 // Offline, the link orders them; in a build nothing does.
-                Some(p) if !self.link_outputs && !is_upstream(g, b, p) => {
+                Some(p) if !self.link_outputs && !upstream.contains(p) => {
                     return Err(format!(
                         "it reads {f}, which another edge writes without being ordered \
                          before it (see -t missingdeps)"

@@ -7,26 +7,40 @@
 //! reports such edges with `-t missingdeps`). Ignores why the file is read.
 
 use ggninja_graph::{BuildId, Graph};
+use rustc_hash::FxHashSet;
 
-/// Whether `p` is upstream of `b`: a producer of one of `b`'s inputs
-/// (explicit, implicit or order-only), or of theirs, and so on.
-pub(crate) fn is_upstream(g: &Graph, b: BuildId, p: BuildId) -> bool {
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut stack = vec![b];
-    while let Some(x) = stack.pop() {
-        for &i in &g.build(x).ins {
-            let Some(q) = g.file(i).in_build else {
-                continue;
+/// The edges upstream of `b`: producers of its inputs (explicit, implicit
+/// or order-only), of theirs, and so on. Walked only as far as a question
+/// needs, and resumed from there by the next: a link asks once for each of
+/// its hundreds of objects, and a walk from the start each time went over
+/// most of what is upstream, while a compile's one question ends early.
+pub(crate) struct Upstream<'g> {
+    g: &'g Graph,
+    seen: FxHashSet<BuildId>,
+    /// Edges found whose inputs are not looked at yet.
+    stack: Vec<BuildId>,
+}
+
+impl<'g> Upstream<'g> {
+    pub(crate) fn of(g: &'g Graph, b: BuildId) -> Upstream<'g> {
+        let (seen, stack) = (FxHashSet::default(), vec![b]);
+        Upstream { g, seen, stack }
+    }
+
+    /// Whether `p` is upstream of the edge.
+    pub(crate) fn contains(&mut self, p: BuildId) -> bool {
+        while !self.seen.contains(&p) {
+            let Some(x) = self.stack.pop() else {
+                return false;
             };
-            if q == p {
-                return true;
-            }
-            if seen.insert(q) {
-                stack.push(q);
+            for &i in &self.g.build(x).ins {
+                if let Some(q) = self.g.file(i).in_build.filter(|&q| self.seen.insert(q)) {
+                    self.stack.push(q);
+                }
             }
         }
+        true
     }
-    false
 }
 
 #[cfg(test)]
@@ -48,11 +62,15 @@ mod tests {
              build a.o: r a.c || order\nbuild b.o: r b.c\nbuild app: r a.o | lib.a\n",
         );
         let edge = |out: &str| g.file(g.lookup(out).unwrap()).in_build.unwrap();
+        let is_upstream = |b, p| Upstream::of(&g, b).contains(p);
         let (gen, lib) = (edge("gen.h"), edge("lib.a"));
-        assert!(is_upstream(&g, edge("a.o"), gen));
-        assert!(is_upstream(&g, edge("app"), gen));
-        assert!(is_upstream(&g, edge("app"), lib));
-        assert!(!is_upstream(&g, edge("b.o"), gen));
-        assert!(!is_upstream(&g, edge("a.o"), lib));
+        assert!(is_upstream(edge("a.o"), gen));
+        assert!(is_upstream(edge("app"), gen));
+        assert!(is_upstream(edge("app"), lib));
+        assert!(!is_upstream(edge("b.o"), gen));
+        assert!(!is_upstream(edge("a.o"), lib));
+        // Asked again, the edges found on the first question answer.
+        let mut app = Upstream::of(&g, edge("app"));
+        assert!(app.contains(lib) && app.contains(gen) && !app.contains(edge("b.o")));
     }
 }

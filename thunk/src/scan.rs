@@ -9,7 +9,7 @@ use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
 
 use crate::builder::Footprint;
-use crate::ordering::is_upstream;
+use crate::ordering::Upstream;
 use crate::roots::Roots;
 
 /// An edge's footprint: compile, link and archive commands through the
@@ -75,6 +75,7 @@ fn unordered_matches(
 ) -> Result<(), String> {
     let rel = |p: &Path| canonicalize(&p.strip_prefix(cwd).unwrap_or(p).display().to_string());
     let own: Vec<Option<String>> = fp.outputs.iter().map(|p| rel(p)).collect();
+    let mut upstream = Upstream::of(g, b);
     for pattern in fp.patterns.iter().map(|p| rel(p).unwrap_or_default()) {
         let (dir, name) = pattern.rsplit_once('/').unwrap_or(("", &pattern));
         for &f in g.file_nodes() {
@@ -86,7 +87,7 @@ fn unordered_matches(
             if d != dir || !ggninja_footprint::pattern_matches(name.as_bytes(), n.as_bytes()) {
                 continue;
             }
-            if !own.contains(&Some(path.to_string())) && !is_upstream(g, b, p) {
+            if !own.contains(&Some(path.to_string())) && !upstream.contains(p) {
                 return Err(format!(
                     "`{pattern}` may match {path}, which another edge writes \
                      without being ordered before it"
