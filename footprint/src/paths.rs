@@ -40,14 +40,27 @@ pub fn relative<'a>(path: &'a Path, cwd: &Path) -> &'a Path {
         Some(r) if !c.is_empty() && !c.ends_with(b"/") && spelled(r) => {
             Path::new(std::ffi::OsStr::from_bytes(r))
         }
+        // Both spelled plainly, components are the bytes between slashes:
+        // not under `cwd` by bytes, not under it at all (the include walk's
+        // missing headers, mostly in the source tree).
+        None if !p.starts_with(c) && tidy(p) && tidy(c) => path,
         _ => path.strip_prefix(cwd).unwrap_or(path),
     }
 }
 
+/// `plain`, and no trailing `/`.
+fn tidy(b: &[u8]) -> bool {
+    plain(b) && !b.ends_with(b"/")
+}
+
 /// Whether a spelling has no empty or `.` component, where bytes and
 /// components agree.
+/// Every byte is looked at, folded without a branch (many bytes a step):
+/// stopping at the first `//` saved nothing, as most spellings are plain.
 fn plain(b: &[u8]) -> bool {
-    !b.windows(2).any(|w| w == b"//" || w == b"/.") && b.first() != Some(&b'.')
+    let starts_badly = |(&x, &y): (&u8, &u8)| u8::from(x == b'/' && (y == b'/' || y == b'.'));
+    let pairs = b.iter().zip(b.get(1..).unwrap_or_default());
+    b.first() != Some(&b'.') && pairs.fold(0, |bad, pair| bad | starts_badly(pair)) == 0
 }
 
 /// Removes `.` components (keeps `..`: symlinks make it meaningful).
@@ -180,10 +193,32 @@ mod tests {
     /// `relative` answers as `Path::strip_prefix` for every spelling.
     #[test]
     fn relative_is_strip_prefix() {
-        let cwds = ["/b", "/b/", "/b//", "/b/./c", "/", "", "b", "./b"];
+        let cwds = [
+            "/b", "/b/", "/b//", "/b/./c", "/b/c", "/", "", "b", "./b", "/b/.c",
+        ];
         let paths = [
-            "/b/x.h", "/b/c/x.h", "/b//x.h", "/b/./x.h", "/b/x/", "/b/x/.", "/b/x//y", "/b/.h",
-            "/bc/x.h", "/b", "/b/", "/usr/x.h", "b/x.h", "./b/x.h", "x.h", "",
+            "/b/x.h",
+            "/b/c/x.h",
+            "/b//x.h",
+            "/b/./x.h",
+            "/b/x/",
+            "/b/x/.",
+            "/b/x//y",
+            "/b/.h",
+            "/bc/x.h",
+            "/b",
+            "/b/",
+            "/usr/x.h",
+            "b/x.h",
+            "./b/x.h",
+            "x.h",
+            "",
+            "/b/c",
+            "/b/cd/x.h",
+            "/b/c/",
+            "/b/.c/x.h",
+            "b",
+            "/b/c//x.h",
         ];
         for c in cwds {
             for p in paths {
