@@ -206,6 +206,14 @@ fn scan(s: &[u8], i: usize, name: &mut Vec<u8>) -> (Step, usize) {
     }
     if is_plain(c) {
         let mut k = i;
+        // Eight bytes a step while all are plain, with one branch, not
+        // eight: most of a depfile is header paths.
+        while let Some(eight) = s.get(k..k + 8) {
+            if !eight.iter().fold(true, |all, &b| all & is_plain(b)) {
+                break;
+            }
+            k += 8;
+        }
         while k < n && is_plain(s[k]) {
             k += 1;
         }
@@ -240,6 +248,23 @@ mod tests {
     fn continuations_and_escapes() {
         let d = p("foo.o: \\\n  bar.h baz.h\\\n  a\\ b.h c\\#d.h $$e.h\n");
         assert_eq!(d.ins, ["bar.h", "baz.h", "a b.h", "c#d.h", "$e.h"]);
+    }
+
+    /// A name is read eight plain bytes a step: an escape or a separator
+    /// anywhere in a step ends it where a byte at a time would.
+    #[test]
+    fn long_names_end_and_unescape_at_every_offset() {
+        let plain = "abcdefghijklmnopqrst/uvwxyz0123456789.h";
+        for at in 0..plain.len() {
+            let (head, tail) = plain.split_at(at);
+            let d = p(&format!("o: {head}\\ {tail} {head}$$x {tail}\n"));
+            let want = [
+                format!("{head} {tail}"),
+                format!("{head}$x"),
+                tail.to_string(),
+            ];
+            assert_eq!(d.ins, want, "split at {at}");
+        }
     }
 
     #[test]
