@@ -3,6 +3,7 @@
 //! dependency order, each wave in parallel. Unaware of running anything and
 //! of where the caches it uses are kept (see `session`).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -426,8 +427,8 @@ impl ThunkBuilder<'_> {
         for f in &shared.local {
             files.push((f.clone(), g.lookup(f)));
         }
-        // Stable: the scan's files come sorted, and a stable sort merges
-        // the few before them in linear time.
+        // Stable: the walk's headers come first and sorted, and a stable
+        // sort merges the few after them in linear time.
         files.sort_by(|x, y| x.0.cmp(&y.0));
         files.dedup_by(|x, y| x.0 == y.0);
         let bundle = shared.bundle.clone();
@@ -508,9 +509,9 @@ impl ThunkBuilder<'_> {
                 return Ok(input);
             }
         }
-        let path = match Path::new(f).is_relative() {
-            true => self.roots.build.join(f),
-            false => PathBuf::from(f),
+        let path: Cow<Path> = match Path::new(f).is_relative() {
+            true => Cow::Owned(self.roots.build.join(f)),
+            false => Cow::Borrowed(Path::new(f)),
         };
         // System files do not change during a build; offline (linking
         // outputs: nothing runs) no file does, and one shared by many edges

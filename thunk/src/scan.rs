@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use ggninja_footprint::{relative, Effect};
 use ggninja_graph::path::canonicalize;
 use ggninja_graph::{BuildId, Escape, Graph};
+use rustc_hash::FxHashSet;
 
 use crate::builder::Footprint;
 use crate::ordering::Upstream;
@@ -37,15 +38,27 @@ pub fn edge_footprint(
         (fp.headers.into_iter()).partition(|h| h.is_absolute() && !roots.is_inside(h));
     let system: Vec<String> = system.into_iter().map(text).collect();
     let most = g.build(b).ins.len() + fp.sources.len() + trees.len() + fp.absent.len();
-    let mut files: Vec<String> = Vec::with_capacity(most);
-    files.extend(g.build(b).ins.iter().map(|&i| g.path(i).to_string()));
     if fp.kind == Kind::Other && has_depfile(g, b) {
         return Err("reads headers that only a depfile names".to_string());
     }
+    let mut files: Vec<String> = Vec::with_capacity(most);
+    // The walk's headers first: sorted already, they are the long run a
+    // stable sort merges the few files after them into (placed after a
+    // few others, half of them were sorted anew).
+    files.extend(trees.into_iter().map(text));
+    // The deps log's headers are the edge's inputs too, mostly walked
+    // already: found among the walk's, each is named once rather than
+    // copied, sorted in and dropped again.
+    let walked: FxHashSet<&str> = files.iter().map(String::as_str).collect();
+    let ins = g.build(b).ins.iter().map(|&i| g.path(i));
+    let more: Vec<String> = ins
+        .filter(|p| !walked.contains(p))
+        .map(str::to_string)
+        .collect();
+    files.extend(more);
     // Files the command line names (response files, an `Other` program's
     // existing file arguments) count even when the manifest does not list them.
     files.extend(fp.sources.into_iter().map(text));
-    files.extend(trees.into_iter().map(text));
     // A header not there yet that an edge of the build writes: once
     // written, the include finds it (the builder links it, hashes it, or
     // refuses the thunk when nothing orders that edge first).
