@@ -58,7 +58,7 @@ fn tidy(b: &[u8]) -> bool {
 /// Every byte is looked at, folded without a branch (many bytes a step):
 /// stopping at the first `//` saved nothing, as most spellings are plain.
 fn plain(b: &[u8]) -> bool {
-    let starts_badly = |(&x, &y): (&u8, &u8)| u8::from(x == b'/' && (y == b'/' || y == b'.'));
+    let starts_badly = |(&x, &y): (&u8, &u8)| u8::from((x == b'/') & ((y == b'/') | (y == b'.')));
     let pairs = b.iter().zip(b.get(1..).unwrap_or_default());
     b.first() != Some(&b'.') && pairs.fold(0, |bad, pair| bad | starts_badly(pair)) == 0
 }

@@ -91,7 +91,7 @@ fn plainly_canonical(bytes: &[u8]) -> bool {
             // Each byte with the next, folded into bytes: the loop has no
             // branch and no bounds check, so it runs many bytes a step.
             let pairs = bytes.iter().zip(&bytes[1..]);
-            let bad = |(&a, &b): (&u8, &u8)| u8::from(a == b'/') & u8::from(b == b'/' || b == b'.');
+            let bad = |(&a, &b): (&u8, &u8)| u8::from((a == b'/') & ((b == b'/') | (b == b'.')));
             pairs.fold(0u8, |acc, pair| acc | bad(pair)) == 0
         }
     }
