@@ -54,9 +54,9 @@ fn tidy(b: &[u8]) -> bool {
 }
 
 /// Whether a spelling has no empty or `.` component, where bytes and
-/// components agree.
-/// Every byte is looked at, folded without a branch (many bytes a step):
-/// stopping at the first `//` saved nothing, as most spellings are plain.
+/// components agree. Every byte pair is looked at, folded without a branch
+/// (many a step): stopping at the first `//` saves nothing, as most
+/// spellings are plain.
 fn plain(b: &[u8]) -> bool {
     let starts_badly = |(&x, &y): (&u8, &u8)| u8::from((x == b'/') & ((y == b'/') | (y == b'.')));
     let pairs = b.iter().zip(b.get(1..).unwrap_or_default());
