@@ -69,6 +69,8 @@ use check::{Checked, Look, Restamped};
 pub(crate) use recorder::Recorder;
 
 use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -101,13 +103,28 @@ enum Was {
 }
 
 /// A directory a record depends on, with the names looked for in it and
-/// not found (`None`: not known, so any change counts).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// not found (`None`: not known, so any change counts). Equal and hashed
+/// by its path's bytes (see `FileDep`).
+#[derive(Debug, Clone)]
 struct DirDep {
     path: PathBuf,
     was: Was,
     names: Option<Vec<String>>,
     checked: Checked,
+}
+
+impl PartialEq for DirDep {
+    fn eq(&self, o: &DirDep) -> bool {
+        (self.path.as_os_str(), self.was, &self.names) == (o.path.as_os_str(), o.was, &o.names)
+    }
+}
+
+impl Eq for DirDep {}
+
+impl Hash for DirDep {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (self.path.as_os_str(), self.was, &self.names).hash(h);
+    }
 }
 
 impl DirDep {
@@ -125,13 +142,29 @@ impl DirDep {
 pub(crate) type Digest = [u8; 32];
 
 /// A file a record depends on: its stat, and its bytes' digest for when
-/// the stat changed.
-#[derive(Debug, PartialEq, Eq, Hash)]
+/// the stat changed. Equal and hashed by its path's bytes: `Path`'s own
+/// `Hash` walks components, and saving the records hashed every file and
+/// directory of every record (most of a save's time).
+#[derive(Debug)]
 struct FileDep {
     path: PathBuf,
     stat: Stat,
     digest: Digest,
     checked: Checked,
+}
+
+impl PartialEq for FileDep {
+    fn eq(&self, o: &FileDep) -> bool {
+        (self.path.as_os_str(), self.stat, self.digest) == (o.path.as_os_str(), o.stat, o.digest)
+    }
+}
+
+impl Eq for FileDep {}
+
+impl Hash for FileDep {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (self.path.as_os_str(), self.stat, self.digest).hash(h);
+    }
 }
 
 impl FileDep {
@@ -273,7 +306,7 @@ pub(crate) struct Recall {
     start_ns: i64,
     records: RwLock<FxHashMap<Key, Entry>>,
     /// This run's digests, each with the stat it was taken at.
-    digests: RwLock<FxHashMap<PathBuf, (Stat, Digest)>>,
+    digests: RwLock<FxHashMap<OsString, (Stat, Digest)>>,
     /// Files whose bytes gave their record's digest under a new stat, and
     /// dirs whose names were still missing under a new stat (settled ones
     /// only): the stats the next save keeps (see the module doc).
@@ -361,7 +394,7 @@ impl Recall {
     /// file read once a run while its stat holds. None: not a readable
     /// regular file.
     pub(crate) fn digest(&self, path: &Path, stat: Stat) -> Option<Digest> {
-        if let Some((s, d)) = self.digests.read().unwrap().get(path) {
+        if let Some((s, d)) = self.digests.read().unwrap().get(path.as_os_str()) {
             if *s == stat {
                 return Some(*d);
             }
@@ -378,7 +411,7 @@ impl Recall {
         self.digests
             .write()
             .unwrap()
-            .insert(path.to_path_buf(), (stat, d));
+            .insert(path.as_os_str().to_os_string(), (stat, d));
         Some(d)
     }
 }

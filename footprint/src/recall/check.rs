@@ -6,7 +6,8 @@
 //! See the parent module for why each check is enough. Ignores how
 //! records are made and saved.
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -21,7 +22,8 @@ use super::{Digest, DirDep, FileDep, Recall, Record, RunStats, Stat, Was};
 /// one epoch a check gives what it gave. Also whether the path lies under
 /// the built-in dirs numbered `BuiltIn::id` last asked about: every
 /// record's every path is asked that, and the answer holds while the dirs
-/// do. Not part of the dependency: equal, hashed and printed as nothing.
+/// do. Not part of the dependency: left out of its equality and hash,
+/// printed as nothing.
 #[derive(Default)]
 pub(super) struct Checked([AtomicU64; 3]);
 
@@ -73,18 +75,6 @@ impl Clone for Checked {
     }
 }
 
-impl PartialEq for Checked {
-    fn eq(&self, _: &Checked) -> bool {
-        true
-    }
-}
-
-impl Eq for Checked {}
-
-impl std::hash::Hash for Checked {
-    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
-}
-
 impl std::fmt::Debug for Checked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("_")
@@ -94,7 +84,7 @@ impl std::fmt::Debug for Checked {
 /// New stats found to stand for what records kept (see `Recall::restamped`).
 #[derive(Default)]
 pub(super) struct Restamped {
-    pub(super) files: FxHashMap<PathBuf, (Stat, Digest)>,
+    pub(super) files: FxHashMap<OsString, (Stat, Digest)>,
     /// By the dependency, names and all.
     pub(super) dirs: FxHashMap<DirDep, Stat>,
 }
@@ -157,7 +147,8 @@ impl<S: BuiltIn> Look<'_, S> {
                 let same = self.recall.digest(&f.path, now) == Some(f.digest);
                 if same && !now.racy(self.recall.start_ns) {
                     let mut r = self.recall.restamped.write().unwrap();
-                    r.files.insert(f.path.clone(), (now, f.digest));
+                    r.files
+                        .insert(f.path.as_os_str().to_os_string(), (now, f.digest));
                 }
                 same
             }

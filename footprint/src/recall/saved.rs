@@ -12,6 +12,7 @@
 //! ends the file; another version or damaged tables make the whole file
 //! ignored: walking again only costs time.
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -178,7 +179,8 @@ impl<K: std::hash::Hash + Eq, V> Table<K, V> {
 
 /// The tables being made.
 struct Interner<'a> {
-    paths: Table<&'a Path, &'a Path>,
+    /// By the path's bytes (`Path`'s `Hash` walks components).
+    paths: Table<&'a OsStr, &'a Path>,
     files: Table<&'a FileDep, (u32, Stat, Digest)>,
     dirs: Table<&'a DirDep, (u32, Was, Option<&'a [String]>)>,
     restamped: &'a Restamped,
@@ -226,12 +228,12 @@ impl<'a> Interner<'a> {
     }
 
     fn path(&mut self, p: &'a Path) -> u32 {
-        self.paths.id(p, || p)
+        self.paths.id(p.as_os_str(), || p)
     }
 
     fn file(&mut self, f: &'a FileDep) -> u32 {
         let path = self.path(&f.path);
-        let stat = match self.restamped.files.get(&f.path) {
+        let stat = match self.restamped.files.get(f.path.as_os_str()) {
             Some((now, digest)) if *digest == f.digest => *now,
             _ => f.stat,
         };
