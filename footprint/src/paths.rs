@@ -4,6 +4,8 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
+use ggninja_syntax::spelling::plain;
+
 /// Whether `p` is a regular file (following symlinks).
 pub(crate) fn is_file(p: &Path) -> bool {
     std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
@@ -51,16 +53,6 @@ pub fn relative<'a>(path: &'a Path, cwd: &Path) -> &'a Path {
 /// `plain`, and no trailing `/`.
 fn tidy(b: &[u8]) -> bool {
     plain(b) && !b.ends_with(b"/")
-}
-
-/// Whether a spelling has no empty or `.` component, where bytes and
-/// components agree. Every byte pair is looked at, folded without a branch
-/// (many a step): stopping at the first `//` saves nothing, as most
-/// spellings are plain.
-fn plain(b: &[u8]) -> bool {
-    let starts_badly = |(&x, &y): (&u8, &u8)| u8::from((x == b'/') & ((y == b'/') | (y == b'.')));
-    let pairs = b.iter().zip(b.get(1..).unwrap_or_default());
-    b.first() != Some(&b'.') && pairs.fold(0, |bad, pair| bad | starts_badly(pair)) == 0
 }
 
 /// Removes `.` components (keeps `..`: symlinks make it meaningful).

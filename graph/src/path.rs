@@ -83,18 +83,9 @@ fn is_canonical(path: &str) -> bool {
 
 /// True when no component starts with `.` or is empty (no `//`, no
 /// trailing slash), so none is `.` or `..`: most paths (a depfile's
-/// headers), told by one pass without a branch a byte. False says nothing.
+/// headers), told by one branch-free pass. False says nothing.
 fn plainly_canonical(bytes: &[u8]) -> bool {
-    match (bytes.first(), bytes.last()) {
-        (None, _) | (Some(b'.'), _) | (_, Some(b'/')) => false,
-        _ => {
-            // Each byte with the next, folded into bytes: the loop has no
-            // branch and no bounds check, so it runs many bytes a step.
-            let pairs = bytes.iter().zip(&bytes[1..]);
-            let bad = |(&a, &b): (&u8, &u8)| u8::from((a == b'/') & ((b == b'/') | (b == b'.')));
-            pairs.fold(0u8, |acc, pair| acc | bad(pair)) == 0
-        }
-    }
+    !bytes.is_empty() && bytes.last() != Some(&b'/') && ggninja_syntax::spelling::plain(bytes)
 }
 
 #[cfg(test)]
