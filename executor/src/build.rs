@@ -15,6 +15,7 @@ use crate::backend::{Backend, Ctx, Done, DryRun, Exit, Local, Note, Origin, Task
 use crate::build_log::LogEntry;
 use crate::disk;
 use crate::engine::Engine;
+use crate::hit_checks::{HitChecks, Redo};
 use crate::jobserver::{Client, Slots};
 use crate::plan::Plan;
 use crate::process;
@@ -106,6 +107,8 @@ pub struct Builder<'e> {
     lock_file: String,
     /// Where each edge with a thunk got its result (`.ggninja_edges`).
     provenance: provenance::Writer,
+    /// Memo hits until the stats their keys rest on are checked again.
+    hit_checks: HitChecks<(BuildId, LogEntry)>,
 }
 
 impl<'e> Builder<'e> {
@@ -135,6 +138,7 @@ impl<'e> Builder<'e> {
             fatal: None,
             lock_file,
             provenance,
+            hit_checks: HitChecks::default(),
         }
     }
 
@@ -194,6 +198,10 @@ impl<'e> Builder<'e> {
 
     /// Ends the build: keeps the thunk caches, removes temporary trees.
     pub fn close(&mut self) {
+        if let Some(t) = &self.thunks {
+            let redo = self.hit_checks.end(|| t.changed_file());
+            self.log_again(redo);
+        }
         if let Some(t) = self.thunks.take() {
             t.save_caches();
             // Memory only, freed with the process as ninja leaves its own:
@@ -477,6 +485,7 @@ impl<'e> Builder<'e> {
         };
         let mut cx = Ctx {
             graph: &self.e.graph,
+            thunks: self.thunks.as_ref(),
             explain: self.e.config.explain,
             notes: Vec::new(),
         };
@@ -588,6 +597,7 @@ impl<'e> Builder<'e> {
     fn wait(&mut self) -> Option<Done> {
         let mut cx = Ctx {
             graph: &self.e.graph,
+            thunks: self.thunks.as_ref(),
             explain: self.e.config.explain,
             notes: Vec::new(),
         };
@@ -620,6 +630,9 @@ impl<'e> Builder<'e> {
         if done.origin != Origin::Memo || effects {
             self.made_ahead.clear();
             self.ahead = 1;
+            if self.hit_checks.wanted(done.origin == Origin::Memo) {
+                self.hit_checks.dropped(thunks.changed_file());
+            }
             return thunks.tree_changed();
         }
         let g = &self.e.graph;
@@ -692,6 +705,8 @@ impl<'e> Builder<'e> {
         let end_ms = self.status.elapsed_ms();
         self.print_finished(edge, &running, end_ms, exit, [&output, &errors])?;
         if exit != Exit::Success {
+            let redo = self.hit_checks.finished(None);
+            self.log_again(redo);
             self.edge_finished(edge, false)?;
             return Ok(false);
         }
@@ -715,6 +730,9 @@ impl<'e> Builder<'e> {
             hash: self.log_hash(edge, running.cmd)?,
         };
         self.write_logs(edge, &entry, &deps_type, &deps_paths)?;
+        let hit = (origin == Origin::Memo).then(|| (edge, entry.clone()));
+        let redo = self.hit_checks.finished(hit);
+        self.log_again(redo);
         if let Some((thunk, footprint_bytes)) = running.thunk {
             self.record_origin(edge, &entry, origin, thunk, footprint_bytes);
         }
@@ -746,6 +764,41 @@ impl<'e> Builder<'e> {
         if let Err(e) = self.provenance.add(&record) {
             self.print_notes(vec![Note::Warning(e)]);
         }
+    }
+
+    /// Logs `redo`'s hits again with mtime 0, older than any input, so the
+    /// next build redoes them (see `hit_checks`); says why, once.
+    fn log_again(&mut self, redo: Option<Redo<(BuildId, LogEntry)>>) {
+        let Some(Redo { changed, hits }) = redo else {
+            return;
+        };
+        let g = &self.e.graph;
+        let mut failed = None;
+        for (edge, entry) in &hits {
+            let outs: Vec<&str> = g.build(*edge).outs.iter().map(|&o| g.path(o)).collect();
+            let stale = LogEntry {
+                mtime: 0,
+                ..entry.clone()
+            };
+            if let Err(e) = self.e.build_log.record(&outs, &stale) {
+                failed = Some(format!(
+                    "Error writing to build log: {}",
+                    disk::io_message(&e)
+                ));
+            }
+        }
+        let n = hits.len();
+        let why = format!(
+            "{} changed during the build: the {n} output(s) restored from the \
+             cache meanwhile are built again next time",
+            changed.display()
+        );
+        self.print_notes(
+            std::iter::once(why)
+                .chain(failed)
+                .map(Note::Warning)
+                .collect(),
+        );
     }
 
     fn print_finished(

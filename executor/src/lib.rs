@@ -18,6 +18,7 @@ mod elide;
 mod engine;
 mod eta;
 mod explanations;
+mod hit_checks;
 pub mod jobserver;
 pub mod metrics;
 pub mod noop;

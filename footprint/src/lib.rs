@@ -88,7 +88,7 @@ pub use classify::is_compiler_name;
 pub use glob::matches as pattern_matches;
 pub use paths::relative;
 pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
-pub use stats::{RunStats, Stat};
+pub use stats::{now_ns, RunStats, Stat};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

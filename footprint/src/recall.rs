@@ -36,7 +36,7 @@
 //!
 //! Racy stamps (git's rule): a file or directory changed in the clock tick
 //! of a walk may keep its stamp while its contents change. A stamp not
-//! older than the walk's start minus [`RACY_NS`] is not trusted: a file the
+//! older than the walk's start minus a second ([`Stat::racy`]) is not trusted: a file the
 //! walk only scanned is kept by its bytes alone (those read when the record
 //! is made, and only if they give the directives the walk took from it: a
 //! header a build step has just written, restored or generated, as every
@@ -74,24 +74,13 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustc_hash::FxHashMap;
 use sha2::{Digest as _, Sha256};
 
-/// A stamp this close to a walk's start (or after it) is not trusted:
-/// file systems stamp with a clock that lags by up to a tick.
-pub(crate) const RACY_NS: i64 = 1_000_000_000;
-
 use crate::paths::sort_paths;
 use crate::stats::RunStats;
-pub(crate) use crate::stats::Stat;
-
-impl Stat {
-    fn racy(&self, start_ns: i64) -> bool {
-        self.4.max(self.5) >= start_ns - RACY_NS
-    }
-}
+pub(crate) use crate::stats::{now_ns, Stat};
 
 /// What a directory was when a record was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -328,14 +317,6 @@ impl Default for Recall {
             used: AtomicUsize::default(),
         }
     }
-}
-
-/// Now, in nanoseconds since the epoch (what `Stat::racy` compares with).
-fn now_ns() -> i64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_nanos()).unwrap_or(i64::MAX)
 }
 
 impl Recall {

@@ -21,7 +21,10 @@
 //! its outputs' directories and every one above ([`RunStats::made_dir`]):
 //! the restore may have made them.
 //! A source edited by hand during a build may be seen as it was when first
-//! stat'ed this run: ninja then stamps the object after the edit too.
+//! stat'ed this run, by keys made after the edit: so before a command ends
+//! the answers, and as the build ends, the build asks `changed_file`, and
+//! sends back the memo hits logged meanwhile if one changed
+//! (`executor::hit_checks`).
 //!
 //! What `wrote` drops: writing a file (or removing it) changes the stat of
 //! that file and of its directory, and of nothing else; symlinks make other
@@ -127,6 +130,25 @@ impl Stat {
     pub fn is_file(&self) -> bool {
         self.2 == S_IFREG
     }
+
+    /// Whether the stamps are too close to `start_ns` (or after it) to
+    /// stand for the bytes read since: file systems stamp with a clock
+    /// that lags by up to a tick, so a change within it may keep them
+    /// (git's racy rule).
+    pub fn racy(&self, start_ns: i64) -> bool {
+        self.4.max(self.5) >= start_ns - RACY_NS
+    }
+}
+
+/// How close to a start a stamp is not trusted (see `Stat::racy`).
+const RACY_NS: i64 = 1_000_000_000;
+
+/// Now, in nanoseconds since the epoch (what `Stat::racy` compares with).
+pub fn now_ns() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// Paths as bytes: hashing a `Path` walks its components.
@@ -203,6 +225,12 @@ pub struct RunStats {
     writes: AtomicU64,
     /// An answer not kept may have been given in this epoch.
     unkept: AtomicBool,
+    /// When the answers kept began to be taken (`now_ns`): at the making,
+    /// or the last `forget_all`.
+    since_ns: std::sync::atomic::AtomicI64,
+    /// A kept file found changed before its answers were all dropped (see
+    /// `changed_file`).
+    changed: std::sync::Mutex<Option<PathBuf>>,
 }
 
 /// Epochs handed out in this process: each unique, whatever `RunStats`.
@@ -216,6 +244,8 @@ impl Default for RunStats {
             epoch: AtomicU64::new(EPOCHS.fetch_add(1, Ordering::Relaxed)),
             writes: AtomicU64::new(0),
             unkept: AtomicBool::new(false),
+            since_ns: std::sync::atomic::AtomicI64::new(now_ns()),
+            changed: std::sync::Mutex::new(None),
         }
     }
 }
@@ -319,7 +349,10 @@ impl RunStats {
     pub fn wrote(&self, path: &Path) {
         let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
         match link {
-            true => self.forget_all(),
+            true => {
+                self.recheck();
+                self.forget_all()
+            }
             false => self.wrote_file(path),
         }
     }
@@ -358,10 +391,49 @@ impl RunStats {
         self.end_epoch_if(changed);
     }
 
+    /// When the answers kept now began to be taken (ns since the epoch):
+    /// none is older.
+    pub fn since_ns(&self) -> i64 {
+        self.since_ns.load(Ordering::SeqCst)
+    }
+
+    /// A file whose kept answer no longer holds, found since the last
+    /// call: a file changed by hand during the build (the build's own
+    /// writes drop their answers first). What was decided from the
+    /// answers (a memo hit's key) may not hold for it, though what the
+    /// build logs says it does: the caller asks before a command ends the
+    /// answers (`forget_all`), and as the build ends. Files only: an
+    /// absent name or a directory that changed (a header added where an
+    /// include looked) is not among an edge's inputs, so ninja would not
+    /// rebuild for it either.
+    pub fn changed_file(&self) -> Option<PathBuf> {
+        self.recheck();
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Notes the first kept file whose stat changed, if none is noted.
+    fn recheck(&self) {
+        let mut noted = self.changed.lock().unwrap_or_else(|e| e.into_inner());
+        if noted.is_some() {
+            return;
+        }
+        let a = self.read();
+        *noted = a.stats.iter().find_map(|(path, kept)| {
+            let kept = kept.filter(Stat::is_file)?;
+            let path = Path::new(OsStr::from_bytes(path));
+            let now = std::fs::symlink_metadata(path).ok();
+            (now.map(|m| Stat::from(&m)) != Some(kept)).then(|| path.to_path_buf())
+        });
+    }
+
     /// Anything may have changed (a command ran): every answer goes.
     pub fn forget_all(&self) {
         let mut a = self.write();
         self.writes.fetch_add(1, Ordering::SeqCst);
+        self.since_ns.store(now_ns(), Ordering::SeqCst);
         *a = Answers::default();
         self.unkept.store(false, Ordering::SeqCst);
         self.dropped();

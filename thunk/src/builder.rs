@@ -78,6 +78,11 @@ pub struct EdgeThunk {
     /// depfile): stored with its result and restored by a hit. Not part of
     /// the hash, for the same reason.
     pub side_outputs: Vec<String>,
+    /// When the stats that named its inputs began to be taken (ns since
+    /// the epoch, see `HashCache::stats_since`): a file whose stamps are
+    /// older by more than a tick and whose stat is the same is the one
+    /// they named (`Thunks::changed_input`).
+    pub since_ns: i64,
 }
 
 impl EdgeThunk {
@@ -591,6 +596,7 @@ impl ThunkBuilder<'_> {
             bundle: draft.bundle,
             effects: draft.effects,
             side_outputs: draft.side_outputs,
+            since_ns: self.cache.stats_since(),
         }))
     }
 }

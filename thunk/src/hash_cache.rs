@@ -215,6 +215,29 @@ impl HashCache {
         Ok(Some(hash))
     }
 
+    /// The hash of `path`'s bytes now (None for a directory), to tell
+    /// whether a file changed since a key named it: stat'ed afresh, not
+    /// through the run's stats (a command that ran since may have outdated
+    /// them), and read again unless its stamps are older than `since_ns`
+    /// by more than a tick (`Stat::racy`): a file changed since then may
+    /// have changed again under the same stat.
+    pub fn hash_now(&self, path: &Path, since_ns: i64) -> io::Result<Option<ContentHash>> {
+        let stat = Stat::from(&std::fs::metadata(path)?);
+        if stat.is_dir() {
+            return Ok(None);
+        }
+        if !stat.racy(since_ns) {
+            let map = self.entries.read().ok();
+            let kept = map
+                .as_ref()
+                .and_then(|m| m.get(path.as_os_str().as_bytes()));
+            if let Some((_, h)) = kept.filter(|(k, _)| *k == FileKey::of_stat(&stat)) {
+                return Ok(Some(*h));
+            }
+        }
+        Ok(Some(ContentHash::of(Kind::Value, &std::fs::read(path)?)))
+    }
+
     /// `path` holds the bytes `hash` names, and `meta` is its stat taken
     /// after they were written: a file the build itself just put there (a
     /// memo hit's restored output), named without being read again. Kept
@@ -238,6 +261,15 @@ impl HashCache {
             Some(s) => Ok(s),
             None => std::fs::metadata(path).map(|m| Stat::from(&m)),
         }
+    }
+
+    /// When the stats this cache takes began to be taken: those of the
+    /// run's stats (`RunStats::since_ns`), or now without them. Files
+    /// under `system` are left out: taken not to change during a build.
+    pub fn stats_since(&self) -> i64 {
+        self.stats
+            .get()
+            .map_or_else(ggninja_footprint::now_ns, |s| s.since_ns())
     }
 
     /// Takes stats through `stats` (see its type for when that is safe).
@@ -322,6 +354,28 @@ mod tests {
             cache.hash_file(&f).unwrap(),
             ContentHash::of(Kind::Value, b"objecT")
         );
+    }
+
+    /// `hash_now` takes a kept hash only for a file whose stamps are older
+    /// than `since` by more than a tick (here a kept hash that is not the
+    /// file's tells which was used): one changed since may have changed
+    /// again under the same stat, so its bytes are read. A directory has
+    /// no hash; a missing file is an error.
+    #[test]
+    fn hash_now_reads_a_file_changed_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.c");
+        std::fs::write(&f, b"source").unwrap();
+        let cache = HashCache::default();
+        let told = ContentHash::of(Kind::Value, b"told, not read");
+        cache.wrote(&f, &std::fs::metadata(&f).unwrap(), told);
+        let later = ggninja_footprint::now_ns() + 5_000_000_000;
+        assert_eq!(cache.hash_now(&f, later).unwrap(), Some(told));
+        let read = ContentHash::of(Kind::Value, b"source");
+        let now = ggninja_footprint::now_ns();
+        assert_eq!(cache.hash_now(&f, now).unwrap(), Some(read));
+        assert_eq!(cache.hash_now(dir.path(), now).unwrap(), None);
+        assert!(cache.hash_now(&dir.path().join("gone"), now).is_err());
     }
 
     /// A predicted file is named by its prediction, not by the disk; an

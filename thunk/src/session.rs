@@ -14,6 +14,7 @@ use ggninja_store::hash::ContentHash;
 use crate::builder::{EdgeThunk, Entry, ThunkBuilder};
 use crate::bundles::Bundles;
 use crate::hash_cache::HashCache;
+use crate::ir::Source;
 use crate::known_inputs::KnownInputs;
 use crate::roots::Roots;
 use crate::scan::edge_footprint;
@@ -156,6 +157,27 @@ impl Thunks {
         })
     }
 
+    /// The first file `t` names by content (a program, an input) that no
+    /// longer holds those bytes, checked once its command ran on the real
+    /// tree: a result stored under a key naming bytes the command did not
+    /// read (a source saved while it compiled, then undone) would be
+    /// restored for them. The toolchain bundle is not looked at: system
+    /// files are taken not to change during a build (`HashCache::hash_system`).
+    pub fn changed_input(&self, t: &EdgeThunk) -> Option<String> {
+        let thunk = t.thunk();
+        let exe = (&thunk.function.exe, &thunk.function.exe_hash);
+        let values = thunk.inputs.iter().filter_map(|i| match &i.source {
+            Source::Value { hash } => Some((&i.path, hash)),
+            _ => None,
+        });
+        std::iter::once(exe).chain(values).find_map(|(path, hash)| {
+            let real = self.roots.real_path(path);
+            let now = self.hashes().hash_now(&real, t.since_ns);
+            let same = matches!(now, Ok(Some(h)) if h.to_string() == *hash);
+            (!same).then(|| real.display().to_string())
+        })
+    }
+
     /// The build wrote or removed the file at `path` (relative to the
     /// build dir or absolute): what this run's stats kept of it goes
     /// (`footprint::RunStats` says why the build's writes are all it needs
@@ -182,6 +204,14 @@ impl Thunks {
         self.scanner()
             .run_stats()
             .made_dir(&self.roots.build.join(dir));
+    }
+
+    /// A file that changed by hand since the keys made from this run's
+    /// stats looked at it (`RunStats::changed_file`); None if no key was
+    /// made.
+    pub fn changed_file(&self) -> Option<PathBuf> {
+        let loaded = self.caches.loaded.get()?;
+        loaded.scanner.run_stats().changed_file()
     }
 
     /// A command ran (or a list's effects were done): anything may have

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::ContentHash;
 use ggninja_store::{Checksum, Memo, MemoOutput, Store};
-use ggninja_thunk::{produced, Effect, Roots};
+use ggninja_thunk::{produced, EdgeThunk, Effect, Roots};
 use rustc_hash::FxHashMap;
 
 use super::{effects, Backend, Ctx, Done, Exit, Origin, Task, Written};
@@ -28,9 +28,8 @@ pub struct Memoized {
     read_only: bool,
     /// Restored edges, each with what its run printed, until `wait`.
     hits: VecDeque<Done>,
-    /// The memo key of each running edge whose result is to be stored,
-    /// with the files it leaves besides its outputs.
-    keys: FxHashMap<BuildId, (ContentHash, Vec<String>)>,
+    /// The thunk of each running edge whose result is to be stored.
+    keys: FxHashMap<BuildId, EdgeThunk>,
     /// Whether a hit's `deps = gcc` depfile is handed to the build instead
     /// of written (see `hand_over_depfiles`).
     hand_over: bool,
@@ -94,7 +93,7 @@ impl Memoized {
             Ok(Restored::No) => {
                 cx.explain(|| format!("thunk {key} for {out} is not memoized"));
                 if !self.read_only {
-                    self.keys.insert(b, (key, t.side_outputs.clone()));
+                    self.keys.insert(b, t.clone());
                 }
             }
             // A broken store must never fail or corrupt a build.
@@ -107,14 +106,20 @@ impl Memoized {
     }
 
     fn record(&mut self, cx: &mut Ctx, done: &Done) {
-        let Some((key, side)) = self.keys.remove(&done.edge) else {
+        let Some(t) = self.keys.remove(&done.edge) else {
             return;
         };
         let Some(m) = self.memo.as_ref().filter(|_| done.exit == Exit::Success) else {
             return;
         };
+        let key = t.memo_key();
+        // What it read may not be what the key names: never stored then.
+        if let Some(file) = cx.thunks.and_then(|thunks| thunks.changed_input(&t)) {
+            let why = format!("thunk {key} is not stored: {file} changed since it was named");
+            return cx.explain(|| why);
+        }
         let printed = [&done.output[..], &done.errors[..]];
-        match m.record(cx.graph, done.edge, &key, &side, printed) {
+        match m.record(cx.graph, done.edge, &key, &t.side_outputs, printed) {
             Ok(()) => {}
             // A make `.PHONY` recipe, a rule whose command writes elsewhere:
             // nothing to give back, and no fault of the store.

@@ -102,6 +102,8 @@ pub enum Note {
 /// What a backend may read and say while it starts or finishes an edge.
 pub struct Ctx<'a> {
     pub graph: &'a Graph,
+    /// The build's thunk maker, when it makes thunks.
+    pub thunks: Option<&'a ggninja_thunk::Thunks>,
     pub explain: bool,
     pub notes: Vec<Note>,
 }
