@@ -94,17 +94,22 @@ impl Toolchain {
     }
 
     /// `name` resolved as the shell would; a bare name is looked up on PATH
-    /// once per process (every compile edge names the same compiler).
+    /// once per process (every compile edge names the same compiler), and
+    /// so is an absolute path once found (CMake names `/usr/bin/cc`): one
+    /// not there yet may be a tool the build makes.
     pub fn program(&self, name: &str, cwd: &Path) -> Option<PathBuf> {
-        if name.contains('/') {
+        let bare = !name.contains('/');
+        if !bare && !name.starts_with('/') {
             return programs::resolve_program(name, cwd);
         }
         if let Some(p) = self.programs.read().unwrap().get(name) {
             return p.clone();
         }
         let p = programs::resolve_program(name, cwd);
-        let mut programs = self.programs.write().unwrap();
-        programs.insert(name.to_string(), p.clone());
+        if bare || p.is_some() {
+            let mut programs = self.programs.write().unwrap();
+            programs.insert(name.to_string(), p.clone());
+        }
         p
     }
 
