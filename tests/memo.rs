@@ -1122,3 +1122,47 @@ fn a_file_edited_during_a_run_of_hits_sends_them_back() {
     let again = cached_explained(&dir, &store, "-j1", &[]);
     assert!(again.contains("no work to do"), "{again}");
 }
+
+/// A hit's deps are those its depfile names: the log's, from the last
+/// run, are taken without parsing it only when it names exactly them.
+/// Here the log holds `b.h` before `a.h` (the last run's order) when a hit
+/// of the source naming `a.h` first comes back, then the hit's own order
+/// when the same hit comes back again.
+#[test]
+fn a_hit_logs_its_own_depfile_whatever_the_log_had() {
+    if require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = "rule cc\n  command = gcc -MD -MF $out.d -c $in -o $out\n\
+                    \x20 depfile = $out.d\n  deps = gcc\nbuild m.o: cc m.c\n";
+    let with = |first: &str, then: &str| {
+        format!("#include \"{first}\"\n#include \"{then}\"\nint x = A + B;\n")
+    };
+    let files = [
+        ("a.h", "#define A 1\n"),
+        ("b.h", "#define B 2\n"),
+        ("build.ninja", manifest),
+    ];
+    let (dir, store) = small_tree(tmp.path(), &files);
+    let deps = || {
+        let listed = text(&cached_build(&dir, &store, &["-t", "deps"]));
+        let names = listed.lines().filter(|l| l.ends_with(".h"));
+        names.map(str::trim).collect::<Vec<_>>().join(" ")
+    };
+    std::fs::write(dir.join("m.c"), with("a.h", "b.h")).unwrap();
+    cached_build(&dir, &store, &[]);
+    let ran = deps();
+    assert!(ran.ends_with("a.h b.h"), "{ran}");
+    std::fs::write(dir.join("m.c"), with("b.h", "a.h")).unwrap();
+    cached_build(&dir, &store, &[]);
+    assert!(deps().ends_with("b.h a.h"), "{}", deps());
+    std::fs::write(dir.join("m.c"), with("a.h", "b.h")).unwrap();
+    let hit = cached_explained(&dir, &store, "-j1", &[]);
+    assert!(hit.contains("reusing the outputs"), "{hit}");
+    assert_eq!(deps(), ran);
+    remove(&dir, &["m.o"]);
+    let again = cached_explained(&dir, &store, "-j1", &[]);
+    assert!(again.contains("reusing the outputs"), "{again}");
+    assert_eq!(deps(), ran);
+}

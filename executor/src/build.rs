@@ -64,6 +64,30 @@ impl BuildError {
     }
 }
 
+/// The deps a finished edge read: paths to make files of the graph (as
+/// ninja does once the edge succeeded), or its files already (the deps a
+/// hit's depfile names, found in the log).
+enum Found {
+    Paths(Vec<String>),
+    Files(Vec<FileId>),
+}
+
+/// Whether a file's path is written in a depfile without escapes
+/// (`depfile::is_plain_name`), told once a file: a header is named by
+/// hundreds of depfiles.
+#[derive(Default)]
+struct PlainPaths(Vec<Option<bool>>);
+
+impl PlainPaths {
+    fn is(&mut self, g: &ggninja_graph::Graph, file: FileId) -> bool {
+        let i = file.index();
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        *self.0[i].get_or_insert_with(|| depfile::is_plain_name(g.path(file).as_bytes()))
+    }
+}
+
 /// A started edge: start time in ms since the build started, and the
 /// description and command, evaluated once for start and finish.
 struct Running {
@@ -109,6 +133,8 @@ pub struct Builder<'e> {
     provenance: provenance::Writer,
     /// Memo hits until the stats their keys rest on are checked again.
     hit_checks: HitChecks<(BuildId, LogEntry)>,
+    /// Which deps a depfile names without escapes (see `logged_deps`).
+    plain_paths: PlainPaths,
 }
 
 impl<'e> Builder<'e> {
@@ -139,6 +165,7 @@ impl<'e> Builder<'e> {
             lock_file,
             provenance,
             hit_checks: HitChecks::default(),
+            plain_paths: PlainPaths::default(),
         }
     }
 
@@ -442,7 +469,7 @@ impl<'e> Builder<'e> {
             mtime,
             hash: self.log_hash(edge, cmd)?,
         };
-        self.write_logs(edge, &entry, "", &[])
+        self.write_logs(edge, &entry, "", Found::Paths(Vec::new()))
     }
 
     fn describe(&self, edge: BuildId) -> (String, String) {
@@ -677,10 +704,10 @@ impl<'e> Builder<'e> {
             .graph
             .binding(edge, "deps", Escape::Shell)
             .map_err(|e| e.to_string())?;
-        let mut deps_paths = Vec::new();
+        let mut deps = Found::Paths(Vec::new());
         if !deps_type.is_empty() {
             match self.extract_deps(edge, &deps_type, &mut output) {
-                Ok(paths) => deps_paths = paths,
+                Ok(found) => deps = found,
                 Err(msg) if exit == Exit::Success => {
                     if !output.is_empty() {
                         output.push(b'\n');
@@ -729,7 +756,7 @@ impl<'e> Builder<'e> {
             mtime: record_mtime,
             hash: self.log_hash(edge, running.cmd)?,
         };
-        self.write_logs(edge, &entry, &deps_type, &deps_paths)?;
+        self.write_logs(edge, &entry, &deps_type, deps)?;
         let hit = (origin == Origin::Memo).then(|| (edge, entry.clone()));
         let redo = self.hit_checks.finished(hit);
         self.log_again(redo);
@@ -905,7 +932,7 @@ impl<'e> Builder<'e> {
         edge: BuildId,
         entry: &LogEntry,
         deps_type: &str,
-        deps_paths: &[String],
+        deps: Found,
     ) -> Result<(), String> {
         let g = &self.e.graph;
         let outs: Vec<String> = g
@@ -924,7 +951,10 @@ impl<'e> Builder<'e> {
         }
         // As ninja, the deps become files of the graph (not inputs of the
         // build until the next run's scan).
-        let deps: Vec<FileId> = deps_paths.iter().map(|p| self.e.graph.file_id(p)).collect();
+        let deps: Vec<FileId> = match deps {
+            Found::Paths(paths) => paths.iter().map(|p| self.e.graph.file_id(p)).collect(),
+            Found::Files(files) => files,
+        };
         self.e.sync_states();
         let out_ids = self.e.graph.build(edge).outs.clone();
         for (out, &id) in outs.iter().zip(&out_ids) {
@@ -944,7 +974,7 @@ impl<'e> Builder<'e> {
         edge: BuildId,
         deps_type: &str,
         output: &mut Vec<u8>,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Found, String> {
         let g = &self.e.graph;
         match deps_type {
             "msvc" => {
@@ -969,7 +999,7 @@ impl<'e> Builder<'e> {
                     }
                 }
                 *output = kept.into_bytes();
-                Ok(includes.into_iter().collect())
+                Ok(Found::Paths(includes.into_iter().collect()))
             }
             "gcc" => {
                 let path = g.binding(edge, "depfile", Escape::None).unwrap_or_default();
@@ -980,13 +1010,16 @@ impl<'e> Builder<'e> {
                 if let Some(content) = self.backend.take_depfile(edge) {
                     // As if written, read and deleted: no stale one is left.
                     let _ = disk::remove(&path);
+                    if let Some(files) = self.logged_deps(edge, &content) {
+                        return Ok(Found::Files(files));
+                    }
                     let parsed = depfile::parse(&content).map_err(|e| e.to_string())?;
-                    return Ok(canonicalize_all(parsed.ins));
+                    return Ok(Found::Paths(canonicalize_all(parsed.ins)));
                 }
                 let content =
                     disk::read_or_empty(&*self.e.disk, &path).map_err(|e| disk::io_message(&e))?;
                 if content.is_empty() {
-                    return Ok(Vec::new());
+                    return Ok(Found::Paths(Vec::new()));
                 }
                 let parsed = depfile::parse(&content).map_err(|e| e.to_string())?;
                 let ins = canonicalize_all(parsed.ins);
@@ -994,10 +1027,31 @@ impl<'e> Builder<'e> {
                     disk::remove(&path)
                         .map_err(|e| format!("deleting depfile: {}\n", disk::io_message(&e)))?;
                 }
-                Ok(ins)
+                Ok(Found::Paths(ins))
             }
             other => Err(format!("unknown deps type '{other}'")),
         }
+    }
+
+    /// The deps the log has for the edge's first output, if `depfile` (a
+    /// memo hit's) names exactly them, told without parsing it
+    /// (`depfile::names_are`): the hit restored the depfile an earlier run
+    /// of the same thunk wrote, whose deps were logged then.
+    fn logged_deps(&mut self, edge: BuildId, depfile: &[u8]) -> Option<Vec<FileId>> {
+        let g = &self.e.graph;
+        let out = *g.build(edge).outs.first()?;
+        let logged = self.e.deps_log.get(out)?.nodes;
+        // `names_are` takes distinct names, each plain.
+        let mut sorted = logged.to_vec();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return None;
+        }
+        if !logged.iter().all(|&d| self.plain_paths.is(g, d)) {
+            return None;
+        }
+        let names = logged.iter().map(|&d| g.path(d));
+        depfile::names_are(depfile, names).then(|| logged.to_vec())
     }
 
     /// Stops running commands and removes outputs they may have half

@@ -122,6 +122,107 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
     Ok(dep)
 }
 
+/// Whether `parse(content)` gives exactly `names` as its inputs, told
+/// without parsing where the content has the shape a compiler writes: one
+/// rule with one target, names separated by blanks and `\`-newlines, a
+/// name given again dropped (gcc names a header again where two paths
+/// include it). `names` must be distinct and plain (`is_plain_name`): a
+/// name then needs no escape, so it is its bytes wherever it comes.
+/// Anything else is false, and the caller parses: a memo hit's depfile,
+/// the one an earlier run's deps came from, mostly needs no more than this.
+pub fn names_are<'a>(content: &[u8], names: impl IntoIterator<Item = &'a str>) -> bool {
+    let names: Vec<&[u8]> = names.into_iter().map(str::as_bytes).collect();
+    let mut at = Rule { s: content, i: 0 };
+    let target = match at.skip_blanks() {
+        Blank::Word => at.word(),
+        _ => return false,
+    };
+    if target.len() < 2 || target.last() != Some(&b':') {
+        return false;
+    }
+    let mut next = 0;
+    // The names matched so far, made at the first name given again.
+    let mut seen: Option<std::collections::HashSet<&[u8], rustc_hash::FxBuildHasher>> = None;
+    loop {
+        match at.skip_blanks() {
+            Blank::Word => {}
+            Blank::End => return next == names.len() && at.rest_is_blank(),
+            Blank::Other => return false,
+        }
+        if let Some(name) = names.get(next).filter(|n| at.word_is(n)) {
+            at.i += name.len();
+            if let Some(seen) = &mut seen {
+                seen.insert(name);
+            }
+            next += 1;
+            continue;
+        }
+        let word = at.word();
+        let seen = seen.get_or_insert_with(|| names[..next].iter().copied().collect());
+        if word.last() == Some(&b':') || !seen.contains(word) {
+            return false;
+        }
+    }
+}
+
+/// Whether `name` is written in a depfile as its bytes, with no escape
+/// (and read back as one name).
+pub fn is_plain_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&c| is_plain(c))
+}
+
+/// What follows the blanks.
+enum Blank {
+    Word,
+    /// The rule's end: a newline not escaped, or the content's.
+    End,
+    /// A backslash or carriage return of another meaning.
+    Other,
+}
+
+/// Where `names_are` is in a depfile's first rule.
+struct Rule<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Rule<'a> {
+    fn skip_blanks(&mut self) -> Blank {
+        loop {
+            match &self.s[self.i..] {
+                [b' ' | b'\t', ..] => self.i += 1,
+                [b'\\', b'\n', ..] => self.i += 2,
+                [b'\\', b'\r', b'\n', ..] => self.i += 3,
+                [] | [b'\n', ..] | [b'\r', b'\n', ..] => return Blank::End,
+                [b'\\' | b'\r', ..] => return Blank::Other,
+                _ => return Blank::Word,
+            }
+        }
+    }
+
+    /// Whether the word here is `name`: its bytes, then not a plain one.
+    fn word_is(&self, name: &[u8]) -> bool {
+        let rest = &self.s[self.i..];
+        rest.starts_with(name) && rest.get(name.len()).is_none_or(|&c| !is_plain(c))
+    }
+
+    /// The word here, stepped over.
+    fn word(&mut self) -> &'a [u8] {
+        let start = self.i;
+        while self.s.get(self.i).is_some_and(|&c| is_plain(c)) {
+            self.i += 1;
+        }
+        &self.s[start..self.i]
+    }
+
+    /// Whether only blank lines follow the rule.
+    fn rest_is_blank(&self) -> bool {
+        let rest = &self.s[self.i..];
+        rest.iter()
+            .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+    }
+}
+
 fn hash(name: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(name)
 }
@@ -287,6 +388,68 @@ mod tests {
     fn blank_lines_are_empty() {
         assert_eq!(p("\n\n"), Depfile::default());
         assert_eq!(p("a\"b'c?d&e: f\n").outs, ["a\"b'c?d&e"]);
+    }
+
+    /// `names_are` agrees with `parse` on the plain shape compilers write,
+    /// and says no (leaving it to `parse`) to every other shape and to
+    /// any other list of names.
+    #[test]
+    fn names_are_what_parse_gives_or_no() {
+        let plain = [
+            "o.o: a.c /usr/include/stdio.h \\\n  ../src/x.h b+c,d=e@f.h\n",
+            "o.o: a.c\\\r\n b.h\r\n\r\n",
+            "o.o:\ta.c\t\\\n\tb.h",
+            "o.o: \\\n a.c",
+            "o.o: caf\u{e9}.h\n\n",
+            "o.o: a.h\\\n",
+            "o.o: a.h b.h a.h \\\n c.h b.h\n",
+        ];
+        for text in plain {
+            let ins = p(text).ins;
+            assert!(
+                names_are(text.as_bytes(), ins.iter().map(String::as_str)),
+                "{text:?}"
+            );
+            let fewer = &ins[..ins.len() - 1];
+            assert!(!names_are(
+                text.as_bytes(),
+                fewer.iter().map(String::as_str)
+            ));
+            let more = ins.iter().map(String::as_str).chain(["z.h"]);
+            assert!(!names_are(text.as_bytes(), more));
+            let mut other = ins.clone();
+            other[0].push('x');
+            assert!(!names_are(
+                text.as_bytes(),
+                other.iter().map(String::as_str)
+            ));
+        }
+        let others = [
+            "o.o: a\\ b.h c.h\n",
+            "o.o: $$x.h\n",
+            "o.o: a.h\nb.h:\n",
+            "o.o p.o: a.h\n",
+            "o.o : a.h\n",
+            "o.o: a.h b.h: c.h\n",
+            "o.o: a.h\rb.h\n",
+            "o.o: c\\#d.h\n",
+            "o.o: a.h # b.h\n",
+            ":\n",
+            "",
+            "\n\n",
+        ];
+        for text in others {
+            let ins = parse(text.as_bytes()).map(|d| d.ins).unwrap_or_default();
+            assert!(
+                !names_are(text.as_bytes(), ins.iter().map(String::as_str)),
+                "{text:?}"
+            );
+        }
+        // Nor the words an escape would split.
+        assert!(!names_are(b"o.o: a\\ b.h c.h\n", ["a", "b.h", "c.h"]));
+        // A name given again is one matched already, not one to come.
+        assert!(!names_are(b"o.o: a.h b.h b.h\n", ["a.h"]));
+        assert!(!names_are(b"o.o: a.h b.h a.h c.h\n", ["a.h", "c.h", "b.h"]));
     }
 
     #[test]
