@@ -165,10 +165,10 @@ pub fn names_are<'a>(content: &[u8], names: impl IntoIterator<Item = &'a str>) -
     }
 }
 
-/// Whether `name` is written in a depfile as its bytes, with no escape
-/// (and read back as one name).
+/// Whether `name` is written in a depfile as its bytes, with no escape,
+/// and read back as one input (not ending in `:`, which makes a target).
 pub fn is_plain_name(name: &[u8]) -> bool {
-    !name.is_empty() && name.iter().all(|&c| is_plain(c))
+    !name.is_empty() && name.last() != Some(&b':') && name.iter().all(|&c| is_plain(c))
 }
 
 /// What follows the blanks.
@@ -200,10 +200,12 @@ impl<'a> Rule<'a> {
         }
     }
 
-    /// Whether the word here is `name`: its bytes, then not a plain one.
+    /// Whether the word here is `name` as an input: its bytes, then not a
+    /// plain one, and not ending in `:` (a target's).
     fn word_is(&self, name: &[u8]) -> bool {
         let rest = &self.s[self.i..];
-        rest.starts_with(name) && rest.get(name.len()).is_none_or(|&c| !is_plain(c))
+        let ends = rest.get(name.len()).is_none_or(|&c| !is_plain(c));
+        rest.starts_with(name) && ends && name.last() != Some(&b':')
     }
 
     /// The word here, stepped over.
@@ -447,6 +449,9 @@ mod tests {
         }
         // Nor the words an escape would split.
         assert!(!names_are(b"o.o: a\\ b.h c.h\n", ["a", "b.h", "c.h"]));
+        // A name ending in `:` is a target, however it is asked for (found
+        // by fuzzing); `is_plain_name` says no to it.
+        assert!(!is_plain_name(b":") && !is_plain_name(b"a:") && is_plain_name(b"a:b"));
         // A name given again is one matched already, not one to come.
         assert!(!names_are(b"o.o: a.h b.h b.h\n", ["a.h"]));
         assert!(!names_are(b"o.o: a.h b.h a.h c.h\n", ["a.h", "c.h", "b.h"]));
