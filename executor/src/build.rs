@@ -3,8 +3,10 @@
 //! execution backend, and records what finished in the status line and the
 //! logs. Unaware of how or where a command runs (see `backend`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::path::Path;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use ggninja_graph::path::{canonicalize, canonicalize_all};
 use ggninja_graph::{BuildId, Escape, FileId, CONSOLE_POOL};
@@ -113,11 +115,11 @@ pub struct Builder<'e> {
     thunks: Option<Thunks>,
     /// Thunks of ready edges made with an earlier one's, in parallel, and
     /// how many to make next (see `thunk`).
-    made_ahead: HashMap<BuildId, Result<EdgeThunk, String>>,
+    made_ahead: FxHashMap<BuildId, Result<EdgeThunk, String>>,
     ahead: usize,
-    running: HashMap<BuildId, Running>,
+    running: FxHashMap<BuildId, Running>,
     /// Directories known to exist, so each is created (or checked) once.
-    made_dirs: HashSet<String>,
+    made_dirs: FxHashSet<String>,
     /// A jobserver's slots, when one bounds what runs instead of `-j`.
     slots: Option<Slots<BuildId>>,
     /// The status of the last command that failed (0: none has).
@@ -154,9 +156,9 @@ impl<'e> Builder<'e> {
             status,
             backend,
             thunks: None,
-            made_ahead: HashMap::new(),
+            made_ahead: FxHashMap::default(),
             ahead: 1,
-            running: HashMap::new(),
+            running: FxHashMap::default(),
             made_dirs: Default::default(),
             slots: None,
             failure_code: 0,
@@ -1093,7 +1095,7 @@ impl<'e> Builder<'e> {
 
 /// Makes the directory `path` is in, unless `made` says it exists;
 /// returns it when made.
-fn make_dir_of(made: &mut HashSet<String>, path: &str) -> Result<Option<String>, String> {
+fn make_dir_of(made: &mut FxHashSet<String>, path: &str) -> Result<Option<String>, String> {
     let Some(dir) = Path::new(path).parent().and_then(|d| d.to_str()) else {
         return Ok(None);
     };
@@ -1120,7 +1122,7 @@ mod tests {
     fn an_output_dir_is_told_only_when_made() {
         let d = tempfile::tempdir().unwrap();
         let out = |p: &str| d.path().join(p).to_str().unwrap().to_string();
-        let mut made = HashSet::new();
+        let mut made = FxHashSet::default();
         std::fs::create_dir(d.path().join("there")).unwrap();
         assert_eq!(make_dir_of(&mut made, &out("there/a.o")), Ok(None));
         let new = make_dir_of(&mut made, &out("new/sub/a.o"));
