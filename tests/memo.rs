@@ -568,6 +568,19 @@ fn cached_build(dir: &Path, store: &Path, args: &[&str]) -> std::process::Output
     out
 }
 
+/// A `--cache` build in `dir` with `args`, started (its output piped).
+fn spawn_cached(dir: &Path, store: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(ggninja())
+        .args(["--cache", "--store"])
+        .arg(store)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// `cached_build` with `jobs`: its output.
 fn cached_explained(dir: &Path, store: &Path, jobs: &str, args: &[&str]) -> String {
     text(&cached_build(dir, store, &[&[jobs], args].concat()))
@@ -1002,15 +1015,7 @@ fn an_input_changed_while_its_command_ran_is_not_stored() {
     let (dir, store) = small_tree(tmp.path(), &files);
     let exec = std::fs::Permissions::from_mode(0o755);
     std::fs::set_permissions(dir.join("slowcp"), exec).unwrap();
-    let mut child = Command::new(ggninja())
-        .args(["--cache", "--store"])
-        .arg(&store)
-        .args(["-d", "explain", "-j1"])
-        .current_dir(&dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_cached(&dir, &store, &["-d", "explain", "-j1"]);
     let waited = std::time::Instant::now();
     while !dir.join("started").exists() {
         if waited.elapsed().as_secs() > 60 {
@@ -1078,15 +1083,7 @@ fn a_file_edited_during_a_run_of_hits_sends_them_back() {
     let made = || outs.iter().filter(|o| o.exists()).count();
     cached_build(&dir, &store, &["-j1"]);
     outs.iter().for_each(|o| std::fs::remove_file(o).unwrap());
-    let mut child = Command::new(ggninja())
-        .args(["--cache", "--store"])
-        .arg(&store)
-        .arg("-j1")
-        .current_dir(&dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_cached(&dir, &store, &["-j1"]);
     // Held once its count of outputs stays put.
     let (mut last, mut still) = (usize::MAX, 0);
     while still < 6 {
