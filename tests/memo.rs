@@ -1084,7 +1084,11 @@ fn a_file_edited_during_a_run_of_hits_sends_them_back() {
     cached_build(&dir, &store, &["-j1"]);
     outs.iter().for_each(|o| std::fs::remove_file(o).unwrap());
     let mut child = spawn_cached(&dir, &store, &["-j1"]);
-    // Held once its count of outputs stays put.
+    // Held once it restored some and its count of outputs stays put.
+    let waited = std::time::Instant::now();
+    while made() == 0 && waited.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let (mut last, mut still) = (usize::MAX, 0);
     while still < 6 {
         std::thread::sleep(std::time::Duration::from_millis(50));
