@@ -19,6 +19,7 @@ use crate::disk;
 use crate::engine::Engine;
 use crate::hit_checks::{HitChecks, Redo};
 use crate::jobserver::{Client, Slots};
+use crate::known_deps::KnownDeps;
 use crate::plan::Plan;
 use crate::process;
 use crate::provenance;
@@ -74,22 +75,6 @@ enum Found {
     Files(Vec<FileId>),
 }
 
-/// Whether a file's path is written in a depfile without escapes
-/// (`depfile::is_plain_name`), told once a file: a header is named by
-/// hundreds of depfiles.
-#[derive(Default)]
-struct PlainPaths(Vec<Option<bool>>);
-
-impl PlainPaths {
-    fn is(&mut self, g: &ggninja_graph::Graph, file: FileId) -> bool {
-        let i = file.index();
-        if self.0.len() <= i {
-            self.0.resize(i + 1, None);
-        }
-        *self.0[i].get_or_insert_with(|| depfile::is_plain_name(g.path(file).as_bytes()))
-    }
-}
-
 /// A started edge: start time in ms since the build started, and the
 /// description and command, evaluated once for start and finish.
 struct Running {
@@ -135,8 +120,8 @@ pub struct Builder<'e> {
     provenance: provenance::Writer,
     /// Memo hits until the stats their keys rest on are checked again.
     hit_checks: HitChecks<(BuildId, LogEntry)>,
-    /// Which deps a depfile names without escapes (see `logged_deps`).
-    plain_paths: PlainPaths,
+    /// A hit's deps found in the log (see `known_deps`).
+    known_deps: KnownDeps,
 }
 
 impl<'e> Builder<'e> {
@@ -167,7 +152,7 @@ impl<'e> Builder<'e> {
             lock_file,
             provenance,
             hit_checks: HitChecks::default(),
-            plain_paths: PlainPaths::default(),
+            known_deps: KnownDeps::default(),
         }
     }
 
@@ -1012,7 +997,9 @@ impl<'e> Builder<'e> {
                 if let Some(content) = self.backend.take_depfile(edge) {
                     // As if written, read and deleted: no stale one is left.
                     let _ = disk::remove(&path);
-                    if let Some(files) = self.logged_deps(edge, &content) {
+                    let (log, known) = (&self.e.deps_log, &mut self.known_deps);
+                    let out = g.build(edge).outs.first();
+                    if let Some(files) = out.and_then(|&o| known.of(g, log, o, &content)) {
                         return Ok(Found::Files(files));
                     }
                     let parsed = depfile::parse(&content).map_err(|e| e.to_string())?;
@@ -1033,27 +1020,6 @@ impl<'e> Builder<'e> {
             }
             other => Err(format!("unknown deps type '{other}'")),
         }
-    }
-
-    /// The deps the log has for the edge's first output, if `depfile` (a
-    /// memo hit's) names exactly them, told without parsing it
-    /// (`depfile::names_are`): the hit restored the depfile an earlier run
-    /// of the same thunk wrote, whose deps were logged then.
-    fn logged_deps(&mut self, edge: BuildId, depfile: &[u8]) -> Option<Vec<FileId>> {
-        let g = &self.e.graph;
-        let out = *g.build(edge).outs.first()?;
-        let logged = self.e.deps_log.get(out)?.nodes;
-        // `names_are` takes distinct names, each plain.
-        let mut sorted = logged.to_vec();
-        sorted.sort_unstable();
-        if sorted.windows(2).any(|w| w[0] == w[1]) {
-            return None;
-        }
-        if !logged.iter().all(|&d| self.plain_paths.is(g, d)) {
-            return None;
-        }
-        let names = logged.iter().map(|&d| g.path(d));
-        depfile::names_are(depfile, names).then(|| logged.to_vec())
     }
 
     /// Stops running commands and removes outputs they may have half

@@ -20,6 +20,7 @@ mod eta;
 mod explanations;
 mod hit_checks;
 pub mod jobserver;
+mod known_deps;
 pub mod metrics;
 pub mod noop;
 mod plan;

@@ -195,12 +195,8 @@ impl HashCache {
         }
         let key = FileKey::of_stat(&stat);
         let name = path.as_os_str().as_bytes();
-        if let Ok(map) = self.entries.read() {
-            if let Some((k, h)) = map.get(name) {
-                if *k == key {
-                    return Ok(Some(*h));
-                }
-            }
+        if let Some(h) = self.kept(name, key) {
+            return Ok(Some(h));
         }
         let bytes = std::fs::read(path)?;
         let hash = ContentHash::of(Kind::Value, &bytes);
@@ -226,16 +222,21 @@ impl HashCache {
         if stat.is_dir() {
             return Ok(None);
         }
-        if !stat.racy(since_ns) {
-            let map = self.entries.read().ok();
-            let kept = map
-                .as_ref()
-                .and_then(|m| m.get(path.as_os_str().as_bytes()));
-            if let Some((_, h)) = kept.filter(|(k, _)| *k == FileKey::of_stat(&stat)) {
-                return Ok(Some(*h));
-            }
+        let settled = !stat.racy(since_ns);
+        let name = path.as_os_str().as_bytes();
+        if let Some(h) = settled
+            .then(|| self.kept(name, FileKey::of_stat(&stat)))
+            .flatten()
+        {
+            return Ok(Some(h));
         }
         Ok(Some(ContentHash::of(Kind::Value, &std::fs::read(path)?)))
+    }
+
+    /// The hash kept for the file at `name` while its stat is `key`.
+    fn kept(&self, name: &[u8], key: FileKey) -> Option<ContentHash> {
+        let map = self.entries.read().ok()?;
+        map.get(name).filter(|(k, _)| *k == key).map(|(_, h)| *h)
     }
 
     /// `path` holds the bytes `hash` names, and `meta` is its stat taken
