@@ -36,6 +36,26 @@ impl Memo {
     }
 }
 
+/// The largest object `get_into` reads in one read (into zeroed room).
+const ONE_READ: usize = 1 << 20;
+
+/// Up to `most` bytes of `file` into `data`, in one read: a regular file's
+/// read gives less than asked only at its end, where a second read would
+/// give nothing (a file system that gives less elsewhere costs a miss, as
+/// the object then fails its check).
+fn read_once(mut file: std::fs::File, data: &mut Vec<u8>, most: usize) -> io::Result<()> {
+    use std::io::Read;
+    data.resize(most, 0);
+    let got = loop {
+        match file.read(data) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            got => break got?,
+        }
+    };
+    data.truncate(got);
+    Ok(())
+}
+
 /// Whether `hash` names no bytes, which need no file to be read: most
 /// commands print nothing, and a hit then reads no object for that.
 fn is_empty(hash: &ContentHash) -> bool {
@@ -139,9 +159,8 @@ impl Store {
     /// Reads an object, checking it against its name, or against `check`
     /// when its memo entry kept one (`check`: the same verdict, faster). A
     /// corrupted object is removed and reported as missing, never returned.
-    /// The name gives the size, so the file is not asked for it (a system
-    /// call less a hit): at most one byte more is read, and a file of
-    /// another size fails either check.
+    /// The name gives the size, so the file is not asked for it: one read
+    /// asks for a byte more, and a file of another size fails either check.
     pub fn get(&self, hash: &ContentHash, check: Option<Checksum>) -> Option<Vec<u8>> {
         let mut data = Vec::new();
         self.get_into(hash, check, &mut data).then_some(data)
@@ -168,11 +187,16 @@ impl Store {
         };
         // A damaged name must not reserve gigabytes. Made anew rather than
         // grown: growing copies the old room, all of it.
-        let room = hash.size.min(1 << 30) as usize;
+        let room = hash.size.min(1 << 30) as usize + 1;
         if data.capacity() < room {
             *data = Vec::with_capacity(room);
         }
-        let read = file.take(hash.size + 1).read_to_end(data);
+        // A small object (most are) in one read; a big one as std reads
+        // it, in reads of growing size, without zeroing its room first.
+        let read = match room <= ONE_READ {
+            true => read_once(file, data, room),
+            false => file.take(hash.size + 1).read_to_end(data).map(drop),
+        };
         let intact = match check {
             Some(c) => data.len() as u64 == hash.size && Checksum::of(data) == c,
             None => ContentHash::of(Kind::Value, data) == *hash,
@@ -193,7 +217,12 @@ impl Store {
     }
 
     pub fn memo_get(&self, thunk: &ContentHash) -> Option<Memo> {
-        let text = std::fs::read_to_string(self.memo_path(thunk)).ok()?;
+        use std::io::Read;
+        let file = std::fs::File::open(self.memo_path(thunk)).ok()?;
+        // Through `take`, which has no size to hint: the file is not asked
+        // for its own (a system call less a hit), an entry being small.
+        let mut text = String::with_capacity(1024);
+        file.take(u64::MAX).read_to_string(&mut text).ok()?;
         let mut outputs = Vec::new();
         let mut printed = [None; 2];
         for line in text.lines() {

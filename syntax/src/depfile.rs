@@ -128,10 +128,16 @@ pub fn parse(content: &[u8]) -> Result<Depfile, DepfileError> {
 /// name given again dropped (gcc names a header again where two paths
 /// include it). `names` must be distinct and plain (`is_plain_name`): a
 /// name then needs no escape, so it is its bytes wherever it comes.
-/// Anything else is false, and the caller parses: a memo hit's depfile,
-/// the one an earlier run's deps came from, mostly needs no more than this.
-pub fn names_are<'a>(content: &[u8], names: impl IntoIterator<Item = &'a str>) -> bool {
-    let names: Vec<&[u8]> = names.into_iter().map(str::as_bytes).collect();
+/// `position(word)` says where `word` is in `names`, if it is there: the
+/// caller knows its names (a set of them made here cost more than the
+/// rest). Anything else is false, and the caller parses: a memo hit's
+/// depfile, the one an earlier run's deps came from, mostly needs no more
+/// than this.
+pub fn names_are(
+    content: &[u8],
+    names: &[&str],
+    mut position: impl FnMut(&[u8]) -> Option<usize>,
+) -> bool {
     let mut at = Rule { s: content, i: 0 };
     let target = match at.skip_blanks() {
         Blank::Word => at.word(),
@@ -141,25 +147,20 @@ pub fn names_are<'a>(content: &[u8], names: impl IntoIterator<Item = &'a str>) -
         return false;
     }
     let mut next = 0;
-    // The names matched so far, made at the first name given again.
-    let mut seen: Option<std::collections::HashSet<&[u8], rustc_hash::FxBuildHasher>> = None;
     loop {
         match at.skip_blanks() {
             Blank::Word => {}
             Blank::End => return next == names.len() && at.rest_is_blank(),
             Blank::Other => return false,
         }
-        if let Some(name) = names.get(next).filter(|n| at.word_is(n)) {
+        if let Some(name) = names.get(next).filter(|n| at.word_is(n.as_bytes())) {
             at.i += name.len();
-            if let Some(seen) = &mut seen {
-                seen.insert(name);
-            }
             next += 1;
             continue;
         }
+        // Only a name matched already may come again.
         let word = at.word();
-        let seen = seen.get_or_insert_with(|| names[..next].iter().copied().collect());
-        if word.last() == Some(&b':') || !seen.contains(word) {
+        if word.last() == Some(&b':') || !position(word).is_some_and(|i| i < next) {
             return false;
         }
     }
@@ -397,6 +398,11 @@ mod tests {
     /// any other list of names.
     #[test]
     fn names_are_what_parse_gives_or_no() {
+        // As a caller knowing its names answers `position`.
+        fn are(text: &str, names: &[&str]) -> bool {
+            let position = |w: &[u8]| names.iter().position(|n| n.as_bytes() == w);
+            names_are(text.as_bytes(), names, position)
+        }
         let plain = [
             "o.o: a.c /usr/include/stdio.h \\\n  ../src/x.h b+c,d=e@f.h\n",
             "o.o: a.c\\\r\n b.h\r\n\r\n",
@@ -408,23 +414,12 @@ mod tests {
         ];
         for text in plain {
             let ins = p(text).ins;
-            assert!(
-                names_are(text.as_bytes(), ins.iter().map(String::as_str)),
-                "{text:?}"
-            );
-            let fewer = &ins[..ins.len() - 1];
-            assert!(!names_are(
-                text.as_bytes(),
-                fewer.iter().map(String::as_str)
-            ));
-            let more = ins.iter().map(String::as_str).chain(["z.h"]);
-            assert!(!names_are(text.as_bytes(), more));
-            let mut other = ins.clone();
-            other[0].push('x');
-            assert!(!names_are(
-                text.as_bytes(),
-                other.iter().map(String::as_str)
-            ));
+            let ins: Vec<&str> = ins.iter().map(String::as_str).collect();
+            assert!(are(text, &ins), "{text:?}");
+            assert!(!are(text, &ins[..ins.len() - 1]));
+            assert!(!are(text, &[&ins[..], &["z.h"]].concat()));
+            let first = format!("{}x", ins[0]);
+            assert!(!are(text, &[&[first.as_str()], &ins[1..]].concat()));
         }
         let others = [
             "o.o: a\\ b.h c.h\n",
@@ -442,19 +437,17 @@ mod tests {
         ];
         for text in others {
             let ins = parse(text.as_bytes()).map(|d| d.ins).unwrap_or_default();
-            assert!(
-                !names_are(text.as_bytes(), ins.iter().map(String::as_str)),
-                "{text:?}"
-            );
+            let ins: Vec<&str> = ins.iter().map(String::as_str).collect();
+            assert!(!are(text, &ins), "{text:?}");
         }
         // Nor the words an escape would split.
-        assert!(!names_are(b"o.o: a\\ b.h c.h\n", ["a", "b.h", "c.h"]));
+        assert!(!are("o.o: a\\ b.h c.h\n", &["a", "b.h", "c.h"]));
         // A name ending in `:` is a target, however it is asked for (found
         // by fuzzing); `is_plain_name` says no to it.
         assert!(!is_plain_name(b":") && !is_plain_name(b"a:") && is_plain_name(b"a:b"));
         // A name given again is one matched already, not one to come.
-        assert!(!names_are(b"o.o: a.h b.h b.h\n", ["a.h"]));
-        assert!(!names_are(b"o.o: a.h b.h a.h c.h\n", ["a.h", "c.h", "b.h"]));
+        assert!(!are("o.o: a.h b.h b.h\n", &["a.h"]));
+        assert!(!are("o.o: a.h b.h a.h c.h\n", &["a.h", "c.h", "b.h"]));
     }
 
     #[test]
