@@ -160,7 +160,7 @@ pub fn names_are(
         }
         // Only a name matched already may come again.
         let word = at.word();
-        if word.last() == Some(&b':') || !position(word).is_some_and(|i| i < next) {
+        if word.last() == Some(&b':') || position(word).is_none_or(|i| i >= next) {
             return false;
         }
     }
