@@ -637,7 +637,9 @@ impl<'e> Builder<'e> {
         };
         let mut restored = Vec::with_capacity(written.len());
         for w in written {
-            thunks.wrote_bytes(&w.path, &w.stat, w.hash);
+            if let Some((stat, hash)) = &w.named {
+                thunks.wrote_bytes(&w.path, stat, *hash);
+            }
             restored.push(w.path);
         }
         let effects = self.running.get(&done.edge).is_none_or(|r| r.effects);
@@ -995,8 +997,6 @@ impl<'e> Builder<'e> {
                 }
                 // A memo hit may hand its depfile over instead of writing it.
                 if let Some(content) = self.backend.take_depfile(edge) {
-                    // As if written, read and deleted: no stale one is left.
-                    let _ = disk::remove(&path);
                     let (log, known) = (&self.e.deps_log, &mut self.known_deps);
                     let out = g.build(edge).outs.first();
                     if let Some(files) = out.and_then(|&o| known.of(g, log, o, &content)) {

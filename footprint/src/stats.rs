@@ -161,6 +161,11 @@ struct Answers {
     listings: Map<Arc<FxHashSet<OsString>>>,
     /// Last component -> the paths above ending in it (for `wrote`).
     by_name: FxHashMap<OsString, Vec<PathBuf>>,
+    /// The identity of each directory the build wrote a file in, as
+    /// `wrote_file` found it: a directory is replaced only by a command
+    /// (then every answer goes) or made by the build (`made_dir`), and
+    /// its files are written one after another.
+    dir_ids: Map<Option<DirId>>,
 }
 
 impl Answers {
@@ -361,10 +366,11 @@ impl RunStats {
     /// just put there, or removed), which is not looked at again.
     pub fn wrote_file(&self, path: &Path) {
         let dir = path.parent().unwrap_or(Path::new(""));
-        // Stat'ed only if an answer of the same name is kept: mostly none.
-        let id = std::cell::OnceCell::new();
-        let id = || *id.get_or_init(|| dir_id(dir));
         let mut a = self.write();
+        // Stat'ed only if an answer of the same name is kept, and once.
+        let kept = a.dir_ids.get(dir.as_os_str().as_bytes()).copied();
+        let found = std::cell::OnceCell::new();
+        let id = || kept.unwrap_or_else(|| *found.get_or_init(|| dir_id(dir)));
         self.writes.fetch_add(1, Ordering::SeqCst);
         let mut changed = false;
         if let Some(name) = path.file_name() {
@@ -374,6 +380,9 @@ impl RunStats {
         if let Some(name) = dir.file_name() {
             changed |= a.drop_name_if(name, |a, p| a.may_be_dir(p, id()));
         }
+        if let Some(&found) = found.get() {
+            a.dir_ids.insert(dir.as_os_str().as_bytes().into(), found);
+        }
         self.end_epoch_if(changed);
     }
 
@@ -382,6 +391,7 @@ impl RunStats {
     pub fn made_dir(&self, dir: &Path) {
         let mut a = self.write();
         self.writes.fetch_add(1, Ordering::SeqCst);
+        a.dir_ids.clear();
         let mut changed = false;
         for d in dir.ancestors() {
             if let Some(name) = d.file_name() {
@@ -496,6 +506,34 @@ mod tests {
         assert!(stats.stat(&h).is_some());
         assert_eq!(stats.stat(&alias), Stat::of(&h));
         assert!(stats.names_in(&gen).unwrap().contains(OsStr::new("a.h")));
+    }
+
+    /// A write into a directory keeps the answers of same-named files in
+    /// other directories, which directory it is being found once; one the
+    /// build made since is found again (here a symlink to where the kept
+    /// file is, through which the write reached it).
+    #[test]
+    fn a_write_drops_a_same_named_answer_only_in_its_own_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let (src, out) = (d.path().join("src"), d.path().join("out"));
+        std::fs::create_dir(&src).unwrap();
+        std::fs::create_dir(&out).unwrap();
+        let (kept, written) = (src.join("a.h"), out.join("a.h"));
+        std::fs::write(&kept, "x").unwrap();
+        let stats = RunStats::default();
+        let before = stats.stat(&kept);
+        assert!(before.is_some());
+        std::fs::write(&written, "y").unwrap();
+        stats.wrote_file(&written);
+        stats.wrote_file(&written);
+        std::fs::write(&kept, "longer").unwrap();
+        assert_eq!(stats.stat(&kept), before, "another directory's: kept");
+        std::fs::remove_dir_all(&out).unwrap();
+        std::os::unix::fs::symlink(&src, &out).unwrap();
+        stats.made_dir(&out);
+        stats.wrote_file(&written);
+        assert_eq!(stats.stat(&kept), Stat::of(&kept));
+        assert_ne!(stats.stat(&kept), before);
     }
 
     /// A system file's stat is taken once a process: neither a write told

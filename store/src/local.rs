@@ -39,11 +39,15 @@ impl Memo {
 /// The largest object `get_into` reads in one read (into zeroed room).
 const ONE_READ: usize = 1 << 20;
 
+/// What `memo_get` reads at once: an entry is a line an output, and most
+/// edges have one or two.
+const ENTRY_READ: usize = 4096;
+
 /// Up to `most` bytes of `file` into `data`, in one read: a regular file's
 /// read gives less than asked only at its end, where a second read would
 /// give nothing (a file system that gives less elsewhere costs a miss, as
 /// the object then fails its check).
-fn read_once(mut file: std::fs::File, data: &mut Vec<u8>, most: usize) -> io::Result<()> {
+fn read_once(file: &mut std::fs::File, data: &mut Vec<u8>, most: usize) -> io::Result<()> {
     use std::io::Read;
     data.resize(most, 0);
     let got = loop {
@@ -182,7 +186,7 @@ impl Store {
             return true;
         }
         let path = self.object_path(hash);
-        let Ok(file) = std::fs::File::open(&path) else {
+        let Ok(mut file) = std::fs::File::open(&path) else {
             return false;
         };
         // A damaged name must not reserve gigabytes. Made anew rather than
@@ -194,7 +198,7 @@ impl Store {
         // A small object (most are) in one read; a big one as std reads
         // it, in reads of growing size, without zeroing its room first.
         let read = match room <= ONE_READ {
-            true => read_once(file, data, room),
+            true => read_once(&mut file, data, room),
             false => file.take(hash.size + 1).read_to_end(data).map(drop),
         };
         let intact = match check {
@@ -218,11 +222,14 @@ impl Store {
 
     pub fn memo_get(&self, thunk: &ContentHash) -> Option<Memo> {
         use std::io::Read;
-        let file = std::fs::File::open(self.memo_path(thunk)).ok()?;
-        // Through `take`, which has no size to hint: the file is not asked
-        // for its own (a system call less a hit), an entry being small.
-        let mut text = String::with_capacity(1024);
-        file.take(u64::MAX).read_to_string(&mut text).ok()?;
+        let mut file = std::fs::File::open(self.memo_path(thunk)).ok()?;
+        // Most entries in one read, the file not asked for its size.
+        let mut bytes = Vec::new();
+        read_once(&mut file, &mut bytes, ENTRY_READ).ok()?;
+        if bytes.len() == ENTRY_READ {
+            file.read_to_end(&mut bytes).ok()?;
+        }
+        let text = String::from_utf8(bytes).ok()?;
         let mut outputs = Vec::new();
         let mut printed = [None; 2];
         for line in text.lines() {

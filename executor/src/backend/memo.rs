@@ -213,8 +213,8 @@ pub enum RecordError {
 /// What `Memoizer::restore` did.
 pub enum Restored {
     No,
-    /// The outputs are in place; the depfile handed over, if asked; the
-    /// plain files written, with their stats and hashes; what the run
+    /// The outputs are in place; the depfile handed over, if asked (and
+    /// any stale one removed); the plain files written (see `Written`); what the run
     /// printed (its output, its stderr kept apart), to print again.
     Yes {
         depfile: Option<Vec<u8>>,
@@ -332,13 +332,20 @@ impl Memoizer {
         for (real, data, mode, hash) in files {
             let stat = restore_file(&real, &data, mode)?;
             self.give_back(data);
-            if let (Some(stat), Some(hash)) = (stat, hash) {
-                written.push(Written {
-                    path: real,
-                    stat,
-                    hash,
-                });
+            // A symlink's path is told as any write.
+            if let Some(stat) = stat {
+                let named = hash.map(|hash| (stat, hash));
+                written.push(Written { path: real, named });
             }
+        }
+        if handed.is_some() {
+            // As if written, read and deleted: no stale one is left.
+            let real = self.roots.host_path(&depfile);
+            let _ = std::fs::remove_file(&real);
+            written.push(Written {
+                path: real,
+                named: None,
+            });
         }
         // The stamp eviction goes by; evicted meanwhile, nothing is lost.
         let _ = self.store.memo_used(key);

@@ -83,12 +83,13 @@ impl Task {
     }
 }
 
-/// A file a backend put in place: its stat as written and the hash of
-/// the bytes written (see `Backend::take_written`).
+/// A file a backend put in place, or removed in its stead (a depfile
+/// handed over): no symlink is there now (see `Backend::take_written`).
 pub struct Written {
     pub path: std::path::PathBuf,
-    pub stat: std::fs::Metadata,
-    pub hash: ggninja_store::hash::ContentHash,
+    /// Its stat as written and the hash of the bytes written, when they
+    /// are an object's (not a depfile's, whose paths are rewritten).
+    pub named: Option<(std::fs::Metadata, ggninja_store::hash::ContentHash)>,
 }
 
 /// What a backend tells the user besides a command's output.
@@ -150,9 +151,9 @@ pub trait Backend {
     fn take_depfile(&mut self, _edge: BuildId) -> Option<Vec<u8>> {
         None
     }
-    /// The files a finished edge's result was put in place as, with the
-    /// hash of what was written (a memo hit's restored outputs), once:
-    /// the thunk maker then names them without reading them again.
+    /// The files a finished edge's result was put in place as (a memo
+    /// hit's restored outputs and depfile), once: the thunk maker then
+    /// names them without reading them again, nor looks for symlinks there.
     fn take_written(&mut self, _edge: BuildId) -> Vec<Written> {
         Vec::new()
     }
