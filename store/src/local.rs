@@ -36,26 +36,38 @@ impl Memo {
     }
 }
 
-/// The largest object `get_into` reads in one read (into zeroed room).
+/// The largest object `get_into` reads mostly in one read (into zeroed
+/// room).
 const ONE_READ: usize = 1 << 20;
 
 /// What `memo_get` reads at once: an entry is a line an output, and most
 /// edges have one or two.
 const ENTRY_READ: usize = 4096;
 
-/// Up to `most` bytes of `file` into `data`, in one read: a regular file's
-/// read gives less than asked only at its end, where a second read would
-/// give nothing (a file system that gives less elsewhere costs a miss, as
-/// the object then fails its check).
-fn read_once(file: &mut std::fs::File, data: &mut Vec<u8>, most: usize) -> io::Result<()> {
+/// Up to `most` bytes of `file` into `data`, read until it holds at least
+/// `least` or the file ends: mostly in one read, a regular file's read
+/// giving less than asked only at its end (where a second read would give
+/// nothing).
+fn read_some(
+    file: &mut std::fs::File,
+    data: &mut Vec<u8>,
+    least: usize,
+    most: usize,
+) -> io::Result<()> {
     use std::io::Read;
     data.resize(most, 0);
-    let got = loop {
-        match file.read(data) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            got => break got?,
+    let mut got = 0;
+    while got < most {
+        match file.read(&mut data[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-    };
+        if got >= least {
+            break;
+        }
+    }
     data.truncate(got);
     Ok(())
 }
@@ -198,7 +210,7 @@ impl Store {
         // A small object (most are) in one read; a big one as std reads
         // it, in reads of growing size, without zeroing its room first.
         let read = match room <= ONE_READ {
-            true => read_once(&mut file, data, room),
+            true => read_some(&mut file, data, room - 1, room),
             false => file.take(hash.size + 1).read_to_end(data).map(drop),
         };
         let intact = match check {
@@ -223,9 +235,11 @@ impl Store {
     pub fn memo_get(&self, thunk: &ContentHash) -> Option<Memo> {
         use std::io::Read;
         let mut file = std::fs::File::open(self.memo_path(thunk)).ok()?;
-        // Most entries in one read, the file not asked for its size.
+        // Most entries in one read, the file not asked for its size. Should
+        // a read give less than there is, the lines of what the run
+        // printed, which come last, are missing: no entry.
         let mut bytes = Vec::new();
-        read_once(&mut file, &mut bytes, ENTRY_READ).ok()?;
+        read_some(&mut file, &mut bytes, 0, ENTRY_READ).ok()?;
         if bytes.len() == ENTRY_READ {
             file.read_to_end(&mut bytes).ok()?;
         }
@@ -367,6 +381,29 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads that give less than there is (a pipe's, here) are read on
+    /// from until the least asked for is there; then no more is asked.
+    #[test]
+    fn some_bytes_are_read_on_until_the_least_asked_for() {
+        use std::io::Write;
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let mut file = std::fs::File::from(std::os::fd::OwnedFd::from(reader));
+        let feed = std::thread::spawn(move || {
+            for part in [&b"obj"[..], b"ect", b"!"] {
+                writer.write_all(part).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        let mut data = Vec::new();
+        read_some(&mut file, &mut data, 6, 7).unwrap();
+        assert_eq!(data, b"object");
+        read_some(&mut file, &mut data, 0, 7).unwrap();
+        assert_eq!(data, b"!");
+        feed.join().unwrap();
+        read_some(&mut file, &mut data, 6, 7).unwrap();
+        assert_eq!(data, b"");
+    }
 
     /// By its name (SHA-256) or by the checksum an entry kept: a byte
     /// flipped, added or cut, or a checksum that is not the object's, and
