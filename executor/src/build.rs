@@ -627,10 +627,11 @@ impl<'e> Builder<'e> {
 
     /// Tells the thunk maker what a finished edge did to the tree, before
     /// any edge waiting for it starts (`footprint::RunStats` says why that
-    /// is enough): a memo hit wrote its outputs and depfile (its depfile
-    /// and rspfile are removed next); anything else (a command ran, a
-    /// list's effects were done) may have written anywhere.
-    /// The files it `written` (with their hashes) need not be read again.
+    /// is enough): a memo hit wrote its outputs and depfile (or removed a
+    /// depfile it handed over; its rspfile is removed next); anything else
+    /// (a command ran, a list's effects were done) may have written
+    /// anywhere. The files it `written` with their hashes need not be read
+    /// again.
     fn tell_thunks(&mut self, done: &Done, written: Vec<Written>) {
         let Some(thunks) = &self.thunks else {
             return;

@@ -40,9 +40,10 @@
 //! two targets' objects share names. Writing a symlink
 //! may retarget paths through it, whatever their names: everything goes.
 //! Not seen: a file restored over what was a symlink to a directory (an
-//! output whose rule made a directory link before and a file now), for
-//! paths that went through the old link; such a path's answer stays the
-//! old target's until a command runs.
+//! output whose rule made a directory link before and a file now), or a
+//! stale depfile so linked that a hit removed, for paths that went through
+//! the old link; such a path's answer stays the old target's until a
+//! command runs.
 //!
 //! The epoch (`RunStats::epoch`) that decisions made from the answers are
 //! kept under changes only when a write could have changed one: when an

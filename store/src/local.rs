@@ -36,8 +36,9 @@ impl Memo {
     }
 }
 
-/// The largest object `get_into` reads mostly in one read (into zeroed
-/// room).
+/// The room past which `get_into` reads an object as std does (a size
+/// and the byte past it: objects under 1 MiB are read mostly in one read,
+/// into zeroed room).
 const ONE_READ: usize = 1 << 20;
 
 /// What `memo_get` reads at once: an entry is a line an output, and most
@@ -61,7 +62,7 @@ fn read_some(
         match file.read(&mut data[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
         if got >= least {
@@ -175,8 +176,10 @@ impl Store {
     /// Reads an object, checking it against its name, or against `check`
     /// when its memo entry kept one (`check`: the same verdict, faster). A
     /// corrupted object is removed and reported as missing, never returned.
-    /// The name gives the size, so the file is not asked for it: one read
-    /// asks for a byte more, and a file of another size fails either check.
+    /// The name gives the size, so the file is not asked for it: the read
+    /// asks for a byte more, and a file of another size fails either check
+    /// (unless a read stopped short at exactly the size: the bytes given are
+    /// still checked, the file's tail then not seen).
     pub fn get(&self, hash: &ContentHash, check: Option<Checksum>) -> Option<Vec<u8>> {
         let mut data = Vec::new();
         self.get_into(hash, check, &mut data).then_some(data)

@@ -182,8 +182,9 @@ impl Thunks {
     /// build dir or absolute): what this run's stats kept of it goes
     /// (`footprint::RunStats` says why the build's writes are all it needs
     /// to tell).
-    /// A file among `restored` (a memo hit's, told by `wrote_bytes`) is
-    /// never a symlink, so not looked at again.
+    /// A file among `restored` (a memo hit's outputs and depfile, put in
+    /// place by a rename or removed) is never a symlink, so not looked at
+    /// again.
     pub fn wrote(&self, path: &str, restored: &[PathBuf]) {
         let (stats, path) = (self.scanner().run_stats(), self.roots.build.join(path));
         match restored.contains(&path) {

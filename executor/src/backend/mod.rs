@@ -153,7 +153,8 @@ pub trait Backend {
     }
     /// The files a finished edge's result was put in place as (a memo
     /// hit's restored outputs and depfile), once: the thunk maker then
-    /// names them without reading them again, nor looks for symlinks there.
+    /// looks for no symlink there, and names those with a hash without
+    /// reading them again.
     fn take_written(&mut self, _edge: BuildId) -> Vec<Written> {
         Vec::new()
     }
