@@ -296,12 +296,13 @@ impl Memoizer {
             return Ok(Restored::No);
         };
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
+        let depfile = (!depfile.is_empty()).then(|| self.roots.host_path(&depfile));
         // Fetch (and verify) everything before writing anything.
         let mut files = Vec::new();
         let mut handed = None;
         for o in &memo.outputs {
             let real = self.roots.real_path(&o.path);
-            let is_depfile = !depfile.is_empty() && real == self.roots.host_path(&depfile);
+            let is_depfile = depfile.as_ref() == Some(&real);
             // A depfile's bytes are rewritten, not given back.
             let mut data = match is_depfile {
                 true => Vec::new(),
@@ -315,7 +316,7 @@ impl Memoizer {
                 false => data,
             };
             if is_depfile && hand_over {
-                handed = Some(data);
+                handed = Some((real, data));
                 continue;
             }
             // A rewritten depfile's bytes are not the object's.
@@ -338,19 +339,19 @@ impl Memoizer {
                 written.push(Written { path: real, named });
             }
         }
-        if handed.is_some() {
+        let depfile = handed.map(|(real, data)| {
             // As if written, read and deleted: no stale one is left.
-            let real = self.roots.host_path(&depfile);
             let _ = std::fs::remove_file(&real);
             written.push(Written {
                 path: real,
                 named: None,
             });
-        }
+            data
+        });
         // The stamp eviction goes by; evicted meanwhile, nothing is lost.
         let _ = self.store.memo_used(key);
         Ok(Restored::Yes {
-            depfile: handed,
+            depfile,
             written,
             printed: [output, errors],
         })
