@@ -1173,3 +1173,94 @@ fn a_hit_logs_its_own_depfile_whatever_the_log_had() {
     assert!(again.contains("reusing the outputs"), "{again}");
     assert_eq!(deps(), ran);
 }
+
+/// A warm rebuild takes each compile's key as the last run kept it, and
+/// every way such a key can go stale makes it again: the header it named
+/// edited, a header put earlier on the include path (shadowing the one it
+/// named), the flags in the manifest, the kept keys damaged. A file
+/// touched without a change keeps its key. Each time the objects are the
+/// compiler's own for the tree as it is.
+#[test]
+fn a_key_kept_between_runs_serves_only_while_what_it_rested_on_holds() {
+    if require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = |flags: &str| {
+        format!(
+            "rule cc\n  command = gcc {flags} -Iover -Iinc -MD -MF $out.d -c $in -o $out\n  \
+             depfile = $out.d\n  deps = gcc\nbuild a.o: cc a.c\nbuild b.o: cc b.c\n"
+        )
+    };
+    let files = [
+        ("a.c", "#include \"h.h\"\nint a(void) { return H; }\n"),
+        ("b.c", "int b(void) { return 2; }\n"),
+        ("build.ninja", &manifest("-O0")),
+    ];
+    let (dir, store) = small_tree(tmp.path(), &files);
+    std::fs::create_dir_all(dir.join("over")).unwrap();
+    std::fs::create_dir_all(dir.join("inc")).unwrap();
+    std::fs::write(dir.join("inc/h.h"), "#define H 1\n").unwrap();
+    let kept = |log: &str, out: &str| {
+        let line = format!("(a key kept from the last run) for {out}\n");
+        log.contains(&line)
+    };
+    // Both objects gone, built again: (a.o kept, b.o kept), each the
+    // object gcc makes of the tree now.
+    let rebuild = |flags: &str| {
+        remove(&dir, &["a.o", "b.o"]);
+        let log = cached_explained(&dir, &store, "-j2", &[]);
+        for (obj, src) in [("a.o", "a.c"), ("b.o", "b.c")] {
+            let reference = Command::new("gcc")
+                .args(flags.split_whitespace())
+                .args(["-Iover", "-Iinc", "-c", src, "-o", "ref.o"])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(reference.status.success(), "{}", text(&reference));
+            let (built, made) = (dir.join(obj), dir.join("ref.o"));
+            let same = std::fs::read(&built).unwrap() == std::fs::read(&made).unwrap();
+            assert!(same, "{obj} is not gcc's object of the tree now: {log}");
+        }
+        (kept(&log, "a.o"), kept(&log, "b.o"), log)
+    };
+    // The cold build's deps, logged, are the graph's from the next run
+    // on: keys are kept under that graph.
+    cached_build(&dir, &store, &[]);
+    let (a, b, log) = rebuild("-O0");
+    assert!(!a && !b, "{log}");
+    let (a, b, log) = rebuild("-O0");
+    assert!(a && b, "{log}");
+    // The header edited (same size): a.o's key is made again.
+    std::fs::write(dir.join("inc/h.h"), "#define H 2\n").unwrap();
+    let (a, b, log) = rebuild("-O0");
+    assert!(!a && b, "{log}");
+    // Touched, not changed: still kept.
+    let now = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    let h = std::fs::File::options()
+        .append(true)
+        .open(dir.join("inc/h.h"));
+    h.unwrap().set_modified(now).unwrap();
+    let (a, b, log) = rebuild("-O0");
+    assert!(a && b, "{log}");
+    // A header earlier on the path now shadows the one the key named.
+    std::fs::write(dir.join("over/h.h"), "#define H 3\n").unwrap();
+    let (a, b, log) = rebuild("-O0");
+    assert!(!a && b, "{log}");
+    // Other flags in the manifest: every key made again.
+    std::fs::write(dir.join("build.ninja"), manifest("-O1")).unwrap();
+    let (a, b, log) = rebuild("-O1");
+    assert!(!a && !b, "{log}");
+    let (a, b, log) = rebuild("-O1");
+    assert!(a && b, "{log}");
+    // The kept keys damaged: none is taken, none is wrong.
+    let keys = dir.join(".ggninja_keys");
+    let mut bytes = std::fs::read(&keys).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&keys, bytes).unwrap();
+    let (a, b, log) = rebuild("-O1");
+    assert!(!a && !b, "{log}");
+    let (a, b, log) = rebuild("-O1");
+    assert!(a && b, "{log}");
+}

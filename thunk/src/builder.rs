@@ -15,9 +15,11 @@ use rayon::prelude::*;
 use crate::bundles::{Bundles, NamedBundle};
 use crate::hash_cache::HashCache;
 use crate::ir::{push_json_array, Function, Input, Source, Thunk, ENV};
+use crate::kept::{footprint_digest, Fact, KeptKeys, Named};
 use crate::known_inputs::{InputJson, KnownInputs};
 use crate::ordering::Upstream;
 use crate::roots::Roots;
+use crate::scan::edge_footprint;
 
 /// What an edge reads, as found by a footprint scanner: files relative to
 /// the build dir or absolute, plus the program it runs.
@@ -44,8 +46,10 @@ pub struct Footprint {
     pub collation: Option<String>,
 }
 
-/// A scanner gives an edge's footprint, or why it cannot be known.
-pub type Scan<'a> = dyn Fn(&Graph, BuildId) -> Result<Footprint, String> + Sync + 'a;
+/// A scanner gives what it finds in an edge's command (see `scan_edge`),
+/// or why it cannot be known.
+pub type Scan<'a> =
+    dyn Fn(&Graph, BuildId) -> Result<ggninja_footprint::Footprint, String> + Sync + 'a;
 
 /// One edge's thunk, or the reason it must run locally.
 #[derive(Debug, Clone)]
@@ -86,6 +90,12 @@ pub struct EdgeThunk {
 }
 
 impl EdgeThunk {
+    /// A key kept from an earlier run (see `kept`): its hash, what a hit
+    /// needs, and no JSON or bundle; only the memo is asked with it.
+    pub fn is_kept(&self) -> bool {
+        self.canonical.is_empty()
+    }
+
     pub fn thunk(&self) -> Thunk {
         serde_json::from_str(&self.canonical).expect("a canonical thunk parses")
     }
@@ -127,6 +137,9 @@ pub struct ThunkBuilder<'a> {
     pub link_outputs: bool,
     /// Every finished edge's thunk hash (None: local-only).
     linked: BuildMap<Option<ContentHash>>,
+    /// Keys kept between runs, taken where they still hold and kept as
+    /// made (at build time only: `link_outputs` false).
+    pub(crate) kept: Option<&'a KeptKeys>,
 }
 
 /// Where `build_all` hands finished entries.
@@ -158,6 +171,7 @@ impl<'a> ThunkBuilder<'a> {
             done: BuildMap::default(),
             link_outputs,
             linked: BuildMap::default(),
+            kept: None,
         }
     }
 }
@@ -368,14 +382,56 @@ impl ThunkBuilder<'_> {
         out
     }
 
-    /// One edge drafted, and finished unless a producer is not.
+    /// One edge drafted, and finished unless a producer is not; at build
+    /// time its key taken from the last run where it still holds, or kept
+    /// for the next one as made.
     fn make(&self, b: BuildId) -> Made {
-        match self.draft(b) {
+        let g = self.graph;
+        let scanned = match (self.scan)(g, b) {
+            Ok(fp) => fp,
+            Err(reason) => return Made::Entry(Entry::LocalOnly(reason)),
+        };
+        let keys = self.kept.filter(|_| !self.link_outputs);
+        let kept = keys.and_then(|k| Some((k, footprint_digest(g, b, &scanned)?)));
+        if let Some((keys, digest)) = kept {
+            let holds = |f: &Fact| self.still_named(f);
+            if let Some(t) = keys.recall(b, digest, holds, self.cache.stats_since()) {
+                return Made::Entry(Entry::Thunk(Box::new(t)));
+            }
+        }
+        let mut facts = kept.map(|_| Vec::new());
+        let drafted = edge_footprint(self.roots, g, b, scanned)
+            .and_then(|fp| self.draft(b, fp, facts.as_mut()));
+        match drafted {
             Err(reason) => Made::Entry(Entry::LocalOnly(reason)),
             Ok(d) if d.links.iter().all(|l| self.linked.contains_key(&l.1)) => {
-                Made::Entry(self.link(d))
+                let entry = self.link(d);
+                if let (Some((keys, digest)), Some(facts), Entry::Thunk(t)) = (kept, facts, &entry)
+                {
+                    keys.made(b, digest, facts, t);
+                }
+                Made::Entry(entry)
             }
             Ok(d) => Made::Waits(d),
+        }
+    }
+
+    /// Whether the file `fact` names still hashes as it did, asked as
+    /// `value_input` asks.
+    fn still_named(&self, fact: &Fact) -> bool {
+        let path = self.absolute(&fact.path);
+        let now = match fact.system {
+            true => self.cache.hash_system(&path),
+            false => self.cache.hash_path(&path),
+        };
+        matches!(now, Ok(h) if h.map(Named::of) == fact.hash)
+    }
+
+    /// `f` (relative to the build dir, or absolute) as an absolute path.
+    fn absolute<'f>(&self, f: &'f str) -> Cow<'f, Path> {
+        match Path::new(f).is_relative() {
+            true => Cow::Owned(self.roots.build.join(f)),
+            false => Cow::Borrowed(Path::new(f)),
         }
     }
 
@@ -395,11 +451,16 @@ impl ThunkBuilder<'_> {
         }
     }
 
-    /// The first phase for one edge: footprint, phony inputs expanded,
-    /// plain inputs hashed, produced inputs noted as links.
-    fn draft(&self, b: BuildId) -> Result<Draft, String> {
+    /// The first phase for one edge, from its footprint: phony inputs
+    /// expanded, plain inputs hashed (each noted in `facts`, if given),
+    /// produced inputs noted as links.
+    fn draft(
+        &self,
+        b: BuildId,
+        mut fp: Footprint,
+        mut facts: Option<&mut Vec<Fact>>,
+    ) -> Result<Draft, String> {
         let g = self.graph;
-        let mut fp = (self.scan)(g, b)?;
         // The toolchain and the system headers are one bundle, but for
         // what the trees hold or an edge writes (see `bundles`).
         let shared = (self.bundles).shared(&fp.toolchain, &fp.system, g, self.roots, self.cache)?;
@@ -463,7 +524,7 @@ impl ThunkBuilder<'_> {
                     ))
                 }
                 Some(p) if self.link_outputs => links.push((self.roots.virtual_path(&f), p)),
-                _ => inputs.push(self.value_input(&f, producer.is_some())?),
+                _ => inputs.push(self.value_input(&f, producer.is_some(), facts.as_deref_mut())?),
             }
         }
         let exe_hash = self
@@ -472,6 +533,14 @@ impl ThunkBuilder<'_> {
             .ok()
             .flatten()
             .ok_or_else(|| format!("program '{}' cannot be read", fp.program.display()))?;
+        if let Some(facts) = facts {
+            let (path, hash) = (fp.program.display().to_string(), Named::of(exe_hash));
+            facts.push(Fact {
+                path: path.into(),
+                system: true,
+                hash: Some(hash),
+            });
+        }
         let mut outputs: Vec<String> = g
             .build(b)
             .outs
@@ -507,35 +576,56 @@ impl ThunkBuilder<'_> {
 
     /// A file named by its current content (or a directory). System files
     /// that no edge writes are named once per process, a tree file once
-    /// for each content it has (see `known_inputs`).
-    fn value_input(&self, f: &str, produced: bool) -> Result<InputJson, String> {
+    /// for each content it has (see `known_inputs`). `facts` gets the hash
+    /// it was named by and how it was asked (see `still_named`).
+    fn value_input(
+        &self,
+        f: &str,
+        produced: bool,
+        facts: Option<&mut Vec<Fact>>,
+    ) -> Result<InputJson, String> {
+        let path = self.absolute(f);
+        let note = |system: bool, hash: Option<ContentHash>| {
+            if let Some(facts) = facts {
+                let hash = hash.map(Named::of);
+                facts.push(Fact {
+                    path: f.into(),
+                    system,
+                    hash,
+                });
+            }
+        };
         if !produced {
             if let Some(input) = self.known.system(f) {
+                // Named from this hash, remembered for the process.
+                let hash = self.cache.hash_system(&path).ok().flatten();
+                note(true, hash);
                 return Ok(input);
             }
         }
-        let path: Cow<Path> = match Path::new(f).is_relative() {
-            true => Cow::Owned(self.roots.build.join(f)),
-            false => Cow::Borrowed(Path::new(f)),
-        };
         // System files do not change during a build; offline (linking
         // outputs: nothing runs) no file does, and one shared by many edges
         // (a project header) is looked at once. A tree file kept is none.
         let kept = self.known.tree(f);
         let system = kept.is_none() && !produced && self.roots.virtual_path(f) == f;
-        let hash = match self.link_outputs || system {
+        let asked_once = self.link_outputs || system;
+        let hash = match asked_once {
             true => self.cache.hash_system(&path),
             false => self.cache.hash_path(&path),
         };
         let (source, bytes) = match hash {
             Ok(Some(h)) => {
+                note(asked_once, Some(h));
                 if let Some((_, input)) = kept.filter(|(named, _)| *named == h) {
                     return Ok(input);
                 }
                 let hash = h.to_string();
                 (Source::Value { hash }, h.size)
             }
-            Ok(None) => (Source::Directory { directory: true }, 0),
+            Ok(None) => {
+                note(asked_once, None);
+                (Source::Directory { directory: true }, 0)
+            }
             Err(e) => return Err(format!("input '{f}' cannot be read: {e}")),
         };
         let path = self.roots.virtual_path(f);
@@ -564,7 +654,7 @@ impl ThunkBuilder<'_> {
                 }
                 _ => {
                     let real = self.roots.real_path(&virt);
-                    match self.value_input(&real.display().to_string(), true) {
+                    match self.value_input(&real.display().to_string(), true, None) {
                         Ok(i) => i,
                         Err(reason) => return Entry::LocalOnly(reason),
                     }
@@ -618,11 +708,11 @@ mod tests {
         let scan = |_: &Graph, _: BuildId| Err("not scanned".to_string());
         let tb = ThunkBuilder::new(&g, &roots, &cache, &bundles, &system, &scan, false);
         let name = header.to_str().unwrap();
-        let first = tb.value_input(name, false).unwrap();
+        let first = tb.value_input(name, false, None).unwrap();
         assert_eq!((&*first.path, first.bytes), (name, 3));
         std::fs::write(&header, "other").unwrap();
-        assert_eq!(tb.value_input(name, false).unwrap().json, first.json);
-        let output = tb.value_input(name, true).unwrap();
+        assert_eq!(tb.value_input(name, false, None).unwrap().json, first.json);
+        let output = tb.value_input(name, true, None).unwrap();
         assert_eq!(output.bytes, 5);
         assert_ne!(output.json, first.json);
     }

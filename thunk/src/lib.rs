@@ -6,7 +6,8 @@
 //! Data flow: `scan` (an edge's footprint) -> `builder` (inputs hashed
 //! through `hash_cache`, inputs named once by `known_inputs`,
 //! toolchains as `bundles`, paths through `roots`)
-//! -> `ir` (canonical JSON, hash). `session` opens and saves the caches;
+//! -> `ir` (canonical JSON, hash); `kept` keeps each edge's key between
+//! runs with what it rested on. `session` opens and saves the caches;
 //! `predicted` stands in for outputs a build has not made yet;
 //! `placement` says which inputs travel and what must run here;
 //! `ordering` refuses a thunk whose footprint reads what an unordered edge
@@ -17,6 +18,7 @@ mod builder;
 mod bundles;
 mod hash_cache;
 mod ir;
+mod kept;
 mod known_inputs;
 mod ordering;
 pub mod placement;
@@ -32,5 +34,5 @@ pub use hash_cache::HashCache;
 pub use ir::{Bundle, BundleFile, Function, Input, Source, Thunk, ENV};
 pub use predicted::Predicted;
 pub use roots::{Roots, BUILD_ROOT, SOURCE_ROOT};
-pub use scan::{edge_footprint, produced};
+pub use scan::{edge_footprint, produced, scan_edge};
 pub use session::Thunks;

@@ -13,24 +13,38 @@ use crate::builder::Footprint;
 use crate::ordering::Upstream;
 use crate::roots::Roots;
 
-/// An edge's footprint: compile, link and archive commands through the
-/// include scanner and toolchain discovery (plus the edge's manifest inputs,
-/// which name generated files before they exist). Other commands: all their
-/// inputs and the files their arguments name, the program and the shared
-/// libraries it loads; with a depfile (headers unknown) they are local-only.
-/// A command the scanner refuses stays local-only. Headers outside the
-/// trees (`roots`: the compiler's own, /usr/include) are kept apart: the
-/// builder names them with the toolchain, as one bundle.
-pub fn edge_footprint(
+/// What the footprint crate's scanner finds in edge `b`'s command, run in
+/// the build dir; why not, if it refuses it (the edge stays local-only).
+pub fn scan_edge(
     scanner: &ggninja_footprint::Scanner,
     roots: &Roots,
     g: &Graph,
     b: BuildId,
+) -> Result<ggninja_footprint::Footprint, String> {
+    let command = g.command(b, false).map_err(|e| e.to_string())?;
+    scanner
+        .footprint(&command, &roots.build)
+        .map_err(|e| e.reason)
+}
+
+/// An edge's footprint from what the scanner found in its command (`fp`):
+/// compile, link and archive commands through the include scanner and
+/// toolchain discovery, plus the edge's manifest inputs (which name
+/// generated files before they exist). Other commands: all their inputs
+/// and the files their arguments name, the program and the shared
+/// libraries it loads; with a depfile (headers unknown) they are
+/// local-only. Headers outside the trees (`roots`: the compiler's own,
+/// /usr/include) are kept apart: the builder names them with the
+/// toolchain, as one bundle. Reads the graph's shape and the edge's
+/// `depfile` and `deps` bindings, nothing else (see `kept`).
+pub fn edge_footprint(
+    roots: &Roots,
+    g: &Graph,
+    b: BuildId,
+    fp: ggninja_footprint::Footprint,
 ) -> Result<Footprint, String> {
     use ggninja_footprint::Kind;
     let cwd = &roots.build;
-    let command = g.command(b, false).map_err(|e| e.to_string())?;
-    let fp = scanner.footprint(&command, cwd).map_err(|e| e.reason)?;
     moves_into_outputs(g, b, &fp.effects)?;
     let side_outputs = side_outputs(g, b, cwd, &fp.outputs)?;
     unordered_matches(g, b, cwd, &fp)?;

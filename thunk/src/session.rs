@@ -15,9 +15,10 @@ use crate::builder::{EdgeThunk, Entry, ThunkBuilder};
 use crate::bundles::Bundles;
 use crate::hash_cache::HashCache;
 use crate::ir::Source;
+use crate::kept::KeptKeys;
 use crate::known_inputs::KnownInputs;
 use crate::roots::Roots;
-use crate::scan::edge_footprint;
+use crate::scan::scan_edge;
 
 /// The file holding the hash cache, in the saved dir.
 const HASHES: &str = ".ggninja_hashes";
@@ -29,12 +30,17 @@ pub struct Thunks {
     bundles: Bundles,
     known: KnownInputs,
     caches: Caches,
+    /// The binary's identity, once keys are to be kept between runs
+    /// (`keep_keys`).
+    identity: OnceLock<String>,
 }
 
-/// The scanner and the file hash cache, with what earlier runs saved.
+/// The scanner, the file hash cache and the kept keys, with what earlier
+/// runs saved.
 struct Loaded {
     scanner: Scanner,
     hashes: HashCache,
+    kept: KeptKeys,
 }
 
 /// The caches, loaded on a thread of their own while the build loads its
@@ -76,15 +82,22 @@ impl Caches {
 }
 
 impl Loaded {
-    /// Loads the file hash cache and the scanner's saved answers from
-    /// `saved_dir`, in parallel; missing or damaged ones start empty.
+    /// Loads the file hash cache, the scanner's saved answers and the
+    /// kept keys from `saved_dir`, in parallel; missing or damaged ones
+    /// start empty.
     fn read(scanner: Scanner, saved_dir: &Path) -> Loaded {
-        let hashes = std::thread::scope(|s| {
+        let (hashes, kept) = std::thread::scope(|s| {
             s.spawn(|| scanner.load_saved(saved_dir));
-            HashCache::load(&saved_dir.join(HASHES))
+            let kept = s.spawn(|| KeptKeys::load(saved_dir));
+            let hashes = HashCache::load(&saved_dir.join(HASHES));
+            (hashes, kept.join().unwrap_or_default())
         });
         hashes.set_run_stats(scanner.run_stats());
-        Loaded { scanner, hashes }
+        Loaded {
+            scanner,
+            hashes,
+            kept,
+        }
     }
 }
 
@@ -97,7 +110,17 @@ impl Thunks {
             bundles: Bundles::default(),
             known: KnownInputs::default(),
             caches: Caches::load(saved_dir),
+            identity: OnceLock::new(),
         }
+    }
+
+    /// Keeps each edge's memo key between runs of the binary `identity`
+    /// (its version and file), and takes them where they still hold
+    /// (`kept`). Only for a build whose thunks go to the memo first: a
+    /// kept key carries no JSON, and the memo makes a missed edge's thunk
+    /// again (`of`) before it runs.
+    pub fn keep_keys(&self, identity: String) {
+        let _ = self.identity.set(identity);
     }
 
     fn scanner(&self) -> &Scanner {
@@ -117,36 +140,62 @@ impl Thunks {
         link_outputs: bool,
         f: impl FnOnce(&mut ThunkBuilder) -> T,
     ) -> T {
-        let scan = |g: &Graph, b: BuildId| edge_footprint(self.scanner(), &self.roots, g, b);
+        self.builder(g, link_outputs, None, f)
+    }
+
+    /// `with_builder`, taking and keeping `kept` keys.
+    fn builder<T>(
+        &self,
+        g: &Graph,
+        link_outputs: bool,
+        kept: Option<&KeptKeys>,
+        f: impl FnOnce(&mut ThunkBuilder) -> T,
+    ) -> T {
+        let scan = |g: &Graph, b: BuildId| scan_edge(self.scanner(), &self.roots, g, b);
         let (roots, hashes, bundles) = (&self.roots, self.hashes(), &self.bundles);
         let known = &self.known;
         let mut tb = ThunkBuilder::new(g, roots, hashes, bundles, known, &scan, link_outputs);
+        tb.kept = kept;
         f(&mut tb)
     }
 
-    /// The thunk of `b` (every input named by its current content), or why
-    /// it must run locally. Inputs are named by content, not by their
+    /// The thunk of `b` (every input named by its current content), made
+    /// whole (never a kept key), or why it must run locally. Inputs are named by content, not by their
     /// producers: an identical object from a changed source then still hits
     /// downstream.
     pub fn of(&self, g: &Graph, b: BuildId) -> Result<EdgeThunk, String> {
-        let mut made = self.of_ready(g, &[b]);
+        let mut made = self.made(g, &[b], false);
         made.pop()
             .map_or_else(|| Err("phony".to_string()), |(_, t)| t)
     }
 
     /// `of` for several edges whose inputs are all there (ready to start),
-    /// made in parallel, in the order given. Made now or when each starts,
-    /// a ready edge's thunk is the same: what it reads is done, and a file
-    /// it would read that an edge not ordered before it writes keeps it
-    /// local either way.
+    /// made in parallel, in the order given, or their keys as kept (see
+    /// `keep_keys`). Made now or when each starts, a ready edge's thunk is
+    /// the same: what it reads is done, and a file it would read that an
+    /// edge not ordered before it writes keeps it local either way.
     pub fn of_ready(
         &self,
         g: &Graph,
         edges: &[BuildId],
     ) -> Vec<(BuildId, Result<EdgeThunk, String>)> {
+        self.made(g, edges, true)
+    }
+
+    /// The thunks of `edges`, or (`kept`) their keys as kept where they
+    /// hold.
+    fn made(
+        &self,
+        g: &Graph,
+        edges: &[BuildId],
+        kept: bool,
+    ) -> Vec<(BuildId, Result<EdgeThunk, String>)> {
         // Edges finished since the last call may have generated headers.
         self.scanner().invalidate();
-        self.with_builder(g, false, |tb| {
+        let keys = &self.caches.get().kept;
+        let id = self.identity.get().filter(|_| kept);
+        let keeps = id.is_some_and(|id| keys.context(id, &self.roots, g).is_some());
+        self.builder(g, false, keeps.then_some(keys), |tb| {
             tb.build_all(edges, None);
             let mut entry = |b: &BuildId| match tb.done.remove(b) {
                 Some(Entry::Thunk(t)) => Ok(*t),
@@ -241,5 +290,6 @@ impl Thunks {
         };
         let _ = loaded.hashes.save(&self.saved_dir.join(HASHES));
         let _ = loaded.scanner.save(&self.saved_dir);
+        loaded.kept.save(&self.saved_dir);
     }
 }

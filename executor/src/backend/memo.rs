@@ -77,7 +77,11 @@ impl Memoized {
                 written,
                 printed: [output, errors],
             }) => {
-                cx.explain(|| format!("reusing the outputs of thunk {key} for {out}"));
+                let kept = match t.is_kept() {
+                    true => " (a key kept from the last run)",
+                    false => "",
+                };
+                cx.explain(|| format!("reusing the outputs of thunk {key}{kept} for {out}"));
                 if let Some(d) = depfile {
                     self.depfiles.insert(b, d);
                 }
@@ -90,12 +94,7 @@ impl Memoized {
                 self.hits.push_back(done);
                 return true;
             }
-            Ok(Restored::No) => {
-                cx.explain(|| format!("thunk {key} for {out} is not memoized"));
-                if !self.read_only {
-                    self.keys.insert(b, t.clone());
-                }
-            }
+            Ok(Restored::No) => cx.explain(|| format!("thunk {key} for {out} is not memoized")),
             // A broken store must never fail or corrupt a build.
             Err(err) => {
                 self.memo = None;
@@ -138,9 +137,20 @@ impl Memoized {
 }
 
 impl Backend for Memoized {
-    fn start(&mut self, cx: &mut Ctx, task: Task) -> Result<(), String> {
+    fn start(&mut self, cx: &mut Ctx, mut task: Task) -> Result<(), String> {
         if self.restored(cx, &task) {
             return Ok(());
+        }
+        // A key kept from an earlier run only asks the memo: what runs,
+        // and what is stored after, is the thunk made whole.
+        if task.thunk.as_ref().is_some_and(EdgeThunk::is_kept) {
+            let made = cx.thunks.map(|t| t.of(cx.graph, task.edge));
+            task.thunk = made.and_then(Result::ok);
+        }
+        if let Some(t) = task.thunk.as_ref().filter(|_| self.memo.is_some()) {
+            if !self.read_only {
+                self.keys.insert(task.edge, t.clone());
+            }
         }
         self.inner.start(cx, task)
     }

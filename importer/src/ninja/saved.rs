@@ -91,8 +91,7 @@ pub struct ManifestFile {
 /// What the load depended on besides its files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Key {
-    /// This binary: its version and its file's size, mtime, inode and
-    /// device (not its ctime, which a hard link to it changes).
+    /// This binary (`binary_identity`).
     identity: String,
     /// The absolute directory the build runs in (relative paths start there).
     cwd: String,
@@ -105,14 +104,8 @@ pub struct Key {
 impl Key {
     /// The key of a load of `manifest` with `options` here, by this binary.
     pub fn new(manifest: &str, options: &Options) -> Key {
-        let exe = std::env::current_exe().ok();
-        let exe = exe.and_then(|p| std::fs::metadata(p).ok());
-        let exe = exe.map(|m| Stamp {
-            ctime_ns: 0,
-            ..Stamp::of(&m)
-        });
         Key {
-            identity: format!("{} {exe:?}", env!("CARGO_PKG_VERSION")),
+            identity: binary_identity(),
             cwd: std::env::current_dir()
                 .map(|d| d.to_string_lossy().into_owned())
                 .unwrap_or_default(),
@@ -120,6 +113,19 @@ impl Key {
             options: format!("{options:?}"),
         }
     }
+}
+
+/// This binary, for what it saves between runs: its version and its
+/// file's size, mtime, inode and device (not its ctime, which a hard link
+/// to it changes).
+pub fn binary_identity() -> String {
+    let exe = std::env::current_exe().ok();
+    let exe = exe.and_then(|p| std::fs::metadata(p).ok());
+    let exe = exe.map(|m| Stamp {
+        ctime_ns: 0,
+        ..Stamp::of(&m)
+    });
+    format!("{} {exe:?}", env!("CARGO_PKG_VERSION"))
 }
 
 /// All the file says before the graph's bytes.
