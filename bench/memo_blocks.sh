@@ -17,7 +17,7 @@
 # REMOVE=FILE (a path under gg/, an object) measures the everyday loop
 # instead: each run removes only FILE, so the build is one hit and what
 # every run pays (loading the graph, the logs and the saved caches).
-# Each binary keeps its own saved caches (gg/.ggninja_footprints,
+# Each binary keeps its own saved caches (gg/.ggninja_footprints, _keys,
 # _hashes, _scans, _toolchain), put back before its blocks and taken after:
 # binaries whose formats differ would otherwise load each other's as
 # damaged; with REMOVE, a binary's first block starts from a full clean
@@ -38,7 +38,7 @@ command -v perf >/dev/null || die "perf is not installed"
 STAT=$(mktemp)
 KEPT=$(mktemp -d)
 trap 'rm -rf "$STAT" "$KEPT"' EXIT
-CACHES=(.ggninja_footprints .ggninja_hashes .ggninja_scans .ggninja_toolchain)
+CACHES=(.ggninja_footprints .ggninja_hashes .ggninja_scans .ggninja_toolchain .ggninja_keys)
 
 MAKE_ARGS=()
 if [[ ! -f $D/gg/build.ninja ]]; then
