@@ -471,7 +471,9 @@ fn backend_stack(
     match Memoizer::open(store, thunks.roots.clone(), limit) {
         Ok(m) => {
             // The memo is asked first: keys kept between runs can serve.
-            thunks.keep_keys(ggninja_importer::saved::binary_identity());
+            if let Some(identity) = ggninja_importer::saved::binary_identity() {
+                thunks.keep_keys(identity);
+            }
             let memo = Memoized::new(m, runner);
             Ok(Box::new(match app.config.keep_depfile {
                 true => memo,

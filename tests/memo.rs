@@ -1264,3 +1264,76 @@ fn a_key_kept_between_runs_serves_only_while_what_it_rested_on_holds() {
     let (a, b, log) = rebuild("-O1");
     assert!(a && b, "{log}");
 }
+
+/// An edge's rspfile is written as it starts, so its key is never made
+/// ahead with the next ready edges: made then, it would read what a
+/// `-d keeprsp` (or failed) run left, and a hit would restore the object
+/// of the old flags (here c.o's, made ahead as a.o starts with `-j1`).
+#[test]
+fn a_key_reading_an_rspfile_is_made_after_the_rspfile_is_written() {
+    if require_tool("gcc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = |c_flags: &str| {
+        let edges = [("a", "-DX=1"), ("b", "-DX=1"), ("c", c_flags)]
+            .map(|(n, f)| format!("build {n}.o: cc {n}.c\n  flags = {f}\n"));
+        format!(
+            "rule cc\n  command = gcc @$out.rsp -c $in -o $out\n  rspfile = $out.rsp\n  \
+             rspfile_content = $flags\n{}",
+            edges.concat()
+        )
+    };
+    let files = [
+        ("a.c", "int a(void) { return X; }\n"),
+        ("b.c", "int b(void) { return X; }\n"),
+        ("c.c", "int c(void) { return X; }\n"),
+        ("build.ninja", &manifest("-DX=1")),
+    ];
+    let (dir, store) = small_tree(tmp.path(), &files);
+    let args = ["-j1", "-d", "keeprsp"];
+    for _ in 0..3 {
+        remove(&dir, &["a.o", "b.o", "c.o"]);
+        cached_build(&dir, &store, &args);
+    }
+    std::fs::write(dir.join("build.ninja"), manifest("-DX=2")).unwrap();
+    remove(&dir, &["a.o", "b.o", "c.o"]);
+    let log = text(&cached_build(&dir, &store, &args));
+    let reference = Command::new("gcc")
+        .args(["-DX=2", "-c", "c.c", "-o", "ref.o"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(reference.status.success(), "{}", text(&reference));
+    let built = std::fs::read(dir.join("c.o")).unwrap();
+    assert!(built == std::fs::read(dir.join("ref.o")).unwrap(), "{log}");
+}
+
+/// A command the scanner does not know may read what a directory among
+/// its inputs holds (`tar`); a thunk names the directory, not what it
+/// holds, so the edge runs each time, never restored from the memo.
+#[test]
+fn an_unknown_command_reading_a_directory_is_not_memoized() {
+    if require_tool("tar").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = "rule tar\n  command = tar cf $out $in\nbuild out.tar: tar data\n";
+    let (dir, store) = small_tree(tmp.path(), &[("build.ninja", manifest)]);
+    std::fs::create_dir(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/x"), "one\n").unwrap();
+    let log = text(&cached_build(&dir, &store, &[]));
+    assert!(
+        log.contains("it may read what directory data holds"),
+        "{log}"
+    );
+    std::fs::write(dir.join("data/x"), "two\n").unwrap();
+    remove(&dir, &["out.tar"]);
+    let log = text(&cached_build(&dir, &store, &[]));
+    let x = Command::new("tar")
+        .args(["xOf", "out.tar", "data/x"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&x.stdout), "two\n", "{log}");
+}

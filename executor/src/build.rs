@@ -585,8 +585,14 @@ impl<'e> Builder<'e> {
             Some(made) => made,
             None => {
                 let known = &self.made_ahead;
-                let ahead =
-                    (self.plan.next_ready()).filter(|&b| hermetic(b) && !known.contains_key(&b));
+                // An edge's rspfile is written as it starts: made ahead, its
+                // thunk would read what a failed or `-d keeprsp` run left.
+                let rspfile = |b: BuildId| {
+                    !g.binding(b, "rspfile", Escape::None)
+                        .is_ok_and(|r| r.is_empty())
+                };
+                let ahead = (self.plan.next_ready())
+                    .filter(|&b| hermetic(b) && !rspfile(b) && !known.contains_key(&b));
                 let batch: Vec<BuildId> = std::iter::once(edge)
                     .chain(ahead)
                     .take(self.ahead)

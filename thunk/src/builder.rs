@@ -44,6 +44,12 @@ pub struct Footprint {
     /// The collation the shell sorts a pattern's matches by, if the
     /// command has patterns: the thunk's `LC_COLLATE`.
     pub collation: Option<String>,
+    /// The command may read what a directory among its inputs holds (a
+    /// program the scanner does not know: `tar cf out.tar dir`); a thunk
+    /// names a directory, not its contents, so such an input keeps the
+    /// edge local. (A compile, link or archive reads the files its
+    /// footprint names; CMake's object dirs are order-only inputs.)
+    pub walks_dirs: bool,
 }
 
 /// A scanner gives what it finds in an edge's command (see `scan_edge`),
@@ -198,6 +204,7 @@ impl InputJson {
     fn new(input: Input, bytes: u64) -> InputJson {
         InputJson {
             json: input.json().into(),
+            directory: matches!(input.source, Source::Directory { .. }),
             path: input.path.into(),
             bytes,
         }
@@ -524,7 +531,15 @@ impl ThunkBuilder<'_> {
                     ))
                 }
                 Some(p) if self.link_outputs => links.push((self.roots.virtual_path(&f), p)),
-                _ => inputs.push(self.value_input(&f, producer.is_some(), facts.as_deref_mut())?),
+                _ => {
+                    let input = self.value_input(&f, producer.is_some(), facts.as_deref_mut())?;
+                    if input.directory && fp.walks_dirs {
+                        return Err(format!(
+                            "it may read what directory {f} holds, which a thunk does not name"
+                        ));
+                    }
+                    inputs.push(input);
+                }
             }
         }
         let exe_hash = self

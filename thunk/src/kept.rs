@@ -20,8 +20,8 @@
 //!   rest of its footprint is made from those and the graph's shape):
 //!   XXH3-128 over every field, each length-prefixed;
 //! - every file the key named by content hashes the same now, asked the
-//!   way the builder asks (`ThunkBuilder::hashed`: a system file once a
-//!   process, a tree file through the run's stats).
+//!   way the builder asks (`ThunkBuilder::value_input`, `still_named`: a
+//!   system file once a process, a tree file through the run's stats).
 //!
 //! A key taken so is only good for asking the memo: it carries no JSON and
 //! no bundle, and an edge whose key misses has its whole thunk made again
@@ -86,16 +86,16 @@ impl Named {
 
 /// What a made thunk gives a hit besides its hash.
 #[derive(Clone, Serialize, Deserialize)]
-struct Result {
+struct Served {
     thunk: Named,
     sees: Vec<PathBuf>,
     bytes: u64,
     side_outputs: Vec<String>,
 }
 
-impl Result {
-    fn of(t: &EdgeThunk) -> Result {
-        Result {
+impl Served {
+    fn of(t: &EdgeThunk) -> Served {
+        Served {
             thunk: Named::of(t.hash),
             sees: t.sees.clone(),
             bytes: t.bytes,
@@ -109,7 +109,7 @@ struct Made {
     footprint: u128,
     facts: Vec<Fact>,
     bundle: Option<Arc<NamedBundle>>,
-    result: Result,
+    result: Served,
 }
 
 /// The keys as saved: every fact and bundle once, keys naming them by number.
@@ -128,7 +128,7 @@ struct SavedKey {
     footprint: u128,
     facts: Vec<u32>,
     bundle: Option<u32>,
-    result: Result,
+    result: Served,
 }
 
 impl Saved {
@@ -237,7 +237,7 @@ impl KeptKeys {
             footprint,
             facts,
             bundle: t.bundle.clone(),
-            result: Result::of(t),
+            result: Served::of(t),
         };
         self.made.lock().expect("kept keys lock").insert(b, made);
     }
@@ -384,6 +384,17 @@ fn put(h: &mut Xxh3, bytes: &[u8]) {
     h.update(bytes);
 }
 
+/// Feeds an optional field, tagged.
+fn put_option(h: &mut Xxh3, bytes: Option<&[u8]>) {
+    match bytes {
+        Some(b) => {
+            h.update(&[1]);
+            put(h, b);
+        }
+        None => h.update(&[0]),
+    }
+}
+
 fn put_all<'a>(h: &mut Xxh3, items: impl ExactSizeIterator<Item = &'a [u8]>) {
     h.update(&(items.len() as u64).to_le_bytes());
     for i in items {
@@ -418,10 +429,7 @@ pub(crate) fn footprint_digest(g: &Graph, b: BuildId, fp: &ScannerFootprint) -> 
         put_all(&mut h, paths.iter().map(|p| path_bytes(p)));
     }
     h.update(&[u8::from(fp.embeds_cwd)]);
-    match &fp.collation {
-        Some(c) => put(&mut h, c.as_bytes()),
-        None => h.update(&[0xff]),
-    }
+    put_option(&mut h, fp.collation.as_deref().map(str::as_bytes));
     for (name, escape) in [("depfile", Escape::None), ("deps", Escape::Shell)] {
         put(&mut h, g.binding(b, name, escape).ok()?.as_bytes());
     }
@@ -434,10 +442,7 @@ fn context_of(identity: &str, roots: &Roots, g: &Graph) -> Option<u128> {
     let mut h = Xxh3::new();
     put(&mut h, identity.as_bytes());
     put(&mut h, path_bytes(&roots.build));
-    match &roots.source {
-        Some(s) => put(&mut h, path_bytes(s)),
-        None => h.update(&[0xff]),
-    }
+    put_option(&mut h, roots.source.as_deref().map(path_bytes));
     let ids = |ids: &[ggninja_graph::FileId]| {
         let mut bytes = Vec::with_capacity(ids.len() * 4 + 8);
         bytes.extend((ids.len() as u64).to_le_bytes());

@@ -13,12 +13,13 @@ fn graph(text: &str) -> Graph {
         .graph
 }
 
-/// What a scanner finds in `run in.txt`: the program, its source, and
-/// `extra` files (absolute).
+/// What a scanner finds in `run in.txt`, taken for a compile (so a
+/// directory input is named, see `Footprint::walks_dirs`): the program,
+/// its source, and `extra` files (absolute).
 fn scanned(dir: &Path, extra: &[&str]) -> ScannerFootprint {
     ScannerFootprint {
         argv: vec!["run".into(), "in.txt".into()],
-        kind: FootprintKind::Other,
+        kind: FootprintKind::Compile,
         executable: PathBuf::from("/bin/sh"),
         sources: std::iter::once(dir.join("in.txt"))
             .chain(extra.iter().map(|e| dir.join(e)))

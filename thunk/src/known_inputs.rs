@@ -20,6 +20,8 @@ pub(crate) struct InputJson {
     pub path: Arc<str>,
     pub json: Arc<str>,
     pub bytes: u64,
+    /// It names a directory (not what the directory holds).
+    pub directory: bool,
 }
 
 /// Inputs by their path (as the footprint spells it).
@@ -67,6 +69,7 @@ mod tests {
             path: "p".into(),
             json: json.into(),
             bytes: 1,
+            directory: false,
         }
     }
 

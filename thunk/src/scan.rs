@@ -87,6 +87,7 @@ pub fn edge_footprint(
         effects: fp.effects,
         side_outputs,
         collation: fp.collation,
+        walks_dirs: fp.kind == Kind::Other,
     })
 }
 

@@ -160,9 +160,9 @@ impl Thunks {
     }
 
     /// The thunk of `b` (every input named by its current content), made
-    /// whole (never a kept key), or why it must run locally. Inputs are named by content, not by their
-    /// producers: an identical object from a changed source then still hits
-    /// downstream.
+    /// whole (never a kept key), or why it must run locally. Inputs are
+    /// named by content, not by their producers: an identical object from
+    /// a changed source then still hits downstream.
     pub fn of(&self, g: &Graph, b: BuildId) -> Result<EdgeThunk, String> {
         let mut made = self.made(g, &[b], false);
         made.pop()

@@ -136,6 +136,26 @@ impl Memoized {
     }
 }
 
+/// Edge `b`'s thunk made whole, for a key `kept` that missed: the same
+/// key, or `-d explain` says otherwise (a kept key is taken only where
+/// it is the key made anew).
+fn made_whole(cx: &mut Ctx, b: BuildId, kept: ContentHash) -> Option<EdgeThunk> {
+    let made = cx.thunks.map(|t| t.of(cx.graph, b))?;
+    let out = cx.first_output(b).to_string();
+    match made {
+        Ok(t) if t.hash != kept => {
+            let made = t.hash;
+            cx.explain(|| format!("kept key {kept} for {out} made whole is {made}"));
+            Some(t)
+        }
+        Ok(t) => Some(t),
+        Err(why) => {
+            cx.explain(|| format!("{out} runs locally: {why}"));
+            None
+        }
+    }
+}
+
 impl Backend for Memoized {
     fn start(&mut self, cx: &mut Ctx, mut task: Task) -> Result<(), String> {
         if self.restored(cx, &task) {
@@ -143,9 +163,8 @@ impl Backend for Memoized {
         }
         // A key kept from an earlier run only asks the memo: what runs,
         // and what is stored after, is the thunk made whole.
-        if task.thunk.as_ref().is_some_and(EdgeThunk::is_kept) {
-            let made = cx.thunks.map(|t| t.of(cx.graph, task.edge));
-            task.thunk = made.and_then(Result::ok);
+        if let Some(kept) = task.thunk.as_ref().filter(|t| t.is_kept()) {
+            task.thunk = made_whole(cx, task.edge, kept.hash);
         }
         if let Some(t) = task.thunk.as_ref().filter(|_| self.memo.is_some()) {
             if !self.read_only {

@@ -105,7 +105,7 @@ impl Key {
     /// The key of a load of `manifest` with `options` here, by this binary.
     pub fn new(manifest: &str, options: &Options) -> Key {
         Key {
-            identity: binary_identity(),
+            identity: binary_identity().unwrap_or_default(),
             cwd: std::env::current_dir()
                 .map(|d| d.to_string_lossy().into_owned())
                 .unwrap_or_default(),
@@ -118,14 +118,14 @@ impl Key {
 /// This binary, for what it saves between runs: its version and its
 /// file's size, mtime, inode and device (not its ctime, which a hard link
 /// to it changes).
-pub fn binary_identity() -> String {
-    let exe = std::env::current_exe().ok();
-    let exe = exe.and_then(|p| std::fs::metadata(p).ok());
-    let exe = exe.map(|m| Stamp {
+/// None if the file cannot be found.
+pub fn binary_identity() -> Option<String> {
+    let exe = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let exe = Stamp {
         ctime_ns: 0,
-        ..Stamp::of(&m)
-    });
-    format!("{} {exe:?}", env!("CARGO_PKG_VERSION"))
+        ..Stamp::of(&exe)
+    };
+    Some(format!("{} {exe:?}", env!("CARGO_PKG_VERSION")))
 }
 
 /// All the file says before the graph's bytes.
