@@ -157,7 +157,7 @@ pub struct Footprint {
 
 /// Something a command list does to the tree besides writing files whose
 /// content it makes: a hit, which restores those files, does it again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Effect {
     /// `mkdir [-p]`: a directory made (with its parents).
     MakeDir { path: PathBuf, parents: bool },

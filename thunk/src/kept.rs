@@ -25,21 +25,18 @@
 //!
 //! A key taken so is only good for asking the memo: it carries no JSON and
 //! no bundle, and an edge whose key misses has its whole thunk made again
-//! before it runs (`Thunks::of`). Ignores: edges whose footprint has
-//! effects (`mkdir`, `ln -s`: not kept), and offline graphs (`link_outputs`).
+//! before it runs (`Thunks::of`). Ignores offline graphs (`link_outputs`).
 
 use std::collections::hash_map::Entry as MapEntry;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ggninja_graph::{BuildId, Graph};
+use ggninja_footprint::{Effect, Footprint as ScannerFootprint};
+use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::{ContentHash, Kind};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{xxh3_128, Xxh3};
-
-use ggninja_footprint::Footprint as ScannerFootprint;
-use ggninja_graph::Escape;
 
 use crate::builder::EdgeThunk;
 use crate::bundles::NamedBundle;
@@ -48,7 +45,7 @@ use crate::roots::Roots;
 /// The file the keys are kept in, in the saved dir.
 pub(crate) const FILE: &str = ".ggninja_keys";
 /// Its first bytes; another version's file is ignored.
-const MAGIC: &[u8; 8] = b"ggkeys01";
+const MAGIC: &[u8; 8] = b"ggkeys02";
 
 /// A file a key named by content, and the hash it named. `system`: asked
 /// as a system file (hashed once a process), else through the run's stats.
@@ -90,6 +87,7 @@ struct Served {
     thunk: Named,
     sees: Vec<PathBuf>,
     bytes: u64,
+    effects: Vec<Effect>,
     side_outputs: Vec<String>,
 }
 
@@ -99,6 +97,7 @@ impl Served {
             thunk: Named::of(t.hash),
             sees: t.sees.clone(),
             bytes: t.bytes,
+            effects: t.effects.clone(),
             side_outputs: t.side_outputs.clone(),
         }
     }
@@ -224,7 +223,7 @@ impl KeptKeys {
             sees: r.sees.clone(),
             bundle: None,
             bytes: r.bytes,
-            effects: Vec::new(),
+            effects: r.effects.clone(),
             side_outputs: r.side_outputs.clone(),
             since_ns,
         })
@@ -409,12 +408,10 @@ fn path_bytes(p: &Path) -> &[u8] {
 
 /// The digest of what the scanner found in edge `b`'s command, every
 /// field, and of the bindings `edge_footprint` reads besides the graph's
-/// shape; None if it has effects (kept keys do not carry them).
+/// shape; None if a binding or an effect's path does not make text.
 pub(crate) fn footprint_digest(g: &Graph, b: BuildId, fp: &ScannerFootprint) -> Option<u128> {
-    if !fp.effects.is_empty() {
-        return None;
-    }
     let mut h = Xxh3::new();
+    put(&mut h, &postcard::to_stdvec(&fp.effects).ok()?);
     put_all(&mut h, fp.argv.iter().map(|a| a.as_bytes()));
     h.update(&[fp.kind as u8]);
     put(&mut h, path_bytes(&fp.executable));

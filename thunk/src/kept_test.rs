@@ -35,11 +35,16 @@ fn scanned(dir: &Path, extra: &[&str]) -> ScannerFootprint {
     }
 }
 
-/// The key of `out` in `g` as a run of binary `identity` gives it with
-/// the keys saved in `dir` (saving them after), and whether it was kept.
-fn key(dir: &Path, g: &Graph, fp: &ScannerFootprint, identity: &str) -> (ContentHash, bool) {
+/// The thunk of `out` in `g` (build dir `dir`) with `keys` (of binary
+/// `identity`) taken and kept.
+fn thunk(
+    dir: &Path,
+    g: &Graph,
+    fp: &ScannerFootprint,
+    keys: &KeptKeys,
+    identity: &str,
+) -> EdgeThunk {
     let roots = Roots::new(dir.to_path_buf(), None);
-    let keys = KeptKeys::load(dir);
     assert!(keys.context(identity, &roots, g).is_some());
     let (cache, bundles, known) = (
         HashCache::default(),
@@ -48,36 +53,30 @@ fn key(dir: &Path, g: &Graph, fp: &ScannerFootprint, identity: &str) -> (Content
     );
     let scan = |_: &Graph, _: BuildId| Ok(fp.clone());
     let mut tb = ThunkBuilder::new(g, &roots, &cache, &bundles, &known, &scan, false);
-    tb.kept = Some(&keys);
+    tb.kept = Some(keys);
     let b = g.file(g.lookup("out").unwrap()).in_build.unwrap();
     tb.build(b);
-    let Some(Entry::Thunk(t)) = tb.done.remove(&b) else {
-        panic!("out has a thunk")
-    };
+    match tb.done.remove(&b) {
+        Some(Entry::Thunk(t)) => *t,
+        _ => panic!("out has a thunk"),
+    }
+}
+
+/// The key of `out` as a run of binary `identity` gives it with the keys
+/// saved in `dir` (saving them after), and whether it was kept.
+fn key(dir: &Path, g: &Graph, fp: &ScannerFootprint, identity: &str) -> (ContentHash, bool) {
+    let keys = KeptKeys::load(dir);
+    let t = thunk(dir, g, fp, &keys, identity);
     keys.save(dir);
     (t.hash, t.is_kept())
 }
 
 /// The key the builder makes anew, no key kept.
 fn made(dir: &Path, g: &Graph, fp: &ScannerFootprint) -> ContentHash {
-    let fresh = tempfile::tempdir().unwrap();
-    let roots = Roots::new(dir.to_path_buf(), None);
-    let (cache, bundles, known) = (
-        HashCache::default(),
-        Bundles::default(),
-        KnownInputs::default(),
-    );
-    let scan = |_: &Graph, _: BuildId| Ok(fp.clone());
-    let mut tb = ThunkBuilder::new(g, &roots, &cache, &bundles, &known, &scan, false);
-    let keys = KeptKeys::load(fresh.path());
-    keys.context("any", &roots, g);
-    tb.kept = Some(&keys);
-    let b = g.file(g.lookup("out").unwrap()).in_build.unwrap();
-    tb.build(b);
-    match tb.done.remove(&b) {
-        Some(Entry::Thunk(t)) if !t.is_kept() => t.hash,
-        _ => panic!("out has a thunk made anew"),
-    }
+    let none = tempfile::tempdir().unwrap();
+    let t = thunk(dir, g, fp, &KeptKeys::load(none.path()), "any");
+    assert!(!t.is_kept());
+    t.hash
 }
 
 /// A kept key is taken only while what it rested on holds, and is then
@@ -135,4 +134,30 @@ fn a_graph_with_dyndep_keeps_no_keys() {
     let g = graph("build out: r in.txt || dd\n  dyndep = dd\nbuild dd: r\n");
     let roots = Roots::new(PathBuf::from("/b"), None);
     assert_eq!(KeptKeys::default().context("v1", &roots, &g), None);
+}
+
+/// A kept key carries the footprint's effects, which a hit does again;
+/// other effects are another footprint.
+#[test]
+fn a_kept_key_carries_its_effects() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    std::fs::write(dir.join("in.txt"), "one").unwrap();
+    let g = graph("build out: r in.txt\n");
+    let with = |effect: Effect| ScannerFootprint {
+        effects: vec![effect],
+        ..scanned(dir, &[])
+    };
+    let made = with(Effect::MakeDir {
+        path: dir.join("made"),
+        parents: true,
+    });
+    let keys = KeptKeys::load(dir);
+    let first = thunk(dir, &g, &made, &keys, "v1");
+    keys.save(dir);
+    let again = thunk(dir, &g, &made, &KeptKeys::load(dir), "v1");
+    assert!(again.is_kept() && again.hash == first.hash);
+    assert_eq!(again.effects, first.effects);
+    let removed = with(Effect::RemoveDir(dir.join("made")));
+    assert!(!thunk(dir, &g, &removed, &KeptKeys::load(dir), "v1").is_kept());
 }
