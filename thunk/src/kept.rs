@@ -321,7 +321,6 @@ impl Interned {
     }
 
     fn made(&mut self, b: BuildId, m: &Made) {
-        let facts = m.facts.iter().map(|f| self.fact(f)).collect();
         let bundle = m.bundle.as_ref().and_then(|nb| {
             let files: Option<Vec<Fact>> = (nb.bundle.files.iter())
                 .map(|f| {
@@ -341,6 +340,7 @@ impl Interned {
         if m.bundle.is_some() && bundle.is_none() {
             return;
         }
+        let facts = m.facts.iter().map(|f| self.fact(f)).collect();
         self.saved.keys.push(SavedKey {
             edge: b,
             footprint: m.footprint,
