@@ -17,7 +17,7 @@
 #   3. every warm ggninja rebuild is checked against what the cold build
 #      made: the same files (sha256), the same symlinks (targets);
 #   4. CPU per hit: ggninja's own CPU (its threads only, not the commands it
-#      runs; perf's per-thread task-clock) on a warm rebuild, divided by its
+#      runs; its `-d stats`, from getrusage) on a warm rebuild, divided by its
 #      hits (counted by a `-d explain` run); and per hit after the first:
 #      (CPU of the warm rebuild - CPU of a rebuild after deleting one object)
 #      / (the difference of their hits), which leaves out what any build
@@ -27,8 +27,12 @@
 #      never memoized, as cmake-demo's Python generator, and that run's own
 #      consequences: stats again, generated headers hashed anew).
 #
-# Knobs: RUNS [3] (warm rounds), CPU_RUNS [3], JOBS [2], PROJECTS, GGNINJA_CACHE.
-# Needs ccache, cmake, perf, make, gcc.
+# Knobs: RUNS [3] (warm rounds), CPU_RUNS [3], JOBS [2], PROJECTS, GGNINJA_CACHE,
+# PYTHON3 [/usr/bin/python3]: the interpreter of cmake-demo's generator, which
+# both sides run on every clean rebuild. Debian's, not the first on PATH: a
+# version manager's shim there (pyenv's is a chain of bash scripts, ~0.1 s a
+# run) would be timed as if it were the build.
+# Needs ccache, cmake, make, gcc.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -37,10 +41,12 @@ NJ=$(resolve_bin "${2:-ninja}")
 RUNS=${RUNS:-3}
 CPU_RUNS=${CPU_RUNS:-3}
 JOBS=${JOBS:-2}
+PYTHON3=${PYTHON3:-/usr/bin/python3}
 PROJECTS=${PROJECTS:-zlib bzip2 lz4 lua5.4 libgit2 libarchive cmake-demo}
-for t in ccache cmake perf make gcc; do
+for t in ccache cmake make gcc; do
     command -v "$t" >/dev/null || die "$t is not installed (scripts/install-deps.sh)"
 done
+[[ " $PROJECTS " != *" cmake-demo "* || -x $PYTHON3 ]] || die "no python3 at $PYTHON3 (PYTHON3=...)"
 W=$GGNINJA_CACHE/memo-projects
 RES=$(new_results_dir memo-projects)
 log "results in $RES"
@@ -71,6 +77,7 @@ setup() {
         if [[ $p == cmake-demo ]]; then
             src=$P/src
             cp -r "$REPO_ROOT/fixtures/cmake-demo" "$src"
+            opts=(-DPython3_EXECUTABLE="$PYTHON3")
         else
             src=$("$REPO_ROOT/scripts/fetch-source.sh" "$p" | tail -n 1)
             [[ $p == libgit2 ]] && opts=("${LIBGIT2_OPTS[@]}") || opts=("${LIBARCHIVE_OPTS[@]}")
@@ -154,26 +161,38 @@ same_as_cold() {
 }
 
 # selfcpu_ms: ggninja's own CPU in ms on a build (the threads of its
-# process, not the processes it starts), from perf's per-thread task-clock.
-# perf puts its own dir first in PATH; ggninja's toolchain answers are kept
-# for one PATH, so the build gets ours, or it would ask the toolchain again.
+# process, not the processes it starts), as its `-d stats` tells it
+# (getrusage). (perf's per-thread totals, `-s` and `report -T`, leave out
+# one thread of each run, at times the main one; sampling its task-clock
+# often enough to count costs the process a third more.)
 selfcpu_ms() {
-    gg_argv
-    perf record -q -s -e task-clock -c 1000000 -o "$P/perf.data" -- \
-        env PATH="$PATH" sh -c 'echo $$ >"$0"; exec "$@"' "$P/pid" "${GGCMD[@]}" >"$P/last.log" 2>&1 ||
-        die "ggninja failed under perf in $P"
-    perf report -i "$P/perf.data" -T --stdio 2>/dev/null |
-        awk -v pid="$(cat "$P/pid")" '$1 == pid && NF == 3 { s += $3 } END { printf "%.1f\n", s / 1e6 }'
+    gg_argv -d stats
+    "${GGCMD[@]}" >"$P/last.log" 2>&1 || die "ggninja failed in $P"
+    sed -n 's/^own CPU .*: user \([0-9.]*\) ms, system \([0-9.]*\) ms$/\1 \2/p' "$P/last.log" |
+        awk '{ printf "%.1f\n", $1 + $2; n++ } END { if (n != 1) exit 1 }' ||
+        die "no own CPU in ggninja's -d stats in $P"
 }
 # hits FN: how many edges a `-d explain` build of FN restored from the store.
 hits() { "$@" -d explain 2>&1 | grep -c 'explain: reusing the outputs of thunk' || true; }
 # The edges of the last build: its last `[n/total]`.
 edges() { grep -o '^\[[0-9]*/[0-9]*\]' "$P/last.log" | tail -n 1 | sed 's/.*\///; s/\]//'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-# Delete one object of the ggninja tree (the first by name), so the next
-# build restores it and what depends on it.
-# (sed, not head: under pipefail, sort must not die of SIGPIPE.)
-drop_one() { find "$P/gg" -name '*.o' | LC_ALL=C sort | sed -n 1p | xargs rm -f; }
+# pick_one: sets ONE, the object drop_one deletes, and H1, the hits of the
+# build after it: the first object by name whose rebuild restores at least
+# one edge. (lz4's lib/lz4.o is remade by a rule that is never memoized: the
+# baseline would run a compiler and a record, not a hit.)
+pick_one() {
+    local o
+    while read -r o; do
+        rm -f "$o"
+        H1=$(hits gg_build)
+        ONE=$o
+        [[ $H1 -gt 0 ]] && return
+    done < <(find "$P/gg" -name '*.o' | LC_ALL=C sort)
+    die "$P: no object whose rebuild is a memo hit"
+}
+# Delete that object, so the next build restores it and what depends on it.
+drop_one() { rm -f "$ONE"; }
 # Delete every object of the ggninja tree: the next build restores them
 # and what depends on them, and runs nothing a clean would add.
 drop_objects() { find "$P/gg" -name '*.o' -delete; }
@@ -205,8 +224,7 @@ for p in $PROJECTS; do
     done
     gg_clean >/dev/null
     H=$(hits gg_build)
-    drop_one
-    H1=$(hits gg_build)
+    pick_one
     drop_objects
     HO=$(hits gg_build)
     cpu_all="" cpu_one="" cpu_objects=""
@@ -225,7 +243,7 @@ for p in $PROJECTS; do
     same_as_cold || die "$p: a warm rebuild after the measured ones differs from the cold build"
     c_all=$(echo "$cpu_all" | median) c_one=$(echo "$cpu_one" | median)
     c_objects=$(echo "$cpu_objects" | median)
-    log "$p: $H hits of $E edges; ggninja CPU: warm rebuild$cpu_all ms, one object dropped ($H1 hits)$cpu_one ms, every object dropped ($HO hits)$cpu_objects ms"
+    log "$p: $H hits of $E edges; ggninja CPU: warm rebuild$cpu_all ms, one object dropped (${ONE#"$P/gg/"}, $H1 hits)$cpu_one ms, every object dropped ($HO hits)$cpu_objects ms"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$E" "$H" "$gg_cold" "$cc_cold" \
         "$(echo "$cc_w" | median)" "$(echo "$gg_w" | median)" "$c_all" "$c_one" "$H1" \
         "$c_objects" "$HO" >>"$TABLE"
