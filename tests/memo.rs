@@ -84,7 +84,9 @@ impl Project {
         assert!(out.status.success());
     }
 
-    /// Object files and executables with their contents.
+    /// Object files, archives and executables with their contents
+    /// (`libstrutil.a` is over `STREAMED`: a hit copies it out of its
+    /// object's file).
     fn products(&self) -> Vec<(String, Vec<u8>)> {
         self.products_in(&self.build)
     }
@@ -97,7 +99,7 @@ impl Project {
                 let p = e.unwrap().path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "o")
+                } else if p.extension().is_some_and(|x| x == "o" || x == "a")
                     || ["calc", "greet", "palette", "shapeinfo"]
                         .iter()
                         .any(|n| p.ends_with(n))

@@ -23,6 +23,11 @@ impl Checksum {
         Checksum(xxh3_128(bytes))
     }
 
+    /// The checksum an XXH3-128 hasher fed the bytes in parts gives.
+    pub(crate) fn from_digest(digest: u128) -> Checksum {
+        Checksum(digest)
+    }
+
     /// Parses the printed form: 32 lowercase hex digits.
     pub fn parse(text: &str) -> Option<Checksum> {
         let hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::ContentHash;
-use ggninja_store::{Checksum, Memo, MemoOutput, Store};
+use ggninja_store::{Checksum, Memo, MemoOutput, Store, STREAMED};
 use ggninja_thunk::{produced, EdgeThunk, Effect, Roots};
 use rustc_hash::FxHashMap;
 
@@ -258,6 +258,13 @@ fn read_once(g: &Graph, b: BuildId) -> bool {
         .is_ok_and(|d| d == "gcc")
 }
 
+/// An output's content as a hit checked it, not yet written: its bytes
+/// (a symlink's target), or a big object's file, open, and its size.
+enum Content {
+    Held(Vec<u8>),
+    Open(std::fs::File, u64),
+}
+
 pub struct Memoizer {
     store: Store,
     roots: Roots,
@@ -331,26 +338,22 @@ impl Memoizer {
         let mut handed = None;
         for o in &memo.outputs {
             let real = self.roots.real_path(&o.path);
-            let is_depfile = depfile.as_ref() == Some(&real);
-            // A depfile's bytes are rewritten, not given back.
-            let mut data = match is_depfile {
-                true => Vec::new(),
-                false => self.buffer(),
-            };
-            if !self.store.get_into(&o.hash, o.check, &mut data) {
-                return Ok(Restored::No);
-            }
-            let data = match is_depfile {
-                true => self.host_text(data),
-                false => data,
-            };
-            if is_depfile && hand_over {
-                handed = Some((real, data));
+            if depfile.as_ref() != Some(&real) {
+                let Some(content) = self.fetch(o) else {
+                    return Ok(Restored::No);
+                };
+                files.push((real, content, o.mode, Some(o.hash)));
                 continue;
             }
-            // A rewritten depfile's bytes are not the object's.
-            let hash = (!is_depfile).then_some(o.hash);
-            files.push((real, data, o.mode, hash));
+            // A depfile's bytes are rewritten: not the object's.
+            let Some(data) = self.store.get(&o.hash, o.check) else {
+                return Ok(Restored::No);
+            };
+            let data = self.host_text(data);
+            match hand_over {
+                true => handed = Some((real, data)),
+                false => files.push((real, Content::Held(data), o.mode, None)),
+            }
         }
         let [Some(output), Some(errors)] = memo.printed.map(|h| self.printed(&h)) else {
             return Ok(Restored::No);
@@ -359,9 +362,17 @@ impl Memoizer {
             return Ok(Restored::No);
         }
         let mut written = Vec::new();
-        for (real, data, mode, hash) in files {
-            let stat = restore_file(&real, &data, mode)?;
-            self.give_back(data);
+        for (real, content, mode, hash) in files {
+            let stat = match content {
+                Content::Held(data) => {
+                    let stat = restore_file(&real, &data, mode)?;
+                    self.give_back(data);
+                    stat
+                }
+                Content::Open(mut file, len) => {
+                    Some(crate::disk::put_copy_stat(&real, &mut file, len, mode)?)
+                }
+            };
             // A symlink's path is told as any write.
             if let Some(stat) = stat {
                 let named = hash.map(|hash| (stat, hash));
@@ -384,6 +395,20 @@ impl Memoizer {
             written,
             printed: [output, errors],
         })
+    }
+
+    /// An output's object, checked: a big file's open (`open_checked`:
+    /// copied out, never held whole), the others read into a kept buffer.
+    fn fetch(&self, o: &MemoOutput) -> Option<Content> {
+        if o.mode & S_IFMT != S_IFLNK && o.hash.size > STREAMED as u64 {
+            let mut chunk = self.buffer();
+            let file = self.store.open_checked(&o.hash, o.check, &mut chunk);
+            self.give_back(chunk);
+            return file.map(|f| Content::Open(f, o.hash.size));
+        }
+        let mut data = self.buffer();
+        let found = self.store.get_into(&o.hash, o.check, &mut data);
+        found.then_some(Content::Held(data))
     }
 
     /// What a run printed, as stored.
