@@ -186,27 +186,9 @@ pub fn put_file_stat(
     put_with(path, mode, mtime, |file| file.write_all(data))
 }
 
-/// `put_file_stat` of the `len` bytes `from` holds past its position,
-/// copied by the kernel where it can (`copy_file_range`: no copy through
-/// this process's memory; on a file system that shares extents, none at
-/// all). Fewer or more bytes fail it, and nothing is put.
-pub fn put_copy_stat(
-    path: &Path,
-    from: &mut std::fs::File,
-    len: u64,
-    mode: u32,
-) -> io::Result<std::fs::Metadata> {
-    put_with(path, mode, None, |file| match io::copy(from, file)? {
-        n if n == len => Ok(()),
-        n => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{n} bytes copied where {len} were checked"),
-        )),
-    })
-}
-
-/// A file put at `path` as `put_file` says, its bytes written by `fill`.
-fn put_with(
+/// `put_file_stat` of the bytes `fill` writes (a big object copied out
+/// in parts): should it fail, nothing is put and no temporary is left.
+pub fn put_with(
     path: &Path,
     mode: u32,
     mtime: Option<std::time::SystemTime>,
@@ -271,31 +253,23 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
-    /// A copied file lands with the bytes past the source's position and
-    /// the exact mode, over the old one; a copy of another length than
-    /// checked puts nothing and leaves no temporary.
+    /// What `fill` writes lands with the exact mode, over the old file;
+    /// a `fill` that fails puts nothing and leaves no temporary.
     #[test]
-    fn a_copy_lands_whole_or_not_at_all() {
-        use std::io::{Seek, SeekFrom};
+    fn a_filled_file_lands_whole_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
-        let (object, out) = (dir.path().join("object"), dir.path().join("sub/app"));
-        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
-        std::fs::write(&object, &bytes).unwrap();
+        let out = dir.path().join("sub/app");
         put_file(&out, b"old", 0o644, None).unwrap();
-        let mut from = std::fs::File::open(&object).unwrap();
-        from.seek(SeekFrom::Start(10)).unwrap();
-        let len = bytes.len() as u64 - 10;
-        let stat = put_copy_stat(&out, &mut from, len, 0o751).unwrap();
-        assert!(std::fs::read(&out).unwrap() == bytes[10..]);
+        let stat = put_with(&out, 0o751, None, |f| f.write_all(b"new bytes")).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"new bytes");
         assert_eq!(stat.permissions().mode() & 0o7777, 0o751);
-        assert_eq!(stat.len(), len);
-        from.rewind().unwrap();
-        let short = put_copy_stat(&out, &mut from, len, 0o644).unwrap_err();
-        assert_eq!(short.kind(), io::ErrorKind::InvalidData);
-        assert!(std::fs::read(&out).unwrap() == bytes[10..]);
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
-            1
-        );
+        let failed = put_with(&out, 0o644, None, |f| {
+            f.write_all(b"half")?;
+            Err(io::Error::new(io::ErrorKind::InvalidData, "changed"))
+        });
+        assert_eq!(failed.unwrap_err().kind(), io::ErrorKind::InvalidData);
+        assert_eq!(std::fs::read(&out).unwrap(), b"new bytes");
+        let left = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
+        assert_eq!(left, 1);
     }
 }

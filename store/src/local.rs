@@ -42,10 +42,68 @@ impl Memo {
 const ONE_READ: usize = 1 << 20;
 
 /// The size past which a restore copies an object out of its open file
-/// (`open_checked`) instead of holding it whole, and the chunk it is
-/// checked in: a linked program or an archive of megabytes read into
-/// fresh memory cost a page fault every 4 KiB, more than the copy.
+/// in parts (`open_checked`) instead of holding it whole, and the part:
+/// a linked program or an archive of megabytes read into fresh memory
+/// cost a page fault every 4 KiB, more than the copy.
 pub const STREAMED: usize = 256 << 10;
+
+/// A big object open for a restore (`Store::open_checked`).
+pub struct Opened {
+    file: std::fs::File,
+    hash: ContentHash,
+    check: Option<Checksum>,
+}
+
+impl Opened {
+    /// Writes the object's bytes to `to` through `chunk`, checking them
+    /// again as they go: what lands is what was checked, even should the
+    /// file change in place or a file system copy it wrong. Other bytes
+    /// than checked fail it (`InvalidData`), `to` then holding a part of
+    /// them, to be thrown away.
+    pub fn copy_to(&mut self, to: &mut impl Write, chunk: &mut Vec<u8>) -> io::Result<()> {
+        use std::io::Seek;
+        self.file.rewind()?;
+        let (hash, check) = (&self.hash, self.check);
+        match stream(&mut self.file, hash, check, chunk, |part| {
+            to.write_all(part)
+        })? {
+            true => Ok(()),
+            false => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a stored object changed since it was checked",
+            )),
+        }
+    }
+}
+
+/// Reads `file` from its position to its end through `chunk`, giving each
+/// part to `sink`: whether it held exactly the bytes `hash` names (by
+/// `check` when given). A byte past the size ends it: a grown file fails.
+fn stream(
+    file: &mut std::fs::File,
+    hash: &ContentHash,
+    check: Option<Checksum>,
+    chunk: &mut Vec<u8>,
+    mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<bool> {
+    use std::io::Read;
+    chunk.resize(STREAMED, 0);
+    let mut sum = Summer::new(check.is_some());
+    let mut got = 0u64;
+    loop {
+        match file.read(chunk) {
+            Ok(0) => return Ok(got == hash.size && sum.matches(hash, check)),
+            Ok(n) if got + (n as u64) <= hash.size => {
+                got += n as u64;
+                sum.update(&chunk[..n]);
+                sink(&chunk[..n])?;
+            }
+            Ok(_) => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
 
 /// An object's checksum taken as it is read: XXH3-128 when its entry kept
 /// one, else the SHA-256 its name holds.
@@ -271,43 +329,28 @@ impl Store {
     }
 
     /// An object too big to hold whole for a restore (over `STREAMED`
-    /// bytes), open at its start once its bytes, read through `chunk` (the
-    /// caller's, kept between calls), are checked as `get_into` checks
-    /// them. The open file is the one checked, whatever evicts or replaces
-    /// the name meanwhile: it can be copied out without being read into
-    /// memory (`std::io::copy`: `copy_file_range`, a clone on file systems
-    /// that share extents). A damaged object is removed: None.
+    /// bytes), open, once its bytes, read through `chunk` (the caller's,
+    /// kept between calls), are checked as `get_into` checks them. The
+    /// open file is the one checked, whatever evicts or replaces the name
+    /// meanwhile; its bytes are checked again as they are copied out
+    /// (`Opened::copy_to`). A damaged object is removed: None.
     pub fn open_checked(
         &self,
         hash: &ContentHash,
         check: Option<Checksum>,
         chunk: &mut Vec<u8>,
-    ) -> Option<std::fs::File> {
-        use std::io::{Read, Seek};
+    ) -> Option<Opened> {
         let path = self.object_path(hash);
         let mut file = std::fs::File::open(&path).ok()?;
-        chunk.resize(STREAMED, 0);
-        let mut sum = Summer::new(check.is_some());
-        let mut got = 0u64;
-        // A byte past the size read makes a grown file fail.
-        let intact = loop {
-            match file.read(chunk) {
-                Ok(0) => break sum.matches(hash, check) && got == hash.size,
-                Ok(n) if got + (n as u64) <= hash.size => {
-                    got += n as u64;
-                    sum.update(&chunk[..n]);
-                }
-                Ok(_) => break false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break false,
-            }
-        };
-        if !intact {
+        if !stream(&mut file, hash, check, chunk, |_| Ok(())).unwrap_or(false) {
             let _ = std::fs::remove_file(&path);
             return None;
         }
-        file.rewind().ok()?;
-        Some(file)
+        Some(Opened {
+            file,
+            hash: *hash,
+            check,
+        })
     }
 
     /// Whether an object is there at its size; its content is checked
@@ -569,12 +612,12 @@ mod tests {
         assert!(buf.is_empty());
     }
 
-    /// A big object comes back as its file, open at its start, checked by
-    /// its checksum or by its name; one damaged (a byte changed, cut short,
-    /// grown) gives none and is removed.
+    /// A big object opens checked by its checksum or by its name and is
+    /// copied out whole, checked again (one changed in place since fails);
+    /// one damaged (a byte changed, cut short, grown) gives none and is
+    /// removed.
     #[test]
     fn a_big_object_opens_checked_and_a_damaged_one_is_removed() {
-        use std::io::Read;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let big: Vec<u8> = (0..STREAMED * 2 + 7).map(|i| (i % 251) as u8).collect();
@@ -582,11 +625,21 @@ mod tests {
         let checks = [Some(Checksum::of(&big)), None];
         let mut chunk = Vec::new();
         for check in checks {
-            let mut file = store.open_checked(&h, check, &mut chunk).unwrap();
-            let mut back = Vec::new();
-            file.read_to_end(&mut back).unwrap();
-            assert!(back == big);
+            let mut opened = store.open_checked(&h, check, &mut chunk).unwrap();
+            for _ in 0..2 {
+                let mut back = Vec::new();
+                opened.copy_to(&mut back, &mut chunk).unwrap();
+                assert!(back == big);
+            }
         }
+        // Changed in place once checked (same size): the copy fails.
+        let mut opened = store.open_checked(&h, checks[0], &mut chunk).unwrap();
+        let mut changed = big.clone();
+        changed[STREAMED + 5] ^= 1;
+        std::fs::write(store.object_path(&h), &changed).unwrap();
+        let err = opened.copy_to(&mut Vec::new(), &mut chunk).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        std::fs::write(store.object_path(&h), &big).unwrap();
         let wrong = Some(Checksum::of(b"other"));
         assert!(store.open_checked(&h, wrong, &mut chunk).is_none());
         let mut flipped = big.clone();

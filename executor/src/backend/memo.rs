@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::ContentHash;
-use ggninja_store::{Checksum, Memo, MemoOutput, Store, STREAMED};
+use ggninja_store::{Checksum, Memo, MemoOutput, Opened, Store, STREAMED};
 use ggninja_thunk::{produced, EdgeThunk, Effect, Roots};
 use rustc_hash::FxHashMap;
 
@@ -259,10 +259,10 @@ fn read_once(g: &Graph, b: BuildId) -> bool {
 }
 
 /// An output's content as a hit checked it, not yet written: its bytes
-/// (a symlink's target), or a big object's file, open, and its size.
+/// (a symlink's target), or a big object, open (checked again as copied).
 enum Content {
     Held(Vec<u8>),
-    Open(std::fs::File, u64),
+    Open(Opened),
 }
 
 pub struct Memoizer {
@@ -369,8 +369,12 @@ impl Memoizer {
                     self.give_back(data);
                     stat
                 }
-                Content::Open(mut file, len) => {
-                    Some(crate::disk::put_copy_stat(&real, &mut file, len, mode)?)
+                Content::Open(mut object) => {
+                    let mut chunk = self.buffer();
+                    let copy = |file: &mut std::fs::File| object.copy_to(file, &mut chunk);
+                    let stat = crate::disk::put_with(&real, mode, None, copy);
+                    self.give_back(chunk);
+                    Some(stat?)
                 }
             };
             // A symlink's path is told as any write.
@@ -397,14 +401,15 @@ impl Memoizer {
         })
     }
 
-    /// An output's object, checked: a big file's open (`open_checked`:
-    /// copied out, never held whole), the others read into a kept buffer.
+    /// An output's object, checked: a big one open (`open_checked`:
+    /// copied out in parts, never held whole), the others read into a kept
+    /// buffer.
     fn fetch(&self, o: &MemoOutput) -> Option<Content> {
         if o.mode & S_IFMT != S_IFLNK && o.hash.size > STREAMED as u64 {
             let mut chunk = self.buffer();
             let file = self.store.open_checked(&o.hash, o.check, &mut chunk);
             self.give_back(chunk);
-            return file.map(|f| Content::Open(f, o.hash.size));
+            return file.map(Content::Open);
         }
         let mut data = self.buffer();
         let found = self.store.get_into(&o.hash, o.check, &mut data);
