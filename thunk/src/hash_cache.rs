@@ -198,17 +198,42 @@ impl HashCache {
         if let Some(h) = self.kept(name, key) {
             return Ok(Some(h));
         }
-        let bytes = std::fs::read(path)?;
-        let hash = ContentHash::of(Kind::Value, &bytes);
-        // The file may have changed while we read it: only cache if not.
-        let after = FileKey::of(&std::fs::metadata(path)?);
-        if after == key {
-            if let Ok(mut map) = self.entries.write() {
-                map.insert(name.to_vec(), (key, hash));
-                self.dirty.store(true, Ordering::Relaxed);
+        let hash = match self.kept_at_target(path, key) {
+            Some(h) => h,
+            None => {
+                let hash = ContentHash::of(Kind::Value, &std::fs::read(path)?);
+                // The file may have changed while we read it: only cache if not.
+                if FileKey::of(&std::fs::metadata(path)?) != key {
+                    return Ok(Some(hash));
+                }
+                hash
             }
+        };
+        if let Ok(mut map) = self.entries.write() {
+            map.insert(name.to_vec(), (key, hash));
+            self.dirty.store(true, Ordering::Relaxed);
         }
         Ok(Some(hash))
+    }
+
+    /// A symlink's hash kept for a file it leads to whose stat is `key`
+    /// (the stat through the link): the same device and inode, unchanged,
+    /// so the same bytes, whatever path found it. A hit restores
+    /// `libx.so.1.2` and tells its hash (`wrote`); a link against
+    /// `libx.so -> libx.so.1.2` then names it without reading it.
+    fn kept_at_target(&self, path: &Path, key: FileKey) -> Option<ContentHash> {
+        /// Links followed, as the kernel's `MAXSYMLINKS`.
+        const HOPS: usize = 40;
+        let mut at = path.to_path_buf();
+        for _ in 0..HOPS {
+            // Not a symlink (most files): one failed system call.
+            let target = std::fs::read_link(&at).ok()?;
+            at = at.parent()?.join(target);
+            if let Some(h) = self.kept(at.as_os_str().as_bytes(), key) {
+                return Some(h);
+            }
+        }
+        None
     }
 
     /// The hash of `path`'s bytes now (None for a directory), to tell
@@ -354,6 +379,41 @@ mod tests {
         assert_eq!(
             cache.hash_file(&f).unwrap(),
             ContentHash::of(Kind::Value, b"objecT")
+        );
+    }
+
+    /// A symlink (two hops here) is named by the hash kept for the file it
+    /// leads to while that file is unchanged, without reading it; once the
+    /// file changes, its bytes are read through the link.
+    #[test]
+    fn a_symlink_is_named_by_its_unchanged_targets_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lib, so1, so) = (
+            dir.path().join("libx.so.1.2"),
+            dir.path().join("libx.so.1"),
+            dir.path().join("libx.so"),
+        );
+        std::fs::write(&lib, b"library").unwrap();
+        std::os::unix::fs::symlink("libx.so.1.2", &so1).unwrap();
+        std::os::unix::fs::symlink("libx.so.1", &so).unwrap();
+        let cache = HashCache::default();
+        let told = ContentHash::of(Kind::Value, b"told, not read");
+        cache.wrote(&lib, &std::fs::metadata(&lib).unwrap(), told);
+        assert_eq!(cache.hash_file(&so).unwrap(), told);
+        let before = std::fs::metadata(&lib).unwrap();
+        while std::fs::metadata(&lib).unwrap().mtime_nsec() == before.mtime_nsec() {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            std::fs::write(&lib, b"librarY").unwrap();
+        }
+        let read = ContentHash::of(Kind::Value, b"librarY");
+        assert_eq!(cache.hash_file(&so).unwrap(), read);
+        assert_eq!(cache.hash_file(&so1).unwrap(), read);
+        // A plain file with no entry is read.
+        let plain = dir.path().join("a.c");
+        std::fs::write(&plain, b"src").unwrap();
+        assert_eq!(
+            cache.hash_file(&plain).unwrap(),
+            ContentHash::of(Kind::Value, b"src")
         );
     }
 
