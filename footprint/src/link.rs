@@ -180,6 +180,31 @@ pub(crate) fn driver_inputs(
     tc
 }
 
+/// What of a link's settings `driver_files` reads, besides the compiler
+/// and its query flags: equal keys, equal files.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct DriverKey {
+    fuse_ld: Option<String>,
+    nostdlib: bool,
+    nostartfiles: bool,
+    nodefaultlibs: bool,
+    cxx: bool,
+    cwd: PathBuf,
+}
+
+impl DriverKey {
+    pub(crate) fn of(s: &Settings, cxx: bool, cwd: &Path) -> DriverKey {
+        DriverKey {
+            fuse_ld: s.fuse_ld.clone(),
+            nostdlib: s.nostdlib,
+            nostartfiles: s.nostartfiles,
+            nodefaultlibs: s.nodefaultlibs,
+            cxx,
+            cwd: cwd.to_path_buf(),
+        }
+    }
+}
+
 /// What a driver reads to link with settings `s`, whatever it links: the
 /// LTO and binutils plugins, the `-fuse-ld=` linker, crt files and the
 /// default libraries (not the sub-programs: [`DRIVER_PROGRAMS`]).

@@ -136,17 +136,19 @@ impl Template {
             }
             toolchain_list(tc, exe)
         };
-        // A compile's list is the toolchain's answers only (the same all
-        // run); a link's holds the libraries found on the disk.
+        // The toolchain's answers and files: the same all run.
         let list = match s.compile_only {
-            true => toolchain.compile_list(exe, &s.query_flags, &prog_names, || {
+            true => toolchain.list(exe, &s.query_flags, &prog_names, None, || {
                 programs(toolchain.program_files(exe), &prog_names)
             }),
             false => {
                 prog_names.extend(link::DRIVER_PROGRAMS);
-                let mut tc = toolchain.program_files(exe);
-                link::driver_files(toolchain, &info, s, k.cxx, cwd, &mut tc);
-                programs(tc, &prog_names)
+                let driver = link::DriverKey::of(s, k.cxx, cwd);
+                toolchain.list(exe, &s.query_flags, &prog_names, Some(driver), || {
+                    let mut tc = toolchain.program_files(exe);
+                    link::driver_files(toolchain, &info, s, k.cxx, cwd, &mut tc);
+                    programs(tc, &prog_names)
+                })
             }
         };
         Ok(Template {

@@ -7,6 +7,7 @@
 
 mod facts;
 
+use crate::link::DriverKey;
 use crate::paths::{file_or_dir_files, sort_paths};
 use crate::{programs, LocalOnly};
 pub(crate) use facts::Answer;
@@ -52,16 +53,17 @@ pub(crate) struct Toolchain {
     compilers: Memo<(PathBuf, Vec<String>), Arc<Answer<CompilerInfo>>>,
     closures: Memo<PathBuf, Arc<Answer<Vec<PathBuf>>>>,
     ld_dirs: Memo<PathBuf, Arc<Answer<Vec<PathBuf>>>>,
-    /// Compile commands' toolchain lists (see `compile_list`).
-    compile_lists: Mutex<FxHashMap<CompileListKey, Arc<Vec<PathBuf>>>>,
+    /// Compile and link commands' toolchain lists (see `list`).
+    lists: Mutex<FxHashMap<ListKey, Arc<Vec<PathBuf>>>>,
     /// Bare program names on `$PATH` (not saved: a lookup is a few stats).
     programs: RwLock<FxHashMap<String, Option<PathBuf>>>,
     /// Questions asked by running a program (not answered by `facts`).
     queries: AtomicUsize,
 }
 
-/// (compiler, flags that change its answers, the sub-programs it runs).
-type CompileListKey = (PathBuf, Vec<String>, Vec<&'static str>);
+/// (compiler, flags that change its answers, the sub-programs it runs,
+/// and for a link what its driver adds).
+type ListKey = (PathBuf, Vec<String>, Vec<&'static str>, Option<DriverKey>);
 
 /// A toolchain list: sorted (`sort_paths`), without the program itself.
 pub(crate) fn toolchain_list(mut tc: Vec<PathBuf>, exe: &Path) -> Arc<Vec<PathBuf>> {
@@ -115,24 +117,28 @@ impl Toolchain {
 
     /// What running `exe` reads whatever it does: its symlink targets and
     /// libraries, and the dynamic loader's cache.
-    /// The toolchain list of compile commands run by `exe` with `flags`,
-    /// running `programs` (`cc1`, `as`, ...): `make`'s answer, made of the
-    /// toolchain's answers alone, which hold for the whole run (see the
-    /// module's doc), so it is kept for the run where a compile's template
-    /// is made again before every edge.
-    pub fn compile_list(
+    /// The toolchain list of commands run by `exe` with `flags`, running
+    /// `programs` (`cc1`, `as`, `ld`, ...), and for a link the files its
+    /// driver adds (`driver`: crt files, default libraries in the
+    /// compiler's library dirs): `make`'s answer, made of the toolchain and
+    /// its files alone, which hold for the whole run (see the module's
+    /// doc), so it is kept for the run where a template is made again
+    /// before every edge (a link's looked at a dozen libraries and linker
+    /// scripts each time).
+    pub fn list(
         &self,
         exe: &Path,
         flags: &[String],
         programs: &[&'static str],
+        driver: Option<DriverKey>,
         make: impl FnOnce() -> Arc<Vec<PathBuf>>,
     ) -> Arc<Vec<PathBuf>> {
-        let key = (exe.to_path_buf(), flags.to_vec(), programs.to_vec());
-        if let Some(list) = self.compile_lists.lock().unwrap().get(&key) {
+        let key = (exe.to_path_buf(), flags.to_vec(), programs.to_vec(), driver);
+        if let Some(list) = self.lists.lock().unwrap().get(&key) {
             return Arc::clone(list);
         }
         let list = make();
-        let mut lists = self.compile_lists.lock().unwrap();
+        let mut lists = self.lists.lock().unwrap();
         Arc::clone(lists.entry(key).or_insert(list))
     }
 

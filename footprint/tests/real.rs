@@ -215,3 +215,39 @@ fn link_and_archive_footprints() {
     }
     assert_eq!(fp.outputs, [PathBuf::from("prog")]);
 }
+
+/// A link's toolchain list is kept for the run (templates are made again
+/// after every `invalidate`), by what its driver adds: a `-nostdlib` link
+/// after a plain one gets no crt files nor default libraries, and the
+/// plain one after both gets its own list back.
+#[test]
+fn link_lists_kept_for_the_run_differ_by_driver_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "m.c", "int main(void){return 0;}\n");
+    assert!(Command::new("gcc")
+        .args(["-c", "m.c", "-o", "m.o"])
+        .current_dir(r)
+        .status()
+        .unwrap()
+        .success());
+    let s = Scanner::new();
+    let toolchain = |command: &str| {
+        s.invalidate();
+        let fp = s.footprint(command, r).unwrap();
+        assert_eq!(fp.kind, Kind::Link);
+        fp.toolchain
+    };
+    let has = |tc: &[PathBuf], end: &str| tc.iter().any(|p| p.to_string_lossy().ends_with(end));
+    let plain = toolchain("gcc m.o -o prog");
+    assert!(
+        has(&plain, "crt1.o") && has(&plain, "libc_nonshared.a"),
+        "{plain:?}"
+    );
+    let bare = toolchain("gcc -nostdlib m.o -o prog");
+    assert!(
+        !has(&bare, "crt1.o") && !has(&bare, "libc_nonshared.a"),
+        "{bare:?}"
+    );
+    assert_eq!(toolchain("gcc m.o -o prog"), plain);
+}
