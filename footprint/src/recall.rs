@@ -63,6 +63,7 @@
 mod check;
 mod recorder;
 mod saved;
+mod tables;
 
 pub(crate) use check::BuiltIn;
 use check::{Checked, Look, Restamped};
@@ -232,17 +233,8 @@ enum Kept {
 /// paths, files and dirs are numbers in the loaded tables, decoded and
 /// checked in range when it is asked for (`saved`).
 struct Numbers {
-    tables: Arc<Tables>,
-    file: Arc<[u8]>,
+    tables: Arc<tables::Tables>,
     frame: std::ops::Range<usize>,
-}
-
-/// The tables loaded records name their parts in.
-#[derive(Default)]
-struct Tables {
-    paths: Vec<PathBuf>,
-    files: Vec<Arc<FileDep>>,
-    dirs: Vec<Arc<DirDep>>,
 }
 
 impl Numbers {
@@ -250,17 +242,13 @@ impl Numbers {
     fn record(&self) -> Option<Record> {
         let (headers, absent, files, dirs) = self.parts()?;
         let t = &self.tables;
-        let paths = |v: Vec<u32>| v.iter().map(|&i| t.paths[i as usize].clone()).collect();
-        let files = files.iter().map(|&i| t.files[i as usize].clone());
-        let dirs = dirs.iter().map(|&i| t.dirs[i as usize].clone());
+        let paths = |v: Vec<u32>| v.iter().map(|&i| t.path(i).to_path_buf()).collect();
+        let files = files.iter().map(|&i| t.file(i).clone());
+        let dirs = dirs.iter().map(|&i| t.dir(i).cloned());
+        let dirs: Option<Vec<Arc<DirDep>>> = dirs.collect();
         // Sorted already when saved by this version: then in linear time.
         let (headers, absent) = (paths(headers), paths(absent));
-        Some(Record::sorted(
-            headers,
-            absent,
-            files.collect(),
-            dirs.collect(),
-        ))
+        Some(Record::sorted(headers, absent, files.collect(), dirs?))
     }
 }
 

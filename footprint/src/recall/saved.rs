@@ -6,24 +6,23 @@
 //! paths, files and dirs as indices into the tables. Records of one project
 //! share most of their files and dirs (the system headers, the project's
 //! include dirs), so the tables keep the file small, and binary numbers
-//! keep its loading quick. A run may ask for few records: it reads the
-//! tables and each record's key, and a record's numbers only when asked
-//! for. A damaged record is never given (nor saved again), a truncated one
-//! ends the file; another version or damaged tables make the whole file
-//! ignored: walking again only costs time.
+//! keep its loading quick. A run may ask for few records: it reads each
+//! record's key, a record's numbers only when asked for, and of the tables
+//! only what those name (`tables`). A damaged record is never given (nor
+//! saved again), a truncated one ends the file; another version or damaged
+//! tables make the whole file ignored: walking again only costs time.
 
 use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::{
-    Digest, DirDep, Entry, FileDep, Kept, Key, Numbers, Recall, Record, Restamped, Stat, Tables,
-    Was,
+    Digest, DirDep, Entry, FileDep, Kept, Key, Numbers, Recall, Record, Restamped, Stat, Was,
 };
 
 /// Saves a record survives without being used.
@@ -33,11 +32,6 @@ const MAX_UNUSED_SAVES: u32 = 16;
 /// 5: binary frames.)
 const VERSION: &[u8] = b"ggninja-footprints 5\n";
 
-type SavedTables = (
-    Vec<PathBuf>,
-    Vec<(u32, Stat, Digest)>,
-    Vec<(u32, Was, Option<Vec<String>>)>,
-);
 type Line = (Key, u32, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
 /// A record's headers, absent paths, files and dirs, numbered.
 type Parts = (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
@@ -55,25 +49,13 @@ impl Recall {
         }
         let file: Arc<[u8]> = bytes.into();
         let mut frames = Frames::new(&file, VERSION.len());
-        let Some(Ok((paths, files, dirs))) = frames
+        let Some(tables) = frames
             .next()
-            .map(|at| postcard::from_bytes::<SavedTables>(&file[at]))
+            .and_then(|at| super::tables::Tables::read(&file, at))
         else {
             return;
         };
-        let path_of = |i: u32| paths.get(i as usize).cloned();
-        let files: Option<Vec<Arc<FileDep>>> = files
-            .into_iter()
-            .map(|(p, stat, digest)| Some(Arc::new(FileDep::new(path_of(p)?, stat, digest))))
-            .collect();
-        let dirs: Option<Vec<Arc<DirDep>>> = dirs
-            .into_iter()
-            .map(|(p, was, names)| Some(Arc::new(DirDep::new(path_of(p)?, was, names))))
-            .collect();
-        let (Some(files), Some(dirs)) = (files, dirs) else {
-            return;
-        };
-        let tables = Arc::new(Tables { paths, files, dirs });
+        let tables = Arc::new(tables);
         let mut records = self.records.write().unwrap();
         for frame in frames {
             // The key and the age lead the frame: the rest waits.
@@ -84,7 +66,6 @@ impl Recall {
             };
             let numbers = Numbers {
                 tables: Arc::clone(&tables),
-                file: Arc::clone(&file),
                 frame,
             };
             records.entry(key).or_insert(Entry {
@@ -139,12 +120,12 @@ impl Numbers {
     /// The record's headers, absent paths, files and dirs, numbered; None
     /// if its frame does not read or names what the tables lack.
     pub(super) fn parts(&self) -> Option<Parts> {
-        let line = postcard::from_bytes::<Line>(&self.file[self.frame.clone()]).ok()?;
-        let (_, _, h, a, f, d) = line;
         let t = &self.tables;
+        let line = postcard::from_bytes::<Line>(t.frame(self.frame.clone())).ok()?;
+        let (_, _, h, a, f, d) = line;
         let in_range = |v: &[u32], len: usize| v.iter().all(|&i| (i as usize) < len);
-        let fits = in_range(&h, t.paths.len()) && in_range(&a, t.paths.len());
-        let fits = fits && in_range(&f, t.files.len()) && in_range(&d, t.dirs.len());
+        let fits = in_range(&h, t.paths()) && in_range(&a, t.paths());
+        let fits = fits && in_range(&f, t.files()) && in_range(&d, t.dirs());
         fits.then_some((h, a, f, d))
     }
 }
@@ -218,13 +199,14 @@ impl<'a> Interner<'a> {
         let (headers, absent, files, dirs) = n.parts()?;
         let t = &*n.tables;
         let paths = |me: &mut Self, v: Vec<u32>| -> Vec<u32> {
-            v.iter().map(|&i| me.path(&t.paths[i as usize])).collect()
+            v.iter().map(|&i| me.path(t.path(i))).collect()
         };
         let (headers, absent) = (paths(self, headers), paths(self, absent));
-        let files = files.iter().map(|&i| self.file(&t.files[i as usize]));
+        let files = files.iter().map(|&i| self.file(t.file(i)));
         let files = files.collect();
-        let dirs = dirs.iter().map(|&i| self.dir(&t.dirs[i as usize]));
-        Some((headers, absent, files, dirs.collect()))
+        let dirs = dirs.iter().map(|&i| Some(self.dir(t.dir(i)?)));
+        let dirs: Option<Vec<u32>> = dirs.collect();
+        Some((headers, absent, files, dirs?))
     }
 
     fn path(&mut self, p: &'a Path) -> u32 {
@@ -291,6 +273,7 @@ fn write_frame(out: &mut impl Write, item: &impl serde::Serialize) -> std::io::R
 mod tests {
     use super::super::key;
     use super::*;
+    use std::path::PathBuf;
 
     fn record(header: &str) -> Record {
         let dir = Arc::new(DirDep::new(
@@ -340,6 +323,36 @@ mod tests {
                 back.save(&saved).unwrap();
             }
         }
+    }
+
+    /// A dir listing a name that is not UTF-8 (a damaged file: names are
+    /// read when a record asks for their dir) gives no record naming it;
+    /// the others still come, and what is kept saves again.
+    #[test]
+    fn a_damaged_name_drops_only_the_records_naming_its_dir() {
+        let d = tempfile::tempdir().unwrap();
+        let saved = d.path().join(".ggninja_footprints");
+        let (k1, k2) = (key([b"1".as_slice()]), key([b"2".as_slice()]));
+        let first = Recall::default();
+        first.put(k1, record("/a.h"));
+        let mut other = record("/b.h");
+        other.dirs = vec![Arc::new(DirDep::new(
+            "/e".into(),
+            Was::Absent,
+            Some(vec!["y.h".to_string()]),
+        ))];
+        first.put(k2, other);
+        first.save(&saved).unwrap();
+        let mut bytes = std::fs::read(&saved).unwrap();
+        let at = bytes.windows(3).position(|w| w == b"x.h").unwrap();
+        bytes[at] = 0xff;
+        std::fs::write(&saved, &bytes).unwrap();
+        let back = Recall::default();
+        back.load(&saved);
+        assert!(back.kept(&k1).is_none());
+        assert_eq!(back.kept(&k2).unwrap().headers, [PathBuf::from("/b.h")]);
+        back.put(key([b"3".as_slice()]), record("/c.h"));
+        back.save(&saved).unwrap();
     }
 
     /// A run that asks for no record but makes one writes the loaded ones
