@@ -12,7 +12,7 @@
 //! the restore into the new file within one clock tick would go unseen,
 //! the same window as between hashing a file and stat'ing it again.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -57,6 +57,13 @@ impl FileKey {
     }
 }
 
+/// The file's first bytes; another (an older text format) is not read.
+const MAGIC: &[u8] = b"ggninja-hashes 2\n";
+
+/// An entry as saved, one after another: the path's bytes, its `FileKey`
+/// and its hash (kind 0 value, 1 thunk; digest; size), in postcard.
+type Saved<'a> = (&'a [u8], (u64, u64, u64, i128, i128), (u8, [u8; 32], u64));
+
 /// Paths as bytes: hashing a `Path` walks its components, which costs more
 /// than the rest of a lookup.
 type PathMap<V> = FxHashMap<Vec<u8>, V>;
@@ -84,33 +91,42 @@ pub struct HashCache {
 }
 
 impl HashCache {
-    /// Loads a cache written by `save`; a missing or damaged file gives an
-    /// empty cache (it only costs rehashing).
+    /// Loads a cache written by `save`; a missing file, or one of another
+    /// format, gives an empty cache, and a damaged one the entries before
+    /// the damage (the rest only costs rehashing).
     pub fn load(path: &Path) -> HashCache {
         let cache = HashCache::default();
-        let Ok(file) = std::fs::File::open(path) else {
+        let Ok(bytes) = std::fs::read(path) else {
+            return cache;
+        };
+        let Some(mut rest) = bytes.strip_prefix(MAGIC) else {
             return cache;
         };
         let mut map = PathMap::default();
-        for line in io::BufReader::new(file).lines().map_while(Result::ok) {
-            let mut f = line.splitn(7, ' ');
-            let mut num = || f.next().and_then(|x| x.parse::<i128>().ok());
-            let (Some(dev), Some(ino), Some(size), Some(mtime_ns), Some(ctime_ns)) =
-                (num(), num(), num(), num(), num())
-            else {
-                continue;
-            };
-            let (Some(hash), Some(p)) = (f.next().and_then(ContentHash::parse), f.next()) else {
-                continue;
+        while let Ok(((p, key, hash), more)) = postcard::take_from_bytes::<Saved>(rest) {
+            let Some(kind) = [Kind::Value, Kind::Thunk].get(hash.0 as usize) else {
+                break;
             };
             let key = FileKey {
-                dev: dev as u64,
-                ino: ino as u64,
-                size: size as u64,
-                mtime_ns,
-                ctime_ns,
+                dev: key.0,
+                ino: key.1,
+                size: key.2,
+                mtime_ns: key.3,
+                ctime_ns: key.4,
             };
-            map.insert(p.as_bytes().to_vec(), (key, hash));
+            let (digest, size) = (hash.1, hash.2);
+            map.insert(
+                p.to_vec(),
+                (
+                    key,
+                    ContentHash {
+                        kind: *kind,
+                        digest,
+                        size,
+                    },
+                ),
+            );
+            rest = more;
         }
         *cache.entries.write().expect("fresh lock") = map;
         cache
@@ -126,25 +142,23 @@ impl HashCache {
         let mut tmp = tempfile::Builder::new()
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
+        let mut out = MAGIC.to_vec();
         {
-            let mut out = io::BufWriter::new(tmp.as_file_mut());
             let map = self
                 .entries
                 .read()
                 .map_err(|_| io::Error::other("hash cache poisoned"))?;
             for (p, (k, h)) in map.iter() {
-                // Paths with newlines cannot be stored in this format; skip them.
-                let Some(p) = std::str::from_utf8(p).ok().filter(|p| !p.contains('\n')) else {
-                    continue;
+                let key = (k.dev, k.ino, k.size, k.mtime_ns, k.ctime_ns);
+                let kind = match h.kind {
+                    Kind::Value => 0,
+                    Kind::Thunk => 1,
                 };
-                writeln!(
-                    out,
-                    "{} {} {} {} {} {h} {p}",
-                    k.dev, k.ino, k.size, k.mtime_ns, k.ctime_ns
-                )?;
+                let entry: Saved = (p, key, (kind, h.digest, h.size));
+                out = postcard::to_extend(&entry, out).map_err(io::Error::other)?;
             }
-            out.flush()?;
         }
+        tmp.write_all(&out)?;
         tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 
@@ -348,6 +362,36 @@ mod tests {
             loaded.hash_file(&f).unwrap(),
             ContentHash::of(Kind::Value, b"two!")
         );
+    }
+
+    /// What is saved loads back, a path with a newline too; a file cut
+    /// short keeps the entries before the cut, and one of another format
+    /// (the older text lines) is not read.
+    #[test]
+    fn a_cut_file_keeps_what_precedes_the_cut_and_another_format_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.c"), dir.path().join("line\nbreak.c"));
+        std::fs::write(&a, b"one").unwrap();
+        std::fs::write(&b, b"two").unwrap();
+        let cache = HashCache::default();
+        let told = ContentHash::of(Kind::Thunk, b"told, not read");
+        cache.wrote(&a, &std::fs::metadata(&a).unwrap(), told);
+        cache.hash_file(&b).unwrap();
+        let saved = dir.path().join("cache");
+        cache.save(&saved).unwrap();
+        let loaded = HashCache::load(&saved);
+        assert_eq!(loaded.len(), 2);
+        assert_eq!(loaded.hash_file(&a).unwrap(), told);
+        let good = std::fs::read(&saved).unwrap();
+        for cut in MAGIC.len()..good.len() {
+            std::fs::write(&saved, &good[..cut]).unwrap();
+            assert!(HashCache::load(&saved).len() < 2, "cut at {cut}");
+        }
+        let first = HashCache::load(&saved);
+        assert_eq!(first.len(), 1);
+        let line = format!("1 2 3 4 5 {told} {}\n", a.display());
+        std::fs::write(&saved, line).unwrap();
+        assert!(HashCache::load(&saved).is_empty());
     }
 
     /// A file the build wrote is named by the hash it was told while its
