@@ -126,7 +126,7 @@ fn damaged_or_foreign_files_are_ignored() {
         assert!(s.files_parsed() > 0, "{text:?}");
     }
 
-    // Truncated saves: the toolchain's is ignored, the scans' last line is
+    // Truncated saves: the toolchain's is ignored, the scans' last entry is
     // skipped (and no walk is taken whole from `.ggninja_footprints`).
     let s = Scanner::new();
     footprints(&s, &commands, cwd);

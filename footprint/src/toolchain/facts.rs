@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{BuiltinDirs, CompilerInfo, Memo, Toolchain};
 
-/// Bumped whenever what an answer holds, or how it is found, changes.
-const FORMAT: u32 = 2;
+/// Bumped whenever what an answer holds, how it is found, or the file's
+/// encoding changes (3: postcard, was JSON).
+const FORMAT: u32 = 3;
 /// Environments whose answers are kept.
 const ENVS: usize = 4;
 
@@ -220,7 +221,7 @@ impl Toolchain {
         let mut tmp = tempfile::Builder::new()
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
-        tmp.write_all(&serde_json::to_vec(&file)?)?;
+        tmp.write_all(&postcard::to_stdvec(&file).map_err(std::io::Error::other)?)?;
         tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 }
@@ -228,7 +229,7 @@ impl Toolchain {
 /// The saved file, if it is one of this format.
 fn read(path: &Path) -> Option<SavedFile> {
     let text = std::fs::read(path).ok()?;
-    let file = serde_json::from_slice::<SavedFile>(&text).ok()?;
+    let file = postcard::from_bytes::<SavedFile>(&text).ok()?;
     (file.format == FORMAT).then_some(file)
 }
 

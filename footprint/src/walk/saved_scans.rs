@@ -5,9 +5,9 @@
 //! A first line naming the format ([`HEADER`]: a file without it, or of
 //! another version, is ignored whole, since what the parser reports may
 //! have changed — `__has_include(MACRO)` was once not reported at all, and
-//! a walk kept between runs relies on seeing it), then one JSON array per
-//! file: device, inode, size, mtime (s, ns), ctime (s, ns), then its
-//! directives, each a string: the kind (`I` include,
+//! a walk kept between runs relies on seeing it), then one entry per file,
+//! in postcard, one after another: device, inode, size, mtime (s, ns),
+//! ctime (s, ns), then its directives, each a string: the kind (`I` include,
 //! `N` include_next, `H` __has_include, `J` __has_include_next, `C` the
 //! clock's macros named), the
 //! operand's delimiter (`"`, `<`, or `#` for a computed include) and the
@@ -17,7 +17,7 @@
 //! again and only its age tells it apart. A file still there but dropped
 //! is only read again.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,10 +26,12 @@ use std::sync::Arc;
 use super::{FileEntry, Walker};
 use crate::{Directive, DirectiveKind, IncludeTarget};
 
-type Line = (u64, u64, u64, i64, i64, i64, i64, Vec<String>, u32);
+/// An entry: its directives `String`s when saved, read in place (`&str`).
+type Line<S> = (u64, u64, u64, i64, i64, i64, i64, Vec<S>, u32);
 
-/// The file's first line: its format and version.
-const HEADER: &[u8] = b"ggninja scans 3";
+/// The file's first line: its format and version (4: postcard entries;
+/// 3: JSON lines).
+const HEADER: &[u8] = b"ggninja scans 4\n";
 
 /// Saves an entry survives without being used.
 pub(crate) const MAX_UNUSED_SAVES: u32 = 16;
@@ -69,25 +71,20 @@ fn decode(s: &str) -> Option<Directive> {
 }
 
 impl Walker {
-    /// Takes the directives saved by `save`. A damaged line
-    /// is skipped, a missing file ignored: either only costs reading the
+    /// Takes the directives saved by `save`. Damage ends the entries
+    /// taken, a missing file is ignored: either only costs reading the
     /// sources again. An entry is used only while its file's stat matches.
     pub(crate) fn load(&self, path: &Path) {
-        let Ok(file) = std::fs::File::open(path) else {
+        let Ok(bytes) = std::fs::read(path) else {
             return;
         };
-        let mut lines = std::io::BufReader::new(file).split(b'\n');
-        if !matches!(lines.next(), Some(Ok(first)) if first == HEADER) {
+        let Some(mut rest) = bytes.strip_prefix(HEADER) else {
             return;
-        }
+        };
         let mut files = self.files.write().unwrap();
-        for line in lines {
-            let Ok(line) = line else { return };
-            let Ok((dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused_saves)) =
-                serde_json::from_slice::<Line>(&line)
-            else {
-                continue;
-            };
+        while let Ok((line, more)) = postcard::take_from_bytes::<Line<&str>>(rest) {
+            rest = more;
+            let (dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused_saves) = line;
             let Some(directives) = dirs.iter().map(|d| decode(d)).collect::<Option<_>>() else {
                 continue;
             };
@@ -113,9 +110,7 @@ impl Walker {
         let mut tmp = tempfile::Builder::new()
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
-        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-        out.write_all(HEADER)?;
-        out.write_all(b"\n")?;
+        let mut out = HEADER.to_vec();
         for (&(dev, ino), e) in self.files.read().unwrap().iter() {
             let unused = match e.used.load(Ordering::Relaxed) {
                 true => 0,
@@ -126,12 +121,10 @@ impl Walker {
             }
             let (size, mt, mt_ns, ct, ct_ns) = e.stamp;
             let dirs: Vec<String> = e.directives.iter().map(encode).collect();
-            let line: Line = (dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused);
-            serde_json::to_writer(&mut out, &line)?;
-            out.write_all(b"\n")?;
+            let line: Line<String> = (dev, ino, size, mt, mt_ns, ct, ct_ns, dirs, unused);
+            out = postcard::to_extend(&line, out).map_err(std::io::Error::other)?;
         }
-        out.flush()?;
-        drop(out);
+        tmp.write_all(&out)?;
         tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 }
@@ -200,19 +193,18 @@ mod tests {
     fn a_file_of_another_version_is_ignored_whole() {
         let dir = tempfile::tempdir().unwrap();
         let scans = dir.path().join(".ggninja_scans");
-        let line = "[1,2,3,4,5,6,7,[\"I<x.h\"],0]\n";
-        let loads = |text: String| {
-            std::fs::write(&scans, text).unwrap();
+        let line: Line<&str> = (1, 2, 3, 4, 5, 6, 7, vec!["I<x.h"], 0);
+        let line = postcard::to_stdvec(&line).unwrap();
+        let loads = |header: &[u8]| {
+            std::fs::write(&scans, [header, &line].concat()).unwrap();
             let w = Walker::default();
             w.load(&scans);
             let has = w.files.read().unwrap().contains_key(&(1, 2));
             has
         };
-        assert!(loads(format!("ggninja scans 3\n{line}")));
-        assert!(!loads(line.to_string()), "no header (an older ggninja's)");
-        assert!(
-            !loads(format!("ggninja scans 2\n{line}")),
-            "blind to the clock"
-        );
+        assert!(loads(HEADER));
+        assert!(!loads(b""), "no header (an older ggninja's)");
+        assert!(!loads(b"ggninja scans 3\n"), "JSON lines");
+        assert!(!loads(b"ggninja scans 2\n"), "blind to the clock");
     }
 }
