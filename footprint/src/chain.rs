@@ -85,6 +85,14 @@ impl SearchDirs {
         Some(c)
     }
 
+    /// `canon_dir`, whether the dir exists asked of the run's stats: a
+    /// template kept while their epoch lasts (`Templates`) has seen no
+    /// dir it names appear or go.
+    fn chain_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
+        self.stats.stat(&cwd.join(dir)).filter(|s| s.is_dir())?;
+        self.canon_dir(dir, cwd)
+    }
+
     /// The chain of `s` with the compiler's built-in dirs `b`, with GCC's
     /// rules for dirs named twice.
     pub fn chain(&self, s: &Settings, b: &BuiltinDirs, cwd: &Path) -> Chain {
@@ -98,7 +106,7 @@ impl SearchDirs {
         // (as named, canonical, system), for the dirs that exist.
         let entries = |v: Vec<(PathBuf, bool)>| -> Vec<(PathBuf, PathBuf, bool)> {
             let existing = v.into_iter().filter_map(|(p, sys)| {
-                let c = self.canon_dir(&p, cwd)?;
+                let c = self.chain_dir(&p, cwd)?;
                 Some((clean(p), c, sys))
             });
             existing.collect()
@@ -113,7 +121,7 @@ impl SearchDirs {
         let missing_dirs = [&s.iquote, &s.include_dirs, &s.isystem, &s.idirafter]
             .into_iter()
             .flat_map(|v| v.iter().map(sysrooted))
-            .filter(|p| self.canon_dir(p, cwd).is_none())
+            .filter(|p| self.chain_dir(p, cwd).is_none())
             .map(clean)
             .collect();
         let mut quote = entries([user(&s.iquote, false), builtin(&b.quote)].concat());

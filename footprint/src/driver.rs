@@ -91,7 +91,8 @@ impl Scanner {
             settings: &d.settings,
         };
         let make = || Template::build(&key, &self.toolchain, &self.dirs);
-        let t = self.templates.get(&key, make)?;
+        let epoch = self.dirs.run_stats().epoch();
+        let t = self.templates.get(&key, epoch, make)?;
         for lt in &t.langs {
             fp.headers.extend(lt.headers.iter().cloned());
         }

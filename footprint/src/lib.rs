@@ -223,7 +223,7 @@ pub struct Scanner {
     toolchain: toolchain::Toolchain,
     /// Canonical include dirs and which files exist in them.
     dirs: chain::SearchDirs,
-    /// Per compile settings, until `invalidate`.
+    /// Per compile settings, while the run's stats' epoch lasts.
     templates: templates::Templates,
     /// Every file's directives.
     walker: walk::Walker,
@@ -317,10 +317,11 @@ impl Scanner {
         }
     }
 
-    /// Forgets the compile templates (their chains' lookups): files may
-    /// have been generated or removed since. (Which files exist is the
-    /// run's stats, which the build tells of what it writes.)
+    /// Forgets the compile templates (their chains' lookups) made before
+    /// the run's stats' epoch: files may have been generated or removed
+    /// since. (Which files exist is the run's stats, which the build tells
+    /// of what it writes; see `templates`.)
     pub fn invalidate(&self) {
-        self.templates.clear();
+        self.templates.invalidate(self.dirs.run_stats().epoch());
     }
 }

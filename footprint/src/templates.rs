@@ -1,8 +1,14 @@
 //! What the compile commands of one target share, made once per
 //! [`args::Settings`] (and compiler, directory, C++ driver and languages):
 //! per language the search chain and the files scanned with every source,
-//! and the toolchain list. Forgotten on `Scanner::invalidate`. Unaware of
-//! the sources themselves and of how headers are walked.
+//! and the toolchain list. A template is kept while the epoch of the run's
+//! stats it was made in lasts: which dirs and files exist, as its chain
+//! and its lookups saw them, are those stats' answers, and the epoch ends
+//! when the build tells of a write that drops one (a memo hit restoring a
+//! header where a lookup looked, a command run). One with `-include` files
+//! (found, with their precompiled headers, on the disk itself) is kept
+//! until the next `Scanner::invalidate` only. Unaware of the sources
+//! themselves and of how headers are walked.
 
 use crate::args::{self, Lang};
 use crate::chain::{Chain, Node, Pos, SearchDirs};
@@ -28,6 +34,8 @@ pub(crate) struct TemplateKey<P: AsRef<Path>, L, S> {
 }
 
 type TemplateCell = Arc<OnceLock<Result<Arc<Template>, LocalOnly>>>;
+/// A template's key, the epoch it holds in (None: until `invalidate`), its cell.
+type Entry = (OwnedKey, Option<u64>, TemplateCell);
 type OwnedKey = TemplateKey<PathBuf, Vec<Lang>, args::Settings>;
 pub(crate) type KeyRef<'a> = TemplateKey<&'a Path, &'a [Lang], &'a args::Settings>;
 
@@ -35,22 +43,33 @@ pub(crate) type KeyRef<'a> = TemplateKey<&'a Path, &'a [Lang], &'a args::Setting
 /// command looks one up).
 #[derive(Default)]
 pub(crate) struct Templates {
-    by_hash: Mutex<FxHashMap<u64, Vec<(OwnedKey, TemplateCell)>>>,
+    by_hash: Mutex<FxHashMap<u64, Vec<Entry>>>,
 }
 
 impl Templates {
-    /// The template of `k`, made by `make` on first use (once, however many
-    /// threads ask).
+    /// The template of `k` in the run's stats' `epoch`, made by `make` on
+    /// first use in it (once, however many threads ask).
     pub fn get(
         &self,
         k: &KeyRef,
+        epoch: u64,
         make: impl FnOnce() -> Result<Template, LocalOnly>,
     ) -> Result<Arc<Template>, LocalOnly> {
-        let cell = self.cell(k);
+        let cell = self.cell(k, epoch);
         cell.get_or_init(|| make().map(Arc::new)).clone()
     }
 
-    fn cell(&self, k: &KeyRef) -> TemplateCell {
+    /// Forgets the templates made before `epoch`, and those with
+    /// `-include` files: files may have been generated or removed since.
+    pub fn invalidate(&self, epoch: u64) {
+        let mut map = self.by_hash.lock().unwrap();
+        for bucket in map.values_mut() {
+            bucket.retain(|(_, made_in, _)| *made_in == Some(epoch));
+        }
+        map.retain(|_, bucket| !bucket.is_empty());
+    }
+
+    fn cell(&self, k: &KeyRef, epoch: u64) -> TemplateCell {
         let mut h = FxHasher::default();
         k.exe.as_os_str().as_bytes().hash(&mut h);
         k.cwd.as_os_str().as_bytes().hash(&mut h);
@@ -62,10 +81,14 @@ impl Templates {
                 && o.langs == k.langs
                 && o.settings == *k.settings
         };
+        let holds = |made_in: Option<u64>| made_in.is_none_or(|e| e == epoch);
         let mut map = self.by_hash.lock().unwrap();
         let bucket = map.entry(h.finish()).or_default();
-        if let Some((_, cell)) = bucket.iter().find(|(o, _)| same(o)) {
-            return Arc::clone(cell);
+        if let Some(at) = bucket.iter().position(|(o, _, _)| same(o)) {
+            match holds(bucket[at].1) {
+                true => return Arc::clone(&bucket[at].2),
+                false => drop(bucket.swap_remove(at)),
+            }
         }
         let owned = TemplateKey {
             exe: k.exe.to_path_buf(),
@@ -74,13 +97,10 @@ impl Templates {
             langs: k.langs.to_vec(),
             settings: k.settings.clone(),
         };
+        let made_in = k.settings.forced_includes.is_empty().then_some(epoch);
         let cell = TemplateCell::default();
-        bucket.push((owned, Arc::clone(&cell)));
+        bucket.push((owned, made_in, Arc::clone(&cell)));
         cell
-    }
-
-    pub fn clear(&self) {
-        self.by_hash.lock().unwrap().clear();
     }
 }
 

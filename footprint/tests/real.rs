@@ -251,3 +251,36 @@ fn link_lists_kept_for_the_run_differ_by_driver_settings() {
     );
     assert_eq!(toolchain("gcc m.o -o prog"), plain);
 }
+
+/// A compile's template is kept while the run's stats' epoch lasts, and no
+/// longer once the build tells of a write that drops what its chain saw:
+/// `-Igen` named before `gen/` exists, a header generated there (a memo
+/// hit restoring it), told as written, shadows the one in `inc/` for the
+/// next compile, as it does for gcc.
+#[test]
+fn a_header_generated_into_a_missing_include_dir_is_found_once_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "inc/y.h", "#define Y 1\n");
+    write(r, "a.c", "#include \"y.h\"\nint a = Y;\n");
+    let s = Scanner::new();
+    let command = "gcc -Igen -Iinc -MD -MF dep.d -c a.c -o a.o";
+    let headers = |s: &Scanner| {
+        s.invalidate();
+        let fp = s.footprint(command, r).unwrap();
+        fp.headers.iter().map(|h| canon(r, h)).collect::<Vec<_>>()
+    };
+    let inc = r.join("inc/y.h").canonicalize().unwrap();
+    assert!(headers(&s).contains(&inc));
+    // A write nothing looked at keeps the template (and its answers).
+    write(r, "other.o", "");
+    s.run_stats().wrote(&r.join("other.o"));
+    assert!(headers(&s).contains(&inc));
+    write(r, "gen/y.h", "#define Y 2\n");
+    s.run_stats().wrote(&r.join("gen/y.h"));
+    let gen = r.join("gen/y.h").canonicalize().unwrap();
+    let now = headers(&s);
+    assert!(now.contains(&gen) && !now.contains(&inc), "{now:?}");
+    let (deps, _) = check(command, r);
+    assert!(deps.contains(&gen), "gcc: {deps:?}");
+}
