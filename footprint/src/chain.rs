@@ -85,14 +85,6 @@ impl SearchDirs {
         Some(c)
     }
 
-    /// `canon_dir`, whether the dir exists asked of the run's stats: a
-    /// template kept while their epoch lasts (`Templates`) has seen no
-    /// dir it names appear or go.
-    fn chain_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
-        self.stats.stat(&cwd.join(dir)).filter(|s| s.is_dir())?;
-        self.canon_dir(dir, cwd)
-    }
-
     /// The chain of `s` with the compiler's built-in dirs `b`, with GCC's
     /// rules for dirs named twice.
     pub fn chain(&self, s: &Settings, b: &BuiltinDirs, cwd: &Path) -> Chain {
@@ -106,7 +98,7 @@ impl SearchDirs {
         // (as named, canonical, system), for the dirs that exist.
         let entries = |v: Vec<(PathBuf, bool)>| -> Vec<(PathBuf, PathBuf, bool)> {
             let existing = v.into_iter().filter_map(|(p, sys)| {
-                let c = self.chain_dir(&p, cwd)?;
+                let c = self.canon_dir(&p, cwd)?;
                 Some((clean(p), c, sys))
             });
             existing.collect()
@@ -121,7 +113,7 @@ impl SearchDirs {
         let missing_dirs = [&s.iquote, &s.include_dirs, &s.isystem, &s.idirafter]
             .into_iter()
             .flat_map(|v| v.iter().map(sysrooted))
-            .filter(|p| self.chain_dir(p, cwd).is_none())
+            .filter(|p| self.canon_dir(p, cwd).is_none())
             .map(clean)
             .collect();
         let mut quote = entries([user(&s.iquote, false), builtin(&b.quote)].concat());
@@ -179,6 +171,14 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
+    /// Whether a dir it names did not exist when it was made: one made
+    /// since (`gen/` under `-Igen`, or the `gen` of `-Igen/../inc`) need
+    /// not be told by its own name, so the chain is made again before the
+    /// next edge (`Templates::invalidate`).
+    pub fn lacks_a_dir(&self) -> bool {
+        !self.missing_dirs.is_empty()
+    }
+
     /// The compiler's built-in dirs.
     pub fn sys_dirs(&self) -> &[PathBuf] {
         &self.sys

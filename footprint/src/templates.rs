@@ -2,13 +2,17 @@
 //! [`args::Settings`] (and compiler, directory, C++ driver and languages):
 //! per language the search chain and the files scanned with every source,
 //! and the toolchain list. A template is kept while the epoch of the run's
-//! stats it was made in lasts: which dirs and files exist, as its chain
-//! and its lookups saw them, are those stats' answers, and the epoch ends
-//! when the build tells of a write that drops one (a memo hit restoring a
-//! header where a lookup looked, a command run). One with `-include` files
-//! (found, with their precompiled headers, on the disk itself) is kept
-//! until the next `Scanner::invalidate` only. Unaware of the sources
-//! themselves and of how headers are walked.
+//! stats it was made in lasts: which files exist, as its lookups saw them,
+//! are those stats' answers, and the epoch ends when the build tells of a
+//! write that drops one (a memo hit restoring a header where a lookup
+//! looked, a command run). Its dirs all existed when it was made, and no
+//! step but a command (which ends the epoch) removes a dir. One that rests
+//! on the disk itself is kept until the next `Scanner::invalidate` only:
+//! one with `-include` files (found, with their precompiled headers, on
+//! the disk), and one naming an include dir that did not exist (a dir
+//! made since need not be told by its own name: a restore makes an
+//! output's missing dirs, `-Igen/../inc` appears when `gen` is made).
+//! Unaware of the sources themselves and of how headers are walked.
 
 use crate::args::{self, Lang};
 use crate::chain::{Chain, Node, Pos, SearchDirs};
@@ -59,12 +63,17 @@ impl Templates {
         cell.get_or_init(|| make().map(Arc::new)).clone()
     }
 
-    /// Forgets the templates made before `epoch`, and those with
-    /// `-include` files: files may have been generated or removed since.
+    /// Forgets the templates made before `epoch`, and those resting on the
+    /// disk itself (see the module doc): files may have been generated or
+    /// removed since.
     pub fn invalidate(&self, epoch: u64) {
+        let lacks_a_dir = |cell: &TemplateCell| match cell.get() {
+            Some(Ok(t)) => t.langs.iter().any(|lt| lt.chain.lacks_a_dir()),
+            _ => false,
+        };
         let mut map = self.by_hash.lock().unwrap();
         for bucket in map.values_mut() {
-            bucket.retain(|(_, made_in, _)| *made_in == Some(epoch));
+            bucket.retain(|(_, made_in, cell)| *made_in == Some(epoch) && !lacks_a_dir(cell));
         }
         map.retain(|_, bucket| !bucket.is_empty());
     }

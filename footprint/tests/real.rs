@@ -252,35 +252,77 @@ fn link_lists_kept_for_the_run_differ_by_driver_settings() {
     assert_eq!(toolchain("gcc m.o -o prog"), plain);
 }
 
+/// The headers of `command`'s footprint in `r` (canonical), scanned after
+/// the build's `invalidate` before an edge.
+fn headers_now(s: &Scanner, command: &str, r: &Path) -> Vec<PathBuf> {
+    s.invalidate();
+    let fp = s.footprint(command, r).unwrap();
+    fp.headers.iter().map(|h| canon(r, h)).collect()
+}
+
 /// A compile's template is kept while the run's stats' epoch lasts, and no
-/// longer once the build tells of a write that drops what its chain saw:
-/// `-Igen` named before `gen/` exists, a header generated there (a memo
-/// hit restoring it), told as written, shadows the one in `inc/` for the
-/// next compile, as it does for gcc.
+/// longer once the build tells of a write that drops what its lookups saw:
+/// a header generated into `gen/` (a memo hit restoring it), told as
+/// written, shadows the one in `inc/` for the next compile, as for gcc.
 #[test]
-fn a_header_generated_into_a_missing_include_dir_is_found_once_told() {
+fn a_header_generated_into_an_include_dir_is_found_once_told() {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
     write(r, "inc/y.h", "#define Y 1\n");
     write(r, "a.c", "#include \"y.h\"\nint a = Y;\n");
+    std::fs::create_dir(r.join("gen")).unwrap();
     let s = Scanner::new();
     let command = "gcc -Igen -Iinc -MD -MF dep.d -c a.c -o a.o";
-    let headers = |s: &Scanner| {
-        s.invalidate();
-        let fp = s.footprint(command, r).unwrap();
-        fp.headers.iter().map(|h| canon(r, h)).collect::<Vec<_>>()
-    };
     let inc = r.join("inc/y.h").canonicalize().unwrap();
-    assert!(headers(&s).contains(&inc));
+    assert!(headers_now(&s, command, r).contains(&inc));
     // A write nothing looked at keeps the template (and its answers).
     write(r, "other.o", "");
     s.run_stats().wrote(&r.join("other.o"));
-    assert!(headers(&s).contains(&inc));
+    assert!(headers_now(&s, command, r).contains(&inc));
     write(r, "gen/y.h", "#define Y 2\n");
     s.run_stats().wrote(&r.join("gen/y.h"));
     let gen = r.join("gen/y.h").canonicalize().unwrap();
-    let now = headers(&s);
+    let now = headers_now(&s, command, r);
     assert!(now.contains(&gen) && !now.contains(&inc), "{now:?}");
     let (deps, _) = check(command, r);
     assert!(deps.contains(&gen), "gcc: {deps:?}");
+}
+
+/// An include dir that did not exist when its template was made (`-Igen`
+/// before anything is generated) is looked for again before the next
+/// edge, however it came: told by a file under it (`gen/sub/z.h`: the
+/// names told are `z.h` and `sub`), or made by its own name while the dir
+/// named is `gen/../inc`. gcc finds the same headers.
+#[test]
+fn an_include_dir_made_since_its_template_is_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "inc/sub/z.h", "#define Z 1\n");
+    write(r, "a.c", "#include \"sub/z.h\"\nint a = Z;\n");
+    let s = Scanner::new();
+    let command = "gcc -Igen -Iinc -MD -MF dep.d -c a.c -o a.o";
+    let inc = r.join("inc/sub/z.h").canonicalize().unwrap();
+    assert!(headers_now(&s, command, r).contains(&inc));
+    write(r, "gen/sub/z.h", "#define Z 2\n");
+    s.run_stats().wrote(&r.join("gen/sub/z.h"));
+    let gen = r.join("gen/sub/z.h").canonicalize().unwrap();
+    assert!(headers_now(&s, command, r).contains(&gen));
+    let (deps, _) = check(command, r);
+    assert!(deps.contains(&gen), "gcc: {deps:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "inc/y.h", "#define Y 1\n");
+    write(r, "other/y.h", "#define Y 2\n");
+    write(r, "a.c", "#include <y.h>\nint a = Y;\n");
+    let s = Scanner::new();
+    let command = "gcc -Igen/../inc -Iother -MD -MF dep.d -c a.c -o a.o";
+    let other = r.join("other/y.h").canonicalize().unwrap();
+    assert!(headers_now(&s, command, r).contains(&other));
+    std::fs::create_dir(r.join("gen")).unwrap();
+    s.run_stats().made_dir(&r.join("gen"));
+    let inc = r.join("inc/y.h").canonicalize().unwrap();
+    assert!(headers_now(&s, command, r).contains(&inc));
+    let (deps, _) = check(command, r);
+    assert!(deps.contains(&inc), "gcc: {deps:?}");
 }
