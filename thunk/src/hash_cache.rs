@@ -61,8 +61,9 @@ impl FileKey {
 const MAGIC: &[u8] = b"ggninja-hashes 2\n";
 
 /// An entry as saved, one after another: the path's bytes, its `FileKey`
-/// and its hash (kind 0 value, 1 thunk; digest; size), in postcard.
+/// and its hash (its kind's place in `KINDS`, digest, size), in postcard.
 type Saved<'a> = (&'a [u8], (u64, u64, u64, i128, i128), (u8, [u8; 32], u64));
+const KINDS: [Kind; 2] = [Kind::Value, Kind::Thunk];
 
 /// Paths as bytes: hashing a `Path` walks its components, which costs more
 /// than the rest of a lookup.
@@ -103,29 +104,21 @@ impl HashCache {
             return cache;
         };
         let mut map = PathMap::default();
-        while let Ok(((p, key, hash), more)) = postcard::take_from_bytes::<Saved>(rest) {
-            let Some(kind) = [Kind::Value, Kind::Thunk].get(hash.0 as usize) else {
+        while let Ok(((p, key, (kind, digest, size)), more)) =
+            postcard::take_from_bytes::<Saved>(rest)
+        {
+            let Some(&kind) = KINDS.get(kind as usize) else {
                 break;
             };
+            let (dev, ino, size_on_disk, mtime_ns, ctime_ns) = key;
             let key = FileKey {
-                dev: key.0,
-                ino: key.1,
-                size: key.2,
-                mtime_ns: key.3,
-                ctime_ns: key.4,
+                dev,
+                ino,
+                size: size_on_disk,
+                mtime_ns,
+                ctime_ns,
             };
-            let (digest, size) = (hash.1, hash.2);
-            map.insert(
-                p.to_vec(),
-                (
-                    key,
-                    ContentHash {
-                        kind: *kind,
-                        digest,
-                        size,
-                    },
-                ),
-            );
+            map.insert(p.to_vec(), (key, ContentHash { kind, digest, size }));
             rest = more;
         }
         *cache.entries.write().expect("fresh lock") = map;
@@ -150,10 +143,7 @@ impl HashCache {
                 .map_err(|_| io::Error::other("hash cache poisoned"))?;
             for (p, (k, h)) in map.iter() {
                 let key = (k.dev, k.ino, k.size, k.mtime_ns, k.ctime_ns);
-                let kind = match h.kind {
-                    Kind::Value => 0,
-                    Kind::Thunk => 1,
-                };
+                let kind = KINDS.iter().position(|k| *k == h.kind).unwrap_or(0) as u8;
                 let entry: Saved = (p, key, (kind, h.digest, h.size));
                 out = postcard::to_extend(&entry, out).map_err(io::Error::other)?;
             }
