@@ -19,7 +19,9 @@
 //! (directories for outputs, an rspfile) are dropped as they are made; a
 //! hit of a make recipe, whose directories the build does not make, drops
 //! its outputs' directories and every one above ([`RunStats::made_dir`]):
-//! the restore may have made them.
+//! the restore may have made them. Making a directory also drops the
+//! answers of the paths stepping out of one so named with a `..` (`x/../y`
+//! asked before `x` was made): they may resolve now.
 //! A source edited by hand during a build may be seen as it was when first
 //! stat'ed this run, by keys made after the edit: so before a command ends
 //! the answers, and as the build ends, the build asks `changed_file`, and
@@ -69,7 +71,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -162,6 +164,10 @@ struct Answers {
     listings: Map<Arc<FxHashSet<OsString>>>,
     /// Last component -> the paths above ending in it (for `wrote`).
     by_name: FxHashMap<OsString, Vec<PathBuf>>,
+    /// Directory name -> the paths above that step out of a directory so
+    /// named with a `..` (`x/../y`): making it may make them resolve, so
+    /// `made_dir` drops them too. Writing a file changes no `..`.
+    through: FxHashMap<OsString, Vec<PathBuf>>,
     /// The identity of each directory the build wrote a file in, as
     /// `wrote_file` found it: a directory is replaced only by a command
     /// (then every answer goes) or made by the build (`made_dir`), and
@@ -175,6 +181,10 @@ impl Answers {
             let paths = self.by_name.entry(name.to_os_string()).or_default();
             paths.push(path.to_path_buf());
         }
+        for name in stepped_out_of(path) {
+            let paths = self.through.entry(name.to_os_string()).or_default();
+            paths.push(path.to_path_buf());
+        }
     }
 
     /// Drops the answers of paths ending in `name` that `may_be` says may
@@ -185,15 +195,29 @@ impl Answers {
         };
         let (gone, others): (Vec<PathBuf>, Vec<PathBuf>) =
             paths.into_iter().partition(|p| may_be(self, p));
-        for p in &gone {
-            let key = p.as_os_str().as_bytes();
-            self.stats.remove(key);
-            self.listings.remove(key);
-        }
         if !others.is_empty() {
             self.by_name.insert(name.to_os_string(), others);
         }
-        !gone.is_empty()
+        self.forget(&gone)
+    }
+
+    /// Drops the answers of paths stepping out of a directory `name`
+    /// with a `..`; whether there were any.
+    fn drop_through(&mut self, name: &OsStr) -> bool {
+        let gone = self.through.remove(name).unwrap_or_default();
+        self.forget(&gone)
+    }
+
+    /// Drops the answers of `paths` (each maybe still listed in another
+    /// index, dropped already or kept again since); whether there were any.
+    fn forget(&mut self, paths: &[PathBuf]) -> bool {
+        let mut any = false;
+        for p in paths {
+            let key = p.as_os_str().as_bytes();
+            any |= self.stats.remove(key).is_some();
+            any |= self.listings.remove(key).is_some();
+        }
+        any
     }
 
     /// Whether `dir` may be the directory `id` is of: it is unless its
@@ -209,6 +233,21 @@ impl Answers {
             _ => true,
         }
     }
+}
+
+/// The names `path` steps out of with a `..` (`x` in `a/x/../y`, `b` in
+/// `a/b/../../c`): while it does not resolve, one of the directories so
+/// named is missing, and it resolves only once that one is made.
+fn stepped_out_of(path: &Path) -> Vec<&OsStr> {
+    if !path.as_os_str().as_bytes().windows(3).any(|w| w == b"/..") {
+        return Vec::new();
+    }
+    let parts: Vec<Component> = path.components().collect();
+    let steps = parts.windows(2).filter_map(|w| match w {
+        [Component::Normal(name), Component::ParentDir] => Some(*name),
+        _ => None,
+    });
+    steps.collect()
 }
 
 /// A directory's device and inode.
@@ -388,7 +427,8 @@ impl RunStats {
     }
 
     /// The build made directory `dir` and maybe its missing parents: each
-    /// of them and the one above are forgotten.
+    /// of them and the one above are forgotten, and the paths stepping out
+    /// of one so named.
     pub fn made_dir(&self, dir: &Path) {
         let mut a = self.write();
         self.writes.fetch_add(1, Ordering::SeqCst);
@@ -397,6 +437,7 @@ impl RunStats {
         for d in dir.ancestors() {
             if let Some(name) = d.file_name() {
                 changed |= a.drop_name_if(name, |_, _| true);
+                changed |= a.drop_through(name);
             }
         }
         self.end_epoch_if(changed);
@@ -535,6 +576,33 @@ mod tests {
         stats.wrote_file(&written);
         assert_eq!(stats.stat(&kept), Stat::of(&kept));
         assert_ne!(stats.stat(&kept), before);
+    }
+
+    /// A path stepping out of a directory with `..` resolves once the
+    /// build makes the directory, though neither its name nor its
+    /// directory's is the one made: its kept answer goes, and the epoch
+    /// ends; a dir made elsewhere keeps it.
+    #[test]
+    fn a_path_stepping_out_of_a_made_dir_is_asked_again() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::write(r.join("y.h"), "x").unwrap();
+        std::fs::create_dir(r.join("sub")).unwrap();
+        let (through, deep) = (r.join("x/../y.h"), r.join("a/b/../../sub"));
+        let stats = RunStats::default();
+        assert_eq!(stats.stat(&through), None);
+        assert_eq!(stats.stat(&deep), None);
+        let e = stats.epoch();
+        std::fs::create_dir(r.join("other")).unwrap();
+        stats.made_dir(&r.join("other"));
+        assert_eq!(stats.epoch(), e);
+        std::fs::create_dir(r.join("x")).unwrap();
+        stats.made_dir(&r.join("x"));
+        assert_ne!(stats.epoch(), e);
+        assert_eq!(stats.stat(&through), Stat::of(&r.join("y.h")));
+        std::fs::create_dir_all(r.join("a/b")).unwrap();
+        stats.made_dir(&r.join("a/b"));
+        assert!(stats.stat(&deep).is_some_and(|s| s.is_dir()));
     }
 
     /// A system file's stat is taken once a process: neither a write told

@@ -326,3 +326,27 @@ fn an_include_dir_made_since_its_template_is_searched() {
     let (deps, _) = check(command, r);
     assert!(deps.contains(&inc), "gcc: {deps:?}");
 }
+
+/// An include spelled through a directory (`"gen/../y.h"`) finds another
+/// header once the build makes that directory, as gcc does: the kept
+/// "missing" answer for the path through it goes when the dir is made.
+#[test]
+fn an_include_stepping_out_of_a_made_dir_is_found_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "y.h", "#define Y 2\n");
+    write(r, "inc/y.h", "#define Y 1\n");
+    std::fs::create_dir(r.join("inc/gen")).unwrap();
+    write(r, "a.c", "#include \"gen/../y.h\"\nint a = Y;\n");
+    let s = Scanner::new();
+    let command = "gcc -Iinc -MD -MF dep.d -c a.c -o a.o";
+    let inc = r.join("inc/y.h").canonicalize().unwrap();
+    assert!(headers_now(&s, command, r).contains(&inc));
+    std::fs::create_dir(r.join("gen")).unwrap();
+    s.run_stats().made_dir(&r.join("gen"));
+    let near = r.join("y.h").canonicalize().unwrap();
+    let now = headers_now(&s, command, r);
+    assert!(now.contains(&near) && !now.contains(&inc), "{now:?}");
+    let (deps, _) = check(command, r);
+    assert!(deps.contains(&near), "gcc: {deps:?}");
+}
