@@ -85,9 +85,9 @@ struct Running {
     cmd: String,
     /// Its thunk's hash and footprint bytes, when it has one.
     thunk: Option<(String, u64)>,
-    /// Whether its thunk does effects (`mkdir`, `mv`, ...) or writes
-    /// files besides its outputs, or it has none: after a hit of it, every
-    /// stat of this run is taken again.
+    /// Whether a hit of its thunk may change the tree besides its outputs
+    /// (`EdgeThunk::writes_only_outputs`), or it has none: after a hit of
+    /// it, every stat of this run is taken again.
     effects: bool,
 }
 
@@ -486,9 +486,10 @@ impl<'e> Builder<'e> {
         self.write_rspfile(edge)?;
         let thunk = self.thunk(edge, console);
         let thunk_facts = thunk.as_ref().map(|t| (t.hash.to_string(), t.bytes));
+        let g = &self.e.graph;
         let effects = thunk
             .as_ref()
-            .is_none_or(|t| !t.effects.is_empty() || !t.side_outputs.is_empty());
+            .is_none_or(|t| !t.writes_only_outputs(g, edge));
         let task = Task {
             edge,
             command: cmd.clone(),

@@ -40,7 +40,10 @@
 //! the path's kept stat or its stat now): CMake's object dirs repeat the
 //! source dirs' names (`CMakeFiles/t.dir/src/t/x.o` beside `src/t`), and
 //! two targets' objects share names. Writing a symlink
-//! may retarget paths through it, whatever their names: everything goes.
+//! may retarget paths through it, whatever their names: everything goes,
+//! unless neither it nor what it replaced leads to a directory (a restored
+//! `libx.so -> libx.so.1`), when no path goes through it: then only what
+//! its name names changed, as for a file (`wrote_file`).
 //! Not seen: a file restored over what was a symlink to a directory (an
 //! output whose rule made a directory link before and a file now), or a
 //! stale depfile so linked that a hit removed, for paths that went through
@@ -403,7 +406,9 @@ impl RunStats {
     }
 
     /// `wrote` of a path known to hold no symlink (a file the build has
-    /// just put there, or removed), which is not looked at again.
+    /// just put there, or removed), which is not looked at again; or a
+    /// symlink that leads to no directory and replaced none that did: no
+    /// path went or goes through it, so only what its name names changed.
     pub fn wrote_file(&self, path: &Path) {
         let dir = path.parent().unwrap_or(Path::new(""));
         let mut a = self.write();
@@ -603,6 +608,20 @@ mod tests {
         std::fs::create_dir_all(r.join("a/b")).unwrap();
         stats.made_dir(&r.join("a/b"));
         assert!(stats.stat(&deep).is_some_and(|s| s.is_dir()));
+    }
+
+    /// A symlink to a file, told as a file (a restored `libx.so`), drops
+    /// the answers of its name: the path now leads to the file.
+    #[test]
+    fn a_file_link_told_as_a_file_is_asked_again() {
+        let d = tempfile::tempdir().unwrap();
+        let (file, link) = (d.path().join("libx.so.1"), d.path().join("libx.so"));
+        std::fs::write(&file, "elf").unwrap();
+        let stats = RunStats::default();
+        assert_eq!(stats.stat(&link), None);
+        std::os::unix::fs::symlink("libx.so.1", &link).unwrap();
+        stats.wrote_file(&link);
+        assert_eq!(stats.stat(&link), Stat::of(&file));
     }
 
     /// A system file's stat is taken once a process: neither a write told

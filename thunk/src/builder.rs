@@ -106,6 +106,22 @@ impl EdgeThunk {
         serde_json::from_str(&self.canonical).expect("a canonical thunk parses")
     }
 
+    /// Whether a hit of it changes the tree only where it puts the edge's
+    /// outputs and depfile, which the build tells one by one
+    /// (`footprint::RunStats`): no files besides, and no effects but the
+    /// removal of one of them (CMake's static library rule starts with
+    /// `cmake -E rm -f libx.a`). After any other hit, every stat of the
+    /// run is taken again.
+    pub fn writes_only_outputs(&self, g: &Graph, b: BuildId) -> bool {
+        let outputs = crate::scan::produced(g, b);
+        let output = |path: &Path| outputs.iter().any(|o| Path::new(o) == path);
+        let removes_output = |e: &Effect| match e {
+            Effect::Remove { path, recursive } => !recursive && output(path),
+            _ => false,
+        };
+        self.side_outputs.is_empty() && self.effects.iter().all(removes_output)
+    }
+
     /// The key its results are memoized under, locally and remotely.
     /// Commands run at the real paths (in the sandbox and on Lambda, through
     /// prefix maps, too), so their outputs can hold the real roots they see
@@ -730,5 +746,44 @@ mod tests {
         let output = tb.value_input(name, true, None).unwrap();
         assert_eq!(output.bytes, 5);
         assert_ne!(output.json, first.json);
+    }
+
+    /// A hit is told by what it puts back only when it writes nothing else:
+    /// removing one of its outputs first (`cmake -E rm -f libx.a`) is one of
+    /// those writes; removing another file, a tree, any other effect or a
+    /// file written besides is not.
+    #[test]
+    fn only_an_outputs_removal_leaves_a_hit_told_by_its_outputs() {
+        let text = "rule r\n  command = true\n  depfile = x.d\nbuild libx.a: r a.o\n";
+        let options = ggninja_importer::Options::default();
+        let parsed = ggninja_importer::parse_str("build.ninja", text.as_bytes(), &options);
+        let g = parsed.unwrap().graph;
+        let b = g.file(g.lookup("libx.a").unwrap()).in_build.unwrap();
+        let remove = |path: &str, recursive| Effect::Remove {
+            path: path.into(),
+            recursive,
+        };
+        let hit = |effects: Vec<Effect>, side_outputs: Vec<String>| EdgeThunk {
+            hash: ContentHash::of(Kind::Thunk, b"t"),
+            canonical: String::new(),
+            sees: Vec::new(),
+            bundle: None,
+            bytes: 0,
+            effects,
+            side_outputs,
+            since_ns: 0,
+        };
+        let told = |effects, side| hit(effects, side).writes_only_outputs(&g, b);
+        assert!(told(vec![], vec![]));
+        assert!(told(vec![remove("libx.a", false)], vec![]));
+        assert!(told(vec![remove("x.d", false)], vec![]));
+        assert!(!told(vec![remove("other.a", false)], vec![]));
+        assert!(!told(vec![remove("libx.a", true)], vec![]));
+        let link = Effect::Symlink {
+            target: "libx.a".into(),
+            link: "liby.a".into(),
+        };
+        assert!(!told(vec![remove("libx.a", false), link], vec![]));
+        assert!(!told(vec![], vec!["x.dep".into()]));
     }
 }

@@ -232,8 +232,9 @@ impl Thunks {
     /// (`footprint::RunStats` says why the build's writes are all it needs
     /// to tell).
     /// A file among `restored` (a memo hit's outputs and depfile, put in
-    /// place by a rename or removed) is never a symlink, so not looked at
-    /// again.
+    /// place by a rename or removed) is told as a file, not looked at
+    /// again: no symlink, or one through which no path goes
+    /// (`executor::Written`).
     pub fn wrote(&self, path: &str, restored: &[PathBuf]) {
         let (stats, path) = (self.scanner().run_stats(), self.roots.build.join(path));
         match restored.contains(&path) {

@@ -363,24 +363,31 @@ impl Memoizer {
         }
         let mut written = Vec::new();
         for (real, content, mode, hash) in files {
-            let stat = match content {
+            let put = match content {
                 Content::Held(data) => {
-                    let stat = restore_file(&real, &data, mode)?;
+                    let put = restore_file(&real, &data, mode)?;
                     self.give_back(data);
-                    stat
+                    put
                 }
                 Content::Open(mut object) => {
                     let mut chunk = self.buffer();
                     let copy = |file: &mut std::fs::File| object.copy_to(file, &mut chunk);
                     let stat = crate::disk::put_with(&real, mode, None, copy);
                     self.give_back(chunk);
-                    Some(stat?)
+                    Put::File(stat?)
                 }
             };
-            // A symlink's path is told as any write.
-            if let Some(stat) = stat {
-                let named = hash.map(|hash| (stat, hash));
-                written.push(Written { path: real, named });
+            // Any other symlink's path is told as any write.
+            match put {
+                Put::File(stat) => {
+                    let named = hash.map(|hash| (stat, hash));
+                    written.push(Written { path: real, named });
+                }
+                Put::FileLink => written.push(Written {
+                    path: real,
+                    named: None,
+                }),
+                Put::Link => {}
             }
         }
         let depfile = handed.map(|(real, data)| {
@@ -504,14 +511,31 @@ fn read_output(path: &Path) -> std::io::Result<(Vec<u8>, u32)> {
     Ok((std::fs::read(path)?, meta.permissions().mode() & 0o7777))
 }
 
+/// What a restore put at a path.
+enum Put {
+    /// A file, with its stat as written.
+    File(std::fs::Metadata),
+    /// A symlink that leads to no directory, over what led to none (a
+    /// file, a link to one, nothing): no path goes through it, then or
+    /// now, so the build tells it as a file (`Written`).
+    FileLink,
+    /// Another symlink.
+    Link,
+}
+
 /// Puts an output back at `real` as `read_output` kept it: a file with
 /// `mode` exactly, as when it was built; a symlink as a symlink
-/// (`libx.so -> libx.so.1`), never a copy (`disk::put_file`). A file's
-/// stat as written comes back (a symlink's: None).
-fn restore_file(real: &Path, data: &[u8], mode: u32) -> std::io::Result<Option<std::fs::Metadata>> {
-    match mode & S_IFMT == S_IFLNK {
-        true => crate::disk::put_symlink(real, std::ffi::OsStr::from_bytes(data)).map(|_| None),
-        false => crate::disk::put_file_stat(real, data, mode, None).map(Some),
+/// (`libx.so -> libx.so.1`), never a copy (`disk::put_file`).
+fn restore_file(real: &Path, data: &[u8], mode: u32) -> std::io::Result<Put> {
+    if mode & S_IFMT != S_IFLNK {
+        return crate::disk::put_file_stat(real, data, mode, None).map(Put::File);
+    }
+    let leads_to_dir = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
+    let before = leads_to_dir(real);
+    crate::disk::put_symlink(real, std::ffi::OsStr::from_bytes(data))?;
+    match before || leads_to_dir(real) {
+        true => Ok(Put::Link),
+        false => Ok(Put::FileLink),
     }
 }
 
@@ -542,5 +566,28 @@ mod tests {
         let deep = dir.path().join("lib/deep/libx.so");
         restore_file(&deep, b"libx.so.1", S_IFLNK | 0o777).unwrap();
         assert_eq!(std::fs::read_link(&deep).unwrap(), Path::new("libx.so.1"));
+    }
+
+    /// A restored symlink is told as a file only when no path goes through
+    /// it, before or after: it leads to no directory and replaced nothing
+    /// that did.
+    #[test]
+    fn a_symlink_is_told_as_a_file_only_when_no_dir_is_behind_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |p: &str| dir.path().join(p);
+        std::fs::write(at("libx.so.1"), "elf").unwrap();
+        std::fs::create_dir(at("sub")).unwrap();
+        let link = |path: &str, target: &str| {
+            let put = restore_file(&at(path), target.as_bytes(), S_IFLNK | 0o777).unwrap();
+            matches!(put, Put::FileLink)
+        };
+        assert!(link("libx.so", "libx.so.1"), "over nothing, to a file");
+        assert!(link("libx.so", "libx.so.1"), "over a link to a file");
+        assert!(link("gone", "nothing"), "to nothing");
+        assert!(!link("to_sub", "sub"), "to a directory");
+        assert!(!link("to_sub", "libx.so.1"), "over a link to a directory");
+        assert!(link("to_sub", "libx.so.1"), "that link now leads to a file");
+        std::fs::write(at("plain"), "x").unwrap();
+        assert!(link("plain", "libx.so.1"), "over a file");
     }
 }

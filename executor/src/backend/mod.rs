@@ -84,7 +84,9 @@ impl Task {
 }
 
 /// A file a backend put in place, or removed in its stead (a depfile
-/// handed over): no symlink is there now (see `Backend::take_written`).
+/// handed over): no symlink is there now, or one that leads to no
+/// directory and replaced none that did, which changed what its name
+/// names and nothing else (see `Backend::take_written`).
 pub struct Written {
     pub path: std::path::PathBuf,
     /// Its stat as written and the hash of the bytes written, when they
@@ -153,8 +155,8 @@ pub trait Backend {
     }
     /// The files a finished edge's result was put in place as (a memo
     /// hit's restored outputs and depfile), once: the thunk maker then
-    /// looks for no symlink there, and names those with a hash without
-    /// reading them again.
+    /// tells each as a file written (`Written`), and names those with a
+    /// hash without reading them again.
     fn take_written(&mut self, _edge: BuildId) -> Vec<Written> {
         Vec::new()
     }
