@@ -45,6 +45,9 @@ pub struct Plan {
     /// Command edges that joined (true) or left (false) the plan since
     /// the last `take_changes`, for the status line's counts and times.
     changes: Vec<(BuildId, bool)>,
+    /// By edge index: how many of its first inputs were found ready (see
+    /// `all_inputs_ready`).
+    ready_inputs: Vec<u32>,
 }
 
 impl Plan {
@@ -61,6 +64,7 @@ impl Plan {
             weight: Vec::new(),
             prepared: false,
             changes: Vec::new(),
+            ready_inputs: Vec::new(),
         }
     }
 
@@ -223,13 +227,27 @@ impl Plan {
         }
     }
 
-    fn all_inputs_ready(&self, e: &Engine, edge: BuildId) -> bool {
-        e.graph.build(edge).ins.iter().all(|&i| {
-            e.graph
-                .file(i)
-                .in_build
-                .is_none_or(|b| e.nodes[b.index()].outputs_ready)
-        })
+    /// Whether every input's producer has its outputs ready. Asked again
+    /// as each input finishes, it looks on from the first input not ready
+    /// last time: an input once ready stays so until a dyndep file is
+    /// loaded (`load_dyndeps` starts them over). A library of 600 objects
+    /// costs 600 looks over the build, not 600 each (ninja's way).
+    fn all_inputs_ready(&mut self, e: &Engine, edge: BuildId) -> bool {
+        let ins = &e.graph.build(edge).ins;
+        if self.ready_inputs.len() <= edge.index() {
+            self.ready_inputs.resize(edge.index() + 1, 0);
+        }
+        let seen = &mut self.ready_inputs[edge.index()];
+        let ready = |i: FileId| {
+            let producer = e.graph.file(i).in_build;
+            producer.is_none_or(|b| e.nodes[b.index()].outputs_ready)
+        };
+        let mut n = *seen as usize;
+        while n < ins.len() && ready(ins[n]) {
+            n += 1;
+        }
+        *seen = n as u32;
+        n == ins.len()
     }
 
     fn schedule_work(&mut self, g: &Graph, edge: BuildId) {
@@ -355,6 +373,8 @@ impl Plan {
     /// Loads the dyndep file `node` (just written) and plans what it adds.
     fn load_dyndeps(&mut self, e: &mut Engine, node: FileId) -> Result<(), String> {
         let touched = e.load_dyndeps(node)?;
+        // Inputs added, and dependents found dirty again: look anew.
+        self.ready_inputs.clear();
         // Recompute the dirty state of everything downstream of the file.
         let mut dependents = BTreeSet::new();
         self.unmark_dependents(e, node, &mut dependents);

@@ -201,3 +201,37 @@ fn a_missing_source_names_what_needs_it() {
         "'a', needed by 'b', missing and no known rule to make it"
     );
 }
+
+/// An edge is ready only when every input is, inputs a dyndep file adds
+/// mid-build among them: here `late`, added (as an implicit input, before
+/// the order-only ones) after `oo1` was seen ready and while `oo2` was
+/// not. What was seen ready before the dyndep file is looked at again.
+#[test]
+fn an_input_a_dyndep_file_adds_is_waited_for() {
+    let disk = FakeDisk::default();
+    disk.touch(&[("x", 1)]);
+    let manifest = "rule cc\n  command = cc\n\
+build dd: cc\nbuild late: cc\nbuild oo1: cc\nbuild oo2: cc\n\
+build out: cc x || oo1 oo2 dd\n  dyndep = dd\nbuild all: phony out late\n";
+    let mut e = engine(manifest, &disk);
+    let mut plan = plan_for(&mut e, "all");
+    let mut ready = std::collections::HashMap::new();
+    while let Some(b) = plan.pop_ready() {
+        ready.insert(out(&e, b).to_string(), b);
+    }
+    let mut finish = |e: &mut Engine, name: &str| {
+        plan.edge_finished(e, ready[name], true).unwrap();
+        std::iter::from_fn(|| plan.pop_ready())
+            .map(|b| out(e, b).to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(finish(&mut e, "oo1").is_empty());
+    disk.write(
+        "dd",
+        2,
+        "ninja_dyndep_version = 1\nbuild out: dyndep | late\n",
+    );
+    assert!(finish(&mut e, "dd").is_empty());
+    assert!(finish(&mut e, "oo2").is_empty(), "out waits for late");
+    assert_eq!(finish(&mut e, "late"), ["out"]);
+}
