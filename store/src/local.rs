@@ -156,10 +156,13 @@ fn read_some(
     most: usize,
 ) -> io::Result<()> {
     use std::io::Read;
-    data.resize(most, 0);
+    // What a kept buffer held is read over, not zeroed first.
+    if data.len() < most {
+        data.resize(most, 0);
+    }
     let mut got = 0;
     while got < most {
-        match file.read(&mut data[got..]) {
+        match file.read(&mut data[got..most]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -296,12 +299,13 @@ impl Store {
         data: &mut Vec<u8>,
     ) -> bool {
         use std::io::Read;
-        data.clear();
         if is_empty(hash) {
+            data.clear();
             return true;
         }
         let path = self.object_path(hash);
         let Ok(mut file) = std::fs::File::open(&path) else {
+            data.clear();
             return false;
         };
         // A damaged name must not reserve gigabytes. Made anew rather than
@@ -310,11 +314,15 @@ impl Store {
         if data.capacity() < room {
             *data = Vec::with_capacity(room);
         }
-        // A small object (most are) in one read; a big one as std reads
-        // it, in reads of growing size, without zeroing its room first.
+        // A small object (most are) in one read, over what the buffer
+        // held; a big one as std reads it, in reads of growing size,
+        // without zeroing its room first.
         let read = match room <= ONE_READ {
             true => read_some(&mut file, data, room - 1, room),
-            false => file.take(hash.size + 1).read_to_end(data).map(drop),
+            false => {
+                data.clear();
+                file.take(hash.size + 1).read_to_end(data).map(drop)
+            }
         };
         let intact = match check {
             Some(c) => data.len() as u64 == hash.size && Checksum::of(data) == c,
@@ -599,8 +607,8 @@ mod tests {
     fn a_buffer_read_into_again_holds_each_object() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let big = vec![7u8; 100_000];
-        let objects = [&big[..], b"small", b"", b"middle sized"];
+        let (big, huge) = (vec![7u8; 100_000], vec![9u8; 2 * ONE_READ]);
+        let objects = [&big[..], b"small", b"", &huge, b"middle sized"];
         let hashes: Vec<_> = objects.iter().map(|o| store.put(o).unwrap()).collect();
         let mut buf = Vec::new();
         for (o, h) in objects.iter().zip(&hashes) {
