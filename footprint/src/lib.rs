@@ -86,7 +86,7 @@ mod walk;
 
 pub use classify::is_compiler_name;
 pub use glob::matches as pattern_matches;
-pub use paths::relative;
+pub use paths::{normal, relative};
 pub use scan::{parse_directives, Directive, DirectiveKind, IncludeTarget};
 pub use stats::{now_ns, RunStats, Stat};
 

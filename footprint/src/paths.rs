@@ -73,7 +73,7 @@ pub(crate) fn clean(p: PathBuf) -> PathBuf {
 
 /// `p` with `.` and `name/..` removed, without looking at the disk: how a
 /// list's commands name one file, to match a write with a later read.
-pub(crate) fn normal(p: &Path) -> PathBuf {
+pub fn normal(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

@@ -202,7 +202,7 @@ impl HashCache {
         if let Some(h) = self.kept(name, key) {
             return Ok(Some(h));
         }
-        let hash = match self.kept_at_target(path, key) {
+        let hash = match self.kept_elsewhere(path, key) {
             Some(h) => h,
             None => {
                 let hash = ContentHash::of(Kind::Value, &std::fs::read(path)?);
@@ -220,20 +220,35 @@ impl HashCache {
         Ok(Some(hash))
     }
 
-    /// A symlink's hash kept for a file it leads to whose stat is `key`
-    /// (the stat through the link): the same device and inode, unchanged,
-    /// so the same bytes, whatever path found it. A hit restores
-    /// `libx.so.1.2` and tells its hash (`wrote`); a link against
+    /// The hash kept for the file at `path`, whose stat is `key`, under
+    /// another name of it: `path` with its `..` folded, or a file the
+    /// symlink at `path` leads to (each such name folded too). Taken only
+    /// while the entry's stat is `key`: the same device and inode,
+    /// unchanged, so the same bytes, whatever path found it (a name folded
+    /// past a directory symlink that is another file has another inode). A
+    /// hit restores `lib/lz4.o` or `libx.so.1.2` and tells its hash
+    /// (`wrote`); a link naming `programs/../lib/lz4.o` or against
     /// `libx.so -> libx.so.1.2` then names it without reading it.
-    fn kept_at_target(&self, path: &Path, key: FileKey) -> Option<ContentHash> {
+    fn kept_elsewhere(&self, path: &Path, key: FileKey) -> Option<ContentHash> {
         /// Links followed, as the kernel's `MAXSYMLINKS`.
         const HOPS: usize = 40;
+        let kept_folded = |p: &Path| {
+            let folds = p.as_os_str().as_bytes().windows(2).any(|w| w == b"/.");
+            let folded = folds.then(|| ggninja_footprint::normal(p))?;
+            self.kept(folded.as_os_str().as_bytes(), key)
+        };
+        if let Some(h) = kept_folded(path) {
+            return Some(h);
+        }
         let mut at = path.to_path_buf();
         for _ in 0..HOPS {
             // Not a symlink (most files): one failed system call.
             let target = std::fs::read_link(&at).ok()?;
             at = at.parent()?.join(target);
             if let Some(h) = self.kept(at.as_os_str().as_bytes(), key) {
+                return Some(h);
+            }
+            if let Some(h) = kept_folded(&at) {
                 return Some(h);
             }
         }
@@ -414,6 +429,38 @@ mod tests {
             cache.hash_file(&f).unwrap(),
             ContentHash::of(Kind::Value, b"objecT")
         );
+    }
+
+    /// A name with `..` (`programs/../lib/lz4.o`, as a program's link in
+    /// `programs/` names an object a hit restored in `lib/`) is named by
+    /// the hash kept under its folded name without reading it; through a
+    /// directory symlink, where folding names another file, it is read.
+    #[test]
+    fn a_name_with_dot_dots_is_named_by_its_folded_names_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |p: &str| dir.path().join(p);
+        std::fs::create_dir_all(at("lib")).unwrap();
+        std::fs::create_dir_all(at("programs")).unwrap();
+        std::fs::create_dir_all(at("elsewhere/sub")).unwrap();
+        std::fs::write(at("lib/lz4.o"), b"object").unwrap();
+        std::fs::write(at("elsewhere/lz4.o"), b"other object").unwrap();
+        let cache = HashCache::default();
+        let told = ContentHash::of(Kind::Value, b"told, not read");
+        let lib = at("lib/lz4.o");
+        cache.wrote(&lib, &std::fs::metadata(&lib).unwrap(), told);
+        assert_eq!(cache.hash_file(&at("programs/../lib/lz4.o")).unwrap(), told);
+        assert_eq!(
+            cache.hash_file(&at("programs/./../lib/lz4.o")).unwrap(),
+            told
+        );
+        // `link/..` is `elsewhere`, not the dir `link` is in: folded, the
+        // name is `lz4.o` beside `link`, another file than the one read.
+        std::os::unix::fs::symlink(at("elsewhere/sub"), at("link")).unwrap();
+        let beside = at("lz4.o");
+        std::fs::write(&beside, b"object").unwrap();
+        cache.wrote(&beside, &std::fs::metadata(&beside).unwrap(), told);
+        let other = ContentHash::of(Kind::Value, b"other object");
+        assert_eq!(cache.hash_file(&at("link/../lz4.o")).unwrap(), other);
     }
 
     /// A symlink (two hops here) is named by the hash kept for the file it
