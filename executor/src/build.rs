@@ -486,10 +486,11 @@ impl<'e> Builder<'e> {
         self.write_rspfile(edge)?;
         let thunk = self.thunk(edge, console);
         let thunk_facts = thunk.as_ref().map(|t| (t.hash.to_string(), t.bytes));
-        let g = &self.e.graph;
-        let effects = thunk
-            .as_ref()
-            .is_none_or(|t| !t.writes_only_outputs(g, edge));
+        let (g, thunks) = (&self.e.graph, self.thunks.as_ref());
+        let effects = match (&thunk, thunks) {
+            (Some(t), Some(thunks)) => !t.writes_only_outputs(g, edge, &thunks.roots),
+            _ => true,
+        };
         let task = Task {
             edge,
             command: cmd.clone(),

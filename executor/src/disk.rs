@@ -186,23 +186,54 @@ pub fn put_file_stat(
     put_with(path, mode, mtime, |file| file.write_all(data))
 }
 
-/// `put_file_stat` of the bytes `fill` writes (a big object copied out
-/// in parts): should it fail, nothing is put and no temporary is left.
+/// `put_file_stat` of the bytes `fill` writes: should it fail, nothing
+/// is put and no temporary is left.
 pub fn put_with(
     path: &Path,
     mode: u32,
     mtime: Option<std::time::SystemTime>,
     fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
 ) -> io::Result<std::fs::Metadata> {
+    let tmp = with_dir(path, || beside(path))?;
+    staged(tmp, mode, mtime, fill)?.put(path)
+}
+
+/// A file written whole beside the path it is for, not yet put there
+/// (`Staged::put`); dropped, it leaves nothing.
+pub struct Staged(tempfile::NamedTempFile);
+
+impl Staged {
+    /// Renames it over `path`: the stat as in `put_file_stat`.
+    pub fn put(self, path: &Path) -> io::Result<std::fs::Metadata> {
+        self.0.persist(path).map_err(|e| e.error)?.metadata()
+    }
+}
+
+/// The bytes `fill` writes, of exactly `mode`, staged beside `path` in
+/// its directory, which must exist (none is made for a file that may
+/// never be put).
+pub fn stage(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<Staged> {
+    staged(beside(path)?, mode, None, fill)
+}
+
+fn staged(
+    mut tmp: tempfile::NamedTempFile,
+    mode: u32,
+    mtime: Option<std::time::SystemTime>,
+    fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<Staged> {
     use std::os::unix::fs::PermissionsExt;
-    let mut tmp = with_dir(path, || beside(path))?;
     fill(tmp.as_file_mut())?;
     let file = tmp.as_file();
     file.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
     if let Some(t) = mtime {
         file.set_modified(t)?;
     }
-    tmp.persist(path).map_err(|e| e.error)?.metadata()
+    Ok(Staged(tmp))
 }
 
 /// Puts a symlink to `target` at `path`, the same way as `put_file`.

@@ -240,7 +240,8 @@ impl Answers {
 
 /// The names `path` steps out of with a `..` (`x` in `a/x/../y`, `b` in
 /// `a/b/../../c`): while it does not resolve, one of the directories so
-/// named is missing, and it resolves only once that one is made.
+/// named is missing, and it resolves only once that one is made (none of
+/// them being a symlink: `steps_out_of_a_link`).
 fn stepped_out_of(path: &Path) -> Vec<&OsStr> {
     if !path.as_os_str().as_bytes().windows(3).any(|w| w == b"/..") {
         return Vec::new();
@@ -251,6 +252,28 @@ fn stepped_out_of(path: &Path) -> Vec<&OsStr> {
         _ => None,
     });
     steps.collect()
+}
+
+/// Whether `path` steps out of a symlink with a `..` (`l/../y`): it then
+/// resolves once the link's target is made, which is told by the
+/// target's name, not the link's.
+fn steps_out_of_a_link(path: &Path) -> bool {
+    if stepped_out_of(path).is_empty() {
+        return false;
+    }
+    let mut prefix = PathBuf::new();
+    let mut parts = path.components().peekable();
+    while let Some(part) = parts.next() {
+        prefix.push(part);
+        let steps_out = parts.peek() == Some(&Component::ParentDir);
+        if steps_out && matches!(part, Component::Normal(_)) {
+            let link = std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.is_symlink());
+            if link {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A directory's device and inode.
@@ -305,8 +328,10 @@ impl RunStats {
         if let Some(s) = self.read().stats.get(key) {
             return *s;
         }
-        // A path ending in `..` has no name to be dropped by: not kept.
-        if path.file_name().is_none() {
+        // A path ending in `..` has no name to be dropped by, and one
+        // stepping out of a symlink is dropped by none (see
+        // `steps_out_of_a_link`): not kept.
+        if path.file_name().is_none() || steps_out_of_a_link(path) {
             self.unkept();
             return Stat::of(path);
         }
@@ -608,6 +633,15 @@ mod tests {
         std::fs::create_dir_all(r.join("a/b")).unwrap();
         stats.made_dir(&r.join("a/b"));
         assert!(stats.stat(&deep).is_some_and(|s| s.is_dir()));
+        // Out of a symlink to a dir not made yet, told by its own name.
+        std::os::unix::fs::symlink("gen/sub", r.join("l")).unwrap();
+        std::fs::create_dir(r.join("gen")).unwrap();
+        std::fs::write(r.join("gen/y.h"), "x").unwrap();
+        let linked = r.join("l/../y.h");
+        assert_eq!(stats.stat(&linked), None);
+        std::fs::create_dir(r.join("gen/sub")).unwrap();
+        stats.made_dir(&r.join("gen/sub"));
+        assert_eq!(stats.stat(&linked), Stat::of(&r.join("gen/y.h")));
     }
 
     /// A symlink to a file, told as a file (a restored `libx.so`), drops

@@ -15,5 +15,5 @@ mod remote_files;
 pub use check::Checksum;
 pub use evict::{format_size, parse_size, SizeError, Usage, DEFAULT_LIMIT};
 pub use hash::{ContentHash, Kind};
-pub use local::{Evicted, Memo, MemoOutput, Opened, Store, STREAMED};
+pub use local::{Evicted, Memo, MemoOutput, Store, STREAMED};
 pub use remote_files::{RemoteFile, RemoteFiles, REMOTE_FILES};

@@ -42,39 +42,10 @@ impl Memo {
 const ONE_READ: usize = 1 << 20;
 
 /// The size past which a restore copies an object out of its open file
-/// in parts (`open_checked`) instead of holding it whole, and the part:
+/// in parts (`copy_checked`) instead of holding it whole, and the part:
 /// a linked program or an archive of megabytes read into fresh memory
 /// cost a page fault every 4 KiB, more than the copy.
 pub const STREAMED: usize = 256 << 10;
-
-/// A big object open for a restore (`Store::open_checked`).
-pub struct Opened {
-    file: std::fs::File,
-    hash: ContentHash,
-    check: Option<Checksum>,
-}
-
-impl Opened {
-    /// Writes the object's bytes to `to` through `chunk`, checking them
-    /// again as they go: what lands is what was checked, even should the
-    /// file change in place or a file system copy it wrong. Other bytes
-    /// than checked fail it (`InvalidData`), `to` then holding a part of
-    /// them, to be thrown away.
-    pub fn copy_to(&mut self, to: &mut impl Write, chunk: &mut Vec<u8>) -> io::Result<()> {
-        use std::io::Seek;
-        self.file.rewind()?;
-        let (hash, check) = (&self.hash, self.check);
-        match stream(&mut self.file, hash, check, chunk, |part| {
-            to.write_all(part)
-        })? {
-            true => Ok(()),
-            false => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "a stored object changed since it was checked",
-            )),
-        }
-    }
-}
 
 /// Reads `file` from its position to its end through `chunk`, giving each
 /// part to `sink`: whether it held exactly the bytes `hash` names (by
@@ -336,29 +307,29 @@ impl Store {
         true
     }
 
-    /// An object too big to hold whole for a restore (over `STREAMED`
-    /// bytes), open, once its bytes, read through `chunk` (the caller's,
-    /// kept between calls), are checked as `get_into` checks them. The
-    /// open file is the one checked, whatever evicts or replaces the name
-    /// meanwhile; its bytes are checked again as they are copied out
-    /// (`Opened::copy_to`). A damaged object is removed: None.
-    pub fn open_checked(
+    /// Writes the object `hash` names to `to` through `chunk` (the
+    /// caller's, kept between calls), checking its bytes as `get_into`
+    /// does as they go: an object too big to hold whole for a restore
+    /// (over `STREAMED` bytes), read once. The open file is the one read,
+    /// whatever evicts or replaces the name meanwhile. Ok(false): it is
+    /// missing, or damaged (then removed), and `to` holds a part of it at
+    /// most, to be thrown away.
+    pub fn copy_checked(
         &self,
         hash: &ContentHash,
         check: Option<Checksum>,
+        to: &mut impl Write,
         chunk: &mut Vec<u8>,
-    ) -> Option<Opened> {
+    ) -> io::Result<bool> {
         let path = self.object_path(hash);
-        let mut file = std::fs::File::open(&path).ok()?;
-        if !stream(&mut file, hash, check, chunk, |_| Ok(())).unwrap_or(false) {
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            return Ok(false);
+        };
+        let intact = stream(&mut file, hash, check, chunk, |part| to.write_all(part))?;
+        if !intact {
             let _ = std::fs::remove_file(&path);
-            return None;
         }
-        Some(Opened {
-            file,
-            hash: *hash,
-            check,
-        })
+        Ok(intact)
     }
 
     /// Whether an object is there at its size; its content is checked
@@ -620,43 +591,34 @@ mod tests {
         assert!(buf.is_empty());
     }
 
-    /// A big object opens checked by its checksum or by its name and is
-    /// copied out whole, checked again (one changed in place since fails);
-    /// one damaged (a byte changed, cut short, grown) gives none and is
-    /// removed.
+    /// A big object is copied out checked by its checksum or by its name;
+    /// one damaged (a byte changed, cut short, grown) or checked against
+    /// another checksum copies out false and is removed.
     #[test]
-    fn a_big_object_opens_checked_and_a_damaged_one_is_removed() {
+    fn a_big_object_is_copied_out_checked_and_a_damaged_one_removed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let big: Vec<u8> = (0..STREAMED * 2 + 7).map(|i| (i % 251) as u8).collect();
         let h = store.put(&big).unwrap();
         let checks = [Some(Checksum::of(&big)), None];
         let mut chunk = Vec::new();
+        let copy = |check, chunk: &mut Vec<u8>| {
+            let mut back = Vec::new();
+            let intact = store.copy_checked(&h, check, &mut back, chunk).unwrap();
+            intact.then_some(back)
+        };
         for check in checks {
-            let mut opened = store.open_checked(&h, check, &mut chunk).unwrap();
-            for _ in 0..2 {
-                let mut back = Vec::new();
-                opened.copy_to(&mut back, &mut chunk).unwrap();
-                assert!(back == big);
-            }
+            assert!(copy(check, &mut chunk) == Some(big.clone()));
         }
-        // Changed in place once checked (same size): the copy fails.
-        let mut opened = store.open_checked(&h, checks[0], &mut chunk).unwrap();
-        let mut changed = big.clone();
-        changed[STREAMED + 5] ^= 1;
-        std::fs::write(store.object_path(&h), &changed).unwrap();
-        let err = opened.copy_to(&mut Vec::new(), &mut chunk).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        std::fs::write(store.object_path(&h), &big).unwrap();
-        let wrong = Some(Checksum::of(b"other"));
-        assert!(store.open_checked(&h, wrong, &mut chunk).is_none());
+        assert!(copy(Some(Checksum::of(b"other")), &mut chunk).is_none());
+        assert!(!store.object_path(&h).exists());
         let mut flipped = big.clone();
         flipped[STREAMED + 3] ^= 1;
         let grown = [&big[..], b"x"].concat();
         for bad in [&flipped[..], &big[..big.len() - 1], &grown[..]] {
             for check in checks {
                 std::fs::write(store.object_path(&h), bad).unwrap();
-                assert!(store.open_checked(&h, check, &mut chunk).is_none());
+                assert!(copy(check, &mut chunk).is_none());
                 assert!(!store.object_path(&h).exists());
             }
         }

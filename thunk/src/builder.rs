@@ -106,17 +106,23 @@ impl EdgeThunk {
         serde_json::from_str(&self.canonical).expect("a canonical thunk parses")
     }
 
-    /// Whether a hit of it changes the tree only where it puts the edge's
-    /// outputs and depfile, which the build tells one by one
-    /// (`footprint::RunStats`): no files besides, and no effects but the
-    /// removal of one of them (CMake's static library rule starts with
-    /// `cmake -E rm -f libx.a`). After any other hit, every stat of the
-    /// run is taken again.
-    pub fn writes_only_outputs(&self, g: &Graph, b: BuildId) -> bool {
+    /// Whether a hit of it, starting now, changes the tree only where it
+    /// puts the edge's outputs and depfile, which the build tells one by
+    /// one (`footprint::RunStats`): no files besides, and no effects but
+    /// the removal of one of them (CMake's static library rule starts with
+    /// `cmake -E rm -f libx.a`) that is not a symlink to a directory now
+    /// (paths through it would change). After any other hit, every stat of
+    /// the run is taken again.
+    pub fn writes_only_outputs(&self, g: &Graph, b: BuildId, roots: &Roots) -> bool {
         let outputs = crate::scan::produced(g, b);
         let output = |path: &Path| outputs.iter().any(|o| Path::new(o) == path);
+        let dir_link = |path: &Path| {
+            let path = roots.host_path(&path.to_string_lossy());
+            let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+            link && path.is_dir()
+        };
         let removes_output = |e: &Effect| match e {
-            Effect::Remove { path, recursive } => !recursive && output(path),
+            Effect::Remove { path, recursive } => !recursive && output(path) && !dir_link(path),
             _ => false,
         };
         self.side_outputs.is_empty() && self.effects.iter().all(removes_output)
@@ -750,8 +756,9 @@ mod tests {
 
     /// A hit is told by what it puts back only when it writes nothing else:
     /// removing one of its outputs first (`cmake -E rm -f libx.a`) is one of
-    /// those writes; removing another file, a tree, any other effect or a
-    /// file written besides is not.
+    /// those writes, unless that output is a symlink to a directory;
+    /// removing another file, a tree, any other effect or a file written
+    /// besides is not.
     #[test]
     fn only_an_outputs_removal_leaves_a_hit_told_by_its_outputs() {
         let text = "rule r\n  command = true\n  depfile = x.d\nbuild libx.a: r a.o\n";
@@ -773,7 +780,9 @@ mod tests {
             side_outputs,
             since_ns: 0,
         };
-        let told = |effects, side| hit(effects, side).writes_only_outputs(&g, b);
+        let dir = tempfile::tempdir().unwrap();
+        let roots = Roots::new(dir.path().to_path_buf(), None);
+        let told = |effects, side| hit(effects, side).writes_only_outputs(&g, b, &roots);
         assert!(told(vec![], vec![]));
         assert!(told(vec![remove("libx.a", false)], vec![]));
         assert!(told(vec![remove("x.d", false)], vec![]));
@@ -785,5 +794,11 @@ mod tests {
         };
         assert!(!told(vec![remove("libx.a", false), link], vec![]));
         assert!(!told(vec![], vec!["x.dep".into()]));
+        // The output is a symlink to a directory now: its removal changes
+        // what paths through it lead to.
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink("sub", dir.path().join("libx.a")).unwrap();
+        assert!(!told(vec![remove("libx.a", false)], vec![]));
+        assert!(told(vec![], vec![]));
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use ggninja_graph::{BuildId, Escape, Graph};
 use ggninja_store::hash::ContentHash;
-use ggninja_store::{Checksum, Memo, MemoOutput, Opened, Store, STREAMED};
+use ggninja_store::{Checksum, Memo, MemoOutput, Store, STREAMED};
 use ggninja_thunk::{produced, EdgeThunk, Effect, Roots};
 use rustc_hash::FxHashMap;
 
@@ -258,11 +258,11 @@ fn read_once(g: &Graph, b: BuildId) -> bool {
         .is_ok_and(|d| d == "gcc")
 }
 
-/// An output's content as a hit checked it, not yet written: its bytes
-/// (a symlink's target), or a big object, open (checked again as copied).
+/// An output's content as a hit checked it, not yet put in place: its
+/// bytes (a symlink's target), or a big object's, written beside it.
 enum Content {
     Held(Vec<u8>),
-    Open(Opened),
+    Staged(crate::disk::Staged),
 }
 
 pub struct Memoizer {
@@ -333,16 +333,29 @@ impl Memoizer {
         };
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
         let depfile = (!depfile.is_empty()).then(|| self.roots.host_path(&depfile));
-        // Fetch (and verify) everything before writing anything.
+        // Fetch (and verify) everything before putting anything in place.
+        // A big object is staged beside its output, unless an effect may
+        // remove the directory it would wait in.
+        let stage = !effects.iter().any(|e| {
+            matches!(
+                e,
+                Effect::Remove {
+                    recursive: true,
+                    ..
+                } | Effect::RemoveDir(_)
+            )
+        });
         let mut files = Vec::new();
         let mut handed = None;
         for o in &memo.outputs {
             let real = self.roots.real_path(&o.path);
             if depfile.as_ref() != Some(&real) {
-                let Some(content) = self.fetch(o) else {
+                let Some(content) = self.fetch(o, &real, stage)? else {
                     return Ok(Restored::No);
                 };
-                files.push((real, content, o.mode, Some(o.hash)));
+                // Before the effects (an `rm -f` of it) change what is there.
+                let dir_before = o.mode & S_IFMT == S_IFLNK && leads_to_dir(&real);
+                files.push((real, content, o.mode, Some(o.hash), dir_before));
                 continue;
             }
             // A depfile's bytes are rewritten: not the object's.
@@ -352,7 +365,7 @@ impl Memoizer {
             let data = self.host_text(data);
             match hand_over {
                 true => handed = Some((real, data)),
-                false => files.push((real, Content::Held(data), o.mode, None)),
+                false => files.push((real, Content::Held(data), o.mode, None, false)),
             }
         }
         let [Some(output), Some(errors)] = memo.printed.map(|h| self.printed(&h)) else {
@@ -362,20 +375,14 @@ impl Memoizer {
             return Ok(Restored::No);
         }
         let mut written = Vec::new();
-        for (real, content, mode, hash) in files {
+        for (real, content, mode, hash, dir_before) in files {
             let put = match content {
                 Content::Held(data) => {
-                    let put = restore_file(&real, &data, mode)?;
+                    let put = restore_file(&real, &data, mode, dir_before)?;
                     self.give_back(data);
                     put
                 }
-                Content::Open(mut object) => {
-                    let mut chunk = self.buffer();
-                    let copy = |file: &mut std::fs::File| object.copy_to(file, &mut chunk);
-                    let stat = crate::disk::put_with(&real, mode, None, copy);
-                    self.give_back(chunk);
-                    Put::File(stat?)
-                }
+                Content::Staged(staged) => Put::File(staged.put(&real)?),
             };
             // Any other symlink's path is told as any write.
             match put {
@@ -408,19 +415,31 @@ impl Memoizer {
         })
     }
 
-    /// An output's object, checked: a big one open (`open_checked`:
-    /// copied out in parts, never held whole), the others read into a kept
-    /// buffer.
-    fn fetch(&self, o: &MemoOutput) -> Option<Content> {
-        if o.mode & S_IFMT != S_IFLNK && o.hash.size > STREAMED as u64 {
-            let mut chunk = self.buffer();
-            let file = self.store.open_checked(&o.hash, o.check, &mut chunk);
+    /// An output's object, checked (None: missing or damaged): a big one
+    /// copied out in parts, read once and never held whole, into a file
+    /// staged beside the output at `real` when `stage` and its directory is
+    /// there; the others read into a kept buffer.
+    fn fetch(&self, o: &MemoOutput, real: &Path, stage: bool) -> std::io::Result<Option<Content>> {
+        if stage && o.mode & S_IFMT != S_IFLNK && o.hash.size > STREAMED as u64 {
+            let (mut chunk, mut intact) = (self.buffer(), false);
+            let copy = |file: &mut std::fs::File| {
+                intact = self
+                    .store
+                    .copy_checked(&o.hash, o.check, file, &mut chunk)?;
+                Ok(())
+            };
+            let staged = crate::disk::stage(real, o.mode, copy);
             self.give_back(chunk);
-            return file.map(Content::Open);
+            match staged {
+                Ok(staged) => return Ok(intact.then_some(Content::Staged(staged))),
+                // No directory yet: not made for a hit that may fail.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         let mut data = self.buffer();
         let found = self.store.get_into(&o.hash, o.check, &mut data);
-        found.then_some(Content::Held(data))
+        Ok(found.then_some(Content::Held(data)))
     }
 
     /// What a run printed, as stored.
@@ -525,18 +544,23 @@ enum Put {
 
 /// Puts an output back at `real` as `read_output` kept it: a file with
 /// `mode` exactly, as when it was built; a symlink as a symlink
-/// (`libx.so -> libx.so.1`), never a copy (`disk::put_file`).
-fn restore_file(real: &Path, data: &[u8], mode: u32) -> std::io::Result<Put> {
+/// (`libx.so -> libx.so.1`), never a copy (`disk::put_file`). `dir_before`:
+/// whether what was at `real` before the hit (its effects included) led
+/// to a directory.
+fn restore_file(real: &Path, data: &[u8], mode: u32, dir_before: bool) -> std::io::Result<Put> {
     if mode & S_IFMT != S_IFLNK {
         return crate::disk::put_file_stat(real, data, mode, None).map(Put::File);
     }
-    let leads_to_dir = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
-    let before = leads_to_dir(real);
     crate::disk::put_symlink(real, std::ffi::OsStr::from_bytes(data))?;
-    match before || leads_to_dir(real) {
+    match dir_before || leads_to_dir(real) {
         true => Ok(Put::Link),
         false => Ok(Put::FileLink),
     }
+}
+
+/// Whether `path` is a directory, or leads to one through symlinks.
+fn leads_to_dir(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_dir())
 }
 
 #[cfg(test)]
@@ -550,11 +574,11 @@ mod tests {
     fn an_output_comes_back_with_its_mode_or_as_a_symlink() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("sub/app");
-        restore_file(&file, b"old", 0o644).unwrap();
-        restore_file(&file, b"binary", 0o751).unwrap();
+        restore_file(&file, b"old", 0o644, false).unwrap();
+        restore_file(&file, b"binary", 0o751, false).unwrap();
         assert_eq!(read_output(&file).unwrap(), (b"binary".to_vec(), 0o751));
         let link = dir.path().join("sub/libx.so");
-        restore_file(&link, b"libx.so.1", S_IFLNK | 0o777).unwrap();
+        restore_file(&link, b"libx.so.1", S_IFLNK | 0o777, false).unwrap();
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("libx.so.1"));
         assert_eq!(
             read_output(&link).unwrap(),
@@ -564,7 +588,7 @@ mod tests {
         assert_eq!(left, 2);
         // A symlink's directory is made too when missing.
         let deep = dir.path().join("lib/deep/libx.so");
-        restore_file(&deep, b"libx.so.1", S_IFLNK | 0o777).unwrap();
+        restore_file(&deep, b"libx.so.1", S_IFLNK | 0o777, false).unwrap();
         assert_eq!(std::fs::read_link(&deep).unwrap(), Path::new("libx.so.1"));
     }
 
@@ -578,8 +602,9 @@ mod tests {
         std::fs::write(at("libx.so.1"), "elf").unwrap();
         std::fs::create_dir(at("sub")).unwrap();
         let link = |path: &str, target: &str| {
-            let put = restore_file(&at(path), target.as_bytes(), S_IFLNK | 0o777).unwrap();
-            matches!(put, Put::FileLink)
+            let before = leads_to_dir(&at(path));
+            let put = restore_file(&at(path), target.as_bytes(), S_IFLNK | 0o777, before);
+            matches!(put.unwrap(), Put::FileLink)
         };
         assert!(link("libx.so", "libx.so.1"), "over nothing, to a file");
         assert!(link("libx.so", "libx.so.1"), "over a link to a file");
@@ -589,5 +614,91 @@ mod tests {
         assert!(link("to_sub", "libx.so.1"), "that link now leads to a file");
         std::fs::write(at("plain"), "x").unwrap();
         assert!(link("plain", "libx.so.1"), "over a file");
+    }
+
+    /// A memoizer with a store in `dir`, for `build.ninja` `text` in
+    /// `dir/build`, and its graph.
+    fn memoizer(dir: &Path, text: &str) -> (Memoizer, Graph) {
+        let options = ggninja_importer::Options::default();
+        let parsed = ggninja_importer::parse_str("build.ninja", text.as_bytes(), &options);
+        let roots = Roots::new(dir.join("build"), None);
+        let limit = Limit {
+            bytes: u64::MAX,
+            prog: "ggninja".into(),
+        };
+        let m = Memoizer::open(&dir.join("store"), roots, limit).unwrap();
+        (m, parsed.unwrap().graph)
+    }
+
+    /// A big output (over `STREAMED`) comes back whole, staged beside it,
+    /// in a directory made since too; with its object damaged, nothing is
+    /// put (the file there stays), no temporary is left, and the object
+    /// is gone from the store.
+    #[test]
+    fn a_big_output_comes_back_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let build = dir.path().join("build");
+        std::fs::create_dir_all(build.join("sub")).unwrap();
+        let (m, g) = memoizer(dir.path(), "rule r\n  command = true\nbuild sub/big: r\n");
+        let b = g.file(g.lookup("sub/big").unwrap()).in_build.unwrap();
+        let big: Vec<u8> = (0..STREAMED * 3 + 5).map(|i| (i % 253) as u8).collect();
+        let out = build.join("sub/big");
+        std::fs::write(&out, &big).unwrap();
+        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
+        m.record(&g, b, &key, &[], [b"", b""]).unwrap();
+        let restore = || m.restore(&g, b, &key, false, &[]).unwrap();
+        let entries = |d: &str| std::fs::read_dir(build.join(d)).unwrap().count();
+        for gone in ["file", "dir"] {
+            match gone {
+                "file" => std::fs::remove_file(&out).unwrap(),
+                _ => std::fs::remove_dir_all(build.join("sub")).unwrap(),
+            }
+            assert!(matches!(restore(), Restored::Yes { .. }), "{gone}");
+            assert!(std::fs::read(&out).unwrap() == big, "{gone}");
+            assert_eq!(entries("sub"), 1, "{gone}");
+        }
+        std::fs::write(&out, b"old").unwrap();
+        let value = ContentHash::of(ggninja_store::hash::Kind::Value, &big);
+        let object = dir.path().join("store/objects").join(value.to_string());
+        let mut damaged = big.clone();
+        damaged[STREAMED + 1] ^= 1;
+        std::fs::write(&object, &damaged).unwrap();
+        assert!(matches!(restore(), Restored::No));
+        assert_eq!(std::fs::read(&out).unwrap(), b"old");
+        assert_eq!(entries("sub"), 1);
+        assert!(!object.exists());
+    }
+
+    /// A symlink output is told as a file only when what was there before
+    /// the hit led to no directory: its own `rm -f` replayed first does
+    /// not hide a link to a directory it removes.
+    #[test]
+    fn a_symlink_over_a_removed_dir_link_is_not_told_as_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |p: &str| dir.path().join("build").join(p);
+        std::fs::create_dir_all(at("sub")).unwrap();
+        std::fs::write(at("libx.so.1"), "elf").unwrap();
+        let text = "rule r\n  command = true\nbuild lib: r\n";
+        let (m, g) = memoizer(dir.path(), text);
+        let b = g.file(g.lookup("lib").unwrap()).in_build.unwrap();
+        std::os::unix::fs::symlink("libx.so.1", at("lib")).unwrap();
+        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
+        m.record(&g, b, &key, &[], [b"", b""]).unwrap();
+        let told_as_file = |effects: &[Effect]| match m.restore(&g, b, &key, false, effects) {
+            Ok(Restored::Yes { written, .. }) => written.iter().any(|w| w.path == at("lib")),
+            _ => panic!("not restored"),
+        };
+        let rm = [Effect::Remove {
+            path: "lib".into(),
+            recursive: false,
+        }];
+        assert!(told_as_file(&rm), "over a link to a file");
+        std::fs::remove_file(at("lib")).unwrap();
+        std::os::unix::fs::symlink("sub", at("lib")).unwrap();
+        assert!(!told_as_file(&rm), "over a link to a directory");
+        assert_eq!(
+            std::fs::read_link(at("lib")).unwrap(),
+            Path::new("libx.so.1")
+        );
     }
 }
