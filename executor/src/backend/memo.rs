@@ -336,15 +336,7 @@ impl Memoizer {
         // Fetch (and verify) everything before putting anything in place.
         // A big object is staged beside its output, unless an effect may
         // remove the directory it would wait in.
-        let stage = !effects.iter().any(|e| {
-            matches!(
-                e,
-                Effect::Remove {
-                    recursive: true,
-                    ..
-                } | Effect::RemoveDir(_)
-            )
-        });
+        let stage = !effects.iter().any(removes_a_dir);
         let mut files = Vec::new();
         let mut handed = None;
         for o in &memo.outputs {
@@ -555,6 +547,15 @@ fn restore_file(real: &Path, data: &[u8], mode: u32, dir_before: bool) -> std::i
     match dir_before || leads_to_dir(real) {
         true => Ok(Put::Link),
         false => Ok(Put::FileLink),
+    }
+}
+
+/// Whether an effect may remove a directory (`rm -r`, `rmdir`).
+fn removes_a_dir(e: &Effect) -> bool {
+    match e {
+        Effect::Remove { recursive, .. } => *recursive,
+        Effect::RemoveDir(_) => true,
+        _ => false,
     }
 }
 
