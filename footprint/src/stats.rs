@@ -21,7 +21,9 @@
 //! its outputs' directories and every one above ([`RunStats::made_dir`]):
 //! the restore may have made them. Making a directory also drops the
 //! answers of the paths stepping out of one so named with a `..` (`x/../y`
-//! asked before `x` was made): they may resolve now.
+//! asked before `x` was made): they may resolve now. A path stepping out
+//! of a symlink (`l/../y`) would resolve once the link's target is made,
+//! told by the target's name: its answer is not kept.
 //! A source edited by hand during a build may be seen as it was when first
 //! stat'ed this run, by keys made after the edit: so before a command ends
 //! the answers, and as the build ends, the build asks `changed_file`, and
