@@ -114,6 +114,9 @@ impl EdgeThunk {
     /// (paths through it would change). After any other hit, every stat of
     /// the run is taken again.
     pub fn writes_only_outputs(&self, g: &Graph, b: BuildId, roots: &Roots) -> bool {
+        if self.effects.is_empty() || !self.side_outputs.is_empty() {
+            return self.side_outputs.is_empty();
+        }
         let outputs = crate::scan::produced(g, b);
         let output = |path: &Path| outputs.iter().any(|o| Path::new(o) == path);
         let dir_link = |path: &Path| {
@@ -125,7 +128,7 @@ impl EdgeThunk {
             Effect::Remove { path, recursive } => !recursive && output(path) && !dir_link(path),
             _ => false,
         };
-        self.side_outputs.is_empty() && self.effects.iter().all(removes_output)
+        self.effects.iter().all(removes_output)
     }
 
     /// The key its results are memoized under, locally and remotely.
