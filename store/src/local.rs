@@ -38,7 +38,7 @@ impl Memo {
 
 /// The room past which `get_into` reads an object as std does (a size
 /// and the byte past it: objects under 1 MiB are read mostly in one read,
-/// into zeroed room).
+/// over what the buffer held, only room it never had zeroed first).
 const ONE_READ: usize = 1 << 20;
 
 /// The size past which a restore copies an object out of its open file
