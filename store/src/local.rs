@@ -3,6 +3,7 @@
 //! Unaware of builds and paths: a memo names outputs as the thunk sees them.
 //! Its size is bounded by `evict` (a running total in the file `size`).
 
+use rustix::buffer::spare_capacity;
 use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ impl Memo {
 
 /// The room past which `get_into` reads an object as std does (a size
 /// and the byte past it: objects under 1 MiB are read mostly in one read,
-/// over what the buffer held, only room it never had zeroed first).
+/// into room never zeroed).
 const ONE_READ: usize = 1 << 20;
 
 /// The size past which a restore copies an object out of its open file
@@ -47,31 +48,33 @@ const ONE_READ: usize = 1 << 20;
 /// cost a page fault every 4 KiB, more than the copy.
 pub const STREAMED: usize = 256 << 10;
 
-/// Reads `file` from its position to its end through `chunk`, giving each
-/// part to `sink`: whether it held exactly the bytes `hash` names (by
-/// `check` when given). A byte past the size ends it: a grown file fails.
+/// Reads `file` from its position to its end through `chunk`'s room (at
+/// least `STREAMED`, never zeroed), giving each part to `sink`: whether it
+/// held exactly the bytes `hash` names (by `check` when given). A byte
+/// past the size ends it: a grown file fails.
 fn stream(
-    file: &mut std::fs::File,
+    file: &std::fs::File,
     hash: &ContentHash,
     check: Option<Checksum>,
     chunk: &mut Vec<u8>,
     mut sink: impl FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<bool> {
-    use std::io::Read;
-    chunk.resize(STREAMED, 0);
+    chunk.clear();
+    chunk.reserve(STREAMED);
     let mut sum = Summer::new(check.is_some());
     let mut got = 0u64;
     loop {
-        match file.read(chunk) {
+        chunk.clear();
+        match rustix::io::read(file, spare_capacity(chunk)) {
             Ok(0) => return Ok(got == hash.size && sum.matches(hash, check)),
             Ok(n) if got + (n as u64) <= hash.size => {
                 got += n as u64;
-                sum.update(&chunk[..n]);
-                sink(&chunk[..n])?;
+                sum.update(chunk);
+                sink(chunk)?;
             }
             Ok(_) => return Ok(false),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -116,34 +119,20 @@ impl Summer {
 /// edges have one or two.
 const ENTRY_READ: usize = 4096;
 
-/// Up to `most` bytes of `file` into `data`, read until it holds at least
-/// `least` or the file ends: mostly in one read, a regular file's read
-/// giving less than asked only at its end (where a second read would give
-/// nothing).
-fn read_some(
-    file: &mut std::fs::File,
-    data: &mut Vec<u8>,
-    least: usize,
-    most: usize,
-) -> io::Result<()> {
-    use std::io::Read;
-    // What a kept buffer held is read over, not zeroed first.
-    if data.len() < most {
-        data.resize(most, 0);
-    }
-    let mut got = 0;
-    while got < most {
-        match file.read(&mut data[got..most]) {
+/// Reads `file` into `data`'s room (what it held is dropped; the room is
+/// read into, never zeroed first) until it holds at least `least` bytes,
+/// the room is full or the file ends: mostly in one read, a regular file's
+/// read giving less than asked only at its end (where a second read would
+/// give nothing).
+fn read_some(file: &std::fs::File, data: &mut Vec<u8>, least: usize) -> io::Result<()> {
+    data.clear();
+    while data.len() < least.max(1) && data.len() < data.capacity() {
+        match rustix::io::read(file, spare_capacity(data)) {
             Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-        if got >= least {
-            break;
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
-    data.truncate(got);
     Ok(())
 }
 
@@ -275,7 +264,7 @@ impl Store {
             return true;
         }
         let path = self.object_path(hash);
-        let Ok(mut file) = std::fs::File::open(&path) else {
+        let Ok(file) = std::fs::File::open(&path) else {
             data.clear();
             return false;
         };
@@ -289,7 +278,7 @@ impl Store {
         // held; a big one as std reads it, in reads of growing size,
         // without zeroing its room first.
         let read = match room <= ONE_READ {
-            true => read_some(&mut file, data, room - 1, room),
+            true => read_some(&file, data, room - 1),
             false => {
                 data.clear();
                 file.take(hash.size + 1).read_to_end(data).map(drop)
@@ -322,10 +311,10 @@ impl Store {
         chunk: &mut Vec<u8>,
     ) -> io::Result<bool> {
         let path = self.object_path(hash);
-        let Ok(mut file) = std::fs::File::open(&path) else {
+        let Ok(file) = std::fs::File::open(&path) else {
             return Ok(false);
         };
-        let intact = stream(&mut file, hash, check, chunk, |part| to.write_all(part))?;
+        let intact = stream(&file, hash, check, chunk, |part| to.write_all(part))?;
         if !intact {
             let _ = std::fs::remove_file(&path);
         }
@@ -345,9 +334,9 @@ impl Store {
         // Most entries in one read, the file not asked for its size. Should
         // a read give less than there is, the lines of what the run
         // printed, which come last, are missing: no entry.
-        let mut bytes = Vec::new();
-        read_some(&mut file, &mut bytes, 0, ENTRY_READ).ok()?;
-        if bytes.len() == ENTRY_READ {
+        let mut bytes = Vec::with_capacity(ENTRY_READ);
+        read_some(&file, &mut bytes, 0).ok()?;
+        if bytes.len() == bytes.capacity() {
             file.read_to_end(&mut bytes).ok()?;
         }
         let text = String::from_utf8(bytes).ok()?;
@@ -495,20 +484,20 @@ mod tests {
     fn some_bytes_are_read_on_until_the_least_asked_for() {
         use std::io::Write;
         let (reader, mut writer) = std::io::pipe().unwrap();
-        let mut file = std::fs::File::from(std::os::fd::OwnedFd::from(reader));
+        let file = std::fs::File::from(std::os::fd::OwnedFd::from(reader));
         let feed = std::thread::spawn(move || {
             for part in [&b"obj"[..], b"ect", b"!"] {
                 writer.write_all(part).unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
         });
-        let mut data = Vec::new();
-        read_some(&mut file, &mut data, 6, 7).unwrap();
+        let mut data = Vec::with_capacity(64);
+        read_some(&file, &mut data, 6).unwrap();
         assert_eq!(data, b"object");
-        read_some(&mut file, &mut data, 0, 7).unwrap();
+        read_some(&file, &mut data, 0).unwrap();
         assert_eq!(data, b"!");
         feed.join().unwrap();
-        read_some(&mut file, &mut data, 6, 7).unwrap();
+        read_some(&file, &mut data, 6).unwrap();
         assert_eq!(data, b"");
     }
 
