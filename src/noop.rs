@@ -19,10 +19,13 @@ pub struct Manifest {
     pub warnings: Vec<String>,
 }
 
-/// A plain local build's request (anything that may change what it does),
-/// else None: what a build may remember of a no-op.
+/// A local build's request (anything that may change what it does), else
+/// None: what a build may remember of a no-op. One with `--cache` too: a
+/// no-op stores and restores nothing (the store is brought under its limit
+/// only after a build stored something), so its verdict is the scan's, as
+/// without the store. Not one with `--make`, whose graph comes from `make`.
 pub fn request(app: &App, tool: Option<&Tool>, cli: &Cli, key: &saved::Key) -> Option<String> {
-    let plain = tool.is_none() && app.make.is_none() && app.store.is_none();
+    let plain = tool.is_none() && app.make.is_none();
     // `-d explain` prints from the scan, which a remembered no-op skips.
     let local = !app.sandbox && app.remote.is_none() && !app.config.dry_run;
     let local = local && !app.config.explain;

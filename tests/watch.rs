@@ -672,6 +672,46 @@ fn a_no_op_remembered_without_a_watcher_holds_only_while_nothing_changed() {
     p.finish();
 }
 
+/// With `--cache` a no-op is remembered too (it stores and restores
+/// nothing): each of the same changes is seen, and ggninja's memoized
+/// builds (hits or runs) print and leave what ninja's builds do.
+#[test]
+fn a_memoized_no_op_is_remembered_and_holds_only_while_nothing_changed() {
+    let Some((ext, ext_h, mut p)) = tree_with_more() else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    p.gg.prog = with_cache(&p.gg.prog, cache.path());
+    first_no_ops(&mut p, ext.path());
+    through_every_change(&mut p, ext.path(), &ext_h, |gg| {
+        recalled(gg);
+    });
+    assert!(recalled(&p.gg), "the last no-op is remembered");
+    for out in ["out/a.o", "out/b.o", "all.txt"] {
+        let read = |s: &Side| fs::read(s.path().join("build").join(out)).unwrap();
+        assert_eq!(read(&p.gg), read(&p.ninja), "{out}");
+    }
+    p.compare_files("the last build");
+    p.finish();
+}
+
+/// A script in `dir` running `prog` with `--cache`, its store in `dir`;
+/// named as `prog` is, as the messages name the program.
+fn with_cache(prog: &Path, dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir(dir.join("bin")).unwrap();
+    let script = dir.join("bin").join(prog.file_name().unwrap());
+    let store = dir.join("store");
+    let text = format!(
+        "#!/bin/sh\nexec '{}' --cache --store '{}' \"$@\"\n",
+        prog.display(),
+        store.display()
+    );
+    fs::write(&script, text).unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
 /// Runs at once in one tree: several requests writing their records (each
 /// file renamed into place whole; one may drop another's) and checking
 /// them, then checks while a build changes the tree. Each says what a run
