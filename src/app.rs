@@ -481,10 +481,16 @@ fn backend_stack(
             }))
         }
         Err(e) => {
-            app.warning(&format!("cache disabled: {}: {e}", store.display()));
+            cache_disabled(app, store, &e);
             Ok(runner)
         }
     }
+}
+
+/// The warning of a `--cache` build whose store cannot be opened: it goes
+/// on without it.
+pub fn cache_disabled(app: &App, store: &std::path::Path, e: &std::io::Error) {
+    app.warning(&format!("cache disabled: {}: {e}", store.display()));
 }
 
 fn run_build(

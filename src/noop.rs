@@ -38,10 +38,16 @@ pub fn recall(request: &str) -> Recalled {
     noop::recall(request)
 }
 
-/// A remembered no-op's output: its warnings again, and its verdict.
+/// A remembered no-op's output: its warnings again, the store's when it
+/// cannot be opened now (as the full run would say), and its verdict.
 pub fn answer(app: &App, warnings: &[String]) -> u8 {
     for w in warnings {
         app.warning(w);
+    }
+    if let Some(store) = &app.store {
+        if let Err(e) = ggninja_store::Store::open(store) {
+            crate::app::cache_disabled(app, store, &e);
+        }
     }
     if app.config.verbosity != Verbosity::NoStatusUpdate {
         app.info("no work to do.");

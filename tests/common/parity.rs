@@ -216,14 +216,22 @@ impl Pair {
         self.compare_sets(what, entries);
     }
 
-    /// Compares what `list` gives in both trees, but for ggninja's own
-    /// files (`.ggninja_*`: its saved manifest load, its deps log's index,
-    /// its remembered no-ops, its watcher's files, the caches of `--cache`),
+    /// Compares what `list` gives in both trees, but for ggninja's saved
+    /// manifest load (`.ggninja_graph`, and `.ggninja_graph_at` pointing to
+    /// it), its deps log's index (`.ggninja_deps_index`), its remembered
+    /// no-ops (`.ggninja_noop`) and its watcher's files (`.ggninja_watch.*`),
     /// which ninja has no counterpart of.
     fn compare_sets(&mut self, what: &str, list: fn(&Path) -> BTreeSet<String>) {
         let own = |f: &String| {
             let name = f.rsplit('/').next().unwrap_or(f);
-            !name.starts_with(".ggninja_")
+            let watcher = name.starts_with(".ggninja_watch.");
+            let own = [
+                ".ggninja_graph",
+                ".ggninja_graph_at",
+                ".ggninja_deps_index",
+                ".ggninja_noop",
+            ];
+            !own.contains(&name) && !watcher
         };
         let a: BTreeSet<String> = list(self.ninja.path()).into_iter().filter(own).collect();
         let b: BTreeSet<String> = list(self.gg.path()).into_iter().filter(own).collect();
