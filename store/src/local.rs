@@ -274,9 +274,8 @@ impl Store {
         if data.capacity() < room {
             *data = Vec::with_capacity(room);
         }
-        // A small object (most are) in one read, over what the buffer
-        // held; a big one as std reads it, in reads of growing size,
-        // without zeroing its room first.
+        // A small object (most are) in one read; a big one as std reads
+        // it, in reads of growing size; neither into zeroed room.
         let read = match room <= ONE_READ {
             true => read_some(&file, data, room - 1),
             false => {
