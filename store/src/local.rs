@@ -269,10 +269,14 @@ impl Store {
             return false;
         };
         // A damaged name must not reserve gigabytes. Made anew rather than
-        // grown: growing copies the old room, all of it.
+        // grown: growing copies the old room, all of it. A small one with
+        // room to the next power of two, so that a build's objects, each a
+        // little bigger than the last, do not each make it anew (every page
+        // of a new buffer faults in as it is first read into).
         let room = hash.size.min(1 << 30) as usize + 1;
         if data.capacity() < room {
-            *data = Vec::with_capacity(room);
+            let roomier = room.next_power_of_two();
+            *data = Vec::with_capacity(if roomier <= ONE_READ { roomier } else { room });
         }
         // A small object (most are) in one read; a big one as std reads
         // it, in reads of growing size; neither into zeroed room.
@@ -577,6 +581,30 @@ mod tests {
         std::fs::write(store.object_path(&hashes[1]), b"smalL").unwrap();
         assert!(!store.get_into(&hashes[1], None, &mut buf));
         assert!(buf.is_empty());
+    }
+
+    /// Objects read into one buffer, each a little bigger than the last, do
+    /// not each make its room anew; the room still bounds what is read, so
+    /// an object grown on disk reads as damaged.
+    #[test]
+    fn a_buffer_grows_seldom_as_objects_grow() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let objects: Vec<Vec<u8>> = (0..8).map(|i| vec![i as u8; 70_000 + i * 1_000]).collect();
+        let hashes: Vec<_> = objects.iter().map(|o| store.put(o).unwrap()).collect();
+        let mut buf = Vec::new();
+        let mut rooms = Vec::new();
+        for (o, h) in objects.iter().zip(&hashes) {
+            assert!(store.get_into(h, Some(Checksum::of(o)), &mut buf));
+            assert_eq!(&buf, o);
+            if rooms.last() != Some(&buf.as_ptr()) {
+                rooms.push(buf.as_ptr());
+            }
+        }
+        assert_eq!(rooms.len(), 1, "one room for all eight");
+        let grown = [&objects[7][..], b"more"].concat();
+        std::fs::write(store.object_path(&hashes[7]), grown).unwrap();
+        assert!(!store.get_into(&hashes[7], Some(Checksum::of(&objects[7])), &mut buf));
     }
 
     /// A big object is copied out checked by its checksum or by its name;

@@ -294,9 +294,13 @@ impl Memoizer {
         })
     }
 
-    /// A buffer to read an object into, with room left by an earlier one.
+    /// A buffer to read an object into, with room left by an earlier one:
+    /// the roomiest kept, since a buffer too small is made anew, and each
+    /// page of new room faults in as it is first read into.
     fn buffer(&self) -> Vec<u8> {
-        self.buffers.lock().unwrap().pop().unwrap_or_default()
+        let mut kept = self.buffers.lock().unwrap();
+        let roomiest = (0..kept.len()).max_by_key(|&i| kept[i].capacity());
+        roomiest.map_or_else(Vec::new, |i| kept.swap_remove(i))
     }
 
     fn give_back(&self, buffer: Vec<u8>) {
@@ -629,6 +633,19 @@ mod tests {
         };
         let m = Memoizer::open(&dir.join("store"), roots, limit).unwrap();
         (m, parsed.unwrap().graph)
+    }
+
+    /// A hit reads into the roomiest buffer kept, whatever order they came
+    /// back in.
+    #[test]
+    fn the_roomiest_buffer_is_read_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let (m, _) = memoizer(dir.path(), "");
+        for room in [10, 1000, 100] {
+            m.give_back(Vec::with_capacity(room));
+        }
+        assert!(m.buffer().capacity() >= 1000);
+        assert!(m.buffer().capacity() < 1000);
     }
 
     /// A big output (over `STREAMED`) comes back whole, staged beside it,
