@@ -25,7 +25,11 @@
 #      and the same with every object deleted instead of `-t clean`, so the
 #      two builds differ by hits alone (a clean rebuild also runs what is
 #      never memoized, as cmake-demo's Python generator, and that run's own
-#      consequences: stats again, generated headers hashed anew).
+#      consequences: stats again, generated headers hashed anew). Each
+#      round runs the three builds one after another, and the per-hit
+#      figures are taken round by round: their median, with the lowest and
+#      highest round beside it (a shared machine's speed drifts between
+#      rounds more than between a round's builds).
 #
 # Knobs: RUNS [3] (warm rounds), CPU_RUNS [3], JOBS [2], PROJECTS, GGNINJA_CACHE,
 # PYTHON3 [/usr/bin/python3]: the interpreter of cmake-demo's generator, which
@@ -241,12 +245,13 @@ for p in $PROJECTS; do
     gg_clean >/dev/null
     timed gg_build >/dev/null
     same_as_cold || die "$p: a warm rebuild after the measured ones differs from the cold build"
-    c_all=$(echo "$cpu_all" | median) c_one=$(echo "$cpu_one" | median)
-    c_objects=$(echo "$cpu_objects" | median)
     log "$p: $H hits of $E edges; ggninja CPU: warm rebuild$cpu_all ms, one object dropped (${ONE#"$P/gg/"}, $H1 hits)$cpu_one ms, every object dropped ($HO hits)$cpu_objects ms"
+    # Each round's three runs whole: the per-hit figures are taken round by
+    # round, so a machine slower in one round than in another moves them
+    # less than unpaired medians would.
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$E" "$H" "$gg_cold" "$cc_cold" \
-        "$(echo "$cc_w" | median)" "$(echo "$gg_w" | median)" "$c_all" "$c_one" "$H1" \
-        "$c_objects" "$HO" >>"$TABLE"
+        "$(echo "$cc_w" | median)" "$(echo "$gg_w" | median)" "${cpu_all# }" "${cpu_one# }" "$H1" \
+        "${cpu_objects# }" "$HO" >>"$TABLE"
 done
 
 {
@@ -260,13 +265,21 @@ print("| project | edges | hits | cold (ggninja --cache, empty store) | ccache c
       "| ggninja warm | ggninja/ccache | x faster than cold | CPU per hit | per hit after the first "
       "| the same, objects deleted |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+from statistics import median
+def paired(runs, ones, hits):
+    """Per hit after the first, round by round: the median (lowest-highest)."""
+    if hits <= 0:
+        return "-"
+    each = sorted((r - o) / hits for r, o in zip(runs, ones))
+    return f"{median(each):.2f} ms ({each[0]:.2f}-{each[-1]:.2f})"
 for line in open(sys.argv[1]):
     p, e, h, gc, cc, cw, gw, ca, c1, h1, co, ho = line.rstrip("\n").split("\t")
     e, h, h1, ho = int(e), int(h), int(h1), int(ho)
-    gc, cc, cw, gw, ca, c1, co = map(float, (gc, cc, cw, gw, ca, c1, co))
-    per = f"{ca / h:.2f} ms" if h else "-"
-    after = f"{(ca - c1) / (h - h1):.2f} ms" if h > h1 else "-"
-    objects = f"{(co - c1) / (ho - h1):.2f} ms" if ho > h1 else "-"
+    gc, cc, cw, gw = map(float, (gc, cc, cw, gw))
+    ca, c1, co = ([float(x) for x in c.split()] for c in (ca, c1, co))
+    per = f"{median(ca) / h:.2f} ms" if h else "-"
+    after = paired(ca, c1, h - h1)
+    objects = paired(co, c1, ho - h1)
     print(f"| {p} | {e} | {h} | {gc:.1f} s | {cc:.1f} s | {cw:.2f} s | {gw:.2f} s | {gw / cw:.2f}x "
           f"| {gc / gw:.0f}x | {per} | {after} | {objects} |")
 EOF
