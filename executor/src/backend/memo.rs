@@ -112,14 +112,14 @@ impl Memoized {
             return;
         };
         let key = t.memo_key();
-        // What it read may not be what the key names: never stored then.
-        if let Some(file) = cx.thunks.and_then(|thunks| thunks.changed_input(&t)) {
-            let why = format!("thunk {key} is not stored: {file} changed since it was named");
-            return cx.explain(|| why);
-        }
         let printed = [&done.output[..], &done.errors[..]];
-        match m.record(cx.graph, done.edge, &key, &t.side_outputs, printed) {
+        // What it read may not be what the key names: never stored then.
+        let changed = || cx.thunks.and_then(|thunks| thunks.changed_input(&t));
+        match m.record(cx.graph, done.edge, &key, &t.side_outputs, printed, changed) {
             Ok(()) => {}
+            Err(e @ RecordError::Changed(_)) => {
+                cx.explain(|| format!("thunk {key} is not stored: {e}"))
+            }
             // A make `.PHONY` recipe, a rule whose command writes elsewhere:
             // nothing to give back, and no fault of the store.
             Err(RecordError::Missing(out)) => {
@@ -235,6 +235,9 @@ pub enum RecordError {
     /// The run succeeded without writing this output.
     #[error("the command did not write {0}")]
     Missing(String),
+    /// A file the key names no longer holds the bytes it named.
+    #[error("{0} changed since it was named")]
+    Changed(String),
     #[error(transparent)]
     Store(#[from] std::io::Error),
 }
@@ -464,7 +467,10 @@ impl Memoizer {
 
     /// Stores what a successful run of `b` produced under `key` (its
     /// outputs, its depfile, the files it wrote besides: `side`), with what
-    /// it printed (its output, its stderr kept apart).
+    /// it printed (its output, its stderr kept apart), unless `changed`
+    /// names a file the key named that changed since: asked once every
+    /// output is found, so a run that wrote none (a make `.PHONY` recipe)
+    /// costs no check of its inputs' bytes.
     pub fn record(
         &self,
         g: &Graph,
@@ -472,9 +478,10 @@ impl Memoizer {
         key: &ContentHash,
         side: &[String],
         printed: [&[u8]; 2],
+        changed: impl FnOnce() -> Option<String>,
     ) -> Result<(), RecordError> {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
-        let mut outputs = Vec::new();
+        let mut found = Vec::new();
         let written = produced(g, b).into_iter().map(|f| (f, false));
         for (f, beside) in written.chain(side.iter().map(|f| (f.clone(), true))) {
             let real = self.roots.host_path(&f);
@@ -490,6 +497,13 @@ impl Memoizer {
                 }
                 Err(e) => return Err(e.into()),
             };
+            found.push((f, data, mode));
+        }
+        if let Some(file) = changed() {
+            return Err(RecordError::Changed(file));
+        }
+        let mut outputs = Vec::with_capacity(found.len());
+        for (f, data, mode) in found {
             // Depfiles name paths: store them relative to the canonical root.
             let data = match f == depfile {
                 true => self.thunk_text(data),
@@ -648,6 +662,35 @@ mod tests {
         assert!(m.buffer().capacity() < 1000);
     }
 
+    /// A run's inputs are checked only once its outputs are all found: one
+    /// that wrote none is not stored and costs no check; one whose input
+    /// changed is not stored either, and the next lookup misses.
+    #[test]
+    fn inputs_are_checked_only_for_a_run_that_wrote_its_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("build")).unwrap();
+        let (m, g) = memoizer(dir.path(), "rule r\n  command = true\nbuild out: r\n");
+        let b = g.file(g.lookup("out").unwrap()).in_build.unwrap();
+        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
+        let asked = std::cell::Cell::new(0);
+        let changed = |file: Option<&str>| {
+            asked.set(asked.get() + 1);
+            file.map(str::to_string)
+        };
+        let missing = m.record(&g, b, &key, &[], [b"", b""], || changed(None));
+        assert!(matches!(missing, Err(RecordError::Missing(o)) if o == "out"));
+        assert_eq!(asked.get(), 0, "no output, no check");
+        std::fs::write(dir.path().join("build/out"), "x").unwrap();
+        let stale = m.record(&g, b, &key, &[], [b"", b""], || changed(Some("in")));
+        assert!(matches!(stale, Err(RecordError::Changed(f)) if f == "in"));
+        assert_eq!(asked.get(), 1);
+        let restored = || m.restore(&g, b, &key, false, &[]).unwrap();
+        assert!(matches!(restored(), Restored::No));
+        let stored = m.record(&g, b, &key, &[], [b"", b""], || changed(None));
+        assert!(stored.is_ok());
+        assert!(matches!(restored(), Restored::Yes { .. }));
+    }
+
     /// A big output (over `STREAMED`) comes back whole, staged beside it,
     /// in a directory made since too; with its object damaged, nothing is
     /// put (the file there stays), no temporary is left, and the object
@@ -663,7 +706,7 @@ mod tests {
         let out = build.join("sub/big");
         std::fs::write(&out, &big).unwrap();
         let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
-        m.record(&g, b, &key, &[], [b"", b""]).unwrap();
+        m.record(&g, b, &key, &[], [b"", b""], || None).unwrap();
         let restore = || m.restore(&g, b, &key, false, &[]).unwrap();
         let entries = |d: &str| std::fs::read_dir(build.join(d)).unwrap().count();
         for gone in ["file", "dir"] {
@@ -701,7 +744,7 @@ mod tests {
         let b = g.file(g.lookup("lib").unwrap()).in_build.unwrap();
         std::os::unix::fs::symlink("libx.so.1", at("lib")).unwrap();
         let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
-        m.record(&g, b, &key, &[], [b"", b""]).unwrap();
+        m.record(&g, b, &key, &[], [b"", b""], || None).unwrap();
         let told_as_file = |effects: &[Effect]| match m.restore(&g, b, &key, false, effects) {
             Ok(Restored::Yes { written, .. }) => written.iter().any(|w| w.path == at("lib")),
             _ => panic!("not restored"),
