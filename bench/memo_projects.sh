@@ -44,6 +44,7 @@ GG=$(resolve_bin "${1:-$REPO_ROOT/target/release/ggninja}")
 NJ=$(resolve_bin "${2:-ninja}")
 RUNS=${RUNS:-3}
 CPU_RUNS=${CPU_RUNS:-3}
+[[ $CPU_RUNS -ge 1 ]] || die "CPU_RUNS must be 1 or more"
 JOBS=${JOBS:-2}
 PYTHON3=${PYTHON3:-/usr/bin/python3}
 PROJECTS=${PROJECTS:-zlib bzip2 lz4 lua5.4 libgit2 libarchive cmake-demo}
@@ -255,7 +256,7 @@ for p in $PROJECTS; do
 done
 
 {
-    echo "# ggninja --cache vs ccache: warm clean rebuilds, -j$JOBS, $RUNS rounds (medians), $(nproc) cores"
+    echo "# ggninja --cache vs ccache: warm clean rebuilds, -j$JOBS, $RUNS rounds (medians), CPU per hit over $CPU_RUNS rounds, $(nproc) cores"
     echo
     echo "ggninja: $(bin_version "$GG"); ninja: $(bin_version "$NJ"); $(ccache --version | head -n 1); every warm rebuild byte-identical to the cold build"
     echo

@@ -297,13 +297,16 @@ impl Memoizer {
         })
     }
 
-    /// A buffer to read an object into, with room left by an earlier one:
-    /// the roomiest kept, since a buffer too small is made anew, and each
-    /// page of new room faults in as it is first read into.
-    fn buffer(&self) -> Vec<u8> {
+    /// A buffer to read `size` bytes into, with room left by an earlier
+    /// one: the least roomy kept that holds them, else the roomiest (a
+    /// buffer too small is made anew, and each page of new room faults in
+    /// as it is first read into).
+    fn buffer(&self, size: usize) -> Vec<u8> {
         let mut kept = self.buffers.lock().unwrap();
-        let roomiest = (0..kept.len()).max_by_key(|&i| kept[i].capacity());
-        roomiest.map_or_else(Vec::new, |i| kept.swap_remove(i))
+        let room = |i: &usize| kept[*i].capacity();
+        let fits = (0..kept.len()).filter(|i| room(i) > size).min_by_key(room);
+        let pick = fits.or_else(|| (0..kept.len()).max_by_key(room));
+        pick.map_or_else(Vec::new, |i| kept.swap_remove(i))
     }
 
     fn give_back(&self, buffer: Vec<u8>) {
@@ -420,7 +423,7 @@ impl Memoizer {
     /// there; the others read into a kept buffer.
     fn fetch(&self, o: &MemoOutput, real: &Path, stage: bool) -> std::io::Result<Option<Content>> {
         if stage && o.mode & S_IFMT != S_IFLNK && o.hash.size > STREAMED as u64 {
-            let (mut chunk, mut intact) = (self.buffer(), false);
+            let (mut chunk, mut intact) = (self.buffer(STREAMED), false);
             let copy = |file: &mut std::fs::File| {
                 intact = self
                     .store
@@ -436,7 +439,7 @@ impl Memoizer {
                 Err(e) => return Err(e),
             }
         }
-        let mut data = self.buffer();
+        let mut data = self.buffer(o.hash.size as usize);
         let found = self.store.get_into(&o.hash, o.check, &mut data);
         Ok(found.then_some(Content::Held(data)))
     }
@@ -481,29 +484,36 @@ impl Memoizer {
         changed: impl FnOnce() -> Option<String>,
     ) -> Result<(), RecordError> {
         let depfile = g.binding(b, "depfile", Escape::None).unwrap_or_default();
+        // A depfile (or a file besides) the command did not write is not
+        // an output.
+        let absent = |f: &String, beside: bool, e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound if beside || *f == depfile => Ok(()),
+            std::io::ErrorKind::NotFound => Err(RecordError::Missing(f.clone())),
+            _ => Err(RecordError::Store(e)),
+        };
+        // Which files are there, before any is read or the inputs checked.
         let mut found = Vec::new();
         let written = produced(g, b).into_iter().map(|f| (f, false));
         for (f, beside) in written.chain(side.iter().map(|f| (f.clone(), true))) {
             let real = self.roots.host_path(&f);
-            let (data, mode) = match read_output(&real) {
-                Ok(found) => found,
-                // A depfile (or a file besides) the command did not write is
-                // not an output.
-                Err(e) if (beside || f == depfile) && e.kind() == std::io::ErrorKind::NotFound => {
-                    continue
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(RecordError::Missing(f))
-                }
-                Err(e) => return Err(e.into()),
-            };
-            found.push((f, data, mode));
+            match std::fs::symlink_metadata(&real) {
+                Ok(_) => found.push((f, beside, real)),
+                Err(e) => absent(&f, beside, e)?,
+            }
         }
         if let Some(file) = changed() {
             return Err(RecordError::Changed(file));
         }
+        // One at a time: each output read, then put, before the next.
         let mut outputs = Vec::with_capacity(found.len());
-        for (f, data, mode) in found {
+        for (f, beside, real) in found {
+            let (data, mode) = match read_output(&real) {
+                Ok(read) => read,
+                Err(e) => {
+                    absent(&f, beside, e)?;
+                    continue;
+                }
+            };
             // Depfiles name paths: store them relative to the canonical root.
             let data = match f == depfile {
                 true => self.thunk_text(data),
@@ -649,17 +659,28 @@ mod tests {
         (m, parsed.unwrap().graph)
     }
 
-    /// A hit reads into the roomiest buffer kept, whatever order they came
-    /// back in.
+    /// A hit reads into the least roomy buffer kept that holds its object,
+    /// else into the roomiest, whatever order they came back in.
     #[test]
-    fn the_roomiest_buffer_is_read_into() {
+    fn an_object_is_read_into_the_buffer_that_fits_it_best() {
         let dir = tempfile::tempdir().unwrap();
         let (m, _) = memoizer(dir.path(), "");
-        for room in [10, 1000, 100] {
+        let rooms = [10, 1000, 100];
+        for room in rooms {
             m.give_back(Vec::with_capacity(room));
         }
-        assert!(m.buffer().capacity() >= 1000);
-        assert!(m.buffer().capacity() < 1000);
+        let taken = |size| {
+            let b = m.buffer(size);
+            let room = rooms
+                .into_iter()
+                .find(|&r| b.capacity() >= r && b.capacity() < r * 2);
+            m.give_back(b);
+            room
+        };
+        assert_eq!(taken(50), Some(100));
+        assert_eq!(taken(5), Some(10));
+        assert_eq!(taken(100), Some(1000), "room for one more byte");
+        assert_eq!(taken(5000), Some(1000), "none holds it: the roomiest");
     }
 
     /// A run's inputs are checked only once its outputs are all found: one
