@@ -835,6 +835,62 @@ fn a_header_a_hit_restores_is_seen_by_a_later_edge_of_the_same_build() {
     assert!(object == one, "main.o is not the `X 1` object: {log}");
 }
 
+/// A file a hit restores over what was a symlink to a directory changes
+/// every path through the old link: a later edge's key must not take the
+/// stats an earlier check kept through it. Two manifests share a store,
+/// as two branches would: `gen` is a link to `inc1` in one and a file in
+/// the other, and `b.o` reads `x.h` through `-Igen` before `-Iinc2`. Back
+/// on the file's manifest with the link left in place and `c.o` deleted,
+/// `c.o`'s kept key is checked through the link (`gen/x.h`), then `gen`
+/// comes back as a file: `b.o`'s key must find `inc2/x.h`, the key of the
+/// `X 2` object the file's manifest stored. With the stale stat it named
+/// `gen/x.h`, missed, ran, and the end of the build took `gen/x.h` for a
+/// file edited by hand and sent the hits back.
+#[test]
+fn a_file_restored_over_a_directory_link_is_seen_by_a_later_edge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, store) = (tmp.path().join("b"), tmp.path().join("store"));
+    let rules = "rule cc\n  command = gcc -Igen -Iinc2 -c $in -o $out\n\
+                 rule link\n  command = rm -f $out && ln -s inc1 $out\n\
+                 rule file\n  command = cp -T --remove-destination gen.in $out\n\
+                 build c.o: cc c.c\nbuild b.o: cc b.c | gen\n";
+    let manifest = |gen: &str| format!("{rules}build gen: {gen} | c.o\n");
+    std::fs::create_dir_all(d.join("inc1")).unwrap();
+    std::fs::create_dir_all(d.join("inc2")).unwrap();
+    for (name, text) in [
+        ("inc1/x.h", "#define X 1\n"),
+        ("inc2/x.h", "#define X 2\n"),
+        ("c.c", "#include <x.h>\nint c = X;\n"),
+        ("b.c", "#include <x.h>\nint b = X;\n"),
+        ("gen.in", "a file\n"),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    std::os::unix::fs::symlink("inc1", d.join("gen")).unwrap();
+    let gg = |gen: &str| {
+        std::fs::write(d.join("build.ninja"), manifest(gen)).unwrap();
+        // Stamps over a second old: walks are kept (git's racy rule).
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        cached_explained(&d, &store, "-j1", &[])
+    };
+    gg("link");
+    let one = std::fs::read(d.join("b.o")).unwrap();
+    gg("file");
+    let two = std::fs::read(d.join("b.o")).unwrap();
+    assert_ne!(one, two, "gcc skips -Igen once gen is a file");
+    gg("link");
+    assert!(d.join("gen").is_symlink());
+    std::fs::remove_file(d.join("c.o")).unwrap();
+    let log = gg("file");
+    assert!(
+        log.contains("for gen\n") && log.contains("for b.o\n"),
+        "{log}"
+    );
+    assert!(!log.contains("changed during the build"), "{log}");
+    let object = std::fs::read(d.join("b.o")).unwrap();
+    assert!(object == two, "b.o is not the `X 2` object: {log}");
+}
+
 /// A hit prints what its run printed, byte for byte: a compiler's warning
 /// that names the source by its absolute path (kept in the store as the
 /// thunk names the build dir, given back as this one), and bytes that are

@@ -649,6 +649,9 @@ impl<'e> Builder<'e> {
             if let Some((stat, hash)) = &w.named {
                 thunks.wrote_bytes(&w.path, stat, *hash);
             }
+            if w.over_dir_link {
+                thunks.wrote_over_dir_link(&w.path);
+            }
             restored.push(w.path);
         }
         let effects = self.running.get(&done.edge).is_none_or(|r| r.effects);

@@ -46,11 +46,13 @@
 //! unless neither it nor what it replaced leads to a directory (a restored
 //! `libx.so -> libx.so.1`), when no path goes through it: then only what
 //! its name names changed, as for a file (`wrote_file`).
-//! Not seen: a file restored over what was a symlink to a directory (an
-//! output whose rule made a directory link before and a file now), or a
-//! stale depfile so linked that a hit removed, for paths that went through
-//! the old link; such a path's answer stays the old target's until a
-//! command runs.
+//! A file restored over what was a symlink to a directory (an output whose
+//! rule made a directory link on another branch) drops the answers of the
+//! paths spelled through it ([`RunStats::wrote_over_dir_link`]). Not seen:
+//! such a path spelled through another link, or through a stale depfile so
+//! linked that a hit removed; its answer stays the old target's until a
+//! command runs, or the build ends and the check of what was kept finds it
+//! changed (and sends the hits back).
 //!
 //! The epoch (`RunStats::epoch`) that decisions made from the answers are
 //! kept under changes only when a write could have changed one: when an
@@ -458,6 +460,27 @@ impl RunStats {
         self.end_epoch_if(changed);
     }
 
+    /// `wrote_file` of a file put where a symlink to a directory was:
+    /// every path through the old link named a file in that directory and
+    /// now names nothing. Those spelled through `path` are dropped (every
+    /// kept answer looked at: this is rare); one spelled through another
+    /// link to it keeps its answer until a command runs, or the build
+    /// ends, when the check of what was kept finds it changed.
+    pub fn wrote_over_dir_link(&self, path: &Path) {
+        self.wrote_file(path);
+        let mut a = self.write();
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let mut under = path.as_os_str().as_bytes().to_vec();
+        under.push(b'/');
+        let keys = a.stats.keys().chain(a.listings.keys());
+        let through = keys.filter(|k| k.starts_with(&under));
+        let gone: Vec<PathBuf> = through
+            .map(|k| PathBuf::from(OsStr::from_bytes(k)))
+            .collect();
+        let changed = a.forget(&gone);
+        self.end_epoch_if(changed);
+    }
+
     /// The build made directory `dir` and maybe its missing parents: each
     /// of them and the one above are forgotten, and the paths stepping out
     /// of one so named.
@@ -580,6 +603,38 @@ mod tests {
         assert!(stats.stat(&h).is_some());
         assert_eq!(stats.stat(&alias), Stat::of(&h));
         assert!(stats.names_in(&gen).unwrap().contains(OsStr::new("a.h")));
+    }
+
+    /// A file put where a symlink to a directory was drops the answers of
+    /// the paths through it (and a listing through it), ending the epoch;
+    /// a path beside it that only shares its name's start keeps its own.
+    #[test]
+    fn a_file_over_a_dir_link_drops_the_paths_through_it() {
+        let d = tempfile::tempdir().unwrap();
+        let (inc, gen, beside) = (
+            d.path().join("inc"),
+            d.path().join("gen"),
+            d.path().join("gen2"),
+        );
+        std::fs::create_dir_all(inc.join("sub")).unwrap();
+        std::fs::create_dir(&beside).unwrap();
+        std::fs::write(inc.join("x.h"), "x").unwrap();
+        std::fs::write(beside.join("y.h"), "y").unwrap();
+        std::os::unix::fs::symlink(&inc, &gen).unwrap();
+        let stats = RunStats::default();
+        let (through, other) = (gen.join("x.h"), beside.join("y.h"));
+        assert!(stats.stat(&through).is_some());
+        assert!(stats.names_in(&gen.join("sub")).is_some());
+        let kept = stats.stat(&other);
+        let epoch = stats.epoch();
+        std::fs::remove_file(&gen).unwrap();
+        std::fs::write(&gen, "a file").unwrap();
+        stats.wrote_over_dir_link(&gen);
+        assert_eq!(stats.stat(&through), None);
+        assert!(stats.names_in(&gen.join("sub")).is_none());
+        assert_ne!(stats.epoch(), epoch);
+        std::fs::write(&other, "longer").unwrap();
+        assert_eq!(stats.stat(&other), kept, "not through it: kept");
     }
 
     /// A write into a directory keeps the answers of same-named files in

@@ -250,6 +250,12 @@ impl Thunks {
         self.hashes().wrote(path, meta, hash);
     }
 
+    /// The build put a file at `path` (absolute) where a symlink to a
+    /// directory was: paths through it changed too.
+    pub fn wrote_over_dir_link(&self, path: &Path) {
+        self.scanner().run_stats().wrote_over_dir_link(path);
+    }
+
     /// The build made directory `dir` (and maybe its parents).
     pub fn made_dir(&self, dir: &str) {
         self.scanner()

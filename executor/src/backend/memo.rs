@@ -356,7 +356,7 @@ impl Memoizer {
                     return Ok(Restored::No);
                 };
                 // Before the effects (an `rm -f` of it) change what is there.
-                let dir_before = o.mode & S_IFMT == S_IFLNK && leads_to_dir(&real);
+                let dir_before = leads_to_dir(&real);
                 files.push((real, content, o.mode, Some(o.hash), dir_before));
                 continue;
             }
@@ -367,7 +367,10 @@ impl Memoizer {
             let data = self.host_text(data);
             match hand_over {
                 true => handed = Some((real, data)),
-                false => files.push((real, Content::Held(data), o.mode, None, false)),
+                false => {
+                    let dir_before = leads_to_dir(&real);
+                    files.push((real, Content::Held(data), o.mode, None, dir_before))
+                }
             }
         }
         let [Some(output), Some(errors)] = memo.printed.map(|h| self.printed(&h)) else {
@@ -388,13 +391,15 @@ impl Memoizer {
             };
             // Any other symlink's path is told as any write.
             match put {
-                Put::File(stat) => {
-                    let named = hash.map(|hash| (stat, hash));
-                    written.push(Written { path: real, named });
-                }
+                Put::File(stat) => written.push(Written {
+                    path: real,
+                    named: hash.map(|hash| (stat, hash)),
+                    over_dir_link: dir_before,
+                }),
                 Put::FileLink => written.push(Written {
                     path: real,
                     named: None,
+                    over_dir_link: false,
                 }),
                 Put::Link => {}
             }
@@ -405,6 +410,7 @@ impl Memoizer {
             written.push(Written {
                 path: real,
                 named: None,
+                over_dir_link: false,
             });
             data
         });
@@ -643,6 +649,32 @@ mod tests {
         assert!(link("to_sub", "libx.so.1"), "that link now leads to a file");
         std::fs::write(at("plain"), "x").unwrap();
         assert!(link("plain", "libx.so.1"), "over a file");
+    }
+
+    /// A file restored where a symlink to a directory was says so; over a
+    /// file, or over nothing, it does not.
+    #[test]
+    fn a_file_restored_over_a_dir_link_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let build = dir.path().join("build");
+        std::fs::create_dir_all(build.join("inc")).unwrap();
+        let (m, g) = memoizer(dir.path(), "rule r\n  command = true\nbuild out: r\n");
+        let b = g.file(g.lookup("out").unwrap()).in_build.unwrap();
+        let out = build.join("out");
+        std::fs::write(&out, "x").unwrap();
+        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
+        assert!(m.record(&g, b, &key, &[], [b"", b""], || None).is_ok());
+        let over_dir_link = || match m.restore(&g, b, &key, false, &[]).unwrap() {
+            Restored::Yes { written, .. } => written.iter().any(|w| w.over_dir_link),
+            Restored::No => panic!("not restored"),
+        };
+        assert!(!over_dir_link(), "over a file");
+        std::fs::remove_file(&out).unwrap();
+        assert!(!over_dir_link(), "over nothing");
+        std::fs::remove_file(&out).unwrap();
+        std::os::unix::fs::symlink("inc", &out).unwrap();
+        assert!(over_dir_link(), "over a link to a directory");
+        assert_eq!(std::fs::read(&out).unwrap(), b"x");
     }
 
     /// A memoizer with a store in `dir`, for `build.ninja` `text` in

@@ -86,12 +86,16 @@ impl Task {
 /// A file a backend put in place, or removed in its stead (a depfile
 /// handed over): no symlink is there now, or one that leads to no
 /// directory and replaced none that did, which changed what its name
-/// names and nothing else (see `Backend::take_written`).
+/// names and nothing else (see `Backend::take_written`), unless it is a
+/// file put over a symlink to a directory (`over_dir_link`).
 pub struct Written {
     pub path: std::path::PathBuf,
     /// Its stat as written and the hash of the bytes written, when they
     /// are an object's (not a depfile's, whose paths are rewritten).
     pub named: Option<(std::fs::Metadata, ggninja_store::hash::ContentHash)>,
+    /// What it replaced led to a directory: the paths through it named
+    /// files there, and now name nothing.
+    pub over_dir_link: bool,
 }
 
 /// What a backend tells the user besides a command's output.
