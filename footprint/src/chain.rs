@@ -55,9 +55,19 @@ pub(crate) struct Node {
 /// build writes there).
 #[derive(Default)]
 pub(crate) struct SearchDirs {
-    canon: RwLock<FxHashMap<OsString, PathBuf>>,
+    canon: RwLock<FxHashMap<OsString, Canon>>,
     sys_exists: Exists,
     stats: Arc<RunStats>,
+}
+
+/// A dir's canonical path, the dir it named (device and inode), and the
+/// run's stats' epoch it was last found in: a write that may have changed
+/// what the name leads to (a command ran, a file replaced a link to a
+/// dir) ends the epoch, and then the name is stat'ed again.
+struct Canon {
+    path: PathBuf,
+    id: (u64, u64),
+    epoch: u64,
 }
 
 impl SearchDirs {
@@ -70,19 +80,38 @@ impl SearchDirs {
     /// The canonical path of the directory `dir` (relative to `cwd`), or
     /// `None` if there is no such directory (yet).
     pub fn canon_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
+        use std::os::unix::fs::MetadataExt;
         let abs = cwd.join(dir);
+        let epoch = self.stats.epoch();
+        let kept = |c: &Canon| c.path.clone();
         if let Some(c) = self.canon.read().unwrap().get(abs.as_os_str()) {
-            return Some(c.clone());
+            if c.epoch == epoch {
+                return Some(kept(c));
+            }
         }
         // A missing dir (`-Igen` before anything is generated) costs one
-        // stat; realpath would readlink every component, again and again,
-        // since a dir that may appear later is not cached.
-        if !abs.is_dir() {
-            return None;
-        }
-        let c = std::fs::canonicalize(&abs).ok()?;
-        self.canon.write().unwrap().insert(abs.into(), c.clone());
-        Some(c)
+        // stat, as does a kept one in a new epoch; realpath would readlink
+        // every component, again and again.
+        let meta = std::fs::metadata(&abs).ok().filter(|m| m.is_dir())?;
+        let id = (meta.dev(), meta.ino());
+        let same = self
+            .canon
+            .read()
+            .unwrap()
+            .get(abs.as_os_str())
+            .filter(|c| c.id == id)
+            .map(kept);
+        let path = match same {
+            Some(path) => path,
+            None => std::fs::canonicalize(&abs).ok()?,
+        };
+        let canon = Canon {
+            path: path.clone(),
+            id,
+            epoch,
+        };
+        self.canon.write().unwrap().insert(abs.into(), canon);
+        Some(path)
     }
 
     /// The chain of `s` with the compiler's built-in dirs `b`, with GCC's
@@ -436,6 +465,30 @@ mod tests {
         let chain = SearchDirs::default().chain(&s, &BuiltinDirs::default(), cwd);
         assert_eq!(chain.angle_start, 1);
         assert_eq!(chain.dirs, ["a", "a", "b"].map(PathBuf::from));
+    }
+
+    /// A named dir that was a link to another named dir stands for it (GCC
+    /// drops a dir named twice) only while it leads there: once the build
+    /// puts a file in its place, the other dir is searched.
+    #[test]
+    fn a_dir_link_replaced_by_a_file_no_longer_stands_for_its_target() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path();
+        touch(cwd, "inc1/x.h");
+        std::os::unix::fs::symlink("inc1", cwd.join("gen")).unwrap();
+        let dirs = SearchDirs::default();
+        let s = settings("-I gen -I inc1 -c x.c", cwd);
+        let chain = || dirs.chain(&s, &BuiltinDirs::default(), cwd);
+        assert_eq!(chain().dirs, ["gen"].map(PathBuf::from));
+        std::fs::remove_file(cwd.join("gen")).unwrap();
+        std::fs::write(cwd.join("gen"), "a file").unwrap();
+        assert_eq!(chain().dirs, ["gen"].map(PathBuf::from), "not told: kept");
+        dirs.run_stats().wrote_over_dir_link(&cwd.join("gen"));
+        let chain = chain();
+        assert_eq!(chain.dirs, ["inc1"].map(PathBuf::from));
+        let src = node("x.c", Pos::Root);
+        let x = chain.resolve(cwd, &include(&src, "x.h", false));
+        assert_eq!(found(x), Some(("inc1/x.h".into(), Pos::Chain(0))));
     }
 
     #[test]

@@ -48,11 +48,12 @@
 //! its name names changed, as for a file (`wrote_file`).
 //! A file restored over what was a symlink to a directory (an output whose
 //! rule made a directory link on another branch) drops the answers of the
-//! paths spelled through it ([`RunStats::wrote_over_dir_link`]). Not seen:
-//! such a path spelled through another link, or through a stale depfile so
-//! linked that a hit removed; its answer stays the old target's until a
-//! command runs, or the build ends and the check of what was kept finds it
-//! changed (and sends the hits back).
+//! paths spelled through it ([`RunStats::wrote_over_dir_link`]) and ends
+//! the epoch, so the include dirs' canonical paths are found again. Not
+//! seen: such a path spelled otherwise (through another link, with a
+//! `..`, through a link to the build dir); its answer stays the old
+//! target's until a command runs, or the build ends and the check of what
+//! was kept finds it changed (and sends the hits back).
 //!
 //! The epoch (`RunStats::epoch`) that decisions made from the answers are
 //! kept under changes only when a write could have changed one: when an
@@ -463,9 +464,8 @@ impl RunStats {
     /// `wrote_file` of a file put where a symlink to a directory was:
     /// every path through the old link named a file in that directory and
     /// now names nothing. Those spelled through `path` are dropped (every
-    /// kept answer looked at: this is rare); one spelled through another
-    /// link to it keeps its answer until a command runs, or the build
-    /// ends, when the check of what was kept finds it changed.
+    /// kept answer looked at: this is rare), and the epoch ends; one
+    /// spelled otherwise keeps its answer (see the module doc).
     pub fn wrote_over_dir_link(&self, path: &Path) {
         self.wrote_file(path);
         let mut a = self.write();
@@ -477,8 +477,10 @@ impl RunStats {
         let gone: Vec<PathBuf> = through
             .map(|k| PathBuf::from(OsStr::from_bytes(k)))
             .collect();
-        let changed = a.forget(&gone);
-        self.end_epoch_if(changed);
+        a.forget(&gone);
+        // Whatever was dropped: the include dirs' canonical paths
+        // (`SearchDirs`) are found again in a new epoch.
+        self.end_epoch_if(true);
     }
 
     /// The build made directory `dir` and maybe its missing parents: each

@@ -356,7 +356,7 @@ impl Memoizer {
                     return Ok(Restored::No);
                 };
                 // Before the effects (an `rm -f` of it) change what is there.
-                let dir_before = leads_to_dir(&real);
+                let dir_before = dir_link_at(&real);
                 files.push((real, content, o.mode, Some(o.hash), dir_before));
                 continue;
             }
@@ -368,7 +368,7 @@ impl Memoizer {
             match hand_over {
                 true => handed = Some((real, data)),
                 false => {
-                    let dir_before = leads_to_dir(&real);
+                    let dir_before = dir_link_at(&real);
                     files.push((real, Content::Held(data), o.mode, None, dir_before))
                 }
             }
@@ -406,11 +406,12 @@ impl Memoizer {
         }
         let depfile = handed.map(|(real, data)| {
             // As if written, read and deleted: no stale one is left.
+            let over_dir_link = dir_link_at(&real);
             let _ = std::fs::remove_file(&real);
             written.push(Written {
                 path: real,
                 named: None,
-                over_dir_link: false,
+                over_dir_link,
             });
             data
         });
@@ -598,6 +599,14 @@ fn leads_to_dir(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_dir())
 }
 
+/// Whether a symlink that leads to a directory is at `path`: followed
+/// only once it is found to be a link (an old one may lead into an
+/// automount).
+fn dir_link_at(path: &Path) -> bool {
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    link && leads_to_dir(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,7 +646,7 @@ mod tests {
         std::fs::write(at("libx.so.1"), "elf").unwrap();
         std::fs::create_dir(at("sub")).unwrap();
         let link = |path: &str, target: &str| {
-            let before = leads_to_dir(&at(path));
+            let before = dir_link_at(&at(path));
             let put = restore_file(&at(path), target.as_bytes(), S_IFLNK | 0o777, before);
             matches!(put.unwrap(), Put::FileLink)
         };
