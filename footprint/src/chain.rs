@@ -60,14 +60,14 @@ pub(crate) struct SearchDirs {
     stats: Arc<RunStats>,
 }
 
-/// A dir's canonical path, the dir it named (device and inode), and the
-/// run's stats' epoch it was last found in: a write that may have changed
-/// what the name leads to (a command ran, a file replaced a link to a
-/// dir) ends the epoch, and then the name is stat'ed again.
+/// A dir's canonical path, the dir it named (device and inode), and when
+/// it was last found (`RunStats::relinked`): after a write that may have
+/// changed where the name leads (a command ran, a file replaced a link to
+/// a dir), the name is stat'ed again.
 struct Canon {
     path: PathBuf,
     id: (u64, u64),
-    epoch: u64,
+    relinked: u64,
 }
 
 impl SearchDirs {
@@ -82,15 +82,15 @@ impl SearchDirs {
     pub fn canon_dir(&self, dir: &Path, cwd: &Path) -> Option<PathBuf> {
         use std::os::unix::fs::MetadataExt;
         let abs = cwd.join(dir);
-        let epoch = self.stats.epoch();
+        let relinked = self.stats.relinked();
         let kept = |c: &Canon| c.path.clone();
         if let Some(c) = self.canon.read().unwrap().get(abs.as_os_str()) {
-            if c.epoch == epoch {
+            if c.relinked == relinked {
                 return Some(kept(c));
             }
         }
         // A missing dir (`-Igen` before anything is generated) costs one
-        // stat, as does a kept one in a new epoch; realpath would readlink
+        // stat, as does a kept one after a relink; realpath would readlink
         // every component, again and again.
         let meta = std::fs::metadata(&abs).ok().filter(|m| m.is_dir())?;
         let id = (meta.dev(), meta.ino());
@@ -108,7 +108,7 @@ impl SearchDirs {
         let canon = Canon {
             path: path.clone(),
             id,
-            epoch,
+            relinked,
         };
         self.canon.write().unwrap().insert(abs.into(), canon);
         Some(path)

@@ -48,10 +48,11 @@
 //! its name names changed, as for a file (`wrote_file`).
 //! A file restored over what was a symlink to a directory (an output whose
 //! rule made a directory link on another branch) drops the answers of the
-//! paths spelled through it ([`RunStats::wrote_over_dir_link`]) and ends
-//! the epoch, so the include dirs' canonical paths are found again. Not
+//! paths spelled through it ([`RunStats::wrote_over_dir_link`]), and the
+//! include dirs' canonical paths are found again (`relinked`). Not
 //! seen: such a path spelled otherwise (through another link, with a
-//! `..`, through a link to the build dir); its answer stays the old
+//! `..`, through a link to the build dir), or through a stale depfile so
+//! linked that a hit removed; its answer stays the old
 //! target's until a command runs, or the build ends and the check of what
 //! was kept finds it changed (and sends the hits back).
 //!
@@ -299,6 +300,8 @@ pub struct RunStats {
     epoch: AtomicU64,
     /// Writes told so far (`wrote`, `made_dir`, `forget_all`).
     writes: AtomicU64,
+    /// See `relinked`.
+    relinked: AtomicU64,
     /// An answer not kept may have been given in this epoch.
     unkept: AtomicBool,
     /// When the answers kept began to be taken (`now_ns`): at the making,
@@ -319,6 +322,7 @@ impl Default for RunStats {
             system: RwLock::default(),
             epoch: AtomicU64::new(EPOCHS.fetch_add(1, Ordering::Relaxed)),
             writes: AtomicU64::new(0),
+            relinked: AtomicU64::new(0),
             unkept: AtomicBool::new(false),
             since_ns: std::sync::atomic::AtomicI64::new(now_ns()),
             changed: std::sync::Mutex::new(None),
@@ -464,8 +468,8 @@ impl RunStats {
     /// `wrote_file` of a file put where a symlink to a directory was:
     /// every path through the old link named a file in that directory and
     /// now names nothing. Those spelled through `path` are dropped (every
-    /// kept answer looked at: this is rare), and the epoch ends; one
-    /// spelled otherwise keeps its answer (see the module doc).
+    /// kept answer looked at: this is rare); one spelled otherwise keeps
+    /// its answer (see the module doc).
     pub fn wrote_over_dir_link(&self, path: &Path) {
         self.wrote_file(path);
         let mut a = self.write();
@@ -478,9 +482,18 @@ impl RunStats {
             .map(|k| PathBuf::from(OsStr::from_bytes(k)))
             .collect();
         a.forget(&gone);
-        // Whatever was dropped: the include dirs' canonical paths
-        // (`SearchDirs`) are found again in a new epoch.
+        self.relinked.fetch_add(1, Ordering::SeqCst);
+        // Whatever was dropped: what was made from the include dirs'
+        // canonical paths (the compile templates) lasts an epoch.
         self.end_epoch_if(true);
+    }
+
+    /// A number that changes whenever a write may have changed where a
+    /// name leads (a command ran, a symlink was written, a file replaced a
+    /// link to a dir), not when a file was written: the include dirs'
+    /// canonical paths (`SearchDirs`) are found again then.
+    pub fn relinked(&self) -> u64 {
+        self.relinked.load(Ordering::SeqCst)
     }
 
     /// The build made directory `dir` and maybe its missing parents: each
@@ -542,6 +555,7 @@ impl RunStats {
     pub fn forget_all(&self) {
         let mut a = self.write();
         self.writes.fetch_add(1, Ordering::SeqCst);
+        self.relinked.fetch_add(1, Ordering::SeqCst);
         self.since_ns.store(now_ns(), Ordering::SeqCst);
         *a = Answers::default();
         self.unkept.store(false, Ordering::SeqCst);

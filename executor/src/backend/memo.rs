@@ -405,13 +405,13 @@ impl Memoizer {
             }
         }
         let depfile = handed.map(|(real, data)| {
-            // As if written, read and deleted: no stale one is left.
-            let over_dir_link = dir_link_at(&real);
+            // As if written, read and deleted: no stale one is left. (One
+            // that was a link to a dir is not looked for: a stat a hit.)
             let _ = std::fs::remove_file(&real);
             written.push(Written {
                 path: real,
                 named: None,
-                over_dir_link,
+                over_dir_link: false,
             });
             data
         });
