@@ -667,11 +667,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let build = dir.path().join("build");
         std::fs::create_dir_all(build.join("inc")).unwrap();
-        let (m, g) = memoizer(dir.path(), "rule r\n  command = true\nbuild out: r\n");
-        let b = g.file(g.lookup("out").unwrap()).in_build.unwrap();
+        let (m, g, b, key) = one_edge(dir.path(), "out");
         let out = build.join("out");
         std::fs::write(&out, "x").unwrap();
-        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
         assert!(m.record(&g, b, &key, &[], [b"", b""], || None).is_ok());
         let over_dir_link = || match m.restore(&g, b, &key, false, &[]).unwrap() {
             Restored::Yes { written, .. } => written.iter().any(|w| w.over_dir_link),
@@ -698,6 +696,15 @@ mod tests {
         };
         let m = Memoizer::open(&dir.join("store"), roots, limit).unwrap();
         (m, parsed.unwrap().graph)
+    }
+
+    /// `memoizer` for one edge writing `out`, with the edge and a key to
+    /// store it under.
+    fn one_edge(dir: &Path, out: &str) -> (Memoizer, Graph, BuildId, ContentHash) {
+        let (m, g) = memoizer(dir, &format!("rule r\n  command = true\nbuild {out}: r\n"));
+        let b = g.file(g.lookup(out).unwrap()).in_build.unwrap();
+        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
+        (m, g, b, key)
     }
 
     /// A hit reads into the least roomy buffer kept that holds its object,
@@ -731,9 +738,7 @@ mod tests {
     fn inputs_are_checked_only_for_a_run_that_wrote_its_outputs() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("build")).unwrap();
-        let (m, g) = memoizer(dir.path(), "rule r\n  command = true\nbuild out: r\n");
-        let b = g.file(g.lookup("out").unwrap()).in_build.unwrap();
-        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
+        let (m, g, b, key) = one_edge(dir.path(), "out");
         let asked = std::cell::Cell::new(0);
         let changed = |file: Option<&str>| {
             asked.set(asked.get() + 1);
@@ -762,12 +767,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let build = dir.path().join("build");
         std::fs::create_dir_all(build.join("sub")).unwrap();
-        let (m, g) = memoizer(dir.path(), "rule r\n  command = true\nbuild sub/big: r\n");
-        let b = g.file(g.lookup("sub/big").unwrap()).in_build.unwrap();
+        let (m, g, b, key) = one_edge(dir.path(), "sub/big");
         let big: Vec<u8> = (0..STREAMED * 3 + 5).map(|i| (i % 253) as u8).collect();
         let out = build.join("sub/big");
         std::fs::write(&out, &big).unwrap();
-        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
         m.record(&g, b, &key, &[], [b"", b""], || None).unwrap();
         let restore = || m.restore(&g, b, &key, false, &[]).unwrap();
         let entries = |d: &str| std::fs::read_dir(build.join(d)).unwrap().count();
@@ -801,11 +804,8 @@ mod tests {
         let at = |p: &str| dir.path().join("build").join(p);
         std::fs::create_dir_all(at("sub")).unwrap();
         std::fs::write(at("libx.so.1"), "elf").unwrap();
-        let text = "rule r\n  command = true\nbuild lib: r\n";
-        let (m, g) = memoizer(dir.path(), text);
-        let b = g.file(g.lookup("lib").unwrap()).in_build.unwrap();
+        let (m, g, b, key) = one_edge(dir.path(), "lib");
         std::os::unix::fs::symlink("libx.so.1", at("lib")).unwrap();
-        let key = ContentHash::of(ggninja_store::hash::Kind::Thunk, b"key");
         m.record(&g, b, &key, &[], [b"", b""], || None).unwrap();
         let told_as_file = |effects: &[Effect]| match m.restore(&g, b, &key, false, effects) {
             Ok(Restored::Yes { written, .. }) => written.iter().any(|w| w.path == at("lib")),
