@@ -49,12 +49,12 @@
 //! A file restored over what was a symlink to a directory (an output whose
 //! rule made a directory link on another branch) drops the answers of the
 //! paths spelled through it ([`RunStats::wrote_over_dir_link`]), and the
-//! include dirs' canonical paths are found again (`relinked`). Not
-//! seen: such a path spelled otherwise (through another link, with a
-//! `..`, through a link to the build dir), or through a stale depfile so
-//! linked that a hit removed; its answer stays the old
-//! target's until a command runs, or the build ends and the check of what
-//! was kept finds it changed (and sends the hits back).
+//! include dirs' canonical paths are found again (`relinked`). Not seen:
+//! such a path spelled otherwise (through another link, with a `..`,
+//! through a link to the build dir), or through a stale depfile so linked
+//! that a hit removed; its answer stays the old target's until a command
+//! runs, or the build ends and the check of what was kept finds it changed
+//! (and sends the hits back).
 //!
 //! The epoch (`RunStats::epoch`) that decisions made from the answers are
 //! kept under changes only when a write could have changed one: when an
