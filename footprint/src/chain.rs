@@ -83,10 +83,15 @@ impl SearchDirs {
         use std::os::unix::fs::MetadataExt;
         let abs = cwd.join(dir);
         let relinked = self.stats.relinked();
-        let kept = |c: &Canon| c.path.clone();
-        if let Some(c) = self.canon.read().unwrap().get(abs.as_os_str()) {
-            if c.relinked == relinked {
-                return Some(kept(c));
+        let kept = self
+            .canon
+            .read()
+            .unwrap()
+            .get(abs.as_os_str())
+            .map(|c| (c.relinked, c.id, c.path.clone()));
+        if let Some((when, _, path)) = &kept {
+            if *when == relinked {
+                return Some(path.clone());
             }
         }
         // A missing dir (`-Igen` before anything is generated) costs one
@@ -94,15 +99,8 @@ impl SearchDirs {
         // every component, again and again.
         let meta = std::fs::metadata(&abs).ok().filter(|m| m.is_dir())?;
         let id = (meta.dev(), meta.ino());
-        let same = self
-            .canon
-            .read()
-            .unwrap()
-            .get(abs.as_os_str())
-            .filter(|c| c.id == id)
-            .map(kept);
-        let path = match same {
-            Some(path) => path,
+        let path = match kept.filter(|k| k.1 == id) {
+            Some((_, _, path)) => path,
             None => std::fs::canonicalize(&abs).ok()?,
         };
         let canon = Canon {
