@@ -26,6 +26,9 @@ PACKAGES=(
     # --sandbox (tests/sandbox.rs) and the ccache comparisons (bench/memo.sh,
     # bench/memo_projects.sh, which reads ggninja's own CPU with perf)
     bubblewrap ccache linux-perf
+    # an XFS image on a loop device: hits that clone (tests/memo.rs);
+    # filefrag tells a clone's shared blocks
+    xfsprogs e2fsprogs
     # Fortran compiler: tests/fortran_dyndep.rs (CMake's dyndep-based module scanning)
     gfortran
     # apt-get source / dpkg-source, and unpacking .tar.xz sources

@@ -294,6 +294,63 @@ fn corrupt_objects_are_never_used() {
     assert!(count(&log, "reusing the outputs") >= 16, "{log}");
 }
 
+/// On a copy-on-write file system a hit restoring a big object shares its
+/// blocks (a reflink) instead of writing its bytes, and still checks them:
+/// the output holds the bytes built, with their mode; an edit of it in
+/// place leaves the store's object as it was (the next hit still finds it
+/// intact); an object damaged in place is not given out.
+#[test]
+fn a_hit_on_a_copy_on_write_file_system_shares_the_objects_blocks() {
+    use std::io::{Seek, Write};
+    use std::os::unix::fs::PermissionsExt;
+    let Some(cow) = common::cow::CowDir::new() else {
+        return;
+    };
+    let manifest = "rule cp\n  command = cp $in $out\nbuild prog: cp prog.in\n";
+    let (dir, store) = small_tree(cow.path(), &[("build.ninja", manifest)]);
+    let built: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let input = dir.join("prog.in");
+    std::fs::write(&input, &built).unwrap();
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (prog, hits) = (dir.join("prog"), |log: &str| reused_objects(log));
+    let rebuilt = || {
+        remove(&dir, &["prog"]);
+        text(&cached_build(&dir, &store, &[]))
+    };
+    cached_build(&dir, &store, &[]);
+    let log = rebuilt();
+    assert_eq!(hits(&log), 1, "{log}");
+    assert!(std::fs::read(&prog).unwrap() == built, "{log}");
+    let mode = std::fs::metadata(&prog).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755);
+    assert!(
+        common::cow::shares_blocks(&prog),
+        "prog was written, not cloned"
+    );
+    // Written over in place: only the tree's copy changes.
+    let mut edit = std::fs::OpenOptions::new().write(true).open(&prog).unwrap();
+    edit.seek(std::io::SeekFrom::Start(500_000)).unwrap();
+    edit.write_all(b"edited").unwrap();
+    drop(edit);
+    let log = rebuilt();
+    assert_eq!(hits(&log), 1, "the edit reached the store:\n{log}");
+    assert!(std::fs::read(&prog).unwrap() == built, "{log}");
+    // The store's object damaged in place: the command runs again.
+    let object = (std::fs::read_dir(store.join("objects")).unwrap())
+        .map(|e| e.unwrap().path())
+        .find(|o| std::fs::metadata(o).unwrap().len() == built.len() as u64)
+        .unwrap();
+    let mut damage = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&object)
+        .unwrap();
+    damage.write_all(b"X").unwrap();
+    drop(damage);
+    let log = rebuilt();
+    assert_eq!(hits(&log), 0, "a damaged object was given out:\n{log}");
+    assert!(std::fs::read(&prog).unwrap() == built, "{log}");
+}
+
 /// Memo entries whose objects were pruned from the store: the commands
 /// run again and the entries are made good.
 #[test]

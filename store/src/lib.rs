@@ -7,6 +7,7 @@
 //! the store's own directory.
 
 mod check;
+mod clone;
 pub mod evict;
 pub mod hash;
 mod local;

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::check::Checksum;
+use crate::clone::Cloner;
 use crate::evict::{Census, Usage, GRACE};
 use crate::hash::{ContentHash, Kind};
 
@@ -164,6 +165,7 @@ pub struct Store {
     root: PathBuf,
     /// Bytes this process wrote, for the running total (`settle`).
     added: AtomicU64,
+    cloner: Cloner,
 }
 
 /// What an eviction pass did.
@@ -196,6 +198,7 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             added: AtomicU64::new(0),
+            cloner: Cloner::new(),
         })
     }
 
@@ -299,10 +302,12 @@ impl Store {
         true
     }
 
-    /// Writes the object `hash` names to `to` through `chunk` (the
-    /// caller's, kept between calls), checking its bytes as `get_into`
-    /// does as they go: an object too big to hold whole for a restore
-    /// (over `STREAMED` bytes), read once. The open file is the one read,
+    /// Writes the object `hash` names into `to` (empty) through `chunk`
+    /// (the caller's, kept between calls), checking its bytes as
+    /// `get_into` does as they go: an object too big to hold whole for a
+    /// restore (over `STREAMED` bytes), read once. Where the file system
+    /// can, `to` shares the object's blocks instead (`clone`), and the
+    /// bytes are only read to check them. The open file is the one read,
     /// whatever evicts or replaces the name meanwhile. Ok(false): it is
     /// missing, or damaged (then removed), and `to` holds a part of it at
     /// most, to be thrown away.
@@ -310,14 +315,17 @@ impl Store {
         &self,
         hash: &ContentHash,
         check: Option<Checksum>,
-        to: &mut impl Write,
+        to: &mut std::fs::File,
         chunk: &mut Vec<u8>,
     ) -> io::Result<bool> {
         let path = self.object_path(hash);
         let Ok(file) = std::fs::File::open(&path) else {
             return Ok(false);
         };
-        let intact = stream(&file, hash, check, chunk, |part| to.write_all(part))?;
+        let intact = match self.cloner.clone_into(&file, to)? {
+            true => stream(&file, hash, check, chunk, |_| Ok(()))?,
+            false => stream(&file, hash, check, chunk, |part| to.write_all(part))?,
+        };
         if !intact {
             let _ = std::fs::remove_file(&path);
         }
@@ -480,6 +488,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Seek};
 
     /// Reads that give less than there is (a pipe's, here) are read on
     /// from until the least asked for is there; then no more is asked.
@@ -619,9 +628,14 @@ mod tests {
         let checks = [Some(Checksum::of(&big)), None];
         let mut chunk = Vec::new();
         let copy = |check, chunk: &mut Vec<u8>| {
-            let mut back = Vec::new();
-            let intact = store.copy_checked(&h, check, &mut back, chunk).unwrap();
-            intact.then_some(back)
+            let mut to = tempfile::tempfile_in(dir.path()).unwrap();
+            let intact = store.copy_checked(&h, check, &mut to, chunk).unwrap();
+            intact.then(|| {
+                let mut back = Vec::new();
+                to.rewind().unwrap();
+                to.read_to_end(&mut back).unwrap();
+                back
+            })
         };
         for check in checks {
             assert!(copy(check, &mut chunk) == Some(big.clone()));

@@ -3,6 +3,7 @@
 
 pub mod cdp;
 pub mod cmake;
+pub mod cow;
 pub mod fault_proxy;
 pub mod local_aws;
 pub mod mtime;
