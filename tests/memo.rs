@@ -294,13 +294,14 @@ fn corrupt_objects_are_never_used() {
     assert!(count(&log, "reusing the outputs") >= 16, "{log}");
 }
 
-/// On a copy-on-write file system a hit restoring a big object shares its
-/// blocks (a reflink) instead of writing its bytes, and still checks them:
+/// On a copy-on-write file system a big output is stored as a clone of
+/// the file the run wrote, and a hit restoring it shares its blocks (a
+/// reflink) instead of writing its bytes, and still checks them:
 /// the output holds the bytes built, with their mode; an edit of it in
 /// place leaves the store's object as it was (the next hit still finds it
 /// intact); an object damaged in place is not given out.
 #[test]
-fn a_hit_on_a_copy_on_write_file_system_shares_the_objects_blocks() {
+fn a_big_output_is_stored_and_restored_as_a_clone_on_a_copy_on_write_file_system() {
     use std::io::{Seek, Write};
     use std::os::unix::fs::PermissionsExt;
     let Some(cow) = common::cow::CowDir::new() else {
@@ -318,6 +319,15 @@ fn a_hit_on_a_copy_on_write_file_system_shares_the_objects_blocks() {
         text(&cached_build(&dir, &store, &[]))
     };
     cached_build(&dir, &store, &[]);
+    // Stored as a clone of what the run wrote.
+    let object = (std::fs::read_dir(store.join("objects")).unwrap())
+        .map(|e| e.unwrap().path())
+        .find(|o| std::fs::metadata(o).unwrap().len() == built.len() as u64)
+        .unwrap();
+    assert!(
+        common::cow::shares_blocks(&object),
+        "the object was written"
+    );
     let log = rebuilt();
     assert_eq!(hits(&log), 1, "{log}");
     assert!(std::fs::read(&prog).unwrap() == built, "{log}");
@@ -336,10 +346,6 @@ fn a_hit_on_a_copy_on_write_file_system_shares_the_objects_blocks() {
     assert_eq!(hits(&log), 1, "the edit reached the store:\n{log}");
     assert!(std::fs::read(&prog).unwrap() == built, "{log}");
     // The store's object damaged in place: the command runs again.
-    let object = (std::fs::read_dir(store.join("objects")).unwrap())
-        .map(|e| e.unwrap().path())
-        .find(|o| std::fs::metadata(o).unwrap().len() == built.len() as u64)
-        .unwrap();
     let mut damage = std::fs::OpenOptions::new()
         .write(true)
         .open(&object)

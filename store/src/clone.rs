@@ -1,15 +1,18 @@
-//! Restoring an object by sharing its blocks (a reflink, `FICLONE`) where
-//! the store and the tree share a copy-on-write file system (btrfs, XFS),
-//! instead of writing its bytes again: writing them was most of what a
-//! hit restoring a linked program or an archive cost, and it doubled the
-//! disk they take. A change to either file later copies the blocks it
-//! touches, so the store's object never changes with the tree's file.
+//! Big objects as clones (reflinks, `FICLONE`) where the store and the
+//! tree share a copy-on-write file system (btrfs, XFS): a hit restores an
+//! object by sharing its blocks instead of writing its bytes again, and an
+//! output is stored the same way. Writing them was most of what a hit
+//! restoring a linked program or an archive cost, and it doubled the disk
+//! they take. A change to either file later copies the blocks it touches,
+//! so an object never changes with the tree's file.
 //!
-//! A clone is still checked: the caller reads and sums the object's bytes
-//! as for a copy, only without writing them. Where the file system cannot
+//! A clone is still checked. A restore reads and sums the object's bytes
+//! as for a copy, only without writing them; a stored clone is kept only
+//! if the output's stat is unchanged since its bytes were read and hashed
+//! (and a hit checks it again in any case). Where the file system cannot
 //! clone (tmpfs, ext4, the two on different file systems), the first
 //! refusal turns clones off for the store's life, so a build that cannot
-//! clone pays one failed call, not one a hit.
+//! clone pays one failed call, not one an object.
 //!
 //! Ignores ranges (`FICLONERANGE`) and dedup: a whole object or nothing.
 
@@ -29,11 +32,16 @@ impl Cloner {
         }
     }
 
+    /// Whether clones are still tried: none has failed yet.
+    pub(crate) fn on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+
     /// Makes `to`, empty, share `from`'s blocks: Ok(true) when it does,
     /// Ok(false) when it cannot (`to` left empty: a failed clone may have
     /// shared some blocks, and they are cut off again).
     pub(crate) fn clone_into(&self, from: &File, to: &File) -> io::Result<bool> {
-        if !self.on.load(Ordering::Relaxed) {
+        if !self.on() {
             return Ok(false);
         }
         match rustix::fs::ioctl_ficlone(to, from) {

@@ -137,6 +137,18 @@ fn read_some(file: &std::fs::File, data: &mut Vec<u8>, least: usize) -> io::Resu
     Ok(())
 }
 
+/// Whether `file` has the stat `before` had: the same file, its size and
+/// its change and modification times (a write moves both).
+fn unchanged(before: &std::fs::Metadata, file: &std::fs::File) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let now = file.metadata()?;
+    let stamp = |m: &std::fs::Metadata| {
+        let times = (m.ctime(), m.ctime_nsec(), m.mtime(), m.mtime_nsec());
+        (m.dev(), m.ino(), m.size(), times)
+    };
+    Ok(stamp(before) == stamp(&now))
+}
+
 /// Whether `hash` names no bytes, which need no file to be read: most
 /// commands print nothing, and a hit then reads no object for that.
 fn is_empty(hash: &ContentHash) -> bool {
@@ -226,17 +238,67 @@ impl Store {
     /// Stores `data` and returns its hash. An object already there is kept
     /// only if it is intact: a corrupt one is replaced, so the store heals.
     pub fn put(&self, data: &[u8]) -> io::Result<ContentHash> {
+        self.put_read(data, None)
+    }
+
+    /// `put` of the bytes read from `from`, given with its stat taken
+    /// before they were read: a new object over `STREAMED` bytes is a clone
+    /// of it where the file system can (`clone`), kept only if the file's
+    /// stat is still that one, so nothing wrote it since it was read.
+    pub fn put_read_from(
+        &self,
+        data: &[u8],
+        from: &std::fs::File,
+        read_under: &std::fs::Metadata,
+    ) -> io::Result<ContentHash> {
+        self.put_read(data, Some((from, read_under)))
+    }
+
+    fn put_read(
+        &self,
+        data: &[u8],
+        from: Option<(&std::fs::File, &std::fs::Metadata)>,
+    ) -> io::Result<ContentHash> {
         let hash = ContentHash::of(Kind::Value, data);
         let path = self.object_path(&hash);
         let intact = std::fs::read(&path).is_ok_and(|old| old == data);
         if intact {
             // Fresh again: eviction spares young objects no entry names yet.
             let _ = Store::touch(&path);
-        } else {
-            Store::write_atomic(&path, data)?;
-            self.added.fetch_add(hash.size, Ordering::Relaxed);
+            return Ok(hash);
         }
+        let cloned = match from {
+            // A file system that cannot clone costs no temporary file more.
+            Some((file, meta)) if data.len() > STREAMED && self.cloner.on() => {
+                self.clone_atomic(&path, file, meta)?
+            }
+            _ => false,
+        };
+        if !cloned {
+            Store::write_atomic(&path, data)?;
+        }
+        self.added.fetch_add(hash.size, Ordering::Relaxed);
         Ok(hash)
+    }
+
+    /// `write_atomic` of a clone of `from`, if the file system clones and
+    /// `from`'s stat is still `read_under` once it is cloned: whether the
+    /// object is there.
+    fn clone_atomic(
+        &self,
+        dest: &Path,
+        from: &std::fs::File,
+        read_under: &std::fs::Metadata,
+    ) -> io::Result<bool> {
+        let tmp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(dest.parent().unwrap_or(Path::new(".")))?;
+        if !self.cloner.clone_into(from, tmp.as_file())? || !unchanged(read_under, from)? {
+            return Ok(false);
+        }
+        tmp.as_file().sync_data()?;
+        tmp.persist(dest).map(drop).map_err(|e| e.error)?;
+        Ok(true)
     }
 
     /// Reads an object, checking it against its name, or against `check`

@@ -514,21 +514,27 @@ impl Memoizer {
         // One at a time: each output read, then put, before the next.
         let mut outputs = Vec::with_capacity(found.len());
         for (f, beside, real) in found {
-            let (data, mode) = match read_output(&real) {
+            let Output { data, mode, file } = match read_output(&real) {
                 Ok(read) => read,
                 Err(e) => {
                     absent(&f, beside, e)?;
                     continue;
                 }
             };
-            // Depfiles name paths: store them relative to the canonical root.
-            let data = match f == depfile {
-                true => self.thunk_text(data),
-                false => data,
+            let (hash, data) = match (file, f == depfile) {
+                // Depfiles name paths: stored relative to the canonical root.
+                (_, true) => {
+                    let text = self.thunk_text(data);
+                    (self.store.put(&text)?, text)
+                }
+                (Some((file, meta)), false) => {
+                    (self.store.put_read_from(&data, &file, &meta)?, data)
+                }
+                (None, false) => (self.store.put(&data)?, data),
             };
             outputs.push(MemoOutput {
                 path: self.roots.virtual_path(&f),
-                hash: self.store.put(&data)?,
+                hash,
                 mode,
                 check: Some(Checksum::of(&data)),
             });
@@ -548,13 +554,38 @@ const S_IFLNK: u32 = 0o120000;
 /// An output's bytes and mode as the memo keeps them: a file's content and
 /// permission bits, or a symlink's target (not what it points to) with
 /// `S_IFLNK`.
-fn read_output(path: &Path) -> std::io::Result<(Vec<u8>, u32)> {
+#[derive(Debug)]
+struct Output {
+    data: Vec<u8>,
+    mode: u32,
+    /// A file's open file and its stat from before the read: the store may
+    /// clone it rather than write the bytes again.
+    file: Option<(std::fs::File, std::fs::Metadata)>,
+}
+
+fn read_output(path: &Path) -> std::io::Result<Output> {
+    use std::io::Read;
     let meta = std::fs::symlink_metadata(path)?;
     if meta.file_type().is_symlink() {
         let target = std::fs::read_link(path)?;
-        return Ok((target.into_os_string().into_vec(), S_IFLNK | 0o777));
+        let data = target.into_os_string().into_vec();
+        let mode = S_IFLNK | 0o777;
+        return Ok(Output {
+            data,
+            mode,
+            file: None,
+        });
     }
-    Ok((std::fs::read(path)?, meta.permissions().mode() & 0o7777))
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut data)?;
+    let mode = meta.permissions().mode() & 0o7777;
+    Ok(Output {
+        data,
+        mode,
+        file: Some((file, meta)),
+    })
 }
 
 /// What a restore put at a path.
@@ -620,14 +651,17 @@ mod tests {
         let file = dir.path().join("sub/app");
         restore_file(&file, b"old", 0o644, false).unwrap();
         restore_file(&file, b"binary", 0o751, false).unwrap();
-        assert_eq!(read_output(&file).unwrap(), (b"binary".to_vec(), 0o751));
+        let read = read_output(&file).unwrap();
+        assert_eq!((read.data, read.mode), (b"binary".to_vec(), 0o751));
         let link = dir.path().join("sub/libx.so");
         restore_file(&link, b"libx.so.1", S_IFLNK | 0o777, false).unwrap();
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("libx.so.1"));
+        let read = read_output(&link).unwrap();
         assert_eq!(
-            read_output(&link).unwrap(),
+            (read.data, read.mode),
             (b"libx.so.1".to_vec(), S_IFLNK | 0o777)
         );
+        assert!(read.file.is_none());
         let left = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
         assert_eq!(left, 2);
         // A symlink's directory is made too when missing.
