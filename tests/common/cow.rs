@@ -13,6 +13,7 @@ use super::{in_ci, text};
 pub struct CowDir {
     mnt: PathBuf,
     sudo: bool,
+    mounted: bool,
     _tmp: tempfile::TempDir,
 }
 
@@ -26,9 +27,10 @@ impl CowDir {
             .and_then(|f| f.set_len(300 << 20))
             .unwrap();
         let sudo = !is_root();
-        let dir = CowDir {
+        let mut dir = CowDir {
             mnt,
             sudo,
+            mounted: false,
             _tmp: tmp,
         };
         let uid_gid = format!("{}:{}", id("-u"), id("-g"));
@@ -45,6 +47,7 @@ impl CowDir {
                 eprintln!("skipping: {msg}");
                 return None;
             }
+            dir.mounted |= step[0] == "mount";
         }
         Some(dir)
     }
@@ -72,9 +75,13 @@ impl CowDir {
 
 impl Drop for CowDir {
     fn drop(&mut self) {
-        // A mount left behind would keep its loop device and image busy.
-        if let Err(why) = self.privileged(&["umount", self.mnt.to_str().unwrap()]) {
-            eprintln!("unmounting the test's file system: {why}");
+        // A mount left behind would keep its loop device and image busy;
+        // one still in use goes once nothing uses it (`-l`).
+        let at = self.mnt.to_str().unwrap();
+        if self.mounted && self.privileged(&["umount", at]).is_err() {
+            if let Err(why) = self.privileged(&["umount", "-l", at]) {
+                eprintln!("unmounting the test's file system: {why}");
+            }
         }
     }
 }

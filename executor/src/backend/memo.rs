@@ -578,7 +578,10 @@ fn read_output(path: &Path) -> std::io::Result<Output> {
     }
     let mut file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
-    let mut data = Vec::with_capacity(meta.len() as usize);
+    // As `std::fs::read`: a size too big to hold is an error, not an abort.
+    let mut data = Vec::new();
+    data.try_reserve_exact(meta.len() as usize)
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::OutOfMemory))?;
     file.read_to_end(&mut data)?;
     let mode = meta.permissions().mode() & 0o7777;
     Ok(Output {
