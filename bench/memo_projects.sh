@@ -31,6 +31,9 @@
 #      highest round beside it (a shared machine's speed drifts between
 #      rounds more than between a round's builds).
 #
+# GGNINJA_CACHE holds the trees and stores: on btrfs or XFS, the cold build
+# stores its big outputs as clones (store/src/clone.rs).
+#
 # Knobs: RUNS [3] (warm rounds), CPU_RUNS [3], JOBS [2], PROJECTS, GGNINJA_CACHE,
 # PYTHON3 [/usr/bin/python3]: the interpreter of cmake-demo's generator, which
 # both sides run on every clean rebuild. Debian's, not the first on PATH: a

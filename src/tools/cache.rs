@@ -64,6 +64,10 @@ pub fn cache(app: &App, args: &Args) -> u8 {
             println!("store:   {}", root.display());
             println!("entries: {}", u.entries);
             println!("objects: {}", u.objects);
+            if u.leftovers > 0 {
+                let size = format_size(u.leftover_bytes);
+                println!("unfinished writes: {} ({size})", u.leftovers);
+            }
             println!("size:    {} ({} bytes)", format_size(u.bytes()), u.bytes());
             println!("limit:   {}", format_size(app.cache_limit));
         }),
@@ -77,8 +81,12 @@ pub fn cache(app: &App, args: &Args) -> u8 {
 }
 
 fn report(what: &str, e: &Evicted) {
+    let leftovers = match e.leftovers {
+        0 => String::new(),
+        n => format!(" and {n} unfinished writes"),
+    };
     println!(
-        "{what} {} entries and {} objects: {} -> {}",
+        "{what} {} entries and {} objects{leftovers}: {} -> {}",
         e.entries,
         e.objects,
         format_size(e.before.bytes()),

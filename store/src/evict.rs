@@ -6,6 +6,10 @@
 //! every hit (atime is unreliable: `noatime`, `relatime`). An object's use is
 //! that of the entries naming it; an object no entry names (a crash between
 //! storing objects and their entry) is garbage once older than [`GRACE`].
+//! A write's temporary file left by a process killed mid-write (tempfile's
+//! `.tmp` names, beside the objects and entries) counts as what it takes
+//! and goes once older than [`GRACE`] too: younger, its write may be under
+//! way.
 //! Entries go before objects, so a reader racing with eviction sees either
 //! the whole result or a missing object, which is a miss (objects are
 //! verified on read). A writer racing with eviction can at worst leave an
@@ -106,7 +110,15 @@ pub(crate) struct Object {
 pub(crate) struct Census {
     pub entries: Vec<Entry>,
     pub objects: HashMap<String, Object>,
+    /// Writes' temporary files, by their path under the store's root.
+    pub leftovers: Vec<(String, Object)>,
 }
+
+/// The prefix of the temporary files writes make (`tempfile`'s).
+const TEMPORARY: &str = ".tmp";
+
+/// The directories under the store's root that writes stage files in.
+const DIRS: [&str; 2] = ["objects", "memo"];
 
 /// What the store holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -115,26 +127,40 @@ pub struct Usage {
     pub entry_bytes: u64,
     pub objects: u64,
     pub object_bytes: u64,
+    /// Temporary files of writes under way, or of killed processes.
+    pub leftovers: u64,
+    pub leftover_bytes: u64,
 }
 
 impl Usage {
     pub fn bytes(&self) -> u64 {
-        self.entry_bytes + self.object_bytes
+        self.entry_bytes + self.object_bytes + self.leftover_bytes
     }
 }
 
-/// What a pass removes: entries first, then objects.
+/// What a pass removes: entries first, then objects, then leftovers.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Victims {
     pub entries: Vec<String>,
     pub objects: Vec<String>,
+    pub leftovers: Vec<String>,
 }
 
 impl Census {
-    /// Reads the `memo` and `objects` directories under `root`; files whose
-    /// names are not hashes (a write's temporary file) are not counted.
+    /// Reads the `memo` and `objects` directories under `root`: entries and
+    /// objects by their hash names, writes' temporary files as leftovers;
+    /// any other file is not the store's and is not counted.
     pub fn read(root: &Path) -> io::Result<Census> {
         let mut census = Census::default();
+        for dir in DIRS {
+            for (name, meta) in files(&root.join(dir), |n| n.starts_with(TEMPORARY))? {
+                let written = meta.modified()?;
+                let bytes = meta.len();
+                census
+                    .leftovers
+                    .push((format!("{dir}/{name}"), Object { bytes, written }));
+            }
+        }
         for (name, meta) in hashed_files(&root.join("objects"))? {
             let written = meta.modified()?;
             let bytes = meta.len();
@@ -168,16 +194,25 @@ impl Census {
             entry_bytes: self.entries.iter().map(|e| e.bytes).sum(),
             objects: self.objects.len() as u64,
             object_bytes: self.objects.values().map(|o| o.bytes).sum(),
+            leftovers: self.leftovers.len() as u64,
+            leftover_bytes: self.leftovers.iter().map(|(_, o)| o.bytes).sum(),
         }
     }
 
     /// What to remove to bring the store to `limit` bytes: entries naming a
-    /// missing object (they can never hit) and objects no entry names
-    /// written before `stale`, always; then entries least recently used
-    /// first, each with the objects it alone named, until under `limit`.
+    /// missing object (they can never hit), and objects no entry names and
+    /// leftovers written before `stale`, always; then entries least
+    /// recently used first, each with the objects it alone named, until
+    /// under `limit`.
     pub fn victims(&self, limit: u64, stale: SystemTime) -> Victims {
         let mut v = Victims::default();
         let mut total = self.usage().bytes();
+        for (path, o) in &self.leftovers {
+            if o.written < stale {
+                v.leftovers.push(path.clone());
+                total -= o.bytes;
+            }
+        }
         let mut refs: HashMap<&str, usize> = HashMap::new();
         let mut live: Vec<&Entry> = Vec::new();
         for e in &self.entries {
@@ -223,6 +258,14 @@ impl Census {
 
 /// The files of `dir` named by a content hash, with their metadata.
 fn hashed_files(dir: &Path) -> io::Result<Vec<(String, std::fs::Metadata)>> {
+    files(dir, |name| ContentHash::parse(name).is_some())
+}
+
+/// The files of `dir` whose names `wanted`, with their metadata.
+fn files(
+    dir: &Path,
+    wanted: impl Fn(&str) -> bool,
+) -> io::Result<Vec<(String, std::fs::Metadata)>> {
     let mut files = Vec::new();
     let list = match std::fs::read_dir(dir) {
         Ok(list) => list,
@@ -234,7 +277,7 @@ fn hashed_files(dir: &Path) -> io::Result<Vec<(String, std::fs::Metadata)>> {
         let Some(name) = item.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        if ContentHash::parse(&name).is_none() {
+        if !wanted(&name) {
             continue;
         }
         match item.metadata() {
@@ -266,6 +309,13 @@ pub(crate) fn remove(root: &Path, census: &Census, v: &Victims) -> io::Result<u6
     for name in &v.objects {
         gone(std::fs::remove_file(root.join("objects").join(name)))?;
         left -= census.objects[name].bytes;
+    }
+    let leftovers: HashMap<&str, u64> = (census.leftovers.iter())
+        .map(|(path, o)| (path.as_str(), o.bytes))
+        .collect();
+    for path in &v.leftovers {
+        gone(std::fs::remove_file(root.join(path)))?;
+        left -= leftovers[path.as_str()];
     }
     Ok(left)
 }
@@ -315,6 +365,7 @@ mod tests {
                 .iter()
                 .map(|o| (o.to_string(), object))
                 .collect(),
+            leftovers: Vec::new(),
         }
     }
 
@@ -360,5 +411,28 @@ mod tests {
         let v = c.victims(u64::MAX, at(10));
         assert_eq!(v.entries, names(&["c"]));
         assert_eq!(v.objects, names(&["old"]));
+    }
+
+    /// A write's temporary file counts as what it takes, and goes once
+    /// stale whatever the limit; a younger one may be a write under way.
+    #[test]
+    fn stale_leftovers_always_go_and_young_ones_stay() {
+        let mut c = census();
+        let written = |secs| Object {
+            bytes: 1000,
+            written: at(secs),
+        };
+        c.leftovers = vec![
+            ("objects/.tmpold".into(), written(1)),
+            ("memo/.tmpnew".into(), written(50)),
+        ];
+        assert_eq!(c.usage().bytes(), 2430);
+        assert_eq!((c.usage().leftovers, c.usage().leftover_bytes), (2, 2000));
+        let v = c.victims(u64::MAX, at(10));
+        assert_eq!(v.leftovers, names(&["objects/.tmpold"]));
+        assert!(v.entries.is_empty() && v.objects.is_empty());
+        // Counted, the young one leaves that much less room for entries.
+        let v = c.victims(1429, at(10));
+        assert_eq!(v.entries, names(&["a"]));
     }
 }

@@ -188,6 +188,8 @@ pub struct Evicted {
     pub before: Usage,
     pub entries: u64,
     pub objects: u64,
+    /// Writes' temporary files left by killed processes.
+    pub leftovers: u64,
     /// Bytes left.
     pub after: u64,
 }
@@ -499,7 +501,7 @@ impl Store {
         self.evict(limit, SystemTime::now() - GRACE)
     }
 
-    /// Removes every entry and object.
+    /// Removes every entry and object, and every write's temporary file.
     pub fn clean(&self) -> io::Result<Evicted> {
         self.evict(0, SystemTime::now() + Duration::from_secs(86400))
     }
@@ -513,6 +515,7 @@ impl Store {
             before: census.usage(),
             entries: victims.entries.len() as u64,
             objects: victims.objects.len() as u64,
+            leftovers: victims.leftovers.len() as u64,
             after,
         })
     }
@@ -784,6 +787,40 @@ mod tests {
         assert!(store.memo_get(&a).is_some() && store.memo_get(&c).is_none());
         store.clean().unwrap();
         assert_eq!(store.usage().unwrap(), Usage::default());
+    }
+
+    /// A write's temporary file left behind (its process killed between
+    /// writing and renaming) is counted, and an eviction pass removes it
+    /// once stale, whatever the limit; a young one may be a write under
+    /// way and stays; `clean` removes it too. Nothing else is touched.
+    #[test]
+    fn a_killed_writes_temporary_file_goes_once_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = memoize(&store, "a", &[b'a'; 1000]);
+        let left = |name: &str, age: u64| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, [0u8; 4000]).unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(SystemTime::now() - Duration::from_secs(age))
+                .unwrap();
+            path
+        };
+        let old = left("objects/.tmpOLD123", 2 * GRACE.as_secs());
+        let young = left("memo/.tmpNEW456", 1);
+        let foreign = left("objects/notes.txt", 2 * GRACE.as_secs());
+        let usage = store.usage().unwrap();
+        assert_eq!((usage.leftovers, usage.leftover_bytes), (2, 8000));
+        let evicted = store.evict_to(u64::MAX).unwrap();
+        assert_eq!(
+            (evicted.entries, evicted.objects, evicted.leftovers),
+            (0, 0, 1)
+        );
+        assert!(!old.exists() && young.exists() && foreign.exists());
+        assert!(store.memo_get(&a).is_some());
+        assert_eq!(store.usage().unwrap().bytes(), evicted.after);
+        store.clean().unwrap();
+        assert!(!young.exists() && foreign.exists());
     }
 
     #[test]
