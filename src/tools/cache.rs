@@ -81,17 +81,15 @@ pub fn cache(app: &App, args: &Args) -> u8 {
 }
 
 fn report(what: &str, e: &Evicted) {
-    let leftovers = match e.leftovers {
-        0 => String::new(),
-        n => format!(" and {n} unfinished writes"),
+    let removed = match e.leftovers {
+        0 => format!("{} entries and {} objects", e.entries, e.objects),
+        n => format!(
+            "{} entries, {} objects and {n} unfinished writes",
+            e.entries, e.objects
+        ),
     };
-    println!(
-        "{what} {} entries and {} objects{leftovers}: {} -> {}",
-        e.entries,
-        e.objects,
-        format_size(e.before.bytes()),
-        format_size(e.after)
-    );
+    let (before, after) = (format_size(e.before.bytes()), format_size(e.after));
+    println!("{what} {removed}: {before} -> {after}");
 }
 
 #[cfg(test)]
