@@ -301,7 +301,6 @@ fn corrupt_objects_are_never_used() {
 /// place is not given out.
 #[test]
 fn a_big_output_is_stored_as_a_clone_on_a_copy_on_write_file_system() {
-    use std::io::{Seek, Write};
     use std::os::unix::fs::PermissionsExt;
     let Some(cow) = common::cow::CowDir::new() else {
         return;
@@ -327,10 +326,7 @@ fn a_big_output_is_stored_as_a_clone_on_a_copy_on_write_file_system() {
         "the object was written"
     );
     // The file the run wrote, written over in place: only it changes.
-    let mut edit = std::fs::OpenOptions::new().write(true).open(&prog).unwrap();
-    edit.seek(std::io::SeekFrom::Start(500_000)).unwrap();
-    edit.write_all(b"edited").unwrap();
-    drop(edit);
+    write_in_place(&prog, 500_000, b"edited");
     let log = rebuilt();
     assert_eq!(
         reused_objects(&log),
@@ -341,12 +337,7 @@ fn a_big_output_is_stored_as_a_clone_on_a_copy_on_write_file_system() {
     let mode = std::fs::metadata(&prog).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o755);
     // The store's object damaged in place: the command runs again.
-    let mut damage = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&object)
-        .unwrap();
-    damage.write_all(b"X").unwrap();
-    drop(damage);
+    write_in_place(&object, 0, b"X");
     let log = rebuilt();
     assert_eq!(
         reused_objects(&log),
@@ -354,6 +345,13 @@ fn a_big_output_is_stored_as_a_clone_on_a_copy_on_write_file_system() {
         "a damaged object was given out:\n{log}"
     );
     assert!(std::fs::read(&prog).unwrap() == built, "{log}");
+}
+
+/// Writes `bytes` over what `path` holds at `offset`, in place.
+fn write_in_place(path: &Path, offset: u64, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.write_all_at(bytes, offset).unwrap();
 }
 
 /// Memo entries whose objects were pruned from the store: the commands
