@@ -12,7 +12,8 @@ const USAGE: &str = "usage: ggninja [--store DIR] [--cache-size SIZE] -t cache C
 
 commands:
   stats          entries, objects and bytes in the store, and its limit
-  clean          remove every entry and object
+  clean          remove every entry and object (and writes' temporary files
+                 older than 10 minutes)
   evict-to SIZE  evict least recently used entries until the store holds SIZE
                  at most (as 5G, 500M, 0)";
 
@@ -66,7 +67,7 @@ pub fn cache(app: &App, args: &Args) -> u8 {
             println!("objects: {}", u.objects);
             if u.leftovers > 0 {
                 let size = format_size(u.leftover_bytes);
-                println!("unfinished writes: {} ({size})", u.leftovers);
+                println!("writes:  {} unfinished ({size})", u.leftovers);
             }
             println!("size:    {} ({} bytes)", format_size(u.bytes()), u.bytes());
             println!("limit:   {}", format_size(app.cache_limit));

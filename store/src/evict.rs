@@ -8,8 +8,8 @@
 //! storing objects and their entry) is garbage once older than [`GRACE`].
 //! A write's temporary file left by a process killed mid-write (tempfile's
 //! `.tmp` names, beside the objects and entries) counts as what it takes
-//! and goes once older than [`GRACE`] too: younger, its write may be under
-//! way.
+//! and goes once older than [`GRACE`], even when the store is emptied:
+//! younger, it may be another build's write under way.
 //! Entries go before objects, so a reader racing with eviction sees either
 //! the whole result or a missing object, which is a miss (objects are
 //! verified on read). A writer racing with eviction can at worst leave an
@@ -117,9 +117,6 @@ pub(crate) struct Census {
 /// The prefix of the temporary files writes make (`tempfile`'s).
 const TEMPORARY: &str = ".tmp";
 
-/// The directories under the store's root that writes stage files in.
-const DIRS: [&str; 2] = ["objects", "memo"];
-
 /// What the store holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Usage {
@@ -152,21 +149,14 @@ impl Census {
     /// any other file is not the store's and is not counted.
     pub fn read(root: &Path) -> io::Result<Census> {
         let mut census = Census::default();
-        for dir in DIRS {
-            for (name, meta) in files(&root.join(dir), |n| n.starts_with(TEMPORARY))? {
-                let written = meta.modified()?;
-                let bytes = meta.len();
-                census
-                    .leftovers
-                    .push((format!("{dir}/{name}"), Object { bytes, written }));
-            }
-        }
-        for (name, meta) in hashed_files(&root.join("objects"))? {
+        let (objects, objects_tmp) = listing(&root.join("objects"))?;
+        for (name, meta) in objects {
             let written = meta.modified()?;
             let bytes = meta.len();
             census.objects.insert(name, Object { bytes, written });
         }
-        for (name, meta) in hashed_files(&root.join("memo"))? {
+        let (entries, memo_tmp) = listing(&root.join("memo"))?;
+        for (name, meta) in entries {
             // Gone since listed (evicted by another process): not counted.
             let Ok(text) = std::fs::read_to_string(root.join("memo").join(&name)) else {
                 continue;
@@ -185,6 +175,15 @@ impl Census {
                 objects,
             });
         }
+        for (dir, temporary) in [("objects", objects_tmp), ("memo", memo_tmp)] {
+            for (name, meta) in temporary {
+                let object = Object {
+                    bytes: meta.len(),
+                    written: meta.modified()?,
+                };
+                census.leftovers.push((format!("{dir}/{name}"), object));
+            }
+        }
         Ok(census)
     }
 
@@ -200,15 +199,15 @@ impl Census {
     }
 
     /// What to remove to bring the store to `limit` bytes: entries naming a
-    /// missing object (they can never hit), and objects no entry names and
-    /// leftovers written before `stale`, always; then entries least
-    /// recently used first, each with the objects it alone named, until
-    /// under `limit`.
-    pub fn victims(&self, limit: u64, stale: SystemTime) -> Victims {
+    /// missing object (they can never hit), objects no entry names written
+    /// before `stale` and leftovers written before `unfinished`, always;
+    /// then entries least recently used first, each with the objects it
+    /// alone named, until under `limit`.
+    pub fn victims(&self, limit: u64, stale: SystemTime, unfinished: SystemTime) -> Victims {
         let mut v = Victims::default();
         let mut total = self.usage().bytes();
         for (path, o) in &self.leftovers {
-            if o.written < stale {
+            if o.written < unfinished {
                 v.leftovers.push(path.clone());
                 total -= o.bytes;
             }
@@ -256,20 +255,16 @@ impl Census {
     }
 }
 
-/// The files of `dir` named by a content hash, with their metadata.
-fn hashed_files(dir: &Path) -> io::Result<Vec<(String, std::fs::Metadata)>> {
-    files(dir, |name| ContentHash::parse(name).is_some())
-}
+/// A file of a listing, with its metadata.
+type Listed = (String, std::fs::Metadata);
 
-/// The files of `dir` whose names `wanted`, with their metadata.
-fn files(
-    dir: &Path,
-    wanted: impl Fn(&str) -> bool,
-) -> io::Result<Vec<(String, std::fs::Metadata)>> {
-    let mut files = Vec::new();
+/// The regular files of `dir`, read once: those named by a content hash,
+/// and writes' temporary files; anything else is not the store's.
+fn listing(dir: &Path) -> io::Result<(Vec<Listed>, Vec<Listed>)> {
+    let (mut hashed, mut temporary) = (Vec::new(), Vec::new());
     let list = match std::fs::read_dir(dir) {
         Ok(list) => list,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((hashed, temporary)),
         Err(e) => return Err(e),
     };
     for item in list {
@@ -277,16 +272,19 @@ fn files(
         let Some(name) = item.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        if !wanted(&name) {
-            continue;
-        }
+        let kind = match () {
+            _ if ContentHash::parse(&name).is_some() => &mut hashed,
+            _ if name.starts_with(TEMPORARY) => &mut temporary,
+            _ => continue,
+        };
         match item.metadata() {
-            Ok(meta) => files.push((name, meta)),
+            Ok(meta) if meta.is_file() => kind.push((name, meta)),
+            Ok(_) => continue,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         }
     }
-    Ok(files)
+    Ok((hashed, temporary))
 }
 
 /// Removes the victims, entries first; a file already gone (another
@@ -378,16 +376,16 @@ mod tests {
         let c = census();
         assert_eq!(c.usage().bytes(), 430);
         // Under the limit: nothing.
-        assert_eq!(c.victims(430, at(0)), Victims::default());
+        assert_eq!(c.victims(430, at(0), at(0)), Victims::default());
         // `a` goes; `x` stays, `b` still names it.
-        let v = c.victims(429, at(0));
+        let v = c.victims(429, at(0), at(0));
         assert_eq!(v.entries, names(&["a"]));
         assert_eq!(v.objects, names(&["ya"]));
         // Then `c` (used before `b`), then `b` with `x`.
-        let v = c.victims(210, at(0));
+        let v = c.victims(210, at(0), at(0));
         assert_eq!(v.entries, names(&["a", "c"]));
         assert_eq!(v.objects, names(&["ya", "z"]));
-        let v = c.victims(0, at(0));
+        let v = c.victims(0, at(0), at(0));
         assert_eq!(v.entries, names(&["a", "c", "b"]));
         assert_eq!(v.objects, names(&["ya", "z", "x", "yb"]));
     }
@@ -408,7 +406,7 @@ mod tests {
             },
         );
         c.objects.insert("new".into(), fresh);
-        let v = c.victims(u64::MAX, at(10));
+        let v = c.victims(u64::MAX, at(10), at(10));
         assert_eq!(v.entries, names(&["c"]));
         assert_eq!(v.objects, names(&["old"]));
     }
@@ -428,11 +426,11 @@ mod tests {
         ];
         assert_eq!(c.usage().bytes(), 2430);
         assert_eq!((c.usage().leftovers, c.usage().leftover_bytes), (2, 2000));
-        let v = c.victims(u64::MAX, at(10));
+        let v = c.victims(u64::MAX, at(10), at(10));
         assert_eq!(v.leftovers, names(&["objects/.tmpold"]));
         assert!(v.entries.is_empty() && v.objects.is_empty());
         // Counted, the young one leaves that much less room for entries.
-        let v = c.victims(1429, at(10));
+        let v = c.victims(1429, at(10), at(10));
         assert_eq!(v.entries, names(&["a"]));
     }
 }

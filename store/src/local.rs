@@ -188,7 +188,7 @@ pub struct Evicted {
     pub before: Usage,
     pub entries: u64,
     pub objects: u64,
-    /// Writes' temporary files left by killed processes.
+    /// Writes' temporary files, older than `GRACE`.
     pub leftovers: u64,
     /// Bytes left.
     pub after: u64,
@@ -501,14 +501,15 @@ impl Store {
         self.evict(limit, SystemTime::now() - GRACE)
     }
 
-    /// Removes every entry and object, and every write's temporary file.
+    /// Removes every entry and object, and writes' temporary files older
+    /// than `GRACE` (a younger one may be another build's write under way).
     pub fn clean(&self) -> io::Result<Evicted> {
         self.evict(0, SystemTime::now() + Duration::from_secs(86400))
     }
 
     fn evict(&self, limit: u64, stale: SystemTime) -> io::Result<Evicted> {
         let census = Census::read(&self.root)?;
-        let victims = census.victims(limit, stale);
+        let victims = census.victims(limit, stale, SystemTime::now() - GRACE);
         let after = crate::evict::remove(&self.root, &census, &victims)?;
         self.save_total(after);
         Ok(Evicted {
@@ -792,7 +793,7 @@ mod tests {
     /// A write's temporary file left behind (its process killed between
     /// writing and renaming) is counted, and an eviction pass removes it
     /// once stale, whatever the limit; a young one may be a write under
-    /// way and stays; `clean` removes it too. Nothing else is touched.
+    /// way and stays, even through `clean`. Nothing else is touched.
     #[test]
     fn a_killed_writes_temporary_file_goes_once_stale() {
         let dir = tempfile::tempdir().unwrap();
@@ -819,8 +820,18 @@ mod tests {
         assert!(!old.exists() && young.exists() && foreign.exists());
         assert!(store.memo_get(&a).is_some());
         assert_eq!(store.usage().unwrap().bytes(), evicted.after);
+        // Emptied, the store keeps what may be a write under way.
         store.clean().unwrap();
-        assert!(!young.exists() && foreign.exists());
+        assert!(young.exists() && foreign.exists());
+        assert!(store.memo_get(&a).is_none());
+        // A directory so named is not the store's: not counted, left, and
+        // no pass fails on it.
+        let named = dir.path().join("objects/.tmpDIR789");
+        std::fs::create_dir(&named).unwrap();
+        let left = store.usage().unwrap();
+        assert_eq!((left.leftovers, left.bytes()), (1, 4000));
+        store.evict_to(0).unwrap();
+        assert!(named.is_dir() && young.exists());
     }
 
     #[test]
