@@ -272,10 +272,12 @@ fn listing(dir: &Path) -> io::Result<(Vec<Listed>, Vec<Listed>)> {
         let Some(name) = item.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        let kind = match () {
-            _ if ContentHash::parse(&name).is_some() => &mut hashed,
-            _ if name.starts_with(TEMPORARY) => &mut temporary,
-            _ => continue,
+        let kind = if ContentHash::parse(&name).is_some() {
+            &mut hashed
+        } else if name.starts_with(TEMPORARY) {
+            &mut temporary
+        } else {
+            continue;
         };
         match item.metadata() {
             Ok(meta) if meta.is_file() => kind.push((name, meta)),
