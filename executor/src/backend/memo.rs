@@ -554,7 +554,6 @@ const S_IFLNK: u32 = 0o120000;
 /// An output's bytes and mode as the memo keeps them: a file's content and
 /// permission bits, or a symlink's target (not what it points to) with
 /// `S_IFLNK`.
-#[derive(Debug)]
 struct Output {
     data: Vec<u8>,
     mode: u32,
