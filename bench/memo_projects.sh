@@ -18,7 +18,7 @@
 #      made: the same files (sha256), the same symlinks (targets);
 #   4. CPU per hit: ggninja's own CPU (its threads only, not the commands it
 #      runs; its `-d stats`, from getrusage) on a warm rebuild, divided by its
-#      hits (counted by a `-d explain` run); and per hit after the first:
+#      hits (as its `-d stats` tallies them); and per hit after the first:
 #      (CPU of the warm rebuild - CPU of a rebuild after deleting one object)
 #      / (the difference of their hits), which leaves out what any build
 #      pays once (reading the manifest, the logs, the caches, the toolchain);
@@ -29,7 +29,12 @@
 #      round runs the three builds one after another, and the per-hit
 #      figures are taken round by round: their median, with the lowest and
 #      highest round beside it (a shared machine's speed drifts between
-#      rounds more than between a round's builds).
+#      rounds more than between a round's builds);
+#   5. what of that a hit cannot help spending: the bytes a hit after the
+#      first writes (hits and bytes from `-d stats`), times the CPU that
+#      writing a MB into new files costs on the same file system, measured
+#      in each round (write_floor); the rest is the hit's own work (key,
+#      lookup, reading and checking the object, the bookkeeping).
 #
 # GGNINJA_CACHE holds the trees and stores: on btrfs or XFS, the cold build
 # stores its big outputs as clones (store/src/clone.rs).
@@ -180,8 +185,33 @@ selfcpu_ms() {
         awk '{ printf "%.1f\n", $1 + $2; n++ } END { if (n != 1) exit 1 }' ||
         die "no own CPU in ggninja's -d stats in $P"
 }
-# hits FN: how many edges a `-d explain` build of FN restored from the store.
-hits() { "$@" -d explain 2>&1 | grep -c 'explain: reusing the outputs of thunk' || true; }
+# hits FN: how many edges a build of FN restored from the store (its `-d
+# stats` tally, absent when none did).
+hits() { "$@" -d stats 2>&1 | sed -n 's/^memo hits: \([0-9]*\) .*/\1/p' | grep . || echo 0; }
+# hit_bytes: what the hits of the last selfcpu_ms build wrote.
+hit_bytes() { sed -n 's/^memo hits: [0-9]* (\([0-9]*\) bytes written)$/\1/p' "$P/last.log" | grep . || echo 0; }
+# write_floor: CPU ms to write 1 MB into a new file on the file system of
+# $P, the least a hit restoring that much spends (no reading, no check):
+# the median of 5 passes of 16 files, written from one buffer and closed.
+write_floor() {
+    python3 - "$P/floor" <<'EOF'
+import os, statistics, sys, time
+d, mb = sys.argv[1], os.urandom(1 << 20)
+os.makedirs(d, exist_ok=True)
+each = []
+for _ in range(5):
+    t = time.process_time()
+    for i in range(16):
+        fd = os.open(f"{d}/{i}", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644)
+        os.write(fd, mb)
+        os.close(fd)
+    each.append((time.process_time() - t) * 1e3 / 16)
+    for i in range(16):
+        os.unlink(f"{d}/{i}")
+os.rmdir(d)
+print(f"{statistics.median(each):.3f}")
+EOF
+}
 # The edges of the last build: its last `[n/total]`.
 edges() { grep -o '^\[[0-9]*/[0-9]*\]' "$P/last.log" | tail -n 1 | sed 's/.*\///; s/\]//'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -235,27 +265,32 @@ for p in $PROJECTS; do
     pick_one
     drop_objects
     HO=$(hits gg_build)
-    cpu_all="" cpu_one="" cpu_objects=""
+    cpu_all="" cpu_one="" cpu_objects="" by_all="" by_one="" by_objects="" floor=""
     for ((r = 1; r <= CPU_RUNS; r++)); do
         gg_clean >/dev/null
         cpu_all+=" $(selfcpu_ms)"
+        by_all+=" $(hit_bytes)"
         drop_one
         cpu_one+=" $(selfcpu_ms)"
+        by_one+=" $(hit_bytes)"
         drop_objects
         cpu_objects+=" $(selfcpu_ms)"
+        by_objects+=" $(hit_bytes)"
+        floor+=" $(write_floor)"
     done
     # After a dropped object the rebuild may differ (lz4's programs/ rule
     # remakes lib/lz4.o with other flags, as make does): check a full one.
     gg_clean >/dev/null
     timed gg_build >/dev/null
     same_as_cold || die "$p: a warm rebuild after the measured ones differs from the cold build"
-    log "$p: $H hits of $E edges; ggninja CPU: warm rebuild$cpu_all ms, one object dropped (${ONE#"$P/gg/"}, $H1 hits)$cpu_one ms, every object dropped ($HO hits)$cpu_objects ms"
+    log "$p: $H hits of $E edges; ggninja CPU: warm rebuild$cpu_all ms, one object dropped (${ONE#"$P/gg/"}, $H1 hits)$cpu_one ms, every object dropped ($HO hits)$cpu_objects ms; writing 1 MB:$floor ms"
     # Each round's three runs whole: the per-hit figures are taken round by
     # round, so a machine slower in one round than in another moves them
     # less than unpaired medians would.
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$E" "$H" "$gg_cold" "$cc_cold" \
-        "$(echo "$cc_w" | median)" "$(echo "$gg_w" | median)" "${cpu_all# }" "${cpu_one# }" "$H1" \
-        "${cpu_objects# }" "$HO" >>"$TABLE"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$E" "$H" \
+        "$gg_cold" "$cc_cold" "$(echo "$cc_w" | median)" "$(echo "$gg_w" | median)" "${cpu_all# }" \
+        "${cpu_one# }" "$H1" "${cpu_objects# }" "$HO" "${by_all# }" "${by_one# }" "${by_objects# }" \
+        "${floor# }" >>"$TABLE"
 done
 
 {
@@ -267,24 +302,32 @@ done
 import sys
 print("| project | edges | hits | cold (ggninja --cache, empty store) | ccache cold | ccache warm "
       "| ggninja warm | ggninja/ccache | x faster than cold | CPU per hit | per hit after the first "
-      "| the same, objects deleted |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| its writes | beyond its writes | the same, objects deleted | its writes | beyond its writes |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 from statistics import median
-def paired(runs, ones, hits):
-    """Per hit after the first, round by round: the median (lowest-highest)."""
-    if hits <= 0:
-        return "-"
-    each = sorted((r - o) / hits for r, o in zip(runs, ones))
+def spread(each):
+    """Round by round figures: the median (lowest-highest)."""
+    each = sorted(each)
     return f"{median(each):.2f} ms ({each[0]:.2f}-{each[-1]:.2f})"
+def after_first(runs, ones, bytes_, bytes_one, hits, floor):
+    """Per hit after the first; the bytes each writes, and what writing
+    them costs at least; the rest: three cells, round by round."""
+    if hits <= 0:
+        return ["-"] * 3
+    per = [(r - o) / hits for r, o in zip(runs, ones)]
+    mb = [(b - b1) / hits / (1 << 20) for b, b1 in zip(bytes_, bytes_one)]
+    writes = [m * f for m, f in zip(mb, floor)]
+    beyond = [p - w for p, w in zip(per, writes)]
+    return [spread(per), f"{median(mb) * 1024:.0f} KB, {median(writes):.2f} ms", spread(beyond)]
 for line in open(sys.argv[1]):
-    p, e, h, gc, cc, cw, gw, ca, c1, h1, co, ho = line.rstrip("\n").split("\t")
+    p, e, h, gc, cc, cw, gw, ca, c1, h1, co, ho, ba, b1, bo, fl = line.rstrip("\n").split("\t")
     e, h, h1, ho = int(e), int(h), int(h1), int(ho)
     gc, cc, cw, gw = map(float, (gc, cc, cw, gw))
-    ca, c1, co = ([float(x) for x in c.split()] for c in (ca, c1, co))
+    ca, c1, co, ba, b1, bo, fl = ([float(x) for x in c.split()] for c in (ca, c1, co, ba, b1, bo, fl))
     per = f"{median(ca) / h:.2f} ms" if h else "-"
-    after = paired(ca, c1, h - h1)
-    objects = paired(co, c1, ho - h1)
+    after = after_first(ca, c1, ba, b1, h - h1, fl)
+    objects = after_first(co, c1, bo, b1, ho - h1, fl)
     print(f"| {p} | {e} | {h} | {gc:.1f} s | {cc:.1f} s | {cw:.2f} s | {gw:.2f} s | {gw / cw:.2f}x "
-          f"| {gc / gw:.0f}x | {per} | {after} | {objects} |")
+          f"| {gc / gw:.0f}x | {per} | {' | '.join(after)} | {' | '.join(objects)} |")
 EOF
 } | tee "$RES/summary.md"

@@ -996,6 +996,39 @@ fn a_hit_prints_what_the_run_printed() {
     assert_eq!(hit.stdout, ran.stdout);
 }
 
+/// `-d stats` tallies the hits and the bytes they wrote (what
+/// bench/memo_projects.sh sets a hit's CPU against); a build without hits
+/// prints no tally.
+#[test]
+fn stats_tally_the_hits_and_the_bytes_they_wrote() {
+    if require_tool("cc").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [("a.c", "int a;\n"), ("b.c", "int b(void) { return 2; }\n")];
+    let (dir, store) = small_tree(tmp.path(), &files);
+    let manifest = "rule cc\n  command = cc -c $in -o $out\nbuild a.o: cc a.c\nbuild b.o: cc b.c\n";
+    std::fs::write(dir.join("build.ninja"), manifest).unwrap();
+    let tally = |removed: &[&str]| {
+        remove(&dir, removed);
+        let out = cached_build(&dir, &store, &["-d", "stats"]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = stdout.lines().find(|l| l.starts_with("memo hits:"));
+        line.map(str::to_string)
+    };
+    assert_eq!(tally(&[]), None, "the cold build");
+    let size = |f: &str| std::fs::metadata(dir.join(f)).unwrap().len();
+    let (a, b) = (size("a.o"), size("b.o"));
+    assert_eq!(
+        tally(&["a.o", "b.o"]).as_deref(),
+        Some(&*format!("memo hits: 2 ({} bytes written)", a + b))
+    );
+    assert_eq!(
+        tally(&["b.o"]).as_deref(),
+        Some(&*format!("memo hits: 1 ({b} bytes written)"))
+    );
+}
+
 /// A compile that writes files besides its object (coverage's `.gcno`,
 /// split DWARF's `.dwo`, named after the object as GCC and Clang name
 /// them) gets them back from a hit, byte for byte: gcov or a debugger

@@ -1,7 +1,8 @@
 //! `-d stats`: counts and times of the operations a build spends time in,
-//! printed at exit in ninja's table format, and the CPU the process has
-//! used (its threads, not the commands it ran): what a benchmark of the
-//! tool's own cost reads, exact where a profiler's sampling is not.
+//! printed at exit in ninja's table format, tallies of what those
+//! operations moved (a memo hit's bytes), and the CPU the process has used
+//! (its threads, not the commands it ran): what a benchmark of the tool's
+//! own cost reads, exact where a profiler's sampling is not.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -10,6 +11,8 @@ use std::time::Instant;
 static ENABLED: AtomicBool = AtomicBool::new(false);
 /// (name, count, total microseconds), in first-use order.
 static METRICS: Mutex<Vec<(&'static str, u64, u128)>> = Mutex::new(Vec::new());
+/// (name, count, total amount, the amount's unit), in first-use order.
+static TALLIES: Mutex<Vec<(&'static str, u64, u64, &'static str)>> = Mutex::new(Vec::new());
 
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
@@ -42,6 +45,23 @@ impl Drop for Timer {
     }
 }
 
+/// Counts one `name` that moved `amount` `unit`s, when stats are enabled:
+/// a figure that time alone does not give (how many bytes the hits wrote,
+/// to set their CPU against what writing those bytes costs at least).
+pub fn tally(name: &'static str, amount: u64, unit: &'static str) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    let Ok(mut t) = TALLIES.lock() else { return };
+    match t.iter_mut().find(|e| e.0 == name) {
+        Some(e) => {
+            e.1 += 1;
+            e.2 += amount;
+        }
+        None => t.push((name, 1, amount, unit)),
+    }
+}
+
 /// The table, or None when stats are off.
 pub fn report() -> Option<String> {
     if !ENABLED.load(Ordering::Relaxed) {
@@ -59,6 +79,10 @@ pub fn report() -> Option<String> {
         out.push_str(&format!(
             "{name:<width$}\t{count:<6}\t{avg:<8.1}\t{total:.1}\n"
         ));
+    }
+    drop(m);
+    for &(name, count, amount, unit) in TALLIES.lock().ok()?.iter() {
+        out.push_str(&format!("{name}: {count} ({amount} {unit})\n"));
     }
     if let Some([user, system]) = own_cpu_ms() {
         out.push_str(&format!(

@@ -379,7 +379,7 @@ impl Memoizer {
         if effects::replay(&self.roots, effects).is_err() {
             return Ok(Restored::No);
         }
-        let mut written = Vec::new();
+        let (mut written, mut bytes) = (Vec::new(), 0);
         for (real, content, mode, hash, dir_before) in files {
             let put = match content {
                 Content::Held(data) => {
@@ -391,11 +391,14 @@ impl Memoizer {
             };
             // Any other symlink's path is told as any write.
             match put {
-                Put::File(stat) => written.push(Written {
-                    path: real,
-                    named: hash.map(|hash| (stat, hash)),
-                    over_dir_link: dir_before,
-                }),
+                Put::File(stat) => {
+                    bytes += stat.len();
+                    written.push(Written {
+                        path: real,
+                        named: hash.map(|hash| (stat, hash)),
+                        over_dir_link: dir_before,
+                    });
+                }
                 Put::FileLink => written.push(Written {
                     path: real,
                     named: None,
@@ -415,6 +418,7 @@ impl Memoizer {
             });
             data
         });
+        crate::metrics::tally("memo hits", bytes, "bytes written");
         // The stamp eviction goes by; evicted meanwhile, nothing is lost.
         let _ = self.store.memo_used(key);
         Ok(Restored::Yes {
