@@ -200,13 +200,17 @@ impl Saved {
     }
 
     /// Whether every path number and log id names one: the graph's paths
-    /// and the added ones, the log ids `files` gives; and whether the
-    /// records' words are whole records.
+    /// and the added ones, the log ids `files` gives; whether the records'
+    /// words are whole records; and whether the counts fit the log (a deps
+    /// record takes 16 bytes of it at least: its size, output and mtime),
+    /// so that adding them to the log's own cannot overflow.
     fn in_range(&self, base: Base) -> bool {
         let paths = u64::from(base.paths) + self.ends().len() as u64;
         let ids = self.files().len() as u64;
         let records = Records(Words(&self.bytes[self.records.clone()]));
-        self.files().iter().all(|n| u64::from(n) < paths)
+        let counts = self.unique <= self.total && self.total <= self.log.len / 16;
+        counts
+            && self.files().iter().all(|n| u64::from(n) < paths)
             && records.into_iter().all(|r| {
                 r.is_some_and(|(out, _, deps)| {
                     u64::from(out) < ids && deps.iter().all(|d| u64::from(d) < ids)
@@ -402,5 +406,11 @@ mod tests {
         assert!(bad(|ix| ix.records[3] = 9), "a count past the words");
         assert!(bad(|ix| ix.records.truncate(2)), "a record cut short");
         assert!(!bad(|ix| ix.records.clear()), "no records is an index");
+        // Counts past what the log can hold (found by fuzzing: they were
+        // added and multiplied unchecked).
+        assert!(bad(|ix| ix.total = u64::MAX), "more records than bytes");
+        assert!(bad(|ix| ix.total = 99 / 16 + 1), "a record under 16 bytes");
+        assert!(bad(|ix| ix.unique = 1 << 63), "more new than records");
+        assert!(!bad(|ix| ix.total = 99 / 16), "16 bytes a record");
     }
 }

@@ -26,6 +26,8 @@ fn header() -> Vec<u8> {
     [SIGNATURE, &VERSION.to_le_bytes()].concat()
 }
 const MAX_RECORD: usize = (1 << 19) - 1;
+/// The bytes a deps record starts with: the output's id and its mtime.
+const DEPS_HEAD: usize = 12;
 
 /// An output's deps as the log last recorded them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,15 +306,19 @@ impl DepsLog {
     }
 
     /// A deps record read into the log: Some(whether the output had none
-    /// yet), or None when it names a path not yet read (a torn log).
+    /// yet), or None when it is too short for its output and mtime, or
+    /// names a path not yet read (a torn log).
     fn load_deps(&mut self, rec: &[u8]) -> Option<bool> {
+        if rec.len() < DEPS_HEAD {
+            return None;
+        }
         let files = &self.files;
         let file = |id: u32| files.get(id as usize).copied();
         let out = u32_at(rec, 0);
         file(out)?;
         let mtime = (u32_at(rec, 4) as u64 | ((u32_at(rec, 8) as u64) << 32)) as i64;
         let start = self.nodes.len();
-        for o in (12..rec.len()).step_by(4) {
+        for o in (DEPS_HEAD..rec.len()).step_by(4) {
             match file(u32_at(rec, o)) {
                 Some(f) => self.nodes.push(f),
                 None => {
@@ -603,6 +609,32 @@ mod tests {
             std::fs::metadata(&path).unwrap().len() < len,
             "recompaction dropped b.o's record and paths"
         );
+    }
+
+    /// A deps record too short to name its output and mtime (found by
+    /// fuzzing: a slice past its end) ends the log as a torn record does:
+    /// cut back to the records before it, with ninja's warning.
+    #[test]
+    fn a_deps_record_too_short_for_its_head_is_a_torn_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".ninja_deps");
+        let mut g = Graph::default();
+        let [a_o, a_c] = ["a.o", "a.c"].map(|p| g.file_id(p));
+        let (mut log, _) = DepsLog::load(&path, &mut g, true).unwrap();
+        log.record(&g, a_o, 42, &[a_c]).unwrap();
+        log.close();
+        let len = std::fs::metadata(&path).unwrap().len();
+        for size in [4u32, 8] {
+            let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+            f.write_all(&(size | 1 << 31).to_le_bytes()).unwrap();
+            f.write_all(&vec![0; size as usize]).unwrap();
+            drop(f);
+            let mut g = Graph::default();
+            let (log, warn) = DepsLog::load(&path, &mut g, true).unwrap();
+            assert_eq!(warn.as_deref(), Some("premature end of file; recovering"));
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+            assert_eq!(log.get(g.lookup("a.o").unwrap()).unwrap().mtime, 42);
+        }
     }
 
     /// What a load gives, by path: the graph's paths in order, and each
