@@ -4,8 +4,9 @@
 # Build the binaries first: `cargo fuzz build -O` or ./build.sh (no cargo-fuzz).
 # make_db uses make.dict and a 16 KiB max_len (its seeds are dumps of 26-54 KB);
 # MAXLEN overrides the per-target limit. The targets after make_db read
-# ggninja's own state files (.ggninja_graph, .ninja_log, .ninja_deps and its
-# index, the remembered no-op, thunk's and footprint's caches, the store):
+# ggninja's own state files (.ggninja_graph's payload, the whole file and its
+# pointer, .ninja_log, .ninja_deps and its index, the remembered no-op,
+# thunk's and footprint's caches, the store):
 # each input's first byte says whether the file's magic (and checksum) is
 # put before the rest, so the fuzzer gets past them; seeds are files the
 # tool wrote. TARGETS picks some.
@@ -16,7 +17,7 @@ SECS=${SECS:-630}
 CWD=${CWD:-/tmp/fuzzcwd}
 LOGS=${LOGS:-/tmp/fuzzlogs}
 mkdir -p "$CWD" "$LOGS"
-for t in ${TARGETS:-manifest manifest_eval depfile dyndep make_db graph_saved build_log deps_log deps_index noop_record thunk_caches store_state}; do
+for t in ${TARGETS:-manifest manifest_eval depfile dyndep make_db graph_saved graph_file build_log deps_log deps_index noop_record thunk_caches store_state}; do
   case $t in
     manifest|manifest_eval) seeds=manifest ;;
     *) seeds=$t ;;
@@ -25,7 +26,7 @@ for t in ${TARGETS:-manifest manifest_eval depfile dyndep make_db graph_saved bu
     make_db) dict=make.dict; maxlen=${MAXLEN:-16384} ;;
     # ggninja's own state files (binary or line formats): no dict, and
     # room for the seeds the real tool wrote.
-    graph_saved|deps_index|noop_record) dict=; maxlen=${MAXLEN:-16384} ;;
+    graph_saved|graph_file|deps_index|noop_record) dict=; maxlen=${MAXLEN:-16384} ;;
     thunk_caches) dict=; maxlen=${MAXLEN:-20480} ;;
     build_log|deps_log|store_state) dict=; maxlen=${MAXLEN:-4096} ;;
     *) dict=ninja.dict; maxlen=${MAXLEN:-4096} ;;
